@@ -1,0 +1,149 @@
+/**
+ * The swarmkit-ts object model: specs and objects, task states, defaults and validation,
+ * placement constraints, IDs, typed errors with their gRPC mapping, the Clock / Random / Logger
+ * contracts, and the protobuf wire encoding of every object.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  GrpcStatus,
+  SwarmkitError,
+  InvalidArgumentError,
+  NotFoundError,
+  AlreadyExistsError,
+  SequenceConflictError,
+  NotLeaderError,
+  FailedPreconditionError,
+  PermissionDeniedError,
+  UnavailableError,
+  ClusterLockedError,
+  ErrorName,
+  ERROR_NAME_METADATA_KEY,
+  ERROR_CONTEXT_METADATA_KEY,
+  toGrpcStatus,
+  fromGrpcStatus,
+} from './errors.ts'
+export type { SwarmkitErrorOptions, AnySwarmkitError, GrpcStatusObject } from './errors.ts'
+
+export { SystemClock, systemClock, sleep } from './clock.ts'
+export type { Clock, Timer } from './clock.ts'
+export { CryptoRandom, cryptoRandom } from './random.ts'
+export type { Random } from './random.ts'
+export { silentLogger, ConsoleLogger, LogLevel } from './logger.ts'
+export type { Logger, LogFields, ConsoleLoggerInit } from './logger.ts'
+
+export {
+  ID_LENGTH,
+  generateId,
+  isId,
+  MAX_RAFT_MEMBER_ID,
+  isRaftMemberId,
+  generateRaftMemberId,
+  formatRaftMemberId,
+  parseRaftMemberId,
+} from './ids.ts'
+export type { RaftMemberId } from './ids.ts'
+
+export {
+  TaskState,
+  TASK_STATES,
+  isTaskState,
+  taskStateName,
+  compareTaskStates,
+  canTransition,
+  isTerminal,
+  isActiveOnNode,
+} from './task-state.ts'
+export type { TaskStateName } from './task-state.ts'
+
+export {
+  RestartCondition,
+  UpdateFailureAction,
+  UpdateOrder,
+  MountType,
+  PortProtocol,
+  PublishMode,
+  EndpointMode,
+  NodeRole,
+  NodeMembership,
+  NodeAvailability,
+  MAX_SECRET_SIZE,
+} from './specs.ts'
+export type {
+  Annotations,
+  IndexEntry,
+  Driver,
+  GenericResource,
+  Resources,
+  ResourceRequirements,
+  RestartPolicy,
+  UpdateConfig,
+  SpreadOver,
+  PlacementPreference,
+  Platform,
+  Placement,
+  Mount,
+  FileTarget,
+  SecretReference,
+  ConfigReference,
+  HealthConfig,
+  DnsConfig,
+  Privileges,
+  Ulimit,
+  ContainerSpec,
+  GenericRuntimeSpec,
+  NetworkAttachmentConfig,
+  TaskSpec,
+  PortConfig,
+  EndpointSpec,
+  ServiceMode,
+  ServiceModeKind,
+  ServiceSpec,
+  NodeSpec,
+  IpamConfig,
+  IpamOptions,
+  NetworkSpec,
+  SecretSpec,
+  ConfigSpec,
+  RaftConfig,
+  ExternalCa,
+  CaConfig,
+  ClusterSpec,
+} from './specs.ts'
+
+export { NodeState, Reachability, IssuanceState, UpdateState, OBJECT_KINDS } from './objects.ts'
+export type {
+  Version,
+  Meta,
+  EngineDescription,
+  NodeDescription,
+  NodeStatus,
+  ManagerStatus,
+  NodeCertificate,
+  NetworkAttachment,
+  Node,
+  UpdateStatus,
+  VirtualIp,
+  Endpoint,
+  JobStatus,
+  Service,
+  PortStatus,
+  ContainerStatus,
+  TaskStatus,
+  AssignedGenericResource,
+  Task,
+  Network,
+  JoinTokens,
+  RootCa,
+  EncryptionKey,
+  Cluster,
+  Secret,
+  Config,
+  Extension,
+  Resource,
+  ObjectKinds,
+  ObjectKind,
+  StoreObject,
+  StoreEvent,
+} from './objects.ts'

@@ -1,0 +1,6 @@
+/**
+ * Deterministic test tools for swarmkit-ts.
+ *
+ * @packageDocumentation
+ */
+export {}
