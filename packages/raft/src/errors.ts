@@ -1,0 +1,103 @@
+/**
+ * Errors of the Raft core and its storage contract. Check them by `err.name`.
+ */
+
+/** Options accepted by every Raft error constructor. */
+export interface RaftErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown
+}
+
+function superOptions(options: RaftErrorOptions | undefined): ErrorOptions | undefined {
+  return options?.cause === undefined ? undefined : { cause: options.cause }
+}
+
+/**
+ * The requested index is at or below the storage's compaction point: the entries (or, for
+ * `term`, the term) are only available through the snapshot.
+ */
+export class CompactedError extends Error {
+  override readonly name = 'CompactedError'
+  /** The index that was asked for. */
+  readonly index: number
+  constructor(index: number, options?: RaftErrorOptions) {
+    super(`index ${index} is compacted`, superOptions(options))
+    this.index = index
+  }
+}
+
+/** The requested index is beyond the last index in storage. */
+export class EntryUnavailableError extends Error {
+  override readonly name = 'EntryUnavailableError'
+  /** The index that was asked for. */
+  readonly index: number
+  constructor(index: number, options?: RaftErrorOptions) {
+    super(`index ${index} is not available`, superOptions(options))
+    this.index = index
+  }
+}
+
+/**
+ * The storage cannot produce a snapshot right now (e.g. one is being written); the core
+ * retries later. Any other error from `snapshot()` is fatal.
+ */
+export class SnapshotTemporarilyUnavailableError extends Error {
+  override readonly name = 'SnapshotTemporarilyUnavailableError'
+  constructor(message = 'snapshot is temporarily unavailable', options?: RaftErrorOptions) {
+    super(message, superOptions(options))
+  }
+}
+
+/** A snapshot older than the one storage already holds was offered; nothing changed. */
+export class SnapshotOutOfDateError extends Error {
+  override readonly name = 'SnapshotOutOfDateError'
+  /** Index of the offered snapshot. */
+  readonly index: number
+  /** Index of the snapshot already held. */
+  readonly current: number
+  constructor(index: number, current: number, options?: RaftErrorOptions) {
+    super(`snapshot at index ${index} is older than the current snapshot at ${current}`, superOptions(options))
+    this.index = index
+    this.current = current
+  }
+}
+
+/** Why a proposal was dropped. */
+export const ProposalDroppedReason = {
+  /** No leader is known (e.g. during an election). */
+  noLeader: 'no-leader',
+  /** This node is a follower and `disableProposalForwarding` is set. */
+  forwardingDisabled: 'forwarding-disabled',
+  /** The leader is handing leadership to another member. */
+  transferInProgress: 'transfer-in-progress',
+  /** The leader's budget of uncommitted entry bytes (`maxUncommittedEntriesSize`) is spent. */
+  uncommittedLimit: 'uncommitted-limit',
+  /** This node is not a member of the configuration (it was removed). */
+  notMember: 'not-member',
+  /** This node is a candidate or pre-candidate. */
+  candidate: 'candidate',
+} as const
+/** Why a proposal was dropped. */
+export type ProposalDroppedReason = (typeof ProposalDroppedReason)[keyof typeof ProposalDroppedReason]
+
+/** A proposal was not accepted into the log; the caller may retry (possibly elsewhere). */
+export class ProposalDroppedError extends Error {
+  override readonly name = 'ProposalDroppedError'
+  /** Why the proposal was dropped. */
+  readonly reason: ProposalDroppedReason
+  constructor(reason: ProposalDroppedReason, options?: RaftErrorOptions) {
+    super(`raft proposal dropped: ${reason}`, superOptions(options))
+    this.reason = reason
+  }
+}
+
+/** A local-only message (e.g. `unreachable`) arrived through `step` from the network. */
+export class StepLocalMessageError extends Error {
+  override readonly name = 'StepLocalMessageError'
+  /** The message type. */
+  readonly type: string
+  constructor(type: string, options?: RaftErrorOptions) {
+    super(`raft: cannot step local message ${type} received from the network`, superOptions(options))
+    this.type = type
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Raft consensus for swarmkit-ts: message and log types, the storage contract and its
+ * in-memory implementation.
+ *
+ * @packageDocumentation
+ */
+export { NONE, MAX_INDEX, EntryType, ConfChangeType, ConfChangeTransition } from './types.ts'
+export { isResponseMessage, isLocalMessage, emptyConfState, emptyHardState, emptySnapshot, isEmptySnapshot, hardStateEqual, isEmptyHardState } from './types.ts'
+export type {
+  Entry,
+  HardState,
+  ConfState,
+  SnapshotMetadata,
+  Snapshot,
+  ConfChangeSingle,
+  ConfChange,
+  ConfChangeV2,
+  AnyConfChange,
+  AppMessage,
+  AppRespMessage,
+  VoteMessage,
+  VoteRespMessage,
+  HeartbeatMessage,
+  HeartbeatRespMessage,
+  SnapshotMessage,
+  TimeoutNowMessage,
+  ReadIndexMessage,
+  ReadIndexRespMessage,
+  TransferLeaderMessage,
+  PropMessage,
+  UnreachableMessage,
+  SnapStatusMessage,
+  Message,
+  MessageType,
+} from './types.ts'
+export {
+  CompactedError,
+  EntryUnavailableError,
+  SnapshotTemporarilyUnavailableError,
+  SnapshotOutOfDateError,
+  ProposalDroppedError,
+  ProposalDroppedReason,
+  StepLocalMessageError,
+} from './errors.ts'
+export type { RaftErrorOptions } from './errors.ts'
+export { ENTRY_OVERHEAD_BYTES, entrySize, payloadSize, limitSize, assertIndex, assertEntries } from './entries.ts'
+export type { RaftStorage, RaftLog, RaftStorageWithLog } from './storage.ts'
+export { MemoryRaftStorage } from './memory-storage.ts'
+export type { MemoryRaftStorageInit } from './memory-storage.ts'
