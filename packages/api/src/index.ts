@@ -147,3 +147,14 @@ export type {
   StoreObject,
   StoreEvent,
 } from './objects.ts'
+
+export {
+  ConstraintOperator,
+  CONSTRAINT_KEYS,
+  CONSTRAINT_LABEL_PREFIXES,
+  parseConstraint,
+  parseConstraints,
+  formatConstraint,
+  matchConstraints,
+} from './constraint.ts'
+export type { Constraint } from './constraint.ts'
