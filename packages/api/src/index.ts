@@ -158,3 +158,29 @@ export {
   matchConstraints,
 } from './constraint.ts'
 export type { Constraint } from './constraint.ts'
+
+export {
+  DEFAULT_RESTART_POLICY,
+  DEFAULT_UPDATE_CONFIG,
+  DEFAULT_STOP_GRACE_PERIOD_MS,
+  DEFAULT_HEARTBEAT_PERIOD_MS,
+  DEFAULT_NODE_CERT_EXPIRY_MS,
+  MIN_NODE_CERT_EXPIRY_MS,
+  DEFAULT_TASK_HISTORY_RETENTION_LIMIT,
+  DEFAULT_ADDRESS_POOL,
+  DEFAULT_SUBNET_SIZE,
+  INGRESS_PORT_RANGE,
+  DEFAULT_RAFT_CONFIG,
+  withServiceDefaults,
+  withClusterDefaults,
+} from './defaults.ts'
+export { validateServiceSpec, validateServiceUpdate } from './validate-service.ts'
+export {
+  validateNodeSpec,
+  validateSecretSpec,
+  validateSecretUpdate,
+  validateConfigSpec,
+  validateConfigUpdate,
+  validateNetworkSpec,
+  validateClusterSpec,
+} from './validate-objects.ts'
