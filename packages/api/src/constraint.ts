@@ -13,8 +13,8 @@
  *   expression holds exactly one operator.
  * - `node.role` takes `manager` or `worker`; `node.ip` takes an IPv4/IPv6 address or CIDR.
  *
- * Matching is case-insensitive except for label values, which must match exactly. A missing
- * attribute or label fails `==` and satisfies `!=`.
+ * Values are compared case-insensitively, label values included (as SwarmKit does); only the
+ * label name is looked up exactly. A missing attribute or label fails `==` and satisfies `!=`.
  */
 import { InvalidArgumentError } from './errors.ts'
 import type { Node } from './objects.ts'
@@ -109,7 +109,6 @@ export function matchConstraints(constraints: readonly Constraint[], node: Node)
 function matchOne(c: Constraint, node: Node): boolean {
   const holds = (equal: boolean): boolean => (c.operator === ConstraintOperator.EQ ? equal : !equal)
   const folded = (actual: string | undefined): boolean => holds(actual !== undefined && actual.toLowerCase() === c.value.toLowerCase())
-  const exact = (actual: string | undefined): boolean => holds(actual === c.value)
   const lower = c.key.toLowerCase()
   const d = node.description
   switch (lower) {
@@ -132,9 +131,14 @@ function matchOne(c: Constraint, node: Node): boolean {
       return holds(ip !== undefined && prefixEqual(want.ip, ip, want.bits))
     }
   }
-  if (lower.startsWith('node.labels.')) return exact(node.spec.annotations.labels?.[c.key.slice('node.labels.'.length)])
-  if (lower.startsWith('engine.labels.')) return exact(d?.engine?.labels?.[c.key.slice('engine.labels.'.length)])
+  if (lower.startsWith('node.labels.')) return folded(ownLabel(node.spec.annotations.labels, c.key.slice('node.labels.'.length)))
+  if (lower.startsWith('engine.labels.')) return folded(ownLabel(d?.engine?.labels, c.key.slice('engine.labels.'.length)))
   return false
+}
+
+/** A label's value, looking only at the map's own keys (never `constructor`, `valueOf`, … from the prototype). */
+function ownLabel(labels: Readonly<Record<string, string>> | undefined, name: string): string | undefined {
+  return labels !== undefined && Object.hasOwn(labels, name) ? labels[name] : undefined
 }
 
 /** Maps the kernel's architecture names to Go's, as SwarmKit's platform filter does. */

@@ -268,11 +268,11 @@ describe('matchConstraints', () => {
     ['node.ip != 0.0.0.0/0', 'no addr', bare, true],
     ['node.ip == 0.0.0.0/0', 'bad addr', badAddr, false],
     ['node.ip != 0.0.0.0/0', 'bad addr', badAddr, true],
-    // node labels: key prefix case-insensitive, label name and value exact
+    // node labels: key prefix and value case-insensitive, label name exact (as SwarmKit)
     ['node.labels.zone == East', 'label', full, true],
     ['NODE.Labels.zone == East', 'label', full, true],
-    ['node.labels.zone == east', 'label', full, false],
-    ['node.labels.zone != east', 'label', full, true],
+    ['node.labels.zone == east', 'label', full, true],
+    ['node.labels.zone != east', 'label', full, false],
     ['node.labels.zone != East', 'label', full, false],
     ['node.labels.Zone == East', 'label', full, false],
     ['node.labels.com.example.tier == gold', 'label', full, true],
@@ -286,8 +286,8 @@ describe('matchConstraints', () => {
     // engine labels
     ['engine.labels.storage == SSD', 'engine label', full, true],
     ['Engine.Labels.storage == SSD', 'engine label', full, true],
-    ['engine.labels.storage == ssd', 'engine label', full, false],
-    ['engine.labels.storage != ssd', 'engine label', full, true],
+    ['engine.labels.storage == ssd', 'engine label', full, true],
+    ['engine.labels.storage != ssd', 'engine label', full, false],
     ['engine.labels.storage != SSD', 'engine label', full, false],
     ['engine.labels.zone == East', 'node label not an engine label', full, false],
     ['engine.labels.storage == SSD', 'no engine labels', bare, false],
@@ -305,6 +305,16 @@ describe('matchConstraints', () => {
     expect(matchConstraints([], bare)).toBe(true)
   })
 
+  // Regression (fast-check counterexamples): prototype keys are not labels.
+  it.each([
+    ['node.labels.valueOf == A', false],
+    ['node.labels.constructor != .', true],
+    ['engine.labels.toString == x', false],
+    ['node.labels.__proto__ != x', true],
+  ])('%j ignores Object.prototype on a node without that label', (expression, expected) => {
+    expect(matchConstraints([parseConstraint(expression)], node({ labels: {}, engineLabels: {} }))).toBe(expected)
+  })
+
   it('never matches hand-built constraints with an unknown key or a malformed ip', () => {
     expect(matchConstraints([c('node.name', '!=', 'x')], full)).toBe(false)
     expect(matchConstraints([c('node.ip', '!=', 'nope')], full)).toBe(false)
@@ -315,7 +325,7 @@ describe('properties', () => {
   const labelName = fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/)
   const labelValue = fc.stringMatching(/^[A-Za-z0-9\-_.:/*]{1,12}$/)
 
-  it('node.labels.k == v matches iff the node has label k with exactly value v; != is its negation', () => {
+  it('node.labels.k == v matches iff the node has label k with value v ignoring case; != is its negation', () => {
     fc.assert(
       fc.property(
         fc.dictionary(labelName, fc.oneof(labelValue, fc.constant('')), { maxKeys: 5 }),
@@ -323,7 +333,7 @@ describe('properties', () => {
         labelValue,
         (labels, k, v) => {
           const n = node({ labels })
-          const has = Object.hasOwn(labels, k) && labels[k] === v
+          const has = Object.hasOwn(labels, k) && labels[k]?.toLowerCase() === v.toLowerCase()
           expect(matchConstraints([parseConstraint(`node.labels.${k} == ${v}`)], n)).toBe(has)
           expect(matchConstraints([parseConstraint(`node.labels.${k}!=${v}`)], n)).toBe(!has)
           // a constraint built from a label the node has always matches
