@@ -184,3 +184,6 @@ export {
   validateNetworkSpec,
   validateClusterSpec,
 } from './validate-objects.ts'
+
+export { encodeObject, decodeObject, encodeSpec, decodeSpec, encodeStoreEvent, decodeStoreEvent } from './codec.ts'
+export type { SpecKinds, SpecKind } from './codec.ts'

@@ -1,0 +1,420 @@
+/**
+ * The exact wire codec: walks a {@link MessagePlan} to write a TypeScript value with a protobufjs
+ * `Writer`, and to read protobuf bytes back into plain TypeScript objects. Every failure is an
+ * `InvalidArgumentError` naming the field path (brackets for indices and map keys).
+ *
+ * @internal
+ */
+import Long from 'long'
+import { TextDecoder } from 'node:util'
+import protobuf from 'protobufjs'
+import { InvalidArgumentError } from './errors.ts'
+import type { FieldPlan, MessagePlan, ValuePlan } from './codec-schema.ts'
+
+/** A field path as a chain of segments, innermost last; built only while descending. */
+export interface Path {
+  readonly up: Path | undefined
+  /** `.name`, `[3]` or `["key"]`; empty for a level left out of paths. */
+  readonly seg: string
+}
+
+type Obj = Record<string, unknown>
+
+const MAX_UINT64 = (1n << 64n) - 1n
+const TWO_32 = 4294967296
+const LONE_SURROGATE = /\p{Cs}/u
+
+/** Formats a path (plus an optional last segment) as `a.b[0].c`. */
+export function formatPath(path: Path | undefined, seg = ''): string {
+  let out = seg
+  for (let p = path; p !== undefined; p = p.up) out = p.seg + out
+  return out.startsWith('.') ? out.slice(1) : out
+}
+
+function fail(path: Path | undefined, seg: string, message: string): never {
+  throw new InvalidArgumentError(formatPath(path, seg), message)
+}
+
+const fieldSeg = (f: FieldPlan): string => (f.transparent ? '' : `.${f.name}`)
+const keySeg = (key: string): string => `[${JSON.stringify(key)}]`
+
+// ---------------------------------------------------------------- encode
+
+/** Encodes `value` as message `plan`; `path` prefixes error paths. */
+export function encodeMessage(plan: MessagePlan, value: unknown, path?: Path): Uint8Array {
+  const w = new protobuf.Writer()
+  writeMessage(w, plan, value, path)
+  // finish() may return a view of a shared pool: hand out a copy of its own.
+  return w.finish().slice()
+}
+
+function asObject(value: unknown, path: Path | undefined, seg: string, what: string): Obj {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) fail(path, seg, `expected ${what}`)
+  return value as Obj
+}
+
+function writeMessage(w: protobuf.Writer, plan: MessagePlan, value: unknown, path: Path | undefined): void {
+  const obj = asObject(value, path, '', `a ${plan.name} object`)
+  for (const key of Object.keys(obj)) {
+    if (!plan.byName.has(key) && obj[key] !== undefined) fail(path, `.${key}`, `is not a field of ${plan.name}`)
+  }
+  for (const o of plan.oneofs) {
+    const set = o.members.filter((m) => obj[m] !== undefined)
+    if (set.length > 1) fail(path, '', `only one of ${o.members.join(', ')} may be set, got ${set.join(', ')}`)
+    if (set.length === 0 && o.required) fail(path, '', `one of ${o.members.join(', ')} is required`)
+  }
+  for (const f of plan.fields) {
+    const v = obj[f.name]
+    if (v === undefined) {
+      if (f.presence !== 'explicit' || f.requiredCollection) fail(path, fieldSeg(f), 'is required')
+      continue
+    }
+    if (f.label === 'single') {
+      if (f.presence === 'implicit' && isZero(f.value, v)) continue
+      w.uint32(f.tag)
+      writeValue(w, f.value, v, path, fieldSeg(f))
+    } else if (f.label === 'repeated') {
+      if (!Array.isArray(v)) fail(path, fieldSeg(f), 'expected an array')
+      const items: readonly unknown[] = v
+      if (items.length === 0) continue
+      const at: Path = { up: path, seg: fieldSeg(f) }
+      if (f.packed) {
+        w.uint32(f.tag).fork()
+        items.forEach((item, i) => writeValue(w, f.value, item, at, `[${i}]`))
+        w.ldelim()
+      } else {
+        items.forEach((item, i) => {
+          w.uint32(f.tag)
+          writeValue(w, f.value, item, at, `[${i}]`)
+        })
+      }
+    } else {
+      const map = asObject(v, path, fieldSeg(f), 'a record')
+      const at: Path = { up: path, seg: fieldSeg(f) }
+      for (const [key, item] of Object.entries(map)) {
+        w.uint32(f.tag).fork().uint32(10)
+        writeValue(w, { kind: 'scalar', scalar: 'string' }, key, at, keySeg(key))
+        w.uint32((2 << 3) | f.wireType)
+        writeValue(w, f.value, item, at, keySeg(key))
+        w.ldelim()
+      }
+    }
+  }
+}
+
+/** Whether `v` is the (valid) zero value of `vp`, omitted for implicit-presence fields. */
+function isZero(vp: ValuePlan, v: unknown): boolean {
+  switch (vp.kind) {
+    case 'message':
+      return false
+    case 'enum':
+      return vp.codec.toWire.get(v as string | number) === 0
+    case 'scalar':
+      switch (vp.scalar) {
+        case 'string':
+          return v === ''
+        case 'bytes':
+          return v instanceof Uint8Array && v.length === 0
+        case 'bool':
+          return v === false
+        case 'double':
+          return Object.is(v, 0)
+        case 'uint64':
+          return v === 0n
+        default:
+          return v === 0
+      }
+  }
+}
+
+function writeValue(w: protobuf.Writer, vp: ValuePlan, v: unknown, path: Path | undefined, seg: string): void {
+  switch (vp.kind) {
+    case 'message':
+      w.fork()
+      writeMessage(w, vp.plan, v, { up: path, seg })
+      w.ldelim()
+      return
+    case 'enum': {
+      const n = vp.codec.toWire.get(v as string | number)
+      if (n === undefined) fail(path, seg, `unknown ${vp.codec.name} value ${JSON.stringify(v) ?? String(v)}`)
+      w.int32(n)
+      return
+    }
+    case 'scalar':
+      break
+  }
+  switch (vp.scalar) {
+    case 'string':
+      if (typeof v !== 'string') fail(path, seg, 'expected a string')
+      if (LONE_SURROGATE.test(v)) fail(path, seg, 'string is not well-formed Unicode (lone surrogate)')
+      w.string(v)
+      return
+    case 'bytes':
+      if (!(v instanceof Uint8Array)) fail(path, seg, 'expected a Uint8Array')
+      w.bytes(v)
+      return
+    case 'bool':
+      if (typeof v !== 'boolean') fail(path, seg, 'expected a boolean')
+      w.bool(v)
+      return
+    case 'double':
+      if (typeof v !== 'number') fail(path, seg, 'expected a number')
+      w.double(v)
+      return
+    case 'int64':
+    case 'sint64':
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(path, seg, `expected a safe integer, got ${String(v)}`)
+      if (vp.scalar === 'int64') w.int64(v)
+      else w.sint64(v)
+      return
+    case 'int32':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) fail(path, seg, `expected a 32-bit integer, got ${String(v)}`)
+      w.int32(v)
+      return
+    case 'uint32':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= TWO_32) fail(path, seg, `expected an unsigned 32-bit integer, got ${String(v)}`)
+      w.uint32(v)
+      return
+    case 'uint64':
+      if (typeof v !== 'bigint' || v < 0n || v > MAX_UINT64) fail(path, seg, `expected a bigint in 0..2^64-1, got ${String(v)}`)
+      w.uint64(Long.fromString(v.toString(), true))
+      return
+  }
+}
+
+// ---------------------------------------------------------------- decode
+
+let utf8: TextDecoder | undefined
+
+/** Decodes `bytes` as message `plan` into a plain TypeScript object. */
+export function decodeMessage(plan: MessagePlan, bytes: unknown): Obj {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('', 'expected protobuf bytes as a Uint8Array')
+  const r = new protobuf.Reader(bytes)
+  try {
+    return readMessage(r, r.len, plan, undefined, undefined)
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw err
+    throw new InvalidArgumentError('', `malformed protobuf data: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+}
+
+function readMessage(r: protobuf.Reader, end: number, plan: MessagePlan, path: Path | undefined, target: Obj | undefined): Obj {
+  const out: Obj = target ?? {}
+  while (r.pos < end) {
+    const tag = readVarint32(r, end, path)
+    const id = tag >>> 3
+    const wt = tag & 7
+    if (id === 0) fail(path, '', 'malformed protobuf data: field number 0')
+    const f = plan.byId.get(id)
+    if (f === undefined) {
+      r.skipType(wt)
+      continue
+    }
+    const seg = fieldSeg(f)
+    if (f.label === 'map') {
+      if (wt !== 2) fail(path, seg, `wrong wire type ${wt}`)
+      readMapEntry(r, end, f, out, { up: path, seg })
+    } else if (f.label === 'repeated') {
+      const at: Path = { up: path, seg }
+      const arr = (out[f.name] ??= []) as unknown[]
+      if (wt === 2 && f.wireType !== 2) {
+        const stop = readLength(r, end, at)
+        while (r.pos < stop) arr.push(readValue(r, stop, f.value, at, `[${arr.length}]`, undefined))
+        if (r.pos !== stop) fail(at, '', 'malformed protobuf data: packed field overruns its length')
+      } else {
+        if (wt !== f.wireType) fail(path, seg, `wrong wire type ${wt}`)
+        arr.push(readValue(r, end, f.value, at, `[${arr.length}]`, undefined))
+      }
+    } else {
+      if (wt !== f.wireType) fail(path, seg, `wrong wire type ${wt}`)
+      if (f.oneof !== undefined) for (const m of f.oneof.members) if (m !== f.name) delete out[m]
+      // A repeated occurrence of a message field merges into the first (protobuf semantics).
+      const prior = f.value.kind === 'message' ? (out[f.name] as Obj | undefined) : undefined
+      out[f.name] = readValue(r, end, f.value, path, seg, prior)
+    }
+  }
+  if (r.pos !== end) fail(path, '', 'malformed protobuf data: a field overruns its message')
+  finish(out, plan, path)
+  return out
+}
+
+/** Restores the zero values of absent implicit fields and checks required fields and oneofs. */
+function finish(out: Obj, plan: MessagePlan, path: Path | undefined): void {
+  for (const f of plan.fields) {
+    if (out[f.name] !== undefined) continue
+    if (f.requiredCollection) out[f.name] = f.label === 'map' ? {} : []
+    else if (f.presence === 'implicit') out[f.name] = zeroValue(f.value, path, fieldSeg(f))
+    else if (f.presence === 'required') fail(path, fieldSeg(f), 'is required')
+  }
+  for (const o of plan.oneofs) {
+    if (o.required && !o.members.some((m) => out[m] !== undefined)) fail(path, '', `one of ${o.members.join(', ')} is required`)
+  }
+}
+
+function zeroValue(vp: ValuePlan, path: Path | undefined, seg: string): unknown {
+  switch (vp.kind) {
+    case 'message':
+      return finishEmpty(vp.plan, { up: path, seg })
+    case 'enum': {
+      const v = vp.codec.fromWire.get(0)
+      if (v === undefined) fail(path, seg, 'is required')
+      return v
+    }
+    case 'scalar':
+      switch (vp.scalar) {
+        case 'string':
+          return ''
+        case 'bytes':
+          return new Uint8Array(0)
+        case 'bool':
+          return false
+        case 'uint64':
+          return 0n
+        default:
+          return 0
+      }
+  }
+}
+
+function finishEmpty(plan: MessagePlan, path: Path): Obj {
+  const out: Obj = {}
+  finish(out, plan, path)
+  return out
+}
+
+function readMapEntry(r: protobuf.Reader, end: number, f: FieldPlan, out: Obj, at: Path): void {
+  const stop = readLength(r, end, at)
+  let key = ''
+  let value: unknown
+  while (r.pos < stop) {
+    const tag = readVarint32(r, stop, at)
+    const wt = tag & 7
+    if (tag >>> 3 === 1) {
+      if (wt !== 2) fail(at, keySeg(key), `wrong wire type ${wt} for a map key`)
+      key = readValue(r, stop, { kind: 'scalar', scalar: 'string' }, at, '[?]', undefined) as string
+    } else if (tag >>> 3 === 2) {
+      if (wt !== f.wireType) fail(at, keySeg(key), `wrong wire type ${wt}`)
+      value = readValue(r, stop, f.value, at, keySeg(key), value as Obj | undefined)
+    } else {
+      r.skipType(wt)
+    }
+  }
+  if (r.pos !== stop) fail(at, keySeg(key), 'malformed protobuf data: a map entry overruns its length')
+  value ??= zeroValue(f.value, at, keySeg(key))
+  const map = (out[f.name] ??= {}) as Obj
+  // A key such as "__proto__" must become an own property, not change the prototype.
+  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+function readValue(r: protobuf.Reader, end: number, vp: ValuePlan, path: Path | undefined, seg: string, prior: Obj | undefined): unknown {
+  switch (vp.kind) {
+    case 'message': {
+      const at: Path = { up: path, seg }
+      const stop = readLength(r, end, at)
+      return readMessage(r, stop, vp.plan, at, prior)
+    }
+    case 'enum': {
+      readVarint64(r, end, path, seg)
+      const n = lo | 0
+      const v = vp.codec.fromWire.get(n)
+      if (v === undefined) fail(path, seg, `unknown ${vp.codec.name} value ${n}`)
+      return v
+    }
+    case 'scalar':
+      break
+  }
+  switch (vp.scalar) {
+    case 'string': {
+      const stop = readLength(r, end, { up: path, seg })
+      const view = r.buf.subarray(r.pos, stop)
+      r.pos = stop
+      utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+      try {
+        return utf8.decode(view)
+      } catch {
+        return fail(path, seg, 'string is not valid UTF-8')
+      }
+    }
+    case 'bytes': {
+      const stop = readLength(r, end, { up: path, seg })
+      // Copy into a plain Uint8Array (never a Buffer, never a view of the input).
+      const out = new Uint8Array(r.buf.subarray(r.pos, stop))
+      r.pos = stop
+      return out
+    }
+    case 'double': {
+      if (r.pos + 8 > end) fail(path, seg, 'malformed protobuf data: truncated double')
+      return r.double()
+    }
+    case 'bool':
+      readVarint64(r, end, path, seg)
+      return (lo | hi) !== 0
+    case 'int32':
+      readVarint64(r, end, path, seg)
+      return lo | 0
+    case 'uint32':
+      readVarint64(r, end, path, seg)
+      return lo >>> 0
+    case 'uint64':
+      readVarint64(r, end, path, seg)
+      return (BigInt(hi) << 32n) | BigInt(lo)
+    case 'int64':
+      readVarint64(r, end, path, seg)
+      if (hi <= 0x1fffff) return hi * TWO_32 + lo // below 2^53: exact as a number
+      return toSafeNumber(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)), path, seg)
+    case 'sint64': {
+      readVarint64(r, end, path, seg)
+      const u = (BigInt(hi) << 32n) | BigInt(lo)
+      return toSafeNumber((u >> 1n) ^ -(u & 1n), path, seg)
+    }
+  }
+}
+
+function toSafeNumber(v: bigint, path: Path | undefined, seg: string): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+    fail(path, seg, `value ${v.toString()} is outside the safe integer range`)
+  }
+  return Number(v)
+}
+
+function readLength(r: protobuf.Reader, end: number, at: Path): number {
+  const len = readVarint32(r, end, at)
+  const stop = r.pos + len
+  if (stop > end) fail(at, '', 'malformed protobuf data: length runs past the end')
+  return stop
+}
+
+function readVarint32(r: protobuf.Reader, end: number, path: Path | undefined): number {
+  readVarint64(r, end, path, '')
+  if (hi !== 0) fail(path, '', 'malformed protobuf data: tag or length over 32 bits')
+  return lo
+}
+
+// The two halves of the last varint read (kept in module state to avoid an allocation per read).
+let lo = 0
+let hi = 0
+
+/** Reads a varint of up to 10 bytes into `lo`/`hi`, never past `end`. */
+function readVarint64(r: protobuf.Reader, end: number, path: Path | undefined, seg: string): void {
+  const buf = r.buf
+  let pos = r.pos
+  let b = 0
+  lo = 0
+  hi = 0
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) fail(path, seg, 'malformed protobuf data: truncated varint')
+    b = buf[pos++] ?? 0
+    if (i < 4) lo |= (b & 0x7f) << (i * 7)
+    else if (i === 4) {
+      lo |= (b & 0x7f) << 28
+      hi = (b & 0x7f) >> 4
+    } else hi |= (b & 0x7f) << (i * 7 - 32)
+    if (b < 0x80) {
+      r.pos = pos
+      lo >>>= 0
+      hi >>>= 0
+      return
+    }
+  }
+  fail(path, seg, 'malformed protobuf data: varint longer than 10 bytes')
+}
