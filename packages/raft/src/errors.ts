@@ -101,3 +101,14 @@ export class StepLocalMessageError extends Error {
     this.type = type
   }
 }
+
+/**
+ * A broken internal invariant: a bug in the core, a storage that broke its contract, or a
+ * caller that broke the `Ready` protocol. The `RawNode` must not be used afterwards.
+ */
+export class RaftInvariantError extends Error {
+  override readonly name = 'RaftInvariantError'
+  constructor(message: string, options?: RaftErrorOptions) {
+    super(message, superOptions(options))
+  }
+}

@@ -41,9 +41,19 @@ export {
   ProposalDroppedError,
   ProposalDroppedReason,
   StepLocalMessageError,
+  RaftInvariantError,
 } from './errors.ts'
 export type { RaftErrorOptions } from './errors.ts'
 export { ENTRY_OVERHEAD_BYTES, entrySize, payloadSize, limitSize, assertIndex, assertEntries } from './entries.ts'
 export type { RaftStorage, RaftLog, RaftStorageWithLog } from './storage.ts'
 export { MemoryRaftStorage } from './memory-storage.ts'
 export type { MemoryRaftStorageInit } from './memory-storage.ts'
+export { RawNode } from './raw-node.ts'
+export type { RawNodeInit, BootstrapPeer } from './raw-node.ts'
+export type { Ready, SoftState, RaftStatus, ProgressStatus } from './ready.ts'
+export type { ReadState } from './read-only.ts'
+export { ReadOnlyOption } from './read-only.ts'
+export { RaftRole } from './role.ts'
+export { ProgressState } from './progress.ts'
+export { encodeConfChange, decodeConfChange, leaveJointConfChange } from './conf-change-codec.ts'
+export { toConfChangeV2 } from './conf-change.ts'

@@ -1,0 +1,153 @@
+/**
+ * The follower's and (pre-)candidate's side of the protocol: accepting appends, heartbeats and
+ * snapshots, forwarding proposals and reads, and counting votes.
+ */
+import { ProposalDroppedReason } from './errors.ts'
+import type { ProposalDroppedReason as DropReason } from './errors.ts'
+import { restoreConfig } from './conf-change.ts'
+import { bcastAppend } from './raft-leader.ts'
+import { RaftRole } from './role.ts'
+import type { RaftCore } from './raft.ts'
+import type { AppMessage, HeartbeatMessage, Message, Snapshot, SnapshotMessage } from './types.ts'
+import { NONE } from './types.ts'
+
+/** Handles a message as follower. */
+export function stepFollower(r: RaftCore, m: Message): DropReason | undefined {
+  switch (m.type) {
+    case 'prop':
+      if (r.lead === NONE) return ProposalDroppedReason.noLeader
+      if (r.disableProposalForwarding) return ProposalDroppedReason.forwardingDisabled
+      r.send({ ...m, to: r.lead })
+      return undefined
+    case 'app':
+      r.electionElapsed = 0
+      r.lead = m.from
+      handleAppendEntries(r, m)
+      return undefined
+    case 'heartbeat':
+      r.electionElapsed = 0
+      r.lead = m.from
+      handleHeartbeat(r, m)
+      return undefined
+    case 'snapshot':
+      r.electionElapsed = 0
+      r.lead = m.from
+      handleSnapshot(r, m)
+      return undefined
+    case 'transfer-leader':
+      if (r.lead === NONE) return ProposalDroppedReason.noLeader
+      r.send({ ...m, to: r.lead })
+      return undefined
+    case 'timeout-now':
+      // The leader asks us to take over: campaign now, without a pre-vote and past any lease.
+      r.hup('transfer')
+      return undefined
+    case 'read-index':
+      if (r.lead === NONE) return ProposalDroppedReason.noLeader
+      r.send({ ...m, to: r.lead })
+      return undefined
+    case 'read-index-resp':
+      r.readStates.push({ index: m.index, requestCtx: m.context })
+      return undefined
+    default:
+      return undefined
+  }
+}
+
+/** Handles a message as candidate or pre-candidate. */
+export function stepCandidate(r: RaftCore, m: Message): DropReason | undefined {
+  switch (m.type) {
+    case 'prop':
+    case 'read-index':
+    case 'transfer-leader':
+      return ProposalDroppedReason.candidate
+    case 'app':
+      r.becomeFollower(m.term, m.from)
+      handleAppendEntries(r, m)
+      return undefined
+    case 'heartbeat':
+      r.becomeFollower(m.term, m.from)
+      handleHeartbeat(r, m)
+      return undefined
+    case 'snapshot':
+      r.becomeFollower(m.term, m.from)
+      handleSnapshot(r, m)
+      return undefined
+    case 'vote-resp':
+    case 'pre-vote-resp': {
+      const mine = r.state === RaftRole.preCandidate ? 'pre-vote-resp' : 'vote-resp'
+      if (m.type !== mine) return undefined
+      const result = r.poll(m.from, !m.reject)
+      if (result === 'won') {
+        if (r.state === RaftRole.preCandidate) {
+          r.campaign('election')
+        } else {
+          r.becomeLeader()
+          bcastAppend(r)
+        }
+      } else if (result === 'lost') {
+        // A rejection at a higher term already made us a follower in `step`.
+        r.becomeFollower(r.term, NONE)
+      }
+      return undefined
+    }
+    default:
+      return undefined
+  }
+}
+
+function handleAppendEntries(r: RaftCore, m: AppMessage): void {
+  if (m.index < r.log.committed) {
+    // Everything up to our commit index is already known to match.
+    r.send({ type: 'app-resp', to: m.from, index: r.log.committed, reject: false, rejectHint: 0, logTerm: 0 })
+    return
+  }
+  const last = r.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries)
+  if (last !== undefined) {
+    r.send({ type: 'app-resp', to: m.from, index: last, reject: false, rejectHint: 0, logTerm: 0 })
+    return
+  }
+  // Reject with a hint: the last index where our term is ≤ the leader's term at m.index.
+  const hint = r.log.findConflictByTerm(Math.min(m.index, r.log.lastIndex()), m.logTerm)
+  r.logger.debug('raft: rejected append', { id: r.id, from: m.from, index: m.index, logTerm: m.logTerm, hintIndex: hint.index, hintTerm: hint.term })
+  r.send({ type: 'app-resp', to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term })
+}
+
+function handleHeartbeat(r: RaftCore, m: HeartbeatMessage): void {
+  r.log.commitTo(m.commit)
+  r.send({ type: 'heartbeat-resp', to: m.from, context: m.context })
+}
+
+function handleSnapshot(r: RaftCore, m: SnapshotMessage): void {
+  if (restore(r, m.snapshot)) {
+    r.logger.info('raft: restored snapshot', { id: r.id, index: m.snapshot.metadata.index, term: m.snapshot.metadata.term })
+    r.send({ type: 'app-resp', to: m.from, index: r.log.lastIndex(), reject: false, rejectHint: 0, logTerm: 0 })
+  } else {
+    r.send({ type: 'app-resp', to: m.from, index: r.log.committed, reject: false, rejectHint: 0, logTerm: 0 })
+  }
+}
+
+/** Installs a snapshot if it is news; returns whether it was installed. */
+function restore(r: RaftCore, s: Snapshot): boolean {
+  const { index, term, confState: cs } = s.metadata
+  if (index <= r.log.committed) return false
+  if (r.state !== RaftRole.follower) {
+    // Only a follower of the sender's term can get here; anything else is a bug upstream.
+    r.becomeFollower(r.term + 1, NONE)
+    return false
+  }
+  const member = cs.voters.includes(r.id) || cs.learners.includes(r.id) || cs.votersOutgoing.includes(r.id)
+  if (!member) {
+    r.logger.warn('raft: ignoring a snapshot whose configuration does not include us', { id: r.id, index })
+    return false
+  }
+  if (r.log.matchTerm(index, term)) {
+    // We already have the entry: just fast-forward the commit index.
+    r.log.commitTo(index)
+    return false
+  }
+  r.log.restore(s)
+  r.switchToConfig(restoreConfig(cs, r.log.lastIndex(), r.trk.maxInflight))
+  r.trk.progress.get(r.id)?.maybeUpdate(r.log.lastIndex())
+  return true
+}

@@ -1,0 +1,261 @@
+/**
+ * The leader's side of the protocol: replication with flow control, heartbeats, commit,
+ * proposals, leadership transfer and ReadIndex.
+ */
+import type { RaftMemberId } from '@swarmkit-ts/api'
+import { decodeConfChange } from './conf-change-codec.ts'
+import { toConfChangeV2 } from './conf-change.ts'
+import { CompactedError, EntryUnavailableError, ProposalDroppedReason, RaftInvariantError, SnapshotTemporarilyUnavailableError } from './errors.ts'
+import type { ProposalDroppedReason as DropReason } from './errors.ts'
+import { ProgressState } from './progress.ts'
+import type { Progress } from './progress.ts'
+import type { RaftCore } from './raft.ts'
+import type { AppRespMessage, Entry, HeartbeatRespMessage, Message, PropMessage, ReadIndexMessage } from './types.ts'
+import { NONE, isEmptySnapshot } from './types.ts'
+
+/** Handles a message as leader. */
+export function stepLeader(r: RaftCore, m: Message): DropReason | undefined {
+  switch (m.type) {
+    case 'prop':
+      return handleProposal(r, m)
+    case 'read-index':
+      handleReadIndex(r, m)
+      return undefined
+    default:
+      break
+  }
+  const pr = r.trk.progress.get(m.from)
+  if (pr === undefined) return undefined
+  switch (m.type) {
+    case 'app-resp':
+      handleAppResp(r, m, pr)
+      break
+    case 'heartbeat-resp':
+      handleHeartbeatResp(r, m, pr)
+      break
+    case 'snap-status':
+      if (pr.state !== ProgressState.snapshot) break
+      if (m.reject) pr.pendingSnapshot = 0
+      pr.becomeProbe()
+      // On success wait for the follower's append response; on failure wait a heartbeat before retrying.
+      pr.msgAppFlowPaused = true
+      break
+    case 'unreachable':
+      // An optimistic append was probably lost: go back to probing.
+      if (pr.state === ProgressState.replicate) pr.becomeProbe()
+      break
+    case 'transfer-leader':
+      handleTransferLeader(r, m.from, pr)
+      break
+    default:
+      break
+  }
+  return undefined
+}
+
+function handleProposal(r: RaftCore, m: PropMessage): DropReason | undefined {
+  if (m.entries.length === 0) throw new RaftInvariantError('empty proposal')
+  if (!r.trk.progress.has(r.id)) return ProposalDroppedReason.notMember
+  if (r.leadTransferee !== NONE) return ProposalDroppedReason.transferInProgress
+  const ents: Entry[] = []
+  for (let i = 0; i < m.entries.length; i++) {
+    const e = m.entries[i] as Entry
+    if (e.type !== 'conf-change') {
+      ents.push(e)
+      continue
+    }
+    const cc = toConfChangeV2(decodeConfChange(e.data))
+    const alreadyPending = r.pendingConfIndex > r.log.applied
+    const alreadyJoint = r.trk.isJoint()
+    const wantsLeaveJoint = cc.changes.length === 0
+    let refused: string | undefined
+    if (alreadyPending) refused = 'a previous conf change is not applied yet'
+    else if (alreadyJoint && !wantsLeaveJoint) refused = 'must leave the joint config first'
+    else if (!alreadyJoint && wantsLeaveJoint) refused = 'not in a joint config'
+    if (refused !== undefined) {
+      // Keep the log position (callers may be waiting on it) but drop the change.
+      r.logger.info('raft: ignoring conf change', { id: r.id, reason: refused })
+      ents.push({ term: 0, index: 0, type: 'normal', data: new Uint8Array(0) })
+    } else {
+      r.pendingConfIndex = r.log.lastIndex() + i + 1
+      ents.push(e)
+    }
+  }
+  if (!r.appendEntry(ents)) return ProposalDroppedReason.uncommittedLimit
+  bcastAppend(r)
+  return undefined
+}
+
+function handleAppResp(r: RaftCore, m: AppRespMessage, pr: Progress): void {
+  pr.recentActive = true
+  if (m.reject) {
+    // The follower's hint skips a whole conflicting term per round trip.
+    let next = m.rejectHint
+    if (m.logTerm > 0) next = r.log.findConflictByTerm(m.rejectHint, m.logTerm).index
+    if (pr.maybeDecrTo(m.index, next)) {
+      if (pr.state === ProgressState.replicate) pr.becomeProbe()
+      sendAppend(r, m.from)
+    }
+    return
+  }
+  if (!(pr.maybeUpdate(m.index) || (pr.match === m.index && pr.state === ProgressState.probe))) return
+  if (pr.state === ProgressState.probe) {
+    pr.becomeReplicate()
+  } else if (pr.state === ProgressState.snapshot && pr.match + 1 >= r.log.firstIndex()) {
+    // The snapshot (or an append) caught the follower up to where the log can continue.
+    pr.becomeProbe()
+    pr.becomeReplicate()
+  } else if (pr.state === ProgressState.replicate) {
+    pr.inflights.freeLE(m.index)
+  }
+  if (r.maybeCommit()) {
+    releasePendingReadIndexMessages(r)
+    bcastAppend(r)
+  } else if (m.from !== r.id && pr.canBumpCommit(r.log.committed)) {
+    sendAppend(r, m.from)
+  }
+  if (m.from !== r.id) {
+    // Fill the in-flight window.
+    while (maybeSendAppend(r, m.from, false)) {
+      /* keep sending */
+    }
+  }
+  if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) {
+    r.logger.info('raft: transferee caught up, sending timeout-now', { id: r.id, to: m.from })
+    r.send({ type: 'timeout-now', to: m.from })
+  }
+}
+
+function handleHeartbeatResp(r: RaftCore, m: HeartbeatRespMessage, pr: Progress): void {
+  pr.recentActive = true
+  pr.msgAppFlowPaused = false
+  if (pr.match < r.log.lastIndex() || pr.canBumpCommit(r.log.committed)) sendAppend(r, m.from)
+  if (r.readOnly.option !== 'safe' || m.context.byteLength === 0) return
+  const acks = r.readOnly.recvAck(m.from, m.context)
+  if (acks === undefined) return
+  if (r.trk.voteResultFor(acks) !== 'won') return
+  for (const rs of r.readOnly.advance(m.context)) respondToReadIndex(r, rs.req, rs.index)
+}
+
+function handleTransferLeader(r: RaftCore, transferee: RaftMemberId, pr: Progress): void {
+  if (pr.isLearner) {
+    r.logger.debug('raft: ignoring leadership transfer to a learner', { id: r.id, to: transferee })
+    return
+  }
+  if (r.leadTransferee !== NONE) {
+    if (r.leadTransferee === transferee) return
+    r.leadTransferee = NONE
+  }
+  if (transferee === r.id) return
+  // The transfer must finish within one election timeout.
+  r.electionElapsed = 0
+  r.leadTransferee = transferee
+  if (pr.match === r.log.lastIndex()) r.send({ type: 'timeout-now', to: transferee })
+  else sendAppend(r, transferee)
+}
+
+function handleReadIndex(r: RaftCore, m: ReadIndexMessage): void {
+  if (r.trk.isSingleton(r.id)) {
+    respondToReadIndex(r, m, r.log.committed)
+    return
+  }
+  // A new leader does not know the commit index until an entry of its term commits.
+  if (!r.committedEntryInCurrentTerm()) {
+    r.pendingReadIndexMessages.push(m)
+    return
+  }
+  sendReadIndexResponse(r, m)
+}
+
+function sendReadIndexResponse(r: RaftCore, m: ReadIndexMessage): void {
+  if (r.readOnly.option === 'lease-based') {
+    respondToReadIndex(r, m, r.log.committed)
+    return
+  }
+  r.readOnly.addRequest(r.log.committed, m)
+  r.readOnly.recvAck(r.id, m.context)
+  bcastHeartbeat(r, m.context)
+}
+
+/** Answers pending reads once this leader has committed an entry of its own term. */
+export function releasePendingReadIndexMessages(r: RaftCore): void {
+  if (r.pendingReadIndexMessages.length === 0 || !r.committedEntryInCurrentTerm()) return
+  const pending = r.pendingReadIndexMessages
+  r.pendingReadIndexMessages = []
+  for (const m of pending) sendReadIndexResponse(r, m)
+}
+
+function respondToReadIndex(r: RaftCore, req: ReadIndexMessage, index: number): void {
+  if (req.from === NONE || req.from === r.id) {
+    r.readStates.push({ index, requestCtx: req.context })
+    return
+  }
+  r.send({ type: 'read-index-resp', to: req.from, index, context: req.context })
+}
+
+/** Sends appends (or just the commit index) to every other member. */
+export function bcastAppend(r: RaftCore): void {
+  for (const [id] of r.trk.sortedProgress()) if (id !== r.id) sendAppend(r, id)
+}
+
+/** Sends an append to `to`, even an empty one. */
+export function sendAppend(r: RaftCore, to: RaftMemberId): void {
+  maybeSendAppend(r, to, true)
+}
+
+/**
+ * Sends the entries `to` needs (a snapshot when they are compacted), unless its progress is
+ * paused; with `sendIfEmpty` false, nothing is sent when there are no new entries. Returns
+ * whether a message was sent.
+ */
+export function maybeSendAppend(r: RaftCore, to: RaftMemberId, sendIfEmpty: boolean): boolean {
+  const pr = r.trk.progress.get(to)
+  if (pr === undefined || pr.isPaused()) return false
+  const prevIndex = pr.next - 1
+  let prevTerm: number
+  let ents: Entry[] = []
+  try {
+    prevTerm = r.log.term(prevIndex)
+    if (pr.state !== ProgressState.replicate || !pr.inflights.full()) ents = r.log.entries(pr.next, r.maxMsgSize)
+  } catch (err) {
+    if (err instanceof CompactedError || err instanceof EntryUnavailableError) return maybeSendSnapshot(r, to, pr)
+    throw err
+  }
+  if (ents.length === 0 && !sendIfEmpty) return false
+  const commit = r.log.committed
+  r.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit })
+  pr.sentEntries(ents.length, ents.length > 0 ? (ents[ents.length - 1] as Entry).index : prevIndex)
+  pr.sentCommitTo(commit)
+  return true
+}
+
+function maybeSendSnapshot(r: RaftCore, to: RaftMemberId, pr: Progress): boolean {
+  if (!pr.recentActive) {
+    r.logger.debug('raft: not sending a snapshot to an inactive member', { id: r.id, to })
+    return false
+  }
+  let snapshot
+  try {
+    snapshot = r.log.snapshot()
+  } catch (err) {
+    if (err instanceof SnapshotTemporarilyUnavailableError) return false
+    throw err
+  }
+  if (isEmptySnapshot(snapshot)) throw new RaftInvariantError('need a non-empty snapshot to send')
+  pr.becomeSnapshot(snapshot.metadata.index)
+  r.logger.debug('raft: sending snapshot', { id: r.id, to, index: snapshot.metadata.index })
+  r.send({ type: 'snapshot', to, snapshot })
+  return true
+}
+
+/** Sends heartbeats to every other member, carrying `ctx` (or the newest pending read's). */
+export function bcastHeartbeat(r: RaftCore, ctx?: Uint8Array): void {
+  const context = ctx ?? r.readOnly.lastPendingRequestCtx() ?? new Uint8Array(0)
+  for (const [id, pr] of r.trk.sortedProgress()) {
+    if (id === r.id) continue
+    // Never tell a follower to commit beyond what it is known to have.
+    const commit = Math.min(pr.match, r.log.committed)
+    r.send({ type: 'heartbeat', to: id, commit, context })
+    pr.sentCommitTo(commit)
+  }
+}
