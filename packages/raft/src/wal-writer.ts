@@ -1,0 +1,175 @@
+/**
+ * Appends framed records to the WAL segments: one write and one fdatasync per batch, a new
+ * segment once the current one has reached the size limit, and removal of the segments that the
+ * compaction point has passed.
+ *
+ * @internal
+ */
+import { join } from 'node:path'
+import { open } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import type { Logger } from '@swarmkit-ts/api'
+import type { Encrypter } from './encrypter.ts'
+import { removeFile } from './snapshot-file.ts'
+import { encodeSegmentStart } from './wal-codec.ts'
+import type { FileRaftStorageHooks, SegmentName, SnapshotName } from './wal-files.ts'
+import { datasync, segmentName, syncDir, writeFully } from './wal-files.ts'
+import { RecordType, frameRecord } from './wal-record.ts'
+import type { WalState } from './wal-replay.ts'
+import { sealPayload, walRecordAad } from './wal-seal.ts'
+
+/** A framed record waiting to be written, with the state it leads to. */
+export interface PendingRecord {
+  /** The framed (and possibly sealed) record. */
+  bytes: Buffer
+  /** The WAL state once this record is applied. */
+  stateAfter: WalState
+  /** Set on a snapshot marker: the snapshot file it refers to. */
+  snapshot?: SnapshotName | undefined
+}
+
+/** Options of {@link WalWriter}. */
+export interface WalWriterOptions {
+  segmentBytes: number
+  encrypter: Encrypter | undefined
+  hooks: FileRaftStorageHooks
+  logger: Logger
+}
+
+/** Writes the WAL. Not reentrant: the caller runs one {@link WalWriter.write} at a time. */
+export class WalWriter {
+  readonly #dir: string
+  readonly #opts: WalWriterOptions
+  /** Segments on disk, ascending; the last one is open. */
+  readonly #segments: SegmentName[]
+  #fh: FileHandle
+  /** Bytes in the open segment. */
+  #size: number
+  /** The state after the last record written. */
+  #state: WalState
+
+  private constructor(dir: string, opts: WalWriterOptions, segments: SegmentName[], fh: FileHandle, size: number, state: WalState) {
+    this.#dir = dir
+    this.#opts = opts
+    this.#segments = segments
+    this.#fh = fh
+    this.#size = size
+    this.#state = state
+  }
+
+  /**
+   * Opens the WAL for appending: after the valid content of the last recovered segment, or in a
+   * new first segment when there is none.
+   */
+  static async open(dir: string, opts: WalWriterOptions, state: WalState, recovered: { segments: SegmentName[]; lastSize: number } | undefined): Promise<WalWriter> {
+    const last = recovered?.segments[recovered.segments.length - 1]
+    if (recovered !== undefined && last !== undefined) {
+      const fh = await open(join(dir, last.name), 'r+')
+      return new WalWriter(dir, opts, [...recovered.segments], fh, recovered.lastSize, state)
+    }
+    const { seg, fh, size } = await createSegment(dir, 0, state, opts)
+    try {
+      await datasync(fh, join(dir, seg.name), opts.hooks)
+      await syncDir(dir, opts.hooks)
+    } catch (err) {
+      await fh.close()
+      throw err
+    }
+    return new WalWriter(dir, opts, [seg], fh, size, state)
+  }
+
+  /** The state after the last record written. */
+  get state(): WalState {
+    return this.#state
+  }
+
+  /** The segments on disk, ascending. */
+  get segments(): readonly SegmentName[] {
+    return this.#segments
+  }
+
+  /**
+   * Writes `records` in order and makes them durable (fdatasync; a segment filled on the way is
+   * fdatasynced before the next one is created, and the directory after creating one).
+   */
+  async write(records: readonly PendingRecord[]): Promise<void> {
+    if (records.length === 0) return
+    let chunks: Buffer[] = []
+    let chunkBytes = 0
+    let created = false
+    for (const rec of records) {
+      if (this.#size + chunkBytes >= this.#opts.segmentBytes) {
+        await this.#writeChunks(chunks, chunkBytes)
+        chunks = []
+        chunkBytes = 0
+        await this.#roll()
+        created = true
+      }
+      chunks.push(rec.bytes)
+      chunkBytes += rec.bytes.length
+      this.#state = rec.stateAfter
+    }
+    await this.#writeChunks(chunks, chunkBytes)
+    await datasync(this.#fh, this.#currentPath(), this.#opts.hooks)
+    if (created) await syncDir(this.#dir, this.#opts.hooks)
+  }
+
+  /**
+   * Removes the oldest segments while the compaction point (of the records written) has passed
+   * everything written before the next segment. Call only once those records are durable.
+   */
+  async removeObsolete(): Promise<void> {
+    let removed = 0
+    for (;;) {
+      const next = this.#segments[1]
+      if (next === undefined || next.firstIndex - 1 > this.#state.compacted.index) break
+      const old = this.#segments[0] as SegmentName
+      await removeFile(join(this.#dir, old.name))
+      this.#segments.shift()
+      removed++
+      this.#opts.logger.debug('raft wal: removed a compacted segment', { file: join(this.#dir, old.name) })
+    }
+    if (removed > 0) await syncDir(this.#dir, this.#opts.hooks)
+  }
+
+  /** Closes the open segment (written data stays; nothing is synced). */
+  async close(): Promise<void> {
+    await this.#fh.close()
+  }
+
+  #currentPath(): string {
+    return join(this.#dir, (this.#segments[this.#segments.length - 1] as SegmentName).name)
+  }
+
+  async #writeChunks(chunks: Buffer[], bytes: number): Promise<void> {
+    if (bytes === 0) return
+    await writeFully(this.#fh, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes), this.#size)
+    this.#size += bytes
+  }
+
+  /** Finishes the open segment durably and starts the next one. */
+  async #roll(): Promise<void> {
+    await datasync(this.#fh, this.#currentPath(), this.#opts.hooks)
+    await this.#fh.close()
+    const seq = (this.#segments[this.#segments.length - 1] as SegmentName).seq + 1
+    const { seg, fh, size } = await createSegment(this.#dir, seq, this.#state, this.#opts)
+    this.#segments.push(seg)
+    this.#fh = fh
+    this.#size = size
+  }
+}
+
+/** Creates segment `seq` holding its SEGMENT_START record (not yet synced). */
+async function createSegment(dir: string, seq: number, state: WalState, opts: WalWriterOptions): Promise<{ seg: SegmentName; fh: FileHandle; size: number }> {
+  const seg = segmentName(seq, state.lastIndex + 1)
+  const sealed = sealPayload(RecordType.segmentStart, encodeSegmentStart({ seq, ...state }), opts.encrypter, walRecordAad(RecordType.segmentStart))
+  const bytes = frameRecord(sealed.typeByte, sealed.payload)
+  const fh = await open(join(dir, seg.name), 'wx')
+  try {
+    await writeFully(fh, bytes, 0)
+  } catch (err) {
+    await fh.close()
+    throw err
+  }
+  return { seg, fh, size: bytes.length }
+}
