@@ -19,6 +19,8 @@ export class InvariantChecker {
   readonly votes = new Map<string, RaftMemberId>()
   /** index → the entry some node applied there. */
   readonly applied = new Map<number, AppliedEntry>()
+  /** index → highest leader term seen when the entry was first applied (it was committed in that term or before). */
+  readonly #committedBy = new Map<number, number>()
   readonly #checkedUpTo = new Map<RaftMemberId, number>()
 
   /** State-machine safety: every node applies the same entry at each index. */
@@ -29,7 +31,10 @@ export class InvariantChecker {
       const e = n.applied.get(i)
       if (e === undefined) continue // covered by a snapshot that carried no entry here
       const seen = this.applied.get(i)
-      if (seen === undefined) this.applied.set(i, e)
+      if (seen === undefined) {
+        this.applied.set(i, e)
+        this.#committedBy.set(i, Math.max(0, ...this.leaders.keys()))
+      }
       else if (seen.term !== e.term || seen.data !== e.data || seen.type !== e.type) {
         throw new InvariantViolation(`state machine safety: node ${n.id} applied ${JSON.stringify(e)} at ${i}, another applied ${JSON.stringify(seen)}`)
       }
@@ -44,7 +49,10 @@ export class InvariantChecker {
     }
   }
 
-  /** Election safety, log matching and leader completeness over the live nodes. */
+  /**
+   * Election safety, log matching and leader completeness (a leader holds every entry committed
+   * in an earlier term) over the live nodes.
+   */
   check(sim: Sim, full = false): void {
     for (const n of sim.nodes.values()) {
       if (!n.alive || n.state !== 'leader') continue
@@ -61,7 +69,8 @@ export class InvariantChecker {
     const first = s.firstIndex()
     const last = s.lastIndex()
     for (const [i, e] of this.applied) {
-      if (i < first) continue
+      // Only leaders of later terms than the one that committed the entry must hold it.
+      if (i < first || (this.#committedBy.get(i) ?? 0) >= l.term) continue
       if (i > last) throw new InvariantViolation(`leader completeness: leader ${l.id} (term ${l.term}) lacks committed index ${i}`)
       if (s.term(i) !== e.term) throw new InvariantViolation(`leader completeness: leader ${l.id} has term ${s.term(i)} at committed index ${i}, want ${e.term}`)
     }

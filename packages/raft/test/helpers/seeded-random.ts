@@ -26,11 +26,13 @@ export class TestRandom implements Random {
   }
 }
 
-/** A Random whose `int` returns queued values in turn (then 0): forces election timeouts. */
+/** A Random whose `int` returns queued values in turn (then `fallback`): forces election timeouts. */
 export class ScriptedRandom implements Random {
   readonly #values: number[]
-  constructor(values: number[] = []) {
+  readonly #fallback: number
+  constructor(values: number[] = [], fallback = 0) {
     this.#values = [...values]
+    this.#fallback = fallback
   }
   /** Queues more values for `int`. */
   push(...v: number[]): void {
@@ -40,7 +42,7 @@ export class ScriptedRandom implements Random {
     return 0
   }
   int(maxExclusive: number): number {
-    const v = this.#values.shift() ?? 0
+    const v = this.#values.shift() ?? this.#fallback
     return Math.min(v, maxExclusive - 1)
   }
   bytes(n: number): Uint8Array {

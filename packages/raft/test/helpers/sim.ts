@@ -98,6 +98,8 @@ export interface SimInit {
   bootstrap?: boolean
   /** Check safety invariants after every delivery round (default true). */
   checkInvariants?: boolean
+  /** Pre-filled storages (their nodes are not bootstrapped). */
+  storages?: ReadonlyMap<RaftMemberId, MemoryRaftStorage>
 }
 
 /** A simulated cluster. */
@@ -109,13 +111,16 @@ export class Sim {
   readonly check: boolean
   /** Every message delivered (after drop rules), in order. */
   delivered: Message[] = []
+  /** Rewrites (or, returning undefined, drops) a message before delivery. */
+  transform: ((m: Message) => Message | undefined) | undefined = undefined
 
   constructor(init: SimInit) {
     this.check = init.checkInvariants ?? true
     for (const id of init.ids) {
       const opts = { ...init.options, ...init.perNode?.get(id) }
-      const n = new SimNode(id, new MemoryRaftStorage(), opts)
-      if (init.bootstrap ?? true) n.raw.bootstrap(init.ids.map((p) => ({ id: p })))
+      const given = init.storages?.get(id)
+      const n = new SimNode(id, given ?? new MemoryRaftStorage(), opts)
+      if (given === undefined && (init.bootstrap ?? true)) n.raw.bootstrap(init.ids.map((p) => ({ id: p })))
       this.nodes.set(id, n)
     }
     this.processAllReady()
@@ -184,8 +189,10 @@ export class Sim {
   }
 
   /** Delivers one message unless a rule drops it or the target is down. */
-  deliver(m: Message): void {
-    if (this.rules.some((r) => r(m))) return
+  deliver(msg: Message): void {
+    if (this.rules.some((r) => r(msg))) return
+    const m = this.transform === undefined ? msg : this.transform(msg)
+    if (m === undefined) return
     const to = this.nodes.get(m.to)
     if (to === undefined || !to.alive) return
     const from = this.nodes.get(m.from)
