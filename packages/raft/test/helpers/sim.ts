@@ -307,6 +307,10 @@ export class Sim {
     n.confHistory = snap.metadata.index === 0 ? [] : [{ index: snap.metadata.index, cs: snap.metadata.confState }]
     n.raw = new RawNode({ ...n.options, id, storage: n.storage, random: n.options.random ?? new TestRandom(Number(id % 100000n) + 7), applied: snap.metadata.index })
     n.alive = true
+    // Re-apply what was committed but not covered by the snapshot.
+    while (this.processReady(id)) {
+      /* drain */
+    }
   }
 
   /** Snapshots `id`'s state machine at `index` (default: applied) and compacts its log there. */
