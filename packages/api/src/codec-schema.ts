@@ -149,12 +149,17 @@ function compile(root: protobuf.Root): CodecSchema {
   for (const name of tables.keys()) if (!enums.has(name)) throw new Error(`enum table ${name} has no proto enum`)
 
   // Two passes so that messages may refer to each other in any order.
-  const shells = new Map<string, { plan: MessagePlan; fields: FieldPlan[]; oneofs: OneofPlan[] }>()
+  interface Shell {
+    plan: MessagePlan
+    fields: FieldPlan[]
+    oneofs: OneofPlan[]
+    byId: Map<number, FieldPlan>
+    byName: Map<string, FieldPlan>
+  }
+  const shells = new Map<string, Shell>()
   for (const t of types) {
-    const fields: FieldPlan[] = []
-    const oneofs: OneofPlan[] = []
-    const plan: MessagePlan = { name: fullName(t), fields, byId: new Map(), byName: new Map(), oneofs }
-    shells.set(fullName(t), { plan, fields, oneofs })
+    const shell: Omit<Shell, 'plan'> = { fields: [], oneofs: [], byId: new Map(), byName: new Map() }
+    shells.set(fullName(t), { ...shell, plan: { name: fullName(t), ...shell } })
   }
   for (const t of types) {
     const shell = shells.get(fullName(t))
@@ -169,8 +174,8 @@ function compile(root: protobuf.Root): CodecSchema {
     for (const f of [...t.fieldsArray].sort((a, b) => a.id - b.id)) {
       const plan = compileField(t, f, shells, enums, oneofByName)
       shell.fields.push(plan)
-      ;(shell.plan.byId as Map<number, FieldPlan>).set(plan.id, plan)
-      ;(shell.plan.byName as Map<string, FieldPlan>).set(plan.name, plan)
+      shell.byId.set(plan.id, plan)
+      shell.byName.set(plan.name, plan)
     }
   }
   const member = (where: string): { plan: MessagePlan | undefined; last: string } => {

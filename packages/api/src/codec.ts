@@ -11,7 +11,8 @@
  * field path ('' when the bytes cannot be parsed at all).
  */
 import { codecSchema, PROTO_PACKAGE } from './codec-schema.ts'
-import { decodeMessage, encodeMessage } from './codec-wire.ts'
+import { decodeMessage } from './codec-decode.ts'
+import { encodeMessage } from './codec-encode.ts'
 import { InvalidArgumentError } from './errors.ts'
 import type { ObjectKind, ObjectKinds, StoreEvent, StoreObject, Version } from './objects.ts'
 import type { ClusterSpec, ConfigSpec, NetworkSpec, NodeSpec, SecretSpec, ServiceSpec } from './specs.ts'
