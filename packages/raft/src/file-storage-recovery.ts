@@ -8,10 +8,9 @@ import { join } from 'node:path'
 import { mkdir, readdir } from 'node:fs/promises'
 import type { Logger } from '@swarmkit-ts/api'
 import type { Encrypter } from './encrypter.ts'
-import { MemoryRaftStorage } from './memory-storage.ts'
+import { LogCache } from './file-storage-cache.ts'
 import { SNAPSHOT_TMP_SUFFIX, readSnapshotFile, removeFile } from './snapshot-file.ts'
 import type { Snapshot } from './types.ts'
-import { emptyConfState } from './types.ts'
 import type { LogPosition } from './wal-codec.ts'
 import { loadWalSchema } from './wal-codec.ts'
 import { SnapshotCorruptionError, WalCorruptionError } from './wal-errors.ts'
@@ -32,9 +31,9 @@ export interface RecoverStorageOptions {
 /** An opened storage directory. */
 export interface RecoveredStorage {
   /** The recovered log, hard state and snapshot. */
-  mem: MemoryRaftStorage
+  mem: LogCache
   /** The snapshot held (`undefined` when none). */
-  snapshot: LogPosition | undefined
+  snapshot: Snapshot | undefined
   /** Set when the WAL's snapshot was damaged and this older one is used instead. */
   fellBack: boolean
   /** Snapshot files to keep, oldest first (at most two). */
@@ -69,7 +68,6 @@ export async function recoverStorage(dir: string, opts: RecoverStorageOptions): 
     snap = loaded.snap
     fellBack = loaded.fellBack
   }
-  const held = snap === undefined ? undefined : { index: snap.metadata.index, term: snap.metadata.term }
 
   // Snapshot files newer than the one recorded were written by a process that stopped before
   // recording them: they are not part of the state.
@@ -80,10 +78,10 @@ export async function recoverStorage(dir: string, opts: RecoverStorageOptions): 
     }
   }
 
-  const mem = buildMemory(result, snap, firstFile)
+  const mem = LogCache.restore({ compacted: result.compacted, entries: result.entries, snapshot: snap, hardState: result.hardState })
   const writer = await WalWriter.open(dir, opts, stateOf(result), wal)
-  const kept = held === undefined ? [] : [snapshotName(held.term, held.index)]
-  return { mem, snapshot: held, fellBack, kept, writer }
+  const kept = snap === undefined ? [] : [snapshotName(snap.metadata.term, snap.metadata.index)]
+  return { mem, snapshot: snap, fellBack, kept, writer }
 }
 
 function stateOf(r: ReplayResult): WalState {
@@ -118,24 +116,4 @@ async function loadSnapshot(dir: string, files: readonly SnapshotName[], r: Repl
 function termAt(r: ReplayResult, index: number): number | undefined {
   if (index === r.compacted.index) return r.compacted.term
   return r.entries[index - r.compacted.index - 1]?.term
-}
-
-/** The in-memory log: compaction point, entries, then the snapshot and the hard state. */
-function buildMemory(r: ReplayResult, snap: Snapshot | undefined, firstFile: string): MemoryRaftStorage {
-  const mem = new MemoryRaftStorage()
-  const c = r.compacted
-  if (snap !== undefined && snap.metadata.index === c.index) {
-    if (snap.metadata.term !== c.term) throw new WalCorruptionError(firstFile, 0, `the snapshot at ${c.index} has term ${snap.metadata.term}, the log says ${c.term}`)
-    mem.applySnapshot(snap)
-  } else if (c.index !== 0 || c.term !== 0) {
-    mem.applySnapshot({ metadata: { index: c.index, term: c.term, confState: emptyConfState() }, data: new Uint8Array(0) })
-  }
-  mem.append(r.entries)
-  if (snap !== undefined && snap.metadata.index !== c.index) {
-    const term = termAt(r, snap.metadata.index)
-    if (term !== snap.metadata.term) throw new WalCorruptionError(firstFile, 0, `the snapshot at ${snap.metadata.index} has term ${snap.metadata.term}, the log says ${String(term)}`)
-    mem.createSnapshot(snap.metadata.index, snap.metadata.confState, snap.data)
-  }
-  mem.setHardState(r.hardState)
-  return mem
 }

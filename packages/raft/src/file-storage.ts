@@ -23,6 +23,10 @@
  * `applySnapshot` and `createSnapshot` start writing their snapshot file at once; it is durable,
  * and recorded in the WAL, when the next `sync()` resolves.
  *
+ * A snapshot is identified by its position (term, index), as in Raft where one position is one
+ * state: taking or receiving a snapshot again at the position of the current one replaces its
+ * file at once, so after a crash before the next `sync()` the replacement may be what is read.
+ *
  * ## Recovery
  *
  * `open` replays the WAL: a torn tail of the last segment (an incomplete record, a CRC mismatch
@@ -37,7 +41,7 @@ import type { Logger } from '@swarmkit-ts/api'
 import type { Encrypter } from './encrypter.ts'
 import { recoverStorage } from './file-storage-recovery.ts'
 import type { RecoveredStorage } from './file-storage-recovery.ts'
-import type { MemoryRaftStorage } from './memory-storage.ts'
+import type { LogCache } from './file-storage-cache.ts'
 import { encodeSnapshotFile, removeFile, writeSnapshotFile } from './snapshot-file.ts'
 import type { RaftStorageWithLog } from './storage.ts'
 import type { ConfState, Entry, HardState, Snapshot } from './types.ts'
@@ -76,7 +80,7 @@ interface Round {
 /** Raft storage in a directory of WAL segments and snapshot files. */
 export class FileRaftStorage implements RaftStorageWithLog {
   readonly #dir: string
-  readonly #mem: MemoryRaftStorage
+  readonly #mem: LogCache
   readonly #writer: WalWriter
   readonly #encrypter: Encrypter | undefined
   readonly #hooks: FileRaftStorageHooks
@@ -104,7 +108,7 @@ export class FileRaftStorage implements RaftStorageWithLog {
     this.#encrypter = init.encrypter
     this.#hooks = init.hooks ?? {}
     this.#logger = init.logger ?? silentLogger
-    this.#snapshot = r.snapshot
+    this.#snapshot = r.snapshot === undefined ? undefined : { index: r.snapshot.metadata.index, term: r.snapshot.metadata.term }
     this.#kept = r.kept
   }
 
@@ -121,7 +125,7 @@ export class FileRaftStorage implements RaftStorageWithLog {
     const r = await recoverStorage(dir, { segmentBytes, encrypter: init.encrypter, logger: init.logger ?? silentLogger, hooks: init.hooks ?? {} })
     const s = new FileRaftStorage(dir, init, r)
     // Record the older snapshot now in use, so that the WAL agrees with the state.
-    if (r.fellBack && r.snapshot !== undefined) s.#record(RecordType.snapshotCreated, encodePosition(r.snapshot), r.kept[0])
+    if (r.fellBack && s.#snapshot !== undefined) s.#record(RecordType.snapshotCreated, encodePosition(s.#snapshot), r.kept[0])
     return s
   }
 
@@ -177,8 +181,7 @@ export class FileRaftStorage implements RaftStorageWithLog {
   applySnapshot(snap: Snapshot): void {
     this.#checkWritable()
     assertConfStateEncodable(snap.metadata.confState, 'snapshot.metadata.confState')
-    this.#mem.applySnapshot(snap)
-    this.#recordSnapshot(RecordType.snapshotApplied, snap)
+    this.#recordSnapshot(RecordType.snapshotApplied, this.#mem.applySnapshot(snap))
   }
 
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
@@ -191,9 +194,7 @@ export class FileRaftStorage implements RaftStorageWithLog {
 
   compact(index: number): void {
     this.#checkWritable()
-    const before = this.#mem.firstIndex()
-    this.#mem.compact(index)
-    if (this.#mem.firstIndex() !== before) this.#record(RecordType.compact, encodePosition({ index, term: this.#mem.term(index) }))
+    if (this.#mem.compact(index)) this.#record(RecordType.compact, encodePosition({ index, term: this.#mem.term(index) }))
   }
 
   sync(): Promise<void> {
