@@ -39,10 +39,15 @@ export const SEALED_FLAG = 0x80
 /** Bytes before the payload. */
 export const RECORD_HEADER_BYTES = 9
 
-const KNOWN_TYPES = new Set<number>(Object.values(RecordType))
+/** 1 at every type byte (with or without the sealed flag) that names a known record type. */
+const KNOWN_TYPE_BYTES = new Uint8Array(256)
+for (const t of Object.values(RecordType)) {
+  KNOWN_TYPE_BYTES[t] = 1
+  KNOWN_TYPE_BYTES[t | SEALED_FLAG] = 1
+}
 
 function isKnownType(typeByte: number): boolean {
-  return KNOWN_TYPES.has(typeByte & ~SEALED_FLAG)
+  return KNOWN_TYPE_BYTES[typeByte] === 1
 }
 
 /** Frames one record. */
