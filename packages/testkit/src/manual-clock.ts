@@ -71,7 +71,8 @@ export class ManualClock implements Clock {
       if (top === undefined || top.due > target) break
       this.#runTop(top)
     }
-    this.#now = target
+    // max: a callback may itself have advanced past `target` (re-entrant advance).
+    this.#now = Math.max(this.#now, target)
   }
 
   /** Runs the earliest pending callback, moving time to its due time; `false` when none is pending. */
@@ -111,7 +112,8 @@ export class ManualClock implements Clock {
 
   #runTop(top: Entry): void {
     this.#removeAt(0)
-    this.#now = top.due
+    // A re-entrant advance() inside a callback can leave `now` past this due time: never go back.
+    this.#now = Math.max(this.#now, top.due)
     top.callback()
   }
 

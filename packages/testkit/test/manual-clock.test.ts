@@ -118,6 +118,25 @@ describe('ManualClock', () => {
     expect(clock.nextDueAt()).toBe(110)
   })
 
+  it('never goes backwards when a callback advances the clock itself', () => {
+    const clock = new ManualClock()
+    const seen: [string, number][] = []
+    clock.setTimeout(() => {
+      seen.push(['outer', clock.now()])
+      clock.advance(50)
+    }, 10)
+    clock.setTimeout(() => seen.push(['second', clock.now()]), 20)
+    clock.setTimeout(() => seen.push(['third', clock.now()]), 100)
+    clock.advance(30)
+    expect(seen).toEqual([
+      ['outer', 10],
+      ['second', 20],
+    ])
+    expect(clock.now()).toBe(60)
+    clock.advance(40)
+    expect(seen.at(-1)).toEqual(['third', 100])
+  })
+
   it('runNext runs exactly the earliest timer and jumps time to it', () => {
     const clock = new ManualClock()
     const seen: string[] = []
