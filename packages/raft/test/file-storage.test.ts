@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -117,6 +117,18 @@ describe('FileRaftStorage reopen', () => {
     expect(s.snapshot().metadata.index).toBe(0)
   })
 
+  it('creates a missing directory and removes a leftover temporary snapshot file', async () => {
+    const parent = await tempDir()
+    const dir = join(parent, 'a', 'b')
+    const s = await openIn(dir)
+    s.append([ent(1, 1)])
+    await s.close()
+    const tmp = join(dir, 'snap-0000000000000001-0000000000000001.snap.tmp')
+    await writeFile(tmp, 'half a snapshot')
+    await openIn(dir)
+    expect((await readdir(dir)).sort()).toEqual(['wal-0000000000000000-0000000000000001.log'])
+  })
+
   it('rejects a segment size that is not a positive integer', async () => {
     await expect(FileRaftStorage.open(await tempDir(), { segmentBytes: 0 })).rejects.toMatchObject({ name: 'FailedPreconditionError' })
   })
@@ -189,6 +201,20 @@ describe('FileRaftStorage sync()', () => {
 })
 
 describe('FileRaftStorage snapshot files', () => {
+  it('fails sync() when the snapshot file cannot be made durable, recording nothing', async () => {
+    const boom = new Error('ENOSPC: injected')
+    const dir = await tempDir()
+    const s = await openIn(dir, { hooks: { beforeSync: (p) => { if (p.endsWith('.snap.tmp')) throw boom } } })
+    s.append([ent(1, 1)])
+    await s.sync()
+    s.createSnapshot(1, cs, bytes(1))
+    s.compact(1)
+    await expect(s.sync()).rejects.toBe(boom)
+    await s.abandon()
+    const r = await openIn(dir)
+    expect([r.firstIndex(), r.lastIndex(), r.snapshot().metadata.index]).toEqual([1, 1, 0])
+  })
+
   const snapFiles = async (dir: string): Promise<string[]> => (await readdir(dir)).filter((n) => n.startsWith('snap-')).sort()
 
   it('writes snap-<term>-<index>.snap and keeps the latest two', async () => {
