@@ -36,7 +36,7 @@
  */
 import { join } from 'node:path'
 import { readdir } from 'node:fs/promises'
-import { FailedPreconditionError, silentLogger } from '@swarmkit-ts/api'
+import { FailedPreconditionError, InvalidArgumentError, silentLogger } from '@swarmkit-ts/api'
 import type { Logger } from '@swarmkit-ts/api'
 import type { Encrypter } from './encrypter.ts'
 import { recoverStorage } from './file-storage-recovery.ts'
@@ -118,10 +118,11 @@ export class FileRaftStorage implements RaftStorageWithLog {
    * @throws WalCorruptionError when the WAL is damaged before its tail.
    * @throws SnapshotCorruptionError when the snapshot is damaged and no older one is usable.
    * @throws StorageDecryptionError when encrypted data cannot be opened with `init.encrypter`.
+   * @throws InvalidArgumentError (api) when `init.segmentBytes` is not a positive integer.
    */
   static async open(dir: string, init: FileRaftStorageInit = {}): Promise<FileRaftStorage> {
     const segmentBytes = init.segmentBytes ?? DEFAULT_SEGMENT_BYTES
-    if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) throw new FailedPreconditionError(`segmentBytes must be a positive integer, got ${segmentBytes}`)
+    if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) throw new InvalidArgumentError('segmentBytes', `must be a positive integer, got ${segmentBytes}`)
     const r = await recoverStorage(dir, { segmentBytes, encrypter: init.encrypter, logger: init.logger ?? silentLogger, hooks: init.hooks ?? {} })
     const s = new FileRaftStorage(dir, init, r)
     // Record the older snapshot now in use, so that the WAL agrees with the state.

@@ -130,7 +130,7 @@ describe('FileRaftStorage reopen', () => {
   })
 
   it('rejects a segment size that is not a positive integer', async () => {
-    await expect(FileRaftStorage.open(await tempDir(), { segmentBytes: 0 })).rejects.toMatchObject({ name: 'FailedPreconditionError' })
+    await expect(FileRaftStorage.open(await tempDir(), { segmentBytes: 0 })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'segmentBytes' })
   })
 })
 
