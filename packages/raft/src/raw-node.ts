@@ -237,7 +237,11 @@ export class RawNode {
     this.#r.step({ type: 'unreachable', from: id, to: this.#r.id, term: 0 })
   }
 
-  /** Tells the leader whether sending a snapshot to `id` succeeded. */
+  /**
+   * Tells the leader whether sending a snapshot to `id` succeeded. The transport must report
+   * every snapshot it was asked to send: until it does, the leader sends `id` nothing else
+   * (a failure makes it retry after the next heartbeat).
+   */
   reportSnapshot(id: RaftMemberId, ok: boolean): void {
     this.#r.step({ type: 'snap-status', from: id, to: this.#r.id, term: 0, reject: !ok })
   }

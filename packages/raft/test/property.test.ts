@@ -137,12 +137,12 @@ describe('raft safety under random schedules', () => {
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(actionArb(3), { minLength: 10, maxLength: 60 }), (seed, actions) => run(3, seed, actions)),
       { numRuns: 250 },
     )
-  })
+  }, 30_000)
 
   it('5 nodes: election safety, log matching, state-machine safety, then liveness after healing', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(actionArb(5), { minLength: 10, maxLength: 60 }), (seed, actions) => run(5, seed, actions)),
       { numRuns: 120 },
     )
-  })
+  }, 30_000)
 })

@@ -111,6 +111,8 @@ export class Sim {
   readonly check: boolean
   /** Every message delivered (after drop rules), in order. */
   delivered: Message[] = []
+  /** Like a real transport, tell the sender whether each snapshot message got through. */
+  reportSnapshots = true
   /** Rewrites (or, returning undefined, drops) a message before delivery. */
   transform: ((m: Message) => Message | undefined) | undefined = undefined
 
@@ -190,15 +192,24 @@ export class Sim {
 
   /** Delivers one message unless a rule drops it or the target is down. */
   deliver(msg: Message): void {
-    if (this.rules.some((r) => r(msg))) return
+    const ok = this.#deliver(msg)
+    if (msg.type === 'snapshot' && this.reportSnapshots) {
+      const from = this.nodes.get(msg.from)
+      if (from?.alive === true) from.raw.reportSnapshot(msg.to, ok)
+    }
+  }
+
+  #deliver(msg: Message): boolean {
+    if (this.rules.some((r) => r(msg))) return false
     const m = this.transform === undefined ? msg : this.transform(msg)
-    if (m === undefined) return
+    if (m === undefined) return false
     const to = this.nodes.get(m.to)
-    if (to === undefined || !to.alive) return
+    if (to === undefined || !to.alive) return false
     const from = this.nodes.get(m.from)
-    if (from !== undefined && !from.alive) return
+    if (from !== undefined && !from.alive) return false
     this.delivered.push(m)
     to.raw.step(m)
+    return true
   }
 
   /** Runs Ready processing and delivery until quiet. */
