@@ -64,12 +64,18 @@ function handleProposal(r: RaftCore, m: PropMessage): DropReason | undefined {
       ents.push(e)
       continue
     }
-    const cc = toConfChangeV2(decodeConfChange(e.data))
+    let cc
+    try {
+      cc = toConfChangeV2(decodeConfChange(e.data))
+    } catch {
+      cc = undefined
+    }
     const alreadyPending = r.pendingConfIndex > r.log.applied
     const alreadyJoint = r.trk.isJoint()
-    const wantsLeaveJoint = cc.changes.length === 0
+    const wantsLeaveJoint = cc?.changes.length === 0
     let refused: string | undefined
-    if (alreadyPending) refused = 'a previous conf change is not applied yet'
+    if (cc === undefined) refused = 'malformed conf change'
+    else if (alreadyPending) refused = 'a previous conf change is not applied yet'
     else if (alreadyJoint && !wantsLeaveJoint) refused = 'must leave the joint config first'
     else if (!alreadyJoint && wantsLeaveJoint) refused = 'not in a joint config'
     if (refused !== undefined) {

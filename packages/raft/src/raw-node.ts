@@ -282,7 +282,7 @@ export class RawNode {
     this.#prevHard = hs
     r.msgs = []
     r.readStates = []
-    this.#afterPersist.push(...r.msgsAfterAppend)
+    for (const m of r.msgsAfterAppend) this.#afterPersist.push(m)
     r.msgsAfterAppend = []
     const lastCommitted = rd.committedEntries[rd.committedEntries.length - 1]
     if (lastCommitted !== undefined) {

@@ -66,7 +66,7 @@ export class Unstable {
     if (first === undefined) return
     const from = first.index
     if (from === this.offset + this.entries.length) {
-      this.entries.push(...ents)
+      for (const e of ents) this.entries.push(e)
     } else if (from <= this.offset) {
       // Replaces the whole unstable part (and, once persisted, stored entries from `from` on).
       this.offset = from

@@ -124,6 +124,17 @@ describe('RawNode Ready protocol', () => {
     expect(rd.readStates).toEqual([{ index: 2, requestCtx: enc.encode('q') }])
   })
 
+  it('a forwarded conf change that does not decode becomes an empty entry', () => {
+    const { n, s } = node()
+    n.bootstrap([{ id: 1n }])
+    handle(n, s)
+    n.campaign()
+    handle(n, s)
+    n.step({ type: 'prop', from: 2n, to: 1n, term: 0, entries: [{ term: 0, index: 0, type: 'conf-change', data: new Uint8Array([9, 9]) }] })
+    const rd = handle(n, s)
+    expect(rd.entries.map((e) => [e.index, e.type, e.data.byteLength])).toEqual([[3, 'normal', 0]])
+  })
+
   it('restarts from storage with its hard state and configuration', () => {
     const { n, s } = node()
     n.bootstrap([{ id: 1n }])
