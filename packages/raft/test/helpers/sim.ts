@@ -111,6 +111,10 @@ export class Sim {
   readonly check: boolean
   /** Every message delivered (after drop rules), in order. */
   delivered: Message[] = []
+  /** Observes each Ready before it is handled. */
+  onReady: ((n: SimNode, rd: Ready) => void) | undefined = undefined
+  /** Observes each delivery attempt. */
+  onDeliver: ((m: Message, delivered: boolean) => void) | undefined = undefined
   /** Like a real transport, tell the sender whether each snapshot message got through. */
   reportSnapshots = true
   /** Rewrites (or, returning undefined, drops) a message before delivery. */
@@ -146,6 +150,7 @@ export class Sim {
     const n = this.node(id)
     if (!n.alive || !n.raw.hasReady()) return false
     const rd: Ready = n.raw.ready()
+    this.onReady?.(n, rd)
     if (rd.snapshot !== undefined) n.storage.applySnapshot(rd.snapshot)
     n.storage.append(rd.entries)
     if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState)
@@ -193,6 +198,7 @@ export class Sim {
   /** Delivers one message unless a rule drops it or the target is down. */
   deliver(msg: Message): void {
     const ok = this.#deliver(msg)
+    this.onDeliver?.(msg, ok)
     if (msg.type === 'snapshot' && this.reportSnapshots) {
       const from = this.nodes.get(msg.from)
       if (from?.alive === true) from.raw.reportSnapshot(msg.to, ok)
