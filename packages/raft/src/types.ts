@@ -182,9 +182,8 @@ export interface AppRespMessage extends MessageBase {
   logTerm: number
 }
 
-/** Candidate → voter: a (pre-)vote request for `term`, with the candidate's last log position. */
-export interface VoteMessage extends MessageBase {
-  type: 'vote' | 'pre-vote'
+/** The fields of a (pre-)vote request: the candidate's last log position. */
+interface VoteRequestFields extends MessageBase {
   /** Term of the candidate's last entry. */
   logTerm: number
   /** Index of the candidate's last entry. */
@@ -193,10 +192,30 @@ export interface VoteMessage extends MessageBase {
   transfer: boolean
 }
 
+/** Candidate → voter: a vote request for `term`. */
+export interface VoteMessage extends VoteRequestFields {
+  type: 'vote'
+}
+
+/**
+ * Pre-candidate → voter: would you vote for me at `term` (our term + 1)? Changes no state on
+ * either side (PreVote, Raft thesis §9.6).
+ */
+export interface PreVoteMessage extends VoteRequestFields {
+  type: 'pre-vote'
+}
+
 /** Voter → candidate: the answer to a {@link VoteMessage}. */
 export interface VoteRespMessage extends MessageBase {
-  type: 'vote-resp' | 'pre-vote-resp'
+  type: 'vote-resp'
   /** Whether the vote was refused. */
+  reject: boolean
+}
+
+/** Voter → pre-candidate: the answer to a {@link PreVoteMessage}. */
+export interface PreVoteRespMessage extends MessageBase {
+  type: 'pre-vote-resp'
+  /** Whether the pre-vote was refused. */
   reject: boolean
 }
 
@@ -276,7 +295,9 @@ export type Message =
   | AppMessage
   | AppRespMessage
   | VoteMessage
+  | PreVoteMessage
   | VoteRespMessage
+  | PreVoteRespMessage
   | HeartbeatMessage
   | HeartbeatRespMessage
   | SnapshotMessage
