@@ -136,10 +136,12 @@ function restore(r: RaftCore, s: Snapshot): boolean {
     r.becomeFollower(r.term + 1, NONE)
     return false
   }
-  const member = cs.voters.includes(r.id) || cs.learners.includes(r.id) || cs.votersOutgoing.includes(r.id)
-  if (!member) {
-    r.logger.warn('raft: ignoring a snapshot whose configuration does not include us', { id: r.id, index })
-    return false
+  // The snapshot may predate our addition (the leader's latest snapshot was taken before the
+  // conf change that added us). Install it anyway: like a freshly started member we then follow
+  // without voting until the entry that adds us is applied. Refusing it would leave us unable
+  // to ever catch up from a compacted log.
+  if (!(cs.voters.includes(r.id) || cs.learners.includes(r.id) || cs.votersOutgoing.includes(r.id))) {
+    r.logger.debug('raft: installing a snapshot whose configuration does not include us yet', { id: r.id, index })
   }
   if (r.log.matchTerm(index, term)) {
     // We already have the entry: just fast-forward the commit index.

@@ -6,8 +6,11 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { leaveJointConfChange } from '../src/index.ts'
+import type { AnyConfChange } from '../src/index.ts'
 import { TestRandom } from './helpers/seeded-random.ts'
 import { Sim } from './helpers/sim.ts'
+import type { SimNode } from './helpers/sim.ts'
 
 type Action =
   | { kind: 'tick'; n: number }
@@ -21,10 +24,20 @@ type Action =
   | { kind: 'transfer'; node: number; to: number }
   | { kind: 'compact'; node: number }
   | { kind: 'campaign'; node: number }
+  | { kind: 'conf'; node: number; transition: 'auto' | 'explicit-joint' | 'implicit-joint'; changes: Array<{ type: 'add-voter' | 'add-learner' | 'remove'; id: number }> }
+  | { kind: 'leave-joint'; node: number }
 
-function actionArb(size: number): fc.Arbitrary<Action> {
+function actionArb(size: number, membership = false): fc.Arbitrary<Action> {
   const node = fc.integer({ min: 0, max: size - 1 })
+  const change = fc.record({ type: fc.constantFrom('add-voter' as const, 'add-learner' as const, 'remove' as const), id: node })
+  const conf: Array<fc.WeightedArbitrary<Action>> = membership
+    ? [
+        { weight: 4, arbitrary: fc.record({ kind: fc.constant('conf' as const), node, transition: fc.constantFrom('auto' as const, 'explicit-joint' as const, 'implicit-joint' as const), changes: fc.array(change, { minLength: 1, maxLength: 3 }) }) },
+        { weight: 2, arbitrary: fc.record({ kind: fc.constant('leave-joint' as const), node }) },
+      ]
+    : []
   return fc.oneof(
+    ...conf,
     { weight: 6, arbitrary: fc.record({ kind: fc.constant('tick' as const), n: fc.integer({ min: 1, max: 12 }) }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick-one' as const), node, n: fc.integer({ min: 1, max: 25 }) }) },
     { weight: 6, arbitrary: fc.record({ kind: fc.constant('propose' as const), node }) },
@@ -41,9 +54,11 @@ function actionArb(size: number): fc.Arbitrary<Action> {
 
 const enc = new TextEncoder()
 
-function run(size: number, seed: number, actions: Action[]): void {
+function run(size: number, seed: number, actions: Action[], voters = size): void {
   const ids = Array.from({ length: size }, (_, i) => BigInt(i + 1))
-  const sim = new Sim({ ids, options: { random: new TestRandom(seed) } })
+  const sim = new Sim({ ids: ids.slice(0, voters), options: { random: new TestRandom(seed), stepDownOnRemoval: true } })
+  // Members beyond the initial voters start empty and wait to be added.
+  for (const extra of ids.slice(voters)) sim.addNode(extra, { random: new TestRandom(seed + Number(extra)), stepDownOnRemoval: true })
   // One shared generator for all election timeouts (draws interleave, so timeouts differ) and one for loss.
   const loss = new TestRandom(seed ^ 0x5bd1e995)
   let lossPercent = 0
@@ -100,24 +115,49 @@ function run(size: number, seed: number, actions: Action[]): void {
       case 'campaign':
         if (sim.node(id(a.node)).alive) sim.campaign(id(a.node))
         break
+      case 'conf':
+      case 'leave-joint': {
+        // Usually through the leader (so that changes happen), sometimes forwarded.
+        const n = a.node % 2 === 0 ? (sim.leader() ?? sim.node(id(a.node))) : sim.node(id(a.node))
+        if (!n.alive) break
+        const cc: AnyConfChange =
+          a.kind === 'leave-joint'
+            ? leaveJointConfChange()
+            : { version: 2, transition: a.transition, changes: a.changes.map((c) => ({ type: c.type, nodeId: id(c.id) })), context: new Uint8Array(0) }
+        try {
+          n.raw.proposeConfChange(cc)
+        } catch (err) {
+          expect(err).toMatchObject({ name: 'ProposalDroppedError' })
+        }
+        sim.stabilize()
+        break
+      }
     }
   }
   // Heal everything: a leader must emerge and new proposals must commit everywhere.
   lossPercent = 0
   sim.recover()
   for (const i of ids) if (!sim.node(i).alive) sim.restart(i)
-  let leader = sim.leader()
-  for (let t = 0; t < 200 && (leader === undefined || ids.some((i) => sim.node(i).lead !== leader?.id)); t++) {
-    sim.tick(1)
-    leader = sim.leader()
+  // A leader that is a voter of its own configuration, followed by every member of it.
+  const membersOf = (l: SimNode): bigint[] => {
+    const c = l.status.config
+    return ids.filter((i) => [...c.voters, ...c.votersOutgoing, ...c.learners].includes(i))
   }
-  expect(leader).toBeDefined()
+  const stable = (): SimNode | undefined => {
+    const l = sim.leader()
+    if (l === undefined || !l.status.config.voters.concat(l.status.config.votersOutgoing).includes(l.id)) return undefined
+    return membersOf(l).every((i) => sim.node(i).lead === l.id) ? l : undefined
+  }
+  let leader = stable()
+  for (let t = 0; t < 300 && leader === undefined; t++) {
+    sim.tick(1)
+    leader = stable()
+  }
+  if (leader === undefined) throw new Error('no stable leader after healing')
   // A leadership transfer may still be pending: it aborts within an election timeout.
   for (let t = 0; ; t++) {
-    const l = sim.leader()
-    if (l === undefined) throw new Error('no leader after healing')
     try {
-      sim.propose(l.id, 'final')
+      sim.propose(leader.id, 'final')
       break
     } catch (err) {
       expect(err).toMatchObject({ name: 'ProposalDroppedError', reason: 'transfer-in-progress' })
@@ -125,9 +165,11 @@ function run(size: number, seed: number, actions: Action[]): void {
       sim.tick(1)
     }
   }
-  sim.tick(3)
-  for (const i of ids) expect(sim.node(i).appliedData().at(-1)).toBe('final')
-  const applied = ids.map((i) => sim.node(i).appliedData())
+  const members = membersOf(leader)
+  for (let t = 0; t < 50 && members.some((i) => sim.node(i).appliedData().at(-1) !== 'final'); t++) sim.tick(1)
+  // Every member has applied the same sequence, ending with the final proposal.
+  for (const i of members) expect(sim.node(i).appliedData().at(-1)).toBe('final')
+  const applied = members.map((i) => sim.node(i).appliedData())
   for (const a of applied) expect(a).toEqual(applied[0])
 }
 
@@ -143,6 +185,13 @@ describe('raft safety under random schedules', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(actionArb(5), { minLength: 10, maxLength: 60 }), (seed, actions) => run(5, seed, actions)),
       { numRuns: 120 },
+    )
+  }, 30_000)
+
+  it('3 voters + 2 spare members with simple and joint membership changes under faults', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(actionArb(5, true), { minLength: 10, maxLength: 60 }), (seed, actions) => run(5, seed, actions, 3)),
+      { numRuns: 150 },
     )
   }, 30_000)
 })

@@ -122,6 +122,20 @@ describe('§5 membership', () => {
     sim.recover(p)
   })
 
+  it('19. a member added after the leader’s latest snapshot still catches up from it', () => {
+    const sim = new Sim({ ids: [1n, 2n, 3n] })
+    sim.campaign(1n)
+    sim.propose(1n, 'a')
+    sim.compact(1n) // snapshot at 5: configuration {1,2,3}
+    const n4 = sim.addNode(4n)
+    sim.node(1n).raw.proposeConfChange(v1('add-learner', 4n))
+    sim.stabilize()
+    expect(sim.delivered.filter((m) => m.type === 'snapshot').map((m) => [m.to, m.type === 'snapshot' && m.snapshot.metadata.index])).toEqual([[4n, 5]])
+    expect(n4.appliedData()).toEqual(['a'])
+    expect(n4.status.config).toMatchObject({ voters: [1n, 2n, 3n], learners: [4n] })
+    expect(sim.node(1n).status.progress.get(4n)).toMatchObject({ match: 6, state: 'replicate' })
+  })
+
   it('20. removing the leader (V1): pending entries commit by the remaining voters only; the removed node stays out', () => {
     const sim = new Sim({ ids: [1n, 2n, 3n], options: { maxSizePerMsg: 0 } })
     sim.campaign(1n)

@@ -167,7 +167,15 @@ export class Sim {
     }
     for (const e of rd.committedEntries) {
       if (e.type === 'conf-change') {
-        const cs = n.raw.applyConfChange(decodeConfChange(e.data))
+        let cs: ConfState
+        try {
+          cs = n.raw.applyConfChange(decodeConfChange(e.data))
+        } catch (err) {
+          // An application validates changes before applying them; an invalid one is skipped
+          // identically on every member.
+          if (!(err instanceof Error) || err.name !== 'InvalidArgumentError') throw err
+          cs = n.raw.status().config
+        }
         n.confHistory.push({ index: e.index, cs })
       }
       n.applied.set(e.index, { index: e.index, term: e.term, type: e.type, data: e.type === 'normal' ? new TextDecoder().decode(e.data) : 'cc' })
