@@ -161,7 +161,12 @@ export class GrpcRaftTransport implements RaftTransport {
     return this.#port
   }
 
-  /** Binds the server and starts delivering to `handlers`. */
+  /**
+   * Binds the server and starts delivering to `handlers`.
+   *
+   * @throws InvalidArgumentError (`listenAddress`) when the address cannot be bound;
+   *   FailedPreconditionError when called twice.
+   */
   async start(handlers: RaftTransportHandlers): Promise<void> {
     if (this.#state !== 'new') throw new FailedPreconditionError('start may be called once', { reason: 'already-started' })
     this.#state = 'starting'
@@ -175,7 +180,7 @@ export class GrpcRaftTransport implements RaftTransport {
     } catch (err) {
       this.#state = 'stopped'
       server.forceShutdown()
-      throw err
+      throw new InvalidArgumentError('listenAddress', `cannot listen on ${this.#listenAddress}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
     this.#server = server
     this.#state = 'running'
