@@ -112,3 +112,22 @@ export class RaftInvariantError extends Error {
     super(message, superOptions(options))
   }
 }
+
+/**
+ * A proposal or read was waiting when this member lost (or never had) a stable leader: the
+ * outcome is unknown — a proposal may still commit. Retry only if the operation is idempotent.
+ */
+export class LeadershipLostError extends Error {
+  override readonly name = 'LeadershipLostError'
+  constructor(message = 'raft: leadership changed while the request was pending; its outcome is unknown', options?: RaftErrorOptions) {
+    super(message, superOptions(options))
+  }
+}
+
+/** The `RaftNode` was stopped (or failed) before the request completed. */
+export class RaftStoppedError extends Error {
+  override readonly name = 'RaftStoppedError'
+  constructor(message = 'raft: node stopped', options?: RaftErrorOptions) {
+    super(message, superOptions(options))
+  }
+}

@@ -66,3 +66,7 @@ export type { FileRaftStorageHooks } from './wal-files.ts'
 export type { Encrypter } from './encrypter.ts'
 export { WalCorruptionError, SnapshotCorruptionError, StorageDecryptionError } from './wal-errors.ts'
 export type { RaftTransport, RaftTransportHandlers } from './transport.ts'
+// RaftNode: the async driver
+export { RaftNode } from './raft-node.ts'
+export type { RaftNodeInit, RaftNodeEvents, RaftNodeCallOptions, RaftPeer, StateMachine } from './raft-node.ts'
+export { LeadershipLostError, RaftStoppedError } from './errors.ts'

@@ -1,0 +1,493 @@
+/**
+ * `RaftNode`: the async driver around {@link RawNode}. It owns the loop — clock ticks, persist,
+ * send, apply, advance — over a storage, a transport and an application {@link StateMachine},
+ * and turns proposals, reads and membership changes into promises.
+ */
+import { EventEmitter } from 'eventemitter3'
+import { InvalidArgumentError, cryptoRandom, isRaftMemberId, silentLogger, systemClock } from '@swarmkit-ts/api'
+import type { Clock, Logger, Random, RaftMemberId, Timer } from '@swarmkit-ts/api'
+import { decodeConfChange } from './conf-change-codec.ts'
+import { LeadershipLostError, RaftStoppedError } from './errors.ts'
+import { decodeMemberContext, decodeNodeSnapshot, encodeMemberContext, encodeNodeSnapshot, encodeProposal, decodeProposal } from './raft-node-codec.ts'
+import { RawNode } from './raw-node.ts'
+import type { RawNodeInit } from './raw-node.ts'
+import type { RaftStatus, Ready } from './ready.ts'
+import type { RaftRole } from './role.ts'
+import type { RaftStorageWithLog } from './storage.ts'
+import type { RaftTransport } from './transport.ts'
+import type { AnyConfChange, ConfState, Entry, Snapshot } from './types.ts'
+import { NONE, isEmptySnapshot } from './types.ts'
+
+/**
+ * The application replicated by Raft. Calls come in log order, one at a time, on every member.
+ * `apply` must be deterministic: the same entries in the same order give the same state.
+ */
+export interface StateMachine {
+  /** Applies one committed proposal; the return value settles the proposer's `propose` promise. */
+  apply(payload: Uint8Array, entry: { index: number; term: number }): unknown
+  /** Serializes the whole state as of the last applied entry. */
+  snapshot(): Uint8Array
+  /** Replaces the whole state with a snapshot produced by `snapshot` (possibly on another member). */
+  restore(data: Uint8Array): void
+}
+
+/** Events emitted by a {@link RaftNode}. */
+export interface RaftNodeEvents {
+  /** The known leader changed (`NONE` = unknown). */
+  'leader:changed': (leader: RaftMemberId) => void
+  /** This member's role changed. */
+  'state:changed': (role: RaftRole) => void
+  /** The driver stopped because storage or the state machine failed; the node is unusable. */
+  'node:failed': (err: unknown) => void
+}
+
+/** Construction options for {@link RaftNode}. */
+export interface RaftNodeInit extends Omit<RawNodeInit, 'storage' | 'random' | 'logger' | 'applied'> {
+  /** Durable log (e.g. `FileRaftStorage`); the driver writes it, the embedder closes it after `stop()`. */
+  storage: RaftStorageWithLog
+  transport: RaftTransport
+  stateMachine: StateMachine
+  /** @default systemClock */
+  clock?: Clock
+  /** @default cryptoRandom */
+  random?: Random
+  /** @default silentLogger */
+  logger?: Logger
+  /** Milliseconds per Raft tick (SwarmKit: 1 s). @default 1000 */
+  tickMs?: number
+  /** Take a snapshot after this many applied entries; 0 disables automatic snapshots. @default 10000 */
+  snapshotInterval?: number
+  /** Entries kept in the log behind a snapshot for slow followers. @default 500 */
+  logEntriesForSlowFollowers?: number
+}
+
+/** Options of a single call. */
+export interface RaftNodeCallOptions {
+  signal?: AbortSignal
+}
+
+/** A member of a new cluster. */
+export interface RaftPeer {
+  id: RaftMemberId
+  address: string
+}
+
+interface Waiter {
+  resolve(v: unknown): void
+  reject(e: unknown): void
+}
+
+/** The async driver of one Raft member. */
+export class RaftNode extends EventEmitter<RaftNodeEvents> {
+  readonly id: RaftMemberId
+  readonly #raw: RawNode
+  readonly #storage: RaftStorageWithLog
+  readonly #transport: RaftTransport
+  readonly #sm: StateMachine
+  readonly #clock: Clock
+  readonly #logger: Logger
+  readonly #tickMs: number
+  readonly #electionTick: number
+  readonly #snapshotInterval: number
+  readonly #keep: number
+  readonly #nonce: Uint8Array
+  #seq = 0n
+  readonly #waiters = new Map<string, Waiter>()
+  readonly #reads = new Map<string, Waiter & { index?: number }>()
+  readonly #members = new Map<RaftMemberId, string>()
+  #confState: ConfState
+  #applied: number
+  #snapshotIndex: number
+  #leader: RaftMemberId = NONE
+  #role: RaftRole = 'follower'
+  #ticker: Timer | undefined
+  #running = false
+  #stopped = false
+  #failed: unknown
+  #loop: Promise<void> | undefined
+  #wake = false
+
+  /**
+   * Restores the member from `init.storage` (state machine from the latest snapshot, member
+   * addresses from it and from the log). Call {@link RaftNode.bootstrap} for a brand-new
+   * cluster, then {@link RaftNode.start}.
+   */
+  constructor(init: RaftNodeInit) {
+    super()
+    if (!isRaftMemberId(init.id)) throw new InvalidArgumentError('id', 'must be a non-zero 64-bit bigint')
+    const tickMs = init.tickMs ?? 1000
+    if (!Number.isFinite(tickMs) || tickMs <= 0) throw new InvalidArgumentError('tickMs', `must be a positive number, got ${String(tickMs)}`)
+    const interval = init.snapshotInterval ?? 10_000
+    if (!Number.isSafeInteger(interval) || interval < 0) throw new InvalidArgumentError('snapshotInterval', 'must be a non-negative integer')
+    const keep = init.logEntriesForSlowFollowers ?? 500
+    if (!Number.isSafeInteger(keep) || keep < 0) throw new InvalidArgumentError('logEntriesForSlowFollowers', 'must be a non-negative integer')
+    this.id = init.id
+    this.#storage = init.storage
+    this.#transport = init.transport
+    this.#sm = init.stateMachine
+    this.#clock = init.clock ?? systemClock
+    this.#logger = init.logger ?? silentLogger
+    this.#tickMs = tickMs
+    this.#electionTick = init.electionTick ?? 10
+    this.#snapshotInterval = interval
+    this.#keep = keep
+    const random = init.random ?? cryptoRandom
+    this.#nonce = random.bytes(8)
+
+    const snap = init.storage.snapshot()
+    this.#confState = init.storage.initialState().confState
+    this.#applied = 0
+    if (!isEmptySnapshot(snap)) this.#restore(snap)
+    this.#snapshotIndex = snap.metadata.index
+    const { storage: _s, transport: _t, stateMachine: _m, clock: _c, tickMs: _tm, snapshotInterval: _si, logEntriesForSlowFollowers: _k, ...raw } = init
+    this.#raw = new RawNode({ ...raw, storage: init.storage, random, logger: this.#logger, applied: this.#applied })
+  }
+
+  /**
+   * Creates a new cluster with `peers` as its voters (include this member). Only on empty
+   * storage, before {@link RaftNode.start}.
+   */
+  bootstrap(peers: readonly RaftPeer[]): void {
+    peers.forEach((p, i) => {
+      if (typeof p.address !== 'string') throw new InvalidArgumentError(`peers[${i}].address`, 'must be a string')
+    })
+    this.#raw.bootstrap(peers.map((p) => ({ id: p.id, context: encodeMemberContext({ requestId: new Uint8Array(0), address: p.address }) })))
+  }
+
+  /** Starts the transport, the ticker and the loop. */
+  async start(): Promise<void> {
+    if (this.#running || this.#stopped) throw new InvalidArgumentError('', 'a RaftNode can be started once')
+    this.#running = true
+    for (const [id, addr] of this.#members) if (id !== this.id) this.#transport.addPeer(id, addr)
+    await this.#transport.start({
+      message: (m) => this.#guard(() => this.#raw.step(m)),
+      unreachable: (to) => this.#guard(() => this.#raw.reportUnreachable(to)),
+      snapshotStatus: (to, ok) => this.#guard(() => this.#raw.reportSnapshot(to, ok)),
+    })
+    this.#scheduleTick()
+    this.#kick()
+  }
+
+  /**
+   * Stops ticking, stops the transport and waits for the loop to finish its current batch, so
+   * that storage holds everything it acknowledged. Pending requests reject with `RaftStoppedError`.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.#ticker?.cancel()
+    await this.#transport.stop()
+    await this.#loop
+    this.#rejectAll(new RaftStoppedError())
+  }
+
+  /** The known leader (`NONE` when unknown). */
+  get leader(): RaftMemberId {
+    return this.#leader
+  }
+  /** This member's role. */
+  get role(): RaftRole {
+    return this.#role
+  }
+  /** Whether this member is the leader. */
+  get isLeader(): boolean {
+    return this.#role === 'leader'
+  }
+  /** Member addresses as recorded in the log. */
+  get members(): ReadonlyMap<RaftMemberId, string> {
+    return this.#members
+  }
+  /** The index of the last applied entry. */
+  get applied(): number {
+    return this.#applied
+  }
+  /** The core's status. */
+  status(): RaftStatus {
+    return this.#raw.status()
+  }
+
+  /**
+   * Proposes `payload`; resolves with the state machine's `apply` result once the entry is
+   * applied on this member. A follower forwards to the leader.
+   *
+   * @throws ProposalDroppedError at once when the core refuses the proposal (no leader, …).
+   * @throws LeadershipLostError when the leader changes first (the outcome is unknown).
+   */
+  propose(payload: Uint8Array, options?: RaftNodeCallOptions): Promise<unknown> {
+    return this.#request((requestId) => this.#raw.propose(encodeProposal({ requestId, payload })), options)
+  }
+
+  /** Adds a voter reachable at `address`; resolves when the change is applied here. */
+  addMember(id: RaftMemberId, address: string, options?: RaftNodeCallOptions): Promise<unknown> {
+    return this.#confChange('add-voter', id, address, options)
+  }
+  /** Adds a non-voting learner; promote it later with {@link RaftNode.promote}. */
+  addLearner(id: RaftMemberId, address: string, options?: RaftNodeCallOptions): Promise<unknown> {
+    return this.#confChange('add-learner', id, address, options)
+  }
+  /** Makes a learner a voter. */
+  promote(id: RaftMemberId, options?: RaftNodeCallOptions): Promise<unknown> {
+    return this.#confChange('add-voter', id, this.#members.get(id) ?? '', options)
+  }
+  /** Removes a voter or learner. */
+  removeMember(id: RaftMemberId, options?: RaftNodeCallOptions): Promise<unknown> {
+    return this.#confChange('remove', id, '', options)
+  }
+
+  #confChange(type: 'add-voter' | 'add-learner' | 'remove', id: RaftMemberId, address: string, options?: RaftNodeCallOptions): Promise<unknown> {
+    if (!isRaftMemberId(id)) return Promise.reject(new InvalidArgumentError('id', 'must be a non-zero 64-bit bigint'))
+    if (type !== 'remove' && address === '') return Promise.reject(new InvalidArgumentError('address', 'must not be empty'))
+    return this.#request(
+      (requestId) => this.#raw.proposeConfChange({ version: 1, type, nodeId: id, context: encodeMemberContext({ requestId, address }) }),
+      options,
+    )
+  }
+
+  /**
+   * Resolves once this member's state machine reflects every write committed before the call
+   * (ReadIndex): a read made after it is linearizable.
+   */
+  linearizableRead(options?: RaftNodeCallOptions): Promise<void> {
+    return this.#request((ctx) => this.#raw.readIndex(ctx), options, this.#reads).then(() => undefined)
+  }
+
+  /**
+   * Asks the leader to hand leadership to `to`; resolves when `to` is the known leader, rejects
+   * with `LeadershipLostError` when another member wins or after two election timeouts.
+   */
+  transferLeadership(to: RaftMemberId, options?: RaftNodeCallOptions): Promise<void> {
+    if (this.#leader === to) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      const timeout = this.#clock.setTimeout(() => done(new LeadershipLostError('raft: leadership transfer timed out')), 2 * this.#electionTick * this.#tickMs)
+      const onLeader = (lead: RaftMemberId): void => {
+        if (lead === to) done()
+        else if (lead !== NONE && lead !== this.id) done(new LeadershipLostError(`raft: leadership went to ${lead.toString(16)} instead`))
+      }
+      const onAbort = (): void => done(options?.signal?.reason ?? new RaftStoppedError())
+      const done = (err?: unknown): void => {
+        timeout.cancel()
+        this.off('leader:changed', onLeader)
+        options?.signal?.removeEventListener('abort', onAbort)
+        if (err === undefined) resolve()
+        else reject(toError(err))
+      }
+      this.on('leader:changed', onLeader)
+      options?.signal?.addEventListener('abort', onAbort, { once: true })
+      this.#guard(() => this.#raw.transferLeadership(to))
+    })
+  }
+
+  /** Starts a campaign now (tests and manual failover). */
+  campaign(): void {
+    this.#guard(() => this.#raw.campaign())
+  }
+
+  #request(submit: (id: Uint8Array) => void, options: RaftNodeCallOptions | undefined, table = this.#waiters): Promise<unknown> {
+    if (this.#failed !== undefined) return Promise.reject(this.#failed instanceof Error ? this.#failed : new RaftStoppedError())
+    if (this.#stopped || !this.#running) return Promise.reject(new RaftStoppedError(this.#stopped ? undefined : 'raft: node not started'))
+    const signal = options?.signal
+    if (signal?.aborted === true) return Promise.reject(signal.reason instanceof Error ? signal.reason : new RaftStoppedError('aborted'))
+    const id = this.#nextRequestId()
+    const key = hex(id)
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        table.delete(key)
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
+      }
+      table.set(key, {
+        resolve: (v) => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve(v)
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort)
+          reject(toError(e))
+        },
+      })
+      signal?.addEventListener('abort', onAbort, { once: true })
+      try {
+        submit(id)
+      } catch (err) {
+        table.delete(key)
+        signal?.removeEventListener('abort', onAbort)
+        reject(toError(err))
+        return
+      }
+      this.#kick()
+    })
+  }
+
+  #nextRequestId(): Uint8Array {
+    const id = new Uint8Array(16)
+    id.set(this.#nonce, 0)
+    new DataView(id.buffer).setBigUint64(8, this.#seq++)
+    return id
+  }
+
+  /** Runs a core call from a callback; a throw there means a broken core or storage. */
+  #guard(fn: () => void): void {
+    if (this.#stopped || this.#failed !== undefined) return
+    try {
+      fn()
+    } catch (err) {
+      this.#logger.warn('raft: call into the core failed', { err: String(err) })
+    }
+    this.#kick()
+  }
+
+  #scheduleTick(): void {
+    this.#ticker = this.#clock.setTimeout(() => {
+      if (this.#stopped || this.#failed !== undefined) return
+      this.#raw.tick()
+      this.#kick()
+      this.#scheduleTick()
+    }, this.#tickMs)
+  }
+
+  /** Makes sure the loop runs (once) after the current event. */
+  #kick(): void {
+    this.#wake = true
+    if (this.#loop !== undefined || !this.#running || this.#stopped) return
+    this.#loop = this.#run().finally(() => {
+      this.#loop = undefined
+      if (this.#wake && !this.#stopped && this.#failed === undefined) this.#kick()
+    })
+  }
+
+  async #run(): Promise<void> {
+    // Yield once so that a burst of proposals from the same event joins one Ready (one fsync).
+    await Promise.resolve()
+    while (this.#wake && this.#failed === undefined) {
+      this.#wake = false
+      while (this.#raw.hasReady()) {
+        try {
+          await this.#handle(this.#raw.ready())
+        } catch (err) {
+          this.#fail(err)
+          return
+        }
+      }
+    }
+  }
+
+  async #handle(rd: Ready): Promise<void> {
+    const st = this.#storage
+    if (rd.snapshot !== undefined) st.applySnapshot(rd.snapshot)
+    if (rd.entries.length > 0) st.append(rd.entries)
+    if (rd.hardState !== undefined) st.setHardState(rd.hardState)
+    if (rd.mustSync) await st.sync()
+    if (!this.#stopped && rd.messages.length > 0) this.#transport.send(rd.messages)
+    if (rd.softState !== undefined) this.#softStateChanged(rd.softState.lead, rd.softState.state)
+    if (rd.snapshot !== undefined) this.#restore(rd.snapshot)
+    for (const e of rd.committedEntries) this.#apply(e)
+    for (const rs of rd.readStates) {
+      const w = this.#reads.get(hex(rs.requestCtx))
+      if (w !== undefined) w.index = rs.index
+    }
+    this.#serveReads()
+    this.#raw.advance(rd)
+    this.#maybeSnapshot()
+  }
+
+  #softStateChanged(lead: RaftMemberId, role: RaftRole): void {
+    const leaderChanged = lead !== this.#leader
+    const roleChanged = role !== this.#role
+    const wasLeader = this.#role === 'leader'
+    this.#leader = lead
+    this.#role = role
+    // A pending request may have been lost with the old leader: its outcome is unknown.
+    if ((leaderChanged && lead === NONE) || (wasLeader && role !== 'leader')) this.#rejectAll(new LeadershipLostError())
+    if (roleChanged) this.emit('state:changed', role)
+    if (leaderChanged) this.emit('leader:changed', lead)
+  }
+
+  #apply(e: Entry): void {
+    if (e.type === 'conf-change') {
+      const cc: AnyConfChange = decodeConfChange(e.data)
+      this.#confState = this.#raw.applyConfChange(cc)
+      const changes = cc.version === 1 ? [{ type: cc.type, nodeId: cc.nodeId, context: cc.context }] : cc.changes.map((c) => ({ ...c, context: cc.context }))
+      let requestId: Uint8Array | undefined
+      for (const c of changes) {
+        const ctx = c.context.byteLength > 0 ? decodeMemberContext(c.context) : { requestId: new Uint8Array(0), address: '' }
+        requestId = ctx.requestId
+        if (c.type === 'remove') {
+          this.#members.delete(c.nodeId)
+          if (c.nodeId !== this.id) this.#transport.removePeer(c.nodeId)
+        } else if (ctx.address !== '') {
+          this.#members.set(c.nodeId, ctx.address)
+          if (c.nodeId !== this.id && this.#running) this.#transport.addPeer(c.nodeId, ctx.address)
+        }
+      }
+      if (requestId !== undefined && requestId.byteLength > 0) this.#settle(hex(requestId), this.#confState)
+    } else if (e.data.byteLength > 0) {
+      const p = decodeProposal(e.data)
+      const result = this.#sm.apply(p.payload, { index: e.index, term: e.term })
+      this.#settle(hex(p.requestId), result)
+    }
+    this.#applied = e.index
+  }
+
+  #settle(key: string, value: unknown): void {
+    const w = this.#waiters.get(key)
+    if (w === undefined) return
+    this.#waiters.delete(key)
+    w.resolve(value)
+  }
+
+  #serveReads(): void {
+    for (const [key, w] of this.#reads) {
+      if (w.index !== undefined && w.index <= this.#applied) {
+        this.#reads.delete(key)
+        w.resolve(undefined)
+      }
+    }
+  }
+
+  #restore(snap: Snapshot): void {
+    const env = decodeNodeSnapshot(snap.data)
+    this.#sm.restore(env.state)
+    for (const id of this.#members.keys()) if (!env.members.has(id) && id !== this.id && this.#running) this.#transport.removePeer(id)
+    this.#members.clear()
+    for (const [id, addr] of env.members) {
+      this.#members.set(id, addr)
+      if (id !== this.id && this.#running) this.#transport.addPeer(id, addr)
+    }
+    this.#confState = snap.metadata.confState
+    this.#applied = snap.metadata.index
+    this.#snapshotIndex = snap.metadata.index
+  }
+
+  #maybeSnapshot(): void {
+    if (this.#snapshotInterval === 0 || this.#applied - this.#snapshotIndex < this.#snapshotInterval) return
+    const data = encodeNodeSnapshot({ members: new Map(this.#members), state: this.#sm.snapshot() })
+    this.#storage.createSnapshot(this.#applied, this.#confState, data)
+    this.#snapshotIndex = this.#applied
+    const compactTo = this.#applied - this.#keep
+    if (compactTo >= this.#storage.firstIndex()) this.#storage.compact(compactTo)
+    this.#logger.info('raft: snapshot taken', { index: this.#applied })
+  }
+
+  #rejectAll(err: Error): void {
+    for (const table of [this.#waiters, this.#reads] as Map<string, Waiter>[]) {
+      const ws = [...table.values()]
+      table.clear()
+      for (const w of ws) w.reject(err)
+    }
+  }
+
+  #fail(err: unknown): void {
+    this.#failed = err
+    this.#ticker?.cancel()
+    this.#logger.error('raft: node failed', { err: String(err) })
+    this.#rejectAll(new RaftStoppedError('raft: node failed', { cause: err }))
+    this.emit('node:failed', err)
+  }
+}
+
+function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(typeof e === 'string' ? e : 'non-error rejection')
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+}
