@@ -31,7 +31,12 @@ export class Bus {
   readonly handlers = new Map<bigint, RaftTransportHandlers>()
   readonly isolated = new Set<bigint>()
   delivered = 0
-  constructor(readonly clock: ManualClock, readonly delayMs = 1) {}
+  readonly clock: ManualClock
+  readonly delayMs: number
+  constructor(clock: ManualClock, delayMs = 1) {
+    this.clock = clock
+    this.delayMs = delayMs
+  }
 
   endpoint(self: bigint): RaftTransport {
     return {
@@ -79,7 +84,10 @@ export class DriverCluster {
   readonly bus = new Bus(this.clock)
   readonly members = new Map<bigint, DriverMember>()
 
-  constructor(readonly options: Partial<Omit<RaftNodeInit, 'id' | 'storage' | 'transport' | 'stateMachine'>> = {}) {}
+  readonly options: Partial<Omit<RaftNodeInit, 'id' | 'storage' | 'transport' | 'stateMachine'>>
+  constructor(options: Partial<Omit<RaftNodeInit, 'id' | 'storage' | 'transport' | 'stateMachine'>> = {}) {
+    this.options = options
+  }
 
   /** Creates a member (fresh storage unless given) without starting it. */
   create(id: bigint, storage = new MemoryRaftStorage()): DriverMember {
