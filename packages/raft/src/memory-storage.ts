@@ -127,6 +127,8 @@ export class MemoryRaftStorage implements RaftStorageWithLog {
     if (index > this.#snapshot.metadata.index) {
       throw new InvalidArgumentError('index', `cannot compact to ${index}: beyond the snapshot at ${this.#snapshot.metadata.index}`)
     }
+    // Only after an append truncated the log below the snapshot: the term there is unknown.
+    if (index > this.lastIndex()) throw new EntryUnavailableError(index)
     const keepFrom = index - this.#offset
     const head = this.#ents[keepFrom] as Entry
     this.#ents = [{ term: head.term, index: head.index, type: 'normal', data: new Uint8Array(0) }, ...this.#ents.slice(keepFrom + 1)]

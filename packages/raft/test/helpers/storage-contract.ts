@@ -93,6 +93,21 @@ export function describeRaftStorageContract(name: string, make: MakeStorage): vo
       expect(() => s.createSnapshot(9, cs, new Uint8Array())).toThrow(expect.objectContaining({ name: 'EntryUnavailableError' }))
     })
 
+    it('refuses to compact past a log truncated below its snapshot, and changes nothing', async () => {
+      const s = await make()
+      s.append([ent(1, 1), ent(2, 1), ent(3, 1), ent(4, 1)])
+      s.createSnapshot(3, cs, new Uint8Array([5]))
+      s.append([ent(2, 2, 20)])
+      expect(s.lastIndex()).toBe(2)
+      expect(() => s.compact(3)).toThrow(expect.objectContaining({ name: 'EntryUnavailableError', index: 3 }))
+      expect([s.firstIndex(), s.lastIndex(), s.term(2), s.snapshot().metadata.index]).toEqual([1, 2, 2, 3])
+      expect(() => s.compact(4)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'index' }))
+      s.compact(2)
+      expect([s.firstIndex(), s.lastIndex(), s.term(2)]).toEqual([3, 2, 2])
+      expect(s.entries(3, 3)).toEqual([])
+      await s.sync()
+    })
+
     it('applies a received snapshot, replacing the log', async () => {
       const s = await make()
       s.append([ent(1, 1), ent(2, 1)])
