@@ -42,6 +42,8 @@ export interface PeerLinkContext {
   credentials: ChannelCredentials
   channelOptions: ChannelOptions
   backoff: { initialMs: number; maxMs: number }
+  /** How long a new stream may wait for the peer's response headers. */
+  connectTimeoutMs: number
   maxQueuedMessages: number
   maxMessageBytes: number
   snapshotChunkBytes: number
@@ -71,6 +73,7 @@ export class PeerLink {
   #attempt = 0
   #openedAt = 0
   #timer: Timer | undefined
+  #connectTimer: Timer | undefined
   readonly #snapshots = new Set<ClientWritableStream<OutboundChunk>>()
 
   constructor(id: RaftMemberId, address: string, ctx: PeerLinkContext) {
@@ -152,6 +155,8 @@ export class PeerLink {
   #dropCall(): void {
     this.#timer?.cancel()
     this.#timer = undefined
+    this.#connectTimer?.cancel()
+    this.#connectTimer = undefined
     const call = this.#call
     this.#call = undefined
     this.#blocked = false
@@ -162,8 +167,15 @@ export class PeerLink {
     this.#state = 'connecting'
     const call = this.#client.makeClientStreamRequest<readonly Uint8Array[], StreamAck>(STREAM_PATH, serializeEnvelope, deserializeStreamAck, new Metadata(), {}, (err) => this.#ended(call, err))
     this.#call = call
+    // A peer that never answers (e.g. packets dropped) counts as a failed attempt.
+    this.#connectTimer = this.#ctx.clock.setTimeout(() => {
+      this.#connectTimer = undefined
+      if (this.#call === call && this.#state === 'connecting') call.cancel()
+    }, this.#ctx.connectTimeoutMs)
     call.on('metadata', () => {
       if (this.#call !== call) return
+      this.#connectTimer?.cancel()
+      this.#connectTimer = undefined
       this.#state = 'open'
       this.#openedAt = this.#ctx.clock.now()
       this.#log.debug('raft stream open', { address: this.#address })
@@ -176,6 +188,8 @@ export class PeerLink {
     if (this.#call !== call) return
     this.#call = undefined
     this.#blocked = false
+    this.#connectTimer?.cancel()
+    this.#connectTimer = undefined
     // A stream that stayed open for a while starts the backoff over; one that breaks at once
     // (e.g. refused by the peer) keeps growing it.
     if (this.#state === 'open' && this.#ctx.clock.now() - this.#openedAt >= this.#ctx.backoff.maxMs) this.#attempt = 0

@@ -48,6 +48,8 @@ export interface GrpcRaftTransportInit {
   maxQueuedMessages?: number | undefined
   /** Reconnect backoff: doubles from `initialMs` up to `maxMs`, half of it random. @default 100 ms, 5 s */
   backoff?: { initialMs: number; maxMs: number } | undefined
+  /** How long a new stream may wait for the peer to answer before it counts as failed. @default 5000 */
+  connectTimeoutMs?: number | undefined
   /** How long `stop()` lets calls drain before forcing the server down. @default 1000 */
   shutdownGraceMs?: number | undefined
   /** Timers for backoff and shutdown. @default systemClock */
@@ -101,6 +103,8 @@ export class GrpcRaftTransport implements RaftTransport {
   #state: Lifecycle = 'new'
   #port = 0
   #stopping: Promise<void> | undefined
+  /** Settles when a `start` in progress has bound (or failed to). */
+  #binding: Promise<unknown> | undefined
 
   /** @throws InvalidArgumentError naming the field of a bad option. */
   constructor(init: GrpcRaftTransportInit) {
@@ -135,6 +139,7 @@ export class GrpcRaftTransport implements RaftTransport {
         ...init.channelOptions,
       },
       backoff: { initialMs, maxMs },
+      connectTimeoutMs: positiveInt(init.connectTimeoutMs, 5000, 'connectTimeoutMs'),
       maxQueuedMessages: positiveInt(init.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 'maxQueuedMessages'),
       maxMessageBytes: this.#maxMessageBytes,
       snapshotChunkBytes: chunk,
@@ -171,16 +176,28 @@ export class GrpcRaftTransport implements RaftTransport {
     if (this.#state !== 'new') throw new FailedPreconditionError('start may be called once', { reason: 'already-started' })
     this.#state = 'starting'
     this.#handlers = handlers
-    const server = new Server({ 'grpc.max_receive_message_length': this.#maxMessageBytes, 'grpc.max_send_message_length': this.#maxMessageBytes })
+    const server = new Server({
+      'grpc.max_receive_message_length': this.#maxMessageBytes,
+      'grpc.max_send_message_length': this.#maxMessageBytes,
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+    })
     server.addService(raftServiceDefinition, this.#service.implementation())
+    const binding = new Promise<number>((resolve, reject) => {
+      server.bindAsync(this.#listenAddress, this.#serverCredentials, (err, port) => (err === null ? resolve(port) : reject(err)))
+    })
+    this.#binding = binding.catch(() => undefined)
     try {
-      this.#port = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(this.#listenAddress, this.#serverCredentials, (err, port) => (err === null ? resolve(port) : reject(err)))
-      })
+      this.#port = await binding
     } catch (err) {
       this.#state = 'stopped'
       server.forceShutdown()
       throw new InvalidArgumentError('listenAddress', `cannot listen on ${this.#listenAddress}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    }
+    if (this.#state !== 'starting') {
+      // stop() was called while binding.
+      server.forceShutdown()
+      return
     }
     this.#server = server
     this.#state = 'running'
@@ -257,6 +274,8 @@ export class GrpcRaftTransport implements RaftTransport {
     this.#handlers = undefined
     for (const link of this.#links.values()) link.close()
     this.#links.clear()
+    // A start in progress shuts its server down itself once bound.
+    await this.#binding
     const server = this.#server
     this.#server = undefined
     if (server === undefined) return

@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net'
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js'
 import type { Random } from '@swarmkit-ts/api'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -200,6 +201,39 @@ describe('GrpcRaftTransport options and edge cases', () => {
     await until(() => a.unreachable.length === 1, 'unreachable')
     expect(a.unreachable).toEqual([B])
     expect(b.got).toEqual([hb(A, B, 1)])
+  })
+})
+
+describe('GrpcRaftTransport against peers that misbehave', () => {
+  it('counts a peer that accepts connections but never answers as unreachable after connectTimeoutMs', async () => {
+    const sockets = new Set<Socket>()
+    const silent = createServer((sock) => {
+      sockets.add(sock)
+      sock.on('close', () => sockets.delete(sock))
+    })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    cleanup.push(() => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy()
+      silent.close(() => resolve())
+    }))
+    const port = (silent.address() as { port: number }).port
+    const a = await member(A, { connectTimeoutMs: 50, backoff: { initialMs: 60_000, maxMs: 60_000 } })
+    a.t.addPeer(B, `127.0.0.1:${port}`)
+    a.t.send([hb(A, B, 1)])
+    await until(() => a.unreachable.length === 1, 'unreachable')
+    expect(a.unreachable).toEqual([B])
+    expect(a.t.peerStats(B)).toEqual({ address: `127.0.0.1:${port}`, stream: 'backoff', queued: 1, dropped: 0, snapshotsInFlight: 0 })
+  })
+
+  it('stops cleanly when stop() is called while start() is binding', async () => {
+    const t = new GrpcRaftTransport({ id: A, listenAddress: '127.0.0.1:0' })
+    const got: Message[] = []
+    const starting = t.start({ message: (m) => got.push(m) })
+    await t.stop()
+    await starting
+    expect(() => t.address).toThrow(expect.objectContaining({ name: 'FailedPreconditionError' }))
+    expect(() => t.send([hb(A, B, 1)])).not.toThrow()
+    await until(() => !process.getActiveResourcesInfo().includes('TCPServerWrap'), 'listener closed')
   })
 })
 
