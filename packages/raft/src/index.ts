@@ -70,3 +70,8 @@ export type { RaftTransport, RaftTransportHandlers } from './transport.ts'
 export { RaftNode } from './raft-node.ts'
 export type { RaftNodeInit, RaftNodeEvents, RaftNodeCallOptions, RaftPeer, StateMachine } from './raft-node.ts'
 export { LeadershipLostError, RaftStoppedError } from './errors.ts'
+// GrpcRaftTransport: the RaftTransport over gRPC, and the protobuf codec of Raft messages
+export { GrpcRaftTransport, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_BACKOFF } from './grpc-transport.ts'
+export type { GrpcRaftTransportInit, GrpcRaftPeerStats } from './grpc-transport.ts'
+export type { PeerStreamState } from './grpc-transport-peer.ts'
+export { encodeMessage, decodeMessage } from './message-codec.ts'
