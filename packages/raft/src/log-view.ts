@@ -58,6 +58,10 @@ export class RaftLogView {
 
   /** The term at `i`, or 0 when it is unknown (compacted or beyond the end). */
   termOrZero(i: number): number {
+    // Hot path (every append and commit check): answer out-of-range indexes without building an error.
+    const t = this.unstable.maybeTerm(i)
+    if (t !== undefined) return t
+    if (i > this.lastIndex() || i < this.firstIndex() - 1) return 0
     try {
       return this.term(i)
     } catch (err) {

@@ -33,14 +33,69 @@ export interface ProposalEnvelope {
   payload: Uint8Array
 }
 
+/**
+ * Encodes a proposal. This is the hot path of every write, so the two `bytes` fields are written
+ * by hand in standard protobuf wire format (tag, varint length, bytes); the result decodes with
+ * the `Proposal` message of proto/raft-node.proto like any other.
+ */
 export function encodeProposal(p: ProposalEnvelope): Uint8Array {
-  const s = schema().proposal
-  return s.encode(s.fromObject(p)).finish()
+  const idLen = p.requestId.byteLength
+  const n = p.payload.byteLength
+  const out = new Uint8Array(1 + varintSize(idLen) + idLen + 1 + varintSize(n) + n)
+  let o = 0
+  out[o++] = 0x0a // field 1, length-delimited
+  o = writeVarint(out, o, idLen)
+  out.set(p.requestId, o)
+  o += idLen
+  out[o++] = 0x12 // field 2, length-delimited
+  o = writeVarint(out, o, n)
+  out.set(p.payload, o)
+  return out
 }
 
+/** Decodes a proposal; the fields are views into `data` (entries are immutable). */
 export function decodeProposal(data: Uint8Array): ProposalEnvelope {
+  // Fast path for what encodeProposal writes; anything else goes through protobufjs.
+  if (data[0] === 0x0a) {
+    const [idLen, o1] = readVarint(data, 1)
+    const o2 = o1 + idLen
+    if (data[o2] === 0x12) {
+      const [n, o3] = readVarint(data, o2 + 1)
+      if (o3 + n === data.byteLength) return { requestId: data.subarray(o1, o2), payload: data.subarray(o3, o3 + n) }
+    }
+  }
   const o = schema().proposal.decode(data) as unknown as { requestId?: Uint8Array; payload?: Uint8Array }
   return { requestId: bytesOf(o.requestId), payload: bytesOf(o.payload) }
+}
+
+function varintSize(v: number): number {
+  let n = 1
+  while (v >= 0x80) {
+    v = Math.floor(v / 128)
+    n++
+  }
+  return n
+}
+
+function writeVarint(out: Uint8Array, o: number, v: number): number {
+  while (v >= 0x80) {
+    out[o++] = (v & 0x7f) | 0x80
+    v = Math.floor(v / 128)
+  }
+  out[o++] = v
+  return o
+}
+
+function readVarint(data: Uint8Array, o: number): [number, number] {
+  let v = 0
+  let mul = 1
+  for (let i = 0; i < 8 && o < data.byteLength; i++) {
+    const b = data[o++] ?? 0
+    v += (b & 0x7f) * mul
+    if (b < 0x80) return [v, o]
+    mul *= 128
+  }
+  return [-1, data.byteLength + 1]
 }
 
 /** The context of a membership change. */

@@ -91,9 +91,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   readonly #snapshotInterval: number
   readonly #keep: number
   readonly #nonce: Uint8Array
-  #seq = 0n
-  readonly #waiters = new Map<string, Waiter>()
-  readonly #reads = new Map<string, Waiter & { index?: number }>()
+  #seq = 0
+  readonly #waiters = new Map<number, Waiter>()
+  readonly #reads = new Map<number, Waiter & { index?: number }>()
   readonly #members = new Map<RaftMemberId, string>()
   #confState: ConfState
   #applied: number
@@ -287,8 +287,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (this.#stopped || !this.#running) return Promise.reject(new RaftStoppedError(this.#stopped ? undefined : 'raft: node not started'))
     const signal = options?.signal
     if (signal?.aborted === true) return Promise.reject(signal.reason instanceof Error ? signal.reason : new RaftStoppedError('aborted'))
-    const id = this.#nextRequestId()
-    const key = hex(id)
+    const key = this.#seq++
+    const id = this.#requestId(key)
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         table.delete(key)
@@ -317,11 +317,23 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     })
   }
 
-  #nextRequestId(): Uint8Array {
+  /** A request id: this driver's 8-byte nonce, then the sequence number (so other members' ids never match ours). */
+  #requestId(seq: number): Uint8Array {
     const id = new Uint8Array(16)
     id.set(this.#nonce, 0)
-    new DataView(id.buffer).setBigUint64(8, this.#seq++)
+    const dv = new DataView(id.buffer)
+    dv.setUint32(8, Math.floor(seq / 2 ** 32))
+    dv.setUint32(12, seq >>> 0)
     return id
+  }
+
+  /** The sequence number of one of our request ids, or undefined for another member's. */
+  #ourSeq(id: Uint8Array): number | undefined {
+    if (id.byteLength !== 16) return undefined
+    const n = this.#nonce
+    for (let i = 0; i < 8; i++) if (id[i] !== n[i]) return undefined
+    const dv = new DataView(id.buffer, id.byteOffset, 16)
+    return dv.getUint32(8) * 2 ** 32 + dv.getUint32(12)
   }
 
   /** Runs a core call from a callback; a throw there means a broken core or storage. */
@@ -381,7 +393,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (rd.snapshot !== undefined) this.#restore(rd.snapshot)
     for (const e of rd.committedEntries) this.#apply(e)
     for (const rs of rd.readStates) {
-      const w = this.#reads.get(hex(rs.requestCtx))
+      const seq = this.#ourSeq(rs.requestCtx)
+      const w = seq === undefined ? undefined : this.#reads.get(seq)
       if (w !== undefined) w.index = rs.index
     }
     this.#serveReads()
@@ -418,16 +431,18 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
           if (c.nodeId !== this.id && this.#running) this.#transport.addPeer(c.nodeId, ctx.address)
         }
       }
-      if (requestId !== undefined && requestId.byteLength > 0) this.#settle(hex(requestId), this.#confState)
+      if (requestId !== undefined) this.#settle(requestId, this.#confState)
     } else if (e.data.byteLength > 0) {
       const p = decodeProposal(e.data)
       const result = this.#sm.apply(p.payload, { index: e.index, term: e.term })
-      this.#settle(hex(p.requestId), result)
+      this.#settle(p.requestId, result)
     }
     this.#applied = e.index
   }
 
-  #settle(key: string, value: unknown): void {
+  #settle(requestId: Uint8Array, value: unknown): void {
+    const key = this.#ourSeq(requestId)
+    if (key === undefined) return
     const w = this.#waiters.get(key)
     if (w === undefined) return
     this.#waiters.delete(key)
@@ -468,7 +483,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   }
 
   #rejectAll(err: Error): void {
-    for (const table of [this.#waiters, this.#reads] as Map<string, Waiter>[]) {
+    for (const table of [this.#waiters, this.#reads] as Map<number, Waiter>[]) {
       const ws = [...table.values()]
       table.clear()
       for (const w of ws) w.reject(err)
@@ -488,6 +503,3 @@ function toError(e: unknown): Error {
   return e instanceof Error ? e : new Error(typeof e === 'string' ? e : 'non-error rejection')
 }
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
-}

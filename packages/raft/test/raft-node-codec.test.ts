@@ -1,0 +1,43 @@
+import fc from 'fast-check'
+import { readFileSync } from 'node:fs'
+import protobuf from 'protobufjs'
+import { describe, expect, it } from 'vitest'
+import { decodeMemberContext, decodeNodeSnapshot, decodeProposal, encodeMemberContext, encodeNodeSnapshot, encodeProposal } from '../src/raft-node-codec.ts'
+
+const root = protobuf.parse(readFileSync(new URL('../proto/raft-node.proto', import.meta.url), 'utf8')).root
+const Proposal = root.lookupType('swarmkit_ts.raft.node.v1.Proposal')
+
+describe('RaftNode envelopes', () => {
+  it('hand-written proposal encoding is standard protobuf, both ways', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 16, minLength: 0 }), fc.uint8Array({ maxLength: 40_000 }), (requestId, payload) => {
+        const bytes = encodeProposal({ requestId, payload })
+        const viaSchema = Proposal.toObject(Proposal.decode(bytes), { bytes: Array }) as { requestId?: number[]; payload?: number[] }
+        expect(Uint8Array.from(viaSchema.requestId ?? [])).toEqual(requestId)
+        expect(Uint8Array.from(viaSchema.payload ?? [])).toEqual(payload)
+        const back = decodeProposal(bytes)
+        expect(back.requestId).toEqual(requestId)
+        expect(back.payload).toEqual(payload)
+        const fromSchema = Proposal.encode(Proposal.fromObject({ requestId, payload })).finish()
+        const back2 = decodeProposal(fromSchema)
+        expect(Uint8Array.from(back2.payload)).toEqual(payload)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('member contexts and node snapshots round-trip with exact 64-bit ids', () => {
+    expect(decodeMemberContext(encodeMemberContext({ requestId: new Uint8Array([1, 2]), address: '127.0.0.1:9' }))).toEqual({
+      requestId: new Uint8Array([1, 2]),
+      address: '127.0.0.1:9',
+    })
+    const members = new Map([
+      [2n ** 64n - 1n, 'a:1'],
+      [2n ** 63n + 1n, 'b:2'],
+      [1n, 'c:3'],
+    ])
+    const back = decodeNodeSnapshot(encodeNodeSnapshot({ members, state: new Uint8Array([9, 9]) }))
+    expect(back.members).toEqual(members)
+    expect(back.state).toEqual(new Uint8Array([9, 9]))
+  })
+})
