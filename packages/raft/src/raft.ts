@@ -121,7 +121,11 @@ export class RaftCore {
     } else {
       term = this.term
     }
-    this.msgs.push({ ...m, from, term })
+    // Callers build a fresh object per message: fill it in place rather than copying (hot path).
+    const out = m as Outgoing & { from: RaftMemberId; term: number }
+    out.from = from
+    out.term = term
+    this.msgs.push(out as Message)
   }
 
   hardState(): HardState {
