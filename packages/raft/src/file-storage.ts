@@ -41,7 +41,7 @@ import type { Logger } from '@swarmkit-ts/api'
 import type { Encrypter } from './encrypter.ts'
 import { recoverStorage } from './file-storage-recovery.ts'
 import type { RecoveredStorage } from './file-storage-recovery.ts'
-import type { LogCache } from './file-storage-cache.ts'
+import type { LogCache } from './log-cache.ts'
 import { encodeSnapshotFile, removeFile, writeSnapshotFile } from './snapshot-file.ts'
 import type { RaftStorageWithLog } from './storage.ts'
 import type { ConfState, Entry, HardState, Snapshot } from './types.ts'
@@ -182,7 +182,8 @@ export class FileRaftStorage implements RaftStorageWithLog {
   applySnapshot(snap: Snapshot): void {
     this.#checkWritable()
     assertConfStateEncodable(snap.metadata.confState, 'snapshot.metadata.confState')
-    this.#recordSnapshot(RecordType.snapshotApplied, this.#mem.applySnapshot(snap))
+    this.#mem.applySnapshot(snap)
+    this.#recordSnapshot(RecordType.snapshotApplied, this.#mem.snapshot())
   }
 
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
@@ -195,7 +196,9 @@ export class FileRaftStorage implements RaftStorageWithLog {
 
   compact(index: number): void {
     this.#checkWritable()
-    if (this.#mem.compact(index)) this.#record(RecordType.compact, encodePosition({ index, term: this.#mem.term(index) }))
+    const first = this.#mem.firstIndex()
+    this.#mem.compact(index)
+    if (this.#mem.firstIndex() !== first) this.#record(RecordType.compact, encodePosition({ index, term: this.#mem.term(index) }))
   }
 
   sync(): Promise<void> {

@@ -1,48 +1,51 @@
 /**
- * The in-memory state of a {@link FileRaftStorage}: the same semantics as `MemoryRaftStorage`
- * (same validation, same errors, in the same order), plus a way to restore any state the WAL
- * describes — including ones that the memory storage's public writes cannot rebuild, such as a
- * snapshot above an entry that was overwritten (or truncated) after it was taken.
+ * The in-memory Raft log, hard state and snapshot behind both storages: `MemoryRaftStorage` is
+ * one (plus a `sync()` that resolves at once), and `FileRaftStorage` keeps one as its read cache.
+ *
+ * Its writes validate and fail exactly as the {@link RaftLog} contract says. Its constructor
+ * also takes any state a WAL can describe, including ones the writes cannot rebuild, such as a
+ * snapshot above an entry that was overwritten (or truncated) after it was taken: that is how
+ * `FileRaftStorage` recovery restores it.
  *
  * @internal
  */
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { assertEntries, assertIndex, limitSize } from './entries.ts'
 import { CompactedError, EntryUnavailableError, SnapshotOutOfDateError } from './errors.ts'
-import type { RaftStorage } from './storage.ts'
+import type { RaftLog, RaftStorage } from './storage.ts'
 import type { ConfState, Entry, HardState, Snapshot } from './types.ts'
 import { emptyHardState, emptySnapshot } from './types.ts'
-import type { LogPosition } from './wal-codec.ts'
 
 function copyConfState(cs: ConfState): ConfState {
   return { voters: [...cs.voters], learners: [...cs.learners], votersOutgoing: [...cs.votersOutgoing], learnersNext: [...cs.learnersNext], autoLeave: cs.autoLeave }
 }
 
-const marker = (p: LogPosition): Entry => ({ index: p.index, term: p.term, type: 'normal', data: new Uint8Array(0) })
+/** The entry kept at the compaction point: only its index and term matter. */
+const marker = (index: number, term: number): Entry => ({ index, term, type: 'normal', data: new Uint8Array(0) })
 
-/** What {@link LogCache.restore} rebuilds. */
+/** A state for the {@link LogCache} constructor, taken as is (not validated). */
 export interface LogCacheState {
-  compacted: LogPosition
+  /** The compaction point: `firstIndex() − 1` and the term there. */
+  compacted: { index: number; term: number }
   /** Entries after the compaction point, contiguous. */
   entries: Entry[]
+  /** The snapshot held; `undefined` for the empty snapshot. */
   snapshot: Snapshot | undefined
   hardState: HardState
 }
 
 /** Raft log, hard state and snapshot held in memory. */
-export class LogCache implements RaftStorage {
-  #hardState: HardState = emptyHardState()
-  #snapshot: Snapshot = emptySnapshot()
-  /** The entry at the compaction point (only its index and term matter), then the log. */
-  #ents: Entry[] = [marker({ index: 0, term: 0 })]
+export class LogCache implements RaftStorage, Omit<RaftLog, 'sync'> {
+  #hardState: HardState
+  #snapshot: Snapshot
+  /** The entry at the compaction point (index `offset`, only its term matters), then the log. */
+  #ents: Entry[]
 
-  /** A cache holding exactly `st`. */
-  static restore(st: LogCacheState): LogCache {
-    const c = new LogCache()
-    c.#hardState = { ...st.hardState }
-    if (st.snapshot !== undefined) c.#snapshot = st.snapshot
-    c.#ents = [marker(st.compacted), ...st.entries]
-    return c
+  /** A log holding exactly `state`; an empty one (nothing compacted, no snapshot) by default. */
+  constructor(state?: LogCacheState) {
+    this.#hardState = { ...(state?.hardState ?? emptyHardState()) }
+    this.#snapshot = state?.snapshot ?? emptySnapshot()
+    this.#ents = [marker(state?.compacted.index ?? 0, state?.compacted.term ?? 0), ...(state?.entries ?? [])]
   }
 
   get #offset(): number {
@@ -53,7 +56,7 @@ export class LogCache implements RaftStorage {
     return { hardState: { ...this.#hardState }, confState: copyConfState(this.#snapshot.metadata.confState) }
   }
 
-  /** The hard state (a copy). */
+  /** The stored hard state (a copy). */
   hardState(): HardState {
     return { ...this.#hardState }
   }
@@ -85,7 +88,6 @@ export class LogCache implements RaftStorage {
     return this.#snapshot
   }
 
-  /** As `RaftLog.append`. */
   append(entries: readonly Entry[]): void {
     if (entries.length === 0) return
     assertEntries(entries)
@@ -93,29 +95,26 @@ export class LogCache implements RaftStorage {
     if (first < this.firstIndex()) throw new CompactedError(first)
     const last = this.lastIndex()
     if (first > last + 1) throw new InvalidArgumentError('entries[0].index', `gap: first index ${first} after last index ${last}`)
+    // Truncate everything from `first` on, then append.
     this.#ents.length = first - this.#offset
     for (const e of entries) this.#ents.push(e)
   }
 
-  /** As `RaftLog.setHardState`. */
   setHardState(hs: HardState): void {
     assertIndex(hs.term, 'hardState.term')
     assertIndex(hs.commit, 'hardState.commit')
     this.#hardState = { ...hs }
   }
 
-  /** As `RaftLog.applySnapshot`; returns the snapshot as stored. */
-  applySnapshot(snap: Snapshot): Snapshot {
+  applySnapshot(snap: Snapshot): void {
     const { index, term } = snap.metadata
     assertIndex(index, 'snapshot.metadata.index')
     assertIndex(term, 'snapshot.metadata.term')
     if (index < this.#snapshot.metadata.index) throw new SnapshotOutOfDateError(index, this.#snapshot.metadata.index)
     this.#snapshot = { metadata: { index, term, confState: copyConfState(snap.metadata.confState) }, data: snap.data }
-    this.#ents = [marker({ index, term })]
-    return this.#snapshot
+    this.#ents = [marker(index, term)]
   }
 
-  /** As `RaftLog.createSnapshot`. */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
     assertIndex(index, 'index')
     if (index < this.#snapshot.metadata.index) throw new SnapshotOutOfDateError(index, this.#snapshot.metadata.index)
@@ -125,18 +124,15 @@ export class LogCache implements RaftStorage {
     return this.#snapshot
   }
 
-  /** As `RaftLog.compact`; returns whether the compaction point moved. */
-  compact(index: number): boolean {
+  compact(index: number): void {
     assertIndex(index, 'index')
-    if (index <= this.#offset) return false
+    if (index <= this.#offset) return
     if (index > this.#snapshot.metadata.index) {
       throw new InvalidArgumentError('index', `cannot compact to ${index}: beyond the snapshot at ${this.#snapshot.metadata.index}`)
     }
-    // Only after an append truncated the log below the snapshot (MemoryRaftStorage fails here
-    // with a TypeError).
+    // Only after an append truncated the log below the snapshot: the term there is unknown.
     if (index > this.lastIndex()) throw new EntryUnavailableError(index)
     const keepFrom = index - this.#offset
-    this.#ents = [marker({ index, term: (this.#ents[keepFrom] as Entry).term }), ...this.#ents.slice(keepFrom + 1)]
-    return true
+    this.#ents = [marker(index, (this.#ents[keepFrom] as Entry).term), ...this.#ents.slice(keepFrom + 1)]
   }
 }
