@@ -1,0 +1,309 @@
+/**
+ * The simulated world: real {@link RaftNode} drivers on {@link SimDisk}s over a simulated
+ * network, all on one {@link ManualClock} and seeded randomness. Time advances one timer at a
+ * time; after each, every pending promise callback runs (a macrotask turn drains them), and the
+ * invariants are checked. Nothing depends on wall-clock time, so a seed replays exactly.
+ *
+ * A crash is process death: the member's endpoint is cut off at once, its disk loses unsynced
+ * writes (and its pending `sync()` never completes), its timers stop, and its pending client
+ * requests become indeterminate. A restart builds a new driver on the surviving disk.
+ */
+import type { RaftMemberId } from '@swarmkit-ts/api'
+import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
+import { RaftNode } from '../../src/index.ts'
+import type { Message, RaftStatus, RaftTransport, RaftTransportHandlers } from '../../src/index.ts'
+import { KvMachine } from './kv-machine.ts'
+import { SimChecker } from './sim-checker.ts'
+import type { CheckedMember } from './sim-checker.ts'
+import { SimDisk } from './sim-disk.ts'
+import type { DiskFault } from './sim-disk.ts'
+import type { SimNetwork } from './sim-network.ts'
+
+/** Parameters of a world. */
+export interface WorldInit {
+  /** Initial voters. */
+  size: number
+  seed: number
+  /** Milliseconds per tick. @default 10 */
+  tickMs?: number
+  /** Ticks per election timeout. @default 10 */
+  electionTick?: number
+  /** Automatic snapshot interval in applied entries (0: never). */
+  snapshotInterval: number
+  /** Entries kept behind a snapshot. */
+  keep: number
+  /** @default 2 */
+  maxSyncDelayMs?: number
+  diskFault?: DiskFault
+  /** Check durable-state invariants. @default true */
+  durabilityChecks?: boolean
+  /** Builds the network on the world's clock and a seeded random. */
+  network(clock: ManualClock, random: SeededRandom): SimNetwork
+}
+
+/** One member of the world, across its process incarnations. */
+export class SimMember implements CheckedMember {
+  readonly id: RaftMemberId
+  disk: SimDisk
+  node: RaftNode | undefined
+  sm: KvMachine | undefined
+  incarnation = 0
+  #link: { alive: boolean } | undefined
+
+  constructor(id: RaftMemberId, disk: SimDisk) {
+    this.id = id
+    this.disk = disk
+  }
+
+  /** Whether a process is running. */
+  get up(): boolean {
+    return this.node !== undefined
+  }
+  get applied(): number {
+    return this.node?.applied ?? 0
+  }
+  status(): RaftStatus {
+    if (this.node === undefined) throw new Error(`member ${this.id} is down`)
+    return this.node.status()
+  }
+  /** @internal */
+  setLink(link: { alive: boolean } | undefined): void {
+    this.#link = link
+  }
+  /** @internal */
+  get link(): { alive: boolean } | undefined {
+    return this.#link
+  }
+}
+
+/** Lets every pending promise callback run: a macrotask turn comes after the microtask queue is empty. */
+function drain(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+/** The simulated cluster. */
+export class SimWorld {
+  readonly clock = new ManualClock(0)
+  readonly random: SeededRandom
+  readonly net: SimNetwork
+  readonly checker: SimChecker
+  readonly members = new Map<RaftMemberId, SimMember>()
+  readonly tickMs: number
+  readonly electionTick: number
+  /** The number of initial voters. */
+  readonly initialSize: number
+  readonly #init: WorldInit
+  #nextId: bigint
+  /** Called when a member's process dies (to fail its pending client requests). */
+  onCrash: ((m: SimMember) => void) | undefined
+  /** Errors raised inside callbacks (driver failures, broken invariants in observers). */
+  readonly errors: Error[] = []
+  events = 0
+
+  constructor(init: WorldInit) {
+    this.#init = init
+    this.random = new SeededRandom(init.seed)
+    this.tickMs = init.tickMs ?? 10
+    this.initialSize = init.size
+    this.electionTick = init.electionTick ?? 10
+    this.net = init.network(this.clock, this.random.fork())
+    this.checker = new SimChecker({ durability: init.durabilityChecks ?? true, bootstrapEntries: init.size })
+    this.#nextId = BigInt(init.size) + 1n
+  }
+
+  /** One election timeout in ms. */
+  get electionMs(): number {
+    return this.electionTick * this.tickMs
+  }
+
+  #newDisk(id: RaftMemberId): SimDisk {
+    return new SimDisk({
+      clock: this.clock,
+      random: this.random.fork(),
+      maxSyncDelayMs: this.#init.maxSyncDelayMs ?? 2,
+      fault: this.#init.diskFault ?? 'none',
+      observer: {
+        appended: (entries, prevTerm) => this.#guard(() => this.checker.onAppend(id, entries, prevTerm)),
+        synced: (disk) => this.#guard(() => this.checker.onSynced(id, disk)),
+      },
+    })
+  }
+
+  /** Runs `fn`, keeping its error for the event loop to rethrow (callbacks must not throw into the driver). */
+  #guard(fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      this.errors.push(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  /** Creates and starts the initial voters. */
+  async bootstrap(): Promise<void> {
+    const ids = Array.from({ length: this.#init.size }, (_, i) => BigInt(i + 1))
+    for (const id of ids) this.members.set(id, new SimMember(id, this.#newDisk(id)))
+    for (const id of ids) {
+      const m = this.get(id)
+      const node = this.#process(m)
+      node.bootstrap(ids.map((p) => ({ id: p, address: `sim-${p}` })))
+    }
+    for (const id of ids) await this.get(id).node?.start()
+    await drain()
+  }
+
+  /** Builds a driver on `m`'s disk (a new incarnation). */
+  #process(m: SimMember): RaftNode {
+    m.incarnation++
+    const link = { alive: true }
+    const inner = this.net.endpoint(m.id)
+    const checker = this.checker
+    const disk = m.disk
+    const transport: RaftTransport = {
+      start: (h: RaftTransportHandlers) =>
+        inner.start({
+          message: (msg) => {
+            if (link.alive) h.message(msg)
+          },
+          unreachable: (to) => {
+            if (link.alive) h.unreachable?.(to)
+          },
+          snapshotStatus: (to, ok) => {
+            if (link.alive) h.snapshotStatus?.(to, ok)
+          },
+        }),
+      send: (msgs: readonly Message[]) => {
+        if (!link.alive) return
+        this.#guard(() => checker.onSend(m.id, disk, msgs))
+        inner.send(msgs)
+      },
+      addPeer: (id, address) => inner.addPeer(id, address),
+      removePeer: (id) => inner.removePeer(id),
+      stop: () => {
+        link.alive = false
+        return inner.stop()
+      },
+    }
+    const sm = new KvMachine((index, term, payload) => this.#guard(() => checker.onApply(m.id, index, term, payload)))
+    const node = new RaftNode({
+      id: m.id,
+      storage: disk,
+      transport,
+      stateMachine: sm,
+      clock: this.clock,
+      random: this.random.fork(),
+      tickMs: this.tickMs,
+      electionTick: this.electionTick,
+      heartbeatTick: 1,
+      preVote: true,
+      checkQuorum: true,
+      stepDownOnRemoval: true,
+      snapshotInterval: this.#init.snapshotInterval,
+      logEntriesForSlowFollowers: this.#init.keep,
+    })
+    node.on('node:failed', (err) => {
+      if (link.alive) this.errors.push(new Error(`member ${m.id} failed: ${String(err)}`, { cause: err }))
+    })
+    m.node = node
+    m.sm = sm
+    m.setLink(link)
+    return node
+  }
+
+  get(id: RaftMemberId): SimMember {
+    const m = this.members.get(id)
+    if (m === undefined) throw new Error(`no member ${id}`)
+    return m
+  }
+
+  /** Members with a running process. */
+  up(): SimMember[] {
+    return [...this.members.values()].filter((m) => m.up)
+  }
+
+  /** Kills `m`'s process; with `torn`, a random prefix of its unsynced writes survives. */
+  crash(m: SimMember, torn: boolean): void {
+    const node = m.node
+    if (node === undefined) return
+    const link = m.link
+    if (link !== undefined) link.alive = false
+    // Stops the ticker; the loop may stay parked on the dead disk's sync forever: that is death.
+    void node.stop()
+    m.node = undefined
+    m.sm = undefined
+    m.disk = m.disk.crash(torn)
+    this.checker.onCrash()
+    this.onCrash?.(m)
+  }
+
+  /** Starts a new process on `m`'s surviving disk. */
+  async restart(m: SimMember): Promise<void> {
+    if (m.up) return
+    await this.#process(m).start()
+  }
+
+  /** Creates a brand-new empty member (not in any configuration yet) and starts it. */
+  async addEmptyMember(): Promise<SimMember> {
+    const id = this.#nextId++
+    const m = new SimMember(id, this.#newDisk(id))
+    this.members.set(id, m)
+    await this.#process(m).start()
+    return m
+  }
+
+  /** The live leader with the highest term, if any. */
+  leader(): SimMember | undefined {
+    let best: { m: SimMember; term: number } | undefined
+    for (const m of this.up()) {
+      const st = m.status()
+      if (st.softState.state === 'leader' && (best === undefined || st.hardState.term > best.term)) best = { m, term: st.hardState.term }
+    }
+    return best?.m
+  }
+
+  readonly #disks = new Map<RaftMemberId, SimDisk>()
+
+  /** Every member's disk (running, crashed or removed), for durability checks. */
+  get disks(): ReadonlyMap<RaftMemberId, SimDisk> {
+    for (const [id, m] of this.members) if (this.#disks.get(id) !== m.disk) this.#disks.set(id, m.disk)
+    return this.#disks
+  }
+
+  /** Runs the clock until `ms` from now, one timer at a time, checking the invariants after each. */
+  async runFor(ms: number): Promise<void> {
+    const end = this.clock.now() + ms
+    for (;;) {
+      const due = this.clock.nextDueAt()
+      if (due === undefined || due > end) break
+      // Every timer due at this instant, then every promise callback they caused.
+      this.clock.advance(due - this.clock.now())
+      this.events++
+      await drain()
+      this.check()
+    }
+    this.clock.advance(end - this.clock.now())
+  }
+
+  /** Runs until `done()` holds (checked after every event) or `ms` pass; returns whether it held. */
+  async runUntil(done: () => boolean, ms: number): Promise<boolean> {
+    const end = this.clock.now() + ms
+    if (done()) return true
+    for (;;) {
+      const due = this.clock.nextDueAt()
+      if (due === undefined || due > end) break
+      this.clock.advance(due - this.clock.now())
+      this.events++
+      await drain()
+      this.check()
+      if (done()) return true
+    }
+    this.clock.advance(end - this.clock.now())
+    return done()
+  }
+
+  /** Rethrows errors kept from callbacks, then runs the per-event invariant check. */
+  check(): void {
+    const err = this.errors[0]
+    if (err !== undefined) throw err
+    this.checker.step(this.up(), this.disks)
+  }
+}
