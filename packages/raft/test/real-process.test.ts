@@ -41,28 +41,33 @@ async function crashRound(cluster: ProcessCluster, load: WriteLoad, label: strin
 
 describe('real processes: 3 members over gRPC with FileRaftStorage', () => {
   let cluster: ProcessCluster | undefined
+  let load: WriteLoad | undefined
   afterEach(async () => {
+    // Stop the writers first (on a failure they may still run), then kill every process.
+    const stopped = load?.stop()
     await cluster?.close()
+    await stopped
     cluster = undefined
+    load = undefined
   })
 
   async function run(options: Partial<MemberOptions>): Promise<{ killed: bigint[]; load: WriteLoad }> {
     cluster = new ProcessCluster([1n, 2n, 3n], options)
     await cluster.bootstrap()
-    const load = new WriteLoad(cluster, { writers: 4 })
+    load = new WriteLoad(cluster, { writers: 4 })
     const killed = [await crashRound(cluster, load, 'r1'), await crashRound(cluster, load, 'r2')]
     return { killed, load }
   }
 
   it('keeps every acknowledged write when the leader is killed with SIGKILL and restarted, twice', async () => {
-    const { killed, load } = await run({})
+    const { killed, load: writes } = await run({})
     expect(killed).toHaveLength(2)
-    expect(load.acked.size).toBeGreaterThanOrEqual(6 * PHASE_WRITES)
+    expect(writes.acked.size).toBeGreaterThanOrEqual(6 * PHASE_WRITES)
   }, 180_000)
 
   it('does the same with automatic snapshots and compaction (a restarted member may catch up by snapshot)', async () => {
-    const { load } = await run({ snapshotInterval: 25, logEntriesForSlowFollowers: 5 })
-    expect(load.acked.size).toBeGreaterThanOrEqual(6 * PHASE_WRITES)
+    const { load: writes } = await run({ snapshotInterval: 25, logEntriesForSlowFollowers: 5 })
+    expect(writes.acked.size).toBeGreaterThanOrEqual(6 * PHASE_WRITES)
     // Every member compacted its log behind a snapshot.
     for (const s of await (cluster as ProcessCluster).statuses()) expect(s.firstIndex).toBeGreaterThan(1)
   }, 180_000)
