@@ -93,8 +93,16 @@ export class ProgressTracker {
 
   /** Members with progress, in id order. */
   sortedProgress(): Array<[RaftMemberId, Progress]> {
-    return [...this.progress.entries()].sort((a, b) => compareIds(a[0], b[0]))
+    // Called on every broadcast: reuse the sorted ids while the membership is unchanged.
+    const p = this.progress
+    let ids = this.#sortedIds
+    if (ids.length !== p.size || !ids.every((id) => p.has(id))) {
+      ids = [...p.keys()].sort(compareIds)
+      this.#sortedIds = ids
+    }
+    return ids.map((id) => [id, p.get(id) as Progress])
   }
+  #sortedIds: RaftMemberId[] = []
 
   /** The largest index replicated on a quorum (of both halves when joint). */
   committed(): number {
