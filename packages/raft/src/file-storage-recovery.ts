@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { mkdir, readdir } from 'node:fs/promises'
 import type { Logger } from '@swarmkit-ts/api'
 import type { Encrypter } from './encrypter.ts'
-import { LogCache } from './file-storage-cache.ts'
+import { LogCache } from './log-cache.ts'
 import { SNAPSHOT_TMP_SUFFIX, readSnapshotFile, removeFile } from './snapshot-file.ts'
 import type { Snapshot } from './types.ts'
 import type { LogPosition } from './wal-codec.ts'
@@ -78,7 +78,7 @@ export async function recoverStorage(dir: string, opts: RecoverStorageOptions): 
     }
   }
 
-  const mem = LogCache.restore({ compacted: result.compacted, entries: result.entries, snapshot: snap, hardState: result.hardState })
+  const mem = new LogCache({ compacted: result.compacted, entries: result.entries, snapshot: snap, hardState: result.hardState })
   const writer = await WalWriter.open(dir, opts, stateOf(result), wal)
   const kept = snap === undefined ? [] : [snapshotName(snap.metadata.term, snap.metadata.index)]
   return { mem, snapshot: snap, fellBack, kept, writer }

@@ -122,10 +122,10 @@ export class RaftCore {
       term = this.term
     }
     // Callers build a fresh object per message: fill it in place rather than copying (hot path).
-    const out = m as Outgoing & { from: RaftMemberId; term: number }
+    const out = m as Message
     out.from = from
     out.term = term
-    this.msgs.push(out as Message)
+    this.msgs.push(out)
   }
 
   hardState(): HardState {

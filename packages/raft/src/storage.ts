@@ -132,6 +132,8 @@ export interface RaftLog {
    * Compacting at or below the current compaction point is a no-op.
    *
    * @throws InvalidArgumentError (api) when `index` is beyond the held snapshot's index.
+   * @throws EntryUnavailableError when `index > lastIndex()` (possible only after an append
+   *   truncated the log below the held snapshot).
    */
   compact(index: number): void
 

@@ -111,9 +111,7 @@ describe('FileRaftStorage against MemoryRaftStorage', () => {
                 expect(fileError).toBeUndefined()
                 unsynced.push(write)
               } else {
-                // Same error, except where the reference fails with a TypeError (compacting past
-                // a log truncated below its snapshot), which FileRaftStorage reports by name.
-                expect(fileError?.name).toBe(modelError.name === 'TypeError' ? 'EntryUnavailableError' : modelError.name)
+                expect(fileError?.name).toBe(modelError.name)
               }
             } else if (op.kind === 'sync') {
               await file.sync()
