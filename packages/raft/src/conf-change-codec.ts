@@ -9,8 +9,8 @@
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { AnyConfChange, ConfChangeTransition, ConfChangeType, ConfChangeV2 } from './types.ts'
 
-const TYPE_CODES: Record<ConfChangeType, number> = { 'add-voter': 0, remove: 1, 'add-learner': 2 }
-const TYPES: readonly ConfChangeType[] = ['add-voter', 'remove', 'add-learner']
+const TYPE_CODES: Record<ConfChangeType, number> = { 'add-voter': 0, remove: 1, 'add-learner': 2, 'update-node': 3 }
+const TYPES: readonly ConfChangeType[] = ['add-voter', 'remove', 'add-learner', 'update-node']
 const TRANSITION_CODES: Record<ConfChangeTransition, number> = { auto: 0, 'implicit-joint': 1, 'explicit-joint': 2 }
 const TRANSITIONS: readonly ConfChangeTransition[] = ['auto', 'implicit-joint', 'explicit-joint']
 const U64 = (1n << 64n) - 1n

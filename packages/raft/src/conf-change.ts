@@ -129,6 +129,8 @@ export class Changer {
         case 'remove':
           this.#remove(next, cc.nodeId)
           break
+        case 'update-node':
+          break // application data only; the configuration is unchanged
       }
     }
     if (next.config.voters.size === 0) fail('removed all voters')

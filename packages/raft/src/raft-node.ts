@@ -229,12 +229,20 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   promote(id: RaftMemberId, options?: RaftNodeCallOptions): Promise<unknown> {
     return this.#confChange('add-voter', id, this.#members.get(id) ?? '', options)
   }
+  /**
+   * Records a new address for an existing member (etcd's ConfChangeUpdateNode): every member
+   * applies it in log order and points its transport there. Use it when a member restarts on a
+   * different address.
+   */
+  updateMember(id: RaftMemberId, address: string, options?: RaftNodeCallOptions): Promise<unknown> {
+    return this.#confChange('update-node', id, address, options)
+  }
   /** Removes a voter or learner. */
   removeMember(id: RaftMemberId, options?: RaftNodeCallOptions): Promise<unknown> {
     return this.#confChange('remove', id, '', options)
   }
 
-  #confChange(type: 'add-voter' | 'add-learner' | 'remove', id: RaftMemberId, address: string, options?: RaftNodeCallOptions): Promise<unknown> {
+  #confChange(type: 'add-voter' | 'add-learner' | 'remove' | 'update-node', id: RaftMemberId, address: string, options?: RaftNodeCallOptions): Promise<unknown> {
     if (!isRaftMemberId(id)) return Promise.reject(new InvalidArgumentError('id', 'must be a non-zero 64-bit bigint'))
     if (type !== 'remove' && address === '') return Promise.reject(new InvalidArgumentError('address', 'must not be empty'))
     return this.#request(

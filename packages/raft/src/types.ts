@@ -89,6 +89,11 @@ export const ConfChangeType = {
   remove: 'remove',
   /** Add a learner, or demote a voter to learner. */
   addLearner: 'add-learner',
+  /**
+   * Change nothing in the configuration; carries new application data for an existing member
+   * in the change's context (e.g. its new address), applied in log order like any change.
+   */
+  updateNode: 'update-node',
 } as const
 /** A kind of single membership change. */
 export type ConfChangeType = (typeof ConfChangeType)[keyof typeof ConfChangeType]

@@ -92,6 +92,24 @@ describe('RaftNode driver', () => {
     expect(leader.node.status().config.voters.slice().sort()).toEqual([1n, 2n, 3n])
   })
 
+  it('records a member\'s new address on every member', async () => {
+    const c = new DriverCluster()
+    const seen: [bigint, bigint, string][] = []
+    const endpoint = c.bus.endpoint.bind(c.bus)
+    c.bus.endpoint = (self) => {
+      const t = endpoint(self)
+      return { ...t, addPeer: (id, addr) => void seen.push([self, id, addr]) }
+    }
+    await c.bootstrap([1n, 2n, 3n])
+    const leader = await c.waitLeader()
+    await c.settle(leader.node.updateMember(2n, 'node-2-moved:7000'))
+    await c.run(500)
+    for (const id of [1n, 2n, 3n]) expect(c.get(id).node.members.get(2n)).toBe('node-2-moved:7000')
+    expect(seen.filter(([, id, addr]) => id === 2n && addr === 'node-2-moved:7000').map(([self]) => self).sort()).toEqual([1n, 3n])
+    expect(leader.node.status().config.voters.slice().sort()).toEqual([1n, 2n, 3n])
+    await expect(leader.node.updateMember(2n, '')).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'address' })
+  })
+
   it('transfers leadership', async () => {
     const c = new DriverCluster()
     await c.bootstrap([1n, 2n, 3n])
