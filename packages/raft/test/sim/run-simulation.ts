@@ -34,6 +34,16 @@ export interface RunReport {
   operations: number
   indeterminate: number
   crashes: number
+  tornCrashes: number
+  restarts: number
+  membersAdded: number
+  snapshotsSent: number
+  /** Commands the log held twice (a duplicated forwarded proposal), applied once. */
+  duplicatesApplied: number
+  /** Terms that had a leader. */
+  leaderTerms: number
+  /** The highest committed index. */
+  committed: number
   /** Virtual ms from healing to a stable leader, and from then to the fresh proposal's commit. */
   leaderAfterMs: number
   commitAfterMs: number
@@ -56,7 +66,7 @@ function authority(world: SimWorld): SimMember | undefined {
   return world.leader() ?? world.up().sort((a, b) => b.applied - a.applied)[0]
 }
 
-async function apply(world: SimWorld, a: Action, crashes: { n: number }): Promise<void> {
+async function apply(world: SimWorld, a: Action): Promise<void> {
   const all = members(world)
   switch (a.kind) {
     case 'wait':
@@ -65,7 +75,7 @@ async function apply(world: SimWorld, a: Action, crashes: { n: number }): Promis
       world.net.partition([all.filter((_, i) => (a.mask & (1 << i)) !== 0).map((m) => m.id)])
       return
     case 'isolate': {
-      const m = pick(all, a.node)
+      const m = (a.leader === true ? world.leader() : undefined) ?? pick(all, a.node)
       if (m !== undefined) world.net.partition([[m.id]])
       return
     }
@@ -82,11 +92,8 @@ async function apply(world: SimWorld, a: Action, crashes: { n: number }): Promis
       world.net.setFaults({ dropPercent: a.drop, duplicatePercent: a.duplicate, maxJitterMs: a.jitterMs })
       return
     case 'crash': {
-      const m = pick(world.up(), a.node)
-      if (m !== undefined) {
-        world.crash(m, a.torn)
-        crashes.n++
-      }
+      const m = (a.leader === true ? world.leader() : undefined) ?? pick(world.up(), a.node)
+      if (m !== undefined) world.crash(m, a.torn)
       return
     }
     case 'restart': {
@@ -165,9 +172,8 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
   const workload = new Workload(world, { clients: 3, keys: 3, opTimeoutMs: 4 * et, maxThinkMs: 20 })
   world.onCrash = (m) => workload.onCrash(m)
   workload.start()
-  const crashes = { n: 0 }
   for (const step of schedule.steps) {
-    await apply(world, step.action, crashes)
+    await apply(world, step.action)
     world.check()
     await world.runFor(step.waitMs)
   }
@@ -228,7 +234,14 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
     virtualMs: world.clock.now(),
     operations: history.length,
     indeterminate: workload.stats.indeterminate,
-    crashes: crashes.n,
+    crashes: world.stats.crashes,
+    tornCrashes: world.stats.tornCrashes,
+    restarts: world.stats.restarts,
+    membersAdded: world.stats.added,
+    snapshotsSent: world.stats.snapshotsSent,
+    duplicatesApplied: world.stats.duplicatesApplied + members(world).reduce((n, m) => n + (m.sm?.duplicates ?? 0), 0),
+    leaderTerms: world.checker.leaders.size,
+    committed: world.checker.maxCommitted,
     leaderAfterMs: leaderAt - healed,
     commitAfterMs: commitAt - leaderAt,
   }

@@ -10,14 +10,15 @@ export type Action =
   | { readonly kind: 'wait' }
   /** Members whose bit is set in `mask` on one side, the rest on the other. */
   | { readonly kind: 'partition'; readonly mask: number }
-  | { readonly kind: 'isolate'; readonly node: number }
+  /** Cuts one member off (the leader, when `leader` is set and there is one). */
+  | { readonly kind: 'isolate'; readonly node: number; readonly leader?: boolean }
   /** Messages from `from` to `to` are dropped (the other direction still works). */
   | { readonly kind: 'one-way'; readonly from: number; readonly to: number }
   | { readonly kind: 'heal' }
   /** Random loss, duplication and reordering on every link (0 = off). */
   | { readonly kind: 'faults'; readonly drop: number; readonly duplicate: number; readonly jitterMs: number }
-  /** Kills a running member; with `torn`, part of its unsynced writes survive. */
-  | { readonly kind: 'crash'; readonly node: number; readonly torn: boolean }
+  /** Kills a running member (the leader, when `leader` is set); with `torn`, part of its unsynced writes survive. */
+  | { readonly kind: 'crash'; readonly node: number; readonly torn: boolean; readonly leader?: boolean }
   | { readonly kind: 'restart'; readonly node: number }
   | { readonly kind: 'transfer'; readonly to: number }
   | { readonly kind: 'campaign'; readonly node: number }
@@ -51,7 +52,7 @@ const member = fc.nat({ max: 15 })
 export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.constant<Action>({ kind: 'wait' }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('partition' as const), mask: fc.nat({ max: 255 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('isolate' as const), node: member }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('isolate' as const), node: member, leader: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('one-way' as const), from: member, to: member }) },
   { weight: 3, arbitrary: fc.constant<Action>({ kind: 'heal' }) },
   {
@@ -63,7 +64,7 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
       jitterMs: fc.constantFrom(0, 0, 5, 20, 60),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), node: member, torn: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('crash' as const), node: member, torn: fc.boolean(), leader: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('restart' as const), node: member }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('transfer' as const), to: member }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('campaign' as const), node: member }) },

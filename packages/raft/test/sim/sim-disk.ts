@@ -217,7 +217,7 @@ export class SimDisk implements RaftStorageWithLog {
       const whole = this.#init.random.int(unsynced.length + 1)
       survivors.push(...unsynced.slice(0, whole))
       const next = unsynced[whole]
-      if (next?.kind === 'append' && next.entries.length > 1) {
+      if (next?.kind === 'append' && next.entries.length > 1 && this.#init.random.int(2) === 0) {
         // A torn record: only the first entries of the batch reached the disk.
         survivors.push({ kind: 'append', entries: next.entries.slice(0, 1 + this.#init.random.int(next.entries.length - 1)) })
       }

@@ -99,6 +99,8 @@ export class SimWorld {
   /** Errors raised inside callbacks (driver failures, broken invariants in observers). */
   readonly errors: Error[] = []
   events = 0
+  /** What happened during the run (for coverage reports). */
+  readonly stats = { crashes: 0, tornCrashes: 0, restarts: 0, added: 0, snapshotsSent: 0, duplicatesApplied: 0 }
 
   constructor(init: WorldInit) {
     this.#init = init
@@ -174,6 +176,7 @@ export class SimWorld {
       send: (msgs: readonly Message[]) => {
         if (!link.alive) return
         this.#guard(() => checker.onSend(m.id, disk, msgs))
+        for (const msg of msgs) if (msg.type === 'snapshot') this.stats.snapshotsSent++
         inner.send(msgs)
       },
       addPeer: (id, address) => inner.addPeer(id, address),
@@ -228,6 +231,9 @@ export class SimWorld {
     if (link !== undefined) link.alive = false
     // Stops the ticker; the loop may stay parked on the dead disk's sync forever: that is death.
     void node.stop()
+    this.stats.crashes++
+    if (torn) this.stats.tornCrashes++
+    this.stats.duplicatesApplied += m.sm?.duplicates ?? 0
     m.node = undefined
     m.sm = undefined
     m.disk = m.disk.crash(torn)
@@ -238,6 +244,7 @@ export class SimWorld {
   /** Starts a new process on `m`'s surviving disk. */
   async restart(m: SimMember): Promise<void> {
     if (m.up) return
+    this.stats.restarts++
     await this.#process(m).start()
   }
 
@@ -246,6 +253,7 @@ export class SimWorld {
     const id = this.#nextId++
     const m = new SimMember(id, this.#newDisk(id))
     this.members.set(id, m)
+    this.stats.added++
     await this.#process(m).start()
     return m
   }

@@ -1,0 +1,84 @@
+/**
+ * Failing schedules kept as regression cases in `test/testdata/sim-regressions.json`: the
+ * property tests and the soak script append every counterexample they find, and
+ * `simulation-regressions.test.ts` replays each one exactly.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import fc from 'fast-check'
+import { runSimulation } from './run-simulation.ts'
+import type { RunReport } from './run-simulation.ts'
+import { scheduleArb } from './schedule.ts'
+import type { Schedule } from './schedule.ts'
+
+/** One stored failure. */
+export interface Regression {
+  /** What broke, as first reported. */
+  readonly error: string
+  /** How to find it again with fast-check (`fc.assert(…, { seed, path })` over `scheduleArb`). */
+  readonly fcSeed?: number
+  readonly fcPath?: string
+  /** The (shrunk) failing schedule: replayed as is. */
+  readonly schedule: Schedule
+  /** Set once the bug is fixed: what it was. */
+  readonly note?: string
+}
+
+/** The regression file. */
+export const REGRESSIONS_FILE = fileURLToPath(new URL('../testdata/sim-regressions.json', import.meta.url))
+
+/** The stored regressions. */
+export function loadRegressions(file = REGRESSIONS_FILE): Regression[] {
+  return JSON.parse(readFileSync(file, 'utf8')) as Regression[]
+}
+
+/** Appends a failure (unless the same schedule is already stored). */
+export function recordRegression(r: Regression, file = REGRESSIONS_FILE): void {
+  const all = loadRegressions(file)
+  const key = JSON.stringify(r.schedule)
+  if (all.some((x) => JSON.stringify(x.schedule) === key)) return
+  all.push(r)
+  writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`)
+}
+
+/** Options of {@link checkSchedules}. */
+export interface CheckSchedulesOptions {
+  size: number
+  numRuns: number
+  /** fast-check seed (random when absent). */
+  seed?: number
+  /** Called after each run with its report. */
+  onRun?: (report: RunReport) => void
+  /** Store a failure in the regression file. @default true */
+  record?: boolean
+}
+
+/** The outcome of {@link checkSchedules}. */
+export interface CheckSchedulesResult {
+  seed: number
+  runs: number
+  failure?: Regression
+}
+
+/**
+ * Runs `numRuns` random schedules as a fast-check property; on failure shrinks it, stores the
+ * counterexample as a regression and returns it.
+ */
+export async function checkSchedules(opts: CheckSchedulesOptions): Promise<CheckSchedulesResult> {
+  const prop = fc.asyncProperty(scheduleArb({ size: opts.size }), async (s) => {
+    const report = await runSimulation(s)
+    opts.onRun?.(report)
+  })
+  const details = await fc.check(prop, opts.seed === undefined ? { numRuns: opts.numRuns } : { numRuns: opts.numRuns, seed: opts.seed })
+  if (!details.failed || details.counterexample === null) return { seed: details.seed, runs: details.numRuns }
+  const [schedule] = details.counterexample
+  const err = details.errorInstance
+  const failure: Regression = {
+    error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    fcSeed: details.seed,
+    ...(details.counterexamplePath === null ? {} : { fcPath: details.counterexamplePath }),
+    schedule,
+  }
+  if (opts.record ?? true) recordRegression(failure)
+  return { seed: details.seed, runs: details.numRuns, failure }
+}
