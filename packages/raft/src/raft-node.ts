@@ -15,7 +15,7 @@ import type { RaftStatus, Ready } from './ready.ts'
 import type { RaftRole } from './role.ts'
 import type { RaftStorageWithLog } from './storage.ts'
 import type { RaftTransport } from './transport.ts'
-import type { AnyConfChange, ConfState, Entry, Snapshot } from './types.ts'
+import type { AnyConfChange, ConfState, Entry, HardState, Snapshot } from './types.ts'
 import { NONE, isEmptySnapshot } from './types.ts'
 
 /**
@@ -96,6 +96,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   readonly #reads = new Map<number, Waiter & { index?: number }>()
   readonly #members = new Map<RaftMemberId, string>()
   #confState: ConfState
+  /** The hard state last written to storage. */
+  #hard: HardState
   #applied: number
   #snapshotIndex: number
   #leader: RaftMemberId = NONE
@@ -135,7 +137,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#nonce = random.bytes(8)
 
     const snap = init.storage.snapshot()
-    this.#confState = init.storage.initialState().confState
+    const initial = init.storage.initialState()
+    this.#confState = initial.confState
+    this.#hard = initial.hardState
     this.#applied = 0
     if (!isEmptySnapshot(snap)) this.#restore(snap)
     this.#snapshotIndex = snap.metadata.index
@@ -395,8 +399,22 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (rd.snapshot !== undefined) st.applySnapshot(rd.snapshot)
     if (rd.entries.length > 0) st.append(rd.entries)
     if (rd.hardState !== undefined) st.setHardState(rd.hardState)
+    // A leader may replicate while its own write is in flight (Raft thesis §10.2.1): the core
+    // counts the leader's own copy only after advance, i.e. once durable. Everything else — and
+    // any message of a Ready that changes the term or vote — waits for the sync.
+    const voteChanged = rd.hardState !== undefined && (rd.hardState.term !== this.#hard.term || rd.hardState.vote !== this.#hard.vote)
+    const leading = (rd.softState?.state ?? this.#role) === 'leader'
+    let rest = rd.messages
+    if (rd.mustSync && leading && !voteChanged && !this.#stopped) {
+      const early = rd.messages.filter((m) => m.type === 'app')
+      if (early.length > 0) {
+        this.#transport.send(early)
+        rest = rd.messages.filter((m) => m.type !== 'app')
+      }
+    }
     if (rd.mustSync) await st.sync()
-    if (!this.#stopped && rd.messages.length > 0) this.#transport.send(rd.messages)
+    if (rd.hardState !== undefined) this.#hard = rd.hardState
+    if (!this.#stopped && rest.length > 0) this.#transport.send(rest)
     if (rd.softState !== undefined) this.#softStateChanged(rd.softState.lead, rd.softState.state)
     if (rd.snapshot !== undefined) this.#restore(rd.snapshot)
     for (const e of rd.committedEntries) this.#apply(e)

@@ -1,0 +1,120 @@
+/**
+ * The peer we compare against: a 3-member etcd cluster (Debian's etcd-server, 3.4) started by
+ * the benchmark on private loopback ports and data directories, driven through its JSON gateway
+ * with the same closed-loop load generator as our own cluster.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Agent, request } from 'node:http'
+
+/** A free loopback port (bound then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address()
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** Whether an `etcd` binary is on PATH. */
+export async function etcdAvailable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const p = spawn('etcd', ['--version'], { stdio: 'ignore' })
+    p.once('error', () => resolve(false))
+    p.once('exit', (code) => resolve(code === 0))
+  })
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 512 })
+
+function post(url: string, body: unknown): Promise<unknown> {
+  const data = JSON.stringify(body)
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        if (res.statusCode !== 200) reject(new Error(`etcd ${res.statusCode ?? 0}: ${text}`))
+        else resolve(JSON.parse(text) as unknown)
+      })
+    })
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+
+export interface EtcdCluster {
+  /** Client URL of the current leader. */
+  leaderUrl: string
+  put(key: string, value: Uint8Array): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Starts 3 etcd members with fsync on (etcd's default) and waits for a leader. */
+export async function startEtcdCluster(): Promise<EtcdCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'skts-etcd-'))
+  const members = await Promise.all(
+    [1, 2, 3].map(async (i) => ({ name: `e${i}`, client: await freePort(), peer: await freePort() })),
+  )
+  const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',')
+  const procs: ChildProcess[] = members.map((m) =>
+    spawn(
+      'etcd',
+      [
+        `--name=${m.name}`,
+        `--data-dir=${join(dir, m.name)}`,
+        `--listen-client-urls=http://127.0.0.1:${m.client}`,
+        `--advertise-client-urls=http://127.0.0.1:${m.client}`,
+        `--listen-peer-urls=http://127.0.0.1:${m.peer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${m.peer}`,
+        `--initial-cluster=${initialCluster}`,
+        '--initial-cluster-state=new',
+        '--initial-cluster-token=swarmkit-ts-bench',
+        '--log-level=error',
+      ],
+      { stdio: 'ignore' },
+    ),
+  )
+  const stop = async (): Promise<void> => {
+    for (const p of procs) p.kill('SIGKILL')
+    await Promise.all(procs.map((p) => (p.exitCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', r)))))
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('etcd cluster did not elect a leader within 30 s')
+      const statuses = await Promise.all(
+        members.map((m) =>
+          post(`http://127.0.0.1:${m.client}/v3/maintenance/status`, {}).then(
+            (s) => ({ m, s: s as { leader?: string; header?: { member_id?: string } } }),
+            () => undefined,
+          ),
+        ),
+      )
+      const leader = statuses.find((x) => x?.s.leader !== undefined && x.s.leader === x.s.header?.member_id)
+      if (leader !== undefined) {
+        const leaderUrl = `http://127.0.0.1:${leader.m.client}`
+        return {
+          leaderUrl,
+          put: async (key, value) => {
+            await post(`${leaderUrl}/v3/kv/put`, { key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') })
+          },
+          stop,
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
