@@ -60,10 +60,11 @@ export class LocalNetwork implements SimNetwork {
       this.#clock.setTimeout(() => {
         const target = this.#handlers.get(m.to)
         const ok = !lost && target !== undefined && !this.#cut(from, m.to)
-        if (m.type === 'snapshot' && c === 0) {
-          const now = this.#handlers.get(from)
-          if (now !== undefined && now.token === sender?.token) now.h.snapshotStatus?.(m.to, ok)
-        }
+        const now = this.#handlers.get(from)
+        const same = now !== undefined && now.token === sender?.token
+        if (m.type === 'snapshot' && c === 0 && same) now.h.snapshotStatus?.(m.to, ok)
+        // A peer whose process is down refuses the connection: the sender hears of it.
+        if (target === undefined && same) now.h.unreachable?.(m.to)
         if (!ok) return
         this.delivered++
         target.h.message(m)

@@ -13,15 +13,23 @@ import type { Schedule } from './schedule.ts'
 
 /** One stored failure. */
 export interface Regression {
+  /**
+   * `open`: a known bug not fixed yet — the replay must still fail the same way (so the repro
+   * stays valid; flip it to `fixed` with the fix). Absent or `fixed`: the replay must pass.
+   */
+  readonly status?: 'open' | 'fixed'
+  /** What the bug is (and, once fixed, what fixed it). */
+  readonly note?: string
   /** What broke, as first reported. */
   readonly error: string
-  /** How to find it again with fast-check (`fc.assert(…, { seed, path })` over `scheduleArb`). */
+  /**
+   * fast-check's seed and path when found (informational: they replay only against the
+   * `scheduleArb` of that time; the stored schedule replays always).
+   */
   readonly fcSeed?: number
   readonly fcPath?: string
   /** The (shrunk) failing schedule: replayed as is. */
   readonly schedule: Schedule
-  /** Set once the bug is fixed: what it was. */
-  readonly note?: string
 }
 
 /** The regression file. */
@@ -51,6 +59,8 @@ export interface CheckSchedulesOptions {
   onRun?: (report: RunReport) => void
   /** Store a failure in the regression file. @default true */
   record?: boolean
+  /** Generate lease-based reads too (see `ScheduleArbOptions.leaseReads`). */
+  leaseReads?: boolean
 }
 
 /** The outcome of {@link checkSchedules}. */
@@ -65,7 +75,7 @@ export interface CheckSchedulesResult {
  * counterexample as a regression and returns it.
  */
 export async function checkSchedules(opts: CheckSchedulesOptions): Promise<CheckSchedulesResult> {
-  const prop = fc.asyncProperty(scheduleArb({ size: opts.size }), async (s) => {
+  const prop = fc.asyncProperty(scheduleArb({ size: opts.size, leaseReads: opts.leaseReads ?? false }), async (s) => {
     const report = await runSimulation(s)
     opts.onRun?.(report)
   })

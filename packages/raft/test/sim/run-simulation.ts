@@ -23,6 +23,8 @@ export interface RunOptions {
   diskFault?: DiskFault
   /** Check durable-state invariants. @default true */
   durabilityChecks?: boolean
+  /** Receives a line per notable event, for debugging a schedule. */
+  trace?: (line: string) => void
   /** Builds the network. @default a LocalNetwork */
   network?: (clock: SimWorld['clock'], random: SeededRandom) => SimNetwork
 }
@@ -138,6 +140,13 @@ async function apply(world: SimWorld, a: Action): Promise<void> {
       via.node.removeMember(id).catch(ignore)
       return
     }
+    case 'update': {
+      const via = authority(world)
+      const cfg = via?.status().config
+      const id = cfg === undefined ? undefined : pick([...cfg.voters, ...cfg.learners], a.node)
+      if (via?.node !== undefined && id !== undefined) via.node.updateMember(id, `sim-${id}-${world.clock.now()}`).catch(ignore)
+      return
+    }
   }
 }
 
@@ -163,9 +172,13 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
     seed: schedule.seed,
     snapshotInterval: schedule.snapshotInterval,
     keep: schedule.keep,
+    ...(schedule.readOnly === undefined ? {} : { readOnly: schedule.readOnly }),
+    ...(schedule.maxSizePerMsg === undefined ? {} : { maxSizePerMsg: schedule.maxSizePerMsg }),
+    ...(schedule.maxInflightMsgs === undefined ? {} : { maxInflightMsgs: schedule.maxInflightMsgs }),
     diskFault: options.diskFault ?? 'none',
     durabilityChecks: options.durabilityChecks ?? true,
     network: options.network ?? ((clock, random) => new LocalNetwork(clock, random)),
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
   })
   const et = world.electionMs
   await world.bootstrap()
@@ -173,6 +186,7 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
   world.onCrash = (m) => workload.onCrash(m)
   workload.start()
   for (const step of schedule.steps) {
+    world.trace(`nemesis: ${JSON.stringify(step.action)}`)
     await apply(world, step.action)
     world.check()
     await world.runFor(step.waitMs)

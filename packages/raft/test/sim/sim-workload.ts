@@ -130,6 +130,7 @@ export class Workload {
         } else {
           this.stats.indeterminate++
         }
+        this.#world.trace(`client ${client} ${JSON.stringify(input)} on member ${m.id} (call ${op.call}): ${outcome} ${output === undefined ? '' : JSON.stringify(output)}`)
         resolve(outcome)
       }
       p.timer = this.#world.clock.setTimeout(() => finish('indeterminate'), this.#init.opTimeoutMs)

@@ -32,11 +32,17 @@ export interface WorldInit {
   snapshotInterval: number
   /** Entries kept behind a snapshot. */
   keep: number
+  /** @default 'safe' */
+  readOnly?: 'safe' | 'lease-based'
+  maxSizePerMsg?: number
+  maxInflightMsgs?: number
   /** @default 2 */
   maxSyncDelayMs?: number
   diskFault?: DiskFault
   /** Check durable-state invariants. @default true */
   durabilityChecks?: boolean
+  /** Receives a line per notable event (roles, crashes, client operations), for debugging. */
+  trace?: (line: string) => void
   /** Builds the network on the world's clock and a seeded random. */
   network(clock: ManualClock, random: SeededRandom): SimNetwork
 }
@@ -149,8 +155,11 @@ export class SimWorld {
       const node = this.#process(m)
       node.bootstrap(ids.map((p) => ({ id: p, address: `sim-${p}` })))
     }
-    for (const id of ids) await this.get(id).node?.start()
-    await drain()
+    // Members start a few ms apart, so their tick phases differ as on real machines.
+    for (const id of ids) {
+      await this.get(id).node?.start()
+      await this.runFor(this.random.int(this.tickMs))
+    }
   }
 
   /** Builds a driver on `m`'s disk (a new incarnation). */
@@ -202,7 +211,14 @@ export class SimWorld {
       stepDownOnRemoval: true,
       snapshotInterval: this.#init.snapshotInterval,
       logEntriesForSlowFollowers: this.#init.keep,
+      readOnlyOption: this.#init.readOnly ?? 'safe',
+      maxSizePerMsg: this.#init.maxSizePerMsg ?? 65535,
+      maxInflightMsgs: this.#init.maxInflightMsgs ?? 256,
     })
+    const trace = this.#init.trace
+    if (trace !== undefined) {
+      node.on('state:changed', (role) => trace(`${this.clock.now()} ms: member ${m.id} is ${role} in term ${node.status().hardState.term}`))
+    }
     node.on('node:failed', (err) => {
       if (link.alive) this.errors.push(new Error(`member ${m.id} failed: ${String(err)}`, { cause: err }))
     })
@@ -223,10 +239,16 @@ export class SimWorld {
     return [...this.members.values()].filter((m) => m.up)
   }
 
+  /** Writes a trace line, when tracing. */
+  trace(line: string): void {
+    this.#init.trace?.(`${this.clock.now()} ms: ${line}`)
+  }
+
   /** Kills `m`'s process; with `torn`, a random prefix of its unsynced writes survives. */
   crash(m: SimMember, torn: boolean): void {
     const node = m.node
     if (node === undefined) return
+    this.trace(`member ${m.id} crashes${torn ? ' (torn tail)' : ''}`)
     const link = m.link
     if (link !== undefined) link.alive = false
     // Stops the ticker; the loop may stay parked on the dead disk's sync forever: that is death.
@@ -244,6 +266,7 @@ export class SimWorld {
   /** Starts a new process on `m`'s surviving disk. */
   async restart(m: SimMember): Promise<void> {
     if (m.up) return
+    this.trace(`member ${m.id} restarts`)
     this.stats.restarts++
     await this.#process(m).start()
   }
