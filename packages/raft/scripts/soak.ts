@@ -7,7 +7,8 @@
  *   pnpm --filter @swarmkit-ts/raft soak
  *   SOAK_SECONDS=600 SOAK_SIZES=5 pnpm --filter @swarmkit-ts/raft soak
  *
- * SOAK_LEASE=1 also generates lease-based reads (known to fail: see the open regressions).
+ * SOAK_STEPS sets the longest schedule (default 24, twice CI's); SOAK_LEASE=1 also generates
+ * lease-based reads (known to fail: see the open regressions).
  */
 import { cryptoRandom } from '@swarmkit-ts/api'
 import { checkSchedules } from '../test/sim/regressions.ts'
@@ -17,6 +18,7 @@ const sizes = (process.env.SOAK_SIZES ?? '3,5').split(',').map(Number)
 /** Schedules per fast-check batch (each batch has its own seed). */
 const batch = Number(process.env.SOAK_BATCH ?? 50)
 const leaseReads = process.env.SOAK_LEASE === '1'
+const maxSteps = Number(process.env.SOAK_STEPS ?? 24)
 
 const started = performance.now()
 let runs = 0
@@ -43,6 +45,7 @@ for (let round = 0; !stop && (performance.now() - started) / 1000 < seconds; rou
     numRuns: batch,
     seed,
     leaseReads,
+    maxSteps,
     onRun: (r) => {
       runs++
       events += r.events

@@ -2,11 +2,13 @@
  * Every schedule that ever failed the simulation (test/testdata/sim-regressions.json, appended by
  * the property tests and the soak script) is replayed: fixed ones must pass; `open` ones — known
  * bugs not fixed yet — must still fail with the same broken invariant, so the repro stays valid
- * until the fix flips them.
+ * until the fix flips them. And a schedule replays exactly (what makes a stored one useful).
  */
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { loadRegressions } from './sim/regressions.ts'
 import { runSimulation } from './sim/run-simulation.ts'
+import { scheduleArb } from './sim/schedule.ts'
 
 const regressions = loadRegressions()
 
@@ -15,6 +17,17 @@ function invariantOf(error: string): string | undefined {
   const m = /^SimViolation: ([^:]+):/.exec(error)
   return m?.[1]
 }
+
+describe('simulation replay', () => {
+  it('a schedule replays exactly: two runs produce the same trace', async () => {
+    for (const schedule of fc.sample(scheduleArb({ size: 3 }), { numRuns: 5, seed: 42 })) {
+      const traces: string[][] = [[], []]
+      for (const t of traces) await runSimulation(schedule, { trace: (line) => t.push(line) })
+      expect(traces[0]?.length).toBeGreaterThan(10)
+      expect(traces[1]).toEqual(traces[0])
+    }
+  })
+})
 
 describe('simulation regressions', () => {
   it('the regression file holds well-formed schedules', () => {

@@ -61,6 +61,8 @@ export interface CheckSchedulesOptions {
   record?: boolean
   /** Generate lease-based reads too (see `ScheduleArbOptions.leaseReads`). */
   leaseReads?: boolean
+  /** Longest schedule (see `ScheduleArbOptions.maxSteps`). */
+  maxSteps?: number
 }
 
 /** The outcome of {@link checkSchedules}. */
@@ -75,7 +77,7 @@ export interface CheckSchedulesResult {
  * counterexample as a regression and returns it.
  */
 export async function checkSchedules(opts: CheckSchedulesOptions): Promise<CheckSchedulesResult> {
-  const prop = fc.asyncProperty(scheduleArb({ size: opts.size, leaseReads: opts.leaseReads ?? false }), async (s) => {
+  const prop = fc.asyncProperty(scheduleArb({ size: opts.size, leaseReads: opts.leaseReads ?? false, ...(opts.maxSteps === undefined ? {} : { maxSteps: opts.maxSteps }) }), async (s) => {
     const report = await runSimulation(s)
     opts.onRun?.(report)
   })

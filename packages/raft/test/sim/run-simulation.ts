@@ -175,6 +175,7 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
     ...(schedule.readOnly === undefined ? {} : { readOnly: schedule.readOnly }),
     ...(schedule.maxSizePerMsg === undefined ? {} : { maxSizePerMsg: schedule.maxSizePerMsg }),
     ...(schedule.maxInflightMsgs === undefined ? {} : { maxInflightMsgs: schedule.maxInflightMsgs }),
+    ...(schedule.maxSyncDelayMs === undefined ? {} : { maxSyncDelayMs: schedule.maxSyncDelayMs }),
     diskFault: options.diskFault ?? 'none',
     durabilityChecks: options.durabilityChecks ?? true,
     network: options.network ?? ((clock, random) => new LocalNetwork(clock, random)),

@@ -50,6 +50,8 @@ export interface Schedule {
   /** Flow control: bytes per append message and append messages in flight. @default 65535 and 256 */
   readonly maxSizePerMsg?: number
   readonly maxInflightMsgs?: number
+  /** Slowest fsync in ms. @default 2 */
+  readonly maxSyncDelayMs?: number
   readonly steps: readonly Step[]
 }
 
@@ -112,6 +114,7 @@ export function scheduleArb(opts: ScheduleArbOptions): fc.Arbitrary<Schedule> {
     readOnly: opts.leaseReads === true ? fc.constantFrom('safe' as const, 'lease-based' as const) : fc.constant('safe' as const),
     maxSizePerMsg: fc.constantFrom(1, 300, 65535),
     maxInflightMsgs: fc.constantFrom(1, 4, 256),
+    maxSyncDelayMs: fc.constantFrom(2, 2, 30),
     steps: fc.array(fc.record({ action: actionArb, waitMs: waitArb }), { minLength: opts.minSteps ?? 3, maxLength: opts.maxSteps ?? 12 }),
   })
 }

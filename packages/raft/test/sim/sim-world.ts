@@ -1,8 +1,9 @@
 /**
  * The simulated world: real {@link RaftNode} drivers on {@link SimDisk}s over a simulated
- * network, all on one {@link ManualClock} and seeded randomness. Time advances one timer at a
- * time; after each, every pending promise callback runs (a macrotask turn drains them), and the
- * invariants are checked. Nothing depends on wall-clock time, so a seed replays exactly.
+ * network, all on one {@link ManualClock} and seeded randomness. Time jumps from one due instant
+ * to the next: every timer due then runs, then every pending promise callback (a macrotask turn
+ * drains them), then the invariants are checked. Nothing depends on wall-clock time, so a
+ * schedule replays exactly.
  *
  * A crash is process death: the member's endpoint is cut off at once, its disk loses unsynced
  * writes (and its pending `sync()` never completes), its timers stop, and its pending client
@@ -53,8 +54,10 @@ export class SimMember implements CheckedMember {
   disk: SimDisk
   node: RaftNode | undefined
   sm: KvMachine | undefined
+  /** Counts process starts; the checker keeps per-process state by it. */
   incarnation = 0
-  #link: { alive: boolean } | undefined
+  /** The running process's connection to the network; `alive` turns false when it dies. */
+  link: { alive: boolean } | undefined
 
   constructor(id: RaftMemberId, disk: SimDisk) {
     this.id = id
@@ -65,20 +68,14 @@ export class SimMember implements CheckedMember {
   get up(): boolean {
     return this.node !== undefined
   }
+  /** The running process's applied index (0 when down). */
   get applied(): number {
     return this.node?.applied ?? 0
   }
+  /** The running process's Raft status. */
   status(): RaftStatus {
     if (this.node === undefined) throw new Error(`member ${this.id} is down`)
     return this.node.status()
-  }
-  /** @internal */
-  setLink(link: { alive: boolean } | undefined): void {
-    this.#link = link
-  }
-  /** @internal */
-  get link(): { alive: boolean } | undefined {
-    return this.#link
   }
 }
 
@@ -224,7 +221,7 @@ export class SimWorld {
     })
     m.node = node
     m.sm = sm
-    m.setLink(link)
+    m.link = link
     return node
   }
 
