@@ -33,12 +33,12 @@ describe('the simulation catches a broken disk', () => {
     expect(schedule?.steps.some((s) => s.action.kind === 'crash')).toBe(true)
     // The schedule is fine on a correct disk.
     if (schedule !== undefined) await expect(runSimulation(schedule)).resolves.toMatchObject({ crashes: expect.any(Number) as number })
-  })
+  }, 120_000)
 
   it('a disk that loses its last synced batch on a crash: an applied entry is no longer on a quorum', async () => {
     const { error, schedule } = await firstFailure(7, { diskFault: 'forget-synced-tail' })
     expect(error).toBeInstanceOf(Error)
     expect(schedule?.steps.some((s) => s.action.kind === 'crash')).toBe(true)
     if (schedule !== undefined) await expect(runSimulation(schedule)).resolves.toMatchObject({ crashes: expect.any(Number) as number })
-  })
+  }, 120_000)
 })
