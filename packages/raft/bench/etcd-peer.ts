@@ -1,7 +1,7 @@
 /**
  * The peer we compare against: a 3-member etcd cluster (Debian's etcd-server, 3.4) started by
- * the benchmark on private loopback ports and data directories, driven through its JSON gateway
- * with the same closed-loop load generator as our own cluster.
+ * the benchmark on private loopback ports and data directories, driven through its gRPC API
+ * (the `etcd3` client) with the same closed-loop load generator as our own cluster.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -9,6 +9,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'node:http'
+import { Etcd3 } from 'etcd3'
 
 /** A free loopback port (bound then released). */
 export function freePort(): Promise<number> {
@@ -103,12 +104,17 @@ export async function startEtcdCluster(): Promise<EtcdCluster> {
       const leader = statuses.find((x) => x?.s.leader !== undefined && x.s.leader === x.s.header?.member_id)
       if (leader !== undefined) {
         const leaderUrl = `http://127.0.0.1:${leader.m.client}`
+        // The gRPC client, pointed at the leader only (like our load, which goes to our leader).
+        const client = new Etcd3({ hosts: [leaderUrl] })
         return {
           leaderUrl,
           put: async (key, value) => {
-            await post(`${leaderUrl}/v3/kv/put`, { key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') })
+            await client.put(key).value(Buffer.from(value.buffer, value.byteOffset, value.byteLength))
           },
-          stop,
+          stop: async () => {
+            client.close()
+            await stop()
+          },
         }
       }
       await new Promise((r) => setTimeout(r, 200))

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   }
 
   if (await etcdAvailable()) {
-    log('etcd 3.4: 3 members on loopback, same load through the JSON gateway')
+    log('etcd 3.4: 3 members on loopback, same load through its gRPC API (etcd3 client)')
     const etcd = await startEtcdCluster()
     try {
       const value = new Uint8Array(VALUE_BYTES).fill(118)
