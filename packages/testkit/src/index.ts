@@ -69,3 +69,17 @@ export {
   arbInvalidNetworkSpec,
   arbInvalidClusterSpec,
 } from './arbitraries/invalid-specs.ts'
+
+export { checkLinearizability } from './linearizability.ts'
+export type {
+  Operation,
+  Model,
+  StepResult,
+  CheckLinearizabilityOptions,
+  LinearizabilityResult,
+  Linearizable,
+  NotLinearizable,
+  LinearizabilityUnknown,
+} from './linearizability-types.ts'
+export { kvModel } from './linearizability-kv.ts'
+export type { KvInput, KvOutput, KvState } from './linearizability-kv.ts'
