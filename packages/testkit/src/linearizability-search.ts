@@ -164,7 +164,10 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: readonly Opera
       main.push(call, call.match)
     }
   })
-  if (determinate === 0) return { run: () => ({ kind: 'ok', steps: 0 }) }
+  if (determinate === 0) {
+    const trivial: SearchOutcome = { kind: 'ok', steps: 0 }
+    return { run: () => trivial }
+  }
   const head = linkSorted(main)
   const pendingHead = linkSorted(pending)
   const dBits = new Uint32Array((determinate + 31) >>> 5)

@@ -142,17 +142,20 @@ describe('checkLinearizability properties (kvModel)', () => {
     )
   })
 
-  it('decides a 1,000-operation history of 5 clients over 10 keys in a few thousand steps', () => {
+  it('decides a 1,000-operation history of 5 clients over 10 keys ', () => {
+    // Step counts are deterministic; they guard the search against blowing up (no timing here).
     for (const seed of [1, 2, 3]) {
       const history = bigHistory(seed)
       const good = checkLinearizability(kvModel, history)
       expect(good.ok).toBe(true)
-      expect(good.steps).toBeLessThan(20_000)
+      expect(good.steps).toBeLessThan(10_000)
       const index = history.findIndex((op, i) => i >= 500 && op.input.type === 'get' && op.return !== undefined)
-      history[index] = { ...(history[index] as KvOp), output: { type: 'get', value: 'never' } }
+      const corrupted: KvOp = { ...(history[index] as KvOp), output: { type: 'get', value: 'never' } }
+      history[index] = corrupted
       const bad = checkLinearizability(kvModel, history)
-      expect(bad).toMatchObject({ ok: false, partition: (history[index] as KvOp).input.key, blockedOperation: history[index] })
-      expect(bad.steps).toBeLessThan(100_000)
+      expect(bad).toMatchObject({ ok: false, partition: corrupted.input.key, blockedOperation: corrupted })
+      // Proving the violation is exhaustive over the lost appends still pending: costlier.
+      expect(bad.steps).toBeLessThan(300_000)
     }
   })
 })
