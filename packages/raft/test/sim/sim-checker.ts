@@ -145,10 +145,20 @@ export class SimChecker {
           }
         }
       }
-      if (m.type === 'app-resp' && !m.reject && this.#durability && m.index > 0) {
+      // An acknowledgement from an earlier term than the sender's durable one is harmless even if
+      // what it acknowledged never reached the disk: a leader of a later term superseded that
+      // entry first (as in the Raft model, where the entry could have been written, acknowledged
+      // and then overwritten), and the sender can never vote in the earlier term again.
+      if (m.type === 'app-resp' && !m.reject && this.#durability && m.index > 0 && disk.durable.hardState().term <= m.term) {
         const term = termAt(disk.live, m.index) ?? this.#committed.get(m.index)?.term
         const ok = term === undefined ? disk.durable.snapshot().metadata.index >= m.index : disk.durablyHolds(m.index, term)
-        if (!ok) fail('committed is durable', `member ${from} acknowledged index ${m.index} before it was durable`)
+        if (!ok) {
+          const d = disk.durable
+          fail(
+            'committed is durable',
+            `member ${from} acknowledged index ${m.index} (term ${term ?? '?'}) to ${m.to} in term ${m.term} before it was durable (durable log ${d.firstIndex()}..${d.lastIndex()}, term there ${termAt(d, m.index) ?? '-'}, snapshot ${d.snapshot().metadata.index}; ${disk.unsyncedOps} unsynced writes)`,
+          )
+        }
       }
     }
   }
