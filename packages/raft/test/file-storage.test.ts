@@ -1,30 +1,12 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { FileRaftStorageInit, RaftStorageWithLog } from '../src/index.ts'
+import { describe, expect, it } from 'vitest'
+import type { RaftStorageWithLog } from '../src/index.ts'
 import { FileRaftStorage, emptyConfState } from '../src/index.ts'
 import { describeRaftStorageContract, ent } from './helpers/storage-contract.ts'
+import { useFileStorageFixture } from './helpers/file-storage-fixture.ts'
 
-const dirs: string[] = []
-const opened: FileRaftStorage[] = []
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'raft-file-storage-'))
-  dirs.push(d)
-  return d
-}
-
-async function openIn(dir: string, init?: FileRaftStorageInit): Promise<FileRaftStorage> {
-  const s = await FileRaftStorage.open(dir, init)
-  opened.push(s)
-  return s
-}
-
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.abandon()
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
-})
+const { tempDir, openIn } = useFileStorageFixture('raft-file-storage-')
 
 /** Everything a reader can observe. */
 function dump(s: RaftStorageWithLog): unknown {

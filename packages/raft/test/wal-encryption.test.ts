@@ -1,10 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { copyFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { copyFile, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Encrypter, Entry, FileRaftStorageInit } from '../src/index.ts'
-import { FileRaftStorage, emptyConfState } from '../src/index.ts'
+import { describe, expect, it } from 'vitest'
+import type { Encrypter, Entry } from '../src/index.ts'
+import { emptyConfState } from '../src/index.ts'
+import { useFileStorageFixture } from './helpers/file-storage-fixture.ts'
 
 /** AES-256-GCM: nonce (12) ‖ tag (16) ‖ ciphertext. */
 class AesGcmEncrypter implements Encrypter {
@@ -30,25 +30,7 @@ class AesGcmEncrypter implements Encrypter {
   }
 }
 
-const dirs: string[] = []
-const opened: FileRaftStorage[] = []
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'raft-wal-encryption-'))
-  dirs.push(d)
-  return d
-}
-
-async function openIn(dir: string, init?: FileRaftStorageInit): Promise<FileRaftStorage> {
-  const s = await FileRaftStorage.open(dir, init)
-  opened.push(s)
-  return s
-}
-
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.abandon()
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
-})
+const { tempDir, openIn } = useFileStorageFixture('raft-wal-encryption-')
 
 const SECRET = Buffer.from('TOP-SECRET-ENTRY-PAYLOAD')
 const SNAP_SECRET = Buffer.from('TOP-SECRET-SNAPSHOT-STATE')

@@ -1,32 +1,13 @@
-import { cp, mkdtemp, readFile, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { cp, readFile, readdir, stat, truncate, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { LogFields, Logger } from '@swarmkit-ts/api'
-import type { FileRaftStorageInit } from '../src/index.ts'
-import { FileRaftStorage, emptyConfState } from '../src/index.ts'
+import { emptyConfState } from '../src/index.ts'
 import { scanRecords } from '../src/wal-record.ts'
 import { ent } from './helpers/storage-contract.ts'
+import { useFileStorageFixture } from './helpers/file-storage-fixture.ts'
 
-const dirs: string[] = []
-const opened: FileRaftStorage[] = []
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'raft-wal-recovery-'))
-  dirs.push(d)
-  return d
-}
-
-async function openIn(dir: string, init?: FileRaftStorageInit): Promise<FileRaftStorage> {
-  const s = await FileRaftStorage.open(dir, init)
-  opened.push(s)
-  return s
-}
-
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.abandon()
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
-})
+const { tempDir, openIn } = useFileStorageFixture('raft-wal-recovery-')
 
 /** A logger that keeps warnings. */
 function recordingLogger(): Logger & { warnings: { message: string; fields: LogFields | undefined }[] } {

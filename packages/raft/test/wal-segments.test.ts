@@ -1,30 +1,12 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Entry, FileRaftStorageInit } from '../src/index.ts'
-import { FileRaftStorage, emptyConfState } from '../src/index.ts'
+import { describe, expect, it } from 'vitest'
+import type { Entry , FileRaftStorage} from '../src/index.ts'
+import { emptyConfState } from '../src/index.ts'
+import { useFileStorageFixture } from './helpers/file-storage-fixture.ts'
 
-const dirs: string[] = []
-const opened: FileRaftStorage[] = []
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'raft-wal-segments-'))
-  dirs.push(d)
-  return d
-}
-
-async function openIn(dir: string, init?: FileRaftStorageInit): Promise<FileRaftStorage> {
-  const s = await FileRaftStorage.open(dir, init)
-  opened.push(s)
-  return s
-}
-
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.abandon()
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
-})
+const { tempDir, openIn } = useFileStorageFixture('raft-wal-segments-')
 
 const cs = { ...emptyConfState(), voters: [1n] }
 const entry = (index: number, term = 1): Entry => ({ index, term, type: 'normal', data: new Uint8Array(50).fill(index & 0xff) })
