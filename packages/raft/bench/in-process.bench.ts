@@ -3,8 +3,8 @@
  * (delivery on the next turn of the event loop), N concurrent proposers, real clock.
  * Reports committed (applied on the leader) proposals per second.
  */
-import { MemoryRaftStorage, RaftNode } from '../src/index.ts'
-import type { Message, RaftTransport, RaftTransportHandlers, StateMachine } from '../src/index.ts'
+import { MemoryRaftStorage, RaftNode } from '@swarmkit-ts/raft'
+import type { Message, RaftTransport, RaftTransportHandlers, StateMachine } from '@swarmkit-ts/raft'
 
 class CountingStateMachine implements StateMachine {
   count = 0

@@ -4,8 +4,8 @@
  * can commit per second — the ceiling the driver and the transports then eat into.
  */
 import { cryptoRandom } from '@swarmkit-ts/api'
-import { MemoryRaftStorage, RawNode } from '../src/index.ts'
-import type { Message } from '../src/index.ts'
+import { MemoryRaftStorage, RawNode } from '@swarmkit-ts/raft'
+import type { Message } from '@swarmkit-ts/raft'
 
 export interface RawNodeResult {
   name: string

@@ -11,8 +11,9 @@
 import { createHash } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import type { LogFields, Logger, RaftMemberId } from '@swarmkit-ts/api'
-import { FileRaftStorage, GrpcRaftTransport, RaftNode } from '../../src/index.ts'
-import type { Message, RaftTransport, RaftTransportHandlers } from '../../src/index.ts'
+// The package by name: its source in tests (the @swarmkit-ts/source condition), its build in benchmarks.
+import { FileRaftStorage, GrpcRaftTransport, RaftNode } from '@swarmkit-ts/raft'
+import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
 import { KvStateMachine } from './kv-state-machine.ts'
 import type { KvNodeCommands, KvNodeConfig, KvNodeDump, KvNodeEvent, KvNodeRequest, KvNodeResponse, KvNodeStatus, PeerAddress, WireError } from './protocol.ts'
 

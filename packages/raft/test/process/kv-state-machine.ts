@@ -2,7 +2,7 @@
  * The replicated key-value map of the fixture process: a proposal is the UTF-8 string
  * `key=value`; applying it sets the key and returns the value.
  */
-import type { StateMachine } from '../../src/index.ts'
+import type { StateMachine } from '@swarmkit-ts/raft'
 import type { AppliedDump } from './protocol.ts'
 
 /** A deterministic key-value {@link StateMachine} that remembers what it applied. */

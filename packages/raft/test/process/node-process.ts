@@ -12,9 +12,14 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 /** The fixture program. */
 export const KV_NODE_SCRIPT = fileURLToPath(new URL('./kv-node.ts', import.meta.url))
 
-/** Node arguments that run a TypeScript file of this repository. */
+/**
+ * Node arguments that run the fixture. It imports the packages by name: from their sources
+ * (the `@swarmkit-ts/source` condition), or from their builds when `SWARMKIT_BENCH_DIST=1`
+ * (benchmarks measure what users run).
+ */
 export function kvNodeArgv(config: KvNodeConfig): string[] {
-  return ['--conditions=@swarmkit-ts/source', '--import', 'tsx', KV_NODE_SCRIPT, JSON.stringify(config)]
+  const conditions = process.env.SWARMKIT_BENCH_DIST === '1' ? [] : ['--conditions=@swarmkit-ts/source']
+  return [...conditions, '--import', 'tsx', KV_NODE_SCRIPT, JSON.stringify(config)]
 }
 
 /** A request that failed: in the node (`name` is the remote error's), or because the process is gone. */
