@@ -83,3 +83,16 @@ export type {
 } from './linearizability-types.ts'
 export { kvModel } from './linearizability-kv.ts'
 export type { KvInput, KvOutput, KvState } from './linearizability-kv.ts'
+
+export { MemoryNetwork } from './memory-network.ts'
+export { MemoryEndpoint, EndpointState } from './memory-network-endpoint.ts'
+export { DropReason } from './memory-network-types.ts'
+export type {
+  NetworkMessage,
+  DelayRange,
+  LinkFaults,
+  MemoryEndpointHandlers,
+  NetworkStats,
+  NetworkEvent,
+  MemoryNetworkInit,
+} from './memory-network-types.ts'
