@@ -214,3 +214,16 @@ describe('checkLinearizability options and validation', () => {
     expect(checkLinearizability(counter, [inc(0, 0, 10), inc(1, 0), read(2, 2, 11, 12), read(2, 1, 13, 14)])).toMatchObject({ ok: false, partition: '' })
   })
 })
+
+describe('README example', () => {
+  it('finds the stale read and its counterexample', () => {
+    const history: Operation<KvInput, KvOutput>[] = [
+      { clientId: 1, input: { type: 'put', key: 'x', value: '1' }, output: { type: 'put' }, call: 0, return: 10 },
+      { clientId: 2, input: { type: 'put', key: 'y', value: '2' }, call: 5 }, // timed out: may or may not have happened
+      { clientId: 3, input: { type: 'get', key: 'y' }, output: { type: 'get', value: '2' }, call: 40, return: 50 },
+      { clientId: 3, input: { type: 'get', key: 'x' }, output: { type: 'get', value: null }, call: 20, return: 30 }, // stale
+    ]
+    const result = checkLinearizability(kvModel, history, { minimize: true })
+    expect(result).toMatchObject({ ok: false, partition: 'x', blockedOperation: history[3], counterexample: [history[0], history[3]] })
+  })
+})

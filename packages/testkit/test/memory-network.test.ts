@@ -275,3 +275,29 @@ describe('MemoryNetwork snapshots', () => {
     expect(c.snapshots).toEqual([[2n, false]])
   })
 })
+
+describe('README example', () => {
+  it('cuts a member off, then heals', () => {
+    interface Ping {
+      from: bigint
+      to: bigint
+      n: number
+    }
+    const clock = new ManualClock()
+    const net = new MemoryNetwork<Ping>({ clock, random: new SeededRandom(7), defaultDelayMs: [1, 5] })
+    const a = net.endpoint(1n)
+    const got: string[] = []
+    for (const ep of [a, net.endpoint(2n), net.endpoint(3n)]) void ep.start({ message: (m) => got.push(`${m.from}→${m.to}:${m.n}`) })
+
+    net.partition([1n, 2n], [3n]) // 3 is cut off, both ways
+    a.send([
+      { from: 1n, to: 2n, n: 1 },
+      { from: 1n, to: 3n, n: 2 },
+    ])
+    clock.runAll() // deliveries are clock timers, never inside send
+    net.heal()
+    net.setFaults({ drop: 0.1, duplicate: 0.05, reorder: 0.05 })
+    expect(got).toEqual(['1→2:1'])
+    expect(net.stats()).toEqual({ sent: 2, delivered: 1, dropped: 1, duplicated: 0 })
+  })
+})
