@@ -103,6 +103,22 @@ describe('SimDisk', () => {
     expect([...kept].sort()).toEqual([0, 1, 2, 3, 4, 5])
   })
 
+  it('atomicSnapshotWrites: a torn tail keeps a received snapshot only with the hard state after it', () => {
+    const outcomes = new Set<string>()
+    for (let seed = 1; seed <= 60; seed++) {
+      const clock = new ManualClock(0)
+      const d = new SimDisk({ clock, random: new SeededRandom(seed), atomicSnapshotWrites: true })
+      d.setHardState({ term: 2, vote: 0n, commit: 0 })
+      d.applySnapshot({ metadata: { index: 16, term: 2, confState: { ...emptyConfState(), voters: [1n] } }, data: new Uint8Array(0) })
+      d.setHardState({ term: 2, vote: 0n, commit: 16 })
+      const after = d.crash(true)
+      const got = `${after.snapshot().metadata.index}/${after.initialState().hardState.commit}`
+      outcomes.add(got)
+      expect(['0/0', '16/16']).toContain(got)
+    }
+    expect(outcomes.size).toBe(2)
+  })
+
   it('ack-before-durable: sync resolves while the data is not yet durable (the bug the simulation must catch)', async () => {
     const { clock, d } = disk(1, 'ack-before-durable')
     d.append([ent(1, 1)])

@@ -59,8 +59,8 @@ export interface CheckSchedulesOptions {
   onRun?: (report: RunReport) => void
   /** Store a failure in the regression file. @default true */
   record?: boolean
-  /** Generate lease-based reads too (see `ScheduleArbOptions.leaseReads`). */
-  leaseReads?: boolean
+  /** Also generate what known open bugs break (see `ScheduleArbOptions.knownBugs`). */
+  knownBugs?: boolean
   /** Longest schedule (see `ScheduleArbOptions.maxSteps`). */
   maxSteps?: number
 }
@@ -77,7 +77,7 @@ export interface CheckSchedulesResult {
  * counterexample as a regression and returns it.
  */
 export async function checkSchedules(opts: CheckSchedulesOptions): Promise<CheckSchedulesResult> {
-  const prop = fc.asyncProperty(scheduleArb({ size: opts.size, leaseReads: opts.leaseReads ?? false, ...(opts.maxSteps === undefined ? {} : { maxSteps: opts.maxSteps }) }), async (s) => {
+  const prop = fc.asyncProperty(scheduleArb({ size: opts.size, knownBugs: opts.knownBugs ?? false, ...(opts.maxSteps === undefined ? {} : { maxSteps: opts.maxSteps }) }), async (s) => {
     const report = await runSimulation(s)
     opts.onRun?.(report)
   })

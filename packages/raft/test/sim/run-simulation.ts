@@ -176,6 +176,7 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
     ...(schedule.maxSizePerMsg === undefined ? {} : { maxSizePerMsg: schedule.maxSizePerMsg }),
     ...(schedule.maxInflightMsgs === undefined ? {} : { maxInflightMsgs: schedule.maxInflightMsgs }),
     ...(schedule.maxSyncDelayMs === undefined ? {} : { maxSyncDelayMs: schedule.maxSyncDelayMs }),
+    ...(schedule.atomicSnapshotWrites === undefined ? {} : { atomicSnapshotWrites: schedule.atomicSnapshotWrites }),
     diskFault: options.diskFault ?? 'none',
     durabilityChecks: options.durabilityChecks ?? true,
     network: options.network ?? ((clock, random) => new LocalNetwork(clock, random)),

@@ -44,6 +44,8 @@ export interface SimDiskInit {
   maxSyncDelayMs?: number
   fault?: DiskFault
   observer?: DiskObserver
+  /** A torn tail never ends between an applied snapshot and the hard state written after it. @default false */
+  atomicSnapshotWrites?: boolean
 }
 
 function replay(store: MemoryRaftStorage, op: DiskOp): void {
@@ -214,7 +216,13 @@ export class SimDisk implements RaftStorageWithLog {
     const survivors = this.#ops.slice(0, keep)
     const unsynced = this.#ops.slice(this.#durableOps)
     if (torn && unsynced.length > 0) {
-      const whole = this.#init.random.int(unsynced.length + 1)
+      let whole = this.#init.random.int(unsynced.length + 1)
+      if (this.#init.atomicSnapshotWrites === true) {
+        // Keep a received snapshot only together with the hard state written after it.
+        const snap = unsynced.slice(0, whole).findLastIndex((op) => op.kind === 'apply-snapshot')
+        const hs = snap < 0 ? -1 : unsynced.findIndex((op, i) => i > snap && op.kind === 'hard-state')
+        if (hs >= whole) whole = hs + 1
+      }
       survivors.push(...unsynced.slice(0, whole))
       const next = unsynced[whole]
       if (next?.kind === 'append' && next.entries.length > 1 && this.#init.random.int(2) === 0) {

@@ -40,6 +40,8 @@ export interface WorldInit {
   /** @default 2 */
   maxSyncDelayMs?: number
   diskFault?: DiskFault
+  /** See `Schedule.atomicSnapshotWrites`. */
+  atomicSnapshotWrites?: boolean
   /** Check durable-state invariants. @default true */
   durabilityChecks?: boolean
   /** Receives a line per notable event (roles, crashes, client operations), for debugging. */
@@ -127,6 +129,7 @@ export class SimWorld {
       random: this.random.fork(),
       maxSyncDelayMs: this.#init.maxSyncDelayMs ?? 2,
       fault: this.#init.diskFault ?? 'none',
+      atomicSnapshotWrites: this.#init.atomicSnapshotWrites ?? false,
       observer: {
         appended: (entries, prevTerm) => this.#guard(() => this.checker.onAppend(id, entries, prevTerm)),
         synced: (disk) => this.#guard(() => this.checker.onSynced(id, disk)),
