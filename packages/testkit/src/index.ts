@@ -85,7 +85,8 @@ export { kvModel } from './linearizability-kv.ts'
 export type { KvInput, KvOutput, KvState } from './linearizability-kv.ts'
 
 export { MemoryNetwork } from './memory-network.ts'
-export { MemoryEndpoint, EndpointState } from './memory-network-endpoint.ts'
+export { EndpointState } from './memory-network-endpoint.ts'
+export type { MemoryEndpoint } from './memory-network-endpoint.ts'
 export { DropReason } from './memory-network-types.ts'
 export type {
   NetworkMessage,

@@ -18,6 +18,41 @@ export const EndpointState = {
 /** Where an endpoint is in its life. */
 export type EndpointState = (typeof EndpointState)[keyof typeof EndpointState]
 
+/**
+ * A member's transport on a {@link MemoryNetwork}, from {@link MemoryNetwork.endpoint}. It has the
+ * shape of `@swarmkit-ts/raft`'s `RaftTransport`, so a `MemoryEndpoint<Message>` can be given to a
+ * Raft node as is.
+ *
+ * Only a running endpoint sends: `send` before `start`, after `stop`, or on an endpoint that a
+ * newer one for the same id replaced, is ignored. Handlers are only ever called from clock timers.
+ */
+export interface MemoryEndpoint<M extends NetworkMessage = NetworkMessage> {
+  /** The member this endpoint belongs to. */
+  readonly id: bigint
+  /** Where the endpoint is in its life. */
+  readonly state: EndpointState
+  /**
+   * Starts receiving. Rejects with `FailedPreconditionError` (reason `endpoint-<state>`) when
+   * called twice, after `stop`, or once a newer endpoint for the same id exists.
+   */
+  start(handlers: MemoryEndpointHandlers<M>): Promise<void>
+  /**
+   * Queues messages for delivery by clock timers; never delivers synchronously and never throws
+   * for a peer that is down or unknown.
+   * @throws InvalidArgumentError (field `messages[i].from`) when a message's `from` is not this
+   * endpoint's id.
+   */
+  send(messages: readonly M[]): void
+  /** Records the address of a member (the network needs none; see `strictPeers`). */
+  addPeer(id: bigint, address: string): void
+  /** Forgets a member; messages to it still in flight are dropped. */
+  removePeer(id: bigint): void
+  /** The members added with `addPeer`, with their addresses. */
+  peers(): ReadonlyMap<bigint, string>
+  /** Stops sending and receiving; no handler is called after this. Messages already sent stay in flight. */
+  stop(): Promise<void>
+}
+
 /** What the network sees of an endpoint. Internal to the package. */
 export interface EndpointControl<M extends NetworkMessage> {
   readonly endpoint: MemoryEndpoint<M>
@@ -41,15 +76,8 @@ export interface EndpointHost<M extends NetworkMessage> {
   transmit(control: EndpointControl<M>, messages: readonly M[]): void
 }
 
-/**
- * A member's transport on a {@link MemoryNetwork}. It has the shape of `@swarmkit-ts/raft`'s
- * `RaftTransport`, so a `MemoryEndpoint<Message>` can be given to a Raft node as is.
- *
- * Only a running endpoint sends: `send` before `start`, after `stop`, or on an endpoint that a
- * newer one for the same id replaced, is ignored. Handlers are only ever called from clock timers.
- */
-export class MemoryEndpoint<M extends NetworkMessage = NetworkMessage> {
-  /** The member this endpoint belongs to. */
+/** The implementation of {@link MemoryEndpoint}. Internal to the package. */
+export class MemoryEndpointImpl<M extends NetworkMessage> implements MemoryEndpoint<M> {
   readonly id: bigint
   readonly #host: EndpointHost<M>
   readonly #control: EndpointControl<M>
@@ -58,7 +86,6 @@ export class MemoryEndpoint<M extends NetworkMessage = NetworkMessage> {
   readonly #peers = new Map<bigint, string>()
   readonly #generations = new Map<bigint, number>()
 
-  /** Use {@link MemoryNetwork.endpoint}. @internal */
   constructor(id: bigint, host: EndpointHost<M>) {
     this.id = id
     this.#host = host
@@ -72,17 +99,12 @@ export class MemoryEndpoint<M extends NetworkMessage = NetworkMessage> {
     host.attach(this.#control)
   }
 
-  /** Where the endpoint is in its life. */
   get state(): EndpointState {
     if (!this.#host.isCurrent(this.#control)) return EndpointState.replaced
     if (this.#stopped) return EndpointState.stopped
     return this.#handlers === undefined ? EndpointState.created : EndpointState.running
   }
 
-  /**
-   * Starts receiving. Rejects with `FailedPreconditionError` when called twice, after `stop`, or
-   * once a newer endpoint for the same id exists.
-   */
   start(handlers: MemoryEndpointHandlers<M>): Promise<void> {
     const state = this.state
     if (state !== EndpointState.created) {
@@ -92,12 +114,6 @@ export class MemoryEndpoint<M extends NetworkMessage = NetworkMessage> {
     return Promise.resolve()
   }
 
-  /**
-   * Queues messages for delivery by clock timers; never delivers synchronously and never throws
-   * for a peer that is down or unknown.
-   * @throws InvalidArgumentError (field `messages[i].from`) when a message's `from` is not this
-   * endpoint's id.
-   */
   send(messages: readonly M[]): void {
     messages.forEach((m, i) => {
       if (m.from !== this.id) throw new InvalidArgumentError(`messages[${i}].from`, `must be the sending endpoint's id ${this.id}, got ${m.from}`)
@@ -106,23 +122,19 @@ export class MemoryEndpoint<M extends NetworkMessage = NetworkMessage> {
     this.#host.transmit(this.#control, messages)
   }
 
-  /** Records the address of a member (the network needs none; see `strictPeers`). */
   addPeer(id: bigint, address: string): void {
     this.#peers.set(id, address)
   }
 
-  /** Forgets a member; messages to it still in flight are dropped. */
   removePeer(id: bigint): void {
     this.#peers.delete(id)
     this.#generations.set(id, (this.#generations.get(id) ?? 0) + 1)
   }
 
-  /** The members added with `addPeer`, with their addresses. */
   peers(): ReadonlyMap<bigint, string> {
     return new Map(this.#peers)
   }
 
-  /** Stops sending and receiving; no handler is called after this. Messages already sent stay in flight. */
   stop(): Promise<void> {
     this.#stopped = true
     return Promise.resolve()

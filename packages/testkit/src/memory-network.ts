@@ -3,8 +3,8 @@
  * deliveries on clock timers, and seeded faults.
  */
 import type { Clock, Random } from '@swarmkit-ts/api'
-import { MemoryEndpoint } from './memory-network-endpoint.ts'
-import type { EndpointControl, EndpointHost } from './memory-network-endpoint.ts'
+import { MemoryEndpointImpl } from './memory-network-endpoint.ts'
+import type { EndpointControl, EndpointHost, MemoryEndpoint } from './memory-network-endpoint.ts'
 import { Connectivity, chance, drawDelay, linkKey, resolveFaults, validateFaults, validateRange } from './memory-network-faults.ts'
 import { DropReason } from './memory-network-types.ts'
 import type { DelayRange, LinkFaults, MemoryNetworkInit, NetworkEvent, NetworkMessage, NetworkStats } from './memory-network-types.ts'
@@ -86,7 +86,7 @@ export class MemoryNetwork<M extends NetworkMessage = NetworkMessage> {
    * restarts a member's process.
    */
   endpoint(id: bigint): MemoryEndpoint<M> {
-    return new MemoryEndpoint<M>(id, this.#host)
+    return new MemoryEndpointImpl<M>(id, this.#host)
   }
 
   /** Replaces the network-wide faults. @throws InvalidArgumentError (field `faults.…`). */
