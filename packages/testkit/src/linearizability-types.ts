@@ -51,8 +51,9 @@ export interface Model<S, I, O> {
 /** Options of {@link checkLinearizability}. */
 export interface CheckLinearizabilityOptions<I> {
   /**
-   * The most search steps per partition (and per trial while minimizing); when a partition
-   * needs more, the result is `{ ok: 'unknown' }`. @default 10_000_000
+   * The search steps allowed per partition (and per trial while minimizing), give or take the
+   * few steps of one candidate scan; when a partition needs more, the result is
+   * `{ ok: 'unknown' }`. @default 10_000_000
    */
   maxSteps?: number
   /**
