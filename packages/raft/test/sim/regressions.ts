@@ -28,7 +28,11 @@ export interface Regression {
    */
   readonly fcSeed?: number
   readonly fcPath?: string
-  /** The (shrunk) failing schedule: replayed as is. */
+  /**
+   * The (shrunk) failing schedule, replayed as is against the current harness (a change to the
+   * harness — network, disk, workload — can change what a stored schedule does: re-check the
+   * open entries then).
+   */
   readonly schedule: Schedule
 }
 

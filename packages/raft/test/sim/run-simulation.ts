@@ -7,7 +7,7 @@
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import { checkLinearizability, kvModel } from '@swarmkit-ts/testkit'
 import type { SeededRandom } from '@swarmkit-ts/testkit'
-import { LocalNetwork } from './local-network.ts'
+import { MemorySimNetwork } from './memory-network-adapter.ts'
 import type { Action, Schedule } from './schedule.ts'
 import { SimViolation } from './sim-checker.ts'
 import type { DiskFault } from './sim-disk.ts'
@@ -25,8 +25,8 @@ export interface RunOptions {
   durabilityChecks?: boolean
   /** Receives a line per notable event, for debugging a schedule. */
   trace?: (line: string) => void
-  /** Builds the network. @default a LocalNetwork */
-  network?: (clock: SimWorld['clock'], random: SeededRandom) => SimNetwork
+  /** Builds the network. @default a {@link MemorySimNetwork} */
+  network?: (clock: SimWorld['clock'], random: SeededRandom, directory: (id: bigint) => string | undefined) => SimNetwork
 }
 
 /** What a run did (for progress reports and tuning). */
@@ -119,7 +119,7 @@ async function apply(world: SimWorld, a: Action): Promise<void> {
       if (world.members.size >= world.initialSize + MAX_MEMBERS_EXTRA) return
       const via = authority(world)
       if (via?.node === undefined) return
-      const m = await world.addEmptyMember()
+      const m = await world.addEmptyMember(via)
       const address = `sim-${m.id}`
       ;(a.learner ? via.node.addLearner(m.id, address) : via.node.addMember(m.id, address)).catch(ignore)
       return
@@ -165,6 +165,17 @@ function stableLeader(world: SimWorld): SimMember | undefined {
     : undefined
 }
 
+/** Each running member's role, term, leader, commit, applied and last index (for failure messages). */
+function describe(world: SimWorld): string {
+  return world
+    .up()
+    .map((m) => {
+      const st = m.status()
+      return `member ${m.id}: ${st.softState.state} term ${st.hardState.term} lead ${st.softState.lead} commit ${st.hardState.commit} applied ${m.applied} last ${st.lastIndex} voters ${st.config.voters.join(',')}`
+    })
+    .join('; ')
+}
+
 /** Runs `schedule`; resolves with a report, or throws on a broken invariant. */
 export async function runSimulation(schedule: Schedule, options: RunOptions = {}): Promise<RunReport> {
   const world = new SimWorld({
@@ -179,7 +190,10 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
     ...(schedule.atomicSnapshotWrites === undefined ? {} : { atomicSnapshotWrites: schedule.atomicSnapshotWrites }),
     diskFault: options.diskFault ?? 'none',
     durabilityChecks: options.durabilityChecks ?? true,
-    network: options.network ?? ((clock, random) => new LocalNetwork(clock, random)),
+    network:
+      options.network ??
+      ((clock, random, directory) =>
+        new MemorySimNetwork(clock, random, { wireCodec: schedule.wireCodec ?? false, ...(schedule.resolveAddresses === true ? { resolve: directory } : {}) })),
     ...(options.trace === undefined ? {} : { trace: options.trace }),
   })
   const et = world.electionMs
@@ -231,7 +245,9 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
     const ids = [...st.config.voters, ...st.config.learners]
     return ids.every((id) => world.members.get(id)?.applied === l.applied)
   }
-  if (!(await world.runUntil(converged, 20 * et))) throw new SimViolation('liveness', 'the members did not converge within 20 election timeouts after healing')
+  if (!(await world.runUntil(converged, 20 * et))) {
+    throw new SimViolation('liveness', `the members did not converge within 20 election timeouts after healing (${describe(world)}; ${workload.pending} operations pending)`)
+  }
   const l = stableLeader(world) as SimMember
   const cfg = l.status().config
   for (const id of [...cfg.voters, ...cfg.learners]) {

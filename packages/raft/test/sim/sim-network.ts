@@ -5,7 +5,7 @@
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import type { RaftTransport } from '../../src/index.ts'
 
-/** Random message faults, applied to each message independently. */
+/** Random message faults, applied to each message independently (the schedule's terms). */
 export interface LinkFaults {
   /** Percent of messages dropped (0–100). */
   dropPercent: number

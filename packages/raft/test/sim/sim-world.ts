@@ -46,8 +46,11 @@ export interface WorldInit {
   durabilityChecks?: boolean
   /** Receives a line per notable event (roles, crashes, client operations), for debugging. */
   trace?: (line: string) => void
-  /** Builds the network on the world's clock and a seeded random. */
-  network(clock: ManualClock, random: SeededRandom): SimNetwork
+  /**
+   * Builds the network on the world's clock and a seeded random; `directory` tells the address
+   * of any member the world created.
+   */
+  network(clock: ManualClock, random: SeededRandom, directory: (id: RaftMemberId) => string | undefined): SimNetwork
 }
 
 /** One member of the world, across its process incarnations. */
@@ -113,7 +116,7 @@ export class SimWorld {
     this.tickMs = init.tickMs ?? 10
     this.initialSize = init.size
     this.electionTick = init.electionTick ?? 10
-    this.net = init.network(this.clock, this.random.fork())
+    this.net = init.network(this.clock, this.random.fork(), (id) => (this.members.has(id) ? `sim-${id}` : undefined))
     this.checker = new SimChecker({ durability: init.durabilityChecks ?? true, bootstrapEntries: init.size })
     this.#nextId = BigInt(init.size) + 1n
   }
@@ -148,13 +151,9 @@ export class SimWorld {
 
   /** Creates and starts the initial voters. */
   async bootstrap(): Promise<void> {
-    const ids = Array.from({ length: this.#init.size }, (_, i) => BigInt(i + 1))
+    const ids = this.#initialPeers().map((p) => p.id)
     for (const id of ids) this.members.set(id, new SimMember(id, this.#newDisk(id)))
-    for (const id of ids) {
-      const m = this.get(id)
-      const node = this.#process(m)
-      node.bootstrap(ids.map((p) => ({ id: p, address: `sim-${p}` })))
-    }
+    for (const id of ids) this.#process(this.get(id)).bootstrap(this.#initialPeers())
     // Members start a few ms apart, so their tick phases differ as on real machines.
     for (const id of ids) {
       await this.get(id).node?.start()
@@ -162,11 +161,37 @@ export class SimWorld {
     }
   }
 
+  #initialPeers(): { id: RaftMemberId; address: string }[] {
+    return Array.from({ length: this.initialSize }, (_, i) => ({ id: BigInt(i + 1), address: `sim-${i + 1}` }))
+  }
+
+  /**
+   * Starts a new process on `m`'s surviving disk. Like an embedder, the simulation tells the
+   * transport the founding members' addresses (its configuration); the others come from the
+   * member's own log and snapshot. A disk on which nothing survived is what an embedder finds
+   * before its first write: an initial member bootstraps again (with the same founding
+   * configuration, so its log matches everyone's), a joined one is given the addresses a live
+   * member knows, as when it joined.
+   */
+  async restart(m: SimMember): Promise<void> {
+    if (m.up) return
+    this.trace(`member ${m.id} restarts`)
+    this.stats.restarts++
+    const empty = m.disk.lastIndex() === 0 && m.disk.snapshot().metadata.index === 0
+    const initial = m.id <= BigInt(this.initialSize)
+    const peers = new Map(this.#initialPeers().map((p) => [p.id, p.address]))
+    if (empty && !initial) for (const [id, address] of this.up().find((x) => (x.node?.members.size ?? 0) > 0)?.node?.members ?? []) peers.set(id, address)
+    const node = this.#process(m, peers)
+    if (empty && initial) node.bootstrap(this.#initialPeers())
+    await node.start()
+  }
+
   /** Builds a driver on `m`'s disk (a new incarnation). */
-  #process(m: SimMember): RaftNode {
+  #process(m: SimMember, peers: ReadonlyMap<RaftMemberId, string> = new Map()): RaftNode {
     m.incarnation++
     const link = { alive: true }
     const inner = this.net.endpoint(m.id)
+    for (const [id, address] of peers) inner.addPeer(id, address)
     const checker = this.checker
     const disk = m.disk
     const transport: RaftTransport = {
@@ -263,21 +288,18 @@ export class SimWorld {
     this.onCrash?.(m)
   }
 
-  /** Starts a new process on `m`'s surviving disk. */
-  async restart(m: SimMember): Promise<void> {
-    if (m.up) return
-    this.trace(`member ${m.id} restarts`)
-    this.stats.restarts++
-    await this.#process(m).start()
-  }
 
-  /** Creates a brand-new empty member (not in any configuration yet) and starts it. */
-  async addEmptyMember(): Promise<SimMember> {
+  /**
+   * Creates a brand-new empty member (not in any configuration yet) and starts it. Like a node
+   * joining through an existing member, it is given the addresses that member knows (its empty
+   * log names no one, and a transport cannot answer a peer it has no address for).
+   */
+  async addEmptyMember(via: SimMember): Promise<SimMember> {
     const id = this.#nextId++
     const m = new SimMember(id, this.#newDisk(id))
     this.members.set(id, m)
     this.stats.added++
-    await this.#process(m).start()
+    await this.#process(m, via.node?.members).start()
     return m
   }
 
