@@ -31,14 +31,21 @@ export interface RunOptions {
 
 /** What a run did (for progress reports and tuning). */
 export interface RunReport {
+  /** Instants at which timers ran (each followed by the invariant checks). */
   events: number
+  /** Virtual time at the end. */
   virtualMs: number
+  /** Client operations in the checked history (returned or indeterminate). */
   operations: number
+  /** Operations whose outcome stayed unknown. */
   indeterminate: number
+  /** Process crashes, how many kept a torn tail, and restarts. */
   crashes: number
   tornCrashes: number
   restarts: number
+  /** Empty members started to be added. */
   membersAdded: number
+  /** Snapshot messages sent. */
   snapshotsSent: number
   /** Commands the log held twice (a duplicated forwarded proposal), applied once. */
   duplicatesApplied: number
