@@ -133,10 +133,12 @@ export class RaftCore {
   }
 
   loadState(hs: HardState): void {
-    if (hs.commit < this.log.committed || hs.commit > this.log.lastIndex()) {
+    if (hs.commit > this.log.lastIndex()) {
       throw new RaftInvariantError(`hard state commit ${hs.commit} is out of range [${this.log.committed}, ${this.log.lastIndex()}]`)
     }
-    this.log.committed = hs.commit
+    // A snapshot covers only committed entries, so a stored commit below it (the hard state
+    // record was lost in a torn write after the snapshot's) is lifted to the snapshot index.
+    this.log.committed = Math.max(hs.commit, this.log.committed)
     this.term = hs.term
     this.vote = hs.vote
   }

@@ -82,4 +82,15 @@ describe('§5 storage writes', () => {
     node.advance(rd2)
     expect([st.term(1), st.term(2), st.term(3), st.term(4)]).toEqual([1, 2, 2, 2])
   })
+
+  it('24. restarts after a torn write that kept a received snapshot but lost the hard state written after it', () => {
+    const st = new MemoryRaftStorage()
+    st.applySnapshot({ metadata: { index: 16, term: 3, confState: { voters: [1n, 2n, 3n], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data: new Uint8Array(0) })
+    st.setHardState({ term: 3, vote: 0n, commit: 0 }) // the stale hard state on disk
+    const node = new RawNode({ id: 2n, storage: st, random: cryptoRandom, applied: 16 })
+    expect(node.status().hardState).toEqual({ term: 3, vote: 0n, commit: 16 })
+    expect(() => new RawNode({ id: 2n, storage: (st.setHardState({ term: 3, vote: 0n, commit: 17 }), st), random: cryptoRandom })).toThrow(
+      expect.objectContaining({ name: 'RaftInvariantError' }),
+    )
+  })
 })
