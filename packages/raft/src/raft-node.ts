@@ -15,7 +15,7 @@ import type { RaftStatus, Ready } from './ready.ts'
 import type { RaftRole } from './role.ts'
 import type { RaftStorageWithLog } from './storage.ts'
 import type { RaftTransport } from './transport.ts'
-import type { AnyConfChange, ConfState, Entry, HardState, Snapshot } from './types.ts'
+import type { AnyConfChange, ConfState, Entry, HardState, Message, Snapshot } from './types.ts'
 import { NONE, isEmptySnapshot } from './types.ts'
 
 /**
@@ -406,11 +406,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     const leading = (rd.softState?.state ?? this.#role) === 'leader'
     let rest = rd.messages
     if (rd.mustSync && leading && !voteChanged && !this.#stopped) {
-      const early = rd.messages.filter((m) => m.type === 'app')
-      if (early.length > 0) {
-        this.#transport.send(early)
-        rest = rd.messages.filter((m) => m.type !== 'app')
-      }
+      const early: Message[] = []
+      rest = []
+      for (const m of rd.messages) (m.type === 'app' ? early : rest).push(m)
+      if (early.length > 0) this.#transport.send(early)
     }
     if (rd.mustSync) await st.sync()
     if (rd.hardState !== undefined) this.#hard = rd.hardState
