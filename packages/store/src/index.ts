@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * Work in progress.
+ */
+export {}
