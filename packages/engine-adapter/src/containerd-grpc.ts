@@ -1,0 +1,194 @@
+/**
+ * A thin, typed gRPC client for the containerd services the runtime uses, over @grpc/grpc-js and
+ * protobufjs with our own minimal .proto files (`proto/containerd/*.proto`, shipped in the package).
+ *
+ * Every call carries the `containerd-namespace` metadata; calls made inside {@link ContainerdGrpc.withLease}
+ * also carry `containerd-lease`, so content and snapshots written there are not collected early.
+ * @internal
+ */
+import { fileURLToPath } from 'node:url'
+import * as grpc from '@grpc/grpc-js'
+import protobuf from 'protobufjs'
+
+const PROTO_FILES = [
+  'version.proto', 'leases.proto', 'content.proto', 'snapshots.proto', 'diff.proto', 'images.proto',
+  'containers.proto', 'tasks.proto', 'events.proto', 'task-events.proto',
+] as const
+
+let cachedRoot: protobuf.Root | undefined
+
+/** Loads (once) the containerd protos shipped in `proto/containerd/`. */
+export function containerdProtoRoot(): protobuf.Root {
+  if (cachedRoot !== undefined) return cachedRoot
+  const protoDir = fileURLToPath(new URL('../proto/', import.meta.url))
+  const root = new protobuf.Root()
+  root.resolvePath = (_origin, target) => {
+    if (target.startsWith('google/protobuf/')) return target
+    return target.startsWith('/') ? target : protoDir + target
+  }
+  root.loadSync(PROTO_FILES.map((f) => `containerd/${f}`), { keepCase: false })
+  root.resolveAll()
+  cachedRoot = root
+  return root
+}
+
+/** Plain-object form of a decoded message (camelCase fields, 64-bit ints as numbers, defaults filled). */
+export type Msg = Record<string, unknown>
+
+const CONVERSION: protobuf.IConversionOptions = { longs: Number, enums: String, bytes: Buffer, defaults: true, arrays: true, objects: true }
+
+interface Method {
+  readonly path: string
+  readonly serialize: (value: Msg) => Buffer
+  readonly deserialize: (bytes: Buffer) => Msg
+}
+
+/** A gRPC status error from containerd, with its numeric code. */
+export interface GrpcError extends Error {
+  readonly code: number
+  readonly details: string
+}
+
+/** True when `err` is a gRPC error with `code` (see {@link GRPC_CODE}). */
+export function isGrpcCode(err: unknown, code: number): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code
+}
+
+/** gRPC status codes the runtime distinguishes. */
+export const GRPC_CODE = {
+  CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  FAILED_PRECONDITION: 9,
+  UNAVAILABLE: 14,
+} as const
+
+/** Options for {@link ContainerdGrpc}. */
+export interface ContainerdGrpcOptions {
+  /** Absolute path of containerd's gRPC socket. */
+  readonly socketPath: string
+  /** containerd namespace every call is made in. */
+  readonly namespace: string
+}
+
+/** A server-streaming call: its messages, and a way to end it. */
+export interface ServerStream {
+  readonly messages: AsyncIterable<Msg>
+  cancel(): void
+}
+
+/** A bidi stream for Content.Write. */
+export interface DuplexStream {
+  write(msg: Msg): Promise<Msg>
+  end(): void
+  cancel(): void
+}
+
+/** The low-level client. */
+export class ContainerdGrpc {
+  readonly #client: grpc.Client
+  readonly #root: protobuf.Root
+  readonly #namespace: string
+  readonly #methods = new Map<string, Method>()
+
+  constructor(opts: ContainerdGrpcOptions) {
+    this.#root = containerdProtoRoot()
+    this.#namespace = opts.namespace
+    this.#client = new grpc.Client(`unix://${opts.socketPath}`, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      'grpc.max_send_message_length': 64 * 1024 * 1024,
+    })
+  }
+
+  /** Closes the channel; in-flight calls fail with CANCELLED. */
+  close(): void {
+    this.#client.close()
+  }
+
+  #method(service: string, rpc: string): Method {
+    const key = `${service}/${rpc}`
+    const cached = this.#methods.get(key)
+    if (cached !== undefined) return cached
+    const svc = this.#root.lookupService(service)
+    const m = svc.methods[rpc]
+    if (m === undefined) throw new Error(`containerd proto has no ${key}`)
+    const req = this.#root.lookupType(m.requestType)
+    const res = this.#root.lookupType(m.responseType)
+    const method: Method = {
+      path: `/${service}/${rpc}`,
+      serialize: (value) => Buffer.from(req.encode(req.fromObject(value)).finish()),
+      deserialize: (bytes) => res.toObject(res.decode(bytes), CONVERSION),
+    }
+    this.#methods.set(key, method)
+    return method
+  }
+
+  #metadata(lease: string | undefined): grpc.Metadata {
+    const md = new grpc.Metadata()
+    md.set('containerd-namespace', this.#namespace)
+    if (lease !== undefined) md.set('containerd-lease', lease)
+    return md
+  }
+
+  /** One unary call. `service` is the fully qualified name, e.g. `containerd.services.tasks.v1.Tasks`. */
+  unary(service: string, rpc: string, request: Msg, opts: { lease?: string; signal?: AbortSignal } = {}): Promise<Msg> {
+    const m = this.#method(service, rpc)
+    return new Promise<Msg>((resolve, reject) => {
+      const call = this.#client.makeUnaryRequest(m.path, m.serialize, m.deserialize, request, this.#metadata(opts.lease), (err, value) => {
+        opts.signal?.removeEventListener('abort', onAbort)
+        if (err !== null) reject(err)
+        else resolve(value ?? {})
+      })
+      const onAbort = (): void => call.cancel()
+      if (opts.signal?.aborted === true) call.cancel()
+      else opts.signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** A server-streaming call. */
+  serverStream(service: string, rpc: string, request: Msg, opts: { lease?: string } = {}): ServerStream {
+    const m = this.#method(service, rpc)
+    const call = this.#client.makeServerStreamRequest(m.path, m.serialize, m.deserialize, request, this.#metadata(opts.lease))
+    return {
+      messages: call as AsyncIterable<Msg>,
+      cancel: () => call.cancel(),
+    }
+  }
+
+  /** A bidi stream where each request gets exactly one response (containerd's Content.Write). */
+  duplex(service: string, rpc: string, opts: { lease?: string } = {}): DuplexStream {
+    const m = this.#method(service, rpc)
+    const call = this.#client.makeBidiStreamRequest(m.path, m.serialize, m.deserialize, this.#metadata(opts.lease))
+    const waiting: { resolve: (v: Msg) => void; reject: (e: unknown) => void }[] = []
+    let failure: unknown
+    call.on('data', (msg: Msg) => waiting.shift()?.resolve(msg))
+    call.on('error', (err: unknown) => {
+      failure = err
+      for (const w of waiting.splice(0)) w.reject(err)
+    })
+    call.on('end', () => {
+      for (const w of waiting.splice(0)) w.reject(failure ?? new Error('containerd closed the write stream'))
+    })
+    return {
+      write: (msg) => new Promise<Msg>((resolve, reject) => {
+        if (failure !== undefined) { reject(failure); return }
+        waiting.push({ resolve, reject })
+        call.write(msg)
+      }),
+      end: () => call.end(),
+      cancel: () => call.cancel(),
+    }
+  }
+
+  /** Decodes a `google.protobuf.Any` payload by its type URL (e.g. `containerd.events.TaskExit`). */
+  decodeAny(any: Msg): { type: string; value: Msg } | undefined {
+    const typeUrl = typeof any['typeUrl'] === 'string' ? any['typeUrl'] : ''
+    const value = any['value']
+    const name = typeUrl.slice(typeUrl.lastIndexOf('/') + 1)
+    const type = this.#root.lookup(name)
+    if (!(type instanceof protobuf.Type) || !(value instanceof Uint8Array)) return undefined
+    return { type: name, value: type.toObject(type.decode(value), CONVERSION) }
+  }
+}
