@@ -43,7 +43,8 @@ export interface PortMapping {
  *
  * Status starts as `starting`; it becomes `healthy` after one successful probe (exit 0) and
  * `unhealthy` after `retries` consecutive failed probes (non-zero exit or timeout). Failures during
- * `startPeriodMs` do not count. A runtime emits a `health` event on every status change.
+ * `startPeriodMs` do not count. A runtime emits a `health` event on every change to `healthy` or
+ * `unhealthy` (not for the initial `starting`).
  */
 export interface ContainerHealthcheck {
   /** `['CMD', exe, ...args]` runs a program; `['CMD-SHELL', script]` runs `/bin/sh -c script`. */
