@@ -1,0 +1,117 @@
+/**
+ * AES-256-GCM encryption at rest with a key id: the data encryption key (DEK) of Raft records
+ * and snapshots, and the key-wrapping of the node's secrets by a key-encryption key (KEK).
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { InvalidArgumentError, cryptoRandom, type Random } from '@swarmkit-ts/api'
+
+/** Bytes of an AES-256 key. */
+export const AES_256_KEY_BYTES = 32
+const IV_BYTES = 12
+const TAG_BYTES = 16
+const FORMAT_V1 = 1
+
+/**
+ * Thrown when sealed data cannot be opened: a wrong key, wrong additional data, a tampered or
+ * truncated ciphertext.
+ */
+export class DecryptionError extends Error {
+  override readonly name = 'DecryptionError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+  }
+}
+
+/** A data key: 32 secret bytes and the id stored next to everything sealed with it. */
+export interface DataKey {
+  /** Identifies the key; stored in clear. */
+  readonly id: string
+  /** The 32-byte AES-256 key. */
+  readonly key: Uint8Array
+}
+
+/** A fresh data key: 32 random bytes with a random 16-hex-digit id. */
+export function generateDataKey(random: Random = cryptoRandom): DataKey {
+  const id = Buffer.from(random.bytes(8)).toString('hex')
+  return { id, key: random.bytes(AES_256_KEY_BYTES) }
+}
+
+/**
+ * AES-256-GCM with a key id: each `encrypt` draws a random 96-bit IV (node:crypto), and its
+ * output is `0x01 ‖ IV (12) ‖ ciphertext ‖ tag (16)`. `aad` is authenticated, not stored.
+ *
+ * Structurally a `@swarmkit-ts/raft` `Encrypter`, so it plugs into `FileRaftStorage`.
+ */
+export class AesGcmEncrypter {
+  /** The key id. */
+  readonly keyId: string
+  readonly #key: Buffer
+
+  /** @throws InvalidArgumentError (`key.key`, `key.id`) for a key that is not 32 bytes or an empty id. */
+  constructor(key: DataKey) {
+    if (!(key.key instanceof Uint8Array) || key.key.length !== AES_256_KEY_BYTES) throw new InvalidArgumentError('key.key', `must be ${AES_256_KEY_BYTES} bytes`)
+    if (typeof key.id !== 'string' || key.id === '') throw new InvalidArgumentError('key.id', 'must be a non-empty string')
+    this.keyId = key.id
+    this.#key = Buffer.from(key.key)
+  }
+
+  /** Seals `plain`, binding `aad`. */
+  encrypt(plain: Uint8Array, aad: Uint8Array): Uint8Array {
+    const iv = randomBytes(IV_BYTES)
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv)
+    cipher.setAAD(aad)
+    const body = cipher.update(plain)
+    const final = cipher.final()
+    return new Uint8Array(Buffer.concat([Buffer.of(FORMAT_V1), iv, body, final, cipher.getAuthTag()]))
+  }
+
+  /** Opens what {@link AesGcmEncrypter.encrypt} sealed with the same key and `aad`. @throws DecryptionError otherwise. */
+  decrypt(sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+    if (sealed.length < 1 + IV_BYTES + TAG_BYTES) throw new DecryptionError('sealed data is too short')
+    if (sealed[0] !== FORMAT_V1) throw new DecryptionError(`unknown sealed format ${sealed[0]}`)
+    const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length)
+    const iv = buf.subarray(1, 1 + IV_BYTES)
+    const tag = buf.subarray(buf.length - TAG_BYTES)
+    const body = buf.subarray(1 + IV_BYTES, buf.length - TAG_BYTES)
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, iv)
+      decipher.setAAD(aad)
+      decipher.setAuthTag(tag)
+      return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]))
+    } catch (err) {
+      throw new DecryptionError(`authentication failed for key ${this.keyId}`, { cause: err })
+    }
+  }
+}
+
+/**
+ * Opens data sealed under any of several keys (by key id) and seals under the newest: what a
+ * reader needs during a DEK rotation, while records written under the previous key remain.
+ */
+export class DataKeyRing {
+  readonly #byId: Map<string, AesGcmEncrypter>
+  /** The encrypter for new data (the newest key). */
+  readonly current: AesGcmEncrypter
+
+  /** @param keys - newest first. @throws InvalidArgumentError (`keys`) when empty or ids repeat. */
+  constructor(keys: readonly DataKey[]) {
+    const [first] = keys
+    if (first === undefined) throw new InvalidArgumentError('keys', 'must hold at least one key')
+    this.#byId = new Map()
+    for (const [i, k] of keys.entries()) {
+      if (this.#byId.has(k.id)) throw new InvalidArgumentError(`keys.${i}.id`, `repeats key id ${k.id}`)
+      this.#byId.set(k.id, new AesGcmEncrypter(k))
+    }
+    this.current = this.#byId.get(first.id) as AesGcmEncrypter
+  }
+
+  /** The encrypter for `keyId`, or `undefined` when the ring does not hold it. */
+  get(keyId: string): AesGcmEncrypter | undefined {
+    return this.#byId.get(keyId)
+  }
+
+  /** The key ids, newest first. */
+  get keyIds(): string[] {
+    return [...this.#byId.keys()]
+  }
+}
