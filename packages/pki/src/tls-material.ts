@@ -53,7 +53,10 @@ export class TlsMaterialSource implements experimental.CertificateProvider {
   /** @internal grpc-js CertificateProvider. */
   addCaCertificateListener(listener: CaListener): void {
     this.#ca.add(listener)
-    listener(this.#caUpdate())
+    // Asynchronously: grpc-js registers its own watcher only after adding the listener.
+    queueMicrotask(() => {
+      if (this.#ca.has(listener)) listener(this.#caUpdate())
+    })
   }
   /** @internal grpc-js CertificateProvider. */
   removeCaCertificateListener(listener: CaListener): void {
@@ -62,7 +65,9 @@ export class TlsMaterialSource implements experimental.CertificateProvider {
   /** @internal grpc-js CertificateProvider. */
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.#identity.add(listener)
-    listener(this.#identityUpdate())
+    queueMicrotask(() => {
+      if (this.#identity.has(listener)) listener(this.#identityUpdate())
+    })
   }
   /** @internal grpc-js CertificateProvider. */
   removeIdentityCertificateListener(listener: IdentityListener): void {
