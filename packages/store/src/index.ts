@@ -1,5 +1,18 @@
 /**
+ * The swarmkit-ts object store: the cluster state in memory, as typed tables with secondary
+ * indexes, transactions with optimistic versions and group commit through a {@link Proposer}
+ * seam, watches with bounded queues and resume, and snapshots.
+ *
  * @packageDocumentation
- * Work in progress.
  */
-export {}
+export { MemoryStore, DEFAULT_WATCH_QUEUE_LIMIT, DEFAULT_HISTORY_LIMIT } from './memory-store.ts'
+export type { MemoryStoreInit } from './memory-store.ts'
+export type { Proposer, ChangeSet, StoreAction, ApplyResult, TransactionResult } from './proposer.ts'
+export type { ReadTx, Tx, TableReader, TableWriter, NewObject, Recipe } from './tx-types.ts'
+export type { FindBy, CommonFindBy, KindFindBy, ReferenceFindBy } from './indexes.ts'
+export type { Batch, BatchResult } from './commit-queue.ts'
+export type { Watch, WatchOptions, WatchSelector, ObjectEvent } from './watch.ts'
+export { WatchQueueOverflowError, HistoryTrimmedError } from './errors.ts'
+export { TABLE_NAMES, UNIQUE_NAME_KINDS, MAX_CHANGE_SET_ACTIONS, MAX_CHANGE_SET_BYTES } from './kinds.ts'
+export type { TableName } from './kinds.ts'
+export { SNAPSHOT_FORMAT } from './snapshot.ts'

@@ -1,0 +1,65 @@
+/**
+ * Facts about each object kind the store holds: its table name, whether names are unique, and
+ * where its name and labels live. Also the bounds of one proposal.
+ *
+ * @module
+ */
+import type { Annotations, ObjectKind, StoreObject } from '@swarmkit-ts/api'
+
+/** The table of each object kind, as it appears on a transaction (`tx.services`, `tx.tasks`, …). */
+export const TABLE_NAMES = {
+  node: 'nodes',
+  service: 'services',
+  task: 'tasks',
+  network: 'networks',
+  cluster: 'clusters',
+  secret: 'secrets',
+  config: 'configs',
+  extension: 'extensions',
+  resource: 'resources',
+} as const satisfies Record<ObjectKind, string>
+
+/** The name of a table (`nodes`, `services`, …). */
+export type TableName = (typeof TABLE_NAMES)[ObjectKind]
+
+/** Kinds whose names are unique in their table (case-insensitively), as in SwarmKit. Tasks and nodes are not. */
+export const UNIQUE_NAME_KINDS: ReadonlySet<ObjectKind> = new Set<ObjectKind>([
+  'service',
+  'network',
+  'cluster',
+  'secret',
+  'config',
+  'extension',
+  'resource',
+])
+
+/**
+ * At most this many actions go into one proposal made by group commit or `batch()` (SwarmKit's
+ * `MaxChangesPerTransaction`). A single transaction with more actions still goes out whole, alone.
+ */
+export const MAX_CHANGE_SET_ACTIONS = 200
+
+/** No proposal is larger than this (estimated encoded bytes): 1.5 MiB, SwarmKit's `MaxTransactionBytes`. */
+export const MAX_CHANGE_SET_BYTES = 1.5 * 1024 * 1024
+
+/** The annotations of an object: `spec.annotations`, or `annotations` for kinds without a spec. */
+export function annotationsOf(kind: ObjectKind, obj: StoreObject): Annotations | undefined {
+  switch (kind) {
+    case 'task':
+    case 'extension':
+    case 'resource':
+      return (obj as { annotations?: Annotations }).annotations
+    default:
+      return (obj as { spec?: { annotations?: Annotations } }).spec?.annotations
+  }
+}
+
+/** The name of an object ('' when it has none). Tasks use `annotations.name`. */
+export function nameOf(kind: ObjectKind, obj: StoreObject): string {
+  return annotationsOf(kind, obj)?.name ?? ''
+}
+
+/** Whether `kind` is an object kind. */
+export function isObjectKind(kind: unknown): kind is ObjectKind {
+  return typeof kind === 'string' && Object.hasOwn(TABLE_NAMES, kind)
+}

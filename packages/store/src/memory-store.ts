@@ -1,0 +1,284 @@
+/**
+ * `MemoryStore`: the cluster state in memory — typed tables with indexes, transactions with
+ * optimistic versions, group commit through a {@link Proposer}, watches, history and snapshots.
+ *
+ * @module
+ */
+import { InvalidArgumentError, OBJECT_KINDS, systemClock } from '@swarmkit-ts/api'
+import type { Clock, ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
+import { OK, applyTransaction, checkChangeSet } from './apply.ts'
+import { CommitQueue } from './commit-queue.ts'
+import type { Batch, BatchResult } from './commit-queue.ts'
+import { ChangeHistory } from './history.ts'
+import { UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
+import { deepEqual, ownFrozen } from './object-utils.ts'
+import type { ApplyResult, ChangeSet, Proposer, TransactionResult } from './proposer.ts'
+import { decodeSnapshot, encodeSnapshot } from './snapshot.ts'
+import { Table } from './table.ts'
+import type { ReadTx, Tx } from './tx-types.ts'
+import { validateObject } from './validate.ts'
+import { ViewScope, createView } from './view.ts'
+import { Watcher, compileSelector } from './watch.ts'
+import type { Watch, WatchOptions, WatchSelector } from './watch.ts'
+
+/** Default bound of a watcher's queue, in events. */
+export const DEFAULT_WATCH_QUEUE_LIMIT = 10_000
+/** Default bound of the change history kept for `changesSince`, in events. */
+export const DEFAULT_HISTORY_LIMIT = 10_000
+
+/** Construction options of a {@link MemoryStore}. */
+export interface MemoryStoreInit {
+  /**
+   * Where change sets go. Omitted: a local proposer that applies each change set at once at
+   * version + 1. A function receives the store (for proposers that call `applyChangeSet` back).
+   */
+  readonly proposer?: Proposer | ((store: MemoryStore) => Proposer)
+  /** The source of `meta.createdAt/updatedAt` (read at transaction time). Default: the system clock. */
+  readonly clock?: Clock
+  /** Events a watcher may have queued before it is closed with `WatchQueueOverflowError` (default 10,000). */
+  readonly watchQueueLimit?: number
+  /** Events of recent change sets kept for `changesSince` (default 10,000). */
+  readonly historyLimit?: number
+  /** The version of an empty store (default 0). */
+  readonly version?: bigint
+}
+
+function positiveInt(v: number | undefined, field: string, dflt: number): number {
+  if (v === undefined) return dflt
+  if (!Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError(field, 'must be a non-negative integer')
+  return v
+}
+
+/**
+ * The in-memory object store. All reads are synchronous and see applied state only; all writes
+ * go through {@link MemoryStore.update} / {@link MemoryStore.batch} → the proposer →
+ * {@link MemoryStore.applyChangeSet}, the one place where state changes.
+ */
+export class MemoryStore {
+  private readonly tables = new Map<ObjectKind, Table>()
+  private readonly watchers = new Set<Watcher>()
+  private readonly history: ChangeHistory
+  private readonly queue: CommitQueue
+  private readonly proposer: Proposer
+  private readonly watchQueueLimit: number
+  private currentVersion: bigint
+
+  constructor(init: MemoryStoreInit = {}) {
+    for (const kind of OBJECT_KINDS) this.tables.set(kind, new Table(kind))
+    this.watchQueueLimit = positiveInt(init.watchQueueLimit, 'watchQueueLimit', DEFAULT_WATCH_QUEUE_LIMIT)
+    const version = init.version ?? 0n
+    if (typeof version !== 'bigint' || version < 0n) throw new InvalidArgumentError('version', 'must be a non-negative bigint')
+    this.currentVersion = version
+    this.history = new ChangeHistory(positiveInt(init.historyLimit, 'historyLimit', DEFAULT_HISTORY_LIMIT), version)
+    const p = init.proposer
+    this.proposer =
+      p === undefined
+        ? {
+            propose: (changes: ChangeSet): Promise<ApplyResult> => {
+              try {
+                return Promise.resolve(this.applyChangeSet(changes, this.currentVersion + 1n))
+              } catch (err) {
+                return Promise.reject(err)
+              }
+            },
+          }
+        : typeof p === 'function'
+          ? p(this)
+          : p
+    this.queue = new CommitQueue(this.tables, init.clock ?? systemClock, () => this.proposer)
+  }
+
+  /** The version of the last applied change set (its log index). */
+  get version(): bigint {
+    return this.currentVersion
+  }
+
+  /**
+   * Runs `fn` on a consistent read-only view and returns its result. `fn` is synchronous, so no
+   * change can be applied while it runs; the view is unusable after it returns.
+   */
+  view<T>(fn: (tx: ReadTx) => T): T {
+    const scope = new ViewScope()
+    try {
+      return fn(createView(this.tables, scope))
+    } finally {
+      scope.open = false
+    }
+  }
+
+  /**
+   * Runs `fn` as one atomic transaction and resolves with its result once the change set is
+   * applied. `fn` is synchronous and may run later than the call (after the proposal in flight
+   * settles); it sees applied state plus the writes of transactions queued before it. If it
+   * throws, or a check fails when applying (`SequenceConflictError`, `AlreadyExistsError`,
+   * `NotFoundError`), nothing of it is applied and the promise rejects with that error. It also
+   * rejects with the proposer's error (e.g. `NotLeaderError`) when the proposal fails.
+   */
+  update<T>(fn: (tx: Tx) => T): Promise<T> {
+    return this.queue.update(fn)
+  }
+
+  /**
+   * Records many transactions and proposes them in as many bounded change sets as needed (at
+   * most 200 actions and 1.5 MiB each). Each transaction is atomic and never split; the batch as
+   * a whole is NOT atomic: a failure leaves earlier proposals applied. The callback runs
+   * synchronously when the batch's turn comes; if it throws, nothing of the batch is proposed.
+   * Resolves once every proposal settled, with per-transaction apply failures; rejects with the
+   * first proposal error (the outcome of later transactions is then unknown).
+   */
+  batch<T>(fn: (b: Batch) => T): Promise<BatchResult<T>> {
+    return this.queue.batch(fn)
+  }
+
+  /**
+   * Applies a change set at log position `index` (> the current version) — the only way state
+   * changes, on every member, in log order. Deterministic. Each transaction is applied
+   * all-or-nothing after checking again that created ids and unique names are free, and that
+   * updated or deleted objects exist at `expectedVersion` (0 = written earlier in this change
+   * set). Written objects get `meta.version.index = index`. Emits each applied transaction's
+   * events followed by a commit event. Throws `InvalidArgumentError` (nothing applied) on a
+   * malformed change set or an index that does not move forward.
+   */
+  applyChangeSet(changes: ChangeSet, index: bigint): ApplyResult {
+    if (typeof index !== 'bigint' || index <= this.currentVersion) {
+      throw new InvalidArgumentError('index', `must be a bigint above the store version ${this.currentVersion}`)
+    }
+    checkChangeSet(changes)
+    this.currentVersion = index
+    const results: TransactionResult[] = []
+    const all: StoreEvent[] = []
+    let commit: StoreEvent | undefined
+    for (const actions of changes.transactions) {
+      const r = applyTransaction(this.tables, actions, index)
+      if (!r.ok) {
+        results.push({ ok: false, error: r.error })
+        continue
+      }
+      results.push(OK)
+      commit ??= Object.freeze({ action: 'commit', version: Object.freeze({ index }) })
+      r.events.push(commit)
+      for (const ev of r.events) {
+        all.push(ev)
+        this.emit(ev)
+      }
+    }
+    this.history.add(index, all)
+    return { version: index, results }
+  }
+
+  private emit(ev: StoreEvent): void {
+    for (const w of this.watchers) w.push(ev)
+  }
+
+  /**
+   * A live stream of the events matching `selector`, starting with the next commit (or, with
+   * `options.since`, replaying what was committed after that version first). Each watcher sees
+   * every matching event once, in commit order. A watcher whose queue exceeds its limit is
+   * closed: its next `next()` rejects with `WatchQueueOverflowError`.
+   */
+  watch(selector?: WatchSelector, options: WatchOptions = {}): Watch {
+    const match = compileSelector(selector)
+    const replay = options.since === undefined ? [] : this.changesSince(options.since)
+    const limit = positiveInt(options.queueLimit, 'queueLimit', this.watchQueueLimit)
+    const w = new Watcher(match, limit, (x) => this.watchers.delete(x), options.signal)
+    if (options.signal?.aborted === true) {
+      w.close()
+      return w
+    }
+    this.watchers.add(w)
+    for (const ev of replay) w.push(ev)
+    return w
+  }
+
+  /** Runs `fn` on a view and starts a watch at exactly that state: no change is missed or seen twice. */
+  viewAndWatch<T>(fn: (tx: ReadTx) => T, selector?: WatchSelector, options: WatchOptions = {}): { readonly result: T; readonly watch: Watch } {
+    const watch = this.watch(selector, options)
+    try {
+      return { result: this.view(fn), watch }
+    } catch (err) {
+      watch.close()
+      throw err
+    }
+  }
+
+  /**
+   * Every event committed after `version`, in order (commit events included). Throws
+   * `HistoryTrimmedError` when that is older than the bounded history (re-list instead), and
+   * `InvalidArgumentError` when `version` is ahead of the store.
+   */
+  changesSince(version: bigint): StoreEvent[] {
+    return this.history.since(version, this.currentVersion)
+  }
+
+  /** Number of open watchers. */
+  get watcherCount(): number {
+    return this.watchers.size
+  }
+
+  /** Encodes every object and the store version (see the snapshot module for the format). */
+  snapshot(): Uint8Array {
+    return encodeSnapshot(
+      this.currentVersion,
+      OBJECT_KINDS.map((k) => [k, (this.tables.get(k) as Table).objects.values()] as const),
+    )
+  }
+
+  /**
+   * Replaces the whole state with a snapshot, atomically (a bad snapshot throws
+   * `InvalidArgumentError` and changes nothing). Watchers stay open and receive the difference
+   * as create / update / delete events followed by one commit event at the snapshot's version
+   * (a watcher whose queue cannot hold them is closed with `WatchQueueOverflowError` and must
+   * re-list). The change history starts afresh at that version.
+   */
+  restore(bytes: Uint8Array): void {
+    const snap = decodeSnapshot(bytes)
+    const next = new Map<ObjectKind, Table>()
+    for (const kind of OBJECT_KINDS) next.set(kind, new Table(kind))
+    const names = new Map<string, string>()
+    snap.objects.forEach(({ kind, object }, i) => {
+      try {
+        validateObject(kind, object, true)
+      } catch (err) {
+        const field = err instanceof InvalidArgumentError ? err.field : ''
+        throw new InvalidArgumentError(`objects.${i}${field === '' ? '' : `.${field}`}`, err instanceof Error ? err.message : String(err))
+      }
+      const table = next.get(kind) as Table
+      if (table.get(object.id) !== undefined) throw new InvalidArgumentError(`objects.${i}.id`, `duplicate ${kind} id ${object.id}`)
+      const name = nameOf(kind, object).toLowerCase()
+      if (UNIQUE_NAME_KINDS.has(kind) && name !== '') {
+        const key = `${kind}\u0000${name}`
+        if (names.has(key)) throw new InvalidArgumentError(`objects.${i}.name`, `duplicate ${kind} name ${name}`)
+        names.set(key, object.id)
+      }
+      table.put(ownFrozen(object), undefined)
+    })
+    const events: StoreEvent[] = []
+    for (const kind of OBJECT_KINDS) {
+      const before = this.tables.get(kind) as Table
+      const after = next.get(kind) as Table
+      for (const old of before.objects.values()) {
+        const now = after.get(old.id)
+        if (now === undefined) events.push(Object.freeze({ action: 'delete', kind, object: old }))
+        else if (!deepEqual(now, old)) events.push(Object.freeze({ action: 'update', kind, object: now, oldObject: old }))
+      }
+      for (const obj of after.objects.values()) {
+        if (before.get(obj.id) === undefined) events.push(Object.freeze({ action: 'create', kind, object: obj }))
+      }
+    }
+    for (const kind of OBJECT_KINDS) this.tables.set(kind, next.get(kind) as Table)
+    this.currentVersion = snap.version
+    this.history.reset(snap.version)
+    events.push(Object.freeze({ action: 'commit', version: Object.freeze({ index: snap.version }) }))
+    for (const ev of events) this.emit(ev)
+  }
+
+  /**
+   * Diagnostics: recomputes every index from the objects and lists each difference (empty when
+   * the indexes are exact). Costs a full scan.
+   */
+  checkIndexes(): string[] {
+    const out: string[] = []
+    for (const t of this.tables.values()) out.push(...t.verify())
+    return out
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * A write transaction: reads see the applied state, then pending writes of earlier transactions
+ * (the overlay), then this transaction's own writes. Writes are checked against that view and
+ * recorded as pending actions; nothing touches the tables until the change set is applied.
+ *
+ * @module
+ */
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, OBJECT_KINDS, SequenceConflictError } from '@swarmkit-ts/api'
+import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
+import { Immer } from 'immer'
+import { compileQuery, matchesQuery } from './indexes.ts'
+import type { Query } from './indexes.ts'
+import { TABLE_NAMES, UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
+import { estimateBytes, ownFrozen } from './object-utils.ts'
+import type { Dependency, Overlay, PendingAction } from './overlay.ts'
+import type { Table } from './table.ts'
+import type { Tx } from './tx-types.ts'
+import { validateObject } from './validate.ts'
+
+const immer = new Immer({ autoFreeze: true })
+
+/** Bytes counted per action on top of its object (kind, action, id, version). */
+export const ACTION_OVERHEAD_BYTES = 64
+
+interface Located {
+  readonly obj: StoreObject
+  readonly dep: Dependency
+}
+
+/** A transaction in progress (and, once its callback returned, its recorded result). */
+export class WriteTx {
+  /** The actions recorded, in order. */
+  readonly actions: PendingAction[] = []
+  /** Final writes per kind and id (null = deleted). */
+  readonly writes = new Map<ObjectKind, Map<string, StoreObject | null>>()
+  /** Estimated encoded size of the actions. */
+  bytes = 0
+  /** The tables, as `tx.services`, `tx.tasks`, … */
+  readonly tables: Tx
+  private closed = false
+  private readonly now: number
+  private readonly state: ReadonlyMap<ObjectKind, Table>
+  private readonly overlay: Overlay
+
+  constructor(state: ReadonlyMap<ObjectKind, Table>, overlay: Overlay, now: number) {
+    this.state = state
+    this.overlay = overlay
+    this.now = now
+    const tables: Record<string, TxTable> = {}
+    for (const kind of OBJECT_KINDS) tables[TABLE_NAMES[kind]] = new TxTable(this, kind)
+    this.tables = tables as unknown as Tx
+  }
+
+  /** Ends the transaction: later calls on its tables throw. */
+  close(): void {
+    this.closed = true
+  }
+
+  /** Throws when the transaction has ended. */
+  checkOpen(): void {
+    if (this.closed) throw new FailedPreconditionError('the transaction has ended; use the tx only inside its callback', { reason: 'tx-closed' })
+  }
+
+  private table(kind: ObjectKind): Table {
+    const t = this.state.get(kind)
+    if (t === undefined) throw new Error(`no table for ${kind}`)
+    return t
+  }
+
+  /** The object as this transaction sees it, with where it came from. */
+  locate(kind: ObjectKind, id: string): Located | undefined {
+    const own = this.writes.get(kind)
+    if (own?.has(id) === true) {
+      const o = own.get(id)
+      return o === null || o === undefined ? undefined : { obj: o, dep: { type: 'own' } }
+    }
+    const e = this.overlay.get(kind, id)
+    if (e !== undefined) return e.obj === null ? undefined : { obj: e.obj, dep: { type: 'chunk', chunk: e.chunk } }
+    const o = this.table(kind).get(id)
+    return o === undefined ? undefined : { obj: o, dep: { type: 'version', version: o.meta.version.index } }
+  }
+
+  /** The objects matching `q` in this transaction's view. */
+  find(kind: ObjectKind, q: Query): StoreObject[] {
+    const base = this.table(kind).find(q)
+    const pending = this.overlay.entries(kind)
+    const own = this.writes.get(kind)
+    if (pending === undefined && (own === undefined || own.size === 0)) return base
+    const shadowed = (id: string): boolean => own?.has(id) === true || pending?.has(id) === true
+    const out: StoreObject[] = []
+    for (const o of base) if (!shadowed(o.id)) out.push(o)
+    if (pending !== undefined) {
+      for (const [id, e] of pending) if (e.obj !== null && own?.has(id) !== true && matchesQuery(kind, e.obj, q)) out.push(e.obj)
+    }
+    if (own !== undefined) for (const o of own.values()) if (o !== null && matchesQuery(kind, o, q)) out.push(o)
+    return out
+  }
+
+  private checkName(kind: ObjectKind, obj: StoreObject): void {
+    if (!UNIQUE_NAME_KINDS.has(kind)) return
+    const name = nameOf(kind, obj)
+    if (name === '') return
+    for (const other of this.find(kind, { type: 'index', index: 'name', key: name.toLowerCase() })) {
+      if (other.id !== obj.id) throw new AlreadyExistsError(kind, name, { message: `${kind} name ${JSON.stringify(name)} is already in use` })
+    }
+  }
+
+  private record(action: PendingAction, kind: ObjectKind, id: string, obj: StoreObject | null): void {
+    this.actions.push(action)
+    this.bytes += ACTION_OVERHEAD_BYTES + (obj === null ? 0 : estimateBytes(obj))
+    let m = this.writes.get(kind)
+    if (m === undefined) {
+      m = new Map()
+      this.writes.set(kind, m)
+    }
+    m.set(id, obj)
+  }
+
+  /** `tx.<table>.create`. */
+  create(kind: ObjectKind, input: unknown): StoreObject {
+    this.checkOpen()
+    validateObject(kind, input, false)
+    const id = (input as StoreObject).id
+    if (this.locate(kind, id) !== undefined) throw new AlreadyExistsError(kind, id)
+    const obj = ownFrozen({ ...(input as StoreObject), meta: { version: { index: 0n }, createdAt: this.now, updatedAt: this.now } })
+    this.checkName(kind, obj)
+    this.record({ action: 'create', kind, object: obj }, kind, id, obj)
+    return obj
+  }
+
+  /** `tx.<table>.update`. */
+  update(kind: ObjectKind, objOrId: unknown, recipe?: unknown): StoreObject {
+    this.checkOpen()
+    let next: StoreObject
+    let cur: Located | undefined
+    if (typeof objOrId === 'string') {
+      if (typeof recipe !== 'function') throw new InvalidArgumentError('recipe', 'must be a function when updating by id')
+      cur = this.locate(kind, objOrId)
+      if (cur === undefined) throw new NotFoundError(kind, objOrId)
+      const base = cur.obj
+      const produced: unknown = immer.produce(base, recipe as (d: unknown) => void)
+      validateObject(kind, produced, false)
+      if ((produced as StoreObject).id !== objOrId) throw new InvalidArgumentError('id', 'a recipe must not change the id')
+      next = produced as StoreObject
+    } else {
+      validateObject(kind, objOrId, true)
+      next = objOrId as StoreObject
+      cur = this.locate(kind, next.id)
+      if (cur === undefined) throw new NotFoundError(kind, next.id)
+      const expected = next.meta.version.index
+      const actual = cur.obj.meta.version.index
+      if (expected !== actual) throw new SequenceConflictError(kind, next.id, { expected, actual })
+    }
+    const meta = { version: { index: 0n }, createdAt: cur.obj.meta.createdAt, updatedAt: this.now }
+    const obj = ownFrozen({ ...next, meta })
+    if (nameOf(kind, obj).toLowerCase() !== nameOf(kind, cur.obj).toLowerCase()) this.checkName(kind, obj)
+    this.record({ action: 'update', kind, object: obj, dep: cur.dep }, kind, obj.id, obj)
+    return obj
+  }
+
+  /** `tx.<table>.delete`. */
+  delete(kind: ObjectKind, id: unknown): void {
+    this.checkOpen()
+    if (typeof id !== 'string') throw new InvalidArgumentError('id', 'must be a string')
+    const cur = this.locate(kind, id)
+    if (cur === undefined) throw new NotFoundError(kind, id)
+    this.record({ action: 'delete', kind, id, dep: cur.dep }, kind, id, null)
+  }
+}
+
+class TxTable {
+  private readonly tx: WriteTx
+  private readonly kind: ObjectKind
+  constructor(tx: WriteTx, kind: ObjectKind) {
+    this.tx = tx
+    this.kind = kind
+  }
+  get(id: string): StoreObject | undefined {
+    this.tx.checkOpen()
+    return this.tx.locate(this.kind, id)?.obj
+  }
+  find(by?: unknown): StoreObject[] {
+    this.tx.checkOpen()
+    return this.tx.find(this.kind, compileQuery(this.kind, by))
+  }
+  create(obj: unknown): StoreObject {
+    return this.tx.create(this.kind, obj)
+  }
+  update(objOrId: unknown, recipe?: unknown): StoreObject {
+    return this.tx.update(this.kind, objOrId, recipe)
+  }
+  delete(id: unknown): void {
+    this.tx.delete(this.kind, id)
+  }
+}

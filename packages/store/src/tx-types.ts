@@ -1,0 +1,52 @@
+/**
+ * The table interfaces a view or a transaction sees.
+ *
+ * @module
+ */
+import type { Meta, ObjectKind, ObjectKinds } from '@swarmkit-ts/api'
+import type { Draft } from 'immer'
+import type { FindBy } from './indexes.ts'
+import type { TABLE_NAMES } from './kinds.ts'
+
+/** An object to create: `meta` may be left out (the store sets it). */
+export type NewObject<K extends ObjectKind> = Omit<ObjectKinds[K], 'meta'> & { readonly meta?: Meta }
+
+/** An immer recipe: mutate the draft (a copy of the current object); the result is the new object. */
+export type Recipe<K extends ObjectKind> = (draft: Draft<ObjectKinds[K]>) => void
+
+/** Reads of one table. Every object returned is deeply frozen. */
+export interface TableReader<K extends ObjectKind> {
+  /** The object with this id, or undefined. */
+  get(id: string): ObjectKinds[K] | undefined
+  /**
+   * The objects matching `by` (the whole table when omitted), in no particular order. Index
+   * selectors cost O(result); `idPrefix` and `namePrefix` scan the table.
+   */
+  find(by?: FindBy<K>): ObjectKinds[K][]
+}
+
+/** Reads and writes of one table inside `update()` or `batch()`. Writes are seen by later reads of the same transaction. */
+export interface TableWriter<K extends ObjectKind> extends TableReader<K> {
+  /**
+   * Creates an object. Throws `AlreadyExistsError` (context: kind, key = the id or the name) when
+   * the id exists or the name is taken in a table with unique names, `InvalidArgumentError` on a
+   * bad shape. `meta.createdAt/updatedAt` are set from the store's clock; `meta.version.index`
+   * reads 0 until the change is applied. Returns the object as it will be stored.
+   */
+  create(obj: NewObject<K>): ObjectKinds[K]
+  /**
+   * Replaces an object with `obj`, whose `meta.version` must be the stored one
+   * (`SequenceConflictError` otherwise); or applies an immer recipe to the current object.
+   * `NotFoundError` when missing, `AlreadyExistsError` on a name clash. Returns the new object.
+   */
+  update(obj: ObjectKinds[K]): ObjectKinds[K]
+  update(id: string, recipe: Recipe<K>): ObjectKinds[K]
+  /** Deletes an object; `NotFoundError` when missing. */
+  delete(id: string): void
+}
+
+/** A consistent read-only view of every table (`view()`). */
+export type ReadTx = { readonly [K in ObjectKind as (typeof TABLE_NAMES)[K]]: TableReader<K> }
+
+/** A transaction over every table (`update()` / `batch()`). */
+export type Tx = { readonly [K in ObjectKind as (typeof TABLE_NAMES)[K]]: TableWriter<K> }

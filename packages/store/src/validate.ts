@@ -1,0 +1,105 @@
+/**
+ * Shape checks on objects handed to the store: only what the store itself relies on (ids, names,
+ * labels and indexed fields). Spec rules (DNS names, limits) belong to the api validators.
+ *
+ * @module
+ */
+import { InvalidArgumentError, isId } from '@swarmkit-ts/api'
+import type { ObjectKind } from '@swarmkit-ts/api'
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function fail(field: string, message: string): never {
+  throw new InvalidArgumentError(field, message)
+}
+
+function checkAnnotations(v: unknown, field: string): void {
+  if (!isRecord(v)) fail(field, 'is required')
+  if (typeof v['name'] !== 'string') fail(`${field}.name`, 'must be a string')
+  const labels = v['labels']
+  if (labels !== undefined) {
+    if (!isRecord(labels)) fail(`${field}.labels`, 'must be a record of strings')
+    for (const [k, x] of Object.entries(labels)) if (typeof x !== 'string') fail(`${field}.labels.${k}`, 'must be a string')
+  }
+}
+
+function checkString(obj: Record<string, unknown>, key: string): void {
+  if (typeof obj[key] !== 'string') fail(key, 'must be a string')
+}
+
+function checkInt(v: unknown, field: string): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(field, 'must be a safe integer')
+}
+
+function checkRefs(list: unknown, key: string, field: string): void {
+  if (list === undefined) return
+  if (!Array.isArray(list)) fail(field, 'must be an array')
+  list.forEach((r: unknown, i) => {
+    if (!isRecord(r) || typeof r[key] !== 'string') fail(`${field}.${i}.${key}`, 'must be a string')
+  })
+}
+
+function checkTaskSpec(spec: unknown, field: string): void {
+  if (!isRecord(spec)) fail(field, 'is required')
+  checkRefs(spec['networks'], 'target', `${field}.networks`)
+  const container = spec['container']
+  if (container !== undefined) {
+    if (!isRecord(container)) fail(`${field}.container`, 'must be an object')
+    checkRefs(container['secrets'], 'secretId', `${field}.container.secrets`)
+    checkRefs(container['configs'], 'configId', `${field}.container.configs`)
+  }
+}
+
+/**
+ * Checks the fields the store relies on: a 25-character base36 `id`, a `spec` (or `annotations`
+ * for extensions, resources and tasks) with a string name and string labels, and the indexed
+ * fields of tasks and nodes. Throws an `InvalidArgumentError` naming the field.
+ * `meta` is checked only when `needVersion` (an update passing a whole object).
+ */
+export function validateObject(kind: ObjectKind, obj: unknown, needVersion: boolean): void {
+  if (!isRecord(obj)) fail('', `expected a ${kind} object`)
+  if (!isId(obj['id'])) fail('id', 'must be a 25-character base36 id')
+  if (needVersion) {
+    const meta = obj['meta']
+    if (!isRecord(meta) || !isRecord(meta['version']) || typeof meta['version']['index'] !== 'bigint') {
+      fail('meta.version.index', 'must be the bigint version the update is based on')
+    }
+  }
+  switch (kind) {
+    case 'extension':
+      checkAnnotations(obj['annotations'], 'annotations')
+      return
+    case 'resource':
+      checkAnnotations(obj['annotations'], 'annotations')
+      checkString(obj, 'kind')
+      return
+    case 'task': {
+      checkAnnotations(obj['annotations'], 'annotations')
+      checkTaskSpec(obj['spec'], 'spec')
+      checkString(obj, 'serviceId')
+      checkString(obj, 'nodeId')
+      checkInt(obj['slot'], 'slot')
+      checkInt(obj['desiredState'], 'desiredState')
+      const status = obj['status']
+      if (!isRecord(status)) fail('status', 'is required')
+      checkInt(status['state'], 'status.state')
+      checkRefs(obj['networks'], 'networkId', 'networks')
+      return
+    }
+    default:
+      break
+  }
+  const spec = obj['spec']
+  if (!isRecord(spec)) fail('spec', 'is required')
+  checkAnnotations(spec['annotations'], 'spec.annotations')
+  if (kind === 'node') {
+    checkString(obj, 'role')
+    if (typeof spec['membership'] !== 'string') fail('spec.membership', 'must be a string')
+  }
+  if (kind === 'service') {
+    checkTaskSpec(spec['task'], 'spec.task')
+    checkRefs(spec['networks'], 'target', 'spec.networks')
+  }
+}

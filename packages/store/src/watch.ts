@@ -1,0 +1,203 @@
+/**
+ * Watchers: a bounded queue per watcher behind an `AsyncIterable` of store events.
+ *
+ * @module
+ */
+import { InvalidArgumentError, OBJECT_KINDS } from '@swarmkit-ts/api'
+import type { ObjectKind, StoreEvent } from '@swarmkit-ts/api'
+import { WatchQueueOverflowError } from './errors.ts'
+import { nameOf } from './kinds.ts'
+
+/** A create, update or delete event. */
+export type ObjectEvent = Exclude<StoreEvent, { readonly action: 'commit' }>
+
+/**
+ * Which events a watcher receives. Every given criterion must hold (AND). Object criteria
+ * (kinds, id, idPrefix, name, namePrefix, where) apply to create/update/delete events; an update
+ * matches when its new or its old object matches. Commit events (one per applied transaction)
+ * are delivered when `actions` is omitted or includes `'commit'`.
+ */
+export interface WatchSelector {
+  /** Only these kinds. */
+  readonly kinds?: ObjectKind | readonly ObjectKind[]
+  /** Only these actions (default: all, including `'commit'`). */
+  readonly actions?: readonly StoreEvent['action'][]
+  /** Only the object with this id. */
+  readonly id?: string
+  /** Only objects whose id starts with this. */
+  readonly idPrefix?: string
+  /** Only objects with this name (case-insensitive). */
+  readonly name?: string
+  /** Only objects whose name starts with this (case-insensitive). */
+  readonly namePrefix?: string
+  /** Any other condition on an object event. */
+  readonly where?: (event: ObjectEvent) => boolean
+}
+
+/** Options of `watch()`. */
+export interface WatchOptions {
+  /** Closes the watcher (the iteration ends normally) when aborted. */
+  readonly signal?: AbortSignal
+  /** First replay the changes committed after this version (gap-free resume; see `changesSince`). */
+  readonly since?: bigint
+  /** Overrides the store's `watchQueueLimit` for this watcher. */
+  readonly queueLimit?: number
+}
+
+/** A live stream of events. Iterate it once; `close()` (or `break`) ends it. */
+export interface Watch extends AsyncIterableIterator<StoreEvent> {
+  /** Ends the watch; pending `next()` calls resolve as done. */
+  close(): void
+  /** Whether the watch has ended (closed, aborted or overflowed). */
+  readonly closed: boolean
+}
+
+/** Compiles a selector into a predicate on events. */
+export function compileSelector(selector: WatchSelector | undefined): (ev: StoreEvent) => boolean {
+  if (selector === undefined) return () => true
+  const s = selector
+  if (typeof s !== 'object') throw new InvalidArgumentError('selector', 'must be an object')
+  const kinds = s.kinds === undefined ? undefined : new Set(typeof s.kinds === 'string' ? [s.kinds] : s.kinds)
+  for (const k of kinds ?? []) if (!OBJECT_KINDS.includes(k)) throw new InvalidArgumentError('selector.kinds', `unknown kind ${JSON.stringify(k)}`)
+  const actions = s.actions === undefined ? undefined : new Set(s.actions)
+  const name = s.name?.toLowerCase()
+  const namePrefix = s.namePrefix?.toLowerCase()
+  const objectFilter = s.id !== undefined || s.idPrefix !== undefined || name !== undefined || namePrefix !== undefined
+  const matchObject = (kind: ObjectKind, o: ObjectEvent['object']): boolean => {
+    if (s.id !== undefined && o.id !== s.id) return false
+    if (s.idPrefix !== undefined && !o.id.startsWith(s.idPrefix)) return false
+    if (name !== undefined || namePrefix !== undefined) {
+      const n = nameOf(kind, o).toLowerCase()
+      if (name !== undefined && n !== name) return false
+      if (namePrefix !== undefined && !n.startsWith(namePrefix)) return false
+    }
+    return true
+  }
+  return (ev) => {
+    if (actions !== undefined && !actions.has(ev.action)) return false
+    if (ev.action === 'commit') return true
+    if (kinds !== undefined && !kinds.has(ev.kind)) return false
+    if (objectFilter) {
+      const old = ev.action === 'update' ? ev.oldObject : undefined
+      if (!matchObject(ev.kind, ev.object) && (old === undefined || !matchObject(ev.kind, old))) return false
+    }
+    return s.where === undefined || s.where(ev)
+  }
+}
+
+/** One watcher: filters, queues (bounded) and hands out events. */
+export class Watcher implements Watch {
+  private queue: StoreEvent[] = []
+  private head = 0
+  private waiting: ((r: IteratorResult<StoreEvent>) => void) | undefined
+  private failWaiting: ((e: Error) => void) | undefined
+  private error: Error | undefined
+  private done = false
+  private lastCommit: bigint | undefined
+  private readonly onAbort: (() => void) | undefined
+  private readonly match: (ev: StoreEvent) => boolean
+  private readonly limit: number
+  private readonly detach: (w: Watcher) => void
+  private readonly signal: AbortSignal | undefined
+
+  constructor(match: (ev: StoreEvent) => boolean, limit: number, detach: (w: Watcher) => void, signal: AbortSignal | undefined) {
+    this.match = match
+    this.limit = limit
+    this.detach = detach
+    this.signal = signal
+    if (signal !== undefined) {
+      this.onAbort = () => this.close()
+      signal.addEventListener('abort', this.onAbort, { once: true })
+    }
+  }
+
+  /** Whether the watch has ended. */
+  get closed(): boolean {
+    return this.done
+  }
+
+  /** Offers an event; ignored unless it matches. Overflow closes the watcher with an error. */
+  push(ev: StoreEvent): void {
+    if (this.done || !this.match(ev)) return
+    const w = this.waiting
+    if (w !== undefined) {
+      this.waiting = undefined
+      this.failWaiting = undefined
+      if (ev.action === 'commit') this.lastCommit = ev.version.index
+      w({ value: ev, done: false })
+      return
+    }
+    if (this.queue.length - this.head >= this.limit) {
+      this.fail(new WatchQueueOverflowError(this.limit, this.lastCommit))
+      return
+    }
+    this.queue.push(ev)
+  }
+
+  /** Ends the watcher with `err` (delivered by the next `next()`); queued events are dropped. */
+  fail(err: Error): void {
+    if (this.done) return
+    this.queue = []
+    this.head = 0
+    this.error = err
+    this.finish()
+    const f = this.failWaiting
+    if (f !== undefined) {
+      this.waiting = undefined
+      this.failWaiting = undefined
+      this.error = undefined
+      f(err)
+    }
+  }
+
+  private finish(): void {
+    this.done = true
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort)
+    this.detach(this)
+  }
+
+  next(): Promise<IteratorResult<StoreEvent>> {
+    if (this.head < this.queue.length) {
+      const value = this.queue[this.head] as StoreEvent
+      this.head++
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head)
+        this.head = 0
+      }
+      if (value.action === 'commit') this.lastCommit = value.version.index
+      return Promise.resolve({ value, done: false })
+    }
+    if (this.error !== undefined) {
+      const e = this.error
+      this.error = undefined
+      return Promise.reject(e)
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true })
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve
+      this.failWaiting = reject
+    })
+  }
+
+  close(): void {
+    if (this.done) return
+    this.queue = []
+    this.head = 0
+    this.finish()
+    const w = this.waiting
+    if (w !== undefined) {
+      this.waiting = undefined
+      this.failWaiting = undefined
+      w({ value: undefined, done: true })
+    }
+  }
+
+  return(): Promise<IteratorResult<StoreEvent>> {
+    this.close()
+    return Promise.resolve({ value: undefined, done: true })
+  }
+
+  [Symbol.asyncIterator](): Watch {
+    return this
+  }
+}
