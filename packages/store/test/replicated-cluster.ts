@@ -31,7 +31,8 @@ export class ReferenceStore implements ReplicableStore {
   }
 
   applyChangeSet(changes: ChangeSet, index: bigint): ApplyResult {
-    if (index <= this.version) throw new Error(`index ${index} applied after ${this.version}`)
+    // Equal indexes are allowed: RaftNode may carry several proposals in one entry.
+    if (index < this.version) throw new Error(`index ${index} applied after ${this.version}`)
     this.applied.push({ index, changes })
     const results: TransactionResult[] = changes.transactions.map((tx) => this.#applyTx(tx, index))
     this.version = index
