@@ -276,7 +276,7 @@ export class CommitQueue {
       const changes: ChangeSet = { transactions: chunk.txs.map((p) => p.tx.actions.map((a) => this.resolveAction(a, chunk.id))) }
       promise = this.proposer().propose(changes)
     } catch (err) {
-      promise = Promise.reject(err)
+      promise = Promise.reject(err instanceof Error ? err : new Error(String(err)))
     }
     promise.then(
       (res) => this.settled(chunk, res),

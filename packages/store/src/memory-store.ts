@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidArgumentError, OBJECT_KINDS, systemClock } from '@swarmkit-ts/api'
-import type { Clock, ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
+import type { Clock, ObjectKind, StoreEvent } from '@swarmkit-ts/api'
 import { OK, applyTransaction, checkChangeSet } from './apply.ts'
 import { CommitQueue } from './commit-queue.ts'
 import type { Batch, BatchResult } from './commit-queue.ts'
@@ -78,7 +78,7 @@ export class MemoryStore {
               try {
                 return Promise.resolve(this.applyChangeSet(changes, this.currentVersion + 1n))
               } catch (err) {
-                return Promise.reject(err)
+                return Promise.reject(err instanceof Error ? err : new Error(String(err)))
               }
             },
           }

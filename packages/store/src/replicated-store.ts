@@ -6,6 +6,8 @@
 import type { NotLeaderError, RaftMemberId } from '@swarmkit-ts/api'
 import { RaftNode } from '@swarmkit-ts/raft'
 import type { RaftNodeInit, RaftPeer } from '@swarmkit-ts/raft'
+import { MemoryStore } from './memory-store.ts'
+import type { MemoryStoreInit } from './memory-store.ts'
 import type { Proposer } from './proposer.ts'
 import { RaftProposer, notLeader } from './replicated-proposer.ts'
 import { StoreStateMachine } from './replicated-state-machine.ts'
@@ -106,4 +108,35 @@ export class ReplicatedStore<S extends ReplicableStore> {
   notLeaderError(): NotLeaderError | undefined {
     return this.raft.isLeader ? undefined : notLeader(this.raft)
   }
+}
+
+/** Construction options of {@link createReplicatedStore}. */
+export interface ReplicatedMemoryStoreInit {
+  /** The Raft member (storage, transport, clock, …); the store supplies the state machine. */
+  raft: Omit<RaftNodeInit, 'stateMachine'>
+  /**
+   * Options of the `MemoryStore` (its proposer is the Raft one and it starts empty at version 0).
+   * The store's clock defaults to the Raft member's clock.
+   */
+  store?: Omit<MemoryStoreInit, 'proposer' | 'version'>
+}
+
+/**
+ * A {@link ReplicatedStore} over a new `MemoryStore`: the usual way to run one manager's store.
+ *
+ * ```ts
+ * const member = createReplicatedStore({ raft: { id, storage, transport, clock } })
+ * member.bootstrap(peers) // a new cluster only
+ * await member.start()
+ * await member.store.update((tx) => tx.services.create(service)) // on the leader
+ * ```
+ *
+ * @throws InvalidArgumentError for bad Raft or store options (field named).
+ */
+export function createReplicatedStore(init: ReplicatedMemoryStoreInit): ReplicatedStore<MemoryStore> {
+  const clock = init.store?.clock ?? init.raft.clock
+  return new ReplicatedStore({
+    raft: init.raft,
+    createStore: (proposer) => new MemoryStore({ ...init.store, ...(clock === undefined ? {} : { clock }), proposer }),
+  })
 }
