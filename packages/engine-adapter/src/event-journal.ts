@@ -1,0 +1,129 @@
+import { FailedPreconditionError, InvalidArgumentError } from '@swarmkit-ts/api'
+import type { RuntimeEvent } from './runtime.ts'
+import { matchesLabels } from './spec-validation.ts'
+
+/** A runtime event before the journal gave it a cursor. */
+export type UncursoredEvent = RuntimeEvent extends infer E ? (E extends RuntimeEvent ? Omit<E, 'cursor'> : never) : never
+
+/** Options of {@link EventJournal.subscribe}. */
+export interface JournalSubscribeOptions {
+  since?: string | undefined
+  labels?: Readonly<Record<string, string>> | undefined
+  signal?: AbortSignal | undefined
+}
+
+const CURSOR_DIGITS = 16
+
+/**
+ * An in-memory, bounded, ordered journal of runtime events with resumable subscriptions — the
+ * `events()` half of the contract for runtimes that observe their containers themselves.
+ *
+ * Cursors are decimal sequence numbers zero-padded to 16 digits (so they also sort as strings).
+ * Invariants: sequence numbers grow by one per append; the journal keeps the last `capacity`
+ * events; a subscription yields each retained event after its start exactly once, in order.
+ */
+export class EventJournal {
+  readonly #capacity: number
+  readonly #ring: (RuntimeEvent | undefined)[]
+  /** Sequence number of the last appended event (0 = none yet). */
+  #last = 0
+  #wakers: (() => void)[] = []
+  #base: number
+
+  /**
+   * @param capacity - how many events to keep (≥ 1). @default 10000
+   * @param base - the sequence number before the first event (a restarted runtime continues its numbering).
+   */
+  constructor(capacity = 10_000, base = 0) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`)
+    this.#capacity = capacity
+    this.#ring = new Array<RuntimeEvent | undefined>(capacity)
+    this.#base = base
+    this.#last = base
+  }
+
+  /** The sequence number of the last event (the base when empty). */
+  get lastSeq(): number {
+    return this.#last
+  }
+
+  /** Appends an event, assigning its cursor, and wakes subscribers. */
+  append(event: UncursoredEvent): RuntimeEvent {
+    const seq = ++this.#last
+    const full = { ...event, cursor: String(seq).padStart(CURSOR_DIGITS, '0') }
+    this.#ring[seq % this.#capacity] = full
+    const wakers = this.#wakers
+    this.#wakers = []
+    for (const w of wakers) w()
+    return full
+  }
+
+  /** Retained events after `afterSeq`, in order. */
+  eventsAfter(afterSeq: number): RuntimeEvent[] {
+    const out: RuntimeEvent[] = []
+    for (let s = Math.max(afterSeq + 1, this.#oldest()); s <= this.#last; s++) {
+      const e = this.#ring[s % this.#capacity]
+      if (e !== undefined) out.push(e)
+    }
+    return out
+  }
+
+  #oldest(): number {
+    return Math.max(this.#base + 1, this.#last - this.#capacity + 1)
+  }
+
+  /**
+   * Events from now (or after `since`) on. The start is fixed by this call. A malformed cursor
+   * throws `InvalidArgumentError` (field `since`); a cursor older than what is retained makes the
+   * iteration throw `FailedPreconditionError` (reason `events-truncated`). Aborting ends it.
+   */
+  subscribe(options: JournalSubscribeOptions = {}): AsyncIterable<RuntimeEvent> {
+    let after = this.#last
+    let error: Error | undefined
+    if (options.since !== undefined) {
+      if (!/^\d{1,16}$/.test(options.since)) error = new InvalidArgumentError('since', `not an event cursor: ${JSON.stringify(options.since)}`)
+      else after = Number(options.since)
+    }
+    return this.#iterate(after, options, error)
+  }
+
+  async *#iterate(after: number, options: JournalSubscribeOptions, error: Error | undefined): AsyncGenerator<RuntimeEvent> {
+    if (error !== undefined) throw error
+    const { signal, labels } = options
+    let next = after + 1
+    while (!aborted(signal)) {
+      if (next < this.#oldest() && next <= this.#last) {
+        throw new FailedPreconditionError(`events after cursor ${after} are no longer retained`, { reason: 'events-truncated' })
+      }
+      while (next <= this.#last) {
+        const e = this.#ring[next % this.#capacity]
+        next++
+        if (e !== undefined && matchesLabels(e.labels, labels)) {
+          yield e
+          if (aborted(signal)) return
+        }
+      }
+      await this.#changed(signal)
+    }
+  }
+
+  #changed(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (aborted(signal)) {
+        resolve()
+        return
+      }
+      const onAbort = (): void => resolve()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#wakers.push(() => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      })
+    })
+  }
+}
+
+/** Reads the flag through a call, so narrowing does not survive an `await`/`yield`. */
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true
+}
