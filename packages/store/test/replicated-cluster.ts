@@ -120,7 +120,10 @@ export interface Manager<S extends ReplicableStore> {
 export interface ReplicatedClusterOptions<S extends ReplicableStore> {
   seed?: number
   size?: number
-  createStore: (proposer: Proposer, clock: ManualClock) => S
+  /** Creates a manager's store (used with `new ReplicatedStore`)… */
+  createStore?: (proposer: Proposer, clock: ManualClock) => S
+  /** …or the whole manager (e.g. with `createReplicatedStore`). */
+  createMember?: (raft: Omit<RaftNodeInit, 'stateMachine'>) => ReplicatedStore<S>
   raft?: Partial<Omit<RaftNodeInit, 'id' | 'storage' | 'transport' | 'stateMachine' | 'clock' | 'random'>>
 }
 
@@ -148,18 +151,19 @@ export class ReplicatedCluster<S extends ReplicableStore> {
   }
 
   #member(id: bigint, storage: MemoryRaftStorage): ReplicatedStore<S> {
-    return new ReplicatedStore<S>({
-      raft: {
-        id,
-        storage,
-        transport: this.network.endpoint(id),
-        clock: this.clock,
-        random: this.random.fork(),
-        tickMs: 100,
-        ...this.#options.raft,
-      },
-      createStore: (proposer) => this.#options.createStore(proposer, this.clock),
-    })
+    const raft = {
+      id,
+      storage,
+      transport: this.network.endpoint(id),
+      clock: this.clock,
+      random: this.random.fork(),
+      tickMs: 100,
+      ...this.#options.raft,
+    }
+    const { createMember, createStore } = this.#options
+    if (createMember !== undefined) return createMember(raft)
+    if (createStore === undefined) throw new Error('createStore or createMember is required')
+    return new ReplicatedStore<S>({ raft, createStore: (proposer) => createStore(proposer, this.clock) })
   }
 
   /** Bootstraps and starts managers 1..size. */
