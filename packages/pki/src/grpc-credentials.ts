@@ -3,7 +3,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import type { PeerCertificate } from 'node:tls'
-import { ChannelCredentials, ServerCredentials, credentials as grpcCredentials, experimental, type ChannelOptions } from '@grpc/grpc-js'
+import { ServerCredentials, credentials as grpcCredentials, experimental, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js'
 import type { NodeRole } from '@swarmkit-ts/api'
 import { RoleOu } from './constants.ts'
 import { identityOf } from './identity.ts'

@@ -17,7 +17,7 @@ export interface NodeKey {
 
 /** Generates a fresh ECDSA P-256 key (node:crypto randomness). */
 export async function generateNodeKey(): Promise<NodeKey> {
-  const keys = (await nodeCrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])) as CryptoKeyPair
+  const keys: CryptoKeyPair = await nodeCrypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify'])
   const pkcs8 = await nodeCrypto.subtle.exportKey('pkcs8', keys.privateKey)
   return { keyPem: toPem('PRIVATE KEY', new Uint8Array(pkcs8)), keys }
 }

@@ -16,7 +16,7 @@ export const RENEWAL_MIN_FRACTION = 0.5
 /** Latest fraction of validity at which a certificate is renewed. */
 export const RENEWAL_MAX_FRACTION = 0.8
 
-/** The instant (ms since the epoch) at which to renew a certificate: uniform in [50 %, 80 %) of its validity. */
+/** The instant (ms since the epoch) at which to renew a certificate: uniform over 50 %–80 % of its validity. */
 export function renewalTime(validity: Validity, random: Random): number {
   const span = validity.notAfter - validity.notBefore
   if (!(span > 0)) throw new InvalidArgumentError('validity', 'notAfter must be after notBefore')

@@ -275,7 +275,7 @@ export class RootCA {
         signingAlgorithm: ECDSA_P256,
         notBefore: new Date(now - CERT_BACKDATE_MS),
         notAfter: new Date(Math.min(next.notAfter, this.notAfter)),
-        extensions: await caExtensions(await nextCert.publicKey.export(nodeCrypto), this.#cert),
+        extensions: await caExtensions(nextCert.publicKey, this.#cert),
       },
       nodeCrypto,
     )
@@ -289,7 +289,7 @@ async function authorityKeyId(issuer: x509.X509Certificate): Promise<x509.Author
   return x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false, nodeCrypto)
 }
 
-async function caExtensions(publicKey: CryptoKey, issuer: x509.X509Certificate | undefined): Promise<x509.Extension[]> {
+async function caExtensions(publicKey: CryptoKey | x509.PublicKey, issuer: x509.X509Certificate | undefined): Promise<x509.Extension[]> {
   const ski = await x509.SubjectKeyIdentifierExtension.create(publicKey, false, nodeCrypto)
   const exts: x509.Extension[] = [
     new x509.BasicConstraintsExtension(true, 1, true),

@@ -1,4 +1,4 @@
-import { Server, makeGenericClientConstructor, status, type ChannelCredentials, type Client, type ServerCredentials, type ServiceDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js'
+import { Server, makeGenericClientConstructor, status, type ChannelCredentials, type sendUnaryData, type ServerUnaryCall, type Client, type ServerCredentials, type ServiceDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js'
 import { fromGrpcStatus, type NodeRole } from '@swarmkit-ts/api'
 import { authorize, credentials, toServiceError, type AuthorizeOptions, type NodeIdentity } from '../../src/index.ts'
 
@@ -28,12 +28,12 @@ export interface Harness {
 /** Starts the Echo service on 127.0.0.1:0 with `creds`; handlers authorize with `options`. */
 export async function startEcho(creds: ServerCredentials, options: AuthorizeOptions): Promise<Harness> {
   const server = new Server()
-  const guard = (roles: NodeRole[]) => (call: { getAuthContext: () => never } & Parameters<typeof authorize>[0], cb: (err: ServiceError | null, value?: Buffer) => void) => {
+  const guard = (roles: NodeRole[]) => (call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) => {
     let id: NodeIdentity
     try {
       id = authorize(call, roles, options)
     } catch (err) {
-      cb(toServiceError(err) as ServiceError)
+      cb(toServiceError(err))
       return
     }
     cb(null, Buffer.from(JSON.stringify(id)))
