@@ -53,6 +53,47 @@ export function encodeProposal(p: ProposalEnvelope): Uint8Array {
   return out
 }
 
+/**
+ * Encodes several proposals as one entry: a `Proposal` whose repeated `batch` field (3) holds
+ * them in order, each written as {@link encodeProposal} would.
+ */
+export function encodeProposalBatch(ps: readonly ProposalEnvelope[]): Uint8Array {
+  if (ps.length === 1) return encodeProposal(ps[0] as ProposalEnvelope)
+  const parts = ps.map(encodeProposal)
+  let size = 0
+  for (const part of parts) size += 1 + varintSize(part.byteLength) + part.byteLength
+  const out = new Uint8Array(size)
+  let o = 0
+  for (const part of parts) {
+    out[o++] = 0x1a // field 3, length-delimited
+    o = writeVarint(out, o, part.byteLength)
+    out.set(part, o)
+    o += part.byteLength
+  }
+  return out
+}
+
+/**
+ * Decodes the proposals of a normal entry, in order: one for an entry written by
+ * {@link encodeProposal}, several for {@link encodeProposalBatch}. The fields are views into
+ * `data` (entries are immutable).
+ */
+export function decodeProposals(data: Uint8Array): ProposalEnvelope[] {
+  if (data[0] !== 0x1a) return [decodeProposal(data)]
+  const out: ProposalEnvelope[] = []
+  let o = 0
+  while (o < data.byteLength && data[o] === 0x1a) {
+    const [n, start] = readVarint(data, o + 1)
+    if (n < 0 || start + n > data.byteLength) break
+    out.push(decodeProposal(data.subarray(start, start + n)))
+    o = start + n
+  }
+  if (o === data.byteLength) return out
+  // Not what encodeProposalBatch writes: let protobufjs read it.
+  const m = schema().proposal.decode(data) as unknown as { batch?: { requestId?: Uint8Array; payload?: Uint8Array }[] }
+  return (m.batch ?? []).map((b) => ({ requestId: bytesOf(b.requestId), payload: bytesOf(b.payload) }))
+}
+
 /** Decodes a proposal; the fields are views into `data` (entries are immutable). */
 export function decodeProposal(data: Uint8Array): ProposalEnvelope {
   // Fast path for what encodeProposal writes; anything else goes through protobufjs.

@@ -8,7 +8,7 @@ import { InvalidArgumentError, cryptoRandom, isRaftMemberId, silentLogger, syste
 import type { Clock, Logger, Random, RaftMemberId, Timer } from '@swarmkit-ts/api'
 import { decodeConfChange } from './conf-change-codec.ts'
 import { LeadershipLostError, RaftStoppedError } from './errors.ts'
-import { decodeMemberContext, decodeNodeSnapshot, encodeMemberContext, encodeNodeSnapshot, encodeProposal, decodeProposal } from './raft-node-codec.ts'
+import { decodeMemberContext, decodeNodeSnapshot, encodeMemberContext, encodeNodeSnapshot, encodeProposalBatch, decodeProposals, type ProposalEnvelope } from './raft-node-codec.ts'
 import { RawNode } from './raw-node.ts'
 import type { RawNodeInit } from './raw-node.ts'
 import type { RaftStatus, Ready } from './ready.ts'
@@ -59,6 +59,13 @@ export interface RaftNodeInit extends Omit<RawNodeInit, 'storage' | 'random' | '
   snapshotInterval?: number
   /** Entries kept in the log behind a snapshot for slow followers. @default 500 */
   logEntriesForSlowFollowers?: number
+  /**
+   * Proposals made in the same turn of the event loop (or while the previous write is in flight)
+   * travel as one log entry of at most this many proposals… @default 1024
+   */
+  maxBatchProposals?: number
+  /** …and at most this many payload bytes (a single larger proposal gets an entry of its own). @default 1 MiB */
+  maxBatchBytes?: number
 }
 
 /** Options of a single call. */
@@ -94,6 +101,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   #seq = 0
   readonly #waiters = new Map<number, Waiter>()
   readonly #reads = new Map<number, Waiter & { index?: number }>()
+  /** Proposals waiting for the loop to hand them to the core as one entry. */
+  #batch: { seq: number; payload: Uint8Array }[] = []
+  readonly #maxBatchProposals: number
+  readonly #maxBatchBytes: number
   readonly #members = new Map<RaftMemberId, string>()
   #confState: ConfState
   /** The hard state last written to storage. */
@@ -123,6 +134,12 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (!Number.isSafeInteger(interval) || interval < 0) throw new InvalidArgumentError('snapshotInterval', 'must be a non-negative integer')
     const keep = init.logEntriesForSlowFollowers ?? 500
     if (!Number.isSafeInteger(keep) || keep < 0) throw new InvalidArgumentError('logEntriesForSlowFollowers', 'must be a non-negative integer')
+    const maxBatchProposals = init.maxBatchProposals ?? 1024
+    if (!Number.isSafeInteger(maxBatchProposals) || maxBatchProposals < 1) throw new InvalidArgumentError('maxBatchProposals', 'must be a positive integer')
+    const maxBatchBytes = init.maxBatchBytes ?? 1024 * 1024
+    if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1) throw new InvalidArgumentError('maxBatchBytes', 'must be a positive integer')
+    this.#maxBatchProposals = maxBatchProposals
+    this.#maxBatchBytes = maxBatchBytes
     this.id = init.id
     this.#storage = init.storage
     this.#transport = init.transport
@@ -143,7 +160,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#applied = 0
     if (!isEmptySnapshot(snap)) this.#restore(snap)
     this.#snapshotIndex = snap.metadata.index
-    const { storage: _s, transport: _t, stateMachine: _m, clock: _c, tickMs: _tm, snapshotInterval: _si, logEntriesForSlowFollowers: _k, ...raw } = init
+    const { storage: _s, transport: _t, stateMachine: _m, clock: _c, tickMs: _tm, snapshotInterval: _si, logEntriesForSlowFollowers: _k, maxBatchProposals: _bp, maxBatchBytes: _bb, ...raw } = init
     this.#raw = new RawNode({ ...raw, storage: init.storage, random, logger: this.#logger, applied: this.#applied })
   }
 
@@ -214,11 +231,52 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * Proposes `payload`; resolves with the state machine's `apply` result once the entry is
    * applied on this member. A follower forwards to the leader.
    *
-   * @throws ProposalDroppedError at once when the core refuses the proposal (no leader, …).
+   * Proposals made while the loop is busy join one log entry (see `maxBatchProposals`); each
+   * is still applied, and settles, on its own, in order. A proposal whose signal aborts before
+   * the loop picks it up is never proposed.
+   *
+   * @throws ProposalDroppedError when the core refuses the proposal (no leader, …).
    * @throws LeadershipLostError when the leader changes first (the outcome is unknown).
    */
   propose(payload: Uint8Array, options?: RaftNodeCallOptions): Promise<unknown> {
-    return this.#request((requestId) => this.#raw.propose(encodeProposal({ requestId, payload })), options)
+    if (!(payload instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError('payload', 'must be a Uint8Array'))
+    return this.#request((_id, seq) => this.#batch.push({ seq, payload }), options)
+  }
+
+  /** Hands the waiting proposals to the core, as few entries as the batch limits allow. */
+  #flushProposals(): void {
+    if (this.#batch.length === 0) return
+    const waiting = this.#batch
+    this.#batch = []
+    let group: ProposalEnvelope[] = []
+    let seqs: number[] = []
+    let bytes = 0
+    const submit = (): void => {
+      if (group.length === 0) return
+      const data = encodeProposalBatch(group)
+      const mine = seqs
+      group = []
+      seqs = []
+      bytes = 0
+      try {
+        this.#raw.propose(data)
+      } catch (err) {
+        for (const seq of mine) {
+          const w = this.#waiters.get(seq)
+          this.#waiters.delete(seq)
+          w?.reject(err)
+        }
+      }
+    }
+    for (const p of waiting) {
+      // Aborted while waiting: its waiter is gone, and so is the proposal.
+      if (!this.#waiters.has(p.seq)) continue
+      if (group.length >= this.#maxBatchProposals || (group.length > 0 && bytes + p.payload.byteLength > this.#maxBatchBytes)) submit()
+      group.push({ requestId: this.#requestId(p.seq), payload: p.payload })
+      seqs.push(p.seq)
+      bytes += p.payload.byteLength
+    }
+    submit()
   }
 
   /** Adds a voter reachable at `address`; resolves when the change is applied here. */
@@ -294,7 +352,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#guard(() => this.#raw.campaign())
   }
 
-  #request(submit: (id: Uint8Array) => void, options: RaftNodeCallOptions | undefined, table = this.#waiters): Promise<unknown> {
+  #request(submit: (id: Uint8Array, seq: number) => void, options: RaftNodeCallOptions | undefined, table = this.#waiters): Promise<unknown> {
     if (this.#failed !== undefined) return Promise.reject(this.#failed instanceof Error ? this.#failed : new RaftStoppedError())
     if (this.#stopped || !this.#running) return Promise.reject(new RaftStoppedError(this.#stopped ? undefined : 'raft: node not started'))
     const signal = options?.signal
@@ -318,7 +376,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       })
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
-        submit(id)
+        submit(id, key)
       } catch (err) {
         table.delete(key)
         signal?.removeEventListener('abort', onAbort)
@@ -383,8 +441,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     await Promise.resolve()
     while (this.#wake && this.#failed === undefined) {
       this.#wake = false
-      while (this.#raw.hasReady()) {
+      for (;;) {
         try {
+          this.#flushProposals()
+          if (!this.#raw.hasReady()) break
           await this.#handle(this.#raw.ready())
         } catch (err) {
           this.#fail(err)
@@ -458,9 +518,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       }
       if (requestId !== undefined) this.#settle(requestId, this.#confState)
     } else if (e.data.byteLength > 0) {
-      const p = decodeProposal(e.data)
-      const result = this.#sm.apply(p.payload, { index: e.index, term: e.term })
-      this.#settle(p.requestId, result)
+      for (const p of decodeProposals(e.data)) {
+        const result = this.#sm.apply(p.payload, { index: e.index, term: e.term })
+        this.#settle(p.requestId, result)
+      }
     }
     this.#applied = e.index
   }
@@ -508,6 +569,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   }
 
   #rejectAll(err: Error): void {
+    this.#batch = []
     for (const table of [this.#waiters, this.#reads] as Map<number, Waiter>[]) {
       const ws = [...table.values()]
       table.clear()

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { readFileSync } from 'node:fs'
 import protobuf from 'protobufjs'
 import { describe, expect, it } from 'vitest'
-import { decodeMemberContext, decodeNodeSnapshot, decodeProposal, encodeMemberContext, encodeNodeSnapshot, encodeProposal } from '../src/raft-node-codec.ts'
+import { decodeMemberContext, decodeNodeSnapshot, decodeProposal, decodeProposals, encodeMemberContext, encodeNodeSnapshot, encodeProposal, encodeProposalBatch } from '../src/raft-node-codec.ts'
 
 const root = protobuf.parse(readFileSync(new URL('../proto/raft-node.proto', import.meta.url), 'utf8')).root
 const Proposal = root.lookupType('swarmkit_ts.raft.node.v1.Proposal')
@@ -24,6 +24,28 @@ describe('RaftNode envelopes', () => {
       }),
       { numRuns: 300 },
     )
+  })
+
+  it('a batch of proposals is one standard protobuf Proposal (repeated field 3), decoded in order', () => {
+    const envelope = fc.record({ requestId: fc.uint8Array({ maxLength: 16 }), payload: fc.uint8Array({ maxLength: 300 }) })
+    fc.assert(
+      fc.property(fc.array(envelope, { minLength: 1, maxLength: 40 }), (ps) => {
+        const bytes = encodeProposalBatch(ps)
+        const back = decodeProposals(bytes)
+        expect(back.map((p) => [Uint8Array.from(p.requestId), Uint8Array.from(p.payload)])).toEqual(ps.map((p) => [p.requestId, p.payload]))
+        if (ps.length > 1) {
+          const viaSchema = Proposal.toObject(Proposal.decode(bytes), { bytes: Array }) as { batch?: { requestId?: number[]; payload?: number[] }[] }
+          expect((viaSchema.batch ?? []).map((b) => [Uint8Array.from(b.requestId ?? []), Uint8Array.from(b.payload ?? [])])).toEqual(ps.map((p) => [p.requestId, p.payload]))
+          // Written by another encoder (protobufjs), it still decodes.
+          const other = Proposal.encode(Proposal.fromObject({ batch: ps })).finish()
+          expect(decodeProposals(other).map((p) => Uint8Array.from(p.payload))).toEqual(ps.map((p) => p.payload))
+        }
+      }),
+      { numRuns: 300 },
+    )
+    // A single proposal is written exactly as encodeProposal writes it (entries stay readable by older drivers).
+    const one = { requestId: new Uint8Array([1]), payload: new Uint8Array([2, 3]) }
+    expect(encodeProposalBatch([one])).toEqual(encodeProposal(one))
   })
 
   it('member contexts and node snapshots round-trip with exact 64-bit ids', () => {

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest'
+import { EntryType, MemoryRaftStorage, RaftNode } from '../src/index.ts'
+import { decodeProposals } from '../src/raft-node-codec.ts'
+import { DriverCluster } from './helpers/driver-cluster.ts'
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+/** The normal entries of a member's log with how many proposals each carries. */
+function proposalsPerEntry(storage: MemoryRaftStorage): number[] {
+  const out: number[] = []
+  for (const e of storage.entries(storage.firstIndex(), storage.lastIndex() + 1)) {
+    if (e.type === EntryType.normal && e.data.byteLength > 0) out.push(decodeProposals(e.data).length)
+  }
+  return out
+}
+
+describe('RaftNode proposal batching', () => {
+  it('proposals made in one turn share one entry, and each settles with its own apply result, in order', async () => {
+    const c = new DriverCluster()
+    await c.bootstrap([1n, 2n, 3n])
+    const leader = await c.waitLeader()
+    const results = await c.settle(Promise.all(Array.from({ length: 10 }, (_, i) => leader.node.propose(enc(`k${i}=v${i}`)))))
+    expect(results).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`))
+    await c.run(500)
+    for (const m of c.members.values()) {
+      expect(m.sm.applied).toEqual(Array.from({ length: 10 }, (_, i) => `k${i}=v${i}`))
+      expect(proposalsPerEntry(m.storage)).toEqual([10])
+    }
+  })
+
+  it('respects maxBatchProposals and maxBatchBytes', async () => {
+    const c = new DriverCluster({ maxBatchProposals: 4, maxBatchBytes: 10 })
+    await c.bootstrap([1n, 2n, 3n])
+    const leader = await c.waitLeader()
+    // Nine 3-byte proposals: at most 4 per entry and at most 10 bytes (3 proposals) per entry.
+    await c.settle(Promise.all(Array.from({ length: 9 }, (_, i) => leader.node.propose(enc(`a=${i}`)))))
+    expect(proposalsPerEntry(leader.storage)).toEqual([3, 3, 3])
+    // A proposal larger than maxBatchBytes still goes out, alone.
+    await c.settle(Promise.all([leader.node.propose(enc('big=0123456789')), leader.node.propose(enc('b=1'))]))
+    expect(proposalsPerEntry(leader.storage)).toEqual([3, 3, 3, 1, 1])
+  })
+
+  it('a follower forwards a whole batch to the leader as one entry', async () => {
+    const c = new DriverCluster()
+    await c.bootstrap([1n, 2n, 3n])
+    const leader = await c.waitLeader()
+    const follower = [...c.members.values()].find((m) => m.id !== leader.id)
+    if (follower === undefined) throw new Error('no follower')
+    const results = await c.settle(Promise.all([follower.node.propose(enc('x=1')), follower.node.propose(enc('y=2'))]))
+    expect(results).toEqual(['1', '2'])
+    expect(proposalsPerEntry(leader.storage)).toEqual([2])
+  })
+
+  it('a proposal aborted before the loop picks it up is never proposed', async () => {
+    const c = new DriverCluster()
+    await c.bootstrap([1n, 2n, 3n])
+    const leader = await c.waitLeader()
+    const ac = new AbortController()
+    const kept = leader.node.propose(enc('kept=1'))
+    const aborted = leader.node.propose(enc('gone=1'), { signal: ac.signal })
+    ac.abort(new Error('caller gave up'))
+    await expect(aborted).rejects.toThrow('caller gave up')
+    expect(await c.settle(kept)).toBe('1')
+    await c.run(500)
+    for (const m of c.members.values()) expect(m.sm.applied).toEqual(['kept=1'])
+  })
+
+  it('rejects a payload that is not a Uint8Array, naming the field', async () => {
+    const c = new DriverCluster()
+    await c.bootstrap([1n])
+    const node: RaftNode = c.get(1n).node
+    await expect(node.propose('text' as unknown as Uint8Array)).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'payload' })
+  })
+
+  it('rejects bad batch limits at construction, naming the field', () => {
+    const c = new DriverCluster()
+    expect(() => new RaftNode({ ...baseInit(c), maxBatchProposals: 0 })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'maxBatchProposals' }))
+    expect(() => new RaftNode({ ...baseInit(c), maxBatchBytes: 1.5 })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'maxBatchBytes' }))
+  })
+})
+
+function baseInit(c: DriverCluster): ConstructorParameters<typeof RaftNode>[0] {
+  return { id: 9n, storage: new MemoryRaftStorage(), transport: c.bus.endpoint(9n), stateMachine: { apply: () => undefined, snapshot: () => new Uint8Array(0), restore: () => {} } }
+}
