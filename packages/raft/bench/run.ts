@@ -38,10 +38,10 @@ async function main(): Promise<void> {
     rows.push({ benchmark: 'RawNode ×3 (pure core, memory storage)', load: `batch ${batch}`, opsPerSec: r.perSecond })
   }
 
-  log('in-process: RaftNode drivers, memory storage, in-memory transport')
+  log('in-process: RaftNode drivers, memory storage, testkit MemoryNetwork (zero delay)')
   for (const p of [1, 64, 256, 1024]) {
     const r = await runInProcess(p, windowMs, VALUE_BYTES)
-    rows.push({ benchmark: 'RaftNode ×3 in one process (memory storage)', load: `${p} proposers`, opsPerSec: r.perSecond })
+    rows.push({ benchmark: 'RaftNode ×3 in one process (memory storage, MemoryNetwork)', load: `${p} proposers`, opsPerSec: r.perSecond })
   }
 
   log('3 processes: gRPC on loopback, FileRaftStorage with fdatasync')

@@ -73,6 +73,57 @@ export function encodeProposalBatch(ps: readonly ProposalEnvelope[]): Uint8Array
   return out
 }
 
+/** A proposal waiting in the driver: its sequence number (the request id's low half) and payload. */
+export interface PendingProposal {
+  seq: number
+  payload: Uint8Array
+}
+
+/**
+ * The driver's hot path: encodes `items` as one entry exactly as {@link encodeProposalBatch} would
+ * with request ids `nonce ‖ seq` (8 + 8 bytes, big-endian), writing everything into one buffer.
+ */
+export function encodeDriverBatch(nonce: Uint8Array, items: readonly PendingProposal[]): Uint8Array {
+  const single = items.length === 1
+  let size = 0
+  for (const it of items) {
+    const inner = 19 + varintSize(it.payload.byteLength) + it.payload.byteLength
+    size += single ? inner : 1 + varintSize(inner) + inner
+  }
+  const out = new Uint8Array(size)
+  let o = 0
+  for (const it of items) {
+    const n = it.payload.byteLength
+    if (!single) {
+      out[o++] = 0x1a // field 3, length-delimited
+      o = writeVarint(out, o, 19 + varintSize(n) + n)
+    }
+    out[o++] = 0x0a // field 1: the request id
+    out[o++] = 16
+    out.set(nonce, o)
+    writeUint64(out, o + 8, it.seq)
+    o += 16
+    out[o++] = 0x12 // field 2: the payload
+    o = writeVarint(out, o, n)
+    out.set(it.payload, o)
+    o += n
+  }
+  return out
+}
+
+function writeUint64(out: Uint8Array, o: number, v: number): void {
+  const hi = Math.floor(v / 2 ** 32)
+  const lo = v >>> 0
+  out[o] = hi >>> 24
+  out[o + 1] = (hi >>> 16) & 0xff
+  out[o + 2] = (hi >>> 8) & 0xff
+  out[o + 3] = hi & 0xff
+  out[o + 4] = lo >>> 24
+  out[o + 5] = (lo >>> 16) & 0xff
+  out[o + 6] = (lo >>> 8) & 0xff
+  out[o + 7] = lo & 0xff
+}
+
 /**
  * Decodes the proposals of a normal entry, in order: one for an entry written by
  * {@link encodeProposal}, several for {@link encodeProposalBatch}. The fields are views into

@@ -8,7 +8,7 @@ import { InvalidArgumentError, cryptoRandom, isRaftMemberId, silentLogger, syste
 import type { Clock, Logger, Random, RaftMemberId, Timer } from '@swarmkit-ts/api'
 import { decodeConfChange } from './conf-change-codec.ts'
 import { LeadershipLostError, RaftStoppedError } from './errors.ts'
-import { decodeMemberContext, decodeNodeSnapshot, encodeMemberContext, encodeNodeSnapshot, encodeProposalBatch, decodeProposals, type ProposalEnvelope } from './raft-node-codec.ts'
+import { decodeMemberContext, decodeNodeSnapshot, encodeMemberContext, encodeNodeSnapshot, encodeDriverBatch, decodeProposals, type PendingProposal } from './raft-node-codec.ts'
 import { RawNode } from './raw-node.ts'
 import type { RawNodeInit } from './raw-node.ts'
 import type { RaftStatus, Ready } from './ready.ts'
@@ -102,7 +102,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   readonly #waiters = new Map<number, Waiter>()
   readonly #reads = new Map<number, Waiter & { index?: number }>()
   /** Proposals waiting for the loop to hand them to the core as one entry. */
-  #batch: { seq: number; payload: Uint8Array }[] = []
+  #batch: PendingProposal[] = []
   readonly #maxBatchProposals: number
   readonly #maxBatchBytes: number
   readonly #members = new Map<RaftMemberId, string>()
@@ -240,7 +240,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    */
   propose(payload: Uint8Array, options?: RaftNodeCallOptions): Promise<unknown> {
     if (!(payload instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError('payload', 'must be a Uint8Array'))
-    return this.#request((_id, seq) => this.#batch.push({ seq, payload }), options)
+    return this.#request((seq) => this.#batch.push({ seq, payload }), options)
   }
 
   /** Hands the waiting proposals to the core, as few entries as the batch limits allow. */
@@ -248,22 +248,19 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (this.#batch.length === 0) return
     const waiting = this.#batch
     this.#batch = []
-    let group: ProposalEnvelope[] = []
-    let seqs: number[] = []
+    let group: PendingProposal[] = []
     let bytes = 0
     const submit = (): void => {
       if (group.length === 0) return
-      const data = encodeProposalBatch(group)
-      const mine = seqs
+      const mine = group
       group = []
-      seqs = []
       bytes = 0
       try {
-        this.#raw.propose(data)
+        this.#raw.propose(encodeDriverBatch(this.#nonce, mine))
       } catch (err) {
-        for (const seq of mine) {
-          const w = this.#waiters.get(seq)
-          this.#waiters.delete(seq)
+        for (const p of mine) {
+          const w = this.#waiters.get(p.seq)
+          this.#waiters.delete(p.seq)
           w?.reject(err)
         }
       }
@@ -272,8 +269,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       // Aborted while waiting: its waiter is gone, and so is the proposal.
       if (!this.#waiters.has(p.seq)) continue
       if (group.length >= this.#maxBatchProposals || (group.length > 0 && bytes + p.payload.byteLength > this.#maxBatchBytes)) submit()
-      group.push({ requestId: this.#requestId(p.seq), payload: p.payload })
-      seqs.push(p.seq)
+      group.push(p)
       bytes += p.payload.byteLength
     }
     submit()
@@ -308,7 +304,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (!isRaftMemberId(id)) return Promise.reject(new InvalidArgumentError('id', 'must be a non-zero 64-bit bigint'))
     if (type !== 'remove' && address === '') return Promise.reject(new InvalidArgumentError('address', 'must not be empty'))
     return this.#request(
-      (requestId) => this.#raw.proposeConfChange({ version: 1, type, nodeId: id, context: encodeMemberContext({ requestId, address }) }),
+      (seq) => this.#raw.proposeConfChange({ version: 1, type, nodeId: id, context: encodeMemberContext({ requestId: this.#requestId(seq), address }) }),
       options,
     )
   }
@@ -318,7 +314,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * (ReadIndex): a read made after it is linearizable.
    */
   linearizableRead(options?: RaftNodeCallOptions): Promise<void> {
-    return this.#request((ctx) => this.#raw.readIndex(ctx), options, this.#reads).then(() => undefined)
+    return this.#request((seq) => this.#raw.readIndex(this.#requestId(seq)), options, this.#reads).then(() => undefined)
   }
 
   /**
@@ -352,14 +348,26 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#guard(() => this.#raw.campaign())
   }
 
-  #request(submit: (id: Uint8Array, seq: number) => void, options: RaftNodeCallOptions | undefined, table = this.#waiters): Promise<unknown> {
+  #request(submit: (seq: number) => void, options: RaftNodeCallOptions | undefined, table = this.#waiters): Promise<unknown> {
     if (this.#failed !== undefined) return Promise.reject(this.#failed instanceof Error ? this.#failed : new RaftStoppedError())
     if (this.#stopped || !this.#running) return Promise.reject(new RaftStoppedError(this.#stopped ? undefined : 'raft: node not started'))
     const signal = options?.signal
     if (signal?.aborted === true) return Promise.reject(signal.reason instanceof Error ? signal.reason : new RaftStoppedError('aborted'))
     const key = this.#seq++
-    const id = this.#requestId(key)
     return new Promise((resolve, reject) => {
+      if (signal === undefined) {
+        // The common case, kept lean: no abort wiring.
+        table.set(key, { resolve, reject: (e) => reject(toError(e)) })
+        try {
+          submit(key)
+        } catch (err) {
+          table.delete(key)
+          reject(toError(err))
+          return
+        }
+        this.#kick()
+        return
+      }
       const onAbort = (): void => {
         table.delete(key)
         reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
@@ -376,7 +384,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       })
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
-        submit(id, key)
+        submit(key)
       } catch (err) {
         table.delete(key)
         signal?.removeEventListener('abort', onAbort)

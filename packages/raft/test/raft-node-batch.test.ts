@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { EntryType, MemoryRaftStorage, RaftNode } from '../src/index.ts'
-import { decodeProposals } from '../src/raft-node-codec.ts'
+import fc from 'fast-check'
+import { decodeProposals, encodeDriverBatch, encodeProposalBatch } from '../src/raft-node-codec.ts'
 import { DriverCluster } from './helpers/driver-cluster.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -15,6 +16,25 @@ function proposalsPerEntry(storage: MemoryRaftStorage): number[] {
 }
 
 describe('RaftNode proposal batching', () => {
+  it("the driver's one-buffer encoder writes exactly what encodeProposalBatch writes with ids nonce ‖ seq", () => {
+    const idOf = (nonce: Uint8Array, seq: number): Uint8Array => {
+      const id = new Uint8Array(16)
+      id.set(nonce)
+      new DataView(id.buffer).setBigUint64(8, BigInt(seq))
+      return id
+    }
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 8, maxLength: 8 }),
+        fc.array(fc.record({ seq: fc.maxSafeNat(), payload: fc.uint8Array({ maxLength: 300 }) }), { minLength: 1, maxLength: 20 }),
+        (nonce, items) => {
+          expect(encodeDriverBatch(nonce, items)).toEqual(encodeProposalBatch(items.map((it) => ({ requestId: idOf(nonce, it.seq), payload: it.payload }))))
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
   it('proposals made in one turn share one entry, and each settles with its own apply result, in order', async () => {
     const c = new DriverCluster()
     await c.bootstrap([1n, 2n, 3n])
