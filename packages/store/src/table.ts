@@ -10,18 +10,28 @@ import { INDEXES, matchesQuery } from './indexes.ts'
 import type { Query } from './indexes.ts'
 
 type Keys = string | readonly string[] | undefined
+/** Ids under one index key: a single id (most keys are near-unique) or a set. */
+type Ids = string | Set<string>
+type IndexMap = Map<string, Ids>
 
-function addKey(map: Map<string, Set<string>>, key: string, id: string): void {
-  const set = map.get(key)
-  if (set === undefined) map.set(key, new Set([id]))
-  else set.add(id)
+function addKey(map: IndexMap, key: string, id: string): void {
+  const cur = map.get(key)
+  if (cur === undefined) map.set(key, id)
+  else if (typeof cur === 'string') {
+    if (cur !== id) map.set(key, new Set([cur, id]))
+  } else cur.add(id)
 }
 
-function removeKey(map: Map<string, Set<string>>, key: string, id: string): void {
-  const set = map.get(key)
-  if (set === undefined) return
-  set.delete(id)
-  if (set.size === 0) map.delete(key)
+function removeKey(map: IndexMap, key: string, id: string): void {
+  const cur = map.get(key)
+  if (cur === undefined) return
+  if (typeof cur === 'string') {
+    if (cur === id) map.delete(key)
+    return
+  }
+  cur.delete(id)
+  if (cur.size === 1) map.set(key, cur.values().next().value as string)
+  else if (cur.size === 0) map.delete(key)
 }
 
 function sameKeys(a: Keys, b: Keys): boolean {
@@ -32,21 +42,35 @@ function sameKeys(a: Keys, b: Keys): boolean {
   return true
 }
 
+interface Index {
+  readonly name: string
+  readonly keys: (o: StoreObject) => Keys
+  readonly deps: readonly string[]
+  readonly map: IndexMap
+}
+
+function depsSame(deps: readonly string[], a: StoreObject, b: StoreObject): boolean {
+  const x = a as unknown as Record<string, unknown>
+  const y = b as unknown as Record<string, unknown>
+  for (const d of deps) if (x[d] !== y[d]) return false
+  return true
+}
+
 /** The objects of one kind with their indexes. */
 export class Table {
   /** The object kind of this table. */
   readonly kind: ObjectKind
   /** Objects by id. Read-only for everyone but the store's apply path. */
   readonly objects = new Map<string, StoreObject>()
-  private readonly fns: readonly (readonly [name: string, fn: (o: StoreObject) => Keys, map: Map<string, Set<string>>])[]
-  private readonly byName = new Map<string, Map<string, Set<string>>>()
+  private readonly indexes: readonly Index[]
+  private readonly byName = new Map<string, IndexMap>()
 
   constructor(kind: ObjectKind) {
     this.kind = kind
-    this.fns = Object.entries(INDEXES[kind]).map(([name, fn]) => {
-      const map = new Map<string, Set<string>>()
+    this.indexes = Object.entries(INDEXES[kind]).map(([name, def]) => {
+      const map: IndexMap = new Map()
       this.byName.set(name, map)
-      return [name, fn, map] as const
+      return { name, keys: def.keys, deps: def.deps, map }
     })
   }
 
@@ -64,16 +88,17 @@ export class Table {
   put(obj: StoreObject, old: StoreObject | undefined): void {
     const id = obj.id
     this.objects.set(id, obj)
-    for (const [, fn, map] of this.fns) {
-      const next = fn(obj)
+    for (const ix of this.indexes) {
+      if (old !== undefined && depsSame(ix.deps, old, obj)) continue
+      const next = ix.keys(obj)
       if (old !== undefined) {
-        const prev = fn(old)
+        const prev = ix.keys(old)
         if (sameKeys(prev, next)) continue
-        if (typeof prev === 'string') removeKey(map, prev, id)
-        else if (prev !== undefined) for (const k of prev) removeKey(map, k, id)
+        if (typeof prev === 'string') removeKey(ix.map, prev, id)
+        else if (prev !== undefined) for (const k of prev) removeKey(ix.map, k, id)
       }
-      if (typeof next === 'string') addKey(map, next, id)
-      else if (next !== undefined) for (const k of next) addKey(map, k, id)
+      if (typeof next === 'string') addKey(ix.map, next, id)
+      else if (next !== undefined) for (const k of next) addKey(ix.map, k, id)
     }
   }
 
@@ -81,16 +106,17 @@ export class Table {
   remove(old: StoreObject): void {
     const id = old.id
     this.objects.delete(id)
-    for (const [, fn, map] of this.fns) {
-      const prev = fn(old)
-      if (typeof prev === 'string') removeKey(map, prev, id)
-      else if (prev !== undefined) for (const k of prev) removeKey(map, k, id)
+    for (const ix of this.indexes) {
+      const prev = ix.keys(old)
+      if (typeof prev === 'string') removeKey(ix.map, prev, id)
+      else if (prev !== undefined) for (const k of prev) removeKey(ix.map, k, id)
     }
   }
 
-  /** Ids whose index `index` has `key` (live set: do not mutate, copy before mutating the table). */
-  ids(index: string, key: string): ReadonlySet<string> | undefined {
-    return this.byName.get(index)?.get(key)
+  /** Ids whose index `index` has `key`. */
+  ids(index: string, key: string): Iterable<string> | undefined {
+    const cur = this.byName.get(index)?.get(key)
+    return typeof cur === 'string' ? [cur] : cur
   }
 
   /** The objects matching a compiled query (index lookups cost O(result); prefixes scan the table). */
@@ -99,8 +125,12 @@ export class Table {
       case 'all':
         return [...this.objects.values()]
       case 'index': {
-        const ids = this.ids(q.index, q.key)
+        const ids = this.byName.get(q.index)?.get(q.key)
         if (ids === undefined) return []
+        if (typeof ids === 'string') {
+          const o = this.objects.get(ids)
+          return o === undefined ? [] : [o]
+        }
         const out: StoreObject[] = []
         for (const id of ids) {
           const o = this.objects.get(id)
@@ -130,17 +160,17 @@ export class Table {
     const fresh = new Table(this.kind)
     for (const o of this.objects.values()) fresh.put(o, undefined)
     const out: string[] = []
-    for (const [name] of this.fns) {
-      const mine = this.byName.get(name) ?? new Map<string, Set<string>>()
-      const want = fresh.byName.get(name) ?? new Map<string, Set<string>>()
+    const asSet = (v: Ids | undefined): ReadonlySet<string> => (v === undefined ? new Set() : typeof v === 'string' ? new Set([v]) : v)
+    for (const ix of this.indexes) {
+      const want = fresh.byName.get(ix.name) ?? new Map<string, Ids>()
       for (const [key, ids] of want) {
-        const got = mine.get(key)
-        for (const id of ids) if (got?.has(id) !== true) out.push(`${this.kind}.${name}[${JSON.stringify(key)}] misses ${id}`)
+        const got = asSet(ix.map.get(key))
+        for (const id of asSet(ids)) if (!got.has(id)) out.push(`${this.kind}.${ix.name}[${JSON.stringify(key)}] misses ${id}`)
       }
-      for (const [key, ids] of mine) {
-        if (ids.size === 0) out.push(`${this.kind}.${name}[${JSON.stringify(key)}] is an empty set`)
-        const exp = want.get(key)
-        for (const id of ids) if (exp?.has(id) !== true) out.push(`${this.kind}.${name}[${JSON.stringify(key)}] has stray ${id}`)
+      for (const [key, ids] of ix.map) {
+        if (typeof ids !== 'string' && ids.size < 2) out.push(`${this.kind}.${ix.name}[${JSON.stringify(key)}] is a set of ${ids.size}`)
+        const exp = asSet(want.get(key))
+        for (const id of asSet(ids)) if (!exp.has(id)) out.push(`${this.kind}.${ix.name}[${JSON.stringify(key)}] has stray ${id}`)
       }
     }
     return out

@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, OBJECT_KINDS, SequenceConflictError } from '@swarmkit-ts/api'
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, SequenceConflictError } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import { Immer } from 'immer'
 import { compileQuery, matchesQuery } from './indexes.ts'
 import type { Query } from './indexes.ts'
-import { TABLE_NAMES, UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
-import { estimateBytes, ownFrozen } from './object-utils.ts'
+import { UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
+import { estimateBytes, ownFrozen, withMeta } from './object-utils.ts'
 import type { Dependency, Overlay, PendingAction } from './overlay.ts'
 import type { Table } from './table.ts'
 import type { Tx } from './tx-types.ts'
@@ -46,9 +46,7 @@ export class WriteTx {
     this.state = state
     this.overlay = overlay
     this.now = now
-    const tables: Record<string, TxTable> = {}
-    for (const kind of OBJECT_KINDS) tables[TABLE_NAMES[kind]] = new TxTable(this, kind)
-    this.tables = tables as unknown as Tx
+    this.tables = new TxTables(this) as unknown as Tx
   }
 
   /** Ends the transaction: later calls on its tables throw. */
@@ -131,28 +129,31 @@ export class WriteTx {
   /** `tx.<table>.update`. */
   update(kind: ObjectKind, objOrId: unknown, recipe?: unknown): StoreObject {
     this.checkOpen()
-    let next: StoreObject
+    let obj: StoreObject
     let cur: Located | undefined
     if (typeof objOrId === 'string') {
       if (typeof recipe !== 'function') throw new InvalidArgumentError('recipe', 'must be a function when updating by id')
       cur = this.locate(kind, objOrId)
       if (cur === undefined) throw new NotFoundError(kind, objOrId)
-      const base = cur.obj
-      const produced: unknown = immer.produce(base, recipe as (d: unknown) => void)
+      const meta = { version: { index: 0n }, createdAt: cur.obj.meta.createdAt, updatedAt: this.now }
+      const produced: unknown = immer.produce(cur.obj, (draft: { meta: unknown }) => {
+        const r: unknown = (recipe as (d: unknown) => unknown)(draft)
+        if (r !== undefined) throw new InvalidArgumentError('recipe', 'must change the draft and return nothing')
+        draft.meta = meta
+      })
       validateObject(kind, produced, false)
-      if ((produced as StoreObject).id !== objOrId) throw new InvalidArgumentError('id', 'a recipe must not change the id')
-      next = produced as StoreObject
+      obj = produced as StoreObject
+      if (obj.id !== objOrId) throw new InvalidArgumentError('id', 'a recipe must not change the id')
     } else {
       validateObject(kind, objOrId, true)
-      next = objOrId as StoreObject
+      const next = objOrId as StoreObject
       cur = this.locate(kind, next.id)
       if (cur === undefined) throw new NotFoundError(kind, next.id)
       const expected = next.meta.version.index
       const actual = cur.obj.meta.version.index
       if (expected !== actual) throw new SequenceConflictError(kind, next.id, { expected, actual })
+      obj = withMeta(next, { version: { index: 0n }, createdAt: cur.obj.meta.createdAt, updatedAt: this.now })
     }
-    const meta = { version: { index: 0n }, createdAt: cur.obj.meta.createdAt, updatedAt: this.now }
-    const obj = ownFrozen({ ...next, meta })
     if (nameOf(kind, obj).toLowerCase() !== nameOf(kind, cur.obj).toLowerCase()) this.checkName(kind, obj)
     this.record({ action: 'update', kind, object: obj, dep: cur.dep }, kind, obj.id, obj)
     return obj
@@ -191,5 +192,49 @@ class TxTable {
   }
   delete(id: unknown): void {
     this.tx.delete(this.kind, id)
+  }
+}
+
+/** The tables of a transaction, made on first use (most transactions touch one or two). */
+class TxTables {
+  private readonly tx: WriteTx
+  private readonly made = new Map<ObjectKind, TxTable>()
+  constructor(tx: WriteTx) {
+    this.tx = tx
+  }
+  private t(kind: ObjectKind): TxTable {
+    let t = this.made.get(kind)
+    if (t === undefined) {
+      t = new TxTable(this.tx, kind)
+      this.made.set(kind, t)
+    }
+    return t
+  }
+  get nodes(): TxTable {
+    return this.t('node')
+  }
+  get services(): TxTable {
+    return this.t('service')
+  }
+  get tasks(): TxTable {
+    return this.t('task')
+  }
+  get networks(): TxTable {
+    return this.t('network')
+  }
+  get clusters(): TxTable {
+    return this.t('cluster')
+  }
+  get secrets(): TxTable {
+    return this.t('secret')
+  }
+  get configs(): TxTable {
+    return this.t('config')
+  }
+  get extensions(): TxTable {
+    return this.t('extension')
+  }
+  get resources(): TxTable {
+    return this.t('resource')
   }
 }
