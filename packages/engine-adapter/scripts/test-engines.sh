@@ -2,8 +2,10 @@
 # Test engines for @swarmkit-ts/engine-adapter: a private dockerd and a private containerd.
 #
 #   test-engines.sh install              apt-get install docker.io containerd runc busybox-static (root; only when missing)
-#   test-engines.sh up   [docker|containerd|all]   install if needed, start, wait until ready, build the busybox image
-#   test-engines.sh down [docker|containerd|all]   stop the daemons and their shims, unmount, delete their directories
+#   test-engines.sh up   [docker|containerd|all] [HOLDER]  install if needed, start, wait until ready, build the busybox image
+#   test-engines.sh down [docker|containerd|all] [HOLDER]  stop the daemons and their shims, unmount, delete their directories
+#                        (with HOLDER, a process id: `up` registers it as a user of the engine and `down` only
+#                        unregisters it, stopping the engine when no live holder is left)
 #   test-engines.sh env                  print the sockets and image names as shell assignments
 #   test-engines.sh status               exit 0 when both engines answer
 #
@@ -22,6 +24,9 @@ IMAGE_TAR="$IMAGE_DIR/busybox-rootfs.tar"
 DOCKER_IMAGE="swarmkit-test/busybox:latest"
 CTRD_NAMESPACE="swarmkit-test"
 READY_TIMEOUT_S="${SWARMKIT_ENGINES_TIMEOUT_S:-60}"
+# overlay2 when the kernel has overlayfs (a container create takes ~50 ms; vfs copies the image
+# and takes 1-2 s here), else vfs. Force one with SWARMKIT_DOCKER_STORAGE_DRIVER.
+if grep -qw overlay /proc/filesystems 2>/dev/null; then DEFAULT_STORAGE_DRIVER=overlay2; else DEFAULT_STORAGE_DRIVER=vfs; fi
 
 log() { printf '[test-engines] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -53,6 +58,18 @@ install_engines() {
   fi
   # A Debian install may enable the system units; they are not ours to run.
   command -v dockerd >/dev/null 2>&1 || die "dockerd still missing after install"
+}
+
+# Holders: processes (test workers) using an engine; `down ENGINE HOLDER` stops it only when none is left.
+add_holder() { mkdir -p "$DIR/holders" && touch "$DIR/holders/$1.$2"; }
+live_holders() { # engine
+  local f pid n=0
+  for f in "$DIR/holders/$1".*; do
+    [ -e "$f" ] || continue
+    pid="${f##*.}"
+    if kill -0 "$pid" 2>/dev/null; then n=$((n + 1)); else rm -f "$f"; fi
+  done
+  echo "$n"
 }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -112,7 +129,7 @@ docker_up() {
       --exec-root "$DOCKER_DIR/exec" \
       --pidfile "$DOCKER_DIR/dockerd.pid" \
       -H "unix://$DOCKER_SOCK" \
-      --storage-driver vfs \
+      --storage-driver "${SWARMKIT_DOCKER_STORAGE_DRIVER:-$DEFAULT_STORAGE_DRIVER}" \
       --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
       --bridge=none \
       --exec-opt native.cgroupdriver=cgroupfs \
@@ -230,6 +247,7 @@ case "$cmd" in
     build_rootfs_tar
     for e in $(which_engines "${2:-all}"); do
       case "$e" in docker) docker_up ;; containerd) ctrd_up ;; esac
+      [ -z "${3:-}" ] || add_holder "$e" "$3"
     done
     print_env
     ;;
@@ -237,12 +255,16 @@ case "$cmd" in
     need_root
     with_lock
     for e in $(which_engines "${2:-all}"); do
+      if [ -n "${3:-}" ]; then
+        rm -f "$DIR/holders/$e.$3"
+        if [ "$(live_holders "$e")" -gt 0 ]; then log "$e still in use; left running"; continue; fi
+      fi
       case "$e" in
         docker) teardown "$DOCKER_DIR" "$DOCKER_DIR/dockerd.pid" ;;
         containerd) teardown "$CTRD_DIR" "$CTRD_DIR/containerd.pid" ;;
       esac
     done
-    if [ ! -d "$DOCKER_DIR" ] && [ ! -d "$CTRD_DIR" ]; then rm -rf "$IMAGE_DIR"; fi
+    if [ ! -d "$DOCKER_DIR" ] && [ ! -d "$CTRD_DIR" ]; then rm -rf "$IMAGE_DIR" "$DIR/holders"; fi
     ;;
   env) print_env ;;
   status)

@@ -1,0 +1,346 @@
+/**
+ * `DockerRuntime`: the {@link ContainerRuntime} contract over a Docker engine, through dockerode.
+ *
+ * Traps handled: logs are demultiplexed by hand whether Docker returns a Buffer (not following) or
+ * a stream; pull errors that arrive inside an HTTP 200 progress stream reject the pull; no client
+ * inactivity timeout is set, so long streams (`/events`, followed logs) live as long as needed; the
+ * `/events` stream reconnects with `since` and drops duplicates (see `DockerEventFeed`).
+ *
+ * Secrets and configs: each file is written under `stateDir` (a private directory, mode 0700 above
+ * the files; put it on a tmpfs such as `/run` for secrets) with its mode and owner, and bind-mounted
+ * read-only at its target. Containers share the host's network namespace (`NetworkMode: host`), so a
+ * published port is a host port allocated at create and handed to the workload as `PORT`.
+ */
+import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@swarmkit-ts/api'
+import Docker from 'dockerode'
+import { allocateHostPorts, publicLabels, removeHostFiles, writeHostFiles } from './docker-containerd-host.ts'
+import { EventJournal } from './docker-containerd-journal.ts'
+import { DockerEventFeed, type DockerEngineEvent } from './docker-events.ts'
+import { dockerLogs } from './docker-logs.ts'
+import { dockerPull } from './docker-pull.ts'
+import { DOCKER_LABEL, dockerCreateBody, startFailed, startFailureCode, toContainerInfo, type DockerInspect } from './docker-spec.ts'
+import { ContainerStartError, ImageNotFoundError } from './errors.ts'
+import type {
+  ContainerInfo, ContainerRuntime, ContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions,
+  RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, StopOptions, WaitOptions,
+} from './runtime.ts'
+import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateContainerSpec } from './spec-validation.ts'
+
+/** Options of {@link DockerRuntime}. */
+export interface DockerRuntimeOptions {
+  /** Docker's unix socket. @default from `DOCKER_HOST` (unix://…), else `/var/run/docker.sock` */
+  socketPath?: string
+  /**
+   * Scopes this runtime's containers: they carry the label `io.swarmkit-ts.runtime.instance=<instance>`,
+   * and `list`/`inspect`/`events` see only those. @default 'default'
+   */
+  instance?: string
+  /** Host directory for secret and config files (bind-mounted read-only). @default `<tmpdir>/swarmkit-ts-docker` */
+  stateDir?: string
+  /** When false, `pullImage` never contacts a registry: a missing image rejects at once. @default true */
+  allowPull?: boolean
+  /** Events kept for `events({ since })` resumption (at least 1,000). @default 10000 */
+  journalSize?: number
+}
+
+/** What this runtime supports. */
+export const DOCKER_CAPABILITIES: RuntimeCapabilities = { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true }
+
+interface DockerError { statusCode?: number; message?: string }
+const statusOf = (err: unknown): number | undefined => (typeof err === 'object' && err !== null ? (err as DockerError).statusCode : undefined)
+
+function defaultSocket(): string {
+  const host = process.env['DOCKER_HOST']
+  return host?.startsWith('unix://') === true ? host.slice('unix://'.length) : '/var/run/docker.sock'
+}
+
+const DOCKER_ATTRIBUTES = new Set(['name', 'image', 'exitCode', 'execDuration', 'signal', 'container'])
+
+/** The Docker runtime. Call {@link DockerRuntime.close} when done (it ends the event subscription). */
+export class DockerRuntime implements ContainerRuntime {
+  readonly #docker: Docker
+  readonly #instance: string
+  readonly #stateDir: string
+  readonly #allowPull: boolean
+  readonly #journal: EventJournal
+  readonly #feed: DockerEventFeed
+  readonly #labels = new Map<string, Record<string, string>>()
+  #ready: Promise<void> | undefined
+  #queue: Promise<void> = Promise.resolve()
+
+  constructor(options: DockerRuntimeOptions = {}) {
+    // No `timeout`: docker-modem's timeout is an inactivity timeout that would kill long streams.
+    this.#docker = new Docker({ socketPath: options.socketPath ?? defaultSocket() })
+    this.#instance = options.instance ?? 'default'
+    this.#stateDir = options.stateDir ?? join(tmpdir(), 'swarmkit-ts-docker')
+    this.#allowPull = options.allowPull ?? true
+    this.#journal = new EventJournal(options.journalSize)
+    this.#feed = new DockerEventFeed({
+      open: async (query) => (await this.#docker.getEvents(query as unknown as Docker.GetEventsOptions)) as unknown as Readable,
+      filters: { type: ['container'], label: [`${DOCKER_LABEL.instance}=${this.#instance}`] },
+      onEvent: (ev) => {
+        this.#queue = this.#queue.then(() => this.#onEngineEvent(ev)).catch(() => undefined)
+      },
+    })
+  }
+
+  /** Ends the engine event subscription. Containers are left as they are. */
+  close(): Promise<void> {
+    this.#feed.close()
+    return Promise.resolve()
+  }
+
+  /** Same as {@link DockerRuntime.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** Drops the engine event stream as a network failure would; it reconnects and misses nothing. For tests. */
+  interruptEventStream(): void {
+    this.#feed.interrupt()
+  }
+
+  /** How many times the engine event stream was re-established. */
+  get eventStreamReconnects(): number {
+    return this.#feed.reconnects
+  }
+
+  #whenReady(): Promise<void> {
+    this.#ready ??= this.#feed.start()
+    return this.#ready
+  }
+
+  async #onEngineEvent(ev: DockerEngineEvent): Promise<void> {
+    const base = { id: ev.id, time: ev.time }
+    let input: Parameters<EventJournal['append']>[0] | undefined
+    const labels = async (): Promise<Record<string, string>> => this.#labelsOf(ev)
+    switch (ev.action) {
+      case 'create': case 'start': case 'destroy':
+        input = { ...base, type: ev.action, labels: await labels() }
+        break
+      case 'die':
+        input = { ...base, type: 'die', labels: await labels(), exitCode: Number(ev.attributes['exitCode'] ?? '0') }
+        break
+      default: {
+        const m = /^health_status:\s*(healthy|unhealthy|starting)$/.exec(ev.action)
+        if (m?.[1] !== undefined) input = { ...base, type: 'health', labels: await labels(), health: m[1] as 'healthy' | 'unhealthy' | 'starting' }
+      }
+    }
+    if (input === undefined) return
+    this.#journal.append(input)
+    if (input.type === 'destroy') this.#labels.delete(ev.id)
+  }
+
+  async #labelsOf(ev: DockerEngineEvent): Promise<Record<string, string>> {
+    const cached = this.#labels.get(ev.id)
+    if (cached !== undefined) return cached
+    try {
+      const d = (await this.#docker.getContainer(ev.id).inspect()) as DockerInspect
+      const labels = publicLabels(d.Config?.Labels ?? {})
+      this.#labels.set(ev.id, labels)
+      return labels
+    } catch {
+      // Gone already: Docker's event attributes are the labels plus a few of its own keys.
+      const out: Record<string, string> = {}
+      for (const [k, v] of Object.entries(publicLabels(ev.attributes))) if (!DOCKER_ATTRIBUTES.has(k)) out[k] = v
+      return out
+    }
+  }
+
+  async #inspectRaw(id: string): Promise<DockerInspect> {
+    let d: DockerInspect
+    try {
+      d = (await this.#docker.getContainer(id).inspect()) as DockerInspect
+    } catch (err) {
+      if (statusOf(err) === 404) throw new NotFoundError('container', id, { cause: err })
+      throw err
+    }
+    if (d.Config?.Labels?.[DOCKER_LABEL.instance] !== this.#instance) throw new NotFoundError('container', id)
+    return d
+  }
+
+  /** Resolves with the exit code when the die (or a start failure) of `id` is journaled. */
+  #exitOf(id: string): { promise: Promise<number>; cancel: () => void } {
+    let cancel = (): void => undefined
+    const promise = new Promise<number>((resolve, reject) => {
+      cancel = this.#journal.onExit(id, (code) => (code === undefined ? reject(new NotFoundError('container', id)) : resolve(code)))
+    })
+    promise.catch(() => undefined)
+    return { promise, cancel }
+  }
+
+  async describe(): Promise<RuntimeDescription> {
+    const v = (await this.#docker.version()) as { Version?: string }
+    return { name: 'docker', version: v.Version ?? 'unknown', capabilities: { ...DOCKER_CAPABILITIES } }
+  }
+
+  async pullImage(ref: string, options: PullImageOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    if (await this.#hasImage(ref)) return
+    if (!this.#allowPull) throw new ImageNotFoundError(ref, { message: `image ${ref} is not present and pulling is disabled` })
+    await dockerPull(this.#docker, ref, options)
+    if (!(await this.#hasImage(ref))) throw new ImageNotFoundError(ref, { message: `image ${ref} not present after the pull` })
+  }
+
+  async #hasImage(ref: string): Promise<boolean> {
+    try {
+      await this.#docker.getImage(ref).inspect()
+      return true
+    } catch (err) {
+      if (statusOf(err) === 404) return false
+      throw err
+    }
+  }
+
+  async create(spec: ContainerSpec): Promise<string> {
+    validateContainerSpec(spec, DOCKER_CAPABILITIES)
+    await this.#whenReady()
+    if (!(await this.#hasImage(spec.image))) throw new ImageNotFoundError(spec.image)
+    const ports = await allocateHostPorts(spec.ports)
+    const filesDir = (spec.files ?? []).length > 0 ? join(this.#stateDir, randomUUID()) : undefined
+    const files = filesDir === undefined ? [] : await writeHostFiles(filesDir, spec.files ?? [])
+    const body = dockerCreateBody(spec, { instance: this.#instance, files, filesDir, ports, networkMode: 'host' })
+    let id: string
+    try {
+      const query = spec.name === undefined ? {} : { name: spec.name }
+      const c = await this.#docker.createContainer({ _query: query, _body: body } as unknown as Docker.ContainerCreateOptions)
+      id = c.id
+    } catch (err) {
+      if (filesDir !== undefined) await removeHostFiles(filesDir)
+      if (statusOf(err) === 409) throw new AlreadyExistsError('container', spec.name ?? '', { cause: err })
+      if (statusOf(err) === 404) throw new ImageNotFoundError(spec.image, { cause: err })
+      throw err
+    }
+    this.#labels.set(id, publicLabels(spec.labels ?? {}))
+    await this.#journal.until(id, 'create')
+    return id
+  }
+
+  async start(id: string): Promise<void> {
+    await this.#whenReady()
+    const info = toContainerInfo(await this.#inspectRaw(id))
+    if (info.state === 'running') return
+    if (info.state === 'exited') throw new FailedPreconditionError(`container ${id} has exited; create a new one`, { reason: 'container-exited' })
+    try {
+      await this.#docker.getContainer(id).start()
+    } catch (err) {
+      const status = statusOf(err)
+      if (status === 304) return
+      if (status === 404) throw new NotFoundError('container', id, { cause: err })
+      const d = await this.#inspectRaw(id)
+      if (!startFailed(d)) throw err
+      const exitCode = startFailureCode(d)
+      this.#journal.notifyExit(id, exitCode)
+      throw new ContainerStartError(id, d.State?.Error ?? String(err), { exitCode, cause: err })
+    }
+    await this.#journal.until(id, 'start')
+  }
+
+  async wait(id: string, options: WaitOptions = {}): Promise<number> {
+    options.signal?.throwIfAborted()
+    await this.#whenReady()
+    const exit = this.#exitOf(id)
+    try {
+      const info = toContainerInfo(await this.#inspectRaw(id))
+      if (info.state === 'exited') return info.exitCode ?? 0
+      const signal = options.signal
+      if (signal === undefined) return await exit.promise
+      return await new Promise<number>((resolve, reject) => {
+        const onAbort = (): void => reject(signal.reason)
+        if (signal.aborted) onAbort()
+        signal.addEventListener('abort', onAbort, { once: true })
+        exit.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+      })
+    } finally {
+      exit.cancel()
+    }
+  }
+
+  async stop(id: string, options: StopOptions = {}): Promise<void> {
+    await this.#whenReady()
+    const grace = options.graceMs ?? DEFAULT_STOP_GRACE_MS
+    const exit = this.#exitOf(id)
+    try {
+      const info = toContainerInfo(await this.#inspectRaw(id))
+      if (info.state !== 'running') return
+      const c = this.#docker.getContainer(id)
+      await this.#kill(c, 'SIGTERM')
+      let timer: NodeJS.Timeout | undefined
+      const timedOut = await Promise.race([
+        exit.promise.then(() => false, () => false),
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), grace) }),
+      ])
+      clearTimeout(timer)
+      if (timedOut) await this.#kill(c, 'SIGKILL')
+      await exit.promise
+    } finally {
+      exit.cancel()
+    }
+  }
+
+  async #kill(c: Docker.Container, signal: string): Promise<void> {
+    try {
+      await c.kill({ signal })
+    } catch (err) {
+      const status = statusOf(err)
+      if (status === 404) throw new NotFoundError('container', c.id, { cause: err })
+      if (status !== 409) throw err // 409: not running any more
+    }
+  }
+
+  async remove(id: string, options: RemoveOptions = {}): Promise<void> {
+    await this.#whenReady()
+    const d = await this.#inspectRaw(id)
+    const info = toContainerInfo(d)
+    if (info.state === 'running' && options.force !== true) {
+      throw new FailedPreconditionError(`container ${id} is running; stop it or remove with force`, { reason: 'container-running' })
+    }
+    try {
+      await this.#docker.getContainer(id).remove({ force: true, v: true })
+    } catch (err) {
+      if (statusOf(err) === 404) throw new NotFoundError('container', id, { cause: err })
+      throw err
+    }
+    await this.#journal.until(id, 'destroy')
+    this.#labels.delete(id)
+    const filesDir = d.Config?.Labels?.[DOCKER_LABEL.files]
+    if (filesDir !== undefined) await removeHostFiles(filesDir)
+  }
+
+  async inspect(id: string): Promise<ContainerInfo> {
+    return toContainerInfo(await this.#inspectRaw(id))
+  }
+
+  async list(options: ListOptions = {}): Promise<ContainerInfo[]> {
+    const label = [`${DOCKER_LABEL.instance}=${this.#instance}`, ...Object.entries(options.labels ?? {}).map(([k, v]) => `${k}=${v}`)]
+    const found = await this.#docker.listContainers({ all: true, filters: { label } })
+    const infos = await Promise.all(found.map(async (c) => {
+      try {
+        return await this.inspect(c.Id)
+      } catch (err) {
+        if (err instanceof NotFoundError) return undefined
+        throw err
+      }
+    }))
+    return infos.filter((i): i is ContainerInfo => i !== undefined && matchesLabels(i.labels, options.labels))
+  }
+
+  logs(id: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
+    return dockerLogs({
+      id,
+      options,
+      inspect: async () => toContainerInfo(await this.#inspectRaw(id)),
+      container: () => this.#docker.getContainer(id),
+      untilStarted: (signal) => this.#journal.until(id, 'start', signal),
+      ready: () => this.#whenReady(),
+    })
+  }
+
+  events(options: EventsOptions = {}): AsyncIterable<RuntimeEvent> {
+    return this.#journal.subscribe(options)
+  }
+}
