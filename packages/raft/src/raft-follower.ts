@@ -97,6 +97,7 @@ export function stepCandidate(r: RaftCore, m: Message): DropReason | undefined {
 }
 
 function handleAppendEntries(r: RaftCore, m: AppMessage): void {
+  r.leaseElapsed = 0
   if (m.index < r.log.committed) {
     // Everything up to our commit index is already known to match.
     r.send({ type: 'app-resp', to: m.from, index: r.log.committed, reject: false, rejectHint: 0, logTerm: 0 })
@@ -114,11 +115,13 @@ function handleAppendEntries(r: RaftCore, m: AppMessage): void {
 }
 
 function handleHeartbeat(r: RaftCore, m: HeartbeatMessage): void {
+  r.leaseElapsed = 0
   r.log.commitTo(m.commit)
   r.send({ type: 'heartbeat-resp', to: m.from, context: m.context })
 }
 
 function handleSnapshot(r: RaftCore, m: SnapshotMessage): void {
+  r.leaseElapsed = 0
   if (restore(r, m.snapshot)) {
     r.logger.info('raft: restored snapshot', { id: r.id, index: m.snapshot.metadata.index, term: m.snapshot.metadata.term })
     r.send({ type: 'app-resp', to: m.from, index: r.log.lastIndex(), reject: false, rejectHint: 0, logTerm: 0 })

@@ -128,7 +128,7 @@ function handleAppResp(r: RaftCore, m: AppRespMessage, pr: Progress): void {
   }
   if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) {
     r.logger.info('raft: transferee caught up, sending timeout-now', { id: r.id, to: m.from })
-    r.send({ type: 'timeout-now', to: m.from })
+    sendTimeoutNow(r, m.from)
   }
 }
 
@@ -136,6 +136,10 @@ function handleHeartbeatResp(r: RaftCore, m: HeartbeatRespMessage, pr: Progress)
   pr.recentActive = true
   pr.msgAppFlowPaused = false
   if (pr.match < r.log.lastIndex() || pr.canBumpCommit(r.log.committed)) sendAppend(r, m.from)
+  if (r.lease !== undefined) {
+    if (r.lease.ack(m.from, m.context)) releaseLeaseReads(r)
+    return
+  }
   if (r.readOnly.option !== 'safe' || m.context.byteLength === 0) return
   const acks = r.readOnly.recvAck(m.from, m.context)
   if (acks === undefined) return
@@ -156,8 +160,14 @@ function handleTransferLeader(r: RaftCore, transferee: RaftMemberId, pr: Progres
   // The transfer must finish within one election timeout.
   r.electionElapsed = 0
   r.leadTransferee = transferee
-  if (pr.match === r.log.lastIndex()) r.send({ type: 'timeout-now', to: transferee })
+  if (pr.match === r.log.lastIndex()) sendTimeoutNow(r, transferee)
   else sendAppend(r, transferee)
+}
+
+/** Tells `to` to campaign at once. Its votes skip the followers' leases, so ours ends here. */
+function sendTimeoutNow(r: RaftCore, to: RaftMemberId): void {
+  r.lease?.revoke()
+  r.send({ type: 'timeout-now', to })
 }
 
 function handleReadIndex(r: RaftCore, m: ReadIndexMessage): void {
@@ -174,13 +184,26 @@ function handleReadIndex(r: RaftCore, m: ReadIndexMessage): void {
 }
 
 function sendReadIndexResponse(r: RaftCore, m: ReadIndexMessage): void {
-  if (r.readOnly.option === 'lease-based') {
-    respondToReadIndex(r, m, r.log.committed)
+  const lease = r.lease
+  if (lease !== undefined) {
+    const cfg = r.trk.config
+    if (lease.valid(r.ticks, r.id, cfg.voters, cfg.votersOutgoing)) {
+      respondToReadIndex(r, m, r.log.committed)
+      return
+    }
+    // No lease (lapsed, or revoked by a transfer): confirm leadership with a fresh round.
+    lease.wait(m, r.log.committed)
+    bcastHeartbeat(r)
     return
   }
   r.readOnly.addRequest(r.log.committed, m)
   r.readOnly.recvAck(r.id, m.context)
   bcastHeartbeat(r, m.context)
+}
+
+function releaseLeaseReads(r: RaftCore): void {
+  const cfg = r.trk.config
+  for (const p of r.lease?.release(r.ticks, r.id, cfg.voters, cfg.votersOutgoing) ?? []) respondToReadIndex(r, p.req, p.index)
 }
 
 /** Answers pending reads once this leader has committed an entry of its own term. */
@@ -256,7 +279,8 @@ function maybeSendSnapshot(r: RaftCore, to: RaftMemberId, pr: Progress): boolean
 
 /** Sends heartbeats to every other member, carrying `ctx` (or the newest pending read's). */
 export function bcastHeartbeat(r: RaftCore, ctx?: Uint8Array): void {
-  const context = ctx ?? r.readOnly.lastPendingRequestCtx() ?? new Uint8Array(0)
+  // A lease-based leader numbers every round (see lease.ts).
+  const context = r.lease?.nextRound(r.ticks) ?? ctx ?? r.readOnly.lastPendingRequestCtx() ?? new Uint8Array(0)
   for (const [id, pr] of r.trk.sortedProgress()) {
     if (id === r.id) continue
     // Never tell a follower to commit beyond what it is known to have.

@@ -13,6 +13,7 @@ import { RaftLogView } from './log-view.ts'
 import { Progress } from './progress.ts'
 import { bcastAppend, bcastHeartbeat, maybeSendAppend, stepLeader } from './raft-leader.ts'
 import { stepCandidate, stepFollower } from './raft-follower.ts'
+import { LeaderLease } from './lease.ts'
 import { ReadOnly } from './read-only.ts'
 import type { ReadOnlyOption, ReadState } from './read-only.ts'
 import { RaftRole } from './role.ts'
@@ -83,6 +84,17 @@ export class RaftCore {
   electionElapsed = 0
   heartbeatElapsed = 0
   randomizedElectionTimeout = 0
+  /** Ticks since this process started (stamps lease rounds). */
+  ticks = 0
+  /**
+   * Ticks since this member last heard from a leader of its term, or since the process started
+   * (a restarted member may have acknowledged a lease it no longer remembers). With lease-based
+   * reads, a member votes (except for a leadership transfer) and campaigns only once this
+   * reaches the election timeout. Unlike `electionElapsed`, role and term changes do not reset it.
+   */
+  leaseElapsed = 0
+  /** The lease of this leadership (lease-based reads only). */
+  lease: LeaderLease | undefined
 
   constructor(c: RaftConfig) {
     this.id = c.id
@@ -164,6 +176,17 @@ export class RaftCore {
     this.uncommittedSize = 0
     this.readOnly = new ReadOnly(this.readOnly.option)
     this.pendingReadIndexMessages = []
+    this.lease = undefined
+  }
+
+  /** Whether lease-based reads are on. */
+  get leaseReads(): boolean {
+    return this.readOnly.option === 'lease-based'
+  }
+
+  /** Whether this member is still bound by a leader lease it may have acknowledged (lease-based reads only). */
+  inLeaderLease(): boolean {
+    return this.leaseReads && this.leaseElapsed < this.electionTimeout
   }
 
   becomeFollower(term: number, lead: RaftMemberId): void {
@@ -195,6 +218,7 @@ export class RaftCore {
     this.#reset(this.term)
     this.lead = this.id
     this.state = RaftRole.leader
+    if (this.leaseReads) this.lease = new LeaderLease(this.electionTimeout)
     const pr = this.trk.progress.get(this.id)
     if (pr !== undefined) {
       pr.becomeReplicate()
@@ -217,6 +241,8 @@ export class RaftCore {
   // ---- time ----
 
   tick(): void {
+    this.ticks++
+    this.leaseElapsed++
     if (this.state === RaftRole.leader) this.#tickHeartbeat()
     else this.#tickElection()
   }
@@ -263,6 +289,12 @@ export class RaftCore {
       this.logger.debug('raft: cannot campaign with unapplied conf changes', { id: this.id })
       return
     }
+    if (t !== 'transfer' && this.inLeaderLease()) {
+      // Our own vote would break a lease we may have acknowledged (a forced campaign; a timed-out
+      // election always comes later). Only the leader may waive it, with timeout-now.
+      this.logger.debug('raft: cannot campaign within a leader lease', { id: this.id })
+      return
+    }
     this.campaign(t)
   }
 
@@ -307,6 +339,13 @@ export class RaftCore {
 
   /** Steps a message; returns why a proposal was dropped, if it was. */
   step(m: Message): DropReason | undefined {
+    if ((m.type === 'vote' || m.type === 'pre-vote') && m.term >= this.term && !m.transfer && this.inLeaderLease() && !(m.type === 'vote' && m.term === this.term && this.vote === m.from)) {
+      // Lease-based reads: a vote now could elect a leader while the one whose lease we
+      // acknowledged still serves reads. Whatever our term or known leader (unlike the
+      // stickiness check below), only a vote already cast is repeated.
+      this.logger.debug('raft: ignoring vote request within a leader lease', { id: this.id, from: m.from, term: m.term })
+      return undefined
+    }
     if (m.term === 0) {
       // local message (or a forwarded proposal / read request)
     } else if (m.term > this.term) {

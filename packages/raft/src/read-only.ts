@@ -10,7 +10,13 @@ import type { ReadIndexMessage } from './types.ts'
 export const ReadOnlyOption = {
   /** Confirm leadership with a heartbeat quorum (linearizable under any clock behaviour). */
   safe: 'safe',
-  /** Trust the leader lease kept by CheckQuorum (needs bounded clock drift). */
+  /**
+   * Answer at once while the leader holds a lease: a quorum acknowledged a heartbeat sent less
+   * than `electionTick − 1` ticks ago, and followers refuse votes for an election timeout after
+   * hearing from the leader or restarting (see lease.ts). Linearizable only if every member
+   * ticks at the same rate, with the same `electionTick`; otherwise (and during a leadership
+   * transfer) reads are confirmed as with `safe`. Needs `checkQuorum`.
+   */
   leaseBased: 'lease-based',
 } as const
 /** How ReadIndex requests are served. */

@@ -27,8 +27,11 @@ export function decodeCommand(payload: Uint8Array): KvCommand {
   return JSON.parse(dec.decode(payload)) as KvCommand
 }
 
-/** Sees every entry a state machine applies (for state-machine safety). */
-export type ApplyObserver = (index: number, term: number, payload: Uint8Array) => void
+/**
+ * Sees every command a state machine applies (for state-machine safety); `position` counts the
+ * commands applied before it at the same index (a driver may batch several into one entry).
+ */
+export type ApplyObserver = (index: number, term: number, payload: Uint8Array, position: number) => void
 
 /** The key-value state machine. */
 export class KvMachine implements StateMachine {
@@ -38,13 +41,17 @@ export class KvMachine implements StateMachine {
   /** Commands that arrived again after being applied. */
   duplicates = 0
   readonly #observer: ApplyObserver | undefined
+  #lastIndex = 0
+  #position = 0
 
   constructor(observer?: ApplyObserver) {
     this.#observer = observer
   }
 
   apply(payload: Uint8Array, entry: { index: number; term: number }): KvResult {
-    this.#observer?.(entry.index, entry.term, payload)
+    this.#position = entry.index === this.#lastIndex ? this.#position + 1 : 0
+    this.#lastIndex = entry.index
+    this.#observer?.(entry.index, entry.term, payload, this.#position)
     const cmd = decodeCommand(payload)
     if (this.seen.has(cmd.op)) {
       this.duplicates++

@@ -76,8 +76,8 @@ export class SimChecker {
   readonly #granted = new Map<string, RaftMemberId>()
   /** "index/term" → the entry and the term before it. */
   readonly #entries = new Map<string, { prevTerm: number; entry: Entry }>()
-  /** index → the entry applied there by some member (payload and term). */
-  readonly #applied = new Map<number, { term: number; payload: Uint8Array }>()
+  /** "index/position" → the command applied there by some member (payload and term). */
+  readonly #applied = new Map<string, { term: number; payload: Uint8Array }>()
   /** index → term of the committed entry, and the highest leader term seen when it was first seen committed. */
   readonly #committed = new Map<number, { term: number; leaderTerm: number }>()
   #maxCommitted = 0
@@ -122,10 +122,11 @@ export class SimChecker {
     }
   }
 
-  /** State-machine safety: every member applies the same command at an index. */
-  onApply(member: RaftMemberId, index: number, term: number, payload: Uint8Array): void {
-    const seen = this.#applied.get(index)
-    if (seen === undefined) this.#applied.set(index, { term, payload })
+  /** State-machine safety: every member applies the same commands at an index. */
+  onApply(member: RaftMemberId, index: number, term: number, payload: Uint8Array, position = 0): void {
+    const key = `${index}/${position}`
+    const seen = this.#applied.get(key)
+    if (seen === undefined) this.#applied.set(key, { term, payload })
     else if (seen.term !== term || !sameBytes(seen.payload, payload)) fail('state-machine safety', `member ${member} applied a different entry at index ${index} (term ${term}, another applied term ${seen.term})`)
   }
 

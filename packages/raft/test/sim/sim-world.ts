@@ -220,7 +220,7 @@ export class SimWorld {
         return inner.stop()
       },
     }
-    const sm = new KvMachine((index, term, payload) => this.#guard(() => checker.onApply(m.id, index, term, payload)))
+    const sm = new KvMachine((index, term, payload, position) => this.#guard(() => checker.onApply(m.id, index, term, payload, position)))
     const node = new RaftNode({
       id: m.id,
       storage: disk,
