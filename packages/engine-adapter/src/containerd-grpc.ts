@@ -162,11 +162,11 @@ export class ContainerdGrpc {
     const m = this.#method(service, rpc)
     const call = this.#client.makeBidiStreamRequest(m.path, m.serialize, m.deserialize, this.#metadata(opts.lease))
     const waiting: { resolve: (v: Msg) => void; reject: (e: unknown) => void }[] = []
-    let failure: unknown
+    let failure: Error | undefined
     call.on('data', (msg: Msg) => waiting.shift()?.resolve(msg))
     call.on('error', (err: unknown) => {
-      failure = err
-      for (const w of waiting.splice(0)) w.reject(err)
+      failure = err instanceof Error ? err : new Error(String(err))
+      for (const w of waiting.splice(0)) w.reject(failure)
     })
     call.on('end', () => {
       for (const w of waiting.splice(0)) w.reject(failure ?? new Error('containerd closed the write stream'))

@@ -39,7 +39,7 @@ export class EventJournal {
   /** Appends an event and wakes subscribers and waiters. Returns it with its cursor. */
   append(input: JournalInput): RuntimeEvent {
     const seq = this.#nextSeq++
-    const event = { ...input, labels: { ...input.labels }, cursor: `${this.#epoch}-${seq}` } as RuntimeEvent
+    const event = { ...input, labels: { ...input.labels }, cursor: `${this.#epoch}-${seq}` }
     this.#events.push({ seq, event })
     if (this.#events.length > this.#capacity) this.#events.splice(0, this.#events.length - this.#capacity)
     let seen = this.#seen.get(input.id)

@@ -47,10 +47,10 @@ export async function dockerPull(docker: Docker, ref: string, options: PullImage
   const signal = options.signal
   let stream: NodeJS.ReadableStream
   try {
-    stream = (await docker.pull(ref, signal !== undefined ? { abortSignal: signal } : {})) as NodeJS.ReadableStream
+    stream = (await docker.pull(ref, signal !== undefined ? { abortSignal: signal } : {}))
   } catch (err) {
     signal?.throwIfAborted()
-    const msg = typeof err === 'object' && err !== null && 'message' in err ? String((err as { message: unknown }).message) : String(err)
+    const msg = typeof err === 'object' && err !== null && 'message' in err ? String((err).message) : String(err)
     throw new ImageNotFoundError(ref, { message: `pull of ${ref} failed: ${msg}`, cause: err })
   }
   try {

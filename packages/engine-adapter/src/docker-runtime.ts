@@ -250,7 +250,10 @@ export class DockerRuntime implements ContainerRuntime {
       const signal = options.signal
       if (signal === undefined) return await exit.promise
       return await new Promise<number>((resolve, reject) => {
-        const onAbort = (): void => reject(signal.reason)
+        const onAbort = (): void => {
+          const reason: unknown = signal.reason
+          reject(reason instanceof Error ? reason : new Error(String(reason)))
+        }
         if (signal.aborted) onAbort()
         signal.addEventListener('abort', onAbort, { once: true })
         exit.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))

@@ -6,7 +6,7 @@
 import type { HostFile } from './docker-containerd-host.ts'
 import { INTERNAL_LABEL_PREFIX, publicLabels } from './docker-containerd-host.ts'
 import { dockerTime } from './docker-wire.ts'
-import type { ContainerInfo, ContainerSpec, HealthStatus, PublishedPort } from './runtime.ts'
+import type { ContainerInfo, ContainerSpec, PublishedPort } from './runtime.ts'
 import { HEALTHCHECK_DEFAULTS } from './spec-validation.ts'
 
 /** Internal labels the Docker runtime puts on its containers. */
@@ -122,7 +122,7 @@ export function toContainerInfo(d: DockerInspect): ContainerInfo {
     finishedAt: state === 'exited' ? (dockerTime(d.State?.FinishedAt) ?? createdAt) : undefined,
     exitCode: state === 'exited' ? (failed ? startFailureCode(d) : (d.State?.ExitCode ?? 0)) : undefined,
     error: (d.State?.Error ?? '') !== '' ? d.State?.Error : undefined,
-    health: ran && (health === 'starting' || health === 'healthy' || health === 'unhealthy') ? (health as HealthStatus) : undefined,
+    health: ran && (health === 'starting' || health === 'healthy' || health === 'unhealthy') ? (health) : undefined,
     ports: ran ? parsePorts(labels[DOCKER_LABEL.ports]) : [],
   }
 }

@@ -1,0 +1,467 @@
+/**
+ * `ContainerdRuntime`: the {@link ContainerRuntime} contract over containerd's gRPC API
+ * (@grpc/grpc-js, our own minimal protos), with the `io.containerd.runc.v2` shim.
+ *
+ * - Images: `importImage(ref, tarPath)` imports a root file system tarball as a one-layer OCI image
+ *   (content write, snapshot prepare, diff apply, commit); `pullImage` only resolves local images
+ *   (containerd 1.6 has no server-side pull; registry pulls are not implemented) and otherwise
+ *   rejects with `ImageNotFoundError`.
+ * - Each container gets its own snapshot (key = container id) on top of the image's ChainID, an OCI
+ *   spec built here (`containerd-spec.ts`), file-based stdio under `stateDir/<id>/` (a `binary://`
+ *   logger writing two files, see `containerd-logs.ts`), and secret and
+ *   config files bind-mounted read-only from `stateDir/<id>/files/`.
+ * - Host network: no network namespace; published ports are host ports given to the workload as `PORT`.
+ * - State (created/running/exited, exit codes, health) is kept by this runtime instance; a new
+ *   instance does not adopt containers an earlier one created.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
+import { allocateHostPorts, INTERNAL_LABEL_PREFIX, mergeEnv, writeHostFiles } from './docker-containerd-host.ts'
+import { EventJournal } from './docker-containerd-journal.ts'
+import { ContainerdGrpc, GRPC_CODE, isGrpcCode, type Msg } from './containerd-grpc.ts'
+import { HealthMonitor } from './containerd-health.ts'
+import { importRootfsImage, resolveImage, withLease, type ImageProcessConfig, type ResolvedImage } from './containerd-image.ts'
+import { ContainerLogStore, containerdLogs, LOGGER_SCRIPT } from './containerd-logs.ts'
+import { buildOciSpec, ociProcess, OCI_PROCESS_TYPE_URL, OCI_SPEC_TYPE_URL } from './containerd-spec.ts'
+import { ContainerStartError, ImageNotFoundError } from './errors.ts'
+import type {
+  ContainerHealthcheck, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerState, EventsOptions, ListOptions, LogLine,
+  LogsOptions, PublishedPort, PullImageOptions, RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent,
+  StopOptions, WaitOptions,
+} from './runtime.ts'
+import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateContainerSpec } from './spec-validation.ts'
+
+/** Options of {@link ContainerdRuntime}. */
+export interface ContainerdRuntimeOptions {
+  /** containerd's gRPC socket. @default '/run/containerd/containerd.sock' */
+  socketPath?: string
+  /** containerd namespace for images and containers. @default 'swarmkit-ts' */
+  namespace?: string
+  /** Snapshotter. @default 'overlayfs' */
+  snapshotter?: string
+  /** Host directory for logs and secret/config files (use a tmpfs for secrets). @default `<tmpdir>/swarmkit-ts-containerd/<namespace>` */
+  stateDir?: string
+  /** Label value scoping this runtime's containers in the namespace. @default 'default' */
+  instance?: string
+  /** Events kept for `events({ since })` resumption (at least 1,000). @default 10000 */
+  journalSize?: number
+}
+
+/** What this runtime supports. */
+export const CONTAINERD_CAPABILITIES: RuntimeCapabilities = { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true }
+
+const SVC = {
+  version: 'containerd.services.version.v1.Version',
+  containers: 'containerd.services.containers.v1.Containers',
+  tasks: 'containerd.services.tasks.v1.Tasks',
+  snapshots: 'containerd.services.snapshots.v1.Snapshots',
+} as const
+
+const LABEL_INSTANCE = `${INTERNAL_LABEL_PREFIX}instance`
+const SIGTERM = 15
+const SIGKILL = 9
+
+interface Rec {
+  readonly id: string
+  readonly name: string | undefined
+  readonly image: string
+  readonly labels: Readonly<Record<string, string>>
+  readonly createdAt: number
+  readonly ports: readonly PublishedPort[]
+  readonly healthcheck: ContainerHealthcheck | undefined
+  readonly dir: string
+  readonly logs: ContainerLogStore
+  state: ContainerState
+  startedAt: number | undefined
+  finishedAt: number | undefined
+  exitCode: number | undefined
+  error: string | undefined
+  health: HealthMonitor | undefined
+  starting: Promise<void> | undefined
+  removed: boolean
+  execSeq: number
+}
+
+const errText = (err: unknown): string =>
+  typeof err === 'object' && err !== null && typeof (err as { details?: unknown }).details === 'string' && (err as { details: string }).details !== ''
+    ? (err as { details: string }).details
+    : err instanceof Error ? err.message : String(err)
+
+const ignore = (...codes: number[]) => (err: unknown): void => {
+  if (!codes.some((c) => isGrpcCode(err, c))) throw err
+}
+
+/** The containerd runtime. Call {@link ContainerdRuntime.close} when done. */
+export class ContainerdRuntime implements ContainerRuntime {
+  readonly #c: ContainerdGrpc
+  readonly #namespace: string
+  readonly #snapshotter: string
+  readonly #stateDir: string
+  readonly #instance: string
+  readonly #journal: EventJournal
+  readonly #recs = new Map<string, Rec>()
+  readonly #names = new Map<string, string>()
+  readonly #hostBinds = ['/etc/hosts', '/etc/resolv.conf'].filter((p) => existsSync(p))
+  #poller: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor(options: ContainerdRuntimeOptions = {}) {
+    this.#namespace = options.namespace ?? 'swarmkit-ts'
+    this.#c = new ContainerdGrpc({ socketPath: options.socketPath ?? '/run/containerd/containerd.sock', namespace: this.#namespace })
+    this.#snapshotter = options.snapshotter ?? 'overlayfs'
+    this.#stateDir = options.stateDir ?? join(tmpdir(), 'swarmkit-ts-containerd', this.#namespace)
+    this.#instance = options.instance ?? 'default'
+    this.#journal = new EventJournal(options.journalSize)
+  }
+
+  /** Stops health checks and log polling and closes the gRPC channel; containers keep running. */
+  close(): Promise<void> {
+    this.#closed = true
+    clearInterval(this.#poller)
+    for (const r of this.#recs.values()) r.health?.stop()
+    this.#c.close()
+    return Promise.resolve()
+  }
+
+  /** Same as {@link ContainerdRuntime.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /**
+   * Imports an uncompressed root file system tarball as the one-layer image `ref` (idempotent),
+   * through Content.Write, Snapshots.Prepare, Diff.Apply and Snapshots.Commit under a lease.
+   */
+  async importImage(ref: string, tarPath: string, config?: Partial<ImageProcessConfig>): Promise<void> {
+    await importRootfsImage(this.#c, { name: ref, tarPath, snapshotter: this.#snapshotter, ...(config !== undefined ? { config } : {}) })
+  }
+
+  async describe(): Promise<RuntimeDescription> {
+    const v = await this.#c.unary(SVC.version, 'Version', {})
+    return { name: 'containerd', version: typeof v['version'] === 'string' ? v['version'] : 'unknown', capabilities: { ...CONTAINERD_CAPABILITIES } }
+  }
+
+  async pullImage(ref: string, options: PullImageOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    await this.#resolve(ref)
+    options.signal?.throwIfAborted()
+  }
+
+  async #resolve(ref: string): Promise<ResolvedImage> {
+    try {
+      return await resolveImage(this.#c, ref, this.#snapshotter)
+    } catch (err) {
+      if (isGrpcCode(err, GRPC_CODE.NOT_FOUND)) throw new ImageNotFoundError(ref, { cause: err })
+      throw err
+    }
+  }
+
+  #get(id: string): Rec {
+    const r = this.#recs.get(id)
+    if (r === undefined || r.removed) throw new NotFoundError('container', id)
+    return r
+  }
+
+  async create(spec: ContainerSpec): Promise<string> {
+    validateContainerSpec(spec, CONTAINERD_CAPABILITIES)
+    const name = spec.name
+    if (name !== undefined) {
+      if (this.#names.has(name)) throw new AlreadyExistsError('container', name)
+      this.#names.set(name, '')
+    }
+    const id = randomBytes(16).toString('hex')
+    const dir = join(this.#stateDir, id)
+    let snapshotMade = false
+    try {
+      const image = await this.#resolve(spec.image)
+      const args = [...(spec.command ?? image.config.entrypoint), ...(spec.args ?? (spec.command !== undefined ? [] : image.config.cmd))]
+      if (args.length === 0) throw new InvalidArgumentError('command', `image ${spec.image} has no default command; give command or args`)
+      const ports = await allocateHostPorts(spec.ports)
+      const extraEnv: Record<string, string> = { ...(spec.env ?? {}) }
+      const first = ports[0]
+      if (first !== undefined && extraEnv['PORT'] === undefined) extraEnv['PORT'] = String(first.published)
+      await mkdir(dir, { recursive: true, mode: 0o711 })
+      const logs = new ContainerLogStore(dir)
+      const files = await writeHostFiles(join(dir, 'files'), spec.files ?? [])
+      const oci = buildOciSpec({
+        args, env: mergeEnv(image.config.env, extraEnv), cwd: spec.workingDir ?? image.config.workingDir, hostname: id.slice(0, 12),
+        files, hostBinds: this.#hostBinds, memoryBytes: spec.resources?.memoryBytes, nanoCpus: spec.resources?.nanoCpus,
+        cgroupsPath: `/swarmkit-ts/${this.#namespace}/${id}`,
+      })
+      const labels = { ...(spec.labels ?? {}) }
+      await withLease(this.#c, async (lease) => {
+        await this.#c.unary(SVC.snapshots, 'Prepare', { snapshotter: this.#snapshotter, key: id, parent: image.chainId }, { lease })
+        snapshotMade = true
+        await this.#c.unary(SVC.containers, 'Create', {
+          container: {
+            id, image: spec.image, labels: { ...labels, [LABEL_INSTANCE]: this.#instance },
+            runtime: { name: 'io.containerd.runc.v2' },
+            spec: { typeUrl: OCI_SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(oci)) },
+            snapshotter: this.#snapshotter, snapshotKey: id,
+          },
+        }, { lease })
+      })
+      const now = Date.now()
+      this.#recs.set(id, {
+        id, name, image: spec.image, labels, createdAt: now, ports, healthcheck: spec.healthcheck, dir, logs,
+        state: 'created', startedAt: undefined, finishedAt: undefined, exitCode: undefined, error: undefined,
+        health: undefined, starting: undefined, removed: false, execSeq: 0,
+      })
+      if (name !== undefined) this.#names.set(name, id)
+      this.#journal.append({ type: 'create', id, labels, time: now })
+      return id
+    } catch (err) {
+      if (name !== undefined) this.#names.delete(name)
+      if (snapshotMade) await this.#c.unary(SVC.snapshots, 'Remove', { snapshotter: this.#snapshotter, key: id }).catch(() => undefined)
+      await rm(dir, { recursive: true, force: true })
+      throw err
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    const r = this.#get(id)
+    if (r.state === 'running') return
+    if (r.state === 'exited') throw new FailedPreconditionError(`container ${id} has exited; create a new one`, { reason: 'container-exited' })
+    r.starting ??= this.#start(r)
+    await r.starting
+  }
+
+  async #start(r: Rec): Promise<void> {
+    const logger = await this.#logger()
+    const got = await this.#c.unary(SVC.snapshots, 'Mounts', { snapshotter: this.#snapshotter, key: r.id })
+    try {
+      await this.#c.unary(SVC.tasks, 'Create', {
+        containerId: r.id, rootfs: got['mounts'], stdout: r.logs.uri(logger), stderr: r.logs.uri(logger), terminal: false,
+      })
+    } catch (err) {
+      const message = errText(err)
+      const exitCode = /no such file or directory|executable file not found|not found in \$PATH/i.test(message) ? 127 : 126
+      this.#startFailed(r, message, exitCode)
+      throw new ContainerStartError(r.id, message, { exitCode, cause: err })
+    }
+    const waited = this.#c.unary(SVC.tasks, 'Wait', { containerId: r.id })
+    try {
+      await this.#c.unary(SVC.tasks, 'Start', { containerId: r.id })
+    } catch (err) {
+      waited.catch(() => undefined)
+      await this.#c.unary(SVC.tasks, 'Delete', { containerId: r.id }).catch(() => undefined)
+      const message = errText(err)
+      this.#startFailed(r, message, 126)
+      throw new ContainerStartError(r.id, message, { exitCode: 126, cause: err })
+    }
+    r.state = 'running'
+    r.startedAt = Date.now()
+    this.#journal.append({ type: 'start', id: r.id, labels: r.labels, time: r.startedAt })
+    if (r.healthcheck !== undefined) {
+      r.health = new HealthMonitor(r.healthcheck, (args, timeoutMs) => this.#probe(r, args, timeoutMs), (health) => {
+        if (r.state === 'running') this.#journal.append({ type: 'health', id: r.id, labels: r.labels, time: Date.now(), health })
+      })
+    }
+    this.#ensurePoller()
+    waited.then(
+      (res) => this.#exited(r, Number(res['exitStatus'] ?? 255)),
+      async (err: unknown) => {
+        if (this.#closed) return
+        // The wait call broke (containerd restarted?): read the status instead.
+        const status = await this.#c.unary(SVC.tasks, 'Get', { containerId: r.id }).catch(() => undefined)
+        const proc = status?.['process'] as Msg | undefined
+        await this.#exited(r, Number(proc?.['exitStatus'] ?? 255), errText(err))
+      },
+    ).catch(() => undefined)
+  }
+
+  #loggerPath: Promise<string> | undefined
+
+  /** Writes the logging binary (once) into the state directory. */
+  #logger(): Promise<string> {
+    this.#loggerPath ??= (async () => {
+      const path = join(this.#stateDir, 'swarmkit-ts-logger.sh')
+      await mkdir(this.#stateDir, { recursive: true, mode: 0o711 })
+      await writeFile(path, LOGGER_SCRIPT, { mode: 0o755 })
+      await chmod(path, 0o755)
+      return path
+    })()
+    return this.#loggerPath
+  }
+
+  #startFailed(r: Rec, message: string, exitCode: number): void {
+    r.state = 'exited'
+    r.error = message
+    r.exitCode = exitCode
+    r.finishedAt = Date.now()
+    this.#journal.notifyExit(r.id, exitCode)
+  }
+
+  async #exited(r: Rec, exitCode: number, error?: string): Promise<void> {
+    r.health?.stop()
+    await this.#c.unary(SVC.tasks, 'Delete', { containerId: r.id }).catch(() => undefined)
+    await r.logs.ingest(true).catch(() => undefined)
+    r.state = 'exited'
+    r.exitCode = exitCode
+    r.finishedAt = Date.now()
+    if (error !== undefined) r.error = error
+    this.#journal.append({ type: 'die', id: r.id, labels: r.labels, time: r.finishedAt, exitCode })
+  }
+
+  async #probe(r: Rec, args: readonly string[], timeoutMs: number): Promise<number> {
+    const execId = `health-${++r.execSeq}`
+    const process = ociProcess(args, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], '/')
+    await this.#c.unary(SVC.tasks, 'Exec', {
+      containerId: r.id, execId, terminal: false, stdout: '', stderr: '', stdin: '',
+      spec: { typeUrl: OCI_PROCESS_TYPE_URL, value: Buffer.from(JSON.stringify(process)) },
+    })
+    try {
+      const waited = this.#c.unary(SVC.tasks, 'Wait', { containerId: r.id, execId })
+      await this.#c.unary(SVC.tasks, 'Start', { containerId: r.id, execId })
+      let timer: NodeJS.Timeout | undefined
+      const res = await Promise.race([
+        waited,
+        new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), timeoutMs) }),
+      ])
+      clearTimeout(timer)
+      if (res === undefined) {
+        await this.#c.unary(SVC.tasks, 'Kill', { containerId: r.id, execId, signal: SIGKILL }).catch(() => undefined)
+        await waited.catch(() => undefined)
+        throw new Error(`health probe timed out after ${timeoutMs} ms`)
+      }
+      return Number(res['exitStatus'] ?? 255)
+    } finally {
+      await this.#c.unary(SVC.tasks, 'DeleteProcess', { containerId: r.id, execId }).catch(() => undefined)
+    }
+  }
+
+  #ensurePoller(): void {
+    if (this.#poller !== undefined) return
+    this.#poller = setInterval(() => {
+      let running = 0
+      for (const r of this.#recs.values()) {
+        if (r.state !== 'running') continue
+        running++
+        r.logs.ingest().catch(() => undefined)
+      }
+      if (running === 0) {
+        clearInterval(this.#poller)
+        this.#poller = undefined
+      }
+    }, 100)
+    this.#poller.unref()
+  }
+
+  #exitOf(id: string): { promise: Promise<number>; cancel: () => void } {
+    let cancel = (): void => undefined
+    const promise = new Promise<number>((resolve, reject) => {
+      cancel = this.#journal.onExit(id, (code) => (code === undefined ? reject(new NotFoundError('container', id)) : resolve(code)))
+    })
+    promise.catch(() => undefined)
+    return { promise, cancel }
+  }
+
+  async wait(id: string, options: WaitOptions = {}): Promise<number> {
+    options.signal?.throwIfAborted()
+    const r = this.#get(id)
+    if (r.state === 'exited') return r.exitCode ?? 0
+    const exit = this.#exitOf(id)
+    const signal = options.signal
+    try {
+      if (signal === undefined) return await exit.promise
+      return await new Promise<number>((resolve, reject) => {
+        const onAbort = (): void => {
+          const reason: unknown = signal.reason
+          reject(reason instanceof Error ? reason : new Error(String(reason)))
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+        exit.promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+      })
+    } finally {
+      exit.cancel()
+    }
+  }
+
+  async #kill(id: string, signal: number, all: boolean): Promise<void> {
+    await this.#c.unary(SVC.tasks, 'Kill', { containerId: id, signal, all }).catch(ignore(GRPC_CODE.NOT_FOUND, GRPC_CODE.FAILED_PRECONDITION))
+  }
+
+  async stop(id: string, options: StopOptions = {}): Promise<void> {
+    const r = this.#get(id)
+    if (r.starting !== undefined) await r.starting.catch(() => undefined)
+    if (r.state !== 'running') return
+    const grace = options.graceMs ?? DEFAULT_STOP_GRACE_MS
+    const exit = this.#exitOf(id)
+    try {
+      await this.#kill(id, SIGTERM, false)
+      let timer: NodeJS.Timeout | undefined
+      const timedOut = await Promise.race([
+        exit.promise.then(() => false, () => false),
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), grace) }),
+      ])
+      clearTimeout(timer)
+      if (timedOut) await this.#kill(id, SIGKILL, true)
+      await exit.promise.catch(() => undefined)
+    } finally {
+      exit.cancel()
+    }
+  }
+
+  async remove(id: string, options: RemoveOptions = {}): Promise<void> {
+    const r = this.#get(id)
+    if (r.starting !== undefined) await r.starting.catch(() => undefined)
+    if (r.state === 'running') {
+      if (options.force !== true) throw new FailedPreconditionError(`container ${id} is running; stop it or remove with force`, { reason: 'container-running' })
+      const exit = this.#exitOf(id)
+      await this.#kill(id, SIGKILL, true)
+      await exit.promise.catch(() => undefined)
+      exit.cancel()
+    }
+    if (r.removed) throw new NotFoundError('container', id)
+    r.removed = true
+    r.health?.stop()
+    await this.#c.unary(SVC.tasks, 'Delete', { containerId: id }).catch(() => undefined)
+    await this.#c.unary(SVC.containers, 'Delete', { id }).catch(ignore(GRPC_CODE.NOT_FOUND))
+    await this.#c.unary(SVC.snapshots, 'Remove', { snapshotter: this.#snapshotter, key: id }).catch(ignore(GRPC_CODE.NOT_FOUND))
+    await rm(r.dir, { recursive: true, force: true })
+    this.#recs.delete(id)
+    if (r.name !== undefined) this.#names.delete(r.name)
+    this.#journal.append({ type: 'destroy', id, labels: r.labels, time: Date.now() })
+  }
+
+  #info(r: Rec): ContainerInfo {
+    const ran = r.state !== 'created' && r.startedAt !== undefined
+    return {
+      id: r.id, name: r.name, image: r.image, labels: { ...r.labels }, state: r.state, createdAt: r.createdAt,
+      startedAt: r.startedAt, finishedAt: r.state === 'exited' ? r.finishedAt : undefined,
+      exitCode: r.state === 'exited' ? r.exitCode : undefined, error: r.error,
+      health: ran && r.health !== undefined ? r.health.status : undefined,
+      ports: ran ? r.ports.map((p) => ({ ...p })) : [],
+    }
+  }
+
+  inspect(id: string): Promise<ContainerInfo> {
+    try {
+      return Promise.resolve(this.#info(this.#get(id)))
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  list(options: ListOptions = {}): Promise<ContainerInfo[]> {
+    const out: ContainerInfo[] = []
+    for (const r of this.#recs.values()) if (!r.removed && matchesLabels(r.labels, options.labels)) out.push(this.#info(r))
+    return Promise.resolve(out)
+  }
+
+  logs(id: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
+    const get = (): Rec => this.#get(id)
+    return (async function* () {
+      const r = get()
+      yield* containerdLogs({ store: () => r.logs, live: () => r.state !== 'exited' && !r.removed, options })
+    })()
+  }
+
+  events(options: EventsOptions = {}): AsyncIterable<RuntimeEvent> {
+    return this.#journal.subscribe(options)
+  }
+}
