@@ -7,8 +7,7 @@
  *   pnpm --filter @swarmkit-ts/raft soak
  *   SOAK_SECONDS=600 SOAK_SIZES=5 pnpm --filter @swarmkit-ts/raft soak
  *
- * SOAK_STEPS sets the longest schedule (default 24, twice CI's); SOAK_KNOWN_BUGS=1 also
- * generates what the open regressions show to fail (lease-based reads, torn snapshot writes).
+ * SOAK_STEPS sets the longest schedule (default 24, twice CI's).
  */
 import { cryptoRandom } from '@swarmkit-ts/api'
 import { checkSchedules } from '../test/sim/regressions.ts'
@@ -17,7 +16,6 @@ const seconds = process.env.SOAK_SECONDS === undefined ? Infinity : Number(proce
 const sizes = (process.env.SOAK_SIZES ?? '3,5').split(',').map(Number)
 /** Schedules per fast-check batch (each batch has its own seed). */
 const batch = Number(process.env.SOAK_BATCH ?? 50)
-const knownBugs = process.env.SOAK_KNOWN_BUGS === '1'
 const maxSteps = Number(process.env.SOAK_STEPS ?? 24)
 
 const started = performance.now()
@@ -44,7 +42,6 @@ for (let round = 0; !stop && (performance.now() - started) / 1000 < seconds; rou
     size,
     numRuns: batch,
     seed,
-    knownBugs,
     maxSteps,
     onRun: (r) => {
       runs++

@@ -9,7 +9,7 @@
  *
  * @internal
  */
-import { Client, Metadata, type ChannelCredentials, type ChannelOptions, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js'
+import { Client, type Metadata, type ChannelCredentials, type ChannelOptions, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js'
 import type { Clock, Logger, RaftMemberId, Random, Timer } from '@swarmkit-ts/api'
 import type { SnapshotMessage } from './types.ts'
 import { transportSchema, type WireObject } from './message-codec.ts'
@@ -47,6 +47,8 @@ export interface PeerLinkContext {
   maxQueuedMessages: number
   maxMessageBytes: number
   snapshotChunkBytes: number
+  /** The request metadata of every call: who is sending and at which address (see `originMetadata`). */
+  metadata(): Metadata
   /** Reports, deferred and dropped once the transport stopped. */
   unreachable(to: RaftMemberId): void
   snapshotStatus(to: RaftMemberId, ok: boolean): void
@@ -165,7 +167,7 @@ export class PeerLink {
 
   #connect(): void {
     this.#state = 'connecting'
-    const call = this.#client.makeClientStreamRequest<readonly Uint8Array[], StreamAck>(STREAM_PATH, serializeEnvelope, deserializeStreamAck, new Metadata(), {}, (err) => this.#ended(call, err))
+    const call = this.#client.makeClientStreamRequest<readonly Uint8Array[], StreamAck>(STREAM_PATH, serializeEnvelope, deserializeStreamAck, this.#ctx.metadata(), {}, (err) => this.#ended(call, err))
     this.#call = call
     // A peer that never answers (e.g. packets dropped) counts as a failed attempt.
     this.#connectTimer = this.#ctx.clock.setTimeout(() => {
@@ -250,7 +252,7 @@ export class PeerLink {
       this.#ctx.snapshotStatus(this.id, false)
       return
     }
-    const call = this.#client.makeClientStreamRequest<OutboundChunk, SnapshotAck>(SEND_SNAPSHOT_PATH, serializeChunk, deserializeSnapshotAck, new Metadata(), {}, (err) => {
+    const call = this.#client.makeClientStreamRequest<OutboundChunk, SnapshotAck>(SEND_SNAPSHOT_PATH, serializeChunk, deserializeSnapshotAck, this.#ctx.metadata(), {}, (err) => {
       if (!this.#snapshots.delete(call)) return
       if (this.#state === 'closed') return this.#ctx.snapshotStatus(this.id, false)
       if (err === null) {

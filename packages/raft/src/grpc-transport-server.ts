@@ -11,8 +11,9 @@ import type { sendUnaryData, ServerReadableStream, UntypedServiceImplementation 
 import { Metadata } from '@grpc/grpc-js'
 import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from '@swarmkit-ts/api'
 import type { RaftMemberId } from '@swarmkit-ts/api'
+import type { MessageOrigin } from './transport.ts'
 import type { Message, SnapshotMessage } from './types.ts'
-import { errorStatus, type Decoded, type InboundChunk, type SnapshotAck, type StreamAck } from './grpc-transport-wire.ts'
+import { errorStatus, readOrigin, type Decoded, type InboundChunk, type SnapshotAck, type StreamAck } from './grpc-transport-wire.ts'
 
 /** What the handlers need from the transport. */
 export interface InboundSink {
@@ -20,8 +21,8 @@ export interface InboundSink {
   readonly id: RaftMemberId
   /** Whether messages may still be delivered (false once stopping). */
   accepting(): boolean
-  /** Hands a message to the transport's handlers. */
-  deliver(msg: Message): void
+  /** Hands a message to the transport's handlers, with the sender named by the call's metadata. */
+  deliver(msg: Message, origin: MessageOrigin | undefined): void
 }
 
 interface OpenCall {
@@ -94,6 +95,7 @@ export class RaftServiceHandlers {
     if (!this.#sink.accepting()) return c.finish(new UnavailableError(`raft member ${this.#sink.id} is stopping`))
     // Answer the headers at once: the sender takes them as "connected".
     call.sendMetadata(new Metadata())
+    const origin = readOrigin(call.metadata)
     let delivered = 0
     call.on('data', (d: Decoded<Message[]>) => {
       if (c.done()) return
@@ -102,7 +104,7 @@ export class RaftServiceHandlers {
         const wrong = this.#checkTo(m)
         if (wrong !== undefined) return c.finish(wrong)
       }
-      for (const m of d.value) this.#sink.deliver(m)
+      for (const m of d.value) this.#sink.deliver(m, origin)
       delivered += d.value.length
     })
     call.on('end', () => c.finish(null, { delivered }))
@@ -111,6 +113,7 @@ export class RaftServiceHandlers {
   #snapshot(call: ServerReadableStream<Decoded<InboundChunk>, SnapshotAck>, cb: sendUnaryData<SnapshotAck>): void {
     const c = this.#track(call, cb)
     if (!this.#sink.accepting()) return c.finish(new UnavailableError(`raft member ${this.#sink.id} is stopping`))
+    const origin = readOrigin(call.metadata)
     let header: SnapshotMessage | undefined
     let total = 0
     let received = 0
@@ -143,7 +146,7 @@ export class RaftServiceHandlers {
         data.set(p, at)
         at += p.length
       }
-      this.#sink.deliver({ ...header, snapshot: { metadata: header.snapshot.metadata, data } })
+      this.#sink.deliver({ ...header, snapshot: { metadata: header.snapshot.metadata, data } }, origin)
       c.finish(null, { receivedBytes: total })
     })
   }

@@ -13,7 +13,9 @@
 import { Metadata, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js'
 import protobuf from 'protobufjs'
 import { InvalidArgumentError, toGrpcStatus, fromGrpcStatus } from '@swarmkit-ts/api'
+import type { RaftMemberId } from '@swarmkit-ts/api'
 import { decodeWire, messageFromWire, transportSchema, type WireObject } from './message-codec.ts'
+import type { MessageOrigin } from './transport.ts'
 import type { Message } from './types.ts'
 
 /** The fully qualified service name. */
@@ -180,4 +182,25 @@ export function statusError(err: ServiceError): Error {
   const metadata: Record<string, string> = {}
   for (const [k, v] of Object.entries(err.metadata.getMap())) if (typeof v === 'string') metadata[k] = v
   return fromGrpcStatus({ code: err.code, details: err.details, metadata })
+}
+
+/** Request metadata keys naming the sending member and the address it advertises. */
+export const ORIGIN_ID_KEY = 'x-raft-origin-id'
+export const ORIGIN_ADDRESS_KEY = 'x-raft-origin-address'
+
+/** The request metadata of a call from member `id`, which advertises `address` (if known). */
+export function originMetadata(id: RaftMemberId, address: string | undefined): Metadata {
+  const md = new Metadata()
+  md.set(ORIGIN_ID_KEY, id.toString(16))
+  if (address !== undefined && address !== '') md.set(ORIGIN_ADDRESS_KEY, address)
+  return md
+}
+
+/** The origin named by a call's request metadata, or undefined when it names none (or garbage). */
+export function readOrigin(md: Metadata): MessageOrigin | undefined {
+  const [id] = md.get(ORIGIN_ID_KEY)
+  const [address] = md.get(ORIGIN_ADDRESS_KEY)
+  if (typeof id !== 'string' || typeof address !== 'string' || address === '' || !/^[0-9a-f]{1,16}$/.test(id)) return undefined
+  const member = BigInt(`0x${id}`)
+  return member === 0n ? undefined : { id: member, address }
 }

@@ -13,7 +13,7 @@ import type { Clock, Logger, RaftMemberId, Random } from '@swarmkit-ts/api'
 import { encodeMessage, messageToWire } from './message-codec.ts'
 import { isLocalMessage, type Message } from './types.ts'
 import type { RaftTransport, RaftTransportHandlers } from './transport.ts'
-import { CHUNK_OVERHEAD_BYTES, raftServiceDefinition } from './grpc-transport-wire.ts'
+import { CHUNK_OVERHEAD_BYTES, originMetadata, raftServiceDefinition } from './grpc-transport-wire.ts'
 import { RaftServiceHandlers } from './grpc-transport-server.ts'
 import { PeerLink, type PeerLinkContext, type PeerStreamState, type QueuedMessage } from './grpc-transport-peer.ts'
 
@@ -32,6 +32,11 @@ export interface GrpcRaftTransportInit {
   id: RaftMemberId
   /** `host:port` to listen on; port 0 lets the OS choose (read {@link GrpcRaftTransport.address}). */
   listenAddress: string
+  /**
+   * The address peers should reach this member at, told to every peer with each call so that a
+   * peer that has no address for this member yet can answer it. @default {@link GrpcRaftTransport.address}
+   */
+  advertiseAddress?: string | undefined
   /** Server credentials. @default insecure */
   serverCredentials?: ServerCredentials | undefined
   /** Credentials for dialling peers. @default insecure */
@@ -90,6 +95,7 @@ export class GrpcRaftTransport implements RaftTransport {
   /** This member's id. */
   readonly id: RaftMemberId
   readonly #listenAddress: string
+  readonly #advertiseAddress: string | undefined
   readonly #serverCredentials: ServerCredentials
   readonly #log: Logger
   readonly #clock: Clock
@@ -111,6 +117,7 @@ export class GrpcRaftTransport implements RaftTransport {
     if (typeof init.id !== 'bigint' || init.id <= 0n || init.id >= 1n << 64n) throw new InvalidArgumentError('id', `must be a non-zero uint64 bigint, got ${String(init.id)}`)
     this.id = init.id
     this.#listenAddress = checkAddress(init.listenAddress, 'listenAddress')
+    this.#advertiseAddress = init.advertiseAddress === undefined ? undefined : checkAddress(init.advertiseAddress, 'advertiseAddress')
     this.#serverCredentials = init.serverCredentials ?? ServerCredentials.createInsecure()
     this.#log = (init.logger ?? silentLogger).child({ component: 'raft-transport', member: init.id.toString() })
     this.#clock = init.clock ?? systemClock
@@ -143,14 +150,21 @@ export class GrpcRaftTransport implements RaftTransport {
       maxQueuedMessages: positiveInt(init.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 'maxQueuedMessages'),
       maxMessageBytes: this.#maxMessageBytes,
       snapshotChunkBytes: chunk,
+      metadata: () => originMetadata(this.id, this.#advertised()),
       unreachable: (to) => this.#emit((h) => h.unreachable?.(to)),
       snapshotStatus: (to, ok) => this.#emit((h) => h.snapshotStatus?.(to, ok)),
     }
     this.#service = new RaftServiceHandlers({
       id: this.id,
       accepting: () => this.#state === 'running',
-      deliver: (msg) => this.#call((h) => h.message(msg)),
+      deliver: (msg, origin) => this.#call((h) => (origin === undefined ? h.message(msg) : h.message(msg, origin))),
     })
+  }
+
+  /** The advertised address: the option, else the bound address once running. */
+  #advertised(): string | undefined {
+    if (this.#advertiseAddress !== undefined) return this.#advertiseAddress
+    return this.#state === 'running' ? this.address : undefined
   }
 
   /** The address peers reach this member at (`host:port` with the bound port); only after `start`. */

@@ -65,7 +65,7 @@ export type { FileRaftStorageInit } from './file-storage.ts'
 export type { FileRaftStorageHooks } from './wal-files.ts'
 export type { Encrypter } from './encrypter.ts'
 export { WalCorruptionError, SnapshotCorruptionError, StorageDecryptionError } from './wal-errors.ts'
-export type { RaftTransport, RaftTransportHandlers } from './transport.ts'
+export type { MessageOrigin, RaftTransport, RaftTransportHandlers } from './transport.ts'
 // RaftNode: the async driver
 export { RaftNode } from './raft-node.ts'
 export type { RaftNodeInit, RaftNodeEvents, RaftNodeCallOptions, RaftPeer, StateMachine } from './raft-node.ts'

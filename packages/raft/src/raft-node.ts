@@ -14,7 +14,7 @@ import type { RawNodeInit } from './raw-node.ts'
 import type { RaftStatus, Ready } from './ready.ts'
 import type { RaftRole } from './role.ts'
 import type { RaftStorageWithLog } from './storage.ts'
-import type { RaftTransport } from './transport.ts'
+import type { MessageOrigin, RaftTransport } from './transport.ts'
 import type { AnyConfChange, ConfState, Entry, HardState, Message, Snapshot } from './types.ts'
 import { NONE, isEmptySnapshot } from './types.ts'
 
@@ -106,6 +106,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   readonly #maxBatchProposals: number
   readonly #maxBatchBytes: number
   readonly #members = new Map<RaftMemberId, string>()
+  /** Addresses told by the transport for members the log has not given us yet (see `#learn`). */
+  readonly #learned = new Map<RaftMemberId, string>()
+  /** Members removed by an applied conf change: never learned again. */
+  readonly #removed = new Set<RaftMemberId>()
   #confState: ConfState
   /** The hard state last written to storage. */
   #hard: HardState
@@ -181,7 +185,11 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#running = true
     for (const [id, addr] of this.#members) if (id !== this.id) this.#transport.addPeer(id, addr)
     await this.#transport.start({
-      message: (m) => this.#guard(() => this.#raw.step(m)),
+      message: (m, origin) =>
+        this.#guard(() => {
+          if (origin !== undefined) this.#learn(origin)
+          this.#raw.step(m)
+        }),
       unreachable: (to) => this.#guard(() => this.#raw.reportUnreachable(to)),
       snapshotStatus: (to, ok) => this.#guard(() => this.#raw.reportSnapshot(to, ok)),
     })
@@ -414,6 +422,18 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     return dv.getUint32(8) * 2 ** 32 + dv.getUint32(12)
   }
 
+  /**
+   * Points the transport at a sender the log has not told us about yet — typically a leader
+   * added by a conf change this member has not applied — so that it can answer. The log's
+   * addresses win, and removed members stay removed.
+   */
+  #learn(origin: MessageOrigin): void {
+    const id = origin.id
+    if (id === this.id || this.#members.has(id) || this.#removed.has(id) || this.#learned.get(id) === origin.address) return
+    this.#learned.set(id, origin.address)
+    this.#transport.addPeer(id, origin.address)
+  }
+
   /** Runs a core call from a callback; a throw there means a broken core or storage. */
   #guard(fn: () => void): void {
     if (this.#stopped || this.#failed !== undefined) return
@@ -516,10 +536,13 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       for (const c of changes) {
         const ctx = c.context.byteLength > 0 ? decodeMemberContext(c.context) : { requestId: new Uint8Array(0), address: '' }
         requestId = ctx.requestId
+        this.#learned.delete(c.nodeId)
         if (c.type === 'remove') {
+          this.#removed.add(c.nodeId)
           this.#members.delete(c.nodeId)
           if (c.nodeId !== this.id) this.#transport.removePeer(c.nodeId)
         } else if (ctx.address !== '') {
+          this.#removed.delete(c.nodeId)
           this.#members.set(c.nodeId, ctx.address)
           if (c.nodeId !== this.id && this.#running) this.#transport.addPeer(c.nodeId, ctx.address)
         }

@@ -13,15 +13,31 @@
  * - A `snapshot` message may be large: the transport streams it in chunks, and reports the
  *   outcome with the `snapshotStatus` handler (`ok = false` when the stream failed).
  * - Handlers are called on the event loop, never synchronously from inside `send`.
+ * - A transport should tell receivers the address its member advertises (delivered to them as
+ *   the `origin` of each message): without it, a member that has not applied the change adding
+ *   the current leader cannot answer that leader.
  * - After `stop()` resolves no handler is called again.
  */
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import type { Message } from './types.ts'
 
+/**
+ * Who put a message on the wire: the sending member (which may differ from `msg.from` when it
+ * relays a message, e.g. a forwarded proposal) and the address it advertises.
+ */
+export interface MessageOrigin {
+  readonly id: RaftMemberId
+  readonly address: string
+}
+
 /** Handlers a driver registers with its transport. */
 export interface RaftTransportHandlers {
-  /** A message from a peer arrived. */
-  message(msg: Message): void
+  /**
+   * A message from a peer arrived. A transport that knows the address the sending member
+   * advertises passes it as `origin`; the driver then answers a member it had no address for
+   * (one whose addition it has not applied yet).
+   */
+  message(msg: Message, origin?: MessageOrigin): void
   /** A message to `to` could not be delivered because the peer is unreachable. */
   unreachable?(to: RaftMemberId): void
   /** A snapshot stream to `to` finished (`ok`) or failed. */

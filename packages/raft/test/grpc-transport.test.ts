@@ -190,6 +190,33 @@ describe('GrpcRaftTransport', () => {
     expect(a.t.peerStats(B)).toEqual({ address: b.t.address, stream: 'open', queued: 0, dropped: 0, snapshotsInFlight: 0 })
   })
 
+  it('tells the receiver who sent each message and at which address (advertised, or the bound one)', async () => {
+    const a = await member(A, { advertiseAddress: 'a.example:7001' })
+    const b = await member(B)
+    const c = await member(C)
+    const origins: unknown[] = []
+    c.r.handlers.message = (m, origin) => {
+      origins.push([m.from, origin])
+      c.r.messages.push(m)
+    }
+    a.t.addPeer(C, c.t.address)
+    b.t.addPeer(C, c.t.address)
+    // A relayed message keeps its original sender in from; the origin is the member that sent it.
+    a.t.send([heartbeat(A, C, 1), { type: 'prop', from: B, to: C, term: 0, entries: [] }])
+    await until(() => origins.length === 2, 'messages from A')
+    b.t.send([heartbeat(B, C, 2)])
+    await until(() => origins.length === 3, 'message from B')
+    expect(origins).toEqual([
+      [A, { id: A, address: 'a.example:7001' }],
+      [B, { id: A, address: 'a.example:7001' }],
+      [B, { id: B, address: b.t.address }],
+    ])
+  })
+
+  it('rejects a bad advertised address', () => {
+    expect(() => new GrpcRaftTransport({ id: A, listenAddress: '127.0.0.1:0', advertiseAddress: 'no-port' })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'advertiseAddress' }))
+  })
+
   it('reports a member without an address as unreachable, later than send', async () => {
     const a = await member(A)
     a.t.send([heartbeat(A, B, 1), heartbeat(A, B, 2), heartbeat(A, C, 3)])

@@ -27,7 +27,7 @@ describe('simulation replay', () => {
       expect(traces[0]?.length).toBeGreaterThan(10)
       expect(traces[1]).toEqual(traces[0])
     }
-  })
+  }, 60_000)
 })
 
 describe('simulation regressions', () => {

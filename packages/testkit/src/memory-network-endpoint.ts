@@ -1,7 +1,7 @@
 /**
  * One member's attachment to a {@link MemoryNetwork}: the transport the member's driver uses.
  */
-import { FailedPreconditionError, InvalidArgumentError } from '@swarmkit-ts/api'
+import { FailedPreconditionError } from '@swarmkit-ts/api'
 import type { MemoryEndpointHandlers, NetworkMessage } from './memory-network-types.ts'
 
 /** Where an endpoint is in its life. */
@@ -29,6 +29,8 @@ export type EndpointState = (typeof EndpointState)[keyof typeof EndpointState]
 export interface MemoryEndpoint<M extends NetworkMessage = NetworkMessage> {
   /** The member this endpoint belongs to. */
   readonly id: bigint
+  /** The address the endpoint tells receivers (see {@link MessageOrigin}), if it was given one. */
+  readonly address: string | undefined
   /** Where the endpoint is in its life. */
   readonly state: EndpointState
   /**
@@ -38,9 +40,8 @@ export interface MemoryEndpoint<M extends NetworkMessage = NetworkMessage> {
   start(handlers: MemoryEndpointHandlers<M>): Promise<void>
   /**
    * Queues messages for delivery by clock timers; never delivers synchronously and never throws
-   * for a peer that is down or unknown.
-   * @throws InvalidArgumentError (field `messages[i].from`) when a message's `from` is not this
-   * endpoint's id.
+   * for a peer that is down or unknown. A message's `from` may name another member (a relayed
+   * message): it travels on this endpoint's links all the same.
    */
   send(messages: readonly M[]): void
   /** Records the address of a member (the network needs none; see `strictPeers`). */
@@ -79,6 +80,7 @@ export interface EndpointHost<M extends NetworkMessage> {
 /** The implementation of {@link MemoryEndpoint}. Internal to the package. */
 export class MemoryEndpointImpl<M extends NetworkMessage> implements MemoryEndpoint<M> {
   readonly id: bigint
+  readonly address: string | undefined
   readonly #host: EndpointHost<M>
   readonly #control: EndpointControl<M>
   #handlers: MemoryEndpointHandlers<M> | undefined
@@ -86,8 +88,9 @@ export class MemoryEndpointImpl<M extends NetworkMessage> implements MemoryEndpo
   readonly #peers = new Map<bigint, string>()
   readonly #generations = new Map<bigint, number>()
 
-  constructor(id: bigint, host: EndpointHost<M>) {
+  constructor(id: bigint, host: EndpointHost<M>, address?: string) {
     this.id = id
+    this.address = address
     this.#host = host
     this.#control = {
       endpoint: this,
@@ -115,9 +118,6 @@ export class MemoryEndpointImpl<M extends NetworkMessage> implements MemoryEndpo
   }
 
   send(messages: readonly M[]): void {
-    messages.forEach((m, i) => {
-      if (m.from !== this.id) throw new InvalidArgumentError(`messages[${i}].from`, `must be the sending endpoint's id ${this.id}, got ${m.from}`)
-    })
     if (this.state !== EndpointState.running) return
     this.#host.transmit(this.#control, messages)
   }

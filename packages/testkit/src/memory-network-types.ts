@@ -5,7 +5,11 @@ import type { Clock, Random } from '@swarmkit-ts/api'
 
 /** What the network needs of a message: who sends it and who receives it (member ids). */
 export interface NetworkMessage {
-  /** The sender; must be the id of the endpoint that sends it. */
+  /**
+   * The member the message is from. Usually the sending endpoint's id, but a member may relay a
+   * message it received keeping its original sender (Raft forwards proposals that way); links,
+   * partitions and reports always use the endpoint that sent it.
+   */
   readonly from: bigint
   /** The recipient. */
   readonly to: bigint
@@ -39,10 +43,19 @@ export interface LinkFaults {
   readonly reorderDelayMs?: DelayRange
 }
 
+/**
+ * Who put a message on the network: the sending endpoint's member id (not necessarily the
+ * message's `from`, see {@link NetworkMessage}) and the address it was created with.
+ */
+export interface MessageOrigin {
+  readonly id: bigint
+  readonly address: string
+}
+
 /** What an endpoint's owner hears from the network (the shape of Raft's transport handlers). */
 export interface MemoryEndpointHandlers<M> {
-  /** A message arrived. */
-  message(message: M): void
+  /** A message arrived; `origin` is given when the sending endpoint has an address (see {@link MemoryNetwork.endpoint}). */
+  message(message: M, origin?: MessageOrigin): void
   /** A message to `to` was lost because `to` is down (disconnected, stopped or never started). */
   unreachable?(to: bigint): void
   /** A snapshot message to `to` arrived (`ok`), or was lost. */

@@ -83,10 +83,12 @@ export class MemoryNetwork<M extends NetworkMessage = NetworkMessage> {
   /**
    * A new endpoint for member `id`. It replaces any earlier endpoint for `id`, which is dead from
    * then on (its handlers are never called again and its sends are ignored): that is how a test
-   * restarts a member's process.
+   * restarts a member's process. With `address`, receivers are told it with every message from
+   * this endpoint (as a real transport can carry the sender's address), so that they can answer
+   * a member they had no address for.
    */
-  endpoint(id: bigint): MemoryEndpoint<M> {
-    return new MemoryEndpointImpl<M>(id, this.#host)
+  endpoint(id: bigint, options: { address?: string } = {}): MemoryEndpoint<M> {
+    return new MemoryEndpointImpl<M>(id, this.#host, options.address)
   }
 
   /** Replaces the network-wide faults. @throws InvalidArgumentError (field `faults.…`). */
@@ -239,7 +241,10 @@ export class MemoryNetwork<M extends NetworkMessage = NetworkMessage> {
 
     this.#stats.delivered++
     this.#trace?.({ type: 'deliver', at: this.#clock.now(), message, duplicate: copy.duplicate })
-    receiver.message(this.#clone === undefined ? message : this.#clone(message))
+    const delivered = this.#clone === undefined ? message : this.#clone(message)
+    const address = sender.endpoint.address
+    if (address === undefined) receiver.message(delivered)
+    else receiver.message(delivered, { id: from, address })
     if (reportSnapshot) this.#reportSnapshot(sender, to, true)
   }
 

@@ -63,8 +63,6 @@ export interface CheckSchedulesOptions {
   onRun?: (report: RunReport) => void
   /** Store a failure in the regression file. @default true */
   record?: boolean
-  /** Also generate what known open bugs break (see `ScheduleArbOptions.knownBugs`). */
-  knownBugs?: boolean
   /** Longest schedule (see `ScheduleArbOptions.maxSteps`). */
   maxSteps?: number
 }
@@ -81,7 +79,7 @@ export interface CheckSchedulesResult {
  * counterexample as a regression and returns it.
  */
 export async function checkSchedules(opts: CheckSchedulesOptions): Promise<CheckSchedulesResult> {
-  const prop = fc.asyncProperty(scheduleArb({ size: opts.size, knownBugs: opts.knownBugs ?? false, ...(opts.maxSteps === undefined ? {} : { maxSteps: opts.maxSteps }) }), async (s) => {
+  const prop = fc.asyncProperty(scheduleArb({ size: opts.size, ...(opts.maxSteps === undefined ? {} : { maxSteps: opts.maxSteps }) }), async (s) => {
     const report = await runSimulation(s)
     opts.onRun?.(report)
   })

@@ -199,8 +199,8 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
     durabilityChecks: options.durabilityChecks ?? true,
     network:
       options.network ??
-      ((clock, random, directory) =>
-        new MemorySimNetwork(clock, random, { wireCodec: schedule.wireCodec ?? false, ...(schedule.resolveAddresses === true ? { resolve: directory } : {}) })),
+      ((clock, random) =>
+        new MemorySimNetwork(clock, random, { wireCodec: schedule.wireCodec ?? false })),
     ...(options.trace === undefined ? {} : { trace: options.trace }),
   })
   const et = world.electionMs

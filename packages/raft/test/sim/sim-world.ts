@@ -197,8 +197,8 @@ export class SimWorld {
     const transport: RaftTransport = {
       start: (h: RaftTransportHandlers) =>
         inner.start({
-          message: (msg) => {
-            if (link.alive) h.message(msg)
+          message: (msg, origin) => {
+            if (link.alive) h.message(msg, origin)
           },
           unreachable: (to) => {
             if (link.alive) h.unreachable?.(to)
