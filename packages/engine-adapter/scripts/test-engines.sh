@@ -264,7 +264,11 @@ case "$cmd" in
         containerd) teardown "$CTRD_DIR" "$CTRD_DIR/containerd.pid" ;;
       esac
     done
-    if [ ! -d "$DOCKER_DIR" ] && [ ! -d "$CTRD_DIR" ]; then rm -rf "$IMAGE_DIR" "$DIR/holders"; fi
+    # Nothing left running: drop everything else too (image, holders, runtimes' state directories).
+    if [ ! -d "$DOCKER_DIR" ] && [ ! -d "$CTRD_DIR" ]; then
+      unmount_under "$DIR/"
+      find "$DIR" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
+    fi
     ;;
   env) print_env ;;
   status)
