@@ -2,7 +2,7 @@
  * The cluster's root certificate authority: creation, loading, node certificate issuance from
  * CSRs, and cross-signing for root rotation.
  */
-import { X509Certificate, createHash } from 'node:crypto'
+import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto'
 import {
   DEFAULT_NODE_CERT_EXPIRY_MS,
   FailedPreconditionError,
@@ -12,10 +12,11 @@ import {
   type Clock,
   type NodeRole,
 } from '@swarmkit-ts/api'
-import { CA_COMMON_NAME, CERT_BACKDATE_MS, ECDSA_P256, ROOT_CA_VALIDITY_MS, RoleOu } from './constants.ts'
-import { checkNamePart, spiffeId } from './identity.ts'
+import { CA_COMMON_NAME, CERT_BACKDATE_MS, ECDSA_P256, ROOT_CA_VALIDITY_MS } from './constants.ts'
+import { checkNamePart } from './identity.ts'
 import { generateNodeKey, loadNodeKey } from './node-key.ts'
-import { splitCertificates } from './pem.ts'
+import { buildNodeCertificate, keyIdOf, readCsr, subjectNameDer } from './node-cert-der.ts'
+import { splitCertificates, toPem } from './pem.ts'
 import { nodeCrypto, x509, type CryptoKey } from './x509.ts'
 
 /** Construction options of {@link RootCA.create}. */
@@ -56,6 +57,7 @@ export interface IssuedCertificate {
 
 interface Signer {
   key: CryptoKey
+  keyObject: KeyObject
   keyPem: string
 }
 
@@ -88,6 +90,8 @@ export class RootCA {
   readonly #cert: x509.X509Certificate
   readonly #nodeCert: X509Certificate
   readonly #signer: Signer | undefined
+  readonly #issuerName: Buffer
+  readonly #keyId: Buffer
 
   private constructor(cert: x509.X509Certificate, certPem: string, signer: Signer | undefined, intermediatesPem: string) {
     this.#cert = cert
@@ -97,6 +101,9 @@ export class RootCA {
     this.intermediatesPem = intermediatesPem
     this.notBefore = cert.notBefore.getTime()
     this.notAfter = cert.notAfter.getTime()
+    this.#issuerName = subjectNameDer(this.#nodeCert)
+    const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension)
+    this.#keyId = ski === null ? keyIdOf(spkiDer(this.#nodeCert)) : Buffer.from(ski.keyId, 'hex')
   }
 
   /** Creates a new root CA: a fresh ECDSA P-256 key and a self-signed certificate, CN `swarm-ca`, valid 20 years. */
@@ -118,7 +125,7 @@ export class RootCA {
       nodeCrypto,
     )
     const pem = cert.toString('pem') + '\n'
-    return new RootCA(cert, pem, { key: key.keys.privateKey, keyPem: key.keyPem }, '')
+    return new RootCA(cert, pem, { key: key.keys.privateKey, keyObject: createPrivateKey(key.keyPem), keyPem: key.keyPem }, '')
   }
 
   /**
@@ -145,7 +152,7 @@ export class RootCA {
       const key = await loadNodeKey(keyPem, 'keyPem')
       const pub = Buffer.from(await nodeCrypto.subtle.exportKey('spki', key.keys.publicKey))
       if (!pub.equals(spkiDer(nodeCert))) throw new InvalidArgumentError('keyPem', 'does not match the certificate')
-      signer = { key: key.keys.privateKey, keyPem: key.keyPem }
+      signer = { key: key.keys.privateKey, keyObject: createPrivateKey(key.keyPem), keyPem: key.keyPem }
     }
     return new RootCA(cert, first, signer, '')
   }
@@ -200,59 +207,37 @@ export class RootCA {
    * @throws InvalidArgumentError naming `csr`, `nodeId`, `role`, `clusterId` or `ttlMs`.
    * @throws FailedPreconditionError when this CA cannot sign.
    */
-  async issue(csrPem: string, options: IssueOptions): Promise<IssuedCertificate> {
+  issue(csrPem: string, options: IssueOptions): Promise<IssuedCertificate> {
+    try {
+      return Promise.resolve(this.issueSync(csrPem, options))
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  /** {@link RootCA.issue}, synchronously (signing is local and CPU-bound). */
+  issueSync(csrPem: string, options: IssueOptions): IssuedCertificate {
     const signer = this.#requireSigner()
     const nodeId = checkNamePart(options.nodeId, 'nodeId')
     const clusterId = checkNamePart(options.clusterId, 'clusterId')
     const role = options.role
     if (role !== 'manager' && role !== 'worker') throw new InvalidArgumentError('role', `must be "manager" or "worker", got ${JSON.stringify(role)}`)
     const ttlMs = checkTtl(options.ttlMs ?? DEFAULT_NODE_CERT_EXPIRY_MS)
-    let csr: x509.Pkcs10CertificateRequest
-    try {
-      csr = new x509.Pkcs10CertificateRequest(csrPem)
-    } catch (err) {
-      throw new InvalidArgumentError('csr', 'is not a PEM PKCS#10 certificate request', { cause: err })
-    }
-    if (!(await csr.verify(nodeCrypto))) throw new InvalidArgumentError('csr', 'signature does not verify')
-    const spki = csr.publicKey.rawData
+    const spki = readCsr(csrPem)
     const now = (options.clock ?? systemClock).now()
-    const ou = RoleOu[role]
-    const dns = [{ type: 'dns' as const, value: ou }, { type: 'dns' as const, value: nodeId }]
-    if (role === 'manager') dns.push({ type: 'dns' as const, value: 'swarm-ca' })
-    const cert = await x509.X509CertificateGenerator.create(
-      {
-        subject: [{ CN: [nodeId] }, { OU: [ou] }, { O: [clusterId] }],
-        issuer: this.#cert.subjectName,
-        publicKey: spki,
-        signingKey: signer.key,
-        signingAlgorithm: ECDSA_P256,
-        notBefore: new Date(now - CERT_BACKDATE_MS),
-        notAfter: new Date(now + ttlMs),
-        extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-          new x509.SubjectAlternativeNameExtension([...dns, { type: 'url', value: spiffeId(clusterId, role, nodeId) }]),
-          await x509.SubjectKeyIdentifierExtension.create(csr.publicKey, false, nodeCrypto),
-          await this.#authorityKeyId(),
-        ],
-      },
-      nodeCrypto,
-    )
-    const certPem = cert.toString('pem') + '\n'
-    return {
-      certPem,
-      chainPem: certPem + this.intermediatesPem,
-      notBefore: cert.notBefore.getTime(),
-      notAfter: cert.notAfter.getTime(),
-      serialNumber: cert.serialNumber,
-    }
-  }
-
-  #aki: Promise<x509.AuthorityKeyIdentifierExtension> | undefined
-  #authorityKeyId(): Promise<x509.AuthorityKeyIdentifierExtension> {
-    this.#aki ??= authorityKeyId(this.#cert)
-    return this.#aki
+    const built = buildNodeCertificate({
+      issuerName: this.#issuerName,
+      issuerKeyId: this.#keyId,
+      signingKey: signer.keyObject,
+      spki,
+      nodeId,
+      role,
+      clusterId,
+      notBefore: now - CERT_BACKDATE_MS,
+      notAfter: now + ttlMs,
+    })
+    const certPem = toPem('CERTIFICATE', built.der)
+    return { certPem, chainPem: certPem + this.intermediatesPem, notBefore: built.notBefore, notAfter: built.notAfter, serialNumber: built.serialNumber }
   }
 
   /**

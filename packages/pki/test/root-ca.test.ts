@@ -1,4 +1,6 @@
-import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto'
+import 'reflect-metadata'
+import { X509Certificate, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto'
+import * as x509 from '@peculiar/x509'
 import { describe, expect, it } from 'vitest'
 import { ManualClock } from '@swarmkit-ts/testkit'
 import { createCsr, generateNodeKey, identityOf, loadNodeKey, RootCA } from '../src/index.ts'
@@ -122,6 +124,32 @@ describe('RootCA.issue', () => {
     der[der.length - 5] = (der[der.length - 5] ?? 0) ^ 0xff
     const bad = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`
     await expect(ca.issue(bad, ok)).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'csr' })
+  })
+
+  it('encodes validity after 2049 as GeneralizedTime', async () => {
+    const clock = new ManualClock(Date.UTC(2049, 11, 1, 12, 0, 0))
+    const ca = await RootCA.create({ clock })
+    const n = await issueNode(ca, 'n1', 'worker', 'c1', { clock })
+    const c = new X509Certificate(n.certPem)
+    expect(new Date(c.validFrom).getTime()).toBe(Date.UTC(2049, 11, 1, 11, 0, 0))
+    expect(new Date(c.validTo).getTime()).toBe(Date.UTC(2050, 2, 1, 12, 0, 0))
+    expect(n.notAfter).toBe(Date.UTC(2050, 2, 1, 12, 0, 0))
+  })
+
+  it('truncates validity to whole seconds and reports what the certificate says', async () => {
+    const clock = new ManualClock(T0 + 1234)
+    const ca = await RootCA.create({ clock })
+    const n = await issueNode(ca, 'n1', 'worker', 'c1', { clock, ttlMs: 2 * HOUR })
+    expect(n.notBefore).toBe(T0 + 1000 - HOUR)
+    expect(n.notAfter).toBe(T0 + 1000 + 2 * HOUR)
+  })
+
+  it('refuses a CSR for a key that is not ECDSA P-256', async () => {
+    const ca = await RootCA.create()
+    const alg = { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' }
+    const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: alg, name: [{ CN: ['x'] }] }, webcrypto)
+    await expect(ca.issue(csr.toString('pem'), { nodeId: 'n', role: 'worker', clusterId: 'c' })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'csr' })
   })
 
   it('identityOf refuses certificates without a swarm identity', async () => {
