@@ -4,7 +4,7 @@
 #   test-engines.sh install              apt-get install docker.io containerd runc busybox-static (root; only when missing)
 #   test-engines.sh up   [docker|containerd|all] [HOLDER]  install if needed, start, wait until ready, build the busybox image
 #   test-engines.sh down [docker|containerd|all] [HOLDER]  stop the daemons and their shims, unmount, delete their directories
-#                        (with HOLDER, a process id: `up` registers it as a user of the engine and `down` only
+#                        (with HOLDER, `<pid>` or `<pid>_<token>`: `up` registers it as a user of the engine and `down` only
 #                        unregisters it, stopping the engine when no live holder is left)
 #   test-engines.sh env                  print the sockets and image names as shell assignments
 #   test-engines.sh status               exit 0 when both engines answer
@@ -66,7 +66,7 @@ live_holders() { # engine
   local f pid n=0
   for f in "$DIR/holders/$1".*; do
     [ -e "$f" ] || continue
-    pid="${f##*.}"
+    pid="${f##*.}"; pid="${pid%%_*}"
     if kill -0 "$pid" 2>/dev/null; then n=$((n + 1)); else rm -f "$f"; fi
   done
   echo "$n"

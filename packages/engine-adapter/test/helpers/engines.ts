@@ -1,15 +1,18 @@
 /**
  * Real engines for the Docker and containerd test files: starts them through
- * `scripts/test-engines.sh up <engine> <pid>` (root only) before the file's tests and releases them
- * after (`down <engine> <pid>`: the engine stops when no test worker holds it any more; set
+ * `scripts/test-engines.sh up <engine> <pid>_<token>` (root only) before the file's tests and releases them
+ * after (`down <engine> <pid>_<token>`: the engine stops when no test worker holds it any more; set
  * `SWARMKIT_ENGINES_KEEP=1` to leave it running). Without root the suites are skipped with the reason
  * printed; with `CI=true` they always run, so a missing engine fails CI instead of hiding.
  */
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
+/** This module instance's holder name: the worker's pid (checked for liveness) and a token (one per test file). */
+const HOLDER = `${process.pid}_${randomBytes(4).toString('hex')}`
 const SCRIPT = fileURLToPath(new URL('../../scripts/test-engines.sh', import.meta.url))
 
 /** Which engine a test file needs. */
@@ -67,7 +70,7 @@ function parseEnv(text: string): EngineEnv {
 /** Starts (or joins) the engine; resolves with its sockets once it answers. */
 export async function startEngine(engine: EngineName): Promise<EngineEnv> {
   try {
-    const { stdout } = await run('bash', [SCRIPT, 'up', engine, String(process.pid)], { maxBuffer: 1 << 20, timeout: 300_000 })
+    const { stdout } = await run('bash', [SCRIPT, 'up', engine, HOLDER], { maxBuffer: 1 << 20, timeout: 300_000 })
     return parseEnv(stdout)
   } catch (err) {
     const e = err as { stderr?: string; message?: string }
@@ -78,5 +81,5 @@ export async function startEngine(engine: EngineName): Promise<EngineEnv> {
 /** Releases the engine (it stops when no other worker holds it, unless SWARMKIT_ENGINES_KEEP=1). */
 export async function stopEngine(engine: EngineName): Promise<void> {
   if (process.env['SWARMKIT_ENGINES_KEEP'] === '1') return
-  await run('bash', [SCRIPT, 'down', engine, String(process.pid)], { maxBuffer: 1 << 20, timeout: 120_000 })
+  await run('bash', [SCRIPT, 'down', engine, HOLDER], { maxBuffer: 1 << 20, timeout: 120_000 })
 }
