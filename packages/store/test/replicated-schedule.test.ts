@@ -4,17 +4,22 @@
  * duplication and reordering, crashes and restarts from storage, leadership transfers and small
  * Raft snapshot intervals. After healing, every manager's store must be identical, every
  * acknowledged write present, and every log index applied to the same change set everywhere.
- * REPLICATED_RUNS sets the number of schedules (default 200).
+ * REPLICATED_RUNS sets the number of schedules per store (default 120: the reference store, which
+ * checks replication alone, and the real MemoryStore written through update()).
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { NotLeaderError, Secret } from '@swarmkit-ts/api'
 import { encodeChangeSet } from '../src/change-set-codec.ts'
-import type { ApplyResult, ChangeSet } from '../src/proposer.ts'
+import type { ManualClock } from '@swarmkit-ts/testkit'
+import { MemoryStore } from '../src/memory-store.ts'
+import type { ApplyResult, ChangeSet, Proposer } from '../src/proposer.ts'
+import type { ReplicableStore } from '../src/replicated-state-machine.ts'
 import { ReplicatedCluster, ReferenceStore, objectId, secret } from './replicated-cluster.ts'
 import type { Manager } from './replicated-cluster.ts'
 
-const RUNS = Number(process.env['REPLICATED_RUNS'] ?? 200)
+const RUNS = Number(process.env['REPLICATED_RUNS'] ?? 120)
+const MEMORY_RUNS = Number(process.env['REPLICATED_RUNS'] ?? 120)
 const IDS = [1n, 2n, 3n] as const
 const OBJECTS = 4
 
@@ -53,19 +58,84 @@ const arbStep: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ type: fc.constant('transfer' as const), to: member }) },
 )
 
-interface Ack {
-  readonly object: number
-  readonly value: number
-  readonly version: bigint
+/** A recording MemoryStore: every change set applied (after it applied) and every restore. */
+class RecordingMemoryStore extends MemoryStore {
+  readonly applied: { index: bigint; changes: ChangeSet }[] = []
+  restores = 0
+  override applyChangeSet(changes: ChangeSet, index: bigint): ApplyResult {
+    const r = super.applyChangeSet(changes, index)
+    this.applied.push({ index, changes })
+    return r
+  }
+  override restore(bytes: Uint8Array): void {
+    super.restore(bytes)
+    this.restores++
+  }
 }
 
-async function runSchedule(seed: number, snapshotInterval: number, steps: readonly Step[]): Promise<void> {
-  const stores: ReferenceStore[] = []
+/** What a schedule needs from one kind of store. */
+interface Subject<S extends ReplicableStore & { readonly applied: readonly { index: bigint; changes: ChangeSet }[]; readonly restores: number }> {
+  readonly createStore: (proposer: Proposer, clock: ManualClock) => S
+  /** Writes `value` into object `object` through manager `m`: resolves when acknowledged, rejects otherwise. */
+  readonly write: (m: Manager<S>, object: number, value: number) => Promise<unknown>
+  /** The object's version and value in `m`'s store. */
+  readonly read: (m: Manager<S>, object: number) => { version: bigint; value: number } | undefined
+}
+
+const valueBytes = (v: number): Uint8Array => Uint8Array.of(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff)
+const bytesValue = (b: Uint8Array | undefined): number => (b?.[0] ?? 0) | ((b?.[1] ?? 0) << 8) | ((b?.[2] ?? 0) << 16)
+
+const referenceSubject: Subject<ReferenceStore> = {
+  createStore: (proposer) => new ReferenceStore(proposer),
+  write: async (m, object, value) => {
+    const id = objectId(object)
+    const current = m.member.store.get('secret', id)
+    const cs: ChangeSet =
+      current === undefined
+        ? { transactions: [[{ action: 'create', kind: 'secret', object: secret(id, value) }]] }
+        : { transactions: [[{ action: 'update', kind: 'secret', object: secret(id, value, current.meta.version.index), expectedVersion: current.meta.version.index }]] }
+    const r = await m.member.proposer.propose(cs)
+    const first = r.results[0]
+    if (first?.ok !== true) throw first?.error ?? new Error('no result')
+  },
+  read: (m, object) => {
+    const s = m.member.store.get('secret', objectId(object)) as Secret | undefined
+    return s === undefined ? undefined : { version: s.meta.version.index, value: bytesValue(s.spec.data) }
+  },
+}
+
+const memorySubject: Subject<RecordingMemoryStore> = {
+  createStore: (proposer, clock) => new RecordingMemoryStore({ proposer, clock }),
+  write: (m, object, value) =>
+    m.member.store.update((tx) => {
+      const id = objectId(object)
+      if (tx.secrets.get(id) === undefined) tx.secrets.create({ id, spec: { annotations: { name: `secret-${object}` }, data: valueBytes(value) } })
+      else
+        tx.secrets.update(id, (d) => {
+          d.spec.data = valueBytes(value)
+        })
+    }),
+  read: (m, object) => {
+    const s = m.member.store.view((tx) => tx.secrets.get(objectId(object)))
+    return s === undefined ? undefined : { version: s.meta.version.index, value: bytesValue(s.spec.data) }
+  },
+}
+
+/** Rejections a client may see: the write was not acknowledged (its outcome may be unknown). */
+const CLIENT_ERRORS = ['NotLeaderError', 'LeadershipLostError', 'RaftStoppedError', 'UnavailableError', 'SequenceConflictError', 'AlreadyExistsError', 'NotFoundError']
+
+async function runSchedule<S extends ReplicableStore & { readonly applied: readonly { index: bigint; changes: ChangeSet }[]; readonly restores: number }>(
+  subject: Subject<S>,
+  seed: number,
+  snapshotInterval: number,
+  steps: readonly Step[],
+): Promise<void> {
+  const stores: S[] = []
   const failures: unknown[] = []
-  const c = new ReplicatedCluster<ReferenceStore>({
+  const c = new ReplicatedCluster<S>({
     seed,
-    createStore: (proposer) => {
-      const s = new ReferenceStore(proposer)
+    createStore: (proposer, clock) => {
+      const s = subject.createStore(proposer, clock)
       stores.push(s)
       return s
     },
@@ -76,36 +146,27 @@ async function runSchedule(seed: number, snapshotInterval: number, steps: readon
     for (const m of c.managers.values()) if (m.member.raft.listenerCount('node:failed') === 0) m.member.raft.on('node:failed', (e) => failures.push(e))
   }
   watchFailures()
-  const acks: Ack[] = []
+  const acked: { object: number; value: number }[] = []
+  const unexpected: unknown[] = []
   const pending: Promise<void>[] = []
   let nextValue = 1
   let redirects = 0
 
   /** A client: writes through manager `on`; on NotLeaderError it retries once on the leader it names. */
   const client = async (on: bigint, object: number, value: number): Promise<void> => {
-    const attempt = (m: Manager<ReferenceStore>): Promise<ApplyResult> => {
-      const id = objectId(object)
-      const current = m.member.store.get('secret', id)
-      const cs: ChangeSet =
-        current === undefined
-          ? { transactions: [[{ action: 'create', kind: 'secret', object: secret(id, value) }]] }
-          : { transactions: [[{ action: 'update', kind: 'secret', object: secret(id, value, current.meta.version.index), expectedVersion: current.meta.version.index }]] }
-      return m.member.proposer.propose(cs)
-    }
     try {
-      let r: ApplyResult
       try {
-        r = await attempt(c.get(on))
+        await subject.write(c.get(on), object, value)
       } catch (err) {
         const leaderId = (err as NotLeaderError).leaderId
         if ((err as Error).name !== 'NotLeaderError' || leaderId === undefined || !c.get(leaderId).running) throw err
-        expect((err as NotLeaderError).leaderAddr).toBe(`manager-${leaderId}:4242`)
+        if ((err as NotLeaderError).leaderAddr !== `manager-${leaderId}:4242`) unexpected.push(err)
         redirects++
-        r = await attempt(c.get(leaderId))
+        await subject.write(c.get(leaderId), object, value)
       }
-      if (r.results[0]?.ok === true) acks.push({ object, value, version: r.version })
+      acked.push({ object, value })
     } catch (err) {
-      expect(['NotLeaderError', 'LeadershipLostError', 'RaftStoppedError', 'UnavailableError']).toContain((err as Error).name)
+      if (!CLIENT_ERRORS.includes((err as Error).name)) unexpected.push(err)
     }
   }
   await c.waitLeader()
@@ -155,27 +216,47 @@ async function runSchedule(seed: number, snapshotInterval: number, steps: readon
     await c.converge()
 
     expect(failures).toStrictEqual([])
-    if (process.env['REPLICATED_STATS'] === '1') console.log(`acks ${acks.length}/${nextValue - 1} redirects ${redirects} restores ${stores.reduce((n, s) => n + s.restores, 0)} stores ${stores.length} applied ${c.get(1n).member.raft.applied} term ${c.get(1n).member.raft.status().hardState.term}`)
+    if (unexpected.length > 0) console.log('unexpected client errors', unexpected)
+    expect(unexpected).toStrictEqual([])
+    if (process.env['REPLICATED_STATS'] === '1') {
+      console.log(`acks ${acked.length}/${nextValue - 1} redirects ${redirects} restores ${stores.reduce((n, s) => n + s.restores, 0)} stores ${stores.length} applied ${c.get(1n).member.raft.applied}`)
+    }
     const snaps = IDS.map((id) => [...c.get(id).member.store.snapshot()])
     for (const s of snaps.slice(1)) expect(s).toStrictEqual(snaps[0])
-    // Every acknowledged write is present: the object is at that version with that value, or later.
-    const final = c.get(1n).member.store
-    for (const ack of acks) {
-      const s = final.get('secret', objectId(ack.object)) as Secret | undefined
-      expect(s).toBeDefined()
-      if (s === undefined) continue
-      expect(s.meta.version.index >= ack.version).toBe(true)
-      if (s.meta.version.index === ack.version) expect(s.spec.data?.[0]).toBe(ack.value & 0xff)
-    }
+
     // Every log index was applied to the same change sets on every store that applied it.
     const byIndex = new Map<bigint, string>()
+    /** Where each written value was applied: log index, and transaction position in its change set. */
+    const appliedAt = new Map<number, { index: bigint; position: number }>()
     for (const store of stores) {
       const mine = new Map<bigint, string>()
-      for (const { index, changes } of store.applied) mine.set(index, `${mine.get(index) ?? ''}/${Buffer.from(encodeChangeSet(changes)).toString('hex')}`)
+      for (const { index, changes } of store.applied) {
+        mine.set(index, `${mine.get(index) ?? ''}/${Buffer.from(encodeChangeSet(changes)).toString('hex')}`)
+        changes.transactions.forEach((tx, position) => {
+          for (const a of tx) if (a.action !== 'delete') appliedAt.set(bytesValue((a.object as Secret).spec.data), { index, position })
+        })
+      }
       for (const [index, bytes] of mine) {
         const seen = byIndex.get(index)
         if (seen === undefined) byIndex.set(index, bytes)
         else expect(bytes).toBe(seen)
+      }
+    }
+    // Every acknowledged write is present: the object holds its value, or a later write's (a later
+    // log index, or a later transaction of the same group-committed change set).
+    for (const m of c.managers.values()) {
+      for (const ack of acked) {
+        const at = appliedAt.get(ack.value)
+        const now = subject.read(m, ack.object)
+        expect(at).toBeDefined()
+        expect(now).toBeDefined()
+        if (at === undefined || now === undefined) continue
+        expect(now.version >= at.index).toBe(true)
+        if (now.version === at.index) {
+          const holder = appliedAt.get(now.value)
+          expect(holder?.index).toBe(at.index)
+          expect((holder?.position ?? -1) >= at.position).toBe(true)
+        }
       }
     }
   } finally {
@@ -190,14 +271,26 @@ describe('replicated store under random fault schedules', () => {
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.constantFrom(0, 3, 8),
         fc.array(arbStep, { minLength: 5, maxLength: 40 }),
-        (seed, snapshotInterval, steps) => runSchedule(seed, snapshotInterval, steps),
+        (seed, snapshotInterval, steps) => runSchedule(referenceSubject, seed, snapshotInterval, steps),
       ),
       { numRuns: RUNS },
     )
   }, 300_000)
 
+  it('ends with identical MemoryStores holding every acknowledged update() (group commit on the leader)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.constantFrom(0, 3, 8),
+        fc.array(arbStep, { minLength: 5, maxLength: 40 }),
+        (seed, snapshotInterval, steps) => runSchedule(memorySubject, seed, snapshotInterval, steps),
+      ),
+      { numRuns: MEMORY_RUNS },
+    )
+  }, 300_000)
+
   it('keeps a schedule with a lost leader, a crash and a restart at a small snapshot interval (regression shape)', async () => {
-    await runSchedule(7, 3, [
+    await runSchedule(memorySubject, 7, 3, [
       { type: 'write', on: 0, object: 0, count: 1 },
       { type: 'run', ms: 2000 },
       { type: 'write', on: 0, object: 0, count: 2 },

@@ -1,0 +1,201 @@
+/**
+ * Replicated store throughput: single-object update transactions per second through 3 managers
+ * in one process (each a `createReplicatedStore`: MemoryStore + RaftNode with MemoryRaftStorage),
+ * an in-memory transport that delivers on the next turn of the event loop, the real clock, and
+ * many concurrent callers of `store.update()` on the leader (group commit). The baseline is an
+ * unreplicated MemoryStore under the same load, measured in the same run.
+ *
+ * Every manager decodes and applies every change set, all on this one thread: the figure is what
+ * one core does for the leader and both followers together.
+ *
+ * Prints a table and writes bench-results/store-replicated.json at the repository root.
+ * BENCH_SECONDS sets each measurement window (default 3 s); BENCH_CALLERS a comma-separated list
+ * of concurrencies (default 1,64,256,1024).
+ *
+ * Run: pnpm exec tsx --conditions=@swarmkit-ts/source packages/store/bench/replicated.ts
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { availableParallelism, loadavg } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { Task } from '@swarmkit-ts/api'
+import { MemoryRaftStorage } from '@swarmkit-ts/raft'
+import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
+import { MemoryStore } from '../src/memory-store.ts'
+import { createReplicatedStore } from '../src/replicated-store.ts'
+import type { ReplicatedStore } from '../src/replicated-store.ts'
+
+/** Delivers each batch of messages on setImmediate, keeping per-link order. */
+class ImmediateBus {
+  readonly handlers = new Map<bigint, RaftTransportHandlers>()
+  endpoint(self: bigint): RaftTransport {
+    return {
+      start: (h) => {
+        this.handlers.set(self, h)
+        return Promise.resolve()
+      },
+      send: (msgs: readonly Message[]) => {
+        const batch = [...msgs]
+        setImmediate(() => {
+          for (const m of batch) {
+            if (m.type === 'snapshot') this.handlers.get(self)?.snapshotStatus?.(m.to, true)
+            this.handlers.get(m.to)?.message(m)
+          }
+        })
+      },
+      addPeer: () => {},
+      removePeer: () => {},
+      stop: () => {
+        this.handlers.delete(self)
+        return Promise.resolve()
+      },
+    }
+  }
+}
+
+/** The object every transaction updates one of: a running task. */
+function task(n: number): Omit<Task, 'meta'> {
+  const id = `task${String(n).padStart(21, '0')}`
+  return {
+    id,
+    spec: { container: { image: 'busybox:latest', command: ['sleep', '3600'] } },
+    serviceId: 'service000000000000000001',
+    slot: n + 1,
+    nodeId: 'node00000000000000000001a',
+    annotations: { name: `web.${n + 1}.${id}` },
+    serviceAnnotations: { name: 'web' },
+    status: { timestamp: 0, state: 512, message: 'started' },
+    desiredState: 512,
+  } as unknown as Omit<Task, 'meta'>
+}
+
+/** One benchmark result. */
+export interface ReplicatedBenchRow {
+  benchmark: string
+  callers: number
+  transactions: number
+  seconds: number
+  /** Transactions acknowledged per second. */
+  perSecond: number
+  /** Raft log entries the transactions went out in (replicated only). */
+  entries?: number
+  /** Milliseconds the slowest follower needed after the window to apply everything acknowledged. */
+  followerLagMs?: number
+}
+
+const OBJECTS = 1000
+
+async function drive(store: MemoryStore, callers: number, windowMs: number): Promise<{ transactions: number; seconds: number }> {
+  let done = 0
+  let stop = false
+  const worker = async (w: number): Promise<void> => {
+    let i = 0
+    while (!stop) {
+      const id = task((w * 7 + i++) % OBJECTS).id
+      await store.update((tx) =>
+        tx.tasks.update(id, (d) => {
+          d.status.timestamp = i
+        }),
+      )
+      done++
+      // A local proposer settles in microtasks only: let the timer that ends the window run.
+      if (i % 256 === 0) await new Promise((r) => setImmediate(r))
+    }
+  }
+  const start = performance.now()
+  const workers = Array.from({ length: callers }, (_, w) => worker(w))
+  await new Promise((r) => setTimeout(r, windowMs))
+  stop = true
+  const seconds = (performance.now() - start) / 1000
+  const counted = done
+  await Promise.all(workers)
+  return { transactions: counted, seconds }
+}
+
+async function populate(store: MemoryStore): Promise<void> {
+  await store.batch((b) => {
+    for (let n = 0; n < OBJECTS; n++) b.update((tx) => tx.tasks.create(task(n)))
+  })
+}
+
+/** Unreplicated baseline: the same load on a MemoryStore with its local proposer. */
+export async function runUnreplicated(callers: number, windowMs: number): Promise<ReplicatedBenchRow> {
+  const store = new MemoryStore()
+  await populate(store)
+  await drive(store, callers, Math.min(500, windowMs)) // warm-up
+  const r = await drive(store, callers, windowMs)
+  return { benchmark: 'MemoryStore, unreplicated (baseline)', callers, ...r, perSecond: r.transactions / r.seconds }
+}
+
+/** 3 replicated managers; the load runs on the leader. */
+export async function runReplicated(callers: number, windowMs: number): Promise<ReplicatedBenchRow> {
+  const bus = new ImmediateBus()
+  const ids = [1n, 2n, 3n]
+  const members: ReplicatedStore<MemoryStore>[] = ids.map((id) =>
+    createReplicatedStore({
+      raft: { id, storage: new MemoryRaftStorage(), transport: bus.endpoint(id), tickMs: 50, maxSizePerMsg: 1024 * 1024 },
+    }),
+  )
+  for (const m of members) m.bootstrap(ids.map((id) => ({ id, address: `manager-${id}` })))
+  for (const m of members) await m.start()
+  members[0]?.raft.campaign()
+  let leader: ReplicatedStore<MemoryStore> | undefined
+  while (leader === undefined) {
+    await new Promise((r) => setTimeout(r, 10))
+    leader = members.find((m) => m.isLeader)
+  }
+  await populate(leader.store)
+  await drive(leader.store, callers, Math.min(500, windowMs)) // warm-up
+  const before = leader.raft.status().lastIndex
+  const r = await drive(leader.store, callers, windowMs)
+  const entries = leader.raft.status().lastIndex - before
+  const target = leader.raft.applied
+  const lagStart = performance.now()
+  while (members.some((m) => m.raft.applied < target)) await new Promise((res) => setImmediate(res))
+  const followerLagMs = performance.now() - lagStart
+  const snapshots = members.map((m) => Buffer.from(m.store.snapshot()).toString('base64'))
+  if (snapshots.some((s) => s !== snapshots[0])) throw new Error('managers diverged')
+  for (const m of members) await m.stop()
+  return { benchmark: 'ReplicatedStore ×3 in one process (memory storage)', callers, ...r, perSecond: r.transactions / r.seconds, entries, followerLagMs }
+}
+
+async function main(): Promise<void> {
+  const windowMs = Number(process.env['BENCH_SECONDS'] ?? 3) * 1000
+  const callerList = (process.env['BENCH_CALLERS'] ?? '1,64,256,1024').split(',').map(Number)
+  const startedAt = new Date().toISOString()
+  const load0 = loadavg()[0] ?? 0
+  const rows: ReplicatedBenchRow[] = []
+  for (const callers of callerList) {
+    rows.push(await runUnreplicated(callers, windowMs))
+    rows.push(await runReplicated(callers, windowMs))
+  }
+  const target = 20_000
+  const best = Math.max(...rows.filter((r) => r.benchmark.startsWith('Replicated')).map((r) => r.perSecond))
+  const table = rows.map((r) => ({
+    benchmark: r.benchmark,
+    callers: r.callers,
+    'tx/s': Math.round(r.perSecond),
+    'tx/entry': r.entries === undefined || r.entries === 0 ? '' : (r.transactions / r.entries).toFixed(1),
+    'follower lag ms': r.followerLagMs === undefined ? '' : r.followerLagMs.toFixed(1),
+  }))
+  console.table(table)
+  console.log(`best replicated: ${Math.round(best)} tx/s (target ≥ ${target}); SwarmKit go-memdb, one-update transactions (unreplicated, reference from the issue): 14,700/s`)
+  const out = {
+    package: '@swarmkit-ts/store',
+    benchmark: 'replicated single-object update transactions',
+    startedAt,
+    cores: availableParallelism(),
+    node: process.version,
+    loadAverageAtStart: load0,
+    windowMs,
+    objects: OBJECTS,
+    targetPerSecond: target,
+    bestReplicatedPerSecond: best,
+    rows,
+  }
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+  await mkdir(resolve(root, 'bench-results'), { recursive: true })
+  await writeFile(resolve(root, 'bench-results/store-replicated.json'), `${JSON.stringify(out, null, 2)}\n`)
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main()
