@@ -13,10 +13,17 @@ import { RaftProposer, notLeader } from './replicated-proposer.ts'
 import { StoreStateMachine } from './replicated-state-machine.ts'
 import type { ReplicableStore } from './replicated-state-machine.ts'
 
+/** The `RaftNode` options a {@link ReplicatedStore} takes (it sets the state machine and the batching). */
+export type ReplicatedRaftInit = Omit<RaftNodeInit, 'stateMachine' | 'maxBatchProposals' | 'maxBatchBytes'>
+
 /** Construction options of a {@link ReplicatedStore}. */
 export interface ReplicatedStoreInit<S extends ReplicableStore> {
-  /** The Raft member (storage, transport, clock, …); the store supplies the state machine. */
-  raft: Omit<RaftNodeInit, 'stateMachine'>
+  /**
+   * The Raft member (storage, transport, clock, …). The store supplies the state machine, and
+   * every proposal gets a log entry of its own (`maxBatchProposals` 1): a store version is a log
+   * index, so two change sets must never share one. (The store batches itself: group commit.)
+   */
+  raft: ReplicatedRaftInit
   /**
    * Creates the store with the given proposer, e.g.
    * `(proposer) => new MemoryStore({ proposer, clock })`. It must return a new, empty store:
@@ -66,7 +73,7 @@ export class ReplicatedStore<S extends ReplicableStore> {
     this.proposer = new RaftProposer()
     this.store = init.createStore(this.proposer)
     this.stateMachine = new StoreStateMachine(this.store)
-    this.raft = new RaftNode({ ...init.raft, stateMachine: this.stateMachine })
+    this.raft = new RaftNode({ ...init.raft, maxBatchProposals: 1, stateMachine: this.stateMachine })
     this.proposer.attach(this.raft)
   }
 
@@ -112,8 +119,8 @@ export class ReplicatedStore<S extends ReplicableStore> {
 
 /** Construction options of {@link createReplicatedStore}. */
 export interface ReplicatedMemoryStoreInit {
-  /** The Raft member (storage, transport, clock, …); the store supplies the state machine. */
-  raft: Omit<RaftNodeInit, 'stateMachine'>
+  /** The Raft member (storage, transport, clock, …); see {@link ReplicatedStoreInit.raft}. */
+  raft: ReplicatedRaftInit
   /**
    * Options of the `MemoryStore` (its proposer is the Raft one and it starts empty at version 0).
    * The store's clock defaults to the Raft member's clock.

@@ -6,12 +6,12 @@
 import { AlreadyExistsError, NotFoundError, SequenceConflictError } from '@swarmkit-ts/api'
 import type { ObjectKind, Secret, StoreObject } from '@swarmkit-ts/api'
 import { MemoryRaftStorage } from '@swarmkit-ts/raft'
-import type { RaftNodeInit } from '@swarmkit-ts/raft'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { MemorySimNetwork } from '../../raft/test/sim/memory-network-adapter.ts'
 import { decodeChangeSet, encodeChangeSet } from '../src/change-set-codec.ts'
 import type { ApplyResult, ChangeSet, Proposer, StoreAction, TransactionResult } from '../src/proposer.ts'
 import { ReplicatedStore } from '../src/replicated-store.ts'
+import type { ReplicatedRaftInit } from '../src/replicated-store.ts'
 import type { ReplicableStore } from '../src/replicated-state-machine.ts'
 
 /**
@@ -31,8 +31,8 @@ export class ReferenceStore implements ReplicableStore {
   }
 
   applyChangeSet(changes: ChangeSet, index: bigint): ApplyResult {
-    // Equal indexes are allowed: RaftNode may carry several proposals in one entry.
-    if (index < this.version) throw new Error(`index ${index} applied after ${this.version}`)
+    // ReplicatedStore gives every proposal an entry of its own: indexes strictly increase.
+    if (index <= this.version) throw new Error(`index ${index} applied after ${this.version}`)
     this.applied.push({ index, changes })
     const results: TransactionResult[] = changes.transactions.map((tx) => this.#applyTx(tx, index))
     this.version = index
@@ -123,8 +123,8 @@ export interface ReplicatedClusterOptions<S extends ReplicableStore> {
   /** Creates a manager's store (used with `new ReplicatedStore`)… */
   createStore?: (proposer: Proposer, clock: ManualClock) => S
   /** …or the whole manager (e.g. with `createReplicatedStore`). */
-  createMember?: (raft: Omit<RaftNodeInit, 'stateMachine'>) => ReplicatedStore<S>
-  raft?: Partial<Omit<RaftNodeInit, 'id' | 'storage' | 'transport' | 'stateMachine' | 'clock' | 'random'>>
+  createMember?: (raft: ReplicatedRaftInit) => ReplicatedStore<S>
+  raft?: Partial<Omit<ReplicatedRaftInit, 'id' | 'storage' | 'transport' | 'clock' | 'random'>>
 }
 
 /** Lets pending promise callbacks and driver loops run. */

@@ -71,6 +71,16 @@ describe('ReplicatedStore on 3 managers', () => {
     for (const m of c.managers.values()) expect(dataOf(m, 1)).toStrictEqual([2, 0, 0])
   })
 
+  it('gives concurrent proposals a log entry (and so a store version) each', async () => {
+    const c = await cluster()
+    const leader = await c.waitLeader()
+    const results = await c.settle(Promise.all([1, 2, 3, 4, 5].map((n) => write(leader, create(n, n)))))
+    const versions = results.map((r) => r.version)
+    expect(versions.map((v) => v - (versions[0] ?? 0n))).toStrictEqual([0n, 1n, 2n, 3n, 4n])
+    await c.converge()
+    for (const m of c.managers.values()) expect(m.member.store.applied.map((a) => a.index)).toStrictEqual(versions)
+  })
+
   it('fails a write on a follower fast with NotLeaderError naming the leader, proposing nothing', async () => {
     const c = await cluster()
     const leader = await c.waitLeader()
