@@ -76,6 +76,12 @@ export const ProposalDroppedReason = {
   notMember: 'not-member',
   /** This node is a candidate or pre-candidate. */
   candidate: 'candidate',
+  /**
+   * `RaftNode`: a later proposal of the same driver was applied first (its forward was overtaken
+   * in the log), so this one is skipped on every member — the price of never applying a
+   * duplicated proposal twice.
+   */
+  overtaken: 'overtaken',
 } as const
 /** Why a proposal was dropped. */
 export type ProposalDroppedReason = (typeof ProposalDroppedReason)[keyof typeof ProposalDroppedReason]

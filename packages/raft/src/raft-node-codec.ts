@@ -206,22 +206,45 @@ export function decodeMemberContext(data: Uint8Array): MemberContextEnvelope {
   return { requestId: bytesOf(o.requestId), address: o.address ?? '' }
 }
 
-/** A driver snapshot: member addresses plus the state machine's own snapshot. */
+/**
+ * A driver snapshot: member addresses, the state machine's own snapshot, and per proposing
+ * driver (hex nonce) the highest proposal sequence number applied.
+ */
 export interface NodeSnapshotEnvelope {
   members: Map<RaftMemberId, string>
   state: Uint8Array
+  sessions: Map<string, number>
+}
+
+/** Hex of a nonce (the key of {@link NodeSnapshotEnvelope.sessions}). */
+export function nonceKey(nonce: Uint8Array): string {
+  let s = ''
+  for (const b of nonce) s += b.toString(16).padStart(2, '0')
+  return s
+}
+
+function nonceBytes(key: string): Uint8Array {
+  const b = new Uint8Array(key.length / 2)
+  for (let i = 0; i < b.length; i++) b[i] = parseInt(key.slice(2 * i, 2 * i + 2), 16)
+  return b
 }
 
 export function encodeNodeSnapshot(s: NodeSnapshotEnvelope): Uint8Array {
   const t = schema().nodeSnapshot
   const members = [...s.members].map(([id, address]) => ({ id: id.toString(), address }))
-  return t.encode(t.fromObject({ members, state: s.state })).finish()
+  const sessions = [...s.sessions].map(([nonce, lastSeq]) => ({ nonce: nonceBytes(nonce), lastSeq }))
+  return t.encode(t.fromObject({ members, state: s.state, sessions })).finish()
 }
 
 export function decodeNodeSnapshot(data: Uint8Array): NodeSnapshotEnvelope {
   const o = schema().nodeSnapshot.toObject(schema().nodeSnapshot.decode(data), { longs: String }) as {
     members?: { id: string; address?: string }[]
     state?: Uint8Array
+    sessions?: { nonce?: Uint8Array; lastSeq?: string }[]
   }
-  return { members: new Map((o.members ?? []).map((m) => [BigInt(m.id), m.address ?? ''])), state: bytesOf(o.state) }
+  return {
+    members: new Map((o.members ?? []).map((m) => [BigInt(m.id), m.address ?? ''])),
+    state: bytesOf(o.state),
+    sessions: new Map((o.sessions ?? []).map((x) => [nonceKey(bytesOf(x.nonce)), Number(x.lastSeq ?? 0)])),
+  }
 }

@@ -7,8 +7,8 @@ import { EventEmitter } from 'eventemitter3'
 import { InvalidArgumentError, cryptoRandom, isRaftMemberId, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Clock, Logger, Random, RaftMemberId, Timer } from '@swarmkit-ts/api'
 import { decodeConfChange } from './conf-change-codec.ts'
-import { LeadershipLostError, RaftStoppedError } from './errors.ts'
-import { decodeMemberContext, decodeNodeSnapshot, encodeMemberContext, encodeNodeSnapshot, encodeDriverBatch, decodeProposals, type PendingProposal } from './raft-node-codec.ts'
+import { LeadershipLostError, ProposalDroppedError, RaftStoppedError } from './errors.ts'
+import { decodeMemberContext, decodeNodeSnapshot, encodeMemberContext, encodeNodeSnapshot, encodeDriverBatch, decodeProposals, nonceKey, type PendingProposal } from './raft-node-codec.ts'
 import { RawNode } from './raw-node.ts'
 import type { RawNodeInit } from './raw-node.ts'
 import type { RaftStatus, Ready } from './ready.ts'
@@ -23,7 +23,11 @@ import { NONE, isEmptySnapshot } from './types.ts'
  * `apply` must be deterministic: the same entries in the same order give the same state.
  */
 export interface StateMachine {
-  /** Applies one committed proposal; the return value settles the proposer's `propose` promise. */
+  /**
+   * Applies one committed proposal; the return value settles the proposer's `propose` promise.
+   * Each proposal is applied at most once: the driver skips a copy of one already applied
+   * (a duplicated forward), so `apply` need not deduplicate.
+   */
   apply(payload: Uint8Array, entry: { index: number; term: number }): unknown
   /** Serializes the whole state as of the last applied entry. */
   snapshot(): Uint8Array
@@ -110,6 +114,12 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   readonly #learned = new Map<RaftMemberId, string>()
   /** Members removed by an applied conf change: never learned again. */
   readonly #removed = new Set<RaftMemberId>()
+  /**
+   * Per proposing driver (hex nonce), the highest sequence number of a proposal applied: a
+   * proposal is applied only above it, so a duplicated forward is never applied twice. Part of
+   * the applied state: identical on every member, kept in snapshots.
+   */
+  #sessions = new Map<string, number>()
   #confState: ConfState
   /** The hard state last written to storage. */
   #hard: HardState
@@ -243,7 +253,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * is still applied, and settles, on its own, in order. A proposal whose signal aborts before
    * the loop picks it up is never proposed.
    *
-   * @throws ProposalDroppedError when the core refuses the proposal (no leader, …).
+   * @throws ProposalDroppedError when the core refuses the proposal (no leader, …), or with
+   *   reason `overtaken` when a later proposal of this driver was applied first (then it never is).
    * @throws LeadershipLostError when the leader changes first (the outcome is unknown).
    */
   propose(payload: Uint8Array, options?: RaftNodeCallOptions): Promise<unknown> {
@@ -351,7 +362,11 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     })
   }
 
-  /** Starts a campaign now (tests and manual failover). */
+  /**
+   * Starts a campaign now (tests and manual failover). With lease-based reads it is ignored
+   * within an election timeout of hearing from a leader or of starting (use
+   * {@link RaftNode.transferLeadership}).
+   */
   campaign(): void {
     this.#guard(() => this.#raw.campaign())
   }
@@ -550,6 +565,11 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       if (requestId !== undefined) this.#settle(requestId, this.#confState)
     } else if (e.data.byteLength > 0) {
       for (const p of decodeProposals(e.data)) {
+        if (!this.#firstTime(p.requestId)) {
+          // A duplicate (its waiter, if ours, was settled by the first copy) or overtaken.
+          this.#settle(p.requestId, undefined, new ProposalDroppedError('overtaken'))
+          continue
+        }
         const result = this.#sm.apply(p.payload, { index: e.index, term: e.term })
         this.#settle(p.requestId, result)
       }
@@ -557,13 +577,30 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#applied = e.index
   }
 
-  #settle(requestId: Uint8Array, value: unknown): void {
+  #settle(requestId: Uint8Array, value: unknown, err?: Error): void {
     const key = this.#ourSeq(requestId)
     if (key === undefined) return
     const w = this.#waiters.get(key)
     if (w === undefined) return
     this.#waiters.delete(key)
-    w.resolve(value)
+    if (err === undefined) w.resolve(value)
+    else w.reject(err)
+  }
+
+  /**
+   * Whether a proposal is applied: its sequence number is above every one applied before from
+   * the same driver. A driver proposes in sequence order, so only a duplicate — or a forward
+   * overtaken by a later one of the same driver — fails this. Ids not made by a driver pass.
+   */
+  #firstTime(requestId: Uint8Array): boolean {
+    if (requestId.byteLength !== 16) return true
+    const dv = new DataView(requestId.buffer, requestId.byteOffset, 16)
+    const seq = dv.getUint32(8) * 2 ** 32 + dv.getUint32(12)
+    const key = nonceKey(requestId.subarray(0, 8))
+    const last = this.#sessions.get(key)
+    if (last !== undefined && seq <= last) return false
+    this.#sessions.set(key, seq)
+    return true
   }
 
   #serveReads(): void {
@@ -578,6 +615,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   #restore(snap: Snapshot): void {
     const env = decodeNodeSnapshot(snap.data)
     this.#sm.restore(env.state)
+    this.#sessions = env.sessions
     for (const id of this.#members.keys()) if (!env.members.has(id) && id !== this.id && this.#running) this.#transport.removePeer(id)
     this.#members.clear()
     for (const [id, addr] of env.members) {
@@ -591,7 +629,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
   #maybeSnapshot(): void {
     if (this.#snapshotInterval === 0 || this.#applied - this.#snapshotIndex < this.#snapshotInterval) return
-    const data = encodeNodeSnapshot({ members: new Map(this.#members), state: this.#sm.snapshot() })
+    const data = encodeNodeSnapshot({ members: new Map(this.#members), state: this.#sm.snapshot(), sessions: new Map(this.#sessions) })
     this.#storage.createSnapshot(this.#applied, this.#confState, data)
     this.#snapshotIndex = this.#applied
     const compactTo = this.#applied - this.#keep

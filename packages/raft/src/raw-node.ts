@@ -157,7 +157,11 @@ export class RawNode {
     this.#r.tick()
   }
 
-  /** Starts an election now (a pre-election first when PreVote is on). */
+  /**
+   * Starts an election now (a pre-election first when PreVote is on). With lease-based reads it
+   * is ignored within an election timeout of hearing from a leader or of starting: this member's
+   * own vote would break the lease it may have acknowledged (see `readOnlyOption`).
+   */
   campaign(): void {
     this.#r.hup(this.#r.preVote ? 'pre-election' : 'election')
   }

@@ -58,8 +58,9 @@ describe('RaftNode envelopes', () => {
       [2n ** 63n + 1n, 'b:2'],
       [1n, 'c:3'],
     ])
-    const back = decodeNodeSnapshot(encodeNodeSnapshot({ members, state: new Uint8Array([9, 9]) }))
+    const back = decodeNodeSnapshot(encodeNodeSnapshot({ members, state: new Uint8Array([9, 9]), sessions: new Map([['0102030405060708', 2 ** 40 + 5]]) }))
     expect(back.members).toEqual(members)
     expect(back.state).toEqual(new Uint8Array([9, 9]))
+    expect(back.sessions).toEqual(new Map([['0102030405060708', 2 ** 40 + 5]]))
   })
 })

@@ -1,8 +1,8 @@
 /**
  * The replicated application of the simulation: a key-value store of string registers with put
- * and compare-and-set. Every command carries a unique operation id and is applied at most once
- * (a network that duplicates a forwarded proposal can put it in the log twice), the way a real
- * application deduplicates client retries.
+ * and compare-and-set. Every command carries a unique operation id; RaftNode must never apply
+ * one twice (a network that duplicates a forwarded proposal can put it in the log twice), so a
+ * command seen again is reported to `onDuplicate` (the simulation fails the run) and skipped.
  */
 import type { StateMachine } from '../../src/index.ts'
 
@@ -44,8 +44,11 @@ export class KvMachine implements StateMachine {
   #lastIndex = 0
   #position = 0
 
-  constructor(observer?: ApplyObserver) {
+  readonly #onDuplicate: ((op: number, index: number) => void) | undefined
+
+  constructor(observer?: ApplyObserver, onDuplicate?: (op: number, index: number) => void) {
     this.#observer = observer
+    this.#onDuplicate = onDuplicate
   }
 
   apply(payload: Uint8Array, entry: { index: number; term: number }): KvResult {
@@ -55,6 +58,7 @@ export class KvMachine implements StateMachine {
     const cmd = decodeCommand(payload)
     if (this.seen.has(cmd.op)) {
       this.duplicates++
+      this.#onDuplicate?.(cmd.op, entry.index)
       return { type: 'duplicate' }
     }
     this.seen.add(cmd.op)

@@ -14,7 +14,7 @@ import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { RaftNode } from '../../src/index.ts'
 import type { Message, RaftStatus, RaftTransport, RaftTransportHandlers } from '../../src/index.ts'
 import { KvMachine } from './kv-machine.ts'
-import { SimChecker } from './sim-checker.ts'
+import { SimChecker, SimViolation } from './sim-checker.ts'
 import type { CheckedMember } from './sim-checker.ts'
 import { SimDisk } from './sim-disk.ts'
 import type { DiskFault } from './sim-disk.ts'
@@ -220,7 +220,13 @@ export class SimWorld {
         return inner.stop()
       },
     }
-    const sm = new KvMachine((index, term, payload, position) => this.#guard(() => checker.onApply(m.id, index, term, payload, position)))
+    const sm = new KvMachine(
+      (index, term, payload, position) => this.#guard(() => checker.onApply(m.id, index, term, payload, position)),
+      (op, index) =>
+        this.#guard(() => {
+          throw new SimViolation('exactly once', `member ${m.id} applied command ${op} again at index ${index}`)
+        }),
+    )
     const node = new RaftNode({
       id: m.id,
       storage: disk,
