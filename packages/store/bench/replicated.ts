@@ -21,7 +21,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Task } from '@swarmkit-ts/api'
 import { MemoryRaftStorage } from '@swarmkit-ts/raft'
 import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
+import { decodeChangeSet, encodeChangeSet } from '../src/change-set-codec.ts'
 import { MemoryStore } from '../src/memory-store.ts'
+import type { ChangeSet } from '../src/proposer.ts'
 import { createReplicatedStore } from '../src/replicated-store.ts'
 import type { ReplicatedStore } from '../src/replicated-store.ts'
 
@@ -159,6 +161,53 @@ export async function runReplicated(callers: number, windowMs: number): Promise<
   return { benchmark: 'ReplicatedStore ×3 in one process (memory storage)', callers, ...r, perSecond: r.transactions / r.seconds, entries, followerLagMs }
 }
 
+/** Microseconds per single-object update spent in each replication step (change sets of `perSet` updates). */
+export interface ReplicationCost {
+  perSet: number
+  encodeUs: number
+  decodeUs: number
+  applyUs: number
+}
+
+/**
+ * Where a replicated update's time goes, per update: encoding its change set (once, on the
+ * leader), decoding it (on every manager) and `applyChangeSet` (on every manager).
+ */
+export async function runBreakdown(perSet = 128, rounds = 200): Promise<ReplicationCost> {
+  const store = new MemoryStore()
+  await populate(store)
+  const sets: ChangeSet[] = []
+  const build = (round: number): ChangeSet => {
+    const actions = store.view((tx) =>
+      Array.from({ length: perSet }, (_, k) => {
+        const t = tx.tasks.get(task((round * perSet + k) % OBJECTS).id)
+        if (t === undefined) throw new Error('missing task')
+        return { action: 'update' as const, kind: 'task' as const, object: { ...t, status: { ...t.status, timestamp: round } }, expectedVersion: t.meta.version.index }
+      }),
+    )
+    return { transactions: actions.map((a) => [a]) }
+  }
+  for (let r = 0; r < 8; r++) sets.push(build(r))
+  let t0 = performance.now()
+  let bytes: Uint8Array[] = []
+  for (let r = 0; r < rounds; r++) bytes = sets.map((cs) => encodeChangeSet(cs))
+  const encodeUs = ((performance.now() - t0) * 1000) / (rounds * sets.length * perSet)
+  t0 = performance.now()
+  for (let r = 0; r < rounds; r++) for (const b of bytes) decodeChangeSet(b)
+  const decodeUs = ((performance.now() - t0) * 1000) / (rounds * bytes.length * perSet)
+  let applyMs = 0
+  let applied = 0
+  for (let r = 0; r < rounds; r++) {
+    const cs = build(r) // reads the current versions (not timed)
+    const start = performance.now()
+    const result = store.applyChangeSet(cs, store.version + 1n)
+    applyMs += performance.now() - start
+    applied += perSet
+    if (result.results.some((x) => !x.ok)) throw new Error('apply failed')
+  }
+  return { perSet, encodeUs, decodeUs, applyUs: (applyMs * 1000) / applied }
+}
+
 async function main(): Promise<void> {
   const windowMs = Number(process.env['BENCH_SECONDS'] ?? 3) * 1000
   const callerList = (process.env['BENCH_CALLERS'] ?? '1,64,256,1024').split(',').map(Number)
@@ -169,6 +218,7 @@ async function main(): Promise<void> {
     rows.push(await runUnreplicated(callers, windowMs))
     rows.push(await runReplicated(callers, windowMs))
   }
+  const cost = await runBreakdown()
   const target = 20_000
   const best = Math.max(...rows.filter((r) => r.benchmark.startsWith('Replicated')).map((r) => r.perSecond))
   const table = rows.map((r) => ({
@@ -179,6 +229,17 @@ async function main(): Promise<void> {
     'follower lag ms': r.followerLagMs === undefined ? '' : r.followerLagMs.toFixed(1),
   }))
   console.table(table)
+  const unreplicated = Math.max(...rows.filter((r) => !r.benchmark.startsWith('Replicated')).map((r) => r.perSecond))
+  console.table([
+    { step: 'encode (leader, once)', 'µs/update': cost.encodeUs.toFixed(1) },
+    { step: 'decode (each manager)', 'µs/update': cost.decodeUs.toFixed(1) },
+    { step: 'applyChangeSet (each manager)', 'µs/update': cost.applyUs.toFixed(1) },
+    { step: 'unreplicated update() incl. apply (best run)', 'µs/update': (1e6 / unreplicated).toFixed(1) },
+    {
+      step: 'one thread, 3 managers: update() + encode + 3 decode + 2 more applies',
+      'µs/update': (1e6 / unreplicated + cost.encodeUs + 3 * cost.decodeUs + 2 * cost.applyUs).toFixed(1),
+    },
+  ])
   console.log(`best replicated: ${Math.round(best)} tx/s (target ≥ ${target}); SwarmKit go-memdb, one-update transactions (unreplicated, reference from the issue): 14,700/s`)
   const out = {
     package: '@swarmkit-ts/store',
@@ -191,6 +252,7 @@ async function main(): Promise<void> {
     objects: OBJECTS,
     targetPerSecond: target,
     bestReplicatedPerSecond: best,
+    costPerUpdate: cost,
     rows,
   }
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')

@@ -275,7 +275,7 @@ function readAction(c: Cursor, end: number, path: string): StoreAction {
   let object: Uint8Array | undefined
   let id: string | undefined
   let version: bigint | undefined
-  const seen = new Set<number>()
+  let seen = 0 // bit per field number
   while (c.pos < end) {
     const tag = readTag(c, end, path)
     const field = tag >>> 3
@@ -283,8 +283,8 @@ function readAction(c: Cursor, end: number, path: string): StoreAction {
     const name = FIELD_NAMES[field]
     if (name === undefined) throw new InvalidArgumentError(path, `malformed change set: unknown field ${field}`)
     const at = `${path}.${name}`
-    if (seen.has(field)) throw new InvalidArgumentError(at, 'malformed change set: field repeated')
-    seen.add(field)
+    if ((seen & (1 << field)) !== 0) throw new InvalidArgumentError(at, 'malformed change set: field repeated')
+    seen |= 1 << field
     const expectedWire = field === 3 || field === 4 ? WIRE_LEN : WIRE_VARINT
     if (wire !== expectedWire) throw new InvalidArgumentError(at, `malformed change set: wrong wire type ${wire}`)
     switch (field) {

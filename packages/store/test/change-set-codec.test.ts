@@ -58,7 +58,7 @@ function arbAction(): fc.Arbitrary<StoreAction> {
 }
 
 function arbChangeSet(): fc.Arbitrary<ChangeSet> {
-  return fc.array(fc.array(arbAction(), { maxLength: 4 }), { maxLength: 4 }).map((transactions) => ({ transactions }))
+  return fc.array(fc.array(arbAction(), { maxLength: 3 }), { maxLength: 3 }).map((transactions) => ({ transactions }))
 }
 
 describe('encodeChangeSet / decodeChangeSet', () => {
@@ -101,7 +101,7 @@ describe('encodeChangeSet / decodeChangeSet', () => {
       fc.property(arbChangeSet(), (cs) => {
         expect(decodeChangeSet(encodeChangeSet(cs))).toStrictEqual(cs)
       }),
-      { numRuns: 200 },
+      { numRuns: 120 },
     )
   }, 60_000)
 
