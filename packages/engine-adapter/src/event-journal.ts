@@ -14,11 +14,24 @@ export interface JournalSubscribeOptions {
 
 const CURSOR_DIGITS = 16
 
+/** Construction options of {@link EventJournal}. */
+export interface EventJournalInit {
+  /** How many events to keep (≥ 1). @default 10000 */
+  capacity?: number
+  /**
+   * Names this journal instance inside its cursors (`<instance>.<seq>`, `[A-Za-z0-9]+`), so a
+   * cursor of an earlier instance (a restarted runtime) is refused as truncated instead of
+   * silently resuming at the wrong place. @default none (cursors are bare sequence numbers)
+   */
+  instance?: string
+}
+
 /**
  * An in-memory, bounded, ordered journal of runtime events with resumable subscriptions — the
  * `events()` half of the contract for runtimes that observe their containers themselves.
  *
- * Cursors are decimal sequence numbers zero-padded to 16 digits (so they also sort as strings).
+ * Cursors are decimal sequence numbers zero-padded to 16 digits (so they also sort as strings),
+ * prefixed by `<instance>.` when the journal has an instance name.
  * Invariants: sequence numbers grow by one per append; the journal keeps the last `capacity`
  * events; a subscription yields each retained event after its start exactly once, in order.
  */
@@ -28,18 +41,16 @@ export class EventJournal {
   /** Sequence number of the last appended event (0 = none yet). */
   #last = 0
   #wakers: (() => void)[] = []
-  #base: number
+  readonly #base = 0
+  readonly #prefix: string
 
-  /**
-   * @param capacity - how many events to keep (≥ 1). @default 10000
-   * @param base - the sequence number before the first event (a restarted runtime continues its numbering).
-   */
-  constructor(capacity = 10_000, base = 0) {
+  constructor(init: EventJournalInit = {}) {
+    const capacity = init.capacity ?? 10_000
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`)
+    if (init.instance !== undefined && !/^[A-Za-z0-9]+$/.test(init.instance)) throw new RangeError(`instance must match [A-Za-z0-9]+, got ${init.instance}`)
     this.#capacity = capacity
     this.#ring = new Array<RuntimeEvent | undefined>(capacity)
-    this.#base = base
-    this.#last = base
+    this.#prefix = init.instance === undefined ? '' : `${init.instance}.`
   }
 
   /** The sequence number of the last event (the base when empty). */
@@ -50,7 +61,7 @@ export class EventJournal {
   /** Appends an event, assigning its cursor, and wakes subscribers. */
   append(event: UncursoredEvent): RuntimeEvent {
     const seq = ++this.#last
-    const full = { ...event, cursor: String(seq).padStart(CURSOR_DIGITS, '0') }
+    const full = { ...event, cursor: this.#prefix + String(seq).padStart(CURSOR_DIGITS, '0') }
     this.#ring[seq % this.#capacity] = full
     const wakers = this.#wakers
     this.#wakers = []
@@ -80,9 +91,13 @@ export class EventJournal {
   subscribe(options: JournalSubscribeOptions = {}): AsyncIterable<RuntimeEvent> {
     let after = this.#last
     let error: Error | undefined
-    if (options.since !== undefined) {
-      if (!/^\d{1,16}$/.test(options.since)) error = new InvalidArgumentError('since', `not an event cursor: ${JSON.stringify(options.since)}`)
-      else after = Number(options.since)
+    const since = options.since
+    if (since !== undefined) {
+      const m = /^(?:([A-Za-z0-9]+)\.)?(\d{1,16})$/.exec(since)
+      if (m === null) error = new InvalidArgumentError('since', `not an event cursor: ${JSON.stringify(since)}`)
+      else if ((m[1] === undefined ? '' : `${m[1]}.`) !== this.#prefix) {
+        error = new FailedPreconditionError(`cursor ${since} belongs to another runtime instance`, { reason: 'events-truncated' })
+      } else after = Number(m[2])
     }
     return this.#iterate(after, options, error)
   }

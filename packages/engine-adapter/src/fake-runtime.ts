@@ -70,7 +70,7 @@ export class FakeRuntime implements ContainerRuntime {
     this.#clock = init.clock ?? systemClock
     this.#images = new Map(Object.entries(init.images ?? { 'busybox:fake': {} }))
     this.#registry = new Map(Object.entries(init.registry ?? {}))
-    this.#journal = new EventJournal(init.eventCapacity ?? 10_000)
+    this.#journal = new EventJournal({ capacity: init.eventCapacity ?? 10_000 })
     this.#host = {
       clock: this.#clock,
       lookup: programLookup(init.programs),

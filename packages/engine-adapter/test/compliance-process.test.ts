@@ -1,0 +1,22 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describeContainerRuntimeCompliance } from '@swarmkit-ts/engine-adapter/compliance'
+import { PROCESS_RUNTIME_CAPABILITIES, ProcessRuntime, createBusyboxImage } from '../src/index.ts'
+
+let stateDir = ''
+
+describeContainerRuntimeCompliance({
+  name: 'ProcessRuntime',
+  setup: async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'swarmkit-process-compliance-'))
+    const busybox = await createBusyboxImage(join(stateDir, 'busybox-bin'))
+    const runtime = await ProcessRuntime.open({ stateDir: join(stateDir, 'state'), images: { 'local/busybox:test': busybox } })
+    return { runtime, image: 'local/busybox:test' }
+  },
+  teardown: async ({ runtime }) => {
+    await (runtime as ProcessRuntime).close()
+    await rm(stateDir, { recursive: true, force: true })
+  },
+  capabilities: PROCESS_RUNTIME_CAPABILITIES,
+})
