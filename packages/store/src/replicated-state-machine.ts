@@ -31,6 +31,9 @@ export interface ReplicableStore {
  *
  * An entry that does not decode, or a store that throws, makes `apply` throw: `RaftNode` then
  * stops the member (`node:failed`) rather than let it skip an entry the other members applied.
+ * A store version is a log index, so each entry must carry one change set: run the `RaftNode`
+ * with `maxBatchProposals: 1` (`ReplicatedStore` does), or `MemoryStore` refuses the second
+ * change set of an entry (`InvalidArgumentError` on `index`) and the member stops.
  * The store must start empty (or from the state of this member's Raft snapshot, which `RaftNode`
  * restores on construction): entries after the snapshot are applied again on every start.
  */

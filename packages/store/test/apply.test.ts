@@ -1,4 +1,4 @@
-import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
+import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import { arbObject } from '@swarmkit-ts/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -7,8 +7,8 @@ import type { ChangeSet, StoreAction } from '../src/index.ts'
 import { service, task, tid } from './fixtures.ts'
 
 const meta = { version: { index: 0n }, createdAt: 10, updatedAt: 20 }
-const svc = (n: number, name: string): StoreObject => ({ ...service(tid('s', n), name), meta }) as StoreObject
-const tsk = (n: number, slot = 1): StoreObject => ({ ...task(tid('t', n), tid('s', 1), slot), meta }) as StoreObject
+const svc = (n: number, name: string): StoreObject => ({ ...service(tid('s', n), name), meta })
+const tsk = (n: number, slot = 1): StoreObject => ({ ...task(tid('t', n), tid('s', 1), slot), meta })
 const create = (kind: ObjectKind, object: StoreObject): StoreAction => ({ action: 'create', kind, object })
 
 describe('applyChangeSet', () => {
@@ -129,7 +129,7 @@ describe('snapshot and restore', () => {
         expect(copy.version).toBe(version)
         expect(copy.snapshot()).toEqual(store.snapshot())
         for (const kind of kinds) {
-          const all = (s: MemoryStore): unknown[] => s.view((tx) => (tx as unknown as Record<string, { find(): StoreObject[] }>)[`${kind}s`]?.find() ?? []).sort((x, y) => ((x as StoreObject).id < (y as StoreObject).id ? -1 : 1))
+          const all = (s: MemoryStore): unknown[] => s.view((tx) => (tx as unknown as Record<string, { find(): StoreObject[] }>)[`${kind}s`]?.find() ?? []).sort((x, y) => ((x).id < (y).id ? -1 : 1))
           expect(all(copy)).toEqual(all(store))
         }
         expect(copy.checkIndexes()).toEqual([])
@@ -157,7 +157,7 @@ describe('snapshot and restore', () => {
     const evs: string[] = []
     for (let i = 0; i < 5; i++) {
       const r = await w.next()
-      const ev = r.value
+      const ev: StoreEvent | undefined = r.done === true ? undefined : r.value
       if (ev !== undefined) evs.push(ev.action === 'commit' ? `commit@${ev.version.index}` : `${ev.action}:${ev.object.id}`)
     }
     // t2 differs only in meta (created at another time/version), so it is an update.

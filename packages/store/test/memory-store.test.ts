@@ -170,7 +170,7 @@ describe('MemoryStore transactions', () => {
       const e = await outcome(
         store.update((tx) => {
           const obj = make()
-          if (kind === 'network') tx.networks.create(obj as ReturnType<typeof network>)
+          if (kind === 'network') tx.networks.create(obj)
           else if (kind === 'secret') tx.secrets.create(obj as ReturnType<typeof secret>)
           else tx.configs.create(obj as ReturnType<typeof config>)
         }),
