@@ -68,11 +68,17 @@ export function subjectNameDer(cert: X509Certificate): Buffer {
 export function readCsr(csrPem: string): Buffer {
   const block = typeof csrPem === 'string' ? pemBlocks(csrPem).find((b) => b.label === 'CERTIFICATE REQUEST' || b.label === 'NEW CERTIFICATE REQUEST') : undefined
   if (block === undefined) throw new InvalidArgumentError('csr', 'is not a PEM PKCS#10 certificate request')
-  const [info, alg, sig] = children(read(block.der, 0, 'csr'), 'csr')
-  if (info?.tag !== Tag.SEQUENCE || alg?.tag !== Tag.SEQUENCE || sig?.tag !== Tag.BIT_STRING) throw new InvalidArgumentError('csr', 'malformed certificate request')
+  const malformed = (): never => {
+    throw new InvalidArgumentError('csr', 'malformed certificate request')
+  }
+  const outer = read(block.der, 0, 'csr')
+  if (outer.tag !== Tag.SEQUENCE || outer.raw.length !== block.der.length) malformed()
+  const parts = children(outer, 'csr')
+  const [info, alg, sig] = parts
+  if (parts.length !== 3 || info?.tag !== Tag.SEQUENCE || alg?.tag !== Tag.SEQUENCE || sig?.tag !== Tag.BIT_STRING || sig.body[0] !== 0) return malformed()
   if (!alg.raw.equals(ECDSA_SHA256_ALG)) throw new InvalidArgumentError('csr', 'must be signed with ECDSA SHA-256')
-  const spki = children(info, 'csr')[2]
-  if (spki?.tag !== Tag.SEQUENCE) throw new InvalidArgumentError('csr', 'malformed certificate request')
+  const [version, subject, spki, attributes] = children(info, 'csr')
+  if (version?.tag !== Tag.INTEGER || subject?.tag !== Tag.SEQUENCE || spki?.tag !== Tag.SEQUENCE || (attributes !== undefined && attributes.tag !== 0xa0)) return malformed()
   // Parsing a key through a JWK is about twice as fast as through SPKI DER (OpenSSL 3 decoders).
   const raw = spki.raw
   if (raw.length !== 91 || !raw.subarray(0, 26).equals(P256_SPKI_PREFIX) || raw[26] !== 0x04) throw new InvalidArgumentError('csr', 'public key must be ECDSA P-256 (uncompressed point)')

@@ -1,6 +1,7 @@
 import 'reflect-metadata'
 import { X509Certificate, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ManualClock } from '@swarmkit-ts/testkit'
 import { createCsr, generateNodeKey, identityOf, loadNodeKey, RootCA } from '../src/index.ts'
@@ -150,6 +151,41 @@ describe('RootCA.issue', () => {
     const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({ keys, signingAlgorithm: alg, name: [{ CN: ['x'] }] }, webcrypto)
     await expect(ca.issue(csr.toString('pem'), { nodeId: 'n', role: 'worker', clusterId: 'c' })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'csr' })
+  })
+
+  it('refuses any mangled CSR with InvalidArgumentError (csr), never another error', async () => {
+    const ca = await RootCA.create()
+    const csr = await createCsr(await generateNodeKey())
+    const der = Buffer.from(csr.split('\n').filter((l) => !l.startsWith('-----')).join(''), 'base64')
+    fc.assert(
+      fc.property(fc.nat({ max: der.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.nat({ max: der.length - 1 }), (at, xor, cut) => {
+        const bad = Buffer.from(der)
+        bad[at] = (bad[at] ?? 0) ^ xor
+        for (const body of [bad, der.subarray(0, cut)]) {
+          const pem = `-----BEGIN CERTIFICATE REQUEST-----\n${body.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`
+          expect(() => ca.issueSync(pem, { nodeId: 'n', role: 'worker', clusterId: 'c' })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'csr' }))
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('identityOf refuses a certificate with two URI SANs', async () => {
+    const ca = await RootCA.create()
+    const caKey = await loadNodeKey(ca.keyPem ?? '')
+    const leafKey = await generateNodeKey()
+    const cert = await x509.X509CertificateGenerator.create(
+      {
+        subject: [{ CN: ['n1'] }, { OU: ['swarm-worker'] }, { O: ['c1'] }],
+        issuer: 'CN=swarm-ca',
+        publicKey: leafKey.keys.publicKey,
+        signingKey: caKey.keys.privateKey,
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+        extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: 'spiffe://c1/swarm-worker/n1' }, { type: 'url', value: 'spiffe://c1/swarm-manager/n1' }])],
+      },
+      webcrypto,
+    )
+    expect(() => identityOf(cert.toString('pem'))).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', message: 'certificate: must carry exactly one URI SAN, found 2' }))
   })
 
   it('identityOf refuses certificates without a swarm identity', async () => {
