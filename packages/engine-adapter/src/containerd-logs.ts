@@ -1,9 +1,10 @@
 /**
  * Container output for the containerd runtime. The runc shim hands the task's stdout and stderr
- * pipes to a tiny logging binary (`binary://` stdio: a `/bin/sh` script running two `cat`s) that
- * writes them to two plain files — no FIFOs for us to drain, nothing blocks when nobody reads, and
- * the streams stay apart (the shim's `file://` scheme would merge them into one file). This store ingests
- * them into a timestamped journal (`log.jsonl`, one `{s,t,l}` object per line): while the task
+ * pipes to a tiny logging binary (`binary://` stdio: a `/bin/sh` script running one unbuffered
+ * `sed` per stream) that appends every line, tagged `o ` or `e `, to one plain file — so lines keep
+ * their arrival order across the two streams, there are no FIFOs for us to drain, and nothing blocks
+ * when nobody reads (the shim's `file://` scheme would merge both streams untagged). This store ingests
+ * that file into a timestamped journal (`log.jsonl`, one `{s,t,l}` object per line): while the task
  * runs (polled) and whenever logs are read. A line's time is when the runtime received it.
  * @internal
  */
@@ -12,16 +13,13 @@ import { join } from 'node:path'
 import { LineSplitter } from './docker-containerd-host.ts'
 import type { LogLine, LogsOptions } from './runtime.ts'
 
-const STREAMS = ['stdout', 'stderr'] as const
-type Stream = (typeof STREAMS)[number]
-
 interface Stored { s: 'o' | 'e'; t: number; l: string }
 
 /** The log files and journal of one container. */
 export class ContainerLogStore {
   readonly dir: string
-  readonly #offsets = { stdout: 0, stderr: 0 }
-  readonly #split = { stdout: new LineSplitter(), stderr: new LineSplitter() }
+  #offset = 0
+  readonly #split = new LineSplitter()
   #queue: Promise<void> = Promise.resolve()
   #finished = false
 
@@ -29,9 +27,9 @@ export class ContainerLogStore {
     this.dir = dir
   }
 
-  /** Path of the raw file the shim writes a stream to. */
-  rawPath(stream: Stream): string {
-    return join(this.dir, `${stream}.raw`)
+  /** Path of the raw file the logger appends tagged lines to. */
+  get rawPath(): string {
+    return join(this.dir, 'output.raw')
   }
 
   /** `binary://` URI for Tasks.Create (the shim passes the query as arguments: `d <dir>`). */
@@ -57,31 +55,31 @@ export class ContainerLogStore {
 
   async #ingest(final: boolean): Promise<void> {
     const now = Date.now()
+    const lines = this.#split.push(await this.#readNew())
+    if (final) lines.push(...this.#split.flush())
     const out: string[] = []
-    for (const stream of STREAMS) {
-      const chunk = await this.#readNew(stream)
-      const lines = this.#split[stream].push(chunk)
-      if (final) lines.push(...this.#split[stream].flush())
-      for (const l of lines) out.push(JSON.stringify({ s: stream === 'stdout' ? 'o' : 'e', t: now, l } satisfies Stored))
+    for (const tagged of lines) {
+      const s = tagged.startsWith('e ') ? 'e' : 'o'
+      out.push(JSON.stringify({ s, t: now, l: tagged.startsWith('o ') || tagged.startsWith('e ') ? tagged.slice(2) : tagged } satisfies Stored))
     }
     if (out.length > 0) await appendFile(this.journalPath, `${out.join('\n')}\n`)
     if (final) this.#finished = true
   }
 
-  async #readNew(stream: Stream): Promise<Buffer> {
+  async #readNew(): Promise<Buffer> {
     let size: number
     try {
-      size = (await stat(this.rawPath(stream))).size
+      size = (await stat(this.rawPath)).size
     } catch {
       return Buffer.alloc(0)
     }
-    const from = this.#offsets[stream]
+    const from = this.#offset
     if (size <= from) return Buffer.alloc(0)
-    const fh = await open(this.rawPath(stream), 'r')
+    const fh = await open(this.rawPath, 'r')
     try {
       const buf = Buffer.alloc(size - from)
       const { bytesRead } = await fh.read(buf, 0, buf.length, from)
-      this.#offsets[stream] = from + bytesRead
+      this.#offset = from + bytesRead
       return buf.subarray(0, bytesRead)
     } finally {
       await fh.close()
@@ -112,12 +110,15 @@ export class ContainerLogStore {
   }
 }
 
-/** The logging binary's source: fd 3 is stdout, fd 4 stderr; closing fd 5 tells the shim it is ready. */
+/**
+ * The logging binary's source: fd 3 is stdout, fd 4 stderr; closing fd 5 tells the shim it is ready.
+ * `sed -u` writes each line as it arrives (O_APPEND keeps lines of the two streams whole).
+ */
 export const LOGGER_SCRIPT = `#!/bin/sh
 # swarmkit-ts containerd logger: $2 is the container's log directory.
-dir="$2"
-cat <&3 >>"$dir/stdout.raw" 5>&- 4>&- &
-cat <&4 >>"$dir/stderr.raw" 5>&- 3>&- &
+out="$2/output.raw"
+sed -u 's/^/o /' <&3 >>"$out" 4>&- 5>&- &
+sed -u 's/^/e /' <&4 >>"$out" 3>&- 5>&- &
 exec 3>&- 4>&- 5>&-
 wait
 `
