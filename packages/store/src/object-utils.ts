@@ -49,6 +49,18 @@ export function withMeta<T extends { readonly meta: unknown }>(obj: T, meta: { v
   return Object.freeze({ ...obj, meta: m })
 }
 
+/**
+ * Deep-freezes `value` in place, stopping at parts already frozen (and leaving byte arrays, which
+ * cannot be frozen). For trees the store just made, such as an immer result: its new parts are
+ * fresh copies, the rest is shared with frozen objects. Values the recipe assigned are frozen
+ * too, as immer's own auto-freeze would.
+ */
+export function freezeNew<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value
+  for (const key of Object.keys(value)) freezeNew((value as Record<string, unknown>)[key])
+  return Object.freeze(value)
+}
+
 /** Structural equality of plain trees (objects, arrays, Uint8Array, primitives incl. bigint). Absent and `undefined` are equal. */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true

@@ -76,6 +76,25 @@ describe('MemoryStore lookups', () => {
     expect(Object.isFrozen(t?.meta.version)).toBe(true)
   })
 
+  it('freezes what a recipe creates, and a no-op recipe still writes a new version', async () => {
+    const store = await seeded()
+    const labels = { added: 'yes' }
+    const t = await store.update((tx) =>
+      tx.tasks.update(tid('t', 2), (d) => {
+        d.annotations.labels = labels
+        d.status.message = 'moved'
+      }),
+    )
+    expect(Object.isFrozen(t)).toBe(true)
+    expect(Object.isFrozen(t.annotations.labels)).toBe(true)
+    expect(Object.isFrozen(t.status)).toBe(true)
+    expect(Object.isFrozen(t.meta)).toBe(true)
+    const before = store.view((tx) => tx.tasks.get(tid('t', 2))?.meta.version.index)
+    await store.update((tx) => tx.tasks.update(tid('t', 2), () => undefined))
+    const after = store.view((tx) => tx.tasks.get(tid('t', 2)))
+    expect([before, after?.meta.version.index, after?.annotations.labels]).toEqual([2n, 3n, { added: 'yes' }])
+  })
+
   it('does not freeze or keep the caller’s objects', async () => {
     const store = new MemoryStore()
     const input = service(S1, 'web', { labels: { a: 'b' } })
