@@ -114,4 +114,49 @@ export class DataKeyRing {
   get keyIds(): string[] {
     return [...this.#byId.keys()]
   }
+
+  /**
+   * One encrypter for the whole ring, under the stable key id `ringId`: it seals with the
+   * current key and records that key's id inside each sealed payload, and opens with whichever
+   * key of the ring sealed it. Give it to `FileRaftStorage` to rotate DEKs without downtime:
+   * after a rotation, reopen (or keep) the storage with the new ring's encrypter; records
+   * written before stay readable until the old key is retired.
+   */
+  encrypter(ringId = 'dek-ring'): KeyRingEncrypter {
+    return new KeyRingEncrypter(this, ringId)
+  }
+}
+
+const FORMAT_RING = 2
+
+/** See {@link DataKeyRing.encrypter}. Output: `0x02 ‖ id length (1) ‖ key id ‖ AesGcmEncrypter output`. */
+export class KeyRingEncrypter {
+  /** The ring's stable id (not a key's). */
+  readonly keyId: string
+  readonly #ring: DataKeyRing
+
+  constructor(ring: DataKeyRing, ringId: string) {
+    if (typeof ringId !== 'string' || ringId === '') throw new InvalidArgumentError('ringId', 'must be a non-empty string')
+    this.#ring = ring
+    this.keyId = ringId
+  }
+
+  /** Seals with the ring's current key. */
+  encrypt(plain: Uint8Array, aad: Uint8Array): Uint8Array {
+    const cur = this.#ring.current
+    const id = Buffer.from(cur.keyId, 'utf8')
+    if (id.length > 255) throw new InvalidArgumentError('keyId', 'must be at most 255 bytes')
+    return new Uint8Array(Buffer.concat([Buffer.of(FORMAT_RING, id.length), id, cur.encrypt(plain, aad)]))
+  }
+
+  /** Opens with the key named inside `sealed`. @throws DecryptionError when the ring lacks it or authentication fails. */
+  decrypt(sealed: Uint8Array, aad: Uint8Array): Uint8Array {
+    if (sealed.length < 2 || sealed[0] !== FORMAT_RING) throw new DecryptionError('not sealed by a key ring')
+    const n = sealed[1] ?? 0
+    if (sealed.length < 2 + n) throw new DecryptionError('sealed data is too short')
+    const id = Buffer.from(sealed.subarray(2, 2 + n)).toString('utf8')
+    const enc = this.#ring.get(id)
+    if (enc === undefined) throw new DecryptionError(`data key ${id} is not in the ring (retired?)`)
+    return enc.decrypt(sealed.subarray(2 + n), aad)
+  }
 }

@@ -47,7 +47,7 @@ export type { ClientCredentialsOptions } from './grpc-credentials.ts'
 export { peerIdentity, authorize, toServiceError } from './authorize.ts'
 export type { CallWithAuthContext, AuthorizeOptions } from './authorize.ts'
 
-export { AES_256_KEY_BYTES, DecryptionError, generateDataKey, AesGcmEncrypter, DataKeyRing } from './encrypter.ts'
+export { AES_256_KEY_BYTES, DecryptionError, generateDataKey, AesGcmEncrypter, DataKeyRing, KeyRingEncrypter } from './encrypter.ts'
 export type { DataKey } from './encrypter.ts'
 export { UNLOCK_KEY_PREFIX, UNLOCK_KEY_BYTES, generateUnlockKey, parseUnlockKey } from './unlock-key.ts'
 export { ManagerKeyStore } from './manager-keys.ts'

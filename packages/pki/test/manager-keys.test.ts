@@ -1,10 +1,10 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest'
 import { SeededRandom } from '@swarmkit-ts/testkit'
-import { FileRaftStorage } from '../../raft/src/index.ts'
-import { generateNodeKey, generateUnlockKey, ManagerKeyStore, parseUnlockKey } from '../src/index.ts'
+import { FileRaftStorage, type Encrypter } from '../../raft/src/index.ts'
+import { DataKeyRing, generateDataKey, generateNodeKey, generateUnlockKey, ManagerKeyStore, parseUnlockKey } from '../src/index.ts'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -135,5 +135,42 @@ describe('ManagerKeyStore (autolock)', () => {
     const r = await FileRaftStorage.open(raftDir, { encrypter: unlocked.dataKeys.current })
     expect(Buffer.from(r.entries(1, 2)[0]?.data ?? []).toString()).toBe(secret.toString())
     await r.close()
+  })
+})
+
+describe('DEK rotation under FileRaftStorage (KeyRingEncrypter)', () => {
+  it('records written before and after a rotation stay readable; retiring the old key needs a rewrite first', async () => {
+    const dir = await tempDir()
+    const raftDir = join(dir, 'raft')
+    const keys = await ManagerKeyStore.create(join(dir, 'keys.json'), { tlsKeyPem: (await generateNodeKey()).keyPem, unlockKey: generateUnlockKey() })
+    const entry = (index: number, text: string) => ({ index, term: 1, type: 'normal' as const, data: new Uint8Array(Buffer.from(text)) })
+    const s1 = await FileRaftStorage.open(raftDir, { encrypter: keys.dataKeys.encrypter() })
+    s1.append([entry(1, 'BEFORE-ROTATION')])
+    await s1.close()
+    await keys.rotateDek()
+    // No downtime: the storage reopens with the ring and keeps writing under the new key.
+    const s2 = await FileRaftStorage.open(raftDir, { encrypter: keys.dataKeys.encrypter() })
+    expectTypeOf(keys.dataKeys.encrypter()).toExtend<Encrypter>()
+    s2.append([entry(2, 'AFTER-ROTATION')])
+    await s2.close()
+    const s3 = await FileRaftStorage.open(raftDir, { encrypter: keys.dataKeys.encrypter() })
+    expect(s3.entries(1, 3).map((e) => Buffer.from(e.data ?? []).toString())).toEqual(['BEFORE-ROTATION', 'AFTER-ROTATION'])
+    await s3.close()
+    // Retiring the old key before the old records are rewritten makes them unreadable: caught, not silently lost.
+    await keys.retireOldDeks()
+    await expect(FileRaftStorage.open(raftDir, { encrypter: keys.dataKeys.encrypter() })).rejects.toMatchObject({ name: 'StorageDecryptionError' })
+  })
+
+  it('refuses foreign or truncated payloads with DecryptionError', () => {
+    const ring = new DataKeyRing([generateDataKey()])
+    const enc = ring.encrypter('r1')
+    expect(enc.keyId).toBe('r1')
+    const aad = new Uint8Array([7])
+    const sealed = enc.encrypt(Buffer.from('x'), aad)
+    expect(Buffer.from(enc.decrypt(sealed, aad)).toString()).toBe('x')
+    expect(() => enc.decrypt(sealed.subarray(0, 1), aad)).toThrow(expect.objectContaining({ name: 'DecryptionError' }))
+    expect(() => enc.decrypt(ring.current.encrypt(Buffer.from('x'), aad), aad)).toThrow(expect.objectContaining({ name: 'DecryptionError', message: 'not sealed by a key ring' }))
+    expect(() => new DataKeyRing([generateDataKey()]).encrypter('r1').decrypt(sealed, aad)).toThrow(expect.objectContaining({ name: 'DecryptionError' }))
+    expect(() => ring.encrypter('')).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'ringId' }))
   })
 })
