@@ -34,7 +34,7 @@ function transport(): { t: RaftTransport; deliver: (m: Message) => void } {
 }
 
 /** A forwarded proposal of the driver with `nonce` (default 0xaa…), sequence `seq`. */
-function forward(seq: number, text: string, nonce = new Uint8Array(8).fill(0xaa)): Message {
+function forward(seq: number, text: string, nonce: Uint8Array = new Uint8Array(8).fill(0xaa)): Message {
   const requestId = new Uint8Array(16)
   requestId.set(nonce, 0)
   new DataView(requestId.buffer).setUint32(12, seq)

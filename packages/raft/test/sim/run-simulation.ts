@@ -47,7 +47,7 @@ export interface RunReport {
   membersAdded: number
   /** Snapshot messages sent. */
   snapshotsSent: number
-  /** Commands the log held twice (a duplicated forwarded proposal), applied once. */
+  /** Commands applied a second time (a duplicated forwarded proposal); a passing run has none (the run fails on the first). */
   duplicatesApplied: number
   /** Terms that had a leader. */
   leaderTerms: number
