@@ -15,7 +15,7 @@ export interface RotationNode {
   readonly certPem?: string | undefined
 }
 
-/** An ongoing root rotation. Immutable. */
+/** An ongoing root rotation. Immutable (apart from an internal cache of signature checks). */
 export class RootRotation {
   /** The root being replaced. */
   readonly old: RootCA
@@ -60,9 +60,19 @@ export class RootRotation {
     return this.old.certPem + this.next.certPem
   }
 
+  // Signature checks are memoized per certificate: a reconciler asks about every node each pass.
+  readonly #verdicts = new Map<string, boolean>()
+
   /** Whether `certPem` was issued by the new root. */
   onNewRoot(certPem: string | undefined): boolean {
-    return certPem !== undefined && this.next.signed(certPem)
+    if (certPem === undefined) return false
+    let v = this.#verdicts.get(certPem)
+    if (v === undefined) {
+      v = this.next.signed(certPem)
+      if (this.#verdicts.size >= 100_000) this.#verdicts.clear()
+      this.#verdicts.set(certPem, v)
+    }
+    return v
   }
 
   /** IDs of the nodes that do not hold a certificate from the new root yet, in input order. */
