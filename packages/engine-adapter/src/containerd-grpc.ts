@@ -192,3 +192,19 @@ export class ContainerdGrpc {
     return { type: name, value: type.toObject(type.decode(value), CONVERSION) }
   }
 }
+
+/** The server's message of a gRPC error (its `details`), else the error's message. */
+export function errText(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const details = (err as { details?: unknown }).details
+    if (typeof details === 'string' && details !== '') return details
+  }
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** A `.catch` handler that swallows gRPC errors with one of `codes` and rethrows the rest. */
+export function ignoreCodes(...codes: number[]): (err: unknown) => void {
+  return (err) => {
+    if (!codes.some((c) => isGrpcCode(err, c))) throw err
+  }
+}

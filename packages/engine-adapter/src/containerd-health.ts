@@ -4,6 +4,8 @@
  * after a success, `unhealthy` after `retries` consecutive failures outside the start period).
  * @internal
  */
+import type { ContainerdGrpc } from './containerd-grpc.ts'
+import { ociProcess, OCI_PROCESS_TYPE_URL } from './containerd-spec.ts'
 import type { ContainerHealthcheck, HealthStatus } from './runtime.ts'
 import { HEALTHCHECK_DEFAULTS } from './spec-validation.ts'
 
@@ -73,5 +75,37 @@ export class HealthMonitor {
     if (status === this.#status) return
     this.#status = status
     this.#onChange(status)
+  }
+}
+
+const TASKS = 'containerd.services.tasks.v1.Tasks'
+
+/** Runs `args` in the container's task through Tasks.Exec; SIGKILLs it after `timeoutMs` (then rejects). */
+export async function execProbe(
+  c: ContainerdGrpc,
+  p: { containerId: string; execId: string; args: readonly string[]; env: readonly string[]; timeoutMs: number },
+): Promise<number> {
+  const { containerId, execId } = p
+  await c.unary(TASKS, 'Exec', {
+    containerId, execId, terminal: false, stdout: '', stderr: '', stdin: '',
+    spec: { typeUrl: OCI_PROCESS_TYPE_URL, value: Buffer.from(JSON.stringify(ociProcess(p.args, p.env, '/'))) },
+  })
+  try {
+    const waited = c.unary(TASKS, 'Wait', { containerId, execId })
+    await c.unary(TASKS, 'Start', { containerId, execId })
+    let timer: NodeJS.Timeout | undefined
+    const res = await Promise.race([
+      waited,
+      new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), p.timeoutMs) }),
+    ])
+    clearTimeout(timer)
+    if (res === undefined) {
+      await c.unary(TASKS, 'Kill', { containerId, execId, signal: 9 }).catch(() => undefined)
+      await waited.catch(() => undefined)
+      throw new Error(`health probe timed out after ${p.timeoutMs} ms`)
+    }
+    return Number(res['exitStatus'] ?? 255)
+  } finally {
+    await c.unary(TASKS, 'DeleteProcess', { containerId, execId }).catch(() => undefined)
   }
 }

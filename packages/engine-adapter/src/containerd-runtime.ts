@@ -22,11 +22,11 @@ import { join } from 'node:path'
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
 import { allocateHostPorts, INTERNAL_LABEL_PREFIX, mergeEnv, writeHostFiles } from './docker-containerd-host.ts'
 import { EventJournal } from './docker-containerd-journal.ts'
-import { ContainerdGrpc, GRPC_CODE, isGrpcCode, type Msg } from './containerd-grpc.ts'
-import { HealthMonitor } from './containerd-health.ts'
+import { ContainerdGrpc, errText, GRPC_CODE, ignoreCodes, isGrpcCode, type Msg } from './containerd-grpc.ts'
+import { execProbe, HealthMonitor } from './containerd-health.ts'
 import { importRootfsImage, resolveImage, withLease, type ImageProcessConfig, type ResolvedImage } from './containerd-image.ts'
 import { ContainerLogStore, containerdLogs, LOGGER_SCRIPT } from './containerd-logs.ts'
-import { buildOciSpec, ociProcess, OCI_PROCESS_TYPE_URL, OCI_SPEC_TYPE_URL } from './containerd-spec.ts'
+import { buildOciSpec, OCI_SPEC_TYPE_URL } from './containerd-spec.ts'
 import { ContainerStartError, ImageNotFoundError } from './errors.ts'
 import type {
   ContainerHealthcheck, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerState, EventsOptions, ListOptions, LogLine,
@@ -73,6 +73,8 @@ interface Rec {
   readonly createdAt: number
   readonly ports: readonly PublishedPort[]
   readonly healthcheck: ContainerHealthcheck | undefined
+  /** The process environment (health probes run with it). */
+  readonly env: readonly string[]
   readonly dir: string
   readonly logs: ContainerLogStore
   state: ContainerState
@@ -84,15 +86,6 @@ interface Rec {
   starting: Promise<void> | undefined
   removed: boolean
   execSeq: number
-}
-
-const errText = (err: unknown): string =>
-  typeof err === 'object' && err !== null && typeof (err as { details?: unknown }).details === 'string' && (err as { details: string }).details !== ''
-    ? (err as { details: string }).details
-    : err instanceof Error ? err.message : String(err)
-
-const ignore = (...codes: number[]) => (err: unknown): void => {
-  if (!codes.some((c) => isGrpcCode(err, c))) throw err
 }
 
 /** The containerd runtime. Call {@link ContainerdRuntime.close} when done. */
@@ -187,8 +180,9 @@ export class ContainerdRuntime implements ContainerRuntime {
       await mkdir(dir, { recursive: true, mode: 0o711 })
       const logs = new ContainerLogStore(dir)
       const files = await writeHostFiles(join(dir, 'files'), spec.files ?? [])
+      const env = mergeEnv(image.config.env, extraEnv)
       const oci = buildOciSpec({
-        args, env: mergeEnv(image.config.env, extraEnv), cwd: spec.workingDir ?? image.config.workingDir, hostname: id.slice(0, 12),
+        args, env, cwd: spec.workingDir ?? image.config.workingDir, hostname: id.slice(0, 12),
         files, hostBinds: this.#hostBinds, memoryBytes: spec.resources?.memoryBytes, nanoCpus: spec.resources?.nanoCpus,
         cgroupsPath: `/swarmkit-ts/${this.#namespace}/${id}`,
       })
@@ -207,7 +201,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       })
       const now = Date.now()
       this.#recs.set(id, {
-        id, name, image: spec.image, labels, createdAt: now, ports, healthcheck: spec.healthcheck, dir, logs,
+        id, name, image: spec.image, labels, createdAt: now, ports, healthcheck: spec.healthcheck, env, dir, logs,
         state: 'created', startedAt: undefined, finishedAt: undefined, exitCode: undefined, error: undefined,
         health: undefined, starting: undefined, removed: false, execSeq: 0,
       })
@@ -307,31 +301,8 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.#journal.append({ type: 'die', id: r.id, labels: r.labels, time: r.finishedAt, exitCode })
   }
 
-  async #probe(r: Rec, args: readonly string[], timeoutMs: number): Promise<number> {
-    const execId = `health-${++r.execSeq}`
-    const process = ociProcess(args, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], '/')
-    await this.#c.unary(SVC.tasks, 'Exec', {
-      containerId: r.id, execId, terminal: false, stdout: '', stderr: '', stdin: '',
-      spec: { typeUrl: OCI_PROCESS_TYPE_URL, value: Buffer.from(JSON.stringify(process)) },
-    })
-    try {
-      const waited = this.#c.unary(SVC.tasks, 'Wait', { containerId: r.id, execId })
-      await this.#c.unary(SVC.tasks, 'Start', { containerId: r.id, execId })
-      let timer: NodeJS.Timeout | undefined
-      const res = await Promise.race([
-        waited,
-        new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), timeoutMs) }),
-      ])
-      clearTimeout(timer)
-      if (res === undefined) {
-        await this.#c.unary(SVC.tasks, 'Kill', { containerId: r.id, execId, signal: SIGKILL }).catch(() => undefined)
-        await waited.catch(() => undefined)
-        throw new Error(`health probe timed out after ${timeoutMs} ms`)
-      }
-      return Number(res['exitStatus'] ?? 255)
-    } finally {
-      await this.#c.unary(SVC.tasks, 'DeleteProcess', { containerId: r.id, execId }).catch(() => undefined)
-    }
+  #probe(r: Rec, args: readonly string[], timeoutMs: number): Promise<number> {
+    return execProbe(this.#c, { containerId: r.id, execId: `health-${++r.execSeq}`, args, env: r.env, timeoutMs })
   }
 
   #ensurePoller(): void {
@@ -382,7 +353,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   async #kill(id: string, signal: number, all: boolean): Promise<void> {
-    await this.#c.unary(SVC.tasks, 'Kill', { containerId: id, signal, all }).catch(ignore(GRPC_CODE.NOT_FOUND, GRPC_CODE.FAILED_PRECONDITION))
+    await this.#c.unary(SVC.tasks, 'Kill', { containerId: id, signal, all }).catch(ignoreCodes(GRPC_CODE.NOT_FOUND, GRPC_CODE.FAILED_PRECONDITION))
   }
 
   async stop(id: string, options: StopOptions = {}): Promise<void> {
@@ -420,8 +391,8 @@ export class ContainerdRuntime implements ContainerRuntime {
     r.removed = true
     r.health?.stop()
     await this.#c.unary(SVC.tasks, 'Delete', { containerId: id }).catch(() => undefined)
-    await this.#c.unary(SVC.containers, 'Delete', { id }).catch(ignore(GRPC_CODE.NOT_FOUND))
-    await this.#c.unary(SVC.snapshots, 'Remove', { snapshotter: this.#snapshotter, key: id }).catch(ignore(GRPC_CODE.NOT_FOUND))
+    await this.#c.unary(SVC.containers, 'Delete', { id }).catch(ignoreCodes(GRPC_CODE.NOT_FOUND))
+    await this.#c.unary(SVC.snapshots, 'Remove', { snapshotter: this.#snapshotter, key: id }).catch(ignoreCodes(GRPC_CODE.NOT_FOUND))
     await rm(r.dir, { recursive: true, force: true })
     this.#recs.delete(id)
     if (r.name !== undefined) this.#names.delete(r.name)

@@ -338,7 +338,15 @@ export class DockerRuntime implements ContainerRuntime {
       options,
       inspect: async () => toContainerInfo(await this.#inspectRaw(id)),
       container: () => this.#docker.getContainer(id),
-      untilStarted: (signal) => this.#journal.until(id, 'start', signal),
+      untilStarted: async (signal) => {
+        // Started, or never will be (a failed start, removal): either way following can begin.
+        const exit = this.#exitOf(id)
+        try {
+          await Promise.race([this.#journal.until(id, 'start', signal), exit.promise.catch(() => undefined)])
+        } finally {
+          exit.cancel()
+        }
+      },
       ready: () => this.#whenReady(),
     })
   }
