@@ -40,8 +40,9 @@ export interface ProposalTarget {
  * entry is applied here.
  *
  * Rejections:
- * - `NotLeaderError`: this member is not the leader, or Raft refused the entry because it lost
- *   or is handing over leadership (`ProposalDroppedError` as the `cause`). Nothing was proposed.
+ * - `NotLeaderError`: this member is not the leader, or Raft refused the entry (lost or handing
+ *   over leadership, no longer a member; `ProposalDroppedError` as the `cause`). Nothing was
+ *   applied.
  * - `UnavailableError`: the leader's budget of uncommitted entries is spent (cause
  *   `ProposalDroppedError`, reason `uncommitted-limit`). Nothing was proposed; retry later.
  * - `InvalidArgumentError`: the change set cannot be encoded. Nothing was proposed.
