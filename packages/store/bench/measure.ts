@@ -39,11 +39,12 @@ export function buildLargeStore(services: number, perService: number): { store: 
 }
 
 /** Gets by id per second, random ids, inside one view per 10,000 gets. */
-export function measureGets(store: MemoryStore, tasks: number, windowMs: number): number {
+export function measureGets(store: MemoryStore, tasks: number, windowMs: number): { perSecond: number; perCpuSecond: number } {
   const r = rng(1)
   const ids = Array.from({ length: 100_000 }, () => benchId('t', Math.floor(r() * tasks)))
   let n = 0
   let found = 0
+  const cpu0 = process.cpuUsage()
   const end = performance.now() + windowMs
   const t0 = performance.now()
   while (performance.now() < end) {
@@ -53,7 +54,8 @@ export function measureGets(store: MemoryStore, tasks: number, windowMs: number)
     n += 10_000
   }
   if (found !== n) throw new Error(`gets found ${found} of ${n}`)
-  return n / ((performance.now() - t0) / 1000)
+  const cpu = process.cpuUsage(cpu0)
+  return { perSecond: n / ((performance.now() - t0) / 1000), perCpuSecond: n / ((cpu.user + cpu.system) / 1e6) }
 }
 
 /** Milliseconds per `find({ serviceId })` of a 100-task service (mean and p99 over `count` random services). */
@@ -72,10 +74,11 @@ export function measureFindByService(store: MemoryStore, services: number, perSe
 }
 
 /** Finds by (unique) service name per second. */
-export function measureFindByName(store: MemoryStore, services: number, windowMs: number): number {
+export function measureFindByName(store: MemoryStore, services: number, windowMs: number): { perSecond: number; perCpuSecond: number } {
   const r = rng(3)
   const names = Array.from({ length: 10_000 }, () => `SVC-${Math.floor(r() * services)}`)
   let n = 0
+  const cpu0 = process.cpuUsage()
   const end = performance.now() + windowMs
   const t0 = performance.now()
   while (performance.now() < end) {
@@ -84,7 +87,8 @@ export function measureFindByName(store: MemoryStore, services: number, windowMs
     })
     n += 1_000
   }
-  return n / ((performance.now() - t0) / 1000)
+  const cpu = process.cpuUsage(cpu0)
+  return { perSecond: n / ((performance.now() - t0) / 1000), perCpuSecond: n / ((cpu.user + cpu.system) / 1e6) }
 }
 
 /** Single-object update transactions per second with `callers` concurrent callers (each loops update → await). */
