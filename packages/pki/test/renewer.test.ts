@@ -1,8 +1,9 @@
+import { X509Certificate } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Random } from '@swarmkit-ts/api'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
-import { CertificateRenewer, renewalTime, type Validity } from '../src/index.ts'
+import { CertificateRenewer, createCsr, generateNodeKey, identityOf, renewalTime, RootCA, TlsMaterialSource, type Validity } from '../src/index.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -120,6 +121,40 @@ describe('CertificateRenewer on a ManualClock', () => {
     release?.()
     await Promise.all([a, b])
     expect(renewer.nextRenewalAt).toBe(5 * HOUR)
+    renewer.stop()
+  })
+})
+
+describe('renewal end to end on a ManualClock', () => {
+  it('a node renews its certificate from the CA at the drawn point and its TLS material follows', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1))
+    const random = new SeededRandom(42)
+    const ca = await RootCA.create({ clock })
+    const key = await generateNodeKey()
+    const csr = await createCsr(key)
+    const first = await ca.issue(csr, { nodeId: 'n1', role: 'worker', clusterId: 'c1', clock, ttlMs: 10 * DAY })
+    const source = new TlsMaterialSource({ keyPem: key.keyPem, certChainPem: first.chainPem, trustBundlePem: ca.certPem })
+    const renewer = new CertificateRenewer({
+      clock,
+      random,
+      renew: async () => {
+        const next = await ca.issue(csr, { nodeId: 'n1', role: 'worker', clusterId: 'c1', clock, ttlMs: 10 * DAY })
+        source.update({ ...source.current, certChainPem: next.chainPem })
+        return next
+      },
+    })
+    renewer.start(first)
+    const at = renewer.nextRenewalAt ?? 0
+    const span = first.notAfter - first.notBefore
+    expect(at).toBeGreaterThanOrEqual(first.notBefore + span * 0.5)
+    expect(at).toBeLessThanOrEqual(first.notBefore + span * 0.8)
+    expect(at).toBe(renewalTime(first, new SeededRandom(42)))
+    clock.advance(at - clock.now())
+    for (let i = 0; i < 20 && source.current.certChainPem === first.chainPem; i++) await flush()
+    const renewed = new X509Certificate(source.current.certChainPem)
+    expect(new Date(renewed.validFrom).getTime()).toBe(Math.floor(at / 1000) * 1000 - HOUR)
+    expect(identityOf(renewed).nodeId).toBe('n1')
+    expect(renewer.nextRenewalAt).toBeGreaterThan(at)
     renewer.stop()
   })
 })
