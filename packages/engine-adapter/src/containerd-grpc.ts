@@ -182,9 +182,12 @@ export class ContainerdGrpc {
     }
   }
 
-  /** Decodes a `google.protobuf.Any` payload by its type URL (e.g. `containerd.events.TaskExit`). */
+  /**
+   * Decodes a `google.protobuf.Any` payload by its type URL (e.g. `containerd.events.TaskExit`).
+   * protobufjs keeps the well-known `Any` fields snake_case: `{ type_url, value }` (also when encoding).
+   */
   decodeAny(any: Msg): { type: string; value: Msg } | undefined {
-    const typeUrl = typeof any['typeUrl'] === 'string' ? any['typeUrl'] : ''
+    const typeUrl = typeof any['type_url'] === 'string' ? any['type_url'] : ''
     const value = any['value']
     const name = typeUrl.slice(typeUrl.lastIndexOf('/') + 1)
     const type = this.#root.lookup(name)

@@ -88,7 +88,7 @@ export async function execProbe(
   const { containerId, execId } = p
   await c.unary(TASKS, 'Exec', {
     containerId, execId, terminal: false, stdout: '', stderr: '', stdin: '',
-    spec: { typeUrl: OCI_PROCESS_TYPE_URL, value: Buffer.from(JSON.stringify(ociProcess(p.args, p.env, '/'))) },
+    spec: { type_url: OCI_PROCESS_TYPE_URL, value: Buffer.from(JSON.stringify(ociProcess(p.args, p.env, '/'))) },
   })
   try {
     const waited = c.unary(TASKS, 'Wait', { containerId, execId })

@@ -194,7 +194,7 @@ export class ContainerdRuntime implements ContainerRuntime {
           container: {
             id, image: spec.image, labels: { ...labels, [LABEL_INSTANCE]: this.#instance },
             runtime: { name: 'io.containerd.runc.v2' },
-            spec: { typeUrl: OCI_SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(oci)) },
+            spec: { type_url: OCI_SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(oci)) },
             snapshotter: this.#snapshotter, snapshotKey: id,
           },
         }, { lease })

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { containerdProtoRoot } from '../src/containerd-grpc.ts'
+import { ContainerdGrpc, containerdProtoRoot, type Msg } from '../src/containerd-grpc.ts'
 import { chainIdOf } from '../src/containerd-image.ts'
 import { ContainerdRuntime } from '../src/containerd-runtime.ts'
 import { buildOciSpec } from '../src/containerd-spec.ts'
@@ -36,12 +36,15 @@ describe('containerd wire and spec (no engine)', () => {
 
 const skipped = reportSkipped('containerd')
 
+const IMAGE = 'swarmkit-test/busybox:latest'
+
 describe.skipIf(skipped)('ContainerdRuntime specifics', () => {
   let env: EngineEnv
   let rt: ContainerdRuntime
   beforeAll(async () => {
     env = await startEngine('containerd')
     rt = new ContainerdRuntime({ socketPath: env.containerdSocket, namespace: env.containerdNamespace, stateDir: join(env.dir, 'containerd-state', randomUUID()) })
+    await rt.importImage(IMAGE, env.imageTar)
   }, 300_000)
   afterAll(async () => {
     await rt?.close()
@@ -67,6 +70,39 @@ describe.skipIf(skipped)('ContainerdRuntime specifics', () => {
     expect(out).toEqual(['hi /bin:/usr/bin'])
     await rt.remove(id)
     await rt.remove(env2)
+  }, 60_000)
+
+  it('sees the task events of its containers on containerd\'s own event stream (Events.Subscribe, decoded payloads)', async () => {
+    const grpc = new ContainerdGrpc({ socketPath: env.containerdSocket, namespace: env.containerdNamespace })
+    const stream = grpc.serverStream('containerd.services.events.v1.Events', 'Subscribe', { filters: ['topic~="/tasks/"'] })
+    const seen: string[] = []
+    let id = ''
+    const reading = (async () => {
+      for await (const envelope of stream.messages) {
+        const decoded = grpc.decodeAny(envelope['event'] as Msg)
+        if (decoded === undefined || decoded.value['containerId'] !== id) continue
+        seen.push(`${String(envelope['topic'])}:${decoded.type}${decoded.type === 'containerd.events.TaskExit' ? `:${String(decoded.value['exitStatus'])}` : ''}`)
+        if (decoded.type === 'containerd.events.TaskDelete') break
+      }
+    })()
+    try {
+      await new Promise((r) => setTimeout(r, 200))
+      id = await rt.create({ image: IMAGE, command: ['sh', '-c', 'exit 3'] })
+      await rt.start(id)
+      expect(await rt.wait(id)).toBe(3)
+      await reading
+      expect(seen).toEqual([
+        '/tasks/create:containerd.events.TaskCreate',
+        '/tasks/start:containerd.events.TaskStart',
+        '/tasks/exit:containerd.events.TaskExit:3',
+        '/tasks/delete:containerd.events.TaskDelete',
+      ])
+      await rt.remove(id)
+    } finally {
+      stream.cancel()
+      grpc.close()
+      await reading.catch(() => undefined)
+    }
   }, 60_000)
 
   it('pullImage of an image that is not present rejects with ImageNotFoundError (no registry access)', async () => {
