@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { EventJournal, LogBuffer, validateContainerSpec, type ContainerSpec, type RuntimeCapabilities, type RuntimeEvent } from '../src/index.ts'
+import { EventJournal, LogBuffer, validateContainerSpec, type ContainerSpec, type RuntimeCapabilities, type RuntimeEvent, type UncursoredEvent } from '../src/index.ts'
 
 const ALL: RuntimeCapabilities = { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true }
 const NONE: RuntimeCapabilities = { memoryLimit: false, cpuLimit: false, healthcheck: false, ports: false }
@@ -56,7 +56,7 @@ describe('validateContainerSpec', () => {
 })
 
 describe('EventJournal', () => {
-  const event = (n: number): Omit<RuntimeEvent, 'cursor'> => ({ type: 'create', id: `c${n}`, labels: { n: String(n % 3) }, time: n })
+  const event = (n: number): UncursoredEvent => ({ type: 'create', id: `c${n}`, labels: { n: String(n % 3) }, time: n })
 
   async function drain(it: AsyncIterable<RuntimeEvent>, ac: AbortController, count: number): Promise<RuntimeEvent[]> {
     const out: RuntimeEvent[] = []
