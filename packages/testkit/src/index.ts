@@ -96,4 +96,5 @@ export type {
   NetworkStats,
   NetworkEvent,
   MemoryNetworkInit,
+  MessageOrigin,
 } from './memory-network-types.ts'
