@@ -157,7 +157,12 @@ function readValue(r: protobuf.Reader, end: number, vp: ValuePlan, path: Path | 
   }
   switch (vp.scalar) {
     case 'string': {
-      const stop = readLength(r, end, { up: path, seg })
+      const stop = readLength(r, end, path, seg)
+      const ascii = asciiOrUndefined(r.buf, r.pos, stop)
+      if (ascii !== undefined) {
+        r.pos = stop
+        return ascii
+      }
       const view = r.buf.subarray(r.pos, stop)
       r.pos = stop
       utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -168,7 +173,7 @@ function readValue(r: protobuf.Reader, end: number, vp: ValuePlan, path: Path | 
       }
     }
     case 'bytes': {
-      const stop = readLength(r, end, { up: path, seg })
+      const stop = readLength(r, end, path, seg)
       // Copy into a plain Uint8Array (never a Buffer, never a view of the input).
       const out = new Uint8Array(r.buf.subarray(r.pos, stop))
       r.pos = stop
@@ -209,11 +214,24 @@ function toSafeNumber(v: bigint, path: Path | undefined, seg: string): number {
   return Number(v)
 }
 
-function readLength(r: protobuf.Reader, end: number, at: Path): number {
-  const len = readVarint32(r, end, at)
-  const stop = r.pos + len
-  if (stop > end) fail(at, '', 'malformed protobuf data: length runs past the end')
+function readLength(r: protobuf.Reader, end: number, at: Path | undefined, seg = ''): number {
+  readVarint64(r, end, at, seg)
+  if (hi !== 0) fail(at, seg, 'malformed protobuf data: tag or length over 32 bits')
+  const stop = r.pos + lo
+  if (stop > end) fail(at, seg, 'malformed protobuf data: length runs past the end')
   return stop
+}
+
+/** Decodes short ASCII strings without TextDecoder (the common case for ids and names). */
+function asciiOrUndefined(buf: Uint8Array, start: number, stop: number): string | undefined {
+  if (stop - start > 64) return undefined
+  let s = ''
+  for (let i = start; i < stop; i++) {
+    const c = buf[i] as number
+    if (c >= 0x80) return undefined
+    s += String.fromCharCode(c)
+  }
+  return s
 }
 
 function readVarint32(r: protobuf.Reader, end: number, path: Path | undefined): number {

@@ -27,6 +27,6 @@ export function fail(path: Path | undefined, seg: string, message: string): neve
 }
 
 /** The path segment of a field. */
-export const fieldSeg = (f: FieldPlan): string => (f.transparent ? '' : `.${f.name}`)
+export const fieldSeg = (f: FieldPlan): string => f.seg
 /** The path segment of a map key. */
 export const keySeg = (key: string): string => `[${JSON.stringify(key)}]`

@@ -89,6 +89,8 @@ export interface FieldPlan {
   readonly oneof: OneofPlan | undefined
   /** The field name is left out of error paths. */
   readonly transparent: boolean
+  /** The field's error-path segment (`.name`, or empty when transparent), computed once. */
+  readonly seg: string
 }
 
 /** A compiled message. */
@@ -254,6 +256,7 @@ function compileField(
     packed,
     oneof,
     transparent: TRANSPARENT_MESSAGES.has(fullName(t)),
+    seg: TRANSPARENT_MESSAGES.has(fullName(t)) ? '' : `.${f.name}`,
   }
 }
 
