@@ -236,8 +236,14 @@ export class FakeRuntime implements ContainerRuntime {
     return Promise.resolve(out)
   }
 
-  async *logs(id: string, options: LogsOptions = {}): AsyncGenerator<LogLine> {
-    yield* this.#get(id).logs.read(options)
+  logs(id: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
+    const c = this.#containers.get(id)
+    return this.#logs(id, c, c?.logs.mark(options.tail) ?? 0, options)
+  }
+
+  async *#logs(id: string, c: FakeContainer | undefined, start: number, options: LogsOptions): AsyncGenerator<LogLine> {
+    if (c === undefined) throw new NotFoundError('container', id)
+    yield* c.logs.read(options, start)
   }
 
   events(options: EventsOptions = {}): AsyncIterable<RuntimeEvent> {

@@ -70,10 +70,15 @@ export class LogBuffer {
     for (const f of w) f()
   }
 
-  /** Iterates per {@link LogsOptions}; the tail starting point is fixed at the first `next()`. */
-  async *read(options: LogsOptions = {}): AsyncGenerator<LogLine> {
-    const { follow = false, tail, since, signal } = options
-    let i = tail === undefined ? 0 : Math.max(0, this.#lines.length - tail)
+  /** The index `tail` lines from the end (0 without a tail): pass it to {@link read} to fix the start at call time. */
+  mark(tail: number | undefined): number {
+    return tail === undefined ? 0 : Math.max(0, this.#lines.length - tail)
+  }
+
+  /** Iterates per {@link LogsOptions}, from `start` (default: {@link mark} at the first `next()`). */
+  async *read(options: LogsOptions = {}, start?: number): AsyncGenerator<LogLine> {
+    const { follow = false, since, signal } = options
+    let i = start ?? this.mark(options.tail)
     for (;;) {
       if (aborted(signal) || this.#discarded) return
       while (i < this.#lines.length) {

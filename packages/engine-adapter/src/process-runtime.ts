@@ -365,10 +365,16 @@ export class ProcessRuntime implements ContainerRuntime {
     return Promise.resolve(out)
   }
 
-  async *logs(id: string, options: LogsOptions = {}): AsyncGenerator<LogLine> {
-    const e = this.#get(id)
+  logs(id: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
+    const e = this.#entries.get(id)
+    // The tail's starting point is fixed now (counting the lines read from the files so far).
+    return this.#logs(id, e, e?.logs.mark(options.tail) ?? 0, options)
+  }
+
+  async *#logs(id: string, e: Entry | undefined, start: number, options: LogsOptions): AsyncGenerator<LogLine> {
+    if (e === undefined) throw new NotFoundError('container', id)
     await e.tailer?.poll()
-    yield* e.logs.read(options)
+    yield* e.logs.read(options, start)
   }
 
   events(options: EventsOptions = {}): AsyncIterable<RuntimeEvent> {

@@ -265,7 +265,10 @@ export interface ListOptions {
 export interface LogsOptions {
   /** Keep yielding new lines until the container exits (or the signal aborts). @default false */
   follow?: boolean
-  /** Start with only the last `tail` lines written so far (stdout and stderr together, ≥ 0). */
+  /**
+   * Start with only the last `tail` lines written so far (stdout and stderr together, ≥ 0); "so
+   * far" is fixed when `logs()` is called (as far as the runtime has captured output by then).
+   */
   tail?: number
   /** Only lines with `time >= since` (ms since the Unix epoch). */
   since?: number

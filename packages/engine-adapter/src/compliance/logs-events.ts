@@ -58,6 +58,8 @@ export function logsEventsTests(h: Harness): void {
           if (l.line === 'bye') ac.abort()
         }
       })()
+      // Give runtimes that open the stream at the first next() (an HTTP request) time to do so.
+      await new Promise((r) => setTimeout(r, 500))
       await h.runtime.stop(id)
       await done
       expect(seen).toEqual(['bye'])
