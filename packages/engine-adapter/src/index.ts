@@ -45,3 +45,8 @@ export { ProcessRuntime, PROCESS_RUNTIME_CAPABILITIES } from './process-runtime.
 export type { ProcessRuntimeInit, RecoveredContainer } from './process-runtime.ts'
 export { createBusyboxImage, findBusybox } from './process-image.ts'
 export type { ProcessImage } from './process-image.ts'
+export { DockerRuntime, DOCKER_CAPABILITIES } from './docker-runtime.ts'
+export type { DockerRuntimeOptions } from './docker-runtime.ts'
+export { ContainerdRuntime, CONTAINERD_CAPABILITIES } from './containerd-runtime.ts'
+export type { ContainerdRuntimeOptions } from './containerd-runtime.ts'
+export type { ImageProcessConfig } from './containerd-image.ts'
