@@ -29,8 +29,8 @@ export const DEFAULT_HISTORY_LIMIT = 10_000
 /** Construction options of a {@link MemoryStore}. */
 export interface MemoryStoreInit {
   /**
-   * Where change sets go. Omitted: a local proposer that applies each change set at once at
-   * version + 1. A function receives the store (for proposers that call `applyChangeSet` back).
+   * Where change sets go. Omitted: a local proposer that applies each change set on the next
+   * microtask at version + 1. A function receives the store (for proposers that call `applyChangeSet` back).
    */
   readonly proposer?: Proposer | ((store: MemoryStore) => Proposer)
   /** The source of `meta.createdAt/updatedAt` (read at transaction time). Default: the system clock. */
@@ -74,13 +74,9 @@ export class MemoryStore {
     this.proposer =
       p === undefined
         ? {
-            propose: (changes: ChangeSet): Promise<ApplyResult> => {
-              try {
-                return Promise.resolve(this.applyChangeSet(changes, this.currentVersion + 1n))
-              } catch (err) {
-                return Promise.reject(err instanceof Error ? err : new Error(String(err)))
-              }
-            },
+            // Applies on the next microtask, never inside the caller's stack (e.g. inside a
+            // view() callback that called update()), like a replicated proposer.
+            propose: (changes: ChangeSet): Promise<ApplyResult> => Promise.resolve().then(() => this.applyChangeSet(changes, this.currentVersion + 1n)),
           }
         : typeof p === 'function'
           ? p(this)

@@ -116,6 +116,19 @@ describe('MemoryStore lookups', () => {
     expect(store.version).toBe(2n)
   })
 
+  it('a view never sees a commit made while it runs, even one it started', async () => {
+    const store = await seeded()
+    let pending: Promise<unknown> | undefined
+    const counts = store.view((tx) => {
+      const before = tx.tasks.find().length
+      pending = store.update((w) => w.tasks.delete(tid('t', 1)))
+      return [before, tx.tasks.find().length, tx.tasks.get(tid('t', 1)) === undefined]
+    })
+    expect(counts).toEqual([3, 3, false])
+    await pending
+    expect(store.view((tx) => tx.tasks.find().length)).toBe(2)
+  })
+
   it('a view is unusable after its callback', async () => {
     const store = await seeded()
     const leaked = store.view((tx) => tx)
