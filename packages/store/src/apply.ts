@@ -87,7 +87,8 @@ export function applyTransaction(
   actions: readonly StoreAction[],
   index: bigint,
 ): { readonly ok: true; readonly events: StoreEvent[] } | { readonly ok: false; readonly error: ApplyError } {
-  const undo: (() => void)[] = []
+  // A single action that fails has changed nothing: only longer transactions keep an undo log.
+  const undo: (() => void)[] | undefined = actions.length > 1 ? [] : undefined
   const events: StoreEvent[] = []
   let error: ApplyError | undefined
   for (const a of actions) {
@@ -102,7 +103,7 @@ export function applyTransaction(
       error = nameClash(table, kind, obj)
       if (error !== undefined) break
       table.put(obj, undefined)
-      undo.push(() => table.remove(obj))
+      undo?.push(() => table.remove(obj))
       events.push(freezeEvent({ action: 'create', kind, object: obj }))
       continue
     }
@@ -121,16 +122,16 @@ export function applyTransaction(
         if (error !== undefined) break
       }
       table.put(obj, cur)
-      undo.push(() => table.put(cur, obj))
+      undo?.push(() => table.put(cur, obj))
       events.push(freezeEvent({ action: 'update', kind, object: obj, oldObject: cur }))
     } else {
       table.remove(cur)
-      undo.push(() => table.put(cur, undefined))
+      undo?.push(() => table.put(cur, undefined))
       events.push(freezeEvent({ action: 'delete', kind, object: cur }))
     }
   }
   if (error !== undefined) {
-    for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)()
+    if (undo !== undefined) for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)()
     return { ok: false, error }
   }
   return { ok: true, events }

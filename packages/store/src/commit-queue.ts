@@ -286,17 +286,11 @@ export class CommitQueue {
     )
   }
 
-  private writesOf(chunk: Chunk): Iterable<readonly [ObjectKind, string]> {
-    const out: [ObjectKind, string][] = []
-    for (const p of chunk.txs) for (const [kind, m] of p.tx.writes) for (const id of m.keys()) out.push([kind, id])
-    return out
-  }
-
   private settled(chunk: Chunk, res: ApplyResult): void {
     this.inFlight = false
     this.planned.shift()
     this.applied.set(chunk.id, res.version)
-    this.overlay.settle(chunk.id, this.writesOf(chunk))
+    for (const p of chunk.txs) this.overlay.settle(chunk.id, p.tx.writes)
     chunk.txs.forEach((p, i) => {
       const r = res.results[i]
       p.settle(r ?? { ok: false, error: new Error(`internal: the proposer returned no result for transaction ${i}`), proposal: true })

@@ -73,12 +73,15 @@ export class Overlay {
   }
 
   /** Drops the writes of `chunk` that no later chunk overwrote (the chunk settled). */
-  settle(chunk: number, writes: Iterable<readonly [ObjectKind, string]>): void {
-    for (const [kind, id] of writes) {
+  settle(chunk: number, writes: ReadonlyMap<ObjectKind, ReadonlyMap<string, unknown>>): void {
+    for (const [kind, ids] of writes) {
       const m = this.kinds.get(kind)
-      if (m?.get(id)?.chunk === chunk) {
-        m.delete(id)
-        this.count--
+      if (m === undefined) continue
+      for (const id of ids.keys()) {
+        if (m.get(id)?.chunk === chunk) {
+          m.delete(id)
+          this.count--
+        }
       }
     }
   }

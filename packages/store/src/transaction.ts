@@ -200,43 +200,47 @@ class TxTable {
 /** The tables of a transaction, made on first use (most transactions touch one or two). */
 class TxTables {
   private readonly tx: WriteTx
-  private readonly made = new Map<ObjectKind, TxTable>()
+  private n: TxTable | undefined
+  private s: TxTable | undefined
+  private t: TxTable | undefined
+  private other: Map<ObjectKind, TxTable> | undefined
   constructor(tx: WriteTx) {
     this.tx = tx
   }
-  private t(kind: ObjectKind): TxTable {
-    let t = this.made.get(kind)
+  private make(kind: ObjectKind): TxTable {
+    this.other ??= new Map()
+    let t = this.other.get(kind)
     if (t === undefined) {
       t = new TxTable(this.tx, kind)
-      this.made.set(kind, t)
+      this.other.set(kind, t)
     }
     return t
   }
   get nodes(): TxTable {
-    return this.t('node')
+    return (this.n ??= new TxTable(this.tx, 'node'))
   }
   get services(): TxTable {
-    return this.t('service')
+    return (this.s ??= new TxTable(this.tx, 'service'))
   }
   get tasks(): TxTable {
-    return this.t('task')
+    return (this.t ??= new TxTable(this.tx, 'task'))
   }
   get networks(): TxTable {
-    return this.t('network')
+    return this.make('network')
   }
   get clusters(): TxTable {
-    return this.t('cluster')
+    return this.make('cluster')
   }
   get secrets(): TxTable {
-    return this.t('secret')
+    return this.make('secret')
   }
   get configs(): TxTable {
-    return this.t('config')
+    return this.make('config')
   }
   get extensions(): TxTable {
-    return this.t('extension')
+    return this.make('extension')
   }
   get resources(): TxTable {
-    return this.t('resource')
+    return this.make('resource')
   }
 }
