@@ -41,7 +41,6 @@ export class EventJournal {
   /** Sequence number of the last appended event (0 = none yet). */
   #last = 0
   #wakers: (() => void)[] = []
-  readonly #base = 0
   readonly #prefix: string
 
   constructor(init: EventJournalInit = {}) {
@@ -53,7 +52,7 @@ export class EventJournal {
     this.#prefix = init.instance === undefined ? '' : `${init.instance}.`
   }
 
-  /** The sequence number of the last event (the base when empty). */
+  /** The sequence number of the last event (0 when empty). */
   get lastSeq(): number {
     return this.#last
   }
@@ -80,7 +79,7 @@ export class EventJournal {
   }
 
   #oldest(): number {
-    return Math.max(this.#base + 1, this.#last - this.#capacity + 1)
+    return Math.max(1, this.#last - this.#capacity + 1)
   }
 
   /**
