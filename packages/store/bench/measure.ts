@@ -91,8 +91,15 @@ export function measureFindByName(store: MemoryStore, services: number, windowMs
   return { perSecond: n / ((performance.now() - t0) / 1000), perCpuSecond: n / ((cpu.user + cpu.system) / 1e6) }
 }
 
-/** Single-object update transactions per second with `callers` concurrent callers (each loops update → await). */
-export async function measureUpdates(callers: number, windowMs: number): Promise<{ perSecond: number; perCpuSecond: number; proposals: number }> {
+/**
+ * Single-object update transactions per second with `callers` concurrent callers (each loops
+ * update → await), by immer recipe or by passing a whole new object.
+ */
+export async function measureUpdates(
+  callers: number,
+  windowMs: number,
+  mode: 'recipe' | 'object' = 'recipe',
+): Promise<{ perSecond: number; perCpuSecond: number; proposals: number }> {
   const store = new MemoryStore({ historyLimit: 1_000 })
   loadTasks(store, 100, 100)
   gc()
@@ -107,9 +114,14 @@ export async function measureUpdates(callers: number, windowMs: number): Promise
       while (performance.now() < end) {
         const id = benchId('t', (w * 7 + i++ * 13) % 10_000)
         await store.update((tx) => {
-          tx.tasks.update(id, (d) => {
-            d.status.timestamp += 1
-          })
+          if (mode === 'recipe') {
+            tx.tasks.update(id, (d) => {
+              d.status.timestamp += 1
+            })
+            return
+          }
+          const t = tx.tasks.get(id)
+          if (t !== undefined) tx.tasks.update({ ...t, status: { ...t.status, timestamp: t.status.timestamp + 1 } })
         })
         done++
       }

@@ -68,6 +68,16 @@ async function main(): Promise<void> {
     })
   }
 
+  log('updates by whole object, 1000 callers')
+  const o = await measureUpdates(1000, windowMs, 'object')
+  rows.push({
+    benchmark: 'single-object update transactions, whole object instead of recipe',
+    load: '1000 concurrent callers',
+    value: o.perSecond,
+    unit: 'tx/s',
+    note: `${o.proposals} change sets; ${perCpu(o.perCpuSecond)}`,
+  })
+
   log('watch fan-out')
   const w = await measureFanOut(1000, 2000)
   rows.push({
