@@ -1,6 +1,7 @@
 import { FailedPreconditionError, InvalidArgumentError } from '@swarmkit-ts/api'
 import type { RuntimeEvent } from './runtime.ts'
 import { matchesLabels } from './spec-validation.ts'
+import { aborted, waitForChange } from './wake.ts'
 
 /** A runtime event before the journal gave it a cursor. */
 export type UncursoredEvent = RuntimeEvent extends infer E ? (E extends RuntimeEvent ? Omit<E, 'cursor'> : never) : never
@@ -122,22 +123,6 @@ export class EventJournal {
   }
 
   #changed(signal: AbortSignal | undefined): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (aborted(signal)) {
-        resolve()
-        return
-      }
-      const onAbort = (): void => resolve()
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.#wakers.push(() => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      })
-    })
+    return waitForChange(this.#wakers, signal)
   }
-}
-
-/** Reads the flag through a call, so narrowing does not survive an `await`/`yield`. */
-function aborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true
 }

@@ -1,4 +1,5 @@
 import type { LogLine, LogsOptions } from './runtime.ts'
+import { aborted, waitForChange } from './wake.ts'
 
 /**
  * The captured output of one container run: text chunks are split into lines per stream, a final
@@ -89,23 +90,7 @@ export class LogBuffer {
         }
       }
       if (!follow || this.#closed) return
-      await new Promise<void>((resolve) => {
-        if (aborted(signal)) {
-          resolve()
-          return
-        }
-        const onAbort = (): void => resolve()
-        signal?.addEventListener('abort', onAbort, { once: true })
-        this.#wakers.push(() => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        })
-      })
+      await waitForChange(this.#wakers, signal)
     }
   }
-}
-
-/** Reads the flag through a call, so narrowing does not survive an `await`/`yield`. */
-function aborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true
 }

@@ -58,3 +58,19 @@ export function loadTasks(store: MemoryStore, services: number, perService: numb
   }
   flush()
 }
+
+/** The object every transaction updates one of: a running task. */
+export function runningTask(n: number): Omit<Task, 'meta'> {
+  const id = `task${String(n).padStart(21, '0')}`
+  return {
+    id,
+    spec: { container: { image: 'busybox:latest', command: ['sleep', '3600'] } },
+    serviceId: 'service000000000000000001',
+    slot: n + 1,
+    nodeId: 'node00000000000000000001a',
+    annotations: { name: `web.${n + 1}.${id}` },
+    serviceAnnotations: { name: 'web' },
+    status: { timestamp: 0, state: 512, message: 'started' },
+    desiredState: 512,
+  } as unknown as Omit<Task, 'meta'>
+}

@@ -12,8 +12,8 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MessageChannel, Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
-import type { Task } from '@swarmkit-ts/api'
 import { MemoryRaftStorage } from '@swarmkit-ts/raft'
+import { runningTask as task } from './fixtures.ts'
 import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
 import type { MemoryStore } from '../src/memory-store.ts'
 import { createReplicatedStore } from '../src/replicated-store.ts'
@@ -28,20 +28,6 @@ interface WorkerInit {
 
 type Command = { type: 'load'; callers: number; windowMs: number } | { type: 'status' } | { type: 'stop' }
 
-function task(n: number): Omit<Task, 'meta'> {
-  const id = `task${String(n).padStart(21, '0')}`
-  return {
-    id,
-    spec: { container: { image: 'busybox:latest', command: ['sleep', '3600'] } },
-    serviceId: 'service000000000000000001',
-    slot: n + 1,
-    nodeId: 'node00000000000000000001a',
-    annotations: { name: `web.${n + 1}.${id}` },
-    serviceAnnotations: { name: 'web' },
-    status: { timestamp: 0, state: 512, message: 'started' },
-    desiredState: 512,
-  } as unknown as Omit<Task, 'meta'>
-}
 
 /** A transport over one MessagePort per peer; each send is one postMessage per peer. */
 function portTransport(ports: ReadonlyMap<bigint, MessagePort>): RaftTransport {

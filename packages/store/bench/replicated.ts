@@ -18,8 +18,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, loadavg } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { Task } from '@swarmkit-ts/api'
 import { MemoryRaftStorage } from '@swarmkit-ts/raft'
+import { runningTask as task } from './fixtures.ts'
 import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
 import { decodeChangeSet, encodeChangeSet } from '../src/change-set-codec.ts'
 import { MemoryStore } from '../src/memory-store.ts'
@@ -55,21 +55,6 @@ class ImmediateBus {
   }
 }
 
-/** The object every transaction updates one of: a running task. */
-function task(n: number): Omit<Task, 'meta'> {
-  const id = `task${String(n).padStart(21, '0')}`
-  return {
-    id,
-    spec: { container: { image: 'busybox:latest', command: ['sleep', '3600'] } },
-    serviceId: 'service000000000000000001',
-    slot: n + 1,
-    nodeId: 'node00000000000000000001a',
-    annotations: { name: `web.${n + 1}.${id}` },
-    serviceAnnotations: { name: 'web' },
-    status: { timestamp: 0, state: 512, message: 'started' },
-    desiredState: 512,
-  } as unknown as Omit<Task, 'meta'>
-}
 
 /** One benchmark result. */
 export interface ReplicatedBenchRow {
