@@ -14,8 +14,8 @@ import { MessageChannel, Worker, isMainThread, parentPort, workerData } from 'no
 import type { MessagePort } from 'node:worker_threads'
 import { MemoryRaftStorage } from '@swarmkit-ts/raft'
 import { runningTask as task } from './fixtures.ts'
+import { drive } from './replicated.ts'
 import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
-import type { MemoryStore } from '../src/memory-store.ts'
 import { createReplicatedStore } from '../src/replicated-store.ts'
 
 const OBJECTS = 1000
@@ -58,30 +58,6 @@ function portTransport(ports: ReadonlyMap<bigint, MessagePort>): RaftTransport {
   }
 }
 
-async function drive(store: MemoryStore, callers: number, windowMs: number): Promise<{ transactions: number; seconds: number }> {
-  let done = 0
-  let stop = false
-  const worker = async (w: number): Promise<void> => {
-    let i = 0
-    while (!stop) {
-      const id = task((w * 7 + i++) % OBJECTS).id
-      await store.update((tx) =>
-        tx.tasks.update(id, (d) => {
-          d.status.timestamp = i
-        }),
-      )
-      done++
-    }
-  }
-  const start = performance.now()
-  const workers = Array.from({ length: callers }, (_, w) => worker(w))
-  await new Promise((r) => setTimeout(r, windowMs))
-  stop = true
-  const seconds = (performance.now() - start) / 1000
-  const counted = done
-  await Promise.all(workers)
-  return { transactions: counted, seconds }
-}
 
 async function workerMain(init: WorkerInit): Promise<void> {
   const port = parentPort

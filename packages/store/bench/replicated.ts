@@ -72,7 +72,8 @@ export interface ReplicatedBenchRow {
 
 const OBJECTS = 1000
 
-async function drive(store: MemoryStore, callers: number, windowMs: number): Promise<{ transactions: number; seconds: number }> {
+/** Drives `callers` concurrent single-task updates on `store` for `windowMs`. */
+export async function drive(store: MemoryStore, callers: number, windowMs: number): Promise<{ transactions: number; seconds: number }> {
   let done = 0
   let stop = false
   const worker = async (w: number): Promise<void> => {
