@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     const value = 'v'.repeat(VALUE_BYTES)
     for (const c of CONCURRENCY) {
       const r = await runLoad(c, windowMs, async (w, s) => {
-        await leader.request('put', { key: `k-${c}-${w}-${s}`, value, timeoutMs: 10_000 }, 20_000)
+        await leader.request('put', { key: `k-${c}-${w}-${s}`, value }, 0)
       })
       ours.set(c, r)
       rows.push({ benchmark: 'swarmkit-ts raft, 3 processes (gRPC, WAL + fdatasync)', load: `${c} proposers`, opsPerSec: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, note: r.errors > 0 ? `${r.errors} errors` : undefined })

@@ -169,7 +169,9 @@ async function main(): Promise<void> {
       return null
     },
     put: async (req) => {
-      const value = await node.propose(enc.encode(`${req.key}=${req.value}`), { signal: AbortSignal.timeout(req.timeoutMs) })
+      const payload = enc.encode(`${req.key}=${req.value}`)
+      // Without a timeout (the benchmark) the proposal carries no signal, as an etcd client call without a deadline.
+      const value = await (req.timeoutMs === undefined ? node.propose(payload) : node.propose(payload, { signal: AbortSignal.timeout(req.timeoutMs) }))
       return { value: String(value), index: node.applied }
     },
     read: async (req) => {

@@ -40,7 +40,7 @@ export interface ProcessExit {
 interface Pending {
   resolve(v: unknown): void
   reject(e: Error): void
-  timer: NodeJS.Timeout
+  timer: NodeJS.Timeout | undefined
 }
 
 /** A running fixture process. */
@@ -137,16 +137,21 @@ export class NodeProcess {
   /**
    * Sends a request and waits for its response.
    *
+   * `timeoutMs` 0 waits without a timer (benchmarks: the process exiting still rejects).
+   *
    * @throws NodeRequestError named after the remote error, `ProcessExited`, or `RequestTimeout`.
    */
   request<C extends KvNodeCommand>(cmd: C, args: KvNodeCommands[C]['args'], timeoutMs = 30_000): Promise<KvNodeCommands[C]['result']> {
     if (!this.alive) return Promise.reject(new NodeRequestError('ProcessExited', `member ${this.config.id} is not running`))
     const seq = ++this.#seq
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(seq)
-        reject(new NodeRequestError('RequestTimeout', `member ${this.config.id}: no answer to ${cmd} after ${timeoutMs} ms`))
-      }, timeoutMs)
+      const timer =
+        timeoutMs === 0
+          ? undefined
+          : setTimeout(() => {
+              this.#pending.delete(seq)
+              reject(new NodeRequestError('RequestTimeout', `member ${this.config.id}: no answer to ${cmd} after ${timeoutMs} ms`))
+            }, timeoutMs)
       this.#pending.set(seq, { resolve, reject, timer })
       this.child.stdin.write(`${JSON.stringify({ seq, cmd, ...args })}\n`)
     })

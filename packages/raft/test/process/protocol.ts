@@ -37,7 +37,7 @@ export interface KvNodeCommands {
   /** Starts the node on existing storage. */
   start: { args: Record<string, never>; result: null }
   /** Proposes `key=value`; resolves once applied on this member. */
-  put: { args: { key: string; value: string; timeoutMs: number }; result: { value: string; index: number } }
+  put: { args: { key: string; value: string; timeoutMs?: number }; result: { value: string; index: number } }
   /** A linearizable read of `key` (`null` when absent). */
   read: { args: { key: string; timeoutMs: number }; result: { value: string | null } }
   status: { args: Record<string, never>; result: KvNodeStatus }
