@@ -77,8 +77,16 @@ function toWire(err: unknown): WireError {
   return { name: 'Error', message: String(err) }
 }
 
+// Lines written in one turn of the event loop go out in one write (one syscall under load).
+let outBuffer = ''
 function writeLine(msg: KvNodeEvent | KvNodeResponse): void {
-  process.stdout.write(`${JSON.stringify(msg)}\n`)
+  if (outBuffer === '') setImmediate(flushOut)
+  outBuffer += `${JSON.stringify(msg)}\n`
+}
+function flushOut(): void {
+  const out = outBuffer
+  outBuffer = ''
+  if (out !== '') process.stdout.write(out)
 }
 
 const enc = new TextEncoder()
@@ -198,6 +206,7 @@ async function main(): Promise<void> {
       const handler = handlers[req.cmd] as (r: KvNodeRequest) => Promise<unknown>
       const result = await handler(req)
       if (req.cmd === 'stop') {
+        flushOut()
         process.stdout.write(`${JSON.stringify({ seq: req.seq, ok: true, result })}\n`, () => process.exit(0))
         return
       }

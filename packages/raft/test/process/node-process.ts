@@ -153,8 +153,20 @@ export class NodeProcess {
               reject(new NodeRequestError('RequestTimeout', `member ${this.config.id}: no answer to ${cmd} after ${timeoutMs} ms`))
             }, timeoutMs)
       this.#pending.set(seq, { resolve, reject, timer })
-      this.child.stdin.write(`${JSON.stringify({ seq, cmd, ...args })}\n`)
+      this.#send(`${JSON.stringify({ seq, cmd, ...args })}\n`)
     })
+  }
+
+  // Requests made in one turn of the event loop go out in one write.
+  #outBuffer = ''
+  #send(line: string): void {
+    if (this.#outBuffer === '')
+      setImmediate(() => {
+        const out = this.#outBuffer
+        this.#outBuffer = ''
+        if (this.alive) this.child.stdin.write(out)
+      })
+    this.#outBuffer += line
   }
 
   /** Sends SIGKILL (a crash: nothing is flushed) unless the process has already exited. */
