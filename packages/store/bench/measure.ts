@@ -104,6 +104,8 @@ export async function measureUpdates(
   loadTasks(store, 100, 100)
   gc()
   const startVersion = store.version
+  // The callers hold ids as the store handed them out (built once, not per call).
+  const ids = store.view((tx) => tx.tasks.find().map((t) => t.id))
   let done = 0
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
@@ -112,7 +114,7 @@ export async function measureUpdates(
     Array.from({ length: callers }, async (_, w) => {
       let i = 0
       while (performance.now() < end) {
-        const id = benchId('t', (w * 7 + i++ * 13) % 10_000)
+        const id = ids[(w * 7 + i++ * 13) % 10_000] as string
         await store.update((tx) => {
           if (mode === 'recipe') {
             tx.tasks.update(id, (d) => {
