@@ -120,6 +120,18 @@ export class RaftInvariantError extends Error {
 }
 
 /**
+ * A proposal was waiting when this member's state was replaced by a Raft snapshot that may
+ * already contain it: it was applied exactly once (inside the snapshot) or never will be — the
+ * outcome is unknown. Retry only if the operation is idempotent.
+ */
+export class ProposalOutcomeUnknownError extends Error {
+  override readonly name = 'ProposalOutcomeUnknownError'
+  constructor(message = 'raft: a snapshot replaced the state while the proposal was pending; its outcome is unknown', options?: RaftErrorOptions) {
+    super(message, superOptions(options))
+  }
+}
+
+/**
  * A proposal or read was waiting when this member lost (or never had) a stable leader: the
  * outcome is unknown — a proposal may still commit. Retry only if the operation is idempotent.
  */

@@ -69,7 +69,7 @@ export type { MessageOrigin, RaftTransport, RaftTransportHandlers } from './tran
 // RaftNode: the async driver
 export { RaftNode } from './raft-node.ts'
 export type { RaftNodeInit, RaftNodeEvents, RaftNodeCallOptions, RaftPeer, StateMachine } from './raft-node.ts'
-export { LeadershipLostError, RaftStoppedError } from './errors.ts'
+export { LeadershipLostError, ProposalOutcomeUnknownError, RaftStoppedError } from './errors.ts'
 // GrpcRaftTransport: the RaftTransport over gRPC, and the protobuf codec of Raft messages
 export { GrpcRaftTransport, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_BACKOFF } from './grpc-transport.ts'
 export type { GrpcRaftTransportInit, GrpcRaftPeerStats } from './grpc-transport.ts'

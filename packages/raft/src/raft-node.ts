@@ -7,7 +7,7 @@ import { EventEmitter } from 'eventemitter3'
 import { InvalidArgumentError, cryptoRandom, isRaftMemberId, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Clock, Logger, Random, RaftMemberId, Timer } from '@swarmkit-ts/api'
 import { decodeConfChange } from './conf-change-codec.ts'
-import { LeadershipLostError, ProposalDroppedError, RaftStoppedError } from './errors.ts'
+import { LeadershipLostError, ProposalDroppedError, ProposalOutcomeUnknownError, RaftStoppedError } from './errors.ts'
 import { decodeMemberContext, decodeNodeSnapshot, encodeMemberContext, encodeNodeSnapshot, encodeDriverBatch, decodeProposals, nonceKey, type PendingProposal } from './raft-node-codec.ts'
 import { RawNode } from './raw-node.ts'
 import type { RawNodeInit } from './raw-node.ts'
@@ -256,6 +256,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * @throws ProposalDroppedError when the core refuses the proposal (no leader, …), or with
    *   reason `overtaken` when a later proposal of this driver was applied first (then it never is).
    * @throws LeadershipLostError when the leader changes first (the outcome is unknown).
+   * @throws ProposalOutcomeUnknownError when a Raft snapshot that may contain the proposal
+   *   replaces this member's state first.
    */
   propose(payload: Uint8Array, options?: RaftNodeCallOptions): Promise<unknown> {
     if (!(payload instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError('payload', 'must be a Uint8Array'))
@@ -616,6 +618,17 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     const env = decodeNodeSnapshot(snap.data)
     this.#sm.restore(env.state)
     this.#sessions = env.sessions
+    // Our proposals at or below the last sequence number the snapshot applied from this driver
+    // are inside it or were overtaken: their waiters will never see the entry. Neither "done"
+    // nor "dropped" can be told apart here, so the outcome is unknown.
+    const last = this.#sessions.get(nonceKey(this.#nonce))
+    if (last !== undefined) {
+      for (const [seq, w] of [...this.#waiters]) {
+        if (seq > last) continue
+        this.#waiters.delete(seq)
+        w.reject(new ProposalOutcomeUnknownError())
+      }
+    }
     for (const id of this.#members.keys()) if (!env.members.has(id) && id !== this.id && this.#running) this.#transport.removePeer(id)
     this.#members.clear()
     for (const [id, addr] of env.members) {

@@ -51,6 +51,8 @@ export interface ProposalTarget {
  *   be applied on every member, this one included. The store never retries it, so a change is
  *   never applied twice; a caller that retries must re-read first (its `meta.version` check
  *   then fails if the first attempt did commit).
+ * - `ProposalOutcomeUnknownError` (from @swarmkit-ts/raft): this member was brought up to date by
+ *   a Raft snapshot that may already contain the change set. **The outcome is unknown**, as above.
  * - `RaftStoppedError` (from @swarmkit-ts/raft): the member stopped or failed, or no Raft member
  *   is attached yet. The outcome of an entry already proposed is unknown.
  */
