@@ -20,11 +20,17 @@ export function waitForChange(wakers: (() => void)[], signal: AbortSignal | unde
       resolve()
       return
     }
-    const onAbort = (): void => resolve()
-    signal?.addEventListener('abort', onAbort, { once: true })
-    wakers.push(() => {
+    const waker = (): void => {
       signal?.removeEventListener('abort', onAbort)
       resolve()
-    })
+    }
+    // An aborted reader takes its waker back, so a feed nobody writes to keeps no handle of it.
+    const onAbort = (): void => {
+      const i = wakers.indexOf(waker)
+      if (i >= 0) wakers.splice(i, 1)
+      resolve()
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    wakers.push(waker)
   })
 }
