@@ -71,15 +71,29 @@ function readMessage(r: protobuf.Reader, end: number, plan: MessagePlan, path: P
 }
 
 /** Restores the zero values of absent implicit fields and checks required fields and oneofs. */
+/** Per message: the fields that need something when absent (others stay absent), computed once. */
+const absentRules = new WeakMap<MessagePlan, readonly FieldPlan[]>()
+function rulesOf(plan: MessagePlan): readonly FieldPlan[] {
+  let rules = absentRules.get(plan)
+  if (rules === undefined) {
+    rules = plan.fields.filter((f) => f.requiredCollection || f.presence === 'implicit' || f.presence === 'required')
+    absentRules.set(plan, rules)
+  }
+  return rules
+}
+
 function finish(out: Obj, plan: MessagePlan, path: Path | undefined): void {
-  for (const f of plan.fields) {
+  for (const f of rulesOf(plan)) {
     if (out[f.name] !== undefined) continue
     if (f.requiredCollection) out[f.name] = f.label === 'map' ? {} : []
     else if (f.presence === 'implicit') out[f.name] = zeroValue(f.value, path, fieldSeg(f))
     else if (f.presence === 'required') fail(path, fieldSeg(f), 'is required')
   }
   for (const o of plan.oneofs) {
-    if (o.required && !o.members.some((m) => out[m] !== undefined)) fail(path, '', `one of ${o.members.join(', ')} is required`)
+    if (!o.required) continue
+    let set = false
+    for (const m of o.members) if (out[m] !== undefined) set = true
+    if (!set) fail(path, '', `one of ${o.members.join(', ')} is required`)
   }
 }
 
