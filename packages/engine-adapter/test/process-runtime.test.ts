@@ -2,29 +2,12 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { execFileSync } from 'node:child_process'
-import { ProcessRuntime, createBusyboxImage, findBusybox, type ContainerSpec, type ProcessImage, type RuntimeEvent } from '../src/index.ts'
+import { ProcessRuntime, createBusyboxImage, type ContainerSpec, type ProcessImage, type RuntimeEvent } from '../src/index.ts'
 import { pathRewriter } from '../src/process-launch.ts'
 import { processStartTime } from '../src/process-state.ts'
+import { busyboxHost } from './helpers/busybox.ts'
 
-
-/**
- * busybox for the ProcessRuntime tests: found on the host, or installed (`apt-get install -y
- * busybox-static`) when running as root; otherwise the tests are skipped with the reason — except
- * with CI=true, where they must run (and fail loudly without busybox).
- */
-function ensureBusybox(): { busybox: string } | { skip: string } {
-  let busybox = findBusybox()
-  if (busybox === undefined && process.getuid?.() === 0) {
-    execFileSync('apt-get', ['install', '-y', 'busybox-static'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
-    busybox = findBusybox()
-  }
-  if (busybox !== undefined) return { busybox }
-  if (process.env['CI'] === 'true') throw new Error('busybox is required with CI=true: apt-get install -y busybox-static')
-  return { skip: 'busybox not found and not root: install busybox-static to run the ProcessRuntime tests' }
-}
-const host = ensureBusybox()
-if ('skip' in host) console.warn(`\n[engine-adapter] SKIPPED ProcessRuntime tests: ${host.skip}\n`)
+const host = busyboxHost()
 const IMAGE = 'busybox'
 let root = ''
 let image: ProcessImage
@@ -32,7 +15,7 @@ const open: ProcessRuntime[] = []
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'swarmkit-process-'))
-  image = await createBusyboxImage(join(root, 'bin'), 'busybox' in host ? host.busybox : undefined)
+  image = await createBusyboxImage(join(root, 'bin'), host.busybox)
 })
 
 afterEach(async () => {
@@ -77,7 +60,7 @@ async function eventsUntil(rt: ProcessRuntime, since: string | undefined, done: 
   return out
 }
 
-describe.skipIf('skip' in host)('ProcessRuntime', () => {
+describe.skipIf(host.skipped)('ProcessRuntime', () => {
   it('runs the workload in its own process group: stop reaches its children too', async () => {
     const rt = await runtime()
     const id = await rt.create(sh('sleep 1000 & echo "child=$!"; echo ready; wait'))
@@ -144,7 +127,7 @@ describe.skipIf('skip' in host)('ProcessRuntime', () => {
   })
 })
 
-describe.skipIf('skip' in host)('ProcessRuntime after a restart', () => {
+describe.skipIf(host.skipped)('ProcessRuntime after a restart', () => {
   it('adopts a process that still runs, with its logs, and reports its exit code later', async () => {
     const first = await runtime()
     const id = await first.create(sh("trap 'echo bye; exit 9' TERM; echo ready; while true; do sleep 0.1; done", { labels: { app: 'a' } }))
