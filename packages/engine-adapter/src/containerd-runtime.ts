@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
 import { allocateHostPorts, INTERNAL_LABEL_PREFIX, mergeEnv, writeHostFiles } from './docker-containerd-host.ts'
-import { EventJournal } from './docker-containerd-journal.ts'
+import { EngineEventJournal } from './docker-containerd-journal.ts'
 import { ContainerdGrpc, errText, GRPC_CODE, ignoreCodes, isGrpcCode, type Msg } from './containerd-grpc.ts'
 import { execProbe, HealthMonitor } from './containerd-health.ts'
 import { importRootfsImage, resolveImage, withLease, type ImageProcessConfig, type ResolvedImage } from './containerd-image.ts'
@@ -95,7 +95,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   readonly #snapshotter: string
   readonly #stateDir: string
   readonly #instance: string
-  readonly #journal: EventJournal
+  readonly #journal: EngineEventJournal
   readonly #recs = new Map<string, Rec>()
   readonly #names = new Map<string, string>()
   readonly #hostBinds = ['/etc/hosts', '/etc/resolv.conf'].filter((p) => existsSync(p))
@@ -108,7 +108,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.#snapshotter = options.snapshotter ?? 'overlayfs'
     this.#stateDir = options.stateDir ?? join(tmpdir(), 'swarmkit-ts-containerd', this.#namespace)
     this.#instance = options.instance ?? 'default'
-    this.#journal = new EventJournal(options.journalSize)
+    this.#journal = new EngineEventJournal(options.journalSize)
   }
 
   /** Stops health checks and log polling and closes the gRPC channel; containers keep running. */
@@ -322,20 +322,12 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.#poller.unref()
   }
 
-  #exitOf(id: string): { promise: Promise<number>; cancel: () => void } {
-    let cancel = (): void => undefined
-    const promise = new Promise<number>((resolve, reject) => {
-      cancel = this.#journal.onExit(id, (code) => (code === undefined ? reject(new NotFoundError('container', id)) : resolve(code)))
-    })
-    promise.catch(() => undefined)
-    return { promise, cancel }
-  }
 
   async wait(id: string, options: WaitOptions = {}): Promise<number> {
     options.signal?.throwIfAborted()
     const r = this.#get(id)
     if (r.state === 'exited') return r.exitCode ?? 0
-    const exit = this.#exitOf(id)
+    const exit = this.#journal.exitOf(id)
     const signal = options.signal
     try {
       if (signal === undefined) return await exit.promise
@@ -361,7 +353,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     if (r.starting !== undefined) await r.starting.catch(() => undefined)
     if (r.state !== 'running') return
     const grace = options.graceMs ?? DEFAULT_STOP_GRACE_MS
-    const exit = this.#exitOf(id)
+    const exit = this.#journal.exitOf(id)
     try {
       await this.#kill(id, SIGTERM, false)
       let timer: NodeJS.Timeout | undefined
@@ -382,7 +374,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     if (r.starting !== undefined) await r.starting.catch(() => undefined)
     if (r.state === 'running') {
       if (options.force !== true) throw new FailedPreconditionError(`container ${id} is running; stop it or remove with force`, { reason: 'container-running' })
-      const exit = this.#exitOf(id)
+      const exit = this.#journal.exitOf(id)
       await this.#kill(id, SIGKILL, true)
       await exit.promise.catch(() => undefined)
       exit.cancel()

@@ -18,7 +18,7 @@ import type { Readable } from 'node:stream'
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@swarmkit-ts/api'
 import Docker from 'dockerode'
 import { allocateHostPorts, publicLabels, removeHostFiles, writeHostFiles } from './docker-containerd-host.ts'
-import { EventJournal } from './docker-containerd-journal.ts'
+import { EngineEventJournal } from './docker-containerd-journal.ts'
 import { DockerEventFeed, type DockerEngineEvent } from './docker-events.ts'
 import { dockerLogs } from './docker-logs.ts'
 import { dockerPull } from './docker-pull.ts'
@@ -66,7 +66,7 @@ export class DockerRuntime implements ContainerRuntime {
   readonly #instance: string
   readonly #stateDir: string
   readonly #allowPull: boolean
-  readonly #journal: EventJournal
+  readonly #journal: EngineEventJournal
   readonly #feed: DockerEventFeed
   readonly #labels = new Map<string, Record<string, string>>()
   #ready: Promise<void> | undefined
@@ -78,7 +78,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.#instance = options.instance ?? 'default'
     this.#stateDir = options.stateDir ?? join(tmpdir(), 'swarmkit-ts-docker')
     this.#allowPull = options.allowPull ?? true
-    this.#journal = new EventJournal(options.journalSize)
+    this.#journal = new EngineEventJournal(options.journalSize)
     this.#feed = new DockerEventFeed({
       open: async (query) => (await this.#docker.getEvents(query as unknown as Docker.GetEventsOptions)) as unknown as Readable,
       filters: { type: ['container'], label: [`${DOCKER_LABEL.instance}=${this.#instance}`] },
@@ -116,7 +116,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async #onEngineEvent(ev: DockerEngineEvent): Promise<void> {
     const base = { id: ev.id, time: ev.time }
-    let input: Parameters<EventJournal['append']>[0] | undefined
+    let input: Parameters<EngineEventJournal['append']>[0] | undefined
     const labels = async (): Promise<Record<string, string>> => this.#labelsOf(ev)
     switch (ev.action) {
       case 'create': case 'start': case 'destroy':
@@ -163,15 +163,6 @@ export class DockerRuntime implements ContainerRuntime {
     return d
   }
 
-  /** Resolves with the exit code when the die (or a start failure) of `id` is journaled. */
-  #exitOf(id: string): { promise: Promise<number>; cancel: () => void } {
-    let cancel = (): void => undefined
-    const promise = new Promise<number>((resolve, reject) => {
-      cancel = this.#journal.onExit(id, (code) => (code === undefined ? reject(new NotFoundError('container', id)) : resolve(code)))
-    })
-    promise.catch(() => undefined)
-    return { promise, cancel }
-  }
 
   async describe(): Promise<RuntimeDescription> {
     const v = (await this.#docker.version()) as { Version?: string }
@@ -243,7 +234,7 @@ export class DockerRuntime implements ContainerRuntime {
   async wait(id: string, options: WaitOptions = {}): Promise<number> {
     options.signal?.throwIfAborted()
     await this.#whenReady()
-    const exit = this.#exitOf(id)
+    const exit = this.#journal.exitOf(id)
     try {
       const info = toContainerInfo(await this.#inspectRaw(id))
       if (info.state === 'exited') return info.exitCode ?? 0
@@ -266,7 +257,7 @@ export class DockerRuntime implements ContainerRuntime {
   async stop(id: string, options: StopOptions = {}): Promise<void> {
     await this.#whenReady()
     const grace = options.graceMs ?? DEFAULT_STOP_GRACE_MS
-    const exit = this.#exitOf(id)
+    const exit = this.#journal.exitOf(id)
     try {
       const info = toContainerInfo(await this.#inspectRaw(id))
       if (info.state !== 'running') return
@@ -340,7 +331,7 @@ export class DockerRuntime implements ContainerRuntime {
       container: () => this.#docker.getContainer(id),
       untilStarted: async (signal) => {
         // Started, or never will be (a failed start, removal): either way following can begin.
-        const exit = this.#exitOf(id)
+        const exit = this.#journal.exitOf(id)
         try {
           await Promise.race([this.#journal.until(id, 'start', signal), exit.promise.catch(() => undefined)])
         } finally {

@@ -1,23 +1,15 @@
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ContainerSpec, ContainerState, HealthStatus, PublishedPort } from './runtime.ts'
+import type { ContainerInfo, ContainerSpec, PublishedPort } from './runtime.ts'
 
 /** A container's spec as persisted: file contents live in the container's `files/` directory only. */
 export type StoredSpec = Omit<ContainerSpec, 'files'> & { files?: { target: string; mode: number }[] }
 
 /** What {@link ProcessRuntime} persists per container in `container.json`. */
-export interface ProcessRecord {
+export interface ProcessRecord extends Pick<ContainerInfo, 'id' | 'state' | 'createdAt' | 'startedAt' | 'finishedAt' | 'exitCode' | 'error' | 'health'> {
   version: 1
-  id: string
   spec: StoredSpec
   labels: Record<string, string>
-  state: ContainerState
-  createdAt: number
-  startedAt: number | undefined
-  finishedAt: number | undefined
-  exitCode: number | undefined
-  error: string | undefined
-  health: HealthStatus | undefined
   ports: PublishedPort[]
   /** The workload's pid (leader of its own process group and session) and its kernel start time. */
   pid: number | undefined
