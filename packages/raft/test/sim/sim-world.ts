@@ -329,17 +329,7 @@ export class SimWorld {
 
   /** Runs the clock until `ms` from now, one timer at a time, checking the invariants after each. */
   async runFor(ms: number): Promise<void> {
-    const end = this.clock.now() + ms
-    for (;;) {
-      const due = this.clock.nextDueAt()
-      if (due === undefined || due > end) break
-      // Every timer due at this instant, then every promise callback they caused.
-      this.clock.advance(due - this.clock.now())
-      this.events++
-      await drain()
-      this.check()
-    }
-    this.clock.advance(end - this.clock.now())
+    await this.runUntil(() => false, ms)
   }
 
   /** Runs until `done()` holds (checked after every event) or `ms` pass; returns whether it held. */
@@ -349,6 +339,7 @@ export class SimWorld {
     for (;;) {
       const due = this.clock.nextDueAt()
       if (due === undefined || due > end) break
+      // Every timer due at this instant, then every promise callback they caused.
       this.clock.advance(due - this.clock.now())
       this.events++
       await drain()
