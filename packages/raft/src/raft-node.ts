@@ -380,40 +380,30 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (signal?.aborted === true) return Promise.reject(signal.reason instanceof Error ? signal.reason : new RaftStoppedError('aborted'))
     const key = this.#seq++
     return new Promise((resolve, reject) => {
-      if (signal === undefined) {
-        // The common case, kept lean: no abort wiring.
-        table.set(key, { resolve, reject: (e) => reject(toError(e)) })
-        try {
-          submit(key)
-        } catch (err) {
+      let waiter: Waiter = { resolve, reject: (e) => reject(toError(e)) }
+      if (signal !== undefined) {
+        const onAbort = (): void => {
           table.delete(key)
-          reject(toError(err))
-          return
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
         }
-        this.#kick()
-        return
+        waiter = {
+          resolve: (v) => {
+            signal.removeEventListener('abort', onAbort)
+            resolve(v)
+          },
+          reject: (e) => {
+            signal.removeEventListener('abort', onAbort)
+            reject(toError(e))
+          },
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
       }
-      const onAbort = (): void => {
-        table.delete(key)
-        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
-      }
-      table.set(key, {
-        resolve: (v) => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve(v)
-        },
-        reject: (e) => {
-          signal?.removeEventListener('abort', onAbort)
-          reject(toError(e))
-        },
-      })
-      signal?.addEventListener('abort', onAbort, { once: true })
+      table.set(key, waiter)
       try {
         submit(key)
       } catch (err) {
         table.delete(key)
-        signal?.removeEventListener('abort', onAbort)
-        reject(toError(err))
+        waiter.reject(err)
         return
       }
       this.#kick()
