@@ -8,7 +8,7 @@
  */
 import { TextDecoder } from 'node:util'
 import protobuf from 'protobufjs'
-import { fail, fieldSeg, keySeg, type Path } from './codec-path.ts'
+import { fail, keySeg, type Path } from './codec-path.ts'
 import type { FieldPlan, MessagePlan, ValuePlan } from './codec-schema.ts'
 import { InvalidArgumentError } from './errors.ts'
 
@@ -42,7 +42,7 @@ function readMessage(r: protobuf.Reader, end: number, plan: MessagePlan, path: P
       r.skipType(wt)
       continue
     }
-    const seg = fieldSeg(f)
+    const seg = f.seg
     if (f.label === 'map') {
       if (wt !== 2) fail(path, seg, `wrong wire type ${wt}`)
       readMapEntry(r, end, f, out, { up: path, seg })
@@ -86,8 +86,8 @@ function finish(out: Obj, plan: MessagePlan, path: Path | undefined): void {
   for (const f of rulesOf(plan)) {
     if (out[f.name] !== undefined) continue
     if (f.requiredCollection) out[f.name] = f.label === 'map' ? {} : []
-    else if (f.presence === 'implicit') out[f.name] = zeroValue(f.value, path, fieldSeg(f))
-    else if (f.presence === 'required') fail(path, fieldSeg(f), 'is required')
+    else if (f.presence === 'implicit') out[f.name] = zeroValue(f.value, path, f.seg)
+    else if (f.presence === 'required') fail(path, f.seg, 'is required')
   }
   for (const o of plan.oneofs) {
     if (!o.required) continue

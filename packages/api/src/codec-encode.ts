@@ -8,19 +8,15 @@
  */
 import Long from 'long'
 import protobuf from 'protobufjs'
-import { fail, fieldSeg, keySeg, type Path } from './codec-path.ts'
+import { fail, keySeg, type Path } from './codec-path.ts'
 import type { MessagePlan, ValuePlan } from './codec-schema.ts'
 
 type Obj = Record<string, unknown>
 
 const MAX_UINT64 = (1n << 64n) - 1n
 const TWO_32 = 4294967296
-const LONE_SURROGATE = /\p{Cs}/u
-// Node ≥ 20 has String.prototype.isWellFormed (ES2024), far cheaper than the regular expression.
-const isWellFormed: (s: string) => boolean =
-  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
-    ? (s) => (s as string & { isWellFormed(): boolean }).isWellFormed()
-    : (s) => !LONE_SURROGATE.test(s)
+/** String.prototype.isWellFormed (ES2024, in every Node ≥ 20; not yet in our ES2023 lib typings). */
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed()
 
 /** Encodes `value` as message `plan`; `path` prefixes error paths. */
 export function encodeMessage(plan: MessagePlan, value: unknown, path?: Path): Uint8Array {
@@ -51,18 +47,18 @@ function writeMessage(w: protobuf.Writer, plan: MessagePlan, value: unknown, pat
   for (const f of plan.fields) {
     const v = obj[f.name]
     if (v === undefined) {
-      if (f.presence !== 'explicit' || f.requiredCollection) fail(path, fieldSeg(f), 'is required')
+      if (f.presence !== 'explicit' || f.requiredCollection) fail(path, f.seg, 'is required')
       continue
     }
     if (f.label === 'single') {
       if (f.presence === 'implicit' && isZero(f.value, v)) continue
       w.uint32(f.tag)
-      writeValue(w, f.value, v, path, fieldSeg(f))
+      writeValue(w, f.value, v, path, f.seg)
     } else if (f.label === 'repeated') {
-      if (!Array.isArray(v)) fail(path, fieldSeg(f), 'expected an array')
+      if (!Array.isArray(v)) fail(path, f.seg, 'expected an array')
       const items: readonly unknown[] = v
       if (items.length === 0) continue
-      const at: Path = { up: path, seg: fieldSeg(f) }
+      const at: Path = { up: path, seg: f.seg }
       if (f.packed) {
         w.uint32(f.tag).fork()
         items.forEach((item, i) => writeValue(w, f.value, item, at, `[${i}]`))
@@ -74,8 +70,8 @@ function writeMessage(w: protobuf.Writer, plan: MessagePlan, value: unknown, pat
         })
       }
     } else {
-      const map = asObject(v, path, fieldSeg(f), 'a record')
-      const at: Path = { up: path, seg: fieldSeg(f) }
+      const map = asObject(v, path, f.seg, 'a record')
+      const at: Path = { up: path, seg: f.seg }
       for (const [key, item] of Object.entries(map)) {
         w.uint32(f.tag).fork().uint32(10)
         writeValue(w, { kind: 'scalar', scalar: 'string' }, key, at, keySeg(key))

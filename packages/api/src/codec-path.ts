@@ -5,7 +5,6 @@
  * @internal
  */
 import { InvalidArgumentError } from './errors.ts'
-import type { FieldPlan } from './codec-schema.ts'
 
 /** A field path as a chain of segments, innermost last; built only while descending. */
 export interface Path {
@@ -26,7 +25,5 @@ export function fail(path: Path | undefined, seg: string, message: string): neve
   throw new InvalidArgumentError(formatPath(path, seg), message)
 }
 
-/** The path segment of a field. */
-export const fieldSeg = (f: FieldPlan): string => f.seg
 /** The path segment of a map key. */
 export const keySeg = (key: string): string => `[${JSON.stringify(key)}]`

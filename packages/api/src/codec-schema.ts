@@ -87,9 +87,7 @@ export interface FieldPlan {
   readonly packed: boolean
   /** The real (non-synthetic) oneof the field belongs to. */
   readonly oneof: OneofPlan | undefined
-  /** The field name is left out of error paths. */
-  readonly transparent: boolean
-  /** The field's error-path segment (`.name`, or empty when transparent), computed once. */
+  /** The field's error-path segment: `.name`, or empty for a field left out of error paths. */
   readonly seg: string
 }
 
@@ -255,7 +253,6 @@ function compileField(
     tag: ((f.id << 3) | (label === 'map' || packed ? 2 : wireType)) >>> 0,
     packed,
     oneof,
-    transparent: TRANSPARENT_MESSAGES.has(fullName(t)),
     seg: TRANSPARENT_MESSAGES.has(fullName(t)) ? '' : `.${f.name}`,
   }
 }
