@@ -27,6 +27,7 @@
 import { InvalidArgumentError, decodeObject, encodeObject } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import type { ChangeSet, StoreAction } from './proposer.ts'
+import { varintSize } from './varint.ts'
 
 const ACTION_CODES = { create: 1, update: 2, delete: 3 } as const
 const ACTIONS_BY_CODE: readonly (StoreAction['action'] | undefined)[] = [undefined, 'create', 'update', 'delete']
@@ -182,15 +183,6 @@ function writeBytes(out: Uint8Array, start: number, field: number, bytes: Uint8A
   const pos = writeVarint(out, start + 1, bytes.length)
   out.set(bytes, pos)
   return pos + bytes.length
-}
-
-function varintSize(n: number): number {
-  let size = 1
-  while (n >= 0x80) {
-    n = Math.floor(n / 128)
-    size++
-  }
-  return size
 }
 
 function bigVarintSize(n: bigint): number {

@@ -18,6 +18,7 @@
 import { InvalidArgumentError, OBJECT_KINDS, decodeObject, encodeObject } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import { isObjectKind } from './kinds.ts'
+import { varintSize } from './varint.ts'
 
 /** The snapshot format this version writes and reads. */
 export const SNAPSHOT_FORMAT = 1
@@ -107,14 +108,6 @@ export function encodeSnapshot(version: bigint, tables: Iterable<readonly [Objec
   return w.finish()
 }
 
-function varintSize(n: number): number {
-  let s = 1
-  while (n >= 0x80) {
-    n = Math.floor(n / 128)
-    s++
-  }
-  return s
-}
 
 class Reader {
   pos: number
