@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import protobuf from 'protobufjs'
 import type { RaftMemberId } from '@swarmkit-ts/api'
+import { contextKey } from './read-only.ts'
 
 interface Schema {
   proposal: protobuf.Type
@@ -216,12 +217,8 @@ export interface NodeSnapshotEnvelope {
   sessions: Map<string, number>
 }
 
-/** Hex of a nonce (the key of {@link NodeSnapshotEnvelope.sessions}). */
-export function nonceKey(nonce: Uint8Array): string {
-  let s = ''
-  for (const b of nonce) s += b.toString(16).padStart(2, '0')
-  return s
-}
+/** Hex of a nonce (the key of {@link NodeSnapshotEnvelope.sessions}): the same hex key as a read's context. */
+export const nonceKey: (nonce: Uint8Array) => string = contextKey
 
 function nonceBytes(key: string): Uint8Array {
   const b = new Uint8Array(key.length / 2)
