@@ -8,6 +8,7 @@
  */
 import { TextDecoder } from 'node:util'
 import protobuf from 'protobufjs'
+import { fastCodec } from './codec-compile.ts'
 import { fail, keySeg, type Path } from './codec-path.ts'
 import type { FieldPlan, MessagePlan, ValuePlan } from './codec-schema.ts'
 import { InvalidArgumentError } from './errors.ts'
@@ -21,6 +22,13 @@ let utf8: TextDecoder | undefined
 /** Decodes `bytes` as message `plan` into a plain TypeScript object. */
 export function decodeMessage(plan: MessagePlan, bytes: unknown): Obj {
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('', 'expected protobuf bytes as a Uint8Array')
+  // The compiled fast path handles the common case; anything it is unsure about comes here.
+  const fast = fastCodec(plan).decode(bytes)
+  return fast ?? decodeMessageInterpreted(plan, bytes)
+}
+
+/** {@link decodeMessage} by walking the plan (no compiled fast path): the reference, and the error reporter. */
+export function decodeMessageInterpreted(plan: MessagePlan, bytes: Uint8Array): Obj {
   const r = new protobuf.Reader(bytes)
   try {
     return readMessage(r, r.len, plan, undefined, undefined)

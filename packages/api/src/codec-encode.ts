@@ -8,6 +8,7 @@
  */
 import Long from 'long'
 import protobuf from 'protobufjs'
+import { fastCodec } from './codec-compile.ts'
 import { fail, keySeg, type Path } from './codec-path.ts'
 import type { MessagePlan, ValuePlan } from './codec-schema.ts'
 
@@ -20,6 +21,13 @@ const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): bo
 
 /** Encodes `value` as message `plan`; `path` prefixes error paths. */
 export function encodeMessage(plan: MessagePlan, value: unknown, path?: Path): Uint8Array {
+  // The compiled fast path handles the common case; anything it is unsure about comes here.
+  const fast = fastCodec(plan).encode(value)
+  return fast ?? encodeMessageInterpreted(plan, value, path)
+}
+
+/** {@link encodeMessage} by walking the plan (no compiled fast path): the reference, and the error reporter. */
+export function encodeMessageInterpreted(plan: MessagePlan, value: unknown, path?: Path): Uint8Array {
   const w = new protobuf.Writer()
   writeMessage(w, plan, value, path)
   // finish() may return a view of a shared pool: hand out a copy of its own.

@@ -9,8 +9,12 @@
  * left out (an empty collection is encoded like an absent one). Bad input — a value that does not
  * fit its field on encode, malformed bytes on decode — throws an `InvalidArgumentError` naming the
  * field path ('' when the bytes cannot be parsed at all).
+ *
+ * Each message is compiled to straight-line code on first use (codec-compile.ts); input that code
+ * is unsure about — anything invalid included — goes through the interpreting codec, which is
+ * the reference for every result and every error.
  */
-import { codecSchema, PROTO_PACKAGE } from './codec-schema.ts'
+import { codecSchema, PROTO_PACKAGE, type MessagePlan } from './codec-schema.ts'
 import { decodeMessage } from './codec-decode.ts'
 import { encodeMessage } from './codec-encode.ts'
 import { InvalidArgumentError } from './errors.ts'
@@ -50,6 +54,17 @@ const SPEC_MESSAGES: Readonly<Record<SpecKind, string>> = {
   config: 'ConfigSpec',
 }
 
+/** Plans by kind, looked up once (encode and decode of single objects are hot paths). */
+const objectPlans = new Map<unknown, MessagePlan>()
+function objectPlan(kind: unknown): MessagePlan {
+  let plan = objectPlans.get(kind)
+  if (plan === undefined) {
+    plan = codecSchema().message(messageFor(OBJECT_MESSAGES, kind, 'object'))
+    objectPlans.set(kind, plan)
+  }
+  return plan
+}
+
 function messageFor(table: Readonly<Record<string, string>>, kind: unknown, what: string): string {
   if (typeof kind !== 'string' || !Object.hasOwn(table, kind)) {
     throw new InvalidArgumentError('kind', `unknown ${what} kind ${JSON.stringify(kind) ?? String(kind)}`)
@@ -59,12 +74,12 @@ function messageFor(table: Readonly<Record<string, string>>, kind: unknown, what
 
 /** Encodes a stored object of the given kind. */
 export function encodeObject<K extends ObjectKind>(kind: K, obj: ObjectKinds[K]): Uint8Array {
-  return encodeMessage(codecSchema().message(messageFor(OBJECT_MESSAGES, kind, 'object')), obj)
+  return encodeMessage(objectPlan(kind), obj)
 }
 
 /** Decodes a stored object of the given kind, as written by {@link encodeObject}. */
 export function decodeObject<K extends ObjectKind>(kind: K, bytes: Uint8Array): ObjectKinds[K] {
-  return decodeMessage(codecSchema().message(messageFor(OBJECT_MESSAGES, kind, 'object')), bytes) as unknown as ObjectKinds[K]
+  return decodeMessage(objectPlan(kind), bytes) as unknown as ObjectKinds[K]
 }
 
 /** Encodes a spec of the given kind. */
