@@ -7,7 +7,7 @@
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import { UNIQUE_NAME_KINDS, isObjectKind, nameOf } from './kinds.ts'
-import { isTrusted, withMeta } from './object-utils.ts'
+import { adoptDecoded, isTrusted, withMeta } from './object-utils.ts'
 import type { ChangeSet, StoreAction, TransactionResult } from './proposer.ts'
 import type { Table } from './table.ts'
 import { validateObject } from './validate.ts'
@@ -53,8 +53,9 @@ export function checkChangeSet(changes: ChangeSet): void {
   })
 }
 
-function stamp(obj: StoreObject, index: bigint): StoreObject {
-  return withMeta(obj, { version: { index }, createdAt: obj.meta.createdAt, updatedAt: obj.meta.updatedAt })
+function stamp(obj: StoreObject, index: bigint, owned: boolean, cur: StoreObject | undefined): StoreObject {
+  const meta = { version: { index }, createdAt: obj.meta.createdAt, updatedAt: obj.meta.updatedAt }
+  return owned ? adoptDecoded(obj, cur, meta) : withMeta(obj, meta)
 }
 
 function nameClash(table: Table, kind: ObjectKind, obj: StoreObject): AlreadyExistsError | undefined {
@@ -80,12 +81,14 @@ function freezeEvent(ev: StoreEvent): StoreEvent {
 
 /**
  * Applies one transaction at `index` to `tables`. On success returns its events (without the
- * commit event); on failure undoes what it did and returns the error.
+ * commit event); on failure undoes what it did and returns the error. `owned`: the actions'
+ * objects belong to the store (a decoded change set) and are frozen in place rather than copied.
  */
 export function applyTransaction(
   tables: ReadonlyMap<ObjectKind, Table>,
   actions: readonly StoreAction[],
   index: bigint,
+  owned = false,
 ): { readonly ok: true; readonly events: StoreEvent[] } | { readonly ok: false; readonly error: ApplyError } {
   // A single action that fails has changed nothing: only longer transactions keep an undo log.
   const undo: (() => void)[] | undefined = actions.length > 1 ? [] : undefined
@@ -99,7 +102,7 @@ export function applyTransaction(
         error = new AlreadyExistsError(kind, a.object.id)
         break
       }
-      const obj = stamp(a.object, index)
+      const obj = stamp(a.object, index, owned, undefined)
       error = nameClash(table, kind, obj)
       if (error !== undefined) break
       table.put(obj, undefined)
@@ -116,7 +119,7 @@ export function applyTransaction(
     error = checkVersion(kind, cur, a.expectedVersion, index)
     if (error !== undefined) break
     if (a.action === 'update') {
-      const obj = stamp(a.object, index)
+      const obj = stamp(a.object, index, owned, cur)
       if (nameOf(kind, obj).toLowerCase() !== nameOf(kind, cur).toLowerCase()) {
         error = nameClash(table, kind, obj)
         if (error !== undefined) break

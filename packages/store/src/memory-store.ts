@@ -11,7 +11,7 @@ import { CommitQueue } from './commit-queue.ts'
 import type { Batch, BatchResult } from './commit-queue.ts'
 import { ChangeHistory } from './history.ts'
 import { UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
-import { deepEqual, ownFrozen } from './object-utils.ts'
+import { deepEqual, isOwned, ownFrozen } from './object-utils.ts'
 import type { ApplyResult, ChangeSet, Proposer, TransactionResult } from './proposer.ts'
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts'
 import { Table } from './table.ts'
@@ -140,12 +140,13 @@ export class MemoryStore {
       throw new InvalidArgumentError('index', `must be a bigint above the store version ${this.currentVersion}`)
     }
     checkChangeSet(changes)
+    const owned = isOwned(changes)
     this.currentVersion = index
     const results: TransactionResult[] = []
     const all: StoreEvent[] = []
     let commit: StoreEvent | undefined
     for (const actions of changes.transactions) {
-      const r = applyTransaction(this.tables, actions, index)
+      const r = applyTransaction(this.tables, actions, index, owned)
       if (!r.ok) {
         results.push({ ok: false, error: r.error })
         continue

@@ -39,6 +39,81 @@ export function isTrusted(changes: unknown): boolean {
   return typeof changes === 'object' && changes !== null && trusted.has(changes)
 }
 
+const owned = new WeakSet<object>()
+
+/**
+ * Marks a change set as freshly decoded and handed over to the store: nobody else holds its
+ * objects, so applying may freeze them in place instead of copying them. Implies trusted: the
+ * codec checked every field's type, and the leader validated the objects before proposing.
+ */
+export function markOwned(changes: object): void {
+  owned.add(changes)
+  trusted.add(changes)
+}
+
+/** Whether the store owns the change set's objects (see {@link markOwned}). */
+export function isOwned(changes: unknown): boolean {
+  return typeof changes === 'object' && changes !== null && owned.has(changes)
+}
+
+/**
+ * Takes ownership of a freshly decoded object that replaces `cur`: every part equal to the same
+ * part of `cur` is replaced by `cur`'s (already frozen) part, the rest is frozen in place, and the
+ * meta is replaced. Sharing unchanged parts keeps memory flat across updates and keeps identity
+ * for the index checks (`depsSame`), exactly as an immer update on the leader does.
+ */
+export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: T | undefined, meta: { version: { index: bigint }; createdAt: number; updatedAt: number }): T {
+  const o = obj as unknown as Record<string, unknown>
+  const c = cur as unknown as Record<string, unknown> | undefined
+  for (const key of Object.keys(o)) {
+    if (key !== 'meta') o[key] = share(o[key], c?.[key])
+  }
+  o['meta'] = Object.freeze({ version: Object.freeze({ index: meta.version.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt })
+  return Object.freeze(o) as unknown as T
+}
+
+/** `n` frozen in place, with every part equal to the same part of `old` taken from `old`. */
+function share(n: unknown, old: unknown): unknown {
+  if (n === null || typeof n !== 'object') return n
+  if (old !== undefined && sameTree(n, old)) return old
+  if (ArrayBuffer.isView(n)) return n
+  if (Array.isArray(n)) {
+    const prev = Array.isArray(old) ? (old as unknown[]) : undefined
+    for (let i = 0; i < n.length; i++) n[i] = share(n[i], prev?.[i])
+  } else {
+    const rec = n as Record<string, unknown>
+    const prev = typeof old === 'object' && old !== null && !Array.isArray(old) && !ArrayBuffer.isView(old) ? (old as Record<string, unknown>) : undefined
+    for (const key of Object.keys(rec)) rec[key] = share(rec[key], prev?.[key])
+  }
+  return Object.freeze(n)
+}
+
+/** Structural equality of two trees without `undefined` values (decoded and stored objects). */
+function sameTree(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+    return true
+  }
+  const aa = Array.isArray(a)
+  if (aa !== Array.isArray(b)) return false
+  if (aa) {
+    const x = a as unknown[]
+    const y = b as unknown[]
+    if (x.length !== y.length) return false
+    for (let i = 0; i < x.length; i++) if (!sameTree(x[i], y[i])) return false
+    return true
+  }
+  const x = a as Record<string, unknown>
+  const y = b as Record<string, unknown>
+  const keys = Object.keys(x)
+  if (keys.length !== Object.keys(y).length) return false
+  for (const k of keys) if (!Object.hasOwn(y, k) || !sameTree(x[k], y[k])) return false
+  return true
+}
+
 /**
  * `obj` with its meta replaced, frozen. `obj` must be deeply frozen already (objects the store
  * made), so only the top level and the meta are new; anything else goes through {@link ownFrozen}.

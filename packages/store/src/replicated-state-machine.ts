@@ -8,6 +8,7 @@
  */
 import type { StateMachine } from '@swarmkit-ts/raft'
 import { decodeChangeSet } from './change-set-codec.ts'
+import { markOwned } from './object-utils.ts'
 import type { ApplyResult, ChangeSet } from './proposer.ts'
 
 /**
@@ -49,9 +50,17 @@ export class StoreStateMachine implements StateMachine {
     return this.#store
   }
 
-  /** Decodes and applies one committed change set at `entry.index`. */
+  /**
+   * Decodes and applies one committed change set at `entry.index`. The decoded objects are handed
+   * to the store, which freezes them in place (sharing unchanged parts with the objects they
+   * replace) instead of copying them, and does not validate them again: the codec checked every
+   * field's type and the leader validated the objects before proposing them. (A member that
+   * refused an entry its leader accepted would have to stop; see the class documentation.)
+   */
   apply(payload: Uint8Array, entry: { index: number; term: number }): ApplyResult {
-    return this.#store.applyChangeSet(decodeChangeSet(payload), BigInt(entry.index))
+    const changes = decodeChangeSet(payload)
+    markOwned(changes)
+    return this.#store.applyChangeSet(changes, BigInt(entry.index))
   }
 
   /** The store's snapshot. */

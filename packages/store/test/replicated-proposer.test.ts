@@ -127,4 +127,26 @@ describe('StoreStateMachine', () => {
     sm.apply(encodeChangeSet(createSecret), { index: 3, term: 1 })
     expect(() => sm.apply(encodeChangeSet({ transactions: [] }), { index: 3, term: 1 })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'index' }))
   })
+
+  it('freezes applied objects deeply and shares the parts an update left unchanged with the object it replaced', () => {
+    const store = new MemoryStore()
+    const sm = new StoreStateMachine(store)
+    const withLabels: Secret = { ...secret, spec: { ...secret.spec, annotations: { name: 'db', labels: { tier: 'a' } } } }
+    sm.apply(encodeChangeSet({ transactions: [[{ action: 'create', kind: 'secret', object: withLabels }]] }), { index: 1, term: 1 })
+    const before = store.view((tx) => tx.secrets.get(ID)) as Secret
+    const changed: Secret = { ...withLabels, spec: { ...withLabels.spec, data: Uint8Array.of(2) } }
+    sm.apply(encodeChangeSet({ transactions: [[{ action: 'update', kind: 'secret', object: changed, expectedVersion: 1n }]] }), { index: 2, term: 1 })
+    const after = store.view((tx) => tx.secrets.get(ID)) as Secret
+    expect(after).toStrictEqual({ ...changed, meta: { version: { index: 2n }, createdAt: 1, updatedAt: 1 } })
+    expect(after.spec.annotations).toBe(before.spec.annotations) // unchanged: the stored object's part
+    expect(after.spec).not.toBe(before.spec)
+    for (const part of [after, after.meta, after.meta.version, after.spec, after.spec.annotations, after.spec.annotations.labels]) expect(Object.isFrozen(part)).toBe(true)
+    // A replica that decodes the same entries ends with an equal store.
+    const other = new MemoryStore()
+    const sm2 = new StoreStateMachine(other)
+    sm2.apply(encodeChangeSet({ transactions: [[{ action: 'create', kind: 'secret', object: withLabels }]] }), { index: 1, term: 1 })
+    sm2.apply(encodeChangeSet({ transactions: [[{ action: 'update', kind: 'secret', object: changed, expectedVersion: 1n }]] }), { index: 2, term: 1 })
+    expect(other.snapshot()).toStrictEqual(store.snapshot())
+    expect(other.checkIndexes()).toStrictEqual([])
+  })
 })
