@@ -106,12 +106,17 @@ function sameTree(a: unknown, b: unknown): boolean {
     for (let i = 0; i < x.length; i++) if (!sameTree(x[i], y[i])) return false
     return true
   }
+  // for…in instead of Object.keys: no allocation (these are plain objects without enumerable
+  // inherited keys, so it sees exactly the own keys).
   const x = a as Record<string, unknown>
   const y = b as Record<string, unknown>
-  const keys = Object.keys(x)
-  if (keys.length !== Object.keys(y).length) return false
-  for (const k of keys) if (!Object.hasOwn(y, k) || !sameTree(x[k], y[k])) return false
-  return true
+  let n = 0
+  for (const k in x) {
+    if (!Object.hasOwn(y, k) || !sameTree(x[k], y[k])) return false
+    n++
+  }
+  for (const _ in y) n--
+  return n === 0
 }
 
 /**
