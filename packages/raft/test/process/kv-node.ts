@@ -9,12 +9,13 @@
  * `start`. Diagnostics go to stderr; stdout carries only protocol lines.
  */
 import { createHash } from 'node:crypto'
-import { createInterface } from 'node:readline'
 import type { LogFields, Logger, RaftMemberId } from '@swarmkit-ts/api'
 // The package by name: its source in tests (the @swarmkit-ts/source condition), its build in benchmarks.
 import { FileRaftStorage, GrpcRaftTransport, RaftNode } from '@swarmkit-ts/raft'
 import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
 import { KvStateMachine } from './kv-state-machine.ts'
+import { readLines } from './line-reader.ts'
+import { RuntimeStats } from './runtime-stats.ts'
 import type { KvNodeCommands, KvNodeConfig, KvNodeDump, KvNodeEvent, KvNodeRequest, KvNodeResponse, KvNodeStatus, PeerAddress, WireError } from './protocol.ts'
 
 /** Logs warnings and errors to stderr, one JSON line each. */
@@ -107,6 +108,9 @@ async function main(): Promise<void> {
     return
   }
 
+  const runtime = new RuntimeStats()
+  storage.sync = runtime.timeSync(storage.sync.bind(storage))
+
   const grpc = new GrpcRaftTransport({ id, listenAddress: '127.0.0.1:0', logger, backoff: { initialMs: 50, maxMs: 1000 }, shutdownGraceMs: 200 })
   const transport = new HarnessTransport(grpc)
   await grpc.start(transport.forwarding)
@@ -194,6 +198,7 @@ async function main(): Promise<void> {
         log: storedLog(),
         appliedEntries: sm.applied,
       }),
+    stats: () => Promise.resolve(runtime.take()),
     stop: async () => {
       await node.stop()
       await storage.close()
@@ -216,13 +221,15 @@ async function main(): Promise<void> {
     }
   }
 
-  const lines = createInterface({ input: process.stdin })
-  lines.on('line', (line) => {
-    if (line.trim() === '') return
-    void serve(JSON.parse(line) as KvNodeRequest)
-  })
-  // The harness went away: do not linger as an orphan.
-  lines.on('close', () => process.exit(0))
+  readLines(
+    process.stdin,
+    (line) => {
+      if (line.trim() === '') return
+      void serve(JSON.parse(line) as KvNodeRequest)
+    },
+    // The harness went away: do not linger as an orphan.
+    () => process.exit(0),
+  )
 
   writeLine({ event: 'ready', address: grpc.address, firstIndex: storage.firstIndex(), lastIndex: storage.lastIndex() })
 }

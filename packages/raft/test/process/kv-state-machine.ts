@@ -5,13 +5,15 @@
 import type { StateMachine } from '@swarmkit-ts/raft'
 import type { AppliedDump } from './protocol.ts'
 
+const decoder = new TextDecoder()
+
 /** A deterministic key-value {@link StateMachine} that remembers what it applied. */
 export class KvStateMachine implements StateMachine {
   data = new Map<string, string>()
   readonly applied: AppliedDump[] = []
 
   apply(payload: Uint8Array, entry: { index: number; term: number }): unknown {
-    const text = new TextDecoder().decode(payload)
+    const text = decoder.decode(payload)
     const eq = text.indexOf('=')
     if (eq < 0) throw new Error(`kv: malformed proposal ${JSON.stringify(text)}`)
     const value = text.slice(eq + 1)

@@ -3,8 +3,8 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { readLines } from './line-reader.ts'
 import type { KvNodeCommand, KvNodeCommands, KvNodeConfig, KvNodeEvent, KvNodeResponse } from './protocol.ts'
 
 /** The repository root: the fixture runs from there so that `tsx` and the workspace resolve. */
@@ -15,11 +15,13 @@ export const KV_NODE_SCRIPT = fileURLToPath(new URL('./kv-node.ts', import.meta.
 /**
  * Node arguments that run the fixture. It imports the packages by name: from their sources
  * (the `@swarmkit-ts/source` condition), or from their builds when `SWARMKIT_BENCH_DIST=1`
- * (benchmarks measure what users run).
+ * (benchmarks measure what users run). `KV_NODE_EXEC_ARGV` adds node flags (space separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the members.
  */
 export function kvNodeArgv(config: KvNodeConfig): string[] {
   const conditions = process.env.SWARMKIT_BENCH_DIST === '1' ? [] : ['--conditions=@swarmkit-ts/source']
-  return [...conditions, '--import', 'tsx', KV_NODE_SCRIPT, JSON.stringify(config)]
+  const extra = (process.env.KV_NODE_EXEC_ARGV ?? '').split(' ').filter((a) => a !== '')
+  return [...extra, ...conditions, '--import', 'tsx', KV_NODE_SCRIPT, JSON.stringify(config)]
 }
 
 /** A request that failed: in the node (`name` is the remote error's), or because the process is gone. */
@@ -79,8 +81,8 @@ export class NodeProcess {
       })
     })
     this.#ready = new Promise((resolve, reject) => {
-      const lines = createInterface({ input: this.child.stdout })
-      lines.on('line', (line) => {
+      readLines(this.child.stdout, (line) => {
+        if (line === '') return
         const msg = JSON.parse(line) as KvNodeEvent | KvNodeResponse
         if ('event' in msg) {
           resolve(msg)

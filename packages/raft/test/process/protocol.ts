@@ -42,6 +42,8 @@ export interface KvNodeCommands {
   read: { args: { key: string; timeoutMs: number }; result: { value: string | null } }
   status: { args: Record<string, never>; result: KvNodeStatus }
   dump: { args: Record<string, never>; result: KvNodeDump }
+  /** Runtime figures since the previous `stats` (or the start), for benchmarks; then resets them. */
+  stats: { args: Record<string, never>; result: KvNodeStats }
   /** Stops the node gracefully, closes the storage, then the process exits with 0. */
   stop: { args: Record<string, never>; result: null }
 }
@@ -106,4 +108,32 @@ export interface KvNodeDump {
   log: LogEntryDump[]
   /** Proposals applied by this process, in order (after a snapshot restore, only the later ones). */
   appliedEntries: AppliedDump[]
+}
+
+/** Percentiles of a set of durations, in milliseconds. */
+export interface DurationSummary {
+  count: number
+  p50: number
+  p99: number
+  max: number
+  /** Sum of all durations. */
+  total: number
+}
+
+/** What `stats` reports: where a member's time went since the last `stats`. */
+export interface KvNodeStats {
+  /** Wall-clock milliseconds covered. */
+  elapsedMs: number
+  /** Fraction of that time the event loop was busy. */
+  loopUtilization: number
+  /** Event-loop delay (how late a 1 ms timer fired). */
+  loopDelay: DurationSummary
+  /** Storage `sync()` calls (write + fdatasync), from call to resolution. */
+  sync: DurationSummary
+  /** Garbage collection pauses. */
+  gc: DurationSummary
+  /** The major (mark-compact) ones among them. */
+  majorGc: DurationSummary
+  /** CPU time of the process (user + system) in milliseconds. */
+  cpuMs: number
 }
