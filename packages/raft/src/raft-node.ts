@@ -120,6 +120,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * the applied state: identical on every member, kept in snapshots.
    */
   #sessions = new Map<string, number>()
+  /** The nonce of the last session looked up, and its key (see `#firstTime`). */
+  #lastSessionNonce: Uint8Array | undefined
+  #lastSessionKey = ''
   #confState: ConfState
   /** The hard state last written to storage. */
   #hard: HardState
@@ -422,11 +425,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
   /** The sequence number of one of our request ids, or undefined for another member's. */
   #ourSeq(id: Uint8Array): number | undefined {
-    if (id.byteLength !== 16) return undefined
-    const n = this.#nonce
-    for (let i = 0; i < 8; i++) if (id[i] !== n[i]) return undefined
-    const dv = new DataView(id.buffer, id.byteOffset, 16)
-    return dv.getUint32(8) * 2 ** 32 + dv.getUint32(12)
+    if (id.byteLength !== 16 || !sameNonce(id, this.#nonce)) return undefined
+    return requestSeq(id)
   }
 
   /**
@@ -506,12 +506,26 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       for (const m of rd.messages) (m.type === 'app' ? early : rest).push(m)
       if (early.length > 0) this.#transport.send(early)
     }
-    if (rd.mustSync) await st.sync()
+    let applied = 0
+    if (rd.mustSync) {
+      const synced = st.sync()
+      // While the write is in flight, apply the committed entries that this member already holds
+      // durably (below this Ready's new entries): they are committed, i.e. durable on a quorum,
+      // whatever happens to this write (etcd's server applies them concurrently with its WAL
+      // save too). Only in a Ready that changes neither role, term, vote nor snapshot, and only
+      // up to the first membership change, so those keep their order with the rest.
+      if (rd.snapshot === undefined && rd.softState === undefined && !voteChanged) {
+        // A failing apply fails the node below; the write's outcome then no longer matters.
+        synced.catch(() => undefined)
+        applied = this.#applyDurable(rd)
+      }
+      await synced
+    }
     if (rd.hardState !== undefined) this.#hard = rd.hardState
     if (!this.#stopped && rest.length > 0) this.#transport.send(rest)
     if (rd.softState !== undefined) this.#softStateChanged(rd.softState.lead, rd.softState.state)
     if (rd.snapshot !== undefined) this.#restore(rd.snapshot)
-    for (const e of rd.committedEntries) this.#apply(e)
+    for (let i = applied; i < rd.committedEntries.length; i++) this.#apply(rd.committedEntries[i] as Entry)
     for (const rs of rd.readStates) {
       const seq = this.#ourSeq(rs.requestCtx)
       const w = seq === undefined ? undefined : this.#reads.get(seq)
@@ -520,6 +534,21 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#serveReads()
     this.#raw.advance(rd)
     this.#maybeSnapshot()
+  }
+
+  /**
+   * Applies the leading committed entries of `rd` that are normal entries stored by an earlier
+   * Ready; returns how many.
+   */
+  #applyDurable(rd: Ready): number {
+    const firstNew = rd.entries[0]?.index ?? Number.POSITIVE_INFINITY
+    let n = 0
+    for (const e of rd.committedEntries) {
+      if (e.index >= firstNew || e.type !== 'normal') break
+      this.#apply(e)
+      n++
+    }
+    return n
   }
 
   #softStateChanged(lead: RaftMemberId, role: RaftRole): void {
@@ -586,9 +615,13 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    */
   #firstTime(requestId: Uint8Array): boolean {
     if (requestId.byteLength !== 16) return true
-    const dv = new DataView(requestId.buffer, requestId.byteOffset, 16)
-    const seq = dv.getUint32(8) * 2 ** 32 + dv.getUint32(12)
-    const key = nonceKey(requestId.subarray(0, 8))
+    const seq = requestSeq(requestId)
+    // The proposals of one entry usually come from one driver: its hex key is computed once.
+    let key = this.#lastSessionKey
+    if (this.#lastSessionNonce === undefined || !sameNonce(requestId, this.#lastSessionNonce)) {
+      this.#lastSessionNonce = requestId.slice(0, 8)
+      key = this.#lastSessionKey = nonceKey(this.#lastSessionNonce)
+    }
     const last = this.#sessions.get(key)
     if (last !== undefined && seq <= last) return false
     this.#sessions.set(key, seq)
@@ -656,6 +689,19 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#rejectAll(new RaftStoppedError('raft: node failed', { cause: err }))
     this.emit('node:failed', err)
   }
+}
+
+/** Whether the first 8 bytes of request id `id` are `nonce`. */
+function sameNonce(id: Uint8Array, nonce: Uint8Array): boolean {
+  for (let i = 0; i < 8; i++) if (id[i] !== nonce[i]) return false
+  return true
+}
+
+/** The sequence number of a 16-byte request id (its big-endian low 8 bytes). */
+function requestSeq(id: Uint8Array): number {
+  const hi = (((id[8] ?? 0) << 24) | ((id[9] ?? 0) << 16) | ((id[10] ?? 0) << 8) | (id[11] ?? 0)) >>> 0
+  const lo = (((id[12] ?? 0) << 24) | ((id[13] ?? 0) << 16) | ((id[14] ?? 0) << 8) | (id[15] ?? 0)) >>> 0
+  return hi * 2 ** 32 + lo
 }
 
 function toError(e: unknown): Error {
