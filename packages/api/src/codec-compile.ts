@@ -32,8 +32,16 @@ import {
 } from './codec-fast-io.ts'
 import type { EnumCodec, FieldPlan, MessagePlan, ValuePlan } from './codec-schema.ts'
 
-/** Encodes a value, or returns undefined when the interpreting codec must handle it. */
-export type FastEncode = (value: unknown) => Uint8Array | undefined
+/**
+ * Encodes a value, or returns undefined when the interpreting codec must handle it. With `shape`,
+ * also says whether the value is canonical: decoding the bytes gives back a deep-equal value.
+ */
+export type FastEncode = (value: unknown, shape?: EncodeShape) => Uint8Array | undefined
+
+/** Filled in by an encode: whether decoding the bytes gives back a value deep-equal to the input. */
+export interface EncodeShape {
+  canonical: boolean
+}
 /** Decodes bytes, or returns undefined when the interpreting codec must handle them. */
 export type FastDecode = (bytes: Uint8Array) => Record<string, unknown> | undefined
 
@@ -76,13 +84,15 @@ function compile(root: MessagePlan): Compiled {
     enums.map((e) => e.fromWire.get(0)),
   )
   return {
-    encode(value: unknown): Uint8Array | undefined {
+    encode(value: unknown, shape?: EncodeShape): Uint8Array | undefined {
       const shared = !writerBusy
       const w = shared ? (sharedWriter ??= new FastWriter()) : new FastWriter(256)
       if (shared) writerBusy = true
       w.pos = 0
+      w.canonical = true
       try {
         enc(w, value)
+        if (shape !== undefined) shape.canonical = w.canonical
         return w.finish()
       } catch (err) {
         if (err === BAIL) return undefined
@@ -173,12 +183,13 @@ function fieldBody(f: FieldPlan, ctx: Ctx): string {
     const each = `const x = v[i]; ${f.packed ? '' : tag} ${writeValue(f.value, 'x', ctx)}`
     const loop = `for (let i = 0; i < v.length; i++) { ${each} }`
     const body = f.packed ? `${tag} const s = w.fork(); ${loop} w.ldelim(s);` : loop
-    return `if (!Array.isArray(v)) throw BAIL; if (v.length !== 0) { ${body} }`
+    // An empty collection decodes as absent (unless the field is a required collection).
+    return `if (!Array.isArray(v)) throw BAIL; if (v.length !== 0) { ${body} }${f.requiredCollection ? '' : ' else w.canonical = false;'}`
   }
   const valueTag = (2 << 3) | f.wireType
   return [
     'if (typeof v !== "object" || v === null || Array.isArray(v) || v instanceof Uint8Array) throw BAIL;',
-    'const ks = Object.keys(v);',
+    `const ks = Object.keys(v);${f.requiredCollection ? '' : ' if (ks.length === 0) w.canonical = false;'}`,
     `for (let i = 0; i < ks.length; i++) { const k = ks[i]; const x = v[k]; ${tag} const s = w.fork(); w.varint32(10); w.string(k); w.varint32(${valueTag}); ${writeValue(f.value, 'x', ctx)} w.ldelim(s); }`,
   ].join('\n')
 }
@@ -198,7 +209,7 @@ function implicitBody(vp: ValuePlan, tag: string, ctx: Ctx): string {
     case 'string':
       return `${check} if (v !== "") { ${tag} w.string(v); }`
     case 'bytes':
-      return `${check} if (v.length !== 0) { ${tag} w.bytes(v); }`
+      return `${check} ${plainBytes('v')} if (v.length !== 0) { ${tag} w.bytes(v); }`
     case 'bool':
       return `${check} if (v) { ${tag} w.varint32(1); }`
     case 'double':
@@ -206,7 +217,8 @@ function implicitBody(vp: ValuePlan, tag: string, ctx: Ctx): string {
     case 'uint64':
       return `${check} if (v !== 0n) { ${tag} w.uint64(v); }`
     default:
-      return `${check} if (v !== 0) { ${tag} ${writeScalar(vp.scalar, 'v')} }`
+      // -0 is left out like 0 and comes back as 0.
+      return `${check} if (v !== 0) { ${tag} ${writeScalar(vp.scalar, 'v')} } else if (1 / v < 0) w.canonical = false;`
   }
 }
 
@@ -263,8 +275,25 @@ function writeValue(vp: ValuePlan, x: string, ctx: Ctx): string {
     case 'enum':
       return `{ const z = TW${ctx.en(vp.codec)}.get(${x}); if (z === undefined) throw BAIL; w.int32(z); }`
     case 'scalar':
-      return `${typeCheck(vp.scalar, x)} ${writeScalar(vp.scalar, x)}`
+      break
   }
+  const check = typeCheck(vp.scalar, x)
+  switch (vp.scalar) {
+    case 'bytes':
+      return `${check} ${plainBytes(x)} ${writeScalar(vp.scalar, x)}`
+    case 'int32':
+    case 'uint32':
+    case 'int64':
+    case 'sint64':
+      return `${check} if (${x} === 0 && 1 / ${x} < 0) w.canonical = false; ${writeScalar(vp.scalar, x)}`
+    default:
+      return `${check} ${writeScalar(vp.scalar, x)}`
+  }
+}
+
+/** A Buffer or other Uint8Array subclass comes back as a plain Uint8Array. */
+function plainBytes(x: string): string {
+  return `if (Object.getPrototypeOf(${x}) !== Uint8Array.prototype) w.canonical = false;`
 }
 
 // ---------------------------------------------------------------- decoders

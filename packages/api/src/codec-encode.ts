@@ -8,7 +8,7 @@
  */
 import Long from 'long'
 import protobuf from 'protobufjs'
-import { fastCodec } from './codec-compile.ts'
+import { fastCodec, type EncodeShape } from './codec-compile.ts'
 import { fail, keySeg, type Path } from './codec-path.ts'
 import type { MessagePlan, ValuePlan } from './codec-schema.ts'
 
@@ -19,11 +19,17 @@ const TWO_32 = 4294967296
 /** String.prototype.isWellFormed (ES2024, in every Node ≥ 20; not yet in our ES2023 lib typings). */
 const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed()
 
-/** Encodes `value` as message `plan`; `path` prefixes error paths. */
-export function encodeMessage(plan: MessagePlan, value: unknown, path?: Path): Uint8Array {
+/**
+ * Encodes `value` as message `plan`; `path` prefixes error paths. `shape.canonical` is set to
+ * whether decoding gives back a deep-equal value (false when unsure).
+ */
+export function encodeMessage(plan: MessagePlan, value: unknown, path?: Path, shape?: EncodeShape): Uint8Array {
   // The compiled fast path handles the common case; anything it is unsure about comes here.
-  const fast = fastCodec(plan).encode(value)
-  return fast ?? encodeMessageInterpreted(plan, value, path)
+  const fast = fastCodec(plan).encode(value, shape)
+  if (fast !== undefined) return fast
+  // Values the fast path hands over (e.g. keys set to undefined) are not known to be canonical.
+  if (shape !== undefined) shape.canonical = false
+  return encodeMessageInterpreted(plan, value, path)
 }
 
 /** {@link encodeMessage} by walking the plan (no compiled fast path): the reference, and the error reporter. */

@@ -24,6 +24,8 @@ const utf8Encoder = new TextEncoder()
 export class FastWriter {
   buf: Uint8Array
   pos = 0
+  /** Cleared by generated code when the value would not decode back deep-equal (see codec-compile.ts). */
+  canonical = true
   private view: DataView
 
   constructor(size = 1024) {

@@ -72,9 +72,23 @@ function messageFor(table: Readonly<Record<string, string>>, kind: unknown, what
   return `${PROTO_PACKAGE}.${table[kind] ?? ''}`
 }
 
-/** Encodes a stored object of the given kind. */
-export function encodeObject<K extends ObjectKind>(kind: K, obj: ObjectKinds[K]): Uint8Array {
-  return encodeMessage(objectPlan(kind), obj)
+/** Filled in by {@link encodeObject} when asked: whether the object survives a round trip unchanged. */
+export interface EncodedShape {
+  /**
+   * True when `decodeObject(kind, bytes)` gives back an object deep-equal to the one encoded
+   * (key order aside): every required field present, no empty array or record where the codec
+   * leaves the field out, plain `Uint8Array`s, no `-0` integers, no keys set to `undefined`.
+   * False when that is not so — or not known.
+   */
+  canonical: boolean
+}
+
+/**
+ * Encodes a stored object of the given kind. Pass `shape` to learn whether decoding the bytes
+ * gives back an equal object (a replica that decodes sees exactly what the writer has).
+ */
+export function encodeObject<K extends ObjectKind>(kind: K, obj: ObjectKinds[K], shape?: EncodedShape): Uint8Array {
+  return encodeMessage(objectPlan(kind), obj, undefined, shape)
 }
 
 /** Decodes a stored object of the given kind, as written by {@link encodeObject}. */

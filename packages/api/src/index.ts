@@ -186,4 +186,4 @@ export {
 } from './validate-objects.ts'
 
 export { encodeObject, decodeObject, encodeSpec, decodeSpec, encodeStoreEvent, decodeStoreEvent } from './codec.ts'
-export type { SpecKinds, SpecKind } from './codec.ts'
+export type { SpecKinds, SpecKind, EncodedShape } from './codec.ts'

@@ -24,10 +24,14 @@ const attempt = (f: () => unknown): Outcome => {
   }
 }
 
-/** Encodes with both paths and checks they agree; returns whether the compiled path handled it. */
+/**
+ * Encodes with both paths and checks they agree; returns whether the compiled path handled it.
+ * A value the compiled path calls canonical must decode back deep-equal.
+ */
 function checkEncode(p: MessagePlan, value: unknown): boolean {
   const slow = attempt(() => encodeMessageInterpreted(p, value))
-  const fast = fastCodec(p).encode(value)
+  const shape = { canonical: false }
+  const fast = fastCodec(p).encode(value, shape)
   if (!slow.ok) {
     expect((slow.error as Error).name).toBe('InvalidArgumentError')
     expect(fast).toBeUndefined()
@@ -35,7 +39,21 @@ function checkEncode(p: MessagePlan, value: unknown): boolean {
   }
   if (fast === undefined) return false
   expect(Buffer.from(fast).toString('hex')).toBe(Buffer.from(slow.value as Uint8Array).toString('hex'))
+  const back = decodeMessageInterpreted(p, fast)
+  if (shape.canonical) expect(back).toStrictEqual(value)
+  else expect(sameValue(back, value)).toBe(false)
   return true
+}
+
+/** Deep equality that tells -0 from 0 and a Buffer from a Uint8Array (toStrictEqual does neither). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return Object.is(a, b)
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false
+  if (a instanceof Uint8Array) return Buffer.from(a).equals(b as Uint8Array)
+  const ka = Object.keys(a)
+  const kb = Object.keys(b)
+  if (ka.length !== kb.length) return false
+  return ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
 }
 
 /** Decodes with both paths and checks they agree; returns whether the compiled path handled it. */
@@ -318,6 +336,37 @@ describe('compiled codec', () => {
     const meta = plan('Meta')
     const version = [10, 2, 8, 5] // version { index: 5 }
     expect(checkDecode(meta, new Uint8Array([...version, ...version]))).toBe(false) // merged: the interpreter's case
+  })
+
+  it('says which values decode back deep-equal (canonical) and which do not', () => {
+    const p = plan('Annotations')
+    const shape = (v: unknown): boolean => {
+      const s = { canonical: true }
+      fastCodec(p).encode(v, s)
+      return s.canonical
+    }
+    expect(shape({ name: 'n' })).toBe(true)
+    expect(shape({ name: '' })).toBe(true) // an implicit zero comes back as ''
+    expect(shape({ name: 'n', labels: { a: '' } })).toBe(true)
+    expect(shape({ name: 'n', labels: {} })).toBe(false) // an empty record comes back absent
+    const sp = plan('SecretSpec')
+    const secretShape = (v: unknown): boolean => {
+      const s = { canonical: true }
+      expect(fastCodec(sp).encode(v, s)).toBeDefined()
+      return s.canonical
+    }
+    expect(secretShape({ annotations: { name: 's' }, data: Uint8Array.of(1) })).toBe(true)
+    expect(secretShape({ annotations: { name: 's' }, data: Buffer.from([1]) })).toBe(false)
+    const task = plan('Task')
+    const t = decodeMessageInterpreted(task, encodeMessageInterpreted(task, FULL.task))
+    const taskShape = (v: unknown): boolean => {
+      const s = { canonical: true }
+      expect(fastCodec(task).encode(v, s)).toBeDefined()
+      return s.canonical
+    }
+    expect(taskShape(t)).toBe(true)
+    expect(taskShape({ ...t, slot: -0 })).toBe(false)
+    expect(taskShape({ ...t, networks: [] })).toBe(false)
   })
 
   it('writes lengths over one byte by moving the value (nested messages of 128 B … 20 KB)', () => {
