@@ -25,7 +25,7 @@
  * @module
  */
 import { InvalidArgumentError, decodeObject, encodeObject } from '@swarmkit-ts/api'
-import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
+import type { EncodedShape, ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import type { ChangeSet, StoreAction } from './proposer.ts'
 import { varintSize } from './varint.ts'
 
@@ -73,12 +73,15 @@ interface PreparedAction {
 // ------------------------------------------------------------------------------------ encode
 
 /**
- * Encodes a change set for replication.
+ * Encodes a change set for replication. With `shape`, also says whether the change set is
+ * canonical: `decodeChangeSet` gives back objects deep-equal to these (api's `encodeObject`).
  *
  * @throws InvalidArgumentError naming the offending field (`transactions[i][j].expectedVersion`, …;
  * object fields as `transactions[i][j].object.<path>`).
  */
-export function encodeChangeSet(changes: ChangeSet): Uint8Array {
+export function encodeChangeSet(changes: ChangeSet, shape?: EncodedShape): Uint8Array {
+  objectShape.canonical = true
+  allCanonical = true
   if (typeof changes !== 'object' || (changes as unknown) === null) throw new InvalidArgumentError('', 'expected a change set')
   const txs: unknown = changes.transactions
   if (!Array.isArray(txs)) throw new InvalidArgumentError('transactions', 'must be an array')
@@ -99,6 +102,7 @@ export function encodeChangeSet(changes: ChangeSet): Uint8Array {
     txSizes.push(txSize)
     total += 1 + varintSize(txSize) + txSize
   }
+  if (shape !== undefined) shape.canonical = allCanonical
   const out = new Uint8Array(total)
   let pos = 0
   for (let i = 0; i < prepared.length; i++) {
@@ -155,9 +159,15 @@ function prepareAction(value: unknown, path: string): PreparedAction {
   return { action: ACTION_CODES[action], kind: KIND_CODES[kind], object, id, version, size }
 }
 
+// Whether every object of the change set being encoded is canonical (see encodeChangeSet).
+const objectShape: EncodedShape = { canonical: true }
+let allCanonical = true
+
 function encodeStoreObject(kind: ObjectKind, obj: StoreObject, path: string): Uint8Array {
   try {
-    return encodeObject(kind, obj as never)
+    const bytes = encodeObject(kind, obj as never, objectShape)
+    if (!objectShape.canonical) allCanonical = false
+    return bytes
   } catch (err) {
     throw nested(err, path)
   }

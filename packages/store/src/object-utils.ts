@@ -63,13 +63,15 @@ export function isOwned(changes: unknown): boolean {
  * for the index checks (`depsSame`), exactly as an immer update on the leader does.
  */
 export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: T | undefined, meta: { version: { index: bigint }; createdAt: number; updatedAt: number }): T {
+  // A new top level (the change set keeps its object, meta included); the parts below are
+  // frozen in place or replaced by equal parts of `cur`, which changes no value.
   const o = obj as unknown as Record<string, unknown>
   const c = cur as unknown as Record<string, unknown> | undefined
+  const out: Record<string, unknown> = {}
   for (const key of Object.keys(o)) {
-    if (key !== 'meta') o[key] = share(o[key], c?.[key])
+    out[key] = key === 'meta' ? Object.freeze({ version: Object.freeze({ index: meta.version.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt }) : share(o[key], c?.[key])
   }
-  o['meta'] = Object.freeze({ version: Object.freeze({ index: meta.version.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt })
-  return Object.freeze(o) as unknown as T
+  return Object.freeze(out) as unknown as T
 }
 
 /** `n` frozen in place, with every part equal to the same part of `old` taken from `old`. */

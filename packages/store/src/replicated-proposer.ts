@@ -30,6 +30,11 @@ export interface ProposalTarget {
   propose(payload: Uint8Array): Promise<unknown>
 }
 
+/** The part of `StoreStateMachine` a {@link RaftProposer} announces its own change sets to. */
+export interface LocalApply {
+  expectLocal(payload: Uint8Array, changes: ChangeSet): () => void
+}
+
 /**
  * A {@link Proposer} that replicates change sets through Raft.
  *
@@ -58,10 +63,16 @@ export interface ProposalTarget {
  */
 export class RaftProposer implements Proposer {
   #target: ProposalTarget | undefined
+  readonly #local: LocalApply | undefined
 
-  /** @param target - the Raft member; or attach it later with {@link RaftProposer.attach}. */
-  constructor(target?: ProposalTarget) {
+  /**
+   * @param target - the Raft member; or attach it later with {@link RaftProposer.attach}.
+   * @param local - this member's state machine: told about each canonical change set proposed,
+   *   so that applying its entry here needs no decode (see `StoreStateMachine.expectLocal`).
+   */
+  constructor(target?: ProposalTarget, local?: LocalApply) {
     this.#target = target
+    this.#local = local
   }
 
   /**
@@ -82,10 +93,13 @@ export class RaftProposer implements Proposer {
     const target = this.#target
     if (target === undefined) throw new RaftStoppedError('store: no Raft member attached to the proposer')
     if (!target.isLeader) throw notLeader(target)
-    const payload = encodeChangeSet(changes)
+    const shape = { canonical: false }
+    const payload = encodeChangeSet(changes, shape)
+    const withdraw = shape.canonical ? this.#local?.expectLocal(payload, changes) : undefined
     try {
       return (await target.propose(payload)) as ApplyResult
     } catch (err) {
+      withdraw?.()
       throw translate(err, target)
     }
   }

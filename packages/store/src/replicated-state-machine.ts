@@ -11,6 +11,15 @@ import { decodeChangeSet } from './change-set-codec.ts'
 import { markOwned } from './object-utils.ts'
 import type { ApplyResult, ChangeSet } from './proposer.ts'
 
+/** How many announced local change sets a {@link StoreStateMachine} keeps at most. */
+export const MAX_LOCAL_CHANGE_SETS = 64
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length))
+}
+
 /**
  * What replication needs from a store (a `MemoryStore` is one). All three must be deterministic:
  * the same calls in the same order give the same state on every member.
@@ -40,6 +49,8 @@ export interface ReplicableStore {
  */
 export class StoreStateMachine implements StateMachine {
   readonly #store: ReplicableStore
+  /** Change sets this member proposed, with their bytes, until their entries are applied. */
+  readonly #local: { readonly payload: Uint8Array; readonly changes: ChangeSet }[] = []
 
   constructor(store: ReplicableStore) {
     this.#store = store
@@ -58,9 +69,42 @@ export class StoreStateMachine implements StateMachine {
    * refused an entry its leader accepted would have to stop; see the class documentation.)
    */
   apply(payload: Uint8Array, entry: { index: number; term: number }): ApplyResult {
+    const local = this.#takeLocal(payload)
+    if (local !== undefined) return this.#store.applyChangeSet(local, BigInt(entry.index))
     const changes = decodeChangeSet(payload)
     markOwned(changes)
     return this.#store.applyChangeSet(changes, BigInt(entry.index))
+  }
+
+  /**
+   * Announces a change set this member is proposing, encoded as `payload`, whose objects are
+   * canonical (`encodeChangeSet`'s shape): when an entry with exactly these bytes is applied
+   * here, the store applies `changes` itself instead of decoding the bytes — the same objects a
+   * decode would give, without the decode (as SwarmKit's leader commits its own transaction).
+   * Returns a function that withdraws the announcement (call it when the proposal fails; an
+   * entry that still commits later is then decoded like any other). At most
+   * {@link MAX_LOCAL_CHANGE_SETS} are kept; older ones are dropped.
+   */
+  expectLocal(payload: Uint8Array, changes: ChangeSet): () => void {
+    const item = { payload, changes }
+    this.#local.push(item)
+    if (this.#local.length > MAX_LOCAL_CHANGE_SETS) this.#local.shift()
+    return () => {
+      const i = this.#local.indexOf(item)
+      if (i >= 0) this.#local.splice(i, 1)
+    }
+  }
+
+  #takeLocal(payload: Uint8Array): ChangeSet | undefined {
+    const local = this.#local
+    for (let i = 0; i < local.length; i++) {
+      const item = local[i] as (typeof local)[number]
+      if (sameBytes(item.payload, payload)) {
+        local.splice(i, 1)
+        return item.changes
+      }
+    }
+    return undefined
   }
 
   /** The store's snapshot. */

@@ -70,7 +70,8 @@ export class ReplicatedStore<S extends ReplicableStore> {
    * @throws InvalidArgumentError from `RaftNode` for bad Raft options.
    */
   constructor(init: ReplicatedStoreInit<S>) {
-    this.proposer = new RaftProposer()
+    // The leader applies the change sets it proposed without decoding them (see expectLocal).
+    this.proposer = new RaftProposer(undefined, { expectLocal: (payload, changes) => this.stateMachine.expectLocal(payload, changes) })
     this.store = init.createStore(this.proposer)
     this.stateMachine = new StoreStateMachine(this.store)
     this.raft = new RaftNode({ ...init.raft, maxBatchProposals: 1, stateMachine: this.stateMachine })

@@ -149,4 +149,52 @@ describe('StoreStateMachine', () => {
     expect(other.snapshot()).toStrictEqual(store.snapshot())
     expect(other.checkIndexes()).toStrictEqual([])
   })
+
+  it('applies a change set this member announced (same bytes) without decoding it, once; anything else is decoded', () => {
+    const store = new MemoryStore()
+    const sm = new StoreStateMachine(store)
+    const payload = encodeChangeSet(createSecret)
+    // As a transaction hands them over: frozen objects.
+    const frozenSpec = Object.freeze({ annotations: Object.freeze({ name: 'db' }), data: Uint8Array.of(1) })
+    const local: ChangeSet = { transactions: [[{ action: 'create', kind: 'secret', object: Object.freeze({ ...secret, meta: Object.freeze({ ...secret.meta, version: Object.freeze({ index: 0n }) }), spec: frozenSpec }) }]] }
+    expect(encodeChangeSet(local)).toStrictEqual(payload)
+    sm.expectLocal(payload, local)
+    sm.apply(new Uint8Array(payload), { index: 1, term: 1 }) // equal bytes, another array
+    const stored = store.view((tx) => tx.secrets.get(ID)) as Secret
+    expect(stored.spec).toBe(frozenSpec) // the announced object's parts, not decoded copies
+    expect(stored.meta.version.index).toBe(1n)
+    // Taken once: the same bytes again are decoded (and fail as a duplicate create).
+    const again = sm.apply(payload, { index: 2, term: 1 })
+    expect(again.results[0]).toMatchObject({ ok: false, error: { name: 'AlreadyExistsError' } })
+    // A withdrawn announcement is not used.
+    const other = new MemoryStore()
+    const sm2 = new StoreStateMachine(other)
+    sm2.expectLocal(payload, local)()
+    sm2.apply(payload, { index: 1, term: 1 })
+    expect((other.view((tx) => tx.secrets.get(ID)) as Secret).spec).not.toBe(frozenSpec)
+  })
+})
+
+describe('RaftProposer with its state machine', () => {
+  it('announces canonical change sets only, and withdraws the announcement of a proposal that fails', async () => {
+    const target = new ScriptedTarget()
+    const announced: Uint8Array[] = []
+    let withdrawn = 0
+    const proposer = new RaftProposer(target, {
+      expectLocal: (payload) => {
+        announced.push(payload)
+        return () => withdrawn++
+      },
+    })
+    await proposer.propose(createSecret)
+    expect(announced).toStrictEqual([encodeChangeSet(createSecret)])
+    // An empty record decodes as absent: not canonical, so replicas (this one too) decode.
+    const withEmptyLabels: ChangeSet = { transactions: [[{ action: 'create', kind: 'secret', object: { ...secret, spec: { ...secret.spec, annotations: { name: 'db', labels: {} } } } }]] }
+    await proposer.propose(withEmptyLabels)
+    expect(announced).toHaveLength(1)
+    target.answer = () => Promise.reject(new LeadershipLostError())
+    await expect(proposer.propose(createSecret)).rejects.toMatchObject({ name: 'LeadershipLostError' })
+    expect(announced).toHaveLength(2)
+    expect(withdrawn).toBe(1)
+  })
 })
