@@ -65,12 +65,10 @@ export function isOwned(changes: unknown): boolean {
 export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: T | undefined, meta: { version: { index: bigint }; createdAt: number; updatedAt: number }): T {
   // A new top level (the change set keeps its object, meta included); the parts below are
   // frozen in place or replaced by equal parts of `cur`, which changes no value.
-  const o = obj as unknown as Record<string, unknown>
   const c = cur as unknown as Record<string, unknown> | undefined
-  const out: Record<string, unknown> = {}
-  for (const key of Object.keys(o)) {
-    out[key] = key === 'meta' ? Object.freeze({ version: Object.freeze({ index: meta.version.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt }) : share(o[key], c?.[key])
-  }
+  const out: Record<string, unknown> = { ...(obj as unknown as Record<string, unknown>) }
+  for (const key of Object.keys(out)) if (key !== 'meta') out[key] = share(out[key], c?.[key])
+  out['meta'] = Object.freeze({ version: Object.freeze({ index: meta.version.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt })
   return Object.freeze(out) as unknown as T
 }
 

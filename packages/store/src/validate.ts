@@ -15,13 +15,15 @@ function fail(field: string, message: string): never {
   throw new InvalidArgumentError(field, message)
 }
 
+// Field paths are built only on failure: these checks run on every write.
+
 function checkAnnotations(v: unknown, field: string): void {
   if (!isRecord(v)) fail(field, 'is required')
   if (typeof v['name'] !== 'string') fail(`${field}.name`, 'must be a string')
   const labels = v['labels']
   if (labels !== undefined) {
     if (!isRecord(labels)) fail(`${field}.labels`, 'must be a record of strings')
-    for (const [k, x] of Object.entries(labels)) if (typeof x !== 'string') fail(`${field}.labels.${k}`, 'must be a string')
+    for (const k in labels) if (Object.hasOwn(labels, k) && typeof labels[k] !== 'string') fail(`${field}.labels.${k}`, 'must be a string')
   }
 }
 
@@ -33,22 +35,24 @@ function checkInt(v: unknown, field: string): void {
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(field, 'must be a safe integer')
 }
 
-function checkRefs(list: unknown, key: string, field: string): void {
+/** `list` (at `base` + `rest`) is absent or an array of objects whose `key` is a string. */
+function checkRefs(list: unknown, key: string, base: string, rest: string): void {
   if (list === undefined) return
-  if (!Array.isArray(list)) fail(field, 'must be an array')
-  list.forEach((r: unknown, i) => {
-    if (!isRecord(r) || typeof r[key] !== 'string') fail(`${field}.${i}.${key}`, 'must be a string')
-  })
+  if (!Array.isArray(list)) fail(`${base}${rest}`, 'must be an array')
+  for (let i = 0; i < list.length; i++) {
+    const r: unknown = list[i]
+    if (!isRecord(r) || typeof r[key] !== 'string') fail(`${base}${rest}.${i}.${key}`, 'must be a string')
+  }
 }
 
 function checkTaskSpec(spec: unknown, field: string): void {
   if (!isRecord(spec)) fail(field, 'is required')
-  checkRefs(spec['networks'], 'target', `${field}.networks`)
+  checkRefs(spec['networks'], 'target', field, '.networks')
   const container = spec['container']
   if (container !== undefined) {
     if (!isRecord(container)) fail(`${field}.container`, 'must be an object')
-    checkRefs(container['secrets'], 'secretId', `${field}.container.secrets`)
-    checkRefs(container['configs'], 'configId', `${field}.container.configs`)
+    checkRefs(container['secrets'], 'secretId', field, '.container.secrets')
+    checkRefs(container['configs'], 'configId', field, '.container.configs')
   }
 }
 
@@ -85,7 +89,7 @@ export function validateObject(kind: ObjectKind, obj: unknown, needVersion: bool
       const status = obj['status']
       if (!isRecord(status)) fail('status', 'is required')
       checkInt(status['state'], 'status.state')
-      checkRefs(obj['networks'], 'networkId', 'networks')
+      checkRefs(obj['networks'], 'networkId', 'networks', '')
       return
     }
     default:
@@ -100,6 +104,6 @@ export function validateObject(kind: ObjectKind, obj: unknown, needVersion: bool
   }
   if (kind === 'service') {
     checkTaskSpec(spec['task'], 'spec.task')
-    checkRefs(spec['networks'], 'target', 'spec.networks')
+    checkRefs(spec['networks'], 'target', 'spec', '.networks')
   }
 }
