@@ -27,6 +27,11 @@ export interface SoftState {
  *    each `conf-change` entry call `RawNode.applyConfChange` with the decoded change.
  *    Serve `readStates` once the applied index reaches their `index`.
  * 4. Call `advance(rd)`.
+ *
+ * A driver may apply the leading committed entries that an *earlier* `Ready` persisted (indexes
+ * below `entries[0]`) while step 1's write is still in flight: they are committed, hence durable
+ * on a quorum. `RaftNode` does so for normal entries in a `Ready` without `softState`,
+ * `snapshot` or term/vote change.
  */
 export interface Ready {
   /**
