@@ -76,10 +76,12 @@ const OBJECTS = 1000
 export async function drive(store: MemoryStore, callers: number, windowMs: number): Promise<{ transactions: number; seconds: number }> {
   let done = 0
   let stop = false
+  // The callers hold the ids (built once, not per call: the loop measures the store only).
+  const ids = Array.from({ length: OBJECTS }, (_, n) => task(n).id)
   const worker = async (w: number): Promise<void> => {
     let i = 0
     while (!stop) {
-      const id = task((w * 7 + i++) % OBJECTS).id
+      const id = ids[(w * 7 + i++) % OBJECTS] as string
       await store.update((tx) =>
         tx.tasks.update(id, (d) => {
           d.status.timestamp = i
