@@ -27,6 +27,7 @@
 import { InvalidArgumentError, decodeObject, encodeObject } from '@swarmkit-ts/api'
 import type { EncodedShape, ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import type { ChangeSet, StoreAction } from './proposer.ts'
+import { isTrusted } from './object-utils.ts'
 import { varintSize } from './varint.ts'
 
 const ACTION_CODES = { create: 1, update: 2, delete: 3 } as const
@@ -85,6 +86,7 @@ export function encodeChangeSet(changes: ChangeSet, shape?: EncodedShape): Uint8
   if (typeof changes !== 'object' || (changes as unknown) === null) throw new InvalidArgumentError('', 'expected a change set')
   const txs: unknown = changes.transactions
   if (!Array.isArray(txs)) throw new InvalidArgumentError('transactions', 'must be an array')
+  const trusted = isTrusted(changes)
   const prepared: PreparedAction[][] = []
   const txSizes: number[] = []
   let total = 0
@@ -94,7 +96,7 @@ export function encodeChangeSet(changes: ChangeSet, shape?: EncodedShape): Uint8
     const actions: PreparedAction[] = []
     let txSize = 0
     for (let j = 0; j < tx.length; j++) {
-      const a = prepareAction(tx[j], `transactions[${i}][${j}]`)
+      const a = prepareAction(tx[j], i, j, trusted)
       actions.push(a)
       txSize += 1 + varintSize(a.size) + a.size
     }
@@ -117,21 +119,22 @@ export function encodeChangeSet(changes: ChangeSet, shape?: EncodedShape): Uint8
   return out
 }
 
-function prepareAction(value: unknown, path: string): PreparedAction {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidArgumentError(path, 'must be a store action')
+/** Checks and encodes action `j` of transaction `i` (paths are built only for errors; a trusted change set skips the key check). */
+function prepareAction(value: unknown, i: number, j: number, trusted: boolean): PreparedAction {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidArgumentError(actionPath(i, j), 'must be a store action')
   const a = value as Record<string, unknown>
   const name = a['action']
   if (typeof name !== 'string' || !Object.hasOwn(ACTION_CODES, name)) {
-    throw new InvalidArgumentError(`${path}.action`, `must be 'create', 'update' or 'delete', got ${describe(name)}`)
+    throw new InvalidArgumentError(`${actionPath(i, j)}.action`, `must be 'create', 'update' or 'delete', got ${describe(name)}`)
   }
   const action = name as StoreAction['action']
   const allowed = ACTION_KEYS[action]
-  for (const key of Object.keys(a)) {
-    if (a[key] !== undefined && !allowed.includes(key)) throw new InvalidArgumentError(`${path}.${key}`, `is not a field of a ${action} action`)
+  if (!trusted) {
+    for (const key of Object.keys(a)) if (a[key] !== undefined && !allowed.includes(key)) throw new InvalidArgumentError(`${actionPath(i, j)}.${key}`, `is not a field of a ${action} action`)
   }
   const kindName = a['kind']
   if (typeof kindName !== 'string' || !Object.hasOwn(KIND_CODES, kindName)) {
-    throw new InvalidArgumentError(`${path}.kind`, `unknown object kind ${describe(kindName)}`)
+    throw new InvalidArgumentError(`${actionPath(i, j)}.kind`, `unknown object kind ${describe(kindName)}`)
   }
   const kind = kindName as ObjectKind
   let object: Uint8Array | undefined
@@ -139,17 +142,17 @@ function prepareAction(value: unknown, path: string): PreparedAction {
   let version: bigint | undefined
   if (action === 'delete') {
     const raw = a['id']
-    if (typeof raw !== 'string') throw new InvalidArgumentError(`${path}.id`, 'must be a string')
+    if (typeof raw !== 'string') throw new InvalidArgumentError(`${actionPath(i, j)}.id`, 'must be a string')
     id = utf8Encoder.encode(raw)
   } else {
     const obj = a['object']
-    if (typeof obj !== 'object' || obj === null) throw new InvalidArgumentError(`${path}.object`, 'is required')
-    object = encodeStoreObject(kind, obj as StoreObject, `${path}.object`)
+    if (typeof obj !== 'object' || obj === null) throw new InvalidArgumentError(`${actionPath(i, j)}.object`, 'is required')
+    object = encodeStoreObject(kind, obj as StoreObject, i, j)
   }
   if (action !== 'create') {
     const v = a['expectedVersion']
-    if (typeof v !== 'bigint') throw new InvalidArgumentError(`${path}.expectedVersion`, 'must be a bigint')
-    if (v < 0n || v > MAX_UINT64) throw new InvalidArgumentError(`${path}.expectedVersion`, `must be in 0..2^64-1, got ${v}`)
+    if (typeof v !== 'bigint') throw new InvalidArgumentError(`${actionPath(i, j)}.expectedVersion`, 'must be a bigint')
+    if (v < 0n || v > MAX_UINT64) throw new InvalidArgumentError(`${actionPath(i, j)}.expectedVersion`, `must be in 0..2^64-1, got ${v}`)
     version = v
   }
   let size = 4 // action and kind: tag + one-byte value each
@@ -163,13 +166,15 @@ function prepareAction(value: unknown, path: string): PreparedAction {
 const objectShape: EncodedShape = { canonical: true }
 let allCanonical = true
 
-function encodeStoreObject(kind: ObjectKind, obj: StoreObject, path: string): Uint8Array {
+const actionPath = (i: number, j: number): string => `transactions[${i}][${j}]`
+
+function encodeStoreObject(kind: ObjectKind, obj: StoreObject, i: number, j: number): Uint8Array {
   try {
     const bytes = encodeObject(kind, obj as never, objectShape)
     if (!objectShape.canonical) allCanonical = false
     return bytes
   } catch (err) {
-    throw nested(err, path)
+    throw nested(err, `${actionPath(i, j)}.object`)
   }
 }
 
@@ -234,6 +239,28 @@ interface Cursor {
   pos: number
 }
 
+// Where decoding is, as module state: a field path is formatted only when an error needs it.
+const loc = { t: 0, j: 0, field: '' }
+const TOP = 0
+const TX = 1
+const ACTION = 2
+const FIELD = 3
+type Level = typeof TOP | typeof TX | typeof ACTION | typeof FIELD
+
+/** The path of the current position at `level`: '', `transactions[t]`, `transactions[t][j]` or `transactions[t][j].field`. */
+function pathAt(level: Level): string {
+  switch (level) {
+    case TOP:
+      return ''
+    case TX:
+      return `transactions[${loc.t}]`
+    case ACTION:
+      return `transactions[${loc.t}][${loc.j}]`
+    case FIELD:
+      return `transactions[${loc.t}][${loc.j}].${loc.field}`
+  }
+}
+
 /**
  * Decodes a change set written by {@link encodeChangeSet}.
  *
@@ -245,13 +272,13 @@ export function decodeChangeSet(bytes: Uint8Array): ChangeSet {
   const c: Cursor = { bytes, pos: 0 }
   const transactions: StoreAction[][] = []
   while (c.pos < bytes.length) {
-    const path = `transactions[${transactions.length}]`
-    const end = readField(c, bytes.length, 1, WIRE_LEN, '', path)
+    loc.t = transactions.length
+    const end = readField(c, bytes.length, 1, WIRE_LEN, TOP, TX)
     const actions: StoreAction[] = []
     while (c.pos < end) {
-      const at = `${path}[${actions.length}]`
-      const actionEnd = readField(c, end, 1, WIRE_LEN, path, at)
-      actions.push(readAction(c, actionEnd, at))
+      loc.j = actions.length
+      const actionEnd = readField(c, end, 1, WIRE_LEN, TX, ACTION)
+      actions.push(readAction(c, actionEnd))
     }
     transactions.push(actions)
   }
@@ -262,16 +289,16 @@ export function decodeChangeSet(bytes: Uint8Array): ChangeSet {
  * Reads a field header that must be `field` with wire type `wire` (the only field of its message)
  * and, for a length-delimited field, its length; returns where the field's value ends.
  */
-function readField(c: Cursor, end: number, field: number, wire: number, path: string, valuePath: string): number {
+function readField(c: Cursor, end: number, field: number, wire: number, path: Level, valuePath: Level): number {
   const tag = readTag(c, end, path)
-  if (tag >>> 3 !== field) throw new InvalidArgumentError(path, `malformed change set: unexpected field ${tag >>> 3}`)
-  if ((tag & 7) !== wire) throw new InvalidArgumentError(valuePath, `malformed change set: wrong wire type ${tag & 7}`)
+  if (tag >>> 3 !== field) throw new InvalidArgumentError(pathAt(path), `malformed change set: unexpected field ${tag >>> 3}`)
+  if ((tag & 7) !== wire) throw new InvalidArgumentError(pathAt(valuePath), `malformed change set: wrong wire type ${tag & 7}`)
   const len = readVarint(c, end, valuePath)
-  if (len > end - c.pos) throw new InvalidArgumentError(valuePath, 'malformed change set: length overruns the data')
+  if (len > end - c.pos) throw new InvalidArgumentError(pathAt(valuePath), 'malformed change set: length overruns the data')
   return c.pos + len
 }
 
-function readAction(c: Cursor, end: number, path: string): StoreAction {
+function readAction(c: Cursor, end: number): StoreAction {
   let action: StoreAction['action'] | undefined
   let kind: ObjectKind | undefined
   let object: Uint8Array | undefined
@@ -279,24 +306,25 @@ function readAction(c: Cursor, end: number, path: string): StoreAction {
   let version: bigint | undefined
   let seen = 0 // bit per field number
   while (c.pos < end) {
-    const tag = readTag(c, end, path)
+    const tag = readTag(c, end, ACTION)
     const field = tag >>> 3
     const wire = tag & 7
     const name = FIELD_NAMES[field]
-    if (name === undefined) throw new InvalidArgumentError(path, `malformed change set: unknown field ${field}`)
-    const at = `${path}.${name}`
-    if ((seen & (1 << field)) !== 0) throw new InvalidArgumentError(at, 'malformed change set: field repeated')
+    if (name === undefined) throw new InvalidArgumentError(pathAt(ACTION), `malformed change set: unknown field ${field}`)
+    loc.field = name
+    const at = FIELD
+    if ((seen & (1 << field)) !== 0) throw new InvalidArgumentError(pathAt(at), 'malformed change set: field repeated')
     seen |= 1 << field
     const expectedWire = field === 3 || field === 4 ? WIRE_LEN : WIRE_VARINT
-    if (wire !== expectedWire) throw new InvalidArgumentError(at, `malformed change set: wrong wire type ${wire}`)
+    if (wire !== expectedWire) throw new InvalidArgumentError(pathAt(at), `malformed change set: wrong wire type ${wire}`)
     switch (field) {
       case 1:
         action = ACTIONS_BY_CODE[readVarint(c, end, at)]
-        if (action === undefined) throw new InvalidArgumentError(at, 'unknown action code')
+        if (action === undefined) throw new InvalidArgumentError(pathAt(at), 'unknown action code')
         break
       case 2:
         kind = KINDS_BY_CODE[readVarint(c, end, at)]
-        if (kind === undefined) throw new InvalidArgumentError(at, 'unknown object kind code')
+        if (kind === undefined) throw new InvalidArgumentError(pathAt(at), 'unknown object kind code')
         break
       case 3:
         object = readBytes(c, end, at)
@@ -305,82 +333,82 @@ function readAction(c: Cursor, end: number, path: string): StoreAction {
         try {
           id = utf8Decoder.decode(readBytes(c, end, at))
         } catch (err) {
-          throw new InvalidArgumentError(at, 'malformed change set: invalid UTF-8', { cause: err })
+          throw new InvalidArgumentError(pathAt(at), 'malformed change set: invalid UTF-8', { cause: err })
         }
         break
       default:
         version = readBigVarint(c, end, at)
     }
   }
-  if (action === undefined) throw new InvalidArgumentError(`${path}.action`, 'is required')
-  if (kind === undefined) throw new InvalidArgumentError(`${path}.kind`, 'is required')
+  if (action === undefined) throw new InvalidArgumentError(`${pathAt(ACTION)}.action`, 'is required')
+  if (kind === undefined) throw new InvalidArgumentError(`${pathAt(ACTION)}.kind`, 'is required')
   const allowed = ACTION_KEYS[action]
-  if (object !== undefined && !allowed.includes('object')) throw new InvalidArgumentError(`${path}.object`, `is not a field of a ${action} action`)
-  if (id !== undefined && !allowed.includes('id')) throw new InvalidArgumentError(`${path}.id`, `is not a field of a ${action} action`)
+  if (object !== undefined && !allowed.includes('object')) throw new InvalidArgumentError(`${pathAt(ACTION)}.object`, `is not a field of a ${action} action`)
+  if (id !== undefined && !allowed.includes('id')) throw new InvalidArgumentError(`${pathAt(ACTION)}.id`, `is not a field of a ${action} action`)
   if (version !== undefined && !allowed.includes('expectedVersion')) {
-    throw new InvalidArgumentError(`${path}.expectedVersion`, `is not a field of a ${action} action`)
+    throw new InvalidArgumentError(`${pathAt(ACTION)}.expectedVersion`, `is not a field of a ${action} action`)
   }
   if (action === 'delete') {
-    if (id === undefined) throw new InvalidArgumentError(`${path}.id`, 'is required')
-    if (version === undefined) throw new InvalidArgumentError(`${path}.expectedVersion`, 'is required')
+    if (id === undefined) throw new InvalidArgumentError(`${pathAt(ACTION)}.id`, 'is required')
+    if (version === undefined) throw new InvalidArgumentError(`${pathAt(ACTION)}.expectedVersion`, 'is required')
     return { action, kind, id, expectedVersion: version }
   }
-  if (object === undefined) throw new InvalidArgumentError(`${path}.object`, 'is required')
-  const decoded = decodeStoreObject(kind, object, `${path}.object`)
+  if (object === undefined) throw new InvalidArgumentError(`${pathAt(ACTION)}.object`, 'is required')
+  const decoded = decodeStoreObject(kind, object)
   if (action === 'create') return { action, kind, object: decoded }
-  if (version === undefined) throw new InvalidArgumentError(`${path}.expectedVersion`, 'is required')
+  if (version === undefined) throw new InvalidArgumentError(`${pathAt(ACTION)}.expectedVersion`, 'is required')
   return { action, kind, object: decoded, expectedVersion: version }
 }
 
 const FIELD_NAMES: readonly (string | undefined)[] = [undefined, 'action', 'kind', 'object', 'id', 'expectedVersion']
 
-function decodeStoreObject(kind: ObjectKind, bytes: Uint8Array, path: string): StoreObject {
+function decodeStoreObject(kind: ObjectKind, bytes: Uint8Array): StoreObject {
   try {
     return decodeObject(kind, bytes)
   } catch (err) {
-    throw nested(err, path)
+    throw nested(err, `${pathAt(ACTION)}.object`)
   }
 }
 
-function readBytes(c: Cursor, end: number, path: string): Uint8Array {
+function readBytes(c: Cursor, end: number, path: Level): Uint8Array {
   const len = readVarint(c, end, path)
-  if (len > end - c.pos) throw new InvalidArgumentError(path, 'malformed change set: length overruns the data')
+  if (len > end - c.pos) throw new InvalidArgumentError(pathAt(path), 'malformed change set: length overruns the data')
   const start = c.pos
   c.pos += len
   return c.bytes.subarray(start, c.pos)
 }
 
 /** Reads a field tag (a uint32 varint). */
-function readTag(c: Cursor, end: number, path: string): number {
+function readTag(c: Cursor, end: number, path: Level): number {
   const tag = readVarint(c, end, path)
-  if (tag > 0xffffffff) throw new InvalidArgumentError(path, 'malformed change set: field tag out of range')
+  if (tag > 0xffffffff) throw new InvalidArgumentError(pathAt(path), 'malformed change set: field tag out of range')
   return tag
 }
 
 /** Reads a varint that must fit a safe integer (tags, lengths, codes). */
-function readVarint(c: Cursor, end: number, path: string): number {
+function readVarint(c: Cursor, end: number, path: Level): number {
   const b = c.bytes
   let result = 0
   let scale = 1
   for (let i = 0; i < 8; i++) {
-    if (c.pos >= end) throw new InvalidArgumentError(path, 'malformed change set: truncated varint')
+    if (c.pos >= end) throw new InvalidArgumentError(pathAt(path), 'malformed change set: truncated varint')
     const byte = b[c.pos++] ?? 0
     result += (byte & 0x7f) * scale
     if (byte < 0x80) return result
     scale *= 128
   }
-  throw new InvalidArgumentError(path, 'malformed change set: varint too long')
+  throw new InvalidArgumentError(pathAt(path), 'malformed change set: varint too long')
 }
 
 /** Reads a uint64 varint (at most 10 bytes, at most 2^64−1) as a bigint. */
-function readBigVarint(c: Cursor, end: number, path: string): bigint {
+function readBigVarint(c: Cursor, end: number, path: Level): bigint {
   const b = c.bytes
   const start = c.pos
   for (let i = 0; i < 10; i++) {
-    if (c.pos >= end) throw new InvalidArgumentError(path, 'malformed change set: truncated varint')
+    if (c.pos >= end) throw new InvalidArgumentError(pathAt(path), 'malformed change set: truncated varint')
     const byte = b[c.pos++] ?? 0
     if (byte < 0x80) break
-    if (i === 9) throw new InvalidArgumentError(path, 'malformed change set: varint longer than 10 bytes')
+    if (i === 9) throw new InvalidArgumentError(pathAt(path), 'malformed change set: varint longer than 10 bytes')
   }
   const len = c.pos - start
   if (len <= 7) {
@@ -395,7 +423,7 @@ function readBigVarint(c: Cursor, end: number, path: string): bigint {
   }
   let n = 0n
   for (let k = c.pos - 1; k >= start; k--) n = (n << 7n) | BigInt((b[k] ?? 0) & 0x7f)
-  if (n > MAX_UINT64) throw new InvalidArgumentError(path, 'malformed change set: value exceeds 2^64-1')
+  if (n > MAX_UINT64) throw new InvalidArgumentError(pathAt(path), 'malformed change set: value exceeds 2^64-1')
   return n
 }
 
