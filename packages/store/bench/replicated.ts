@@ -267,4 +267,4 @@ async function main(): Promise<void> {
   await writeFile(resolve(root, 'bench-results/store-replicated.json'), `${JSON.stringify(out, null, 2)}\n`)
 }
 
-if (!process.env["NO_MAIN"] && process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main()
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main()
