@@ -60,7 +60,8 @@ export function isOwned(changes: unknown): boolean {
  * Takes ownership of a freshly decoded object that replaces `cur`: every part equal to the same
  * part of `cur` is replaced by `cur`'s (already frozen) part, the rest is frozen in place, and the
  * meta is replaced. Sharing unchanged parts keeps memory flat across updates and keeps identity
- * for the index checks (`depsSame`), exactly as an immer update on the leader does.
+ * for the index checks (`depsSame`), exactly as an immer update on the leader does; equal
+ * strings are the stored ones, whose hashes the index maps have already computed.
  */
 export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: T | undefined, meta: { version: { index: bigint }; createdAt: number; updatedAt: number }): T {
   // A new top level (the change set keeps its object, meta included); the parts below are
@@ -74,6 +75,8 @@ export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: 
 
 /** `n` frozen in place, with every part equal to the same part of `old` taken from `old`. */
 function share(n: unknown, old: unknown): unknown {
+  // An equal string: keep the stored one (its hash is already computed for the index maps).
+  if (typeof n === 'string') return n === old ? old : n
   if (n === null || typeof n !== 'object') return n
   if (old !== undefined && sameTree(n, old)) return old
   if (ArrayBuffer.isView(n)) return n
