@@ -3,7 +3,7 @@
  * one process, Raft messages over MessagePorts): closer to a deployment, where every manager has
  * its own event loop and core, than `replicated.ts`, where one thread does the work of all three.
  *
- * Run: pnpm exec tsx --conditions=@swarmkit-ts/source packages/store/bench/replicated-workers.ts
+ * Run: `pnpm --filter @swarmkit-ts/store bench` (last), or `node scripts/bench-built.mjs packages/store/bench/replicated-workers.ts`
  * (BENCH_SECONDS, BENCH_CALLERS as in replicated.ts). Prints a table; adds its rows to
  * bench-results/store-replicated.json when that file exists.
  */

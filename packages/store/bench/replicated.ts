@@ -20,6 +20,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, loadavg } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { isMainThread } from 'node:worker_threads'
 import { MemoryRaftStorage } from '@swarmkit-ts/raft'
 import { runningTask as task } from './fixtures.ts'
 import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
@@ -267,4 +268,7 @@ async function main(): Promise<void> {
   await writeFile(resolve(root, 'bench-results/store-replicated.json'), `${JSON.stringify(out, null, 2)}\n`)
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await main()
+// Run as the entry only: by file name, since in a bundle (scripts/bench-built.mjs) every module
+// shares the bundle's import.meta.url, and replicated-workers.ts imports this file.
+const entry = process.argv[1] ?? ''
+if (isMainThread && (import.meta.url === pathToFileURL(resolve(entry)).href || /[/\\]\.replicated\.built\.mjs$/.test(entry)) && !/replicated-workers/.test(entry)) await main()
