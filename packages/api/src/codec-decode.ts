@@ -9,6 +9,7 @@
 import { TextDecoder } from 'node:util'
 import protobuf from 'protobufjs'
 import { fastCodec } from './codec-compile.ts'
+import { hi, lo, scanVarint64 } from './codec-fast-io.ts'
 import { fail, keySeg, type Path } from './codec-path.ts'
 import type { FieldPlan, MessagePlan, ValuePlan } from './codec-schema.ts'
 import { InvalidArgumentError } from './errors.ts'
@@ -262,31 +263,10 @@ function readVarint32(r: protobuf.Reader, end: number, path: Path | undefined): 
   return lo
 }
 
-// The two halves of the last varint read (kept in module state to avoid an allocation per read).
-let lo = 0
-let hi = 0
-
-/** Reads a varint of up to 10 bytes into `lo`/`hi`, never past `end`. */
+/** Reads a varint of up to 10 bytes into `lo`/`hi` (codec-fast-io.ts), never past `end`. */
 function readVarint64(r: protobuf.Reader, end: number, path: Path | undefined, seg: string): void {
-  const buf = r.buf
-  let pos = r.pos
-  let b = 0
-  lo = 0
-  hi = 0
-  for (let i = 0; i < 10; i++) {
-    if (pos >= end) fail(path, seg, 'malformed protobuf data: truncated varint')
-    b = buf[pos++] ?? 0
-    if (i < 4) lo |= (b & 0x7f) << (i * 7)
-    else if (i === 4) {
-      lo |= (b & 0x7f) << 28
-      hi = (b & 0x7f) >> 4
-    } else hi |= (b & 0x7f) << (i * 7 - 32)
-    if (b < 0x80) {
-      r.pos = pos
-      lo >>>= 0
-      hi >>>= 0
-      return
-    }
-  }
-  fail(path, seg, 'malformed protobuf data: varint longer than 10 bytes')
+  const pos = scanVarint64(r.buf, r.pos, end)
+  if (pos === -1) fail(path, seg, 'malformed protobuf data: truncated varint')
+  if (pos === -2) fail(path, seg, 'malformed protobuf data: varint longer than 10 bytes')
+  r.pos = pos
 }

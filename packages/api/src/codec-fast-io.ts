@@ -207,18 +207,21 @@ export interface FastReader {
   pos: number
 }
 
-// The halves of the last 64-bit varint read (module state: no allocation per read).
-let lo = 0
-let hi = 0
+/** The halves of the last 64-bit varint read by {@link scanVarint64} (module state, read as live bindings: no allocation per read). */
+export let lo = 0
+export let hi = 0
 
-function varint64(r: FastReader, end: number): void {
-  const buf = r.buf
-  let pos = r.pos
+/**
+ * Reads a varint of up to 10 bytes at `pos`, never past `end`, into {@link lo}/{@link hi}.
+ * Returns the position after it, -1 when it is truncated, -2 when it is longer than 10 bytes.
+ * Shared by the compiled and the interpreting decoder.
+ */
+export function scanVarint64(buf: Uint8Array, pos: number, end: number): number {
   let b = 0
   lo = 0
   hi = 0
   for (let i = 0; i < 10; i++) {
-    if (pos >= end) throw BAIL
+    if (pos >= end) return -1
     b = buf[pos++] as number
     if (i < 4) lo |= (b & 0x7f) << (i * 7)
     else if (i === 4) {
@@ -226,13 +229,18 @@ function varint64(r: FastReader, end: number): void {
       hi = (b & 0x7f) >> 4
     } else hi |= (b & 0x7f) << (i * 7 - 32)
     if (b < 0x80) {
-      r.pos = pos
       lo >>>= 0
       hi >>>= 0
-      return
+      return pos
     }
   }
-  throw BAIL
+  return -2
+}
+
+function varint64(r: FastReader, end: number): void {
+  const pos = scanVarint64(r.buf, r.pos, end)
+  if (pos < 0) throw BAIL
+  r.pos = pos
 }
 
 /** A tag or length: a varint below 2^32. */

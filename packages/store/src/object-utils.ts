@@ -93,13 +93,8 @@ function share(n: unknown, old: unknown): unknown {
 
 /** Structural equality of two trees without `undefined` values (decoded and stored objects). */
 function sameTree(a: unknown, b: unknown): boolean {
-  if (a === b) return true
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
-  if (a instanceof Uint8Array || b instanceof Uint8Array) {
-    if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length) return false
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-    return true
-  }
+  const leaf = leafEqual(a, b)
+  if (leaf !== undefined) return leaf
   const aa = Array.isArray(a)
   if (aa !== Array.isArray(b)) return false
   if (aa) {
@@ -144,8 +139,11 @@ export function freezeNew<T>(value: T): T {
   return Object.freeze(value)
 }
 
-/** Structural equality of plain trees (objects, arrays, Uint8Array, primitives incl. bigint). Absent and `undefined` are equal. */
-export function deepEqual(a: unknown, b: unknown): boolean {
+/**
+ * The equality of `a` and `b` when one of them is not an object or is a byte array (compared by
+ * content); undefined when both are objects or arrays, whose members decide.
+ */
+function leafEqual(a: unknown, b: unknown): boolean | undefined {
   if (a === b) return true
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
   if (a instanceof Uint8Array || b instanceof Uint8Array) {
@@ -153,6 +151,13 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
     return true
   }
+  return undefined
+}
+
+/** Structural equality of plain trees (objects, arrays, Uint8Array, primitives incl. bigint). Absent and `undefined` are equal. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  const leaf = leafEqual(a, b)
+  if (leaf !== undefined) return leaf
   if (Array.isArray(a) !== Array.isArray(b)) return false
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length) return false
