@@ -34,6 +34,50 @@ export type PendingAction =
   | { readonly action: 'update'; readonly kind: ObjectKind; readonly object: StoreObject; readonly dep: Dependency }
   | { readonly action: 'delete'; readonly kind: ObjectKind; readonly id: string; readonly dep: Dependency }
 
+/**
+ * The final writes of one transaction (null = deleted), in the order first written. Most
+ * transactions write one or two objects: they are found by a scan, and a Map index is built only
+ * once a transaction has written more than {@link TxWrites.SCAN_LIMIT} objects. (Two Maps per
+ * transaction were a noticeable share of a single-object update's cost.)
+ */
+export class TxWrites {
+  static readonly SCAN_LIMIT = 16
+  readonly kinds: ObjectKind[] = []
+  readonly ids: string[] = []
+  readonly objs: (StoreObject | null)[] = []
+  private index: Map<string, number> | undefined
+
+  /** Number of objects written. */
+  get size(): number {
+    return this.ids.length
+  }
+
+  /** Position of the write of this object, or -1. */
+  indexOf(kind: ObjectKind, id: string): number {
+    if (this.index !== undefined) return this.index.get(`${kind}/${id}`) ?? -1
+    const ids = this.ids
+    for (let i = 0; i < ids.length; i++) if (ids[i] === id && this.kinds[i] === kind) return i
+    return -1
+  }
+
+  /** Records the final state of an object (null = deleted). */
+  set(kind: ObjectKind, id: string, obj: StoreObject | null): void {
+    const i = this.indexOf(kind, id)
+    if (i >= 0) {
+      this.objs[i] = obj
+      return
+    }
+    this.kinds.push(kind)
+    this.ids.push(id)
+    this.objs.push(obj)
+    if (this.index !== undefined) this.index.set(`${kind}/${id}`, this.ids.length - 1)
+    else if (this.ids.length > TxWrites.SCAN_LIMIT) {
+      this.index = new Map()
+      for (let k = 0; k < this.ids.length; k++) this.index.set(`${this.kinds[k] as string}/${this.ids[k] as string}`, k)
+    }
+  }
+}
+
 /** Pending writes by kind and id. */
 export class Overlay {
   private readonly kinds = new Map<ObjectKind, Map<string, OverlayEntry>>()
@@ -58,30 +102,29 @@ export class Overlay {
   }
 
   /** Records the final writes of a transaction travelling in `chunk`. */
-  add(writes: ReadonlyMap<ObjectKind, ReadonlyMap<string, StoreObject | null>>, chunk: number): void {
-    for (const [kind, objs] of writes) {
+  add(writes: TxWrites, chunk: number): void {
+    for (let i = 0; i < writes.size; i++) {
+      const kind = writes.kinds[i] as ObjectKind
+      const id = writes.ids[i] as string
       let m = this.kinds.get(kind)
       if (m === undefined) {
         m = new Map()
         this.kinds.set(kind, m)
       }
-      for (const [id, obj] of objs) {
-        if (!m.has(id)) this.count++
-        m.set(id, { obj, chunk })
-      }
+      if (!m.has(id)) this.count++
+      m.set(id, { obj: writes.objs[i] as StoreObject | null, chunk })
     }
   }
 
   /** Drops the writes of `chunk` that no later chunk overwrote (the chunk settled). */
-  settle(chunk: number, writes: ReadonlyMap<ObjectKind, ReadonlyMap<string, unknown>>): void {
-    for (const [kind, ids] of writes) {
-      const m = this.kinds.get(kind)
+  settle(chunk: number, writes: TxWrites): void {
+    for (let i = 0; i < writes.size; i++) {
+      const m = this.kinds.get(writes.kinds[i] as ObjectKind)
       if (m === undefined) continue
-      for (const id of ids.keys()) {
-        if (m.get(id)?.chunk === chunk) {
-          m.delete(id)
-          this.count--
-        }
+      const id = writes.ids[i] as string
+      if (m.get(id)?.chunk === chunk) {
+        m.delete(id)
+        this.count--
       }
     }
   }

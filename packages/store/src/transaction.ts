@@ -12,6 +12,7 @@ import { compileQuery, matchesQuery } from './indexes.ts'
 import type { Query } from './indexes.ts'
 import { UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
 import { estimateBytes, freezeNew, ownFrozen, withMeta } from './object-utils.ts'
+import { TxWrites } from './overlay.ts'
 import type { Dependency, Overlay, PendingAction } from './overlay.ts'
 import type { Table } from './table.ts'
 import type { Tx } from './tx-types.ts'
@@ -19,6 +20,9 @@ import { validateObject } from './validate.ts'
 
 // Freezing is done by freezeNew (only the parts the recipe created), which is cheaper than immer's.
 const immer = new Immer({ autoFreeze: false, useStrictIteration: false })
+
+/** The dependency of a write on the transaction's own earlier write (one shared object). */
+const OWN: Dependency = Object.freeze({ type: 'own' })
 
 /** Bytes counted per action on top of its object (kind, action, id, version). */
 export const ACTION_OVERHEAD_BYTES = 64
@@ -32,8 +36,8 @@ interface Located {
 export class WriteTx {
   /** The actions recorded, in order. */
   readonly actions: PendingAction[] = []
-  /** Final writes per kind and id (null = deleted). */
-  readonly writes = new Map<ObjectKind, Map<string, StoreObject | null>>()
+  /** Final writes (null = deleted). */
+  readonly writes = new TxWrites()
   /** Estimated encoded size of the actions. */
   bytes = 0
   /** The tables, as `tx.services`, `tx.tasks`, … */
@@ -68,10 +72,10 @@ export class WriteTx {
 
   /** The object as this transaction sees it, with where it came from. */
   locate(kind: ObjectKind, id: string): Located | undefined {
-    const own = this.writes.get(kind)
-    if (own?.has(id) === true) {
-      const o = own.get(id)
-      return o === null || o === undefined ? undefined : { obj: o, dep: { type: 'own' } }
+    const w = this.writes.indexOf(kind, id)
+    if (w >= 0) {
+      const o = this.writes.objs[w]
+      return o === null || o === undefined ? undefined : { obj: o, dep: OWN }
     }
     const e = this.overlay.get(kind, id)
     if (e !== undefined) return e.obj === null ? undefined : { obj: e.obj, dep: { type: 'chunk', chunk: e.chunk } }
@@ -79,19 +83,31 @@ export class WriteTx {
     return o === undefined ? undefined : { obj: o, dep: { type: 'version', version: o.meta.version.index } }
   }
 
+  /** The object as this transaction sees it ({@link locate} without the dependency). */
+  lookup(kind: ObjectKind, id: string): StoreObject | undefined {
+    const w = this.writes.indexOf(kind, id)
+    if (w >= 0) return this.writes.objs[w] ?? undefined
+    const e = this.overlay.get(kind, id)
+    if (e !== undefined) return e.obj ?? undefined
+    return this.table(kind).get(id)
+  }
+
   /** The objects matching `q` in this transaction's view. */
   find(kind: ObjectKind, q: Query): StoreObject[] {
     const base = this.table(kind).find(q)
     const pending = this.overlay.entries(kind)
-    const own = this.writes.get(kind)
-    if (pending === undefined && (own === undefined || own.size === 0)) return base
-    const shadowed = (id: string): boolean => own?.has(id) === true || pending?.has(id) === true
+    const writes = this.writes
+    if (pending === undefined && writes.size === 0) return base
+    const own = (id: string): boolean => writes.indexOf(kind, id) >= 0
     const out: StoreObject[] = []
-    for (const o of base) if (!shadowed(o.id)) out.push(o)
+    for (const o of base) if (!own(o.id) && pending?.has(o.id) !== true) out.push(o)
     if (pending !== undefined) {
-      for (const [id, e] of pending) if (e.obj !== null && own?.has(id) !== true && matchesQuery(kind, e.obj, q)) out.push(e.obj)
+      for (const [id, e] of pending) if (e.obj !== null && !own(id) && matchesQuery(kind, e.obj, q)) out.push(e.obj)
     }
-    if (own !== undefined) for (const o of own.values()) if (o !== null && matchesQuery(kind, o, q)) out.push(o)
+    for (let i = 0; i < writes.size; i++) {
+      const o = writes.objs[i]
+      if (writes.kinds[i] === kind && o !== null && o !== undefined && matchesQuery(kind, o, q)) out.push(o)
+    }
     return out
   }
 
@@ -107,12 +123,7 @@ export class WriteTx {
   private record(action: PendingAction, kind: ObjectKind, id: string, obj: StoreObject | null): void {
     this.actions.push(action)
     this.bytes += ACTION_OVERHEAD_BYTES + (obj === null ? 0 : estimateBytes(obj))
-    let m = this.writes.get(kind)
-    if (m === undefined) {
-      m = new Map()
-      this.writes.set(kind, m)
-    }
-    m.set(id, obj)
+    this.writes.set(kind, id, obj)
   }
 
   /** `tx.<table>.create`. */
@@ -180,7 +191,7 @@ class TxTable {
   }
   get(id: string): StoreObject | undefined {
     this.tx.checkOpen()
-    return this.tx.locate(this.kind, id)?.obj
+    return this.tx.lookup(this.kind, id)
   }
   find(by?: unknown): StoreObject[] {
     this.tx.checkOpen()
