@@ -151,7 +151,7 @@ export class WriteTx {
         const r: unknown = (recipe as (d: unknown) => unknown)(draft)
         if (r !== undefined) throw new InvalidArgumentError('recipe', 'must change the draft and return nothing')
       })
-      validateObject(kind, produced, false)
+      validateObject(kind, produced, false, cur.obj as unknown as Readonly<Record<string, unknown>>)
       // immer made a fresh, unfrozen top level (or returned the frozen base when nothing changed).
       const fresh = (produced === cur.obj ? { ...cur.obj } : produced) as { meta: unknown }
       fresh.meta = Object.freeze({ version: Object.freeze({ index: 0n }), createdAt: cur.obj.meta.createdAt, updatedAt: this.now })

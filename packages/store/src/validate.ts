@@ -61,9 +61,14 @@ function checkTaskSpec(spec: unknown, field: string): void {
  * for extensions, resources and tasks) with a string name and string labels, and the indexed
  * fields of tasks and nodes. Throws an `InvalidArgumentError` naming the field.
  * `meta` is checked only when `needVersion` (an update passing a whole object).
+ *
+ * `prev`: the stored object an update was made from (a recipe's base). A part that is the very
+ * same object as `prev`'s (immer shares what a recipe did not touch) was checked when `prev` was
+ * stored and is not walked again.
  */
-export function validateObject(kind: ObjectKind, obj: unknown, needVersion: boolean): void {
+export function validateObject(kind: ObjectKind, obj: unknown, needVersion: boolean, prev?: Readonly<Record<string, unknown>>): void {
   if (!isRecord(obj)) fail('', `expected a ${kind} object`)
+  const same = (key: string): boolean => prev !== undefined && obj[key] === prev[key]
   if (!isId(obj['id'])) fail('id', 'must be a 25-character base36 id')
   if (needVersion) {
     const meta = obj['meta']
@@ -73,15 +78,15 @@ export function validateObject(kind: ObjectKind, obj: unknown, needVersion: bool
   }
   switch (kind) {
     case 'extension':
-      checkAnnotations(obj['annotations'], 'annotations')
+      if (!same('annotations')) checkAnnotations(obj['annotations'], 'annotations')
       return
     case 'resource':
-      checkAnnotations(obj['annotations'], 'annotations')
+      if (!same('annotations')) checkAnnotations(obj['annotations'], 'annotations')
       checkString(obj, 'kind')
       return
     case 'task': {
-      checkAnnotations(obj['annotations'], 'annotations')
-      checkTaskSpec(obj['spec'], 'spec')
+      if (!same('annotations')) checkAnnotations(obj['annotations'], 'annotations')
+      if (!same('spec')) checkTaskSpec(obj['spec'], 'spec')
       checkString(obj, 'serviceId')
       checkString(obj, 'nodeId')
       checkInt(obj['slot'], 'slot')
@@ -89,11 +94,15 @@ export function validateObject(kind: ObjectKind, obj: unknown, needVersion: bool
       const status = obj['status']
       if (!isRecord(status)) fail('status', 'is required')
       checkInt(status['state'], 'status.state')
-      checkRefs(obj['networks'], 'networkId', 'networks', '')
+      if (!same('networks')) checkRefs(obj['networks'], 'networkId', 'networks', '')
       return
     }
     default:
       break
+  }
+  if (same('spec')) {
+    if (kind === 'node') checkString(obj, 'role')
+    return
   }
   const spec = obj['spec']
   if (!isRecord(spec)) fail('spec', 'is required')
