@@ -119,9 +119,13 @@ export async function runWorkers(callerList: readonly number[], windowMs: number
         ports[other.toString()] = id < other ? ch.port1 : ch.port2
       }
       const init: WorkerInit = { id, ports }
-      // Loader hooks do not reach worker threads on Node 20: each worker registers tsx itself.
-      const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}) })`
-      return new Worker(boot, { eval: true, workerData: init, transferList: Object.values(ports), execArgv: ['--conditions=@swarmkit-ts/source'] })
+      // A bundle (scripts/bench-built.mjs) is plain JavaScript; from source, each worker registers
+      // tsx itself (loader hooks do not reach worker threads on Node 20).
+      const self = JSON.stringify(import.meta.url)
+      const bundled = import.meta.url.endsWith('.mjs')
+      const boot = bundled ? `import(${self})` : `import('tsx/esm/api').then((m) => { m.register(); return import(${self}) })`
+      const execArgv = bundled ? [] : ['--conditions=@swarmkit-ts/source']
+      return new Worker(boot, { eval: true, workerData: init, transferList: Object.values(ports), execArgv })
     })
     for (const w of workers) w.on('error', (e) => process.stderr.write(`worker error ${String(e)}\n`))
     await Promise.all(workers.map((w) => request(w, undefined)))
