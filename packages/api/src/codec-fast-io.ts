@@ -131,6 +131,11 @@ export class FastWriter {
   /** A length-prefixed UTF-8 string; bails on a lone surrogate. */
   string(s: string): void {
     const n = s.length
+    // Long strings: reserve their exact size rather than the worst case of 3 bytes per unit.
+    if (n > 1024) {
+      this.utf8(s)
+      return
+    }
     this.ensure(n * 3 + 5)
     const start = this.pos
     // Optimistically ASCII: the byte length is the string length.
@@ -151,11 +156,12 @@ export class FastWriter {
 
   private utf8(s: string): void {
     if (!isWellFormed(s)) throw BAIL
-    const bytes = utf8Encoder.encode(s)
-    this.varint32(bytes.length)
-    this.ensure(bytes.length)
-    this.buf.set(bytes, this.pos)
-    this.pos += bytes.length
+    const len = Buffer.byteLength(s, 'utf8')
+    this.varint32(len)
+    this.ensure(len)
+    const { written } = utf8Encoder.encodeInto(s, this.buf.subarray(this.pos, this.pos + len))
+    if (written !== len) throw new Error('codec: UTF-8 length mismatch')
+    this.pos += len
   }
 
   /** Length-prefixed bytes. */
