@@ -32,22 +32,22 @@ import {
 } from './codec-fast-io.ts'
 import type { EnumCodec, FieldPlan, MessagePlan, ValuePlan } from './codec-schema.ts'
 
-/**
- * Encodes a value, or returns undefined when the interpreting codec must handle it. With `shape`,
- * also says whether the value is canonical: decoding the bytes gives back a deep-equal value.
- */
-export type FastEncode = (value: unknown, shape?: EncodeShape) => Uint8Array | undefined
-
-/** Filled in by an encode: whether decoding the bytes gives back a value deep-equal to the input. */
-export interface EncodeShape {
+/** Filled in by an encode when asked (api's `encodeObject`): whether the value survives a round trip unchanged. */
+export interface EncodedShape {
+  /**
+   * True when decoding the bytes gives back a value deep-equal to the one encoded (key order
+   * aside): every required field present, no empty array or record where the codec leaves the
+   * field out, plain `Uint8Array`s, no `-0` integers, no keys set to `undefined`. False when that
+   * is not so — or not known.
+   */
   canonical: boolean
 }
-/** Decodes bytes, or returns undefined when the interpreting codec must handle them. */
-export type FastDecode = (bytes: Uint8Array) => Record<string, unknown> | undefined
 
 interface Compiled {
-  readonly encode: FastEncode
-  readonly decode: FastDecode
+  /** Encodes a value (filling in `shape` when given), or returns undefined when the interpreting codec must handle it. */
+  readonly encode: (value: unknown, shape?: EncodedShape) => Uint8Array | undefined
+  /** Decodes bytes, or returns undefined when the interpreting codec must handle them. */
+  readonly decode: (bytes: Uint8Array) => Record<string, unknown> | undefined
 }
 
 const compiled = new WeakMap<MessagePlan, Compiled>()
@@ -84,7 +84,7 @@ function compile(root: MessagePlan): Compiled {
     enums.map((e) => e.fromWire.get(0)),
   )
   return {
-    encode(value: unknown, shape?: EncodeShape): Uint8Array | undefined {
+    encode(value: unknown, shape?: EncodedShape): Uint8Array | undefined {
       const shared = !writerBusy
       const w = shared ? (sharedWriter ??= new FastWriter()) : new FastWriter(256)
       if (shared) writerBusy = true

@@ -8,7 +8,7 @@
  */
 import Long from 'long'
 import protobuf from 'protobufjs'
-import { fastCodec, type EncodeShape } from './codec-compile.ts'
+import { fastCodec, type EncodedShape } from './codec-compile.ts'
 import { fail, keySeg, type Path } from './codec-path.ts'
 import type { MessagePlan, ValuePlan } from './codec-schema.ts'
 
@@ -23,7 +23,7 @@ const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): bo
  * Encodes `value` as message `plan`; `path` prefixes error paths. `shape.canonical` is set to
  * whether decoding gives back a deep-equal value (false when unsure).
  */
-export function encodeMessage(plan: MessagePlan, value: unknown, path?: Path, shape?: EncodeShape): Uint8Array {
+export function encodeMessage(plan: MessagePlan, value: unknown, path?: Path, shape?: EncodedShape): Uint8Array {
   // The compiled fast path handles the common case; anything it is unsure about comes here.
   const fast = fastCodec(plan).encode(value, shape)
   if (fast !== undefined) return fast

@@ -17,7 +17,10 @@
 import { codecSchema, PROTO_PACKAGE, type MessagePlan } from './codec-schema.ts'
 import { decodeMessage } from './codec-decode.ts'
 import { encodeMessage } from './codec-encode.ts'
+import type { EncodedShape } from './codec-compile.ts'
 import { InvalidArgumentError } from './errors.ts'
+
+export type { EncodedShape } from './codec-compile.ts'
 import type { ObjectKind, ObjectKinds, StoreEvent, StoreObject, Version } from './objects.ts'
 import type { ClusterSpec, ConfigSpec, NetworkSpec, NodeSpec, SecretSpec, ServiceSpec } from './specs.ts'
 
@@ -70,17 +73,6 @@ function messageFor(table: Readonly<Record<string, string>>, kind: unknown, what
     throw new InvalidArgumentError('kind', `unknown ${what} kind ${JSON.stringify(kind) ?? String(kind)}`)
   }
   return `${PROTO_PACKAGE}.${table[kind] ?? ''}`
-}
-
-/** Filled in by {@link encodeObject} when asked: whether the object survives a round trip unchanged. */
-export interface EncodedShape {
-  /**
-   * True when `decodeObject(kind, bytes)` gives back an object deep-equal to the one encoded
-   * (key order aside): every required field present, no empty array or record where the codec
-   * leaves the field out, plain `Uint8Array`s, no `-0` integers, no keys set to `undefined`.
-   * False when that is not so — or not known.
-   */
-  canonical: boolean
 }
 
 /**

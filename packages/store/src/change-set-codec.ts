@@ -69,6 +69,8 @@ interface PreparedAction {
   readonly id: Uint8Array | undefined
   readonly version: bigint | undefined
   readonly size: number
+  /** Its object (if any) decodes back deep-equal (api's `encodeObject` shape). */
+  readonly canonical: boolean
 }
 
 // ------------------------------------------------------------------------------------ encode
@@ -81,8 +83,6 @@ interface PreparedAction {
  * object fields as `transactions[i][j].object.<path>`).
  */
 export function encodeChangeSet(changes: ChangeSet, shape?: EncodedShape): Uint8Array {
-  objectShape.canonical = true
-  allCanonical = true
   if (typeof changes !== 'object' || (changes as unknown) === null) throw new InvalidArgumentError('', 'expected a change set')
   const txs: unknown = changes.transactions
   if (!Array.isArray(txs)) throw new InvalidArgumentError('transactions', 'must be an array')
@@ -90,6 +90,7 @@ export function encodeChangeSet(changes: ChangeSet, shape?: EncodedShape): Uint8
   const prepared: PreparedAction[][] = []
   const txSizes: number[] = []
   let total = 0
+  let canonical = true
   for (let i = 0; i < txs.length; i++) {
     const tx: unknown = txs[i]
     if (!Array.isArray(tx)) throw new InvalidArgumentError(`transactions[${i}]`, 'must be an array of actions')
@@ -98,13 +99,14 @@ export function encodeChangeSet(changes: ChangeSet, shape?: EncodedShape): Uint8
     for (let j = 0; j < tx.length; j++) {
       const a = prepareAction(tx[j], i, j, trusted)
       actions.push(a)
+      canonical &&= a.canonical
       txSize += 1 + varintSize(a.size) + a.size
     }
     prepared.push(actions)
     txSizes.push(txSize)
     total += 1 + varintSize(txSize) + txSize
   }
-  if (shape !== undefined) shape.canonical = allCanonical
+  if (shape !== undefined) shape.canonical = canonical
   const out = new Uint8Array(total)
   let pos = 0
   for (let i = 0; i < prepared.length; i++) {
@@ -140,6 +142,7 @@ function prepareAction(value: unknown, i: number, j: number, trusted: boolean): 
   let object: Uint8Array | undefined
   let id: Uint8Array | undefined
   let version: bigint | undefined
+  let canonical = true
   if (action === 'delete') {
     const raw = a['id']
     if (typeof raw !== 'string') throw new InvalidArgumentError(`${actionPath(i, j)}.id`, 'must be a string')
@@ -148,6 +151,7 @@ function prepareAction(value: unknown, i: number, j: number, trusted: boolean): 
     const obj = a['object']
     if (typeof obj !== 'object' || obj === null) throw new InvalidArgumentError(`${actionPath(i, j)}.object`, 'is required')
     object = encodeStoreObject(kind, obj as StoreObject, i, j)
+    canonical = objectShape.canonical
   }
   if (action !== 'create') {
     const v = a['expectedVersion']
@@ -159,20 +163,17 @@ function prepareAction(value: unknown, i: number, j: number, trusted: boolean): 
   if (object !== undefined) size += 1 + varintSize(object.length) + object.length
   if (id !== undefined) size += 1 + varintSize(id.length) + id.length
   if (version !== undefined) size += 1 + bigVarintSize(version)
-  return { action: ACTION_CODES[action], kind: KIND_CODES[kind], object, id, version, size }
+  return { action: ACTION_CODES[action], kind: KIND_CODES[kind], object, id, version, size, canonical }
 }
 
-// Whether every object of the change set being encoded is canonical (see encodeChangeSet).
+/** Filled in by each object's encode (one object reused: no allocation per action). */
 const objectShape: EncodedShape = { canonical: true }
-let allCanonical = true
 
 const actionPath = (i: number, j: number): string => `transactions[${i}][${j}]`
 
 function encodeStoreObject(kind: ObjectKind, obj: StoreObject, i: number, j: number): Uint8Array {
   try {
-    const bytes = encodeObject(kind, obj as never, objectShape)
-    if (!objectShape.canonical) allCanonical = false
-    return bytes
+    return encodeObject(kind, obj as never, objectShape)
   } catch (err) {
     throw nested(err, `${actionPath(i, j)}.object`)
   }

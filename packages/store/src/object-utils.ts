@@ -27,6 +27,18 @@ export function ownFrozen<T>(value: T): T {
   return Object.freeze(out) as T
 }
 
+/** The fields of an object's meta. */
+export interface MetaFields {
+  readonly version: { readonly index: bigint }
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+/** A new, deeply frozen meta with these fields. */
+export function frozenMeta(meta: MetaFields): MetaFields {
+  return Object.freeze({ version: Object.freeze({ index: meta.version.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt })
+}
+
 const trusted = new WeakSet<object>()
 
 /** Marks a change set as built by this package from validated objects (its shape needs no re-check). */
@@ -63,13 +75,13 @@ export function isOwned(changes: unknown): boolean {
  * for the index checks (`depsSame`), exactly as an immer update on the leader does; equal
  * strings are the stored ones, whose hashes the index maps have already computed.
  */
-export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: T | undefined, meta: { version: { index: bigint }; createdAt: number; updatedAt: number }): T {
+export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: T | undefined, meta: MetaFields): T {
   // A new top level (the change set keeps its object, meta included); the parts below are
   // frozen in place or replaced by equal parts of `cur`, which changes no value.
   const c = cur as unknown as Record<string, unknown> | undefined
   const out: Record<string, unknown> = { ...(obj as unknown as Record<string, unknown>) }
   for (const key of Object.keys(out)) if (key !== 'meta') out[key] = share(out[key], c?.[key])
-  out['meta'] = Object.freeze({ version: Object.freeze({ index: meta.version.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt })
+  out['meta'] = frozenMeta(meta)
   return Object.freeze(out) as unknown as T
 }
 
@@ -121,8 +133,8 @@ function sameTree(a: unknown, b: unknown): boolean {
  * `obj` with its meta replaced, frozen. `obj` must be deeply frozen already (objects the store
  * made), so only the top level and the meta are new; anything else goes through {@link ownFrozen}.
  */
-export function withMeta<T extends { readonly meta: unknown }>(obj: T, meta: { version: { index: bigint }; createdAt: number; updatedAt: number }): T {
-  const m = Object.freeze({ version: Object.freeze({ index: meta.version.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt })
+export function withMeta<T extends { readonly meta: unknown }>(obj: T, meta: MetaFields): T {
+  const m = frozenMeta(meta)
   if (!Object.isFrozen(obj)) return ownFrozen({ ...obj, meta: m })
   return Object.freeze({ ...obj, meta: m })
 }

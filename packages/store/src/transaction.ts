@@ -11,7 +11,7 @@ import { Immer } from 'immer'
 import { compileQuery, matchesQuery } from './indexes.ts'
 import type { Query } from './indexes.ts'
 import { UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
-import { estimateBytes, freezeNew, ownFrozen, withMeta } from './object-utils.ts'
+import { estimateBytes, freezeNew, frozenMeta, ownFrozen, withMeta } from './object-utils.ts'
 import { TxWrites } from './overlay.ts'
 import type { Dependency, Overlay, PendingAction } from './overlay.ts'
 import type { Table } from './table.ts'
@@ -154,7 +154,7 @@ export class WriteTx {
       validateObject(kind, produced, false, cur.obj as unknown as Readonly<Record<string, unknown>>)
       // immer made a fresh, unfrozen top level (or returned the frozen base when nothing changed).
       const fresh = (produced === cur.obj ? { ...cur.obj } : produced) as { meta: unknown }
-      fresh.meta = Object.freeze({ version: Object.freeze({ index: 0n }), createdAt: cur.obj.meta.createdAt, updatedAt: this.now })
+      fresh.meta = frozenMeta({ version: { index: 0n }, createdAt: cur.obj.meta.createdAt, updatedAt: this.now })
       obj = freezeNew(fresh) as StoreObject
       if (obj.id !== objOrId) throw new InvalidArgumentError('id', 'a recipe must not change the id')
     } else {

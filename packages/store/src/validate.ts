@@ -68,7 +68,6 @@ function checkTaskSpec(spec: unknown, field: string): void {
  */
 export function validateObject(kind: ObjectKind, obj: unknown, needVersion: boolean, prev?: Readonly<Record<string, unknown>>): void {
   if (!isRecord(obj)) fail('', `expected a ${kind} object`)
-  const same = (key: string): boolean => prev !== undefined && obj[key] === prev[key]
   if (!isId(obj['id'])) fail('id', 'must be a 25-character base36 id')
   if (needVersion) {
     const meta = obj['meta']
@@ -78,15 +77,15 @@ export function validateObject(kind: ObjectKind, obj: unknown, needVersion: bool
   }
   switch (kind) {
     case 'extension':
-      if (!same('annotations')) checkAnnotations(obj['annotations'], 'annotations')
+      if (!unchanged(obj, prev, 'annotations')) checkAnnotations(obj['annotations'], 'annotations')
       return
     case 'resource':
-      if (!same('annotations')) checkAnnotations(obj['annotations'], 'annotations')
+      if (!unchanged(obj, prev, 'annotations')) checkAnnotations(obj['annotations'], 'annotations')
       checkString(obj, 'kind')
       return
     case 'task': {
-      if (!same('annotations')) checkAnnotations(obj['annotations'], 'annotations')
-      if (!same('spec')) checkTaskSpec(obj['spec'], 'spec')
+      if (!unchanged(obj, prev, 'annotations')) checkAnnotations(obj['annotations'], 'annotations')
+      if (!unchanged(obj, prev, 'spec')) checkTaskSpec(obj['spec'], 'spec')
       checkString(obj, 'serviceId')
       checkString(obj, 'nodeId')
       checkInt(obj['slot'], 'slot')
@@ -94,25 +93,30 @@ export function validateObject(kind: ObjectKind, obj: unknown, needVersion: bool
       const status = obj['status']
       if (!isRecord(status)) fail('status', 'is required')
       checkInt(status['state'], 'status.state')
-      if (!same('networks')) checkRefs(obj['networks'], 'networkId', 'networks', '')
+      if (!unchanged(obj, prev, 'networks')) checkRefs(obj['networks'], 'networkId', 'networks', '')
       return
     }
     default:
       break
   }
-  if (same('spec')) {
-    if (kind === 'node') checkString(obj, 'role')
-    return
+  // A spec shared with `prev` was checked when `prev` was stored.
+  const specChecked = unchanged(obj, prev, 'spec')
+  const spec = obj['spec'] as Record<string, unknown>
+  if (!specChecked) {
+    if (!isRecord(spec)) fail('spec', 'is required')
+    checkAnnotations(spec['annotations'], 'spec.annotations')
   }
-  const spec = obj['spec']
-  if (!isRecord(spec)) fail('spec', 'is required')
-  checkAnnotations(spec['annotations'], 'spec.annotations')
   if (kind === 'node') {
     checkString(obj, 'role')
-    if (typeof spec['membership'] !== 'string') fail('spec.membership', 'must be a string')
+    if (!specChecked && typeof spec['membership'] !== 'string') fail('spec.membership', 'must be a string')
   }
-  if (kind === 'service') {
+  if (kind === 'service' && !specChecked) {
     checkTaskSpec(spec['task'], 'spec.task')
     checkRefs(spec['networks'], 'target', 'spec', '.networks')
   }
+}
+
+/** Whether `obj[key]` is the very object `prev[key]` (so it was checked when `prev` was stored). */
+function unchanged(obj: Readonly<Record<string, unknown>>, prev: Readonly<Record<string, unknown>> | undefined, key: string): boolean {
+  return prev !== undefined && obj[key] === prev[key]
 }
