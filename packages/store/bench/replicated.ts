@@ -268,7 +268,8 @@ async function main(): Promise<void> {
   await writeFile(resolve(root, 'bench-results/store-replicated.json'), `${JSON.stringify(out, null, 2)}\n`)
 }
 
-// Run as the entry only: by file name, since in a bundle (scripts/bench-built.mjs) every module
-// shares the bundle's import.meta.url, and replicated-workers.ts imports this file.
+// Run as the entry only. In a bundle (scripts/bench-built.mjs) every module shares the bundle's
+// import.meta.url, so the bundle of replicated-workers.ts, which imports this file, is excluded
+// by name.
 const entry = process.argv[1] ?? ''
-if (isMainThread && (import.meta.url === pathToFileURL(resolve(entry)).href || /[/\\]\.replicated\.built\.mjs$/.test(entry)) && !/replicated-workers/.test(entry)) await main()
+if (isMainThread && import.meta.url === pathToFileURL(resolve(entry)).href && !/replicated-workers/.test(entry)) await main()
