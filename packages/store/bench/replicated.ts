@@ -26,7 +26,7 @@ import { runningTask as task } from './fixtures.ts'
 import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
 import { decodeChangeSet, encodeChangeSet } from '../src/change-set-codec.ts'
 import { MemoryStore } from '../src/memory-store.ts'
-import { freezeNew, markOwned, markTrusted } from '../src/object-utils.ts'
+import { markOwned, ownFrozen, markTrusted } from '../src/object-utils.ts'
 import type { ChangeSet } from '../src/proposer.ts'
 import { createReplicatedStore } from '../src/replicated-store.ts'
 import type { ReplicatedStore } from '../src/replicated-store.ts'
@@ -181,7 +181,7 @@ export async function runBreakdown(perSet = 128, rounds = 200): Promise<Replicat
       Array.from({ length: perSet }, (_, k) => {
         const t = tx.tasks.get(task((round * perSet + k) % OBJECTS).id)
         if (t === undefined) throw new Error('missing task')
-        return { action: 'update' as const, kind: 'task' as const, object: freezeNew({ ...t, status: { ...t.status, timestamp: round } }), expectedVersion: t.meta.version.index }
+        return { action: 'update' as const, kind: 'task' as const, object: ownFrozen({ ...t, status: { ...t.status, timestamp: round } }), expectedVersion: t.meta.version.index }
       }),
     )
     const cs = { transactions: actions.map((a) => [a]) }

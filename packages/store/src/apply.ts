@@ -7,7 +7,7 @@
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import { UNIQUE_NAME_KINDS, isObjectKind, nameOf } from './kinds.ts'
-import { adoptDecoded, isTrusted, withMeta } from './object-utils.ts'
+import { adoptDecoded, isTrusted, versionAt, withMeta } from './object-utils.ts'
 import type { ChangeSet, StoreAction, TransactionResult } from './proposer.ts'
 import type { Table } from './table.ts'
 import { validateObject } from './validate.ts'
@@ -54,7 +54,7 @@ export function checkChangeSet(changes: ChangeSet): void {
 }
 
 function stamp(obj: StoreObject, index: bigint, owned: boolean, cur: StoreObject | undefined): StoreObject {
-  const meta = { version: { index }, createdAt: obj.meta.createdAt, updatedAt: obj.meta.updatedAt }
+  const meta = { version: versionAt(index), createdAt: obj.meta.createdAt, updatedAt: obj.meta.updatedAt }
   return owned ? adoptDecoded(obj, cur, meta) : withMeta(obj, meta)
 }
 

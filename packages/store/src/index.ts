@@ -9,6 +9,7 @@ export { MemoryStore, DEFAULT_WATCH_QUEUE_LIMIT, DEFAULT_HISTORY_LIMIT } from '.
 export type { MemoryStoreInit } from './memory-store.ts'
 export type { Proposer, ChangeSet, StoreAction, ApplyResult, TransactionResult } from './proposer.ts'
 export type { ReadTx, Tx, TableReader, TableWriter, NewObject, Recipe } from './tx-types.ts'
+export type { Draft } from './draft.ts'
 export type { FindBy, CommonFindBy, KindFindBy, ReferenceFindBy } from './indexes.ts'
 export type { Batch, BatchResult } from './commit-queue.ts'
 export type { Watch, WatchOptions, WatchSelector, ObjectEvent } from './watch.ts'

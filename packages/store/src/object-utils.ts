@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { copyObject } from './shape-copy.ts'
 
 /**
  * Returns a deeply frozen value equal to `value`. Frozen parts are reused as they are (the store
@@ -34,9 +35,21 @@ export interface MetaFields {
   readonly updatedAt: number
 }
 
-/** A new, deeply frozen meta with these fields. */
+/** A new, deeply frozen meta with these fields (a frozen `version` is shared, not copied). */
 export function frozenMeta(meta: MetaFields): MetaFields {
-  return Object.freeze({ version: Object.freeze({ index: meta.version.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt })
+  const v = meta.version
+  return Object.freeze({ version: Object.isFrozen(v) ? v : Object.freeze({ index: v.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt })
+}
+
+/** The version of an object not yet committed (shared: every version object is frozen). */
+export const ZERO_VERSION: MetaFields['version'] = Object.freeze({ index: 0n })
+
+let lastVersion: MetaFields['version'] = ZERO_VERSION
+
+/** A frozen `{ index }`; the objects of one change set share it. */
+export function versionAt(index: bigint): MetaFields['version'] {
+  if (lastVersion.index !== index) lastVersion = Object.freeze({ index })
+  return lastVersion
 }
 
 const trusted = new WeakSet<object>()
@@ -136,19 +149,9 @@ function sameTree(a: unknown, b: unknown): boolean {
 export function withMeta<T extends { readonly meta: unknown }>(obj: T, meta: MetaFields): T {
   const m = frozenMeta(meta)
   if (!Object.isFrozen(obj)) return ownFrozen({ ...obj, meta: m })
-  return Object.freeze({ ...obj, meta: m })
-}
-
-/**
- * Deep-freezes `value` in place, stopping at parts already frozen (and leaving byte arrays, which
- * cannot be frozen). For trees the store just made, such as an immer result: its new parts are
- * fresh copies, the rest is shared with frozen objects. Values the recipe assigned are frozen
- * too, as immer's own auto-freeze would.
- */
-export function freezeNew<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value
-  for (const key of Object.keys(value)) freezeNew((value as Record<string, unknown>)[key])
-  return Object.freeze(value)
+  const out = copyObject(obj)
+  out['meta'] = m
+  return Object.freeze(out) as unknown as T
 }
 
 /**

@@ -7,19 +7,17 @@
  */
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, SequenceConflictError } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
-import { Immer } from 'immer'
+import { produce } from './draft.ts'
 import { compileQuery, matchesQuery } from './indexes.ts'
 import type { Query } from './indexes.ts'
 import { UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
-import { estimateBytes, freezeNew, frozenMeta, ownFrozen, withMeta } from './object-utils.ts'
+import { ZERO_VERSION, estimateBytes, frozenMeta, ownFrozen, withMeta } from './object-utils.ts'
 import { TxWrites } from './overlay.ts'
 import type { Dependency, Overlay, PendingAction } from './overlay.ts'
+import { copyObject } from './shape-copy.ts'
 import type { Table } from './table.ts'
 import type { Tx } from './tx-types.ts'
 import { validateObject } from './validate.ts'
-
-// Freezing is done by freezeNew (only the parts the recipe created), which is cheaper than immer's.
-const immer = new Immer({ autoFreeze: false, useStrictIteration: false })
 
 /** The dependency of a write on the transaction's own earlier write (one shared object). */
 const OWN: Dependency = Object.freeze({ type: 'own' })
@@ -147,15 +145,13 @@ export class WriteTx {
       if (typeof recipe !== 'function') throw new InvalidArgumentError('recipe', 'must be a function when updating by id')
       cur = this.locate(kind, objOrId)
       if (cur === undefined) throw new NotFoundError(kind, objOrId)
-      const produced: unknown = immer.produce(cur.obj, (draft: unknown) => {
-        const r: unknown = (recipe as (d: unknown) => unknown)(draft)
-        if (r !== undefined) throw new InvalidArgumentError('recipe', 'must change the draft and return nothing')
-      })
+      const { result: produced, returned } = produce(cur.obj, recipe as (d: unknown) => unknown)
+      if (returned !== undefined) throw new InvalidArgumentError('recipe', 'must change the draft and return nothing')
       validateObject(kind, produced, false, cur.obj as unknown as Readonly<Record<string, unknown>>)
-      // immer made a fresh, unfrozen top level (or returned the frozen base when nothing changed).
-      const fresh = (produced === cur.obj ? { ...cur.obj } : produced) as { meta: unknown }
-      fresh.meta = frozenMeta({ version: { index: 0n }, createdAt: cur.obj.meta.createdAt, updatedAt: this.now })
-      obj = freezeNew(fresh) as StoreObject
+      // A fresh, unfrozen top level over frozen parts (or the frozen base when nothing changed).
+      const fresh = (produced === cur.obj ? copyObject(cur.obj as unknown as Record<string, unknown>) : produced) as { meta: unknown }
+      fresh.meta = frozenMeta({ version: ZERO_VERSION, createdAt: cur.obj.meta.createdAt, updatedAt: this.now })
+      obj = Object.freeze(fresh) as StoreObject
       if (obj.id !== objOrId) throw new InvalidArgumentError('id', 'a recipe must not change the id')
     } else {
       validateObject(kind, objOrId, true)
@@ -165,7 +161,7 @@ export class WriteTx {
       const expected = next.meta.version.index
       const actual = cur.obj.meta.version.index
       if (expected !== actual) throw new SequenceConflictError(kind, next.id, { expected, actual })
-      obj = withMeta(next, { version: { index: 0n }, createdAt: cur.obj.meta.createdAt, updatedAt: this.now })
+      obj = withMeta(next, { version: ZERO_VERSION, createdAt: cur.obj.meta.createdAt, updatedAt: this.now })
     }
     if (nameOf(kind, obj).toLowerCase() !== nameOf(kind, cur.obj).toLowerCase()) this.checkName(kind, obj)
     this.record({ action: 'update', kind, object: obj, dep: cur.dep }, kind, obj.id, obj)

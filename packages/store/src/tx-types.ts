@@ -4,14 +4,14 @@
  * @module
  */
 import type { Meta, ObjectKind, ObjectKinds } from '@swarmkit-ts/api'
-import type { Draft } from 'immer'
+import type { Draft } from './draft.ts'
 import type { FindBy } from './indexes.ts'
 import type { TABLE_NAMES } from './kinds.ts'
 
 /** An object to create: `meta` may be left out (the store sets it). */
 export type NewObject<K extends ObjectKind> = Omit<ObjectKinds[K], 'meta'> & { readonly meta?: Meta }
 
-/** An immer recipe: mutate the draft (a copy of the current object); the result is the new object. */
+/** An update recipe (immer-style): mutate the draft (a copy-on-write view of the current object); the result is the new object. */
 export type Recipe<K extends ObjectKind> = (draft: Draft<ObjectKinds[K]>) => void
 
 /** Reads of one table. Every object returned is deeply frozen. */
@@ -36,7 +36,7 @@ export interface TableWriter<K extends ObjectKind> extends TableReader<K> {
   create(obj: NewObject<K>): ObjectKinds[K]
   /**
    * Replaces an object with `obj`, whose `meta.version` must be the stored one
-   * (`SequenceConflictError` otherwise); or applies an immer recipe to the current object.
+   * (`SequenceConflictError` otherwise); or applies a recipe to a draft of the current object (see `Draft`).
    * `NotFoundError` when missing, `AlreadyExistsError` on a name clash. Returns the new object.
    */
   update(obj: ObjectKinds[K]): ObjectKinds[K]

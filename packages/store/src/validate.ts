@@ -68,7 +68,7 @@ function checkTaskSpec(spec: unknown, field: string): void {
  */
 export function validateObject(kind: ObjectKind, obj: unknown, needVersion: boolean, prev?: Readonly<Record<string, unknown>>): void {
   if (!isRecord(obj)) fail('', `expected a ${kind} object`)
-  if (!isId(obj['id'])) fail('id', 'must be a 25-character base36 id')
+  if ((prev === undefined || obj['id'] !== prev['id']) && !isId(obj['id'])) fail('id', 'must be a 25-character base36 id')
   if (needVersion) {
     const meta = obj['meta']
     if (!isRecord(meta) || !isRecord(meta['version']) || typeof meta['version']['index'] !== 'bigint') {
