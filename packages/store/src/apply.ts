@@ -7,7 +7,7 @@
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import { UNIQUE_NAME_KINDS, isObjectKind, nameOf } from './kinds.ts'
-import { adoptDecoded, isTrusted, versionAt, withMeta } from './object-utils.ts'
+import { adoptDecoded, isTrusted, keptSize, versionAt, withMeta } from './object-utils.ts'
 import type { ChangeSet, StoreAction, TransactionResult } from './proposer.ts'
 import type { Table } from './table.ts'
 import { validateObject } from './validate.ts'
@@ -55,7 +55,8 @@ export function checkChangeSet(changes: ChangeSet): void {
 
 function stamp(obj: StoreObject, index: bigint, owned: boolean, cur: StoreObject | undefined): StoreObject {
   const meta = { version: versionAt(index), createdAt: obj.meta.createdAt, updatedAt: obj.meta.updatedAt }
-  return owned ? adoptDecoded(obj, cur, meta) : withMeta(obj, meta)
+  // A local object carries its size estimate on (the next update of it starts from there).
+  return owned ? adoptDecoded(obj, cur, meta) : withMeta(obj, meta, keptSize(obj))
 }
 
 function nameClash(table: Table, kind: ObjectKind, obj: StoreObject): AlreadyExistsError | undefined {

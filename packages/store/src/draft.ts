@@ -45,6 +45,8 @@ interface State {
   children: State[] | undefined
   /** The copy holds values the recipe assigned (which may contain drafts). */
   assigned: boolean
+  /** The keys written, deleted or holding a changed child (repeats possible). */
+  changed: (string | symbol)[] | undefined
   proxy: object
   /** The finished value, once computed. */
   result: unknown
@@ -83,7 +85,15 @@ function touch(s: State): void {
   touch(p)
   // Unless the recipe has meanwhile replaced or removed this child in its parent.
   const pc = p.copy as Record<string | symbol, unknown>
-  if (pc[s.key] === s.base) pc[s.key] = s.proxy
+  if (pc[s.key] === s.base) {
+    pc[s.key] = s.proxy
+    noteChange(p, s.key)
+  }
+}
+
+function noteChange(s: State, key: string | symbol): void {
+  if (s.changed === undefined) s.changed = [key]
+  else s.changed.push(key)
 }
 
 /** An own value of the draft's source, or else the prototype's (with the draft as receiver, for array methods). */
@@ -137,6 +147,7 @@ function write(s: State, prop: string | symbol, value: unknown): boolean {
   }
   touch(s)
   ;(s.copy as Record<string | symbol, unknown>)[prop] = value
+  noteChange(s, prop)
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) s.assigned = true
   return true
 }
@@ -146,6 +157,7 @@ function remove(s: State, prop: string | symbol): boolean {
   if (!Object.hasOwn(s.copy ?? s.base, prop)) return true
   touch(s)
   delete (s.copy as Record<string | symbol, unknown>)[prop]
+  noteChange(s, prop)
   return true
 }
 
@@ -193,7 +205,7 @@ const arrayTraps: ProxyHandler<ArrayTarget> = {
 
 function makeDraft(base: Record<string, unknown>, parent: State | undefined, key: string | symbol, scope: Scope): State {
   const isArray = Array.isArray(base)
-  const s: State = { base, copy: undefined, parent, key, isArray, scope, children: undefined, assigned: false, proxy: base, result: undefined, finished: false }
+  const s: State = { base, copy: undefined, parent, key, isArray, scope, children: undefined, assigned: false, changed: undefined, proxy: base, result: undefined, finished: false }
   s.proxy = isArray ? new Proxy([s] as ArrayTarget, arrayTraps) : new Proxy(s, objectTraps)
   return s
 }
@@ -238,6 +250,21 @@ function resolveIn(obj: Record<string | symbol, unknown>): void {
   }
 }
 
+/** What {@link produce} returns. */
+export interface Produced<T> {
+  /** The new object, or the base when nothing changed. */
+  readonly result: T
+  /** What the recipe returned. */
+  readonly returned: unknown
+  /**
+   * The top-level keys the recipe wrote, deleted, or changed something under (repeats possible):
+   * every other key of the result holds the base's own value.
+   */
+  readonly changed: readonly (string | symbol)[]
+}
+
+const NONE: readonly (string | symbol)[] = Object.freeze([])
+
 /**
  * Runs `recipe` on a draft of `base` (a deeply frozen plain object) and returns the result: `base`
  * itself when nothing changed, otherwise a new object whose untouched parts are `base`'s. Every
@@ -245,7 +272,7 @@ function resolveIn(obj: Record<string | symbol, unknown>): void {
  * its meta) and freezes. Throws what the recipe throws; either way the drafts are unusable
  * afterwards.
  */
-export function produce<T extends object>(base: T, recipe: (draft: Draft<T>) => unknown): { readonly result: T; readonly returned: unknown } {
+export function produce<T extends object>(base: T, recipe: (draft: Draft<T>) => unknown): Produced<T> {
   const scope: Scope = { done: false }
   const root = makeDraft(base as Record<string, unknown>, undefined, '', scope)
   let returned: unknown
@@ -257,7 +284,7 @@ export function produce<T extends object>(base: T, recipe: (draft: Draft<T>) => 
   }
   const result = finish(root) as T
   scope.done = true
-  return { result, returned }
+  return { result, returned, changed: root.changed ?? NONE }
 }
 
 /** Whether `v` is a live or finished draft (a recipe must not return or leak one). */

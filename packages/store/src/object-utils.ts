@@ -35,10 +35,97 @@ export interface MetaFields {
   readonly updatedAt: number
 }
 
-/** A new, deeply frozen meta with these fields (a frozen `version` is shared, not copied). */
-export function frozenMeta(meta: MetaFields): MetaFields {
+/** A class whose constructor returns its argument: a subclass's private fields go onto that object. */
+class Stamp {
+  constructor(target: object) {
+    return target
+  }
+}
+
+/**
+ * A meta the store made keeps the size estimate of its object in a private field: invisible to
+ * property enumeration, `Reflect.ownKeys` and equality checks, unchanged prototype, no cost to
+ * read (a `defineProperty` of a hidden property costs about 0.4 µs; this about 0.01 µs).
+ */
+class SizeStamp extends Stamp {
+  readonly #size: number
+  constructor(target: object, size: number) {
+    super(target)
+    this.#size = size
+  }
+  static read(o: object): number | undefined {
+    return #size in o ? o.#size : undefined
+  }
+}
+
+/**
+ * A new, deeply frozen meta with these fields (a frozen `version` is shared, not copied).
+ * `size`: the {@link estimateBytes} of the object this meta belongs to, kept for the next update
+ * of that object (see {@link sizeAfterUpdate}).
+ */
+export function frozenMeta(meta: MetaFields, size?: number): MetaFields {
   const v = meta.version
-  return Object.freeze({ version: Object.isFrozen(v) ? v : Object.freeze({ index: v.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt })
+  const m = { version: Object.isFrozen(v) ? v : Object.freeze({ index: v.index }), createdAt: meta.createdAt, updatedAt: meta.updatedAt }
+  if (size !== undefined) new SizeStamp(m, size)
+  return Object.freeze(m)
+}
+
+/** The size estimate kept in a store object's meta, if the store made that meta with one. */
+export function keptSize(obj: { readonly meta: unknown }): number | undefined {
+  const m = obj.meta
+  return typeof m === 'object' && m !== null ? SizeStamp.read(m) : undefined
+}
+
+/** {@link estimateBytes} of a meta the store makes (always the same three fields). */
+const STORE_META_BYTES = estimateBytes({ version: { index: 0n }, createdAt: 0, updatedAt: 0 })
+
+/** {@link estimateBytes} of the stored object `prev` with a meta the store makes. */
+function baseSize(prev: { readonly meta: unknown }): number {
+  // A kept estimate belongs to a meta the store made, the same size as the one `next` will get.
+  return keptSize(prev) ?? estimateBytes(prev) - estimateBytes(prev.meta) + STORE_META_BYTES
+}
+
+/**
+ * {@link sizeAfterUpdate} for a recipe's result: only the top-level keys the draft reports as
+ * `changed` can differ from `prev`'s (see `produce`), so only those are looked at.
+ */
+export function sizeAfterChanges(next: object, prev: { readonly meta: unknown }, changed: readonly (string | symbol)[]): number {
+  const a = next as Readonly<Record<string, unknown>>
+  const b = prev as unknown as Readonly<Record<string, unknown>>
+  let n = baseSize(prev)
+  for (let i = 0; i < changed.length; i++) {
+    const k = changed[i]
+    // Symbol keys are not counted by estimateBytes; `meta` is the store's.
+    if (typeof k !== 'string' || k === 'meta' || changed.indexOf(k) < i) continue
+    if (Object.hasOwn(b, k)) n -= 4 + k.length + estimateBytes(b[k])
+    if (Object.hasOwn(a, k)) n += 4 + k.length + estimateBytes(a[k])
+  }
+  return n
+}
+
+/**
+ * {@link estimateBytes} of `next` once its meta is replaced by one the store makes, where `next`
+ * was made from the stored object `prev` (by a recipe, or by a caller's copy of it): `prev`'s
+ * estimate, kept in its meta, plus the difference in the top-level fields that changed. Parts
+ * `next` shares with `prev` are not walked; without a kept estimate `prev` is walked once.
+ */
+export function sizeAfterUpdate(next: object, prev: { readonly meta: unknown }): number {
+  const a = next as Readonly<Record<string, unknown>>
+  const b = prev as unknown as Readonly<Record<string, unknown>>
+  let n = baseSize(prev)
+  for (const k in a) {
+    if (k === 'meta') continue
+    const v = a[k]
+    const old = b[k]
+    if (v === old) continue
+    // (Object.hasOwn only for an undefined value: whether the field is new or was undefined.)
+    if (old === undefined && !Object.hasOwn(b, k)) n += 4 + k.length + estimateBytes(v)
+    else n += estimateBytes(v) - estimateBytes(old)
+  }
+  for (const k in b) {
+    if (k !== 'meta' && a[k] === undefined && !Object.hasOwn(a, k)) n -= 4 + k.length + estimateBytes(b[k])
+  }
+  return n
 }
 
 /** The version of an object not yet committed (shared: every version object is frozen). */
@@ -146,8 +233,8 @@ function sameTree(a: unknown, b: unknown): boolean {
  * `obj` with its meta replaced, frozen. `obj` must be deeply frozen already (objects the store
  * made), so only the top level and the meta are new; anything else goes through {@link ownFrozen}.
  */
-export function withMeta<T extends { readonly meta: unknown }>(obj: T, meta: MetaFields): T {
-  const m = frozenMeta(meta)
+export function withMeta<T extends { readonly meta: unknown }>(obj: T, meta: MetaFields, size?: number): T {
+  const m = frozenMeta(meta, size)
   if (!Object.isFrozen(obj)) return ownFrozen({ ...obj, meta: m })
   const out = copyObject(obj)
   out['meta'] = m

@@ -11,7 +11,7 @@ import { produce } from './draft.ts'
 import { compileQuery, matchesQuery } from './indexes.ts'
 import type { Query } from './indexes.ts'
 import { UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
-import { ZERO_VERSION, estimateBytes, frozenMeta, ownFrozen, withMeta } from './object-utils.ts'
+import { ZERO_VERSION, estimateBytes, frozenMeta, ownFrozen, sizeAfterChanges, sizeAfterUpdate, withMeta } from './object-utils.ts'
 import { TxWrites } from './overlay.ts'
 import type { Dependency, Overlay, PendingAction } from './overlay.ts'
 import { copyObject } from './shape-copy.ts'
@@ -118,9 +118,9 @@ export class WriteTx {
     }
   }
 
-  private record(action: PendingAction, kind: ObjectKind, id: string, obj: StoreObject | null): void {
+  private record(action: PendingAction, kind: ObjectKind, id: string, obj: StoreObject | null, bytes: number): void {
     this.actions.push(action)
-    this.bytes += ACTION_OVERHEAD_BYTES + (obj === null ? 0 : estimateBytes(obj))
+    this.bytes += ACTION_OVERHEAD_BYTES + bytes
     this.writes.set(kind, id, obj)
   }
 
@@ -132,7 +132,7 @@ export class WriteTx {
     if (this.locate(kind, id) !== undefined) throw new AlreadyExistsError(kind, id)
     const obj = ownFrozen({ ...(input as StoreObject), meta: { version: { index: 0n }, createdAt: this.now, updatedAt: this.now } })
     this.checkName(kind, obj)
-    this.record({ action: 'create', kind, object: obj }, kind, id, obj)
+    this.record({ action: 'create', kind, object: obj }, kind, id, obj, estimateBytes(obj))
     return obj
   }
 
@@ -141,16 +141,18 @@ export class WriteTx {
     this.checkOpen()
     let obj: StoreObject
     let cur: Located | undefined
+    let size: number
     if (typeof objOrId === 'string') {
       if (typeof recipe !== 'function') throw new InvalidArgumentError('recipe', 'must be a function when updating by id')
       cur = this.locate(kind, objOrId)
       if (cur === undefined) throw new NotFoundError(kind, objOrId)
-      const { result: produced, returned } = produce(cur.obj, recipe as (d: unknown) => unknown)
+      const { result: produced, returned, changed } = produce(cur.obj, recipe as (d: unknown) => unknown)
       if (returned !== undefined) throw new InvalidArgumentError('recipe', 'must change the draft and return nothing')
       validateObject(kind, produced, false, cur.obj as unknown as Readonly<Record<string, unknown>>)
       // A fresh, unfrozen top level over frozen parts (or the frozen base when nothing changed).
       const fresh = (produced === cur.obj ? copyObject(cur.obj as unknown as Record<string, unknown>) : produced) as { meta: unknown }
-      fresh.meta = frozenMeta({ version: ZERO_VERSION, createdAt: cur.obj.meta.createdAt, updatedAt: this.now })
+      size = sizeAfterChanges(fresh, cur.obj, changed)
+      fresh.meta = frozenMeta({ version: ZERO_VERSION, createdAt: cur.obj.meta.createdAt, updatedAt: this.now }, size)
       obj = Object.freeze(fresh) as StoreObject
       if (obj.id !== objOrId) throw new InvalidArgumentError('id', 'a recipe must not change the id')
     } else {
@@ -161,10 +163,11 @@ export class WriteTx {
       const expected = next.meta.version.index
       const actual = cur.obj.meta.version.index
       if (expected !== actual) throw new SequenceConflictError(kind, next.id, { expected, actual })
-      obj = withMeta(next, { version: ZERO_VERSION, createdAt: cur.obj.meta.createdAt, updatedAt: this.now })
+      size = sizeAfterUpdate(next, cur.obj)
+      obj = withMeta(next, { version: ZERO_VERSION, createdAt: cur.obj.meta.createdAt, updatedAt: this.now }, size)
     }
     if (nameOf(kind, obj).toLowerCase() !== nameOf(kind, cur.obj).toLowerCase()) this.checkName(kind, obj)
-    this.record({ action: 'update', kind, object: obj, dep: cur.dep }, kind, obj.id, obj)
+    this.record({ action: 'update', kind, object: obj, dep: cur.dep }, kind, obj.id, obj, size)
     return obj
   }
 
@@ -174,7 +177,7 @@ export class WriteTx {
     if (typeof id !== 'string') throw new InvalidArgumentError('id', 'must be a string')
     const cur = this.locate(kind, id)
     if (cur === undefined) throw new NotFoundError(kind, id)
-    this.record({ action: 'delete', kind, id, dep: cur.dep }, kind, id, null)
+    this.record({ action: 'delete', kind, id, dep: cur.dep }, kind, id, null, 0)
   }
 }
 

@@ -203,12 +203,18 @@ describe('drafts (against immer)', () => {
     fc.assert(
       fc.property(objectTree, fc.array(op, { maxLength: 8 }), (raw, ops) => {
         const base = deepFreeze(clone(raw)) as Rec
-        const ours = produce(base, (d) => run(d, ops)).result
+        const { result: ours, changed } = produce(base, (d) => run(d, ops))
         const theirs = immer.produce<Rec>(base, (d) => run(d, ops))
         expect(ours).toStrictEqual(theirs)
         expect(Object.keys(ours)).toEqual(Object.keys(theirs))
         if (theirs === base) expect(ours).toBe(base)
         expect(sharedPaths(ours, base)).toEqual(sharedPaths(theirs, base))
+        // Keys not reported as changed hold the base's own values.
+        for (const k of new Set([...Object.keys(ours), ...Object.keys(base)])) {
+          if (changed.includes(k)) continue
+          expect(Object.hasOwn(ours, k)).toBe(Object.hasOwn(base, k))
+          expect(ours[k]).toBe(base[k])
+        }
         // The top level is left for the caller to complete; everything below is frozen.
         for (const k of Object.keys(ours)) expect(allFrozen(ours[k])).toBe(true)
       }),
