@@ -235,7 +235,18 @@ function sameTree(a: unknown, b: unknown): boolean {
  */
 export function withMeta<T extends { readonly meta: unknown }>(obj: T, meta: MetaFields, size?: number): T {
   const m = frozenMeta(meta, size)
-  if (!Object.isFrozen(obj)) return ownFrozen({ ...obj, meta: m })
+  if (!Object.isFrozen(obj)) {
+    // A caller's object: one copy of the top level (the meta in its place), parts made ours.
+    const src = obj as unknown as Readonly<Record<string, unknown>>
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(src)) {
+      const v = src[key]
+      if (key === 'meta') out[key] = m
+      else if (v !== undefined) out[key] = ownFrozen(v)
+    }
+    out['meta'] = m
+    return Object.freeze(out) as unknown as T
+  }
   const out = copyObject(obj)
   out['meta'] = m
   return Object.freeze(out) as unknown as T

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, SequenceConflictError } from '@swarmkit-ts/api'
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import { produce } from './draft.ts'
 import { compileQuery, matchesQuery } from './indexes.ts'
@@ -156,9 +156,12 @@ export class WriteTx {
       obj = Object.freeze(fresh) as StoreObject
       if (obj.id !== objOrId) throw new InvalidArgumentError('id', 'a recipe must not change the id')
     } else {
-      validateObject(kind, objOrId, true)
+      // The stored object first (when the id is one), so that validation can skip the parts the
+      // caller's copy shares with it; a bad object still fails validation before anything else.
+      const id = (objOrId as { id?: unknown } | null)?.id
+      cur = typeof objOrId === 'object' && typeof id === 'string' && isId(id) ? this.locate(kind, id) : undefined
+      validateObject(kind, objOrId, true, cur?.obj as Readonly<Record<string, unknown>> | undefined)
       const next = objOrId as StoreObject
-      cur = this.locate(kind, next.id)
       if (cur === undefined) throw new NotFoundError(kind, next.id)
       const expected = next.meta.version.index
       const actual = cur.obj.meta.version.index

@@ -62,8 +62,9 @@ function checkTaskSpec(spec: unknown, field: string): void {
  * fields of tasks and nodes. Throws an `InvalidArgumentError` naming the field.
  * `meta` is checked only when `needVersion` (an update passing a whole object).
  *
- * `prev`: the stored object an update was made from (a recipe's base). A part that is the very
- * same object as `prev`'s (immer shares what a recipe did not touch) was checked when `prev` was
+ * `prev`: the stored object an update replaces (a recipe's base, or the current object when a
+ * caller passes a whole new one). A part that is the very same object as `prev`'s (a recipe's
+ * draft, or a caller's spread copy, shares what it did not change) was checked when `prev` was
  * stored and is not walked again.
  */
 export function validateObject(kind: ObjectKind, obj: unknown, needVersion: boolean, prev?: Readonly<Record<string, unknown>>): void {
