@@ -11,7 +11,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, loadavg } from 'node:os'
-import { buildLargeStore, gc, measureFanOut, measureFindByName, measureFindByService, measureGets, measureUpdates } from './measure.ts'
+import { buildLargeStore, gc, measureFanOut, measureFindByName, measureFindByService, measureGets, measureRecipes, measureUpdates } from './measure.ts'
 
 const windowMs = Number(process.env['BENCH_SECONDS'] ?? 3) * 1000
 const TASKS = Number(process.env['BENCH_TASKS'] ?? 1_000_000)
@@ -67,6 +67,11 @@ async function main(): Promise<void> {
       note: `${u.proposals} change sets; ${perCpu(u.perCpuSecond)}`,
     })
   }
+
+  log('recipes: store drafts and immer')
+  const rc = measureRecipes(windowMs)
+  rows.push({ benchmark: 'one recipe (status.timestamp += 1) on a frozen task, store draft', load: '1,000 tasks, no store', value: rc.draftNs, unit: 'ns' })
+  rows.push({ benchmark: 'the same recipe through immer 11 (auto-freeze)', load: '1,000 tasks, no store', value: rc.immerNs, unit: 'ns', note: `${(rc.immerNs / rc.draftNs).toFixed(1)}× the draft` })
 
   log('updates by whole object, 1000 callers')
   const o = await measureUpdates(1000, windowMs, 'object')

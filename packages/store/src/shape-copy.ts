@@ -41,10 +41,17 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return true
 }
 
+const spread: Copier['copy'] = (o) => ({ ...o })
+
 function compile(keys: readonly string[]): Copier['copy'] {
   const body = keys.map((k) => `${JSON.stringify(k)}: o[${JSON.stringify(k)}]`).join(', ')
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the keys are quoted by JSON.stringify
-  return new Function('o', `return { ${body} }`) as Copier['copy']
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the keys are quoted by JSON.stringify
+    return new Function('o', `return { ${body} }`) as Copier['copy']
+  } catch {
+    // Code generation disallowed (node --disallow-code-generation-from-strings): copy by spread.
+    return spread
+  }
 }
 
 /** Counts a sighting of `keys` (first key `sig`); returns a compiled copier once it has been seen often enough. */

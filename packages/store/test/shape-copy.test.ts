@@ -40,3 +40,18 @@ describe('copyObject', () => {
     )
   })
 })
+
+describe('copyObject without code generation', () => {
+  it('still copies exactly (by spread) when the runtime refuses new Function', async () => {
+    const { execFileSync } = await import('node:child_process')
+    const { fileURLToPath } = await import('node:url')
+    const src = fileURLToPath(new URL('../src/shape-copy.ts', import.meta.url))
+    const script = `const { copyObject } = await import(${JSON.stringify(src)});
+      const o = Object.freeze({ a: 1, b: 'x', c: { d: 2 } });
+      let out;
+      for (let i = 0; i < 10; i++) out = copyObject(o);
+      console.log(JSON.stringify([Object.keys(out), out, out.c === o.c, Object.isFrozen(out)]))`
+    const printed = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' })
+    expect(JSON.parse(printed)).toEqual([['a', 'b', 'c'], { a: 1, b: 'x', c: { d: 2 } }, true, false])
+  })
+})
