@@ -6,7 +6,7 @@
  */
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
-import { UNIQUE_NAME_KINDS, isObjectKind, nameOf } from './kinds.ts'
+import { UNIQUE_NAME_KINDS, isObjectKind, nameOf, uniqueNameChanged } from './kinds.ts'
 import { adoptDecoded, isTrusted, keptSize, versionAt, withMeta } from './object-utils.ts'
 import type { ChangeSet, StoreAction, TransactionResult } from './proposer.ts'
 import type { Table } from './table.ts'
@@ -121,7 +121,7 @@ export function applyTransaction(
     if (error !== undefined) break
     if (a.action === 'update') {
       const obj = stamp(a.object, index, owned, cur)
-      if (nameOf(kind, obj).toLowerCase() !== nameOf(kind, cur).toLowerCase()) {
+      if (uniqueNameChanged(kind, obj, cur)) {
         error = nameClash(table, kind, obj)
         if (error !== undefined) break
       }

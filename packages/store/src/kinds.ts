@@ -59,6 +59,17 @@ export function nameOf(kind: ObjectKind, obj: StoreObject): string {
   return annotationsOf(kind, obj)?.name ?? ''
 }
 
+/**
+ * Whether replacing `prev` by `next` changes a name that must stay unique (case-insensitively);
+ * false for kinds whose names need not be unique (nodes, tasks).
+ */
+export function uniqueNameChanged(kind: ObjectKind, next: StoreObject, prev: StoreObject): boolean {
+  if (!UNIQUE_NAME_KINDS.has(kind)) return false
+  const a = nameOf(kind, next)
+  const b = nameOf(kind, prev)
+  return a !== b && a.toLowerCase() !== b.toLowerCase()
+}
+
 /** Whether `kind` is an object kind. */
 export function isObjectKind(kind: unknown): kind is ObjectKind {
   return typeof kind === 'string' && Object.hasOwn(TABLE_NAMES, kind)

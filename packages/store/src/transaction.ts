@@ -10,7 +10,7 @@ import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import { produce } from './draft.ts'
 import { compileQuery, matchesQuery } from './indexes.ts'
 import type { Query } from './indexes.ts'
-import { UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
+import { UNIQUE_NAME_KINDS, nameOf, uniqueNameChanged } from './kinds.ts'
 import { ZERO_VERSION, estimateBytes, frozenMeta, ownFrozen, sizeAfterChanges, sizeAfterUpdate, withMeta } from './object-utils.ts'
 import { TxWrites } from './overlay.ts'
 import type { Dependency, Overlay, PendingAction } from './overlay.ts'
@@ -169,7 +169,7 @@ export class WriteTx {
       size = sizeAfterUpdate(next, cur.obj)
       obj = withMeta(next, { version: ZERO_VERSION, createdAt: cur.obj.meta.createdAt, updatedAt: this.now }, size)
     }
-    if (nameOf(kind, obj).toLowerCase() !== nameOf(kind, cur.obj).toLowerCase()) this.checkName(kind, obj)
+    if (uniqueNameChanged(kind, obj, cur.obj)) this.checkName(kind, obj)
     this.record({ action: 'update', kind, object: obj, dep: cur.dep }, kind, obj.id, obj, size)
     return obj
   }
