@@ -139,19 +139,33 @@ export function versionAt(index: bigint): MetaFields['version'] {
   return lastVersion
 }
 
-const trusted = new WeakSet<object>()
+// Marks on change sets are private fields too, not WeakSets: a WeakSet entry per change set made
+// every scavenge do ephemeron work (a few percent of a replicated update). Like a WeakSet, a
+// private field cannot be forged or seen from outside this module.
+
+class TrustMark extends Stamp {
+  readonly #trusted = true
+  static has(o: object): boolean {
+    return #trusted in o
+  }
+}
+
+class OwnMark extends Stamp {
+  readonly #owned = true
+  static has(o: object): boolean {
+    return #owned in o
+  }
+}
 
 /** Marks a change set as built by this package from validated objects (its shape needs no re-check). */
 export function markTrusted(changes: object): void {
-  trusted.add(changes)
+  if (!TrustMark.has(changes)) new TrustMark(changes)
 }
 
 /** Whether this package built the change set. */
 export function isTrusted(changes: unknown): boolean {
-  return typeof changes === 'object' && changes !== null && trusted.has(changes)
+  return typeof changes === 'object' && changes !== null && TrustMark.has(changes)
 }
-
-const owned = new WeakSet<object>()
 
 /**
  * Marks a change set as freshly decoded and handed over to the store: nobody else holds its
@@ -159,13 +173,13 @@ const owned = new WeakSet<object>()
  * codec checked every field's type, and the leader validated the objects before proposing.
  */
 export function markOwned(changes: object): void {
-  owned.add(changes)
-  trusted.add(changes)
+  if (!OwnMark.has(changes)) new OwnMark(changes)
+  markTrusted(changes)
 }
 
 /** Whether the store owns the change set's objects (see {@link markOwned}). */
 export function isOwned(changes: unknown): boolean {
-  return typeof changes === 'object' && changes !== null && owned.has(changes)
+  return typeof changes === 'object' && changes !== null && OwnMark.has(changes)
 }
 
 /**
