@@ -196,6 +196,14 @@ describe('raft safety under random schedules', () => {
     )
   }, 30_000)
 
+  // Traced (2026-11-22): node 3 became leader by transfer, then was cut off from everyone for 9
+  // ticks. At the heal every member still named 3 as leader, so the test saw a "stable" leader
+  // and proposed there; 3 sent the entry to node 2 only (the others were paused in probe state,
+  // their earlier appends lost). On the next tick 3's check-quorum interval ended having heard
+  // from node 2 alone, so it stepped down, and node 5, whose election timer ran out on the same
+  // tick, won term 4 with the votes of 1 and 4 (their logs, like 5's, end at index 9, and they
+  // had not heard from a leader for an election timeout either). The uncommitted entry on 2 and 3
+  // was overwritten. This is Raft working as specified, not a bug: the client proposes again.
   it('5 nodes: a leader elected right after healing loses the final proposal; the client proposes again (seed -925867364)', () => {
     run(5, 768616239, [
       { kind: 'tick', n: 5 },
