@@ -58,8 +58,7 @@ describe('RaftNode applies committed entries while a write is in flight', () => 
     const c = new DriverCluster()
     await c.bootstrap([1n, 2n, 3n])
     const leader = await c.waitLeader()
-    const f = [...c.members.values()].find((m) => m.id !== leader.id)
-    if (f === undefined) throw new Error('no follower')
+    const f = c.follower(leader)
     // The leader commits x with the other follower while f is cut off…
     c.bus.isolated.add(f.id)
     expect(await c.settle(leader.node.propose(enc('x=1')))).toBe('1')

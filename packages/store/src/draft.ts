@@ -175,33 +175,34 @@ function refuse(what: string): never {
   throw new InvalidArgumentError('recipe', `${what} cannot be used on a draft`)
 }
 
-const objectTraps: ProxyHandler<State> = {
-  get: (s, p, r) => read(s, p, r),
-  set: (s, p, v) => write(s, p, v),
-  deleteProperty: (s, p) => remove(s, p),
-  has: (s, p) => (live(s), p in (s.copy ?? s.base)),
-  ownKeys: (s) => (live(s), Reflect.ownKeys(s.copy ?? s.base)),
-  getOwnPropertyDescriptor: (s, p) => describe(s, p),
-  getPrototypeOf: (s) => Object.getPrototypeOf(s.base) as object | null,
-  defineProperty: () => refuse('Object.defineProperty'),
-  setPrototypeOf: () => refuse('Object.setPrototypeOf'),
-  preventExtensions: () => refuse('Object.preventExtensions (or freeze, or seal)'),
+/** The traps of a draft whose proxy target leads to its state through `state`. */
+function traps<T extends object>(state: (target: T) => State): ProxyHandler<T> {
+  return {
+    get: (t, p, r) => read(state(t), p, r),
+    set: (t, p, v) => write(state(t), p, v),
+    deleteProperty: (t, p) => remove(state(t), p),
+    has: (t, p) => {
+      const s = state(t)
+      live(s)
+      return p in (s.copy ?? s.base)
+    },
+    ownKeys: (t) => {
+      const s = state(t)
+      live(s)
+      return Reflect.ownKeys(s.copy ?? s.base)
+    },
+    getOwnPropertyDescriptor: (t, p) => describe(state(t), p),
+    getPrototypeOf: (t) => Object.getPrototypeOf(state(t).base) as object | null,
+    defineProperty: () => refuse('Object.defineProperty'),
+    setPrototypeOf: () => refuse('Object.setPrototypeOf'),
+    preventExtensions: () => refuse('Object.preventExtensions (or freeze, or seal)'),
+  }
 }
 
+const objectTraps = traps<State>((s) => s)
 // An array draft's target is an array (so that Array.isArray(draft) holds) holding the state.
 type ArrayTarget = [State]
-const arrayTraps: ProxyHandler<ArrayTarget> = {
-  get: (t, p, r) => read(t[0], p, r),
-  set: (t, p, v) => write(t[0], p, v),
-  deleteProperty: (t, p) => remove(t[0], p),
-  has: (t, p) => (live(t[0]), p in (t[0].copy ?? t[0].base)),
-  ownKeys: (t) => (live(t[0]), Reflect.ownKeys(t[0].copy ?? t[0].base)),
-  getOwnPropertyDescriptor: (t, p) => describe(t[0], p),
-  getPrototypeOf: (t) => Object.getPrototypeOf(t[0].base) as object | null,
-  defineProperty: () => refuse('Object.defineProperty'),
-  setPrototypeOf: () => refuse('Object.setPrototypeOf'),
-  preventExtensions: () => refuse('Object.preventExtensions (or freeze, or seal)'),
-}
+const arrayTraps = traps<ArrayTarget>((t) => t[0])
 
 function makeDraft(base: Record<string, unknown>, parent: State | undefined, key: string | symbol, scope: Scope): State {
   const isArray = Array.isArray(base)

@@ -8,7 +8,7 @@ import { copyObject } from './shape-copy.ts'
 
 /**
  * Returns a deeply frozen value equal to `value`. Frozen parts are reused as they are (the store
- * only ever freezes whole trees, and immer freezes deeply); unfrozen plain objects and arrays are
+ * only ever freezes whole trees, and drafts freeze every part they make); unfrozen plain objects and arrays are
  * copied and frozen, so the caller's own objects are never frozen or shared. `Uint8Array`s are
  * copied but cannot be frozen (a JavaScript limitation): never mutate bytes read from the store.
  */
@@ -97,10 +97,17 @@ export function sizeAfterChanges(next: object, prev: { readonly meta: unknown },
     const k = changed[i]
     // Symbol keys are not counted by estimateBytes; `meta` is the store's.
     if (typeof k !== 'string' || k === 'meta' || changed.indexOf(k) < i) continue
-    if (Object.hasOwn(b, k)) n -= 4 + k.length + estimateBytes(b[k])
-    if (Object.hasOwn(a, k)) n += 4 + k.length + estimateBytes(a[k])
+    n += fieldDelta(a, b, k)
   }
   return n
+}
+
+/** What field `k` adds to {@link estimateBytes} of `a` over that of `b` (either may lack it). */
+function fieldDelta(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>, k: string): number {
+  let d = 0
+  if (Object.hasOwn(b, k)) d -= 4 + k.length + estimateBytes(b[k])
+  if (Object.hasOwn(a, k)) d += 4 + k.length + estimateBytes(a[k])
+  return d
 }
 
 /**
@@ -113,18 +120,9 @@ export function sizeAfterUpdate(next: object, prev: { readonly meta: unknown }):
   const a = next as Readonly<Record<string, unknown>>
   const b = prev as unknown as Readonly<Record<string, unknown>>
   let n = baseSize(prev)
-  for (const k in a) {
-    if (k === 'meta') continue
-    const v = a[k]
-    const old = b[k]
-    if (v === old) continue
-    // (Object.hasOwn only for an undefined value: whether the field is new or was undefined.)
-    if (old === undefined && !Object.hasOwn(b, k)) n += 4 + k.length + estimateBytes(v)
-    else n += estimateBytes(v) - estimateBytes(old)
-  }
-  for (const k in b) {
-    if (k !== 'meta' && a[k] === undefined && !Object.hasOwn(a, k)) n -= 4 + k.length + estimateBytes(b[k])
-  }
+  for (const k in a) if (k !== 'meta' && a[k] !== b[k]) n += fieldDelta(a, b, k)
+  // Fields `next` dropped (Object.hasOwn only for an undefined value).
+  for (const k in b) if (k !== 'meta' && a[k] === undefined && !Object.hasOwn(a, k)) n += fieldDelta(a, b, k)
   return n
 }
 
@@ -186,7 +184,7 @@ export function isOwned(changes: unknown): boolean {
  * Takes ownership of a freshly decoded object that replaces `cur`: every part equal to the same
  * part of `cur` is replaced by `cur`'s (already frozen) part, the rest is frozen in place, and the
  * meta is replaced. Sharing unchanged parts keeps memory flat across updates and keeps identity
- * for the index checks (`depsSame`), exactly as an immer update on the leader does; equal
+ * for the index checks (`depsSame`), exactly as a recipe's draft on the leader does; equal
  * strings are the stored ones, whose hashes the index maps have already computed.
  */
 export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: T | undefined, meta: MetaFields): T {

@@ -54,24 +54,24 @@ function compile(keys: readonly string[]): Copier['copy'] {
   }
 }
 
-/** Counts a sighting of `keys` (first key `sig`); returns a compiled copier once it has been seen often enough. */
-function learn(sig: string, keys: readonly string[]): Copier | undefined {
+/** Counts a sighting of `keys` (whose first key is `first`); returns a compiled copier once it has been seen often enough. */
+function learn(first: string, keys: readonly string[]): Copier | undefined {
   if (compiled >= MAX_COPIERS || keys.length > MAX_KEYS || keys.includes('__proto__')) return undefined
   if (candidates.size >= MAX_CANDIDATE_KEYS) candidates.clear()
-  let list = candidates.get(sig)
-  let c = list?.find((x) => sameKeys(x.keys, keys))
+  let list = candidates.get(first)
+  if (list === undefined) candidates.set(first, (list = []))
+  let c = list.find((x) => sameKeys(x.keys, keys))
   if (c === undefined) {
     // Bounded: at most 8 candidates per first key, the oldest make room.
-    if (list === undefined) candidates.set(sig, (list = []))
     if (list.length >= 8) list.shift()
     c = { keys, seen: 0 }
     list.push(c)
   }
   if (++c.seen < SEEN_BEFORE_COMPILE) return undefined
-  list?.splice(list.indexOf(c), 1)
+  list.splice(list.indexOf(c), 1)
   const copier: Copier = { keys, copy: compile(keys) }
-  const have = copiers.get(sig)
-  if (have === undefined) copiers.set(sig, [copier])
+  const have = copiers.get(first)
+  if (have === undefined) copiers.set(first, [copier])
   else have.push(copier)
   compiled++
   return copier
@@ -85,14 +85,14 @@ export function copyObject(o: Readonly<Record<string, unknown>>): Record<string,
   const keys = Object.keys(o)
   const n = keys.length
   if (n === 0) return {}
-  const sig = keys[0] as string
-  const list = copiers.get(sig)
+  const first = keys[0] as string
+  const list = copiers.get(first)
   if (list !== undefined) {
     for (let i = 0; i < list.length; i++) {
       const c = list[i] as Copier
       if (sameKeys(c.keys, keys)) return c.copy(o)
     }
   }
-  const c = learn(sig, keys)
+  const c = learn(first, keys)
   return c !== undefined ? c.copy(o) : { ...o }
 }

@@ -141,6 +141,13 @@ export class DriverCluster {
     throw new Error('no leader elected')
   }
 
+  /** A member other than `leader`. */
+  follower(leader: DriverMember): DriverMember {
+    const f = [...this.members.values()].find((m) => m.id !== leader.id)
+    if (f === undefined) throw new Error('no follower')
+    return f
+  }
+
   /** Resolves `p` while time advances. */
   async settle<T>(p: Promise<T>, maxMs = 20_000): Promise<T> {
     let done = false
