@@ -313,32 +313,31 @@ function readAction(c: Cursor, end: number): StoreAction {
     const name = FIELD_NAMES[field]
     if (name === undefined) throw new InvalidArgumentError(pathAt(ACTION), `malformed change set: unknown field ${field}`)
     loc.field = name
-    const at = FIELD
-    if ((seen & (1 << field)) !== 0) throw new InvalidArgumentError(pathAt(at), 'malformed change set: field repeated')
+    if ((seen & (1 << field)) !== 0) throw new InvalidArgumentError(pathAt(FIELD), 'malformed change set: field repeated')
     seen |= 1 << field
     const expectedWire = field === 3 || field === 4 ? WIRE_LEN : WIRE_VARINT
-    if (wire !== expectedWire) throw new InvalidArgumentError(pathAt(at), `malformed change set: wrong wire type ${wire}`)
+    if (wire !== expectedWire) throw new InvalidArgumentError(pathAt(FIELD), `malformed change set: wrong wire type ${wire}`)
     switch (field) {
       case 1:
-        action = ACTIONS_BY_CODE[readVarint(c, end, at)]
-        if (action === undefined) throw new InvalidArgumentError(pathAt(at), 'unknown action code')
+        action = ACTIONS_BY_CODE[readVarint(c, end, FIELD)]
+        if (action === undefined) throw new InvalidArgumentError(pathAt(FIELD), 'unknown action code')
         break
       case 2:
-        kind = KINDS_BY_CODE[readVarint(c, end, at)]
-        if (kind === undefined) throw new InvalidArgumentError(pathAt(at), 'unknown object kind code')
+        kind = KINDS_BY_CODE[readVarint(c, end, FIELD)]
+        if (kind === undefined) throw new InvalidArgumentError(pathAt(FIELD), 'unknown object kind code')
         break
       case 3:
-        object = readBytes(c, end, at)
+        object = readBytes(c, end, FIELD)
         break
       case 4:
         try {
-          id = utf8Decoder.decode(readBytes(c, end, at))
+          id = utf8Decoder.decode(readBytes(c, end, FIELD))
         } catch (err) {
-          throw new InvalidArgumentError(pathAt(at), 'malformed change set: invalid UTF-8', { cause: err })
+          throw new InvalidArgumentError(pathAt(FIELD), 'malformed change set: invalid UTF-8', { cause: err })
         }
         break
       default:
-        version = readBigVarint(c, end, at)
+        version = readBigVarint(c, end, FIELD)
     }
   }
   if (action === undefined) throw new InvalidArgumentError(`${pathAt(ACTION)}.action`, 'is required')
