@@ -10,7 +10,7 @@ import type { EncryptionKey, IssuanceState, NodeState, Reachability, StoreEvent,
 import type {
   ContainerSpec,
   EndpointMode,
-  ExternalCa,
+  ExternalCA,
   IpamConfig,
   MountType,
   NodeAvailability,
@@ -39,7 +39,7 @@ type AppArmorMode = NonNullable<Privileges['appArmor']>['mode']
 type Isolation = NonNullable<ContainerSpec['isolation']>
 type ResourceType = NonNullable<TaskSpec['resourceReferences']>[number]['resourceType']
 type IpamFamily = NonNullable<IpamConfig['family']>
-type ExternalCaProtocol = ExternalCa['protocol']
+type ExternalCAProtocol = ExternalCA['protocol']
 type EncryptionAlgorithm = EncryptionKey['algorithm']
 type StoreAction = StoreEvent['action']
 
@@ -92,7 +92,7 @@ export function enumTables(): ReadonlyMap<string, EnumTable> {
       table<NodeAvailability>({ active: 'NODE_AVAILABILITY_ACTIVE', pause: 'NODE_AVAILABILITY_PAUSE', drain: 'NODE_AVAILABILITY_DRAIN' }),
     ],
     ['swarmkit.v1.IpamFamily', table<IpamFamily>({ ipv4: 'IPAM_FAMILY_IPV4', ipv6: 'IPAM_FAMILY_IPV6' })],
-    ['swarmkit.v1.ExternalCaProtocol', table<ExternalCaProtocol>({ cfssl: 'EXTERNAL_CA_PROTOCOL_CFSSL' })],
+    ['swarmkit.v1.ExternalCAProtocol', table<ExternalCAProtocol>({ cfssl: 'EXTERNAL_CA_PROTOCOL_CFSSL' })],
     [
       'swarmkit.v1.NodeState',
       table<NodeState>({

@@ -107,8 +107,8 @@ export type {
   SecretSpec,
   ConfigSpec,
   RaftConfig,
-  ExternalCa,
-  CaConfig,
+  ExternalCA,
+  CAConfig,
   ClusterSpec,
 } from './specs.ts'
 
@@ -124,7 +124,7 @@ export type {
   NetworkAttachment,
   Node,
   UpdateStatus,
-  VirtualIp,
+  VirtualIP,
   Endpoint,
   JobStatus,
   Service,
@@ -135,7 +135,7 @@ export type {
   Task,
   Network,
   JoinTokens,
-  RootCa,
+  ClusterRootCA,
   EncryptionKey,
   Cluster,
   Secret,

@@ -150,7 +150,7 @@ export interface UpdateStatus {
 }
 
 /** A virtual IP of a service on one network. */
-export interface VirtualIp {
+export interface VirtualIP {
   networkId: string
   addr: string
 }
@@ -160,7 +160,7 @@ export interface Endpoint {
   spec?: EndpointSpec
   /** Ports with their published ports filled in. */
   ports?: readonly PortConfig[]
-  virtualIps?: readonly VirtualIp[]
+  virtualIps?: readonly VirtualIP[]
 }
 
 /** Status of a job service. */
@@ -258,7 +258,7 @@ export interface JoinTokens {
 }
 
 /** Root CA state of a cluster. */
-export interface RootCa {
+export interface ClusterRootCA {
   caKey?: Uint8Array
   caCert: Uint8Array
   caCertHash: string
@@ -280,7 +280,7 @@ export interface Cluster {
   id: string
   meta: Meta
   spec: ClusterSpec
-  rootCa: RootCa
+  rootCa: ClusterRootCA
   networkBootstrapKeys?: readonly EncryptionKey[]
   encryptionKeyLamportClock?: bigint
   /** Node ids whose certificates are refused, with the time until which to refuse them. */

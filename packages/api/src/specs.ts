@@ -408,7 +408,7 @@ export interface RaftConfig {
 }
 
 /** An external CA. */
-export interface ExternalCa {
+export interface ExternalCA {
   protocol: 'cfssl'
   url: string
   options?: Readonly<Record<string, string>>
@@ -416,10 +416,10 @@ export interface ExternalCa {
 }
 
 /** CA settings of a cluster. */
-export interface CaConfig {
+export interface CAConfig {
   /** Validity of node certificates. @default 90 days */
   nodeCertExpiryMs?: number
-  externalCas?: readonly ExternalCa[]
+  externalCas?: readonly ExternalCA[]
   signingCaCert?: string
   signingCaKey?: string
   /** Increment to force a root CA rotation. */
@@ -432,7 +432,7 @@ export interface ClusterSpec {
   orchestration?: { taskHistoryRetentionLimit?: number }
   raft?: RaftConfig
   dispatcher?: { heartbeatPeriodMs?: number }
-  caConfig?: CaConfig
+  caConfig?: CAConfig
   taskDefaults?: { logDriver?: Driver }
   encryptionConfig?: { autoLockManagers?: boolean }
 }

@@ -189,7 +189,7 @@ export function validateClusterSpec(spec: ClusterSpec): void {
   const dispatcher = optionalObject(s['dispatcher'], 'dispatcher')
   if (dispatcher !== undefined) optionalDuration(dispatcher['heartbeatPeriodMs'], 'dispatcher.heartbeatPeriodMs')
   const ca = optionalObject(s['caConfig'], 'caConfig')
-  if (ca !== undefined) checkCaConfig(ca)
+  if (ca !== undefined) checkCAConfig(ca)
   const raft = optionalObject(s['raft'], 'raft')
   if (raft !== undefined) checkRaftConfig(raft)
   const taskDefaults = optionalObject(s['taskDefaults'], 'taskDefaults')
@@ -198,7 +198,7 @@ export function validateClusterSpec(spec: ClusterSpec): void {
   if (encryption !== undefined) optionalBoolean(encryption['autoLockManagers'], 'encryptionConfig.autoLockManagers')
 }
 
-function checkCaConfig(ca: Fields): void {
+function checkCAConfig(ca: Fields): void {
   const expiry = optionalDuration(ca['nodeCertExpiryMs'], 'caConfig.nodeCertExpiryMs')
   if (expiry !== undefined && expiry < MIN_NODE_CERT_EXPIRY_MS) {
     invalid('caConfig.nodeCertExpiryMs', `must be at least ${MIN_NODE_CERT_EXPIRY_MS} ms (1 hour), got ${expiry}`)

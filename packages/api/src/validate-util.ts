@@ -202,7 +202,7 @@ export function optionalDriver(v: unknown, field: string): Fields | undefined {
 export type IpFamily = 'ipv4' | 'ipv6'
 
 /** A parsed IP address. */
-export interface ParsedIp {
+export interface ParsedIP {
   family: IpFamily
   address: string
 }
@@ -215,7 +215,7 @@ export interface ParsedCidr {
 }
 
 /** Parses an IPv4 or IPv6 address (no zone); `undefined` when invalid. */
-export function parseIp(s: string): ParsedIp | undefined {
+export function parseIp(s: string): ParsedIP | undefined {
   if (s.includes('%')) return undefined
   const v = isIP(s)
   if (v === 4) return { family: 'ipv4', address: s }
@@ -242,7 +242,7 @@ function blockOf(c: ParsedCidr): BlockList {
 }
 
 /** Whether `ip` lies inside `cidr` (same family only). */
-export function cidrContainsIp(cidr: ParsedCidr, ip: ParsedIp): boolean {
+export function cidrContainsIp(cidr: ParsedCidr, ip: ParsedIP): boolean {
   return cidr.family === ip.family && blockOf(cidr).check(ip.address, ip.family)
 }
 

@@ -36,7 +36,7 @@ import type {
 import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateContainerSpec } from './spec-validation.ts'
 
 /** Options of {@link ContainerdRuntime}. */
-export interface ContainerdRuntimeOptions {
+export interface ContainerdRuntimeInit {
   /** containerd's gRPC socket. @default '/run/containerd/containerd.sock' */
   socketPath?: string
   /** containerd namespace for images and containers. @default 'swarmkit-ts' */
@@ -102,7 +102,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   #poller: NodeJS.Timeout | undefined
   #closed = false
 
-  constructor(options: ContainerdRuntimeOptions = {}) {
+  constructor(options: ContainerdRuntimeInit = {}) {
     this.#namespace = options.namespace ?? 'swarmkit-ts'
     this.#c = new ContainerdGrpc({ socketPath: options.socketPath ?? '/run/containerd/containerd.sock', namespace: this.#namespace })
     this.#snapshotter = options.snapshotter ?? 'overlayfs'

@@ -31,7 +31,7 @@ import type {
 import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateContainerSpec } from './spec-validation.ts'
 
 /** Options of {@link DockerRuntime}. */
-export interface DockerRuntimeOptions {
+export interface DockerRuntimeInit {
   /** Docker's unix socket. @default from `DOCKER_HOST` (unix://…), else `/var/run/docker.sock` */
   socketPath?: string
   /**
@@ -72,7 +72,7 @@ export class DockerRuntime implements ContainerRuntime {
   #ready: Promise<void> | undefined
   #queue: Promise<void> = Promise.resolve()
 
-  constructor(options: DockerRuntimeOptions = {}) {
+  constructor(options: DockerRuntimeInit = {}) {
     // No `timeout`: docker-modem's timeout is an inactivity timeout that would kill long streams.
     this.#docker = new Docker({ socketPath: options.socketPath ?? defaultSocket() })
     this.#instance = options.instance ?? 'default'

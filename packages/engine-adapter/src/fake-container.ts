@@ -1,7 +1,7 @@
 import type { Clock, Timer } from '@swarmkit-ts/api'
 import { createServer, type Server } from 'node:net'
 import { FakeProcess, FakeProcessKilled, type FakeConnectionHandler, type FakeFile } from './fake-process.ts'
-import type { FakeIo, FakeProgramContext, FakeProgramLookup } from './fake-shell.ts'
+import type { FakeIO, FakeProgramContext, FakeProgramLookup } from './fake-shell.ts'
 import { LogBuffer } from './log-buffer.ts'
 import type { ContainerInfo, ContainerSpec, ContainerState, HealthStatus, PublishedPort } from './runtime.ts'
 import { HEALTHCHECK_DEFAULTS } from './spec-validation.ts'
@@ -29,7 +29,7 @@ export interface FakeContainerHost {
 }
 
 const DEFAULT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
-const noIo: FakeIo = { out: () => {}, err: () => {} }
+const noIo: FakeIO = { out: () => {}, err: () => {} }
 
 /** One container of the fake runtime: state, captured logs, its process, health probes, ports. */
 export class FakeContainer {
@@ -124,7 +124,7 @@ export class FakeContainer {
     const argv = this.argv()
     if (exitFault === undefined && (argv[0] === undefined || this.host.lookup(argv[0]) === undefined)) return false
     const proc = this.#newProcess((stream, text) => this.logs.write(stream, text))
-    const io: FakeIo = { out: (t) => proc.write('stdout', t), err: (t) => proc.write('stderr', t) }
+    const io: FakeIO = { out: (t) => proc.write('stdout', t), err: (t) => proc.write('stderr', t) }
     this.process = proc
     const running =
       exitFault === undefined
@@ -157,8 +157,8 @@ export class FakeContainer {
     })
   }
 
-  #runner(proc: FakeProcess): (argv: readonly string[], io: FakeIo, env?: Readonly<Record<string, string>>) => Promise<number> {
-    const run = async (argv: readonly string[], io: FakeIo, env?: Readonly<Record<string, string>>): Promise<number> => {
+  #runner(proc: FakeProcess): (argv: readonly string[], io: FakeIO, env?: Readonly<Record<string, string>>) => Promise<number> {
+    const run = async (argv: readonly string[], io: FakeIO, env?: Readonly<Record<string, string>>): Promise<number> => {
       const [name] = argv
       const program = name === undefined ? undefined : this.host.lookup(name)
       if (program === undefined) {

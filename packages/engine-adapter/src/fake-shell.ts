@@ -2,7 +2,7 @@ import { FakeProcessKilled, type FakeProcess } from './fake-process.ts'
 import { parseShell, type Redirect, type ShellNode, type Word } from './fake-shell-parse.ts'
 
 /** Output sinks of a running fake program. */
-export interface FakeIo {
+export interface FakeIO {
   out: (text: string) => void
   err: (text: string) => void
 }
@@ -14,9 +14,9 @@ export interface FakeProgramContext {
   /** Environment of this program. */
   env: Readonly<Record<string, string>>
   /** Output of this program (after redirections). */
-  io: FakeIo
+  io: FakeIO
   /** Runs another program by name, as a shell would (for `sh`, `exec`, healthchecks). */
-  run: (argv: readonly string[], io: FakeIo, env?: Readonly<Record<string, string>>) => Promise<number>
+  run: (argv: readonly string[], io: FakeIO, env?: Readonly<Record<string, string>>) => Promise<number>
 }
 
 /**
@@ -102,7 +102,7 @@ class Shell {
     return fields
   }
 
-  async #checkTrap(io: FakeIo): Promise<void> {
+  async #checkTrap(io: FakeIO): Promise<void> {
     if (this.#proc.pendingSignal === undefined) return
     const action = this.#traps.get(this.#proc.pendingSignal)
     this.#proc.pendingSignal = undefined
@@ -110,7 +110,7 @@ class Shell {
     await this.#exec(parseShell(action), io)
   }
 
-  async #exec(node: ShellNode, io: FakeIo): Promise<number> {
+  async #exec(node: ShellNode, io: FakeIO): Promise<number> {
     this.#proc.check()
     switch (node.k) {
       case 'cmd':
@@ -155,7 +155,7 @@ class Shell {
     }
   }
 
-  async #simple(words: readonly Word[], redirects: readonly Redirect[], parentIo: FakeIo): Promise<number> {
+  async #simple(words: readonly Word[], redirects: readonly Redirect[], parentIo: FakeIO): Promise<number> {
     let io = parentIo
     for (const r of redirects) {
       const sink = r.to === 'null' ? () => {} : r.to === 'stderr' ? io.err : io.out
@@ -209,7 +209,7 @@ class Shell {
     }
   }
 
-  async #run(argv: readonly string[], io: FakeIo, assigns: readonly [string, string][]): Promise<number> {
+  async #run(argv: readonly string[], io: FakeIO, assigns: readonly [string, string][]): Promise<number> {
     const env = Object.fromEntries(this.#vars)
     for (const [k, v] of assigns) env[k] = v
     return this.#ctx.run(argv, io, env)

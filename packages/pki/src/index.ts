@@ -13,7 +13,7 @@ export { generateNodeKey, loadNodeKey, createCsr } from './node-key.ts'
 export type { NodeKey, CsrOptions } from './node-key.ts'
 
 export { RootCA } from './root-ca.ts'
-export type { RootCaInit, IssueOptions, IssuedCertificate } from './root-ca.ts'
+export type { RootCAInit, IssueOptions, IssuedCertificate } from './root-ca.ts'
 
 export { identityOf, spiffeId } from './identity.ts'
 export type { NodeIdentity } from './identity.ts'
@@ -26,7 +26,7 @@ export {
   joinTokenDigest,
   generateJoinToken,
   parseJoinToken,
-  verifyRootCaForToken,
+  verifyRootCAForToken,
   JoinTokens,
 } from './join-token.ts'
 export type { ParsedJoinToken, JoinTokenPair } from './join-token.ts'

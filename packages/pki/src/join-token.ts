@@ -81,7 +81,7 @@ export function parseJoinToken(token: unknown, field = 'token'): ParsedJoinToken
  * @throws InvalidArgumentError (`token`) when the token is malformed.
  * @throws PermissionDeniedError when the shown root CA does not match the token's digest.
  */
-export function verifyRootCaForToken(token: string, rootCaPem: string): void {
+export function verifyRootCAForToken(token: string, rootCaPem: string): void {
   const parsed = parseJoinToken(token)
   if (parsed.digest !== joinTokenDigest(rootCaPem)) {
     throw new PermissionDeniedError("the remote root CA does not match the join token's digest: refusing to join")
@@ -140,7 +140,7 @@ export class JoinTokens implements JoinTokenPair {
   }
 
   /** The same secrets with the digest of a new root CA (after a root rotation completes). */
-  forRootCa(rootCaPem: string): JoinTokens {
+  forRootCA(rootCaPem: string): JoinTokens {
     const d = joinTokenDigest(rootCaPem)
     const redo = (t: string): string => `${JOIN_TOKEN_PREFIX}${d}-${parseJoinToken(t).secret}`
     return new JoinTokens(redo(this.worker), redo(this.manager))

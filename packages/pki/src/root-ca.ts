@@ -20,7 +20,7 @@ import { splitCertificates, toPem } from './pem.ts'
 import { nodeCrypto, x509, type CryptoKey } from './x509.ts'
 
 /** Construction options of {@link RootCA.create}. */
-export interface RootCaInit {
+export interface RootCAInit {
   /** Time source for the validity period. @default systemClock */
   clock?: Clock
   /** Validity of the root certificate. @default 20 years */
@@ -107,7 +107,7 @@ export class RootCA {
   }
 
   /** Creates a new root CA: a fresh ECDSA P-256 key and a self-signed certificate, CN `swarm-ca`, valid 20 years. */
-  static async create(init?: RootCaInit): Promise<RootCA> {
+  static async create(init?: RootCAInit): Promise<RootCA> {
     const clock = init?.clock ?? systemClock
     const validityMs = init?.validityMs ?? ROOT_CA_VALIDITY_MS
     if (!Number.isSafeInteger(validityMs) || validityMs < MIN_NODE_CERT_EXPIRY_MS) throw new InvalidArgumentError('validityMs', 'must be an integer of at least one hour')

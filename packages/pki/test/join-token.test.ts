@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Random } from '@swarmkit-ts/api'
 import { SeededRandom } from '@swarmkit-ts/testkit'
-import { generateJoinToken, joinTokenDigest, JoinTokens, parseJoinToken, RootCA, verifyRootCaForToken } from '../src/index.ts'
+import { generateJoinToken, joinTokenDigest, JoinTokens, parseJoinToken, RootCA, verifyRootCAForToken } from '../src/index.ts'
 
 /** A Random whose bytes are fixed. */
 function fixedBytes(bytes: number[]): Random {
@@ -56,9 +56,9 @@ describe('join tokens', () => {
     const ca = await RootCA.create()
     const impostor = await RootCA.create()
     const token = generateJoinToken(ca.certPem)
-    expect(() => verifyRootCaForToken(token, ca.certPem)).not.toThrow()
-    expect(() => verifyRootCaForToken(token, impostor.certPem)).toThrow(expect.objectContaining({ name: 'PermissionDeniedError' }))
-    expect(() => verifyRootCaForToken('junk', ca.certPem)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'token' }))
+    expect(() => verifyRootCAForToken(token, ca.certPem)).not.toThrow()
+    expect(() => verifyRootCAForToken(token, impostor.certPem)).toThrow(expect.objectContaining({ name: 'PermissionDeniedError' }))
+    expect(() => verifyRootCAForToken('junk', ca.certPem)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'token' }))
   })
 })
 
@@ -92,7 +92,7 @@ describe('JoinTokens', () => {
 
   it('a new root CA keeps the secrets and changes the digest', () => {
     const t = JoinTokens.generate('old-root', new SeededRandom(5))
-    const n = t.forRootCa('new-root')
+    const n = t.forRootCA('new-root')
     expect(parseJoinToken(n.worker).secret).toBe(parseJoinToken(t.worker).secret)
     expect(parseJoinToken(n.manager).digest).toBe(joinTokenDigest('new-root'))
     expect(() => n.roleOf(t.worker)).toThrow(expect.objectContaining({ name: 'PermissionDeniedError' }))

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import type { Cluster, Config, EncryptionKey, Extension, Resource, RootCa, Secret } from '@swarmkit-ts/api'
+import type { Cluster, Config, EncryptionKey, Extension, Resource, ClusterRootCA, Secret } from '@swarmkit-ts/api'
 import { arbClusterSpec } from './cluster-spec.ts'
 import { arbConfigSpec, arbSecretSpec } from './secret-config-spec.ts'
 import {
@@ -25,14 +25,14 @@ function arbJoinToken(): fc.Arbitrary<string> {
   return fc.tuple(charsOf(base36, 50, 50), charsOf(base36, 25, 25)).map(([digest, secret]) => `SWMTKN-1-${digest}-${secret}`)
 }
 
-function arbRootCa(): fc.Arbitrary<RootCa> {
-  return rec<RootCa>(
+function arbClusterRootCA(): fc.Arbitrary<ClusterRootCA> {
+  return rec<ClusterRootCA>(
     {
       caKey: arbBytes(),
       caCert: arbBytes(),
       caCertHash: charsOf(HEX, 64, 64),
       joinTokens: fc.tuple(arbJoinToken(), arbJoinToken()).map(([worker, manager]) => ({ worker, manager })),
-      rootRotation: rec<NonNullable<RootCa['rootRotation']>>({ caCert: arbBytes(), caKey: arbBytes(), crossSignedCaCert: arbBytes() }, ['caCert', 'crossSignedCaCert']),
+      rootRotation: rec<NonNullable<ClusterRootCA['rootRotation']>>({ caCert: arbBytes(), caKey: arbBytes(), crossSignedCaCert: arbBytes() }, ['caCert', 'crossSignedCaCert']),
       lastForcedRotation: arbNat(),
     },
     ['caCert', 'caCertHash', 'joinTokens'],
@@ -59,7 +59,7 @@ export function arbCluster(): fc.Arbitrary<Cluster> {
       id: arbId(),
       meta: arbMeta(),
       spec: arbClusterSpec(),
-      rootCa: arbRootCa(),
+      rootCa: arbClusterRootCA(),
       networkBootstrapKeys: items(arbEncryptionKey()),
       encryptionKeyLamportClock: arbUint64(),
       blacklistedCertificates: fc.dictionary(arbId(), rec<{ expiry?: number }>({ expiry: arbTimestamp() }, []), {

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import type { CaConfig, ClusterSpec, ExternalCa, RaftConfig } from '@swarmkit-ts/api'
+import type { CAConfig, ClusterSpec, ExternalCA, RaftConfig } from '@swarmkit-ts/api'
 import { arbAnnotations, arbDriver, arbLabels, arbNat, arbText, arbWord, items, rec } from './primitives.ts'
 
 const HOUR_MS = 3_600_000
@@ -14,12 +14,12 @@ function arbRaftConfig(): fc.Arbitrary<RaftConfig> {
   return fc.tuple(counts, ticks).map(([c, t]) => (t === undefined ? c : { ...c, ...t }))
 }
 
-function arbCaConfig(): fc.Arbitrary<CaConfig> {
-  const externalCa = rec<ExternalCa>(
+function arbCAConfig(): fc.Arbitrary<CAConfig> {
+  const externalCa = rec<ExternalCA>(
     { protocol: fc.constant('cfssl'), url: arbWord().map((h) => `https://${h}.example:8888/sign`), options: arbLabels(), caCert: arbText() },
     ['protocol', 'url'],
   )
-  return rec<CaConfig>(
+  return rec<CAConfig>(
     {
       nodeCertExpiryMs: fc.oneof(fc.constantFrom(HOUR_MS, 90 * 24 * HOUR_MS), fc.integer({ min: HOUR_MS, max: Number.MAX_SAFE_INTEGER })),
       externalCas: items(externalCa),
@@ -42,7 +42,7 @@ export function arbClusterSpec(): fc.Arbitrary<ClusterSpec> {
       ),
       raft: arbRaftConfig(),
       dispatcher: rec<NonNullable<ClusterSpec['dispatcher']>>({ heartbeatPeriodMs: arbNat() }, []),
-      caConfig: arbCaConfig(),
+      caConfig: arbCAConfig(),
       taskDefaults: rec<NonNullable<ClusterSpec['taskDefaults']>>({ logDriver: arbDriver() }, []),
       encryptionConfig: rec<NonNullable<ClusterSpec['encryptionConfig']>>({ autoLockManagers: fc.boolean() }, []),
     },

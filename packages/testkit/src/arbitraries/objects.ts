@@ -17,7 +17,7 @@ import type {
   Task,
   TaskStatus,
   UpdateStatus,
-  VirtualIp,
+  VirtualIP,
 } from '@swarmkit-ts/api'
 import { arbIpamPool, arbNetworkSpec } from './network-spec.ts'
 import { arbNodeSpec } from './node-spec.ts'
@@ -124,7 +124,7 @@ export function arbEndpoint(): fc.Arbitrary<Endpoint> {
       spec: arbEndpointSpec(),
       ports: items(arbPortConfig()).map(dedupePorts),
       virtualIps: items(
-        rec<VirtualIp>({ networkId: arbId(), addr: fc.tuple(arbIpv4(), fc.integer({ min: 8, max: 30 })).map(([ip, b]) => `${ip}/${b}`) }, ['networkId', 'addr']),
+        rec<VirtualIP>({ networkId: arbId(), addr: fc.tuple(arbIpv4(), fc.integer({ min: 8, max: 30 })).map(([ip, b]) => `${ip}/${b}`) }, ['networkId', 'addr']),
       ),
     },
     [],
