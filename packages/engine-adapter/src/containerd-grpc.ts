@@ -66,7 +66,7 @@ export const GRPC_CODE = {
 } as const
 
 /** Options for {@link ContainerdGrpc}. */
-export interface ContainerdGrpcOptions {
+export interface ContainerdGrpcInit {
   /** Absolute path of containerd's gRPC socket. */
   readonly socketPath: string
   /** containerd namespace every call is made in. */
@@ -93,7 +93,7 @@ export class ContainerdGrpc {
   readonly #namespace: string
   readonly #methods = new Map<string, Method>()
 
-  constructor(opts: ContainerdGrpcOptions) {
+  constructor(opts: ContainerdGrpcInit) {
     this.#root = containerdProtoRoot()
     this.#namespace = opts.namespace
     this.#client = new grpc.Client(`unix://${opts.socketPath}`, grpc.credentials.createInsecure(), {

@@ -22,7 +22,7 @@ export interface DockerEngineEvent {
 export type OpenEventStream = (query: { since?: string; filters: Record<string, string[]> }) => Promise<Readable>
 
 /** Options of {@link DockerEventFeed}. */
-export interface DockerEventFeedOptions {
+export interface DockerEventFeedInit {
   readonly open: OpenEventStream
   readonly filters: Record<string, string[]>
   readonly onEvent: (event: DockerEngineEvent) => void
@@ -51,14 +51,14 @@ function parseEvent(raw: string, value: unknown): DockerEngineEvent | undefined 
 
 /** The reconnecting feed. `start()` resolves once the first subscription is established. */
 export class DockerEventFeed {
-  readonly #opts: DockerEventFeedOptions
+  readonly #opts: DockerEventFeedInit
   #stream: Readable | undefined
   #closed = false
   #lastNano: string | undefined
   readonly #seen = new Set<string>()
   #reconnects = 0
 
-  constructor(opts: DockerEventFeedOptions) {
+  constructor(opts: DockerEventFeedInit) {
     this.#opts = opts
   }
 
