@@ -42,6 +42,7 @@ export {
   SnapshotOutOfDateError,
   ProposalDroppedError,
   ProposalDroppedReason,
+  ProposalTooLargeError,
   StepLocalMessageError,
   RaftInvariantError,
 } from './errors.ts'
@@ -68,7 +69,7 @@ export { WalCorruptionError, SnapshotCorruptionError, StorageDecryptionError } f
 export type { MessageOrigin, RaftTransport, RaftTransportHandlers } from './transport.ts'
 // RaftNode: the async driver
 export { RaftNode } from './raft-node.ts'
-export type { RaftNodeInit, RaftNodeEvents, RaftNodeCallOptions, RaftPeer, StateMachine } from './raft-node.ts'
+export type { RaftNodeInit, RaftNodeEvents, RaftNodeCallOptions, RaftNodeProposeOptions, RaftPeer, StateMachine } from './raft-node.ts'
 export { LeadershipLostError, ProposalOutcomeUnknownError, RaftStoppedError } from './errors.ts'
 // GrpcRaftTransport: the RaftTransport over gRPC, and the protobuf codec of Raft messages
 export { GrpcRaftTransport, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_BACKOFF } from './grpc-transport.ts'
