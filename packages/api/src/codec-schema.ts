@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs'
 import protobuf from 'protobufjs'
 import { enumTables, type EnumTable, type EnumTsValue } from './codec-enums.ts'
+import { InternalError } from './errors.ts'
 
 /** The proto package of every swarmkit-ts message. */
 export const PROTO_PACKAGE = 'swarmkit.v1'
@@ -131,7 +132,7 @@ function loadRoot(): protobuf.Root {
 
 function compile(root: protobuf.Root): CodecSchema {
   const ns = root.lookup(PROTO_PACKAGE)
-  if (!(ns instanceof protobuf.Namespace)) throw new Error(`proto package ${PROTO_PACKAGE} not found`)
+  if (!(ns instanceof protobuf.Namespace)) throw new InternalError(`proto package ${PROTO_PACKAGE} not found`)
   const types: protobuf.Type[] = []
   const protoEnums: protobuf.Enum[] = []
   const collect = (n: protobuf.Namespace): void => {
@@ -146,7 +147,7 @@ function compile(root: protobuf.Root): CodecSchema {
   const tables = enumTables()
   const enums = new Map<string, EnumCodec>()
   for (const e of protoEnums) enums.set(fullName(e), compileEnum(e, tables.get(fullName(e))))
-  for (const name of tables.keys()) if (!enums.has(name)) throw new Error(`enum table ${name} has no proto enum`)
+  for (const name of tables.keys()) if (!enums.has(name)) throw new InternalError(`enum table ${name} has no proto enum`)
 
   // Two passes so that messages may refer to each other in any order.
   interface Shell {
@@ -163,7 +164,7 @@ function compile(root: protobuf.Root): CodecSchema {
   }
   for (const t of types) {
     const shell = shells.get(fullName(t))
-    if (shell === undefined) throw new Error('unreachable')
+    if (shell === undefined) throw new InternalError('unreachable')
     const oneofByName = new Map<string, OneofPlan>()
     for (const o of t.oneofsArray) {
       if (isSynthetic(o)) continue
@@ -184,20 +185,20 @@ function compile(root: protobuf.Root): CodecSchema {
   }
   for (const where of REQUIRED_ONEOFS) {
     const { plan, last } = member(where)
-    if (plan?.oneofs.some((o) => o.name === last) !== true) throw new Error(`codec schema: no oneof ${where}`)
+    if (plan?.oneofs.some((o) => o.name === last) !== true) throw new InternalError(`codec schema: no oneof ${where}`)
   }
   for (const where of REQUIRED_COLLECTIONS) {
     const { plan, last } = member(where)
-    if (plan?.byName.get(last)?.label !== 'repeated') throw new Error(`codec schema: no repeated field ${where}`)
+    if (plan?.byName.get(last)?.label !== 'repeated') throw new InternalError(`codec schema: no repeated field ${where}`)
   }
-  for (const name of TRANSPARENT_MESSAGES) if (!shells.has(name)) throw new Error(`codec schema: no message ${name}`)
+  for (const name of TRANSPARENT_MESSAGES) if (!shells.has(name)) throw new InternalError(`codec schema: no message ${name}`)
 
   return {
     root,
     enums,
     message(name: string): MessagePlan {
       const shell = shells.get(name)
-      if (shell === undefined) throw new Error(`unknown message ${name}`)
+      if (shell === undefined) throw new InternalError(`unknown message ${name}`)
       return shell.plan
     },
   }
@@ -213,30 +214,30 @@ function compileField(
   const where = `${fullName(t)}.${f.name}`
   // keepCase:false turns snake_case into camelCase; a leftover underscore means a name the
   // conversion does not handle (e.g. a one-letter segment), which would not match TypeScript.
-  if (!/^[a-z][a-zA-Z0-9]*$/.test(f.name)) throw new Error(`${where}: field name is not camelCase`)
+  if (!/^[a-z][a-zA-Z0-9]*$/.test(f.name)) throw new InternalError(`${where}: field name is not camelCase`)
   f.resolve()
   let value: ValuePlan
   let wireType: number
   const resolved = f.resolvedType
   if (resolved instanceof protobuf.Type) {
     const shell = shells.get(fullName(resolved))
-    if (shell === undefined) throw new Error(`${where}: message ${fullName(resolved)} is outside ${PROTO_PACKAGE}`)
+    if (shell === undefined) throw new InternalError(`${where}: message ${fullName(resolved)} is outside ${PROTO_PACKAGE}`)
     value = { kind: 'message', plan: shell.plan }
     wireType = 2
   } else if (resolved instanceof protobuf.Enum) {
     const codec = enums.get(fullName(resolved))
-    if (codec === undefined) throw new Error(`${where}: enum ${fullName(resolved)} is outside ${PROTO_PACKAGE}`)
+    if (codec === undefined) throw new InternalError(`${where}: enum ${fullName(resolved)} is outside ${PROTO_PACKAGE}`)
     value = { kind: 'enum', codec }
     wireType = 0
   } else if (isScalarKind(f.type)) {
     value = { kind: 'scalar', scalar: f.type }
     wireType = SCALAR_WIRE_TYPES[f.type]
   } else {
-    throw new Error(`${where}: unsupported type ${f.type}`)
+    throw new InternalError(`${where}: unsupported type ${f.type}`)
   }
 
   const isMap = f instanceof protobuf.MapField
-  if (isMap && f.keyType !== 'string') throw new Error(`${where}: only string map keys are supported`)
+  if (isMap && f.keyType !== 'string') throw new InternalError(`${where}: only string map keys are supported`)
   const label = isMap ? 'map' : f.repeated ? 'repeated' : 'single'
   const optional = f.options?.['proto3_optional'] === true
   const oneof = f.partOf !== null && !isSynthetic(f.partOf) ? oneofByName.get(f.partOf.name) : undefined
@@ -259,20 +260,20 @@ function compileField(
 
 function compileEnum(e: protobuf.Enum, table: EnumTable | undefined): EnumCodec {
   const name = fullName(e)
-  if (table === undefined) throw new Error(`proto enum ${name} has no table in codec-enums.ts`)
+  if (table === undefined) throw new InternalError(`proto enum ${name} has no table in codec-enums.ts`)
   const toWire = new Map<EnumTsValue, number>()
   const fromWire = new Map<number, EnumTsValue>()
   for (const [ts, protoName] of table) {
     const n = e.values[protoName]
-    if (n === undefined) throw new Error(`enum ${name} has no value ${protoName}`)
-    if (fromWire.has(n)) throw new Error(`enum ${name}: ${protoName} mapped twice`)
+    if (n === undefined) throw new InternalError(`enum ${name} has no value ${protoName}`)
+    if (fromWire.has(n)) throw new InternalError(`enum ${name}: ${protoName} mapped twice`)
     toWire.set(ts, n)
     fromWire.set(n, ts)
   }
   for (const [protoName, n] of Object.entries(e.values)) {
     if (fromWire.has(n)) continue
     if (n === 0 && protoName.endsWith('_UNSPECIFIED')) continue
-    throw new Error(`enum ${name}: value ${protoName} has no TypeScript value`)
+    throw new InternalError(`enum ${name}: value ${protoName} has no TypeScript value`)
   }
   return { name, toWire, fromWire }
 }

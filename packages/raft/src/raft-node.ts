@@ -27,8 +27,14 @@ export interface StateMachine {
    * Applies one committed proposal; the return value settles the proposer's `propose` promise.
    * Each proposal is applied at most once: the driver skips a copy of one already applied
    * (a duplicated forward), so `apply` need not deduplicate.
+   *
+   * `local` is the handle given as `propose(payload, { local })`, passed back only when the
+   * entry applied is that very proposal of this driver, still awaited by its caller: never for
+   * another member's entries, for a proposal whose caller stopped waiting (aborted, leadership
+   * lost), or after a restart (entries replayed from storage). Without it, `payload` is the
+   * whole truth; with it, the state machine may use what the handle carries instead of decoding.
    */
-  apply(payload: Uint8Array, entry: { index: number; term: number }): unknown
+  apply(payload: Uint8Array, entry: { index: number; term: number }, local?: object): unknown
   /** Serializes the whole state as of the last applied entry. */
   snapshot(): Uint8Array
   /** Replaces the whole state with a snapshot produced by `snapshot` (possibly on another member). */
@@ -77,6 +83,16 @@ export interface RaftNodeCallOptions {
   signal?: AbortSignal
 }
 
+/** Options of {@link RaftNode.propose}. */
+export interface RaftNodeProposeOptions extends RaftNodeCallOptions {
+  /**
+   * An opaque handle the state machine gets back as `apply`'s `local` argument when this
+   * proposal's entry is applied on this member (see {@link StateMachine.apply}); e.g. the
+   * proposer's own decoded form of `payload`, so that the proposing member need not decode it.
+   */
+  local?: object
+}
+
 /** A member of a new cluster. */
 export interface RaftPeer {
   id: RaftMemberId
@@ -86,6 +102,8 @@ export interface RaftPeer {
 interface Waiter {
   resolve(v: unknown): void
   reject(e: unknown): void
+  /** A proposal's `local` handle, handed back to the state machine when its entry is applied. */
+  local?: object
 }
 
 /** The async driver of one Raft member. */
@@ -254,7 +272,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    *
    * Proposals made while the loop is busy join one log entry (see `maxBatchProposals`); each
    * is still applied, and settles, on its own, in order. A proposal whose signal aborts before
-   * the loop picks it up is never proposed.
+   * the loop picks it up is never proposed. `options.local` travels with the proposal to this
+   * member's state machine (see {@link RaftNodeProposeOptions.local}).
    *
    * @throws ProposalDroppedError when the core refuses the proposal (no leader, …), or with
    *   reason `overtaken` when a later proposal of this driver was applied first (then it never is).
@@ -262,9 +281,14 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * @throws ProposalOutcomeUnknownError when a Raft snapshot that may contain the proposal
    *   replaces this member's state first.
    */
-  propose(payload: Uint8Array, options?: RaftNodeCallOptions): Promise<unknown> {
+  propose(payload: Uint8Array, options?: RaftNodeProposeOptions): Promise<unknown> {
     if (!(payload instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError('payload', 'must be a Uint8Array'))
-    return this.#request((seq) => this.#batch.push({ seq, payload }), options)
+    const local = options?.local
+    if (local !== undefined && (typeof local !== 'object' || local === null)) return Promise.reject(new InvalidArgumentError('local', 'must be an object'))
+    return this.#request((seq) => {
+      if (local !== undefined) (this.#waiters.get(seq) as Waiter).local = local
+      this.#batch.push({ seq, payload })
+    }, options)
   }
 
   /** Hands the waiting proposals to the core, as few entries as the batch limits allow. */
@@ -591,7 +615,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
           this.#settle(p.requestId, undefined, new ProposalDroppedError('overtaken'))
           continue
         }
-        const result = this.#sm.apply(p.payload, { index: e.index, term: e.term })
+        // Our own proposal, still awaited: its local handle goes back to the state machine.
+        const seq = this.#ourSeq(p.requestId)
+        const local = seq === undefined ? undefined : this.#waiters.get(seq)?.local
+        const result = this.#sm.apply(p.payload, { index: e.index, term: e.term }, local)
         this.#settle(p.requestId, result)
       }
     }
