@@ -5,7 +5,7 @@ describeContainerRuntimeCompliance({
   name: 'FakeRuntime',
   setup: () => ({ runtime: new FakeRuntime(), image: 'busybox:fake' }),
   teardown: async ({ runtime }) => {
-    await (runtime as FakeRuntime).close()
+    await runtime.close()
   },
   capabilities: FAKE_RUNTIME_CAPABILITIES,
 })

@@ -20,7 +20,7 @@ describe.skipIf(host.skipped)('ProcessRuntime on this host', () => {
       return { runtime, image: 'local/busybox:test' }
     },
     teardown: async ({ runtime }) => {
-      await (runtime as ProcessRuntime).close()
+      await runtime.close()
       await rm(stateDir, { recursive: true, force: true })
     },
     capabilities: PROCESS_RUNTIME_CAPABILITIES,

@@ -30,7 +30,7 @@ describe.skipIf(skipped)('ContainerdRuntime on a private containerd', () => {
       return { runtime, image: IMAGE }
     },
     teardown: async ({ runtime }) => {
-      await (runtime as ContainerdRuntime).close()
+      await runtime.close()
     },
     capabilities: { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true },
   })

@@ -29,7 +29,7 @@ describe.skipIf(skipped)('DockerRuntime on a private dockerd', () => {
       return { runtime, image: env.dockerImage }
     },
     teardown: async ({ runtime }) => {
-      await (runtime as DockerRuntime).close()
+      await runtime.close()
     },
     capabilities: { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true },
   })

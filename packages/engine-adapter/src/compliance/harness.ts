@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import type { ContainerRuntime, ContainerSpec, LogLine, RuntimeCapabilities, RuntimeEvent } from '../runtime.ts'
 
-/** What `setup` hands to the compliance suite. */
-export interface ComplianceTarget {
+/** What `setup` hands to the compliance suite; `R` is the runtime's own type, handed back to `teardown`. */
+export interface ComplianceTarget<R extends ContainerRuntime = ContainerRuntime> {
   /** The runtime under test. */
-  runtime: ContainerRuntime
+  runtime: R
   /**
    * A reference to the busybox test image, present locally: `/bin/sh` and the busybox applets
    * (`echo`, `sleep`, `seq`, `cat`, `stat`, `httpd`, …) on `PATH`, no entrypoint, no labels.
@@ -12,14 +12,17 @@ export interface ComplianceTarget {
   image: string
 }
 
-/** Options of `describeContainerRuntimeCompliance`. */
-export interface ComplianceOptions {
+/**
+ * Options of `describeContainerRuntimeCompliance`. `R` is inferred from `setup`, so `teardown`
+ * gets the runtime with its own type (e.g. to call its `close()`) without a cast.
+ */
+export interface ComplianceOptions<R extends ContainerRuntime = ContainerRuntime> {
   /** Shown in the suite's name. @default 'runtime' */
   name?: string
   /** Creates the runtime (once, before every test of the suite). */
-  setup: () => Promise<ComplianceTarget> | ComplianceTarget
+  setup: () => Promise<ComplianceTarget<R>> | ComplianceTarget<R>
   /** Releases it (once, after the suite). Containers the suite made are already removed. */
-  teardown?: (target: ComplianceTarget) => Promise<void> | void
+  teardown?: (target: ComplianceTarget<R>) => Promise<void> | void
   /** The capabilities the runtime declares; `describe()` must report exactly these. */
   capabilities: RuntimeCapabilities
   /** Per-test time limit in ms. @default 30000 */

@@ -15,6 +15,7 @@
  */
 import { describe } from 'vitest'
 import { featureTests } from './features.ts'
+import type { ContainerRuntime } from '../runtime.ts'
 import { Harness, type ComplianceOptions } from './harness.ts'
 import { lifecycleTests } from './lifecycle.ts'
 import { logsEventsTests } from './logs-events.ts'
@@ -30,9 +31,10 @@ export { RUN_LABEL, TEST_LABEL, LOOP_UNTIL_TERM } from './harness.ts'
  * {@link TEST_LABEL} and removes them afterwards. The image is the busybox test image. Features the
  * runtime does not declare in `capabilities` are checked to be refused with `InvalidArgumentError`.
  */
-export function describeContainerRuntimeCompliance(options: ComplianceOptions): void {
+export function describeContainerRuntimeCompliance<R extends ContainerRuntime>(options: ComplianceOptions<R>): void {
   describe(`ContainerRuntime compliance: ${options.name ?? 'runtime'}`, () => {
-    const h = new Harness(options)
+    // The sections only use the ContainerRuntime contract; `R` matters to the caller's teardown only.
+    const h = new Harness(options as unknown as ComplianceOptions)
     lifecycleTests(h)
     specTests(h)
     logsEventsTests(h)
