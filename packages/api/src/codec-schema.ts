@@ -1,20 +1,21 @@
 /**
- * Loads the `swarmkit.v1` .proto files (lazily, on first use) and compiles every message into a
+ * Parses the `swarmkit.v1` .proto files (lazily, on first use, from their text embedded in
+ * src/generated/proto-sources.ts — no file is read at run time) and compiles every message into a
  * {@link MessagePlan}: the field list the wire codec walks. The .proto conventions the plans
  * rely on are stated at the top of proto/swarmkit/v1/types.proto.
  *
  * @internal
  */
-import { readFileSync } from 'node:fs'
 import protobuf from 'protobufjs'
 import { enumTables, type EnumTable, type EnumTsValue } from './codec-enums.ts'
 import { InternalError } from './errors.ts'
+import { PROTO_SOURCES, type ProtoFile } from './generated/proto-sources.ts'
 
 /** The proto package of every swarmkit-ts message. */
 export const PROTO_PACKAGE = 'swarmkit.v1'
 
 /** The .proto files of the package, in dependency order, relative to the package's proto/ folder. */
-export const PROTO_FILES: readonly string[] = [
+export const PROTO_FILES: readonly ProtoFile[] = [
   'swarmkit/v1/types.proto',
   'swarmkit/v1/specs.proto',
   'swarmkit/v1/objects.proto',
@@ -114,7 +115,7 @@ export interface CodecSchema {
 
 let cached: CodecSchema | undefined
 
-/** The compiled schema, loaded from the package's proto/ folder on first call. */
+/** The compiled schema, parsed from the embedded .proto text on first call. */
 export function codecSchema(): CodecSchema {
   cached ??= compile(loadRoot())
   return cached
@@ -122,10 +123,7 @@ export function codecSchema(): CodecSchema {
 
 function loadRoot(): protobuf.Root {
   const root = new protobuf.Root()
-  for (const file of PROTO_FILES) {
-    const source = readFileSync(new URL(`../proto/${file}`, import.meta.url), 'utf8')
-    protobuf.parse(source, root, { keepCase: false })
-  }
+  for (const file of PROTO_FILES) protobuf.parse(PROTO_SOURCES[file], root, { keepCase: false })
   root.resolveAll()
   return root
 }

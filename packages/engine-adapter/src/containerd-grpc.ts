@@ -1,32 +1,39 @@
 /**
  * A thin, typed gRPC client for the containerd services the runtime uses, over @grpc/grpc-js and
- * protobufjs with our own minimal .proto files (`proto/containerd/*.proto`, shipped in the package).
+ * protobufjs with our own minimal .proto files (`proto/containerd/*.proto`, embedded as text in
+ * generated/proto-sources.ts and parsed on first use: no file is read at run time, no @grpc/proto-loader).
  *
  * Every call carries the `containerd-namespace` metadata; calls made inside {@link ContainerdGrpc.withLease}
  * also carry `containerd-lease`, so content and snapshots written there are not collected early.
  * @internal
  */
-import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import protobuf from 'protobufjs'
-
-const PROTO_FILES = [
-  'version.proto', 'leases.proto', 'content.proto', 'snapshots.proto', 'diff.proto', 'images.proto',
-  'containers.proto', 'tasks.proto', 'events.proto', 'task-events.proto',
-] as const
+import { PROTO_SOURCES, type ProtoFile } from './generated/proto-sources.ts'
 
 let cachedRoot: protobuf.Root | undefined
 
-/** Loads (once) the containerd protos shipped in `proto/containerd/`. */
+/**
+ * Parses (once) the containerd protos of `proto/containerd/`, from their embedded text. Imports
+ * between them need no resolution (every file is parsed into the same root); the well-known
+ * `google/protobuf/*.proto` types they import come from protobufjs's bundled definitions.
+ */
 export function containerdProtoRoot(): protobuf.Root {
   if (cachedRoot !== undefined) return cachedRoot
-  const protoDir = fileURLToPath(new URL('../proto/', import.meta.url))
   const root = new protobuf.Root()
-  root.resolvePath = (_origin, target) => {
-    if (target.startsWith('google/protobuf/')) return target
-    return target.startsWith('/') ? target : protoDir + target
+  const wellKnown = new Set<string>()
+  for (const file of Object.keys(PROTO_SOURCES) as ProtoFile[]) {
+    const parsed = protobuf.parse(PROTO_SOURCES[file], root, { keepCase: false })
+    for (const imp of parsed.imports ?? []) {
+      if (imp.startsWith('google/protobuf/')) wellKnown.add(imp)
+      else if (!Object.hasOwn(PROTO_SOURCES, imp)) throw new Error(`${file} imports ${imp}, which is not embedded`)
+    }
   }
-  root.loadSync(PROTO_FILES.map((f) => `containerd/${f}`), { keepCase: false })
+  for (const imp of wellKnown) {
+    const json = protobuf.common.get(imp)
+    if (json === null) throw new Error(`no well-known definition for ${imp}`)
+    root.addJSON(json.nested ?? {})
+  }
   root.resolveAll()
   cachedRoot = root
   return root

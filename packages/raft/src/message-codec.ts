@@ -7,9 +7,9 @@
  * `InvalidArgumentError` naming the offending field (e.g. `entries[2].index`): on encode for a
  * value the wire cannot carry, on decode for malformed bytes or a term/index above 2^53 − 1.
  */
-import { readFileSync } from 'node:fs'
 import protobuf from 'protobufjs'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { PROTO_SOURCES } from './generated/proto-sources.ts'
 import type { ConfState, Entry, EntryType, Message, Snapshot } from './types.ts'
 import { MAX_INDEX } from './types.ts'
 
@@ -24,13 +24,14 @@ export interface TransportSchema {
 
 let cached: TransportSchema | undefined
 
-/** Parses both .proto files once (the transport one imports the storage one). @internal */
+/**
+ * Parses both .proto files once, from their embedded text (the transport one imports the storage
+ * one). @internal
+ */
 export function transportSchema(): TransportSchema {
   if (cached !== undefined) return cached
   const root = new protobuf.Root()
-  for (const file of ['raft-storage.proto', 'raft-transport.proto']) {
-    protobuf.parse(readFileSync(new URL(`../proto/${file}`, import.meta.url), 'utf8'), root, { keepCase: false })
-  }
+  for (const file of ['raft-storage.proto', 'raft-transport.proto'] as const) protobuf.parse(PROTO_SOURCES[file], root, { keepCase: false })
   root.resolveAll()
   const t = (name: string): protobuf.Type => root.lookupType(`swarmkit.raft.v1.${name}`)
   cached = { message: t('RaftMessage'), envelope: t('RaftEnvelope'), ack: t('Ack'), snapshotChunk: t('SnapshotChunk'), snapshotAck: t('SnapshotAck') }

@@ -1,13 +1,13 @@
 /**
  * Encoding of the envelopes the {@link RaftNode} driver wraps around application data
- * (proto/raft-node.proto, loaded on first use).
+ * (proto/raft-node.proto, parsed on first use from its text embedded in generated/proto-sources.ts).
  *
  * @internal
  */
-import { readFileSync } from 'node:fs'
 import protobuf from 'protobufjs'
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import { contextKey } from './read-only.ts'
+import { PROTO_SOURCES } from './generated/proto-sources.ts'
 
 interface Schema {
   proposal: protobuf.Type
@@ -19,7 +19,7 @@ let cached: Schema | undefined
 function schema(): Schema {
   if (cached !== undefined) return cached
   const root = new protobuf.Root()
-  protobuf.parse(readFileSync(new URL('../proto/raft-node.proto', import.meta.url), 'utf8'), root, { keepCase: false })
+  protobuf.parse(PROTO_SOURCES['raft-node.proto'], root, { keepCase: false })
   root.resolveAll()
   const t = (name: string): protobuf.Type => root.lookupType(`swarmkit_ts.raft.node.v1.${name}`)
   cached = { proposal: t('Proposal'), memberContext: t('MemberContext'), nodeSnapshot: t('NodeSnapshot') }

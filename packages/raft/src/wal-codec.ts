@@ -1,15 +1,16 @@
 /**
- * Protobuf encoding of WAL record payloads and snapshot files (proto/raft-storage.proto, loaded
- * on first use), and sealing of payloads with an {@link Encrypter}.
+ * Protobuf encoding of WAL record payloads and snapshot files (proto/raft-storage.proto, parsed
+ * on first use from its text embedded in generated/proto-sources.ts), and sealing of payloads
+ * with an {@link Encrypter}.
  *
  * Decoders throw a plain `Error` on malformed input; the reader turns it into a
  * `WalCorruptionError` that names the file and offset.
  *
  * @internal
  */
-import { readFileSync } from 'node:fs'
 import protobuf from 'protobufjs'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { PROTO_SOURCES } from './generated/proto-sources.ts'
 import type { ConfState, Entry, EntryType, HardState, Snapshot } from './types.ts'
 import { MAX_INDEX } from './types.ts'
 
@@ -54,14 +55,14 @@ let cached: Schema | undefined
 function schema(): Schema {
   if (cached !== undefined) return cached
   const root = new protobuf.Root()
-  protobuf.parse(readFileSync(new URL('../proto/raft-storage.proto', import.meta.url), 'utf8'), root, { keepCase: false })
+  protobuf.parse(PROTO_SOURCES['raft-storage.proto'], root, { keepCase: false })
   root.resolveAll()
   const t = (name: string): protobuf.Type => root.lookupType(`${PACKAGE}.${name}`)
   cached = { entries: t('Entries'), hardState: t('HardState'), position: t('LogPosition'), segmentStart: t('SegmentStart'), snapshot: t('Snapshot'), sealed: t('Sealed') }
   return cached
 }
 
-/** Loads the schema now, so that a missing or invalid .proto fails `open` rather than a write. */
+/** Parses the schema now, so that an invalid schema fails `open` rather than a write. */
 export function loadWalSchema(): void {
   schema()
 }
