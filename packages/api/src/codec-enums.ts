@@ -92,7 +92,7 @@ export function enumTables(): ReadonlyMap<string, EnumTable> {
       table<NodeAvailability>({ active: 'NODE_AVAILABILITY_ACTIVE', pause: 'NODE_AVAILABILITY_PAUSE', drain: 'NODE_AVAILABILITY_DRAIN' }),
     ],
     ['swarmkit.v1.IpamFamily', table<IpamFamily>({ ipv4: 'IPAM_FAMILY_IPV4', ipv6: 'IPAM_FAMILY_IPV6' })],
-    ['swarmkit.v1.ExternalCAProtocol', table<ExternalCAProtocol>({ cfssl: 'EXTERNAL_CA_PROTOCOL_CFSSL' })],
+    ['swarmkit.v1.ExternalCaProtocol', table<ExternalCAProtocol>({ cfssl: 'EXTERNAL_CA_PROTOCOL_CFSSL' })],
     [
       'swarmkit.v1.NodeState',
       table<NodeState>({
