@@ -1,6 +1,7 @@
 /**
- * Raft consensus for swarmkit-ts: message and log types, the storage contract and its
- * in-memory implementation.
+ * Raft consensus for swarmkit-ts: the pure state machine (`RawNode`), the `RaftStorage` contract
+ * with memory and file (WAL + snapshots) implementations, the `RaftTransport` contract with its
+ * gRPC implementation, and the `RaftNode` driver that runs them.
  *
  * @packageDocumentation
  */
@@ -47,7 +48,7 @@ export {
   RaftInvariantError,
 } from './errors.ts'
 export type { RaftErrorOptions } from './errors.ts'
-export { ENTRY_OVERHEAD_BYTES, entrySize, payloadSize, limitSize, assertIndex, assertEntries } from './entries.ts'
+export { ENTRY_OVERHEAD_BYTES, entrySize, payloadSize } from './entries.ts'
 export type { RaftStorage, RaftLog, RaftStorageWithLog } from './storage.ts'
 export { MemoryRaftStorage } from './memory-storage.ts'
 export type { MemoryRaftStorageInit } from './memory-storage.ts'
