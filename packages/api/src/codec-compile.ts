@@ -30,6 +30,7 @@ import {
   readUint64,
   skipField,
 } from './codec-fast-io.ts'
+import { InternalError } from './errors.ts'
 import type { EnumCodec, FieldPlan, MessagePlan, ValuePlan } from './codec-schema.ts'
 
 /** Filled in by an encode when asked (api's `encodeObject`): whether the value survives a round trip unchanged. */
@@ -198,7 +199,7 @@ function fieldBody(f: FieldPlan, ctx: Ctx): string {
 function implicitBody(vp: ValuePlan, tag: string, ctx: Ctx): string {
   switch (vp.kind) {
     case 'message':
-      throw new Error('codec compile: a message field cannot have implicit presence')
+      throw new InternalError('codec compile: a message field cannot have implicit presence')
     case 'enum':
       return `{ const z = TW${ctx.en(vp.codec)}.get(v); if (z === undefined) throw BAIL; if (z !== 0) { ${tag} w.int32(z); } }`
     case 'scalar':

@@ -11,9 +11,10 @@
  * @internal
  */
 import { TextDecoder, TextEncoder } from 'node:util'
+import { InternalError } from './errors.ts'
 
 /** Thrown by the fast path to hand a message over to the interpreting codec (created once: no stack per throw). */
-export const BAIL: Error = new Error('codec fast path: fall back to the interpreting codec')
+export const BAIL: Error = new InternalError('codec fast path: fall back to the interpreting codec')
 
 const TWO_32 = 4294967296
 /** String.prototype.isWellFormed (ES2024, in every Node ≥ 20; not yet in our ES2023 lib typings). */
@@ -160,7 +161,7 @@ export class FastWriter {
     this.varint32(len)
     this.ensure(len)
     const { written } = utf8Encoder.encodeInto(s, this.buf.subarray(this.pos, this.pos + len))
-    if (written !== len) throw new Error('codec: UTF-8 length mismatch')
+    if (written !== len) throw new InternalError('codec: UTF-8 length mismatch')
     this.pos += len
   }
 

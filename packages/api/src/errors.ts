@@ -199,6 +199,22 @@ export class ClusterLockedError extends SwarmkitError {
   }
 }
 
+/**
+ * A broken internal invariant: a bug in swarmkit-ts (or a schema that does not match the code),
+ * never a consequence of the caller's input. Packages throw it, or a documented subclass, where
+ * an assertion fails. Maps to gRPC INTERNAL.
+ */
+export class InternalError extends SwarmkitError {
+  override readonly name: string = 'InternalError'
+  readonly code: GrpcStatus = GrpcStatus.INTERNAL
+  constructor(message: string, options?: SwarmkitErrorOptions) {
+    super(message, options)
+  }
+  context(): Record<string, string | undefined> {
+    return {}
+  }
+}
+
 /** Any of the typed errors above. */
 export type AnySwarmkitError =
   | InvalidArgumentError
@@ -210,6 +226,7 @@ export type AnySwarmkitError =
   | PermissionDeniedError
   | UnavailableError
   | ClusterLockedError
+  | InternalError
 
 /** Names of the typed errors, for `err.name` checks. */
 export const ErrorName = {
@@ -222,6 +239,7 @@ export const ErrorName = {
   PermissionDenied: 'PermissionDeniedError',
   Unavailable: 'UnavailableError',
   ClusterLocked: 'ClusterLockedError',
+  Internal: 'InternalError',
 } as const
 /** The name of one of the typed errors. */
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName]
@@ -278,7 +296,7 @@ function parseBig(s: string | undefined): bigint | undefined {
 /**
  * Restores a typed error from a gRPC status. When the metadata names a known class the error is
  * rebuilt with its exact message and context; otherwise the class is chosen by status code
- * (an unknown code gives a plain `Error`).
+ * (a code no class maps to, such as UNKNOWN or DEADLINE_EXCEEDED, gives a plain `Error`).
  */
 export function fromGrpcStatus(status: GrpcStatusObject): Error {
   const name = status.metadata[ERROR_NAME_METADATA_KEY]
@@ -311,6 +329,8 @@ export function fromGrpcStatus(status: GrpcStatusObject): Error {
       return new UnavailableError(message)
     case ErrorName.ClusterLocked:
       return new ClusterLockedError(message)
+    case ErrorName.Internal:
+      return new InternalError(message)
     default:
       break
   }
@@ -330,6 +350,8 @@ export function fromGrpcStatus(status: GrpcStatusObject): Error {
       return new PermissionDeniedError(message)
     case GrpcStatus.UNAVAILABLE:
       return new UnavailableError(message)
+    case GrpcStatus.INTERNAL:
+      return new InternalError(message)
     default:
       return new Error(message)
   }

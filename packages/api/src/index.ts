@@ -18,6 +18,7 @@ export {
   PermissionDeniedError,
   UnavailableError,
   ClusterLockedError,
+  InternalError,
   ErrorName,
   ERROR_NAME_METADATA_KEY,
   ERROR_CONTEXT_METADATA_KEY,

@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto'
+import { InvalidArgumentError } from './errors.ts'
 
 /**
  * A source of randomness. Deterministic cores take a `Random` (never `Math.random()`), so tests
@@ -19,7 +20,7 @@ export class CryptoRandom implements Random {
     return new Uint8Array(randomBytes(n))
   }
   int(maxExclusive: number): number {
-    if (!Number.isSafeInteger(maxExclusive) || maxExclusive <= 0) throw new RangeError(`maxExclusive must be a positive safe integer, got ${maxExclusive}`)
+    if (!Number.isSafeInteger(maxExclusive) || maxExclusive <= 0) throw new InvalidArgumentError('maxExclusive', `must be a positive safe integer, got ${maxExclusive}`)
     if (maxExclusive <= 2 ** 48 - 1) return randomInt(maxExclusive)
     return Math.floor(this.float() * maxExclusive)
   }

@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from './errors.ts'
+
 /**
  * Task states in lifecycle order. Values leave gaps (as in SwarmKit) and only ever increase:
  * a status update that would lower a task's state is dropped.
@@ -36,7 +38,7 @@ export function isTaskState(v: unknown): v is TaskState {
 /** The name of a task state, e.g. `RUNNING`. */
 export function taskStateName(state: TaskState): TaskStateName {
   const n = NAMES.get(state)
-  if (n === undefined) throw new RangeError(`unknown task state ${String(state)}`)
+  if (n === undefined) throw new InvalidArgumentError('state', `unknown task state ${String(state)}`)
   return n
 }
 

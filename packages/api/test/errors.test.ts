@@ -8,6 +8,7 @@ import {
   FailedPreconditionError,
   fromGrpcStatus,
   GrpcStatus,
+  InternalError,
   InvalidArgumentError,
   NotFoundError,
   NotLeaderError,
@@ -38,6 +39,7 @@ const samples: [SwarmkitError, number][] = [
   [new PermissionDeniedError('method requires swarm-manager', { role: 'swarm-worker' }), GrpcStatus.PERMISSION_DENIED],
   [new UnavailableError('no quorum'), GrpcStatus.UNAVAILABLE],
   [new ClusterLockedError(), GrpcStatus.FAILED_PRECONDITION],
+  [new InternalError('codec schema: no message Task'), GrpcStatus.INTERNAL],
 ]
 
 describe('typed errors', () => {
@@ -97,7 +99,8 @@ describe('gRPC status mapping', () => {
     [GrpcStatus.PERMISSION_DENIED, 'PermissionDeniedError'],
     [GrpcStatus.UNAUTHENTICATED, 'PermissionDeniedError'],
     [GrpcStatus.UNAVAILABLE, 'UnavailableError'],
-    [GrpcStatus.INTERNAL, 'Error'],
+    [GrpcStatus.INTERNAL, 'InternalError'],
+    [GrpcStatus.DEADLINE_EXCEEDED, 'Error'],
     [GrpcStatus.UNKNOWN, 'Error'],
   ])('a status with code %i and no metadata becomes %s', (code, name) => {
     const e = fromGrpcStatus({ code, details: 'from a foreign server', metadata: {} })
@@ -129,6 +132,7 @@ describe('gRPC status mapping', () => {
       fc.tuple(text, fc.option(text, { nil: undefined })).map(([m, role]) => new PermissionDeniedError(m, { role })),
       text.map((m) => new UnavailableError(m)),
       text.map((m) => new ClusterLockedError(m)),
+      text.map((m) => new InternalError(m)),
     )
     fc.assert(
       fc.property(arbErr, (err) => {

@@ -31,6 +31,6 @@ describe('TaskState', () => {
     expect(isTaskState(512)).toBe(true)
     expect(isTaskState(500)).toBe(false)
     expect(isTaskState('RUNNING')).toBe(false)
-    expect(() => taskStateName(1 as TaskState)).toThrow(RangeError)
+    expect(() => taskStateName(1 as TaskState)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'state' }))
   })
 })
