@@ -125,14 +125,30 @@ export class Progress {
   /**
    * Handles a rejected append at `rejected`, with the follower's hint that the logs may match
    * at `matchHint`; returns false when the rejection is stale.
+   *
+   * A follower that still holds what it acknowledged never rejects `match` itself, and never
+   * hints below `match` (its entries up to `match` are the leader's, so their terms are ≤ any
+   * later term of the leader's log). A rejection like that, of the probe in flight or of `match`
+   * itself, means the follower lost entries it had acknowledged — its storage was wiped or
+   * rolled back: nothing is known to match any more, so `match` drops to 0 and probing resumes
+   * from the hint (with a snapshot if that is compacted). The commit index never moves back. (A
+   * duplicate of a rejection sent before the follower caught up can look the same; that costs
+   * one probe round trip.)
    */
   maybeDecrTo(rejected: number, matchHint: number): boolean {
     if (this.state === ProgressState.replicate) {
-      if (rejected <= this.match) return false
+      if (rejected < this.match || (rejected === this.match && matchHint >= this.match)) return false
+      if (rejected === this.match) {
+        this.#reset(ProgressState.probe)
+        this.match = 0
+        this.next = matchHint + 1
+        return true
+      }
       this.next = this.match + 1
       return true
     }
     if (this.next - 1 !== rejected) return false
+    if (matchHint < this.match) this.match = 0
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1)
     this.msgAppFlowPaused = false
     return true

@@ -116,7 +116,16 @@ function handleAppendEntries(r: RaftCore, m: AppMessage): void {
 
 function handleHeartbeat(r: RaftCore, m: HeartbeatMessage): void {
   r.leaseElapsed = 0
-  r.log.commitTo(m.commit)
+  if (m.commit > r.log.lastIndex()) {
+    // The leader caps the commit at what we acknowledged, so we lost entries we had (a wiped or
+    // rolled-back log; etcd panics here). Commit nothing, and tell the leader where our log
+    // really ends, as a rejected append at that commit index would (see Progress.maybeDecrTo):
+    // an idle leader sends no append that we could reject.
+    r.logger.warn('raft: the leader believes this member holds entries it does not have; was its log lost?', { id: r.id, commit: m.commit, lastIndex: r.log.lastIndex() })
+    r.send({ type: 'app-resp', to: m.from, index: m.commit, reject: true, rejectHint: r.log.lastIndex(), logTerm: r.log.lastTerm() })
+  } else {
+    r.log.commitTo(m.commit)
+  }
   r.send({ type: 'heartbeat-resp', to: m.from, context: m.context })
 }
 

@@ -258,6 +258,12 @@ export function maybeSendAppend(r: RaftCore, to: RaftMemberId, sendIfEmpty: bool
   return true
 }
 
+/**
+ * Sends `to` the snapshot when the entries it needs are gone. When there is none to send yet
+ * (storage says it is temporarily unavailable, or holds only the empty snapshot),
+ * the follower stays in probe and the next heartbeat response retries: one follower's needs
+ * never stop the leader.
+ */
 function maybeSendSnapshot(r: RaftCore, to: RaftMemberId, pr: Progress): boolean {
   if (!pr.recentActive) {
     r.logger.debug('raft: not sending a snapshot to an inactive member', { id: r.id, to })
@@ -267,10 +273,14 @@ function maybeSendSnapshot(r: RaftCore, to: RaftMemberId, pr: Progress): boolean
   try {
     snapshot = r.log.snapshot()
   } catch (err) {
-    if (err instanceof SnapshotTemporarilyUnavailableError) return false
-    throw err
+    if (!(err instanceof SnapshotTemporarilyUnavailableError)) throw err
+    snapshot = undefined
   }
-  if (isEmptySnapshot(snapshot)) throw new RaftInvariantError('need a non-empty snapshot to send')
+  if (snapshot === undefined || isEmptySnapshot(snapshot)) {
+    r.logger.warn('raft: a follower needs a snapshot that is not available yet; retrying later', { id: r.id, to, next: pr.next })
+    if (pr.state === ProgressState.replicate) pr.becomeProbe()
+    return false
+  }
   pr.becomeSnapshot(snapshot.metadata.index)
   r.logger.debug('raft: sending snapshot', { id: r.id, to, index: snapshot.metadata.index })
   r.send({ type: 'snapshot', to, snapshot })

@@ -53,15 +53,39 @@ describe('Progress', () => {
 
   it('rejections: stale ones are ignored; probe backs up to the hint; replicate falls back to match + 1', () => {
     const p = mk(5, 10)
-    expect(p.maybeDecrTo(8, 3)).toBe(false) // not the probe in flight (next - 1 = 9)
-    expect(p.maybeDecrTo(9, 3)).toBe(true)
-    expect(p.next).toBe(6) // never below match + 1
+    expect(p.maybeDecrTo(8, 6)).toBe(false) // not the probe in flight (next - 1 = 9)
+    expect(p.maybeDecrTo(9, 6)).toBe(true)
+    expect([p.match, p.next]).toEqual([5, 7])
+    const q = mk(5, 10)
+    expect(q.maybeDecrTo(9, 5)).toBe(true)
+    expect([q.match, q.next]).toEqual([5, 6]) // never below match + 1 while the hint is not below match
     const r = mk(5, 6)
     r.becomeReplicate()
     r.sentEntries(4, 9)
-    expect(r.maybeDecrTo(4, 0)).toBe(false) // ≤ match: stale
+    expect(r.maybeDecrTo(4, 0)).toBe(false) // < match: stale
+    expect(r.maybeDecrTo(5, 5)).toBe(false) // match itself, with a hint at match: stale
     expect(r.maybeDecrTo(7, 0)).toBe(true)
-    expect(r.next).toBe(6)
+    expect([r.match, r.next]).toEqual([5, 6])
+  })
+
+  it('a follower that lost acknowledged entries (a hint below match) is probed from its hint, match forgotten', () => {
+    // Probe in flight at match (next = match + 1), the follower's log now ends at 3.
+    const p = mk(9, 10)
+    expect(p.maybeDecrTo(9, 3)).toBe(true)
+    expect([p.state, p.match, p.next, p.isPaused()]).toEqual(['probe', 0, 4, false])
+    // Probe in flight above match.
+    const q = mk(5, 10)
+    expect(q.maybeDecrTo(9, 3)).toBe(true)
+    expect([q.match, q.next]).toEqual([0, 4])
+    // Replicate, rejecting match itself (an idle leader learns it from a heartbeat's commit).
+    const r = mk(9, 10)
+    r.becomeReplicate()
+    r.sentEntries(2, 11)
+    expect(r.maybeDecrTo(9, 0)).toBe(true)
+    expect([r.state, r.match, r.next, r.inflights.count, r.isPaused()]).toEqual(['probe', 0, 1, 0, false])
+    // Once the follower acknowledges again, match moves forward from there.
+    expect(r.maybeUpdate(11)).toBe(true)
+    expect([r.match, r.next]).toEqual([11, 12])
   })
 
   it('snapshot: paused; probing resumes after the snapshot index', () => {
