@@ -28,6 +28,7 @@ import { importRootfsImage, resolveImage, withLease, type ImageProcessConfig, ty
 import { ContainerLogStore, containerdLogs, LOGGER_SCRIPT } from './containerd-logs.ts'
 import { buildOciSpec, OCI_SPEC_TYPE_URL } from './containerd-spec.ts'
 import { ContainerStartError, ImageNotFoundError } from './errors.ts'
+import { parseImageReference } from './image-reference.ts'
 import type {
   ContainerHealthcheck, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerState, EventsOptions, ListOptions, LogLine,
   LogsOptions, PublishedPort, PullImageOptions, RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent,
@@ -130,6 +131,7 @@ export class ContainerdRuntime implements ContainerRuntime {
    * through Content.Write, Snapshots.Prepare, Diff.Apply and Snapshots.Commit under a lease.
    */
   async importImage(ref: string, tarPath: string, config?: Partial<ImageProcessConfig>): Promise<void> {
+    parseImageReference(ref, 'image')
     await importRootfsImage(this.#c, { name: ref, tarPath, snapshotter: this.#snapshotter, ...(config !== undefined ? { config } : {}) })
   }
 
@@ -139,6 +141,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   async pullImage(ref: string, options: PullImageOptions = {}): Promise<void> {
+    parseImageReference(ref, 'image')
     options.signal?.throwIfAborted()
     await this.#resolve(ref)
     options.signal?.throwIfAborted()

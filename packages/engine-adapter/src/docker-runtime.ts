@@ -24,6 +24,7 @@ import { dockerLogs } from './docker-logs.ts'
 import { dockerPull } from './docker-pull.ts'
 import { DOCKER_LABEL, dockerCreateBody, startFailed, startFailureCode, toContainerInfo, type DockerInspect } from './docker-spec.ts'
 import { ContainerStartError, ImageNotFoundError } from './errors.ts'
+import { parseImageReference } from './image-reference.ts'
 import type {
   ContainerInfo, ContainerRuntime, ContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions,
   RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, StopOptions, WaitOptions,
@@ -170,6 +171,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async pullImage(ref: string, options: PullImageOptions = {}): Promise<void> {
+    parseImageReference(ref, 'image')
     options.signal?.throwIfAborted()
     if (await this.#hasImage(ref)) return
     if (!this.#allowPull) throw new ImageNotFoundError(ref, { message: `image ${ref} is not present and pulling is disabled` })

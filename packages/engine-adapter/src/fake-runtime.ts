@@ -3,6 +3,7 @@ import { ContainerStartError, ImageNotFoundError } from './errors.ts'
 import { EventJournal } from './event-journal.ts'
 import { programLookup } from './fake-applets.ts'
 import { FakeContainer, type FakeContainerHost, type FakeImage } from './fake-container.ts'
+import { parseImageReference } from './image-reference.ts'
 import { FakeFaults, type FakeFault, type FakeFaultHandle, type FakeFaultMatch } from './fake-faults.ts'
 import type { FakeProgram } from './fake-shell.ts'
 import type {
@@ -33,9 +34,12 @@ export interface FakeRegistryImage extends FakeImage {
 export interface FakeRuntimeInit {
   /** Time source for sleeps, probes, timestamps. @default systemClock */
   clock?: Clock
-  /** Images present locally. @default { 'busybox:fake': {} } */
+  /**
+   * Images present locally, by reference. A key that is not a well-formed reference (Docker's
+   * grammar) throws `InvalidArgumentError` naming `images["<key>"]`. @default { 'busybox:fake': {} }
+   */
   images?: Readonly<Record<string, FakeImage>>
-  /** Images `pullImage` can fetch. @default {} */
+  /** Images `pullImage` can fetch, by reference (checked like `images`, field `registry["<key>"]`). @default {} */
   registry?: Readonly<Record<string, FakeRegistryImage>>
   /** Extra programs by name, used before the busybox applets. */
   programs?: Readonly<Record<string, FakeProgram>>
@@ -70,6 +74,8 @@ export class FakeRuntime implements ContainerRuntime {
     this.#clock = init.clock ?? systemClock
     this.#images = new Map(Object.entries(init.images ?? { 'busybox:fake': {} }))
     this.#registry = new Map(Object.entries(init.registry ?? {}))
+    for (const ref of this.#images.keys()) parseImageReference(ref, `images[${JSON.stringify(ref)}]`)
+    for (const ref of this.#registry.keys()) parseImageReference(ref, `registry[${JSON.stringify(ref)}]`)
     this.#journal = new EventJournal({ capacity: init.eventCapacity ?? 10_000 })
     this.#host = {
       clock: this.#clock,
@@ -96,6 +102,7 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   async pullImage(ref: string, options: PullImageOptions = {}): Promise<void> {
+    parseImageReference(ref, 'image')
     options.signal?.throwIfAborted()
     if (this.#images.has(ref)) return
     const image = this.#registry.get(ref)

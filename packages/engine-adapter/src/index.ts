@@ -29,6 +29,8 @@ export type {
   EventsOptions,
 } from './runtime.ts'
 export { ImageNotFoundError, ContainerStartError, RuntimeErrorName } from './errors.ts'
+export { parseImageReference, isImageReference, IMAGE_NAME_MAX_LENGTH } from './image-reference.ts'
+export type { ImageReference } from './image-reference.ts'
 export { validateContainerSpec, matchesLabels, HEALTHCHECK_DEFAULTS, DEFAULT_STOP_GRACE_MS } from './spec-validation.ts'
 export { EventJournal } from './event-journal.ts'
 export type { UncursoredEvent, JournalSubscribeOptions, EventJournalInit } from './event-journal.ts'

@@ -67,7 +67,10 @@ export interface ContainerHealthcheck {
  * silently ignored. `validateContainerSpec` implements these rules.
  */
 export interface ContainerSpec {
-  /** Image reference, e.g. `local/busybox:test`. Must be present locally (see `pullImage`). */
+  /**
+   * Image reference, e.g. `local/busybox:test`, in Docker's reference grammar (checked before the
+   * engine is contacted; see `parseImageReference`). Must be present locally (see `pullImage`).
+   */
   image: string
   /** Optional unique name; a duplicate rejects with `AlreadyExistsError` (kind `container`). */
   name?: string
@@ -318,8 +321,10 @@ export interface ContainerRuntime {
   describe(): Promise<RuntimeDescription>
 
   /**
-   * Makes `ref` available locally (a no-op when it already is). Rejects with `ImageNotFoundError`
-   * when the image cannot be found or fetched, and with the signal's reason when aborted.
+   * Makes `ref` available locally (a no-op when it already is). Rejects with `InvalidArgumentError`
+   * (field `image`, as for `create`) when `ref` is not a well-formed reference in Docker's grammar —
+   * before any engine call; with `ImageNotFoundError` when a well-formed image cannot be found or
+   * fetched; and with the signal's reason when aborted.
    */
   pullImage(ref: string, options?: PullImageOptions): Promise<void>
 

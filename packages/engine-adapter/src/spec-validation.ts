@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { parseImageReference } from './image-reference.ts'
 import type { ContainerSpec, RuntimeCapabilities } from './runtime.ts'
 
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535
@@ -10,7 +11,7 @@ const isPositive = (n: number): boolean => Number.isFinite(n) && n > 0
  * throwing `InvalidArgumentError` naming the first offending field. Every runtime calls this at
  * the start of `create`, so all of them reject the same specs the same way.
  *
- * Rules: `image` non-empty; `name` (when given) matches `[A-Za-z0-9][A-Za-z0-9_.-]*`; `command`
+ * Rules: `image` a well-formed reference (Docker's grammar, see `parseImageReference`); `name` (when given) matches `[A-Za-z0-9][A-Za-z0-9_.-]*`; `command`
  * non-empty when given; `env` keys non-empty without `=` or NUL; `workingDir` absolute; `files[i].target`
  * absolute, not `/`, unique; `files[i].mode` an integer 0–0o7777; `uid`/`gid` non-negative integers;
  * `resources.memoryBytes` a positive integer and `resources.nanoCpus` a positive integer, each only
@@ -20,7 +21,7 @@ const isPositive = (n: number): boolean => Number.isFinite(n) && n > 0
  * startPeriodMs ≥ 0.
  */
 export function validateContainerSpec(spec: ContainerSpec, capabilities: RuntimeCapabilities): void {
-  if (typeof spec.image !== 'string' || spec.image.trim() === '') throw new InvalidArgumentError('image', 'must be a non-empty image reference')
+  parseImageReference(spec.image, 'image')
   if (spec.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(spec.name)) {
     throw new InvalidArgumentError('name', 'must match [A-Za-z0-9][A-Za-z0-9_.-]*')
   }

@@ -176,6 +176,15 @@ describe('FakeRuntime failure injection', () => {
     ac.abort(new Error('cancelled'))
     await expect(pulling).rejects.toThrow('cancelled')
   })
+
+  it('image and registry keys must be well-formed references', () => {
+    expect(() => new FakeRuntime({ images: { 'Local/Busybox': {} } })).toThrow(
+      expect.objectContaining({ name: 'InvalidArgumentError', field: 'images["Local/Busybox"]' }),
+    )
+    expect(() => new FakeRuntime({ registry: { 'remote/app:': {} } })).toThrow(
+      expect.objectContaining({ name: 'InvalidArgumentError', field: 'registry["remote/app:"]' }),
+    )
+  })
 })
 
 async function runToEnd(rt: FakeRuntime, spec: ContainerSpec): Promise<{ exitCode: number; logs: string[] }> {

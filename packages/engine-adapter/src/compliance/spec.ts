@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { missingId, type Harness } from './harness.ts'
+import { imageTests } from './images.ts'
 
-/** Command, args, env, working dir, labels, names, files; typed errors. */
+/** Command, args, env, working dir, labels, names, files; typed errors; image references. */
 export function specTests(h: Harness): void {
   const t = h.timeout
   describe('spec', () => {
@@ -88,4 +89,6 @@ export function specTests(h: Harness): void {
       await expect(h.logs(id)).rejects.toThrow(nf)
     }, t)
   })
+
+  imageTests(h)
 }
