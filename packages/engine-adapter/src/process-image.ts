@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { constants, existsSync } from 'node:fs'
 import { access, mkdir, readlink, stat, symlink } from 'node:fs/promises'
-import { delimiter, join } from 'node:path'
+import { delimiter, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 
 /**
@@ -9,7 +9,11 @@ import { promisify } from 'node:util'
  * defaults. Processes run on the host file system; the image only decides how `command` is found.
  */
 export interface ProcessImage {
-  /** Directories searched for a command without a `/` (also the process's `PATH`). */
+  /**
+   * Directories searched for a command without a `/` (also the process's `PATH`); relative ones are
+   * resolved against `process.cwd()` when the runtime opens. A command with a `/` is taken relative
+   * to the process's working directory.
+   */
   path: readonly string[]
   /** Entrypoint (replaced by `spec.command`). */
   entrypoint?: readonly string[]
@@ -17,7 +21,7 @@ export interface ProcessImage {
   cmd?: readonly string[]
   /** Environment of the image (under the spec's). */
   env?: Readonly<Record<string, string>>
-  /** Default working directory (must exist on the host). @default the container's private work dir */
+  /** Default working directory (must exist on the host; resolved like `path`). @default the container's private work dir */
   workingDir?: string
 }
 
@@ -36,7 +40,8 @@ export function findBusybox(): string | undefined {
 /**
  * Builds a busybox "image" for {@link ProcessRuntime}: `dir` gets one symlink per applet
  * (`sh`, `echo`, `sleep`, `httpd`, …) to the busybox binary, and the image's `PATH` is `dir`,
- * so `sh -c 'sleep 1'` runs busybox's `sh` and `sleep` on the host.
+ * so `sh -c 'sleep 1'` runs busybox's `sh` and `sleep` on the host. A relative `dir` is resolved
+ * against `process.cwd()` (the image's `path` is absolute).
  */
 export async function createBusyboxImage(dir: string, busybox: string | undefined = findBusybox()): Promise<ProcessImage> {
   if (busybox === undefined) throw new Error('busybox not found: install busybox-static (apt-get install -y busybox-static)')
@@ -50,7 +55,7 @@ export async function createBusyboxImage(dir: string, busybox: string | undefine
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || (await readlink(link)) !== busybox) throw err
     }
   }
-  return { path: [dir], cmd: ['sh'] }
+  return { path: [resolve(dir)], cmd: ['sh'] }
 }
 
 /** The outcome of looking a command up: an executable path, or the exit code of failure. */
@@ -69,13 +74,17 @@ async function check(path: string): Promise<ResolvedExecutable | undefined> {
   }
 }
 
-/** Resolves `name` like `execvp` over `path`: 127 when not found, 126 when not executable. */
-export async function resolveExecutable(name: string, path: readonly string[]): Promise<ResolvedExecutable> {
+/**
+ * Resolves `name` like `execvp` over `path`, to an absolute path: a name with a `/` is taken
+ * relative to `cwd` (the process's working directory, as `execvp` would after `chdir`); 127 when
+ * not found, 126 when not executable.
+ */
+export async function resolveExecutable(name: string, path: readonly string[], cwd: string): Promise<ResolvedExecutable> {
   if (name === '') return { ok: false, exitCode: 127, message: 'empty command' }
-  if (name.includes('/')) return (await check(name)) ?? { ok: false, exitCode: 127, message: `exec: "${name}": no such file or directory` }
+  if (name.includes('/')) return (await check(resolve(cwd, name))) ?? { ok: false, exitCode: 127, message: `exec: "${name}": no such file or directory` }
   let denied: ResolvedExecutable | undefined
   for (const dir of path) {
-    const r = await check(join(dir, name))
+    const r = await check(resolve(cwd, dir, name))
     if (r?.ok === true) return r
     denied ??= r
   }

@@ -1,9 +1,10 @@
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, cryptoRandom, systemClock, type Clock, type Random, type Timer } from '@swarmkit-ts/api'
 import type { ChildProcess } from 'node:child_process'
 import { chmod, chown, mkdir, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { ContainerStartError, ImageNotFoundError } from './errors.ts'
 import { EventJournal } from './event-journal.ts'
+import { parseImageReference } from './image-reference.ts'
 import { LogBuffer } from './log-buffer.ts'
 import { findBusybox, resolveExecutable, type ProcessImage } from './process-image.ts'
 import { allocatePorts, findSetsid, killGroup, launchConfig, runProbe, spawnWorkload } from './process-launch.ts'
@@ -14,9 +15,12 @@ import { DEFAULT_STOP_GRACE_MS, HEALTHCHECK_DEFAULTS, matchesLabels, validateCon
 
 /** Construction options of {@link ProcessRuntime.open}. */
 export interface ProcessRuntimeInit {
-  /** Private directory for container state, logs and delivered files (created with mode 0700). */
+  /** Private directory for container state, logs and delivered files (created with mode 0700; a relative path is resolved at `open`). */
   stateDir: string
-  /** The image references this runtime knows and what they mean (see {@link ProcessImage}). */
+  /**
+   * The image references this runtime knows and what they mean (see {@link ProcessImage}). Keys are
+   * image references in Docker's grammar (e.g. `busybox`, `local/busybox:test`), not paths.
+   */
   images: Readonly<Record<string, ProcessImage>>
   /** What to do with processes a previous instance started that still run. @default 'adopt' */
   recover?: 'adopt' | 'kill'
@@ -98,8 +102,14 @@ export class ProcessRuntime implements ContainerRuntime {
     this.recovered = recovered
   }
 
-  /** Opens (creating) the state directory and recovers the containers an earlier instance left. */
-  static async open(init: ProcessRuntimeInit): Promise<ProcessRuntime> {
+  /**
+   * Opens (creating) the state directory and recovers the containers an earlier instance left.
+   * Relative paths in `init` (`stateDir`, each image's `path` and `workingDir`, `shell` and `setsid`
+   * when they contain a `/`) are resolved against `process.cwd()` now, so a later `chdir` changes
+   * nothing. Image keys must be well-formed references (`InvalidArgumentError` naming `images["<key>"]`).
+   */
+  static async open(options: ProcessRuntimeInit): Promise<ProcessRuntime> {
+    const init = resolveInit(options)
     let setsid = init.setsid ?? findSetsid()
     if (setsid === undefined) {
       const busybox = findBusybox()
@@ -120,6 +130,11 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   pullImage(ref: string, options: PullImageOptions = {}): Promise<void> {
+    try {
+      parseImageReference(ref, 'image')
+    } catch (err) {
+      return Promise.reject(toError(err))
+    }
     if (options.signal?.aborted === true) return Promise.reject(toError(options.signal.reason))
     if (!Object.hasOwn(this.#init.images, ref)) return Promise.reject(new ImageNotFoundError(ref))
     return Promise.resolve()
@@ -199,7 +214,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const config = launchConfig(r.spec, image, e.dir, ports)
     const [argv0] = config.argv
     if (argv0 === undefined) return fail('no command specified', 127)
-    const exe = await resolveExecutable(argv0, image.path)
+    const exe = await resolveExecutable(argv0, image.path, config.cwd)
     if (!exe.ok) return fail(exe.message, exe.exitCode)
     const cwdOk = await stat(config.cwd).then((s) => s.isDirectory(), () => false)
     if (!cwdOk) return fail(`working directory ${config.cwd} does not exist on the host`, 126)
@@ -254,7 +269,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const probe = async (): Promise<void> => {
       if (e.record.state !== 'running' || this.#closed) return
       const config = launchConfig({ ...e.record.spec, command: argv, args: [] }, image, e.dir, e.record.ports)
-      const exe = await resolveExecutable(config.argv[0] ?? '', image.path)
+      const exe = await resolveExecutable(config.argv[0] ?? '', image.path, config.cwd)
       const code = exe.ok ? await runProbe(exe.path, config.argv, config, hc.timeoutMs ?? HEALTHCHECK_DEFAULTS.timeoutMs, (f, ms) => this.#clock.setTimeout(f, ms)) : exe.exitCode
       if (e.record.state !== 'running' || this.#closed) return
       let next = e.record.health
@@ -459,6 +474,30 @@ export class ProcessRuntime implements ContainerRuntime {
 
   #emit(r: ProcessRecord, event: { type: 'create' | 'start' | 'destroy' } | { type: 'die'; exitCode: number } | { type: 'health'; health: 'healthy' | 'unhealthy' }): void {
     this.#journal.append({ ...event, id: r.id, labels: r.labels, time: this.#clock.now() })
+  }
+}
+
+/** A path with a `/` resolved against the current directory; a bare name (looked up in `PATH`) kept. */
+const resolveIfPath = (p: string): string => (p.includes('/') ? resolve(p) : p)
+
+/** Checks the image keys and resolves every relative path of `init` against `process.cwd()`. */
+function resolveInit(init: ProcessRuntimeInit): ProcessRuntimeInit {
+  if (typeof init.stateDir !== 'string' || init.stateDir === '') throw new InvalidArgumentError('stateDir', 'must be a non-empty path')
+  const images: Record<string, ProcessImage> = {}
+  for (const [ref, image] of Object.entries(init.images)) {
+    parseImageReference(ref, `images[${JSON.stringify(ref)}]`)
+    images[ref] = {
+      ...image,
+      path: image.path.map((dir) => resolve(dir)),
+      ...(image.workingDir === undefined ? {} : { workingDir: resolve(image.workingDir) }),
+    }
+  }
+  return {
+    ...init,
+    stateDir: resolve(init.stateDir),
+    images,
+    ...(init.shell === undefined ? {} : { shell: resolveIfPath(init.shell) }),
+    ...(init.setsid === undefined ? {} : { setsid: resolveIfPath(init.setsid) }),
   }
 }
 

@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { isAbsolute, join, relative } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ProcessRuntime, createBusyboxImage, type ContainerSpec, type ProcessImage, type RuntimeEvent } from '../src/index.ts'
 import { pathRewriter } from '../src/process-launch.ts'
@@ -199,3 +199,55 @@ async function readRecordPid(id: string): Promise<number | undefined> {
   const raw = JSON.parse(await readFile(join(root, 'state', 'containers', id, 'container.json'), 'utf8')) as { pid?: number }
   return raw.pid
 }
+
+describe.skipIf(host.skipped)('ProcessRuntime with relative paths (resolved against the cwd at open)', () => {
+  const rel = (p: string): string => {
+    const r = relative(process.cwd(), p)
+    expect(isAbsolute(r)).toBe(false)
+    return r
+  }
+  const opened = async (init: Parameters<typeof ProcessRuntime.open>[0]): Promise<ProcessRuntime> => {
+    const rt = await ProcessRuntime.open(init)
+    open.push(rt)
+    return rt
+  }
+
+  it('a relative stateDir: wait gives the exit code, the logs are read, the files are under the resolved dir', async () => {
+    const rt = await opened({ stateDir: rel(join(root, 'state')), images: { [IMAGE]: image } })
+    const id = await rt.create(sh('echo out; echo err >&2; exit 3'))
+    await rt.start(id)
+    expect(await rt.wait(id)).toBe(3)
+    expect(await stdout(rt, id)).toEqual(['out'])
+    expect(await readFile(join(root, 'state', 'containers', id, 'stderr.log'), 'utf8')).toBe('err\n')
+  })
+
+  it('a relative image path: commands are found and run with an absolute PATH; a missing one fails start with 127', async () => {
+    const rt = await opened({ stateDir: join(root, 'state'), images: { [IMAGE]: { path: [rel(join(root, 'bin'))], cmd: ['sh'] } } })
+    const id = await rt.create(sh('echo "$PATH"; exit 4'))
+    await rt.start(id)
+    expect(await rt.wait(id)).toBe(4)
+    expect(await stdout(rt, id)).toEqual([join(root, 'bin')])
+    const missing = await rt.create({ image: IMAGE, command: ['swarmkit-ts-no-such-command'] })
+    await expect(rt.start(missing)).rejects.toThrow(expect.objectContaining({ name: 'ContainerStartError', exitCode: 127 }))
+  })
+
+  it('createBusyboxImage with a relative directory gives an absolute path', async () => {
+    expect(await createBusyboxImage(rel(join(root, 'bin2')), host.busybox)).toEqual({ path: [join(root, 'bin2')], cmd: ['sh'] })
+  })
+
+  it('a command with a "/" is taken relative to the working directory, as execvp does after chdir', async () => {
+    const rt = await opened({ stateDir: join(root, 'state'), images: { [IMAGE]: image } })
+    const id = await rt.create({ image: IMAGE, command: ['./bin/echo', 'relative'], workingDir: root })
+    await rt.start(id)
+    expect(await rt.wait(id)).toBe(0)
+    expect(await stdout(rt, id)).toEqual(['relative'])
+    const missing = await rt.create({ image: IMAGE, command: ['bin/swarmkit-ts-none'], workingDir: root })
+    await expect(rt.start(missing)).rejects.toThrow(expect.objectContaining({ name: 'ContainerStartError', exitCode: 127 }))
+  })
+
+  it('image keys are references, not paths', async () => {
+    await expect(ProcessRuntime.open({ stateDir: join(root, 'state'), images: { '/opt/busybox': image } })).rejects.toThrow(
+      expect.objectContaining({ name: 'InvalidArgumentError', field: 'images["/opt/busybox"]' }),
+    )
+  })
+})
