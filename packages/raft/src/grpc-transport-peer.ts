@@ -11,7 +11,8 @@
  */
 import { Client, type Metadata, type ChannelCredentials, type ChannelOptions, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js'
 import type { Clock, Logger, RaftMemberId, Random, Timer } from '@swarmkit-ts/api'
-import type { SnapshotMessage } from './types.ts'
+import type { Message, SnapshotMessage } from './types.ts'
+import type { UndeliverableReason } from './transport.ts'
 import { transportSchema, type WireObject } from './message-codec.ts'
 import {
   CHUNK_OVERHEAD_BYTES,
@@ -28,8 +29,8 @@ import {
   type StreamAck,
 } from './grpc-transport-wire.ts'
 
-/** A queued message: encoded, or a snapshot to stream (with its header, data left out). */
-export type QueuedMessage = { kind: 'message'; bytes: Uint8Array } | { kind: 'snapshot'; msg: SnapshotMessage; header: WireObject }
+/** A queued message (with its encoding), or a snapshot to stream (with its header, data left out). */
+export type QueuedMessage = { kind: 'message'; msg: Message; bytes: Uint8Array } | { kind: 'snapshot'; msg: SnapshotMessage; header: WireObject }
 
 /** The state of a peer's message stream. */
 export type PeerStreamState = 'idle' | 'connecting' | 'open' | 'backoff' | 'closed'
@@ -52,6 +53,8 @@ export interface PeerLinkContext {
   /** Reports, deferred and dropped once the transport stopped. */
   unreachable(to: RaftMemberId): void
   snapshotStatus(to: RaftMemberId, ok: boolean): void
+  /** Counts and reports a message given up on (deferred, dropped once the transport stopped). */
+  undeliverable(msg: Message, reason: UndeliverableReason): void
 }
 
 /** The backoff before reconnect attempt `attempt` (0-based): exponential, half of it jittered. */
@@ -72,6 +75,7 @@ export class PeerLink {
   #blocked = false
   #queue: QueuedMessage[] = []
   #dropped = 0
+  #tooLarge = 0
   #attempt = 0
   #openedAt = 0
   #timer: Timer | undefined
@@ -102,6 +106,16 @@ export class PeerLink {
   get dropped(): number {
     return this.#dropped
   }
+  /** Of {@link dropped}, the messages too large for `maxMessageBytes`. */
+  get tooLarge(): number {
+    return this.#tooLarge
+  }
+
+  /** Counts a message to this peer that the transport refused to queue as too large. */
+  countTooLarge(): void {
+    this.#dropped++
+    this.#tooLarge++
+  }
   /** Snapshot calls in progress. */
   get snapshotsInFlight(): number {
     return this.#snapshots.size
@@ -111,19 +125,19 @@ export class PeerLink {
     return new Client(this.#address, this.#ctx.credentials, this.#ctx.channelOptions)
   }
 
-  /** Queues a message, dropping the oldest non-snapshot one beyond the bound. */
+  /**
+   * Queues a message (the transport checked that it fits `maxMessageBytes`), dropping the oldest
+   * non-snapshot one beyond the bound; a dropped message is reported `undeliverable`
+   * (`'queue-full'`), a dropped snapshot also with `snapshotStatus(false)`.
+   */
   enqueue(item: QueuedMessage): void {
     if (this.#state === 'closed') return
-    if (item.kind === 'message' && item.bytes.length + ENVELOPE_OVERHEAD_BYTES > this.#ctx.maxMessageBytes) {
-      this.#dropped++
-      this.#log.error('raft message larger than maxMessageBytes dropped', { bytes: item.bytes.length, maxMessageBytes: this.#ctx.maxMessageBytes })
-      return
-    }
     this.#queue.push(item)
     if (this.#queue.length > this.#ctx.maxQueuedMessages) {
       const i = this.#queue.findIndex((q) => q.kind === 'message')
       const [gone] = this.#queue.splice(i < 0 ? 0 : i, 1)
       this.#dropped++
+      if (gone !== undefined) this.#ctx.undeliverable(gone.msg, 'queue-full')
       if (gone?.kind === 'snapshot') this.#ctx.snapshotStatus(this.id, false)
     }
     if (this.#state === 'idle') this.#connect()
@@ -248,7 +262,9 @@ export class PeerLink {
     const headerBytes = transportSchema().message.encode(header).finish().length
     const firstRoom = Math.min(step, this.#ctx.maxMessageBytes - headerBytes - CHUNK_OVERHEAD_BYTES)
     if (firstRoom < 0) {
-      this.#log.error('raft snapshot header larger than maxMessageBytes: not sent', { headerBytes, maxMessageBytes: this.#ctx.maxMessageBytes })
+      this.#dropped++
+      this.#tooLarge++
+      this.#ctx.undeliverable(msg, 'too-large')
       this.#ctx.snapshotStatus(this.id, false)
       return
     }

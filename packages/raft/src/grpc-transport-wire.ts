@@ -196,6 +196,14 @@ export function originMetadata(id: RaftMemberId, address: string | undefined): M
   return md
 }
 
+/** The member a call's request metadata names as its sender, or undefined when it names none (or garbage). */
+export function readOriginId(md: Metadata): RaftMemberId | undefined {
+  const [id] = md.get(ORIGIN_ID_KEY)
+  if (typeof id !== 'string' || !/^[0-9a-f]{1,16}$/.test(id)) return undefined
+  const member = BigInt(`0x${id}`)
+  return member === 0n ? undefined : member
+}
+
 /** The origin named by a call's request metadata, or undefined when it names none (or garbage). */
 export function readOrigin(md: Metadata): MessageOrigin | undefined {
   const [id] = md.get(ORIGIN_ID_KEY)

@@ -2,18 +2,22 @@
  * {@link GrpcRaftTransport}: the {@link RaftTransport} between processes, over gRPC
  * (`swarmkit.raft.v1.Raft`, proto/raft-transport.proto).
  *
- * Each member runs one server and, per peer, one long-lived client stream of message batches
- * (in order, bounded queue, reconnect with backoff) plus one call per snapshot, whose data
- * travels in chunks. Snapshot messages are not ordered relative to the other messages of the
- * link (they leave the queue in order, but travel on their own call).
+ * Each member serves the Raft service — on a server of its own (`listenAddress`), or on a
+ * `grpc.Server` the caller owns and shares with other services (`server`) — and, per peer, runs
+ * one long-lived client stream of message batches (in order, bounded queue, reconnect with
+ * backoff) plus one call per snapshot, whose data travels in chunks. Snapshot messages are not
+ * ordered relative to the other messages of the link (they leave the queue in order, but travel
+ * on their own call). Inbound calls are authorized (see grpc-transport-auth.ts).
  */
-import { Server, ServerCredentials, credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js'
+import type { X509Certificate } from 'node:crypto'
+import { Server, ServerCredentials, credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type ServerOptions } from '@grpc/grpc-js'
 import { FailedPreconditionError, InvalidArgumentError, cryptoRandom, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Clock, Logger, RaftMemberId, Random } from '@swarmkit-ts/api'
 import { encodeMessage, messageToWire } from './message-codec.ts'
 import { isLocalMessage, type Message } from './types.ts'
-import type { RaftTransport, RaftTransportHandlers } from './transport.ts'
-import { CHUNK_OVERHEAD_BYTES, originMetadata, raftServiceDefinition } from './grpc-transport-wire.ts'
+import type { RaftTransport, RaftTransportHandlers, UndeliverableReason } from './transport.ts'
+import { allowAnyRaftPeer, authorizeClusterManagers, parseCertificate, type RaftAuthorizer } from './grpc-transport-auth.ts'
+import { CHUNK_OVERHEAD_BYTES, ENVELOPE_OVERHEAD_BYTES, originMetadata, raftServiceDefinition } from './grpc-transport-wire.ts'
 import { RaftServiceHandlers } from './grpc-transport-server.ts'
 import { PeerLink, type PeerLinkContext, type PeerStreamState, type QueuedMessage } from './grpc-transport-peer.ts'
 
@@ -26,18 +30,53 @@ export const DEFAULT_MAX_QUEUED_MESSAGES = 4096
 /** Default reconnect backoff. */
 export const DEFAULT_BACKOFF = { initialMs: 100, maxMs: 5000 } as const
 
+/**
+ * The options a `grpc.Server` needs to carry raft traffic of up to `maxMessageBytes` (grpc-js
+ * refuses messages above 4 MiB by default) and to keep idle peer connections checked. Create a
+ * shared server with them (merged with the options of its other services).
+ */
+export function raftServerOptions(maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES): ServerOptions {
+  return {
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.keepalive_time_ms': 10_000,
+    'grpc.keepalive_timeout_ms': 5_000,
+  }
+}
+
 /** Construction options for {@link GrpcRaftTransport}. */
 export interface GrpcRaftTransportInit {
   /** This member's id (non-zero). */
   id: RaftMemberId
-  /** `host:port` to listen on; port 0 lets the OS choose (read {@link GrpcRaftTransport.address}). */
-  listenAddress: string
+  /**
+   * `host:port` for a server of the transport's own; port 0 lets the OS choose (read
+   * {@link GrpcRaftTransport.address} after {@link GrpcRaftTransport.listen}). Exactly one of
+   * `listenAddress` and `server`.
+   */
+  listenAddress?: string | undefined
+  /**
+   * A server the caller owns (typically shared with other services, bound by the caller, before
+   * or after): {@link GrpcRaftTransport.start} adds the Raft service to it and `stop` removes it,
+   * leaving the server running. Needs `advertiseAddress` and `authorize`; create it with
+   * {@link raftServerOptions} so that it accepts messages of `maxMessageBytes`. Exactly one of
+   * `listenAddress` and `server`.
+   */
+  server?: Server | undefined
   /**
    * The address peers should reach this member at, told to every peer with each call so that a
-   * peer that has no address for this member yet can answer it. @default {@link GrpcRaftTransport.address}
+   * peer that has no address for this member yet can answer it. Required with `server`.
+   * @default {@link GrpcRaftTransport.address}
    */
   advertiseAddress?: string | undefined
-  /** Server credentials. @default insecure */
+  /**
+   * Decides which peers may send raft messages here, once per inbound call (see
+   * {@link RaftAuthorizer}); each message's `from` must then be the authorized member (relayed
+   * kinds aside). Required with `server`. @default with TLS `serverCredentials`,
+   * {@link authorizeClusterManagers}`()` (manager certificates of the cluster named by this
+   * server's own certificate); with insecure credentials {@link allowAnyRaftPeer}.
+   */
+  authorize?: RaftAuthorizer | undefined
+  /** Server credentials of the transport's own server (not with `server`). @default insecure */
   serverCredentials?: ServerCredentials | undefined
   /** Credentials for dialling peers. @default insecure */
   channelCredentials?: ChannelCredentials | undefined
@@ -73,11 +112,23 @@ export interface GrpcRaftPeerStats {
   queued: number
   /** Messages dropped: queue overflow, or larger than `maxMessageBytes`. */
   dropped: number
+  /** Of `dropped`, the messages larger than `maxMessageBytes` (reported `undeliverable`, `'too-large'`). */
+  tooLarge: number
   /** Snapshot calls in progress. */
   snapshotsInFlight: number
 }
 
-type Lifecycle = 'new' | 'starting' | 'running' | 'stopped'
+/** Counters of the whole transport, for diagnostics and tests. */
+export interface GrpcRaftTransportStats {
+  /** Messages given up on as too large for `maxMessageBytes` (to any member, known or not). */
+  tooLarge: number
+  /** Messages dropped from a full peer queue. */
+  queueFull: number
+  /** Inbound calls refused by authorization (PERMISSION_DENIED). */
+  refusedCalls: number
+}
+
+type Lifecycle = 'new' | 'binding' | 'listening' | 'running' | 'stopped'
 
 function positiveInt(v: number | undefined, dflt: number, field: string): number {
   if (v === undefined) return dflt
@@ -90,41 +141,57 @@ function checkAddress(address: unknown, field: string): string {
   return address
 }
 
-/** A {@link RaftTransport} over gRPC (grpc-js), with pluggable credentials (insecure by default). */
+/** A {@link RaftTransport} over gRPC (grpc-js), with pluggable credentials (insecure by default) and authorization of inbound calls. */
 export class GrpcRaftTransport implements RaftTransport {
   /** This member's id. */
   readonly id: RaftMemberId
-  readonly #listenAddress: string
+  /** The largest message sent or accepted (see {@link RaftTransport.maxMessageBytes}). */
+  readonly maxMessageBytes: number
+  readonly #listenAddress: string | undefined
+  readonly #sharedServer: Server | undefined
   readonly #advertiseAddress: string | undefined
   readonly #serverCredentials: ServerCredentials
+  readonly #authorize: RaftAuthorizer
   readonly #log: Logger
   readonly #clock: Clock
-  readonly #maxMessageBytes: number
   readonly #graceMs: number
   readonly #ctx: PeerLinkContext
   readonly #links = new Map<RaftMemberId, PeerLink>()
   readonly #service: RaftServiceHandlers
+  readonly #stats: GrpcRaftTransportStats = { tooLarge: 0, queueFull: 0, refusedCalls: 0 }
+  #localCert: { source: unknown; cert: X509Certificate | undefined } | undefined
   #server: Server | undefined
   #handlers: RaftTransportHandlers | undefined
   #state: Lifecycle = 'new'
   #port = 0
   #stopping: Promise<void> | undefined
-  /** Settles when a `start` in progress has bound (or failed to). */
-  #binding: Promise<unknown> | undefined
+  /** Settles when a bind in progress has bound (or failed to). */
+  #binding: Promise<void> | undefined
 
   /** @throws InvalidArgumentError naming the field of a bad option. */
   constructor(init: GrpcRaftTransportInit) {
     if (typeof init.id !== 'bigint' || init.id <= 0n || init.id >= 1n << 64n) throw new InvalidArgumentError('id', `must be a non-zero uint64 bigint, got ${String(init.id)}`)
     this.id = init.id
-    this.#listenAddress = checkAddress(init.listenAddress, 'listenAddress')
+    if ((init.listenAddress === undefined) === (init.server === undefined)) throw new InvalidArgumentError('listenAddress', 'give exactly one of listenAddress and server')
+    this.#listenAddress = init.listenAddress === undefined ? undefined : checkAddress(init.listenAddress, 'listenAddress')
+    this.#sharedServer = init.server
     this.#advertiseAddress = init.advertiseAddress === undefined ? undefined : checkAddress(init.advertiseAddress, 'advertiseAddress')
+    if (init.server !== undefined) {
+      if (!(init.server instanceof Server)) throw new InvalidArgumentError('server', 'must be a grpc-js Server')
+      if (this.#advertiseAddress === undefined) throw new InvalidArgumentError('advertiseAddress', 'is required with a caller-owned server')
+      if (init.authorize === undefined) throw new InvalidArgumentError('authorize', "is required with a caller-owned server (the transport cannot see that server's credentials)")
+      if (init.serverCredentials !== undefined) throw new InvalidArgumentError('serverCredentials', 'the owner of a shared server binds it with its own credentials')
+    }
+    if (init.authorize !== undefined && typeof init.authorize !== 'function') throw new InvalidArgumentError('authorize', 'must be a function')
     this.#serverCredentials = init.serverCredentials ?? ServerCredentials.createInsecure()
+    this.#authorize = init.authorize ?? (this.#serverCredentials._isSecure() ? authorizeClusterManagers() : allowAnyRaftPeer)
     this.#log = (init.logger ?? silentLogger).child({ component: 'raft-transport', member: init.id.toString() })
     this.#clock = init.clock ?? systemClock
-    this.#maxMessageBytes = positiveInt(init.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes')
-    if (this.#maxMessageBytes < 1024) throw new InvalidArgumentError('maxMessageBytes', `must be at least 1024, got ${this.#maxMessageBytes}`)
-    const chunk = positiveInt(init.snapshotChunkBytes, Math.min(DEFAULT_SNAPSHOT_CHUNK_BYTES, this.#maxMessageBytes - CHUNK_OVERHEAD_BYTES), 'snapshotChunkBytes')
-    if (chunk + CHUNK_OVERHEAD_BYTES > this.#maxMessageBytes) throw new InvalidArgumentError('snapshotChunkBytes', `must be at most maxMessageBytes (${this.#maxMessageBytes}) - ${CHUNK_OVERHEAD_BYTES}`)
+    const maxMessageBytes = positiveInt(init.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes')
+    if (maxMessageBytes < 1024) throw new InvalidArgumentError('maxMessageBytes', `must be at least 1024, got ${maxMessageBytes}`)
+    this.maxMessageBytes = maxMessageBytes
+    const chunk = positiveInt(init.snapshotChunkBytes, Math.min(DEFAULT_SNAPSHOT_CHUNK_BYTES, maxMessageBytes - CHUNK_OVERHEAD_BYTES), 'snapshotChunkBytes')
+    if (chunk + CHUNK_OVERHEAD_BYTES > maxMessageBytes) throw new InvalidArgumentError('snapshotChunkBytes', `must be at most maxMessageBytes (${maxMessageBytes}) - ${CHUNK_OVERHEAD_BYTES}`)
     const backoff = init.backoff ?? DEFAULT_BACKOFF
     const initialMs = positiveInt(backoff.initialMs, DEFAULT_BACKOFF.initialMs, 'backoff.initialMs')
     const maxMs = positiveInt(backoff.maxMs, DEFAULT_BACKOFF.maxMs, 'backoff.maxMs')
@@ -136,8 +203,8 @@ export class GrpcRaftTransport implements RaftTransport {
       logger: this.#log,
       credentials: init.channelCredentials ?? grpcCredentials.createInsecure(),
       channelOptions: {
-        'grpc.max_send_message_length': this.#maxMessageBytes,
-        'grpc.max_receive_message_length': this.#maxMessageBytes,
+        'grpc.max_send_message_length': maxMessageBytes,
+        'grpc.max_receive_message_length': maxMessageBytes,
         'grpc.initial_reconnect_backoff_ms': initialMs,
         'grpc.max_reconnect_backoff_ms': maxMs,
         'grpc.keepalive_time_ms': 10_000,
@@ -148,17 +215,34 @@ export class GrpcRaftTransport implements RaftTransport {
       backoff: { initialMs, maxMs },
       connectTimeoutMs: positiveInt(init.connectTimeoutMs, 5000, 'connectTimeoutMs'),
       maxQueuedMessages: positiveInt(init.maxQueuedMessages, DEFAULT_MAX_QUEUED_MESSAGES, 'maxQueuedMessages'),
-      maxMessageBytes: this.#maxMessageBytes,
+      maxMessageBytes,
       snapshotChunkBytes: chunk,
       metadata: () => originMetadata(this.id, this.#advertised()),
       unreachable: (to) => this.#emit((h) => h.unreachable?.(to)),
       snapshotStatus: (to, ok) => this.#emit((h) => h.snapshotStatus?.(to, ok)),
+      undeliverable: (msg, reason) => this.#undeliverable(msg, reason),
     }
     this.#service = new RaftServiceHandlers({
       id: this.id,
       accepting: () => this.#state === 'running',
       deliver: (msg, origin) => this.#call((h) => (origin === undefined ? h.message(msg) : h.message(msg, origin))),
+      authorize: (call) => this.#authorize({ ...call, localCertificate: this.#localCertificate() }),
+      refused: (reason, call) => {
+        this.#stats.refusedCalls++
+        this.#log.warn('raft call refused', { reason, claimedId: call.claimedId?.toString() ?? 'none', peer: call.peerAddress })
+      },
     })
+  }
+
+  /** This server's own certificate (own server with TLS credentials), parsed once per change. */
+  #localCertificate(): X509Certificate | undefined {
+    if (this.#sharedServer !== undefined || !this.#serverCredentials._isSecure()) return undefined
+    const source = this.#serverCredentials._getSecureContextOptions()?.cert
+    const cached = this.#localCert
+    if (cached !== undefined && cached.source === source) return cached.cert
+    const cert = parseCertificate(source)
+    this.#localCert = { source, cert }
+    return cert
   }
 
   /** The advertised address: the option, else the bound address once running. */
@@ -167,60 +251,112 @@ export class GrpcRaftTransport implements RaftTransport {
     return this.#state === 'running' ? this.address : undefined
   }
 
-  /** The address peers reach this member at (`host:port` with the bound port); only after `start`. */
+  /**
+   * The address peers reach this member at: the advertised address, else `host:port` with the
+   * bound port. With an own server, only once it listens ({@link listen} or {@link start}).
+   *
+   * @throws FailedPreconditionError before that, and after `stop`.
+   */
   get address(): string {
-    if (this.#state !== 'running') throw new FailedPreconditionError('the transport is not running', { reason: 'not-running' })
-    const host = this.#listenAddress.slice(0, this.#listenAddress.lastIndexOf(':'))
-    return `${host}:${this.#port}`
+    if (this.#advertiseAddress !== undefined && this.#state !== 'stopped') return this.#advertiseAddress
+    return `${this.#host()}:${this.port}`
   }
 
-  /** The bound port; only after `start`. */
+  /** The port the transport's own server is bound to; only once it listens. */
   get port(): number {
-    if (this.#state !== 'running') throw new FailedPreconditionError('the transport is not running', { reason: 'not-running' })
+    if (this.#sharedServer !== undefined) throw new FailedPreconditionError('the transport serves on a caller-owned server', { reason: 'shared-server' })
+    if (this.#state !== 'listening' && this.#state !== 'running') throw new FailedPreconditionError('the transport is not listening', { reason: 'not-running' })
     return this.#port
   }
 
+  #host(): string {
+    const listen = this.#listenAddress ?? ''
+    return listen.slice(0, listen.lastIndexOf(':'))
+  }
+
   /**
-   * Binds the server and starts delivering to `handlers`.
+   * Binds the transport's own server and returns the address peers reach it at, without
+   * delivering anything yet: calls that arrive before {@link start} are answered UNAVAILABLE (the
+   * peer retries). With port 0 this is how a member learns its address before telling its peers
+   * or bootstrapping. Idempotent; with a caller-owned server it only returns `advertiseAddress`.
    *
-   * @throws InvalidArgumentError (`listenAddress`) when the address cannot be bound;
-   *   FailedPreconditionError when called twice.
+   * @throws InvalidArgumentError (`listenAddress`) when the address cannot be bound (the
+   *   transport is then stopped); FailedPreconditionError after `stop`.
    */
-  async start(handlers: RaftTransportHandlers): Promise<void> {
-    if (this.#state !== 'new') throw new FailedPreconditionError('start may be called once', { reason: 'already-started' })
-    this.#state = 'starting'
-    this.#handlers = handlers
-    const server = new Server({
-      'grpc.max_receive_message_length': this.#maxMessageBytes,
-      'grpc.max_send_message_length': this.#maxMessageBytes,
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-    })
+  async listen(): Promise<string> {
+    if (this.#state === 'stopped') throw new FailedPreconditionError('the transport is stopped', { reason: 'stopped' })
+    if (this.#sharedServer !== undefined) return this.address
+    if (this.#state === 'new') this.#binding = this.#bind()
+    await this.#binding
+    if (this.#stopped()) throw new FailedPreconditionError('the transport was stopped while binding', { reason: 'stopped' })
+    return this.address
+  }
+
+  async #bind(): Promise<void> {
+    this.#state = 'binding'
+    const server = new Server(raftServerOptions(this.maxMessageBytes))
     server.addService(raftServiceDefinition, this.#service.implementation())
-    const binding = new Promise<number>((resolve, reject) => {
-      server.bindAsync(this.#listenAddress, this.#serverCredentials, (err, port) => (err === null ? resolve(port) : reject(err)))
-    })
-    this.#binding = binding.catch(() => undefined)
+    const listen = this.#listenAddress as string
+    let port: number
     try {
-      this.#port = await binding
+      port = await new Promise<number>((resolve, reject) => {
+        server.bindAsync(listen, this.#serverCredentials, (err, p) => (err === null ? resolve(p) : reject(err)))
+      })
     } catch (err) {
-      this.#state = 'stopped'
       server.forceShutdown()
-      throw new InvalidArgumentError('listenAddress', `cannot listen on ${this.#listenAddress}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      // A transport that cannot listen is done (send is then a no-op, as after stop).
+      this.#state = 'stopped'
+      throw new InvalidArgumentError('listenAddress', `cannot listen on ${listen}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
-    if (this.#state !== 'starting') {
+    if (this.#state !== 'binding') {
       // stop() was called while binding.
       server.forceShutdown()
       return
     }
+    this.#port = port
     this.#server = server
-    this.#state = 'running'
+    this.#state = 'listening'
     this.#log.info('raft transport listening', { address: this.address })
   }
 
   /**
+   * Starts delivering to `handlers`: binds the own server unless {@link listen} did, or adds the
+   * Raft service to the caller-owned server.
+   *
+   * @throws InvalidArgumentError (`listenAddress`) when the address cannot be bound;
+   *   FailedPreconditionError when called twice, or (`server`) when the caller-owned server
+   *   already serves the Raft service.
+   */
+  async start(handlers: RaftTransportHandlers): Promise<void> {
+    if (this.#handlers !== undefined || this.#state === 'running' || this.#state === 'stopped') throw new FailedPreconditionError('start may be called once', { reason: 'already-started' })
+    this.#handlers = handlers
+    if (this.#sharedServer !== undefined) {
+      try {
+        this.#sharedServer.addService(raftServiceDefinition, this.#service.implementation())
+      } catch (err) {
+        this.#handlers = undefined
+        throw new FailedPreconditionError(`cannot add the raft service to the server: ${err instanceof Error ? err.message : String(err)}`, { reason: 'service-registered', cause: err })
+      }
+      this.#state = 'running'
+      this.#log.info('raft transport serving on a shared server', { address: this.address })
+      return
+    }
+    try {
+      await this.listen()
+    } catch (err) {
+      this.#handlers = undefined
+      // stop() during the bind: start resolves, as if it had finished just before.
+      if (this.#stopping !== undefined) return
+      throw err
+    }
+    if (this.#state !== 'listening') return
+    this.#state = 'running'
+  }
+
+  /**
    * Queues messages for their `to` members. A message to a member without an address is
-   * reported `unreachable` (once per call and member); local messages (`unreachable`,
+   * reported `unreachable` (once per call and member); one larger than `maxMessageBytes` is
+   * reported `undeliverable` (`'too-large'`) and not sent; local messages (`unreachable`,
    * `snap-status`) are not sent. After `stop()` this does nothing.
    *
    * @throws InvalidArgumentError when a message cannot be encoded (nothing is queued then);
@@ -230,16 +366,25 @@ export class GrpcRaftTransport implements RaftTransport {
     if (this.#state === 'stopped') return
     if (this.#state !== 'running') throw new FailedPreconditionError('send before start', { reason: 'not-running' })
     const items: Array<[RaftMemberId, QueuedMessage]> = []
+    const tooLarge: Message[] = []
     messages.forEach((m, i) => {
       if (isLocalMessage(m.type)) return
       try {
         if (m.type === 'snapshot') items.push([m.to, { kind: 'snapshot', msg: m, header: messageToWire({ ...m, snapshot: { ...m.snapshot, data: new Uint8Array(0) } }) }])
-        else items.push([m.to, { kind: 'message', bytes: encodeMessage(m) }])
+        else {
+          const bytes = encodeMessage(m)
+          if (bytes.length + ENVELOPE_OVERHEAD_BYTES > this.maxMessageBytes) tooLarge.push(m)
+          else items.push([m.to, { kind: 'message', msg: m, bytes }])
+        }
       } catch (err) {
         if (err instanceof InvalidArgumentError) throw new InvalidArgumentError(`messages[${i}]${err.field === '' ? '' : `.${err.field}`}`, err.message, { cause: err })
         throw err
       }
     })
+    for (const m of tooLarge) {
+      this.#links.get(m.to)?.countTooLarge()
+      this.#undeliverable(m, 'too-large')
+    }
     const unknown = new Set<RaftMemberId>()
     for (const [to, item] of items) {
       const link = this.#links.get(to)
@@ -270,12 +415,18 @@ export class GrpcRaftTransport implements RaftTransport {
   peerStats(id: RaftMemberId): GrpcRaftPeerStats | undefined {
     const l = this.#links.get(id)
     if (l === undefined) return undefined
-    return { address: l.address, stream: l.state, queued: l.queued, dropped: l.dropped, snapshotsInFlight: l.snapshotsInFlight }
+    return { address: l.address, stream: l.state, queued: l.queued, dropped: l.dropped, tooLarge: l.tooLarge, snapshotsInFlight: l.snapshotsInFlight }
+  }
+
+  /** Counters of the whole transport. */
+  stats(): GrpcRaftTransportStats {
+    return { ...this.#stats }
   }
 
   /**
-   * Closes every stream and the server (graceful first, forced after `shutdownGraceMs`).
-   * No handler is called once this is called; resolves when the server is down.
+   * Closes every stream and the server (graceful first, forced after `shutdownGraceMs`); a
+   * caller-owned server keeps running without the Raft service. No handler is called once this
+   * is called; resolves when the own server is down.
    */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop()
@@ -288,8 +439,16 @@ export class GrpcRaftTransport implements RaftTransport {
     this.#handlers = undefined
     for (const link of this.#links.values()) link.close()
     this.#links.clear()
-    // A start in progress shuts its server down itself once bound.
-    await this.#binding
+    if (this.#sharedServer !== undefined) {
+      if (wasRunning) {
+        this.#sharedServer.removeService(raftServiceDefinition)
+        this.#service.closeAll()
+        this.#log.info('raft transport stopped')
+      }
+      return
+    }
+    // A bind in progress shuts its server down itself once bound.
+    await this.#binding?.catch(() => undefined)
     const server = this.#server
     this.#server = undefined
     if (server === undefined) return
@@ -306,6 +465,22 @@ export class GrpcRaftTransport implements RaftTransport {
       })
     })
     if (wasRunning) this.#log.info('raft transport stopped')
+  }
+
+  /** Whether `stop` was called (a method: the state changes across awaits). */
+  #stopped(): boolean {
+    return this.#state === 'stopped'
+  }
+
+  /** Counts and reports a message given up on. */
+  #undeliverable(msg: Message, reason: UndeliverableReason): void {
+    if (reason === 'too-large') {
+      this.#stats.tooLarge++
+      this.#log.error('raft message larger than maxMessageBytes not sent', { type: msg.type, to: msg.to.toString(), maxMessageBytes: this.maxMessageBytes })
+    } else {
+      this.#stats.queueFull++
+    }
+    this.#emit((h) => h.undeliverable?.(msg, reason))
   }
 
   /** Calls a handler now (inbound traffic is already on the event loop), unless stopped. */

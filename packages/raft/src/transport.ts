@@ -16,6 +16,9 @@
  * - A transport should tell receivers the address its member advertises (delivered to them as
  *   the `origin` of each message): without it, a member that has not applied the change adding
  *   the current leader cannot answer that leader.
+ * - A transport that declares {@link RaftTransport.maxMessageBytes} delivers every message whose
+ *   {@link messageSizeBound} is at most that; a message it cannot send even alone is reported
+ *   through the `undeliverable` handler (`'too-large'`), never dropped silently nor retried.
  * - After `stop()` resolves no handler is called again.
  */
 import type { RaftMemberId } from '@swarmkit-ts/api'
@@ -42,10 +45,77 @@ export interface RaftTransportHandlers {
   unreachable?(to: RaftMemberId): void
   /** A snapshot stream to `to` finished (`ok`) or failed. */
   snapshotStatus?(to: RaftMemberId, ok: boolean): void
+  /**
+   * The transport gave up on `msg` for good and will not retry it: `'too-large'` when it exceeds
+   * {@link RaftTransport.maxMessageBytes} even alone (sending it again can never succeed: the
+   * driver must not produce it), `'queue-full'` when the peer's queue overflowed and `msg` was the
+   * oldest waiting message (Raft resends what is still needed). Called asynchronously, like every
+   * handler. A snapshot that is not sent is reported here and with `snapshotStatus(to, false)`.
+   */
+  undeliverable?(msg: Message, reason: UndeliverableReason): void
+}
+
+/** Why a transport gave up on a message (see {@link RaftTransportHandlers.undeliverable}). */
+export type UndeliverableReason = 'too-large' | 'queue-full'
+
+/**
+ * Bytes every message may take on the wire besides its entries' data and contexts: ids, term,
+ * indexes, type and framing, at most (GrpcRaftTransport's encoding needs 81).
+ */
+export const MESSAGE_OVERHEAD_BYTES = 128
+
+/** Bytes each entry of an `app` or `prop` message may take on the wire besides its data, at most (GrpcRaftTransport's encoding needs 32). */
+export const MESSAGE_ENTRY_OVERHEAD_BYTES = 40
+
+/**
+ * An upper bound of the encoded size of `msg`, as {@link RaftTransport.maxMessageBytes} counts it:
+ * {@link MESSAGE_OVERHEAD_BYTES}, plus for each entry its data and
+ * {@link MESSAGE_ENTRY_OVERHEAD_BYTES}, plus the bytes of a context; for a snapshot its data and
+ * 16 bytes per member of its configuration (a transport may stream snapshots in chunks: see
+ * {@link RaftTransport.maxMessageBytes}).
+ */
+export function messageSizeBound(msg: Message): number {
+  switch (msg.type) {
+    case 'app':
+    case 'prop': {
+      let n = MESSAGE_OVERHEAD_BYTES
+      for (const e of msg.entries) n += e.data.byteLength + MESSAGE_ENTRY_OVERHEAD_BYTES
+      return n
+    }
+    case 'heartbeat':
+    case 'heartbeat-resp':
+    case 'read-index':
+    case 'read-index-resp':
+      return MESSAGE_OVERHEAD_BYTES + msg.context.byteLength
+    case 'snapshot': {
+      const cs = msg.snapshot.metadata.confState
+      const members = cs.voters.length + cs.learners.length + cs.votersOutgoing.length + cs.learnersNext.length
+      return MESSAGE_OVERHEAD_BYTES + msg.snapshot.data.byteLength + 16 * members
+    }
+    default:
+      return MESSAGE_OVERHEAD_BYTES
+  }
+}
+
+/**
+ * The largest entry data a transport limited to `maxMessageBytes` always delivers: an `app` or
+ * `prop` message carrying one such entry (and nothing else) fits, by {@link messageSizeBound}.
+ * A driver rejects larger proposals up front. Returns 0 when not even an empty entry fits.
+ */
+export function maxEntryDataBytes(maxMessageBytes: number): number {
+  return Math.max(0, maxMessageBytes - MESSAGE_OVERHEAD_BYTES - MESSAGE_ENTRY_OVERHEAD_BYTES)
 }
 
 /** Moves Raft messages between members. */
 export interface RaftTransport {
+  /**
+   * The largest message this transport can deliver, as {@link messageSizeBound} counts it; a
+   * driver must not produce larger ones (it limits proposals to
+   * {@link maxEntryDataBytes}`(maxMessageBytes)` and the entries of one append accordingly).
+   * Snapshots are exempt when the transport streams them in chunks (GrpcRaftTransport does).
+   * `undefined`: no limit.
+   */
+  readonly maxMessageBytes?: number | undefined
   /** Starts delivering messages to `handlers`. Called once, before any `send`. */
   start(handlers: RaftTransportHandlers): Promise<void>
   /** Queues messages for delivery to their `to` members (best effort, never throws for a down peer). */

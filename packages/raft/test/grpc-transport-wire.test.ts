@@ -1,5 +1,5 @@
 import { createServer, type Socket } from 'node:net'
-import { Client, credentials, type ServiceError } from '@grpc/grpc-js'
+import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import type { Random } from '@swarmkit-ts/api'
 import { afterEach, describe, expect, it } from 'vitest'
 import { GrpcRaftTransport, type GrpcRaftTransportInit } from '../src/grpc-transport.ts'
@@ -9,12 +9,14 @@ import {
   STREAM_PATH,
   deserializeSnapshotAck,
   deserializeStreamAck,
+  originMetadata,
   serializeChunk,
   serializeEnvelope,
   statusError,
   type OutboundChunk,
 } from '../src/grpc-transport-wire.ts'
 import { encodeMessage, messageToWire, transportSchema, type WireObject } from '../src/message-codec.ts'
+import type { UndeliverableReason } from '../src/transport.ts'
 import type { Message, SnapshotMessage } from '../src/types.ts'
 
 const A = 11n
@@ -25,13 +27,19 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f()
 })
 
-async function member(id: bigint, init: Partial<GrpcRaftTransportInit> = {}): Promise<{ t: GrpcRaftTransport; got: Message[]; unreachable: bigint[] }> {
+interface Member {
+  t: GrpcRaftTransport
+  got: Message[]
+  unreachable: bigint[]
+  undeliverable: Array<[Message, UndeliverableReason]>
+}
+
+async function member(id: bigint, init: Partial<GrpcRaftTransportInit> = {}): Promise<Member> {
   const t = new GrpcRaftTransport({ id, listenAddress: '127.0.0.1:0', ...init })
-  const got: Message[] = []
-  const unreachable: bigint[] = []
+  const m: Member = { t, got: [], unreachable: [], undeliverable: [] }
   cleanup.push(() => t.stop())
-  await t.start({ message: (m) => got.push(m), unreachable: (to) => unreachable.push(to) })
-  return { t, got, unreachable }
+  await t.start({ message: (msg) => m.got.push(msg), unreachable: (to) => m.unreachable.push(to), undeliverable: (msg, reason) => m.undeliverable.push([msg, reason]) })
+  return m
 }
 
 function client(address: string): Client {
@@ -53,10 +61,10 @@ const typed = (fields: Record<string, unknown>): Error => expect.objectContainin
 
 type Outcome = { ok: true; value: unknown } | { ok: false; code: number; error: Error }
 
-/** Runs one client-streaming call that writes `requests` and half-closes. */
-function call<T>(c: Client, path: string, serialize: (v: T) => Buffer, deserialize: (b: Buffer) => unknown, requests: T[]): Promise<Outcome> {
+/** Runs one client-streaming call from member A (by default) that writes `requests` and half-closes. */
+function call<T>(c: Client, path: string, serialize: (v: T) => Buffer, deserialize: (b: Buffer) => unknown, requests: T[], metadata: Metadata = originMetadata(A, 'a.example:1')): Promise<Outcome> {
   return new Promise((resolve) => {
-    const s = c.makeClientStreamRequest<T, unknown>(path, serialize, deserialize, (err: ServiceError | null, value) => {
+    const s = c.makeClientStreamRequest<T, unknown>(path, serialize, deserialize, metadata, {}, (err: ServiceError | null, value) => {
       resolve(err === null ? { ok: true, value } : { ok: false, code: err.code, error: statusError(err) })
     })
     for (const r of requests) s.write(r)
@@ -89,7 +97,7 @@ describe('Raft service (raw gRPC client)', () => {
   it('refuses a term above 2^53 − 1 and malformed bytes with INVALID_ARGUMENT naming the field', async () => {
     const b = await member(B)
     const c = client(b.t.address)
-    const big = transportSchema().message.encode({ from: 1, to: Number(B), term: { low: 0, high: 0x200000 }, timeoutNow: {} }).finish()
+    const big = transportSchema().message.encode({ from: Number(A), to: Number(B), term: { low: 0, high: 0x200000 }, timeoutNow: {} }).finish()
     const out = await call(c, STREAM_PATH, serializeEnvelope, deserializeStreamAck, [[big]])
     expect(out).toEqual({ ok: false, code: 3, error: typed({ name: 'InvalidArgumentError', field: 'messages[0].term' }) })
     const raw = await call(c, STREAM_PATH, (x: Buffer) => x, deserializeStreamAck, [Buffer.from([0x0a, 0xff])])
@@ -121,6 +129,31 @@ describe('Raft service (raw gRPC client)', () => {
     const other = snap(A, new Uint8Array([1]))
     expect(await send([{ header: header(other), totalBytes: 1, data: new Uint8Array([1]) }])).toEqual({ ok: false, code: 9, error: typed({ name: 'FailedPreconditionError', reason: 'wrong-member' }) })
     expect(b.got).toEqual([])
+  })
+
+  it('refuses with PERMISSION_DENIED a call that names no sender, and a message whose from is not the named sender', async () => {
+    const b = await member(B)
+    const c = client(b.t.address)
+    const denied = { ok: false, code: 7, error: typed({ name: 'PermissionDeniedError' }) }
+    // No origin metadata: nobody to authorize.
+    expect(await call(c, STREAM_PATH, serializeEnvelope, deserializeStreamAck, [[encodeMessage(hb(A, B, 1))]], new Metadata())).toEqual(denied)
+    const m = snap(B, new Uint8Array([1]))
+    expect(await call(c, SEND_SNAPSHOT_PATH, serializeChunk, deserializeSnapshotAck, [{ header: header(m), totalBytes: 1, data: new Uint8Array([1]) }], new Metadata())).toEqual(denied)
+    // A call from A carrying a message from C (not a relayed kind): the whole batch is refused.
+    const C = 33n
+    expect(await call(c, STREAM_PATH, serializeEnvelope, deserializeStreamAck, [[encodeMessage(hb(A, B, 1)), encodeMessage({ type: 'timeout-now', from: C, to: B, term: 5 })]])).toEqual(denied)
+    // A snapshot from C on a call from A.
+    expect(await call(c, SEND_SNAPSHOT_PATH, serializeChunk, deserializeSnapshotAck, [{ header: header({ ...m, from: C }), totalBytes: 1, data: new Uint8Array([1]) }])).toEqual(denied)
+    expect(b.got).toEqual([])
+    expect(b.t.stats()).toEqual({ tooLarge: 0, queueFull: 0, refusedCalls: 2 })
+    // Relayed kinds keep their original sender: allowed on A's call.
+    const relayed: Message[] = [
+      { type: 'prop', from: C, to: B, term: 0, entries: [] },
+      { type: 'read-index', from: C, to: B, term: 0, context: new Uint8Array([9]) },
+      { type: 'transfer-leader', from: C, to: B, term: 3 },
+    ]
+    expect(await call(c, STREAM_PATH, serializeEnvelope, deserializeStreamAck, [relayed.map(encodeMessage)])).toEqual({ ok: true, value: { delivered: 3 } })
+    expect(b.got).toEqual(relayed)
   })
 })
 
@@ -165,7 +198,7 @@ describe('GrpcRaftTransport options and edge cases', () => {
     expect(b.got).toEqual([hb(A, B, 3)])
   })
 
-  it('drops and counts a message larger than maxMessageBytes, never sends local messages', async () => {
+  it('reports (never sends) a message larger than maxMessageBytes, counts it, never sends local messages', async () => {
     const a = await member(A, { maxMessageBytes: 2048 })
     const b = await member(B)
     a.t.addPeer(B, b.t.address)
@@ -173,7 +206,9 @@ describe('GrpcRaftTransport options and edge cases', () => {
     a.t.send([big, { type: 'unreachable', from: A, to: B, term: 0 }, hb(A, B, 1)])
     await until(() => b.got.length === 1, 'delivery')
     expect(b.got).toEqual([hb(A, B, 1)])
-    expect(a.t.peerStats(B)).toEqual({ address: b.t.address, stream: 'open', queued: 0, dropped: 1, snapshotsInFlight: 0 })
+    expect(a.t.peerStats(B)).toEqual({ address: b.t.address, stream: 'open', queued: 0, dropped: 1, tooLarge: 1, snapshotsInFlight: 0 })
+    expect(a.t.stats()).toEqual({ tooLarge: 1, queueFull: 0, refusedCalls: 0 })
+    expect(a.undeliverable).toEqual([[big, 'too-large']])
   })
 
   it('keeps delivering when a handler throws', async () => {
@@ -222,7 +257,7 @@ describe('GrpcRaftTransport against peers that misbehave', () => {
     a.t.send([hb(A, B, 1)])
     await until(() => a.unreachable.length === 1, 'unreachable')
     expect(a.unreachable).toEqual([B])
-    expect(a.t.peerStats(B)).toEqual({ address: `127.0.0.1:${port}`, stream: 'backoff', queued: 1, dropped: 0, snapshotsInFlight: 0 })
+    expect(a.t.peerStats(B)).toEqual({ address: `127.0.0.1:${port}`, stream: 'backoff', queued: 1, dropped: 0, tooLarge: 0, snapshotsInFlight: 0 })
   })
 
   it('stops cleanly when stop() is called while start() is binding', async () => {

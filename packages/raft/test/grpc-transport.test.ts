@@ -187,7 +187,7 @@ describe('GrpcRaftTransport', () => {
     for (let i = 0; i < sent.length; i += 100) a.t.send(sent.slice(i, i + 100))
     await until(() => b.r.messages.length === sent.length, 'all messages')
     expect(plain(b.r.messages)).toEqual(plain(sent))
-    expect(a.t.peerStats(B)).toEqual({ address: b.t.address, stream: 'open', queued: 0, dropped: 0, snapshotsInFlight: 0 })
+    expect(a.t.peerStats(B)).toEqual({ address: b.t.address, stream: 'open', queued: 0, dropped: 0, tooLarge: 0, snapshotsInFlight: 0 })
   })
 
   it('tells the receiver who sent each message and at which address (advertised, or the bound one)', async () => {
@@ -258,7 +258,7 @@ describe('GrpcRaftTransport', () => {
     const snap: SnapshotMessage = { type: 'snapshot', from: A, to: B, term: 1, snapshot: { metadata: { index: 5, term: 1, confState: { voters: [A, B], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data: bytes(10, 1) } }
     a.t.send([heartbeat(A, B, 10), snap])
     for (let c = 11; c <= 20; c++) a.t.send([heartbeat(A, B, c)])
-    expect(a.t.peerStats(B)).toEqual({ address: oldAddress, stream: 'backoff', queued: 4, dropped: 8, snapshotsInFlight: 0 })
+    expect(a.t.peerStats(B)).toEqual({ address: oldAddress, stream: 'backoff', queued: 4, dropped: 8, tooLarge: 0, snapshotsInFlight: 0 })
 
     const b2 = await member(B)
     a.t.addPeer(B, b2.t.address) // a new address skips the backoff
