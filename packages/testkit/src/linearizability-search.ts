@@ -22,6 +22,7 @@
  *   completion of the larger one completes the smaller one, which has more options left). It
  *   proves a violation much faster when lost writes are pending.
  */
+import { InternalError } from '@swarmkit-ts/api'
 import type { Model, Operation } from './linearizability-types.ts'
 
 const CALL = 0
@@ -253,7 +254,7 @@ export function createSearch<S, I, O>(model: Model<S, I, O>, ops: readonly Opera
       steps++
       // Invariant: while a returned operation is unlinearized its return event is in the list,
       // and the walk reaches it before running off the end.
-      if (entry === null) throw new Error('linearizability search: ran past the last event')
+      if (entry === null) throw new InternalError('linearizability search: ran past the last event')
       if (entry.kind === CALL) {
         const op = ops[entry.op] as Operation<I, O>
         const result = model.step(state, op.input, op.return === undefined ? undefined : op.output)

@@ -1,3 +1,4 @@
+import { FailedPreconditionError, InvalidArgumentError } from '@swarmkit-ts/api'
 import type { Clock, Timer } from '@swarmkit-ts/api'
 
 /** One scheduled callback; `index` is its slot in the heap, or -1 once it has run or was cancelled. */
@@ -38,7 +39,7 @@ export class ManualClock implements Clock {
 
   /** @param startMs - the initial time, in milliseconds since the Unix epoch. */
   constructor(startMs = 0) {
-    if (!Number.isFinite(startMs)) throw new RangeError(`startMs must be finite, got ${startMs}`)
+    if (!Number.isFinite(startMs)) throw new InvalidArgumentError('startMs', `must be finite, got ${startMs}`)
     this.#now = startMs
   }
 
@@ -64,7 +65,7 @@ export class ManualClock implements Clock {
    * scheduled by callbacks during this call — each with `now()` equal to its due time.
    */
   advance(ms: number): void {
-    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`advance needs a finite ms >= 0, got ${ms}`)
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new InvalidArgumentError('ms', `must be a finite number >= 0, got ${ms}`)
     const target = this.#now + ms
     for (;;) {
       const top = this.#heap[0]
@@ -85,14 +86,18 @@ export class ManualClock implements Clock {
 
   /**
    * Runs callbacks (moving time forward) until none is pending, and returns how many ran.
-   * Throws an `Error` if callbacks are still pending after `limit` of them ran.
+   * Throws a `FailedPreconditionError` (reason `timers-still-pending`) if callbacks are still
+   * pending after `limit` of them ran.
    */
   runAll(options: RunAllOptions = {}): number {
     const limit = options.limit ?? 100_000
     let ran = 0
     while (this.#heap.length > 0) {
       if (ran >= limit) {
-        throw new Error(`ManualClock.runAll: ${this.#heap.length} timer(s) still pending after running ${limit}; a callback probably reschedules itself`)
+        throw new FailedPreconditionError(
+          `ManualClock.runAll: ${this.#heap.length} timer(s) still pending after running ${limit}; a callback probably reschedules itself`,
+          { reason: 'timers-still-pending' },
+        )
       }
       this.runNext()
       ran++

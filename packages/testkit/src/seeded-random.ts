@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { Random } from '@swarmkit-ts/api'
 
 const TWO_32 = 2 ** 32
@@ -29,7 +30,7 @@ export class SeededRandom implements Random {
 
   /** @param seed - any safe integer (negative seeds are taken modulo 2^64). */
   constructor(seed: number) {
-    if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`)
+    if (!Number.isSafeInteger(seed)) throw new InvalidArgumentError('seed', `must be a safe integer, got ${seed}`)
     this.#seed = seed
     const a = splitmix64(BigInt.asUintN(64, BigInt(seed)))
     const b = splitmix64(a.state)
@@ -66,7 +67,7 @@ export class SeededRandom implements Random {
 
   /** `n` random bytes (`n` a non-negative safe integer). */
   bytes(n: number): Uint8Array {
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`n must be a non-negative safe integer, got ${n}`)
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('n', `must be a non-negative safe integer, got ${n}`)
     const out = new Uint8Array(n)
     for (let i = 0; i < n; i += 4) {
       const x = this.uint32()
@@ -84,7 +85,7 @@ export class SeededRandom implements Random {
    */
   int(maxExclusive: number): number {
     if (!Number.isSafeInteger(maxExclusive) || maxExclusive <= 0) {
-      throw new RangeError(`maxExclusive must be a positive safe integer, got ${maxExclusive}`)
+      throw new InvalidArgumentError('maxExclusive', `must be a positive safe integer, got ${maxExclusive}`)
     }
     if (maxExclusive <= TWO_32) {
       const limit = TWO_32 - (TWO_32 % maxExclusive)

@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { EndpointSpec, PortConfig, ServiceMode, ServiceModeKind, ServiceSpec, UpdateConfig } from '@swarmkit-ts/api'
 import { arbAnnotations, arbNat, arbWord, items, rec } from './primitives.ts'
 import { arbNetworkAttachmentConfig, arbTaskSpec } from './task-spec.ts'
@@ -16,7 +17,7 @@ export function arbServiceMode(kinds: readonly ServiceModeKind[] = MODE_KINDS): 
     ).map((replicatedJob): ServiceMode => ({ replicatedJob })),
     globalJob: fc.constant({ globalJob: {} }),
   }
-  if (kinds.length === 0) throw new RangeError('arbServiceMode needs at least one mode kind')
+  if (kinds.length === 0) throw new InvalidArgumentError('kinds', 'arbServiceMode needs at least one mode kind')
   return fc.oneof(...kinds.map((k) => byKind[k]))
 }
 
