@@ -7,7 +7,7 @@ import type { Task } from '@swarmkit-ts/api'
 import { Immer } from 'immer'
 import { produce } from '../src/draft.ts'
 import { MemoryStore } from '../src/index.ts'
-import { ownFrozen } from '../src/object-utils.ts'
+import { ownFrozen } from '../src/freeze.ts'
 import { benchId, benchTask, loadTasks } from './fixtures.ts'
 
 setFlagsFromString('--expose-gc')

@@ -7,8 +7,9 @@
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import { UNIQUE_NAME_KINDS, isObjectKind, nameOf, uniqueNameChanged } from './kinds.ts'
-import { adoptDecoded, isTrusted, keptSize, versionAt, withMeta } from './object-utils.ts'
+import { keptSize, versionAt } from './meta.ts'
 import type { ChangeSet, StoreAction, TransactionResult } from './proposer.ts'
+import { adoptDecoded, withMeta } from './stored-object.ts'
 import type { Table } from './table.ts'
 import { validateObject } from './validate.ts'
 
@@ -16,7 +17,6 @@ type ApplyError = SequenceConflictError | AlreadyExistsError | NotFoundError
 
 /** Checks the shape of a change set before anything is applied; throws `InvalidArgumentError`. */
 export function checkChangeSet(changes: ChangeSet): void {
-  if (isTrusted(changes)) return
   if (typeof changes !== 'object' || changes === null || !Array.isArray(changes.transactions)) {
     throw new InvalidArgumentError('transactions', 'must be an array of transactions')
   }

@@ -27,7 +27,6 @@
 import { InvalidArgumentError, decodeObject, encodeObject } from '@swarmkit-ts/api'
 import type { EncodedShape, ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import type { ChangeSet, StoreAction } from './proposer.ts'
-import { isTrusted } from './object-utils.ts'
 import { varintSize } from './varint.ts'
 
 const ACTION_CODES = { create: 1, update: 2, delete: 3 } as const
@@ -83,10 +82,17 @@ interface PreparedAction {
  * object fields as `transactions[i][j].object.<path>`).
  */
 export function encodeChangeSet(changes: ChangeSet, shape?: EncodedShape): Uint8Array {
+  return encodeChangeSetOf(changes, false, shape)
+}
+
+/**
+ * {@link encodeChangeSet}, where `trusted` says the store built the change set itself (its
+ * actions carry no foreign keys, so that check is skipped; types are still checked by encoding).
+ */
+export function encodeChangeSetOf(changes: ChangeSet, trusted: boolean, shape?: EncodedShape): Uint8Array {
   if (typeof changes !== 'object' || (changes as unknown) === null) throw new InvalidArgumentError('', 'expected a change set')
   const txs: unknown = changes.transactions
   if (!Array.isArray(txs)) throw new InvalidArgumentError('transactions', 'must be an array')
-  const trusted = isTrusted(changes)
   const prepared: PreparedAction[][] = []
   const txSizes: number[] = []
   let total = 0

@@ -11,9 +11,9 @@
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { Clock, ObjectKind } from '@swarmkit-ts/api'
 import { MAX_CHANGE_SET_ACTIONS, MAX_CHANGE_SET_BYTES } from './kinds.ts'
-import { markTrusted } from './object-utils.ts'
 import { Overlay } from './overlay.ts'
 import type { PendingAction } from './overlay.ts'
+import { issueLocalChangeSet } from './proposer.ts'
 import type { ApplyResult, ChangeSet, Proposer, StoreAction, TransactionResult } from './proposer.ts'
 import type { Table } from './table.ts'
 import { WriteTx } from './transaction.ts'
@@ -275,8 +275,8 @@ export class CommitQueue {
     let promise: Promise<ApplyResult>
     try {
       const changes: ChangeSet = { transactions: chunk.txs.map((p) => p.tx.actions.map((a) => this.resolveAction(a, chunk.id))) }
-      markTrusted(changes)
-      promise = this.proposer().propose(changes)
+      // Built here from validated objects: the handle lets the local apply skip the checks.
+      promise = this.proposer().propose(changes, issueLocalChangeSet(changes))
     } catch (err) {
       promise = Promise.reject(err instanceof Error ? err : new Error(String(err)))
     }

@@ -7,7 +7,7 @@
  */
 export { MemoryStore, DEFAULT_WATCH_QUEUE_LIMIT, DEFAULT_HISTORY_LIMIT } from './memory-store.ts'
 export type { MemoryStoreInit } from './memory-store.ts'
-export type { Proposer, ChangeSet, StoreAction, ApplyResult, TransactionResult } from './proposer.ts'
+export type { Proposer, ChangeSet, StoreAction, ApplyResult, TransactionResult, LocalChangeSet } from './proposer.ts'
 export type { ReadTx, Tx, TableReader, TableWriter, NewObject, Recipe } from './tx-types.ts'
 export type { Draft } from './draft.ts'
 export type { FindBy, CommonFindBy, KindFindBy, ReferenceFindBy } from './indexes.ts'

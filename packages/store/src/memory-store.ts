@@ -11,8 +11,11 @@ import { CommitQueue } from './commit-queue.ts'
 import type { Batch, BatchResult } from './commit-queue.ts'
 import { ChangeHistory } from './history.ts'
 import { UNIQUE_NAME_KINDS, nameOf } from './kinds.ts'
-import { deepEqual, isOwned, ownFrozen } from './object-utils.ts'
-import type { ApplyResult, ChangeSet, Proposer, TransactionResult } from './proposer.ts'
+import { decodeChangeSet } from './change-set-codec.ts'
+import { deepEqual } from './equality.ts'
+import { ownFrozen } from './freeze.ts'
+import { isLocalChangeSet } from './proposer.ts'
+import type { ApplyResult, ChangeSet, LocalChangeSet, Proposer, TransactionResult } from './proposer.ts'
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts'
 import { Table } from './table.ts'
 import type { ReadTx, Tx } from './tx-types.ts'
@@ -76,7 +79,8 @@ export class MemoryStore {
         ? {
             // Applies on the next microtask, never inside the caller's stack (e.g. inside a
             // view() callback that called update()), like a replicated proposer.
-            propose: (changes: ChangeSet): Promise<ApplyResult> => Promise.resolve().then(() => this.applyChangeSet(changes, this.currentVersion + 1n)),
+            propose: (changes: ChangeSet, local: LocalChangeSet): Promise<ApplyResult> =>
+              Promise.resolve().then(() => this.applyChangeSet(changes, this.currentVersion + 1n, local)),
           }
         : typeof p === 'function'
           ? p(this)
@@ -134,13 +138,41 @@ export class MemoryStore {
    * set). Written objects get `meta.version.index = index`. Emits each applied transaction's
    * events followed by a commit event. Throws `InvalidArgumentError` (nothing applied) on a
    * malformed change set or an index that does not move forward.
+   *
+   * `local`: the store's handle of `changes` that the proposer got with it (see
+   * {@link LocalChangeSet}) — the change set this store built and proposed, applied here without
+   * checking its objects again. Any other change set is checked in full, and its objects are
+   * copied (the caller keeps its own). A handle of another change set is an `InvalidArgumentError`.
    */
-  applyChangeSet(changes: ChangeSet, index: bigint): ApplyResult {
+  applyChangeSet(changes: ChangeSet, index: bigint, local?: LocalChangeSet): ApplyResult {
+    this.checkIndex(index)
+    if (local === undefined) checkChangeSet(changes)
+    else if (!isLocalChangeSet(local, changes)) throw new InvalidArgumentError('local', "must be the store's handle of this very change set")
+    return this.apply(changes, index, false)
+  }
+
+  /**
+   * Decodes a change set encoded by `encodeChangeSet` (a Raft entry of another member, or one of
+   * this member's own replayed after a restart) and applies it at `index`, as
+   * {@link MemoryStore.applyChangeSet} does. The decoded objects are the store's alone: they are
+   * frozen in place (sharing unchanged parts with the objects they replace) instead of copied,
+   * and not validated again — the codec checked every field's type, and the proposing store
+   * validated the objects. Throws `InvalidArgumentError` (nothing applied) on bytes that do not
+   * decode or an index that does not move forward.
+   */
+  applyEncodedChangeSet(payload: Uint8Array, index: bigint): ApplyResult {
+    this.checkIndex(index)
+    return this.apply(decodeChangeSet(payload), index, true)
+  }
+
+  private checkIndex(index: bigint): void {
     if (typeof index !== 'bigint' || index <= this.currentVersion) {
       throw new InvalidArgumentError('index', `must be a bigint above the store version ${this.currentVersion}`)
     }
-    checkChangeSet(changes)
-    const owned = isOwned(changes)
+  }
+
+  /** Applies a checked change set; `owned`: its objects are the store's (freshly decoded). */
+  private apply(changes: ChangeSet, index: bigint, owned: boolean): ApplyResult {
     this.currentVersion = index
     const results: TransactionResult[] = []
     const all: StoreEvent[] = []

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { AlreadyExistsError, NotFoundError, ObjectKind, SequenceConflictError, StoreObject } from '@swarmkit-ts/api'
 
 /**
@@ -39,6 +40,49 @@ export interface ApplyResult {
   readonly results: readonly TransactionResult[]
 }
 
+/** Proves that only this module makes {@link LocalChangeSet}s. */
+const ISSUER: unique symbol = Symbol('LocalChangeSet issuer')
+
+let issue: (changes: ChangeSet) => LocalChangeSet
+
+/**
+ * The handle of a change set this store built itself, from objects it validated: what the store
+ * hands to {@link Proposer.propose} next to the change set. A proposer passes it back with that
+ * very change set to `MemoryStore.applyChangeSet(changes, index, local)` when it applies the
+ * change set on this member — the store then skips the checks those objects already passed and
+ * applies them as they are. Without it (another member's change set, a decoded one, one a caller
+ * built), every action is checked in full. Only the store makes them; a handle is bound to its
+ * change set (`applyChangeSet` refuses it with any other).
+ *
+ * Through Raft, {@link RaftProposer} hands it to `RaftNode.propose(payload, { local })`, and the
+ * driver gives it back to `StoreStateMachine.apply` only for this member's own, still awaited
+ * proposal: the leader applies its own objects without decoding, every other member (and the
+ * leader itself after a restart) decodes the entry.
+ */
+export class LocalChangeSet {
+  /** The change set this handle stands for. */
+  readonly changes: ChangeSet
+
+  private constructor(changes: ChangeSet, issuer: unknown) {
+    if (issuer !== ISSUER) throw new InvalidArgumentError('LocalChangeSet', 'only the store makes local change sets')
+    this.changes = changes
+  }
+
+  static {
+    issue = (changes) => new LocalChangeSet(changes, ISSUER)
+  }
+}
+
+/** The store's handle of `changes`, a change set it built from objects it validated. */
+export function issueLocalChangeSet(changes: ChangeSet): LocalChangeSet {
+  return issue(changes)
+}
+
+/** Whether `local` is the store's handle of exactly `changes`. */
+export function isLocalChangeSet(local: unknown, changes: ChangeSet): local is LocalChangeSet {
+  return local instanceof LocalChangeSet && local.changes === changes
+}
+
 /**
  * Replicates change sets. `propose` resolves with the {@link ApplyResult} that
  * `MemoryStore.applyChangeSet` returned for this change set on the local member (so the caller's
@@ -46,7 +90,11 @@ export interface ApplyResult {
  * not be replicated: `NotLeaderError` (carrying the leader's address when known) if this member
  * cannot accept writes, or an error whose outcome is unknown (leadership lost while in flight) —
  * the store never retries a change set by itself, so nothing is applied twice.
+ *
+ * The proposer must not modify `changes`. When it applies the change set on this member itself,
+ * it passes `local` along (`applyChangeSet(changes, index, local)`); a proposer that ignores
+ * `local` is correct too, only slower (every action is checked again).
  */
 export interface Proposer {
-  propose(changes: ChangeSet): Promise<ApplyResult>
+  propose(changes: ChangeSet, local: LocalChangeSet): Promise<ApplyResult>
 }

@@ -8,8 +8,9 @@
 import { NotLeaderError, UnavailableError } from '@swarmkit-ts/api'
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import { RaftStoppedError } from '@swarmkit-ts/raft'
-import { encodeChangeSet } from './change-set-codec.ts'
-import type { ApplyResult, ChangeSet, Proposer } from './proposer.ts'
+import { encodeChangeSetOf } from './change-set-codec.ts'
+import { isLocalChangeSet } from './proposer.ts'
+import type { ApplyResult, ChangeSet, LocalChangeSet, Proposer } from './proposer.ts'
 
 /** Raft's "no member" id (`NONE` in @swarmkit-ts/raft). */
 const NO_LEADER = 0n
@@ -26,13 +27,11 @@ export interface ProposalTarget {
   readonly leader: RaftMemberId
   /** Member addresses as recorded in the log. */
   readonly members: ReadonlyMap<RaftMemberId, string>
-  /** Proposes an entry; settles once it is applied on this member. */
-  propose(payload: Uint8Array): Promise<unknown>
-}
-
-/** The part of `StoreStateMachine` a {@link RaftProposer} announces its own change sets to. */
-export interface LocalApply {
-  expectLocal(payload: Uint8Array, changes: ChangeSet): () => void
+  /**
+   * Proposes an entry; settles once it is applied on this member. `options.local` must reach
+   * this member's state machine with the entry (as `RaftNode` does; see `StoreStateMachine`).
+   */
+  propose(payload: Uint8Array, options?: { readonly local?: object }): Promise<unknown>
 }
 
 /**
@@ -63,16 +62,10 @@ export interface LocalApply {
  */
 export class RaftProposer implements Proposer {
   #target: ProposalTarget | undefined
-  readonly #local: LocalApply | undefined
 
-  /**
-   * @param target - the Raft member; or attach it later with {@link RaftProposer.attach}.
-   * @param local - this member's state machine: told about each canonical change set proposed,
-   *   so that applying its entry here needs no decode (see `StoreStateMachine.expectLocal`).
-   */
-  constructor(target?: ProposalTarget, local?: LocalApply) {
+  /** @param target - the Raft member; or attach it later with {@link RaftProposer.attach}. */
+  constructor(target?: ProposalTarget) {
     this.#target = target
-    this.#local = local
   }
 
   /**
@@ -88,18 +81,23 @@ export class RaftProposer implements Proposer {
     return this.#target
   }
 
-  /** See the class documentation for what a rejection means. */
-  async propose(changes: ChangeSet): Promise<ApplyResult> {
+  /**
+   * Encodes `changes` and proposes the bytes. `local` (the store's handle of `changes`) travels
+   * with the proposal to this member's `StoreStateMachine`, which then applies `changes` itself
+   * instead of decoding the entry — only when the encoding is canonical (decodes back
+   * deep-equal), so that this member and the others apply the same objects. See the class
+   * documentation for what a rejection means.
+   */
+  async propose(changes: ChangeSet, local?: LocalChangeSet): Promise<ApplyResult> {
     const target = this.#target
     if (target === undefined) throw new RaftStoppedError('store: no Raft member attached to the proposer')
     if (!target.isLeader) throw notLeader(target)
+    const own = local !== undefined && isLocalChangeSet(local, changes)
     const shape = { canonical: false }
-    const payload = encodeChangeSet(changes, shape)
-    const withdraw = shape.canonical ? this.#local?.expectLocal(payload, changes) : undefined
+    const payload = encodeChangeSetOf(changes, own, shape)
     try {
-      return (await target.propose(payload)) as ApplyResult
+      return (await target.propose(payload, own && shape.canonical ? { local } : undefined)) as ApplyResult
     } catch (err) {
-      withdraw?.()
       throw translate(err, target)
     }
   }

@@ -70,8 +70,9 @@ export class ReplicatedStore<S extends ReplicableStore> {
    * @throws InvalidArgumentError from `RaftNode` for bad Raft options.
    */
   constructor(init: ReplicatedStoreInit<S>) {
-    // The leader applies the change sets it proposed without decoding them (see expectLocal).
-    this.proposer = new RaftProposer(undefined, { expectLocal: (payload, changes) => this.stateMachine.expectLocal(payload, changes) })
+    // The leader applies the change sets it proposed without decoding them: the store's
+    // LocalChangeSet travels through RaftNode.propose back to StoreStateMachine.apply.
+    this.proposer = new RaftProposer()
     this.store = init.createStore(this.proposer)
     this.stateMachine = new StoreStateMachine(this.store)
     this.raft = new RaftNode({ ...init.raft, maxBatchProposals: 1, stateMachine: this.stateMachine })

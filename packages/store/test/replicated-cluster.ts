@@ -39,6 +39,10 @@ export class ReferenceStore implements ReplicableStore {
     return { version: index, results }
   }
 
+  applyEncodedChangeSet(payload: Uint8Array, index: bigint): ApplyResult {
+    return this.applyChangeSet(decodeChangeSet(payload), index)
+  }
+
   #applyTx(tx: readonly StoreAction[], index: bigint): TransactionResult {
     const next = new Map(this.objects)
     for (const a of tx) {

@@ -81,6 +81,21 @@ describe('replicated MemoryStore (createReplicatedStore, 3 managers)', () => {
     expect(followerEvents[1]).toStrictEqual({ action: 'commit', version: { index: version } })
   })
 
+  it("applies the leader's own transaction objects without decoding; every follower decodes the entry", async () => {
+    const c = await cluster()
+    const leader = await c.waitLeader()
+    const created = await c.settle(create(leader, 1, 7))
+    await c.converge()
+    // The leader stores the very (frozen) parts its transaction made: no decode happened there.
+    expect(read(leader, 1)?.spec).toBe(created.spec)
+    for (const f of others(c, leader)) {
+      const copy = read(f, 1)
+      expect(copy?.spec).not.toBe(created.spec)
+      expect(copy).toStrictEqual(read(leader, 1))
+    }
+    expectIdentical(c)
+  })
+
   it('group-commits concurrent updates into few log entries', async () => {
     const c = await cluster()
     const leader = await c.waitLeader()

@@ -8,6 +8,7 @@ import type { RaftMemberId, Secret } from '@swarmkit-ts/api'
 import { LeadershipLostError, ProposalDroppedError, RaftStoppedError } from '@swarmkit-ts/raft'
 import { encodeChangeSet } from '../src/change-set-codec.ts'
 import { MemoryStore } from '../src/memory-store.ts'
+import { LocalChangeSet, issueLocalChangeSet } from '../src/proposer.ts'
 import type { ApplyResult, ChangeSet } from '../src/proposer.ts'
 import { RaftProposer } from '../src/replicated-proposer.ts'
 import type { ProposalTarget } from '../src/replicated-proposer.ts'
@@ -30,9 +31,11 @@ class ScriptedTarget implements ProposalTarget {
     [2n, 'm2:4242'],
   ])
   readonly proposed: Uint8Array[] = []
+  readonly locals: (object | undefined)[] = []
   answer: (payload: Uint8Array) => Promise<unknown> = () => Promise.resolve(undefined)
-  propose(payload: Uint8Array): Promise<unknown> {
+  propose(payload: Uint8Array, options?: { readonly local?: object }): Promise<unknown> {
     this.proposed.push(payload)
+    this.locals.push(options?.local)
     return this.answer(payload)
   }
 }
@@ -150,7 +153,7 @@ describe('StoreStateMachine', () => {
     expect(other.checkIndexes()).toStrictEqual([])
   })
 
-  it('applies a change set this member announced (same bytes) without decoding it, once; anything else is decoded', () => {
+  it("applies its own change set through the store's local handle without decoding; without the handle it decodes", () => {
     const store = new MemoryStore()
     const sm = new StoreStateMachine(store)
     const payload = encodeChangeSet(createSecret)
@@ -158,43 +161,45 @@ describe('StoreStateMachine', () => {
     const frozenSpec = Object.freeze({ annotations: Object.freeze({ name: 'db' }), data: Uint8Array.of(1) })
     const local: ChangeSet = { transactions: [[{ action: 'create', kind: 'secret', object: Object.freeze({ ...secret, meta: Object.freeze({ ...secret.meta, version: Object.freeze({ index: 0n }) }), spec: frozenSpec }) }]] }
     expect(encodeChangeSet(local)).toStrictEqual(payload)
-    sm.expectLocal(payload, local)
-    sm.apply(new Uint8Array(payload), { index: 1, term: 1 }) // equal bytes, another array
+    sm.apply(payload, { index: 1, term: 1 }, issueLocalChangeSet(local))
     const stored = store.view((tx) => tx.secrets.get(ID)) as Secret
-    expect(stored.spec).toBe(frozenSpec) // the announced object's parts, not decoded copies
+    expect(stored.spec).toBe(frozenSpec) // the proposer's own object's parts, not decoded copies
     expect(stored.meta.version.index).toBe(1n)
-    // Taken once: the same bytes again are decoded (and fail as a duplicate create).
-    const again = sm.apply(payload, { index: 2, term: 1 })
-    expect(again.results[0]).toMatchObject({ ok: false, error: { name: 'AlreadyExistsError' } })
-    // A withdrawn announcement is not used.
-    const other = new MemoryStore()
-    const sm2 = new StoreStateMachine(other)
-    sm2.expectLocal(payload, local)()
-    sm2.apply(payload, { index: 1, term: 1 })
-    expect((other.view((tx) => tx.secrets.get(ID)) as Secret).spec).not.toBe(frozenSpec)
+    // Without the handle (another member, or after a restart), or with something else: decoded.
+    for (const handle of [undefined, { changes: local }]) {
+      const other = new MemoryStore()
+      new StoreStateMachine(other).apply(payload, { index: 1, term: 1 }, handle)
+      const decoded = other.view((tx) => tx.secrets.get(ID)) as Secret
+      expect(decoded.spec).not.toBe(frozenSpec)
+      expect(other.snapshot()).toStrictEqual(store.snapshot())
+    }
+  })
+
+  it("refuses a handle of another change set, and a handle made by anyone but the store", () => {
+    const store = new MemoryStore()
+    const other: ChangeSet = { transactions: [] }
+    expect(() => store.applyChangeSet(createSecret, 1n, issueLocalChangeSet(other))).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'local' }))
+    expect(store.version).toBe(0n)
+    const forge = LocalChangeSet as unknown as new (changes: ChangeSet, issuer: unknown) => LocalChangeSet
+    expect(() => new forge(createSecret, Symbol('LocalChangeSet issuer'))).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'LocalChangeSet' }))
   })
 })
 
 describe('RaftProposer with its state machine', () => {
-  it('announces canonical change sets only, and withdraws the announcement of a proposal that fails', async () => {
+  it("hands the store's local handle to Raft with canonical change sets only", async () => {
     const target = new ScriptedTarget()
-    const announced: Uint8Array[] = []
-    let withdrawn = 0
-    const proposer = new RaftProposer(target, {
-      expectLocal: (payload) => {
-        announced.push(payload)
-        return () => withdrawn++
-      },
-    })
-    await proposer.propose(createSecret)
-    expect(announced).toStrictEqual([encodeChangeSet(createSecret)])
-    // An empty record decodes as absent: not canonical, so replicas (this one too) decode.
+    const proposer = new RaftProposer(target)
+    const handle = issueLocalChangeSet(createSecret)
+    await proposer.propose(createSecret, handle)
+    expect(target.locals).toStrictEqual([handle])
+    expect(target.locals[0]).toBe(handle)
+    // An empty record decodes as absent: not canonical, so this member decodes too.
     const withEmptyLabels: ChangeSet = { transactions: [[{ action: 'create', kind: 'secret', object: { ...secret, spec: { ...secret.spec, annotations: { name: 'db', labels: {} } } } }]] }
-    await proposer.propose(withEmptyLabels)
-    expect(announced).toHaveLength(1)
-    target.answer = () => Promise.reject(new LeadershipLostError())
-    await expect(proposer.propose(createSecret)).rejects.toMatchObject({ name: 'LeadershipLostError' })
-    expect(announced).toHaveLength(2)
-    expect(withdrawn).toBe(1)
+    await proposer.propose(withEmptyLabels, issueLocalChangeSet(withEmptyLabels))
+    // A handle of another change set, or none: nothing to hand back.
+    await proposer.propose(createSecret, issueLocalChangeSet(withEmptyLabels))
+    await proposer.propose(createSecret)
+    expect(target.locals).toStrictEqual([handle, undefined, undefined, undefined])
+    expect(target.proposed).toStrictEqual([encodeChangeSet(createSecret), encodeChangeSet(withEmptyLabels), encodeChangeSet(createSecret), encodeChangeSet(createSecret)])
   })
 })

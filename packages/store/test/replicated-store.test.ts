@@ -26,7 +26,7 @@ const update = (n: number, value: number, expectedVersion: bigint): ChangeSet =>
 })
 
 function write(m: Manager<ReferenceStore>, cs: ChangeSet): Promise<ApplyResult> {
-  return m.member.store.proposer.propose(cs)
+  return m.member.proposer.propose(cs)
 }
 
 /** Every running manager's snapshot, as arrays (for readable diffs). */
