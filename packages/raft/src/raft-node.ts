@@ -4,7 +4,7 @@
  * and turns proposals, reads and membership changes into promises.
  */
 import { EventEmitter } from 'eventemitter3'
-import { InvalidArgumentError, cryptoRandom, isRaftMemberId, silentLogger, systemClock } from '@swarmkit-ts/api'
+import { FailedPreconditionError, InvalidArgumentError, cryptoRandom, isRaftMemberId, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Clock, Logger, Random, RaftMemberId, Timer } from '@swarmkit-ts/api'
 import { decodeConfChange } from './conf-change-codec.ts'
 import { LeadershipLostError, ProposalDroppedError, ProposalOutcomeUnknownError, RaftStoppedError } from './errors.ts'
@@ -154,6 +154,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   #failed: unknown
   #loop: Promise<void> | undefined
   #wake = false
+  /** Called once when the node stops or fails (waiters of `waitForLeader` and transfers). */
+  readonly #endListeners = new Set<() => void>()
 
   /**
    * Restores the member from `init.storage` (state machine from the latest snapshot, member
@@ -204,15 +206,20 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * storage, before {@link RaftNode.start}.
    */
   bootstrap(peers: readonly RaftPeer[]): void {
+    if (this.#running || this.#stopped) throw new FailedPreconditionError('raft: bootstrap must come before start', { reason: 'already-started' })
     peers.forEach((p, i) => {
       if (typeof p.address !== 'string') throw new InvalidArgumentError(`peers[${i}].address`, 'must be a string')
     })
     this.#raw.bootstrap(peers.map((p) => ({ id: p.id, context: encodeMemberContext({ requestId: new Uint8Array(0), address: p.address }) })))
   }
 
-  /** Starts the transport, the ticker and the loop. */
+  /**
+   * Starts the transport, the ticker and the loop.
+   *
+   * @throws FailedPreconditionError when called a second time, or after `stop()`.
+   */
   async start(): Promise<void> {
-    if (this.#running || this.#stopped) throw new InvalidArgumentError('', 'a RaftNode can be started once')
+    if (this.#running || this.#stopped) throw new FailedPreconditionError('raft: a RaftNode can be started once', { reason: 'already-started' })
     this.#running = true
     for (const [id, addr] of this.#members) if (id !== this.id) this.#transport.addPeer(id, addr)
     await this.#transport.start({
@@ -239,6 +246,46 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     await this.#transport.stop()
     await this.#loop
     this.#rejectAll(new RaftStoppedError())
+    this.#notifyEnd()
+  }
+
+  /**
+   * Resolves with the leader's id as soon as a leader is known (at once if one is known now).
+   * May be called before {@link RaftNode.start}.
+   *
+   * @throws the signal's reason (an `AbortError` unless given another) when `options.signal` aborts.
+   * @throws RaftStoppedError when the node is stopped, or fails (`cause`: the storage or state
+   *   machine error), before a leader is known.
+   */
+  waitForLeader(options?: RaftNodeCallOptions): Promise<RaftMemberId> {
+    const ended = this.#ended()
+    if (ended !== undefined) return Promise.reject(ended)
+    const signal = options?.signal
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal))
+    if (this.#leader !== NONE) return Promise.resolve(this.#leader)
+    return new Promise<RaftMemberId>((resolve, reject) => {
+      const onLeader = (lead: RaftMemberId): void => {
+        if (lead === NONE) return
+        cleanup()
+        resolve(lead)
+      }
+      const onEnd = (): void => {
+        cleanup()
+        reject(this.#ended() ?? new RaftStoppedError())
+      }
+      const onAbort = (): void => {
+        cleanup()
+        reject(abortReason(signal as AbortSignal))
+      }
+      const cleanup = (): void => {
+        this.off('leader:changed', onLeader)
+        this.#endListeners.delete(onEnd)
+        signal?.removeEventListener('abort', onAbort)
+      }
+      this.on('leader:changed', onLeader)
+      this.#endListeners.add(onEnd)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
   }
 
   /** The known leader (`NONE` when unknown). */
@@ -370,6 +417,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * with `LeadershipLostError` when another member wins or after two election timeouts.
    */
   transferLeadership(to: RaftMemberId, options?: RaftNodeCallOptions): Promise<void> {
+    const unusable = this.#unusable()
+    if (unusable !== undefined) return Promise.reject(unusable)
     if (this.#leader === to) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
       const timeout = this.#clock.setTimeout(() => done(new LeadershipLostError('raft: leadership transfer timed out')), 2 * this.#electionTick * this.#tickMs)
@@ -378,14 +427,17 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
         else if (lead !== NONE && lead !== this.id) done(new LeadershipLostError(`raft: leadership went to ${lead.toString(16)} instead`))
       }
       const onAbort = (): void => done(options?.signal?.reason ?? new RaftStoppedError())
+      const onEnd = (): void => done(this.#ended() ?? new RaftStoppedError())
       const done = (err?: unknown): void => {
         timeout.cancel()
         this.off('leader:changed', onLeader)
+        this.#endListeners.delete(onEnd)
         options?.signal?.removeEventListener('abort', onAbort)
         if (err === undefined) resolve()
         else reject(toError(err))
       }
       this.on('leader:changed', onLeader)
+      this.#endListeners.add(onEnd)
       options?.signal?.addEventListener('abort', onAbort, { once: true })
       this.#guard(() => this.#raw.transferLeadership(to))
     })
@@ -395,23 +447,50 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * Starts a campaign now (tests and manual failover). With lease-based reads it is ignored
    * within an election timeout of hearing from a leader or of starting (use
    * {@link RaftNode.transferLeadership}).
+   *
+   * @throws FailedPreconditionError before `start()`; RaftStoppedError after `stop()` or a failure.
    */
   campaign(): void {
+    const unusable = this.#unusable()
+    if (unusable !== undefined) throw unusable
     this.#guard(() => this.#raw.campaign())
   }
 
+  /**
+   * Why a request cannot run now: the node failed or stopped (`RaftStoppedError`, with the
+   * failure as `cause`), or was not started (`FailedPreconditionError`); `undefined` when running.
+   */
+  #unusable(): Error | undefined {
+    const ended = this.#ended()
+    if (ended !== undefined) return ended
+    if (!this.#running) return new FailedPreconditionError('raft: node not started', { reason: 'not-started' })
+    return undefined
+  }
+
+  /** `RaftStoppedError` once the node failed (with the failure as `cause`) or stopped; else `undefined`. */
+  #ended(): RaftStoppedError | undefined {
+    if (this.#failed !== undefined) return new RaftStoppedError('raft: node failed', { cause: this.#failed })
+    if (this.#stopped) return new RaftStoppedError()
+    return undefined
+  }
+
+  /** Tells the waiters of {@link RaftNode.waitForLeader} and transfers that the node stopped or failed. */
+  #notifyEnd(): void {
+    for (const f of [...this.#endListeners]) f()
+  }
+
   #request(submit: (seq: number) => void, options: RaftNodeCallOptions | undefined, table = this.#waiters): Promise<unknown> {
-    if (this.#failed !== undefined) return Promise.reject(this.#failed instanceof Error ? this.#failed : new RaftStoppedError())
-    if (this.#stopped || !this.#running) return Promise.reject(new RaftStoppedError(this.#stopped ? undefined : 'raft: node not started'))
+    const unusable = this.#unusable()
+    if (unusable !== undefined) return Promise.reject(unusable)
     const signal = options?.signal
-    if (signal?.aborted === true) return Promise.reject(signal.reason instanceof Error ? signal.reason : new RaftStoppedError('aborted'))
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal))
     const key = this.#seq++
     return new Promise((resolve, reject) => {
       let waiter: Waiter = { resolve, reject: (e) => reject(toError(e)) }
       if (signal !== undefined) {
         const onAbort = (): void => {
           table.delete(key)
-          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+          reject(abortReason(signal))
         }
         waiter = {
           resolve: (v) => {
@@ -715,6 +794,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#logger.error('raft: node failed', { err: String(err) })
     this.#rejectAll(new RaftStoppedError('raft: node failed', { cause: err }))
     this.emit('node:failed', err)
+    this.#notifyEnd()
   }
 }
 
@@ -729,6 +809,12 @@ function requestSeq(id: Uint8Array): number {
   const hi = (((id[8] ?? 0) << 24) | ((id[9] ?? 0) << 16) | ((id[10] ?? 0) << 8) | (id[11] ?? 0)) >>> 0
   const lo = (((id[12] ?? 0) << 24) | ((id[13] ?? 0) << 16) | ((id[14] ?? 0) << 8) | (id[15] ?? 0)) >>> 0
   return hi * 2 ** 32 + lo
+}
+
+/** The reason of an aborted signal, as an Error (a DOMException `AbortError` unless the caller gave one). */
+function abortReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason
+  return r instanceof Error ? r : new DOMException(typeof r === 'string' ? r : 'This operation was aborted', 'AbortError')
 }
 
 function toError(e: unknown): Error {
