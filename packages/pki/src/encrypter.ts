@@ -3,7 +3,7 @@
  * and snapshots, and the key-wrapping of the node's secrets by a key-encryption key (KEK).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { InvalidArgumentError, cryptoRandom, type Random } from '@swarmkit-ts/api'
+import { GrpcStatus, InvalidArgumentError, SwarmkitError, cryptoRandom, type Random, type SwarmkitErrorOptions } from '@swarmkit-ts/api'
 
 /** Bytes of an AES-256 key. */
 export const AES_256_KEY_BYTES = 32
@@ -13,12 +13,20 @@ const FORMAT_V1 = 1
 
 /**
  * Thrown when sealed data cannot be opened: a wrong key, wrong additional data, a tampered or
- * truncated ciphertext.
+ * truncated ciphertext. gRPC status `FAILED_PRECONDITION` (as raft's `StorageDecryptionError`):
+ * the data cannot be used until the right key is given.
  */
-export class DecryptionError extends Error {
+export class DecryptionError extends SwarmkitError {
   override readonly name = 'DecryptionError'
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+  readonly code = GrpcStatus.FAILED_PRECONDITION
+  /** The id of the key the data was sealed with (or that failed to open it), when known. */
+  readonly keyId: string | undefined
+  constructor(message: string, options?: SwarmkitErrorOptions & { keyId?: string | undefined }) {
+    super(message, options)
+    this.keyId = options?.keyId
+  }
+  context(): Record<string, string | undefined> {
+    return { keyId: this.keyId }
   }
 }
 
@@ -79,7 +87,7 @@ export class AesGcmEncrypter {
       decipher.setAuthTag(tag)
       return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]))
     } catch (err) {
-      throw new DecryptionError(`authentication failed for key ${this.keyId}`, { cause: err })
+      throw new DecryptionError(`authentication failed for key ${this.keyId}`, { cause: err, keyId: this.keyId })
     }
   }
 }
@@ -156,7 +164,7 @@ export class KeyRingEncrypter {
     if (sealed.length < 2 + n) throw new DecryptionError('sealed data is too short')
     const id = Buffer.from(sealed.subarray(2, 2 + n)).toString('utf8')
     const enc = this.#ring.get(id)
-    if (enc === undefined) throw new DecryptionError(`data key ${id} is not in the ring (retired?)`)
+    if (enc === undefined) throw new DecryptionError(`data key ${id} is not in the ring (retired?)`, { keyId: id })
     return enc.decrypt(sealed.subarray(2 + n), aad)
   }
 }

@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto'
 import type { PeerCertificate } from 'node:tls'
 import { ServerCredentials, credentials as grpcCredentials, experimental, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js'
-import type { NodeRole } from '@swarmkit-ts/api'
+import { PermissionDeniedError, type NodeRole } from '@swarmkit-ts/api'
 import { RoleOu } from './constants.ts'
 import { identityOf } from './identity.ts'
 import { TlsMaterialSource, type TlsMaterial } from './tls-material.ts'
@@ -20,8 +20,10 @@ export interface ClientCredentialsOptions {
 function peerError(cert: PeerCertificate, serverRole: NodeRole, clusterId: string | undefined): Error | undefined {
   try {
     const id = identityOf(new X509Certificate(cert.raw), 'serverCertificate')
-    if (id.role !== serverRole) return new Error(`server certificate has role ${id.role}, expected ${serverRole}`)
-    if (clusterId !== undefined && id.clusterId !== clusterId) return new Error(`server certificate is for cluster ${id.clusterId}, expected ${clusterId}`)
+    if (id.role !== serverRole) return new PermissionDeniedError(`server certificate has role ${id.role}, expected ${serverRole}`, { role: id.role })
+    if (clusterId !== undefined && id.clusterId !== clusterId) {
+      return new PermissionDeniedError(`server certificate is for cluster ${id.clusterId}, expected ${clusterId}`, { role: id.role })
+    }
     return undefined
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err))

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
+import { GrpcStatus } from '@swarmkit-ts/api'
 import { SeededRandom } from '@swarmkit-ts/testkit'
 import type { Encrypter } from '../../raft/src/index.ts'
 import { AesGcmEncrypter, DataKeyRing, generateDataKey } from '../src/index.ts'
@@ -51,7 +52,9 @@ describe('AesGcmEncrypter', () => {
       }),
     )
     expect(() => enc.decrypt(sealed, new TextEncoder().encode('record-type=2'))).toThrow(expect.objectContaining({ name: 'DecryptionError' }))
-    expect(() => new AesGcmEncrypter({ id: key.id, key: generateDataKey().key }).decrypt(sealed, aad)).toThrow(expect.objectContaining({ name: 'DecryptionError' }))
+    expect(() => new AesGcmEncrypter({ id: key.id, key: generateDataKey().key }).decrypt(sealed, aad)).toThrow(
+      expect.objectContaining({ name: 'DecryptionError', code: GrpcStatus.FAILED_PRECONDITION, keyId: key.id }),
+    )
     expect(() => enc.decrypt(sealed.subarray(0, 20), aad)).toThrow(expect.objectContaining({ name: 'DecryptionError', message: 'sealed data is too short' }))
   })
 
