@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { InternalError, InvalidArgumentError } from '@swarmkit-ts/api'
 import type { Clock, ObjectKind } from '@swarmkit-ts/api'
 import { MAX_CHANGE_SET_ACTIONS, MAX_CHANGE_SET_BYTES } from './kinds.ts'
 import { Overlay } from './overlay.ts'
@@ -259,7 +259,7 @@ export class CommitQueue {
         if (a.dep.chunk === chunk) expectedVersion = 0n
         else {
           const v = this.applied.get(a.dep.chunk)
-          if (v === undefined) throw new Error(`internal: chunk ${a.dep.chunk} has no applied version`)
+          if (v === undefined) throw new InternalError(`chunk ${a.dep.chunk} has no applied version`)
           expectedVersion = v
         }
         break
@@ -293,7 +293,7 @@ export class CommitQueue {
     for (const p of chunk.txs) this.overlay.settle(chunk.id, p.tx.writes)
     chunk.txs.forEach((p, i) => {
       const r = res.results[i]
-      p.settle(r ?? { ok: false, error: new Error(`internal: the proposer returned no result for transaction ${i}`), proposal: true })
+      p.settle(r ?? { ok: false, error: new InternalError(`the proposer returned no result for transaction ${i}`), proposal: true })
     })
     if (this.planned.length === 0) this.applied.clear()
     this.pump()

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
+import { AlreadyExistsError, FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import { produce } from './draft.ts'
 import { ownFrozen } from './freeze.ts'
@@ -67,7 +67,7 @@ export class WriteTx {
 
   private table(kind: ObjectKind): Table {
     const t = this.state.get(kind)
-    if (t === undefined) throw new Error(`no table for ${kind}`)
+    if (t === undefined) throw new InternalError(`no table for ${kind}`)
     return t
   }
 
