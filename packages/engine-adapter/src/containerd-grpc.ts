@@ -9,6 +9,7 @@
  */
 import * as grpc from '@grpc/grpc-js'
 import protobuf from 'protobufjs'
+import { InternalError, UnavailableError } from '@swarmkit-ts/api'
 import { PROTO_SOURCES, type ProtoFile } from './generated/proto-sources.ts'
 
 let cachedRoot: protobuf.Root | undefined
@@ -120,7 +121,7 @@ export class ContainerdGrpc {
     if (cached !== undefined) return cached
     const svc = this.#root.lookupService(service)
     const m = svc.methods[rpc]
-    if (m === undefined) throw new Error(`containerd proto has no ${key}`)
+    if (m === undefined) throw new InternalError(`containerd proto has no ${key}`)
     const req = this.#root.lookupType(m.requestType)
     const res = this.#root.lookupType(m.responseType)
     const method: Method = {
@@ -176,7 +177,7 @@ export class ContainerdGrpc {
       for (const w of waiting.splice(0)) w.reject(failure)
     })
     call.on('end', () => {
-      for (const w of waiting.splice(0)) w.reject(failure ?? new Error('containerd closed the write stream'))
+      for (const w of waiting.splice(0)) w.reject(failure ?? new UnavailableError('containerd closed the write stream'))
     })
     return {
       write: (msg) => new Promise<Msg>((resolve, reject) => {

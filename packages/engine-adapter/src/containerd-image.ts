@@ -7,8 +7,10 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
+import { FailedPreconditionError } from '@swarmkit-ts/api'
 import type { ContainerdGrpc, Msg } from './containerd-grpc.ts'
 import { GRPC_CODE, isGrpcCode } from './containerd-grpc.ts'
+import { ImageNotFoundError } from './errors.ts'
 
 const SVC = {
   content: 'containerd.services.content.v1.Content',
@@ -247,9 +249,9 @@ function strings(v: unknown): string[] {
 export async function resolveImage(c: ContainerdGrpc, name: string, snapshotter: string): Promise<ResolvedImage> {
   const got = await c.unary(SVC.images, 'Get', { name })
   const target = (got['image'] as Msg | undefined)?.['target'] as Descriptor | undefined
-  if (target === undefined) throw Object.assign(new Error(`image ${name} has no target`), { code: GRPC_CODE.NOT_FOUND })
+  if (target === undefined) throw new ImageNotFoundError(name, { message: `image ${name} has no target` })
   const manifest = JSON.parse((await readBlob(c, target.digest)).toString('utf8')) as { config?: Descriptor; layers?: Descriptor[] }
-  if (manifest.config === undefined) throw new Error(`image ${name}: unsupported manifest ${target.mediaType} (an index?)`)
+  if (manifest.config === undefined) throw new FailedPreconditionError(`image ${name}: unsupported manifest ${target.mediaType} (an index?)`, { reason: 'unsupported-manifest' })
   const cfg = JSON.parse((await readBlob(c, manifest.config.digest)).toString('utf8')) as {
     config?: { Entrypoint?: unknown; Cmd?: unknown; Env?: unknown; WorkingDir?: unknown }
     rootfs?: { diff_ids?: unknown }

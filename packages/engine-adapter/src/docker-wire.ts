@@ -56,6 +56,11 @@ export class DockerDemuxer {
   get pending(): number {
     return this.#buf.length
   }
+
+  /** True once the input turned out to be unframed (a TTY container): chunks are then not messages. */
+  get raw(): boolean {
+    return this.#raw
+  }
 }
 
 /** Splits a chunked byte stream into complete lines of NDJSON and parses them. */
@@ -91,6 +96,37 @@ export function parseTimestampedLine(line: string): { time: number; text: string
   const time = Date.parse(`${m[1]}${frac}${m[3]}`)
   if (Number.isNaN(time)) return undefined
   return { time, text: sp === -1 ? '' : line.slice(sp + 1) }
+}
+
+/** A log message's timestamp as Docker writes it with `timestamps=true` (RFC 3339, nanoseconds, UTC). */
+const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/
+
+/**
+ * Splits one log message (one frame of `/logs?timestamps=1`: `<stamp> <text>`) into its timestamp
+ * and its text bytes (kept as bytes: a 16 KiB chunk may end inside a UTF-8 character). Undefined
+ * when the message does not start with a timestamp.
+ */
+export function splitTimestamp(message: Buffer): { stamp: string; time: number; text: Buffer } | undefined {
+  const sp = message.indexOf(32)
+  if (sp < 20 || sp > 40) return undefined
+  const stamp = message.toString('latin1', 0, sp)
+  const m = STAMP.exec(stamp)
+  if (m === null) return undefined
+  const time = Date.parse(`${m[1]}${m[2] === undefined ? '' : m[2].slice(0, 4)}${m[3]}`)
+  if (Number.isNaN(time)) return undefined
+  return { stamp, time, text: message.subarray(sp + 1) }
+}
+
+/**
+ * Docker's `since`/`until` query value (`<unix seconds>.<nanoseconds>`) for a message timestamp, so
+ * a read can start exactly at one message: Docker keeps messages whose time is not before it.
+ */
+export function stampToSince(stamp: string): string {
+  const m = STAMP.exec(stamp)
+  if (m === null) throw new Error(`not a Docker log timestamp: ${stamp}`)
+  const seconds = Date.parse(`${m[1]}${m[3]}`) / 1000
+  const nanos = (m[2] ?? '.').slice(1).padEnd(9, '0')
+  return `${seconds}.${nanos}`
 }
 
 /** Unix seconds with nanoseconds (Docker's `since` format) from a nanosecond timestamp string. */

@@ -46,8 +46,8 @@ export class EventJournal {
 
   constructor(init: EventJournalInit = {}) {
     const capacity = init.capacity ?? 10_000
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`)
-    if (init.instance !== undefined && !/^[A-Za-z0-9]+$/.test(init.instance)) throw new RangeError(`instance must match [A-Za-z0-9]+, got ${init.instance}`)
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new InvalidArgumentError('capacity', `must be a positive integer, got ${capacity}`)
+    if (init.instance !== undefined && !/^[A-Za-z0-9]+$/.test(init.instance)) throw new InvalidArgumentError('instance', `must match [A-Za-z0-9]+, got ${init.instance}`)
     this.#capacity = capacity
     this.#ring = new Array<RuntimeEvent | undefined>(capacity)
     this.#prefix = init.instance === undefined ? '' : `${init.instance}.`

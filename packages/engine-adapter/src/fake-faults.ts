@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { ContainerSpec } from './runtime.ts'
 import { matchesLabels } from './spec-validation.ts'
 
@@ -46,7 +47,7 @@ export class FakeFaults {
 
   /** Registers a fault. */
   add(fault: FakeFault, match: FakeFaultMatch = {}): FakeFaultHandle {
-    if (match.times !== undefined && !(Number.isSafeInteger(match.times) && match.times >= 1)) throw new RangeError('times must be a positive integer')
+    if (match.times !== undefined && !(Number.isSafeInteger(match.times) && match.times >= 1)) throw new InvalidArgumentError('times', `must be a positive integer, got ${match.times}`)
     const entry: Entry = { fault, match, left: match.times ?? Infinity }
     this.#entries.push(entry)
     return { remove: () => void (this.#entries = this.#entries.filter((e) => e !== entry)) }

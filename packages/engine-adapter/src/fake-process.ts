@@ -1,3 +1,4 @@
+import { GrpcStatus, SwarmkitError } from '@swarmkit-ts/api'
 import type { Clock, Timer } from '@swarmkit-ts/api'
 import type { Socket } from 'node:net'
 
@@ -7,13 +8,17 @@ export type FakeSignal = 'TERM' | 'KILL'
 const SIGNAL_NUMBER: Record<FakeSignal, number> = { TERM: 15, KILL: 9 }
 
 /** Thrown inside a program's awaits once its process was killed; programs let it propagate. */
-export class FakeProcessKilled extends Error {
+export class FakeProcessKilled extends SwarmkitError {
   override readonly name = 'FakeProcessKilled'
+  readonly code = GrpcStatus.CANCELLED
   /** The exit code the process died with. */
   readonly exitCode: number
   constructor(exitCode: number) {
     super(`killed (exit ${exitCode})`)
     this.exitCode = exitCode
+  }
+  context(): Record<string, string | undefined> {
+    return { exitCode: String(this.exitCode) }
   }
 }
 

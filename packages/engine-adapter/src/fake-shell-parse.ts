@@ -3,8 +3,9 @@
  * use): words with single/double quotes and `$VAR`, `${VAR}`, `${VAR-default}`, `${VAR:-default}`,
  * `$?`, `$0`–`$9`; `;`, newlines, `&&`, `||`; `>&2`, `2>&1`, `>/dev/null`, `2>/dev/null`;
  * `while … do … done`, `until`, `if … then … [else …] fi`, `for x in …; do … done`; `# comments`.
- * Anything else is a syntax error (an `Error` whose message starts with `syntax error`).
+ * Anything else is a syntax error (an `InvalidArgumentError` whose message starts with `syntax error`).
  */
+import { InvalidArgumentError } from '@swarmkit-ts/api'
 
 /** A piece of a word; `quoted` pieces are not field-split. */
 export type WordPart =
@@ -35,7 +36,7 @@ const NAME = /[A-Za-z_][A-Za-z0-9_]*/y
 const KEYWORDS = new Set(['while', 'until', 'do', 'done', 'if', 'then', 'else', 'elif', 'fi', 'for', 'in'])
 
 function syntax(msg: string): Error {
-  return new Error(`syntax error: ${msg}`)
+  return new InvalidArgumentError('', `syntax error: ${msg}`)
 }
 
 /** Reads a `$…` expansion starting at `s[i] === '$'`; returns the part and the next index. */

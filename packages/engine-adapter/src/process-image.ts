@@ -3,6 +3,7 @@ import { constants, existsSync } from 'node:fs'
 import { access, mkdir, readlink, stat, symlink } from 'node:fs/promises'
 import { delimiter, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
+import { FailedPreconditionError } from '@swarmkit-ts/api'
 
 /**
  * What an image reference means to {@link ProcessRuntime}: where its programs are, and its
@@ -44,7 +45,7 @@ export function findBusybox(): string | undefined {
  * against `process.cwd()` (the image's `path` is absolute).
  */
 export async function createBusyboxImage(dir: string, busybox: string | undefined = findBusybox()): Promise<ProcessImage> {
-  if (busybox === undefined) throw new Error('busybox not found: install busybox-static (apt-get install -y busybox-static)')
+  if (busybox === undefined) throw new FailedPreconditionError('busybox not found: install busybox-static (apt-get install -y busybox-static)', { reason: 'busybox-missing' })
   const { stdout } = await promisify(execFile)(busybox, ['--list'])
   await mkdir(dir, { recursive: true })
   for (const applet of stdout.split('\n').filter((a) => /^[A-Za-z0-9_.[-]+$/.test(a))) {

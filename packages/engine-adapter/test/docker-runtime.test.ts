@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DockerRuntime } from '../src/docker-runtime.ts'
-import type { RuntimeEvent } from '../src/runtime.ts'
+import type { LogLine, LogsOptions, RuntimeEvent } from '../src/runtime.ts'
 import { reportSkipped, startEngine, stopEngine, type EngineEnv } from './helpers/engines.ts'
 
 const skipped = reportSkipped('docker')
@@ -60,6 +60,61 @@ describe.skipIf(skipped)('DockerRuntime specifics', () => {
     expect(out).toEqual(Array.from({ length: 20000 }, (_, i) => String(i + 1)))
     expect(err).toEqual(Array.from({ length: 500 }, (_, i) => String(i + 1)))
   }, 60_000)
+
+  describe('lines longer than Docker\'s 16 KiB log messages', () => {
+    // b: 16,383 characters; m: 1 MiB (64 blocks of a letter and b), built without a pipe.
+    const BUILD = [
+      'x=x; b=""; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do b="$b$x"; x="$x$x"; done',
+      'm=""; for c in A B C D E F G H I J K L M N O P Q R S T U V W X Y Z a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9 + -; do m="$m$c$b"; done',
+    ].join('\n')
+    const LETTERS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-']
+    const m = LETTERS.map((c) => c + 'x'.repeat(16_383)).join('')
+    const show = (lines: readonly { stream: string; line: string }[]): string[] => lines.map((l) => `${l.stream}:${l.line.length}:${l.line.slice(0, 2)}`)
+    const collect = async (id: string, options: LogsOptions = {}): Promise<LogLine[]> => {
+      const out: LogLine[] = []
+      for await (const l of rt.logs(id, options)) out.push(l)
+      return out
+    }
+
+    it('keeps two 1 MiB lines written at the same time on stdout and stderr apart and whole, also from since', async () => {
+      const id = await create(`${BUILD}\necho "$m" & echo "E$m" >&2; wait; echo end`)
+      const followed: LogLine[] = []
+      const following = (async () => {
+        for await (const l of rt.logs(id, { follow: true })) followed.push(l)
+      })()
+      await rt.start(id)
+      expect(await rt.wait(id)).toBe(0)
+      await following
+      for (const lines of [await collect(id), followed]) {
+        const out = lines.filter((l) => l.stream === 'stdout')
+        const err = lines.filter((l) => l.stream === 'stderr')
+        expect(show(out)).toEqual([`stdout:${m.length}:Ax`, 'stdout:3:en'])
+        expect(show(err)).toEqual([`stderr:${m.length + 1}:EA`])
+        expect(out[0]?.line === m && err[0]?.line === `E${m}`).toBe(true)
+      }
+      const long = followed.find((l) => l.stream === 'stdout' && l.line.length > 3)
+      if (long === undefined) throw new Error('no long line')
+      const fromLong = await collect(id, { since: long.time })
+      expect(fromLong.some((l) => l.stream === 'stdout' && l.line === m)).toBe(true)
+      for (const l of fromLong) expect(l.line.length === 3 || l.line.length >= m.length).toBe(true)
+    }, 60_000)
+
+    it('does not return a long line still being written; a tailed follow yields it whole once it ends', async () => {
+      const id = await create(`${BUILD}\necho first; printf "%s" "$m"; echo marker >&2; sleep 2; echo " done"; echo last`)
+      await rt.start(id)
+      // Follow until the marker: by then the 1 MiB without a newline went into the pipe (Docker logged it as partial messages).
+      const ac = new AbortController()
+      for await (const l of rt.logs(id, { follow: true, signal: ac.signal })) if (l.line === 'marker') ac.abort()
+      expect((await rt.inspect(id)).state).toBe('running')
+      expect(show(await collect(id))).toEqual(['stdout:5:fi', 'stderr:6:ma'])
+      expect(show(await collect(id, { tail: 1 }))).toEqual(['stderr:6:ma'])
+      const followed = await collect(id, { follow: true, tail: 2 })
+      expect(show(followed)).toEqual(['stdout:5:fi', 'stderr:6:ma', `stdout:${m.length + 5}:Ax`, 'stdout:4:la'])
+      expect(followed[2]?.line === `${m} done`).toBe(true)
+      expect(await rt.wait(id)).toBe(0)
+      expect(show(await collect(id, { tail: 2 }))).toEqual([`stdout:${m.length + 5}:Ax`, 'stdout:4:la'])
+    }, 60_000)
+  })
 
   it('does not pull when pulling is disabled, and honours an aborted signal', async () => {
     await expect(rt.pullImage('swarmkit-ts.invalid/absent:1')).rejects.toThrow(

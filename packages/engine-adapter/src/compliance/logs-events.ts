@@ -2,6 +2,27 @@ import { describe, expect, it } from 'vitest'
 import type { LogLine } from '../runtime.ts'
 import { eventTrail, type Harness } from './harness.ts'
 
+const BLOCK_LETTERS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-']
+
+/** Busybox `sh` (and the fake shell) building lines of 16 KiB - 1, 16 KiB, 16 KiB + 1 and 1 MiB without a pipe. */
+const LONG_LINES_SCRIPT = [
+  // b: 16,383 characters (1 + 2 + … + 8,192); m: 64 blocks of a letter and b, 1 MiB.
+  'x=x; b=""; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do b="$b$x"; x="$x$x"; done',
+  `m=""; for c in ${BLOCK_LETTERS.join(' ')}; do m="$m$c$b"; done`,
+  'echo "a$b"; echo "ab$b"; echo "$b"',
+  'sleep 1',
+  'echo "e$b" >&2; echo "E$m" >&2',
+  'sleep 1',
+  'echo "$m"; echo end',
+].join('\n')
+
+/** The lines {@link LONG_LINES_SCRIPT} writes, in order. */
+const LONG_LINES: readonly (readonly ['stdout' | 'stderr', string])[] = (() => {
+  const b = 'x'.repeat(16_383)
+  const m = BLOCK_LETTERS.map((c) => c + b).join('')
+  return [['stdout', `a${b}`], ['stdout', `ab${b}`], ['stdout', b], ['stderr', `e${b}`], ['stderr', `E${m}`], ['stdout', m], ['stdout', 'end']] as const
+})()
+
 /** Logs (streams told apart, tail, follow, since) and events (order, resume, concurrency). */
 export function logsEventsTests(h: Harness): void {
   const t = h.timeout
@@ -73,6 +94,33 @@ export function logsEventsTests(h: Harness): void {
       expect(lines).toEqual(['ready'])
       expect((await h.runtime.inspect(id2)).state).toBe('running')
     }, t)
+
+    it('gives long lines back whole (16 KiB, 16 KiB ± 1, 1 MiB, on both streams): after exit, followed, and tailed', async () => {
+      const id = await h.runtime.create(h.sh(LONG_LINES_SCRIPT))
+      const followed: LogLine[] = []
+      const following = (async () => {
+        for await (const l of h.runtime.logs(id, { follow: true })) followed.push(l)
+      })()
+      await h.runtime.start(id)
+      expect(await h.runtime.wait(id)).toBe(0)
+      await following
+      const describeLines = (lines: readonly LogLine[]): string[] => lines.map((l) => `${l.stream}:${l.line.length}:${l.line.slice(0, 3)}`)
+      const sameText = (lines: readonly LogLine[], expected: readonly (readonly [string, string])[]): boolean =>
+        lines.length === expected.length && lines.every((l, i) => l.stream === expected[i]?.[0] && l.line === expected[i]?.[1])
+      const perStream = (lines: readonly LogLine[]): LogLine[] => [...lines.filter((l) => l.stream === 'stdout'), ...lines.filter((l) => l.stream === 'stderr')]
+      const expectedPerStream = [...LONG_LINES.filter(([s]) => s === 'stdout'), ...LONG_LINES.filter(([s]) => s === 'stderr')]
+      const all = await h.logs(id)
+      expect(describeLines(perStream(all))).toEqual(describeLines(expectedPerStream.map(([stream, line]) => ({ stream, line, time: 0 }))))
+      expect(sameText(perStream(all), expectedPerStream)).toBe(true)
+      expect(sameText(perStream(followed), expectedPerStream)).toBe(true)
+      expect(sameText(perStream(await h.logs(id, { since: 0 })), expectedPerStream)).toBe(true)
+      // Stdout and stderr lines are written a second apart, so their order across the streams is fixed.
+      for (const n of [1, 2, 3, 4]) {
+        const tailed = await h.logs(id, { tail: n })
+        expect(describeLines(tailed)).toEqual(describeLines(LONG_LINES.slice(-n).map(([stream, line]) => ({ stream, line, time: 0 }))))
+        expect(sameText(tailed, LONG_LINES.slice(-n))).toBe(true)
+      }
+    }, 2 * t)
   })
 
   describe('events', () => {
