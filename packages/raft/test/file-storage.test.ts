@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { RaftStorageWithLog } from '../src/index.ts'
 import { FileRaftStorage, emptyConfState } from '../src/index.ts'
-import { describeRaftStorageContract, ent } from './helpers/storage-contract.ts'
+import { ent } from './helpers/storage-contract.ts'
 import { useFileStorageFixture } from './helpers/file-storage-fixture.ts'
 
 const { tempDir, openIn } = useFileStorageFixture('raft-file-storage-')
@@ -17,8 +17,6 @@ function dump(s: RaftStorageWithLog): unknown {
 
 const cs = { ...emptyConfState(), voters: [1n, 2n, 3n] }
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b)
-
-describeRaftStorageContract('FileRaftStorage', async () => openIn(await tempDir()))
 
 describe('FileRaftStorage reopen', () => {
   it('gives the same entries, hard state, snapshot and compaction point after close and open', async () => {
