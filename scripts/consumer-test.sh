@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Consumer test: uses the packages the way an application does after `npm install`.
+#
+# Packs every built package with `pnpm pack`, installs the tarballs with npm into a fresh
+# TypeScript project in a temporary folder (third-party dependencies come from the npm registry),
+# then
+#   1. compiles a small program with strict tsc (module NodeNext) against the shipped .d.ts,
+#   2. runs the compiled program with node,
+#   3. bundles the program with esbuild (platform node, format esm) and runs the bundle from a
+#      folder that holds nothing else — no node_modules, no .proto file — so a schema read from
+#      disk at run time fails here with ENOENT.
+# Each run prints one JSON line; the test fails unless all three give the expected one.
+#
+# Usage: pnpm build && bash scripts/consumer-test.sh   (KEEP=1 keeps the temporary folder)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+for pkg in packages/*/; do
+  if [ ! -f "$pkg/dist/index.js" ]; then
+    echo "consumer-test: $pkg has no dist/ — run pnpm build first" >&2
+    exit 1
+  fi
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/swarmkit-consumer.XXXXXX")
+if [ "${KEEP:-}" = "1" ]; then echo "consumer-test: keeping $work"; else trap 'rm -rf "$work"' EXIT; fi
+mkdir -p "$work/tarballs" "$work/app/src" "$work/run"
+
+echo "--- pack"
+for pkg in packages/*/; do
+  (cd "$pkg" && pnpm pack --pack-destination "$work/tarballs" >/dev/null)
+done
+ls "$work/tarballs"
+
+# The toolchain versions the workspace itself uses.
+dev() { node -e "process.stdout.write(require('./package.json').devDependencies[process.argv[1]])" "$1"; }
+ts_version=$(dev typescript)
+types_node_version=$(dev @types/node)
+esbuild_version=$(dev esbuild)
+
+cat >"$work/app/package.json" <<'EOF'
+{ "name": "swarmkit-consumer", "version": "0.0.0", "private": true, "type": "module" }
+EOF
+cat >"$work/app/tsconfig.json" <<'EOF'
+{
+  "compilerOptions": {
+    "target": "ES2023",
+    "lib": ["ES2023"],
+    "module": "NodeNext",
+    "moduleResolution": "NodeNext",
+    "types": ["node"],
+    "strict": true,
+    "noUncheckedIndexedAccess": true,
+    "exactOptionalPropertyTypes": true,
+    "skipLibCheck": false,
+    "outDir": "dist",
+    "rootDir": "src"
+  },
+  "include": ["src"]
+}
+EOF
+cat >"$work/app/src/main.ts" <<'EOF'
+import { decodeSpec, encodeSpec, validateServiceSpec, withServiceDefaults } from '@swarmkit-ts/api'
+import { FakeRuntime, type LogLine } from '@swarmkit-ts/engine-adapter'
+import { MemoryRaftStorage, decodeMessage, encodeMessage, type Message } from '@swarmkit-ts/raft'
+import { MemoryStore } from '@swarmkit-ts/store'
+
+// api: the protobuf codec (its schema must be inside the JavaScript).
+const spec = withServiceDefaults({
+  annotations: { name: 'web' },
+  mode: { replicated: { replicas: 3 } },
+  task: { container: { image: 'busybox', command: ['httpd', '-f'] } },
+})
+validateServiceSpec(spec)
+const decoded = decodeSpec('service', encodeSpec('service', spec))
+
+// store: create and get.
+const store = new MemoryStore()
+const serviceId = '0123456789abcdefghijklmno'
+await store.update((tx) => tx.services.create({ id: serviceId, spec }))
+const stored = store.view((tx) => tx.services.get(serviceId))
+
+// raft: memory storage and the message codec, with a member id above 2^63 (exact uint64).
+const storage = new MemoryRaftStorage()
+storage.append([{ term: 1, index: 1, type: 'normal', data: new Uint8Array([42]) }])
+const heartbeat: Message = { type: 'heartbeat', from: 2n ** 63n + 5n, to: 7n, term: 3, commit: 1, context: new Uint8Array(0) }
+const echoed = decodeMessage(encodeMessage(heartbeat))
+
+// engine-adapter: FakeRuntime create / start / wait / logs.
+const runtime = new FakeRuntime()
+const containerId = await runtime.create({ image: 'busybox:fake', command: ['sh', '-c', 'echo hello; echo world; exit 3'] })
+await runtime.start(containerId)
+const exitCode = await runtime.wait(containerId)
+const lines: string[] = []
+for await (const l of runtime.logs(containerId) as AsyncIterable<LogLine>) lines.push(l.line)
+await runtime.close()
+
+console.log(JSON.stringify({
+  replicas: 'replicated' in decoded.mode ? decoded.mode.replicated.replicas : null,
+  parallelism: decoded.update?.parallelism,
+  stored: stored?.spec.annotations.name,
+  lastIndex: storage.lastIndex(),
+  from: echoed.from.toString(),
+  exitCode,
+  lines,
+}))
+EOF
+expected='{"replicas":3,"parallelism":1,"stored":"web","lastIndex":1,"from":"9223372036854775813","exitCode":3,"lines":["hello","world"]}'
+
+echo "--- npm install (tarballs, typescript@$ts_version, @types/node@$types_node_version, esbuild@$esbuild_version)"
+cd "$work/app"
+npm install --no-audit --no-fund --loglevel=error "$work"/tarballs/*.tgz \
+  "typescript@$ts_version" "@types/node@$types_node_version" "esbuild@$esbuild_version"
+
+check() { # name, output
+  if [ "$2" != "$expected" ]; then
+    printf 'consumer-test: %s printed\n  %s\nexpected\n  %s\n' "$1" "$2" "$expected" >&2
+    exit 1
+  fi
+  echo "ok   $1"
+}
+
+echo "--- tsc (strict, NodeNext)"
+npx --no-install tsc -p tsconfig.json
+check "node dist/main.js" "$(node dist/main.js)"
+
+echo "--- esbuild bundle (platform node, format esm), run from an empty folder"
+# - CommonJS dependencies (grpc-js, protobufjs) bundled into an ES module call require() for Node
+#   built-ins: the banner gives the bundle a require (esbuild's recipe for format esm on node).
+# - dockerode stays external: it brings native addons (ssh2, cpu-features) that no bundler can
+#   inline, and engine-adapter loads it only when a DockerRuntime is used, so this program (a
+#   FakeRuntime) runs without it. An application using DockerRuntime ships dockerode beside it.
+npx --no-install esbuild src/main.ts --bundle --platform=node --format=esm --target=node20 --log-level=warning \
+  --banner:js="import { createRequire as __swarmkitCreateRequire } from 'node:module'; const require = __swarmkitCreateRequire(import.meta.url);" \
+  --external:dockerode --outfile="$work/run/app.mjs"
+ls "$work/run"
+check "node app.mjs (bundled)" "$(cd "$work/run" && node app.mjs)"
+
+echo "consumer-test: passed ($(du -sh "$work/app/node_modules" | cut -f1) of node_modules)"
+cd "$repo"
