@@ -5,9 +5,12 @@
  *
  * Every call carries the `containerd-namespace` metadata; calls made inside {@link ContainerdGrpc.withLease}
  * also carry `containerd-lease`, so content and snapshots written there are not collected early.
+ *
+ * @grpc/grpc-js is loaded on the first call, not when the package is imported: an application that
+ * never talks to containerd never loads it.
  * @internal
  */
-import * as grpc from '@grpc/grpc-js'
+import type * as grpc from '@grpc/grpc-js'
 import protobuf from 'protobufjs'
 import { InternalError, UnavailableError } from '@swarmkit-ts/api'
 import { PROTO_SOURCES, type ProtoFile } from './generated/proto-sources.ts'
@@ -94,25 +97,52 @@ export interface DuplexStream {
   cancel(): void
 }
 
+let grpcModule: Promise<typeof grpc> | undefined
+
+/** Loads @grpc/grpc-js once per process. */
+function loadGrpc(): Promise<typeof grpc> {
+  grpcModule ??= import('@grpc/grpc-js')
+  return grpcModule
+}
+
+/** A channel made once grpc-js is loaded: the client and the module it came from. */
+interface Channel {
+  readonly grpc: typeof grpc
+  readonly client: grpc.Client
+}
+
 /** The low-level client. */
 export class ContainerdGrpc {
-  readonly #client: grpc.Client
+  readonly #socketPath: string
   readonly #root: protobuf.Root
   readonly #namespace: string
   readonly #methods = new Map<string, Method>()
+  #channel: Promise<Channel> | undefined
+  #closed = false
 
   constructor(opts: ContainerdGrpcInit) {
     this.#root = containerdProtoRoot()
     this.#namespace = opts.namespace
-    this.#client = new grpc.Client(`unix://${opts.socketPath}`, grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-      'grpc.max_send_message_length': 64 * 1024 * 1024,
+    this.#socketPath = opts.socketPath
+  }
+
+  /** The channel, made on the first call (a channel made after `close` is closed at once, so its calls fail as grpc-js fails them). */
+  #connect(): Promise<Channel> {
+    this.#channel ??= loadGrpc().then((g) => {
+      const client = new g.Client(`unix://${this.#socketPath}`, g.credentials.createInsecure(), {
+        'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        'grpc.max_send_message_length': 64 * 1024 * 1024,
+      })
+      if (this.#closed) client.close()
+      return { grpc: g, client }
     })
+    return this.#channel
   }
 
   /** Closes the channel; in-flight calls fail with CANCELLED. */
   close(): void {
-    this.#client.close()
+    this.#closed = true
+    void this.#channel?.then(({ client }) => client.close(), () => undefined)
   }
 
   #method(service: string, rpc: string): Method {
@@ -133,18 +163,19 @@ export class ContainerdGrpc {
     return method
   }
 
-  #metadata(lease: string | undefined): grpc.Metadata {
-    const md = new grpc.Metadata()
+  #metadata(g: typeof grpc, lease: string | undefined): grpc.Metadata {
+    const md = new g.Metadata()
     md.set('containerd-namespace', this.#namespace)
     if (lease !== undefined) md.set('containerd-lease', lease)
     return md
   }
 
   /** One unary call. `service` is the fully qualified name, e.g. `containerd.services.tasks.v1.Tasks`. */
-  unary(service: string, rpc: string, request: Msg, opts: { lease?: string; signal?: AbortSignal } = {}): Promise<Msg> {
+  async unary(service: string, rpc: string, request: Msg, opts: { lease?: string; signal?: AbortSignal } = {}): Promise<Msg> {
     const m = this.#method(service, rpc)
+    const { grpc: g, client } = await this.#connect()
     return new Promise<Msg>((resolve, reject) => {
-      const call = this.#client.makeUnaryRequest(m.path, m.serialize, m.deserialize, request, this.#metadata(opts.lease), (err, value) => {
+      const call = client.makeUnaryRequest(m.path, m.serialize, m.deserialize, request, this.#metadata(g, opts.lease), (err, value) => {
         opts.signal?.removeEventListener('abort', onAbort)
         if (err !== null) reject(err)
         else resolve(value ?? {})
@@ -158,35 +189,51 @@ export class ContainerdGrpc {
   /** A server-streaming call. */
   serverStream(service: string, rpc: string, request: Msg, opts: { lease?: string } = {}): ServerStream {
     const m = this.#method(service, rpc)
-    const call = this.#client.makeServerStreamRequest(m.path, m.serialize, m.deserialize, request, this.#metadata(opts.lease))
+    let call: grpc.ClientReadableStream<Msg> | undefined
+    let cancelled = false
+    const opened = this.#connect().then(({ grpc: g, client }) => {
+      call = client.makeServerStreamRequest(m.path, m.serialize, m.deserialize, request, this.#metadata(g, opts.lease))
+      if (cancelled) call.cancel()
+      return call as AsyncIterable<Msg>
+    })
+    opened.catch(() => undefined) // reported to the reader of `messages`
     return {
-      messages: call as AsyncIterable<Msg>,
-      cancel: () => call.cancel(),
+      messages: { [Symbol.asyncIterator]: async function* () { yield* await opened } },
+      cancel: () => {
+        cancelled = true
+        call?.cancel()
+      },
     }
   }
 
   /** A bidi stream where each request gets exactly one response (containerd's Content.Write). */
   duplex(service: string, rpc: string, opts: { lease?: string } = {}): DuplexStream {
     const m = this.#method(service, rpc)
-    const call = this.#client.makeBidiStreamRequest(m.path, m.serialize, m.deserialize, this.#metadata(opts.lease))
     const waiting: { resolve: (v: Msg) => void; reject: (e: unknown) => void }[] = []
     let failure: Error | undefined
-    call.on('data', (msg: Msg) => waiting.shift()?.resolve(msg))
-    call.on('error', (err: unknown) => {
+    const fail = (err: unknown): void => {
       failure = err instanceof Error ? err : new Error(String(err))
       for (const w of waiting.splice(0)) w.reject(failure)
+    }
+    const opened = this.#connect().then(({ grpc: g, client }) => {
+      const call = client.makeBidiStreamRequest(m.path, m.serialize, m.deserialize, this.#metadata(g, opts.lease))
+      call.on('data', (msg: Msg) => waiting.shift()?.resolve(msg))
+      call.on('error', fail)
+      call.on('end', () => {
+        for (const w of waiting.splice(0)) w.reject(failure ?? new UnavailableError('containerd closed the write stream'))
+      })
+      return call
     })
-    call.on('end', () => {
-      for (const w of waiting.splice(0)) w.reject(failure ?? new UnavailableError('containerd closed the write stream'))
-    })
+    opened.catch(fail)
+    // Writes, end and cancel wait for the call; callbacks on one promise run in the order they were added.
     return {
       write: (msg) => new Promise<Msg>((resolve, reject) => {
         if (failure !== undefined) { reject(failure); return }
         waiting.push({ resolve, reject })
-        call.write(msg)
+        void opened.then((call) => call.write(msg), () => undefined)
       }),
-      end: () => call.end(),
-      cancel: () => call.cancel(),
+      end: () => void opened.then((call) => call.end(), () => undefined),
+      cancel: () => void opened.then((call) => call.cancel(), () => undefined),
     }
   }
 

@@ -10,13 +10,17 @@
  * the files; put it on a tmpfs such as `/run` for secrets) with its mode and owner, and bind-mounted
  * read-only at its target. Containers share the host's network namespace (`NetworkMode: host`), so a
  * published port is a host port allocated at create and handed to the workload as `PORT`.
+ *
+ * dockerode is imported on the first call that reaches the engine, not with the package: an
+ * application that only uses other runtimes never loads it (its types come from @types/dockerode).
  */
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@swarmkit-ts/api'
-import Docker from 'dockerode'
+// Types only: dockerode itself is loaded on first use (see #load), so apps that never talk to Docker never load it.
+import type Docker from 'dockerode'
 import { allocateHostPorts, publicLabels, removeHostFiles, writeHostFiles } from './docker-containerd-host.ts'
 import { EngineEventJournal } from './docker-containerd-journal.ts'
 import { DockerEventFeed, type DockerEngineEvent } from './docker-events.ts'
@@ -63,7 +67,9 @@ const DOCKER_ATTRIBUTES = new Set(['name', 'image', 'exitCode', 'execDuration', 
 
 /** The Docker runtime. Call {@link DockerRuntime.close} when done (it ends the event subscription). */
 export class DockerRuntime implements ContainerRuntime {
-  readonly #docker: Docker
+  readonly #socketPath: string
+  #client: Docker | undefined
+  #loading: Promise<Docker> | undefined
   readonly #instance: string
   readonly #stateDir: string
   readonly #allowPull: boolean
@@ -75,13 +81,13 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(options: DockerRuntimeInit = {}) {
     // No `timeout`: docker-modem's timeout is an inactivity timeout that would kill long streams.
-    this.#docker = new Docker({ socketPath: options.socketPath ?? defaultSocket() })
+    this.#socketPath = options.socketPath ?? defaultSocket()
     this.#instance = options.instance ?? 'default'
     this.#stateDir = options.stateDir ?? join(tmpdir(), 'swarmkit-ts-docker')
     this.#allowPull = options.allowPull ?? true
     this.#journal = new EngineEventJournal(options.journalSize)
     this.#feed = new DockerEventFeed({
-      open: async (query) => (await this.#docker.getEvents(query as unknown as Docker.GetEventsOptions)) as unknown as Readable,
+      open: async (query) => (await (await this.#load()).getEvents(query as unknown as Docker.GetEventsOptions)) as unknown as Readable,
       filters: { type: ['container'], label: [`${DOCKER_LABEL.instance}=${this.#instance}`] },
       onEvent: (ev) => {
         this.#queue = this.#queue.then(() => this.#onEngineEvent(ev)).catch(() => undefined)
@@ -111,8 +117,23 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   #whenReady(): Promise<void> {
-    this.#ready ??= this.#feed.start()
+    this.#ready ??= this.#load().then(() => this.#feed.start())
     return this.#ready
+  }
+
+  /** Loads dockerode and makes the client, once; every path to the engine goes through here first. */
+  #load(): Promise<Docker> {
+    this.#loading ??= import('dockerode').then(({ default: Dockerode }) => {
+      this.#client = new Dockerode({ socketPath: this.#socketPath })
+      return this.#client
+    })
+    return this.#loading
+  }
+
+  /** The client, for code that runs after {@link DockerRuntime.#load} (or `#whenReady`) resolved. */
+  get #docker(): Docker {
+    if (this.#client === undefined) throw new FailedPreconditionError('the Docker client is used before it was loaded', { reason: 'docker-not-loaded' })
+    return this.#client
   }
 
   async #onEngineEvent(ev: DockerEngineEvent): Promise<void> {
@@ -153,6 +174,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async #inspectRaw(id: string): Promise<DockerInspect> {
+    await this.#load()
     let d: DockerInspect
     try {
       d = (await this.#docker.getContainer(id).inspect()) as DockerInspect
@@ -166,7 +188,7 @@ export class DockerRuntime implements ContainerRuntime {
 
 
   async describe(): Promise<RuntimeDescription> {
-    const v = (await this.#docker.version()) as { Version?: string }
+    const v = (await (await this.#load()).version()) as { Version?: string }
     return { name: 'docker', version: v.Version ?? 'unknown', capabilities: { ...DOCKER_CAPABILITIES } }
   }
 
@@ -180,8 +202,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async #hasImage(ref: string): Promise<boolean> {
+    const docker = await this.#load()
     try {
-      await this.#docker.getImage(ref).inspect()
+      await docker.getImage(ref).inspect()
       return true
     } catch (err) {
       if (statusOf(err) === 404) return false
@@ -313,7 +336,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async list(options: ListOptions = {}): Promise<ContainerInfo[]> {
     const label = [`${DOCKER_LABEL.instance}=${this.#instance}`, ...Object.entries(options.labels ?? {}).map(([k, v]) => `${k}=${v}`)]
-    const found = await this.#docker.listContainers({ all: true, filters: { label } })
+    const found = await (await this.#load()).listContainers({ all: true, filters: { label } })
     const infos = await Promise.all(found.map(async (c) => {
       try {
         return await this.inspect(c.Id)
