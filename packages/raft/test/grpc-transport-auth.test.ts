@@ -3,7 +3,7 @@
  * certificates of this cluster, speaking as the member bound to the certificate's node. Real
  * grpc-js, real certificates issued by @swarmkit-ts/pki, and a real 3-member RaftNode cluster.
  */
-import { Client, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js'
+import { Client, Metadata, type ServiceError } from '@grpc/grpc-js'
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import { createCsr, credentials, generateNodeKey, RootCA, type TlsMaterial } from '@swarmkit-ts/pki'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -86,7 +86,7 @@ function mtls(id: RaftMemberId, cert: string, init: Partial<GrpcRaftTransportIni
 }
 
 function client(address: string, cert: string): Client {
-  const c = new Client(address, credentials.forClient(material(cert)) as ChannelCredentials, credentials.channelOptions('manager'))
+  const c = new Client(address, credentials.forClient(material(cert)), credentials.channelOptions('manager'))
   cleanup.push(() => c.close())
   return c
 }
