@@ -105,6 +105,11 @@ export const ProposalDroppedReason = {
    * duplicated proposal twice.
    */
   overtaken: 'overtaken',
+  /**
+   * `RaftNode`: the transport gave up on the message forwarding the proposal to the leader
+   * (see `RaftTransportHandlers.undeliverable`): it never reached the log.
+   */
+  undeliverable: 'undeliverable',
 } as const
 /** Why a proposal was dropped. */
 export type ProposalDroppedReason = (typeof ProposalDroppedReason)[keyof typeof ProposalDroppedReason]

@@ -6,15 +6,16 @@
 import { EventEmitter } from 'eventemitter3'
 import { FailedPreconditionError, InvalidArgumentError, cryptoRandom, isRaftMemberId, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Clock, Logger, Random, RaftMemberId, Timer } from '@swarmkit-ts/api'
-import { decodeConfChange } from './conf-change-codec.ts'
-import { LeadershipLostError, ProposalDroppedError, ProposalOutcomeUnknownError, RaftStoppedError } from './errors.ts'
+import { decodeConfChange, encodeConfChange } from './conf-change-codec.ts'
+import { LeadershipLostError, ProposalDroppedError, ProposalOutcomeUnknownError, ProposalTooLargeError, RaftStoppedError } from './errors.ts'
 import { decodeMemberContext, decodeNodeSnapshot, encodeMemberContext, encodeNodeSnapshot, encodeDriverBatch, decodeProposals, nonceKey, type PendingProposal } from './raft-node-codec.ts'
 import { RawNode } from './raw-node.ts'
 import type { RawNodeInit } from './raw-node.ts'
 import type { RaftStatus, Ready } from './ready.ts'
 import type { RaftRole } from './role.ts'
 import type { RaftStorageWithLog } from './storage.ts'
-import type { MessageOrigin, RaftTransport } from './transport.ts'
+import type { MessageOrigin, RaftTransport, UndeliverableReason } from './transport.ts'
+import { batchedProposalBytes, driverLimits, maxPayloadFor, proposalEntryBytes, type DriverLimits } from './raft-node-limits.ts'
 import type { AnyConfChange, ConfState, Entry, HardState, Message, Snapshot } from './types.ts'
 import { NONE, isEmptySnapshot } from './types.ts'
 
@@ -47,6 +48,12 @@ export interface RaftNodeEvents {
   'leader:changed': (leader: RaftMemberId) => void
   /** This member's role changed. */
   'state:changed': (role: RaftRole) => void
+  /**
+   * The transport gave up on a message for good (see `RaftTransportHandlers.undeliverable`): the
+   * driver logged and counted it (see {@link RaftNode.undeliverable}) and told the core, which
+   * backs off (an append: the follower is probed again; a forwarded proposal: it is dropped).
+   */
+  'message:undeliverable': (msg: Message, reason: UndeliverableReason) => void
   /** The driver stopped because storage or the state machine failed; the node is unusable. */
   'node:failed': (err: unknown) => void
 }
@@ -74,8 +81,17 @@ export interface RaftNodeInit extends Omit<RawNodeInit, 'storage' | 'random' | '
    * travel as one log entry of at most this many proposals… @default 1024
    */
   maxBatchProposals?: number
-  /** …and at most this many payload bytes (a single larger proposal gets an entry of its own). @default 1 MiB */
+  /**
+   * …and at most this many payload bytes (a single larger proposal gets an entry of its own).
+   * An entry also never exceeds what the transport's `maxMessageBytes` can carry. @default 1 MiB
+   */
   maxBatchBytes?: number
+  /**
+   * The core's largest append (see `RawNodeInit.maxSizePerMsg`). With a transport that declares
+   * `maxMessageBytes` it defaults to the smaller of 65535 and the largest value whose appends
+   * always fit that limit, and a larger value is refused. @default 65535
+   */
+  maxSizePerMsg?: number
 }
 
 /** Options of a single call. */
@@ -127,6 +143,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   #batch: PendingProposal[] = []
   readonly #maxBatchProposals: number
   readonly #maxBatchBytes: number
+  /** Size limits derived from the transport's `maxMessageBytes` (see raft-node-limits.ts). */
+  readonly #limits: DriverLimits
+  /** Messages the transport gave up on, by reason. */
+  readonly #undeliverable: Record<UndeliverableReason, number> = { 'too-large': 0, 'queue-full': 0 }
   readonly #members = new Map<RaftMemberId, string>()
   /** Addresses told by the transport for members the log has not given us yet (see `#learn`). */
   readonly #learned = new Map<RaftMemberId, string>()
@@ -177,6 +197,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1) throw new InvalidArgumentError('maxBatchBytes', 'must be a positive integer')
     this.#maxBatchProposals = maxBatchProposals
     this.#maxBatchBytes = maxBatchBytes
+    this.#limits = driverLimits(init.transport.maxMessageBytes, init.maxSizePerMsg)
     this.id = init.id
     this.#storage = init.storage
     this.#transport = init.transport
@@ -197,8 +218,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#applied = 0
     if (!isEmptySnapshot(snap)) this.#restore(snap)
     this.#snapshotIndex = snap.metadata.index
-    const { storage: _s, transport: _t, stateMachine: _m, clock: _c, tickMs: _tm, snapshotInterval: _si, logEntriesForSlowFollowers: _k, maxBatchProposals: _bp, maxBatchBytes: _bb, ...raw } = init
-    this.#raw = new RawNode({ ...raw, storage: init.storage, random, logger: this.#logger, applied: this.#applied })
+    const { storage: _s, transport: _t, stateMachine: _m, clock: _c, tickMs: _tm, snapshotInterval: _si, logEntriesForSlowFollowers: _k, maxBatchProposals: _bp, maxBatchBytes: _bb, maxSizePerMsg: _ms, ...raw } = init
+    const maxSizePerMsg = this.#limits.maxSizePerMsg
+    this.#raw = new RawNode({ ...raw, ...(maxSizePerMsg === undefined ? {} : { maxSizePerMsg }), storage: init.storage, random, logger: this.#logger, applied: this.#applied })
   }
 
   /**
@@ -207,10 +229,14 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    */
   bootstrap(peers: readonly RaftPeer[]): void {
     if (this.#running || this.#stopped) throw new FailedPreconditionError('raft: bootstrap must come before start', { reason: 'already-started' })
-    peers.forEach((p, i) => {
+    const contexts = peers.map((p, i) => {
       if (typeof p.address !== 'string') throw new InvalidArgumentError(`peers[${i}].address`, 'must be a string')
+      const context = encodeMemberContext({ requestId: new Uint8Array(0), address: p.address })
+      const tooLarge = this.#confChangeTooLarge(`peers[${i}].address`, { version: 1, type: 'add-voter', nodeId: p.id, context })
+      if (tooLarge !== undefined) throw tooLarge
+      return context
     })
-    this.#raw.bootstrap(peers.map((p) => ({ id: p.id, context: encodeMemberContext({ requestId: new Uint8Array(0), address: p.address }) })))
+    this.#raw.bootstrap(peers.map((p, i) => ({ id: p.id, context: contexts[i] as Uint8Array })))
   }
 
   /**
@@ -229,6 +255,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
           this.#raw.step(m)
         }),
       unreachable: (to) => this.#guard(() => this.#raw.reportUnreachable(to)),
+      undeliverable: (msg, reason) => this.#guard(() => this.#undeliverableMessage(msg, reason)),
       snapshotStatus: (to, ok) => this.#guard(() => this.#raw.reportSnapshot(to, ok)),
     })
     this.#scheduleTick()
@@ -330,6 +357,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    */
   propose(payload: Uint8Array, options?: RaftNodeProposeOptions): Promise<unknown> {
     if (!(payload instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError('payload', 'must be a Uint8Array'))
+    const { maxEntryBytes, maxMessageBytes } = this.#limits
+    if (maxMessageBytes !== undefined && proposalEntryBytes(payload.byteLength) > maxEntryBytes) {
+      return Promise.reject(new ProposalTooLargeError('payload', proposalEntryBytes(payload.byteLength), maxEntryBytes, maxMessageBytes))
+    }
     const local = options?.local
     if (local !== undefined && (typeof local !== 'object' || local === null)) return Promise.reject(new InvalidArgumentError('local', 'must be an object'))
     return this.#request((seq) => {
@@ -345,11 +376,14 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#batch = []
     let group: PendingProposal[] = []
     let bytes = 0
+    // Bytes of the entry's data if the group is encoded as a batch (an upper bound for one).
+    let entryBytes = 0
     const submit = (): void => {
       if (group.length === 0) return
       const mine = group
       group = []
       bytes = 0
+      entryBytes = 0
       try {
         this.#raw.propose(encodeDriverBatch(this.#nonce, mine))
       } catch (err) {
@@ -363,9 +397,11 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     for (const p of waiting) {
       // Aborted while waiting: its waiter is gone, and so is the proposal.
       if (!this.#waiters.has(p.seq)) continue
-      if (group.length >= this.#maxBatchProposals || (group.length > 0 && bytes + p.payload.byteLength > this.#maxBatchBytes)) submit()
+      const cost = batchedProposalBytes(p.payload.byteLength)
+      if (group.length >= this.#maxBatchProposals || (group.length > 0 && (bytes + p.payload.byteLength > this.#maxBatchBytes || entryBytes + cost > this.#limits.maxEntryBytes))) submit()
       group.push(p)
       bytes += p.payload.byteLength
+      entryBytes += cost
     }
     submit()
   }
@@ -398,10 +434,63 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   #confChange(type: 'add-voter' | 'add-learner' | 'remove' | 'update-node', id: RaftMemberId, address: string, options?: RaftNodeCallOptions): Promise<unknown> {
     if (!isRaftMemberId(id)) return Promise.reject(new InvalidArgumentError('id', 'must be a non-zero 64-bit bigint'))
     if (type !== 'remove' && address === '') return Promise.reject(new InvalidArgumentError('address', 'must not be empty'))
+    // The request id's size does not depend on the sequence number: check before asking.
+    const tooLarge = this.#confChangeTooLarge('address', { version: 1, type, nodeId: id, context: encodeMemberContext({ requestId: this.#requestId(0), address }) })
+    if (tooLarge !== undefined) return Promise.reject(tooLarge)
     return this.#request(
       (seq) => this.#raw.proposeConfChange({ version: 1, type, nodeId: id, context: encodeMemberContext({ requestId: this.#requestId(seq), address }) }),
       options,
     )
+  }
+
+  /** A ProposalTooLargeError (`field`) when the conf change's entry would not fit the transport. */
+  #confChangeTooLarge(field: string, cc: AnyConfChange): ProposalTooLargeError | undefined {
+    const { maxEntryBytes, maxMessageBytes } = this.#limits
+    if (maxMessageBytes === undefined) return undefined
+    const size = encodeConfChange(cc).byteLength
+    return size > maxEntryBytes ? new ProposalTooLargeError(field, size, maxEntryBytes, maxMessageBytes) : undefined
+  }
+
+  /**
+   * The largest `payload` {@link RaftNode.propose} accepts: its entry must travel in one message
+   * of the transport's `maxMessageBytes` (`Infinity` when the transport declares no limit).
+   */
+  get maxProposalBytes(): number {
+    const { maxEntryBytes, maxMessageBytes } = this.#limits
+    return maxMessageBytes === undefined ? Number.POSITIVE_INFINITY : maxPayloadFor(maxEntryBytes)
+  }
+
+  /** Messages the transport gave up on since start, by reason (see `'message:undeliverable'`). */
+  get undeliverable(): Readonly<Record<UndeliverableReason, number>> {
+    return { ...this.#undeliverable }
+  }
+
+  /**
+   * The transport gave up on `msg`: log and count it, and let the core back off instead of
+   * resending blindly. An append (or snapshot) makes the follower unreachable for the core, which
+   * probes it again at the heartbeat pace (a snapshot is also reported failed by the transport);
+   * our forwarded proposals in a lost `prop` never reached the leader: they are dropped.
+   */
+  #undeliverableMessage(msg: Message, reason: UndeliverableReason): void {
+    this.#undeliverable[reason]++
+    const fields = { to: msg.to.toString(16), type: msg.type, reason }
+    // 'too-large' means the limits disagree with the transport's (they are derived to agree).
+    if (reason === 'too-large') this.#logger.error('raft: the transport cannot carry a message', fields)
+    else this.#logger.warn('raft: the transport dropped a message', fields)
+    if (msg.type === 'prop') {
+      const dropped = new ProposalDroppedError('undeliverable')
+      for (const e of msg.entries) {
+        if (e.type === 'conf-change') {
+          const cc = decodeConfChange(e.data)
+          if (cc.context.byteLength > 0) this.#settle(decodeMemberContext(cc.context).requestId, undefined, dropped)
+        } else if (e.data.byteLength > 0) {
+          for (const p of decodeProposals(e.data)) this.#settle(p.requestId, undefined, dropped)
+        }
+      }
+    } else if (msg.type === 'app' || msg.type === 'snapshot') {
+      this.#raw.reportUnreachable(msg.to)
+    }
+    this.emit('message:undeliverable', msg, reason)
   }
 
   /**
