@@ -19,7 +19,8 @@
  *
  * As in Docker, a digest must also use a supported algorithm with its exact length in lowercase
  * hex: `sha256` (64), `sha384` (96) or `sha512` (128). Path components are lowercase; the domain
- * may have capitals (`Example.com/app` is valid, `Example/App` is not).
+ * may have capitals (`Example.com/app` is valid, `Example/App` is not). A name of 64 hex digits is
+ * accepted as the grammar allows (the Docker engine takes it as an image ID).
  */
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 

@@ -1,3 +1,4 @@
+import { arbImage } from '@swarmkit-ts/testkit'
 import fc from 'fast-check'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -108,6 +109,15 @@ describe('parseImageReference properties', () => {
         expect(parseImageReference(ref)).toEqual(expected)
       }),
       { numRuns: 2000 },
+    )
+  })
+
+  it("accepts every image testkit generates for api task specs (what the agent will hand to a runtime)", () => {
+    fc.assert(
+      fc.property(arbImage(), (image) => {
+        expect(isImageReference(image)).toBe(true)
+      }),
+      { numRuns: 1000 },
     )
   })
 
