@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { GrpcRaftTransport, type GrpcRaftTransportInit } from '../src/grpc-transport.ts'
-import type { RaftTransportHandlers } from '../src/transport.ts'
+import type { RaftTransportHandlers, UndeliverableReason } from '../src/transport.ts'
 import type { Entry, Message, MessageType, SnapshotMessage } from '../src/types.ts'
 
 const A = 2n ** 64n - 1n
@@ -11,6 +11,7 @@ interface Recorder {
   messages: Message[]
   unreachable: bigint[]
   snapshotStatus: Array<[bigint, boolean]>
+  undeliverable: Array<[Message, UndeliverableReason]>
   handlers: RaftTransportHandlers
 }
 
@@ -19,10 +20,12 @@ function recorder(): Recorder {
     messages: [],
     unreachable: [],
     snapshotStatus: [],
+    undeliverable: [],
     handlers: {
       message: (m) => r.messages.push(m),
       unreachable: (to) => r.unreachable.push(to),
       snapshotStatus: (to, ok) => r.snapshotStatus.push([to, ok]),
+      undeliverable: (m, reason) => r.undeliverable.push([m, reason]),
     },
   }
   return r
@@ -259,6 +262,11 @@ describe('GrpcRaftTransport', () => {
     a.t.send([heartbeat(A, B, 10), snap])
     for (let c = 11; c <= 20; c++) a.t.send([heartbeat(A, B, c)])
     expect(a.t.peerStats(B)).toEqual({ address: oldAddress, stream: 'backoff', queued: 4, dropped: 8, tooLarge: 0, snapshotsInFlight: 0 })
+    // Each dropped message is reported (later than send), never retried.
+    expect(a.r.undeliverable).toEqual([])
+    await Promise.resolve()
+    expect(a.r.undeliverable.map(([m, reason]) => [m.type === 'heartbeat' ? m.commit : -1, reason])).toEqual([10, 11, 12, 13, 14, 15, 16, 17].map((c) => [c, 'queue-full']))
+    expect(a.t.stats()).toEqual({ tooLarge: 0, queueFull: 8, refusedCalls: 0 })
 
     const b2 = await member(B)
     a.t.addPeer(B, b2.t.address) // a new address skips the backoff
