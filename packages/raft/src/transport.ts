@@ -60,7 +60,7 @@ export type UndeliverableReason = 'too-large' | 'queue-full'
 
 /**
  * Bytes every message may take on the wire besides its entries' data and contexts: ids, term,
- * indexes, type and framing, at most (GrpcRaftTransport's encoding needs 81).
+ * indexes, type, stamps and framing, at most (GrpcRaftTransport's encoding needs under 100).
  */
 export const MESSAGE_OVERHEAD_BYTES = 128
 
