@@ -20,20 +20,46 @@ export interface Clock {
   setTimeout(callback: () => void, ms: number): Timer
 }
 
-/** The real clock: `Date.now()` and Node timers. Timers do not keep the process alive. */
+/** Construction options of {@link SystemClock}. */
+export interface SystemClockInit {
+  /**
+   * Whether pending timers leave the process free to exit (Node's `timer.unref()`). Use it for
+   * background work that must never be the only thing keeping a program alive (retry backoffs,
+   * housekeeping); a program that awaits a timer of such a clock, with nothing else pending,
+   * exits before it fires (with code 13 when the await is at the top level of a module).
+   * @default false
+   */
+  unref?: boolean
+}
+
+/**
+ * The real clock: `Date.now()` and Node timers. By default a pending timer keeps the process
+ * alive, as `setTimeout` does, so a script whose top level awaits a Raft election, a `sleep` or
+ * a runtime's `wait` runs to its end. Components cancel their timers when stopped, so a stopped
+ * component never holds the process. `new SystemClock({ unref: true })` (or
+ * {@link backgroundClock}) gives timers that do not hold it.
+ */
 export class SystemClock implements Clock {
+  /** Whether this clock's timers leave the process free to exit. */
+  readonly unref: boolean
+  constructor(init: SystemClockInit = {}) {
+    this.unref = init.unref === true
+  }
   now(): number {
     return Date.now()
   }
   setTimeout(callback: () => void, ms: number): Timer {
     const handle = setTimeout(callback, Math.max(0, ms))
-    handle.unref()
+    if (this.unref) handle.unref()
     return { cancel: () => clearTimeout(handle) }
   }
 }
 
-/** A shared {@link SystemClock}; it holds no state. */
-export const systemClock: Clock = new SystemClock()
+/** A shared {@link SystemClock} whose pending timers keep the process alive; it holds no state. */
+export const systemClock: SystemClock = new SystemClock()
+
+/** A shared {@link SystemClock} whose timers do not keep the process alive (`{ unref: true }`). */
+export const backgroundClock: SystemClock = new SystemClock({ unref: true })
 
 /**
  * Resolves after `ms` on `clock`, or rejects with the signal's reason when `signal` aborts first.
