@@ -248,3 +248,34 @@ export class RaftStoppedError extends SwarmkitError {
     return {}
   }
 }
+
+/**
+ * This member's id is bound, in the replicated log, to another storage incarnation than the one
+ * it runs on: it lost its durable state (a wiped or replaced disk) and came back under its old
+ * id. It must not vote or be counted again under that id, so its `RaftNode` stops (the other
+ * members already refuse its messages). Remove the member from the cluster and add it back
+ * under a new id. gRPC status `FAILED_PRECONDITION`.
+ */
+export class MemberIdentityError extends SwarmkitError {
+  override readonly name = 'MemberIdentityError'
+  readonly code = GrpcStatus.FAILED_PRECONDITION
+  /** The member that lost its state. */
+  readonly memberId: bigint
+  /** The incarnation the cluster bound to `memberId`. */
+  readonly boundIncarnation: bigint
+  /** The incarnation of the storage the member runs on now (`0n`: none). */
+  readonly incarnation: bigint
+  constructor(memberId: bigint, boundIncarnation: bigint, incarnation: bigint, options?: RaftErrorOptions) {
+    super(
+      `raft: member ${memberId.toString(16)} lost its durable state (the cluster knows it as incarnation ${boundIncarnation.toString(16)}, its storage is incarnation ${incarnation.toString(16)}); remove it from the cluster and add it back under a new ID`,
+      options,
+    )
+    this.memberId = memberId
+    this.boundIncarnation = boundIncarnation
+    this.incarnation = incarnation
+  }
+  /** `{ memberId, boundIncarnation, incarnation }` in hex. */
+  context(): Record<string, string | undefined> {
+    return { memberId: this.memberId.toString(16), boundIncarnation: this.boundIncarnation.toString(16), incarnation: this.incarnation.toString(16) }
+  }
+}

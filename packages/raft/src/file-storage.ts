@@ -10,6 +10,8 @@
  *   SEGMENT_START record holding the state before it. A new segment begins once the current one
  *   has reached `segmentBytes`; the oldest segments are removed once the compaction point has
  *   passed everything written before their successor.
+ * - `incarnation`: the storage's incarnation (16 hex digits), written once when the directory is
+ *   first opened (see {@link FileRaftStorage.incarnation}).
  * - `snap-<term>-<index>.snap`: one framed record with the snapshot's metadata and data,
  *   written to a temporary file, fdatasynced, renamed and the directory fsynced. The current
  *   snapshot and the one before it are kept.
@@ -36,14 +38,15 @@
  */
 import { join } from 'node:path'
 import { readdir } from 'node:fs/promises'
-import { FailedPreconditionError, InvalidArgumentError, silentLogger } from '@swarmkit-ts/api'
-import type { Logger } from '@swarmkit-ts/api'
+import { FailedPreconditionError, InvalidArgumentError, cryptoRandom, silentLogger } from '@swarmkit-ts/api'
+import type { Logger, Random } from '@swarmkit-ts/api'
 import type { Encrypter } from './encrypter.ts'
 import { recoverStorage } from './file-storage-recovery.ts'
 import type { RecoveredStorage } from './file-storage-recovery.ts'
 import type { LogCache } from './log-cache.ts'
 import { encodeSnapshotFile, removeFile, writeSnapshotFile } from './snapshot-file.ts'
-import type { RaftStorageWithLog } from './storage.ts'
+import { loadIncarnation } from './storage-identity.ts'
+import type { RaftInitialState, RaftStorageWithLog } from './storage.ts'
 import type { ConfState, Entry, HardState, Snapshot } from './types.ts'
 import type { LogPosition } from './wal-codec.ts'
 import { assertConfStateEncodable, assertEntriesEncodable, assertMemberIdEncodable, encodeEntries, encodeHardState, encodePosition } from './wal-codec.ts'
@@ -64,6 +67,8 @@ export interface FileRaftStorageInit {
   logger?: Logger
   /** File I/O hooks, for fault injection and counting in tests. */
   hooks?: FileRaftStorageHooks
+  /** Draws the incarnation of a new storage (see {@link FileRaftStorage.incarnation}). @default cryptoRandom */
+  random?: Random
 }
 
 /** The default `segmentBytes`: 64 MiB. */
@@ -100,9 +105,11 @@ export class FileRaftStorage implements RaftStorageWithLog {
   #failure: { error: Error } | undefined
   #closed = false
   #abandoned = false
+  readonly #incarnation: bigint
 
-  private constructor(dir: string, init: FileRaftStorageInit, r: RecoveredStorage) {
+  private constructor(dir: string, init: FileRaftStorageInit, r: RecoveredStorage, incarnation: bigint) {
     this.#dir = dir
+    this.#incarnation = incarnation
     this.#mem = r.mem
     this.#writer = r.writer
     this.#encrypter = init.encrypter
@@ -124,7 +131,9 @@ export class FileRaftStorage implements RaftStorageWithLog {
     const segmentBytes = init.segmentBytes ?? DEFAULT_SEGMENT_BYTES
     if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) throw new InvalidArgumentError('segmentBytes', `must be a positive integer, got ${segmentBytes}`)
     const r = await recoverStorage(dir, { segmentBytes, encrypter: init.encrypter, logger: init.logger ?? silentLogger, hooks: init.hooks ?? {} })
-    const s = new FileRaftStorage(dir, init, r)
+    const hadState = r.mem.lastIndex() > 0 || r.snapshot !== undefined || r.mem.hardState().term > 0
+    const incarnation = await loadIncarnation(dir, { random: init.random ?? cryptoRandom, hooks: init.hooks ?? {}, logger: init.logger ?? silentLogger, hadState })
+    const s = new FileRaftStorage(dir, init, r, incarnation)
     // Record the older snapshot now in use, so that the WAL agrees with the state.
     if (r.fellBack && s.#snapshot !== undefined) s.#record(RecordType.snapshotCreated, encodePosition(s.#snapshot), r.kept[0])
     return s
@@ -135,8 +144,16 @@ export class FileRaftStorage implements RaftStorageWithLog {
     return this.#dir
   }
 
-  initialState(): { hardState: HardState; confState: ConfState } {
-    return this.#mem.initialState()
+  /**
+   * This storage's incarnation: drawn when the directory was first opened and kept in its file
+   * `incarnation`. It changes only if that file (or the whole directory) is lost.
+   */
+  get incarnation(): bigint {
+    return this.#incarnation
+  }
+
+  initialState(): RaftInitialState {
+    return { ...this.#mem.initialState(), incarnation: this.#incarnation }
   }
 
   /** The stored hard state (a copy). */

@@ -49,7 +49,7 @@ export {
 } from './errors.ts'
 export type { RaftErrorOptions } from './errors.ts'
 export { ENTRY_OVERHEAD_BYTES, entrySize, payloadSize } from './entries.ts'
-export type { RaftStorage, RaftLog, RaftStorageWithLog } from './storage.ts'
+export type { RaftStorage, RaftLog, RaftStorageWithLog, RaftInitialState } from './storage.ts'
 export { MemoryRaftStorage } from './memory-storage.ts'
 export type { MemoryRaftStorageInit } from './memory-storage.ts'
 export { RawNode } from './raw-node.ts'
@@ -72,7 +72,7 @@ export { MESSAGE_OVERHEAD_BYTES, MESSAGE_ENTRY_OVERHEAD_BYTES, messageSizeBound,
 // RaftNode: the async driver
 export { RaftNode } from './raft-node.ts'
 export type { RaftNodeInit, RaftNodeEvents, RaftNodeCallOptions, RaftNodeProposeOptions, RaftPeer, StateMachine } from './raft-node.ts'
-export { LeadershipLostError, ProposalOutcomeUnknownError, RaftStoppedError } from './errors.ts'
+export { LeadershipLostError, ProposalOutcomeUnknownError, RaftStoppedError, MemberIdentityError } from './errors.ts'
 // GrpcRaftTransport: the RaftTransport over gRPC, and the protobuf codec of Raft messages
 export { GrpcRaftTransport, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_BACKOFF } from './grpc-transport.ts'
 export { raftServerOptions } from './grpc-transport.ts'

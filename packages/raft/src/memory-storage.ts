@@ -3,8 +3,10 @@
  * storage contract, used by tests and simulations. Nothing survives the process; `sync()`
  * resolves at once.
  */
+import type { Random } from '@swarmkit-ts/api'
 import { LogCache } from './log-cache.ts'
-import type { RaftStorageWithLog } from './storage.ts'
+import { assertIncarnation, drawIncarnation } from './storage-identity.ts'
+import type { RaftInitialState, RaftStorageWithLog } from './storage.ts'
 import type { Entry, HardState, Snapshot } from './types.ts'
 import { emptyHardState } from './types.ts'
 
@@ -16,14 +18,33 @@ export interface MemoryRaftStorageInit {
   snapshot?: Snapshot
   /** Entries following the snapshot. @default none */
   entries?: Entry[]
+  /**
+   * The storage's incarnation (see `RaftStorage`), a bigint in `[1, 2^64)`. Give the same one to
+   * a storage that stands for the same disk after a simulated restart. @default drawn from
+   * `random` when given, else none (no protection against a member that lost its state)
+   */
+  incarnation?: bigint
+  /** Draws the incarnation when `incarnation` is not given. */
+  random?: Random
 }
 
 /** Raft storage held in memory. */
 export class MemoryRaftStorage extends LogCache implements RaftStorageWithLog {
+  /** This storage's incarnation, or `0n` when it has none. */
+  readonly incarnation: bigint
+
+  /** @throws InvalidArgumentError (api) naming `incarnation` when it is not in `[1, 2^64)`. */
   constructor(init: MemoryRaftStorageInit = {}) {
     super({ compacted: { index: 0, term: 0 }, entries: [], snapshot: undefined, hardState: init.hardState ?? emptyHardState() })
+    this.incarnation = init.incarnation !== undefined ? assertIncarnation(init.incarnation, 'incarnation') : init.random !== undefined ? drawIncarnation(init.random) : 0n
     if (init.snapshot !== undefined) this.applySnapshot(init.snapshot)
     if (init.entries !== undefined) this.append(init.entries)
+  }
+
+  override initialState(): RaftInitialState {
+    const st: RaftInitialState = super.initialState()
+    if (this.incarnation !== 0n) st.incarnation = this.incarnation
+    return st
   }
 
   sync(): Promise<void> {

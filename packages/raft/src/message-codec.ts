@@ -166,6 +166,8 @@ function snapshotIn(v: unknown, field: string): Snapshot {
 /** Converts a message to the object protobufjs encodes as a `RaftMessage`. @internal */
 export function messageToWire(m: Message): WireObject {
   const head: WireObject = { from: u64(m.from, 'from'), to: u64(m.to, 'to'), term: num(m.term, 'term') }
+  if (m.fromIncarnation !== undefined) head.fromIncarnation = u64(m.fromIncarnation, 'fromIncarnation')
+  if (m.toIncarnation !== undefined) head.toIncarnation = u64(m.toIncarnation, 'toIncarnation')
   switch (m.type) {
     case 'app':
       return { ...head, app: { logTerm: num(m.logTerm, 'logTerm'), index: num(m.index, 'index'), entries: entriesOut(m.entries, 'entries'), commit: num(m.commit, 'commit') } }
@@ -209,7 +211,11 @@ export function messageToWire(m: Message): WireObject {
 
 /** Converts a decoded `RaftMessage` object back to a message. @internal */
 export function messageFromWire(w: WireObject): Message {
-  const base = { from: toBigInt(w.from ?? 0, 'from'), to: toBigInt(w.to ?? 0, 'to'), term: toIndex(w.term ?? 0, 'term') }
+  const base: { from: bigint; to: bigint; term: number; fromIncarnation?: bigint; toIncarnation?: bigint } = { from: toBigInt(w.from ?? 0, 'from'), to: toBigInt(w.to ?? 0, 'to'), term: toIndex(w.term ?? 0, 'term') }
+  const fromIncarnation = toBigInt(w.fromIncarnation ?? 0, 'fromIncarnation')
+  if (fromIncarnation !== 0n) base.fromIncarnation = fromIncarnation
+  const toIncarnation = toBigInt(w.toIncarnation ?? 0, 'toIncarnation')
+  if (toIncarnation !== 0n) base.toIncarnation = toIncarnation
   const body = w.body
   const b = (): WireObject => sub(typeof body === 'string' ? w[body] : undefined, 'body')
   switch (body) {

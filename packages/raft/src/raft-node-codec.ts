@@ -208,13 +208,48 @@ export function decodeMemberContext(data: Uint8Array): MemberContextEnvelope {
 }
 
 /**
- * A driver snapshot: member addresses, the state machine's own snapshot, and per proposing
- * driver (hex nonce) the highest proposal sequence number applied.
+ * Encodes the entry a leader's driver proposes to bind members to their storage incarnations:
+ * a `Proposal` with only its `incarnations` field, so its first byte is 0x22 (field 4,
+ * length-delimited), which no application proposal starts with (see {@link isIncarnationEntry}).
+ */
+export function encodeIncarnationEntry(bindings: ReadonlyMap<RaftMemberId, bigint>): Uint8Array {
+  const t = schema().proposal
+  const incarnations = [...bindings].map(([id, incarnation]) => ({ id: id.toString(), incarnation: incarnation.toString() }))
+  return t.encode(t.fromObject({ incarnations })).finish()
+}
+
+/** Whether a normal entry's data is an incarnation binding (see {@link encodeIncarnationEntry}). */
+export function isIncarnationEntry(data: Uint8Array): boolean {
+  return data[0] === 0x22
+}
+
+/** Decodes an incarnation binding entry, in order. */
+export function decodeIncarnationEntry(data: Uint8Array): Map<RaftMemberId, bigint> {
+  const t = schema().proposal
+  const o = t.toObject(t.decode(data), { longs: String }) as { incarnations?: { id?: string; incarnation?: string }[] }
+  return incarnationsIn(o.incarnations)
+}
+
+function incarnationsIn(list: { id?: string; incarnation?: string }[] | undefined): Map<RaftMemberId, bigint> {
+  const out = new Map<RaftMemberId, bigint>()
+  for (const x of list ?? []) {
+    const id = BigInt(x.id ?? '0')
+    const incarnation = BigInt(x.incarnation ?? '0')
+    if (id !== 0n && incarnation !== 0n && !out.has(id)) out.set(id, incarnation)
+  }
+  return out
+}
+
+/**
+ * A driver snapshot: member addresses, the state machine's own snapshot, per proposing driver
+ * (hex nonce) the highest proposal sequence number applied, and the members' bound incarnations.
  */
 export interface NodeSnapshotEnvelope {
   members: Map<RaftMemberId, string>
   state: Uint8Array
   sessions: Map<string, number>
+  /** Absent (when encoding) means none. */
+  incarnations?: Map<RaftMemberId, bigint>
 }
 
 /** Hex of a nonce (the key of {@link NodeSnapshotEnvelope.sessions}): the same hex key as a read's context. */
@@ -230,7 +265,8 @@ export function encodeNodeSnapshot(s: NodeSnapshotEnvelope): Uint8Array {
   const t = schema().nodeSnapshot
   const members = [...s.members].map(([id, address]) => ({ id: id.toString(), address }))
   const sessions = [...s.sessions].map(([nonce, lastSeq]) => ({ nonce: nonceBytes(nonce), lastSeq }))
-  return t.encode(t.fromObject({ members, state: s.state, sessions })).finish()
+  const incarnations = [...(s.incarnations ?? [])].map(([id, incarnation]) => ({ id: id.toString(), incarnation: incarnation.toString() }))
+  return t.encode(t.fromObject({ members, state: s.state, sessions, incarnations })).finish()
 }
 
 export function decodeNodeSnapshot(data: Uint8Array): NodeSnapshotEnvelope {
@@ -238,10 +274,12 @@ export function decodeNodeSnapshot(data: Uint8Array): NodeSnapshotEnvelope {
     members?: { id: string; address?: string }[]
     state?: Uint8Array
     sessions?: { nonce?: Uint8Array; lastSeq?: string }[]
+    incarnations?: { id?: string; incarnation?: string }[]
   }
   return {
     members: new Map((o.members ?? []).map((m) => [BigInt(m.id), m.address ?? ''])),
     state: bytesOf(o.state),
     sessions: new Map((o.sessions ?? []).map((x) => [nonceKey(bytesOf(x.nonce)), Number(x.lastSeq ?? 0)])),
+    incarnations: incarnationsIn(o.incarnations),
   }
 }

@@ -10,6 +10,9 @@ import { decodeConfChange, encodeConfChange } from './conf-change-codec.ts'
 import { LeadershipLostError, ProposalDroppedError, ProposalOutcomeUnknownError, ProposalTooLargeError, RaftStoppedError } from './errors.ts'
 import { decodeMemberContext, decodeNodeSnapshot, encodeMemberContext, encodeNodeSnapshot, encodeDriverBatch, decodeProposals, nonceKey, type PendingProposal } from './raft-node-codec.ts'
 import { RawNode } from './raw-node.ts'
+import { MemberIdentities } from './member-identity.ts'
+import { isIncarnationEntry } from './raft-node-codec.ts'
+import { isIncarnation } from './storage-identity.ts'
 import type { RawNodeInit } from './raw-node.ts'
 import type { RaftStatus, Ready } from './ready.ts'
 import type { RaftRole } from './role.ts'
@@ -54,8 +57,18 @@ export interface RaftNodeEvents {
    * backs off (an append: the follower is probed again; a forwarded proposal: it is dropped).
    */
   'message:undeliverable': (msg: Message, reason: UndeliverableReason) => void
-  /** The driver stopped because storage or the state machine failed; the node is unusable. */
+  /**
+   * The driver stopped because storage or the state machine failed, or because this member lost
+   * its durable state (`MemberIdentityError`); the node is unusable.
+   */
   'node:failed': (err: unknown) => void
+  /**
+   * A message from `member` was dropped because it came under `incarnation` (0n: none), not the
+   * storage incarnation bound to that member: the member lost its durable state and must be
+   * removed and added back under a new id (it stops itself with `MemberIdentityError` once it
+   * hears from a member that knows). Emitted once per member and incarnation.
+   */
+  'member:refused': (member: RaftMemberId, incarnation: bigint) => void
 }
 
 /** Construction options for {@link RaftNode}. */
@@ -152,6 +165,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   readonly #learned = new Map<RaftMemberId, string>()
   /** Members removed by an applied conf change: never learned again. */
   readonly #removed = new Set<RaftMemberId>()
+  /** Our storage incarnation and the ones bound in the log (see member-identity.ts). */
+  readonly #identity: MemberIdentities
   /**
    * Per proposing driver (hex nonce), the highest sequence number of a proposal applied: a
    * proposal is applied only above it, so a duplicated forward is never applied twice. Part of
@@ -213,6 +228,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
     const snap = init.storage.snapshot()
     const initial = init.storage.initialState()
+    const incarnation = initial.incarnation ?? 0n
+    if (incarnation !== 0n && !isIncarnation(incarnation)) throw new InvalidArgumentError('storage.initialState().incarnation', 'must be a bigint in [0, 2^64)')
+    this.#identity = new MemberIdentities(init.id, incarnation)
     this.#confState = initial.confState
     this.#hard = initial.hardState
     this.#applied = 0
@@ -251,6 +269,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     await this.#transport.start({
       message: (m, origin) =>
         this.#guard(() => {
+          if (!this.#admit(m)) return
           if (origin !== undefined) this.#learn(origin)
           this.#raw.step(m)
         }),
@@ -335,6 +354,14 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   get applied(): number {
     return this.#applied
   }
+  /** The incarnation of this member's storage (`0n`: none; see `RaftStorage`). */
+  get incarnation(): bigint {
+    return this.#identity.incarnation
+  }
+  /** The storage incarnation bound to each member in the log (applied state). */
+  get memberIncarnations(): ReadonlyMap<RaftMemberId, bigint> {
+    return this.#identity.bound
+  }
   /** The core's status. */
   status(): RaftStatus {
     return this.#raw.status()
@@ -371,6 +398,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
   /** Hands the waiting proposals to the core, as few entries as the batch limits allow. */
   #flushProposals(): void {
+    this.#proposeBindings()
     if (this.#batch.length === 0) return
     const waiting = this.#batch
     this.#batch = []
@@ -633,6 +661,39 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#transport.addPeer(id, origin.address)
   }
 
+  /**
+   * Whether a message from the network may reach the core: a sender under another incarnation
+   * than the one bound to it is refused; a message naming another incarnation for us means we
+   * lost our state, and stops this node (see member-identity.ts).
+   */
+  #admit(m: Message): boolean {
+    const v = this.#identity.check(m)
+    switch (v.kind) {
+      case 'accept':
+        return true
+      case 'refuse':
+        if (v.first) {
+          this.#logger.warn('raft: refusing a member that runs on another storage incarnation than the one bound to it (it lost its state)', { member: m.from, incarnation: v.incarnation })
+          this.emit('member:refused', m.from, v.incarnation)
+        }
+        return false
+      case 'lost':
+        this.#fail(v.error)
+        return false
+    }
+  }
+
+  /** As leader, proposes binding the members heard from whose incarnation is not bound yet. */
+  #proposeBindings(): void {
+    const p = this.#identity.takeProposal()
+    if (p === undefined) return
+    try {
+      this.#raw.propose(p.data)
+    } catch {
+      this.#identity.proposalFailed(p.ids)
+    }
+  }
+
   /** Runs a core call from a callback; a throw there means a broken core or storage. */
   #guard(fn: () => void): void {
     if (this.#stopped || this.#failed !== undefined) return
@@ -691,6 +752,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     // any message of a Ready that changes the term or vote — waits for the sync.
     const voteChanged = rd.hardState !== undefined && (rd.hardState.term !== this.#hard.term || rd.hardState.vote !== this.#hard.vote)
     const leading = (rd.softState?.state ?? this.#role) === 'leader'
+    this.#identity.stamp(rd.messages)
     let rest = rd.messages
     if (rd.mustSync && leading && !voteChanged && !this.#stopped) {
       const early: Message[] = []
@@ -751,6 +813,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#role = role
     // A pending request may have been lost with the old leader: its outcome is unknown.
     if ((leaderChanged && lead === NONE) || (wasLeader && role !== 'leader')) this.#rejectAll(new LeadershipLostError())
+    this.#identity.setLeading(role === 'leader')
     if (roleChanged) this.emit('state:changed', role)
     if (leaderChanged) this.emit('leader:changed', lead)
   }
@@ -776,6 +839,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
         }
       }
       if (requestId !== undefined) this.#settle(requestId, this.#confState)
+    } else if (e.data.byteLength > 0 && isIncarnationEntry(e.data)) {
+      this.#identity.apply(e.data)
     } else if (e.data.byteLength > 0) {
       for (const p of decodeProposals(e.data)) {
         if (!this.#firstTime(p.requestId)) {
@@ -836,6 +901,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     const env = decodeNodeSnapshot(snap.data)
     this.#sm.restore(env.state)
     this.#sessions = env.sessions
+    this.#identity.restore(env.incarnations ?? new Map())
     // Our proposals at or below the last sequence number the snapshot applied from this driver
     // are inside it or were overtaken: their waiters will never see the entry. Neither "done"
     // nor "dropped" can be told apart here, so the outcome is unknown.
@@ -860,7 +926,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
 
   #maybeSnapshot(): void {
     if (this.#snapshotInterval === 0 || this.#applied - this.#snapshotIndex < this.#snapshotInterval) return
-    const data = encodeNodeSnapshot({ members: new Map(this.#members), state: this.#sm.snapshot(), sessions: new Map(this.#sessions) })
+    const data = encodeNodeSnapshot({ members: new Map(this.#members), state: this.#sm.snapshot(), sessions: new Map(this.#sessions), incarnations: new Map(this.#identity.bound) })
     this.#storage.createSnapshot(this.#applied, this.#confState, data)
     this.#snapshotIndex = this.#applied
     const compactTo = this.#applied - this.#keep

@@ -19,8 +19,32 @@
  * ```
  *
  * A fresh storage has firstIndex() = 1, lastIndex() = 0 and term(0) = 0.
+ *
+ * ## Incarnation
+ *
+ * A storage should have an *incarnation*: a random non-zero 64-bit number drawn when the storage
+ * is created, as durable as the log and never changed afterwards (`FileRaftStorage` keeps it in a
+ * file of its directory). A member restarted on its storage keeps it; a member whose storage was
+ * lost comes back with a new one. `RaftNode` stamps its storage's incarnation on every message it
+ * sends, the leader binds each member's incarnation in the replicated log, and members refuse
+ * messages from a member under another incarnation than the bound one: a member that lost its
+ * votes and acknowledged entries can neither vote nor be counted again under its old id. A
+ * storage without an incarnation (`MemoryRaftStorage` unless given one) gets no such protection.
  */
 import type { ConfState, Entry, HardState, Snapshot } from './types.ts'
+
+/** What a storage holds when a member starts (see {@link RaftStorage.initialState}). */
+export interface RaftInitialState {
+  /** The persisted hard state. */
+  hardState: HardState
+  /** The configuration of the latest snapshot. */
+  confState: ConfState
+  /**
+   * The storage's incarnation (see *Incarnation* above): a bigint in `[1, 2^64)`, drawn when the
+   * storage was created and unchanged since. Absent (or `0n`) when the storage has none.
+   */
+  incarnation?: bigint
+}
 
 /**
  * What the Raft core reads from storage. All methods are synchronous and see every write made
@@ -32,11 +56,11 @@ import type { ConfState, Entry, HardState, Snapshot } from './types.ts'
  */
 export interface RaftStorage {
   /**
-   * The persisted hard state and the configuration of the latest snapshot, read once when a
-   * `RawNode` starts. Configuration changes committed after the snapshot are replayed from the
-   * log by the core.
+   * The persisted hard state, the configuration of the latest snapshot and the storage's
+   * incarnation, read once when a `RawNode` (or `RaftNode`) starts. Configuration changes
+   * committed after the snapshot are replayed from the log by the core.
    */
-  initialState(): { hardState: HardState; confState: ConfState }
+  initialState(): RaftInitialState
 
   /**
    * Entries in `[lo, hi)`. When `maxBytes` is given the result is the longest prefix whose

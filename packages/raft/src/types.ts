@@ -159,6 +159,16 @@ interface MessageBase {
   to: RaftMemberId
   /** The sender's term; 0 for local messages (see each type). */
   term: number
+  /**
+   * The incarnation of the sender's storage (see `RaftStorage`), stamped by the `RaftNode`
+   * driver when it sends; absent when it has none. The core neither sets nor reads it.
+   */
+  fromIncarnation?: bigint
+  /**
+   * The incarnation the sender's `RaftNode` has bound for `to` in the replicated log; absent when
+   * none is bound. A receiver whose own incarnation differs lost its state (see `MemberIdentityError`).
+   */
+  toIncarnation?: bigint
 }
 
 /** Leader → follower: entries to append after (`logTerm`, `index`), and the leader's commit index. */

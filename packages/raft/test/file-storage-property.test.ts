@@ -74,7 +74,9 @@ function concrete(op: Op, m: MemoryRaftStorage): Write | undefined {
 function dump(s: RaftStorageWithLog): unknown {
   const first = s.firstIndex()
   const last = s.lastIndex()
-  return { first, last, termAtCompaction: s.term(first - 1), entries: s.entries(first, last + 1), initial: s.initialState(), snapshot: s.snapshot() }
+  // The incarnation is the storage's own (FileRaftStorage draws one, MemoryRaftStorage has none here).
+  const { incarnation: _incarnation, ...initial } = s.initialState()
+  return { first, last, termAtCompaction: s.term(first - 1), entries: s.entries(first, last + 1), initial, snapshot: s.snapshot() }
 }
 
 function thrown(f: () => void): Error | undefined {

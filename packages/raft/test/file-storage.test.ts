@@ -1,7 +1,9 @@
-import { readdir, writeFile } from 'node:fs/promises'
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { RaftStorageWithLog } from '../src/index.ts'
+import type { Logger } from '@swarmkit-ts/api'
+import { SeededRandom } from '@swarmkit-ts/testkit'
 import { FileRaftStorage, emptyConfState } from '../src/index.ts'
 import { ent } from './helpers/storage-contract.ts'
 import { useFileStorageFixture } from './helpers/file-storage-fixture.ts'
@@ -106,7 +108,7 @@ describe('FileRaftStorage reopen', () => {
     const tmp = join(dir, 'snap-0000000000000001-0000000000000001.snap.tmp')
     await writeFile(tmp, 'half a snapshot')
     await openIn(dir)
-    expect((await readdir(dir)).sort()).toEqual(['wal-0000000000000000-0000000000000001.log'])
+    expect((await readdir(dir)).sort()).toEqual(['incarnation', 'wal-0000000000000000-0000000000000001.log'])
   })
 
   it('rejects a segment size that is not a positive integer', async () => {
@@ -225,5 +227,57 @@ describe('FileRaftStorage snapshot files', () => {
     s.compact(1)
     await s.sync()
     expect(order).toEqual(['snap', 'dir', 'wal'])
+  })
+})
+
+describe('FileRaftStorage incarnation', () => {
+  it('is drawn once, kept in the file incarnation, and the same after reopening', async () => {
+    const dir = await tempDir()
+    const s = await openIn(dir, { random: new SeededRandom(5) })
+    const x = s.incarnation
+    expect(x).toBe(new SeededRandom(5).bytes(8).reduce((a, b) => (a << 8n) | BigInt(b), 0n)) // 8 random bytes, big-endian
+    expect(s.initialState().incarnation).toBe(x)
+    expect(await readFile(join(dir, 'incarnation'), 'utf8')).toBe(`${x.toString(16).padStart(16, '0')}\n`)
+    s.append([ent(1, 1)])
+    await s.close()
+    const r = await openIn(dir, { random: new SeededRandom(6) })
+    expect([r.incarnation, r.initialState().incarnation]).toEqual([x, x])
+  })
+
+  it('is new when the directory is lost (a wiped member), and differs between directories', async () => {
+    const dir = await tempDir()
+    const s = await openIn(dir)
+    s.append([ent(1, 1)])
+    s.setHardState({ term: 1, vote: 2n, commit: 1 })
+    await s.sync()
+    await s.close()
+    await rm(dir, { recursive: true })
+    const wiped = await openIn(dir)
+    expect(wiped.lastIndex()).toBe(0)
+    expect(wiped.incarnation).not.toBe(s.incarnation)
+    expect((await openIn(await tempDir())).incarnation).not.toBe(wiped.incarnation)
+  })
+
+  it('a log whose incarnation file is lost gets a new incarnation (logged): it is not the same member any more', async () => {
+    const dir = await tempDir()
+    const s = await openIn(dir)
+    s.append([ent(1, 1)])
+    await s.close()
+    await rm(join(dir, 'incarnation'))
+    const warnings: string[] = []
+    const logger: Logger = { debug: () => {}, info: () => {}, warn: (msg: string) => void warnings.push(msg), error: () => {}, child: () => logger }
+    const r = await openIn(dir, { logger })
+    expect(r.incarnation).not.toBe(s.incarnation)
+    expect(r.lastIndex()).toBe(1)
+    expect(warnings).toEqual(['raft storage: no incarnation file in a storage that holds a log; created one'])
+  })
+
+  it('refuses to open with a damaged incarnation file', async () => {
+    for (const text of ['', '00000000000000000\n', '0000000000000000\n', 'xyz\n', '00000000000000ab']) {
+      const dir = await tempDir()
+      await (await openIn(dir)).close()
+      await writeFile(join(dir, 'incarnation'), text)
+      await expect(FileRaftStorage.open(dir)).rejects.toMatchObject({ name: 'WalCorruptionError', file: join(dir, 'incarnation'), offset: 0 })
+    }
   })
 })

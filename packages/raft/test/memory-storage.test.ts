@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { SeededRandom } from '@swarmkit-ts/testkit'
 import { MemoryRaftStorage, emptyConfState } from '../src/index.ts'
 import { ent } from './helpers/storage-contract.ts'
 
@@ -30,5 +31,16 @@ describe('MemoryRaftStorage', () => {
     s.createSnapshot(1, { ...emptyConfState(), voters: [1n] }, new Uint8Array())
     s.initialState().confState.voters.push(9n)
     expect(s.initialState().confState.voters).toEqual([1n])
+  })
+
+  it('has an incarnation only when given one or a Random to draw it', () => {
+    expect([new MemoryRaftStorage().incarnation, new MemoryRaftStorage().initialState().incarnation]).toEqual([0n, undefined])
+    expect(new MemoryRaftStorage({ incarnation: 0xffffffffffffffffn }).initialState().incarnation).toBe(0xffffffffffffffffn)
+    const drawn = new MemoryRaftStorage({ random: new SeededRandom(3) })
+    expect(drawn.incarnation).toBe(new MemoryRaftStorage({ random: new SeededRandom(3) }).incarnation)
+    expect(drawn.incarnation).not.toBe(0n)
+    for (const bad of [0n, -1n, 1n << 64n]) {
+      expect(() => new MemoryRaftStorage({ incarnation: bad })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'incarnation' }))
+    }
   })
 })

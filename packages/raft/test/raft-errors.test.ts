@@ -15,6 +15,7 @@ const documented: Record<string, { code: GrpcStatus; make: () => Error }> = {
   ProposalOutcomeUnknownError: { code: GrpcStatus.UNKNOWN, make: () => new raft.ProposalOutcomeUnknownError() },
   LeadershipLostError: { code: GrpcStatus.ABORTED, make: () => new raft.LeadershipLostError() },
   RaftStoppedError: { code: GrpcStatus.UNAVAILABLE, make: () => new raft.RaftStoppedError() },
+  MemberIdentityError: { code: GrpcStatus.FAILED_PRECONDITION, make: () => new raft.MemberIdentityError(3n, 0xabn, 0xcdn) },
   WalCorruptionError: { code: GrpcStatus.DATA_LOSS, make: () => new raft.WalCorruptionError('/d/wal-0.log', 40, 'crc mismatch') },
   SnapshotCorruptionError: { code: GrpcStatus.DATA_LOSS, make: () => new raft.SnapshotCorruptionError('/d/snap-1-2.snap', 'crc mismatch') },
   StorageDecryptionError: { code: GrpcStatus.FAILED_PRECONDITION, make: () => new raft.StorageDecryptionError('/d/wal-0.log', 8, 'k1', 'bad tag') },
