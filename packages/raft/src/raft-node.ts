@@ -376,11 +376,16 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * the loop picks it up is never proposed. `options.local` travels with the proposal to this
    * member's state machine (see {@link RaftNodeProposeOptions.local}).
    *
-   * @throws ProposalDroppedError when the core refuses the proposal (no leader, …), or with
-   *   reason `overtaken` when a later proposal of this driver was applied first (then it never is).
+   * @throws ProposalTooLargeError at once when the entry would not fit one transport message
+   *   (see {@link RaftNode.maxProposalBytes}); InvalidArgumentError for a payload that is not bytes.
+   * @throws ProposalDroppedError when the core refuses the proposal (no leader, …), with reason
+   *   `overtaken` when a later proposal of this driver was applied first (then it never is), or
+   *   `undeliverable` when the transport gave up on its forward to the leader.
    * @throws LeadershipLostError when the leader changes first (the outcome is unknown).
    * @throws ProposalOutcomeUnknownError when a Raft snapshot that may contain the proposal
    *   replaces this member's state first.
+   * @throws RaftStoppedError when the node stops or has failed (`cause`: the storage or state
+   *   machine error); FailedPreconditionError before `start()`.
    */
   propose(payload: Uint8Array, options?: RaftNodeProposeOptions): Promise<unknown> {
     if (!(payload instanceof Uint8Array)) return Promise.reject(new InvalidArgumentError('payload', 'must be a Uint8Array'))
@@ -434,7 +439,12 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     submit()
   }
 
-  /** Adds a voter reachable at `address`; resolves when the change is applied here. */
+  /**
+   * Adds a voter reachable at `address`; resolves when the change is applied here. Like every
+   * membership change: InvalidArgumentError for a bad id or address, ProposalTooLargeError
+   * (`address`) when the change would not fit one transport message, then the rejections of
+   * {@link RaftNode.propose}.
+   */
   addMember(id: RaftMemberId, address: string, options?: RaftNodeCallOptions): Promise<unknown> {
     return this.#confChange('add-voter', id, address, options)
   }
@@ -524,6 +534,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   /**
    * Resolves once this member's state machine reflects every write committed before the call
    * (ReadIndex): a read made after it is linearizable.
+   *
+   * @throws LeadershipLostError when leadership is lost first; RaftStoppedError when the node
+   *   stops or has failed; FailedPreconditionError before `start()`.
    */
   linearizableRead(options?: RaftNodeCallOptions): Promise<void> {
     return this.#request((seq) => this.#raw.readIndex(this.#requestId(seq)), options, this.#reads).then(() => undefined)
