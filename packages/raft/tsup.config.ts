@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/compliance/index.ts'],
+  entry: ['src/index.ts', 'src/grpc.ts', 'src/compliance/index.ts'],
   format: ['esm'],
   target: 'node20',
   dts: true,

@@ -1,7 +1,7 @@
 /**
  * Raft consensus for swarmkit-ts: the pure state machine (`RawNode`), the `RaftStorage` contract
- * with memory and file (WAL + snapshots) implementations, the `RaftTransport` contract with its
- * gRPC implementation, and the `RaftNode` driver that runs them.
+ * with memory and file (WAL + snapshots) implementations, the `RaftTransport` contract (its gRPC
+ * implementation is in `@swarmkit-ts/raft/grpc`), and the `RaftNode` driver that runs them.
  *
  * @packageDocumentation
  */
@@ -73,11 +73,6 @@ export { MESSAGE_OVERHEAD_BYTES, MESSAGE_ENTRY_OVERHEAD_BYTES, messageSizeBound,
 export { RaftNode } from './raft-node.ts'
 export type { RaftNodeInit, RaftNodeEvents, RaftNodeCallOptions, RaftNodeProposeOptions, RaftPeer, StateMachine } from './raft-node.ts'
 export { LeadershipLostError, ProposalOutcomeUnknownError, RaftStoppedError, MemberIdentityError } from './errors.ts'
-// GrpcRaftTransport: the RaftTransport over gRPC, and the protobuf codec of Raft messages
-export { GrpcRaftTransport, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_BACKOFF } from './grpc-transport.ts'
-export { raftServerOptions } from './grpc-transport.ts'
-export type { GrpcRaftTransportInit, GrpcRaftPeerStats, GrpcRaftTransportStats } from './grpc-transport.ts'
-export { authorizeClusterManagers, allowAnyRaftPeer, RELAYED_MESSAGE_TYPES, MANAGER_CERTIFICATE_OU } from './grpc-transport-auth.ts'
-export type { RaftAuthorizer, RaftAuthorization, RaftCallInfo, ClusterManagersOptions } from './grpc-transport-auth.ts'
-export type { PeerStreamState } from './grpc-transport-peer.ts'
+// The protobuf codec of Raft messages. GrpcRaftTransport is exported by '@swarmkit-ts/raft/grpc'
+// (src/grpc.ts), so that this entry never loads @grpc/grpc-js (an optional peer dependency).
 export { encodeMessage, decodeMessage } from './message-codec.ts'

@@ -1,5 +1,5 @@
 import { describeRaftTransportCompliance } from '@swarmkit-ts/raft/compliance'
-import { GrpcRaftTransport } from '../src/index.ts'
+import { GrpcRaftTransport } from '../src/grpc.ts'
 
 describeRaftTransportCompliance({
   name: 'GrpcRaftTransport',

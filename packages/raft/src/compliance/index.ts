@@ -5,7 +5,8 @@
  *
  * ```ts
  * import { describeRaftStorageCompliance, describeRaftTransportCompliance } from '@swarmkit-ts/raft/compliance'
- * import { GrpcRaftTransport, MemoryRaftStorage } from '@swarmkit-ts/raft'
+ * import { MemoryRaftStorage } from '@swarmkit-ts/raft'
+ * import { GrpcRaftTransport } from '@swarmkit-ts/raft/grpc'
  *
  * describeRaftStorageCompliance({ name: 'MemoryRaftStorage', create: () => new MemoryRaftStorage() })
  * describeRaftTransportCompliance({

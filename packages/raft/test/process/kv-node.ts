@@ -11,7 +11,8 @@
 import { createHash } from 'node:crypto'
 import type { LogFields, Logger, RaftMemberId } from '@swarmkit-ts/api'
 // The package by name: its source in tests (the @swarmkit-ts/source condition), its build in benchmarks.
-import { FileRaftStorage, GrpcRaftTransport, RaftNode } from '@swarmkit-ts/raft'
+import { FileRaftStorage, RaftNode } from '@swarmkit-ts/raft'
+import { GrpcRaftTransport } from '@swarmkit-ts/raft/grpc'
 import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
 import { KvStateMachine } from './kv-state-machine.ts'
 import { readLines } from './line-reader.ts'
