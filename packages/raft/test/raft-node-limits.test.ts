@@ -138,13 +138,13 @@ describe('RaftNode limits derived from the transport', () => {
         (maxMessageBytes, sizes, bigFirst) => {
           const maxEntry = maxEntryDataBytes(maxMessageBytes)
           const cap = maxSizePerMsgFor(maxMessageBytes)
-          // Worst-case numbers on the wire: 64-bit ids, terms and indexes near 2^53.
+          // Worst-case numbers on the wire: 64-bit ids and incarnations, terms and indexes near 2^53.
           const top = Number.MAX_SAFE_INTEGER - 1000
           const datas = sizes.map((n) => Math.min(n, maxEntry))
           if (bigFirst) datas[0] = maxEntry
           const ents: Entry[] = datas.map((n, i) => ({ term: top, index: top + i, type: i % 5 === 0 ? 'conf-change' : 'normal', data: new Uint8Array(n) }))
           const cut = limitSize(ents, cap)
-          const msg: Message = { type: 'app', from: 2n ** 64n - 1n, to: 2n ** 64n - 2n, term: top, logTerm: top, index: top - 1, commit: top, entries: cut }
+          const msg: Message = { type: 'app', from: 2n ** 64n - 1n, to: 2n ** 64n - 2n, fromIncarnation: 2n ** 64n - 3n, toIncarnation: 2n ** 64n - 4n, term: top, logTerm: top, index: top - 1, commit: top, entries: cut }
           expect(messageSizeBound(msg)).toBeLessThanOrEqual(maxMessageBytes)
           expect(encodeMessage(msg).byteLength + ENVELOPE_BYTES).toBeLessThanOrEqual(maxMessageBytes)
           if (cut.length > 1) expect(cut.reduce((s: number, e: Entry) => s + entrySize(e), 0)).toBeLessThanOrEqual(cap)
