@@ -177,7 +177,9 @@ export class GrpcRaftTransport implements RaftTransport {
     this.#sharedServer = init.server
     this.#advertiseAddress = init.advertiseAddress === undefined ? undefined : checkAddress(init.advertiseAddress, 'advertiseAddress')
     if (init.server !== undefined) {
-      if (!(init.server instanceof Server)) throw new InvalidArgumentError('server', 'must be a grpc-js Server')
+      // Duck-typed: an application may hold another copy of grpc-js than this package.
+      const server = init.server as Partial<Server>
+      if (typeof server.addService !== 'function' || typeof server.removeService !== 'function') throw new InvalidArgumentError('server', 'must be a grpc-js Server')
       if (this.#advertiseAddress === undefined) throw new InvalidArgumentError('advertiseAddress', 'is required with a caller-owned server')
       if (init.authorize === undefined) throw new InvalidArgumentError('authorize', "is required with a caller-owned server (the transport cannot see that server's credentials)")
       if (init.serverCredentials !== undefined) throw new InvalidArgumentError('serverCredentials', 'the owner of a shared server binds it with its own credentials')

@@ -121,6 +121,7 @@ describe('GrpcRaftTransport on a caller-owned server', () => {
       [{ id: A }, 'listenAddress'],
       [{ id: A, server, listenAddress: '127.0.0.1:0', advertiseAddress: address, authorize: allowAnyRaftPeer }, 'listenAddress'],
       [{ id: A, server, authorize: allowAnyRaftPeer }, 'advertiseAddress'],
+      [{ id: A, server: {} as Server, advertiseAddress: address, authorize: allowAnyRaftPeer }, 'server'],
       [{ id: A, server, advertiseAddress: address }, 'authorize'],
       [{ id: A, server, advertiseAddress: address, authorize: allowAnyRaftPeer, serverCredentials: ServerCredentials.createInsecure() }, 'serverCredentials'],
     ]
