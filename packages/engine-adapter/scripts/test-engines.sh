@@ -6,6 +6,9 @@
 #   test-engines.sh down [docker|containerd|all] [HOLDER]  stop the daemons and their shims, unmount, delete their directories
 #                        (with HOLDER, `<pid>` or `<pid>_<token>`: `up` registers it as a user of the engine and `down` only
 #                        unregisters it, stopping the engine when no live holder is left)
+#   test-engines.sh stop-daemon [docker|containerd|all]  stop only the daemon (as a crash or an upgrade would); shims and
+#                        containers keep running, `up` starts the daemon again (the engine's restart tests use a private
+#                        SWARMKIT_ENGINES_DIR so no other test's engine goes down)
 #   test-engines.sh env                  print the sockets and image names as shell assignments
 #   test-engines.sh status               exit 0 when both engines answer
 #
@@ -120,7 +123,10 @@ docker_up() {
   if pid_alive "$DOCKER_DIR/dockerd.pid" && docker_ready; then
     log "dockerd already running"
   else
-    [ -f "$DOCKER_DIR/daemon.json" ] || echo '{}' > "$DOCKER_DIR/daemon.json"
+    # SWARMKIT_DOCKER_LIVE_RESTORE=1: containers keep running while dockerd is down.
+    if [ ! -f "$DOCKER_DIR/daemon.json" ]; then
+      if [ "${SWARMKIT_DOCKER_LIVE_RESTORE:-0}" = 1 ]; then echo '{"live-restore": true}'; else echo '{}'; fi >"$DOCKER_DIR/daemon.json"
+    fi
     rm -f "$DOCKER_SOCK"
     log "starting dockerd"
     setsid dockerd \
@@ -270,6 +276,16 @@ case "$cmd" in
       find "$DIR" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
     fi
     ;;
+  stop-daemon)
+    need_root
+    with_lock
+    for e in $(which_engines "${2:-all}"); do
+      case "$e" in
+        docker) stop_pidfile "$DOCKER_DIR/dockerd.pid" 30 ;;
+        containerd) stop_pidfile "$CTRD_DIR/containerd.pid" 15 ;;
+      esac
+    done
+    ;;
   env) print_env ;;
   status)
     ok=0
@@ -278,7 +294,7 @@ case "$cmd" in
     exit "$ok"
     ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

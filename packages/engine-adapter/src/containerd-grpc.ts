@@ -132,6 +132,9 @@ export class ContainerdGrpc {
       const client = new g.Client(`unix://${this.#socketPath}`, g.credentials.createInsecure(), {
         'grpc.max_receive_message_length': 64 * 1024 * 1024,
         'grpc.max_send_message_length': 64 * 1024 * 1024,
+        // Reconnect soon after containerd restarts (grpc-js backs off up to 120 s by default).
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
       })
       if (this.#closed) client.close()
       return { grpc: g, client }

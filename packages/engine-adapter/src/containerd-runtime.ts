@@ -13,13 +13,16 @@
  * - Host network: no network namespace; published ports are host ports given to the workload as `PORT`.
  * - State (created/running/exited, exit codes, health) is kept by this runtime instance; a new
  *   instance does not adopt containers an earlier one created.
+ * - containerd restarts: tasks live on under their shims. A broken Tasks.Wait is not an exit; the
+ *   runtime waits for containerd, reads the task and waits anew (only real exits are reported), and
+ *   `remove({ force })` deletes a container only once its task — every process of it — is gone.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '@swarmkit-ts/api'
 import { allocateHostPorts, INTERNAL_LABEL_PREFIX, mergeEnv, writeHostFiles } from './docker-containerd-host.ts'
 import { EngineEventJournal } from './docker-containerd-journal.ts'
 import { ContainerdGrpc, errText, GRPC_CODE, ignoreCodes, isGrpcCode, type Msg } from './containerd-grpc.ts'
@@ -50,6 +53,11 @@ export interface ContainerdRuntimeInit {
   instance?: string
   /** Events kept for `events({ since })` resumption (at least 1,000). @default 10000 */
   journalSize?: number
+  /**
+   * How long `stop` and `remove` keep retrying while containerd is unreachable (restarting) before
+   * they reject with `UnavailableError`. @default 10000
+   */
+  reconnectMs?: number
 }
 
 /** What this runtime supports. */
@@ -86,7 +94,20 @@ interface Rec {
   health: HealthMonitor | undefined
   starting: Promise<void> | undefined
   removed: boolean
+  /** The exit is being recorded (it is recorded once). */
+  exiting: boolean
   execSeq: number
+}
+
+/** Resolves after `ms` without keeping the process alive. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+}
+
+/** containerd's UNAVAILABLE (it is down or restarting) as the api's UnavailableError; other errors as they are. */
+function unreachable(err: unknown): unknown {
+  if (!isGrpcCode(err, GRPC_CODE.UNAVAILABLE)) return err
+  return new UnavailableError(`containerd is not reachable: ${errText(err)}`, { cause: err })
 }
 
 /** The containerd runtime. Call {@link ContainerdRuntime.close} when done. */
@@ -102,6 +123,8 @@ export class ContainerdRuntime implements ContainerRuntime {
   readonly #hostBinds = ['/etc/hosts', '/etc/resolv.conf'].filter((p) => existsSync(p))
   #poller: NodeJS.Timeout | undefined
   #closed = false
+  #rewatches = 0
+  readonly #reconnectMs: number
 
   constructor(options: ContainerdRuntimeInit = {}) {
     this.#namespace = options.namespace ?? 'swarmkit-ts'
@@ -110,6 +133,9 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.#stateDir = options.stateDir ?? join(tmpdir(), 'swarmkit-ts-containerd', this.#namespace)
     this.#instance = options.instance ?? 'default'
     this.#journal = new EngineEventJournal(options.journalSize)
+    const reconnectMs = options.reconnectMs ?? 10_000
+    if (!Number.isFinite(reconnectMs) || reconnectMs < 0) throw new InvalidArgumentError('reconnectMs', `must be a finite number ≥ 0, got ${reconnectMs}`)
+    this.#reconnectMs = reconnectMs
   }
 
   /** Stops health checks and log polling and closes the gRPC channel; containers keep running. */
@@ -206,7 +232,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       this.#recs.set(id, {
         id, name, image: spec.image, labels, createdAt: now, ports, healthcheck: spec.healthcheck, env, dir, logs,
         state: 'created', startedAt: undefined, finishedAt: undefined, exitCode: undefined, error: undefined,
-        health: undefined, starting: undefined, removed: false, execSeq: 0,
+        health: undefined, starting: undefined, removed: false, exiting: false, execSeq: 0,
       })
       if (name !== undefined) this.#names.set(name, id)
       this.#journal.append({ type: 'create', id, labels, time: now })
@@ -259,16 +285,53 @@ export class ContainerdRuntime implements ContainerRuntime {
       })
     }
     this.#ensurePoller()
+    this.#watch(r, waited)
+  }
+
+  /** Reports the task's exit once Tasks.Wait answers; a broken Wait is not an exit (see {@link ContainerdRuntime.#rewatch}). */
+  #watch(r: Rec, waited: Promise<Msg>): void {
     waited.then(
       (res) => this.#exited(r, Number(res['exitStatus'] ?? 255)),
-      async (err: unknown) => {
-        if (this.#closed) return
-        // The wait call broke (containerd restarted?): read the status instead.
-        const status = await this.#c.unary(SVC.tasks, 'Get', { containerId: r.id }).catch(() => undefined)
-        const proc = status?.['process'] as Msg | undefined
-        await this.#exited(r, Number(proc?.['exitStatus'] ?? 255), errText(err))
-      },
+      () => this.#rewatch(r),
     ).catch(() => undefined)
+  }
+
+  /**
+   * After Tasks.Wait failed — containerd went away (UNAVAILABLE while it restarts) or dropped the
+   * call — the task is still alive under its shim, which outlives containerd. Waits until containerd
+   * answers again, reads the task (Tasks.Get): stopped meanwhile → its real exit status; otherwise
+   * waits on it anew. Only a task containerd no longer knows at all ends without an exit status (255).
+   */
+  async #rewatch(r: Rec): Promise<void> {
+    let delay = 50
+    for (;;) {
+      if (this.#closed || r.removed || r.state !== 'running') return
+      let proc: Msg | undefined
+      try {
+        proc = (await this.#c.unary(SVC.tasks, 'Get', { containerId: r.id }))['process'] as Msg | undefined
+      } catch (err) {
+        if (isGrpcCode(err, GRPC_CODE.NOT_FOUND)) {
+          if (!r.removed) await this.#exited(r, 255, `containerd lost the task: ${errText(err)}`)
+          return
+        }
+        await pause(delay)
+        delay = Math.min(2 * delay, 1000)
+        continue
+      }
+      if (this.#closed || r.removed || r.state !== 'running') return
+      this.#rewatches++
+      if (proc?.['status'] === 'STOPPED') {
+        await this.#exited(r, Number(proc['exitStatus'] ?? 255))
+        return
+      }
+      this.#watch(r, this.#c.unary(SVC.tasks, 'Wait', { containerId: r.id }))
+      return
+    }
+  }
+
+  /** How many times a task was followed again after Tasks.Wait broke (containerd restarted). */
+  get taskRewatches(): number {
+    return this.#rewatches
   }
 
   #loggerPath: Promise<string> | undefined
@@ -294,6 +357,8 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   async #exited(r: Rec, exitCode: number, error?: string): Promise<void> {
+    if (r.state === 'exited' || r.exiting) return
+    r.exiting = true
     r.health?.stop()
     await this.#c.unary(SVC.tasks, 'Delete', { containerId: r.id }).catch(() => undefined)
     await r.logs.ingest(true).catch(() => undefined)
@@ -347,8 +412,27 @@ export class ContainerdRuntime implements ContainerRuntime {
     }
   }
 
+  /**
+   * A task call that must not be lost to a containerd restart: retried while containerd is
+   * unreachable (the channel reconnects within a second of containerd's return) for up to
+   * `reconnectMs`, then rejected with `UnavailableError`. Only idempotent calls (Kill, Delete, Wait).
+   */
+  async #task(rpc: 'Kill' | 'Delete' | 'Wait', request: Msg): Promise<Msg> {
+    const deadline = Date.now() + this.#reconnectMs
+    let delay = 50
+    for (;;) {
+      try {
+        return await this.#c.unary(SVC.tasks, rpc, request)
+      } catch (err) {
+        if (!isGrpcCode(err, GRPC_CODE.UNAVAILABLE) || this.#closed || Date.now() + delay > deadline) throw unreachable(err)
+      }
+      await pause(delay)
+      delay = Math.min(2 * delay, 1000)
+    }
+  }
+
   async #kill(id: string, signal: number, all: boolean): Promise<void> {
-    await this.#c.unary(SVC.tasks, 'Kill', { containerId: id, signal, all }).catch(ignoreCodes(GRPC_CODE.NOT_FOUND, GRPC_CODE.FAILED_PRECONDITION))
+    await this.#task('Kill', { containerId: id, signal, all }).catch(ignoreCodes(GRPC_CODE.NOT_FOUND, GRPC_CODE.FAILED_PRECONDITION))
   }
 
   async stop(id: string, options: StopOptions = {}): Promise<void> {
@@ -375,23 +459,48 @@ export class ContainerdRuntime implements ContainerRuntime {
   async remove(id: string, options: RemoveOptions = {}): Promise<void> {
     const r = this.#get(id)
     if (r.starting !== undefined) await r.starting.catch(() => undefined)
-    if (r.state === 'running') {
-      if (options.force !== true) throw new FailedPreconditionError(`container ${id} is running; stop it or remove with force`, { reason: 'container-running' })
-      const exit = this.#journal.exitOf(id)
-      await this.#kill(id, SIGKILL, true)
-      await exit.promise.catch(() => undefined)
-      exit.cancel()
+    if (r.state === 'running' && options.force !== true) {
+      throw new FailedPreconditionError(`container ${id} is running; stop it or remove with force`, { reason: 'container-running' })
     }
+    if (r.state !== 'created') await this.#endTask(r)
     if (r.removed) throw new NotFoundError('container', id)
     r.removed = true
     r.health?.stop()
-    await this.#c.unary(SVC.tasks, 'Delete', { containerId: id }).catch(() => undefined)
     await this.#c.unary(SVC.containers, 'Delete', { id }).catch(ignoreCodes(GRPC_CODE.NOT_FOUND))
     await this.#c.unary(SVC.snapshots, 'Remove', { snapshotter: this.#snapshotter, key: id }).catch(ignoreCodes(GRPC_CODE.NOT_FOUND))
     await rm(r.dir, { recursive: true, force: true })
     this.#recs.delete(id)
     if (r.name !== undefined) this.#names.delete(r.name)
     this.#journal.append({ type: 'destroy', id, labels: r.labels, time: Date.now() })
+  }
+
+  /**
+   * Leaves no process of the container behind: SIGKILL to all of its processes while it runs, then
+   * Tasks.Delete — which containerd refuses while a process lives, so a refusal means kill, wait and
+   * delete again (up to three times). Rejects (the container is then kept) when containerd cannot confirm the task is gone.
+   */
+  async #endTask(r: Rec): Promise<void> {
+    if (r.state === 'running') {
+      const exit = this.#journal.exitOf(r.id)
+      try {
+        await this.#kill(r.id, SIGKILL, true)
+        await exit.promise.catch(() => undefined)
+      } finally {
+        exit.cancel()
+      }
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#task('Delete', { containerId: r.id })
+        return
+      } catch (err) {
+        if (isGrpcCode(err, GRPC_CODE.NOT_FOUND)) return
+        // containerd 1.6 refuses with UNKNOWN "cannot delete a running process".
+        if (err instanceof UnavailableError || attempt === 3) throw err
+      }
+      await this.#kill(r.id, SIGKILL, true)
+      await this.#task('Wait', { containerId: r.id }).catch(ignoreCodes(GRPC_CODE.NOT_FOUND))
+    }
   }
 
   #info(r: Rec): ContainerInfo {

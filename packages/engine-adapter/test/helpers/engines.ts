@@ -67,10 +67,22 @@ function parseEnv(text: string): EngineEnv {
   }
 }
 
+/** Where an engine lives, for tests that need one of their own (e.g. to restart it). */
+export interface PrivateEngineOptions {
+  /** `SWARMKIT_ENGINES_DIR` of a private set of engines. @default the shared one */
+  dir?: string
+  /** More environment for the script (e.g. `SWARMKIT_DOCKER_LIVE_RESTORE: '1'`). */
+  env?: Record<string, string>
+}
+
+function scriptEnv(options: PrivateEngineOptions): NodeJS.ProcessEnv {
+  return { ...process.env, ...(options.dir !== undefined ? { SWARMKIT_ENGINES_DIR: options.dir } : {}), ...options.env }
+}
+
 /** Starts (or joins) the engine; resolves with its sockets once it answers. */
-export async function startEngine(engine: EngineName): Promise<EngineEnv> {
+export async function startEngine(engine: EngineName, options: PrivateEngineOptions = {}): Promise<EngineEnv> {
   try {
-    const { stdout } = await run('bash', [SCRIPT, 'up', engine, HOLDER], { maxBuffer: 1 << 20, timeout: 300_000 })
+    const { stdout } = await run('bash', [SCRIPT, 'up', engine, HOLDER], { maxBuffer: 1 << 20, timeout: 300_000, env: scriptEnv(options) })
     return parseEnv(stdout)
   } catch (err) {
     const e = err as { stderr?: string; message?: string }
@@ -78,8 +90,16 @@ export async function startEngine(engine: EngineName): Promise<EngineEnv> {
   }
 }
 
-/** Releases the engine (it stops when no other worker holds it, unless SWARMKIT_ENGINES_KEEP=1). */
-export async function stopEngine(engine: EngineName): Promise<void> {
-  if (process.env['SWARMKIT_ENGINES_KEEP'] === '1') return
-  await run('bash', [SCRIPT, 'down', engine, HOLDER], { maxBuffer: 1 << 20, timeout: 120_000 })
+/** Releases the engine (it stops when no other worker holds it, unless SWARMKIT_ENGINES_KEEP=1 for the shared one). */
+export async function stopEngine(engine: EngineName, options: PrivateEngineOptions = {}): Promise<void> {
+  if (process.env['SWARMKIT_ENGINES_KEEP'] === '1' && options.dir === undefined) return
+  await run('bash', [SCRIPT, 'down', engine, HOLDER], { maxBuffer: 1 << 20, timeout: 120_000, env: scriptEnv(options) })
+}
+
+/**
+ * Stops only the daemon of a private engine (shims and containers keep running), as a crash or an
+ * upgrade would; {@link startEngine} with the same options starts it again.
+ */
+export async function stopDaemon(engine: EngineName, options: PrivateEngineOptions & { dir: string }): Promise<void> {
+  await run('bash', [SCRIPT, 'stop-daemon', engine], { maxBuffer: 1 << 20, timeout: 120_000, env: scriptEnv(options) })
 }
