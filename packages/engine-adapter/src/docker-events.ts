@@ -28,6 +28,12 @@ export interface DockerEventFeedInit {
   readonly onEvent: (event: DockerEngineEvent) => void
   /** Called with each stream failure before the feed reconnects (for logging). */
   readonly onReconnect?: (reason: unknown) => void
+  /**
+   * Called each time a reconnect has established the stream again. Events the engine never
+   * published — a restarted dockerd does not announce the exit of a container that ended while it
+   * was down — are for the caller to find (e.g. by inspecting what it believed running).
+   */
+  readonly onResubscribed?: () => void
   /** Delay before a reconnect, ms. @default 100 */
   readonly retryDelayMs?: number
 }
@@ -131,7 +137,9 @@ export class DockerEventFeed {
       if (this.#closed) return
       this.#reconnects++
       const since = this.#lastNano === undefined ? undefined : nanosToSince(this.#lastNano)
-      this.#connect(since).catch((err: unknown) => {
+      this.#connect(since).then(() => {
+        if (!this.#closed) this.#opts.onResubscribed?.()
+      }, (err: unknown) => {
         this.#opts.onReconnect?.(err)
         setTimeout(retry, Math.max(this.#opts.retryDelayMs ?? 100, 500)).unref()
       })

@@ -76,6 +76,9 @@ export class DockerRuntime implements ContainerRuntime {
   readonly #journal: EngineEventJournal
   readonly #feed: DockerEventFeed
   readonly #labels = new Map<string, Record<string, string>>()
+  /** Containers seen to start and not yet to die. */
+  readonly #running = new Set<string>()
+  #resyncs = 0
   #ready: Promise<void> | undefined
   #queue: Promise<void> = Promise.resolve()
 
@@ -91,6 +94,9 @@ export class DockerRuntime implements ContainerRuntime {
       filters: { type: ['container'], label: [`${DOCKER_LABEL.instance}=${this.#instance}`] },
       onEvent: (ev) => {
         this.#queue = this.#queue.then(() => this.#onEngineEvent(ev)).catch(() => undefined)
+      },
+      onResubscribed: () => {
+        this.#queue = this.#queue.then(() => this.#resync()).catch(() => undefined)
       },
     })
   }
@@ -136,8 +142,40 @@ export class DockerRuntime implements ContainerRuntime {
     return this.#client
   }
 
+  /** How many times the runtime re-read its running containers after the event stream came back. */
+  get engineResyncs(): number {
+    return this.#resyncs
+  }
+
+  /**
+   * After the event stream came back: a container this runtime saw start and not die may have
+   * ended while the stream was down — and a restarted dockerd (live-restore) marks a container that
+   * ended while it was down as exited without publishing `die`. Inspect each one and journal the
+   * missing `die` with its real exit code (a replayed `die` is then dropped as a duplicate).
+   */
+  async #resync(): Promise<void> {
+    for (const id of [...this.#running]) {
+      let d: DockerInspect
+      try {
+        d = (await this.#docker.getContainer(id).inspect()) as DockerInspect
+      } catch {
+        continue // Gone or unreachable: the replayed events (or the next resync) tell.
+      }
+      const info = toContainerInfo(d)
+      if (info.state !== 'exited' || this.#journal.has(id, 'die')) continue
+      this.#running.delete(id)
+      const labels = this.#labels.get(id) ?? publicLabels(d.Config?.Labels ?? {})
+      this.#journal.append({ type: 'die', id, labels, time: info.finishedAt ?? Date.now(), exitCode: info.exitCode ?? 255 })
+    }
+    this.#resyncs++
+  }
+
   async #onEngineEvent(ev: DockerEngineEvent): Promise<void> {
     const base = { id: ev.id, time: ev.time }
+    if (ev.action === 'start') this.#running.add(ev.id)
+    if (ev.action === 'die' || ev.action === 'destroy') this.#running.delete(ev.id)
+    // One die per container (they start once): a resync may have journaled it already.
+    if (ev.action === 'die' && this.#journal.has(ev.id, 'die')) return
     let input: Parameters<EngineEventJournal['append']>[0] | undefined
     const labels = async (): Promise<Record<string, string>> => this.#labelsOf(ev)
     switch (ev.action) {
