@@ -137,5 +137,36 @@ npx --no-install esbuild src/main.ts --bundle --platform=node --format=esm --tar
 ls "$work/run"
 check "node app.mjs (bundled)" "$(cd "$work/run" && node app.mjs)"
 
-echo "consumer-test: passed ($(du -sh "$work/app/node_modules" | cut -f1) of node_modules)"
+echo "--- a store-only project: api, raft and store installed without any gRPC package"
+mkdir -p "$work/store-only/src"
+cd "$work/store-only"
+cp "$work/app/tsconfig.json" .
+echo '{ "name": "swarmkit-store-only", "version": "0.0.0", "private": true, "type": "module" }' >package.json
+cat >src/main.ts <<'EOF'
+import { withServiceDefaults } from '@swarmkit-ts/api'
+import { MemoryRaftStorage } from '@swarmkit-ts/raft'
+import { MemoryStore } from '@swarmkit-ts/store'
+
+const store = new MemoryStore()
+const spec = withServiceDefaults({ annotations: { name: 'db' }, mode: { replicated: { replicas: 1 } }, task: { container: { image: 'busybox' } } })
+await store.update((tx) => tx.services.create({ id: 'abcdefghijklmnopqrstuvwxy', spec }))
+const stored = store.view((tx) => tx.services.get('abcdefghijklmnopqrstuvwxy'))
+console.log(JSON.stringify({ stored: stored?.spec.annotations.name, lastIndex: new MemoryRaftStorage().lastIndex() }))
+EOF
+npm install --no-audit --no-fund --loglevel=error "$work"/tarballs/swarmkit-ts-{api,raft,store}-*.tgz \
+  "typescript@$ts_version" "@types/node@$types_node_version"
+if [ -e node_modules/@grpc ]; then
+  echo "consumer-test: installing api, raft and store brought a gRPC package: $(ls node_modules/@grpc)" >&2
+  exit 1
+fi
+npx --no-install tsc -p tsconfig.json
+out=$(node dist/main.js)
+if [ "$out" != '{"stored":"db","lastIndex":0}' ]; then
+  echo "consumer-test: the store-only program printed $out" >&2
+  exit 1
+fi
+echo "ok   store-only: no @grpc/* installed, strict tsc (skipLibCheck false), node dist/main.js"
+
+echo "consumer-test: passed (node_modules: $(du -sh "$work/app/node_modules" | cut -f1) with every package and the toolchain," \
+  "$(du -sh "$work/store-only/node_modules" | cut -f1) store-only with typescript)"
 cd "$repo"
