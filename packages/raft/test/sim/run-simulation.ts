@@ -261,6 +261,12 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
     const m = world.get(id)
     if (m.sm?.digest() !== l.sm?.digest()) throw new SimViolation('state-machine safety', `member ${id} and leader ${l.id} applied index ${l.applied} with different states`)
   }
+  // Storage incarnations (SimWorld gives each disk one): every member of the configuration ends
+  // up with every member's own bound, whatever crashed or was torn (a false refusal would have
+  // stopped a member with MemberIdentityError and failed the run).
+  const ids = [...cfg.voters, ...cfg.learners]
+  const bound = (): boolean => ids.every((id) => ids.every((other) => world.members.get(id)?.node?.memberIncarnations.get(other) === world.get(other).disk.initialState().incarnation))
+  if (!(await world.runUntil(bound, 20 * et))) throw new SimViolation('liveness', 'the members did not bind every member\'s storage incarnation within 20 election timeouts after healing')
 
   const history = workload.finish()
   const result = checkLinearizability(kvModel, history, { minimize: true })

@@ -9,7 +9,7 @@
  */
 import type { Clock, Random } from '@swarmkit-ts/api'
 import { MemoryRaftStorage } from '../../src/index.ts'
-import type { ConfState, Entry, HardState, RaftStorageWithLog, Snapshot } from '../../src/index.ts'
+import type { ConfState, Entry, HardState, RaftInitialState, RaftStorageWithLog, Snapshot } from '../../src/index.ts'
 
 /** One write, as recorded by the disk. */
 export type DiskOp =
@@ -46,6 +46,8 @@ export interface SimDiskInit {
   observer?: DiskObserver
   /** A torn tail never ends between an applied snapshot and the hard state written after it. @default false */
   atomicSnapshotWrites?: boolean
+  /** The disk's storage incarnation, kept across crashes (the disk is the same). @default none */
+  incarnation?: bigint
 }
 
 function replay(store: MemoryRaftStorage, op: DiskOp): void {
@@ -113,8 +115,10 @@ export class SimDisk implements RaftStorageWithLog {
 
   // ---- RaftStorage (reads see everything written) ----
 
-  initialState(): { hardState: HardState; confState: ConfState } {
-    return this.live.initialState()
+  initialState(): RaftInitialState {
+    const st: RaftInitialState = this.live.initialState()
+    if (this.#init.incarnation !== undefined) st.incarnation = this.#init.incarnation
+    return st
   }
   entries(lo: number, hi: number, maxBytes?: number): Entry[] {
     return this.live.entries(lo, hi, maxBytes)

@@ -133,6 +133,8 @@ export class SimWorld {
       maxSyncDelayMs: this.#init.maxSyncDelayMs ?? 2,
       fault: this.#init.diskFault ?? 'none',
       atomicSnapshotWrites: this.#init.atomicSnapshotWrites ?? false,
+      // Distinct per member, kept across its crashes, and drawing nothing from the seeded random.
+      incarnation: 0x5eed000000000000n + id,
       observer: {
         appended: (entries, prevTerm) => this.#guard(() => this.checker.onAppend(id, entries, prevTerm)),
         synced: (disk) => this.#guard(() => this.checker.onSynced(id, disk)),
