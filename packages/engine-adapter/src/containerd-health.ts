@@ -9,8 +9,12 @@ import { ociProcess, OCI_PROCESS_TYPE_URL } from './containerd-spec.ts'
 import type { ContainerHealthcheck, HealthStatus } from './runtime.ts'
 import { HEALTHCHECK_DEFAULTS } from './spec-validation.ts'
 
-/** Runs one probe: resolves with its exit code, or rejects (a failure) when it cannot run or times out. */
-export type RunProbe = (args: readonly string[], timeoutMs: number) => Promise<number>
+/**
+ * Runs one probe: resolves with its exit code, or rejects (a failure) when it cannot run or times
+ * out; resolves with `undefined` when the engine could not be reached (containerd restarting) —
+ * that probe counts neither way.
+ */
+export type RunProbe = (args: readonly string[], timeoutMs: number) => Promise<number | undefined>
 
 /** The probe's argv for a healthcheck `test`. */
 export function probeArgs(test: readonly string[]): string[] {
@@ -54,14 +58,19 @@ export class HealthMonitor {
   }
 
   async #probe(): Promise<void> {
-    let ok: boolean
+    let code: number | undefined
     try {
-      ok = (await this.#run(probeArgs(this.#hc.test), this.#hc.timeoutMs)) === 0
+      code = await this.#run(probeArgs(this.#hc.test), this.#hc.timeoutMs)
     } catch {
-      ok = false
+      code = -1
     }
     if (this.#stopped) return
-    if (ok) {
+    if (code === undefined) {
+      // The engine was unreachable: the container's health is unknown, not worse.
+      this.#schedule()
+      return
+    }
+    if (code === 0) {
       this.#failures = 0
       this.#set('healthy')
     } else if (Date.now() - this.#startedAt >= this.#hc.startPeriodMs) {

@@ -369,8 +369,13 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.#journal.append({ type: 'die', id: r.id, labels: r.labels, time: r.finishedAt, exitCode })
   }
 
-  #probe(r: Rec, args: readonly string[], timeoutMs: number): Promise<number> {
-    return execProbe(this.#c, { containerId: r.id, execId: `health-${++r.execSeq}`, args, env: r.env, timeoutMs })
+  async #probe(r: Rec, args: readonly string[], timeoutMs: number): Promise<number | undefined> {
+    try {
+      return await execProbe(this.#c, { containerId: r.id, execId: `health-${++r.execSeq}`, args, env: r.env, timeoutMs })
+    } catch (err) {
+      if (isGrpcCode(err, GRPC_CODE.UNAVAILABLE)) return undefined
+      throw err
+    }
   }
 
   #ensurePoller(): void {

@@ -43,8 +43,9 @@ describe('DockerEventFeed', () => {
     feed.close()
   })
 
-  it('retries when reconnecting fails, and stops for good on close', async () => {
+  it('retries when reconnecting fails, and stops for good on close; says when a reconnect succeeded (not on start)', async () => {
     let calls = 0
+    let resubscribed = 0
     const feed = new DockerEventFeed({
       open: () => {
         calls++
@@ -53,11 +54,14 @@ describe('DockerEventFeed', () => {
       },
       filters: {},
       onEvent: () => undefined,
+      onResubscribed: () => resubscribed++,
       retryDelayMs: 1,
     })
     await feed.start()
+    expect(resubscribed).toBe(0)
     feed.interrupt()
     await expect.poll(() => calls, { timeout: 5_000 }).toBe(3)
+    await expect.poll(() => resubscribed, { timeout: 5_000 }).toBe(1)
     feed.close()
     expect(feed.reconnects).toBe(2)
   })
