@@ -236,10 +236,16 @@ export class GrpcRaftTransport implements RaftTransport {
     })
   }
 
-  /** This server's own certificate (own server with TLS credentials), parsed once per change. */
+  /**
+   * This server's own certificate (own server with TLS credentials), parsed once per change.
+   * grpc-js exposes the current identity of server credentials (also of renewable ones) only
+   * through `_getSecureContextOptions()`, typed but underscore-named; should a future version
+   * drop it, this yields `undefined` and the default authorizer refuses every call (fail closed).
+   */
   #localCertificate(): X509Certificate | undefined {
     if (this.#sharedServer !== undefined || !this.#serverCredentials._isSecure()) return undefined
-    const source = this.#serverCredentials._getSecureContextOptions()?.cert
+    const creds = this.#serverCredentials as Partial<Pick<ServerCredentials, '_getSecureContextOptions'>>
+    const source = typeof creds._getSecureContextOptions === 'function' ? creds._getSecureContextOptions()?.cert : undefined
     const cached = this.#localCert
     if (cached !== undefined && cached.source === source) return cached.cert
     const cert = parseCertificate(source)

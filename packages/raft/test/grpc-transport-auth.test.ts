@@ -5,7 +5,7 @@
  */
 import { Client, Metadata, type ServiceError } from '@grpc/grpc-js'
 import type { RaftMemberId } from '@swarmkit-ts/api'
-import { createCsr, credentials, generateNodeKey, RootCA, type TlsMaterial } from '@swarmkit-ts/pki'
+import { createCsr, credentials, generateNodeKey, RootCA, TlsMaterialSource, type TlsMaterial } from '@swarmkit-ts/pki'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { GrpcRaftTransport, type GrpcRaftTransportInit } from '../src/grpc-transport.ts'
 import { authorizeClusterManagers, subjectValues, type RaftAuthorizer } from '../src/grpc-transport-auth.ts'
@@ -156,6 +156,16 @@ describe('GrpcRaftTransport over mutual TLS: who may speak raft', () => {
     expect(await streamCall(c, M2, [[hb, timeoutNow(M3, M1)]])).toEqual(denied)
     expect(await streamCall(c, undefined, [[hb]])).toEqual(denied)
     expect(f.got).toEqual([hb])
+  })
+
+  it('default with renewable credentials (a TlsMaterialSource): the cluster still comes from the current server certificate', async () => {
+    const t = mtls(M1, 'm1', { serverCredentials: credentials.forServer(new TlsMaterialSource(material('m1'))) })
+    const got: Message[] = []
+    await t.start({ message: (m) => got.push(m) })
+    expect(await streamCall(client(t.address, 'worker'), M2, [[timeoutNow(M2, M1)]])).toEqual(denied)
+    expect(await streamCall(client(t.address, 'foreign'), M2, [[timeoutNow(M2, M1)]])).toEqual(denied)
+    expect(await streamCall(client(t.address, 'm2'), M2, [[timeoutNow(M2, M1)]])).toEqual({ ok: true, value: { delivered: 1 } })
+    expect(got).toEqual([timeoutNow(M2, M1)])
   })
 
   it('bound: refuses a manager certificate of node X claiming member Y, or sending from Y', async () => {
