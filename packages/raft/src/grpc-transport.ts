@@ -84,11 +84,15 @@ export interface GrpcRaftTransportInit {
   channelOptions?: ChannelOptions | undefined
   /** @default silentLogger */
   logger?: Logger | undefined
-  /** Largest gRPC message sent or accepted; a batch never exceeds it. @default 16 MiB */
+  /**
+   * Largest gRPC message sent or accepted; a batch never exceeds it, a message that does alone is
+   * reported `undeliverable` (`'too-large'`) and not sent, and snapshots travel in chunks below it.
+   * @default 16 MiB
+   */
   maxMessageBytes?: number | undefined
   /** Size of the data chunks of a snapshot (at most `maxMessageBytes` − 64). @default 1 MiB, or less to fit `maxMessageBytes` */
   snapshotChunkBytes?: number | undefined
-  /** Bound of each peer's queue; beyond it the oldest non-snapshot message is dropped. @default 4096 */
+  /** Bound of each peer's queue; beyond it the oldest non-snapshot message is dropped and reported `undeliverable` (`'queue-full'`). @default 4096 */
   maxQueuedMessages?: number | undefined
   /** Reconnect backoff: doubles from `initialMs` up to `maxMs`, half of it random. @default 100 ms, 5 s */
   backoff?: { initialMs: number; maxMs: number } | undefined
