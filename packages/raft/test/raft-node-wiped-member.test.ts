@@ -179,4 +179,36 @@ describe('a member wiped and restarted under its old id', () => {
     expect(failures[0]).toMatchObject({ memberId: wiped.id, boundIncarnation: oldIncarnation, incarnation: fresh.incarnation })
     await fresh.stop()
   })
+
+  it('bindings travel in snapshots: a member that joins through a snapshot, and one restored from its own, know every incarnation', async () => {
+    const random = new SeededRandom(13)
+    const c = new DriverCluster({ snapshotInterval: 5, logEntriesForSlowFollowers: 0 })
+    for (const id of IDS) {
+      const m = c.create(id, new MemoryRaftStorage({ random }))
+      m.node.bootstrap(IDS.map((p) => ({ id: p, address: `node-${p}` })))
+    }
+    for (const id of IDS) await c.get(id).node.start()
+    const leader = await c.waitLeader()
+    for (let i = 0; i < 12; i++) await c.settle(leader.node.propose(enc(`k${i}=${i}`)))
+    const expected = new Map(IDS.map((id) => [id, c.get(id).storage.incarnation]))
+    for (const id of IDS) expect(c.get(id).node.memberIncarnations).toEqual(expected)
+    expect(leader.storage.firstIndex()).toBeGreaterThan(10) // the binding entries are compacted away
+
+    const joiner = c.create(4n, new MemoryRaftStorage({ random }))
+    await joiner.node.start()
+    await c.settle(leader.node.addLearner(4n, 'node-4'))
+    await c.run(2000)
+    expect(joiner.storage.snapshot().metadata.index).toBeGreaterThan(0) // it caught up through a snapshot
+    expect(joiner.node.memberIncarnations).toEqual(new Map([...expected, [4n, joiner.storage.incarnation]]))
+
+    const follower = c.follower(leader)
+    await follower.node.stop()
+    const again = c.create(follower.id, follower.storage)
+    expect(again.node.memberIncarnations.get(follower.id)).toBe(follower.storage.incarnation) // restored before start
+    await again.node.start()
+    await c.settle(leader.node.propose(enc('after=1')))
+    await c.run(1000)
+    expect(again.sm.data.get('after')).toBe('1')
+    expect(again.node.memberIncarnations).toEqual(joiner.node.memberIncarnations)
+  })
 })
