@@ -152,12 +152,12 @@ export function decodeStoreEvent(bytes: Uint8Array): StoreEvent {
   const [kind, obj] = only(object)
   if (action !== 'update') {
     if (oldObject !== undefined) throw new InvalidArgumentError('oldObject', `a ${action} event carries no old object`)
-    return { action, kind, object: obj }
+    return { action, kind, object: obj } as StoreEvent
   }
-  if (oldObject === undefined) return { action, kind, object: obj }
+  if (oldObject === undefined) return { action, kind, object: obj } as StoreEvent
   const [oldKind, old] = only(oldObject)
   if (oldKind !== kind) throw new InvalidArgumentError('oldObject', `is a ${oldKind}, but the object is a ${kind}`)
-  return { action, kind, object: obj, oldObject: old }
+  return { action, kind, object: obj, oldObject: old } as StoreEvent
 }
 
 /** The single member of a decoded StoreObject (the schema guarantees exactly one). */

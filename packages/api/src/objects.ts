@@ -357,9 +357,17 @@ export const OBJECT_KINDS: readonly ObjectKind[] = [
   'resource',
 ]
 
-/** A change to the store, as carried in a watch event or a replicated change set. */
-export type StoreEvent =
-  | { readonly action: 'create'; readonly kind: ObjectKind; readonly object: StoreObject }
-  | { readonly action: 'update'; readonly kind: ObjectKind; readonly object: StoreObject; readonly oldObject?: StoreObject }
-  | { readonly action: 'delete'; readonly kind: ObjectKind; readonly object: StoreObject }
-  | { readonly action: 'commit'; readonly version: Version }
+/** The create, update and delete events of kind `K`, one union member per kind. */
+type KindEvent<K extends ObjectKind> = K extends ObjectKind
+  ?
+      | { readonly action: 'create'; readonly kind: K; readonly object: ObjectKinds[K] }
+      | { readonly action: 'update'; readonly kind: K; readonly object: ObjectKinds[K]; readonly oldObject?: ObjectKinds[K] }
+      | { readonly action: 'delete'; readonly kind: K; readonly object: ObjectKinds[K] }
+  : never
+
+/**
+ * A change to the store, as carried in a watch event or a replicated change set. A discriminated
+ * union: `action` tells a commit from an object event, and an object event's `kind` narrows its
+ * `object` (and `oldObject`) to that kind's type (`ev.kind === 'task'` → `ev.object: Task`).
+ */
+export type StoreEvent = KindEvent<ObjectKind> | { readonly action: 'commit'; readonly version: Version }

@@ -337,7 +337,7 @@ describe('store events', () => {
     { action: 'update', kind: 'service', object: FULL.service },
     { action: 'delete', kind: 'resource', object: FULL.resource },
     { action: 'commit', version: { index: 2n ** 64n - 1n } },
-    ...OBJECT_KINDS.map((kind): StoreEvent => ({ action: 'create', kind, object: MINIMAL[kind] })),
+    ...OBJECT_KINDS.map((kind): StoreEvent => ({ action: 'create', kind, object: MINIMAL[kind] }) as StoreEvent),
   ]
 
   it.each(EVENTS)('a $action event ($kind) round-trips exactly', (ev) => {

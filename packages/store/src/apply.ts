@@ -76,8 +76,10 @@ function checkVersion(kind: ObjectKind, cur: StoreObject, expected: bigint, inde
   return ok ? undefined : new SequenceConflictError(kind, cur.id, { expected, actual })
 }
 
-function freezeEvent(ev: StoreEvent): StoreEvent {
-  return Object.freeze(ev)
+/** A frozen create, update or delete event (`kind` is the kind of `object` and `oldObject`). */
+export function objectEvent(action: 'create' | 'update' | 'delete', kind: ObjectKind, object: StoreObject, oldObject?: StoreObject): StoreEvent {
+  const ev = action === 'update' ? { action, kind, object, oldObject } : { action, kind, object }
+  return Object.freeze(ev) as StoreEvent
 }
 
 /**
@@ -108,7 +110,7 @@ export function applyTransaction(
       if (error !== undefined) break
       table.put(obj, undefined)
       undo?.push(() => table.remove(obj))
-      events.push(freezeEvent({ action: 'create', kind, object: obj }))
+      events.push(objectEvent('create', kind, obj))
       continue
     }
     const id = a.action === 'update' ? a.object.id : a.id
@@ -127,11 +129,11 @@ export function applyTransaction(
       }
       table.put(obj, cur)
       undo?.push(() => table.put(cur, obj))
-      events.push(freezeEvent({ action: 'update', kind, object: obj, oldObject: cur }))
+      events.push(objectEvent('update', kind, obj, cur))
     } else {
       table.remove(cur)
       undo?.push(() => table.put(cur, undefined))
-      events.push(freezeEvent({ action: 'delete', kind, object: cur }))
+      events.push(objectEvent('delete', kind, cur))
     }
   }
   if (error !== undefined) {

@@ -26,3 +26,16 @@ export function ownFrozen<T>(value: T): T {
   }
   return Object.freeze(out) as T
 }
+
+/** What {@link Frozen} leaves as it is: primitives, functions and byte arrays (which cannot be frozen). */
+type FrozenLeaf = string | number | bigint | boolean | symbol | null | undefined | Uint8Array | ((...args: never[]) => unknown)
+
+/**
+ * The type of a deeply frozen `T`: every property readonly, every array a readonly array, all the
+ * way down — what the store hands out (`get`, `find`, watch events, `create`/`update` results),
+ * so that writing to any part of a stored object is a compile-time error, as it is a run-time
+ * `TypeError` in strict mode. Byte arrays (`Uint8Array`) stay as they are: JavaScript cannot freeze
+ * them, so never write into bytes read from the store. A plain `T` is assignable to `Frozen<T>`,
+ * so every input that takes a `Frozen` object takes a mutable one too.
+ */
+export type Frozen<T> = T extends FrozenLeaf ? T : T extends readonly (infer E)[] ? readonly Frozen<E>[] : { readonly [P in keyof T]: Frozen<T[P]> }

@@ -9,13 +9,20 @@ import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { NodeMembership, NodeRole, ObjectKind, ObjectKinds, StoreObject, TaskState } from '@swarmkit-ts/api'
 import { annotationsOf, nameOf } from './kinds.ts'
 
-/** Selectors every table supports. Names compare case-insensitively, as in SwarmKit. */
+/**
+ * Selectors every table supports. Names compare case-insensitively, as in SwarmKit; a node's name
+ * is its `description.hostname` (see `find`).
+ */
 export type CommonFindBy =
   | { readonly idPrefix: string }
   | { readonly name: string }
   | { readonly namePrefix: string }
   /** Objects with label `label` (any value), or with exactly `label=value`. */
   | { readonly label: string; readonly value?: string }
+  /** Objects whose annotations carry the custom index entry `{ key, val }` (SwarmKit's `ByCustom`; exact, case-sensitive). */
+  | { readonly custom: { readonly key: string; readonly val: string } }
+  /** Objects with a custom index entry under `key` whose `val` starts with `prefix` (SwarmKit's `ByCustomPrefix`). */
+  | { readonly customPrefix: { readonly key: string; readonly prefix: string } }
 
 /** Selectors that use reference indexes: objects referring to a network, secret or config id. */
 export type ReferenceFindBy = { readonly network: string } | { readonly secret: string } | { readonly config: string }
@@ -40,8 +47,19 @@ export interface KindFindBy {
   resource: { readonly resourceKind: string }
 }
 
-/** What `find` accepts on the table of kind `K`; omit it to list the whole table. */
-export type FindBy<K extends ObjectKind> = CommonFindBy | KindFindBy[K]
+/** Every key of every member of a union. */
+type KeysOfUnion<U> = U extends unknown ? keyof U : never
+
+/** Each member of `U` with the other members' keys forbidden: a value matches exactly one member. */
+type OneOf<U, All = U> = U extends unknown ? U & { readonly [P in Exclude<KeysOfUnion<All>, keyof U>]?: never } : never
+
+/**
+ * What `find` accepts on the table of kind `K` — exactly one selector (the only compound one is
+ * `{ serviceId, slot }` on tasks, which has an index of its own); omit it to list the whole table.
+ * Combining selectors (`{ serviceId, nodeId }`) is a compile-time error, and an
+ * `InvalidArgumentError` on `by` at run time.
+ */
+export type FindBy<K extends ObjectKind> = OneOf<CommonFindBy | KindFindBy[K]>
 
 type Keys = string | readonly string[] | undefined
 type KeyFn = (obj: StoreObject) => Keys
@@ -52,6 +70,8 @@ export type Query =
   | { readonly type: 'index'; readonly index: string; readonly key: string }
   | { readonly type: 'idPrefix'; readonly prefix: string }
   | { readonly type: 'namePrefix'; readonly prefix: string }
+  /** Objects with a key of index `index` that starts with `prefix`. */
+  | { readonly type: 'indexPrefix'; readonly index: string; readonly prefix: string }
 
 const SEP = '\u0000'
 
@@ -103,8 +123,15 @@ function refIndexes(specOf: (o: StoreObject) => TaskLike | undefined, extraNetwo
   }
 }
 
+function customEntries(kind: ObjectKind): KeyFn {
+  return (o) => {
+    const entries = annotationsOf(kind, o)?.indices
+    return entries === undefined || entries.length === 0 ? undefined : uniq(entries.map((e) => e.key + SEP + e.val))
+  }
+}
+
 function commonIndexes(kind: ObjectKind): Record<string, KeyFn> {
-  return { name: lowerName(kind), labelKey: labelKeys(kind), label: labelPairs(kind) }
+  return { name: lowerName(kind), labelKey: labelKeys(kind), label: labelPairs(kind), custom: customEntries(kind) }
 }
 
 const task = (o: StoreObject): ObjectKinds['task'] => o as ObjectKinds['task']
@@ -140,7 +167,8 @@ export const INDEXES: { readonly [K in ObjectKind]: Readonly<Record<string, Inde
   node: defs(
     'node',
     { role: (o) => (o as ObjectKinds['node']).role, membership: (o) => (o as ObjectKinds['node']).spec.membership },
-    { role: ['role'], membership: SPEC_DEPS },
+    // A node's name is its reported hostname (see nameOf).
+    { role: ['role'], membership: SPEC_DEPS, name: ['description'] },
   ),
   service: defs(
     'service',
@@ -182,10 +210,18 @@ export const INDEXES: { readonly [K in ObjectKind]: Readonly<Record<string, Inde
   resource: defs('resource', { resourceKind: (o) => (o as ObjectKinds['resource']).kind }, { resourceKind: ['kind'] }),
 }
 
-function str(by: Record<string, unknown>, key: string): string {
+/** Indexes a selector reaches only through its own form (`name`, `label`/`value`, `custom`, `serviceId`+`slot`). */
+const INTERNAL_INDEXES: ReadonlySet<string> = new Set(['name', 'labelKey', 'label', 'slot', 'custom'])
+
+function str(by: Record<string, unknown>, key: string, path = 'by'): string {
   const v = by[key]
-  if (typeof v !== 'string') throw new InvalidArgumentError(`by.${key}`, 'must be a string')
+  if (typeof v !== 'string') throw new InvalidArgumentError(`${path}.${key}`, 'must be a string')
   return v
+}
+function record(by: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = by[key]
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(`by.${key}`, 'must be an object')
+  return v as Record<string, unknown>
 }
 function int(by: Record<string, unknown>, key: string): number {
   const v = by[key]
@@ -204,6 +240,13 @@ export function compileQuery(kind: ObjectKind, by: unknown): Query {
   if (keys.length === 1 && has('idPrefix')) q = { type: 'idPrefix', prefix: str(b, 'idPrefix') }
   else if (keys.length === 1 && has('namePrefix')) q = { type: 'namePrefix', prefix: str(b, 'namePrefix').toLowerCase() }
   else if (keys.length === 1 && has('name')) q = { type: 'index', index: 'name', key: str(b, 'name').toLowerCase() }
+  else if (keys.length === 1 && has('custom')) {
+    const c = record(b, 'custom')
+    q = { type: 'index', index: 'custom', key: str(c, 'key', 'by.custom') + SEP + str(c, 'val', 'by.custom') }
+  } else if (keys.length === 1 && has('customPrefix')) {
+    const c = record(b, 'customPrefix')
+    q = { type: 'indexPrefix', index: 'custom', prefix: str(c, 'key', 'by.customPrefix') + SEP + str(c, 'prefix', 'by.customPrefix') }
+  }
   else if (has('label') && keys.length <= 2 && (keys.length === 1 || has('value'))) {
     q = has('value')
       ? { type: 'index', index: 'label', key: str(b, 'label') + SEP + str(b, 'value') }
@@ -213,7 +256,7 @@ export function compileQuery(kind: ObjectKind, by: unknown): Query {
   } else if (keys.length === 1) {
     const index = keys[0] ?? ''
     const key = index === 'desiredState' || index === 'state' ? String(int(b, index)) : b[index]
-    if (index !== 'name' && Object.hasOwn(INDEXES[kind], index) && index !== 'labelKey' && index !== 'label' && index !== 'slot') {
+    if (Object.hasOwn(INDEXES[kind], index) && !INTERNAL_INDEXES.has(index)) {
       if (typeof key !== 'string') throw new InvalidArgumentError(`by.${index}`, 'must be a string')
       q = { type: 'index', index, key }
     }
@@ -240,5 +283,10 @@ export function matchesQuery(kind: ObjectKind, obj: StoreObject, q: Query): bool
       return nameOf(kind, obj).toLowerCase().startsWith(q.prefix)
     case 'index':
       return hasKey(kind, q.index, obj, q.key)
+    case 'indexPrefix': {
+      const keys = INDEXES[kind][q.index]?.keys(obj)
+      if (keys === undefined) return false
+      return typeof keys === 'string' ? keys.startsWith(q.prefix) : keys.some((k) => k.startsWith(q.prefix))
+    }
   }
 }

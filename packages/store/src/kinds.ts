@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Annotations, ObjectKind, StoreObject } from '@swarmkit-ts/api'
+import type { Annotations, ObjectKind, ObjectKinds, StoreObject } from '@swarmkit-ts/api'
 
 /** The table of each object kind, as it appears on a transaction (`tx.services`, `tx.tasks`, …). */
 export const TABLE_NAMES = {
@@ -54,8 +54,15 @@ export function annotationsOf(kind: ObjectKind, obj: StoreObject): Annotations |
   }
 }
 
-/** The name of an object ('' when it has none). Tasks use `annotations.name`. */
+/**
+ * The name an object is indexed, found and watched by ('' when it has none): its annotations'
+ * name — `spec.annotations.name`, or `annotations.name` for tasks, extensions and resources —
+ * except for nodes, whose name is the hostname they report (`description.hostname`), as in
+ * SwarmKit (its node name index and name watch selectors read `Description.Hostname`; a node's
+ * `spec.annotations.name` is not indexed).
+ */
 export function nameOf(kind: ObjectKind, obj: StoreObject): string {
+  if (kind === 'node') return (obj as ObjectKinds['node']).description?.hostname ?? ''
   return annotationsOf(kind, obj)?.name ?? ''
 }
 

@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, OBJECT_KINDS, systemClock } from '@swarmkit-ts/api'
 import type { Clock, ObjectKind, StoreEvent } from '@swarmkit-ts/api'
-import { OK, applyTransaction, checkChangeSet } from './apply.ts'
+import { OK, applyTransaction, checkChangeSet, objectEvent } from './apply.ts'
 import { CommitQueue } from './commit-queue.ts'
 import type { Batch, BatchResult } from './commit-queue.ts'
 import { ChangeHistory } from './history.ts'
@@ -21,8 +21,8 @@ import { Table } from './table.ts'
 import type { ReadTx, Tx } from './tx-types.ts'
 import { validateObject } from './validate.ts'
 import { ViewScope, createView } from './view.ts'
-import { Watcher, compileSelector } from './watch.ts'
-import type { Watch, WatchOptions, WatchSelector } from './watch.ts'
+import { Watcher, asWatch, compileSelector } from './watch.ts'
+import type { Watch, WatchEvent, WatchOptions, WatchSelector } from './watch.ts'
 
 /** Default bound of a watcher's queue, in events. */
 export const DEFAULT_WATCH_QUEUE_LIMIT = 10_000
@@ -205,23 +205,23 @@ export class MemoryStore {
    * every matching event once, in commit order. A watcher whose queue exceeds its limit is
    * closed: its next `next()` rejects with `WatchQueueOverflowError`.
    */
-  watch(selector?: WatchSelector, options: WatchOptions = {}): Watch {
-    const match = compileSelector(selector)
+  watch<K extends ObjectKind = ObjectKind>(selector?: WatchSelector<K>, options: WatchOptions = {}): Watch<K> {
+    const match = compileSelector(selector as WatchSelector | undefined)
     const replay = options.since === undefined ? [] : this.changesSince(options.since)
     const limit = positiveInt(options.queueLimit, 'queueLimit', this.watchQueueLimit)
     const w = new Watcher(match, limit, (x) => this.watchers.delete(x), options.signal)
     if (options.signal?.aborted === true) {
       w.close()
-      return w
+      return asWatch(w)
     }
     this.watchers.add(w)
     for (const ev of replay) w.push(ev)
-    return w
+    return asWatch(w)
   }
 
   /** Runs `fn` on a view and starts a watch at exactly that state: no change is missed or seen twice. */
-  viewAndWatch<T>(fn: (tx: ReadTx) => T, selector?: WatchSelector, options: WatchOptions = {}): { readonly result: T; readonly watch: Watch } {
-    const watch = this.watch(selector, options)
+  viewAndWatch<T, K extends ObjectKind = ObjectKind>(fn: (tx: ReadTx) => T, selector?: WatchSelector<K>, options: WatchOptions = {}): { readonly result: T; readonly watch: Watch<K> } {
+    const watch = this.watch<K>(selector, options)
     try {
       return { result: this.view(fn), watch }
     } catch (err) {
@@ -235,7 +235,7 @@ export class MemoryStore {
    * `HistoryTrimmedError` when that is older than the bounded history (re-list instead), and
    * `InvalidArgumentError` when `version` is ahead of the store.
    */
-  changesSince(version: bigint): StoreEvent[] {
+  changesSince(version: bigint): WatchEvent[] {
     return this.history.since(version, this.currentVersion)
   }
 
@@ -287,11 +287,11 @@ export class MemoryStore {
       const after = next.get(kind) as Table
       for (const old of before.objects.values()) {
         const now = after.get(old.id)
-        if (now === undefined) events.push(Object.freeze({ action: 'delete', kind, object: old }))
-        else if (!deepEqual(now, old)) events.push(Object.freeze({ action: 'update', kind, object: now, oldObject: old }))
+        if (now === undefined) events.push(objectEvent('delete', kind, old))
+        else if (!deepEqual(now, old)) events.push(objectEvent('update', kind, now, old))
       }
       for (const obj of after.objects.values()) {
-        if (before.get(obj.id) === undefined) events.push(Object.freeze({ action: 'create', kind, object: obj }))
+        if (before.get(obj.id) === undefined) events.push(objectEvent('create', kind, obj))
       }
     }
     for (const kind of OBJECT_KINDS) this.tables.set(kind, next.get(kind) as Table)

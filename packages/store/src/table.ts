@@ -152,6 +152,20 @@ export class Table {
         for (const o of this.objects.values()) if (matchesQuery(this.kind, o, q)) out.push(o)
         return out
       }
+      case 'indexPrefix': {
+        // A walk over the index's keys (not the objects); an object under several matching keys is listed once.
+        const seen = new Set<string>()
+        const out: StoreObject[] = []
+        for (const [key, ids] of this.byName.get(q.index) ?? []) {
+          if (!key.startsWith(q.prefix)) continue
+          for (const id of typeof ids === 'string' ? [ids] : ids) {
+            const o = seen.has(id) ? undefined : this.objects.get(id)
+            seen.add(id)
+            if (o !== undefined) out.push(o)
+          }
+        }
+        return out
+      }
     }
   }
 

@@ -4,22 +4,39 @@
  * @module
  */
 import { InvalidArgumentError, OBJECT_KINDS } from '@swarmkit-ts/api'
-import type { ObjectKind, StoreEvent } from '@swarmkit-ts/api'
+import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import { WatchQueueOverflowError } from './errors.ts'
+import type { Frozen } from './freeze.ts'
 import { nameOf } from './kinds.ts'
 
-/** A create, update or delete event. */
-export type ObjectEvent = Exclude<StoreEvent, { readonly action: 'commit' }>
+/**
+ * A create, update or delete of an object of kind `K`, as the store hands it out: a
+ * discriminated union (`ev.kind === 'task'` narrows `ev.object` to a `Frozen<Task>`), objects
+ * deeply readonly.
+ */
+export type ObjectEvent<K extends ObjectKind = ObjectKind> = ObjectEventsByKind[K]
+
+/** Each kind's object events (a mapped type keeps `Watch<'task'>` assignable to `Watch`). */
+type ObjectEventsByKind = { readonly [P in ObjectKind]: Frozen<Extract<StoreEvent, { readonly kind: P }>> }
+
+/** The end of one applied transaction: every object event before it (since the previous commit) belongs to it. */
+export type CommitEvent = Frozen<Extract<StoreEvent, { readonly action: 'commit' }>>
+
+/** An event a watcher of kinds `K` receives: that kind's object events and the commit events. */
+export type WatchEvent<K extends ObjectKind = ObjectKind> = ObjectEvent<K> | CommitEvent
 
 /**
  * Which events a watcher receives. Every given criterion must hold (AND). Object criteria
  * (kinds, id, idPrefix, name, namePrefix, where) apply to create/update/delete events; an update
  * matches when its new or its old object matches. Commit events (one per applied transaction)
- * are delivered when `actions` is omitted or includes `'commit'`.
+ * are delivered when `actions` is omitted or includes `'commit'`. Names are those of `find`'s
+ * name index (a node's is its `description.hostname`, as in SwarmKit).
+ *
+ * `K` is inferred from `kinds` and types the events the watch yields.
  */
-export interface WatchSelector {
+export interface WatchSelector<K extends ObjectKind = ObjectKind> {
   /** Only these kinds. */
-  readonly kinds?: ObjectKind | readonly ObjectKind[]
+  readonly kinds?: K | readonly K[]
   /** Only these actions (default: all, including `'commit'`). */
   readonly actions?: readonly StoreEvent['action'][]
   /** Only the object with this id. */
@@ -31,7 +48,7 @@ export interface WatchSelector {
   /** Only objects whose name starts with this (case-insensitive). */
   readonly namePrefix?: string
   /** Any other condition on an object event. */
-  readonly where?: (event: ObjectEvent) => boolean
+  readonly where?: (event: ObjectEvent<K>) => boolean
 }
 
 /** Options of `watch()`. */
@@ -44,9 +61,16 @@ export interface WatchOptions {
   readonly queueLimit?: number
 }
 
-/** A live stream of events. Iterate it once; `close()` (or `break`) ends it. */
-export interface Watch extends AsyncIterableIterator<StoreEvent> {
-  /** Ends the watch; pending `next()` calls resolve as done. */
+/**
+ * A live stream of events. Iterate it once; `close()` (or `break`) ends it.
+ *
+ * Closing drops: once `close()` is called (or the signal aborts, or a `for await` loop breaks),
+ * events already queued but not yet read are discarded, a pending `next()` resolves as done, and
+ * every later `next()` is done too. A consumer that needs every event up to some point reads
+ * until it has seen that point's commit event (its `version`), then closes.
+ */
+export interface Watch<K extends ObjectKind = ObjectKind> extends AsyncIterableIterator<WatchEvent<K>> {
+  /** Ends the watch, dropping the events not yet read; pending and later `next()` calls resolve as done. */
   close(): void
   /** Whether the watch has ended (closed, aborted or overflowed). */
   readonly closed: boolean
@@ -63,7 +87,7 @@ export function compileSelector(selector: WatchSelector | undefined): (ev: Store
   const name = s.name?.toLowerCase()
   const namePrefix = s.namePrefix?.toLowerCase()
   const objectFilter = s.id !== undefined || s.idPrefix !== undefined || name !== undefined || namePrefix !== undefined
-  const matchObject = (kind: ObjectKind, o: ObjectEvent['object']): boolean => {
+  const matchObject = (kind: ObjectKind, o: StoreObject): boolean => {
     if (s.id !== undefined && o.id !== s.id) return false
     if (s.idPrefix !== undefined && !o.id.startsWith(s.idPrefix)) return false
     if (name !== undefined || namePrefix !== undefined) {
@@ -85,8 +109,8 @@ export function compileSelector(selector: WatchSelector | undefined): (ev: Store
   }
 }
 
-/** One watcher: filters, queues (bounded) and hands out events. */
-export class Watcher implements Watch {
+/** One watcher: filters, queues (bounded) and hands out events (typed for its users by {@link Watch}). */
+export class Watcher implements AsyncIterableIterator<StoreEvent> {
   private queue: StoreEvent[] = []
   private head = 0
   private waiting: ((r: IteratorResult<StoreEvent>) => void) | undefined
@@ -197,7 +221,12 @@ export class Watcher implements Watch {
     return Promise.resolve({ value: undefined, done: true })
   }
 
-  [Symbol.asyncIterator](): Watch {
+  [Symbol.asyncIterator](): Watcher {
     return this
   }
+}
+
+/** A watcher as its user sees it: events typed by the selector's kinds, objects deeply readonly (they are frozen). */
+export function asWatch<K extends ObjectKind>(w: Watcher): Watch<K> {
+  return w as unknown as Watch<K>
 }

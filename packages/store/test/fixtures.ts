@@ -58,6 +58,7 @@ export function node(id: string, hostname: string, role: Node['role'] = 'worker'
   return {
     id,
     spec: { annotations: { name: hostname }, desiredRole: role, membership, availability: 'active' },
+    description: { hostname },
     status: { state: 'ready' },
     role,
   }

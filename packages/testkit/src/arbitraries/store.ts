@@ -32,12 +32,12 @@ export function arbAnyObject(): fc.Arbitrary<{ kind: ObjectKind; object: StoreOb
  * ID), delete, or commit with a uint64 version.
  */
 export function arbStoreEvent(): fc.Arbitrary<StoreEvent> {
-  const create = arbAnyObject().map(({ kind, object }): StoreEvent => ({ action: 'create', kind, object }))
-  const del = arbAnyObject().map(({ kind, object }): StoreEvent => ({ action: 'delete', kind, object }))
+  const create = arbAnyObject().map(({ kind, object }) => ({ action: 'create', kind, object }) as StoreEvent)
+  const del = arbAnyObject().map(({ kind, object }) => ({ action: 'delete', kind, object }) as StoreEvent)
   const update = fc.oneof(
     ...OBJECT_KINDS.map((kind) =>
-      fc.tuple(arbObject(kind), fc.option(arbObject(kind), { nil: undefined })).map(([object, old]): StoreEvent =>
-        old === undefined ? { action: 'update', kind, object } : { action: 'update', kind, object, oldObject: { ...old, id: object.id } },
+      fc.tuple(arbObject(kind), fc.option(arbObject(kind), { nil: undefined })).map(
+        ([object, old]) => (old === undefined ? { action: 'update', kind, object } : { action: 'update', kind, object, oldObject: { ...old, id: object.id } }) as StoreEvent,
       ),
     ),
   )
