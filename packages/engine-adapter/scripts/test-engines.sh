@@ -185,7 +185,7 @@ EOF
 pids_under() {
   local needle="$1" p
   for p in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$needle"; then
+    if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$needle"; then
       echo "${p#/proc/}"
     fi
   done
