@@ -45,9 +45,11 @@ export class SystemClock implements Clock {
   constructor(init: SystemClockInit = {}) {
     this.unref = init.unref === true
   }
+  /** `Date.now()`. */
   now(): number {
     return Date.now()
   }
+  /** A Node timer; unref'd when this clock was made with `{ unref: true }`. */
   setTimeout(callback: () => void, ms: number): Timer {
     const handle = setTimeout(callback, Math.max(0, ms))
     if (this.unref) handle.unref()
