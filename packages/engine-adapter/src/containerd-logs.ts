@@ -11,6 +11,7 @@
 import { appendFile, open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LineSplitter } from './docker-containerd-host.ts'
+import { validateLogsOptions } from './logs-options.ts'
 import type { LogLine, LogsOptions } from './runtime.ts'
 
 interface Stored { s: 'o' | 'e'; t: number; l: string }
@@ -154,6 +155,7 @@ function isAborted(signal: AbortSignal | undefined): boolean {
 
 /** The log iterable of one container (lookup errors surface from the first `next()`). */
 export async function* containerdLogs(ctx: ContainerdLogsContext): AsyncGenerator<LogLine> {
+  validateLogsOptions(ctx.options)
   const { follow = false, tail, since, signal } = ctx.options
   const store = ctx.store()
   if (isAborted(signal)) return

@@ -21,6 +21,7 @@
 import type Docker from 'dockerode'
 import { LineSplitter } from './docker-containerd-host.ts'
 import { DockerDemuxer, parseTimestampedLine, splitTimestamp, stampToSince } from './docker-wire.ts'
+import { validateLogsOptions } from './logs-options.ts'
 import type { ContainerInfo, LogLine, LogsOptions } from './runtime.ts'
 
 /** What {@link dockerLogs} needs from the runtime. */
@@ -267,6 +268,7 @@ function sinceOfMs(ms: number): string {
 export async function* dockerLogs(ctx: DockerLogsContext): AsyncGenerator<LogLine> {
   const { options } = ctx
   const signal = options.signal
+  validateLogsOptions(options)
   await ctx.ready()
   const info = await ctx.inspect()
   if (isAborted(signal)) return

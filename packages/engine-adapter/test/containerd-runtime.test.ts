@@ -105,6 +105,17 @@ describe.skipIf(skipped)('ContainerdRuntime specifics', () => {
     }
   }, 60_000)
 
+  it('refuses a tail that is not a whole number ≥ 0 and a since that is not finite, naming the field', async () => {
+    const id = await rt.create({ image: IMAGE, command: ['echo', 'a'] })
+    for (const [options, field] of [[{ tail: -1 }, 'tail'], [{ tail: 1.5 }, 'tail'], [{ since: Number.NaN }, 'since']] as const) {
+      const read = async (): Promise<void> => {
+        for await (const l of rt.logs(id, options)) expect(l).toBe(undefined)
+      }
+      await expect(read()).rejects.toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field }))
+    }
+    await rt.remove(id)
+  })
+
   it('pullImage of an image that is not present rejects with ImageNotFoundError (no registry access)', async () => {
     await expect(rt.pullImage('swarmkit-ts.invalid/absent:1')).rejects.toThrow(
       expect.objectContaining({ name: 'ImageNotFoundError', ref: 'swarmkit-ts.invalid/absent:1' }),

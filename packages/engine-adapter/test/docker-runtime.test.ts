@@ -7,6 +7,12 @@ import { reportSkipped, startEngine, stopEngine, type EngineEnv } from './helper
 
 const skipped = reportSkipped('docker')
 
+async function collectAll<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const x of it) out.push(x)
+  return out
+}
+
 describe.skipIf(skipped)('DockerRuntime specifics', () => {
   let env: EngineEnv
   let rt: DockerRuntime
@@ -114,6 +120,13 @@ describe.skipIf(skipped)('DockerRuntime specifics', () => {
       expect(await rt.wait(id)).toBe(0)
       expect(show(await collect(id, { tail: 2 }))).toEqual([`stdout:${m.length + 5}:Ax`, 'stdout:4:la'])
     }, 60_000)
+  })
+
+  it('refuses a tail that is not a whole number ≥ 0 and a since that is not finite, naming the field', async () => {
+    const id = await create('echo a')
+    for (const [options, field] of [[{ tail: -1 }, 'tail'], [{ tail: 1.5 }, 'tail'], [{ since: Number.NaN }, 'since']] as const) {
+      await expect(collectAll(rt.logs(id, options))).rejects.toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field }))
+    }
   })
 
   it('does not pull when pulling is disabled, and honours an aborted signal', async () => {
