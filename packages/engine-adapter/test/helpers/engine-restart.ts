@@ -54,7 +54,7 @@ export async function eventually(predicate: () => boolean, what: string, timeout
   }
 }
 
-const LOOP = "trap 'exit 7' TERM; echo ready; while true; do sleep 0.1; done"
+const LOOP = "trap 'echo bye; exit 7' TERM; echo ready; while true; do sleep 0.1; done"
 
 /** Registers the scenarios (inside a describe whose beforeAll makes the target). */
 export function engineRestartTests(target: () => RestartTarget, timeout = 120_000): void {
@@ -101,6 +101,10 @@ export function engineRestartTests(target: () => RestartTarget, timeout = 120_00
     expect([info.state, info.exitCode]).toEqual(['exited', 7])
     expect(existsSync(`/proc/${shell}`)).toBe(false)
     expect(pidsOf(id)).toEqual([])
+    // Output written after the restart is still collected.
+    const lines: string[] = []
+    for await (const l of runtime.logs(id)) lines.push(l.line)
+    expect(lines).toEqual(['ready', 'bye'])
     await runtime.remove(id)
     await eventually(() => trail(sub.events, id).includes('destroy'), 'destroy')
     expect(trail(await sub.stop(), id)).toEqual(['create', 'start', 'die:7', 'destroy'])
