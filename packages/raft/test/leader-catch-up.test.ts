@@ -46,6 +46,18 @@ describe('a follower behind what the leader believed', () => {
     expect(fresh.appliedData()).toEqual(leader.appliedData())
   })
 
+  it('gets a snapshot when the part of the log it lost is compacted on the leader', () => {
+    const sim = clusterWithWrites(6)
+    const leader = sim.node(1n)
+    sim.compact(1n)
+    const fresh = wipe(sim, 3n)
+    sim.tick(3)
+    expect(sim.delivered.filter((m) => m.type === 'snapshot').map((m) => [m.from, m.to, m.type === 'snapshot' ? m.snapshot.metadata.index : 0])).toEqual([[1n, 3n, leader.storage.snapshot().metadata.index]])
+    expect(fresh.storage.lastIndex()).toBe(leader.storage.lastIndex())
+    expect(fresh.appliedData()).toEqual(leader.appliedData())
+    expect(leader.status.progress.get(3n)?.state).toBe('replicate')
+  })
+
   it('an empty follower (not even bootstrapped) is caught up the same way', () => {
     const sim = clusterWithWrites(3)
     const leader = sim.node(1n)
