@@ -13,6 +13,9 @@
  * - A `snapshot` message may be large: the transport streams it in chunks, and reports the
  *   outcome with the `snapshotStatus` handler (`ok = false` when the stream failed).
  * - Handlers are called on the event loop, never synchronously from inside `send`.
+ * - Messages arrive whole, the storage incarnations `fromIncarnation` and `toIncarnation`
+ *   included (`encodeMessage` carries them): without them a member that lost its storage can
+ *   vote again under its old id (see `RaftStorage`).
  * - A transport should tell receivers the address its member advertises (delivered to them as
  *   the `origin` of each message): without it, a member that has not applied the change adding
  *   the current leader cannot answer that leader.
