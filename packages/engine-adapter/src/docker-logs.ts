@@ -284,16 +284,26 @@ export async function* dockerLogs(ctx: DockerLogsContext): AsyncGenerator<LogLin
   // Docker marks a container exited only once its output is logged: then every line is complete.
   const reader = new DockerLogReader(ctx.container(), signal, info.state === 'exited')
   const tail = options.tail
+  // Aborting ends the iteration quietly, also while a read is under way.
+  const quietly = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read()
+    } catch (err) {
+      if (isAborted(signal)) return undefined
+      throw err
+    }
+  }
   if (!follow) {
     const lines = tail === undefined
-      ? (await reader.read(serverSince === undefined ? {} : { since: serverSince })).lines
-      : tail === 0 ? [] : (await reader.tail(tail)).lines
-    for (const l of lines) if (keep(l)) yield l.log
+      ? (await quietly(() => reader.read(serverSince === undefined ? {} : { since: serverSince })))?.lines
+      : tail === 0 ? [] : (await quietly(() => reader.tail(tail)))?.lines
+    for (const l of lines ?? []) if (keep(l)) yield l.log
     return
   }
   let query: LogQuery
   let skip = 0
-  const first = tail !== undefined && tail > 0 ? await reader.tail(tail) : undefined
+  const first = tail !== undefined && tail > 0 ? await quietly(() => reader.tail(tail)) : undefined
+  if (isAborted(signal)) return
   const start = first?.lines[0]?.stamp
   if (tail === undefined || (first !== undefined && first.lines.length === 0)) {
     // Everything (also when no line is complete yet: then nothing can be missed by starting at the top).
