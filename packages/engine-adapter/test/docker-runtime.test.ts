@@ -106,7 +106,8 @@ describe.skipIf(skipped)('DockerRuntime specifics', () => {
     }, 60_000)
 
     it('does not return a long line still being written; a tailed follow yields it whole once it ends', async () => {
-      const id = await create(`${BUILD}\necho first; printf "%s" "$m"; echo marker >&2; sleep 2; echo " done"; echo last`)
+      // The line ends (and the container exits) only when the test stops it.
+      const id = await create(`${BUILD}\ntrap 'echo " done"; echo last; exit 0' TERM\necho first; printf "%s" "$m"; echo marker >&2\nwhile true; do sleep 0.1; done`)
       await rt.start(id)
       // Follow until the marker: by then the 1 MiB without a newline went into the pipe (Docker logged it as partial messages).
       const ac = new AbortController()
@@ -114,7 +115,9 @@ describe.skipIf(skipped)('DockerRuntime specifics', () => {
       expect((await rt.inspect(id)).state).toBe('running')
       expect(show(await collect(id))).toEqual(['stdout:5:fi', 'stderr:6:ma'])
       expect(show(await collect(id, { tail: 1 }))).toEqual(['stderr:6:ma'])
-      const followed = await collect(id, { follow: true, tail: 2 })
+      const following = collect(id, { follow: true, tail: 2 })
+      await rt.stop(id)
+      const followed = await following
       expect(show(followed)).toEqual(['stdout:5:fi', 'stderr:6:ma', `stdout:${m.length + 5}:Ax`, 'stdout:4:la'])
       expect(followed[2]?.line === `${m} done`).toBe(true)
       expect(await rt.wait(id)).toBe(0)
