@@ -115,9 +115,14 @@ describe.skipIf(skipped)('DockerRuntime specifics', () => {
       expect((await rt.inspect(id)).state).toBe('running')
       expect(show(await collect(id))).toEqual(['stdout:5:fi', 'stderr:6:ma'])
       expect(show(await collect(id, { tail: 1 }))).toEqual(['stderr:6:ma'])
-      const following = collect(id, { follow: true, tail: 2 })
+      // The follow reads its tail when it starts: take its first line before ending the long one.
+      const follow = rt.logs(id, { follow: true, tail: 2 })[Symbol.asyncIterator]()
+      const followed: LogLine[] = []
+      const head = await follow.next()
+      if (head.done === true) throw new Error('the follow ended at once')
+      followed.push(head.value)
       await rt.stop(id)
-      const followed = await following
+      for (let next = await follow.next(); next.done !== true; next = await follow.next()) followed.push(next.value)
       expect(show(followed)).toEqual(['stdout:5:fi', 'stderr:6:ma', `stdout:${m.length + 5}:Ax`, 'stdout:4:la'])
       expect(followed[2]?.line === `${m} done`).toBe(true)
       expect(await rt.wait(id)).toBe(0)
