@@ -4,6 +4,7 @@
  * follower that needs a snapshot the leader cannot send yet waits in probe — the leader never
  * throws — and gets it once storage has one.
  */
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MemoryRaftStorage, SnapshotTemporarilyUnavailableError, emptySnapshot } from '../src/index.ts'
 import type { Snapshot } from '../src/index.ts'
@@ -56,6 +57,29 @@ describe('a follower behind what the leader believed', () => {
     expect(fresh.storage.lastIndex()).toBe(leader.storage.lastIndex())
     expect(fresh.appliedData()).toEqual(leader.appliedData())
     expect(leader.status.progress.get(3n)?.state).toBe('replicate')
+  })
+
+  it('property: a follower rolled back to any prefix of its log, or wiped, is caught up (log compacted on the leader or not)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.nat(), fc.boolean(), (writes, cut, compact) => {
+        const sim = clusterWithWrites(writes)
+        const leader = sim.node(1n)
+        if (compact) sim.compact(1n)
+        const old = sim.node(3n)
+        const k = cut % (old.storage.lastIndex() + 1)
+        const hs = old.storage.initialState().hardState
+        const storage = new MemoryRaftStorage({ hardState: { ...hs, commit: Math.min(hs.commit, k) }, entries: k === 0 ? [] : old.storage.entries(1, k + 1) })
+        sim.queue = sim.queue.filter((m) => m.from !== 3n && m.to !== 3n)
+        const back = new SimNode(3n, storage, opts)
+        sim.nodes.set(3n, back)
+        sim.tick(4)
+        expect(leader.state).toBe('leader')
+        expect(back.storage.lastIndex()).toBe(leader.storage.lastIndex())
+        expect(back.storage.term(back.storage.lastIndex())).toBe(leader.storage.term(leader.storage.lastIndex()))
+        expect(leader.status.progress.get(3n)?.match).toBe(leader.storage.lastIndex())
+      }),
+      { numRuns: 80 },
+    )
   })
 
   it('an empty follower (not even bootstrapped) is caught up the same way', () => {
