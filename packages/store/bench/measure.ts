@@ -5,9 +5,9 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { Task } from '@swarmkit-ts/api'
 import { Immer } from 'immer'
-import { produce } from '../src/draft.ts'
+import { produce } from '../src/objects/draft.ts'
 import { MemoryStore } from '../src/index.ts'
-import { ownFrozen } from '../src/freeze.ts'
+import { ownFrozen } from '../src/objects/freeze.ts'
 import { benchId, benchTask, loadTasks } from './fixtures.ts'
 
 setFlagsFromString('--expose-gc')

@@ -16,7 +16,7 @@ import { MemoryRaftStorage } from '@swarmkit-ts/raft'
 import { runningTask as task } from './fixtures.ts'
 import { drive } from './replicated.ts'
 import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
-import { createReplicatedStore } from '../src/replicated-store.ts'
+import { createReplicatedStore } from '../src/replication/replicated-store.ts'
 
 const OBJECTS = 1000
 const IDS = [1n, 2n, 3n]

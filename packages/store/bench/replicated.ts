@@ -24,13 +24,13 @@ import { isMainThread } from 'node:worker_threads'
 import { MemoryRaftStorage } from '@swarmkit-ts/raft'
 import { runningTask as task } from './fixtures.ts'
 import type { Message, RaftTransport, RaftTransportHandlers } from '@swarmkit-ts/raft'
-import { decodeChangeSet, encodeChangeSet } from '../src/change-set-codec.ts'
+import { decodeChangeSet, encodeChangeSet } from '../src/replication/change-set-codec.ts'
 import { MemoryStore } from '../src/memory-store.ts'
-import { ownFrozen } from '../src/freeze.ts'
+import { ownFrozen } from '../src/objects/freeze.ts'
 import { issueLocalChangeSet } from '../src/proposer.ts'
 import type { ChangeSet } from '../src/proposer.ts'
-import { createReplicatedStore } from '../src/replicated-store.ts'
-import type { ReplicatedStore } from '../src/replicated-store.ts'
+import { createReplicatedStore } from '../src/replication/replicated-store.ts'
+import type { ReplicatedStore } from '../src/replication/replicated-store.ts'
 
 /** Delivers each batch of messages on setImmediate, keeping per-link order. */
 class ImmediateBus {

@@ -17,7 +17,7 @@ import { issueLocalChangeSet } from './proposer.ts'
 import type { ApplyResult, ChangeSet, Proposer, StoreAction, TransactionResult } from './proposer.ts'
 import type { Table } from './table.ts'
 import { WriteTx } from './transaction.ts'
-import type { Tx } from './tx-types.ts'
+import type { Tx } from './transaction-types.ts'
 
 /** Records transactions inside `batch()`. */
 export interface Batch {

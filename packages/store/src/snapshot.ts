@@ -18,7 +18,7 @@
 import { InvalidArgumentError, OBJECT_KINDS, decodeObject, encodeObject } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import { isObjectKind } from './kinds.ts'
-import { varintSize } from './varint.ts'
+import { varintSize } from './replication/varint.ts'
 
 /** The snapshot format this version writes and reads. */
 export const SNAPSHOT_FORMAT = 1

@@ -7,20 +7,20 @@
  */
 import { AlreadyExistsError, FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
-import { produce } from './draft.ts'
-import { ownFrozen } from './freeze.ts'
+import { produce } from './objects/draft.ts'
+import { ownFrozen } from './objects/freeze.ts'
 import { compileQuery, matchesQuery } from './indexes.ts'
 import type { Query } from './indexes.ts'
 import { UNIQUE_NAME_KINDS, nameOf, uniqueNameChanged } from './kinds.ts'
-import { ZERO_VERSION, frozenMeta } from './meta.ts'
+import { ZERO_VERSION, frozenMeta } from './objects/meta.ts'
 import { TxWrites } from './overlay.ts'
 import type { Dependency, Overlay, PendingAction } from './overlay.ts'
-import { copyObject } from './shape-copy.ts'
-import { estimateBytes, sizeAfterChanges, sizeAfterUpdate } from './size-estimate.ts'
-import { withMeta } from './stored-object.ts'
+import { copyObject } from './objects/shape-copy.ts'
+import { estimateBytes, sizeAfterChanges, sizeAfterUpdate } from './objects/size-estimate.ts'
+import { withMeta } from './objects/stored-object.ts'
 import type { Table } from './table.ts'
-import type { Tx } from './tx-types.ts'
-import { validateObject } from './validate.ts'
+import type { Tx } from './transaction-types.ts'
+import { validateObject } from './objects/validate.ts'
 
 /** The dependency of a write on the transaction's own earlier write (one shared object). */
 const OWN: Dependency = Object.freeze({ type: 'own' })

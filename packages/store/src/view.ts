@@ -8,7 +8,7 @@ import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import { compileQuery } from './indexes.ts'
 import { TABLE_NAMES } from './kinds.ts'
 import type { Table } from './table.ts'
-import type { ReadTx } from './tx-types.ts'
+import type { ReadTx } from './transaction-types.ts'
 
 /** A view's state: open while its callback runs. */
 export class ViewScope {

@@ -6,7 +6,7 @@
 import { InvalidArgumentError, OBJECT_KINDS } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import { WatchQueueOverflowError } from './errors.ts'
-import type { Frozen } from './freeze.ts'
+import type { Frozen } from './objects/freeze.ts'
 import { nameOf } from './kinds.ts'
 
 /**

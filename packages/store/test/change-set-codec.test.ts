@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { OBJECT_KINDS, encodeObject } from '@swarmkit-ts/api'
 import type { Secret, StoreObject, Task } from '@swarmkit-ts/api'
 import { arbAnyObject, arbId, arbObject, arbUint64 } from '@swarmkit-ts/testkit'
-import { decodeChangeSet, encodeChangeSet } from '../src/change-set-codec.ts'
+import { decodeChangeSet, encodeChangeSet } from '../src/replication/change-set-codec.ts'
 import type { ChangeSet, StoreAction } from '../src/proposer.ts'
 
 const ID = 'abcdefghijklmnopqrstuvwxy'

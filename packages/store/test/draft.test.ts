@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { Immer } from 'immer'
 import { describe, expect, it } from 'vitest'
-import { produce } from '../src/draft.ts'
+import { produce } from '../src/objects/draft.ts'
 
 // immer is the reference: the store's drafts must give the same results for the data the store
 // holds (plain objects, arrays, strings, numbers, bigints, booleans, null, byte arrays).

@@ -8,11 +8,11 @@ import type { ObjectKind, Secret, StoreObject } from '@swarmkit-ts/api'
 import { MemoryRaftStorage } from '@swarmkit-ts/raft'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { MemorySimNetwork } from '../../raft/test/sim/memory-network-adapter.ts'
-import { decodeChangeSet, encodeChangeSet } from '../src/change-set-codec.ts'
+import { decodeChangeSet, encodeChangeSet } from '../src/replication/change-set-codec.ts'
 import type { ApplyResult, ChangeSet, Proposer, StoreAction, TransactionResult } from '../src/proposer.ts'
-import { ReplicatedStore } from '../src/replicated-store.ts'
-import type { ReplicatedRaftInit } from '../src/replicated-store.ts'
-import type { ReplicableStore } from '../src/replicated-state-machine.ts'
+import { ReplicatedStore } from '../src/replication/replicated-store.ts'
+import type { ReplicatedRaftInit } from '../src/replication/replicated-store.ts'
+import type { ReplicableStore } from '../src/replication/store-state-machine.ts'
 
 /**
  * A small reference store: the semantics of `MemoryStore.applyChangeSet` (per-transaction

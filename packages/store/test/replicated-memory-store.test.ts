@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Secret, StoreEvent } from '@swarmkit-ts/api'
 import { MemoryStore } from '../src/memory-store.ts'
-import { createReplicatedStore } from '../src/replicated-store.ts'
+import { createReplicatedStore } from '../src/replication/replicated-store.ts'
 import { ReplicatedCluster, objectId } from './replicated-cluster.ts'
 import type { Manager } from './replicated-cluster.ts'
 

@@ -6,13 +6,13 @@
 import { describe, expect, it } from 'vitest'
 import type { RaftMemberId, Secret } from '@swarmkit-ts/api'
 import { LeadershipLostError, ProposalDroppedError, RaftStoppedError } from '@swarmkit-ts/raft'
-import { encodeChangeSet } from '../src/change-set-codec.ts'
+import { encodeChangeSet } from '../src/replication/change-set-codec.ts'
 import { MemoryStore } from '../src/memory-store.ts'
 import { LocalChangeSet, issueLocalChangeSet } from '../src/proposer.ts'
 import type { ApplyResult, ChangeSet } from '../src/proposer.ts'
-import { RaftProposer } from '../src/replicated-proposer.ts'
-import type { ProposalTarget } from '../src/replicated-proposer.ts'
-import { StoreStateMachine } from '../src/replicated-state-machine.ts'
+import { RaftProposer } from '../src/replication/raft-proposer.ts'
+import type { ProposalTarget } from '../src/replication/raft-proposer.ts'
+import { StoreStateMachine } from '../src/replication/store-state-machine.ts'
 
 const ID = 'abcdefghijklmnopqrstuvwxy'
 const secret: Secret = {

@@ -10,11 +10,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { NotLeaderError, Secret } from '@swarmkit-ts/api'
-import { encodeChangeSet } from '../src/change-set-codec.ts'
+import { encodeChangeSet } from '../src/replication/change-set-codec.ts'
 import type { ManualClock } from '@swarmkit-ts/testkit'
 import { MemoryStore } from '../src/memory-store.ts'
 import type { ApplyResult, ChangeSet, Proposer } from '../src/proposer.ts'
-import type { ReplicableStore } from '../src/replicated-state-machine.ts'
+import type { ReplicableStore } from '../src/replication/store-state-machine.ts'
 import { ReplicatedCluster, ReferenceStore, objectId, secret } from './replicated-cluster.ts'
 import type { Manager } from './replicated-cluster.ts'
 

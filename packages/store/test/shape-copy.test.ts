@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { copyObject } from '../src/shape-copy.ts'
+import { copyObject } from '../src/objects/shape-copy.ts'
 
 describe('copyObject', () => {
   it('copies own enumerable keys, values and order exactly, before and after a key list is compiled', () => {
@@ -45,7 +45,7 @@ describe('copyObject without code generation', () => {
   it('still copies exactly (by spread) when the runtime refuses new Function', async () => {
     const { execFileSync } = await import('node:child_process')
     const { fileURLToPath } = await import('node:url')
-    const src = fileURLToPath(new URL('../src/shape-copy.ts', import.meta.url))
+    const src = fileURLToPath(new URL('../src/objects/shape-copy.ts', import.meta.url))
     const script = `const { copyObject } = await import(${JSON.stringify(src)});
       const o = Object.freeze({ a: 1, b: 'x', c: { d: 2 } });
       let out;

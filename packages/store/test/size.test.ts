@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../src/index.ts'
-import { frozenMeta, keptSize } from '../src/meta.ts'
-import { estimateBytes, sizeAfterUpdate } from '../src/size-estimate.ts'
+import { frozenMeta, keptSize } from '../src/objects/meta.ts'
+import { estimateBytes, sizeAfterUpdate } from '../src/objects/size-estimate.ts'
 import { task, tid } from './fixtures.ts'
 
 const KEYS = ['id', 'spec', 'status', 'labels', 'slot', 'x']

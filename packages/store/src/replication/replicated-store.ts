@@ -6,12 +6,12 @@
 import type { NotLeaderError, RaftMemberId } from '@swarmkit-ts/api'
 import { RaftNode } from '@swarmkit-ts/raft'
 import type { RaftNodeInit, RaftPeer } from '@swarmkit-ts/raft'
-import { MemoryStore } from './memory-store.ts'
-import type { MemoryStoreInit } from './memory-store.ts'
-import type { Proposer } from './proposer.ts'
-import { RaftProposer, notLeader } from './replicated-proposer.ts'
-import { StoreStateMachine } from './replicated-state-machine.ts'
-import type { ReplicableStore } from './replicated-state-machine.ts'
+import { MemoryStore } from '../memory-store.ts'
+import type { MemoryStoreInit } from '../memory-store.ts'
+import type { Proposer } from '../proposer.ts'
+import { RaftProposer, notLeader } from './raft-proposer.ts'
+import { StoreStateMachine } from './store-state-machine.ts'
+import type { ReplicableStore } from './store-state-machine.ts'
 
 /** The `RaftNode` options a {@link ReplicatedStore} takes (it sets the state machine and the batching). */
 export type ReplicatedRaftInit = Omit<RaftNodeInit, 'stateMachine' | 'maxBatchProposals' | 'maxBatchBytes'>

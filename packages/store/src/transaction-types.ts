@@ -4,8 +4,8 @@
  * @module
  */
 import type { Meta, ObjectKind, ObjectKinds } from '@swarmkit-ts/api'
-import type { Draft } from './draft.ts'
-import type { Frozen } from './freeze.ts'
+import type { Draft } from './objects/draft.ts'
+import type { Frozen } from './objects/freeze.ts'
 import type { FindBy } from './indexes.ts'
 import type { TABLE_NAMES } from './kinds.ts'
 

@@ -7,11 +7,11 @@
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, SequenceConflictError, isId } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import { UNIQUE_NAME_KINDS, isObjectKind, nameOf, uniqueNameChanged } from './kinds.ts'
-import { keptSize, versionAt } from './meta.ts'
+import { keptSize, versionAt } from './objects/meta.ts'
 import type { ChangeSet, StoreAction, TransactionResult } from './proposer.ts'
-import { adoptDecoded, withMeta } from './stored-object.ts'
+import { adoptDecoded, withMeta } from './objects/stored-object.ts'
 import type { Table } from './table.ts'
-import { validateObject } from './validate.ts'
+import { validateObject } from './objects/validate.ts'
 
 type ApplyError = SequenceConflictError | AlreadyExistsError | NotFoundError
 

@@ -7,8 +7,8 @@
  * @module
  */
 import type { StateMachine } from '@swarmkit-ts/raft'
-import { LocalChangeSet } from './proposer.ts'
-import type { ApplyResult, ChangeSet } from './proposer.ts'
+import { LocalChangeSet } from '../proposer.ts'
+import type { ApplyResult, ChangeSet } from '../proposer.ts'
 
 /**
  * What replication needs from a store (a `MemoryStore` is one). All must be deterministic: the

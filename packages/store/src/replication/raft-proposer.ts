@@ -9,8 +9,8 @@ import { NotLeaderError, UnavailableError } from '@swarmkit-ts/api'
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import { RaftStoppedError } from '@swarmkit-ts/raft'
 import { encodeChangeSetOf } from './change-set-codec.ts'
-import { isLocalChangeSet } from './proposer.ts'
-import type { ApplyResult, ChangeSet, LocalChangeSet, Proposer } from './proposer.ts'
+import { isLocalChangeSet } from '../proposer.ts'
+import type { ApplyResult, ChangeSet, LocalChangeSet, Proposer } from '../proposer.ts'
 
 /** Raft's "no member" id (`NONE` in @swarmkit-ts/raft). */
 const NO_LEADER = 0n

@@ -26,7 +26,7 @@
  */
 import { InvalidArgumentError, decodeObject, encodeObject } from '@swarmkit-ts/api'
 import type { EncodedShape, ObjectKind, StoreObject } from '@swarmkit-ts/api'
-import type { ChangeSet, StoreAction } from './proposer.ts'
+import type { ChangeSet, StoreAction } from '../proposer.ts'
 import { varintSize } from './varint.ts'
 
 const ACTION_CODES = { create: 1, update: 2, delete: 3 } as const
