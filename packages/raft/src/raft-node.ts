@@ -196,6 +196,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
    * Restores the member from `init.storage` (state machine from the latest snapshot, member
    * addresses from it and from the log). Call {@link RaftNode.bootstrap} for a brand-new
    * cluster, then {@link RaftNode.start}.
+   *
+   * @throws MemberIdentityError when the storage's snapshot binds this member to another storage
+   *   incarnation than the storage's own (its incarnation was lost; see `RaftStorage`).
    */
   constructor(init: RaftNodeInit) {
     super()

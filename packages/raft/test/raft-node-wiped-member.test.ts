@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest'
 import { SeededRandom } from '@swarmkit-ts/testkit'
 import { MemberIdentityError, MemoryRaftStorage, RaftNode } from '../src/index.ts'
+import { encodeNodeSnapshot } from '../src/raft-node-codec.ts'
 import { DriverCluster, KvStateMachine } from './helpers/driver-cluster.ts'
 import type { DriverMember } from './helpers/driver-cluster.ts'
 
@@ -210,5 +211,16 @@ describe('a member wiped and restarted under its old id', () => {
     await c.run(1000)
     expect(again.sm.data.get('after')).toBe('1')
     expect(again.node.memberIncarnations).toEqual(joiner.node.memberIncarnations)
+  })
+
+  it('a storage whose snapshot binds this member to another incarnation (its incarnation was lost, its log kept) is refused at construction', () => {
+    const cs = { voters: IDS, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }
+    const data = encodeNodeSnapshot({ members: new Map(IDS.map((id) => [id, `node-${id}`])), state: new KvStateMachine().snapshot(), sessions: new Map(), incarnations: new Map([[1n, 0xaaaan]]) })
+    const storage = new MemoryRaftStorage({ incarnation: 0xbbbbn, snapshot: { metadata: { index: 5, term: 2, confState: cs }, data } })
+    const c = new DriverCluster()
+    expect(() => c.create(1n, storage)).toThrow(expect.objectContaining({ name: 'MemberIdentityError', memberId: 1n, boundIncarnation: 0xaaaan, incarnation: 0xbbbbn }))
+    // With its own incarnation it starts as usual.
+    const own = new MemoryRaftStorage({ incarnation: 0xaaaan, snapshot: { metadata: { index: 5, term: 2, confState: cs }, data } })
+    expect(c.create(1n, own).node.memberIncarnations).toEqual(new Map([[1n, 0xaaaan]]))
   })
 })
