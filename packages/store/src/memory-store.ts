@@ -203,7 +203,9 @@ export class MemoryStore {
    * A live stream of the events matching `selector`, starting with the next commit (or, with
    * `options.since`, replaying what was committed after that version first). Each watcher sees
    * every matching event once, in commit order. A watcher whose queue exceeds its limit is
-   * closed: its next `next()` rejects with `WatchQueueOverflowError`.
+   * closed: its next `next()` rejects with `WatchQueueOverflowError`. `close()` (or an aborted
+   * `signal`, or breaking out of `for await`) drops the events not yet read (see {@link Watch}).
+   * The events are typed by the selector's `kinds` (`Watch<'task'>` for `{ kinds: 'task' }`).
    */
   watch<K extends ObjectKind = ObjectKind>(selector?: WatchSelector<K>, options: WatchOptions = {}): Watch<K> {
     const match = compileSelector(selector as WatchSelector | undefined)
