@@ -9,9 +9,9 @@
  *
  * @packageDocumentation
  */
-export { GrpcRaftTransport, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_BACKOFF } from './grpc-transport.ts'
-export { raftServerOptions } from './grpc-transport.ts'
-export type { GrpcRaftTransportInit, GrpcRaftPeerStats, GrpcRaftTransportStats } from './grpc-transport.ts'
-export { authorizeClusterManagers, allowAnyRaftPeer, RELAYED_MESSAGE_TYPES, MANAGER_CERTIFICATE_OU } from './grpc-transport-auth.ts'
-export type { RaftAuthorizer, RaftAuthorization, RaftCallInfo, ClusterManagersOptions } from './grpc-transport-auth.ts'
-export type { PeerStreamState } from './grpc-transport-peer.ts'
+export { GrpcRaftTransport, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, DEFAULT_BACKOFF } from './transport/grpc-transport.ts'
+export { raftServerOptions } from './transport/grpc-transport.ts'
+export type { GrpcRaftTransportInit, GrpcRaftPeerStats, GrpcRaftTransportStats } from './transport/grpc-transport.ts'
+export { authorizeClusterManagers, allowAnyRaftPeer, RELAYED_MESSAGE_TYPES, MANAGER_CERTIFICATE_OU } from './transport/grpc-transport-auth.ts'
+export type { RaftAuthorizer, RaftAuthorization, RaftCallInfo, ClusterManagersOptions } from './transport/grpc-transport-auth.ts'
+export type { PeerStreamState } from './transport/grpc-transport-peer.ts'

@@ -21,7 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileRaftStorage, decodeMessage, encodeMessage } from ${JSON.stringify(join(src, 'index.ts'))}
-import { decodeProposal, encodeProposal } from ${JSON.stringify(join(src, 'raft-node-codec.ts'))}
+import { decodeProposal, encodeProposal } from ${JSON.stringify(join(src, 'driver', 'raft-node-codec.ts'))}
 
 const m = decodeMessage(encodeMessage({ type: 'app', from: 2n ** 64n - 1n, to: 2n, term: 3, logTerm: 2, index: 7, commit: 6,
   entries: [{ term: 3, index: 8, type: 'normal', data: new Uint8Array([1, 2]) }] }))

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Changer, restoreConfig } from '../src/conf-change.ts'
-import type { ConfigAndProgress } from '../src/conf-change.ts'
-import { ProgressTracker } from '../src/tracker.ts'
+import { Changer, restoreConfig } from '../src/core/conf-change.ts'
+import type { ConfigAndProgress } from '../src/core/conf-change.ts'
+import { ProgressTracker } from '../src/core/tracker.ts'
 import { decodeConfChange, encodeConfChange, leaveJointConfChange } from '../src/index.ts'
 import type { AnyConfChange, ConfChangeSingle, ConfState } from '../src/index.ts'
 

@@ -6,11 +6,11 @@
  */
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { GrpcRaftTransport } from '../src/grpc-transport.ts'
-import { ENVELOPE_OVERHEAD_BYTES } from '../src/grpc-transport-wire.ts'
-import { encodeMessage } from '../src/message-codec.ts'
-import { MESSAGE_ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, maxEntryDataBytes, messageSizeBound, type UndeliverableReason } from '../src/transport.ts'
-import type { Entry, Message } from '../src/types.ts'
+import { GrpcRaftTransport } from '../src/transport/grpc-transport.ts'
+import { ENVELOPE_OVERHEAD_BYTES } from '../src/transport/grpc-transport-wire.ts'
+import { encodeMessage } from '../src/transport/message-codec.ts'
+import { MESSAGE_ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, maxEntryDataBytes, messageSizeBound, type UndeliverableReason } from '../src/transport/transport.ts'
+import type { Entry, Message } from '../src/core/types.ts'
 
 const MAX_ID = (1n << 64n) - 1n
 const MAX_NUM = Number.MAX_SAFE_INTEGER

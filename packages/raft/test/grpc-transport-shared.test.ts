@@ -5,12 +5,12 @@
 import { Client, Server, ServerCredentials, credentials, type ServiceDefinition, type ServiceError, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import { afterEach, describe, expect, it } from 'vitest'
-import { GrpcRaftTransport, raftServerOptions } from '../src/grpc-transport.ts'
-import { allowAnyRaftPeer } from '../src/grpc-transport-auth.ts'
-import { STREAM_PATH, deserializeStreamAck, originMetadata, serializeEnvelope, statusError } from '../src/grpc-transport-wire.ts'
-import { encodeMessage } from '../src/message-codec.ts'
+import { GrpcRaftTransport, raftServerOptions } from '../src/transport/grpc-transport.ts'
+import { allowAnyRaftPeer } from '../src/transport/grpc-transport-auth.ts'
+import { STREAM_PATH, deserializeStreamAck, originMetadata, serializeEnvelope, statusError } from '../src/transport/grpc-transport-wire.ts'
+import { encodeMessage } from '../src/transport/message-codec.ts'
 import { MemoryRaftStorage, RaftNode, type StateMachine } from '../src/index.ts'
-import type { Message } from '../src/types.ts'
+import type { Message } from '../src/core/types.ts'
 
 const A = 0xaan
 const B = (1n << 63n) + 0xbbn

@@ -2,8 +2,8 @@ import { createServer, type Socket } from 'node:net'
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import type { Random } from '@swarmkit-ts/api'
 import { afterEach, describe, expect, it } from 'vitest'
-import { GrpcRaftTransport, type GrpcRaftTransportInit } from '../src/grpc-transport.ts'
-import { backoffDelay } from '../src/grpc-transport-peer.ts'
+import { GrpcRaftTransport, type GrpcRaftTransportInit } from '../src/transport/grpc-transport.ts'
+import { backoffDelay } from '../src/transport/grpc-transport-peer.ts'
 import {
   SEND_SNAPSHOT_PATH,
   STREAM_PATH,
@@ -14,10 +14,10 @@ import {
   serializeEnvelope,
   statusError,
   type OutboundChunk,
-} from '../src/grpc-transport-wire.ts'
-import { encodeMessage, messageToWire, transportSchema, type WireObject } from '../src/message-codec.ts'
-import type { UndeliverableReason } from '../src/transport.ts'
-import type { Message, SnapshotMessage } from '../src/types.ts'
+} from '../src/transport/grpc-transport-wire.ts'
+import { encodeMessage, messageToWire, transportSchema, type WireObject } from '../src/transport/message-codec.ts'
+import type { UndeliverableReason } from '../src/transport/transport.ts'
+import type { Message, SnapshotMessage } from '../src/core/types.ts'
 
 const A = 11n
 const B = 22n

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { GrpcRaftTransport, type GrpcRaftTransportInit } from '../src/grpc-transport.ts'
-import type { RaftTransportHandlers, UndeliverableReason } from '../src/transport.ts'
-import type { Entry, Message, MessageType, SnapshotMessage } from '../src/types.ts'
+import { GrpcRaftTransport, type GrpcRaftTransportInit } from '../src/transport/grpc-transport.ts'
+import type { RaftTransportHandlers, UndeliverableReason } from '../src/transport/transport.ts'
+import type { Entry, Message, MessageType, SnapshotMessage } from '../src/core/types.ts'
 
 const A = 2n ** 64n - 1n
 const B = 2n ** 63n + 1n

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { RaftLogView } from '../src/log-view.ts'
+import { RaftLogView } from '../src/core/log-view.ts'
 import { MemoryRaftStorage, emptyConfState } from '../src/index.ts'
 import type { Entry } from '../src/index.ts'
 

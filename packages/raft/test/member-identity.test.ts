@@ -6,8 +6,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MemberIdentityError, decodeMessage, encodeMessage } from '../src/index.ts'
 import type { Message } from '../src/index.ts'
-import { MemberIdentities } from '../src/member-identity.ts'
-import { decodeIncarnationEntry, decodeNodeSnapshot, decodeProposals, encodeIncarnationEntry, encodeNodeSnapshot, encodeProposal, isIncarnationEntry } from '../src/raft-node-codec.ts'
+import { MemberIdentities } from '../src/driver/member-identity.ts'
+import { decodeIncarnationEntry, decodeNodeSnapshot, decodeProposals, encodeIncarnationEntry, encodeNodeSnapshot, encodeProposal, isIncarnationEntry } from '../src/driver/raft-node-codec.ts'
 
 const hb = (from: bigint, to: bigint, extra: Partial<Message> = {}): Message => ({ type: 'heartbeat', from, to, term: 2, commit: 0, context: new Uint8Array(0), ...extra }) as Message
 

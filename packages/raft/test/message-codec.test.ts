@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeMessage, encodeMessage, transportSchema } from '../src/message-codec.ts'
-import type { ConfState, Entry, Message, MessageType, Snapshot } from '../src/types.ts'
+import { decodeMessage, encodeMessage, transportSchema } from '../src/transport/message-codec.ts'
+import type { ConfState, Entry, Message, MessageType, Snapshot } from '../src/core/types.ts'
 
 const U64_MAX = 2n ** 64n - 1n
 const ID_2_63_PLUS_1 = 2n ** 63n + 1n

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Inflights } from '../src/inflights.ts'
-import { Progress } from '../src/progress.ts'
+import { Inflights } from '../src/core/inflights.ts'
+import { Progress } from '../src/core/progress.ts'
 
 const mk = (match: number, next: number, maxInflight = 3): Progress => new Progress({ match, next, maxInflight, isLearner: false, recentActive: true })
 

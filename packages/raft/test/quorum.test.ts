@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { jointCommitted, jointVoteResult, majorityCommitted, majorityVoteResult } from '../src/quorum.ts'
+import { jointCommitted, jointVoteResult, majorityCommitted, majorityVoteResult } from '../src/core/quorum.ts'
 
 const set = (...ids: bigint[]): Set<bigint> => new Set(ids)
 const acked = (m: Record<string, number>) => (id: bigint): number | undefined => m[String(id)]

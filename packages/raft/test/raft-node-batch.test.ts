@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { EntryType, MemoryRaftStorage, RaftNode } from '../src/index.ts'
 import fc from 'fast-check'
-import { decodeProposals, encodeDriverBatch, encodeProposalBatch } from '../src/raft-node-codec.ts'
+import { decodeProposals, encodeDriverBatch, encodeProposalBatch } from '../src/driver/raft-node-codec.ts'
 import { DriverCluster } from './helpers/driver-cluster.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)

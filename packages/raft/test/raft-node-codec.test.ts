@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { readFileSync } from 'node:fs'
 import protobuf from 'protobufjs'
 import { describe, expect, it } from 'vitest'
-import { decodeMemberContext, decodeNodeSnapshot, decodeProposal, decodeProposals, encodeMemberContext, encodeNodeSnapshot, encodeProposal, encodeProposalBatch } from '../src/raft-node-codec.ts'
+import { decodeMemberContext, decodeNodeSnapshot, decodeProposal, decodeProposals, encodeMemberContext, encodeNodeSnapshot, encodeProposal, encodeProposalBatch } from '../src/driver/raft-node-codec.ts'
 
 const root = protobuf.parse(readFileSync(new URL('../proto/raft-node.proto', import.meta.url), 'utf8')).root
 const Proposal = root.lookupType('swarmkit_ts.raft.node.v1.Proposal')

@@ -7,7 +7,7 @@ import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { describe, expect, it } from 'vitest'
 import { MemoryRaftStorage, RaftNode } from '../src/index.ts'
 import type { Message, RaftTransport, RaftTransportHandlers, StateMachine } from '../src/index.ts'
-import { encodeProposal } from '../src/raft-node-codec.ts'
+import { encodeProposal } from '../src/driver/raft-node-codec.ts'
 import { flush } from './helpers/driver-cluster.ts'
 
 /** Records applied payloads (as text); its snapshot is that list. */

@@ -6,10 +6,10 @@
  * included; a proposal at the limit commits everywhere; no message is ever too large.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEFAULT_MAX_MESSAGE_BYTES, GrpcRaftTransport } from '../src/grpc-transport.ts'
-import { allowAnyRaftPeer } from '../src/grpc-transport-auth.ts'
+import { DEFAULT_MAX_MESSAGE_BYTES, GrpcRaftTransport } from '../src/transport/grpc-transport.ts'
+import { allowAnyRaftPeer } from '../src/transport/grpc-transport-auth.ts'
 import { MemoryRaftStorage, ProposalTooLargeError, RaftNode, type StateMachine } from '../src/index.ts'
-import { maxEntryDataBytes } from '../src/transport.ts'
+import { maxEntryDataBytes } from '../src/transport/transport.ts'
 
 const KiB = 1024
 const MAX = 64 * KiB

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest'
 import { SeededRandom } from '@swarmkit-ts/testkit'
 import { MemberIdentityError, MemoryRaftStorage, RaftNode } from '../src/index.ts'
-import { encodeNodeSnapshot } from '../src/raft-node-codec.ts'
+import { encodeNodeSnapshot } from '../src/driver/raft-node-codec.ts'
 import { DriverCluster, KvStateMachine } from './helpers/driver-cluster.ts'
 import type { DriverMember } from './helpers/driver-cluster.ts'
 

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { LogFields, Logger } from '@swarmkit-ts/api'
 import { emptyConfState } from '../src/index.ts'
-import { scanRecords } from '../src/wal-record.ts'
+import { scanRecords } from '../src/storage/wal-record.ts'
 import { ent } from './helpers/storage-contract.ts'
 import { useFileStorageFixture } from './helpers/file-storage-fixture.ts'
 

@@ -1,14 +1,14 @@
 /**
  * The `RaftStorage` + `RaftLog` compliance suite: every obligation of the storage contract
- * (storage.ts) that the Raft core relies on — empty start, append with truncation of a
+ * (storage/storage.ts) that the Raft core relies on — empty start, append with truncation of a
  * conflicting suffix, gaps refused, unavailable and compacted ranges named, `maxBytes` limits,
  * hard state, snapshots and compaction, a received snapshot replacing the log, exact 64-bit
  * member ids.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { RaftStorageWithLog } from '../storage.ts'
-import type { Entry, Snapshot } from '../types.ts'
-import { emptyConfState } from '../types.ts'
+import type { RaftStorageWithLog } from '../storage/storage.ts'
+import type { Entry, Snapshot } from '../core/types.ts'
+import { emptyConfState } from '../core/types.ts'
 
 /** Options of {@link describeRaftStorageCompliance}. */
 export interface RaftStorageComplianceOptions<S extends RaftStorageWithLog> {

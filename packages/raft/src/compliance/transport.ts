@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RaftMemberId } from '@swarmkit-ts/api'
-import { maxEntryDataBytes, type MessageOrigin, type RaftTransport, type RaftTransportHandlers, type UndeliverableReason } from '../transport.ts'
-import type { AppMessage, HeartbeatMessage, Message, SnapshotMessage } from '../types.ts'
+import { maxEntryDataBytes, type MessageOrigin, type RaftTransport, type RaftTransportHandlers, type UndeliverableReason } from '../transport/transport.ts'
+import type { AppMessage, HeartbeatMessage, Message, SnapshotMessage } from '../core/types.ts'
 
 /** Options of {@link describeRaftTransportCompliance}. */
 export interface RaftTransportComplianceOptions<T extends RaftTransport> {

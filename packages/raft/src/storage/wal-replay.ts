@@ -4,8 +4,8 @@
  *
  * @internal
  */
-import type { Entry, HardState } from './types.ts'
-import { hardStateEqual } from './types.ts'
+import type { Entry, HardState } from '../core/types.ts'
+import { hardStateEqual } from '../core/types.ts'
 import type { LogPosition, SegmentStart } from './wal-codec.ts'
 import { decodeEntries, decodeHardState, decodePosition, decodeSegmentStart } from './wal-codec.ts'
 import { WalCorruptionError } from './wal-errors.ts'

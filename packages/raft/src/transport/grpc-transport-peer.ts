@@ -11,7 +11,7 @@
  */
 import { Client, type Metadata, type ChannelCredentials, type ChannelOptions, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js'
 import type { Clock, Logger, RaftMemberId, Random, Timer } from '@swarmkit-ts/api'
-import type { Message, SnapshotMessage } from './types.ts'
+import type { Message, SnapshotMessage } from '../core/types.ts'
 import type { UndeliverableReason } from './transport.ts'
 import { transportSchema, type WireObject } from './message-codec.ts'
 import {

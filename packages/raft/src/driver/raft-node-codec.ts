@@ -6,8 +6,8 @@
  */
 import protobuf from 'protobufjs'
 import type { RaftMemberId } from '@swarmkit-ts/api'
-import { contextKey } from './read-only.ts'
-import { PROTO_SOURCES } from './generated/proto-sources.ts'
+import { contextKey } from '../core/read-only.ts'
+import { PROTO_SOURCES } from '../generated/proto-sources.ts'
 
 interface Schema {
   proposal: protobuf.Type

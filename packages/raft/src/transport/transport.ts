@@ -25,7 +25,7 @@
  * - After `stop()` resolves no handler is called again.
  */
 import type { RaftMemberId } from '@swarmkit-ts/api'
-import type { Message } from './types.ts'
+import type { Message } from '../core/types.ts'
 
 /**
  * Who put a message on the wire: the sending member (which may differ from `msg.from` when it

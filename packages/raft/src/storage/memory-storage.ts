@@ -7,8 +7,8 @@ import type { Random } from '@swarmkit-ts/api'
 import { LogCache } from './log-cache.ts'
 import { assertIncarnation, drawIncarnation } from './storage-identity.ts'
 import type { RaftInitialState, RaftStorageWithLog } from './storage.ts'
-import type { Entry, HardState, Snapshot } from './types.ts'
-import { emptyHardState } from './types.ts'
+import type { Entry, HardState, Snapshot } from '../core/types.ts'
+import { emptyHardState } from '../core/types.ts'
 
 /** Construction options for {@link MemoryRaftStorage}. */
 export interface MemoryRaftStorageInit {

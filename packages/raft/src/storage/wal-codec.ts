@@ -10,9 +10,9 @@
  */
 import protobuf from 'protobufjs'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import { PROTO_SOURCES } from './generated/proto-sources.ts'
-import type { ConfState, Entry, EntryType, HardState, Snapshot } from './types.ts'
-import { MAX_INDEX } from './types.ts'
+import { PROTO_SOURCES } from '../generated/proto-sources.ts'
+import type { ConfState, Entry, EntryType, HardState, Snapshot } from '../core/types.ts'
+import { MAX_INDEX } from '../core/types.ts'
 
 /** A position in the log: an index and the term of the entry there. */
 export interface LogPosition {

@@ -20,9 +20,9 @@
  * @internal
  */
 import type { RaftMemberId } from '@swarmkit-ts/api'
-import { MemberIdentityError } from './errors.ts'
+import { MemberIdentityError } from '../errors.ts'
 import { decodeIncarnationEntry, encodeIncarnationEntry } from './raft-node-codec.ts'
-import type { Message } from './types.ts'
+import type { Message } from '../core/types.ts'
 
 /** What to do with a message that arrived (see {@link MemberIdentities.check}). */
 export type IdentityVerdict =

@@ -16,7 +16,7 @@ import { InvalidArgumentError, toGrpcStatus, fromGrpcStatus } from '@swarmkit-ts
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import { decodeWire, messageFromWire, transportSchema, type WireObject } from './message-codec.ts'
 import type { MessageOrigin } from './transport.ts'
-import type { Message } from './types.ts'
+import type { Message } from '../core/types.ts'
 
 /** The fully qualified service name. */
 export const RAFT_SERVICE_NAME = 'swarmkit.raft.v1.Raft'

@@ -18,7 +18,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import type { RaftMemberId } from '@swarmkit-ts/api'
-import type { MessageType } from './types.ts'
+import type { MessageType } from '../core/types.ts'
 
 /** The OU of a manager's certificate. */
 export const MANAGER_CERTIFICATE_OU = 'swarm-manager'

@@ -2,8 +2,8 @@
  * The follower's and (pre-)candidate's side of the protocol: accepting appends, heartbeats and
  * snapshots, forwarding proposals and reads, and counting votes.
  */
-import { ProposalDroppedReason } from './errors.ts'
-import type { ProposalDroppedReason as DropReason } from './errors.ts'
+import { ProposalDroppedReason } from '../errors.ts'
+import type { ProposalDroppedReason as DropReason } from '../errors.ts'
 import { restoreConfig } from './conf-change.ts'
 import { bcastAppend } from './raft-leader.ts'
 import { RaftRole } from './role.ts'

@@ -9,7 +9,7 @@
 import { join } from 'node:path'
 import { open, readFile, rename, unlink } from 'node:fs/promises'
 import type { Encrypter } from './encrypter.ts'
-import type { Snapshot } from './types.ts'
+import type { Snapshot } from '../core/types.ts'
 import { decodeSnapshot, encodeSnapshot } from './wal-codec.ts'
 import { SnapshotCorruptionError, StorageDecryptionError } from './wal-errors.ts'
 import type { FileRaftStorageHooks, SnapshotName } from './wal-files.ts'

@@ -6,11 +6,11 @@
 import { FailedPreconditionError, InvalidArgumentError, isRaftMemberId, silentLogger } from '@swarmkit-ts/api'
 import type { Logger, Random, RaftMemberId } from '@swarmkit-ts/api'
 import { encodeConfChange } from './conf-change-codec.ts'
-import { ProposalDroppedError, StepLocalMessageError } from './errors.ts'
+import { ProposalDroppedError, StepLocalMessageError } from '../errors.ts'
 import { RaftCore } from './raft.ts'
 import type { ReadOnlyOption } from './read-only.ts'
 import type { ProgressStatus, RaftStatus, Ready, SoftState } from './ready.ts'
-import type { RaftStorage } from './storage.ts'
+import type { RaftStorage } from '../storage/storage.ts'
 import type { AnyConfChange, AppRespMessage, ConfState, Entry, HardState, Message } from './types.ts'
 import { NONE, emptyHardState, hardStateEqual, isEmptyHardState, isResponseMessage } from './types.ts'
 

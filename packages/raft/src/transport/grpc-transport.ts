@@ -14,7 +14,7 @@ import { Server, ServerCredentials, credentials as grpcCredentials, type Channel
 import { FailedPreconditionError, InvalidArgumentError, cryptoRandom, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Clock, Logger, RaftMemberId, Random } from '@swarmkit-ts/api'
 import { encodeMessage, messageToWire } from './message-codec.ts'
-import { isLocalMessage, type Message } from './types.ts'
+import { isLocalMessage, type Message } from '../core/types.ts'
 import type { RaftTransport, RaftTransportHandlers, UndeliverableReason } from './transport.ts'
 import { allowAnyRaftPeer, authorizeClusterManagers, parseCertificate, type RaftAuthorizer } from './grpc-transport-auth.ts'
 import { CHUNK_OVERHEAD_BYTES, ENVELOPE_OVERHEAD_BYTES, originMetadata, raftServiceDefinition } from './grpc-transport-wire.ts'

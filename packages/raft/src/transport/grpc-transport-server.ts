@@ -17,7 +17,7 @@ import { Metadata } from '@grpc/grpc-js'
 import { FailedPreconditionError, InvalidArgumentError, PermissionDeniedError, UnavailableError } from '@swarmkit-ts/api'
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import type { MessageOrigin } from './transport.ts'
-import type { Message, SnapshotMessage } from './types.ts'
+import type { Message, SnapshotMessage } from '../core/types.ts'
 import { RELAYED_MESSAGE_TYPES, type RaftAuthorization, type RaftCallInfo } from './grpc-transport-auth.ts'
 import { errorStatus, readOrigin, readOriginId, type Decoded, type InboundChunk, type SnapshotAck, type StreamAck } from './grpc-transport-wire.ts'
 

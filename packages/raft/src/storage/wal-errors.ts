@@ -4,7 +4,7 @@
  * `err.name` or class.
  */
 import { GrpcStatus, SwarmkitError } from '@swarmkit-ts/api'
-import type { RaftErrorOptions } from './errors.ts'
+import type { RaftErrorOptions } from '../errors.ts'
 
 /**
  * A WAL segment is damaged before its tail (a CRC mismatch, a bad length, an undecodable or

@@ -13,8 +13,8 @@
  * @internal
  */
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import { ENTRY_OVERHEAD_BYTES } from './entries.ts'
-import { MESSAGE_ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, maxEntryDataBytes } from './transport.ts'
+import { ENTRY_OVERHEAD_BYTES } from '../core/entries.ts'
+import { MESSAGE_ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, maxEntryDataBytes } from '../transport/transport.ts'
 
 /** The core's default `maxSizePerMsg` (as in `RawNode`). */
 export const DEFAULT_MAX_SIZE_PER_MSG = 65535

@@ -31,7 +31,7 @@
  * votes and acknowledged entries can neither vote nor be counted again under its old id. A
  * storage without an incarnation (`MemoryRaftStorage` unless given one) gets no such protection.
  */
-import type { ConfState, Entry, HardState, Snapshot } from './types.ts'
+import type { ConfState, Entry, HardState, Snapshot } from '../core/types.ts'
 
 /** What a storage holds when a member starts (see {@link RaftStorage.initialState}). */
 export interface RaftInitialState {

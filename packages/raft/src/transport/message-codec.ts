@@ -9,9 +9,9 @@
  */
 import protobuf from 'protobufjs'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import { PROTO_SOURCES } from './generated/proto-sources.ts'
-import type { ConfState, Entry, EntryType, Message, Snapshot } from './types.ts'
-import { MAX_INDEX } from './types.ts'
+import { PROTO_SOURCES } from '../generated/proto-sources.ts'
+import type { ConfState, Entry, EntryType, Message, Snapshot } from '../core/types.ts'
+import { MAX_INDEX } from '../core/types.ts'
 
 /** The protobufjs types of proto/raft-transport.proto. @internal */
 export interface TransportSchema {

@@ -10,11 +10,11 @@
  * @internal
  */
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import { assertEntries, assertIndex, limitSize } from './entries.ts'
-import { CompactedError, EntryUnavailableError, SnapshotOutOfDateError } from './errors.ts'
+import { assertEntries, assertIndex, limitSize } from '../core/entries.ts'
+import { CompactedError, EntryUnavailableError, SnapshotOutOfDateError } from '../errors.ts'
 import type { RaftLog, RaftStorage } from './storage.ts'
-import type { ConfState, Entry, HardState, Snapshot } from './types.ts'
-import { emptyHardState, emptySnapshot } from './types.ts'
+import type { ConfState, Entry, HardState, Snapshot } from '../core/types.ts'
+import { emptyHardState, emptySnapshot } from '../core/types.ts'
 
 function copyConfState(cs: ConfState): ConfState {
   return { voters: [...cs.voters], learners: [...cs.learners], votersOutgoing: [...cs.votersOutgoing], learnersNext: [...cs.learnersNext], autoLeave: cs.autoLeave }

@@ -6,8 +6,8 @@
  * has been handed over.
  */
 import { limitSize } from './entries.ts'
-import { CompactedError, EntryUnavailableError, RaftInvariantError } from './errors.ts'
-import type { RaftStorage } from './storage.ts'
+import { CompactedError, EntryUnavailableError, RaftInvariantError } from '../errors.ts'
+import type { RaftStorage } from '../storage/storage.ts'
 import type { Entry, Snapshot } from './types.ts'
 import { Unstable } from './unstable.ts'
 
