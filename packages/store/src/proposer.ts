@@ -60,12 +60,16 @@ let issue: (changes: ChangeSet) => LocalChangeSet
  * leader itself after a restart) decodes the entry.
  */
 export class LocalChangeSet {
-  /** The change set this handle stands for. */
-  readonly changes: ChangeSet
+  readonly #changes: ChangeSet
 
   private constructor(changes: ChangeSet, issuer: unknown) {
     if (issuer !== ISSUER) throw new InvalidArgumentError('LocalChangeSet', 'only the store makes local change sets')
-    this.changes = changes
+    this.#changes = changes
+  }
+
+  /** The change set this handle stands for (fixed for the handle's life). */
+  get changes(): ChangeSet {
+    return this.#changes
   }
 
   static {

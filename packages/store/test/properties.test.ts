@@ -3,7 +3,7 @@
  * against a plain reference model.
  */
 import { TaskState } from '@swarmkit-ts/api'
-import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
+import type { Annotations, IndexEntry, ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../src/index.ts'
@@ -44,6 +44,23 @@ const nodeId = (n: number): string => (n === 3 ? '' : tid('m', n))
 const labelsOf = (l: number): Record<string, string> | undefined => {
   const v = LABELS[l]
   return v === undefined ? undefined : { ...v }
+}
+/** Custom index entries that go with label set `l` (none for some). */
+const INDICES: readonly (readonly IndexEntry[] | undefined)[] = [
+  undefined,
+  [{ key: 'team', val: 'pay' }],
+  [
+    { key: 'team', val: 'payroll' },
+    { key: 'env', val: 'prod' },
+  ],
+  [{ key: 'env', val: 'pay' }],
+]
+const indicesOf = (l: number): IndexEntry[] | undefined => INDICES[l]?.map((e) => ({ ...e }))
+/** A task's annotations for label set `l`: its labels and custom index entries. */
+const taskAnnotations = (l: number): Annotations => {
+  const labels = labelsOf(l)
+  const indices = indicesOf(l)
+  return { name: '', ...(labels === undefined ? {} : { labels }), ...(indices === undefined ? {} : { indices }) }
 }
 
 /** The reference: plain maps of plain objects (no meta), updated one transaction at a time. */
@@ -93,7 +110,7 @@ function modelApply(m: Model, op: Op): void {
       const id = tid('t', op.i)
       if (tasks.has(id)) throw new Failure('AlreadyExistsError')
       const l = labelsOf(op.label)
-      tasks.set(id, strip(task(id, tid('s', op.s), op.slot, { nodeId: nodeId(op.node), desired: STATES[op.desired] ?? 0, ...(l === undefined ? {} : { labels: l }) }) as unknown as StoreObject))
+      tasks.set(id, strip({ ...task(id, tid('s', op.s), op.slot, { nodeId: nodeId(op.node), desired: STATES[op.desired] ?? 0, ...(l === undefined ? {} : { labels: l }) }), annotations: taskAnnotations(op.label) } as unknown as StoreObject))
       return
     }
     case 'moveTask': {
@@ -103,8 +120,7 @@ function modelApply(m: Model, op: Op): void {
       t['slot'] = op.slot
       t['nodeId'] = nodeId(op.node)
       ;(t['status'] as { state: number }).state = STATES[op.state] ?? 0
-      const l = labelsOf(op.label)
-      t['annotations'] = l === undefined ? { name: '' } : { name: '', labels: l }
+      t['annotations'] = taskAnnotations(op.label)
       return
     }
     case 'staleTask':
@@ -142,7 +158,7 @@ function storeApply(tx: Tx, op: Op): void {
       return
     case 'createTask': {
       const l = labelsOf(op.label)
-      tx.tasks.create(task(tid('t', op.i), tid('s', op.s), op.slot, { nodeId: nodeId(op.node), desired: STATES[op.desired] ?? 0, ...(l === undefined ? {} : { labels: l }) }))
+      tx.tasks.create({ ...task(tid('t', op.i), tid('s', op.s), op.slot, { nodeId: nodeId(op.node), desired: STATES[op.desired] ?? 0, ...(l === undefined ? {} : { labels: l }) }), annotations: taskAnnotations(op.label) })
       return
     }
     case 'moveTask':
@@ -151,8 +167,7 @@ function storeApply(tx: Tx, op: Op): void {
         d.slot = op.slot
         d.nodeId = nodeId(op.node)
         d.status.state = STATES[op.state] ?? 0
-        const l = labelsOf(op.label)
-        d.annotations = l === undefined ? { name: '' } : { name: '', labels: l }
+        d.annotations = taskAnnotations(op.label)
       })
       return
     case 'staleTask': {
@@ -203,6 +218,13 @@ function checkFinds(tx: ReadTx): void {
   }
   eq(tx.tasks.find({ idPrefix: tid('t', 1).slice(0, 24) }), tasks.filter((t) => t.id.startsWith(tid('t', 1).slice(0, 24))))
   eq(tx.tasks.find({ idPrefix: tid('t', 2) }), tasks.filter((t) => t.id === tid('t', 2)))
+  const entries = (t: (typeof tasks)[number]): readonly IndexEntry[] => t.annotations.indices ?? []
+  for (const [key, val] of [['team', 'pay'], ['team', 'payroll'], ['env', 'prod'], ['env', 'pay'], ['team', 'prod']] as const) {
+    eq(tx.tasks.find({ custom: { key, val } }), tasks.filter((t) => entries(t).some((e) => e.key === key && e.val === val)))
+  }
+  for (const [key, prefix] of [['team', 'pay'], ['team', 'payr'], ['env', ''], ['en', ''], ['team', 'x']] as const) {
+    eq(tx.tasks.find({ customPrefix: { key, prefix } }), tasks.filter((t) => entries(t).some((e) => e.key === key && e.val.startsWith(prefix))))
+  }
   eq(tx.nodes.find({ role: 'manager' }), nodes.filter((n) => n.role === 'manager'))
   eq(tx.nodes.find({ membership: 'pending' }), nodes.filter((n) => n.spec.membership === 'pending'))
 }

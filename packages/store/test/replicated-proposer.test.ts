@@ -180,6 +180,11 @@ describe('StoreStateMachine', () => {
     const other: ChangeSet = { transactions: [] }
     expect(() => store.applyChangeSet(createSecret, 1n, issueLocalChangeSet(other))).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'local' }))
     expect(store.version).toBe(0n)
+    const handle = issueLocalChangeSet(createSecret)
+    expect(() => {
+      ;(handle as unknown as { changes: ChangeSet }).changes = other
+    }).toThrow(TypeError)
+    expect(handle.changes).toBe(createSecret)
     const forge = LocalChangeSet as unknown as new (changes: ChangeSet, issuer: unknown) => LocalChangeSet
     expect(() => new forge(createSecret, Symbol('LocalChangeSet issuer'))).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'LocalChangeSet' }))
   })
