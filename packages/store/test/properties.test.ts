@@ -3,7 +3,7 @@
  * against a plain reference model.
  */
 import { TaskState } from '@swarmkit-ts/api'
-import type { Annotations, IndexEntry, ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
+import type { IndexEntry, ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../src/index.ts'
@@ -57,7 +57,7 @@ const INDICES: readonly (readonly IndexEntry[] | undefined)[] = [
 ]
 const indicesOf = (l: number): IndexEntry[] | undefined => INDICES[l]?.map((e) => ({ ...e }))
 /** A task's annotations for label set `l`: its labels and custom index entries. */
-const taskAnnotations = (l: number): Annotations => {
+const taskAnnotations = (l: number): { name: string; labels?: Record<string, string>; indices?: IndexEntry[] } => {
   const labels = labelsOf(l)
   const indices = indicesOf(l)
   return { name: '', ...(labels === undefined ? {} : { labels }), ...(indices === undefined ? {} : { indices }) }
