@@ -13,7 +13,10 @@
  * @internal
  */
 import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { encodeConfChange } from '../core/conf-change-codec.ts'
 import { ENTRY_OVERHEAD_BYTES } from '../core/entries.ts'
+import type { AnyConfChange } from '../core/types.ts'
+import { ProposalTooLargeError } from '../errors.ts'
 import { MESSAGE_ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, maxEntryDataBytes } from '../transport/transport.ts'
 
 /** The core's default `maxSizePerMsg` (as in `RawNode`). */
@@ -102,4 +105,12 @@ export function driverLimits(maxMessageBytes: unknown, maxSizePerMsg: number | u
     throw new InvalidArgumentError('maxSizePerMsg', `must be at most ${ceiling} with transport maxMessageBytes ${maxMessageBytes} (an append cut at ${maxSizePerMsg} bytes may not fit), got ${maxSizePerMsg}`)
   }
   return { maxMessageBytes, maxEntryBytes, maxSizePerMsg: maxSizePerMsg ?? Math.min(DEFAULT_MAX_SIZE_PER_MSG, ceiling) }
+}
+
+/** A ProposalTooLargeError (`field`) when the membership change's entry would not fit the transport's messages. */
+export function confChangeTooLarge(limits: DriverLimits, field: string, cc: AnyConfChange): ProposalTooLargeError | undefined {
+  const { maxEntryBytes, maxMessageBytes } = limits
+  if (maxMessageBytes === undefined) return undefined
+  const size = encodeConfChange(cc).byteLength
+  return size > maxEntryBytes ? new ProposalTooLargeError(field, size, maxEntryBytes, maxMessageBytes) : undefined
 }

@@ -1,0 +1,132 @@
+/**
+ * The applied state of a {@link RaftNode}: what committed entries and Raft snapshots change on
+ * this member, in log order — the application's state machine, the exactly-once proposal
+ * sessions, the incarnation bindings, the member address book and the configuration — and the
+ * driver's own snapshots of it all (taken every `snapshotInterval` applied entries, keeping
+ * `logEntriesForSlowFollowers` entries behind them). Applying an entry also settles the request
+ * of this driver that it carries.
+ *
+ * @internal
+ */
+import type { Logger } from '@swarmkit-ts/api'
+import { decodeConfChange } from '../core/conf-change-codec.ts'
+import type { AnyConfChange, ConfState, Entry, Snapshot } from '../core/types.ts'
+import { ProposalDroppedError, ProposalOutcomeUnknownError } from '../errors.ts'
+import type { RaftStorageWithLog } from '../storage/storage.ts'
+import type { MemberAddressBook } from './member-addresses.ts'
+import type { MemberIdentities } from './member-identity.ts'
+import { ProposalSessions } from './proposal-sessions.ts'
+import { decodeMemberContext, decodeNodeSnapshot, decodeProposals, encodeNodeSnapshot, isIncarnationEntry } from './raft-node-codec.ts'
+import type { StateMachine } from './raft-node-types.ts'
+import type { RequestWaiters } from './request-waiters.ts'
+
+/** The parts of the driver the applied state updates. */
+export interface AppliedStateInit {
+  stateMachine: StateMachine
+  storage: RaftStorageWithLog
+  identity: MemberIdentities
+  addresses: MemberAddressBook
+  requests: RequestWaiters
+  logger: Logger
+  /** The core applies a committed membership change and returns the new configuration. */
+  applyConfChange: (cc: AnyConfChange) => ConfState
+  /** Configuration from storage's initial state. */
+  confState: ConfState
+  snapshotInterval: number
+  logEntriesForSlowFollowers: number
+}
+
+/** What has been applied on this member, and how to apply more. */
+export class AppliedState {
+  readonly #sm: StateMachine
+  readonly #storage: RaftStorageWithLog
+  readonly #identity: MemberIdentities
+  readonly #addresses: MemberAddressBook
+  readonly #requests: RequestWaiters
+  readonly #logger: Logger
+  readonly #applyConfChange: (cc: AnyConfChange) => ConfState
+  readonly #snapshotInterval: number
+  readonly #keep: number
+  /** Per proposing driver, the last proposal applied (see proposal-sessions.ts). */
+  readonly #sessions = new ProposalSessions()
+  #confState: ConfState
+  #applied = 0
+  #snapshotIndex = 0
+
+  constructor(init: AppliedStateInit) {
+    this.#sm = init.stateMachine
+    this.#storage = init.storage
+    this.#identity = init.identity
+    this.#addresses = init.addresses
+    this.#requests = init.requests
+    this.#logger = init.logger
+    this.#applyConfChange = init.applyConfChange
+    this.#confState = init.confState
+    this.#snapshotInterval = init.snapshotInterval
+    this.#keep = init.logEntriesForSlowFollowers
+  }
+
+  /** The index of the last applied entry. */
+  get applied(): number {
+    return this.#applied
+  }
+
+  /** Applies one committed entry. */
+  apply(e: Entry): void {
+    if (e.type === 'conf-change') {
+      const cc: AnyConfChange = decodeConfChange(e.data)
+      this.#confState = this.#applyConfChange(cc)
+      const changes = cc.version === 1 ? [{ type: cc.type, nodeId: cc.nodeId, context: cc.context }] : cc.changes.map((c) => ({ ...c, context: cc.context }))
+      let requestId: Uint8Array | undefined
+      for (const c of changes) {
+        const ctx = c.context.byteLength > 0 ? decodeMemberContext(c.context) : { requestId: new Uint8Array(0), address: '' }
+        requestId = ctx.requestId
+        this.#addresses.applyChange(c.type, c.nodeId, ctx.address)
+      }
+      if (requestId !== undefined) this.#requests.settle(requestId, this.#confState)
+    } else if (e.data.byteLength > 0 && isIncarnationEntry(e.data)) {
+      this.#identity.apply(e.data)
+    } else if (e.data.byteLength > 0) {
+      for (const p of decodeProposals(e.data)) {
+        if (!this.#sessions.firstTime(p.requestId)) {
+          // A duplicate (its waiter, if ours, was settled by the first copy) or overtaken.
+          this.#requests.settle(p.requestId, undefined, new ProposalDroppedError('overtaken'))
+          continue
+        }
+        // Our own proposal, still awaited: its local handle goes back to the state machine.
+        const local = this.#requests.localOf(p.requestId)
+        const result = this.#sm.apply(p.payload, { index: e.index, term: e.term }, local)
+        this.#requests.settle(p.requestId, result)
+      }
+    }
+    this.#applied = e.index
+  }
+
+  /** Replaces the whole applied state with a Raft snapshot's (one taken by `maybeSnapshot`, on any member). */
+  restore(snap: Snapshot): void {
+    const env = decodeNodeSnapshot(snap.data)
+    this.#sm.restore(env.state)
+    this.#sessions.restore(env.sessions)
+    this.#identity.restore(env.incarnations ?? new Map())
+    // Our proposals at or below the last sequence number the snapshot applied from this driver
+    // are inside it or were overtaken: their waiters will never see the entry. Neither "done"
+    // nor "dropped" can be told apart here, so the outcome is unknown.
+    const last = this.#sessions.lastApplied(this.#requests.nonce)
+    if (last !== undefined) this.#requests.rejectUpTo(last, new ProposalOutcomeUnknownError())
+    this.#addresses.restore(env.members)
+    this.#confState = snap.metadata.confState
+    this.#applied = snap.metadata.index
+    this.#snapshotIndex = snap.metadata.index
+  }
+
+  /** Takes a snapshot and compacts the log when `snapshotInterval` entries were applied since the last one. */
+  maybeSnapshot(): void {
+    if (this.#snapshotInterval === 0 || this.#applied - this.#snapshotIndex < this.#snapshotInterval) return
+    const data = encodeNodeSnapshot({ members: this.#addresses.snapshot(), state: this.#sm.snapshot(), sessions: this.#sessions.snapshot(), incarnations: new Map(this.#identity.bound) })
+    this.#storage.createSnapshot(this.#applied, this.#confState, data)
+    this.#snapshotIndex = this.#applied
+    const compactTo = this.#applied - this.#keep
+    if (compactTo >= this.#storage.firstIndex()) this.#storage.compact(compactTo)
+    this.#logger.info('raft: snapshot taken', { index: this.#applied })
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The loop of the {@link RaftNode} driver: the ticker, and the turns that take each `Ready` of
+ * the core through its steps in the order `Ready` documents — persist (entries, hard state,
+ * snapshot), send, apply, advance — with two overlaps that keep it correct: a leader sends its
+ * appends while its own write is in flight (Raft thesis §10.2.1), and committed entries already
+ * durable here are applied while the write is in flight.
+ *
+ * It also owns the driver's lifecycle: started, stopped, failed.
+ *
+ * @internal
+ */
+import type { Clock, RaftMemberId, Timer } from '@swarmkit-ts/api'
+import type { RawNode } from '../core/raw-node.ts'
+import type { ReadState } from '../core/read-only.ts'
+import type { Ready } from '../core/ready.ts'
+import type { RaftRole } from '../core/role.ts'
+import type { Entry, HardState, Message, Snapshot } from '../core/types.ts'
+import type { RaftStorageWithLog } from '../storage/storage.ts'
+import type { RaftTransport } from '../transport/transport.ts'
+import type { MemberIdentities } from './member-identity.ts'
+
+/** What the loop needs from the driver. */
+export interface RunLoopHost {
+  readonly raw: RawNode
+  readonly storage: RaftStorageWithLog
+  readonly transport: RaftTransport
+  readonly identity: MemberIdentities
+  /** The role as of the last Ready handled. */
+  role(): RaftRole
+  /** Hands waiting proposals (and incarnation bindings) to the core. */
+  flushProposals(): void
+  /** The leader or role changed. */
+  softStateChanged(lead: RaftMemberId, role: RaftRole): void
+  /** Replaces the applied state with a snapshot's. */
+  restore(snap: Snapshot): void
+  /** Applies one committed entry. */
+  apply(e: Entry): void
+  /** The core told these read indexes; then reads up to the applied index may be served. */
+  readStates(states: readonly ReadState[]): void
+  /** After a Ready is handled: take a snapshot if due. */
+  maybeSnapshot(): void
+  /** Storage, the state machine or the core threw in the loop: the node fails. */
+  fail(err: unknown): void
+}
+
+/** The ticker, the loop and the lifecycle of one driver. */
+export class RunLoop {
+  readonly #host: RunLoopHost
+  readonly #clock: Clock
+  readonly #tickMs: number
+  /** The hard state last written to storage. */
+  #hard: HardState
+  #ticker: Timer | undefined
+  #started = false
+  #stopped = false
+  #failed: unknown
+  #loop: Promise<void> | undefined
+  #wake = false
+
+  /** `hard`: the hard state in storage at construction. */
+  constructor(host: RunLoopHost, clock: Clock, tickMs: number, hard: HardState) {
+    this.#host = host
+    this.#clock = clock
+    this.#tickMs = tickMs
+    this.#hard = hard
+  }
+
+  /** Whether `start` was called. */
+  get started(): boolean {
+    return this.#started
+  }
+  /** Whether `stop` was called. */
+  get stopped(): boolean {
+    return this.#stopped
+  }
+  /** The failure that stopped the node, if it failed (`undefined` otherwise). */
+  get failure(): unknown {
+    return this.#failed
+  }
+  /** Whether the node is stopped or failed. */
+  get ended(): boolean {
+    return this.#stopped || this.#failed !== undefined
+  }
+
+  /** Marks the node started (turns are taken from now on, once `kick`ed). */
+  markStarted(): void {
+    this.#started = true
+  }
+
+  /** Starts the ticker and takes a first turn. */
+  startTicking(): void {
+    this.#scheduleTick()
+    this.kick()
+  }
+
+  /** Stops ticking and taking turns (see `idle` for the turn under way). */
+  stop(): void {
+    this.#stopped = true
+    this.#ticker?.cancel()
+  }
+
+  /** The turn under way, if any. */
+  idle(): Promise<void> | undefined {
+    return this.#loop
+  }
+
+  /** Records the failure and stops ticking (the caller tells the waiters). */
+  markFailed(err: unknown): void {
+    this.#failed = err
+    this.#ticker?.cancel()
+  }
+
+  /** Makes sure the loop runs (once) after the current event. */
+  kick(): void {
+    this.#wake = true
+    if (this.#loop !== undefined || !this.#started || this.#stopped) return
+    this.#loop = this.#run().finally(() => {
+      this.#loop = undefined
+      if (this.#wake && !this.#stopped && this.#failed === undefined) this.kick()
+    })
+  }
+
+  #scheduleTick(): void {
+    this.#ticker = this.#clock.setTimeout(() => {
+      if (this.#stopped || this.#failed !== undefined) return
+      this.#host.raw.tick()
+      this.kick()
+      this.#scheduleTick()
+    }, this.#tickMs)
+  }
+
+  async #run(): Promise<void> {
+    const host = this.#host
+    // Yield once so that a burst of proposals from the same event joins one Ready (one fsync).
+    await Promise.resolve()
+    while (this.#wake && this.#failed === undefined) {
+      this.#wake = false
+      for (;;) {
+        try {
+          host.flushProposals()
+          if (!host.raw.hasReady()) break
+          await this.#handle(host.raw.ready())
+        } catch (err) {
+          host.fail(err)
+          return
+        }
+      }
+    }
+  }
+
+  async #handle(rd: Ready): Promise<void> {
+    const host = this.#host
+    const st = host.storage
+    if (rd.snapshot !== undefined) st.applySnapshot(rd.snapshot)
+    if (rd.entries.length > 0) st.append(rd.entries)
+    if (rd.hardState !== undefined) st.setHardState(rd.hardState)
+    // A leader may replicate while its own write is in flight (Raft thesis §10.2.1): the core
+    // counts the leader's own copy only after advance, i.e. once durable. Everything else — and
+    // any message of a Ready that changes the term or vote — waits for the sync.
+    const voteChanged = rd.hardState !== undefined && (rd.hardState.term !== this.#hard.term || rd.hardState.vote !== this.#hard.vote)
+    const leading = (rd.softState?.state ?? host.role()) === 'leader'
+    host.identity.stamp(rd.messages)
+    let rest = rd.messages
+    if (rd.mustSync && leading && !voteChanged && !this.#stopped) {
+      const early: Message[] = []
+      rest = []
+      for (const m of rd.messages) (m.type === 'app' ? early : rest).push(m)
+      if (early.length > 0) host.transport.send(early)
+    }
+    let applied = 0
+    if (rd.mustSync) {
+      const synced = st.sync()
+      // While the write is in flight, apply the committed entries that this member already holds
+      // durably (below this Ready's new entries): they are committed, i.e. durable on a quorum,
+      // whatever happens to this write (etcd's server applies them concurrently with its WAL
+      // save too). Only in a Ready that changes neither role, term, vote nor snapshot, and only
+      // up to the first membership change, so those keep their order with the rest.
+      if (rd.snapshot === undefined && rd.softState === undefined && !voteChanged) {
+        // A failing apply fails the node below; the write's outcome then no longer matters.
+        synced.catch(() => undefined)
+        applied = this.#applyDurable(rd)
+      }
+      await synced
+    }
+    if (rd.hardState !== undefined) this.#hard = rd.hardState
+    if (!this.#stopped && rest.length > 0) host.transport.send(rest)
+    if (rd.softState !== undefined) host.softStateChanged(rd.softState.lead, rd.softState.state)
+    if (rd.snapshot !== undefined) host.restore(rd.snapshot)
+    for (let i = applied; i < rd.committedEntries.length; i++) host.apply(rd.committedEntries[i] as Entry)
+    host.readStates(rd.readStates)
+    host.raw.advance(rd)
+    host.maybeSnapshot()
+  }
+
+  /**
+   * Applies the leading committed entries of `rd` that are normal entries stored by an earlier
+   * Ready; returns how many.
+   */
+  #applyDurable(rd: Ready): number {
+    const firstNew = rd.entries[0]?.index ?? Number.POSITIVE_INFINITY
+    let n = 0
+    for (const e of rd.committedEntries) {
+      if (e.index >= firstNew || e.type !== 'normal') break
+      this.#host.apply(e)
+      n++
+    }
+    return n
+  }
+}
