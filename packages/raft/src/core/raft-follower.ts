@@ -1,18 +1,18 @@
 /**
- * The follower's and (pre-)candidate's side of the protocol: accepting appends, heartbeats and
- * snapshots, forwarding proposals and reads, and counting votes.
+ * The follower's side of the protocol: accepting appends, heartbeats and snapshots (a candidate
+ * that hears from a leader of its term does the same, see raft-candidate.ts), and forwarding
+ * proposals and reads to the leader.
  */
 import { ProposalDroppedReason } from '../errors.ts'
 import type { ProposalDroppedReason as DropReason } from '../errors.ts'
 import { restoreConfig } from './conf-change.ts'
-import { bcastAppend } from './raft-leader.ts'
 import { RaftRole } from './role.ts'
-import type { RaftCore } from './raft.ts'
+import type { RoleContext } from './role-context.ts'
 import type { AppMessage, HeartbeatMessage, Message, Snapshot, SnapshotMessage } from './types.ts'
 import { NONE } from './types.ts'
 
 /** Handles a message as follower. */
-export function stepFollower(r: RaftCore, m: Message): DropReason | undefined {
+export function stepFollower(r: RoleContext, m: Message): DropReason | undefined {
   switch (m.type) {
     case 'prop':
       if (r.lead === NONE) return ProposalDroppedReason.noLeader
@@ -54,49 +54,8 @@ export function stepFollower(r: RaftCore, m: Message): DropReason | undefined {
   }
 }
 
-/** Handles a message as candidate or pre-candidate. */
-export function stepCandidate(r: RaftCore, m: Message): DropReason | undefined {
-  switch (m.type) {
-    case 'prop':
-    case 'read-index':
-    case 'transfer-leader':
-      return ProposalDroppedReason.candidate
-    case 'app':
-      r.becomeFollower(m.term, m.from)
-      handleAppendEntries(r, m)
-      return undefined
-    case 'heartbeat':
-      r.becomeFollower(m.term, m.from)
-      handleHeartbeat(r, m)
-      return undefined
-    case 'snapshot':
-      r.becomeFollower(m.term, m.from)
-      handleSnapshot(r, m)
-      return undefined
-    case 'vote-resp':
-    case 'pre-vote-resp': {
-      const mine = r.state === RaftRole.preCandidate ? 'pre-vote-resp' : 'vote-resp'
-      if (m.type !== mine) return undefined
-      const result = r.poll(m.from, !m.reject)
-      if (result === 'won') {
-        if (r.state === RaftRole.preCandidate) {
-          r.campaign('election')
-        } else {
-          r.becomeLeader()
-          bcastAppend(r)
-        }
-      } else if (result === 'lost') {
-        // A rejection at a higher term already made us a follower in `step`.
-        r.becomeFollower(r.term, NONE)
-      }
-      return undefined
-    }
-    default:
-      return undefined
-  }
-}
-
-function handleAppendEntries(r: RaftCore, m: AppMessage): void {
+/** Accepts (or rejects, with a hint) the leader's entries. */
+export function handleAppendEntries(r: RoleContext, m: AppMessage): void {
   r.leaseElapsed = 0
   if (m.index < r.log.committed) {
     // Everything up to our commit index is already known to match.
@@ -114,7 +73,8 @@ function handleAppendEntries(r: RaftCore, m: AppMessage): void {
   r.send({ type: 'app-resp', to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term })
 }
 
-function handleHeartbeat(r: RaftCore, m: HeartbeatMessage): void {
+/** Takes the leader's commit index, and answers the heartbeat. */
+export function handleHeartbeat(r: RoleContext, m: HeartbeatMessage): void {
   r.leaseElapsed = 0
   if (m.commit > r.log.lastIndex()) {
     // The leader caps the commit at what we acknowledged, so we lost entries we had (a wiped or
@@ -129,7 +89,8 @@ function handleHeartbeat(r: RaftCore, m: HeartbeatMessage): void {
   r.send({ type: 'heartbeat-resp', to: m.from, context: m.context })
 }
 
-function handleSnapshot(r: RaftCore, m: SnapshotMessage): void {
+/** Installs the leader's snapshot if it is news, and answers it. */
+export function handleSnapshot(r: RoleContext, m: SnapshotMessage): void {
   r.leaseElapsed = 0
   if (restore(r, m.snapshot)) {
     r.logger.info('raft: restored snapshot', { id: r.id, index: m.snapshot.metadata.index, term: m.snapshot.metadata.term })
@@ -140,7 +101,7 @@ function handleSnapshot(r: RaftCore, m: SnapshotMessage): void {
 }
 
 /** Installs a snapshot if it is news; returns whether it was installed. */
-function restore(r: RaftCore, s: Snapshot): boolean {
+function restore(r: RoleContext, s: Snapshot): boolean {
   const { index, term, confState: cs } = s.metadata
   if (index <= r.log.committed) return false
   if (r.state !== RaftRole.follower) {

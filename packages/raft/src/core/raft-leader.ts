@@ -1,20 +1,21 @@
 /**
- * The leader's side of the protocol: replication with flow control, heartbeats, commit,
- * proposals, leadership transfer and ReadIndex.
+ * The leader's side of the protocol: acknowledgements and commit, proposals, leadership
+ * transfer and ReadIndex. Sending appends and heartbeats is in raft-replication.ts.
  */
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import { decodeConfChange } from './conf-change-codec.ts'
 import { toConfChangeV2 } from './conf-change.ts'
-import { CompactedError, EntryUnavailableError, ProposalDroppedReason, RaftInvariantError, SnapshotTemporarilyUnavailableError } from '../errors.ts'
+import { ProposalDroppedReason, RaftInvariantError } from '../errors.ts'
 import type { ProposalDroppedReason as DropReason } from '../errors.ts'
 import { ProgressState } from './progress.ts'
 import type { Progress } from './progress.ts'
-import type { RaftCore } from './raft.ts'
+import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendAppend } from './raft-replication.ts'
+import type { RoleContext } from './role-context.ts'
 import type { AppRespMessage, Entry, HeartbeatRespMessage, Message, PropMessage, ReadIndexMessage } from './types.ts'
-import { NONE, isEmptySnapshot } from './types.ts'
+import { NONE } from './types.ts'
 
 /** Handles a message as leader. */
-export function stepLeader(r: RaftCore, m: Message): DropReason | undefined {
+export function stepLeader(r: RoleContext, m: Message): DropReason | undefined {
   switch (m.type) {
     case 'prop':
       return handleProposal(r, m)
@@ -53,7 +54,7 @@ export function stepLeader(r: RaftCore, m: Message): DropReason | undefined {
   return undefined
 }
 
-function handleProposal(r: RaftCore, m: PropMessage): DropReason | undefined {
+function handleProposal(r: RoleContext, m: PropMessage): DropReason | undefined {
   if (m.entries.length === 0) throw new RaftInvariantError('empty proposal')
   if (!r.trk.progress.has(r.id)) return ProposalDroppedReason.notMember
   if (r.leadTransferee !== NONE) return ProposalDroppedReason.transferInProgress
@@ -92,7 +93,7 @@ function handleProposal(r: RaftCore, m: PropMessage): DropReason | undefined {
   return undefined
 }
 
-function handleAppResp(r: RaftCore, m: AppRespMessage, pr: Progress): void {
+function handleAppResp(r: RoleContext, m: AppRespMessage, pr: Progress): void {
   pr.recentActive = true
   if (m.reject) {
     // The follower's hint skips a whole conflicting term per round trip.
@@ -132,7 +133,7 @@ function handleAppResp(r: RaftCore, m: AppRespMessage, pr: Progress): void {
   }
 }
 
-function handleHeartbeatResp(r: RaftCore, m: HeartbeatRespMessage, pr: Progress): void {
+function handleHeartbeatResp(r: RoleContext, m: HeartbeatRespMessage, pr: Progress): void {
   pr.recentActive = true
   pr.msgAppFlowPaused = false
   if (pr.match < r.log.lastIndex() || pr.canBumpCommit(r.log.committed)) sendAppend(r, m.from)
@@ -147,7 +148,7 @@ function handleHeartbeatResp(r: RaftCore, m: HeartbeatRespMessage, pr: Progress)
   for (const rs of r.readOnly.advance(m.context)) respondToReadIndex(r, rs.req, rs.index)
 }
 
-function handleTransferLeader(r: RaftCore, transferee: RaftMemberId, pr: Progress): void {
+function handleTransferLeader(r: RoleContext, transferee: RaftMemberId, pr: Progress): void {
   if (pr.isLearner) {
     r.logger.debug('raft: ignoring leadership transfer to a learner', { id: r.id, to: transferee })
     return
@@ -165,12 +166,12 @@ function handleTransferLeader(r: RaftCore, transferee: RaftMemberId, pr: Progres
 }
 
 /** Tells `to` to campaign at once. Its votes skip the followers' leases, so ours ends here. */
-function sendTimeoutNow(r: RaftCore, to: RaftMemberId): void {
+function sendTimeoutNow(r: RoleContext, to: RaftMemberId): void {
   r.lease?.revoke()
   r.send({ type: 'timeout-now', to })
 }
 
-function handleReadIndex(r: RaftCore, m: ReadIndexMessage): void {
+function handleReadIndex(r: RoleContext, m: ReadIndexMessage): void {
   if (r.trk.isSingleton(r.id)) {
     respondToReadIndex(r, m, r.log.committed)
     return
@@ -183,7 +184,7 @@ function handleReadIndex(r: RaftCore, m: ReadIndexMessage): void {
   sendReadIndexResponse(r, m)
 }
 
-function sendReadIndexResponse(r: RaftCore, m: ReadIndexMessage): void {
+function sendReadIndexResponse(r: RoleContext, m: ReadIndexMessage): void {
   const lease = r.lease
   if (lease !== undefined) {
     const cfg = r.trk.config
@@ -201,101 +202,23 @@ function sendReadIndexResponse(r: RaftCore, m: ReadIndexMessage): void {
   bcastHeartbeat(r, m.context)
 }
 
-function releaseLeaseReads(r: RaftCore): void {
+function releaseLeaseReads(r: RoleContext): void {
   const cfg = r.trk.config
   for (const p of r.lease?.release(r.ticks, r.id, cfg.voters, cfg.votersOutgoing) ?? []) respondToReadIndex(r, p.req, p.index)
 }
 
 /** Answers pending reads once this leader has committed an entry of its own term. */
-export function releasePendingReadIndexMessages(r: RaftCore): void {
+export function releasePendingReadIndexMessages(r: RoleContext): void {
   if (r.pendingReadIndexMessages.length === 0 || !r.committedEntryInCurrentTerm()) return
   const pending = r.pendingReadIndexMessages
   r.pendingReadIndexMessages = []
   for (const m of pending) sendReadIndexResponse(r, m)
 }
 
-function respondToReadIndex(r: RaftCore, req: ReadIndexMessage, index: number): void {
+function respondToReadIndex(r: RoleContext, req: ReadIndexMessage, index: number): void {
   if (req.from === NONE || req.from === r.id) {
     r.readStates.push({ index, requestCtx: req.context })
     return
   }
   r.send({ type: 'read-index-resp', to: req.from, index, context: req.context })
-}
-
-/** Sends appends (or just the commit index) to every other member. */
-export function bcastAppend(r: RaftCore): void {
-  for (const [id] of r.trk.sortedProgress()) if (id !== r.id) sendAppend(r, id)
-}
-
-/** Sends an append to `to`, even an empty one. */
-export function sendAppend(r: RaftCore, to: RaftMemberId): void {
-  maybeSendAppend(r, to, true)
-}
-
-/**
- * Sends the entries `to` needs (a snapshot when they are compacted), unless its progress is
- * paused; with `sendIfEmpty` false, nothing is sent when there are no new entries. Returns
- * whether a message was sent.
- */
-export function maybeSendAppend(r: RaftCore, to: RaftMemberId, sendIfEmpty: boolean): boolean {
-  const pr = r.trk.progress.get(to)
-  if (pr === undefined || pr.isPaused()) return false
-  const prevIndex = pr.next - 1
-  let prevTerm: number
-  let ents: Entry[] = []
-  try {
-    prevTerm = r.log.term(prevIndex)
-    if (pr.state !== ProgressState.replicate || !pr.inflights.full()) ents = r.log.entries(pr.next, r.maxMsgSize)
-  } catch (err) {
-    if (err instanceof CompactedError || err instanceof EntryUnavailableError) return maybeSendSnapshot(r, to, pr)
-    throw err
-  }
-  if (ents.length === 0 && !sendIfEmpty) return false
-  const commit = r.log.committed
-  r.send({ type: 'app', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit })
-  pr.sentEntries(ents.length, ents.length > 0 ? (ents[ents.length - 1] as Entry).index : prevIndex)
-  pr.sentCommitTo(commit)
-  return true
-}
-
-/**
- * Sends `to` the snapshot when the entries it needs are gone. When there is none to send yet
- * (storage says it is temporarily unavailable, or holds only the empty snapshot),
- * the follower stays in probe and the next heartbeat response retries: one follower's needs
- * never stop the leader.
- */
-function maybeSendSnapshot(r: RaftCore, to: RaftMemberId, pr: Progress): boolean {
-  if (!pr.recentActive) {
-    r.logger.debug('raft: not sending a snapshot to an inactive member', { id: r.id, to })
-    return false
-  }
-  let snapshot
-  try {
-    snapshot = r.log.snapshot()
-  } catch (err) {
-    if (!(err instanceof SnapshotTemporarilyUnavailableError)) throw err
-    snapshot = undefined
-  }
-  if (snapshot === undefined || isEmptySnapshot(snapshot)) {
-    r.logger.warn('raft: a follower needs a snapshot that is not available yet; retrying later', { id: r.id, to, next: pr.next })
-    if (pr.state === ProgressState.replicate) pr.becomeProbe()
-    return false
-  }
-  pr.becomeSnapshot(snapshot.metadata.index)
-  r.logger.debug('raft: sending snapshot', { id: r.id, to, index: snapshot.metadata.index })
-  r.send({ type: 'snapshot', to, snapshot })
-  return true
-}
-
-/** Sends heartbeats to every other member, carrying `ctx` (or the newest pending read's). */
-export function bcastHeartbeat(r: RaftCore, ctx?: Uint8Array): void {
-  // A lease-based leader numbers every round (see lease.ts).
-  const context = r.lease?.nextRound(r.ticks) ?? ctx ?? r.readOnly.lastPendingRequestCtx() ?? new Uint8Array(0)
-  for (const [id, pr] of r.trk.sortedProgress()) {
-    if (id === r.id) continue
-    // Never tell a follower to commit beyond what it is known to have.
-    const commit = Math.min(pr.match, r.log.committed)
-    r.send({ type: 'heartbeat', to: id, commit, context })
-    pr.sentCommitTo(commit)
-  }
 }

@@ -1,7 +1,9 @@
 /**
  * The Raft state machine (internal; the public face is `RawNode`). Pure and synchronous: input
  * is ticks and messages, output is queued messages and log/state changes that `RawNode` turns
- * into a `Ready`. Role-specific message handling lives in raft-leader.ts and raft-follower.ts.
+ * into a `Ready`. Role-specific message handling lives in raft-leader.ts, raft-follower.ts and
+ * raft-candidate.ts (which also starts campaigns), sending appends and heartbeats in
+ * raft-replication.ts; they see the core through `RoleContext` (role-context.ts).
  */
 import type { Logger, Random, RaftMemberId } from '@swarmkit-ts/api'
 import { Changer, restoreConfig, toConfChangeV2 } from './conf-change.ts'
@@ -11,11 +13,14 @@ import { ProposalDroppedReason, RaftInvariantError } from '../errors.ts'
 import type { ProposalDroppedReason as DropReason } from '../errors.ts'
 import { RaftLogView } from './log-view.ts'
 import { Progress } from './progress.ts'
-import { bcastAppend, bcastHeartbeat, maybeSendAppend, stepLeader } from './raft-leader.ts'
-import { stepCandidate, stepFollower } from './raft-follower.ts'
+import { hup as startCampaign, stepCandidate } from './raft-candidate.ts'
+import { stepFollower } from './raft-follower.ts'
+import { stepLeader } from './raft-leader.ts'
+import { bcastAppend, bcastHeartbeat, maybeSendAppend } from './raft-replication.ts'
 import { LeaderLease } from './lease.ts'
 import { ReadOnly } from './read-only.ts'
 import type { ReadOnlyOption, ReadState } from './read-only.ts'
+import type { CampaignType, Outgoing, RoleContext } from './role-context.ts'
 import { RaftRole } from './role.ts'
 import type { RaftStorage } from '../storage/storage.ts'
 import { ProgressTracker } from './tracker.ts'
@@ -42,14 +47,8 @@ export interface RaftConfig {
   applied: number
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
-/** A message to send: `from` defaults to this node, `term` to the current term (see {@link RaftCore.send}). */
-export type Outgoing = DistributiveOmit<Message, 'from' | 'term'> & { from?: RaftMemberId; term?: number }
-
-type CampaignType = 'pre-election' | 'election' | 'transfer'
-
 /** The Raft state machine. Fields are internal to the package. */
-export class RaftCore {
+export class RaftCore implements RoleContext {
   readonly id: RaftMemberId
   readonly log: RaftLogView
   readonly trk: ProgressTracker
@@ -277,58 +276,10 @@ export class RaftCore {
     }
   }
 
-  // ---- elections ----
+  // ---- elections (see raft-candidate.ts) ----
 
   hup(t: CampaignType): void {
-    if (this.state === RaftRole.leader) return
-    if (!this.promotable()) {
-      this.logger.debug('raft: not promotable, cannot campaign', { id: this.id })
-      return
-    }
-    if (this.#hasUnappliedConfChanges()) {
-      this.logger.debug('raft: cannot campaign with unapplied conf changes', { id: this.id })
-      return
-    }
-    if (t !== 'transfer' && this.inLeaderLease()) {
-      // Our own vote would break a lease we may have acknowledged (a forced campaign; a timed-out
-      // election always comes later). Only the leader may waive it, with timeout-now.
-      this.logger.debug('raft: cannot campaign within a leader lease', { id: this.id })
-      return
-    }
-    this.campaign(t)
-  }
-
-  campaign(t: CampaignType): void {
-    let term: number
-    if (t === 'pre-election') {
-      this.becomePreCandidate()
-      term = this.term + 1
-    } else {
-      this.becomeCandidate()
-      term = this.term
-    }
-    if (this.poll(this.id, true) === 'won') {
-      // Only possible as the sole voter.
-      if (t === 'pre-election') this.campaign('election')
-      else this.becomeLeader()
-      return
-    }
-    const index = this.log.lastIndex()
-    const logTerm = this.log.lastTerm()
-    for (const id of this.trk.voterIds()) {
-      if (id === this.id) continue
-      this.send({ type: t === 'pre-election' ? 'pre-vote' : 'vote', to: id, term, index, logTerm, transfer: t === 'transfer' })
-    }
-  }
-
-  poll(id: RaftMemberId, granted: boolean): 'won' | 'lost' | 'pending' {
-    this.trk.recordVote(id, granted)
-    return this.trk.tallyVotes().result
-  }
-
-  #hasUnappliedConfChanges(): boolean {
-    if (this.log.applied >= this.log.committed) return false
-    return this.log.slice(this.log.applied + 1, this.log.committed + 1, undefined).some((e) => e.type === 'conf-change')
+    startCampaign(this, t)
   }
 
   committedEntryInCurrentTerm(): boolean {
