@@ -57,31 +57,60 @@ export class ProposalBatch {
     const waiting = this.#waiting
     this.#waiting = []
     const { maxBatchProposals, maxBatchBytes, maxEntryBytes } = this.#limits
+    // Without a transport limit (`maxEntryBytes` infinite) only the batch limits count.
+    const sized = maxEntryBytes !== Number.POSITIVE_INFINITY
     let group: PendingProposal[] = []
     let bytes = 0
-    // Bytes of the entry's data if the group is encoded as a batch (an upper bound for one).
-    let entryBytes = 0
-    const submit = (): void => {
-      if (group.length === 0) return
-      const mine = group
-      group = []
-      bytes = 0
-      entryBytes = 0
-      try {
-        sink.propose(encodeDriverBatch(this.#nonce, mine))
-      } catch (err) {
-        for (const p of mine) sink.reject(p.seq, err)
-      }
-    }
+    // An upper bound of the entry's data bytes if the group is encoded as a batch: payloads plus
+    // BATCH_FRAMING_BOUND per proposal. The exact size (`exact`, -1 until needed) is counted only
+    // once the bound comes near the limit, and then kept up to date for the rest of the group.
+    let bound = 0
+    let exact = -1
     for (const p of waiting) {
       // Aborted while waiting: its waiter is gone, and so is the proposal.
       if (!sink.isWaiting(p.seq)) continue
-      const cost = batchedProposalBytes(p.payload.byteLength)
-      if (group.length >= maxBatchProposals || (group.length > 0 && (bytes + p.payload.byteLength > maxBatchBytes || entryBytes + cost > maxEntryBytes))) submit()
+      const n = p.payload.byteLength
+      let full = group.length > 0 && (group.length >= maxBatchProposals || bytes + n > maxBatchBytes)
+      if (!full && sized && group.length > 0 && bound + n + BATCH_FRAMING_BOUND > maxEntryBytes) {
+        if (exact < 0) exact = entryBytesOf(group)
+        full = exact + batchedProposalBytes(n) > maxEntryBytes
+      }
+      if (full) {
+        this.#submit(sink, group)
+        group = []
+        bytes = 0
+        bound = 0
+        exact = -1
+      }
       group.push(p)
-      bytes += p.payload.byteLength
-      entryBytes += cost
+      bytes += n
+      bound += n + BATCH_FRAMING_BOUND
+      if (exact >= 0) exact += batchedProposalBytes(n)
     }
-    submit()
+    if (group.length > 0) this.#submit(sink, group)
   }
+
+  /** Hands one group to the core as one entry; rejects its proposals when the core refuses it. */
+  #submit(sink: ProposalBatchSink, group: readonly PendingProposal[]): void {
+    try {
+      sink.propose(encodeDriverBatch(this.#nonce, group))
+    } catch (err) {
+      for (const p of group) sink.reject(p.seq, err)
+    }
+  }
+}
+
+/**
+ * An upper bound of what one proposal adds to a batch entry besides its payload
+ * (`batchedProposalBytes(n) - n`): the request id field and the payload tag (19 bytes), the
+ * payload length varint and the field-3 framing (tag and length varint), each varint at most 5
+ * bytes for any length below 2^35.
+ */
+const BATCH_FRAMING_BOUND = 19 + 5 + 1 + 5
+
+/** Data bytes of `group`'s entry when encoded as a batch (counted exactly). */
+function entryBytesOf(group: readonly PendingProposal[]): number {
+  let entryBytes = 0
+  for (const p of group) entryBytes += batchedProposalBytes(p.payload.byteLength)
+  return entryBytes
 }
