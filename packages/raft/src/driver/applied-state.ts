@@ -94,9 +94,9 @@ export class AppliedState {
           continue
         }
         // Our own proposal, still awaited: its local handle goes back to the state machine.
-        const local = this.#requests.localOf(p.requestId)
-        const result = this.#sm.apply(p.payload, { index: e.index, term: e.term }, local)
-        this.#requests.settle(p.requestId, result)
+        const w = this.#requests.proposalWaiter(p.requestId)
+        const result = this.#sm.apply(p.payload, { index: e.index, term: e.term }, w?.local)
+        if (w !== undefined) this.#requests.resolveWaiter(w, result)
       }
     }
     this.#applied = e.index

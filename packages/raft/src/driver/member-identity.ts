@@ -32,6 +32,9 @@ export type IdentityVerdict =
   /** Drop it and stop: the sender has bound this member to another incarnation. */
   | { kind: 'lost'; error: MemberIdentityError }
 
+/** The verdict of every accepted message (one object: `check` runs for every message received). */
+const ACCEPT: IdentityVerdict = Object.freeze({ kind: 'accept' })
+
 /** The incarnations of one member's driver: its own, and the ones bound in the log. */
 export class MemberIdentities {
   /** This member. */
@@ -77,14 +80,14 @@ export class MemberIdentities {
     const from = m.fromIncarnation ?? 0n
     const bound = this.#bound.get(m.from)
     if (bound !== undefined) {
-      if (bound === from) return { kind: 'accept' }
+      if (bound === from) return ACCEPT
       const key = `${m.from.toString(16)}/${from.toString(16)}`
       const first = !this.#refused.has(key)
       this.#refused.add(key)
       return { kind: 'refuse', incarnation: from, first }
     }
     if (this.#leading && from !== 0n && m.from !== this.self && !this.#wanted.has(m.from)) this.#wanted.set(m.from, { incarnation: from, proposed: false })
-    return { kind: 'accept' }
+    return ACCEPT
   }
 
   /** Tells whether this member leads: a new leader binds itself; a former one forgets what it had not bound. */

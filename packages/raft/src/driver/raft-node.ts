@@ -88,7 +88,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     this.#electionTick = init.electionTick ?? 10
     const random = init.random ?? cryptoRandom
     const nonce = random.bytes(8)
-    this.#requests = new RequestWaiters(nonce)
+    this.#requests = new RequestWaiters(nonce, () => this.#loop.kick())
     this.#batch = new ProposalBatch(nonce, { maxBatchProposals, maxBatchBytes, maxEntryBytes: this.#limits.maxEntryBytes })
     this.#addresses = new MemberAddressBook(init.id, init.transport)
     this.#undeliverable = new UndeliverableMessages(this.#logger, this.#requests, (to) => this.#raw.reportUnreachable(to))
@@ -270,10 +270,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     }
     const local = options?.local
     if (local !== undefined && (typeof local !== 'object' || local === null)) return Promise.reject(new InvalidArgumentError('local', 'must be an object'))
-    return this.#request('proposal', (seq) => {
-      if (local !== undefined) this.#requests.setLocal(seq, local)
-      this.#batch.push({ seq, payload })
-    }, options)
+    return this.#requests.request('proposal', (seq) => this.#batch.push({ seq, payload }), options, this.#unusable(), local)
   }
 
   /** Hands the incarnation bindings due and the waiting proposals to the core. */
@@ -417,17 +414,9 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     for (const f of [...this.#endListeners]) f()
   }
 
-  /** Registers a request (see `RequestWaiters.request`) and wakes the loop once it is submitted. */
+  /** Registers a request (see `RequestWaiters.request`, which wakes the loop once it is submitted). */
   #request(kind: RequestKind, submit: (seq: number) => void, options: RaftNodeCallOptions | undefined): Promise<unknown> {
-    return this.#requests.request(
-      kind,
-      (seq) => {
-        submit(seq)
-        this.#loop.kick()
-      },
-      options,
-      this.#unusable(),
-    )
+    return this.#requests.request(kind, submit, options, this.#unusable())
   }
 
   /** Points the transport at a sender the log has not told us about yet (see `MemberAddressBook.learn`). */

@@ -12,10 +12,12 @@ import type { RaftNodeCallOptions } from './raft-node-types.ts'
 
 /** A caller waiting for its request. */
 export interface Waiter {
+  /** The request's sequence number (its key in its table). */
+  readonly seq: number
   resolve(v: unknown): void
   reject(e: unknown): void
   /** A proposal's `local` handle, handed back to the state machine when its entry is applied. */
-  local?: object
+  readonly local: object | undefined
 }
 
 /** Which table a request waits in. */
@@ -24,15 +26,20 @@ export type RequestKind = 'proposal' | 'read'
 /** The waiting requests of one driver, by sequence number. */
 export class RequestWaiters {
   readonly #nonce: Uint8Array
+  readonly #submitted: () => void
   #seq = 0
   /** Proposals and membership changes, settled when applied. */
   readonly #waiters = new Map<number, Waiter>()
   /** Reads; `index` is set once the core has told the read's index. */
   readonly #reads = new Map<number, Waiter & { index?: number }>()
 
-  /** `nonce`: this driver's 8 random bytes, the first half of every request id it makes. */
-  constructor(nonce: Uint8Array) {
+  /**
+   * `nonce`: this driver's 8 random bytes, the first half of every request id it makes;
+   * `submitted`: called after each request is submitted (the driver wakes its loop).
+   */
+  constructor(nonce: Uint8Array, submitted: () => void) {
     this.#nonce = nonce
+    this.#submitted = submitted
   }
 
   /** This driver's nonce. */
@@ -41,24 +48,26 @@ export class RequestWaiters {
   }
 
   /**
-   * Registers a request and runs `submit(seq)`; the promise settles when the request is settled
-   * here, rejects when `options.signal` aborts (removing the request), or rejects with what
-   * `submit` throws. `unusable` (the node cannot take requests now) rejects at once.
+   * Registers a request and runs `submit(seq)`, then the `submitted` hook; the promise settles
+   * when the request is settled here, rejects when `options.signal` aborts (removing the
+   * request), or rejects with what `submit` throws. `unusable` (the node cannot take requests
+   * now) rejects at once. `local`: a proposal's local handle (see {@link Waiter.local}).
    */
-  request(kind: RequestKind, submit: (seq: number) => void, options: RaftNodeCallOptions | undefined, unusable: Error | undefined): Promise<unknown> {
+  request(kind: RequestKind, submit: (seq: number) => void, options: RaftNodeCallOptions | undefined, unusable: Error | undefined, local?: object): Promise<unknown> {
     if (unusable !== undefined) return Promise.reject(unusable)
     const signal = options?.signal
     if (signal?.aborted === true) return Promise.reject(abortReason(signal))
     const table: Map<number, Waiter> = kind === 'read' ? this.#reads : this.#waiters
     const key = this.#seq++
     return new Promise((resolve, reject) => {
-      let waiter: Waiter = { resolve, reject: (e) => reject(toError(e)) }
+      let waiter: Waiter = { seq: key, resolve, reject: (e) => reject(toError(e)), local }
       if (signal !== undefined) {
         const onAbort = (): void => {
           table.delete(key)
           reject(abortReason(signal))
         }
         waiter = {
+          seq: key,
           resolve: (v) => {
             signal.removeEventListener('abort', onAbort)
             resolve(v)
@@ -67,6 +76,7 @@ export class RequestWaiters {
             signal.removeEventListener('abort', onAbort)
             reject(toError(e))
           },
+          local,
         }
         signal.addEventListener('abort', onAbort, { once: true })
       }
@@ -76,14 +86,10 @@ export class RequestWaiters {
       } catch (err) {
         table.delete(key)
         waiter.reject(err)
+        return
       }
+      this.#submitted()
     })
-  }
-
-  /** Attaches a proposal's `local` handle to its waiter. */
-  setLocal(seq: number, local: object): void {
-    const w = this.#waiters.get(seq)
-    if (w !== undefined) w.local = local
   }
 
   /** Whether proposal `seq` is still awaited (not aborted, not settled). */
@@ -114,10 +120,15 @@ export class RequestWaiters {
     return requestSeq(id)
   }
 
-  /** The `local` handle of our proposal with this request id, while it is awaited. */
-  localOf(requestId: Uint8Array): object | undefined {
+  /** The waiter of our proposal with this request id, while it is awaited (settle it with {@link resolveWaiter}). */
+  proposalWaiter(requestId: Uint8Array): Waiter | undefined {
     const seq = this.ourSeq(requestId)
-    return seq === undefined ? undefined : this.#waiters.get(seq)?.local
+    return seq === undefined ? undefined : this.#waiters.get(seq)
+  }
+
+  /** Resolves proposal waiter `w` (from {@link proposalWaiter}) with `value`, if it is still awaited. */
+  resolveWaiter(w: Waiter, value: unknown): void {
+    if (this.#waiters.delete(w.seq)) w.resolve(value)
   }
 
   /** Settles our proposal with this request id (resolves with `value`, or rejects with `err`); others' ids are ignored. */
