@@ -101,7 +101,8 @@ export function encodeDriverBatch(nonce: Uint8Array, items: readonly PendingProp
     }
     out[o++] = 0x0a // field 1: the request id
     out[o++] = 16
-    out.set(nonce, o)
+    // Eight bytes: a loop beats TypedArray#set at this size.
+    for (let i = 0; i < 8; i++) out[o + i] = nonce[i] ?? 0
     writeUint64(out, o + 8, it.seq)
     o += 16
     out[o++] = 0x12 // field 2: the payload
@@ -133,14 +134,17 @@ function writeUint64(out: Uint8Array, o: number, v: number): void {
 export function decodeProposals(data: Uint8Array): ProposalEnvelope[] {
   if (data[0] !== 0x1a) return [decodeProposal(data)]
   const out: ProposalEnvelope[] = []
+  const len = data.byteLength
   let o = 0
-  while (o < data.byteLength && data[o] === 0x1a) {
-    const [n, start] = readVarint(data, o + 1)
-    if (n < 0 || start + n > data.byteLength) break
-    out.push(decodeProposal(data.subarray(start, start + n)))
+  while (o < len && data[o] === 0x1a) {
+    const n = readVarint(data, o + 1, len)
+    const start = varintEnd
+    if (n < 0 || start + n > len) break
+    // Each item is decoded in place (no view of it is made unless it needs protobufjs).
+    out.push(decodeProposalAt(data, start, start + n))
     o = start + n
   }
-  if (o === data.byteLength) return out
+  if (o === len) return out
   // Not what encodeProposalBatch writes: let protobufjs read it.
   const m = schema().proposal.decode(data) as unknown as { batch?: { requestId?: Uint8Array; payload?: Uint8Array }[] }
   return (m.batch ?? []).map((b) => ({ requestId: bytesOf(b.requestId), payload: bytesOf(b.payload) }))
@@ -148,16 +152,23 @@ export function decodeProposals(data: Uint8Array): ProposalEnvelope[] {
 
 /** Decodes a proposal; the fields are views into `data` (entries are immutable). */
 export function decodeProposal(data: Uint8Array): ProposalEnvelope {
+  return decodeProposalAt(data, 0, data.byteLength)
+}
+
+/** Decodes the proposal written in `data[start, end)`; the fields are views into `data`. */
+function decodeProposalAt(data: Uint8Array, start: number, end: number): ProposalEnvelope {
   // Fast path for what encodeProposal writes; anything else goes through protobufjs.
-  if (data[0] === 0x0a) {
-    const [idLen, o1] = readVarint(data, 1)
+  if (data[start] === 0x0a) {
+    const idLen = readVarint(data, start + 1, end)
+    const o1 = varintEnd
     const o2 = o1 + idLen
-    if (data[o2] === 0x12) {
-      const [n, o3] = readVarint(data, o2 + 1)
-      if (o3 + n === data.byteLength) return { requestId: data.subarray(o1, o2), payload: data.subarray(o3, o3 + n) }
+    if (idLen >= 0 && o2 < end && data[o2] === 0x12) {
+      const n = readVarint(data, o2 + 1, end)
+      const o3 = varintEnd
+      if (o3 + n === end) return { requestId: data.subarray(o1, o2), payload: data.subarray(o3, end) }
     }
   }
-  const o = schema().proposal.decode(data) as unknown as { requestId?: Uint8Array; payload?: Uint8Array }
+  const o = schema().proposal.decode(start === 0 && end === data.byteLength ? data : data.subarray(start, end)) as unknown as { requestId?: Uint8Array; payload?: Uint8Array }
   return { requestId: bytesOf(o.requestId), payload: bytesOf(o.payload) }
 }
 
@@ -179,16 +190,31 @@ function writeVarint(out: Uint8Array, o: number, v: number): number {
   return o
 }
 
-function readVarint(data: Uint8Array, o: number): [number, number] {
+/**
+ * Where the last {@link readVarint} stopped. A module-level cursor instead of a returned pair:
+ * the decoder reads three varints per proposal on every member, and a pair each is garbage.
+ */
+let varintEnd = 0
+
+/**
+ * Reads the varint at `data[o]` (at most 8 bytes, none at or past `end`); returns its value and
+ * leaves the offset after it in `varintEnd`, or returns -1 (and `end + 1`) when it does not end
+ * in time.
+ */
+function readVarint(data: Uint8Array, o: number, end: number): number {
   let v = 0
   let mul = 1
-  for (let i = 0; i < 8 && o < data.byteLength; i++) {
+  for (let i = 0; i < 8 && o < end; i++) {
     const b = data[o++] ?? 0
     v += (b & 0x7f) * mul
-    if (b < 0x80) return [v, o]
+    if (b < 0x80) {
+      varintEnd = o
+      return v
+    }
     mul *= 128
   }
-  return [-1, data.byteLength + 1]
+  varintEnd = end + 1
+  return -1
 }
 
 /** The context of a membership change. */
