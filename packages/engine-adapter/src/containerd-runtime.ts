@@ -33,11 +33,11 @@ import { buildOciSpec, OCI_SPEC_TYPE_URL } from './containerd-spec.ts'
 import { ContainerStartError, ImageNotFoundError } from './errors.ts'
 import { parseImageReference } from './image-reference.ts'
 import type {
-  ContainerHealthcheck, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerState, EventsOptions, ListOptions, LogLine,
+  ContainerHealthcheck, ContainerInfo, ContainerRuntime, RuntimeContainerSpec, ContainerState, EventsOptions, ListOptions, LogLine,
   LogsOptions, PublishedPort, PullImageOptions, RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent,
   StopOptions, WaitOptions,
 } from './runtime.ts'
-import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateContainerSpec } from './spec-validation.ts'
+import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from './spec-validation.ts'
 
 /** Options of {@link ContainerdRuntime}. */
 export interface ContainerdRuntimeInit {
@@ -188,8 +188,8 @@ export class ContainerdRuntime implements ContainerRuntime {
     return r
   }
 
-  async create(spec: ContainerSpec): Promise<string> {
-    validateContainerSpec(spec, CONTAINERD_CAPABILITIES)
+  async create(spec: RuntimeContainerSpec): Promise<string> {
+    validateRuntimeContainerSpec(spec, CONTAINERD_CAPABILITIES)
     const name = spec.name
     if (name !== undefined) {
       if (this.#names.has(name)) throw new AlreadyExistsError('container', name)

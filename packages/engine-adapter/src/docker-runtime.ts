@@ -30,10 +30,10 @@ import { DOCKER_LABEL, dockerCreateBody, startFailed, startFailureCode, toContai
 import { ContainerStartError, ImageNotFoundError } from './errors.ts'
 import { parseImageReference } from './image-reference.ts'
 import type {
-  ContainerInfo, ContainerRuntime, ContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions,
+  ContainerInfo, ContainerRuntime, RuntimeContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions,
   RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, StopOptions, WaitOptions,
 } from './runtime.ts'
-import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateContainerSpec } from './spec-validation.ts'
+import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from './spec-validation.ts'
 
 /** Options of {@link DockerRuntime}. */
 export interface DockerRuntimeInit {
@@ -250,8 +250,8 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async create(spec: ContainerSpec): Promise<string> {
-    validateContainerSpec(spec, DOCKER_CAPABILITIES)
+  async create(spec: RuntimeContainerSpec): Promise<string> {
+    validateRuntimeContainerSpec(spec, DOCKER_CAPABILITIES)
     await this.#whenReady()
     if (!(await this.#hasImage(spec.image))) throw new ImageNotFoundError(spec.image)
     const ports = await allocateHostPorts(spec.ports)

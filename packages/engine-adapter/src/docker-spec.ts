@@ -1,12 +1,12 @@
 /**
- * Translation between our {@link ContainerSpec} / {@link ContainerInfo} and Docker's container
+ * Translation between our {@link RuntimeContainerSpec} / {@link ContainerInfo} and Docker's container
  * create body / inspect document.
  * @internal
  */
 import type { HostFile } from './docker-containerd-host.ts'
 import { INTERNAL_LABEL_PREFIX, publicLabels } from './docker-containerd-host.ts'
 import { dockerTime } from './docker-wire.ts'
-import type { ContainerInfo, ContainerSpec, PublishedPort } from './runtime.ts'
+import type { ContainerInfo, RuntimeContainerSpec, PublishedPort } from './runtime.ts'
 import { HEALTHCHECK_DEFAULTS } from './spec-validation.ts'
 
 /** Internal labels the Docker runtime puts on its containers. */
@@ -37,7 +37,7 @@ const MS = 1_000_000
 
 /** Docker's create body for a spec. */
 export function dockerCreateBody(
-  spec: ContainerSpec,
+  spec: RuntimeContainerSpec,
   ctx: { instance: string; files: readonly HostFile[]; filesDir: string | undefined; ports: readonly PublishedPort[]; networkMode: string },
 ): Record<string, unknown> {
   const env = Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net'
 import { FakeProcess, FakeProcessKilled, type FakeConnectionHandler, type FakeFile } from './fake-process.ts'
 import type { FakeIO, FakeProgramContext, FakeProgramLookup } from './fake-shell.ts'
 import { LogBuffer } from './log-buffer.ts'
-import type { ContainerInfo, ContainerSpec, ContainerState, HealthStatus, PublishedPort } from './runtime.ts'
+import type { ContainerInfo, RuntimeContainerSpec, ContainerState, HealthStatus, PublishedPort } from './runtime.ts'
 import { HEALTHCHECK_DEFAULTS } from './spec-validation.ts'
 
 /** An image the fake runtime knows. */
@@ -51,12 +51,12 @@ export class FakeContainer {
   #failures = 0
 
   readonly id: string
-  readonly spec: ContainerSpec
+  readonly spec: RuntimeContainerSpec
   readonly image: FakeImage
   readonly createdAt: number
   readonly host: FakeContainerHost
 
-  constructor(id: string, spec: ContainerSpec, image: FakeImage, createdAt: number, host: FakeContainerHost) {
+  constructor(id: string, spec: RuntimeContainerSpec, image: FakeImage, createdAt: number, host: FakeContainerHost) {
     this.id = id
     this.spec = spec
     this.image = image

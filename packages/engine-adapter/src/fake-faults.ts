@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import type { ContainerSpec } from './runtime.ts'
+import type { RuntimeContainerSpec } from './runtime.ts'
 import { matchesLabels } from './spec-validation.ts'
 
 /**
@@ -54,7 +54,7 @@ export class FakeFaults {
   }
 
   /** The first matching fault of `kind` for a spec, consuming one use. */
-  take<K extends FakeFault['kind']>(kind: K, spec: Pick<ContainerSpec, 'image' | 'name' | 'labels'>): Extract<FakeFault, { kind: K }> | undefined {
+  take<K extends FakeFault['kind']>(kind: K, spec: Pick<RuntimeContainerSpec, 'image' | 'name' | 'labels'>): Extract<FakeFault, { kind: K }> | undefined {
     for (const e of this.#entries) {
       if (e.fault.kind !== kind || e.left <= 0) continue
       const m = e.match

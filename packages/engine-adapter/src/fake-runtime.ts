@@ -9,7 +9,7 @@ import type { FakeProgram } from './fake-shell.ts'
 import type {
   ContainerInfo,
   ContainerRuntime,
-  ContainerSpec,
+  RuntimeContainerSpec,
   EventsOptions,
   ListOptions,
   LogLine,
@@ -22,7 +22,7 @@ import type {
   StopOptions,
   WaitOptions,
 } from './runtime.ts'
-import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateContainerSpec } from './spec-validation.ts'
+import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from './spec-validation.ts'
 
 /** An image the fake registry serves to `pullImage`. */
 export interface FakeRegistryImage extends FakeImage {
@@ -115,9 +115,9 @@ export class FakeRuntime implements ContainerRuntime {
     this.#images.set(ref, image)
   }
 
-  create(spec: ContainerSpec): Promise<string> {
+  create(spec: RuntimeContainerSpec): Promise<string> {
     try {
-      validateContainerSpec(spec, FAKE_RUNTIME_CAPABILITIES)
+      validateRuntimeContainerSpec(spec, FAKE_RUNTIME_CAPABILITIES)
       const image = this.#images.get(spec.image)
       if (image === undefined) throw new ImageNotFoundError(spec.image)
       if (spec.name !== undefined && this.#names.has(spec.name)) throw new AlreadyExistsError('container', spec.name)

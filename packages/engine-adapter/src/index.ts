@@ -7,7 +7,7 @@
 export { ContainerState, HealthStatus, RuntimeEventType } from './runtime.ts'
 export type {
   ContainerRuntime,
-  ContainerSpec,
+  RuntimeContainerSpec,
   ContainerFile,
   ContainerResources,
   ContainerHealthcheck,
@@ -31,7 +31,7 @@ export type {
 export { ImageNotFoundError, ContainerStartError, RuntimeErrorName } from './errors.ts'
 export { parseImageReference, isImageReference, IMAGE_NAME_MAX_LENGTH } from './image-reference.ts'
 export type { ImageReference } from './image-reference.ts'
-export { validateContainerSpec, matchesLabels, HEALTHCHECK_DEFAULTS, DEFAULT_STOP_GRACE_MS } from './spec-validation.ts'
+export { validateRuntimeContainerSpec, matchesLabels, HEALTHCHECK_DEFAULTS, DEFAULT_STOP_GRACE_MS } from './spec-validation.ts'
 export { EventJournal } from './event-journal.ts'
 export type { UncursoredEvent, JournalSubscribeOptions, EventJournalInit } from './event-journal.ts'
 export { LogBuffer } from './log-buffer.ts'

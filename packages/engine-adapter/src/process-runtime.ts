@@ -10,8 +10,8 @@ import { findBusybox, resolveExecutable, type ProcessImage } from './process-ima
 import { allocatePorts, findSetsid, killGroup, launchConfig, runProbe, spawnWorkload } from './process-launch.ts'
 import { LogTailer, loadFinishedLogs } from './process-logs.ts'
 import { processStartTime, readExitCode, readRecord, writeRecord, type ProcessRecord } from './process-state.ts'
-import type { ContainerInfo, ContainerRuntime, ContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions, RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, StopOptions, WaitOptions } from './runtime.ts'
-import { DEFAULT_STOP_GRACE_MS, HEALTHCHECK_DEFAULTS, matchesLabels, validateContainerSpec } from './spec-validation.ts'
+import type { ContainerInfo, ContainerRuntime, RuntimeContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions, RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, StopOptions, WaitOptions } from './runtime.ts'
+import { DEFAULT_STOP_GRACE_MS, HEALTHCHECK_DEFAULTS, matchesLabels, validateRuntimeContainerSpec } from './spec-validation.ts'
 
 /** Construction options of {@link ProcessRuntime.open}. */
 export interface ProcessRuntimeInit {
@@ -140,8 +140,8 @@ export class ProcessRuntime implements ContainerRuntime {
     return Promise.resolve()
   }
 
-  async create(spec: ContainerSpec): Promise<string> {
-    validateContainerSpec(spec, PROCESS_RUNTIME_CAPABILITIES)
+  async create(spec: RuntimeContainerSpec): Promise<string> {
+    validateRuntimeContainerSpec(spec, PROCESS_RUNTIME_CAPABILITIES)
     if (!Object.hasOwn(this.#init.images, spec.image)) throw new ImageNotFoundError(spec.image)
     if (spec.name !== undefined && this.#names.has(spec.name)) throw new AlreadyExistsError('container', spec.name)
     const id = Buffer.from(this.#random.bytes(8)).toString('hex')

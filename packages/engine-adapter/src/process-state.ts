@@ -1,9 +1,9 @@
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ContainerInfo, ContainerSpec, PublishedPort } from './runtime.ts'
+import type { ContainerInfo, RuntimeContainerSpec, PublishedPort } from './runtime.ts'
 
 /** A container's spec as persisted: file contents live in the container's `files/` directory only. */
-export type StoredSpec = Omit<ContainerSpec, 'files'> & { files?: { target: string; mode: number }[] }
+export type StoredSpec = Omit<RuntimeContainerSpec, 'files'> & { files?: { target: string; mode: number }[] }
 
 /** What {@link ProcessRuntime} persists per container in `container.json`. */
 export interface ProcessRecord extends Pick<ContainerInfo, 'id' | 'state' | 'createdAt' | 'startedAt' | 'finishedAt' | 'exitCode' | 'error' | 'health'> {

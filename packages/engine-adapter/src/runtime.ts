@@ -60,13 +60,14 @@ export interface ContainerHealthcheck {
 }
 
 /**
- * What to run. Every runtime validates a spec in `create()` and rejects a bad one with
+ * What to run: one container on one runtime. (Distinct from the api's `ContainerSpec`, the
+ * cluster-level part of a task spec; the agent maps that to this.) Every runtime validates a spec in `create()` and rejects a bad one with
  * `InvalidArgumentError` naming the field (`image`, `command`, `env.KEY`, `files[1].target`,
  * `ports[0].target`, `resources.memoryBytes`, `healthcheck.test`, …) — including a field whose
  * feature the runtime does not support (see {@link RuntimeCapabilities}); a feature is never
- * silently ignored. `validateContainerSpec` implements these rules.
+ * silently ignored. `validateRuntimeContainerSpec` implements these rules.
  */
-export interface ContainerSpec {
+export interface RuntimeContainerSpec {
   /**
    * Image reference, e.g. `local/busybox:test`, in Docker's reference grammar (checked before the
    * engine is contacted; see `parseImageReference`). Must be present locally (see `pullImage`).
@@ -333,7 +334,7 @@ export interface ContainerRuntime {
    * Emits `create`. Rejects with `InvalidArgumentError` for a bad spec, `ImageNotFoundError` when
    * the image is not present locally (no implicit pull), `AlreadyExistsError` for a taken name.
    */
-  create(spec: ContainerSpec): Promise<string>
+  create(spec: RuntimeContainerSpec): Promise<string>
 
   /**
    * Starts a `created` container's process, resolving once it runs (`running`, `start` emitted,

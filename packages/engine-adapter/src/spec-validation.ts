@@ -1,13 +1,13 @@
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { parseImageReference } from './image-reference.ts'
-import type { ContainerSpec, RuntimeCapabilities } from './runtime.ts'
+import type { RuntimeContainerSpec, RuntimeCapabilities } from './runtime.ts'
 
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535
 const isPositiveInt = (n: number): boolean => Number.isSafeInteger(n) && n > 0
 const isPositive = (n: number): boolean => Number.isFinite(n) && n > 0
 
 /**
- * Checks a {@link ContainerSpec} against the contract's rules and the runtime's capabilities,
+ * Checks a {@link RuntimeContainerSpec} against the contract's rules and the runtime's capabilities,
  * throwing `InvalidArgumentError` naming the first offending field. Every runtime calls this at
  * the start of `create`, so all of them reject the same specs the same way.
  *
@@ -20,7 +20,7 @@ const isPositive = (n: number): boolean => Number.isFinite(n) && n > 0
  * `['CMD', exe, ...]` or `['CMD-SHELL', script]`, positive interval/timeout, retries ≥ 1,
  * startPeriodMs ≥ 0.
  */
-export function validateContainerSpec(spec: ContainerSpec, capabilities: RuntimeCapabilities): void {
+export function validateRuntimeContainerSpec(spec: RuntimeContainerSpec, capabilities: RuntimeCapabilities): void {
   parseImageReference(spec.image, 'image')
   if (spec.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(spec.name)) {
     throw new InvalidArgumentError('name', 'must match [A-Za-z0-9][A-Za-z0-9_.-]*')

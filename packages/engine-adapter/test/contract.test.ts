@@ -1,12 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { EventJournal, LogBuffer, validateContainerSpec, type ContainerSpec, type RuntimeCapabilities, type RuntimeEvent, type UncursoredEvent } from '../src/index.ts'
+import { EventJournal, LogBuffer, validateRuntimeContainerSpec, type RuntimeContainerSpec, type RuntimeCapabilities, type RuntimeEvent, type UncursoredEvent } from '../src/index.ts'
 
 const ALL: RuntimeCapabilities = { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true }
 const NONE: RuntimeCapabilities = { memoryLimit: false, cpuLimit: false, healthcheck: false, ports: false }
 
-describe('validateContainerSpec', () => {
-  const ok: ContainerSpec = {
+describe('validateRuntimeContainerSpec', () => {
+  const ok: RuntimeContainerSpec = {
     image: 'img',
     name: 'web.1_a-b',
     command: ['sh'],
@@ -19,10 +19,10 @@ describe('validateContainerSpec', () => {
   }
 
   it('accepts a full valid spec', () => {
-    expect(() => validateContainerSpec(ok, ALL)).not.toThrow()
+    expect(() => validateRuntimeContainerSpec(ok, ALL)).not.toThrow()
   })
 
-  const cases: [string, Partial<ContainerSpec>, RuntimeCapabilities?][] = [
+  const cases: [string, Partial<RuntimeContainerSpec>, RuntimeCapabilities?][] = [
     ['image', { image: ' ' }],
     ['name', { name: '-x' }],
     ['command', { command: [] }],
@@ -50,8 +50,8 @@ describe('validateContainerSpec', () => {
     ['healthcheck.startPeriodMs', { healthcheck: { test: ['CMD', 'x'], startPeriodMs: -1 } }],
   ]
   it.each(cases)('rejects a bad %s', (field, patch, caps = ALL) => {
-    const spec: ContainerSpec = { image: 'img', ...patch }
-    expect(() => validateContainerSpec(spec, caps)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field }))
+    const spec: RuntimeContainerSpec = { image: 'img', ...patch }
+    expect(() => validateRuntimeContainerSpec(spec, caps)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field }))
   })
 })
 

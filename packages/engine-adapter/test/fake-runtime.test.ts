@@ -1,6 +1,6 @@
 import { ManualClock } from '@swarmkit-ts/testkit'
 import { describe, expect, it } from 'vitest'
-import { FakeRuntime, type ContainerSpec, type FakeProgram, type RuntimeEvent } from '../src/index.ts'
+import { FakeRuntime, type RuntimeContainerSpec, type FakeProgram, type RuntimeEvent } from '../src/index.ts'
 
 const IMAGE = 'busybox:fake'
 /** Lets promise continuations (and I/O callbacks) run. */
@@ -27,7 +27,7 @@ async function collect(it: AsyncIterable<RuntimeEvent>, ac: AbortController, n: 
   return out
 }
 
-const sh = (script: string, rest: Partial<ContainerSpec> = {}): ContainerSpec => ({ image: IMAGE, command: ['sh', '-c', script], ...rest })
+const sh = (script: string, rest: Partial<RuntimeContainerSpec> = {}): RuntimeContainerSpec => ({ image: IMAGE, command: ['sh', '-c', script], ...rest })
 
 describe('FakeRuntime on a ManualClock', () => {
   it('runs a script only as far as virtual time allows', async () => {
@@ -187,7 +187,7 @@ describe('FakeRuntime failure injection', () => {
   })
 })
 
-async function runToEnd(rt: FakeRuntime, spec: ContainerSpec): Promise<{ exitCode: number; logs: string[] }> {
+async function runToEnd(rt: FakeRuntime, spec: RuntimeContainerSpec): Promise<{ exitCode: number; logs: string[] }> {
   const id = await rt.create(spec)
   await rt.start(id)
   const exitCode = await rt.wait(id)

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ProcessRuntime, createBusyboxImage, type ContainerSpec, type ProcessImage, type RuntimeEvent } from '../src/index.ts'
+import { ProcessRuntime, createBusyboxImage, type RuntimeContainerSpec, type ProcessImage, type RuntimeEvent } from '../src/index.ts'
 import { pathRewriter } from '../src/process-launch.ts'
 import { processStartTime } from '../src/process-state.ts'
 import { busyboxHost } from './helpers/busybox.ts'
@@ -37,7 +37,7 @@ async function closeRuntime(rt: ProcessRuntime): Promise<void> {
   await rt.close()
 }
 
-const sh = (script: string, rest: Partial<ContainerSpec> = {}): ContainerSpec => ({ image: IMAGE, command: ['sh', '-c', script], ...rest })
+const sh = (script: string, rest: Partial<RuntimeContainerSpec> = {}): RuntimeContainerSpec => ({ image: IMAGE, command: ['sh', '-c', script], ...rest })
 
 async function stdout(rt: ProcessRuntime, id: string): Promise<string[]> {
   const out: string[] = []

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll } from 'vitest'
-import type { ContainerRuntime, ContainerSpec, LogLine, RuntimeCapabilities, RuntimeEvent } from '../runtime.ts'
+import type { ContainerRuntime, RuntimeContainerSpec, LogLine, RuntimeCapabilities, RuntimeEvent } from '../runtime.ts'
 
 /** What `setup` hands to the compliance suite; `R` is the runtime's own type, handed back to `teardown`. */
 export interface ComplianceTarget<R extends ContainerRuntime = ContainerRuntime> {
@@ -80,17 +80,17 @@ export class Harness {
   }
 
   /** A spec for the test image, labelled for the current test. */
-  spec(rest: Omit<ContainerSpec, 'image'> = {}): ContainerSpec {
+  spec(rest: Omit<RuntimeContainerSpec, 'image'> = {}): RuntimeContainerSpec {
     return { image: this.image, ...rest, labels: { ...this.labels(), ...rest.labels } }
   }
 
   /** `sh -c script` as a spec. */
-  sh(script: string, rest: Omit<ContainerSpec, 'image' | 'command' | 'args'> = {}): ContainerSpec {
+  sh(script: string, rest: Omit<RuntimeContainerSpec, 'image' | 'command' | 'args'> = {}): RuntimeContainerSpec {
     return this.spec({ ...rest, command: ['sh', '-c', script] })
   }
 
   /** Creates, starts and waits; returns the id and exit code. */
-  async run(spec: ContainerSpec): Promise<{ id: string; exitCode: number }> {
+  async run(spec: RuntimeContainerSpec): Promise<{ id: string; exitCode: number }> {
     const id = await this.runtime.create(spec)
     await this.runtime.start(id)
     const exitCode = await this.runtime.wait(id)
@@ -98,7 +98,7 @@ export class Harness {
   }
 
   /** Creates and starts a container running {@link LOOP_UNTIL_TERM}, resolving once it printed `ready`. */
-  async runLoop(rest: Omit<ContainerSpec, 'image' | 'command' | 'args'> = {}): Promise<string> {
+  async runLoop(rest: Omit<RuntimeContainerSpec, 'image' | 'command' | 'args'> = {}): Promise<string> {
     const id = await this.runtime.create(this.sh(LOOP_UNTIL_TERM, rest))
     await this.runtime.start(id)
     await this.waitForLine(id, 'ready')
