@@ -60,12 +60,13 @@ export interface ContainerHealthcheck {
 }
 
 /**
- * What to run: one container on one runtime. (Distinct from the api's `ContainerSpec`, the
- * cluster-level part of a task spec; the agent maps that to this.) Every runtime validates a spec in `create()` and rejects a bad one with
- * `InvalidArgumentError` naming the field (`image`, `command`, `env.KEY`, `files[1].target`,
- * `ports[0].target`, `resources.memoryBytes`, `healthcheck.test`, …) — including a field whose
- * feature the runtime does not support (see {@link RuntimeCapabilities}); a feature is never
- * silently ignored. `validateRuntimeContainerSpec` implements these rules.
+ * What to run: one container on one runtime (distinct from the api's `ContainerSpec`, the
+ * cluster-level part of a task spec, which the agent maps to this). Every runtime validates a
+ * spec in `create()` and rejects a bad one with `InvalidArgumentError` naming the field (`image`,
+ * `command`, `env.KEY`, `files[1].target`, `ports[0].target`, `resources.memoryBytes`,
+ * `healthcheck.test`, …) — including a field whose feature the runtime does not support (see
+ * {@link RuntimeCapabilities}); a feature is never silently ignored. `validateRuntimeContainerSpec`
+ * implements these rules.
  */
 export interface RuntimeContainerSpec {
   /**
