@@ -100,7 +100,8 @@ export class MemberIdentities {
 
   /** As leader, the data of an entry binding the members heard from and not yet proposed, if any. */
   takeProposal(): { data: Uint8Array; ids: RaftMemberId[] } | undefined {
-    if (!this.#leading) return undefined
+    // Called on every pass of the loop: nothing is allocated when no member waits (the usual case).
+    if (!this.#leading || this.#wanted.size === 0) return undefined
     const batch = new Map<RaftMemberId, bigint>()
     for (const [id, w] of this.#wanted) {
       if (w.proposed) continue
