@@ -30,12 +30,12 @@ export function containerdProtoRoot(): protobuf.Root {
     const parsed = protobuf.parse(PROTO_SOURCES[file], root, { keepCase: false })
     for (const imp of parsed.imports ?? []) {
       if (imp.startsWith('google/protobuf/')) wellKnown.add(imp)
-      else if (!Object.hasOwn(PROTO_SOURCES, imp)) throw new Error(`${file} imports ${imp}, which is not embedded`)
+      else if (!Object.hasOwn(PROTO_SOURCES, imp)) throw new InternalError(`${file} imports ${imp}, which is not embedded`)
     }
   }
   for (const imp of wellKnown) {
     const json = protobuf.common.get(imp)
-    if (json === null) throw new Error(`no well-known definition for ${imp}`)
+    if (json === null) throw new InternalError(`no well-known definition for ${imp}`)
     root.addJSON(json.nested ?? {})
   }
   root.resolveAll()
