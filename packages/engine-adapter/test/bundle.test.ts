@@ -17,7 +17,7 @@ afterAll(async () => {
 })
 
 const program = `
-import { containerdProtoRoot } from ${JSON.stringify(join(src, 'containerd-grpc.ts'))}
+import { containerdProtoRoot } from ${JSON.stringify(join(src, 'containerd', 'containerd-grpc.ts'))}
 
 const t = containerdProtoRoot().lookupType('containerd.services.containers.v1.Container')
 const bytes = t.encode(t.fromObject({ id: 'c1', labels: { a: 'b' }, createdAt: { seconds: 5, nanos: 6 } })).finish()

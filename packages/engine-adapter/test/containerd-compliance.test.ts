@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { describeContainerRuntimeCompliance } from '../src/compliance/index.ts'
-import { ContainerdRuntime } from '../src/containerd-runtime.ts'
+import { ContainerdRuntime } from '../src/containerd/containerd-runtime.ts'
 import { reportSkipped, startEngine, stopEngine, type EngineEnv } from './helpers/engines.ts'
 
 const skipped = reportSkipped('containerd')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { HealthMonitor, type RunProbe } from '../src/containerd-health.ts'
+import { HealthMonitor, type RunProbe } from '../src/containerd/containerd-health.ts'
 import type { HealthStatus } from '../src/runtime.ts'
 
 /** A probe that answers from a script, one answer per call, and says when the script is used up. */

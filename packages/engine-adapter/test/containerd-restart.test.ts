@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe } from 'vitest'
-import { ContainerdRuntime } from '../src/containerd-runtime.ts'
+import { ContainerdRuntime } from '../src/containerd/containerd-runtime.ts'
 import { engineRestartTests, eventually } from './helpers/engine-restart.ts'
 import { reportSkipped, startEngine, stopDaemon, stopEngine, type EngineEnv } from './helpers/engines.ts'
 

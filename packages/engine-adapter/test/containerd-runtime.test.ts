@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ContainerdGrpc, containerdProtoRoot, type Msg } from '../src/containerd-grpc.ts'
-import { chainIdOf } from '../src/containerd-image.ts'
-import { ContainerdRuntime } from '../src/containerd-runtime.ts'
-import { buildOciSpec } from '../src/containerd-spec.ts'
+import { ContainerdGrpc, containerdProtoRoot, type Msg } from '../src/containerd/containerd-grpc.ts'
+import { chainIdOf } from '../src/containerd/containerd-image.ts'
+import { ContainerdRuntime } from '../src/containerd/containerd-runtime.ts'
+import { buildOciSpec } from '../src/containerd/containerd-spec.ts'
 import { reportSkipped, startEngine, stopEngine, type EngineEnv } from './helpers/engines.ts'
 
 describe('containerd wire and spec (no engine)', () => {

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { DockerEventFeed, type DockerEngineEvent } from '../src/docker-events.ts'
-import { nanosToSince } from '../src/docker-wire.ts'
+import { DockerEventFeed, type DockerEngineEvent } from '../src/docker/docker-events.ts'
+import { nanosToSince } from '../src/docker/docker-wire.ts'
 
 function line(id: string, action: string, nano: bigint): string {
   return `${JSON.stringify({ Type: 'container', Action: action, Actor: { ID: id, Attributes: { exitCode: '3', role: 'x' } }, time: Number(nano / 1_000_000_000n) }).slice(0, -1)},"timeNano":${nano}}\n`

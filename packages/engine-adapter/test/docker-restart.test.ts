@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe } from 'vitest'
-import { DockerRuntime } from '../src/docker-runtime.ts'
+import { DockerRuntime } from '../src/docker/docker-runtime.ts'
 import { engineRestartTests, eventually } from './helpers/engine-restart.ts'
 import { reportSkipped, startEngine, stopDaemon, stopEngine, type EngineEnv } from './helpers/engines.ts'
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DockerRuntime } from '../src/docker-runtime.ts'
+import { DockerRuntime } from '../src/docker/docker-runtime.ts'
 import type { LogLine, LogsOptions, RuntimeEvent } from '../src/runtime.ts'
 import { reportSkipped, startEngine, stopEngine, type EngineEnv } from './helpers/engines.ts'
 

@@ -1,9 +1,9 @@
 import { PassThrough } from 'node:stream'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DockerLogAssembler, DockerLogDecoder } from '../src/docker-logs.ts'
-import { consumePullStream, readPullLine } from '../src/docker-pull.ts'
-import { DockerDemuxer, NdjsonSplitter, dockerTime, nanosToSince, parseTimestampedLine, splitTimestamp, stampToSince } from '../src/docker-wire.ts'
+import { DockerLogAssembler, DockerLogDecoder } from '../src/docker/docker-logs.ts'
+import { consumePullStream, readPullLine } from '../src/docker/docker-pull.ts'
+import { DockerDemuxer, NdjsonSplitter, dockerTime, nanosToSince, parseTimestampedLine, splitTimestamp, stampToSince } from '../src/docker/docker-wire.ts'
 
 function frame(stream: 1 | 2, text: string): Buffer {
   const body = Buffer.from(text)

@@ -28,7 +28,7 @@ describe('generated proto sources', () => {
 
 describe('containerdProtoRoot', () => {
   it('parses the embedded text into the same definitions as loading the files with their imports', async () => {
-    const { containerdProtoRoot } = await import('../src/containerd-grpc.ts')
+    const { containerdProtoRoot } = await import('../src/containerd/containerd-grpc.ts')
     const { default: protobuf } = await import('protobufjs')
     const fromFiles = new protobuf.Root()
     fromFiles.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') || target.startsWith('/') ? target : protoDir + target)

@@ -3,10 +3,10 @@ import fc from 'fast-check'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ContainerdRuntime } from '../src/containerd-runtime.ts'
-import { DockerRuntime } from '../src/docker-runtime.ts'
+import { ContainerdRuntime } from '../src/containerd/containerd-runtime.ts'
+import { DockerRuntime } from '../src/docker/docker-runtime.ts'
 import type { ContainerRuntime } from '../src/runtime.ts'
-import { IMAGE_NAME_MAX_LENGTH, isImageReference, parseImageReference, type ImageReference } from '../src/image-reference.ts'
+import { IMAGE_NAME_MAX_LENGTH, isImageReference, parseImageReference, type ImageReference } from '../src/shared/image-reference.ts'
 
 const HEX64 = '0123456789abcdef'.repeat(4)
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ProcessRuntime, createBusyboxImage, type RuntimeContainerSpec, type ProcessImage, type RuntimeEvent } from '../src/index.ts'
-import { pathRewriter } from '../src/process-launch.ts'
-import { processStartTime } from '../src/process-state.ts'
+import { pathRewriter } from '../src/process/process-launch.ts'
+import { processStartTime } from '../src/process/process-record.ts'
 import { busyboxHost } from './helpers/busybox.ts'
 
 const host = busyboxHost()

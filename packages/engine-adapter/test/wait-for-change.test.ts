@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { waitForChange } from '../src/wake.ts'
+import { waitForChange } from '../src/shared/wait-for-change.ts'
 
 describe('waitForChange', () => {
   it('resolves when the owner calls the wakers', async () => {

@@ -1,7 +1,7 @@
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
-import type { LogBuffer } from './log-buffer.ts'
+import type { LogBuffer } from '../shared/log-buffer.ts'
 
 const STREAMS = ['stdout', 'stderr'] as const
 

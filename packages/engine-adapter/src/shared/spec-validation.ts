@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { parseImageReference } from './image-reference.ts'
-import type { RuntimeContainerSpec, RuntimeCapabilities } from './runtime.ts'
+import type { RuntimeContainerSpec, RuntimeCapabilities } from '../runtime.ts'
 
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535
 const isPositiveInt = (n: number): boolean => Number.isSafeInteger(n) && n > 0

@@ -1,5 +1,5 @@
-import type { LogLine, LogsOptions } from './runtime.ts'
-import { aborted, waitForChange } from './wake.ts'
+import type { LogLine, LogsOptions } from '../runtime.ts'
+import { aborted, waitForChange } from './wait-for-change.ts'
 
 /**
  * The captured output of one container run: text chunks are split into lines per stream, a final

@@ -1,9 +1,9 @@
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError, sleep, systemClock, type Clock } from '@swarmkit-ts/api'
-import { ContainerStartError, ImageNotFoundError } from './errors.ts'
-import { EventJournal } from './event-journal.ts'
+import { ContainerStartError, ImageNotFoundError } from '../errors.ts'
+import { EventJournal } from '../shared/event-journal.ts'
 import { programLookup } from './fake-applets.ts'
 import { FakeContainer, type FakeContainerHost, type FakeImage } from './fake-container.ts'
-import { parseImageReference } from './image-reference.ts'
+import { parseImageReference } from '../shared/image-reference.ts'
 import { FakeFaults, type FakeFault, type FakeFaultHandle, type FakeFaultMatch } from './fake-faults.ts'
 import type { FakeProgram } from './fake-shell.ts'
 import type {
@@ -21,8 +21,8 @@ import type {
   RuntimeEvent,
   StopOptions,
   WaitOptions,
-} from './runtime.ts'
-import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from './spec-validation.ts'
+} from '../runtime.ts'
+import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from '../shared/spec-validation.ts'
 
 /** An image the fake registry serves to `pullImage`. */
 export interface FakeRegistryImage extends FakeImage {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import type { RuntimeContainerSpec } from './runtime.ts'
-import { matchesLabels } from './spec-validation.ts'
+import type { RuntimeContainerSpec } from '../runtime.ts'
+import { matchesLabels } from '../shared/spec-validation.ts'
 
 /**
  * A failure the fake runtime injects into matching containers or pulls:

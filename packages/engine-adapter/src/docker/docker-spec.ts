@@ -3,11 +3,11 @@
  * create body / inspect document.
  * @internal
  */
-import type { HostFile } from './docker-containerd-host.ts'
-import { INTERNAL_LABEL_PREFIX, publicLabels } from './docker-containerd-host.ts'
+import type { HostFile } from '../shared/host-files.ts'
+import { INTERNAL_LABEL_PREFIX, publicLabels } from '../shared/internal-labels.ts'
 import { dockerTime } from './docker-wire.ts'
-import type { ContainerInfo, RuntimeContainerSpec, PublishedPort } from './runtime.ts'
-import { HEALTHCHECK_DEFAULTS } from './spec-validation.ts'
+import type { ContainerInfo, RuntimeContainerSpec, PublishedPort } from '../runtime.ts'
+import { HEALTHCHECK_DEFAULTS } from '../shared/spec-validation.ts'
 
 /** Internal labels the Docker runtime puts on its containers. */
 export const DOCKER_LABEL = {

@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ContainerInfo, RuntimeContainerSpec, PublishedPort } from './runtime.ts'
+import type { ContainerInfo, RuntimeContainerSpec, PublishedPort } from '../runtime.ts'
 
 /** A container's spec as persisted: file contents live in the container's `files/` directory only. */
 export type StoredSpec = Omit<RuntimeContainerSpec, 'files'> & { files?: { target: string; mode: number }[] }

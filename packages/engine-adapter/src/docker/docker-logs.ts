@@ -19,10 +19,10 @@
  * @internal
  */
 import type Docker from 'dockerode'
-import { LineSplitter } from './docker-containerd-host.ts'
+import { LineSplitter } from '../shared/line-splitter.ts'
 import { DockerDemuxer, parseTimestampedLine, splitTimestamp, stampToSince } from './docker-wire.ts'
-import { validateLogsOptions } from './logs-options.ts'
-import type { ContainerInfo, LogLine, LogsOptions } from './runtime.ts'
+import { validateLogsOptions } from '../shared/logs-options.ts'
+import type { ContainerInfo, LogLine, LogsOptions } from '../runtime.ts'
 
 /** What {@link dockerLogs} needs from the runtime. */
 export interface DockerLogsContext {

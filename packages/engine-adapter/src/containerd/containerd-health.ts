@@ -6,8 +6,8 @@
  */
 import type { ContainerdGrpc } from './containerd-grpc.ts'
 import { ociProcess, OCI_PROCESS_TYPE_URL } from './containerd-spec.ts'
-import type { ContainerHealthcheck, HealthStatus } from './runtime.ts'
-import { HEALTHCHECK_DEFAULTS } from './spec-validation.ts'
+import type { ContainerHealthcheck, HealthStatus } from '../runtime.ts'
+import { HEALTHCHECK_DEFAULTS } from '../shared/spec-validation.ts'
 
 /**
  * Runs one probe: resolves with its exit code, or rejects (a failure) when it cannot run or times

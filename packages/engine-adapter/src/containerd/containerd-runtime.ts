@@ -23,21 +23,23 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from '@swarmkit-ts/api'
-import { allocateHostPorts, INTERNAL_LABEL_PREFIX, mergeEnv, writeHostFiles } from './docker-containerd-host.ts'
-import { EngineEventJournal } from './docker-containerd-journal.ts'
+import { writeHostFiles } from '../shared/host-files.ts'
+import { allocateHostPorts } from '../shared/host-ports.ts'
+import { INTERNAL_LABEL_PREFIX } from '../shared/internal-labels.ts'
+import { EngineEventJournal } from '../shared/engine-event-journal.ts'
 import { ContainerdGrpc, errText, GRPC_CODE, ignoreCodes, isGrpcCode, type Msg } from './containerd-grpc.ts'
 import { execProbe, HealthMonitor } from './containerd-health.ts'
 import { importRootfsImage, resolveImage, withLease, type ImageProcessConfig, type ResolvedImage } from './containerd-image.ts'
 import { ContainerLogStore, containerdLogs, LOGGER_SCRIPT } from './containerd-logs.ts'
-import { buildOciSpec, OCI_SPEC_TYPE_URL } from './containerd-spec.ts'
-import { ContainerStartError, ImageNotFoundError } from './errors.ts'
-import { parseImageReference } from './image-reference.ts'
+import { buildOciSpec, mergeEnv, OCI_SPEC_TYPE_URL } from './containerd-spec.ts'
+import { ContainerStartError, ImageNotFoundError } from '../errors.ts'
+import { parseImageReference } from '../shared/image-reference.ts'
 import type {
   ContainerHealthcheck, ContainerInfo, ContainerRuntime, RuntimeContainerSpec, ContainerState, EventsOptions, ListOptions, LogLine,
   LogsOptions, PublishedPort, PullImageOptions, RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent,
   StopOptions, WaitOptions,
-} from './runtime.ts'
-import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from './spec-validation.ts'
+} from '../runtime.ts'
+import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from '../shared/spec-validation.ts'
 
 /** Options of {@link ContainerdRuntime}. */
 export interface ContainerdRuntimeInit {

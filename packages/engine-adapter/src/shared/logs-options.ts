@@ -3,7 +3,7 @@
  * @internal
  */
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import type { LogsOptions } from './runtime.ts'
+import type { LogsOptions } from '../runtime.ts'
 
 /** Rejects a `tail` that is not a whole number ≥ 0 and a `since` that is not a finite number, naming the field. */
 export function validateLogsOptions(options: LogsOptions): void {

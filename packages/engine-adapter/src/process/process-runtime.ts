@@ -2,16 +2,16 @@ import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotF
 import type { ChildProcess } from 'node:child_process'
 import { chmod, chown, mkdir, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { ContainerStartError, ImageNotFoundError } from './errors.ts'
-import { EventJournal } from './event-journal.ts'
-import { parseImageReference } from './image-reference.ts'
-import { LogBuffer } from './log-buffer.ts'
+import { ContainerStartError, ImageNotFoundError } from '../errors.ts'
+import { EventJournal } from '../shared/event-journal.ts'
+import { parseImageReference } from '../shared/image-reference.ts'
+import { LogBuffer } from '../shared/log-buffer.ts'
 import { findBusybox, resolveExecutable, type ProcessImage } from './process-image.ts'
 import { allocatePorts, findSetsid, killGroup, launchConfig, runProbe, spawnWorkload } from './process-launch.ts'
 import { LogTailer, loadFinishedLogs } from './process-logs.ts'
-import { processStartTime, readExitCode, readRecord, writeRecord, type ProcessRecord } from './process-state.ts'
-import type { ContainerInfo, ContainerRuntime, RuntimeContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions, RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, StopOptions, WaitOptions } from './runtime.ts'
-import { DEFAULT_STOP_GRACE_MS, HEALTHCHECK_DEFAULTS, matchesLabels, validateRuntimeContainerSpec } from './spec-validation.ts'
+import { processStartTime, readExitCode, readRecord, writeRecord, type ProcessRecord } from './process-record.ts'
+import type { ContainerInfo, ContainerRuntime, RuntimeContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions, RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, StopOptions, WaitOptions } from '../runtime.ts'
+import { DEFAULT_STOP_GRACE_MS, HEALTHCHECK_DEFAULTS, matchesLabels, validateRuntimeContainerSpec } from '../shared/spec-validation.ts'
 
 /** Construction options of {@link ProcessRuntime.open}. */
 export interface ProcessRuntimeInit {

@@ -2,9 +2,9 @@ import type { Clock, Timer } from '@swarmkit-ts/api'
 import { createServer, type Server } from 'node:net'
 import { FakeProcess, FakeProcessKilled, type FakeConnectionHandler, type FakeFile } from './fake-process.ts'
 import type { FakeIO, FakeProgramContext, FakeProgramLookup } from './fake-shell.ts'
-import { LogBuffer } from './log-buffer.ts'
-import type { ContainerInfo, RuntimeContainerSpec, ContainerState, HealthStatus, PublishedPort } from './runtime.ts'
-import { HEALTHCHECK_DEFAULTS } from './spec-validation.ts'
+import { LogBuffer } from '../shared/log-buffer.ts'
+import type { ContainerInfo, RuntimeContainerSpec, ContainerState, HealthStatus, PublishedPort } from '../runtime.ts'
+import { HEALTHCHECK_DEFAULTS } from '../shared/spec-validation.ts'
 
 /** An image the fake runtime knows. */
 export interface FakeImage {

@@ -1,7 +1,7 @@
 import { FailedPreconditionError, InvalidArgumentError } from '@swarmkit-ts/api'
-import type { RuntimeEvent } from './runtime.ts'
+import type { RuntimeEvent } from '../runtime.ts'
 import { matchesLabels } from './spec-validation.ts'
-import { aborted, waitForChange } from './wake.ts'
+import { aborted, waitForChange } from './wait-for-change.ts'
 
 /** A runtime event before the journal gave it a cursor. */
 export type UncursoredEvent = RuntimeEvent extends infer E ? (E extends RuntimeEvent ? Omit<E, 'cursor'> : never) : never

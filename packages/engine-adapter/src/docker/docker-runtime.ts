@@ -21,19 +21,21 @@ import type { Readable } from 'node:stream'
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@swarmkit-ts/api'
 // Types only: dockerode itself is loaded on first use (see #load), so apps that never talk to Docker never load it.
 import type Docker from 'dockerode'
-import { allocateHostPorts, publicLabels, removeHostFiles, writeHostFiles } from './docker-containerd-host.ts'
-import { EngineEventJournal } from './docker-containerd-journal.ts'
+import { removeHostFiles, writeHostFiles } from '../shared/host-files.ts'
+import { allocateHostPorts } from '../shared/host-ports.ts'
+import { publicLabels } from '../shared/internal-labels.ts'
+import { EngineEventJournal } from '../shared/engine-event-journal.ts'
 import { DockerEventFeed, type DockerEngineEvent } from './docker-events.ts'
 import { dockerLogs } from './docker-logs.ts'
 import { dockerPull } from './docker-pull.ts'
 import { DOCKER_LABEL, dockerCreateBody, startFailed, startFailureCode, toContainerInfo, type DockerInspect } from './docker-spec.ts'
-import { ContainerStartError, ImageNotFoundError } from './errors.ts'
-import { parseImageReference } from './image-reference.ts'
+import { ContainerStartError, ImageNotFoundError } from '../errors.ts'
+import { parseImageReference } from '../shared/image-reference.ts'
 import type {
   ContainerInfo, ContainerRuntime, RuntimeContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions,
   RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, StopOptions, WaitOptions,
-} from './runtime.ts'
-import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from './spec-validation.ts'
+} from '../runtime.ts'
+import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from '../shared/spec-validation.ts'
 
 /** Options of {@link DockerRuntime}. */
 export interface DockerRuntimeInit {

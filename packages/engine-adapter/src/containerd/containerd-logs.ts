@@ -10,9 +10,9 @@
  */
 import { appendFile, open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { LineSplitter } from './docker-containerd-host.ts'
-import { validateLogsOptions } from './logs-options.ts'
-import type { LogLine, LogsOptions } from './runtime.ts'
+import { LineSplitter } from '../shared/line-splitter.ts'
+import { validateLogsOptions } from '../shared/logs-options.ts'
+import type { LogLine, LogsOptions } from '../runtime.ts'
 
 interface Stored { s: 'o' | 'e'; t: number; l: string }
 

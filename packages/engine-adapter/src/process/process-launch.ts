@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { ProcessImage } from './process-image.ts'
-import type { StoredSpec } from './process-state.ts'
-import type { PublishedPort } from './runtime.ts'
+import type { StoredSpec } from './process-record.ts'
+import type { PublishedPort } from '../runtime.ts'
 
 /**
  * The shim: a host `sh` that starts the workload through `setsid` (so the workload leads its own

@@ -7,7 +7,7 @@
  * @internal
  */
 import { readFileSync } from 'node:fs'
-import type { HostFile } from './docker-containerd-host.ts'
+import type { HostFile } from '../shared/host-files.ts'
 
 /** `google.protobuf.Any` type URL of an OCI runtime spec (JSON bytes). */
 export const OCI_SPEC_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Spec'
@@ -103,4 +103,15 @@ export function buildOciSpec(input: OciSpecInput): Record<string, unknown> {
       readonlyPaths: READONLY_PATHS,
     },
   }
+}
+
+/** Environment entries as `KEY=value` strings, later entries overriding earlier keys. */
+export function mergeEnv(base: readonly string[], extra: Readonly<Record<string, string>>): string[] {
+  const map = new Map<string, string>()
+  for (const kv of base) {
+    const eq = kv.indexOf('=')
+    map.set(eq === -1 ? kv : kv.slice(0, eq), eq === -1 ? '' : kv.slice(eq + 1))
+  }
+  for (const [k, v] of Object.entries(extra)) map.set(k, v)
+  return [...map].map(([k, v]) => `${k}=${v}`)
 }

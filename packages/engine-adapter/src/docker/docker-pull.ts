@@ -6,8 +6,8 @@
  */
 import type Docker from 'dockerode'
 import { NdjsonSplitter } from './docker-wire.ts'
-import { ImageNotFoundError } from './errors.ts'
-import type { PullImageOptions, PullProgress } from './runtime.ts'
+import { ImageNotFoundError } from '../errors.ts'
+import type { PullImageOptions, PullProgress } from '../runtime.ts'
 
 interface ProgressLine {
   status?: string

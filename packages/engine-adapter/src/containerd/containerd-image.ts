@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises'
 import { FailedPreconditionError } from '@swarmkit-ts/api'
 import type { ContainerdGrpc, Msg } from './containerd-grpc.ts'
 import { GRPC_CODE, isGrpcCode } from './containerd-grpc.ts'
-import { ImageNotFoundError } from './errors.ts'
+import { ImageNotFoundError } from '../errors.ts'
 
 const SVC = {
   content: 'containerd.services.content.v1.Content',

@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto'
 import { NotFoundError } from '@swarmkit-ts/api'
 import { EventJournal, type UncursoredEvent } from './event-journal.ts'
-import type { EventsOptions, RuntimeEvent } from './runtime.ts'
-import { waitForChange } from './wake.ts'
+import type { EventsOptions, RuntimeEvent } from '../runtime.ts'
+import { waitForChange } from './wait-for-change.ts'
 
 /** {@link EventJournal} with per-container event types and exit callbacks. */
 export class EngineEventJournal {

@@ -13,7 +13,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import protobuf from 'protobufjs'
 import { InternalError, UnavailableError } from '@swarmkit-ts/api'
-import { PROTO_SOURCES, type ProtoFile } from './generated/proto-sources.ts'
+import { PROTO_SOURCES, type ProtoFile } from '../generated/proto-sources.ts'
 
 let cachedRoot: protobuf.Root | undefined
 
