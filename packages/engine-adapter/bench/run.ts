@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FakeRuntime, ProcessRuntime, createBusyboxImage, type ContainerRuntime } from '@swarmkit-ts/engine-adapter'
 import { engineAvailability, startEngine, stopEngine } from '../test/helpers/engines.ts'
-import { benchStartConcurrently, type StartBenchRow } from './docker-containerd-start.ts'
+import { benchStartConcurrently, type StartBenchRow } from './engine-concurrent-start.ts'
 
 const n = Number(process.env['BENCH_CONTAINERS'] ?? 50)
 const log = (s: string): void => void process.stderr.write(`${s}\n`)

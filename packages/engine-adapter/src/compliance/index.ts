@@ -14,12 +14,12 @@
  * @packageDocumentation
  */
 import { describe } from 'vitest'
-import { featureTests } from './features.ts'
+import { featureTests } from './feature-tests.ts'
 import type { ContainerRuntime } from '../runtime.ts'
 import { Harness, type ComplianceOptions } from './harness.ts'
-import { lifecycleTests } from './lifecycle.ts'
-import { logsEventsTests } from './logs-events.ts'
-import { specTests } from './spec.ts'
+import { lifecycleTests } from './lifecycle-tests.ts'
+import { logsEventsTests } from './logs-events-tests.ts'
+import { specTests } from './spec-tests.ts'
 
 export type { ComplianceOptions, ComplianceTarget } from './harness.ts'
 export { RUN_LABEL, TEST_LABEL, LOOP_UNTIL_TERM } from './harness.ts'

@@ -2,7 +2,7 @@
  * Start N containers concurrently and time until all run, on the real engines: DockerRuntime and
  * ContainerdRuntime, plus the `docker run -d` CLI loop (N runs one after another) against the same
  * dockerd as the baseline, measured in the same run. Exported for the package bench runner;
- * `bench/docker-engines.ts` runs it alone.
+ * `bench/run-engines.ts` runs it alone.
  */
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'

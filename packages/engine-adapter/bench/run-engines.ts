@@ -1,5 +1,5 @@
 /**
- * `tsx bench/docker-engines.ts` (as root): starts the test engines, runs the concurrent-start
+ * `tsx bench/run-engines.ts` (as root): starts the test engines, runs the concurrent-start
  * benchmark on Docker and containerd with the `docker run -d` loop as baseline, prints the table and
  * writes bench-results/engine-adapter-engines.json at the repository root. BENCH_CONTAINERS sets N (50).
  */
@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { startEngine, stopEngine } from '../test/helpers/engines.ts'
-import { benchStartConcurrently, formatStartBench } from './docker-containerd-start.ts'
+import { benchStartConcurrently, formatStartBench } from './engine-concurrent-start.ts'
 
 const n = Number(process.env['BENCH_CONTAINERS'] ?? 50)
 const startedAt = new Date().toISOString()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { missingId, type Harness } from './harness.ts'
-import { imageTests } from './images.ts'
+import { imageTests } from './image-tests.ts'
 
 /** Command, args, env, working dir, labels, names, files; typed errors; image references. */
 export function specTests(h: Harness): void {
