@@ -3,7 +3,7 @@
  * `SwarmkitError` of `@swarmkit-ts/api` (so it has a gRPC status `code` and a typed
  * `context()`); check them by `err.name` or class, never by message text.
  */
-import { GrpcStatus, SwarmkitError } from '@swarmkit-ts/api'
+import { GrpcStatus, InternalError, SwarmkitError } from '@swarmkit-ts/api'
 import type { SwarmkitErrorOptions } from '@swarmkit-ts/api'
 
 /** Options accepted by every Raft error constructor (the api's {@link SwarmkitErrorOptions}). */
@@ -184,18 +184,10 @@ export class StepLocalMessageError extends SwarmkitError {
 /**
  * A broken internal invariant: a bug in the core, a storage that broke its contract, or a
  * caller that broke the `Ready` protocol. The `RawNode` must not be used afterwards.
- * gRPC status `INTERNAL`.
+ * An {@link InternalError} (gRPC status `INTERNAL`).
  */
-export class RaftInvariantError extends SwarmkitError {
+export class RaftInvariantError extends InternalError {
   override readonly name = 'RaftInvariantError'
-  readonly code = GrpcStatus.INTERNAL
-  constructor(message: string, options?: RaftErrorOptions) {
-    super(message, options)
-  }
-  /** Empty: the message says it all. */
-  context(): Record<string, string | undefined> {
-    return {}
-  }
 }
 
 /**
