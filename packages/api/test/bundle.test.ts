@@ -2,19 +2,11 @@
 // below is bundled with esbuild (platform node, format esm, every dependency inlined) into a
 // folder that holds nothing else, and run from there. When the codec read its .proto files
 // through import.meta.url, the first encode failed with ENOENT (issue 13 #6).
-import { spawnSync } from 'node:child_process'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { bundleAndRun } from '../../../scripts/test-support/esbuild-bundle.ts'
 
 const index = fileURLToPath(new URL('../src/index.ts', import.meta.url))
-const dirs: string[] = []
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true })
-})
 
 const program = `
 import { decodeSpec, encodeSpec, withServiceDefaults } from ${JSON.stringify(index)}
@@ -31,23 +23,8 @@ console.log(JSON.stringify({ name: back.annotations.name, labels: back.annotatio
 
 describe('api bundled with esbuild', () => {
   it('encodes and decodes a spec with no proto/ folder beside the bundle', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'api-bundle-'))
-    dirs.push(dir)
-    const entry = join(dir, 'entry.ts')
-    await writeFile(entry, program)
-    await build({
-      entryPoints: [entry],
-      outfile: join(dir, 'app.mjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      conditions: ['@swarmkit-ts/source'],
-      logLevel: 'silent',
-    })
-    await rm(entry)
-    expect(await readdir(dir)).toEqual(['app.mjs'])
-    const run = spawnSync(process.execPath, ['app.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000 })
+    const run = await bundleAndRun(program)
+    expect(run.files).toEqual(['app.mjs'])
     expect(run.stderr).toBe('')
     expect(JSON.parse(run.stdout)).toEqual({ name: 'web', labels: { tier: 'front' }, replicas: 3, command: ['httpd', '-f'], parallelism: 1 })
   }, 60_000)

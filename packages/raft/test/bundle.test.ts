@@ -2,19 +2,12 @@
 // is bundled with esbuild (platform node, format esm, every dependency inlined) into a folder
 // that holds nothing else, and run from there. When a codec read its .proto through
 // import.meta.url, the first encode failed with ENOENT (issue 13 #6).
-import { spawnSync } from 'node:child_process'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { bundleAndRun } from '../../../scripts/test-support/esbuild-bundle.ts'
 
 const src = fileURLToPath(new URL('../src/', import.meta.url))
-const dirs: string[] = []
-afterAll(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true })
-})
 
 const program = `
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -41,24 +34,8 @@ console.log(JSON.stringify({ from: m.from.toString(), entries: m.type === 'app' 
 
 describe('raft bundled with esbuild', () => {
   it('encodes messages, proposals and WAL records with no proto/ folder beside the bundle', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'raft-bundle-'))
-    dirs.push(dir)
-    const entry = join(dir, 'entry.ts')
-    await writeFile(entry, program)
-    await build({
-      entryPoints: [entry],
-      outfile: join(dir, 'app.mjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      conditions: ['@swarmkit-ts/source'],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'silent',
-    })
-    await rm(entry)
-    expect(await readdir(dir)).toEqual(['app.mjs'])
-    const run = spawnSync(process.execPath, ['app.mjs'], { cwd: dir, encoding: 'utf8', timeout: 60_000 })
+    const run = await bundleAndRun(program, { requireShim: true })
+    expect(run.files).toEqual(['app.mjs'])
     expect(run.stderr).toBe('')
     expect(JSON.parse(run.stdout)).toEqual({ from: '18446744073709551615', entries: 1, payload: [8, 7], wal: [[1, [5]]] })
   }, 60_000)
