@@ -6,13 +6,14 @@
 import { Client, Metadata, type ServiceError } from '@grpc/grpc-js'
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import { createCsr, credentials, generateNodeKey, RootCA, TlsMaterialSource, type TlsMaterial } from '@swarmkit-ts/pki'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { GrpcRaftTransport, type GrpcRaftTransportInit } from '../src/transport/grpc-transport.ts'
 import { authorizeClusterManagers, subjectValues, type RaftAuthorizer } from '../src/transport/grpc-transport-auth.ts'
 import { SEND_SNAPSHOT_PATH, STREAM_PATH, deserializeSnapshotAck, deserializeStreamAck, originMetadata, serializeChunk, serializeEnvelope, statusError, type OutboundChunk } from '../src/transport/grpc-transport-wire.ts'
 import { encodeMessage, messageToWire } from '../src/transport/message-codec.ts'
 import { MemoryRaftStorage, RaftNode, RaftRole, type StateMachine } from '../src/index.ts'
 import type { Message, SnapshotMessage } from '../src/core/types.ts'
+import { until, cleanupAfterEach } from './helpers/real-time.ts'
 
 const CLUSTER = 'cluster-a'
 const M1 = 0x1111n
@@ -57,19 +58,7 @@ const boundManagers: RaftAuthorizer = authorizeClusterManagers({
   },
 })
 
-/** Waits for a condition (a guard against hanging, not a timing assertion). */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
-const cleanup: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f()
-})
+const cleanup = cleanupAfterEach()
 
 function mtls(id: RaftMemberId, cert: string, init: Partial<GrpcRaftTransportInit> = {}): GrpcRaftTransport {
   const t = new GrpcRaftTransport({

@@ -11,6 +11,7 @@ import { ENVELOPE_OVERHEAD_BYTES } from '../src/transport/grpc-transport-wire.ts
 import { encodeMessage } from '../src/transport/message-codec.ts'
 import { MESSAGE_ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, maxEntryDataBytes, messageSizeBound, type UndeliverableReason } from '../src/transport/transport.ts'
 import type { Entry, Message } from '../src/core/types.ts'
+import { until } from './helpers/real-time.ts'
 
 const MAX_ID = (1n << 64n) - 1n
 const MAX_NUM = Number.MAX_SAFE_INTEGER
@@ -58,14 +59,6 @@ const running: GrpcRaftTransport[] = []
 afterEach(async () => {
   await Promise.all(running.splice(0).map((t) => t.stop()))
 })
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
 
 describe('GrpcRaftTransport with maxMessageBytes 64 KiB', () => {
   it('sends the largest proposal entry that fits, reports a 128 KiB one undeliverable once, and keeps delivering', async () => {

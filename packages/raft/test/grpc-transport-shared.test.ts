@@ -4,31 +4,20 @@
  */
 import { Client, Server, ServerCredentials, credentials, type ServiceDefinition, type ServiceError, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
 import type { RaftMemberId } from '@swarmkit-ts/api'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { GrpcRaftTransport, raftServerOptions } from '../src/transport/grpc-transport.ts'
 import { allowAnyRaftPeer } from '../src/transport/grpc-transport-auth.ts'
 import { STREAM_PATH, deserializeStreamAck, originMetadata, serializeEnvelope, statusError } from '../src/transport/grpc-transport-wire.ts'
 import { encodeMessage } from '../src/transport/message-codec.ts'
 import { MemoryRaftStorage, RaftNode, type StateMachine } from '../src/index.ts'
 import type { Message } from '../src/core/types.ts'
+import { until, cleanupAfterEach } from './helpers/real-time.ts'
 
 const A = 0xaan
 const B = (1n << 63n) + 0xbbn
 const C = 0xccn
 
-const cleanup: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f()
-})
-
-/** Waits for a condition (a guard against hanging, not a timing assertion). */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
+const cleanup = cleanupAfterEach()
 
 /** Another service on the same server: one unary method echoing its request's bytes. */
 const echoService: ServiceDefinition = {

@@ -1,7 +1,7 @@
 import { createServer, type Socket } from 'node:net'
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import type { Random } from '@swarmkit-ts/api'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { GrpcRaftTransport, type GrpcRaftTransportInit } from '../src/transport/grpc-transport.ts'
 import { backoffDelay } from '../src/transport/grpc-transport-peer.ts'
 import {
@@ -18,14 +18,12 @@ import {
 import { encodeMessage, messageToWire, transportSchema, type WireObject } from '../src/transport/message-codec.ts'
 import type { UndeliverableReason } from '../src/transport/transport.ts'
 import type { Message, SnapshotMessage } from '../src/core/types.ts'
+import { until, cleanupAfterEach } from './helpers/real-time.ts'
 
 const A = 11n
 const B = 22n
 
-const cleanup: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f()
-})
+const cleanup = cleanupAfterEach()
 
 interface Member {
   t: GrpcRaftTransport
@@ -46,14 +44,6 @@ function client(address: string): Client {
   const c = new Client(address, credentials.createInsecure())
   cleanup.push(() => c.close())
   return c
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 4000
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
 }
 
 /** A typed error as `statusError` restores it (matched by name and typed fields). */

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { GrpcRaftTransport, type GrpcRaftTransportInit } from '../src/transport/grpc-transport.ts'
 import type { RaftTransportHandlers, UndeliverableReason } from '../src/transport/transport.ts'
 import type { Entry, Message, MessageType, SnapshotMessage } from '../src/core/types.ts'
+import { until } from './helpers/real-time.ts'
 
 const A = 2n ** 64n - 1n
 const B = 2n ** 63n + 1n
@@ -42,15 +43,6 @@ async function member(id: bigint, init: Partial<GrpcRaftTransportInit> = {}): Pr
   running.push(t)
   await t.start(r.handlers)
   return { t, r }
-}
-
-/** Waits for a condition (a guard against hanging, not a timing assertion). */
-async function until(cond: () => boolean, what: string, timeoutMs = 4000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
 }
 
 function bytes(n: number, seed: number): Uint8Array {

@@ -5,28 +5,17 @@
  * at once with ProposalTooLargeError, and the cluster keeps committing, forwarded proposals
  * included; a proposal at the limit commits everywhere; no message is ever too large.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DEFAULT_MAX_MESSAGE_BYTES, GrpcRaftTransport } from '../src/transport/grpc-transport.ts'
 import { allowAnyRaftPeer } from '../src/transport/grpc-transport-auth.ts'
 import { MemoryRaftStorage, ProposalTooLargeError, RaftNode, type StateMachine } from '../src/index.ts'
 import { maxEntryDataBytes } from '../src/transport/transport.ts'
+import { until, cleanupAfterEach } from './helpers/real-time.ts'
 
 const KiB = 1024
 const MAX = 64 * KiB
 
-const cleanup: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f()
-})
-
-/** Waits for a condition (a guard against hanging, not a timing assertion). */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
+const cleanup = cleanupAfterEach()
 
 /** Records the key (text before `=`) and length of each applied payload. */
 class Recorder implements StateMachine {

@@ -8,25 +8,14 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { GrpcRaftTransport } from '../src/transport/grpc-transport.ts'
 import { allowAnyRaftPeer } from '../src/transport/grpc-transport-auth.ts'
 import { FileRaftStorage, MemberIdentityError, RaftNode } from '../src/index.ts'
 import type { StateMachine } from '../src/index.ts'
+import { until, cleanupAfterEach } from './helpers/real-time.ts'
 
-const cleanup: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f()
-})
-
-/** Waits for a condition (a guard against hanging, not a timing assertion). */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+const cleanup = cleanupAfterEach()
 
 class Log implements StateMachine {
   applied: string[] = []
