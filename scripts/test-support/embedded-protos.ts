@@ -8,7 +8,8 @@ import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
-function protoFiles(protoDir: string): string[] {
+/** The `.proto` files under `protoDir`, as sorted `/`-separated paths relative to it. */
+export function protoFiles(protoDir: string): string[] {
   return readdirSync(protoDir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.proto'))
     .map((e) => relative(protoDir, join(e.parentPath, e.name)).split(sep).join('/'))

@@ -1,6 +1,6 @@
 /**
- * Shared by the packages' layout tests: the import graph of a `src/` folder (relative imports
- * and re-exports, type imports included) and its cycles.
+ * Shared by the packages' layout tests: the import graph of a `src/` folder (relative imports,
+ * re-exports and dynamic imports, type imports included) and its cycles.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -15,13 +15,13 @@ function sourceFiles(dir: string): string[] {
   return out
 }
 
-/** Each file's relative imports and re-exports, as paths relative to `srcDir`. */
+/** Each file's relative imports, re-exports and dynamic imports, as paths relative to `srcDir`. */
 export function importGraph(srcDir: string): Map<string, string[]> {
   const graph = new Map<string, string[]>()
   for (const file of sourceFiles(srcDir)) {
     const text = readFileSync(file, 'utf8')
     const deps = new Set<string>()
-    for (const m of text.matchAll(/^(?:import|export)\s[^'"]*?\bfrom\s+'(\.{1,2}\/[^']+)'/gms)) deps.add(relative(srcDir, resolve(dirname(file), m[1] as string)))
+    for (const m of text.matchAll(/(?:^(?:import|export)\s[^'"]*?\bfrom\s+|\bimport\(\s*)'(\.{1,2}\/[^']+)'/gms)) deps.add(relative(srcDir, resolve(dirname(file), m[1] as string)))
     graph.set(relative(srcDir, file), [...deps].sort())
   }
   return graph

@@ -1,30 +1,12 @@
-// The embedded schemas (src/generated/proto-sources.ts) are exactly the .proto files of proto/:
-// a .proto edited without `pnpm generate:protos` fails here, and so fails CI.
-import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative, sep } from 'node:path'
+// The embedded schemas (src/generated/proto-sources.ts) are exactly the .proto files of proto/.
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { describeEmbeddedProtos, protoFiles } from '../../../scripts/test-support/embedded-protos.ts'
 import { PROTO_SOURCES } from '../src/generated/proto-sources.ts'
 
-const protoDir = new URL('../proto/', import.meta.url).pathname
+const protoDir = fileURLToPath(new URL('../proto/', import.meta.url))
 
-function protoFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.proto'))
-    .map((e) => relative(protoDir, join(e.parentPath, e.name)).split(sep).join('/'))
-    .sort()
-}
-
-describe('generated proto sources', () => {
-  it('embed every .proto file of proto/ and nothing else', () => {
-    expect(Object.keys(PROTO_SOURCES).sort()).toEqual(protoFiles(protoDir))
-  })
-
-  it('hold each file\'s current text (run `pnpm generate:protos` after editing a .proto)', () => {
-    for (const [file, text] of Object.entries(PROTO_SOURCES)) {
-      expect(text, file).toBe(readFileSync(join(protoDir, file), 'utf8'))
-    }
-  })
-})
+describeEmbeddedProtos(new URL('../proto/', import.meta.url), PROTO_SOURCES)
 
 describe('containerdProtoRoot', () => {
   it('parses the embedded text into the same definitions as loading the files with their imports', async () => {
