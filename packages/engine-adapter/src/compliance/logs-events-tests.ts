@@ -47,6 +47,13 @@ export function logsEventsTests(h: Harness): void {
       expect((await h.logs(id, { tail: 100 })).map((l) => l.line)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'])
     }, t)
 
+    it('refuses a tail that is not a whole number ≥ 0 and a since that is not finite, naming the field', async () => {
+      const { id } = await h.run(h.sh('echo one'))
+      for (const [options, field] of [[{ tail: -1 }, 'tail'], [{ tail: 1.5 }, 'tail'], [{ since: Number.NaN }, 'since']] as const) {
+        await expect(h.logs(id, options)).rejects.toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field }))
+      }
+    }, t)
+
     it('since filters by time', async () => {
       const { id } = await h.run(h.sh('echo one; echo two'))
       const all = await h.logs(id)

@@ -101,9 +101,9 @@ interface Rec {
   execSeq: number
 }
 
-/** Resolves after `ms` without keeping the process alive. */
+/** Resolves after `ms` (a caller awaits it, so it keeps the process alive like any awaited timer). */
 function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 /** containerd's UNAVAILABLE (it is down or restarting) as the api's UnavailableError; other errors as they are. */

@@ -5,6 +5,7 @@
  * whose chunks are not line-aligned.
  * @internal
  */
+import { InternalError } from '@swarmkit-ts/api'
 
 /** A decoded piece of container output. */
 export interface DemuxedChunk {
@@ -123,7 +124,7 @@ export function splitTimestamp(message: Buffer): { stamp: string; time: number; 
  */
 export function stampToSince(stamp: string): string {
   const m = STAMP.exec(stamp)
-  if (m === null) throw new Error(`not a Docker log timestamp: ${stamp}`)
+  if (m === null) throw new InternalError(`not a Docker log timestamp: ${stamp}`)
   const seconds = Date.parse(`${m[1]}${m[3]}`) / 1000
   const nanos = (m[2] ?? '.').slice(1).padEnd(9, '0')
   return `${seconds}.${nanos}`

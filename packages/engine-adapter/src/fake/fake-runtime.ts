@@ -23,6 +23,7 @@ import type {
   WaitOptions,
 } from '../runtime.ts'
 import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from '../shared/spec-validation.ts'
+import { logsOptionsError } from '../shared/logs-options.ts'
 
 /** An image the fake registry serves to `pullImage`. */
 export interface FakeRegistryImage extends FakeImage {
@@ -245,10 +246,12 @@ export class FakeRuntime implements ContainerRuntime {
 
   logs(id: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
     const c = this.#containers.get(id)
-    return this.#logs(id, c, c?.logs.mark(options.tail) ?? 0, options)
+    const invalid = logsOptionsError(options)
+    return this.#logs(id, c, invalid === undefined ? (c?.logs.mark(options.tail) ?? 0) : 0, options, invalid)
   }
 
-  async *#logs(id: string, c: FakeContainer | undefined, start: number, options: LogsOptions): AsyncGenerator<LogLine> {
+  async *#logs(id: string, c: FakeContainer | undefined, start: number, options: LogsOptions, invalid: Error | undefined): AsyncGenerator<LogLine> {
+    if (invalid !== undefined) throw invalid
     if (c === undefined) throw new NotFoundError('container', id)
     yield* c.logs.read(options, start)
   }

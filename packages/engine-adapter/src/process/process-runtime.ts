@@ -12,6 +12,7 @@ import { LogTailer, loadFinishedLogs } from './process-logs.ts'
 import { processStartTime, readExitCode, readRecord, writeRecord, type ProcessRecord } from './process-record.ts'
 import type { ContainerInfo, ContainerRuntime, RuntimeContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions, RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, StopOptions, WaitOptions } from '../runtime.ts'
 import { DEFAULT_STOP_GRACE_MS, HEALTHCHECK_DEFAULTS, matchesLabels, validateRuntimeContainerSpec } from '../shared/spec-validation.ts'
+import { logsOptionsError } from '../shared/logs-options.ts'
 
 /** Construction options of {@link ProcessRuntime.open}. */
 export interface ProcessRuntimeInit {
@@ -382,11 +383,13 @@ export class ProcessRuntime implements ContainerRuntime {
 
   logs(id: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
     const e = this.#entries.get(id)
+    const invalid = logsOptionsError(options)
     // The tail's starting point is fixed now (counting the lines read from the files so far).
-    return this.#logs(id, e, e?.logs.mark(options.tail) ?? 0, options)
+    return this.#logs(id, e, invalid === undefined ? (e?.logs.mark(options.tail) ?? 0) : 0, options, invalid)
   }
 
-  async *#logs(id: string, e: Entry | undefined, start: number, options: LogsOptions): AsyncGenerator<LogLine> {
+  async *#logs(id: string, e: Entry | undefined, start: number, options: LogsOptions, invalid: Error | undefined): AsyncGenerator<LogLine> {
+    if (invalid !== undefined) throw invalid
     if (e === undefined) throw new NotFoundError('container', id)
     await e.tailer?.poll()
     yield* e.logs.read(options, start)
