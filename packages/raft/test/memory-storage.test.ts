@@ -33,8 +33,15 @@ describe('MemoryRaftStorage', () => {
     expect(s.initialState().confState.voters).toEqual([1n])
   })
 
-  it('has an incarnation only when given one or a Random to draw it', () => {
-    expect([new MemoryRaftStorage().incarnation, new MemoryRaftStorage().initialState().incarnation]).toEqual([0n, undefined])
+  it('has an incarnation when created empty (a new disk), given one or given a Random to draw it', () => {
+    const a = new MemoryRaftStorage()
+    const b = new MemoryRaftStorage()
+    expect(a.incarnation).not.toBe(0n)
+    expect(a.initialState().incarnation).toBe(a.incarnation)
+    expect(b.incarnation).not.toBe(a.incarnation) // drawn at random: two new disks differ
+    expect([new MemoryRaftStorage({ incarnation: null }).incarnation, new MemoryRaftStorage({ incarnation: null }).initialState().incarnation]).toEqual([0n, undefined])
+    const prior = new MemoryRaftStorage({ hardState: { term: 2, vote: 1n, commit: 0 } })
+    expect([prior.incarnation, prior.initialState().incarnation]).toEqual([0n, undefined])
     expect(new MemoryRaftStorage({ incarnation: 0xffffffffffffffffn }).initialState().incarnation).toBe(0xffffffffffffffffn)
     const drawn = new MemoryRaftStorage({ random: new SeededRandom(3) })
     expect(drawn.incarnation).toBe(new MemoryRaftStorage({ random: new SeededRandom(3) }).incarnation)

@@ -99,5 +99,5 @@ describe('RaftNode proposal batching', () => {
 })
 
 function baseInit(c: DriverCluster): ConstructorParameters<typeof RaftNode>[0] {
-  return { id: 9n, storage: new MemoryRaftStorage(), transport: c.bus.endpoint(9n), stateMachine: { apply: () => undefined, snapshot: () => new Uint8Array(0), restore: () => {} } }
+  return { id: 9n, storage: new MemoryRaftStorage({ incarnation: null }), transport: c.bus.endpoint(9n), stateMachine: { apply: () => undefined, snapshot: () => new Uint8Array(0), restore: () => {} } }
 }

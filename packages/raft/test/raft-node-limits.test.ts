@@ -81,7 +81,7 @@ async function cluster(maxMessageBytes: number): Promise<{ bus: LimitedBus; memb
   const random = new SeededRandom(11)
   const ids = [1n, 2n, 3n]
   const members = ids.map((id) => {
-    const storage = new MemoryRaftStorage()
+    const storage = new MemoryRaftStorage({ incarnation: null })
     const sm = new KvStateMachine()
     const node = new RaftNode({ id, storage, transport: bus.endpoint(id), stateMachine: sm, clock: bus.clock, random: random.fork(), tickMs: 100 })
     node.bootstrap(ids.map((p) => ({ id: p, address: `node-${p}` })))

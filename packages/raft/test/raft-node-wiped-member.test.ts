@@ -45,9 +45,11 @@ function watchLeaders(m: DriverMember, leadersByTerm: Map<number, Set<bigint>>):
  * third, C, votes for B); B commits `w2` with C; B is cut off; C loses its storage and comes back
  * under its id (bootstrapped again, as on a first start); 1 returns and campaigns in term T.
  */
-async function wipeAfterVoting(protect: boolean): Promise<Outcome> {
+async function wipeAfterVoting(protect: boolean | 'default'): Promise<Outcome> {
   const random = new SeededRandom(7)
-  const storage = (): MemoryRaftStorage => (protect ? new MemoryRaftStorage({ random }) : new MemoryRaftStorage())
+  // 'default': storages as a user makes them, `new MemoryRaftStorage()` (each a new disk).
+  const storage = (): MemoryRaftStorage =>
+    protect === 'default' ? new MemoryRaftStorage() : protect ? new MemoryRaftStorage({ random }) : new MemoryRaftStorage({ incarnation: null })
   const c = new DriverCluster()
   const leadersByTerm = new Map<number, Set<bigint>>()
   const failures: unknown[] = []
@@ -135,6 +137,13 @@ describe('a member wiped and restarted under its old id', () => {
     for (const [term, leaders] of o.leadersByTerm) expect([term, leaders.size]).toEqual([term, 1])
     // It stopped on the first message that named its old incarnation, before it could say anything.
     expect(o.refused).toEqual([])
+  })
+
+  it('the same with storages made as a user makes them (new MemoryRaftStorage() draws an incarnation)', async () => {
+    const o = await wipeAfterVoting('default')
+    expect(o.failures.map((e) => (e as Error).name)).toEqual(['MemberIdentityError'])
+    expect([...(o.leadersByTerm.get(o.term) ?? [])]).toEqual([o.b])
+    for (const [term, leaders] of o.leadersByTerm) expect([term, leaders.size]).toEqual([term, 1])
   })
 
   it('a wiped member that speaks first is refused by everyone (reported once each) and stops once it hears back', async () => {

@@ -3,7 +3,7 @@
  * storage contract, used by tests and simulations. Nothing survives the process; `sync()`
  * resolves at once.
  */
-import type { Random } from '@swarmkit-ts/api'
+import { cryptoRandom, type Random } from '@swarmkit-ts/api'
 import { LogCache } from './log-cache.ts'
 import { assertIncarnation, drawIncarnation } from './storage-identity.ts'
 import type { RaftInitialState, RaftStorageWithLog } from './storage.ts'
@@ -21,9 +21,12 @@ export interface MemoryRaftStorageInit {
   /**
    * The storage's incarnation (see `RaftStorage`), a bigint in `[1, 2^64)`. Give the same one to
    * a storage that stands for the same disk after a simulated restart. @default drawn from
-   * `random` when given, else none (no protection against a member that lost its state)
+   * `random` when given; else, for a storage created empty (a new disk), drawn from the api's
+   * `cryptoRandom`; a storage created with a hard state, snapshot or entries and neither option
+   * has none. `null`: none (no protection against a member that lost its state; for tests of
+   * what happens without it)
    */
-  incarnation?: bigint
+  incarnation?: bigint | null
   /** Draws the incarnation when `incarnation` is not given. */
   random?: Random
 }
@@ -36,7 +39,13 @@ export class MemoryRaftStorage extends LogCache implements RaftStorageWithLog {
   /** @throws InvalidArgumentError (api) naming `incarnation` when it is not in `[1, 2^64)`. */
   constructor(init: MemoryRaftStorageInit = {}) {
     super({ compacted: { index: 0, term: 0 }, entries: [], snapshot: undefined, hardState: init.hardState ?? emptyHardState() })
-    this.incarnation = init.incarnation !== undefined ? assertIncarnation(init.incarnation, 'incarnation') : init.random !== undefined ? drawIncarnation(init.random) : 0n
+    const empty = init.hardState === undefined && init.snapshot === undefined && init.entries === undefined
+    this.incarnation =
+      init.incarnation === null ? 0n
+      : init.incarnation !== undefined ? assertIncarnation(init.incarnation, 'incarnation')
+      : init.random !== undefined ? drawIncarnation(init.random)
+      : empty ? drawIncarnation(cryptoRandom)
+      : 0n
     if (init.snapshot !== undefined) this.applySnapshot(init.snapshot)
     if (init.entries !== undefined) this.append(init.entries)
   }

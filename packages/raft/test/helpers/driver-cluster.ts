@@ -90,7 +90,7 @@ export class DriverCluster {
   }
 
   /** Creates a member (fresh storage unless given) without starting it. */
-  create(id: bigint, storage = new MemoryRaftStorage()): DriverMember {
+  create(id: bigint, storage = new MemoryRaftStorage({ incarnation: null })): DriverMember {
     const sm = new KvStateMachine()
     const node = new RaftNode({
       id,
