@@ -6,24 +6,10 @@
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { describe, expect, it } from 'vitest'
 import { MemoryRaftStorage, RaftNode } from '../src/index.ts'
-import type { Message, RaftTransport, RaftTransportHandlers, StateMachine } from '../src/index.ts'
+import type { Message, RaftTransport, RaftTransportHandlers } from '../src/index.ts'
 import { encodeProposal } from '../src/driver/raft-node-codec.ts'
 import { flush } from './helpers/driver-cluster.ts'
-
-/** Records applied payloads (as text); its snapshot is that list. */
-class Log implements StateMachine {
-  applied: string[] = []
-  apply(payload: Uint8Array): unknown {
-    this.applied.push(new TextDecoder().decode(payload))
-    return this.applied.length
-  }
-  snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify(this.applied))
-  }
-  restore(data: Uint8Array): void {
-    this.applied = JSON.parse(new TextDecoder().decode(data)) as string[]
-  }
-}
+import { TextLog } from './helpers/logs.ts'
 
 function transport(): { t: RaftTransport; deliver: (m: Message) => void } {
   let h: RaftTransportHandlers | undefined
@@ -42,7 +28,7 @@ function forward(seq: number, text: string, nonce: Uint8Array = new Uint8Array(8
   return { type: 'prop', from: 2n, to: 1n, term: 0, entries: [{ term: 0, index: 0, type: 'normal', data }] }
 }
 
-async function leader(storage: MemoryRaftStorage, sm: Log, fresh: boolean): Promise<{ node: RaftNode; deliver: (m: Message) => void }> {
+async function leader(storage: MemoryRaftStorage, sm: TextLog, fresh: boolean): Promise<{ node: RaftNode; deliver: (m: Message) => void }> {
   const { t, deliver } = transport()
   const node = new RaftNode({ id: 1n, storage, transport: t, stateMachine: sm, clock: new ManualClock(0), random: new SeededRandom(7), tickMs: 10, snapshotInterval: 2, logEntriesForSlowFollowers: 0 })
   if (fresh) node.bootstrap([{ id: 1n, address: 'a1' }])
@@ -57,7 +43,7 @@ async function leader(storage: MemoryRaftStorage, sm: Log, fresh: boolean): Prom
 describe('RaftNode proposal deduplication', () => {
   it('applies a duplicated forward once, skips an overtaken one, and remembers it across a snapshot and restart', async () => {
     const storage = new MemoryRaftStorage()
-    const sm = new Log()
+    const sm = new TextLog()
     const first = await leader(storage, sm, true)
     first.deliver(forward(5, 'five'))
     first.deliver(forward(5, 'five'))
@@ -69,7 +55,7 @@ describe('RaftNode proposal deduplication', () => {
     await first.node.stop()
 
     // A new process on the same storage: state (and dedup state) from the snapshot, the rest replayed.
-    const sm2 = new Log()
+    const sm2 = new TextLog()
     const second = await leader(storage, sm2, false)
     expect(sm2.applied).toEqual(['five', 'six'])
     second.deliver(forward(6, 'six'))
@@ -81,7 +67,7 @@ describe('RaftNode proposal deduplication', () => {
 
   it('an own proposal that was overtaken rejects with ProposalDroppedError (overtaken); later ones apply', async () => {
     const storage = new MemoryRaftStorage()
-    const sm = new Log()
+    const sm = new TextLog()
     const { node, deliver } = await leader(storage, sm, true)
     // The driver's nonce is the first draw of its Random; a forward with sequence 1 overtakes its
     // first two requests (0 and 1).

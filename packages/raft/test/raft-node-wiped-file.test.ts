@@ -12,24 +12,10 @@ import { describe, expect, it } from 'vitest'
 import { GrpcRaftTransport } from '../src/transport/grpc-transport.ts'
 import { allowAnyRaftPeer } from '../src/transport/grpc-transport-auth.ts'
 import { FileRaftStorage, MemberIdentityError, RaftNode } from '../src/index.ts'
-import type { StateMachine } from '../src/index.ts'
 import { until, cleanupAfterEach } from './helpers/real-time.ts'
+import { TextLog } from './helpers/logs.ts'
 
 const cleanup = cleanupAfterEach()
-
-class Log implements StateMachine {
-  applied: string[] = []
-  apply(payload: Uint8Array): unknown {
-    this.applied.push(new TextDecoder().decode(payload))
-    return this.applied.length
-  }
-  snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify(this.applied))
-  }
-  restore(data: Uint8Array): void {
-    this.applied = JSON.parse(new TextDecoder().decode(data)) as string[]
-  }
-}
 
 interface Member {
   id: bigint
@@ -38,7 +24,7 @@ interface Member {
   storage: FileRaftStorage
   transport: GrpcRaftTransport
   node: RaftNode
-  sm: Log
+  sm: TextLog
   failures: unknown[]
   refused: Array<[bigint, bigint]>
 }
@@ -49,7 +35,7 @@ async function startMember(id: bigint, dir: string, listen: string, peers: Array
   const storage = await FileRaftStorage.open(dir)
   const transport = new GrpcRaftTransport({ id, listenAddress: listen, authorize: allowAnyRaftPeer, backoff: { initialMs: 20, maxMs: 200 } })
   const address = await transport.listen()
-  const sm = new Log()
+  const sm = new TextLog()
   const node = new RaftNode({ id, storage, transport, stateMachine: sm, tickMs: 20, electionTick: 10 })
   const m: Member = { id, dir, address, storage, transport, node, sm, failures: [], refused: [] }
   node.on('node:failed', (err) => m.failures.push(err))

@@ -1,6 +1,6 @@
 import type { RaftMemberId } from '@swarmkit-ts/api'
 import { MemoryRaftStorage, emptyConfState } from '../../src/index.ts'
-import type { Message } from '../../src/index.ts'
+import type { Message, StateMachine } from '../../src/index.ts'
 
 const enc = new TextEncoder()
 
@@ -38,5 +38,20 @@ export function describe(m: Message): string {
       return `${base} i${m.index}`
     default:
       return base
+  }
+}
+
+/** Records applied payloads (as text); its snapshot is that list. */
+export class TextLog implements StateMachine {
+  applied: string[] = []
+  apply(payload: Uint8Array): unknown {
+    this.applied.push(new TextDecoder().decode(payload))
+    return this.applied.length
+  }
+  snapshot(): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify(this.applied))
+  }
+  restore(data: Uint8Array): void {
+    this.applied = JSON.parse(new TextDecoder().decode(data)) as string[]
   }
 }
