@@ -174,7 +174,7 @@ export class ReplicatedCluster<S extends ReplicableStore> {
   async start(): Promise<void> {
     const ids = Array.from({ length: this.#options.size ?? 3 }, (_, i) => BigInt(i + 1))
     for (const id of ids) {
-      const storage = new MemoryRaftStorage()
+      const storage = new MemoryRaftStorage({ random: this.random.fork() })
       const member = this.#member(id, storage)
       member.bootstrap(ids.map((p) => ({ id: p, address: `manager-${p}:4242` })))
       this.managers.set(id, { id, storage, member, running: false })
