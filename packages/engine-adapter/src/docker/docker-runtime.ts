@@ -163,13 +163,24 @@ export class DockerRuntime implements ContainerRuntime {
       } catch {
         continue // Gone or unreachable: the replayed events (or the next resync) tell.
       }
-      const info = toContainerInfo(d)
-      if (info.state !== 'exited' || this.#journal.has(id, 'die')) continue
-      this.#running.delete(id)
-      const labels = this.#labels.get(id) ?? publicLabels(d.Config?.Labels ?? {})
-      this.#journal.append({ type: 'die', id, labels, time: info.finishedAt ?? Date.now(), exitCode: info.exitCode ?? 255 })
+      this.#noteUnpublishedExit(id, d)
     }
     this.#resyncs++
+  }
+
+  /**
+   * Journals the `die` of a container this runtime saw start, when `d` shows it exited and no
+   * `die` is journaled yet: the one a restarted dockerd never publishes. Called by the resync and
+   * by every call that inspects a container before acting on its exit (`wait`, `remove`), so the
+   * `die` always precedes what follows it (a `destroy`) whenever the resync runs. A `die` the
+   * engine does publish afterwards is dropped as a duplicate.
+   */
+  #noteUnpublishedExit(id: string, d: DockerInspect): void {
+    const info = toContainerInfo(d)
+    if (info.state !== 'exited' || !this.#running.has(id) || this.#journal.has(id, 'die')) return
+    this.#running.delete(id)
+    const labels = this.#labels.get(id) ?? publicLabels(d.Config?.Labels ?? {})
+    this.#journal.append({ type: 'die', id, labels, time: info.finishedAt ?? Date.now(), exitCode: info.exitCode ?? 255 })
   }
 
   async #onEngineEvent(ev: DockerEngineEvent): Promise<void> {
@@ -301,8 +312,12 @@ export class DockerRuntime implements ContainerRuntime {
     await this.#whenReady()
     const exit = this.#journal.exitOf(id)
     try {
-      const info = toContainerInfo(await this.#inspectRaw(id))
-      if (info.state === 'exited') return info.exitCode ?? 0
+      const d = await this.#inspectRaw(id)
+      const info = toContainerInfo(d)
+      if (info.state === 'exited') {
+        this.#noteUnpublishedExit(id, d)
+        return info.exitCode ?? 0
+      }
       const signal = options.signal
       if (signal === undefined) return await exit.promise
       return await new Promise<number>((resolve, reject) => {
@@ -355,6 +370,7 @@ export class DockerRuntime implements ContainerRuntime {
     await this.#whenReady()
     const d = await this.#inspectRaw(id)
     const info = toContainerInfo(d)
+    this.#noteUnpublishedExit(id, d)
     if (info.state === 'running' && options.force !== true) {
       throw new FailedPreconditionError(`container ${id} is running; stop it or remove with force`, { reason: 'container-running' })
     }
