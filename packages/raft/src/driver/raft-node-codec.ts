@@ -172,7 +172,8 @@ function decodeProposalAt(data: Uint8Array, start: number, end: number): Proposa
   return { requestId: bytesOf(o.requestId), payload: bytesOf(o.payload) }
 }
 
-function varintSize(v: number): number {
+/** The size of `v` as a protobuf varint. */
+export function varintSize(v: number): number {
   let n = 1
   while (v >= 0x80) {
     v = Math.floor(v / 128)

@@ -16,6 +16,7 @@ import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { encodeConfChange } from '../core/conf-change-codec.ts'
 import { ENTRY_OVERHEAD_BYTES } from '../core/entries.ts'
 import type { AnyConfChange } from '../core/types.ts'
+import { varintSize } from './raft-node-codec.ts'
 import { ProposalTooLargeError } from '../errors.ts'
 import { MESSAGE_ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, maxEntryDataBytes } from '../transport/transport.ts'
 
@@ -31,15 +32,6 @@ export const MIN_ENTRY_DATA_BYTES = 256
 /** Bytes of a proposal envelope besides the payload: request id field (2 + 16) and payload tag (1). */
 const PROPOSAL_FIXED_BYTES = 19
 
-/** The size of `n` as a protobuf varint. */
-function varintSize(n: number): number {
-  let size = 1
-  while (n >= 128) {
-    n = Math.floor(n / 128)
-    size++
-  }
-  return size
-}
 
 /** Data bytes of the entry holding one proposal of `payloadBytes` on its own (see `encodeDriverBatch`). */
 export function proposalEntryBytes(payloadBytes: number): number {

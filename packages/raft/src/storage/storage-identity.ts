@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path'
 import { open, readFile, rename } from 'node:fs/promises'
-import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { InvalidArgumentError, generateRaftMemberId } from '@swarmkit-ts/api'
 import type { Logger, Random } from '@swarmkit-ts/api'
 import { WalCorruptionError } from './wal-errors.ts'
 import type { FileRaftStorageHooks } from './wal-files.ts'
@@ -36,13 +36,9 @@ export function assertIncarnation(x: unknown, field: string): bigint {
   return x
 }
 
-/** Draws a new incarnation: 64 random bits, never 0. */
+/** Draws a new incarnation: 64 random bits, never 0 (the same draw as a new member id). */
 export function drawIncarnation(random: Random): bigint {
-  for (;;) {
-    let x = 0n
-    for (const b of random.bytes(8)) x = (x << 8n) | BigInt(b)
-    if (x !== 0n) return x
-  }
+  return generateRaftMemberId(random)
 }
 
 /** The text of an incarnation file. */
