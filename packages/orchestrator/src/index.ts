@@ -1,0 +1,38 @@
+/**
+ * The reconciliation loops of swarmkit-ts — the leader's orchestration, pure on the store with
+ * an injected `Clock` and `Random`: replicated, global and job services (with cron schedules),
+ * the restart supervisor, rolling updates with rollback, the task reaper and the constraint
+ * enforcer, run together by {@link Orchestrator}; plus {@link ServiceControl} for service
+ * writes as SwarmKit's control API does them.
+ *
+ * @packageDocumentation
+ */
+export { Orchestrator } from './orchestrator.ts'
+export type { OrchestratorInit, OrchestratorHandle } from './orchestrator.ts'
+export type { OrchestratorContext, Component } from './common/context.ts'
+export { ServiceControl } from './control/service-control.ts'
+export type { ServiceControlInit, ServiceUpdateOptions } from './control/service-control.ts'
+export { RestartSupervisor } from './restart/restart-supervisor.ts'
+export { UpdateSupervisor } from './update/update-supervisor.ts'
+export { ReplicatedOrchestrator } from './replicated/replicated-orchestrator.ts'
+export { GlobalOrchestrator } from './global/global-orchestrator.ts'
+export { JobsOrchestrator } from './jobs/jobs-orchestrator.ts'
+export { TaskReaper } from './reaper/task-reaper.ts'
+export { ConstraintEnforcer } from './constraint-enforcer/constraint-enforcer.ts'
+export { StoreLoop, LOOP_QUEUE_LIMIT } from './common/store-loop.ts'
+export type { StoreLoopHandlers } from './common/store-loop.ts'
+export {
+  newTask,
+  taskName,
+  isTaskDirty,
+  isInvalidNode,
+  nodeMatchesConstraints,
+  restartPolicy,
+  updateConfig,
+  modeKind,
+  isJob,
+  isGlobalMode,
+  runState,
+} from './common/task.ts'
+export type { Slot } from './common/task.ts'
+export { specEqual } from './common/equality.ts'
