@@ -35,12 +35,19 @@ export class StoreLoop<K extends ObjectKind> implements Component {
   readonly #name: string
   readonly #kinds: readonly K[]
   readonly #handlers: StoreLoopHandlers<K>
+  readonly #queueLimit: number
   readonly #abort = new AbortController()
   #watch: Watch<K> | undefined
   #done: Promise<void> | undefined
 
-  constructor(ctx: OrchestratorContext, name: string, kinds: readonly K[], handlers: StoreLoopHandlers<K>) {
+  /**
+   * @param name - names the loop in log lines.
+   * @param kinds - the object kinds whose events it receives.
+   * @param options.queueLimit - events it may fall behind by before it resyncs (default {@link LOOP_QUEUE_LIMIT}).
+   */
+  constructor(ctx: OrchestratorContext, name: string, kinds: readonly K[], handlers: StoreLoopHandlers<K>, options: { readonly queueLimit?: number } = {}) {
     this.#ctx = ctx
+    this.#queueLimit = options.queueLimit ?? LOOP_QUEUE_LIMIT
     this.#name = name
     this.#kinds = kinds
     this.#handlers = handlers
@@ -74,7 +81,7 @@ export class StoreLoop<K extends ObjectKind> implements Component {
     const { watch } = this.#ctx.store.viewAndWatch(
       (tx) => this.#guard('resync', () => this.#handlers.resync(tx)),
       { kinds: this.#kinds as K[] },
-      { signal: this.#abort.signal, queueLimit: LOOP_QUEUE_LIMIT },
+      { signal: this.#abort.signal, queueLimit: this.#queueLimit },
     )
     this.#watch = watch
   }
