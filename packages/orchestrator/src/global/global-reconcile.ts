@@ -1,0 +1,150 @@
+/**
+ * The decisions of the global orchestrator as pure functions: given the valid nodes, the global
+ * services and their tasks, which tasks to create, which to shut down and which slots to hand to
+ * the update supervisor. The driver ({@link GlobalOrchestrator}) reads the store, calls these and
+ * writes the result.
+ *
+ * "Valid" nodes are those that can keep tasks: not DOWN and not drained (see `isInvalidNode`).
+ * A paused node is valid — its tasks stay — but gets no new task and no update.
+ *
+ * @module
+ */
+import { NodeAvailability, TaskState } from '@swarmkit-ts/api'
+import type { Node, Service, Task } from '@swarmkit-ts/api'
+import type { Frozen } from '@swarmkit-ts/store'
+import { isTaskDirty, nodeMatchesConstraints } from '../common/task.ts'
+import type { Slot } from '../common/task.ts'
+
+/** What reconciling one global service decided. */
+export interface GlobalServicePlan {
+  /** Nodes that get a new task of the service (valid, active, matching, with no runnable task). */
+  readonly create: readonly string[]
+  /** Tasks to shut down: on nodes that are not valid or no longer match the constraints. */
+  readonly shutdown: readonly string[]
+  /** One slot per valid, active, matching node that has tasks: for the update supervisor. */
+  readonly slots: readonly Slot[]
+}
+
+/** What reconciling one node decided, per global service. */
+export interface GlobalNodePlan {
+  /** Services that get a new task on the node. */
+  readonly create: readonly string[]
+  /** Tasks on the node to shut down. */
+  readonly shutdown: readonly string[]
+}
+
+/** Whether the orchestrator still counts `task` as one of its node's runnable tasks (desired ≤ RUNNING). */
+export function isRunnable(task: Frozen<Task>): boolean {
+  return task.desiredState <= TaskState.RUNNING
+}
+
+/** Whether a task must be set to desired SHUTDOWN to shut it down (it is not already at or past it). */
+export function needsShutdown(task: Frozen<Task>): boolean {
+  return task.desiredState < TaskState.SHUTDOWN
+}
+
+/**
+ * Reconciles one global service (SwarmKit's `reconcileServices`). `tasks` are the service's
+ * tasks (any state; only runnable ones count), `nodes` the valid nodes. For each valid node: not
+ * matching the constraints → shut down its tasks; paused → leave it; no task → create one; else
+ * its tasks are a slot for the update supervisor. Runnable tasks on any other node (drained,
+ * down, deleted) are shut down.
+ */
+export function planGlobalService(
+  service: Frozen<Service>,
+  nodes: Iterable<Frozen<Node>>,
+  tasks: readonly Frozen<Task>[],
+): GlobalServicePlan {
+  const byNode = new Map<string, Frozen<Task>[]>()
+  for (const t of tasks) {
+    if (!isRunnable(t)) continue
+    const list = byNode.get(t.nodeId)
+    if (list === undefined) byNode.set(t.nodeId, [t])
+    else list.push(t)
+  }
+  const create: string[] = []
+  const shutdown: string[] = []
+  const slots: Slot[] = []
+  for (const node of nodes) {
+    const here = byNode.get(node.id) ?? []
+    byNode.delete(node.id)
+    if (!nodeMatchesConstraints(service.spec.task, node)) {
+      for (const t of here) if (needsShutdown(t)) shutdown.push(t.id)
+      continue
+    }
+    if (node.spec.availability === NodeAvailability.PAUSE) continue
+    if (here.length === 0) create.push(node.id)
+    else slots.push(here)
+  }
+  // What is left is on nodes that are not valid: drained, down or deleted.
+  for (const here of byNode.values()) for (const t of here) if (needsShutdown(t)) shutdown.push(t.id)
+  return { create, shutdown, slots }
+}
+
+/**
+ * Reconciles one node against every global service (SwarmKit's `reconcileOneNode`). `node` is
+ * the node as now stored, `valid` whether it can keep tasks, `tasksOnNode` every task on it.
+ * - not valid (drained or down): every task of a global service on it is shut down;
+ * - paused: nothing;
+ * - else, per service: not matching → its tasks there are shut down; no runnable task → one is
+ *   created; otherwise out-of-date tasks are replaced directly (not as a rolling update, which
+ *   would observe the update parameters and cancel a rolling update in progress): dirty tasks
+ *   are shut down, a new task is created when no clean one remains, and clean tasks beyond the
+ *   first are shut down.
+ */
+export function planGlobalNode(
+  node: Frozen<Node>,
+  valid: boolean,
+  services: ReadonlyMap<string, Frozen<Service>>,
+  tasksOnNode: readonly Frozen<Task>[],
+): GlobalNodePlan {
+  const create: string[] = []
+  const shutdown: string[] = []
+  if (!valid) {
+    for (const t of tasksOnNode) if (services.has(t.serviceId) && needsShutdown(t)) shutdown.push(t.id)
+    return { create, shutdown }
+  }
+  if (node.spec.availability === NodeAvailability.PAUSE) return { create, shutdown }
+  const byService = new Map<string, Frozen<Task>[]>()
+  for (const t of tasksOnNode) {
+    if (!services.has(t.serviceId) || !isRunnable(t)) continue
+    const list = byService.get(t.serviceId)
+    if (list === undefined) byService.set(t.serviceId, [t])
+    else list.push(t)
+  }
+  for (const service of services.values()) {
+    const here = byService.get(service.id) ?? []
+    if (!nodeMatchesConstraints(service.spec.task, node)) {
+      for (const t of here) if (needsShutdown(t)) shutdown.push(t.id)
+      continue
+    }
+    const clean: Frozen<Task>[] = []
+    for (const t of here) {
+      if (isTaskDirty(service, t, node)) shutdown.push(t.id)
+      else clean.push(t)
+    }
+    if (clean.length === 0) create.push(service.id)
+    for (const t of clean.slice(1)) shutdown.push(t.id)
+  }
+  return { create, shutdown }
+}
+
+/** What to do with a task of the restart set. */
+export type RestartDecision =
+  /** Nothing: already handled, or its service is gone. */
+  | 'skip'
+  /** Desired SHUTDOWN without a replacement: its node is paused, no longer matches, or is not valid. */
+  | 'shutdown'
+  /** Hand it to the restart supervisor. */
+  | 'restart'
+
+/**
+ * The restart decision for a task of the restart set (SwarmKit's `tickTasks`), on the task as
+ * now stored. `node` is the task's node when valid, else undefined.
+ */
+export function decideRestart(task: Frozen<Task>, service: Frozen<Service> | undefined, node: Frozen<Node> | undefined): RestartDecision {
+  if (task.desiredState > TaskState.RUNNING || service === undefined) return 'skip'
+  if (node === undefined) return 'shutdown'
+  if (node.spec.availability === NodeAvailability.PAUSE || !nodeMatchesConstraints(service.spec.task, node)) return 'shutdown'
+  return 'restart'
+}

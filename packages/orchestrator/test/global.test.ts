@@ -1,0 +1,187 @@
+import { NodeAvailability, NodeState, TaskState } from '@swarmkit-ts/api'
+import type { Task } from '@swarmkit-ts/api'
+import type { Frozen } from '@swarmkit-ts/store'
+import { describe, expect, it } from 'vitest'
+import { Harness, globalSpec } from './helpers/harness.ts'
+
+/** The node ids of `tasks`, sorted. */
+function nodesOf(tasks: readonly Frozen<Task>[]): string[] {
+  return tasks.map((t) => t.nodeId).sort()
+}
+
+/** A harness with nodes named `names` (ACTIVE, READY); resolves with the harness and the node ids by name. */
+async function withNodes(...names: string[]): Promise<{ h: Harness; ids: Record<string, string> }> {
+  const h = new Harness()
+  const ids: Record<string, string> = {}
+  for (const n of names) ids[n] = await h.addNode(n, { labels: { zone: 'a' } })
+  await h.settle()
+  return { h, ids }
+}
+
+describe('global orchestrator', () => {
+  it('creates one running task per eligible node when a global service is created, none on drained or down nodes', async () => {
+    const h = new Harness()
+    const n1 = await h.addNode('n1')
+    const n2 = await h.addNode('n2')
+    await h.addNode('n3', { availability: NodeAvailability.DRAIN })
+    await h.addNode('n4', { state: NodeState.DOWN })
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    const tasks = h.tasks(svc.id)
+    expect(nodesOf(tasks)).toEqual([n1, n2].sort())
+    for (const t of tasks) {
+      expect(t.slot).toBe(0)
+      expect(t.desiredState).toBe(TaskState.RUNNING)
+      expect(t.status.state).toBe(TaskState.RUNNING)
+      expect(t.annotations.name).toBe(`agent.${t.nodeId}.${t.id}`)
+    }
+  })
+
+  it('gives a node that joins later a task of every global service', async () => {
+    const { h, ids } = await withNodes('n1')
+    const a = await h.createService(globalSpec('a'))
+    const b = await h.createService(globalSpec('b'))
+    await h.settle()
+    const n2 = await h.addNode('n2')
+    await h.settle()
+    expect(nodesOf(h.running(a.id))).toEqual([ids.n1, n2].sort())
+    expect(nodesOf(h.running(b.id))).toEqual([ids.n1, n2].sort())
+    expect(h.tasks(a.id)).toHaveLength(2)
+  })
+
+  it('shuts the task of a drained node down and creates no replacement', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    const onN2 = h.tasks(svc.id).find((t) => t.nodeId === ids.n2)
+    await h.setAvailability(ids.n2 as string, NodeAvailability.DRAIN)
+    await h.advance(10_000)
+    const after = h.tasks(svc.id)
+    expect(after).toHaveLength(2)
+    const old = after.find((t) => t.id === onN2?.id)
+    expect(old?.desiredState).toBe(TaskState.SHUTDOWN)
+    expect(old?.status.state).toBe(TaskState.SHUTDOWN)
+    expect(nodesOf(h.live(svc.id))).toEqual([ids.n1])
+  })
+
+  it('gives a drained node that is made active again a new task', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    await h.setAvailability(ids.n2 as string, NodeAvailability.DRAIN)
+    await h.settle()
+    await h.setAvailability(ids.n2 as string, NodeAvailability.ACTIVE)
+    await h.settle()
+    expect(h.tasks(svc.id)).toHaveLength(3)
+    expect(nodesOf(h.running(svc.id))).toEqual([ids.n1, ids.n2].sort())
+  })
+
+  it('keeps the task of a paused node, and gives a node paused before the service is created no task', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const n3 = await h.addNode('n3', { availability: NodeAvailability.PAUSE })
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    const before = h.tasks(svc.id).map((t) => t.id).sort()
+    await h.setAvailability(ids.n2 as string, NodeAvailability.PAUSE)
+    await h.advance(10_000)
+    expect(h.tasks(svc.id).map((t) => t.id).sort()).toEqual(before)
+    expect(nodesOf(h.running(svc.id))).toEqual([ids.n1, ids.n2].sort())
+    expect(h.tasks(svc.id).some((t) => t.nodeId === n3)).toBe(false)
+  })
+
+  it('shuts a task down when a label change makes its node no longer match, and creates one when it matches again', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent', { task: { container: { image: 'busybox:1' }, placement: { constraints: ['node.labels.zone==a'] } } }))
+    await h.settle()
+    const first = h.tasks(svc.id).find((t) => t.nodeId === ids.n2)
+    await h.updateNode(ids.n2 as string, (n) => void (n.spec.annotations.labels = { zone: 'b' }))
+    await h.settle()
+    expect(h.tasks(svc.id).find((t) => t.id === first?.id)?.desiredState).toBe(TaskState.SHUTDOWN)
+    expect(nodesOf(h.live(svc.id))).toEqual([ids.n1])
+    await h.updateNode(ids.n2 as string, (n) => void (n.spec.annotations.labels = { zone: 'a' }))
+    await h.settle()
+    expect(h.tasks(svc.id)).toHaveLength(3)
+    expect(nodesOf(h.running(svc.id))).toEqual([ids.n1, ids.n2].sort())
+  })
+
+  it('shuts the task of a node that goes down, and gives the node a new task when it is ready again', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    const first = h.tasks(svc.id).find((t) => t.nodeId === ids.n2)
+    await h.setNodeState(ids.n2 as string, NodeState.DOWN)
+    await h.settle()
+    expect(h.tasks(svc.id).find((t) => t.id === first?.id)?.desiredState).toBe(TaskState.SHUTDOWN)
+    expect(h.tasks(svc.id)).toHaveLength(2)
+    await h.setNodeState(ids.n2 as string, NodeState.READY)
+    await h.settle()
+    const onN2 = h.tasks(svc.id).filter((t) => t.nodeId === ids.n2 && t.desiredState === TaskState.RUNNING)
+    expect(onN2).toHaveLength(1)
+    expect(onN2[0]?.id).not.toBe(first?.id)
+    expect(onN2[0]?.status.state).toBe(TaskState.RUNNING)
+  })
+
+  it('shuts the task of a removed node down', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    const first = h.tasks(svc.id).find((t) => t.nodeId === ids.n2)
+    await h.removeNode(ids.n2 as string)
+    await h.settle()
+    expect(h.tasks(svc.id).find((t) => t.id === first?.id)?.desiredState).toBe(TaskState.SHUTDOWN)
+    expect(nodesOf(h.live(svc.id))).toEqual([ids.n1])
+  })
+
+  it('sets every task of a deleted global service to desired REMOVE', async () => {
+    const { h } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    await h.control.remove(svc.id)
+    await h.settle()
+    const tasks = h.tasks(svc.id)
+    expect(tasks.map((t) => t.desiredState)).toEqual([TaskState.REMOVE, TaskState.REMOVE])
+  })
+
+  it('replaces the out-of-date task of a node directly when the node is made active after a service update while paused', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    await h.setAvailability(ids.n2 as string, NodeAvailability.PAUSE)
+    await h.settle()
+    const old = h.tasks(svc.id).find((t) => t.nodeId === ids.n2)
+    await h.updateService(svc.id, (s) => ({ ...s, task: { container: { image: 'busybox:2' } } }))
+    await h.settle()
+    expect(h.tasks(svc.id).find((t) => t.id === old?.id)?.desiredState).toBe(TaskState.RUNNING)
+    await h.setAvailability(ids.n2 as string, NodeAvailability.ACTIVE)
+    await h.settle()
+    expect(h.tasks(svc.id).find((t) => t.id === old?.id)?.desiredState).toBe(TaskState.SHUTDOWN)
+    const onN2 = h.running(svc.id).filter((t) => t.nodeId === ids.n2)
+    expect(onN2.map((t) => t.spec.container?.image)).toEqual(['busybox:2'])
+  })
+
+  it('keeps exactly one task per node across a leader change', async () => {
+    const { h, ids } = await withNodes('n1', 'n2', 'n3')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    const before = h.tasks(svc.id).map((t) => t.id).sort()
+    await h.leaderChange()
+    await h.settle()
+    await h.leaderChange()
+    await h.advance(10_000)
+    expect(h.tasks(svc.id).map((t) => t.id).sort()).toEqual(before)
+    expect(nodesOf(h.running(svc.id))).toEqual([ids.n1, ids.n2, ids.n3].sort())
+  })
+
+  it('a new leader gives a node that joined while no leader ran its task, and shuts down the task of a node drained meanwhile', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    await h.stop()
+    const n3 = await h.addNode('n3')
+    await h.setAvailability(ids.n2 as string, NodeAvailability.DRAIN)
+    h.start()
+    await h.settle()
+    expect(nodesOf(h.live(svc.id))).toEqual([ids.n1, n3].sort())
+    expect(h.tasks(svc.id)).toHaveLength(3)
+  })
+})
