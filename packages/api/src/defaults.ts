@@ -71,7 +71,7 @@ function modeWithDefaults(mode: ServiceMode): ServiceMode {
   if ('replicated' in mode) return { replicated: { ...mode.replicated, replicas: mode.replicated.replicas ?? 1 } }
   if ('replicatedJob' in mode) {
     const maxConcurrent = mode.replicatedJob.maxConcurrent ?? 1
-    return { replicatedJob: { maxConcurrent, totalCompletions: mode.replicatedJob.totalCompletions ?? maxConcurrent } }
+    return { replicatedJob: { ...mode.replicatedJob, maxConcurrent, totalCompletions: mode.replicatedJob.totalCompletions ?? maxConcurrent } }
   }
   return mode
 }

@@ -165,8 +165,19 @@ export interface Endpoint {
 
 /** Status of a job service. */
 export interface JobStatus {
+  /** The current iteration: only its tasks count; older iterations' running tasks are removed. */
   jobIteration: Version
+  /**
+   * When the current iteration started (ms since the epoch): the create or update, or for a
+   * scheduled job the due time it ran for. Absent for a scheduled job that has not run yet.
+   */
   lastExecution?: number
+  /** Scheduled jobs: the next due time (ms since the epoch); absent when the expression matches no later time. */
+  nextExecution?: number
+  /** Scheduled jobs: how many due times were skipped because the previous iteration was still running. */
+  skippedExecutions?: number
+  /** Scheduled jobs: the last due time that was skipped. */
+  lastSkippedExecution?: number
 }
 
 /** A service: desired state plus what the orchestrator tracks about it. */

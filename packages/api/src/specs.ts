@@ -297,12 +297,45 @@ export interface EndpointSpec {
 
 // ---------------------------------------------------------------- service
 
+/**
+ * When a job runs again on its own (beyond SwarmKit, which has no scheduled jobs): a new
+ * iteration starts at each time the cron expression matches, unless the previous one is still
+ * running (then that run is skipped and counted in the service's `jobStatus`). A scheduled job
+ * does not run when it is created or updated, only at its due times.
+ */
+export interface JobSchedule {
+  /**
+   * A cron expression as croner reads it: five fields (minute hour day-of-month month
+   * day-of-week), or six with seconds first, or seven with a year last; nicknames such as
+   * `@hourly` and `@daily` too. E.g. `'*\/5 * * * *'`: every five minutes.
+   */
+  cron: string
+  /** The IANA time zone the expression is read in (e.g. `'Europe/Paris'`). @default 'UTC' */
+  timeZone?: string
+}
+
+/** A replicated job: `totalCompletions` tasks must complete, at most `maxConcurrent` at a time. */
+export interface ReplicatedJobMode {
+  /** @default 1 */
+  readonly maxConcurrent?: number
+  /** @default maxConcurrent */
+  readonly totalCompletions?: number
+  /** Runs the job again at each due time (absent: runs once per create or update). */
+  readonly schedule?: JobSchedule
+}
+
+/** A global job: one task on every eligible node at the time an iteration starts. */
+export interface GlobalJobMode {
+  /** Runs the job again at each due time (absent: runs once per create or update). */
+  readonly schedule?: JobSchedule
+}
+
 /** Service modes: exactly one key is set. */
 export type ServiceMode =
   | { readonly replicated: { readonly replicas?: number } }
   | { readonly global: Record<string, never> }
-  | { readonly replicatedJob: { readonly maxConcurrent?: number; readonly totalCompletions?: number } }
-  | { readonly globalJob: Record<string, never> }
+  | { readonly replicatedJob: ReplicatedJobMode }
+  | { readonly globalJob: GlobalJobMode }
 
 /** The kind of a service mode. */
 export type ServiceModeKind = 'replicated' | 'global' | 'replicatedJob' | 'globalJob'

@@ -4,6 +4,7 @@
  * `InvalidArgumentError` naming its dotted field path. Input of the wrong shape (a string
  * where an object belongs, a missing object) is rejected the same way, never with a TypeError.
  */
+import { Cron } from 'croner'
 import { parseConstraint } from './constraint.ts'
 import type { ServiceModeKind, ServiceSpec } from './specs.ts'
 import {
@@ -105,7 +106,37 @@ function checkMode(v: unknown): ServiceModeKind {
     optionalInteger(body['maxConcurrent'], 'mode.replicatedJob.maxConcurrent', { min: 0 })
     optionalInteger(body['totalCompletions'], 'mode.replicatedJob.totalCompletions', { min: 0 })
   }
+  if (kind === 'replicatedJob' || kind === 'globalJob') checkJobSchedule(body['schedule'], at(at('mode', kind), 'schedule'))
   return kind
+}
+
+/**
+ * A job schedule: `cron` must parse (croner's syntax) and match some time, `timeZone` must be
+ * an IANA zone the runtime knows. Croner only parses here: no timer is started.
+ */
+function checkJobSchedule(v: unknown, field: string): void {
+  const schedule = optionalObject(v, field)
+  if (schedule === undefined) return
+  const cronField = at(field, 'cron')
+  const expr = requireNonEmptyString(schedule['cron'], cronField)
+  let cron: Cron
+  try {
+    cron = new Cron(expr, { paused: true })
+  } catch (err) {
+    invalid(cronField, `${JSON.stringify(expr)} is not a valid cron expression: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  const zoneField = at(field, 'timeZone')
+  const zone = optionalString(schedule['timeZone'], zoneField)
+  if (zone !== undefined) {
+    let known = false
+    try {
+      known = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone !== ''
+    } catch {
+      known = false
+    }
+    if (!known || !/^[A-Za-z]/.test(zone)) invalid(zoneField, `${JSON.stringify(zone)} is not an IANA time zone (e.g. "Europe/Paris")`)
+  }
+  if (cron.nextRun(new Date(0)) === null) invalid(cronField, `${JSON.stringify(expr)} matches no time`)
 }
 
 function checkRuntime(task: Fields): (typeof RUNTIME_KINDS)[number] {

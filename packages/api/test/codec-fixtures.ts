@@ -230,7 +230,7 @@ export const FULL: { [K in ObjectKind]: ObjectKinds[K] } = {
       virtualIps: [{ networkId: id('i'), addr: '10.255.0.5/16' }],
     },
     updateStatus: { state: 'rollback_started', startedAt: 1, completedAt: 0, message: 'm' },
-    jobStatus: { jobIteration: { index: 7n }, lastExecution: 1_700_000_000_000 },
+    jobStatus: { jobIteration: { index: 7n }, lastExecution: 1_700_000_000_000, nextExecution: 1_700_000_600_000, skippedExecutions: 2, lastSkippedExecution: 1_699_999_400_000 },
     pendingDelete: false,
   },
   task,

@@ -49,7 +49,7 @@ export {
   arbNetworkAttachmentConfig,
   arbTaskSpec,
 } from './arbitraries/task-spec.ts'
-export { arbServiceMode, arbUpdateConfig, arbPortConfig, arbEndpointSpec, arbServiceSpec } from './arbitraries/service-spec.ts'
+export { arbServiceMode, arbJobSchedule, arbUpdateConfig, arbPortConfig, arbEndpointSpec, arbServiceSpec } from './arbitraries/service-spec.ts'
 export type { ServiceSpecArbitraryOptions } from './arbitraries/service-spec.ts'
 export { arbNodeSpec } from './arbitraries/node-spec.ts'
 export { arbIpamPool, arbIpamConfig, arbNetworkSpec } from './arbitraries/network-spec.ts'

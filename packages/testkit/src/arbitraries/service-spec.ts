@@ -1,21 +1,31 @@
 import fc from 'fast-check'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import type { EndpointSpec, PortConfig, ServiceMode, ServiceModeKind, ServiceSpec, UpdateConfig } from '@swarmkit-ts/api'
+import type { EndpointSpec, JobSchedule, PortConfig, ReplicatedJobMode, ServiceMode, ServiceModeKind, ServiceSpec, UpdateConfig } from '@swarmkit-ts/api'
 import { arbAnnotations, arbNat, arbWord, items, rec } from './primitives.ts'
 import { arbNetworkAttachmentConfig, arbTaskSpec } from './task-spec.ts'
 
 const MODE_KINDS: readonly ServiceModeKind[] = ['replicated', 'global', 'replicatedJob', 'globalJob']
+
+/** Cron expressions that validate: five fields, six with seconds, seven with a year, nicknames. */
+const CRON_EXPRESSIONS = ['*/5 * * * *', '0 3 * * *', '30 9 * * 1-5', '0 0 1 1 *', '15,45 */2 * * *', '*/10 * * * * *', '0 0 12 * * * 2099', '@hourly', '@daily']
+/** IANA zones, including ones with offsets that are not whole hours. */
+const TIME_ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Adelaide']
+
+/** A valid {@link JobSchedule}: a cron expression and, sometimes, an IANA time zone. */
+export function arbJobSchedule(): fc.Arbitrary<JobSchedule> {
+  return rec<JobSchedule>({ cron: fc.constantFrom(...CRON_EXPRESSIONS), timeZone: fc.constantFrom(...TIME_ZONES) }, ['cron'])
+}
 
 /** A valid {@link ServiceMode} of one of `kinds` (all four by default). */
 export function arbServiceMode(kinds: readonly ServiceModeKind[] = MODE_KINDS): fc.Arbitrary<ServiceMode> {
   const byKind: Record<ServiceModeKind, fc.Arbitrary<ServiceMode>> = {
     replicated: rec<{ replicas?: number }>({ replicas: fc.oneof(fc.nat(10), arbNat()) }, []).map((replicated): ServiceMode => ({ replicated })),
     global: fc.constant({ global: {} }),
-    replicatedJob: rec<{ maxConcurrent?: number; totalCompletions?: number }>(
-      { maxConcurrent: fc.oneof(fc.nat(10), arbNat()), totalCompletions: fc.oneof(fc.nat(10), arbNat()) },
+    replicatedJob: rec<ReplicatedJobMode>(
+      { maxConcurrent: fc.oneof(fc.nat(10), arbNat()), totalCompletions: fc.oneof(fc.nat(10), arbNat()), schedule: arbJobSchedule() },
       [],
     ).map((replicatedJob): ServiceMode => ({ replicatedJob })),
-    globalJob: fc.constant({ globalJob: {} }),
+    globalJob: rec<{ schedule?: JobSchedule }>({ schedule: arbJobSchedule() }, []).map((globalJob): ServiceMode => ({ globalJob })),
   }
   if (kinds.length === 0) throw new InvalidArgumentError('kinds', 'arbServiceMode needs at least one mode kind')
   return fc.oneof(...kinds.map((k) => byKind[k]))
