@@ -38,3 +38,7 @@ export {
 } from './common/task.ts'
 export type { Slot } from './common/task.ts'
 export { specEqual } from './common/equality.ts'
+export { serviceProgress, PROGRESS_QUEUE_LIMIT } from './progress/service-progress.ts'
+export type { ServiceProgressOptions } from './progress/service-progress.ts'
+export { computeProgress, progressEqual } from './progress/progress-snapshot.ts'
+export type { ServiceProgress, SlotProgress, UpdateProgress } from './progress/progress-snapshot.ts'
