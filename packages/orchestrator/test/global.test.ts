@@ -159,6 +159,55 @@ describe('global orchestrator', () => {
     expect(onN2.map((t) => t.spec.container?.image)).toEqual(['busybox:2'])
   })
 
+  it('restarts a failed task on the same node after the default 5 s restart delay', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    const failed = h.tasks(svc.id).find((t) => t.nodeId === ids.n2) as Frozen<Task>
+    await h.driver.fail(failed.id)
+    await h.settle()
+    const replacement = h.tasks(svc.id).find((t) => t.nodeId === ids.n2 && t.id !== failed.id)
+    expect(h.tasks(svc.id).find((t) => t.id === failed.id)?.desiredState).toBe(TaskState.SHUTDOWN)
+    expect(replacement?.slot).toBe(0)
+    expect(replacement?.desiredState).toBe(TaskState.READY)
+    await h.advance(4_999)
+    expect(h.tasks(svc.id).find((t) => t.id === replacement?.id)?.desiredState).toBe(TaskState.READY)
+    await h.advance(1)
+    expect(h.tasks(svc.id).find((t) => t.id === replacement?.id)?.status.state).toBe(TaskState.RUNNING)
+    expect(h.tasks(svc.id)).toHaveLength(3)
+    expect(nodesOf(h.running(svc.id))).toEqual([ids.n1, ids.n2].sort())
+  })
+
+  it('shuts a failed task of a paused node down without a replacement', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    await h.setAvailability(ids.n2 as string, NodeAvailability.PAUSE)
+    await h.settle()
+    const failed = h.tasks(svc.id).find((t) => t.nodeId === ids.n2) as Frozen<Task>
+    await h.driver.fail(failed.id)
+    await h.advance(10_000)
+    expect(h.tasks(svc.id)).toHaveLength(2)
+    expect(h.tasks(svc.id).find((t) => t.id === failed.id)?.desiredState).toBe(TaskState.SHUTDOWN)
+  })
+
+  it('creates no new task on a node whose task exited under restart condition none, even when another node joins or the node is updated', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const spec = globalSpec('agent', { task: { container: { image: 'busybox:1' }, restart: { condition: 'none' } } })
+    const svc = await h.createService(spec)
+    await h.settle()
+    const exited = h.tasks(svc.id).find((t) => t.nodeId === ids.n2) as Frozen<Task>
+    await h.driver.complete(exited.id)
+    await h.advance(10_000)
+    const n3 = await h.addNode('n3')
+    await h.advance(10_000)
+    expect(h.tasks(svc.id)).toHaveLength(3)
+    expect(nodesOf(h.running(svc.id))).toEqual([ids.n1, n3].sort())
+    await h.setAvailability(ids.n2 as string, NodeAvailability.ACTIVE)
+    await h.settle()
+    expect(h.tasks(svc.id)).toHaveLength(3)
+  })
+
   it('keeps exactly one task per node across a leader change', async () => {
     const { h, ids } = await withNodes('n1', 'n2', 'n3')
     const svc = await h.createService(globalSpec('agent'))

@@ -14,8 +14,11 @@ import { StoreLoop } from '../common/store-loop.ts'
 import { isInvalidNode, modeKind, newTask } from '../common/task.ts'
 import type { Slot } from '../common/task.ts'
 import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
+import { applyTaskInit, planTaskInit } from '../restart/task-init.ts'
+import type { TaskInitPlan } from '../restart/task-init.ts'
 import type { UpdateSupervisor } from '../update/update-supervisor.ts'
 import { decideRestart, isRunnable, needsShutdown, planGlobalNode, planGlobalService } from './global-reconcile.ts'
+import type { UpdatableTasks } from './global-reconcile.ts'
 
 /** Writes per transaction when the orchestrator writes many tasks at once. */
 export const GLOBAL_WRITE_CHUNK = 100
@@ -54,13 +57,16 @@ export class GlobalOrchestrator implements Component {
   #deletedNodes = new Set<string>()
   /** Deleted global services whose tasks are to be removed. */
   #deletedServices = new Set<string>()
-  /** Whether the next tick runs the start-of-term repair pass (after a resync). */
-  #repair = false
+  /** The start-of-term repair still to apply (history, shutdowns, resumed delayed starts); once per start. */
+  #init: TaskInitPlan | undefined
+  #started = false
+  readonly #updatable: UpdatableTasks
 
   constructor(ctx: OrchestratorContext, restarts: RestartSupervisor, updates: UpdateSupervisor) {
     this.#ctx = ctx
     this.#restarts = restarts
     this.#updates = updates
+    this.#updatable = (slot, service) => restarts.updatableTasksInSlot(slot, service)
     this.#loop = new StoreLoop<Kinds>(ctx, 'global orchestrator', ['node', 'service', 'task', 'cluster'], {
       resync: (tx) => this.#resync(tx),
       event: (ev) => this.#event(ev),
@@ -89,7 +95,13 @@ export class GlobalOrchestrator implements Component {
     for (const n of tx.nodes.find()) this.#updateNode(n)
     for (const s of tx.services.find()) if (isGlobalService(s)) this.#services.set(s.id, s)
     this.#dirtyServices = new Set(this.#services.keys())
-    this.#repair = true
+    // SwarmKit's taskinit.CheckTasks: tasks that ended or lost their node while no orchestrator
+    // ran join the restart set (SwarmKit's global `FixTask`); at start only, the restart history
+    // is rebuilt and delayed starts resume (after an overflow resync they are still in memory).
+    const plan = planTaskInit(tx, { isRelatedService: isGlobalService }, this.#ctx.clock.now())
+    for (const id of plan.restart) this.#restartSet.add(id)
+    if (!this.#started) this.#init = { ...plan, restart: [] }
+    this.#started = true
   }
 
   #updateNode(node: Frozen<Node>): void {
@@ -140,9 +152,11 @@ export class GlobalOrchestrator implements Component {
   }
 
   async #tick(): Promise<void> {
-    if (this.#repair) {
-      this.#repair = false
-      this.#repairPass()
+    const init = this.#init
+    if (init !== undefined) {
+      this.#init = undefined
+      await applyTaskInit(this.#ctx, this.#restarts, init, isGlobalService)
+      if (this.#loop.stopping) return
     }
     await this.#applyDeletions()
     if (this.#loop.stopping) return
@@ -151,22 +165,6 @@ export class GlobalOrchestrator implements Component {
     await this.#reconcileServices()
     if (this.#loop.stopping) return
     await this.#reconcileNodes()
-  }
-
-  /**
-   * After a resync (a new leader's start, or a watch overflow): tasks a previous run may have
-   * left unhandled. A runnable task of a global service on a node that is not valid, or that
-   * ended, joins the restart set (SwarmKit's `FixTask`); the restart set's tick then shuts down
-   * or restarts it.
-   */
-  #repairPass(): void {
-    this.#ctx.store.view((tx) => {
-      for (const id of this.#services.keys()) {
-        for (const t of tx.tasks.find({ serviceId: id })) {
-          if (isRunnable(t) && (t.status.state > TaskState.RUNNING || !this.#nodes.has(t.nodeId))) this.#restartSet.add(t.id)
-        }
-      }
-    })
   }
 
   async #applyDeletions(): Promise<void> {
@@ -235,7 +233,7 @@ export class GlobalOrchestrator implements Component {
       for (const id of ids) {
         const service = this.#services.get(id)
         if (service === undefined) continue
-        const plan = planGlobalService(service, this.#nodes.values(), tx.tasks.find({ serviceId: id }))
+        const plan = planGlobalService(service, this.#nodes.values(), tx.tasks.find({ serviceId: id }), this.#updatable)
         for (const nodeId of plan.create) writes.push(this.#create(service, nodeId))
         for (const taskId of plan.shutdown) writes.push(shutdown(taskId))
         if (plan.slots.length > 0) updates.push({ service, slots: plan.slots })
@@ -257,7 +255,7 @@ export class GlobalOrchestrator implements Component {
     this.#ctx.store.view((tx) => {
       for (const node of nodes) {
         const valid = this.#nodes.get(node.id)
-        const plan = planGlobalNode(valid ?? node, valid !== undefined, this.#services, tx.tasks.find({ nodeId: node.id }))
+        const plan = planGlobalNode(valid ?? node, valid !== undefined, this.#services, tx.tasks.find({ nodeId: node.id }), this.#updatable)
         for (const serviceId of plan.create) writes.push(this.#create(this.#services.get(serviceId) as Frozen<Service>, node.id))
         for (const taskId of plan.shutdown) writes.push(shutdown(taskId))
       }

@@ -44,24 +44,48 @@ export function needsShutdown(task: Frozen<Task>): boolean {
 }
 
 /**
+ * Which of a node's tasks of a service the orchestrator counts (SwarmKit's
+ * `UpdatableTasksInSlot`, see `RestartSupervisor.updatableTasksInSlot`): the runnable ones, or
+ * else a stopped task the restart policy will not replace (so the node gets no new task until
+ * the spec changes). An empty result means the node has no task of the service.
+ */
+export type UpdatableTasks = (slot: Slot, service: Frozen<Service>) => Slot
+
+/** The runnable tasks of a slot (desired ≤ RUNNING): {@link UpdatableTasks} without a restart policy to consult. */
+export function runnableTasks(slot: Slot): Slot {
+  return slot.filter(isRunnable)
+}
+
+/** `tasks` grouped by node, each group narrowed by `updatable` (empty groups left out). */
+function groupByNode(service: Frozen<Service>, tasks: readonly Frozen<Task>[], updatable: UpdatableTasks): Map<string, Slot> {
+  const all = new Map<string, Frozen<Task>[]>()
+  for (const t of tasks) {
+    const list = all.get(t.nodeId)
+    if (list === undefined) all.set(t.nodeId, [t])
+    else list.push(t)
+  }
+  const out = new Map<string, Slot>()
+  for (const [nodeId, slot] of all) {
+    const kept = updatable(slot, service)
+    if (kept.length > 0) out.set(nodeId, kept)
+  }
+  return out
+}
+
+/**
  * Reconciles one global service (SwarmKit's `reconcileServices`). `tasks` are the service's
- * tasks (any state; only runnable ones count), `nodes` the valid nodes. For each valid node: not
- * matching the constraints → shut down its tasks; paused → leave it; no task → create one; else
- * its tasks are a slot for the update supervisor. Runnable tasks on any other node (drained,
- * down, deleted) are shut down.
+ * tasks, narrowed per node by `updatable`; `nodes` are the valid nodes. For each valid node:
+ * not matching the constraints → shut down its tasks; paused → leave it; no task → create one;
+ * else its tasks are a slot for the update supervisor. Tasks on any other node (drained, down,
+ * deleted) are shut down.
  */
 export function planGlobalService(
   service: Frozen<Service>,
   nodes: Iterable<Frozen<Node>>,
   tasks: readonly Frozen<Task>[],
+  updatable: UpdatableTasks = runnableTasks,
 ): GlobalServicePlan {
-  const byNode = new Map<string, Frozen<Task>[]>()
-  for (const t of tasks) {
-    if (!isRunnable(t)) continue
-    const list = byNode.get(t.nodeId)
-    if (list === undefined) byNode.set(t.nodeId, [t])
-    else list.push(t)
-  }
+  const byNode = groupByNode(service, tasks, updatable)
   const create: string[] = []
   const shutdown: string[] = []
   const slots: Slot[] = []
@@ -83,7 +107,8 @@ export function planGlobalService(
 
 /**
  * Reconciles one node against every global service (SwarmKit's `reconcileOneNode`). `node` is
- * the node as now stored, `valid` whether it can keep tasks, `tasksOnNode` every task on it.
+ * the node as now stored, `valid` whether it can keep tasks, `tasksOnNode` every task on it
+ * (narrowed per service by `updatable`).
  * - not valid (drained or down): every task of a global service on it is shut down;
  * - paused: nothing;
  * - else, per service: not matching → its tasks there are shut down; no runnable task → one is
@@ -97,6 +122,7 @@ export function planGlobalNode(
   valid: boolean,
   services: ReadonlyMap<string, Frozen<Service>>,
   tasksOnNode: readonly Frozen<Task>[],
+  updatable: UpdatableTasks = runnableTasks,
 ): GlobalNodePlan {
   const create: string[] = []
   const shutdown: string[] = []
@@ -107,24 +133,27 @@ export function planGlobalNode(
   if (node.spec.availability === NodeAvailability.PAUSE) return { create, shutdown }
   const byService = new Map<string, Frozen<Task>[]>()
   for (const t of tasksOnNode) {
-    if (!services.has(t.serviceId) || !isRunnable(t)) continue
+    if (!services.has(t.serviceId)) continue
     const list = byService.get(t.serviceId)
     if (list === undefined) byService.set(t.serviceId, [t])
     else list.push(t)
   }
   for (const service of services.values()) {
-    const here = byService.get(service.id) ?? []
+    const mine = byService.get(service.id)
+    const here = mine === undefined ? [] : updatable(mine, service)
     if (!nodeMatchesConstraints(service.spec.task, node)) {
       for (const t of here) if (needsShutdown(t)) shutdown.push(t.id)
       continue
     }
     const clean: Frozen<Task>[] = []
     for (const t of here) {
-      if (isTaskDirty(service, t, node)) shutdown.push(t.id)
+      if (isTaskDirty(service, t, node)) {
+        if (needsShutdown(t)) shutdown.push(t.id)
+      }
       else clean.push(t)
     }
     if (clean.length === 0) create.push(service.id)
-    for (const t of clean.slice(1)) shutdown.push(t.id)
+    for (const t of clean.slice(1)) if (needsShutdown(t)) shutdown.push(t.id)
   }
   return { create, shutdown }
 }
