@@ -208,6 +208,42 @@ describe('global orchestrator', () => {
     expect(h.tasks(svc.id)).toHaveLength(3)
   })
 
+  it('keeps the tasks of still-matching nodes when only the constraints change, and shuts down those of nodes that no longer match', async () => {
+    const h = new Harness()
+    const a1 = await h.addNode('a1', { labels: { zone: 'a', disk: 'ssd' } })
+    const a2 = await h.addNode('a2', { labels: { zone: 'a' } })
+    const b1 = await h.addNode('b1', { labels: { zone: 'b', disk: 'ssd' } })
+    const spec = globalSpec('agent', { task: { container: { image: 'busybox:1' }, placement: { constraints: ['node.labels.zone==a'] } } })
+    const svc = await h.createService(spec)
+    await h.settle()
+    const before = new Map(h.tasks(svc.id).map((t) => [t.nodeId, t.id]))
+    await h.updateService(svc.id, (s) => ({ ...s, task: { ...s.task, placement: { constraints: ['node.labels.disk==ssd'] } } }))
+    await h.advance(30_000)
+    const live = h.live(svc.id)
+    expect(nodesOf(live)).toEqual([a1, b1].sort())
+    expect(live.find((t) => t.nodeId === a1)?.id).toBe(before.get(a1))
+    expect(h.tasks(svc.id).find((t) => t.id === before.get(a2))?.desiredState).toBe(TaskState.SHUTDOWN)
+    expect(h.tasks(svc.id)).toHaveLength(3)
+  })
+
+  it('a new leader resumes a restart delay the old one started, keeping one task per node', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    const failed = h.tasks(svc.id).find((t) => t.nodeId === ids.n2) as Frozen<Task>
+    await h.driver.fail(failed.id)
+    await h.advance(2_000)
+    const replacement = h.tasks(svc.id).find((t) => t.nodeId === ids.n2 && t.id !== failed.id) as Frozen<Task>
+    expect(replacement.desiredState).toBe(TaskState.READY)
+    await h.leaderChange()
+    await h.advance(2_999)
+    expect(h.tasks(svc.id).find((t) => t.id === replacement.id)?.desiredState).toBe(TaskState.READY)
+    await h.advance(1)
+    expect(h.tasks(svc.id).find((t) => t.id === replacement.id)?.status.state).toBe(TaskState.RUNNING)
+    expect(h.tasks(svc.id)).toHaveLength(3)
+    expect(nodesOf(h.running(svc.id))).toEqual([ids.n1, ids.n2].sort())
+  })
+
   it('keeps exactly one task per node across a leader change', async () => {
     const { h, ids } = await withNodes('n1', 'n2', 'n3')
     const svc = await h.createService(globalSpec('agent'))
