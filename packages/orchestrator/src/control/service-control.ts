@@ -15,9 +15,10 @@ import {
   validateServiceSpec,
   validateServiceUpdate,
 } from '@swarmkit-ts/api'
-import type { Clock, Random, Service, ServiceSpec } from '@swarmkit-ts/api'
+import type { Clock, JobSchedule, Random, Service, ServiceSpec } from '@swarmkit-ts/api'
 import type { Draft, Frozen, MemoryStore, Tx } from '@swarmkit-ts/store'
 import { isJob } from '../common/task.ts'
+import { idleJobStatus } from '../jobs/job-schedule.ts'
 
 /** Construction options of {@link ServiceControl}. */
 export interface ServiceControlInit {
@@ -55,7 +56,10 @@ export class ServiceControl {
     validateServiceSpec(spec)
     const service: Omit<Service, 'meta'> = { id: generateId(this.#random), spec, specVersion: { index: 0n } }
     if ('replicatedJob' in spec.mode || 'globalJob' in spec.mode) {
-      service.jobStatus = { jobIteration: { index: 0n }, lastExecution: this.#clock.now() }
+      const schedule = specSchedule(spec)
+      // A scheduled job waits for its first due time (as a Kubernetes CronJob); others run now.
+      service.jobStatus =
+        schedule === undefined ? { jobIteration: { index: 0n }, lastExecution: this.#clock.now() } : idleJobStatus(schedule, 0n, this.#clock.now())
     }
     return this.#store.update((tx) => tx.services.create(service))
   }
@@ -78,7 +82,14 @@ export class ServiceControl {
         s.specVersion = { index: old.meta.version.index }
         delete s.updateStatus
         if (s.jobStatus !== undefined) {
-          s.jobStatus = { jobIteration: { index: s.jobStatus.jobIteration.index + 1n }, lastExecution: this.#clock.now() }
+          const iteration = s.jobStatus.jobIteration.index + 1n
+          const schedule = specSchedule(spec)
+          // Every update starts a new iteration (older iterations' running tasks are removed); a
+          // scheduled job's new iteration waits for its next due time, with the new schedule.
+          s.jobStatus =
+            schedule === undefined
+              ? { jobIteration: { index: iteration }, lastExecution: this.#clock.now() }
+              : idleJobStatus(schedule, iteration, this.#clock.now(), s.jobStatus)
         }
       })
     })
@@ -128,4 +139,11 @@ export class ServiceControl {
     }
     return old
   }
+}
+
+/** The schedule of a job spec, if any. */
+function specSchedule(spec: ServiceSpec): JobSchedule | undefined {
+  if ('replicatedJob' in spec.mode) return spec.mode.replicatedJob.schedule
+  if ('globalJob' in spec.mode) return spec.mode.globalJob.schedule
+  return undefined
 }

@@ -1,25 +1,281 @@
 /**
- * The jobs orchestrator (SwarmKit's manager/orchestrator/jobs): replicated and global jobs, iterations, and cron schedules.
+ * The jobs orchestrator (SwarmKit's manager/orchestrator/jobs): replicated and global jobs,
+ * their iterations, and — beyond SwarmKit — their cron schedules. The decisions are the pure
+ * functions of `job-reconcile.ts` and `job-schedule.ts`; this file is the driver: it follows
+ * service and task events (not node events, as in SwarmKit), reconciles the job services that
+ * changed on each commit's tick, and keeps one timer per scheduled job on the injected clock.
  *
  * @module
  */
+import { TaskState } from '@swarmkit-ts/api'
+import type { Cluster, Service, Task, Timer } from '@swarmkit-ts/api'
+import type { Frozen, ObjectEvent, ReadTx, Tx } from '@swarmkit-ts/store'
 import type { Component, OrchestratorContext } from '../common/context.ts'
+import { StoreLoop } from '../common/store-loop.ts'
+import { isJob, modeKind, newTask } from '../common/task.ts'
 import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
+import { currentIteration, planGlobalJob, planReplicatedJob } from './job-reconcile.ts'
+import { decideDue, effectiveNextExecution, jobSchedule } from './job-schedule.ts'
 
-/** The jobs orchestrator (SwarmKit's manager/orchestrator/jobs): replicated and global jobs, iterations, and cron schedules. */
+/** Writes per transaction when the orchestrator writes many tasks at once. */
+export const JOBS_WRITE_CHUNK = 100
+/** The longest a schedule timer waits at once (Node's timer limit); it re-arms when it wakes early. */
+export const MAX_TIMER_MS = 2_147_483_647
+
+type Kinds = 'service' | 'task'
+type Write = (tx: Tx) => void
+
+/**
+ * The jobs orchestrator. Each tick (a commit, or a schedule timer firing), in order: removes the
+ * tasks of deleted job services, handles the due schedules, then reconciles the job services
+ * whose service or tasks changed. Ticks and timer firings run one at a time.
+ */
 export class JobsOrchestrator implements Component {
   readonly #ctx: OrchestratorContext
+  readonly #restarts: RestartSupervisor
+  readonly #loop: StoreLoop<Kinds>
+  /** Job services, by id. */
+  readonly #services = new Map<string, Frozen<Service>>()
+  /** Job services to reconcile. */
+  #dirty = new Set<string>()
+  /** Deleted job services whose tasks are to be removed. */
+  #deleted = new Set<string>()
+  /** Scheduled jobs whose due time has come. */
+  #due = new Set<string>()
+  /** The schedule timer of each scheduled job, with the time it is set for. */
+  readonly #timers = new Map<string, { readonly at: number; readonly timer: Timer }>()
+  /** The work in progress: ticks and timer firings chain here, one at a time. */
+  #serial: Promise<void> = Promise.resolve()
 
   constructor(ctx: OrchestratorContext, restarts: RestartSupervisor) {
-    void restarts
     this.#ctx = ctx
+    this.#restarts = restarts
+    this.#loop = new StoreLoop<Kinds>(ctx, 'jobs orchestrator', ['service', 'task'], {
+      resync: (tx) => this.#resync(tx),
+      event: (ev) => this.#event(ev),
+      tick: () => this.#run(),
+    })
   }
 
-  /** Reads its state from the store and starts reacting to changes. */
+  /** Reads the job services from the store, arms their schedules and starts reacting to changes. */
   start(): void {
-    void this.#ctx
+    this.#loop.start()
   }
 
-  /** Stops; resolves once nothing of it runs any more. */
-  async stop(): Promise<void> {}
+  /** Cancels the schedule timers and stops; resolves once nothing of it runs any more. */
+  async stop(): Promise<void> {
+    await this.#loop.stop()
+    for (const { timer } of this.#timers.values()) timer.cancel()
+    this.#timers.clear()
+    await this.#serial
+  }
+
+  #resync(tx: ReadTx): void {
+    this.#services.clear()
+    this.#deleted.clear()
+    this.#due.clear()
+    for (const { timer } of this.#timers.values()) timer.cancel()
+    this.#timers.clear()
+    for (const s of tx.services.find()) if (isJob(s)) this.#services.set(s.id, s)
+    this.#dirty = new Set(this.#services.keys())
+    for (const s of this.#services.values()) this.#arm(s)
+  }
+
+  #event(ev: ObjectEvent<Kinds>): void {
+    if (ev.kind === 'task') {
+      if (this.#services.has(ev.object.serviceId)) this.#dirty.add(ev.object.serviceId)
+      return
+    }
+    const s = ev.object
+    if (!isJob(s)) return
+    if (ev.action === 'delete') {
+      this.#services.delete(s.id)
+      this.#dirty.delete(s.id)
+      this.#due.delete(s.id)
+      this.#disarm(s.id)
+      this.#deleted.add(s.id)
+    } else {
+      this.#services.set(s.id, s)
+      this.#dirty.add(s.id)
+      this.#arm(s)
+    }
+  }
+
+  /** Sets the schedule timer of `service` for its next due time (or marks it due now). */
+  #arm(service: Frozen<Service>): void {
+    const schedule = jobSchedule(service)
+    const next = schedule === undefined ? undefined : effectiveNextExecution(service, schedule)
+    if (next === undefined) {
+      this.#disarm(service.id)
+      return
+    }
+    const now = this.#ctx.clock.now()
+    if (next <= now) {
+      this.#disarm(service.id)
+      this.#due.add(service.id)
+      return
+    }
+    if (this.#timers.get(service.id)?.at === next) return
+    this.#disarm(service.id)
+    const timer = this.#ctx.clock.setTimeout(() => {
+      if (this.#timers.get(service.id)?.timer !== timer) return
+      this.#timers.delete(service.id)
+      this.#due.add(service.id)
+      void this.#run()
+    }, Math.min(next - now, MAX_TIMER_MS))
+    this.#timers.set(service.id, { at: next, timer })
+  }
+
+  #disarm(id: string): void {
+    this.#timers.get(id)?.timer.cancel()
+    this.#timers.delete(id)
+  }
+
+  /** Chains one round of work after the one in progress. */
+  #run(): Promise<void> {
+    const round = this.#serial.then(() => this.#round())
+    this.#serial = round.catch((err: unknown) => {
+      if (!this.#loop.stopping) this.#ctx.logger.error('jobs orchestrator: a round failed', { error: String(err) })
+    })
+    return this.#serial
+  }
+
+  async #round(): Promise<void> {
+    if (this.#loop.stopping) return
+    await this.#applyDeletions()
+    if (this.#loop.stopping) return
+    await this.#fireDue()
+    if (this.#loop.stopping) return
+    await this.#reconcile()
+  }
+
+  /** Sets every task of the deleted job services to desired REMOVE. */
+  async #applyDeletions(): Promise<void> {
+    if (this.#deleted.size === 0) return
+    const ids = [...this.#deleted].sort()
+    this.#deleted.clear()
+    const writes: Write[] = []
+    this.#ctx.store.view((tx) => {
+      for (const id of ids) for (const t of tx.tasks.find({ serviceId: id })) if (t.desiredState < TaskState.REMOVE) writes.push(setDesired(t.id, TaskState.REMOVE))
+    })
+    for (const id of ids) this.#restarts.clearServiceHistory(id)
+    await this.#write(writes)
+  }
+
+  /** Handles the due scheduled jobs: one transaction each, reading the service and its tasks. */
+  async #fireDue(): Promise<void> {
+    if (this.#due.size === 0) return
+    const ids = [...this.#due].sort()
+    this.#due.clear()
+    for (const id of ids) {
+      if (this.#loop.stopping) return
+      const unchanged = await this.#ctx.store.update((tx) => {
+        const service = tx.services.get(id)
+        if (service === undefined || !isJob(service)) return undefined
+        const now = this.#ctx.clock.now()
+        const { outcome, status } = decideDue(service, tx.tasks.find({ serviceId: id }), now)
+        if (status === undefined) return service
+        tx.services.update(id, (d) => void (d.jobStatus = status))
+        const log = outcome === 'run' ? 'started a scheduled iteration' : 'skipped a scheduled run: the previous iteration is still running'
+        this.#ctx.logger.info(`jobs orchestrator: ${log}`, { service: id, iteration: String(status.jobIteration.index), dueAt: status.lastExecution ?? 0 })
+        return undefined
+      })
+      // Nothing was due (a timer capped at MAX_TIMER_MS woke early): wait again. A written
+      // service re-arms through its update event.
+      if (unchanged !== undefined) this.#arm(unchanged)
+    }
+  }
+
+  /** Reconciles the job services whose service or tasks changed. */
+  async #reconcile(): Promise<void> {
+    if (this.#dirty.size === 0) return
+    const ids = [...this.#dirty].sort()
+    this.#dirty.clear()
+    const writes: Write[] = []
+    const restarts: { readonly service: Frozen<Service>; readonly taskId: string }[] = []
+    this.#ctx.store.view((tx) => {
+      const cluster = pickCluster(tx.clusters.find())
+      const nodes = tx.nodes.find()
+      for (const id of ids) {
+        const service = tx.services.get(id)
+        if (service === undefined || !isJob(service)) continue
+        const tasks = tx.tasks.find({ serviceId: id })
+        const iteration = currentIteration(service)
+        if (modeKind(service) === 'replicatedJob') {
+          const plan = planReplicatedJob(service, tasks)
+          for (const slot of plan.create) writes.push(this.#create(cluster, service, slot, '', iteration))
+          for (const taskId of plan.restart) restarts.push({ service, taskId })
+          for (const taskId of plan.remove) writes.push(setDesired(taskId, TaskState.REMOVE))
+        } else {
+          const plan = planGlobalJob(service, tasks, nodes)
+          for (const nodeId of plan.create) writes.push(this.#create(cluster, service, 0, nodeId, iteration))
+          for (const taskId of plan.restart) restarts.push({ service, taskId })
+          for (const taskId of plan.shutdown) writes.push(setDesired(taskId, TaskState.SHUTDOWN))
+          for (const taskId of plan.remove) writes.push(setDesired(taskId, TaskState.REMOVE))
+        }
+      }
+    })
+    await this.#write(writes)
+    if (this.#loop.stopping || restarts.length === 0) return
+    // One transaction per restart, as the restart supervisor writes several objects per restart.
+    const result = await this.#ctx.store.batch((b) => {
+      for (const r of restarts) b.update((tx) => this.#restartOne(tx, r.service, r.taskId))
+    })
+    this.#logFailures(result.failures)
+  }
+
+  #restartOne(tx: Tx, service: Frozen<Service>, taskId: string): void {
+    const t: Frozen<Task> | undefined = tx.tasks.get(taskId)
+    if (t === undefined || t.desiredState > TaskState.COMPLETE) return
+    const current = tx.services.get(service.id)
+    if (current === undefined) return
+    this.#restarts.restart(tx, pickCluster(tx.clusters.find()), current, t)
+  }
+
+  /** Creates a task of `service` (desired COMPLETE, at `iteration`), unless the service moved on meanwhile. */
+  #create(cluster: Frozen<Cluster> | undefined, service: Frozen<Service>, slot: number, nodeId: string, iteration: bigint): Write {
+    const task = { ...newTask(cluster, service, slot, nodeId, this.#ctx), desiredState: TaskState.COMPLETE, jobIteration: { index: iteration } }
+    return (tx) => {
+      const cur = tx.services.get(service.id)
+      if (cur !== undefined && currentIteration(cur) === iteration) tx.tasks.create(task)
+    }
+  }
+
+  /** Applies `writes`, {@link JOBS_WRITE_CHUNK} per transaction; a write that throws is logged and skipped. */
+  async #write(writes: readonly Write[]): Promise<void> {
+    if (writes.length === 0) return
+    const result = await this.#ctx.store.batch((b) => {
+      for (let i = 0; i < writes.length; i += JOBS_WRITE_CHUNK) {
+        const chunk = writes.slice(i, i + JOBS_WRITE_CHUNK)
+        b.update((tx) => {
+          for (const w of chunk) {
+            try {
+              w(tx)
+            } catch (err) {
+              this.#ctx.logger.error('jobs orchestrator: a write failed', { error: String(err) })
+            }
+          }
+        })
+      }
+    })
+    this.#logFailures(result.failures)
+  }
+
+  #logFailures(failures: readonly { readonly transaction: number; readonly error: Error }[]): void {
+    for (const f of failures) this.#ctx.logger.error('jobs orchestrator: a transaction failed', { transaction: f.transaction, error: String(f.error) })
+  }
+}
+
+/** The cluster object the orchestrator reads defaults from: the one named "default", else the first. */
+function pickCluster(clusters: readonly Frozen<Cluster>[]): Frozen<Cluster> | undefined {
+  return clusters.find((c) => c.spec.annotations.name === 'default') ?? clusters[0]
+}
+
+/** Raises task `id`'s desired state to `state` (never lowers it). */
+function setDesired(id: string, state: TaskState): Write {
+  return (tx) => {
+    const t: Frozen<Task> | undefined = tx.tasks.get(id)
+    if (t === undefined || t.desiredState >= state) return
+    tx.tasks.update(id, (d) => void (d.desiredState = state))
+  }
 }
