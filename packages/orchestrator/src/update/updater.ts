@@ -1,0 +1,260 @@
+/**
+ * One rolling update of one service (SwarmKit's `Updater`): replaces the tasks of the dirty slots
+ * with tasks of the service's spec, `parallelism` slots at a time, `delay` apart, watching the
+ * new tasks for `monitor` after they run and applying the failure action when too many fail.
+ *
+ * @module
+ */
+import { DEFAULT_UPDATE_CONFIG, TaskState, UpdateFailureAction, UpdateOrder, UpdateState, sleep } from '@swarmkit-ts/api'
+import type { Cluster, Service, Task, UpdateConfig } from '@swarmkit-ts/api'
+import type { Frozen, ReadTx, Tx } from '@swarmkit-ts/store'
+import type { OrchestratorContext } from '../common/context.ts'
+import { specEqual } from '../common/equality.ts'
+import { isGlobalMode, newTask, updateConfig } from '../common/task.ts'
+import type { Slot } from '../common/task.ts'
+import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
+import { TaskObserver } from './task-observer.ts'
+import {
+  dirtySlots,
+  failureOutcome,
+  failureRatioExceeded,
+  finalMonitorMs,
+  isInProgress,
+  isPaused,
+  isUpdateFailure,
+  slotAction,
+} from './update-plan.ts'
+import type { FailureOutcome, NodeLookup } from './update-plan.ts'
+import { UpdateStatusWriter, sameSpecVersion } from './update-status-writer.ts'
+
+/** Construction options of {@link Updater}. */
+export interface UpdaterInit {
+  readonly ctx: OrchestratorContext
+  readonly restarts: RestartSupervisor
+  readonly cluster: Frozen<Cluster> | undefined
+  /** The service to update to, as it was when the update was asked for. */
+  readonly service: Frozen<Service>
+}
+
+/** Resolves `true` when `promise` settles first, `false` when `signal` aborts first. */
+function until(promise: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) {
+    promise.catch(() => undefined)
+    return Promise.resolve(false)
+  }
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve(false)
+    signal.addEventListener('abort', onAbort, { once: true })
+    const settle = (): void => {
+      signal.removeEventListener('abort', onAbort)
+      resolve(true)
+    }
+    promise.then(settle, settle)
+  })
+}
+
+/** The slots as they are now: the given slots' keys, with the service's tasks of desired ≤ RUNNING now in them. */
+function refreshSlots(tx: ReadTx, service: Frozen<Service>, slots: readonly Slot[]): Slot[] {
+  const global = isGlobalMode(service)
+  const keyOf = (t: Frozen<Task>): string => (global ? t.nodeId : String(t.slot))
+  const byKey = new Map<string, Frozen<Task>[]>()
+  for (const slot of slots) {
+    const first = slot[0]
+    if (first !== undefined) byKey.set(keyOf(first), [])
+  }
+  for (const t of tx.tasks.find({ serviceId: service.id })) {
+    if (t.desiredState > TaskState.RUNNING) continue
+    byKey.get(keyOf(t))?.push(t)
+  }
+  return [...byKey.values()].filter((s) => s.length > 0)
+}
+
+/** One rolling update (see the module doc). Run it once; `cancel()` stops it. */
+export class Updater {
+  /** The service this update brings the tasks to. */
+  readonly service: Frozen<Service>
+  readonly #ctx: OrchestratorContext
+  readonly #restarts: RestartSupervisor
+  readonly #cluster: Frozen<Cluster> | undefined
+  readonly #status: UpdateStatusWriter
+  readonly #cancel = new AbortController()
+  /** Aborted when the update must dispatch no more slots: cancelled, or the failure action fired. */
+  readonly #halt = new AbortController()
+  readonly #failed = new Set<string>()
+  #config: Required<UpdateConfig> = { ...DEFAULT_UPDATE_CONFIG }
+  #rollingBack = false
+  #dirty = 0
+  #observer: TaskObserver | undefined
+  #outcomeWrite: Promise<void> = Promise.resolve()
+  #done: Promise<void> | undefined
+
+  constructor(init: UpdaterInit) {
+    this.#ctx = init.ctx
+    this.#restarts = init.restarts
+    this.#cluster = init.cluster
+    this.service = init.service
+    this.#status = new UpdateStatusWriter(init.ctx.store, init.service, init.ctx.logger)
+  }
+
+  /** Whether `cancel()` was called. */
+  get cancelled(): boolean {
+    return this.#cancel.signal.aborted
+  }
+
+  /** Whether this update works towards `service` as it is now: the same spec at the same spec version. */
+  targets(service: Frozen<Service>): boolean {
+    return sameSpecVersion(service.specVersion, this.service.specVersion) && specEqual(service.spec, this.service.spec)
+  }
+
+  /**
+   * Runs the update over `slots` once `after` (the cancellation of the update it replaces) has
+   * settled; resolves when it completed, paused, rolled back or was cancelled.
+   */
+  run(slots: readonly Slot[], after: Promise<void> = Promise.resolve()): Promise<void> {
+    this.#done ??= (async () => {
+      await after
+      if (this.cancelled) return
+      try {
+        await this.#run(slots)
+      } catch (err) {
+        this.#ctx.logger.error(`updater: update of service ${this.service.id} failed`, { error: String(err) })
+      } finally {
+        await this.#observer?.close()
+        await this.#outcomeWrite
+      }
+    })()
+    return this.#done
+  }
+
+  /** Cancels the update; resolves once nothing of it runs any more. Idempotent. */
+  cancel(): Promise<void> {
+    this.#cancel.abort()
+    this.#halt.abort()
+    return this.#done ?? Promise.resolve()
+  }
+
+  async #run(given: readonly Slot[]): Promise<void> {
+    const service = this.service
+    const status = service.updateStatus
+    // A paused update is never resumed automatically; a new spec clears the status.
+    if (isPaused(status)) return
+    const ctx = this.#ctx
+    const dirty = ctx.store.view((tx) => dirtySlots(service, refreshSlots(tx, service, given), nodeLookup(tx)))
+    if (dirty.length === 0) {
+      if (isInProgress(status)) await this.#status.complete(ctx.clock.now())
+      return
+    }
+    if (status === undefined) await this.#status.start(ctx.clock.now())
+    this.#rollingBack = status?.state === UpdateState.ROLLBACK_STARTED
+    this.#config = updateConfig(service, this.#rollingBack)
+    this.#dirty = dirty.length
+    this.#observer = new TaskObserver(ctx, service.id, (task, runningAt) => this.#onEnded(task, runningAt))
+    this.#observer.start()
+
+    const parallelism = this.#config.parallelism === 0 ? dirty.length : Math.min(this.#config.parallelism, dirty.length)
+    let next = 0
+    const worker = async (): Promise<void> => {
+      for (let slot = dirty[next++]; slot !== undefined && !this.#halt.signal.aborted; slot = dirty[next++]) {
+        try {
+          await this.#updateSlot(slot)
+        } catch (err) {
+          ctx.logger.error(`updater: update of a slot of service ${service.id} failed`, { error: String(err) })
+        }
+        if (this.#config.delayMs > 0) await until(sleep(ctx.clock, this.#config.delayMs, { signal: this.#halt.signal }), this.#halt.signal)
+      }
+    }
+    await Promise.all(Array.from({ length: parallelism }, worker))
+    if (this.#halt.signal.aborted) return
+    // Keep watching for failures a while longer before declaring the update complete.
+    await until(sleep(ctx.clock, finalMonitorMs(this.#config), { signal: this.#halt.signal }), this.#halt.signal)
+    if (this.#halt.signal.aborted) return
+    await this.#status.complete(ctx.clock.now())
+  }
+
+  async #updateSlot(slot: Slot): Promise<void> {
+    const action = this.#ctx.store.view((tx) => slotAction(this.service, slot, nodeLookup(tx)))
+    if (action.kind === 'replace') return this.#replace(slot)
+    const existing = action.task
+    const others = slot.filter((t) => t.id !== existing.id)
+    if (others.length === 0 && existing.desiredState === TaskState.RUNNING) return
+    const old = await this.#ctx.store.update((tx) => this.#shutDown(tx, others))
+    if (existing.desiredState !== TaskState.RUNNING) {
+      await until(this.#restarts.delayStart(old, existing.id, 0, true), this.#cancel.signal)
+    }
+  }
+
+  async #replace(slot: Slot): Promise<void> {
+    const first = slot[0]
+    if (first === undefined) return
+    const service = this.service
+    const task = isGlobalMode(service)
+      ? newTask(this.#cluster, service, 0, first.nodeId, this.#ctx)
+      : newTask(this.#cluster, service, first.slot, '', this.#ctx)
+    task.desiredState = TaskState.READY
+    const startFirst = this.#config.order === UpdateOrder.START_FIRST
+    this.#observer?.track(task.id)
+    const created = await this.#ctx.store.update((tx) => {
+      // The service deleted or at a newer spec: this update is over, create nothing.
+      if (this.#status.owned(tx) === undefined) return undefined
+      tx.tasks.create(task)
+      return { old: startFirst ? undefined : this.#shutDown(tx, slot) }
+    })
+    if (created === undefined) {
+      this.#halt.abort()
+      return
+    }
+    const started = startFirst
+      ? this.#restarts.delayStart(undefined, task.id, 0, false)
+      : this.#restarts.delayStart(created.old, task.id, 0, true)
+    if (!(await until(started, this.#cancel.signal))) return
+    const reached = await this.#observer?.waitRunning(task.id, this.#cancel.signal)
+    if (startFirst && reached === TaskState.RUNNING) {
+      await this.#ctx.store.update((tx) => this.#shutDown(tx, slot))
+    }
+  }
+
+  /**
+   * Inside `tx`: sets desired SHUTDOWN on the tasks of `tasks` still desired ≤ RUNNING. Returns
+   * the task a replacement should wait for: the first one shut down, else the first one still
+   * observed ≤ RUNNING (already told to stop, not stopped yet), else undefined.
+   */
+  #shutDown(tx: Tx, tasks: readonly Frozen<Task>[]): Frozen<Task> | undefined {
+    let stopped: Frozen<Task> | undefined
+    let stopping: Frozen<Task> | undefined
+    for (const t of tasks) {
+      const cur = tx.tasks.get(t.id)
+      if (cur === undefined) continue
+      if (cur.desiredState <= TaskState.RUNNING) {
+        tx.tasks.update(cur.id, (d) => {
+          d.desiredState = TaskState.SHUTDOWN
+        })
+        stopped ??= cur
+      } else if (cur.status.state <= TaskState.RUNNING) {
+        stopping ??= cur
+      }
+    }
+    return stopped ?? stopping
+  }
+
+  #onEnded(task: Frozen<Task>, runningAt: number | undefined): void {
+    const config = this.#config
+    if (config.failureAction === UpdateFailureAction.CONTINUE || this.#halt.signal.aborted || this.#failed.has(task.id)) return
+    if (!isUpdateFailure(task.status.state, runningAt, this.#ctx.clock.now(), config.monitorMs)) return
+    this.#failed.add(task.id)
+    if (!failureRatioExceeded(this.#failed.size, this.#dirty, config.maxFailureRatio)) return
+    const outcome = failureOutcome(config.failureAction, this.#rollingBack, task.id)
+    if (outcome.kind === 'continue') return
+    this.#halt.abort()
+    this.#outcomeWrite = this.#writeOutcome(outcome)
+  }
+
+  async #writeOutcome(outcome: Exclude<FailureOutcome, { kind: 'continue' }>): Promise<void> {
+    if (outcome.kind === 'pause') await this.#status.pause(outcome.message)
+    else await this.#status.rollback(outcome.message)
+  }
+}
+
+/** Node lookup on a read transaction. */
+function nodeLookup(tx: ReadTx): NodeLookup {
+  return (id) => tx.nodes.get(id)
+}
