@@ -1,0 +1,121 @@
+/**
+ * `pnpm --filter @swarmkit-ts/orchestrator bench`: the figures of issue 14 — a replicated
+ * service of 100,000 replicas (create, scale to 0, scale back, heap), 1,000 services × 100
+ * replicas created at once, and a rolling update of 10,000 tasks (parallelism 0, monitor 0)
+ * through the TaskDriver. In-memory store, no Raft, ManualClock. Each row is run BENCH_RUNS
+ * times (default 3) in a fresh store; the table shows the median and the range. Prints the CPU
+ * and the load average, and writes bench-results/orchestrator.json at the repository root.
+ *
+ * BENCH_REPLICAS scales the large service and the 1,000-service row (default 100,000 tasks);
+ * BENCH_UPDATE the rolling update (default 10,000 tasks); BENCH_ONLY=large|many|update runs one
+ * row group.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { measureLargeService, measureManyServices, measureRollingUpdate } from './measure.ts'
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 3)
+const REPLICAS = Number(process.env['BENCH_REPLICAS'] ?? 100_000)
+const UPDATE = Number(process.env['BENCH_UPDATE'] ?? 10_000)
+const ONLY = process.env['BENCH_ONLY']
+const NODES = 100
+const SERVICES = 1_000
+
+interface Row {
+  benchmark: string
+  load: string
+  median: number
+  min: number
+  max: number
+  unit: string
+  target?: string | undefined
+  note?: string | undefined
+}
+const rows: Row[] = []
+const log = (s: string): void => void process.stderr.write(`${s}\n`)
+
+function stats(values: readonly number[]): { median: number; min: number; max: number } {
+  const v = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(v.length / 2)
+  const median = v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2
+  return { median, min: v[0] as number, max: v[v.length - 1] as number }
+}
+
+function row(benchmark: string, load: string, values: readonly number[], unit: string, extra: { target?: string; note?: string } = {}): void {
+  rows.push({ benchmark, load, ...stats(values), unit, target: extra.target, note: extra.note })
+}
+
+async function repeat<T>(label: string, fn: () => Promise<T>): Promise<T[]> {
+  const out: T[] = []
+  for (let i = 0; i < RUNS; i++) {
+    log(`${label}: run ${i + 1}/${RUNS}`)
+    out.push(await fn())
+  }
+  return out
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString()
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const load0 = loadavg()[0] ?? 0
+  log(`${cpu}, ${availableParallelism()} cores, load average ${load0.toFixed(2)}`)
+
+  if (ONLY === undefined || ONLY === 'large') {
+    const r = await repeat('large service', () => measureLargeService(REPLICAS, NODES))
+    const load = `${REPLICAS.toLocaleString('en-US')} replicas, ${NODES} nodes`
+    row('create a replicated service: until every task exists', load, r.map((x) => x.createMs), 'ms', {
+      target: '< 1,500 ms',
+      note: `${Math.round(REPLICAS / (stats(r.map((x) => x.createMs)).median / 1000)).toLocaleString('en-US')} tasks/s at the median`,
+    })
+    row('heap used once every task exists (after full GC)', load, r.map((x) => x.heapBytes / 2 ** 20), 'MiB', {
+      note: `${Math.round(stats(r.map((x) => x.heapPerTaskBytes)).median)} bytes per task over the heap before the service`,
+    })
+    row('scale it to 0: until every task has desired REMOVE', load, r.map((x) => x.scaleDownMs), 'ms')
+    row('scale it back: until every task exists again', load, r.map((x) => x.scaleUpMs), 'ms')
+  }
+
+  if (ONLY === undefined || ONLY === 'many') {
+    const perService = Math.max(1, Math.round(REPLICAS / SERVICES))
+    const r = await repeat('many services', () => measureManyServices(SERVICES, perService, NODES))
+    row(`${SERVICES.toLocaleString('en-US')} services created at once: until every task exists`, `${SERVICES} × ${perService} replicas, ${NODES} nodes`, r, 'ms', {
+      note: `${Math.round((SERVICES * perService) / (stats(r).median / 1000)).toLocaleString('en-US')} tasks/s at the median`,
+    })
+  }
+
+  if (ONLY === undefined || ONLY === 'update') {
+    const r = await repeat('rolling update', () => measureRollingUpdate(UPDATE, NODES))
+    const driver = stats(r.map((x) => x.driverMs)).median
+    row('rolling update, parallelism 0, monitor 0: until COMPLETED', `${UPDATE.toLocaleString('en-US')} tasks, ${NODES} nodes, TaskDriver`, r.map((x) => x.updateMs), 'ms', {
+      note: `TaskDriver steps ${r.map((x) => x.driverSteps).join('/')}, ${Math.round(driver)} ms of the median inside the driver`,
+    })
+  }
+
+  const load1 = loadavg()[0] ?? 0
+  const fmt = (v: number, unit: string): string => (unit === 'MiB' ? v.toFixed(1) : Math.round(v).toLocaleString('en-US'))
+  const table = [
+    ['benchmark', 'load', 'median', 'min–max', 'unit', 'target', 'note'],
+    ...rows.map((r) => [r.benchmark, r.load, fmt(r.median, r.unit), `${fmt(r.min, r.unit)}–${fmt(r.max, r.unit)}`, r.unit, r.target ?? '', r.note ?? '']),
+  ]
+  const widths = table[0]?.map((_, i) => Math.max(...table.map((line) => (line[i] ?? '').length))) ?? []
+  console.log(`${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end, ${RUNS} runs per row`)
+  for (const line of table) console.log(line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '))
+
+  const out = new URL('../../../bench-results/', import.meta.url)
+  await mkdir(out, { recursive: true })
+  const file = new URL('orchestrator.json', out)
+  const json = {
+    package: '@swarmkit-ts/orchestrator',
+    startedAt,
+    cpu,
+    cores: availableParallelism(),
+    node: process.version,
+    loadAverageAtStart: load0,
+    loadAverageAtEnd: load1,
+    runs: RUNS,
+    rows,
+  }
+  await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
+  log(`wrote ${file.pathname}`)
+}
+
+await main()
