@@ -1,6 +1,6 @@
 import { TaskState } from '@swarmkit-ts/api'
-import type { NodeDescription, Service, Task, TaskSpec } from '@swarmkit-ts/api'
-import type { Frozen } from '@swarmkit-ts/store'
+import type { Resources, Service, Task, TaskSpec } from '@swarmkit-ts/api'
+import type { Draft, Frozen } from '@swarmkit-ts/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CONSTRAINT_REJECT_ERR, CONSTRAINT_REJECT_MESSAGE, ConstraintEnforcer, newTask } from '../src/index.ts'
 import { Harness, replicatedSpec } from './helpers/harness.ts'
@@ -73,9 +73,10 @@ class EnforcerSetting {
     return ids.filter((id) => this.task(id).status.state === TaskState.REJECTED)
   }
 
-  async setResources(nodeId: string, resources: NodeDescription['resources']): Promise<void> {
+  async setResources(nodeId: string, resources: Resources): Promise<void> {
     await this.h.updateNode(nodeId, (n) => {
-      n.description = { ...n.description, ...(resources === undefined ? {} : { resources }) }
+      n.description ??= {}
+      n.description.resources = structuredClone(resources) as Draft<Resources>
     })
     await this.h.settle()
   }
