@@ -218,6 +218,28 @@ describe('task reaper: history retention', () => {
     expect(s.ids()).toEqual(sorted(ids))
   })
 
+  it('looks again at a slot where two tasks were running once one of them stops', async () => {
+    const s = setting(1)
+    await s.start()
+    const svc = await s.h.createService(replicatedSpec('web', 1))
+    const [, old, replacement] = await s.add([
+      task(s.h, svc, { state: TaskState.FAILED, desired: TaskState.SHUTDOWN, at: 1 }),
+      task(s.h, svc, { state: TaskState.RUNNING, at: 2 }),
+      task(s.h, svc, { state: TaskState.RUNNING, at: 3 }),
+    ])
+    await s.h.advance(REAPER_BATCH_INTERVAL_MS)
+    expect(s.ids()).toEqual(sorted([old as string, replacement as string]))
+    await s.h.store.update((tx) =>
+      tx.tasks.update(old as string, (d) => {
+        d.desiredState = TaskState.SHUTDOWN
+        d.status.state = TaskState.SHUTDOWN
+        d.status.appliedAt = T0 + 4
+      }),
+    )
+    await s.h.advance(REAPER_BATCH_INTERVAL_MS)
+    expect(s.ids()).toEqual([replacement])
+  })
+
   it('a new reaper prunes slots left over the limit at start', async () => {
     const s = setting(2)
     const svc = await s.h.createService(replicatedSpec('web', 1))

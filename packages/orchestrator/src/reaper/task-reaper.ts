@@ -91,10 +91,12 @@ export class TaskReaper implements Component {
       this.#markDirty([{ serviceId: task.serviceId, slot: task.slot, nodeId: task.nodeId }])
     } else if (ev.action === 'update' && isCleanupCandidate(task)) {
       this.#cleanup.add(task.id)
-    } else {
-      return
     }
-    if (this.#dirty.size + this.#cleanup.size > REAPER_MAX_DIRTY) {
+    // Any task event (a task stopping, say) brings a prune of what is pending: a slot kept
+    // dirty because two of its tasks ran is looked at again once one of them has stopped.
+    const pending = this.#dirty.size + this.#cleanup.size
+    if (pending === 0) return
+    if (pending > REAPER_MAX_DIRTY) {
       this.#cancelTimer()
       this.#pruneNow = true
     } else if (this.#timer === undefined && !this.#stopped) {
