@@ -21,6 +21,8 @@ import { decideDue, effectiveNextExecution, jobSchedule } from './job-schedule.t
 export const JOBS_WRITE_CHUNK = 100
 /** The longest a schedule timer waits at once (Node's timer limit); it re-arms when it wakes early. */
 export const MAX_TIMER_MS = 2_147_483_647
+/** How long after a failed write of a scheduled run it is tried again. */
+export const FIRE_RETRY_MS = 1_000
 
 type Kinds = 'service' | 'task'
 type Write = (tx: Tx) => void
@@ -116,14 +118,22 @@ export class JobsOrchestrator implements Component {
       return
     }
     if (this.#timers.get(service.id)?.at === next) return
-    this.#disarm(service.id)
-    const timer = this.#ctx.clock.setTimeout(() => {
-      if (this.#timers.get(service.id)?.timer !== timer) return
-      this.#timers.delete(service.id)
-      this.#due.add(service.id)
-      void this.#run()
-    }, Math.min(next - now, MAX_TIMER_MS))
-    this.#timers.set(service.id, { at: next, timer })
+    this.#setTimer(service.id, next)
+  }
+
+  /** (Re)sets the timer of job `id` to mark it due at `at` (waking at most {@link MAX_TIMER_MS} from now). */
+  #setTimer(id: string, at: number): void {
+    this.#disarm(id)
+    const timer = this.#ctx.clock.setTimeout(
+      () => {
+        if (this.#timers.get(id)?.timer !== timer) return
+        this.#timers.delete(id)
+        this.#due.add(id)
+        void this.#run()
+      },
+      Math.min(at - this.#ctx.clock.now(), MAX_TIMER_MS),
+    )
+    this.#timers.set(id, { at, timer })
   }
 
   #disarm(id: string): void {
@@ -169,21 +179,34 @@ export class JobsOrchestrator implements Component {
     this.#due.clear()
     for (const id of ids) {
       if (this.#loop.stopping) return
-      const unchanged = await this.#ctx.store.update((tx) => {
-        const service = tx.services.get(id)
-        if (service === undefined || !isJob(service)) return undefined
-        const now = this.#ctx.clock.now()
-        const { outcome, status } = decideDue(service, tx.tasks.find({ serviceId: id }), now)
-        if (status === undefined) return service
-        tx.services.update(id, (d) => void (d.jobStatus = status))
-        const log = outcome === 'run' ? 'started a scheduled iteration' : 'skipped a scheduled run: the previous iteration is still running'
-        this.#ctx.logger.info(`jobs orchestrator: ${log}`, { service: id, iteration: String(status.jobIteration.index), dueAt: status.lastExecution ?? 0 })
-        return undefined
-      })
+      let unchanged: Frozen<Service> | undefined
+      try {
+        unchanged = await this.#ctx.store.update((tx) => this.#fireOne(tx, id))
+      } catch (err) {
+        // The due time is still recorded as next: try again shortly.
+        this.#ctx.logger.error('jobs orchestrator: writing a scheduled run failed', { service: id, error: String(err) })
+        if (!this.#loop.stopping) this.#setTimer(id, this.#ctx.clock.now() + FIRE_RETRY_MS)
+        continue
+      }
       // Nothing was due (a timer capped at MAX_TIMER_MS woke early): wait again. A written
       // service re-arms through its update event.
       if (unchanged !== undefined) this.#arm(unchanged)
     }
+  }
+
+  /** Inside `tx`: runs or skips the due time of job `id`; returns the service when nothing was due. */
+  #fireOne(tx: Tx, id: string): Frozen<Service> | undefined {
+    const service = tx.services.get(id)
+    if (service === undefined || !isJob(service)) return undefined
+    const { outcome, status } = decideDue(service, tx.tasks.find({ serviceId: id }), this.#ctx.clock.now())
+    if (status === undefined) return service
+    tx.services.update(id, (d) => void (d.jobStatus = status))
+    if (outcome === 'run') {
+      this.#ctx.logger.info('jobs orchestrator: started a scheduled iteration', { service: id, iteration: String(status.jobIteration.index), dueAt: status.lastExecution ?? 0 })
+    } else {
+      this.#ctx.logger.info('jobs orchestrator: skipped a scheduled run, the previous iteration is still running', { service: id, dueAt: status.lastSkippedExecution ?? 0 })
+    }
+    return undefined
   }
 
   /** Reconciles the job services whose service or tasks changed. */
