@@ -30,6 +30,24 @@ export function heapUsed(): number {
   return process.memoryUsage().heapUsed
 }
 
+/** A stopwatch of real time and of this process's CPU time (user + system), in milliseconds. */
+export class Stopwatch {
+  readonly #t0 = performance.now()
+  readonly #cpu0 = process.cpuUsage()
+
+  /** Real and CPU milliseconds since construction. */
+  read(): { ms: number; cpuMs: number } {
+    const cpu = process.cpuUsage(this.#cpu0)
+    return { ms: performance.now() - this.#t0, cpuMs: (cpu.user + cpu.system) / 1000 }
+  }
+}
+
+/** A timing: real and CPU milliseconds. */
+export interface Timing {
+  readonly ms: number
+  readonly cpuMs: number
+}
+
 /** Lets every pending promise callback and I/O callback run (one macrotask turn). */
 function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
@@ -113,11 +131,11 @@ function keptTasks(tx: ReadTx, serviceId: string): number {
 
 /** Result of {@link measureLargeService}. */
 export interface LargeServiceResult {
-  readonly createMs: number
+  readonly create: Timing
   readonly heapBytes: number
   readonly heapPerTaskBytes: number
-  readonly scaleDownMs: number
-  readonly scaleUpMs: number
+  readonly scaleDown: Timing
+  readonly scaleUp: Timing
 }
 
 /**
@@ -130,44 +148,45 @@ export async function measureLargeService(replicas: number, nodes: number): Prom
   b.driver.enabled = false
   await b.start(nodes)
   const heap0 = heapUsed()
-  let t0 = performance.now()
+  let sw = new Stopwatch()
   const svc = await b.control.create(spec('big', replicas))
   await b.until((tx) => keptTasks(tx, svc.id) === replicas)
-  const createMs = performance.now() - t0
+  const create = sw.read()
   const heap1 = heapUsed()
 
-  t0 = performance.now()
+  sw = new Stopwatch()
   await b.control.update(svc.id, spec('big', 0))
   await b.until((tx) => keptTasks(tx, svc.id) === 0)
-  const scaleDownMs = performance.now() - t0
+  const scaleDown = sw.read()
+  gc()
 
-  t0 = performance.now()
+  sw = new Stopwatch()
   await b.control.update(svc.id, spec('big', replicas))
   await b.until((tx) => keptTasks(tx, svc.id) === replicas)
-  const scaleUpMs = performance.now() - t0
+  const scaleUp = sw.read()
   await b.stop()
-  return { createMs, heapBytes: heap1, heapPerTaskBytes: (heap1 - heap0) / replicas, scaleDownMs, scaleUpMs }
+  return { create, heapBytes: heap1, heapPerTaskBytes: (heap1 - heap0) / replicas, scaleDown, scaleUp }
 }
 
 /** `services` replicated services of `replicas` each, created at once: time until all their tasks exist. */
-export async function measureManyServices(services: number, replicas: number, nodes: number): Promise<number> {
+export async function measureManyServices(services: number, replicas: number, nodes: number): Promise<Timing> {
   const b = new Bench()
   b.driver.enabled = false
   await b.start(nodes)
   gc()
   const total = services * replicas
-  const t0 = performance.now()
+  const sw = new Stopwatch()
   await Promise.all(Array.from({ length: services }, (_, i) => b.control.create(spec(`svc${i}`, replicas))))
   await b.until((tx) => tx.tasks.find().length === total)
-  const ms = performance.now() - t0
+  const t = sw.read()
   await b.stop()
-  return ms
+  return t
 }
 
 /** Result of {@link measureRollingUpdate}. */
 export interface RollingUpdateResult {
   /** From the update's write until its status is COMPLETED. */
-  readonly updateMs: number
+  readonly update: Timing
   /** Steps the TaskDriver made during the update. */
   readonly driverSteps: number
   /** Of `updateMs`, the time spent inside the TaskDriver's steps. */
@@ -195,12 +214,12 @@ export async function measureRollingUpdate(replicas: number, nodes: number): Pro
     return n
   }
   const steps0 = b.driver.steps
-  const t0 = performance.now()
+  const sw = new Stopwatch()
   await b.control.update(svc.id, { ...spec('roll', replicas, { update }), task: { container: { image: 'busybox:2' } } })
   await b.until((tx) => tx.services.get(svc.id)?.updateStatus?.state === UpdateState.COMPLETED, true)
-  const updateMs = performance.now() - t0
+  const updated = sw.read()
   const ok = b.store.view((tx) => tx.tasks.find({ serviceId: svc.id }).filter((t) => t.desiredState === TaskState.RUNNING && t.spec.container?.image === 'busybox:2').length)
   if (ok !== replicas) throw new Error(`update completed with ${ok} of ${replicas} tasks at the new image`)
   await b.stop()
-  return { updateMs, driverSteps: b.driver.steps - steps0, driverMs }
+  return { update: updated, driverSteps: b.driver.steps - steps0, driverMs }
 }
