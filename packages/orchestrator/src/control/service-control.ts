@@ -50,7 +50,8 @@ export class ServiceControl {
 
   /**
    * Creates a service from a valid spec (`InvalidArgumentError` naming the field otherwise;
-   * `AlreadyExistsError` when the name is taken). Jobs start at iteration 0.
+   * `AlreadyExistsError` when the name is taken). Jobs start at iteration 0: at once, or — with
+   * a schedule — at the schedule's first due time (`jobStatus.nextExecution`).
    */
   async create(spec: ServiceSpec): Promise<Frozen<Service>> {
     validateServiceSpec(spec)
@@ -68,7 +69,9 @@ export class ServiceControl {
    * Replaces the spec of service `id` (`NotFoundError`; `InvalidArgumentError` naming the field
    * for an invalid spec, a rename or a mode change; `SequenceConflictError` when
    * `options.version` is stale). The old spec becomes `previousSpec`, the update status is
-   * cleared (a rolling update starts if tasks are out of date), and a job starts a new iteration.
+   * cleared (a rolling update starts if tasks are out of date), and a job starts a new iteration
+   * (older iterations' running tasks are removed) — at once, or with a schedule at its next due
+   * time.
    */
   async update(id: string, spec: ServiceSpec, options: ServiceUpdateOptions = {}): Promise<Frozen<Service>> {
     return this.#store.update((tx) => {

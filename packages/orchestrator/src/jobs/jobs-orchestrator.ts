@@ -8,7 +8,7 @@
  * @module
  */
 import { TaskState } from '@swarmkit-ts/api'
-import type { Cluster, Service, Task, Timer } from '@swarmkit-ts/api'
+import type { Cluster, Node, Service, Task, Timer } from '@swarmkit-ts/api'
 import type { Frozen, ObjectEvent, ReadTx, Tx } from '@swarmkit-ts/store'
 import type { Component, OrchestratorContext } from '../common/context.ts'
 import { StoreLoop } from '../common/store-loop.ts'
@@ -218,7 +218,7 @@ export class JobsOrchestrator implements Component {
     const restarts: { readonly service: Frozen<Service>; readonly taskId: string }[] = []
     this.#ctx.store.view((tx) => {
       const cluster = pickCluster(tx.clusters.find())
-      const nodes = tx.nodes.find()
+      let nodes: readonly Frozen<Node>[] | undefined
       for (const id of ids) {
         const service = tx.services.get(id)
         if (service === undefined || !isJob(service)) continue
@@ -230,7 +230,7 @@ export class JobsOrchestrator implements Component {
           for (const taskId of plan.restart) restarts.push({ service, taskId })
           for (const taskId of plan.remove) writes.push(setDesired(taskId, TaskState.REMOVE))
         } else {
-          const plan = planGlobalJob(service, tasks, nodes)
+          const plan = planGlobalJob(service, tasks, (nodes ??= tx.nodes.find()))
           for (const nodeId of plan.create) writes.push(this.#create(cluster, service, 0, nodeId, iteration))
           for (const taskId of plan.restart) restarts.push({ service, taskId })
           for (const taskId of plan.shutdown) writes.push(setDesired(taskId, TaskState.SHUTDOWN))
