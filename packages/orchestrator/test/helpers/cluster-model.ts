@@ -174,7 +174,9 @@ export function checkInvariants(h: Harness, m: ModelState, retention = 5): strin
   }
   for (const s of services) {
     const running = runningTasks(s.id)
-    const stale = running.filter((t) => isTaskDirty(s, t, nodeById.get(t.nodeId)))
+    // A paused node keeps a global task at its old spec: no updates there until it is active (SwarmKit).
+    const keptOnPausedNode = (t: Frozen<Task>): boolean => modeKind(s) === 'global' && nodeById.get(t.nodeId)?.spec.availability === NodeAvailability.PAUSE
+    const stale = running.filter((t) => isTaskDirty(s, t, nodeById.get(t.nodeId)) && !keptOnPausedNode(t))
     const state = s.updateStatus?.state
     if (state === UpdateState.UPDATING || state === UpdateState.ROLLBACK_STARTED) problems.push(`service ${s.spec.annotations.name}: update still ${state}`)
     if (state === UpdateState.PAUSED && s.previousSpec === undefined) problems.push(`service ${s.spec.annotations.name}: paused without a previous spec`)
