@@ -16,6 +16,8 @@ export { RestartSupervisor, TASK_TIMEOUT_MS } from './restart/restart-supervisor
 export { UpdateSupervisor } from './update/update-supervisor.ts'
 export { ReplicatedOrchestrator } from './replicated/replicated-orchestrator.ts'
 export { GlobalOrchestrator } from './global/global-orchestrator.ts'
+export { planGlobalService, planGlobalNode, decideGlobalRestart, runnableTasks } from './global/global-reconcile.ts'
+export type { GlobalServicePlan, GlobalNodePlan, GlobalRestartDecision, UpdatableTasks } from './global/global-reconcile.ts'
 export { JobsOrchestrator } from './jobs/jobs-orchestrator.ts'
 export { planReplicatedJob, planGlobalJob } from './jobs/job-reconcile.ts'
 export type { ReplicatedJobPlan, GlobalJobPlan } from './jobs/job-reconcile.ts'

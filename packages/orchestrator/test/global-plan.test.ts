@@ -2,7 +2,7 @@ import { NodeAvailability, NodeRole, NodeState, TaskState } from '@swarmkit-ts/a
 import type { Node, Service, Task } from '@swarmkit-ts/api'
 import type { Frozen } from '@swarmkit-ts/store'
 import { describe, expect, it } from 'vitest'
-import { decideRestart, planGlobalNode, planGlobalService } from '../src/global/global-reconcile.ts'
+import { decideGlobalRestart, planGlobalNode, planGlobalService } from '../src/global/global-reconcile.ts'
 
 const META = { version: { index: 1n }, createdAt: 0, updatedAt: 0 }
 
@@ -101,14 +101,14 @@ describe('global orchestrator plans', () => {
     expect(planGlobalNode(node('n1'), true, new Map([[s.id, s]]), [t])).toEqual({ create: [], shutdown: [] })
   })
 
-  it('decideRestart restarts on an active matching node, shuts down on a paused, non-matching or invalid node, and skips handled tasks or deleted services', () => {
+  it('decideGlobalRestart restarts on an active matching node, shuts down on a paused, non-matching or invalid node, and skips handled tasks or deleted services', () => {
     const s = service('s', 'img:1', 1n, ['node.labels.zone==a'])
     const failed = task('t', s, 'n1', { state: TaskState.FAILED })
-    expect(decideRestart(failed, s, node('n1'))).toBe('restart')
-    expect(decideRestart(failed, s, node('n1', { availability: NodeAvailability.PAUSE }))).toBe('shutdown')
-    expect(decideRestart(failed, s, node('n1', { zone: 'b' }))).toBe('shutdown')
-    expect(decideRestart(failed, s, undefined)).toBe('shutdown')
-    expect(decideRestart({ ...failed, desiredState: TaskState.SHUTDOWN }, s, node('n1'))).toBe('skip')
-    expect(decideRestart(failed, undefined, node('n1'))).toBe('skip')
+    expect(decideGlobalRestart(failed, s, node('n1'))).toBe('restart')
+    expect(decideGlobalRestart(failed, s, node('n1', { availability: NodeAvailability.PAUSE }))).toBe('shutdown')
+    expect(decideGlobalRestart(failed, s, node('n1', { zone: 'b' }))).toBe('shutdown')
+    expect(decideGlobalRestart(failed, s, undefined)).toBe('shutdown')
+    expect(decideGlobalRestart({ ...failed, desiredState: TaskState.SHUTDOWN }, s, node('n1'))).toBe('skip')
+    expect(decideGlobalRestart(failed, undefined, node('n1'))).toBe('skip')
   })
 })

@@ -17,7 +17,7 @@ import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
 import { applyTaskInit, planTaskInit } from '../restart/task-init.ts'
 import type { TaskInitPlan } from '../restart/task-init.ts'
 import type { UpdateSupervisor } from '../update/update-supervisor.ts'
-import { decideRestart, isRunnable, needsShutdown, planGlobalNode, planGlobalService } from './global-reconcile.ts'
+import { decideGlobalRestart, isRunnable, needsShutdown, planGlobalNode, planGlobalService } from './global-reconcile.ts'
 import type { UpdatableTasks } from './global-reconcile.ts'
 
 /** Writes per transaction when the orchestrator writes many tasks at once. */
@@ -211,7 +211,7 @@ export class GlobalOrchestrator implements Component {
     const t = tx.tasks.get(id)
     if (t === undefined) return
     const service = this.#services.has(t.serviceId) ? tx.services.get(t.serviceId) : undefined
-    switch (decideRestart(t, service, this.#nodes.get(t.nodeId))) {
+    switch (decideGlobalRestart(t, service, this.#nodes.get(t.nodeId))) {
       case 'skip':
         return
       case 'shutdown':

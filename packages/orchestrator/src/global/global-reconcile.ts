@@ -159,7 +159,7 @@ export function planGlobalNode(
 }
 
 /** What to do with a task of the restart set. */
-export type RestartDecision =
+export type GlobalRestartDecision =
   /** Nothing: already handled, or its service is gone. */
   | 'skip'
   /** Desired SHUTDOWN without a replacement: its node is paused, no longer matches, or is not valid. */
@@ -171,7 +171,7 @@ export type RestartDecision =
  * The restart decision for a task of the restart set (SwarmKit's `tickTasks`), on the task as
  * now stored. `node` is the task's node when valid, else undefined.
  */
-export function decideRestart(task: Frozen<Task>, service: Frozen<Service> | undefined, node: Frozen<Node> | undefined): RestartDecision {
+export function decideGlobalRestart(task: Frozen<Task>, service: Frozen<Service> | undefined, node: Frozen<Node> | undefined): GlobalRestartDecision {
   if (task.desiredState > TaskState.RUNNING || service === undefined) return 'skip'
   if (node === undefined) return 'shutdown'
   if (node.spec.availability === NodeAvailability.PAUSE || !nodeMatchesConstraints(service.spec.task, node)) return 'shutdown'
