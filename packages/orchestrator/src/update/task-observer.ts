@@ -11,6 +11,7 @@ import { WatchQueueOverflowError } from '@swarmkit-ts/store'
 import type { Frozen, ReadTx, Watch } from '@swarmkit-ts/store'
 import type { OrchestratorContext } from '../common/context.ts'
 import { LOOP_QUEUE_LIMIT } from '../common/store-loop.ts'
+import type { Latch } from './latch.ts'
 
 /** Called for each observation of a tracked task observed above RUNNING, before its running time is recorded. */
 export type EndedHandler = (task: Frozen<Task>, runningAt: number | undefined) => void
@@ -62,23 +63,23 @@ export class TaskObserver {
 
   /**
    * Resolves with the first state ≥ RUNNING observed for tracked task `taskId`, or undefined when
-   * the task was deleted first, the observer closed, or `signal` aborted.
+   * the task was deleted first, the observer closed, or `cancel` fired.
    */
-  waitRunning(taskId: string, signal: AbortSignal): Promise<TaskState | undefined> {
+  waitRunning(taskId: string, cancel: Latch): Promise<TaskState | undefined> {
     const t = this.#tracked.get(taskId)
-    if (t === undefined || t.gone || signal.aborted || this.#abort.signal.aborted) return Promise.resolve(t?.reached)
+    if (t === undefined || t.gone || cancel.fired || this.#abort.signal.aborted) return Promise.resolve(t?.reached)
     if (t.reached !== undefined) return Promise.resolve(t.reached)
     return new Promise((resolve) => {
-      const onAbort = (): void => {
-        t.waiters = t.waiters.filter((w) => w !== done)
-        resolve(undefined)
-      }
+      let off = (): void => undefined
       const done = (reached: TaskState | undefined): void => {
-        signal.removeEventListener('abort', onAbort)
+        off()
         resolve(reached)
       }
       t.waiters.push(done)
-      signal.addEventListener('abort', onAbort, { once: true })
+      off = cancel.on(() => {
+        t.waiters = t.waiters.filter((w) => w !== done)
+        resolve(undefined)
+      })
     })
   }
 

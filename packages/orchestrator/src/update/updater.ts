@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DEFAULT_UPDATE_CONFIG, TaskState, UpdateFailureAction, UpdateOrder, UpdateState, sleep } from '@swarmkit-ts/api'
+import { DEFAULT_UPDATE_CONFIG, TaskState, UpdateFailureAction, UpdateOrder, UpdateState } from '@swarmkit-ts/api'
 import type { Cluster, Service, Task, UpdateConfig } from '@swarmkit-ts/api'
 import type { Frozen, ReadTx, Tx } from '@swarmkit-ts/store'
 import type { OrchestratorContext } from '../common/context.ts'
@@ -13,6 +13,7 @@ import { specEqual } from '../common/equality.ts'
 import { isGlobalMode, newTask, updateConfig } from '../common/task.ts'
 import type { Slot } from '../common/task.ts'
 import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
+import { Latch } from './latch.ts'
 import { TaskObserver } from './task-observer.ts'
 import {
   dirtySlots,
@@ -34,23 +35,6 @@ export interface UpdaterInit {
   readonly cluster: Frozen<Cluster> | undefined
   /** The service to update to, as it was when the update was asked for. */
   readonly service: Frozen<Service>
-}
-
-/** Resolves `true` when `promise` settles first, `false` when `signal` aborts first. */
-function until(promise: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) {
-    promise.catch(() => undefined)
-    return Promise.resolve(false)
-  }
-  return new Promise((resolve) => {
-    const onAbort = (): void => resolve(false)
-    signal.addEventListener('abort', onAbort, { once: true })
-    const settle = (): void => {
-      signal.removeEventListener('abort', onAbort)
-      resolve(true)
-    }
-    promise.then(settle, settle)
-  })
 }
 
 /** The slots as they are now: the given slots' keys, with the service's tasks of desired ≤ RUNNING now in them. */
@@ -77,9 +61,9 @@ export class Updater {
   readonly #restarts: RestartSupervisor
   readonly #cluster: Frozen<Cluster> | undefined
   readonly #status: UpdateStatusWriter
-  readonly #cancel = new AbortController()
-  /** Aborted when the update must dispatch no more slots: cancelled, or the failure action fired. */
-  readonly #halt = new AbortController()
+  readonly #cancel = new Latch()
+  /** Fired when the update must dispatch no more slots: cancelled, or the failure action fired. */
+  readonly #halt = new Latch()
   readonly #failed = new Set<string>()
   #config: Required<UpdateConfig> = { ...DEFAULT_UPDATE_CONFIG }
   #rollingBack = false
@@ -98,7 +82,7 @@ export class Updater {
 
   /** Whether `cancel()` was called. */
   get cancelled(): boolean {
-    return this.#cancel.signal.aborted
+    return this.#cancel.fired
   }
 
   /** Whether this update works towards `service` as it is now: the same spec at the same spec version. */
@@ -128,8 +112,8 @@ export class Updater {
 
   /** Cancels the update; resolves once nothing of it runs any more. Idempotent. */
   cancel(): Promise<void> {
-    this.#cancel.abort()
-    this.#halt.abort()
+    this.#cancel.fire()
+    this.#halt.fire()
     return this.#done ?? Promise.resolve()
   }
 
@@ -154,20 +138,20 @@ export class Updater {
     const parallelism = this.#config.parallelism === 0 ? dirty.length : Math.min(this.#config.parallelism, dirty.length)
     let next = 0
     const worker = async (): Promise<void> => {
-      for (let slot = dirty[next++]; slot !== undefined && !this.#halt.signal.aborted; slot = dirty[next++]) {
+      for (let slot = dirty[next++]; slot !== undefined && !this.#halt.fired; slot = dirty[next++]) {
         try {
           await this.#updateSlot(slot)
         } catch (err) {
           ctx.logger.error(`updater: update of a slot of service ${service.id} failed`, { error: String(err) })
         }
-        if (this.#config.delayMs > 0) await until(sleep(ctx.clock, this.#config.delayMs, { signal: this.#halt.signal }), this.#halt.signal)
+        if (this.#config.delayMs > 0) await this.#halt.sleep(ctx.clock, this.#config.delayMs)
       }
     }
     await Promise.all(Array.from({ length: parallelism }, worker))
-    if (this.#halt.signal.aborted) return
+    if (this.#halt.fired) return
     // Keep watching for failures a while longer before declaring the update complete.
-    await until(sleep(ctx.clock, finalMonitorMs(this.#config), { signal: this.#halt.signal }), this.#halt.signal)
-    if (this.#halt.signal.aborted) return
+    await this.#halt.sleep(ctx.clock, finalMonitorMs(this.#config))
+    if (this.#halt.fired) return
     await this.#status.complete(ctx.clock.now())
   }
 
@@ -179,7 +163,7 @@ export class Updater {
     if (others.length === 0 && existing.desiredState === TaskState.RUNNING) return
     const old = await this.#ctx.store.update((tx) => this.#shutDown(tx, others))
     if (existing.desiredState !== TaskState.RUNNING) {
-      await until(this.#restarts.delayStart(old, existing.id, 0, true), this.#cancel.signal)
+      await this.#cancel.race(this.#restarts.delayStart(old, existing.id, 0, true))
     }
   }
 
@@ -200,14 +184,14 @@ export class Updater {
       return { old: startFirst ? undefined : this.#shutDown(tx, slot) }
     })
     if (created === undefined) {
-      this.#halt.abort()
+      this.#halt.fire()
       return
     }
     const started = startFirst
       ? this.#restarts.delayStart(undefined, task.id, 0, false)
       : this.#restarts.delayStart(created.old, task.id, 0, true)
-    if (!(await until(started, this.#cancel.signal))) return
-    const reached = await this.#observer?.waitRunning(task.id, this.#cancel.signal)
+    if (!(await this.#cancel.race(started))) return
+    const reached = await this.#observer?.waitRunning(task.id, this.#cancel)
     if (startFirst && reached === TaskState.RUNNING) {
       await this.#ctx.store.update((tx) => this.#shutDown(tx, slot))
     }
@@ -238,13 +222,13 @@ export class Updater {
 
   #onEnded(task: Frozen<Task>, runningAt: number | undefined): void {
     const config = this.#config
-    if (config.failureAction === UpdateFailureAction.CONTINUE || this.#halt.signal.aborted || this.#failed.has(task.id)) return
+    if (config.failureAction === UpdateFailureAction.CONTINUE || this.#halt.fired || this.#failed.has(task.id)) return
     if (!isUpdateFailure(task.status.state, runningAt, this.#ctx.clock.now(), config.monitorMs)) return
     this.#failed.add(task.id)
     if (!failureRatioExceeded(this.#failed.size, this.#dirty, config.maxFailureRatio)) return
     const outcome = failureOutcome(config.failureAction, this.#rollingBack, task.id)
     if (outcome.kind === 'continue') return
-    this.#halt.abort()
+    this.#halt.fire()
     this.#outcomeWrite = this.#writeOutcome(outcome)
   }
 
