@@ -1,6 +1,7 @@
-import { UpdateState } from '@swarmkit-ts/api'
+import { TaskState, UpdateState } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import { afterEach, describe, expect, it } from 'vitest'
+import { newTask } from '../src/index.ts'
 import { UpdateStatusWriter } from '../src/update/update-status-writer.ts'
 import { replicatedSpec } from './helpers/harness.ts'
 import { UpdateFixture } from './helpers/update-fixture.ts'
@@ -140,5 +141,19 @@ describe('update supervisor', () => {
     const now = f.h.service(svc.id)
     expect(now.updateStatus).toBeUndefined()
     expect(now.spec.task.container?.image).toBe('busybox:3')
+  })
+
+  it('a slot holding an up-to-date task next to an old one keeps the up-to-date task and only shuts the old one down', async () => {
+    const f = fixture()
+    const svc = await f.service(replicatedSpec('web', 1), 1)
+    const [old] = f.h.tasks(svc.id)
+    const v2 = await f.h.updateService(svc.id, (s) => ({ ...s, task: { ...s.task, container: { image: 'busybox:2' } } }))
+    const fresh = newTask(undefined, v2, 1, '', f.h)
+    fresh.desiredState = TaskState.READY
+    await f.h.store.update((tx) => tx.tasks.create(fresh))
+    await f.kick(svc.id)
+    expect(f.history.filter((c) => c.change === 'created').map((c) => c.taskId)).toEqual([old?.id, fresh.id])
+    expect(f.h.tasks(svc.id).find((t) => t.id === old?.id)?.status.state).toBe(TaskState.SHUTDOWN)
+    expect(f.h.running(svc.id).map((t) => t.id)).toEqual([fresh.id])
   })
 })
