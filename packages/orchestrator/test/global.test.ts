@@ -269,4 +269,18 @@ describe('global orchestrator', () => {
     expect(nodesOf(h.live(svc.id))).toEqual([ids.n1, n3].sort())
     expect(h.tasks(svc.id)).toHaveLength(3)
   })
+
+  it('a new leader removes the tasks of a global service deleted while no leader ran', async () => {
+    const { h } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    await h.stop()
+    await h.control.remove(svc.id)
+    h.start()
+    await h.settle()
+    expect(h.tasks(svc.id).map((t) => [t.desiredState, t.status.state])).toEqual([
+      [TaskState.REMOVE, TaskState.SHUTDOWN],
+      [TaskState.REMOVE, TaskState.SHUTDOWN],
+    ])
+  })
 })

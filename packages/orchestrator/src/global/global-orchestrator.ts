@@ -88,13 +88,20 @@ export class GlobalOrchestrator implements Component {
     this.#nodes.clear()
     this.#services.clear()
     this.#dirtyNodes.clear()
+    // Tasks on deleted nodes are shut down by the reconciliation of every service below.
     this.#deletedNodes.clear()
-    this.#deletedServices.clear()
     this.#restartSet = new Set()
     this.#cluster = pickCluster(tx.clusters.find())
     for (const n of tx.nodes.find()) this.#updateNode(n)
     for (const s of tx.services.find()) if (isGlobalService(s)) this.#services.set(s.id, s)
     this.#dirtyServices = new Set(this.#services.keys())
+    // A global service deleted while no orchestrator ran (or while the watch overflowed) left
+    // its tasks (slot 0, on a node) behind: they are removed like those of a service deleted now.
+    for (const t of tx.tasks.find()) {
+      if (t.slot === 0 && t.nodeId !== '' && t.desiredState < TaskState.REMOVE && tx.services.get(t.serviceId) === undefined) {
+        this.#deletedServices.add(t.serviceId)
+      }
+    }
     // SwarmKit's taskinit.CheckTasks: tasks that ended or lost their node while no orchestrator
     // ran join the restart set (SwarmKit's global `FixTask`); at start only, the restart history
     // is rebuilt and delayed starts resume (after an overflow resync they are still in memory).
