@@ -14,7 +14,7 @@ import type { ServiceSpec } from '@swarmkit-ts/api'
 let cached: InvalidSpec<ServiceSpec>[] | undefined
 /** One shared sample of invalid service specs (fixed seed). */
 function serviceSamples(): InvalidSpec<ServiceSpec>[] {
-  cached ??= fc.sample(arbInvalidServiceSpec(), { numRuns: 3000, seed: 10 })
+  cached ??= fc.sample(arbInvalidServiceSpec(), { numRuns: 4000, seed: 10 })
   return cached
 }
 

@@ -53,6 +53,27 @@ function annotationModeBreakers(): fc.Arbitrary<Broken>[] {
         const job = key === 'maxConcurrent' ? { maxConcurrent: bad, totalCompletions: other } : { maxConcurrent: other, totalCompletions: bad }
         return { spec: { ...rest, mode: { replicatedJob: job } }, field: `mode.replicatedJob.${key}`, rule: 'job-count-negative' }
       }),
+    fc
+      .tuple(
+        arbServiceSpec(),
+        fc.constantFrom('replicatedJob', 'globalJob'),
+        fc.constantFrom('', '* * *', '61 * * * *', '* * * * 8', 'every minute', '0 0 30 2 *'),
+        fc.option(fc.constantFrom('UTC', 'Europe/Paris'), { nil: undefined }),
+      )
+      .map(([s, kind, cron, timeZone]): Broken => {
+        const { update: _u, rollback: _r, ...rest } = s
+        const schedule = timeZone === undefined ? { cron } : { cron, timeZone }
+        const mode: ServiceMode = kind === 'replicatedJob' ? { replicatedJob: { schedule } } : { globalJob: { schedule } }
+        return { spec: { ...rest, mode }, field: `mode.${kind}.schedule.cron`, rule: 'job-schedule-cron-invalid' }
+      }),
+    fc
+      .tuple(arbServiceSpec(), fc.constantFrom('replicatedJob', 'globalJob'), fc.constantFrom('', 'Mars/Olympus', 'Europe/Pariss', '+01:00', 'GMT+25'))
+      .map(([s, kind, timeZone]): Broken => {
+        const { update: _u, rollback: _r, ...rest } = s
+        const schedule = { cron: '*/5 * * * *', timeZone }
+        const mode: ServiceMode = kind === 'replicatedJob' ? { replicatedJob: { schedule } } : { globalJob: { schedule } }
+        return { spec: { ...rest, mode }, field: `mode.${kind}.schedule.timeZone`, rule: 'job-schedule-zone-unknown' }
+      }),
   ]
 }
 
