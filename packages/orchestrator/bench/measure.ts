@@ -12,7 +12,7 @@ import type { ServiceSpec } from '@swarmkit-ts/api'
 import { MemoryStore } from '@swarmkit-ts/store'
 import type { ReadTx } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
-import { Orchestrator, ServiceControl } from '../src/index.ts'
+import { Orchestrator, ServiceControl, newTask } from '../src/index.ts'
 import type { OrchestratorHandle } from '../src/index.ts'
 import { TaskDriver } from '../test/helpers/task-driver.ts'
 
@@ -62,8 +62,8 @@ export class Bench {
   readonly driver = new TaskDriver({ store: this.store, clock: this.clock })
   #handle: OrchestratorHandle | undefined
 
-  /** Adds `nodes` workers and starts the orchestrator. */
-  async start(nodes: number): Promise<void> {
+  /** Adds `nodes` workers and starts the orchestrator (not with `orchestrator: false`). */
+  async start(nodes: number, orchestrator = true): Promise<void> {
     await this.store.batch((b) => {
       for (let i = 0; i < nodes; i++) {
         const id = `node${String(i).padStart(21, '0')}`
@@ -78,7 +78,7 @@ export class Bench {
         )
       }
     })
-    this.#handle = new Orchestrator({ store: this.store, clock: this.clock, random: this.random, logger: silentLogger }).start()
+    if (orchestrator) this.#handle = new Orchestrator({ store: this.store, clock: this.clock, random: this.random, logger: silentLogger }).start()
     await turn()
   }
 
@@ -166,6 +166,29 @@ export async function measureLargeService(replicas: number, nodes: number): Prom
   const scaleUp = sw.read()
   await b.stop()
   return { create, heapBytes: heap1, heapPerTaskBytes: (heap1 - heap0) / replicas, scaleDown, scaleUp }
+}
+
+/**
+ * The floor under the create rows, measured in the same run: the same tasks (built by `newTask`
+ * for slots 1..`replicas`) written straight to the store, 200 creates per transaction in one
+ * `store.batch` — what the orchestrator's own writes cost without any reconciling or other loop.
+ */
+export async function measureStoreBaseline(replicas: number, nodes: number): Promise<Timing> {
+  const b = new Bench()
+  await b.start(nodes, false)
+  const svc = await b.control.create(spec('big', replicas))
+  gc()
+  const sw = new Stopwatch()
+  await b.store.batch((batch) => {
+    for (let from = 1; from <= replicas; from += 200) {
+      batch.update((tx) => {
+        for (let slot = from; slot < from + 200 && slot <= replicas; slot++) tx.tasks.create(newTask(undefined, svc, slot, '', b))
+      })
+    }
+  })
+  const t = sw.read()
+  if (b.store.view((tx) => keptTasks(tx, svc.id)) !== replicas) throw new Error('baseline: tasks missing')
+  return t
 }
 
 /** `services` replicated services of `replicas` each, created at once: time until all their tasks exist. */

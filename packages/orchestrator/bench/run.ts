@@ -6,13 +6,16 @@
  * times (default 3) in a fresh store; the table shows the median and the range. Prints the CPU
  * and the load average, and writes bench-results/orchestrator.json at the repository root.
  *
+ * A baseline row measures the same number of task creates written straight to the store, so the
+ * create rows can be read as a ratio to it (the machine is shared: real time varies with its load).
+ *
  * BENCH_REPLICAS scales the large service and the 1,000-service row (default 100,000 tasks);
  * BENCH_UPDATE the rolling update (default 10,000 tasks); BENCH_ONLY=large|many|update runs one
  * row group.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
-import { measureLargeService, measureManyServices, measureRollingUpdate } from './measure.ts'
+import { measureLargeService, measureManyServices, measureRollingUpdate, measureStoreBaseline } from './measure.ts'
 import type { Timing } from './measure.ts'
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3)
@@ -67,12 +70,21 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0] ?? 0
   log(`${cpu}, ${availableParallelism()} cores, load average ${load0.toFixed(2)}`)
 
+  let floor: number | undefined
+  if (ONLY === undefined || ONLY === 'large' || ONLY === 'many') {
+    const r = await repeat('store baseline', () => measureStoreBaseline(REPLICAS, NODES))
+    floor = stats(r.map((x) => x.cpuMs)).median
+    timed('baseline: the same tasks written straight to the store (no orchestrator)', `${REPLICAS.toLocaleString('en-US')} tasks, 200 per transaction`, r)
+  }
+  const overFloor = (values: readonly Timing[]): string =>
+    floor === undefined ? '' : `; ${(stats(values.map((v) => v.cpuMs)).median / floor).toFixed(1)}× the baseline's CPU`
+
   if (ONLY === undefined || ONLY === 'large') {
     const r = await repeat('large service', () => measureLargeService(REPLICAS, NODES))
     const load = `${REPLICAS.toLocaleString('en-US')} replicas, ${NODES} nodes`
     timed('create a replicated service: until every task exists', load, r.map((x) => x.create), {
       target: '< 1,500 ms',
-      note: `${Math.round(REPLICAS / (stats(r.map((x) => x.create.ms)).median / 1000)).toLocaleString('en-US')} tasks/s at the median`,
+      note: `${Math.round(REPLICAS / (stats(r.map((x) => x.create.ms)).median / 1000)).toLocaleString('en-US')} tasks/s at the median${overFloor(r.map((x) => x.create))}`,
     })
     row('heap used once every task exists (after full GC)', load, r.map((x) => x.heapBytes / 2 ** 20), 'MiB', {
       note: `${Math.round(stats(r.map((x) => x.heapPerTaskBytes)).median)} bytes per task over the heap before the service`,
@@ -85,7 +97,7 @@ async function main(): Promise<void> {
     const perService = Math.max(1, Math.round(REPLICAS / SERVICES))
     const r = await repeat('many services', () => measureManyServices(SERVICES, perService, NODES))
     timed(`${SERVICES.toLocaleString('en-US')} services created at once: until every task exists`, `${SERVICES} × ${perService} replicas, ${NODES} nodes`, r, {
-      note: `${Math.round((SERVICES * perService) / (stats(r.map((x) => x.ms)).median / 1000)).toLocaleString('en-US')} tasks/s at the median`,
+      note: `${Math.round((SERVICES * perService) / (stats(r.map((x) => x.ms)).median / 1000)).toLocaleString('en-US')} tasks/s at the median${overFloor(r)}`,
     })
   }
 
