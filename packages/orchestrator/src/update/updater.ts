@@ -30,8 +30,11 @@ import { UpdateStatusWriter, sameSpecVersion } from './update-status-writer.ts'
 
 /** Construction options of {@link Updater}. */
 export interface UpdaterInit {
+  /** The store and effects of the orchestrator run. */
   readonly ctx: OrchestratorContext
+  /** Starts each replacement once its predecessor stopped (`delayStart`). */
   readonly restarts: RestartSupervisor
+  /** The cluster, for the default log driver of new tasks (may be absent in tests). */
   readonly cluster: Frozen<Cluster> | undefined
   /** The service to update to, as it was when the update was asked for. */
   readonly service: Frozen<Service>
@@ -152,6 +155,8 @@ export class Updater {
     // Keep watching for failures a while longer before declaring the update complete.
     await this.#halt.sleep(ctx.clock, finalMonitorMs(this.#config))
     if (this.#halt.fired) return
+    // Monitoring is over: a failure observed from now on no longer counts.
+    this.#halt.fire()
     await this.#status.complete(ctx.clock.now())
   }
 
