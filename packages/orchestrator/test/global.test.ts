@@ -1,4 +1,4 @@
-import { NodeAvailability, NodeState, TaskState } from '@swarmkit-ts/api'
+import { NodeAvailability, NodeState, TaskState, UpdateState } from '@swarmkit-ts/api'
 import type { Task } from '@swarmkit-ts/api'
 import type { Frozen } from '@swarmkit-ts/store'
 import { describe, expect, it } from 'vitest'
@@ -142,15 +142,18 @@ describe('global orchestrator', () => {
     expect(tasks.map((t) => t.desiredState)).toEqual([TaskState.REMOVE, TaskState.REMOVE])
   })
 
-  it('replaces the out-of-date task of a node directly when the node is made active after a service update while paused', async () => {
-    const { h, ids } = await withNodes('n1', 'n2')
+  it('rolls an update out on active nodes through the update supervisor, and replaces the task of a node paused meanwhile directly once it is active', async () => {
+    const { h, ids } = await withNodes('n1', 'n2', 'n3')
     const svc = await h.createService(globalSpec('agent'))
     await h.settle()
     await h.setAvailability(ids.n2 as string, NodeAvailability.PAUSE)
     await h.settle()
     const old = h.tasks(svc.id).find((t) => t.nodeId === ids.n2)
     await h.updateService(svc.id, (s) => ({ ...s, task: { container: { image: 'busybox:2' } } }))
-    await h.settle()
+    await h.advance(60_000)
+    expect(h.service(svc.id).updateStatus?.state).toBe(UpdateState.COMPLETED)
+    const image = (nodeId: string | undefined): (string | undefined)[] => h.running(svc.id).filter((t) => t.nodeId === nodeId).map((t) => t.spec.container?.image)
+    expect([image(ids.n1), image(ids.n2), image(ids.n3)]).toEqual([['busybox:2'], ['busybox:1'], ['busybox:2']])
     expect(h.tasks(svc.id).find((t) => t.id === old?.id)?.desiredState).toBe(TaskState.RUNNING)
     await h.setAvailability(ids.n2 as string, NodeAvailability.ACTIVE)
     await h.settle()
