@@ -165,6 +165,19 @@ describe('job schedules', () => {
     expect(h.service(svc.id).jobStatus).toEqual({ jobIteration: { index: 1n }, lastExecution: at(23, 0), nextExecution: at(0, 0, 15) })
   })
 
+  it('waits for a due time further away than one timer can (New Year, 47 days ahead) and runs it on time', async () => {
+    const h = new Harness()
+    await h.addNode('n1')
+    const svc = await h.createService(scheduledJob('yearly', { cron: '0 0 1 1 *' }))
+    const newYear = Date.UTC(2024, 0, 1)
+    expect(svc.jobStatus?.nextExecution).toBe(newYear)
+    await h.advance(newYear - T0 - 1)
+    expect(h.tasks(svc.id)).toEqual([])
+    await h.advance(1)
+    expect(runs(h, svc.id)).toEqual([{ iteration: 0n, createdAt: newYear, tasks: 1 }])
+    expect(h.service(svc.id).jobStatus?.nextExecution).toBe(Date.UTC(2025, 0, 1))
+  })
+
   it('stopping the orchestrator cancels the schedule timers', async () => {
     const h = new Harness()
     await h.createService(scheduledJob('tick', { cron: '*/10 * * * *' }))
