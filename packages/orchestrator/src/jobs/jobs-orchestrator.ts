@@ -67,9 +67,10 @@ export class JobsOrchestrator implements Component {
   /** Cancels the schedule timers and stops; resolves once nothing of it runs any more. */
   async stop(): Promise<void> {
     await this.#loop.stop()
+    // A round started by a timer may still be writing; no timer is set once stopping.
+    await this.#serial
     for (const { timer } of this.#timers.values()) timer.cancel()
     this.#timers.clear()
-    await this.#serial
   }
 
   #resync(tx: ReadTx): void {
@@ -124,6 +125,7 @@ export class JobsOrchestrator implements Component {
   /** (Re)sets the timer of job `id` to mark it due at `at` (waking at most {@link MAX_TIMER_MS} from now). */
   #setTimer(id: string, at: number): void {
     this.#disarm(id)
+    if (this.#loop.stopping) return
     const timer = this.#ctx.clock.setTimeout(
       () => {
         if (this.#timers.get(id)?.timer !== timer) return
