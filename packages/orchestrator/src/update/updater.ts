@@ -40,20 +40,36 @@ export interface UpdaterInit {
   readonly service: Frozen<Service>
 }
 
-/** The slots as they are now: the given slots' keys, with the service's tasks of desired ≤ RUNNING now in them. */
+/**
+ * The slots as they are now (the orchestrator's view may be stale by the time an update runs):
+ * for each given slot, the service's tasks with desired ≤ RUNNING now in it (same slot number;
+ * same node for global services); a slot with none keeps its given tasks that still exist (a
+ * stopped task that will not be restarted is handed over so that the update replaces it).
+ */
 function refreshSlots(tx: ReadTx, service: Frozen<Service>, slots: readonly Slot[]): Slot[] {
   const global = isGlobalMode(service)
   const keyOf = (t: Frozen<Task>): string => (global ? t.nodeId : String(t.slot))
-  const byKey = new Map<string, Frozen<Task>[]>()
+  const live = new Map<string, Frozen<Task>[]>()
   for (const slot of slots) {
     const first = slot[0]
-    if (first !== undefined) byKey.set(keyOf(first), [])
+    if (first !== undefined) live.set(keyOf(first), [])
   }
   for (const t of tx.tasks.find({ serviceId: service.id })) {
-    if (t.desiredState > TaskState.RUNNING) continue
-    byKey.get(keyOf(t))?.push(t)
+    if (t.desiredState <= TaskState.RUNNING) live.get(keyOf(t))?.push(t)
   }
-  return [...byKey.values()].filter((s) => s.length > 0)
+  const out: Slot[] = []
+  for (const slot of slots) {
+    const first = slot[0]
+    if (first === undefined) continue
+    const now = live.get(keyOf(first)) ?? []
+    live.delete(keyOf(first))
+    if (now.length > 0) out.push(now)
+    else {
+      const kept = slot.flatMap((t) => tx.tasks.get(t.id) ?? [])
+      if (kept.length > 0) out.push(kept)
+    }
+  }
+  return out
 }
 
 /** One rolling update (see the module doc). Run it once; `cancel()` stops it. */
