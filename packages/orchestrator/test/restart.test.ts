@@ -74,6 +74,16 @@ describe('restart supervisor', () => {
     expect(tasks.map((t) => [t.status.state, t.desiredState])).toEqual([[TaskState.FAILED, TaskState.SHUTDOWN]])
   })
 
+  it('does not recreate a task that ended under condition none when the service is reconciled again', async () => {
+    const h = new Harness()
+    const created = recordCreations(h)
+    const svc = await failingService(h, { condition: 'none' })
+    await h.updateService(svc.id, (s) => ({ ...s, labels: { touched: 'yes' } }))
+    await h.leaderChange()
+    await h.advance(60_000)
+    expect(created).toEqual([0])
+  })
+
   it('with condition on-failure restarts a failed task but not one that exited 0', async () => {
     const h = new Harness()
     const created = recordCreations(h)
