@@ -2,7 +2,8 @@ import { NodeAvailability, NodeRole, NodeState, TaskState } from '@swarmkit-ts/a
 import type { Node, Service, Task } from '@swarmkit-ts/api'
 import type { Frozen } from '@swarmkit-ts/store'
 import { describe, expect, it } from 'vitest'
-import { decideGlobalRestart, planGlobalNode, planGlobalService } from '../src/global/global-reconcile.ts'
+import { decideGlobalRestart, planGlobalNode, planGlobalService, withoutManagerStops } from '../src/global/global-reconcile.ts'
+import type { Slot } from '../src/index.ts'
 
 const META = { version: { index: 1n }, createdAt: 0, updatedAt: 0 }
 
@@ -110,5 +111,20 @@ describe('global orchestrator plans', () => {
     expect(decideGlobalRestart(failed, s, undefined)).toBe('shutdown')
     expect(decideGlobalRestart({ ...failed, desiredState: TaskState.SHUTDOWN }, s, node('n1'))).toBe('skip')
     expect(decideGlobalRestart(failed, undefined, node('n1'))).toBe('skip')
+  })
+
+  it('withoutManagerStops counts a node whose only kept task the manager stopped as empty, but keeps a task that ended on its own', () => {
+    const s = service('s', 'img:1', 1n)
+    const keepNewest = withoutManagerStops((slot: Slot) => slot.slice(-1))
+    const drained = task('d', s, 'n1', { desired: TaskState.SHUTDOWN, state: TaskState.SHUTDOWN })
+    const unreported = task('u', s, 'n1', { desired: TaskState.SHUTDOWN, state: TaskState.RUNNING })
+    const exited = task('e', s, 'n1', { desired: TaskState.SHUTDOWN, state: TaskState.COMPLETE })
+    const failed = task('f', s, 'n1', { desired: TaskState.SHUTDOWN, state: TaskState.FAILED })
+    const live = task('l', s, 'n1')
+    expect(keepNewest([drained], s)).toEqual([])
+    expect(keepNewest([unreported], s)).toEqual([])
+    expect(keepNewest([exited], s).map((t) => t.id)).toEqual(['e'])
+    expect(keepNewest([failed], s).map((t) => t.id)).toEqual(['f'])
+    expect(keepNewest([drained, live], s).map((t) => t.id)).toEqual(['l'])
   })
 })

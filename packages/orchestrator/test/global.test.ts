@@ -247,6 +247,18 @@ describe('global orchestrator', () => {
     expect(nodesOf(h.running(svc.id))).toEqual([ids.n1, ids.n2].sort())
   })
 
+  it('gives a node drained and made active again its task back under restart condition none', async () => {
+    const { h, ids } = await withNodes('n1', 'n2')
+    const svc = await h.createService(globalSpec('agent', { task: { container: { image: 'busybox:1' }, restart: { condition: 'none' } } }))
+    await h.settle()
+    await h.setAvailability(ids.n2 as string, NodeAvailability.DRAIN)
+    await h.settle()
+    await h.setAvailability(ids.n2 as string, NodeAvailability.ACTIVE)
+    await h.settle()
+    expect(h.tasks(svc.id)).toHaveLength(3)
+    expect(nodesOf(h.running(svc.id))).toEqual([ids.n1, ids.n2].sort())
+  })
+
   it('keeps exactly one task per node across a leader change', async () => {
     const { h, ids } = await withNodes('n1', 'n2', 'n3')
     const svc = await h.createService(globalSpec('agent'))

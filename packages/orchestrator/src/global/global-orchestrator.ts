@@ -17,7 +17,7 @@ import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
 import { applyTaskInit, planTaskInit } from '../restart/task-init.ts'
 import type { TaskInitPlan } from '../restart/task-init.ts'
 import type { UpdateSupervisor } from '../update/update-supervisor.ts'
-import { decideGlobalRestart, isRunnable, needsShutdown, planGlobalNode, planGlobalService } from './global-reconcile.ts'
+import { decideGlobalRestart, isRunnable, needsShutdown, planGlobalNode, planGlobalService, withoutManagerStops } from './global-reconcile.ts'
 import type { UpdatableTasks } from './global-reconcile.ts'
 
 /** Writes per transaction when the orchestrator writes many tasks at once. */
@@ -66,7 +66,7 @@ export class GlobalOrchestrator implements Component {
     this.#ctx = ctx
     this.#restarts = restarts
     this.#updates = updates
-    this.#updatable = (slot, service) => restarts.updatableTasksInSlot(slot, service)
+    this.#updatable = withoutManagerStops((slot, service) => restarts.updatableTasksInSlot(slot, service))
     this.#loop = new StoreLoop<Kinds>(ctx, 'global orchestrator', ['node', 'service', 'task', 'cluster'], {
       resync: (tx) => this.#resync(tx),
       event: (ev) => this.#event(ev),

@@ -56,6 +56,30 @@ export function runnableTasks(slot: Slot): Slot {
   return slot.filter(isRunnable)
 }
 
+/**
+ * Whether `task`, told to stop, was stopped by the manager rather than ending on its own: its
+ * observed state is not COMPLETE, FAILED or REJECTED (it is SHUTDOWN, or has not reported yet,
+ * as on a node that went down).
+ */
+export function stoppedByManager(task: Frozen<Task>): boolean {
+  const s = task.status.state
+  return task.desiredState > TaskState.RUNNING && s !== TaskState.COMPLETE && s !== TaskState.FAILED && s !== TaskState.REJECTED
+}
+
+/**
+ * `updatable` except that a node whose only counted task is one the manager stopped (drain,
+ * node down, constraints) counts as having no task. SwarmKit keeps such a task when the restart
+ * policy would not restart it (condition none, or on-failure), so a node drained and made active
+ * again never got its global task back; here a restart policy only governs tasks that ended on
+ * their own.
+ */
+export function withoutManagerStops(updatable: UpdatableTasks): UpdatableTasks {
+  return (slot, service) => {
+    const kept = updatable(slot, service)
+    return kept.length === 1 && stoppedByManager(kept[0] as Frozen<Task>) ? [] : kept
+  }
+}
+
 /** `tasks` grouped by node, each group narrowed by `updatable` (empty groups left out). */
 function groupByNode(service: Frozen<Service>, tasks: readonly Frozen<Task>[], updatable: UpdatableTasks): Map<string, Slot> {
   const all = new Map<string, Frozen<Task>[]>()
