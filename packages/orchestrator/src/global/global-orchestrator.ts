@@ -248,10 +248,8 @@ export class GlobalOrchestrator implements Component {
     })
     await this.#write(writes)
     if (this.#loop.stopping) return
-    for (const u of updates) {
-      // The service may have been deleted meanwhile; the supervisor re-reads what it needs.
-      if (this.#services.has(u.service.id)) this.#updates.update(this.#cluster, u.service, u.slots)
-    }
+    // After the creations are applied, as SwarmKit does: the supervisor gets the nodes that had tasks.
+    for (const u of updates) this.#updates.update(this.#cluster, u.service, u.slots)
   }
 
   async #reconcileNodes(): Promise<void> {
