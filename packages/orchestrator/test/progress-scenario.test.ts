@@ -150,3 +150,38 @@ describe('serviceProgress on a running orchestrator', () => {
     await stream.return?.()
   })
 })
+
+describe('serviceProgress of jobs on a running orchestrator', () => {
+  it('counts completed tasks of the current iteration against totalCompletions, and starts over at the next iteration', async () => {
+    const h = new Harness()
+    await h.addNode('n1')
+    h.driver.holdJobs = true
+    const svc = await h.createService({
+      annotations: { name: 'batch' },
+      mode: { replicatedJob: { maxConcurrent: 2, totalCompletions: 3 } },
+      task: { container: { image: 'busybox:1' } },
+    })
+    await h.settle()
+    const stream = serviceProgress(h.store, svc.id)[Symbol.asyncIterator]()
+    const first = value(await stream.next())
+    expect([first.mode, first.desired, first.running, first.jobIteration, first.converged]).toEqual(['replicatedJob', 3, 0, 0n, false])
+    expect(first.slots.map((s) => [s.state, s.desiredState])).toEqual([
+      [R, TaskState.COMPLETE],
+      [R, TaskState.COMPLETE],
+    ])
+
+    h.driver.holdJobs = false
+    await h.settle()
+    const done = value(await stream.next())
+    expect([done.desired, done.running, done.converged]).toEqual([3, 3, true])
+    expect(done.slots.map((s) => s.state)).toEqual([TaskState.COMPLETE, TaskState.COMPLETE, TaskState.COMPLETE])
+
+    h.driver.holdJobs = true
+    await h.updateService(svc.id, (s) => s)
+    await h.settle()
+    const next = value(await stream.next())
+    expect([next.jobIteration, next.desired, next.running, next.converged]).toEqual([1n, 3, 0, false])
+    expect(next.slots.map((s) => s.state)).toEqual([R, R])
+    await stream.return?.()
+  })
+})
