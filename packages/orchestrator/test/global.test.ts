@@ -1,4 +1,4 @@
-import { NodeAvailability, NodeState, TaskState, UpdateState } from '@swarmkit-ts/api'
+import { NodeAvailability, NodeRole, NodeState, TaskState, UpdateState, generateId } from '@swarmkit-ts/api'
 import type { Task } from '@swarmkit-ts/api'
 import type { Frozen } from '@swarmkit-ts/store'
 import { describe, expect, it } from 'vitest'
@@ -297,5 +297,26 @@ describe('global orchestrator', () => {
       [TaskState.REMOVE, TaskState.SHUTDOWN],
       [TaskState.REMOVE, TaskState.SHUTDOWN],
     ])
+  })
+
+  it('gives each of 250 nodes joining in one commit exactly one task', async () => {
+    const h = new Harness()
+    const svc = await h.createService(globalSpec('agent'))
+    await h.settle()
+    const ids = Array.from({ length: 250 }, () => generateId(h.random))
+    await h.store.update((tx) => {
+      for (const [i, id] of ids.entries()) {
+        tx.nodes.create({
+          id,
+          spec: { annotations: { name: `n${i}` }, desiredRole: NodeRole.WORKER, membership: 'accepted', availability: NodeAvailability.ACTIVE },
+          description: { hostname: `n${i}`, platform: { os: 'linux', architecture: 'x86_64' } },
+          status: { state: NodeState.READY },
+          role: NodeRole.WORKER,
+        })
+      }
+    })
+    await h.settle()
+    expect(nodesOf(h.running(svc.id))).toEqual([...ids].sort())
+    expect(h.tasks(svc.id)).toHaveLength(250)
   })
 })
