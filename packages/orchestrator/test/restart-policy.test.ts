@@ -17,7 +17,7 @@ function task(restart: RestartPolicy, state: TaskState, endedAt = 100_000, specV
 
 describe('restart policy', () => {
   it('condition: none never, on-failure unless completed, any always except a completed job task', () => {
-    const cases: [RestartPolicy['condition'], TaskState, boolean, boolean][] = [
+    const cases: [NonNullable<RestartPolicy['condition']>, TaskState, boolean, boolean][] = [
       ['none', TaskState.FAILED, false, false],
       ['on-failure', TaskState.FAILED, false, true],
       ['on-failure', TaskState.COMPLETE, false, false],
