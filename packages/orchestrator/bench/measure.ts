@@ -1,9 +1,9 @@
 /**
  * The measurements of `pnpm --filter @swarmkit-ts/orchestrator bench`: the whole Orchestrator on
- * an unreplicated MemoryStore with a ManualClock, timed in real time from the service write to
- * the state the row names. Where tasks must progress (the rolling update), the test suite's
- * TaskDriver plays allocator, scheduler and agents, and due timers fire as soon as nothing else
- * moves.
+ * an unreplicated MemoryStore (default watch-queue and history limits) with a ManualClock, timed
+ * in real time from the service write to the state the row names. Where tasks must progress (the
+ * rolling update), the test suite's TaskDriver plays allocator, scheduler and agents, and due
+ * timers fire as soon as nothing else moves.
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -57,7 +57,7 @@ function turn(): Promise<void> {
 export class Bench {
   readonly clock = new ManualClock(1_700_000_000_000)
   readonly random = new SeededRandom(7)
-  readonly store = new MemoryStore({ clock: this.clock, historyLimit: 0 })
+  readonly store = new MemoryStore({ clock: this.clock })
   readonly control = new ServiceControl({ store: this.store, clock: this.clock, random: this.random })
   readonly driver = new TaskDriver({ store: this.store, clock: this.clock })
   #handle: OrchestratorHandle | undefined
