@@ -114,6 +114,18 @@ describe('replicated orchestrator', () => {
     expect(placement(h.running(svc.id))).toEqual([[1, n2]])
   })
 
+  it('recreates a slot whose live task was deleted from the store', async () => {
+    const h = new Harness()
+    await h.addNode('n1')
+    const svc = await h.createService(replicatedSpec('web', 2))
+    await h.settle()
+    const victim = h.tasks(svc.id).find((t) => t.slot === 2)
+    await h.store.update((tx) => tx.tasks.delete(victim?.id ?? ''))
+    await h.settle()
+    expect(slots(h.running(svc.id))).toEqual([1, 2])
+    expect(h.tasks(svc.id).some((t) => t.id === victim?.id)).toBe(false)
+  })
+
   it('sets every task of a deleted service to desired REMOVE', async () => {
     const h = new Harness()
     await h.addNode('n1')
