@@ -79,11 +79,11 @@ async function* progressStream(
   if (aborted()) return
   let lastService: Frozen<Service> | undefined
   const read = (tx: ReadTx): Reading => {
-    const live = tx.services.get(serviceId)
-    const service = live ?? lastService
+    const current = tx.services.get(serviceId)
+    const service = current ?? lastService
     const progress =
-      service === undefined ? undefined : computeProgress(service, tx.tasks.find({ serviceId }), (id) => tx.nodes.get(id), live === undefined)
-    return { version: store.version, service: live, progress }
+      service === undefined ? undefined : computeProgress(service, tx.tasks.find({ serviceId }), (id) => tx.nodes.get(id), current === undefined)
+    return { version: store.version, service: current, progress }
   }
   const selector: WatchSelector<Kinds> = {
     kinds: ['service', 'task'],
