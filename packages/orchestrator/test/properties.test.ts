@@ -72,7 +72,7 @@ describe('orchestrator properties', () => {
 
   it(`after random operations and quiescence, every service is converged as its policy says (${RUNS} runs)`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.array(arbOp, { minLength: 1, maxLength: 14 }), async (seed, ops) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.array(arbOp, { minLength: 1, maxLength: 24 }), async (seed, ops) => {
         const problems = await scenario(seed, ops)
         if (problems.length > 0) throw new Error(`${problems.join('\n')}\nops: ${JSON.stringify({ seed, ops })}`)
       }),

@@ -243,7 +243,9 @@ export class GlobalOrchestrator implements Component {
         const plan = planGlobalService(service, this.#nodes.values(), tx.tasks.find({ serviceId: id }), this.#updatable)
         for (const nodeId of plan.create) writes.push(this.#create(service, nodeId))
         for (const taskId of plan.shutdown) writes.push(shutdown(taskId))
-        if (plan.slots.length > 0) updates.push({ service, slots: plan.slots })
+        // Even with no slot: an update or rollback in progress must still be able to complete
+        // (the last eligible node may be gone).
+        updates.push({ service, slots: plan.slots })
       }
     })
     await this.#write(writes)

@@ -37,6 +37,8 @@ interface PendingStart {
 export class RestartSupervisor implements Component {
   readonly #ctx: OrchestratorContext
   readonly #delays = new Map<string, PendingStart>()
+  /** Replacements created by `restart()` whose delayed start is pending. */
+  readonly #replacements = new Set<string>()
   /** Pending starts by the predecessor task they wait for, and by that task's node. */
   readonly #byOldTask = new Map<string, Set<PendingStart>>()
   readonly #byNode = new Map<string, Set<PendingStart>>()
@@ -103,6 +105,7 @@ export class RestartSupervisor implements Component {
     const created = tx.tasks.create(draft)
     this.recordRestartHistory(restartHistoryKey(created, global), created)
     void this.delayStart(old, created.id, delayMs, waitStop)
+    this.#replacements.add(created.id)
   }
 
   /**
@@ -221,7 +224,10 @@ export class RestartSupervisor implements Component {
         await this.#waitStopped(p, startedAt + TASK_TIMEOUT_MS - this.#ctx.clock.now())
       }
       if (!signal.aborted) {
-        await this.#ctx.store.update((tx) => this.startNow(tx, p.taskId))
+        await this.#ctx.store.update((tx) => {
+          if (this.#replacements.has(p.taskId) && this.#slotTaken(tx, p.taskId)) this.#drop(tx, p.taskId)
+          else this.startNow(tx, p.taskId)
+        })
       }
     } catch (err) {
       if (!signal.aborted) this.#ctx.logger.error('moving a task out of its restart delay failed', { taskId: p.taskId, error: String(err) })
@@ -263,8 +269,34 @@ export class RestartSupervisor implements Component {
     }
   }
 
+  /**
+   * Whether another task of the same slot (same node for global services) already has desired
+   * RUNNING: a rolling update replaced the slot while this replacement waited out its delay, so
+   * starting it would run the slot twice. Job slots are never shared.
+   */
+  #slotTaken(tx: Tx, taskId: string): boolean {
+    const t = tx.tasks.get(taskId)
+    const service = t === undefined ? undefined : tx.services.get(t.serviceId)
+    if (t === undefined || service === undefined || isJob(service)) return false
+    const peers = isGlobalMode(service) ? tx.tasks.find({ nodeId: t.nodeId }) : tx.tasks.find({ serviceId: t.serviceId, slot: t.slot })
+    return peers.some((o) => o.id !== t.id && o.serviceId === t.serviceId && o.desiredState === TaskState.RUNNING)
+  }
+
+  /** Inside `tx`: a redundant replacement is shut down instead of started. */
+  #drop(tx: Tx, taskId: string): void {
+    const t = tx.tasks.get(taskId)
+    if (t === undefined || t.desiredState >= TaskState.RUNNING) return
+    this.#ctx.logger.debug('a restart replacement is not started: its slot already runs a newer task', { taskId })
+    tx.tasks.update(taskId, (d) => {
+      d.desiredState = TaskState.SHUTDOWN
+    })
+  }
+
   #forget(p: PendingStart): void {
-    if (this.#delays.get(p.taskId) === p) this.#delays.delete(p.taskId)
+    if (this.#delays.get(p.taskId) === p) {
+      this.#delays.delete(p.taskId)
+      this.#replacements.delete(p.taskId)
+    }
     if (p.watched !== undefined) {
       removeFrom(this.#byOldTask, p.watched.taskId, p)
       removeFrom(this.#byNode, p.watched.nodeId, p)

@@ -180,9 +180,9 @@ export class Updater {
     const action = this.#ctx.store.view((tx) => slotAction(this.service, slot, nodeLookup(tx)))
     if (action.kind === 'replace') return this.#replace(slot)
     const existing = action.task
-    const others = slot.filter((t) => t.id !== existing.id)
+    const others = this.#ctx.store.view((tx) => this.#slotNow(tx, slot, existing.id))
     if (others.length === 0 && existing.desiredState === TaskState.RUNNING) return
-    const old = await this.#ctx.store.update((tx) => this.#shutDown(tx, others))
+    const old = await this.#ctx.store.update((tx) => this.#shutDown(tx, this.#slotNow(tx, slot, existing.id)))
     if (existing.desiredState !== TaskState.RUNNING) {
       await this.#cancel.race(this.#restarts.delayStart(old, existing.id, 0, true))
     }
@@ -202,7 +202,7 @@ export class Updater {
       // The service deleted or at a newer spec: this update is over, create nothing.
       if (this.#status.owned(tx) === undefined) return undefined
       tx.tasks.create(task)
-      return { old: startFirst ? undefined : this.#shutDown(tx, slot) }
+      return { old: startFirst ? undefined : this.#shutDown(tx, this.#slotNow(tx, slot, task.id)) }
     })
     if (created === undefined) {
       this.#halt.fire()
@@ -214,8 +214,26 @@ export class Updater {
     if (!(await this.#cancel.race(started))) return
     const reached = await this.#observer?.waitRunning(task.id, this.#cancel)
     if (startFirst && reached === TaskState.RUNNING) {
-      await this.#ctx.store.update((tx) => this.#shutDown(tx, slot))
+      await this.#ctx.store.update((tx) => this.#shutDown(tx, this.#slotNow(tx, slot, task.id)))
     }
+  }
+
+  /**
+   * The tasks of `slot` as they are in `tx`, except task `keep`: the given ones plus any other
+   * task of the same slot (same node for global services) created since — a restart
+   * replacement waiting out its delay must be shut down with the task it replaces.
+   */
+  #slotNow(tx: ReadTx, slot: Slot, keep: string): Frozen<Task>[] {
+    const first = slot[0]
+    if (first === undefined) return []
+    const service = this.service
+    const peers = isGlobalMode(service)
+      ? tx.tasks.find({ nodeId: first.nodeId }).filter((t) => t.serviceId === service.id)
+      : tx.tasks.find({ serviceId: service.id, slot: first.slot })
+    const out = new Map<string, Frozen<Task>>()
+    for (const t of slot) if (t.id !== keep) out.set(t.id, t)
+    for (const t of peers) if (t.id !== keep && t.desiredState <= TaskState.RUNNING) out.set(t.id, t)
+    return [...out.values()]
   }
 
   /**

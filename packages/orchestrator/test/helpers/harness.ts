@@ -97,6 +97,8 @@ export class Harness {
     for (let i = 0; quiet < 3; i++) {
       if (i >= limit) throw new Error(`settle: still changing after ${limit} rounds`)
       const before = this.store.version
+      // Timers due now (a 0 ms delay or monitor) fire, as they would at once in real time.
+      this.clock.advance(0)
       await flush()
       await this.driver.step()
       await flush()
