@@ -38,6 +38,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('up' as const), node: fc.nat(9) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('fail' as const), task: fc.nat(99) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('leaderChange' as const) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('noLeader' as const) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(100, 1000, 5000, 30_000) }) },
 )
 

@@ -81,6 +81,11 @@ export class ReplicatedOrchestrator implements Component {
       this.#nodes.add(n.id)
       if (isInvalidNode(n)) this.#invalidNodes.add(n.id)
     }
+    // A service deleted while no orchestrator ran (or while the watch overflowed) left its tasks
+    // behind. Its mode is unknown now, so every orchestrator sets them to REMOVE (idempotent).
+    for (const t of tx.tasks.find()) {
+      if (t.serviceId !== '' && t.desiredState < TaskState.REMOVE && tx.services.get(t.serviceId) === undefined) this.#deleted.add(t.serviceId)
+    }
     if (!this.#initialized) {
       // Only at start: the history is rebuilt once, and pending delays belong to this run.
       this.#initialized = true

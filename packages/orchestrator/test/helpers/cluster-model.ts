@@ -29,6 +29,7 @@ export type Op =
   | { readonly op: 'up'; readonly node: number }
   | { readonly op: 'fail'; readonly task: number }
   | { readonly op: 'leaderChange' }
+  | { readonly op: 'noLeader' }
   | { readonly op: 'advance'; readonly ms: number }
 
 /** What the scenario created, to pick targets by index. */
@@ -116,6 +117,11 @@ export async function runOp(h: Harness, m: ModelState, o: Op): Promise<void> {
     case 'leaderChange':
       await h.leaderChange()
       break
+    case 'noLeader':
+      // No orchestrator runs until the next leader change (or quiescence): the changes made
+      // meanwhile must be found by the next run's start.
+      await h.stop()
+      break
     case 'advance':
       await h.advance(o.ms)
       break
@@ -139,6 +145,7 @@ function nodeExists(h: Harness, id: string): boolean {
 export async function quiesce(h: Harness, m: ModelState): Promise<void> {
   // The bad images get fixed: failures happened during the scenario; now everything can run.
   h.driver.failingImages.clear()
+  if (!h.started) await h.leaderChange()
   for (const id of m.nodes) if (nodeExists(h, id)) await h.setNodeState(id, NodeState.READY)
   for (const zone of ['a', 'b'] as const) {
     const active = h.store.view((tx) => tx.nodes.find()).some((n) => n.spec.availability === 'active' && n.spec.annotations.labels?.['zone'] === zone)

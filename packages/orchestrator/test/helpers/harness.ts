@@ -78,6 +78,11 @@ export class Harness {
     this.#handle = this.#orchestrator.start()
   }
 
+  /** Whether the orchestrator is running. */
+  get started(): boolean {
+    return this.#handle !== undefined
+  }
+
   /** Stops the orchestrator (as a leader that lost leadership). */
   async stop(): Promise<void> {
     await this.#handle?.stop()
