@@ -17,6 +17,7 @@ const RUNS = Number(process.env['ORCHESTRATOR_PROPERTY_RUNS'] ?? 500)
 
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('create' as const), kind: fc.constantFrom('replicated' as const, 'global' as const), replicas: fc.integer({ min: 0, max: 5 }), zone: fc.option(fc.constantFrom('a' as const, 'b' as const), { nil: undefined }) }, { requiredKeys: ['op', 'kind', 'replicas'] }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('createJob' as const), maxConcurrent: fc.integer({ min: 1, max: 3 }), totalCompletions: fc.integer({ min: 0, max: 5 }) }) },
   {
     weight: 3,
     arbitrary: fc.record({

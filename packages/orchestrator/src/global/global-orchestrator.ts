@@ -11,7 +11,7 @@ import type { Cluster, Node, Service, Task } from '@swarmkit-ts/api'
 import type { Frozen, ObjectEvent, ReadTx, Tx } from '@swarmkit-ts/store'
 import type { Component, OrchestratorContext } from '../common/context.ts'
 import { StoreLoop } from '../common/store-loop.ts'
-import { isInvalidNode, modeKind, newTask } from '../common/task.ts'
+import { isInvalidNode, isTaskDirty, modeKind, newTask } from '../common/task.ts'
 import type { Slot } from '../common/task.ts'
 import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
 import { applyTaskInit, planTaskInit } from '../restart/task-init.ts'
@@ -274,7 +274,15 @@ export class GlobalOrchestrator implements Component {
   #create(service: Frozen<Service>, nodeId: string): Write {
     const task = newTask(this.#cluster, service, 0, nodeId, this.#ctx)
     return (tx) => {
-      if (tx.services.get(service.id) !== undefined) tx.tasks.create(task)
+      const current = tx.services.get(service.id)
+      if (current === undefined) return
+      // The plan was made on an earlier view: if the node got an up-to-date task meanwhile (a
+      // rolling update's replacement), it needs no other.
+      const node = tx.nodes.get(nodeId)
+      const covered = tx.tasks
+        .find({ nodeId })
+        .some((t) => t.serviceId === service.id && t.desiredState <= TaskState.RUNNING && !isTaskDirty(current, t, node))
+      if (!covered) tx.tasks.create(task)
     }
   }
 

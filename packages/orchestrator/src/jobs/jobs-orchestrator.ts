@@ -12,8 +12,10 @@ import type { Cluster, Node, Service, Task, Timer } from '@swarmkit-ts/api'
 import type { Frozen, ObjectEvent, ReadTx, Tx } from '@swarmkit-ts/store'
 import type { Component, OrchestratorContext } from '../common/context.ts'
 import { StoreLoop } from '../common/store-loop.ts'
-import { isJob, modeKind, newTask } from '../common/task.ts'
+import { isInvalidNode, isJob, modeKind, newTask } from '../common/task.ts'
 import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
+import { applyTaskInit, planTaskInit } from '../restart/task-init.ts'
+import type { TaskInitPlan } from '../restart/task-init.ts'
 import { currentIteration, planGlobalJob, planReplicatedJob } from './job-reconcile.ts'
 import { decideDue, effectiveNextExecution, jobSchedule } from './job-schedule.ts'
 
@@ -24,7 +26,7 @@ export const MAX_TIMER_MS = 2_147_483_647
 /** How long after a failed write of a scheduled run it is tried again. */
 export const FIRE_RETRY_MS = 1_000
 
-type Kinds = 'service' | 'task'
+type Kinds = 'service' | 'task' | 'node'
 type Write = (tx: Tx) => void
 
 /**
@@ -46,13 +48,20 @@ export class JobsOrchestrator implements Component {
   #due = new Set<string>()
   /** The schedule timer of each scheduled job, with the time it is set for. */
   readonly #timers = new Map<string, { readonly at: number; readonly timer: Timer }>()
+  /** Nodes that went down, were drained or removed since the last round. */
+  #lostNodes = new Set<string>()
+  /** Unfinished job tasks found on such nodes at start. */
+  #lostTasks = new Set<string>()
+  /** At start only: what a previous run left halfway (delayed starts to resume, restart history). */
+  #init: TaskInitPlan | undefined
+  #initialized = false
   /** The work in progress: ticks and timer firings chain here, one at a time. */
   #serial: Promise<void> = Promise.resolve()
 
   constructor(ctx: OrchestratorContext, restarts: RestartSupervisor) {
     this.#ctx = ctx
     this.#restarts = restarts
-    this.#loop = new StoreLoop<Kinds>(ctx, 'jobs orchestrator', ['service', 'task'], {
+    this.#loop = new StoreLoop<Kinds>(ctx, 'jobs orchestrator', ['service', 'task', 'node'], {
       resync: (tx) => this.#resync(tx),
       event: (ev) => this.#event(ev),
       tick: () => this.#run(),
@@ -81,12 +90,28 @@ export class JobsOrchestrator implements Component {
     this.#timers.clear()
     for (const s of tx.services.find()) if (isJob(s)) this.#services.set(s.id, s)
     this.#dirty = new Set(this.#services.keys())
+    for (const t of tx.tasks.find()) {
+      if (t.nodeId !== '' && this.#services.has(t.serviceId) && isUnfinished(t) && isInvalidNode(tx.nodes.get(t.nodeId))) this.#lostTasks.add(t.id)
+    }
+    if (!this.#initialized) {
+      // A replacement in its restart delay (desired READY) when the previous run stopped is
+      // started by this one; the restart history is rebuilt (SwarmKit's taskinit).
+      this.#initialized = true
+      this.#init = planTaskInit(tx, { isRelatedService: isJob }, this.#ctx.clock.now())
+    }
     for (const s of this.#services.values()) this.#arm(s)
   }
 
   #event(ev: ObjectEvent<Kinds>): void {
     if (ev.kind === 'task') {
       if (this.#services.has(ev.object.serviceId)) this.#dirty.add(ev.object.serviceId)
+      return
+    }
+    if (ev.kind === 'node') {
+      // Not for placement (a node joining gets no task before the next iteration, as in
+      // SwarmKit), only to replace the unfinished tasks of a node that went down, was drained
+      // or removed: SwarmKit leaves them until the dispatcher orphans them a day later.
+      if (ev.action === 'delete' || isInvalidNode(ev.object)) this.#lostNodes.add(ev.object.id)
       return
     }
     const s = ev.object
@@ -154,7 +179,14 @@ export class JobsOrchestrator implements Component {
 
   async #round(): Promise<void> {
     if (this.#loop.stopping) return
+    const init = this.#init
+    if (init !== undefined) {
+      this.#init = undefined
+      await applyTaskInit(this.#ctx, this.#restarts, init, isJob)
+    }
     await this.#applyDeletions()
+    if (this.#loop.stopping) return
+    await this.#replaceLost()
     if (this.#loop.stopping) return
     await this.#fireDue()
     if (this.#loop.stopping) return
@@ -172,6 +204,38 @@ export class JobsOrchestrator implements Component {
     })
     for (const id of ids) this.#restarts.clearServiceHistory(id)
     await this.#write(writes)
+  }
+
+  /**
+   * The unfinished tasks on nodes that went down, were drained or removed: a replicated job's are
+   * restarted (their slot runs elsewhere, under the restart policy); a global job's are shut down
+   * (the node is no longer eligible).
+   */
+  async #replaceLost(): Promise<void> {
+    if (this.#lostNodes.size === 0 && this.#lostTasks.size === 0) return
+    const nodes = [...this.#lostNodes]
+    const ids = new Set(this.#lostTasks)
+    this.#lostNodes.clear()
+    this.#lostTasks.clear()
+    const restarts: { readonly service: Frozen<Service>; readonly taskId: string }[] = []
+    const writes: Write[] = []
+    this.#ctx.store.view((tx) => {
+      for (const n of nodes) for (const t of tx.tasks.find({ nodeId: n })) ids.add(t.id)
+      for (const id of [...ids].sort()) {
+        const t = tx.tasks.get(id)
+        const service = t === undefined ? undefined : tx.services.get(t.serviceId)
+        if (t === undefined || service === undefined || !isJob(service) || !isUnfinished(t)) continue
+        if (!isInvalidNode(tx.nodes.get(t.nodeId))) continue
+        if (modeKind(service) === 'replicatedJob') restarts.push({ service, taskId: t.id })
+        else writes.push(setDesired(t.id, TaskState.SHUTDOWN))
+      }
+    })
+    await this.#write(writes)
+    if (this.#loop.stopping || restarts.length === 0) return
+    const result = await this.#ctx.store.batch((b) => {
+      for (const r of restarts) b.update((tx) => this.#restartOne(tx, r.service, r.taskId))
+    })
+    this.#logFailures(result.failures)
   }
 
   /** Handles the due scheduled jobs: one transaction each, reading the service and its tasks. */
@@ -294,6 +358,11 @@ export class JobsOrchestrator implements Component {
 /** The cluster object the orchestrator reads defaults from: the one named "default", else the first. */
 function pickCluster(clusters: readonly Frozen<Cluster>[]): Frozen<Cluster> | undefined {
   return clusters.find((c) => c.spec.annotations.name === 'default') ?? clusters[0]
+}
+
+/** Whether a job task may still run: desired up to COMPLETE and not yet stopped. */
+function isUnfinished(t: Frozen<Task>): boolean {
+  return t.desiredState <= TaskState.COMPLETE && t.status.state <= TaskState.RUNNING
 }
 
 /** Raises task `id`'s desired state to `state` (never lowers it). */

@@ -259,7 +259,8 @@ export class RestartSupervisor implements Component {
     try {
       await this.#ctx.store.update((tx) => {
         const t = tx.tasks.get(taskId)
-        if (t === undefined || t.desiredState > TaskState.RUNNING) return
+        // Up to COMPLETE: the delay just ended has moved a job task to desired COMPLETE.
+        if (t === undefined || t.desiredState > TaskState.COMPLETE) return
         const service = tx.services.get(t.serviceId)
         if (service === undefined) return
         this.restart(tx, tx.clusters.find()[0] ?? cluster, service, t)

@@ -11,6 +11,7 @@ import type { Harness } from './harness.ts'
 /** One step of a property-test scenario. Indexes pick among existing nodes or services (modulo). */
 export type Op =
   | { readonly op: 'create'; readonly kind: 'replicated' | 'global'; readonly replicas: number; readonly zone?: 'a' | 'b' | undefined }
+  | { readonly op: 'createJob'; readonly maxConcurrent: number; readonly totalCompletions: number }
   | {
       readonly op: 'update'
       readonly service: number
@@ -58,6 +59,17 @@ export async function runOp(h: Harness, m: ModelState, o: Op): Promise<void> {
       m.images.set(s.id, 0)
       break
     }
+    case 'createJob': {
+      const name = `s${m.services.length}`
+      const s = await h.createService({
+        annotations: { name },
+        mode: { replicatedJob: { maxConcurrent: o.maxConcurrent, totalCompletions: o.totalCompletions } },
+        task: { container: { image: 'busybox:0' }, restart: { condition: 'on-failure', delayMs: 1000 } },
+      })
+      m.services.push(s.id)
+      m.images.set(s.id, 0)
+      break
+    }
     case 'update': {
       const id = pick(m.services, o.service)
       if (id === undefined || !exists(h, id)) return
@@ -65,6 +77,11 @@ export async function runOp(h: Harness, m: ModelState, o: Op): Promise<void> {
       m.images.set(id, n)
       const image = o.image === 'bad' ? `bad:${n}` : `busybox:${n}`
       if (o.image === 'bad') h.driver.failingImages.add(image)
+      if ('replicatedJob' in h.service(id).spec.mode) {
+        // A job has no update config; any update starts a new iteration.
+        await h.updateService(id, (spec) => ({ ...spec, task: { ...spec.task, container: { ...spec.task.container, image } } }))
+        break
+      }
       await h.updateService(id, (spec) => ({
         ...spec,
         task: { ...spec.task, container: { ...spec.task.container, image } },
@@ -189,6 +206,22 @@ export function checkInvariants(h: Harness, m: ModelState, retention = 5): strin
     if (state === UpdateState.PAUSED && s.previousSpec === undefined) problems.push(`service ${s.spec.annotations.name}: paused without a previous spec`)
     const paused = state === UpdateState.PAUSED || state === UpdateState.ROLLBACK_PAUSED
     if (!paused && stale.length > 0) problems.push(`service ${s.spec.annotations.name}: ${stale.length} running tasks at an old spec with update state ${String(state)}`)
+    if (modeKind(s) === 'replicatedJob') {
+      // The current iteration completed exactly totalCompletions tasks, one per slot 0..n-1, and
+      // nothing of an older iteration still runs.
+      const mode = 'replicatedJob' in s.spec.mode ? s.spec.mode.replicatedJob : {}
+      const total = mode.totalCompletions ?? mode.maxConcurrent ?? 1
+      const iteration = s.jobStatus?.jobIteration.index
+      const mine = tasks.filter((t) => t.serviceId === s.id)
+      const done = mine.filter((t) => t.jobIteration?.index === iteration && t.status.state === TaskState.COMPLETE)
+      const slots = [...new Set(done.map((t) => t.slot))].sort((a, b) => a - b)
+      if (done.length !== total || slots.join() !== Array.from({ length: total }, (_, i) => i).join()) {
+        problems.push(`job ${s.spec.annotations.name}: ${done.length} completed in slots [${slots.join()}], want ${total}`)
+      }
+      const stale = mine.filter((t) => t.jobIteration?.index !== iteration && t.status.state <= TaskState.RUNNING && t.desiredState <= TaskState.COMPLETE)
+      if (stale.length > 0) problems.push(`job ${s.spec.annotations.name}: ${stale.length} tasks of an older iteration may still run`)
+      continue
+    }
     if (modeKind(s) === 'replicated') {
       const want = 'replicated' in s.spec.mode ? (s.spec.mode.replicated.replicas ?? 1) : 0
       const slots = new Set(running.map((t) => t.slot))
