@@ -174,6 +174,9 @@ export class CommitQueue {
         if (this.planned.length > 0) return
         this.takeItem()
         this.planBatch(next)
+        // A batch that recorded no change proposes nothing: go on with the queue (returning
+        // here would leave the transactions queued behind it waiting for a pump that never comes).
+        if (this.planned.length === 0) continue
         return
       }
       this.takeItem()

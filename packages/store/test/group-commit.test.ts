@@ -228,4 +228,20 @@ describe('batch', () => {
     expect(r).toEqual({ value: 'AlreadyExistsError', transactions: 1, proposals: 1, failures: [] })
     expect(store.view((tx) => tx.tasks.find().length)).toBe(1)
   })
+
+  it('a batch that records no change, queued behind a proposal, does not hold up the writes queued after it', async () => {
+    const { store, proposer } = held()
+    const first = store.update((tx) => tx.services.create(service(tid('s', 1), 'a')))
+    const empty = store.batch(() => 'nothing')
+    const noop = store.batch((b) => {
+      b.update(() => {})
+    })
+    const after = store.update((tx) => tx.services.create(service(tid('s', 2), 'b')))
+    await proposer.drain()
+    expect(await empty).toEqual({ value: 'nothing', transactions: 0, proposals: 0, failures: [] })
+    expect(await noop).toEqual({ value: undefined, transactions: 0, proposals: 0, failures: [] })
+    await first
+    await after
+    expect(store.view((tx) => tx.services.find().length)).toBe(2)
+  })
 })
