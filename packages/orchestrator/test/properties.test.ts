@@ -13,7 +13,7 @@ import { checkInvariants, quiesce, runOp } from './helpers/cluster-model.ts'
 import type { ModelState, Op } from './helpers/cluster-model.ts'
 import { Harness } from './helpers/harness.ts'
 
-const RUNS = Number(process.env['ORCHESTRATOR_PROPERTY_RUNS'] ?? 500)
+const RUNS = Number(process.env['ORCHESTRATOR_PROPERTY_RUNS'] ?? 1000)
 
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('create' as const), kind: fc.constantFrom('replicated' as const, 'global' as const), replicas: fc.integer({ min: 0, max: 5 }), zone: fc.option(fc.constantFrom('a' as const, 'b' as const), { nil: undefined }) }, { requiredKeys: ['op', 'kind', 'replicas'] }) },
@@ -37,14 +37,31 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('availability' as const), node: fc.nat(9), availability: fc.constantFrom('active' as const, 'pause' as const, 'drain' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('down' as const), node: fc.nat(9) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('up' as const), node: fc.nat(9) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('relabel' as const), node: fc.nat(9) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('fail' as const), task: fc.nat(99) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('leaderChange' as const) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('noLeader' as const) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(100, 1000, 5000, 30_000) }) },
 )
 
-/** Runs a scenario to quiescence and returns the invariant violations. */
+/**
+ * Runs a scenario to quiescence and returns the invariant violations. A scenario that hangs (a
+ * promise that never settles: a deadlock, not slowness — everything runs on virtual time) fails
+ * after 20 s of real time with its operations, instead of stalling the run.
+ */
 async function scenario(seed: number, ops: readonly Op[]): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`scenario hung: ${JSON.stringify({ seed, ops })}`)), 20_000)
+  })
+  try {
+    return await Promise.race([run(seed, ops), hung])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function run(seed: number, ops: readonly Op[]): Promise<string[]> {
   const h = new Harness({ seed })
   const m: ModelState = { services: [], nodes: [], images: new Map() }
   try {

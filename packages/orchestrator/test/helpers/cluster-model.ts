@@ -27,6 +27,7 @@ export type Op =
   | { readonly op: 'leave'; readonly node: number }
   | { readonly op: 'availability'; readonly node: number; readonly availability: 'active' | 'pause' | 'drain' }
   | { readonly op: 'down'; readonly node: number }
+  | { readonly op: 'relabel'; readonly node: number }
   | { readonly op: 'up'; readonly node: number }
   | { readonly op: 'fail'; readonly task: number }
   | { readonly op: 'leaderChange' }
@@ -115,6 +116,15 @@ export async function runOp(h: Harness, m: ModelState, o: Op): Promise<void> {
       const id = pick(m.nodes, o.node)
       if (id === undefined || !nodeExists(h, id)) return
       await h.setAvailability(id, o.availability)
+      break
+    }
+    case 'relabel': {
+      // The node moves to the other zone: tasks constrained to its old zone no longer fit.
+      const id = pick(m.nodes, o.node)
+      if (id === undefined || !nodeExists(h, id)) return
+      await h.updateNode(id, (n) => {
+        n.spec.annotations.labels = { zone: n.spec.annotations.labels?.['zone'] === 'a' ? 'b' : 'a' }
+      })
       break
     }
     case 'down':
@@ -229,6 +239,11 @@ export function checkInvariants(h: Harness, m: ModelState, retention = 5): strin
         problems.push(`service ${s.spec.annotations.name}: ${running.length} running in ${slots.size} slots, want ${want}`)
       }
       const live = tasks.filter((t) => t.serviceId === s.id && t.desiredState <= TaskState.RUNNING)
+      for (const t of running) {
+        const n = nodeById.get(t.nodeId)
+        // A paused node's tasks are left alone, fitting or not (SwarmKit's constraint enforcer).
+        if (n !== undefined && n.spec.availability !== NodeAvailability.PAUSE && !nodeMatchesConstraints(s.spec.task, n)) problems.push(`service ${s.spec.annotations.name}: task ${t.id} runs on node ${n.id}, which no longer matches`)
+      }
       const liveSlots = new Set(live.map((t) => t.slot))
       if (liveSlots.size !== want) problems.push(`service ${s.spec.annotations.name}: ${liveSlots.size} slots with a live task, want ${want}`)
       for (const slot of liveSlots) if (slot < 1 || slot > want + 64) problems.push(`service ${s.spec.annotations.name}: slot ${slot}`)
@@ -236,11 +251,13 @@ export function checkInvariants(h: Harness, m: ModelState, retention = 5): strin
       for (const n of nodes) {
         const eligible = !isInvalidNode(n) && nodeMatchesConstraints(s.spec.task, n)
         const on = tasks.filter((t) => t.serviceId === s.id && t.nodeId === n.id && t.desiredState <= TaskState.RUNNING)
-        if (!eligible && on.length > 0) problems.push(`global ${s.spec.annotations.name}: ${on.length} live tasks on ineligible node ${n.id}`)
+        // A paused node keeps its task even when it stopped matching (no updates there, as SwarmKit).
+        const paused = n.spec.availability === NodeAvailability.PAUSE && !isInvalidNode(n)
+        if (!eligible && !paused && on.length > 0) problems.push(`global ${s.spec.annotations.name}: ${on.length} live tasks on ineligible node ${n.id}`)
         if (eligible && n.spec.availability === NodeAvailability.ACTIVE && on.length !== 1) {
           problems.push(`global ${s.spec.annotations.name}: ${on.length} live tasks on eligible node ${n.id}`)
         }
-        if (eligible && n.spec.availability === NodeAvailability.PAUSE && on.length > 1) problems.push(`global ${s.spec.annotations.name}: ${on.length} live tasks on paused node ${n.id}`)
+        if (paused && on.length > 1) problems.push(`global ${s.spec.annotations.name}: ${on.length} live tasks on paused node ${n.id}`)
       }
     }
     // History: per slot (replicated) or per node (global), at most the retention limit.
