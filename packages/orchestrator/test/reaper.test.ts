@@ -335,23 +335,25 @@ describe('task reaper: batching', () => {
         d.status.state = TaskState.SHUTDOWN
       }),
     )
-    // One cleanup id plus 999 dirty slots (slot 1 and 998 new ones): not yet above the threshold.
+    // A slot is looked at once it holds two tasks (one task is within any limit but 0). One
+    // cleanup id plus 998 slots of two tasks: 999 pending, not yet above the threshold.
     const batch = (from: number, n: number): Frozen<Task>[] =>
-      Array.from({ length: n }, (_, i) => task(s.h, svc, { slot: from + i, state: TaskState.RUNNING, at: 1 }))
-    await s.add(batch(2, 998))
+      Array.from({ length: 2 * n }, (_, i) => task(s.h, svc, { slot: from + Math.floor(i / 2), state: TaskState.RUNNING, at: 1 }))
+    const all = batch(2, 998)
+    for (let i = 0; i < all.length; i += 100) await s.add(all.slice(i, i + 100))
     expect(s.ids()).toContain(removed)
-    // One more slot makes 1,001 pending: pruned without waiting for the timer.
-    await s.add(batch(1000, 1))
+    // Two more such slots make 1,001 pending: pruned without waiting for the timer.
+    await s.add(batch(1000, 2))
     expect(s.h.clock.now()).toBe(T0)
     expect(s.ids()).not.toContain(removed)
-    expect(s.ids()).toHaveLength(999)
+    expect(s.ids()).toHaveLength(2000)
   })
 
   it('stop() cancels the batching timer', async () => {
     const s = setting(1)
     await s.start()
     const svc = await s.h.createService(replicatedSpec('web', 1))
-    await s.add([task(s.h, svc, { state: TaskState.FAILED, desired: TaskState.SHUTDOWN, at: 1 })])
+    await s.add([task(s.h, svc, { state: TaskState.FAILED, desired: TaskState.SHUTDOWN, at: 1 }), task(s.h, svc, { state: TaskState.RUNNING, at: 2 })])
     expect(s.h.clock.nextDueAt()).toBe(T0 + REAPER_BATCH_INTERVAL_MS)
     await s.reaper?.stop()
     expect(s.h.clock.nextDueAt()).toBe(undefined)

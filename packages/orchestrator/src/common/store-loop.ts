@@ -36,6 +36,7 @@ export class StoreLoop<K extends ObjectKind> implements Component {
   readonly #kinds: readonly K[]
   readonly #handlers: StoreLoopHandlers<K>
   readonly #queueLimit: number
+  readonly #where: ((event: ObjectEvent<K>) => boolean) | undefined
   readonly #abort = new AbortController()
   #watch: Watch<K> | undefined
   #done: Promise<void> | undefined
@@ -44,10 +45,19 @@ export class StoreLoop<K extends ObjectKind> implements Component {
    * @param name - names the loop in log lines.
    * @param kinds - the object kinds whose events it receives.
    * @param options.queueLimit - events it may fall behind by before it resyncs (default {@link LOOP_QUEUE_LIMIT}).
+   * @param options.where - a filter the store applies before queueing an object event; it must
+   *   depend only on the event (not on the loop's state, which lags the store).
    */
-  constructor(ctx: OrchestratorContext, name: string, kinds: readonly K[], handlers: StoreLoopHandlers<K>, options: { readonly queueLimit?: number } = {}) {
+  constructor(
+    ctx: OrchestratorContext,
+    name: string,
+    kinds: readonly K[],
+    handlers: StoreLoopHandlers<K>,
+    options: { readonly queueLimit?: number; readonly where?: (event: ObjectEvent<K>) => boolean } = {},
+  ) {
     this.#ctx = ctx
     this.#queueLimit = options.queueLimit ?? LOOP_QUEUE_LIMIT
+    this.#where = options.where
     this.#name = name
     this.#kinds = kinds
     this.#handlers = handlers
@@ -80,7 +90,7 @@ export class StoreLoop<K extends ObjectKind> implements Component {
   #subscribe(): void {
     const { watch } = this.#ctx.store.viewAndWatch(
       (tx) => this.#guard('resync', () => this.#handlers.resync(tx)),
-      { kinds: this.#kinds as K[] },
+      this.#where === undefined ? { kinds: this.#kinds as K[] } : { kinds: this.#kinds as K[], where: this.#where },
       { signal: this.#abort.signal, queueLimit: this.#queueLimit },
     )
     this.#watch = watch

@@ -71,6 +71,9 @@ export class GlobalOrchestrator implements Component {
       resync: (tx) => this.#resync(tx),
       event: (ev) => this.#event(ev),
       tick: () => this.#tick(),
+    }, {
+      // Global tasks have slot 0 and no job iteration (a filter on the event alone).
+      where: (ev) => ev.kind !== 'task' || (ev.object.slot === 0 && ev.object.jobIteration === undefined),
     })
   }
 

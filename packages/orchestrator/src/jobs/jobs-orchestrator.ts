@@ -65,6 +65,9 @@ export class JobsOrchestrator implements Component {
       resync: (tx) => this.#resync(tx),
       event: (ev) => this.#event(ev),
       tick: () => this.#run(),
+    }, {
+      // Job tasks carry their iteration (a filter on the event alone).
+      where: (ev) => ev.kind !== 'task' || ev.object.jobIteration !== undefined,
     })
   }
 

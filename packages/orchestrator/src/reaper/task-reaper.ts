@@ -37,6 +37,8 @@ export class TaskReaper implements Component {
   readonly #loop: StoreLoop<'task' | 'cluster'>
   #clusterLimit = clusterRetentionLimit(undefined)
   readonly #dirty = new Map<string, SlotKey>()
+  /** Tasks per slot (per node for slot 0), to look only at slots that can be over a limit. */
+  readonly #counts = new Map<string, number>()
   #cleanup = new Set<string>()
   #timer: Timer | undefined
   /** Prune at the next commit: too much is pending, or a resync found work. */
@@ -76,6 +78,8 @@ export class TaskReaper implements Component {
    */
   #resync(tx: ReadTx): void {
     this.#clusterLimit = clusterRetentionLimit(tx.clusters.find()[0])
+    this.#counts.clear()
+    for (const t of tx.tasks.find()) this.#count(t, 1)
     for (const id of startupCleanup(tx)) this.#cleanup.add(id)
     this.#markDirty(overfullSlots(tx, this.#clusterLimit))
     if (this.#cleanup.size + this.#dirty.size > 0) this.#pruneNow = true
@@ -88,7 +92,14 @@ export class TaskReaper implements Component {
     }
     const task: Frozen<Task> = ev.object
     if (ev.action === 'create') {
-      this.#markDirty([{ serviceId: task.serviceId, slot: task.slot, nodeId: task.nodeId }])
+      // A slot holding one task is within any limit but 0 (a maxAttempts override keeps at
+      // least 2): only a slot with more is worth a look — SwarmKit looks at every new task's
+      // slot, which costs a lookup per task when a large service is created.
+      if (this.#count(task, 1) > (this.#clusterLimit === 0 ? 0 : 1)) {
+        this.#markDirty([{ serviceId: task.serviceId, slot: task.slot, nodeId: task.nodeId }])
+      }
+    } else if (ev.action === 'delete') {
+      this.#count(task, -1)
     } else if (ev.action === 'update' && isCleanupCandidate(task)) {
       this.#cleanup.add(task.id)
     }
@@ -126,6 +137,17 @@ export class TaskReaper implements Component {
     if (!this.#pruneNow) return
     this.#cancelTimer()
     await this.#prune()
+  }
+
+  /** Adds `delta` to the number of tasks of `task`'s slot (its node for slot 0); returns the new count. */
+  #count(task: Frozen<Task>, delta: number): number {
+    // Serviceless tasks are cleaned up, and job tasks are not pruned by history: not counted.
+    if (task.serviceId === '' || task.jobIteration !== undefined) return 0
+    const key = task.slot !== 0 ? `${task.serviceId}\u0000${String(task.slot)}` : `${task.serviceId}\u0000\u0000${task.nodeId}`
+    const n = (this.#counts.get(key) ?? 0) + delta
+    if (n <= 0) this.#counts.delete(key)
+    else this.#counts.set(key, n)
+    return n
   }
 
   #markDirty(keys: readonly SlotKey[]): void {

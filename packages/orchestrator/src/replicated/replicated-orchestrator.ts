@@ -55,6 +55,9 @@ export class ReplicatedOrchestrator implements Component {
       resync: (tx) => this.#resync(tx),
       event: (ev) => this.#event(ev),
       tick: () => this.#tick(),
+    }, {
+      // Replicated tasks have slots from 1 and no job iteration (a filter on the event alone).
+      where: (ev) => ev.kind !== 'task' || (ev.object.slot >= 1 && ev.object.jobIteration === undefined),
     })
   }
 
