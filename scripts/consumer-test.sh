@@ -61,8 +61,9 @@ cat >"$work/app/tsconfig.json" <<'EOF'
 }
 EOF
 cat >"$work/app/src/main.ts" <<'EOF'
-import { decodeSpec, encodeSpec, validateServiceSpec, withServiceDefaults } from '@swarmkit-ts/api'
+import { cryptoRandom, decodeSpec, encodeSpec, systemClock, validateServiceSpec, withServiceDefaults } from '@swarmkit-ts/api'
 import { FakeRuntime, type LogLine } from '@swarmkit-ts/engine-adapter'
+import { Orchestrator, serviceProgress } from '@swarmkit-ts/orchestrator'
 import { MemoryRaftStorage, decodeMessage, encodeMessage, type Message } from '@swarmkit-ts/raft'
 import { MemoryStore } from '@swarmkit-ts/store'
 
@@ -80,6 +81,21 @@ const store = new MemoryStore()
 const serviceId = '0123456789abcdefghijklmno'
 await store.update((tx) => tx.services.create({ id: serviceId, spec }))
 const stored = store.view((tx) => tx.services.get(serviceId))
+
+// orchestrator: the replicated orchestrator creates the service's tasks in slots 1..3; a job
+// schedule is validated with croner (bundled with api).
+const running = new Orchestrator({ store, clock: systemClock, random: cryptoRandom }).start()
+let slots: number[] = []
+for await (const p of serviceProgress(store, serviceId)) {
+  slots = p.slots.map((s) => s.slot)
+  if (slots.length === 3) break
+}
+await running.stop()
+validateServiceSpec({
+  annotations: { name: 'nightly' },
+  mode: { replicatedJob: { schedule: { cron: '0 3 * * *', timeZone: 'Europe/Paris' } } },
+  task: { container: { image: 'busybox' } },
+})
 
 // raft: memory storage and the message codec, with a member id above 2^63 (exact uint64).
 const storage = new MemoryRaftStorage()
@@ -100,13 +116,14 @@ console.log(JSON.stringify({
   replicas: 'replicated' in decoded.mode ? decoded.mode.replicated.replicas : null,
   parallelism: decoded.update?.parallelism,
   stored: stored?.spec.annotations.name,
+  slots,
   lastIndex: storage.lastIndex(),
   from: echoed.from.toString(),
   exitCode,
   lines,
 }))
 EOF
-expected='{"replicas":3,"parallelism":1,"stored":"web","lastIndex":1,"from":"9223372036854775813","exitCode":3,"lines":["hello","world"]}'
+expected='{"replicas":3,"parallelism":1,"stored":"web","slots":[1,2,3],"lastIndex":1,"from":"9223372036854775813","exitCode":3,"lines":["hello","world"]}'
 
 echo "--- npm install (tarballs, typescript@$ts_version, @types/node@$types_node_version, esbuild@$esbuild_version)"
 cd "$work/app"
