@@ -7,10 +7,12 @@
  * @module
  */
 import { TaskState } from '@swarmkit-ts/api'
-import type { Cluster, Node, Service, Task } from '@swarmkit-ts/api'
+import type { Cluster, Node, Service } from '@swarmkit-ts/api'
 import type { Frozen, ObjectEvent, ReadTx, Tx } from '@swarmkit-ts/store'
 import type { Component, OrchestratorContext } from '../common/context.ts'
 import { StoreLoop } from '../common/store-loop.ts'
+import { applyWrites, logBatchFailures, pickCluster, setDesired } from '../common/writes.ts'
+import type { Write } from '../common/writes.ts'
 import { isInvalidNode, isTaskDirty, modeKind, newTask } from '../common/task.ts'
 import type { Slot } from '../common/task.ts'
 import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
@@ -20,11 +22,8 @@ import type { UpdateSupervisor } from '../update/update-supervisor.ts'
 import { decideGlobalRestart, isRunnable, needsShutdown, planGlobalNode, planGlobalService, withoutManagerStops } from './global-reconcile.ts'
 import type { UpdatableTasks } from './global-reconcile.ts'
 
-/** Writes per transaction when the orchestrator writes many tasks at once. */
-export const GLOBAL_WRITE_CHUNK = 100
 
 type Kinds = 'node' | 'service' | 'task' | 'cluster'
-type Write = (tx: Tx) => void
 
 /** Whether `service` is run by the global orchestrator (mode global; global jobs belong to the jobs orchestrator). */
 export function isGlobalService(service: Frozen<Service>): boolean {
@@ -197,7 +196,7 @@ export class GlobalOrchestrator implements Component {
       this.#restarts.clearServiceHistory(id)
       this.#updates.cancel(id).catch((err: unknown) => this.#ctx.logger.error('global orchestrator: cancelling an update failed', { service: id, error: String(err) }))
     }
-    await this.#write(writes)
+    await applyWrites(this.#ctx, writes, 'global orchestrator')
   }
 
   async #tickRestarts(): Promise<void> {
@@ -214,7 +213,7 @@ export class GlobalOrchestrator implements Component {
         }
       }
     })
-    this.#logFailures(result.failures)
+    logBatchFailures(this.#ctx, 'global orchestrator', result.failures)
   }
 
   #restartOne(tx: Tx, id: string): void {
@@ -251,7 +250,7 @@ export class GlobalOrchestrator implements Component {
         updates.push({ service, slots: plan.slots })
       }
     })
-    await this.#write(writes)
+    await applyWrites(this.#ctx, writes, 'global orchestrator')
     if (this.#loop.stopping) return
     // After the creations are applied, as SwarmKit does: the supervisor gets the nodes that had tasks.
     for (const u of updates) this.#updates.update(this.#cluster, u.service, u.slots)
@@ -270,7 +269,7 @@ export class GlobalOrchestrator implements Component {
         for (const taskId of plan.shutdown) writes.push(shutdown(taskId))
       }
     })
-    await this.#write(writes)
+    await applyWrites(this.#ctx, writes, 'global orchestrator')
   }
 
   /** Creates the task of `service` on `nodeId`, unless the service is gone by then. */
@@ -289,46 +288,9 @@ export class GlobalOrchestrator implements Component {
     }
   }
 
-  /** Applies `writes`, {@link GLOBAL_WRITE_CHUNK} per transaction; a write that throws is logged and skipped. */
-  async #write(writes: readonly Write[]): Promise<void> {
-    if (writes.length === 0) return
-    const result = await this.#ctx.store.batch((b) => {
-      for (let i = 0; i < writes.length; i += GLOBAL_WRITE_CHUNK) {
-        const chunk = writes.slice(i, i + GLOBAL_WRITE_CHUNK)
-        b.update((tx) => {
-          for (const w of chunk) {
-            try {
-              w(tx)
-            } catch (err) {
-              this.#ctx.logger.error('global orchestrator: a write failed', { error: String(err) })
-            }
-          }
-        })
-      }
-    })
-    this.#logFailures(result.failures)
-  }
-
-  #logFailures(failures: readonly { readonly transaction: number; readonly error: Error }[]): void {
-    for (const f of failures) this.#ctx.logger.error('global orchestrator: a transaction failed', { transaction: f.transaction, error: String(f.error) })
-  }
-}
-
-/** The cluster object the orchestrator reads defaults from: the one named "default", else the first. */
-function pickCluster(clusters: readonly Frozen<Cluster>[]): Frozen<Cluster> | undefined {
-  return clusters.find((c) => c.spec.annotations.name === 'default') ?? clusters[0]
 }
 
 /** Sets task `id`'s desired state to SHUTDOWN if it is below. */
 function shutdown(id: string): Write {
   return setDesired(id, TaskState.SHUTDOWN)
-}
-
-/** Raises task `id`'s desired state to `state` (never lowers it). */
-function setDesired(id: string, state: TaskState): Write {
-  return (tx) => {
-    const t: Frozen<Task> | undefined = tx.tasks.get(id)
-    if (t === undefined || t.desiredState >= state) return
-    tx.tasks.update(id, (d) => void (d.desiredState = state))
-  }
 }

@@ -12,6 +12,8 @@ import type { Cluster, Node, Service, Task, Timer } from '@swarmkit-ts/api'
 import type { Frozen, ObjectEvent, ReadTx, Tx } from '@swarmkit-ts/store'
 import type { Component, OrchestratorContext } from '../common/context.ts'
 import { StoreLoop } from '../common/store-loop.ts'
+import { applyWrites, logBatchFailures, pickCluster, setDesired } from '../common/writes.ts'
+import type { Write } from '../common/writes.ts'
 import { isInvalidNode, isJob, modeKind, newTask } from '../common/task.ts'
 import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
 import { applyTaskInit, planTaskInit } from '../restart/task-init.ts'
@@ -19,15 +21,12 @@ import type { TaskInitPlan } from '../restart/task-init.ts'
 import { currentIteration, planGlobalJob, planReplicatedJob } from './job-reconcile.ts'
 import { decideDue, effectiveNextExecution, jobSchedule } from './job-schedule.ts'
 
-/** Writes per transaction when the orchestrator writes many tasks at once. */
-export const JOBS_WRITE_CHUNK = 100
 /** The longest a schedule timer waits at once (Node's timer limit); it re-arms when it wakes early. */
 export const MAX_TIMER_MS = 2_147_483_647
 /** How long after a failed write of a scheduled run it is tried again. */
 export const FIRE_RETRY_MS = 1_000
 
 type Kinds = 'service' | 'task' | 'node'
-type Write = (tx: Tx) => void
 
 /**
  * The jobs orchestrator. Each tick (a commit, or a schedule timer firing), in order: removes the
@@ -206,7 +205,7 @@ export class JobsOrchestrator implements Component {
       for (const id of ids) for (const t of tx.tasks.find({ serviceId: id })) if (t.desiredState < TaskState.REMOVE) writes.push(setDesired(t.id, TaskState.REMOVE))
     })
     for (const id of ids) this.#restarts.clearServiceHistory(id)
-    await this.#write(writes)
+    await applyWrites(this.#ctx, writes, 'jobs orchestrator')
   }
 
   /**
@@ -233,12 +232,12 @@ export class JobsOrchestrator implements Component {
         else writes.push(setDesired(t.id, TaskState.SHUTDOWN))
       }
     })
-    await this.#write(writes)
+    await applyWrites(this.#ctx, writes, 'jobs orchestrator')
     if (this.#loop.stopping || restarts.length === 0) return
     const result = await this.#ctx.store.batch((b) => {
       for (const r of restarts) b.update((tx) => this.#restartOne(tx, r.service, r.taskId))
     })
-    this.#logFailures(result.failures)
+    logBatchFailures(this.#ctx, 'jobs orchestrator', result.failures)
   }
 
   /** Handles the due scheduled jobs: one transaction each, reading the service and its tasks. */
@@ -307,13 +306,13 @@ export class JobsOrchestrator implements Component {
         }
       }
     })
-    await this.#write(writes)
+    await applyWrites(this.#ctx, writes, 'jobs orchestrator')
     if (this.#loop.stopping || restarts.length === 0) return
     // One transaction per restart, as the restart supervisor writes several objects per restart.
     const result = await this.#ctx.store.batch((b) => {
       for (const r of restarts) b.update((tx) => this.#restartOne(tx, r.service, r.taskId))
     })
-    this.#logFailures(result.failures)
+    logBatchFailures(this.#ctx, 'jobs orchestrator', result.failures)
   }
 
   #restartOne(tx: Tx, service: Frozen<Service>, taskId: string): void {
@@ -333,46 +332,9 @@ export class JobsOrchestrator implements Component {
     }
   }
 
-  /** Applies `writes`, {@link JOBS_WRITE_CHUNK} per transaction; a write that throws is logged and skipped. */
-  async #write(writes: readonly Write[]): Promise<void> {
-    if (writes.length === 0) return
-    const result = await this.#ctx.store.batch((b) => {
-      for (let i = 0; i < writes.length; i += JOBS_WRITE_CHUNK) {
-        const chunk = writes.slice(i, i + JOBS_WRITE_CHUNK)
-        b.update((tx) => {
-          for (const w of chunk) {
-            try {
-              w(tx)
-            } catch (err) {
-              this.#ctx.logger.error('jobs orchestrator: a write failed', { error: String(err) })
-            }
-          }
-        })
-      }
-    })
-    this.#logFailures(result.failures)
-  }
-
-  #logFailures(failures: readonly { readonly transaction: number; readonly error: Error }[]): void {
-    for (const f of failures) this.#ctx.logger.error('jobs orchestrator: a transaction failed', { transaction: f.transaction, error: String(f.error) })
-  }
-}
-
-/** The cluster object the orchestrator reads defaults from: the one named "default", else the first. */
-function pickCluster(clusters: readonly Frozen<Cluster>[]): Frozen<Cluster> | undefined {
-  return clusters.find((c) => c.spec.annotations.name === 'default') ?? clusters[0]
 }
 
 /** Whether a job task may still run: desired up to COMPLETE and not yet stopped. */
 function isUnfinished(t: Frozen<Task>): boolean {
   return t.desiredState <= TaskState.COMPLETE && t.status.state <= TaskState.RUNNING
-}
-
-/** Raises task `id`'s desired state to `state` (never lowers it). */
-function setDesired(id: string, state: TaskState): Write {
-  return (tx) => {
-    const t: Frozen<Task> | undefined = tx.tasks.get(id)
-    if (t === undefined || t.desiredState >= state) return
-    tx.tasks.update(id, (d) => void (d.desiredState = state))
-  }
 }
