@@ -64,4 +64,19 @@ describe('Orchestrator runner', () => {
     expect(h.tasks(goneGlobal.id)).toEqual([])
     expect(h.store.view((tx) => tx.tasks.find({ nodeId: n2 })).filter((t) => t.desiredState <= TaskState.RUNNING)).toEqual([])
   })
+
+  it('rolls out a spec written straight to the store without a new spec version', async () => {
+    const h = new Harness()
+    await h.addNode('n1')
+    const s = await h.createService(replicatedSpec('web', 2, { update: { parallelism: 0, monitorMs: 0 } }))
+    await h.settle()
+    await h.store.update((tx) =>
+      tx.services.update(s.id, (d) => {
+        d.spec.task = { container: { image: 'busybox:2' } }
+      }),
+    )
+    await h.advance(1000)
+    expect(h.running(s.id).map((t) => t.spec.container?.image)).toEqual(['busybox:2', 'busybox:2'])
+    expect(h.service(s.id).updateStatus?.state).toBe('completed')
+  })
 })

@@ -126,15 +126,14 @@ export function nodeMatchesConstraints(spec: Frozen<TaskSpec>, node: Frozen<Node
 /**
  * Whether a task must be replaced to match its service (SwarmKit's `IsTaskDirty`): its task
  * spec or endpoint spec differs from the service's — except that
- * - a task at the service's spec version is never dirty;
  * - a change of placement constraints alone keeps a task whose node (`node`, when known) still
  *   satisfies the new constraints;
  * - the image pull options are ignored for a task that already pulled (READY..RUNNING).
  */
 export function isTaskDirty(service: Frozen<Service>, task: Frozen<Task>, node?: Frozen<Node>): boolean {
-  if (task.specVersion !== undefined && service.specVersion !== undefined && task.specVersion.index === service.specVersion.index) {
-    return false
-  }
+  // Compared by content, not by spec version (SwarmKit's shortcut): a spec written to the store
+  // without a new version (an embedder's own write) must still roll out. Tasks created from the
+  // service share its frozen spec object, so the common case is an identity check.
   let want: Frozen<TaskSpec> = service.spec.task
   if (node !== undefined && constraintsOnlyDiffer(want, task.spec) && nodeMatchesConstraints(want, node)) return false
   if (task.status.state >= TaskState.READY && task.status.state <= TaskState.RUNNING && want.container !== undefined) {

@@ -38,7 +38,7 @@ export class TaskReaper implements Component {
   #clusterLimit = clusterRetentionLimit(undefined)
   readonly #dirty = new Map<string, SlotKey>()
   /** Tasks per slot (per node for slot 0), to look only at slots that can be over a limit. */
-  readonly #counts = new Map<string, number>()
+  readonly #counts = new Map<string, Map<number | string, number>>()
   #cleanup = new Set<string>()
   #timer: Timer | undefined
   /** Prune at the next commit: too much is pending, or a resync found work. */
@@ -143,10 +143,12 @@ export class TaskReaper implements Component {
   #count(task: Frozen<Task>, delta: number): number {
     // Serviceless tasks are cleaned up, and job tasks are not pruned by history: not counted.
     if (task.serviceId === '' || task.jobIteration !== undefined) return 0
-    const key = task.slot !== 0 ? `${task.serviceId}\u0000${String(task.slot)}` : `${task.serviceId}\u0000\u0000${task.nodeId}`
-    const n = (this.#counts.get(key) ?? 0) + delta
-    if (n <= 0) this.#counts.delete(key)
-    else this.#counts.set(key, n)
+    let slots = this.#counts.get(task.serviceId)
+    if (slots === undefined) this.#counts.set(task.serviceId, (slots = new Map<number | string, number>()))
+    const key = task.slot !== 0 ? task.slot : task.nodeId
+    const n = (slots.get(key) ?? 0) + delta
+    if (n > 0) slots.set(key, n)
+    else if (slots.delete(key) && slots.size === 0) this.#counts.delete(task.serviceId)
     return n
   }
 
