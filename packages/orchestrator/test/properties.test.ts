@@ -49,26 +49,26 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
  * promise that never settles: a deadlock, not slowness — everything runs on virtual time) fails
  * after 20 s of real time with its operations, instead of stalling the run.
  */
-async function scenario(seed: number, ops: readonly Op[]): Promise<string[]> {
+async function scenario(seed: number, ops: readonly Op[], retention?: number): Promise<string[]> {
   let timer: NodeJS.Timeout | undefined
   const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`scenario hung: ${JSON.stringify({ seed, ops })}`)), 20_000)
+    timer = setTimeout(() => reject(new Error(`scenario hung: ${JSON.stringify({ seed, retention, ops })}`)), 20_000)
   })
   try {
-    return await Promise.race([run(seed, ops), hung])
+    return await Promise.race([run(seed, ops, retention), hung])
   } finally {
     clearTimeout(timer)
   }
 }
 
-async function run(seed: number, ops: readonly Op[]): Promise<string[]> {
-  const h = new Harness({ seed })
+async function run(seed: number, ops: readonly Op[], retention?: number): Promise<string[]> {
+  const h = new Harness(retention === undefined ? { seed } : { seed, retention })
   const m: ModelState = { services: [], nodes: [], images: new Map() }
   try {
     for (const zone of ['a', 'b', 'a'] as const) m.nodes.push(await h.addNode(`n${m.nodes.length}`, { labels: { zone } }))
     for (const o of ops) await runOp(h, m, o)
     await quiesce(h, m)
-    return checkInvariants(h, m)
+    return checkInvariants(h, m, retention ?? 5)
   } finally {
     await h.stop()
   }
@@ -77,6 +77,8 @@ async function run(seed: number, ops: readonly Op[]): Promise<string[]> {
 interface Regression {
   readonly seed: number
   readonly ops: readonly Op[]
+  /** The cluster's task history retention limit; absent: no cluster object (default 5). */
+  readonly retention?: number
   readonly note: string
 }
 
@@ -85,16 +87,21 @@ const regressions = JSON.parse(readFileSync(new URL('./testdata/property-regress
 describe('orchestrator properties', () => {
   for (const [i, r] of regressions.entries()) {
     it(`regression ${i + 1}: ${r.note}`, async () => {
-      expect(await scenario(r.seed, r.ops)).toEqual([])
+      expect(await scenario(r.seed, r.ops, r.retention)).toEqual([])
     })
   }
 
   it(`after random operations and quiescence, every service is converged as its policy says (${RUNS} runs)`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.array(arbOp, { minLength: 1, maxLength: 24 }), async (seed, ops) => {
-        const problems = await scenario(seed, ops)
-        if (problems.length > 0) throw new Error(`${problems.join('\n')}\nops: ${JSON.stringify({ seed, ops })}`)
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.array(arbOp, { minLength: 1, maxLength: 24 }),
+        fc.constantFrom(undefined, 0, 1, 3),
+        async (seed, ops, retention) => {
+          const problems = await scenario(seed, ops, retention)
+          if (problems.length > 0) throw new Error(`${problems.join('\n')}\nops: ${JSON.stringify({ seed, retention, ops })}`)
+        },
+      ),
       { numRuns: RUNS },
     )
   }, 600_000)

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { TaskState } from '@swarmkit-ts/api'
 import type { Cluster, Task, Timer } from '@swarmkit-ts/api'
 import type { Frozen, ObjectEvent, ReadTx } from '@swarmkit-ts/store'
 import type { Component, OrchestratorContext } from '../common/context.ts'
@@ -102,6 +103,12 @@ export class TaskReaper implements Component {
       this.#count(task, -1)
     } else if (ev.action === 'update' && isCleanupCandidate(task)) {
       this.#cleanup.add(task.id)
+    } else if (ev.action === 'update' && task.status.state > TaskState.RUNNING && (ev.oldObject?.status.state ?? TaskState.NEW) <= TaskState.RUNNING) {
+      // A task that stopped becomes history: with a limit of 0 even a slot's only task (of a
+      // node that left, say) goes — SwarmKit looks at a slot only when a task is created in it.
+      if (this.#count(task, 0) > (this.#clusterLimit === 0 ? 0 : 1)) {
+        this.#markDirty([{ serviceId: task.serviceId, slot: task.slot, nodeId: task.nodeId }])
+      }
     }
     // Any task event (a task stopping, say) brings a prune of what is pending: a slot kept
     // dirty because two of its tasks ran is looked at again once one of them has stopped.

@@ -260,10 +260,21 @@ export function checkInvariants(h: Harness, m: ModelState, retention = 5): strin
         if (paused && on.length > 1) problems.push(`global ${s.spec.annotations.name}: ${on.length} live tasks on paused node ${n.id}`)
       }
     }
-    // History: per slot (replicated) or per node (global), at most the retention limit.
-    const groups = new Map<string, number>()
-    for (const t of tasks) if (t.serviceId === s.id) groups.set(`${t.slot}/${t.slot === 0 ? t.nodeId : ''}`, (groups.get(`${t.slot}/${t.slot === 0 ? t.nodeId : ''}`) ?? 0) + 1)
-    for (const [k, n] of groups) if (n > retention) problems.push(`service ${s.spec.annotations.name}: ${n} tasks in slot ${k} (retention ${retention})`)
+    // History: per slot (replicated) or per node (global), at most the retention limit — or the
+    // tasks that may still run, which are never pruned. Jobs are not pruned by history.
+    if (modeKind(s) === 'replicatedJob') continue
+    const groups = new Map<string, { n: number; live: number }>()
+    for (const t of tasks) {
+      if (t.serviceId !== s.id) continue
+      const k = `${t.slot}/${t.slot === 0 ? t.nodeId : ''}`
+      const g = groups.get(k) ?? { n: 0, live: 0 }
+      g.n++
+      if (t.status.state <= TaskState.RUNNING && !(t.status.state < TaskState.ASSIGNED && t.desiredState > TaskState.RUNNING)) g.live++
+      groups.set(k, g)
+    }
+    for (const [k, g] of groups) {
+      if (g.n > Math.max(retention, g.live)) problems.push(`service ${s.spec.annotations.name}: ${g.n} tasks (${g.live} live) in slot ${k} (retention ${retention})`)
+    }
   }
   void m
   return problems
