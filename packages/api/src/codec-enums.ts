@@ -20,6 +20,7 @@ import type {
   Privileges,
   PublishMode,
   RestartCondition,
+  SchedulingStrategy,
   TaskSpec,
   UpdateFailureAction,
   UpdateOrder,
@@ -58,6 +59,7 @@ export function enumTables(): ReadonlyMap<string, EnumTable> {
         rollback: 'UPDATE_FAILURE_ACTION_ROLLBACK',
       }),
     ],
+    ['swarmkit.v1.SchedulingStrategy', table<SchedulingStrategy>({ spread: 'SCHEDULING_STRATEGY_SPREAD', binpack: 'SCHEDULING_STRATEGY_BINPACK' })],
     ['swarmkit.v1.UpdateOrder', table<UpdateOrder>({ 'stop-first': 'UPDATE_ORDER_STOP_FIRST', 'start-first': 'UPDATE_ORDER_START_FIRST' })],
     [
       'swarmkit.v1.MountType',

@@ -60,6 +60,7 @@ export type { TaskStateName } from './task-state.ts'
 
 export {
   RestartCondition,
+  SchedulingStrategy,
   UpdateFailureAction,
   UpdateOrder,
   MountType,

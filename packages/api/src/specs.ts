@@ -105,6 +105,15 @@ export interface Platform {
   os?: string
 }
 
+/**
+ * How the scheduler ranks the nodes that pass its filters: `spread` (SwarmKit's: fewest tasks of
+ * the service, then fewest tasks) or `binpack` (the node with the least free CPU and memory that
+ * still fits, keeping whole nodes free). Beyond SwarmKit.
+ */
+export const SchedulingStrategy = { SPREAD: 'spread', BINPACK: 'binpack' } as const
+/** How the scheduler ranks nodes (see {@link SchedulingStrategy}). */
+export type SchedulingStrategy = (typeof SchedulingStrategy)[keyof typeof SchedulingStrategy]
+
 /** Where tasks may run. */
 export interface Placement {
   /** Expressions like `node.role == manager` or `node.labels.zone != east`. */
@@ -113,6 +122,8 @@ export interface Placement {
   platforms?: readonly Platform[]
   /** Maximum tasks of the service per node; 0 means no limit. */
   maxReplicas?: number
+  /** This service's scheduling strategy, overriding the cluster's (beyond SwarmKit). */
+  strategy?: SchedulingStrategy
 }
 
 // ---------------------------------------------------------------- container
@@ -462,7 +473,11 @@ export interface CAConfig {
 /** What a user asks of the cluster. */
 export interface ClusterSpec {
   annotations: Annotations
-  orchestration?: { taskHistoryRetentionLimit?: number }
+  /**
+   * `schedulingStrategy`: the cluster-wide scheduling strategy (default spread; a service's
+   * `placement.strategy` overrides it; beyond SwarmKit).
+   */
+  orchestration?: { taskHistoryRetentionLimit?: number; schedulingStrategy?: SchedulingStrategy }
   raft?: RaftConfig
   dispatcher?: { heartbeatPeriodMs?: number }
   caConfig?: CAConfig

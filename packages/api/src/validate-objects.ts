@@ -5,7 +5,7 @@
  * rejected the same way, never with a TypeError.
  */
 import { DEFAULT_RAFT_CONFIG, MIN_NODE_CERT_EXPIRY_MS } from './defaults.ts'
-import { MAX_SECRET_SIZE } from './specs.ts'
+import { MAX_SECRET_SIZE, SchedulingStrategy } from './specs.ts'
 import type { ClusterSpec, ConfigSpec, NetworkSpec, NodeSpec, SecretSpec } from './specs.ts'
 import {
   cidrContainsCidr,
@@ -185,7 +185,10 @@ export function validateClusterSpec(spec: ClusterSpec): void {
   const s = requireObject(spec, '')
   checkAnnotations(s['annotations'], 'annotations', (name, field) => optionalString(name, field))
   const orchestration = optionalObject(s['orchestration'], 'orchestration')
-  if (orchestration !== undefined) optionalInteger(orchestration['taskHistoryRetentionLimit'], 'orchestration.taskHistoryRetentionLimit')
+  if (orchestration !== undefined) {
+    optionalInteger(orchestration['taskHistoryRetentionLimit'], 'orchestration.taskHistoryRetentionLimit')
+    optionalEnum(orchestration['schedulingStrategy'], 'orchestration.schedulingStrategy', Object.values(SchedulingStrategy))
+  }
   const dispatcher = optionalObject(s['dispatcher'], 'dispatcher')
   if (dispatcher !== undefined) optionalDuration(dispatcher['heartbeatPeriodMs'], 'dispatcher.heartbeatPeriodMs')
   const ca = optionalObject(s['caConfig'], 'caConfig')

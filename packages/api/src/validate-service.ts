@@ -6,6 +6,7 @@
  */
 import { Cron } from 'croner'
 import { parseConstraint } from './constraint.ts'
+import { SchedulingStrategy } from './specs.ts'
 import type { ServiceModeKind, ServiceSpec } from './specs.ts'
 import {
   checkAnnotations,
@@ -233,6 +234,7 @@ function checkPlacement(v: unknown, field: string): void {
     optionalString(platform['os'], at(f, 'os'))
   })
   optionalInteger(p['maxReplicas'], at(field, 'maxReplicas'), { min: 0 })
+  optionalEnum(p['strategy'], at(field, 'strategy'), Object.values(SchedulingStrategy))
 }
 
 // ---------------------------------------------------------------- container (rule 7)

@@ -37,7 +37,10 @@ export function arbClusterSpec(): fc.Arbitrary<ClusterSpec> {
     {
       annotations: arbAnnotations(),
       orchestration: rec<NonNullable<ClusterSpec['orchestration']>>(
-        { taskHistoryRetentionLimit: fc.oneof(fc.integer({ min: -1, max: 10 }), fc.maxSafeInteger()) },
+        {
+          taskHistoryRetentionLimit: fc.oneof(fc.integer({ min: -1, max: 10 }), fc.maxSafeInteger()),
+          schedulingStrategy: fc.constantFrom('spread', 'binpack'),
+        },
         [],
       ),
       raft: arbRaftConfig(),

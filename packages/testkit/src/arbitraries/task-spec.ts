@@ -90,7 +90,13 @@ export function arbPlacementPreference(): fc.Arbitrary<PlacementPreference> {
 export function arbPlacement(): fc.Arbitrary<Placement> {
   const platform = rec<Platform>({ architecture: fc.constantFrom('amd64', 'arm64'), os: fc.constantFrom('linux', 'windows') }, [])
   return rec<Placement>(
-    { constraints: items(arbConstraint()), preferences: items(arbPlacementPreference()), platforms: items(platform), maxReplicas: arbNat() },
+    {
+      constraints: items(arbConstraint()),
+      preferences: items(arbPlacementPreference()),
+      platforms: items(platform),
+      maxReplicas: arbNat(),
+      strategy: fc.constantFrom('spread', 'binpack'),
+    },
     [],
   )
 }
