@@ -1,0 +1,181 @@
+import { NodeAvailability, NodeState, matchConstraints, parseConstraints } from '@swarmkit-ts/api'
+import type { Node, Task, TaskSpec } from '@swarmkit-ts/api'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { normalizeArch } from '../src/scheduler/filters.ts'
+import { NodeSet } from '../src/scheduler/node-info.ts'
+import { placeGroup } from '../src/scheduler/placement.ts'
+import { makeNode, makeTask, runningOn } from './helpers/scheduler-fixtures.ts'
+
+const NOW = 1_700_000_000_000
+const GB = 1024 ** 3
+
+interface NodeCase {
+  readonly cpus: number | undefined
+  readonly gbs: number | undefined
+  readonly zone: string | undefined
+  readonly arch: string
+  readonly availability: Node['spec']['availability']
+  readonly ready: boolean
+}
+
+interface GroupCase {
+  readonly cpus: number
+  readonly gbs: number
+  readonly constraint: string | undefined
+  readonly spread: boolean
+  readonly maxReplicas: number
+  readonly arch: string | undefined
+  readonly count: number
+  readonly binpack: boolean
+}
+
+interface Case {
+  readonly nodes: readonly NodeCase[]
+  readonly existing: readonly { readonly node: number; readonly group: number }[]
+  readonly groups: readonly GroupCase[]
+}
+
+const arbNode: fc.Arbitrary<NodeCase> = fc.record({
+  cpus: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+  gbs: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+  zone: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: undefined }),
+  arch: fc.constantFrom('x86_64', 'amd64', 'aarch64'),
+  availability: fc.constantFrom(NodeAvailability.ACTIVE, NodeAvailability.ACTIVE, NodeAvailability.ACTIVE, NodeAvailability.PAUSE, NodeAvailability.DRAIN),
+  ready: fc.constantFrom(true, true, true, true, false),
+})
+
+const arbGroup: fc.Arbitrary<GroupCase> = fc.record({
+  cpus: fc.integer({ min: 0, max: 2 }),
+  gbs: fc.integer({ min: 0, max: 2 }),
+  constraint: fc.option(fc.constantFrom('node.labels.zone == a', 'node.labels.zone != b', 'node.platform.arch == aarch64'), { nil: undefined }),
+  spread: fc.boolean(),
+  maxReplicas: fc.integer({ min: 0, max: 3 }),
+  arch: fc.option(fc.constantFrom('amd64', 'arm64', 'x86_64'), { nil: undefined }),
+  count: fc.integer({ min: 1, max: 12 }),
+  binpack: fc.boolean(),
+})
+
+const arbCase: fc.Arbitrary<Case> = fc.record({
+  nodes: fc.array(arbNode, { minLength: 0, maxLength: 8 }),
+  existing: fc.array(fc.record({ node: fc.nat(7), group: fc.nat(3) }), { maxLength: 6 }),
+  groups: fc.array(arbGroup, { minLength: 1, maxLength: 4 }),
+})
+
+function nodeOf(c: NodeCase, i: number): Node {
+  return makeNode(`n${String(i)}`, {
+    ...(c.zone === undefined ? {} : { labels: { zone: c.zone } }),
+    resources: { ...(c.cpus === undefined ? {} : { nanoCpus: c.cpus * 1e9 }), ...(c.gbs === undefined ? {} : { memoryBytes: c.gbs * GB }) },
+    platform: { os: 'linux', architecture: c.arch },
+    availability: c.availability,
+    state: c.ready ? NodeState.READY : NodeState.DOWN,
+  })
+}
+
+function specOf(g: GroupCase): TaskSpec {
+  return {
+    container: { image: 'busybox' },
+    resources: { reservations: { nanoCpus: g.cpus * 1e9, memoryBytes: g.gbs * GB } },
+    placement: {
+      ...(g.constraint === undefined ? {} : { constraints: [g.constraint] }),
+      ...(g.spread ? { preferences: [{ spread: { spreadDescriptor: 'node.labels.zone' } }] } : {}),
+      maxReplicas: g.maxReplicas,
+      ...(g.arch === undefined ? {} : { platforms: [{ os: 'linux', architecture: g.arch }] }),
+    },
+  }
+}
+
+/** Independent accounting: what each node holds (tasks with their specs). */
+class Ledger {
+  readonly byNode = new Map<string, Task[]>()
+  add(task: Task, nodeId: string): void {
+    const list = this.byNode.get(nodeId) ?? []
+    list.push(task)
+    this.byNode.set(nodeId, list)
+  }
+  used(nodeId: string): { cpu: number; mem: number } {
+    let cpu = 0
+    let mem = 0
+    for (const t of this.byNode.get(nodeId) ?? []) {
+      cpu += t.spec.resources?.reservations?.nanoCpus ?? 0
+      mem += t.spec.resources?.reservations?.memoryBytes ?? 0
+    }
+    return { cpu, mem }
+  }
+  count(nodeId: string, serviceId: string): number {
+    return (this.byNode.get(nodeId) ?? []).filter((t) => t.serviceId === serviceId).length
+  }
+}
+
+/** Whether `node` may take one more task with `spec` of `serviceId`, judged from the ledger. */
+function eligible(node: Node, spec: TaskSpec, serviceId: string, ledger: Ledger): boolean {
+  if (node.status.state !== NodeState.READY || node.spec.availability !== NodeAvailability.ACTIVE) return false
+  const { cpu, mem } = ledger.used(node.id)
+  const r = spec.resources?.reservations
+  if ((r?.nanoCpus ?? 0) > (node.description?.resources?.nanoCpus ?? 0) - cpu) return false
+  if ((r?.memoryBytes ?? 0) > (node.description?.resources?.memoryBytes ?? 0) - mem) return false
+  const constraints = spec.placement?.constraints ?? []
+  if (constraints.length > 0 && !matchConstraints(parseConstraints(constraints), node)) return false
+  const platforms = spec.placement?.platforms ?? []
+  if (platforms.length > 0 && !platforms.some((p) => normalizeArch(p.architecture) === normalizeArch(node.description?.platform?.architecture))) return false
+  const max = spec.placement?.maxReplicas ?? 0
+  return max === 0 || ledger.count(node.id, serviceId) < max
+}
+
+function check(c: Case): void {
+  const nodes = c.nodes.map(nodeOf)
+  const ledger = new Ledger()
+  const existing: Task[] = []
+  c.existing.forEach((e, i) => {
+    const node = nodes[e.node]
+    const g = c.groups[e.group]
+    if (node === undefined || g === undefined) return
+    // Existing tasks reserve nothing (they may predate the node's resources being known).
+    const t = runningOn(`x${String(i)}`, node.id, { serviceId: `s${String(e.group)}`, spec: { container: { image: 'busybox' } } })
+    existing.push(t)
+    ledger.add(t, node.id)
+  })
+  const set = NodeSet.from(nodes, existing)
+  c.groups.forEach((g, gi) => {
+    const serviceId = `s${String(gi)}`
+    const spec = specOf(g)
+    const tasks = Array.from({ length: g.count }, (_, i) => makeTask(`g${String(gi)}t${String(i)}`, { serviceId, spec }))
+    const r = placeGroup(set, { tasks }, { strategy: g.binpack ? 'binpack' : 'spread', now: NOW })
+    expect(r.placed.length + r.unplaced.size).toBe(g.count)
+    const byId = new Map(tasks.map((t) => [t.id, t]))
+    const receivedBranch = new Set<string>()
+    for (const p of r.placed) {
+      const node = nodes.find((n) => n.id === p.nodeId) as Node
+      const task = byId.get(p.taskId) as Task
+      // Each placement is legal against the ledger before it is added.
+      expect(eligible(node, spec, serviceId, ledger)).toBe(true)
+      ledger.add(task, node.id)
+      receivedBranch.add(node.spec.annotations.labels?.['zone'] ?? '')
+    }
+    // No node over its resources.
+    for (const n of nodes) {
+      const { cpu, mem } = ledger.used(n.id)
+      expect(cpu).toBeLessThanOrEqual(n.description?.resources?.nanoCpus ?? 0)
+      expect(mem).toBeLessThanOrEqual(n.description?.resources?.memoryBytes ?? 0)
+    }
+    // An unplaced task truly has no eligible node.
+    if (r.unplaced.size > 0) for (const n of nodes) expect(eligible(n, spec, serviceId, ledger)).toBe(false)
+    // Spread: a branch that received a task is at most one above any branch that can still take one.
+    if (g.spread) {
+      const totals = new Map<string, number>()
+      const open = new Set<string>()
+      for (const n of nodes) {
+        const z = n.spec.annotations.labels?.['zone'] ?? ''
+        totals.set(z, (totals.get(z) ?? 0) + ledger.count(n.id, serviceId))
+        if (eligible(n, spec, serviceId, ledger)) open.add(z)
+      }
+      for (const x of receivedBranch) for (const y of open) expect(totals.get(x) ?? 0).toBeLessThanOrEqual((totals.get(y) ?? 0) + 1)
+    }
+  })
+}
+
+describe('scheduler placement properties', () => {
+  it('random nodes and services: no node over its resources, filters and max replicas hold, unplaced tasks have no eligible node, spread branches even', () => {
+    fc.assert(fc.property(arbCase, check), { numRuns: 600, seed: 15 })
+  })
+})
