@@ -27,6 +27,8 @@ export { TaskReaper } from './reaper/task-reaper.ts'
 export { REAPER_BATCH_INTERVAL_MS, REAPER_MAX_DIRTY } from './reaper/reaper-plan.ts'
 export { ConstraintEnforcer } from './constraint-enforcer/constraint-enforcer.ts'
 export { CONSTRAINT_REJECT_MESSAGE, CONSTRAINT_REJECT_ERR } from './constraint-enforcer/node-compliance.ts'
+export { Scheduler, SCHEDULER_DEBOUNCE_MS, SCHEDULER_MAX_LATENCY_MS } from './scheduler/scheduler.ts'
+export { ASSIGNED_MESSAGE, PREASSIGNED_MESSAGE, SHUTDOWN_MESSAGE } from './scheduler/scheduler-writes.ts'
 export { StoreLoop, LOOP_QUEUE_LIMIT } from './common/store-loop.ts'
 export type { StoreLoopHandlers } from './common/store-loop.ts'
 export {

@@ -17,6 +17,7 @@ import { JobsOrchestrator } from './jobs/jobs-orchestrator.ts'
 import { TaskReaper } from './reaper/task-reaper.ts'
 import { ReplicatedOrchestrator } from './replicated/replicated-orchestrator.ts'
 import { RestartSupervisor } from './restart/restart-supervisor.ts'
+import { Scheduler } from './scheduler/scheduler.ts'
 import { UpdateSupervisor } from './update/update-supervisor.ts'
 
 /** Construction options of {@link Orchestrator}. */
@@ -29,6 +30,11 @@ export interface OrchestratorInit {
   readonly random: Random
   /** Where the loops report; silent by default. */
   readonly logger?: Logger
+  /**
+   * Also run the {@link Scheduler} (PENDING → ASSIGNED), started last and stopped first. Off by
+   * default for now: an embedder (or a test driver) that places tasks itself keeps doing so.
+   */
+  readonly scheduler?: boolean
 }
 
 /** A running orchestrator. */
@@ -46,10 +52,12 @@ export interface OrchestratorHandle {
  */
 export class Orchestrator {
   readonly #ctx: OrchestratorContext
+  readonly #scheduler: boolean
   #running: OrchestratorHandle | undefined
 
   constructor(init: OrchestratorInit) {
     this.#ctx = { store: init.store, clock: init.clock, random: init.random, logger: init.logger ?? silentLogger }
+    this.#scheduler = init.scheduler ?? false
   }
 
   /**
@@ -72,6 +80,7 @@ export class Orchestrator {
       new TaskReaper(ctx),
       new ConstraintEnforcer(ctx),
     ]
+    if (this.#scheduler) components.push(new Scheduler(ctx))
     const started: Component[] = []
     let stopping: Promise<void> | undefined
     const stop = (): Promise<void> =>
