@@ -141,10 +141,14 @@ export class Scheduler implements Component {
     }
     if (task.status.state < TaskState.PENDING) return
     if (this.#track(task)) this.#work = true
-    const held = this.#nodes.nodeOf(task.id) !== undefined
-    this.#nodes.applyTask(task)
-    if (held && this.#nodes.nodeOf(task.id) === undefined) this.#work = true // resources freed
     const old = ev.action === 'update' ? ev.oldObject : undefined
+    const heldOn = this.#nodes.nodeOf(task.id)
+    // Our own ASSIGNED write: the decision's reservation already is this holding.
+    const reserved = heldOn === task.nodeId && old?.status.state === TaskState.PENDING && task.status.state === TaskState.ASSIGNED && old.desiredState === task.desiredState
+    if (!reserved) {
+      this.#nodes.applyTask(task)
+      if (heldOn !== undefined && this.#nodes.nodeOf(task.id) === undefined) this.#work = true // resources freed
+    }
     if (task.status.state === TaskState.FAILED && task.nodeId !== '' && old !== undefined && old.status.state !== TaskState.FAILED) {
       this.#nodes.recordFailure(task.serviceId, task.nodeId, this.#ctx.clock.now())
     }
