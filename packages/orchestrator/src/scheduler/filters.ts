@@ -86,6 +86,7 @@ export class TaskFilter {
   readonly #platforms: readonly Platform[]
   readonly #ports: readonly string[]
   readonly #maxReplicas: number
+  #staticKey: string | undefined
 
   /** The pipeline for `task`. */
   constructor(task: Frozen<Task>, options: TaskFilterOptions = {}) {
@@ -127,6 +128,24 @@ export class TaskFilter {
     if (this.#constraints !== undefined && !matchConstraints(this.#constraints, n)) return FilterKind.CONSTRAINTS
     if (this.#platforms.length > 0 && !this.#platformMatches(node)) return FilterKind.PLATFORM
     return this.#checkPlaced(node)
+  }
+
+  /**
+   * Whether the node passes the filters that depend on the node alone (ready, plugins,
+   * constraints, platform): the same for every task with the same {@link staticKey}.
+   */
+  passesStatic(node: NodeInfo): boolean {
+    const n = node.node
+    if (n.status.state !== NodeState.READY || n.spec.availability !== NodeAvailability.ACTIVE) return false
+    if (this.#plugins.length > 0 && !this.#hasPlugins(node)) return false
+    if (this.#constraints !== undefined && !matchConstraints(this.#constraints, n)) return false
+    return this.#platforms.length === 0 || this.#platformMatches(node)
+  }
+
+  /** A key equal for two tasks exactly when {@link passesStatic} judges every node the same. */
+  get staticKey(): string {
+    this.#staticKey ??= JSON.stringify([this.#plugins, this.#constraints ?? [], this.#platforms])
+    return this.#staticKey
   }
 
   /**

@@ -39,6 +39,26 @@ export class Heap<T> {
     return top
   }
 
+  /** Adds an entry. */
+  push(item: T): void {
+    const items = this.#items
+    let i = items.length
+    items.push(item)
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      const p = items[parent] as T
+      if (!this.#less(item, p)) break
+      items[i] = p
+      i = parent
+    }
+    items[i] = item
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.#items.length = 0
+  }
+
   /** Restores the order after the top entry's key changed (in either direction). */
   updateTop(): void {
     this.#down(0)

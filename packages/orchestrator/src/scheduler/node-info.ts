@@ -15,6 +15,7 @@
 import { TaskState } from '@swarmkit-ts/api'
 import type { GenericResource, Node, Task } from '@swarmkit-ts/api'
 import type { Frozen } from '@swarmkit-ts/store'
+import { Heap } from './heap.ts'
 
 /** How long a task failure counts against its node (SwarmKit: 5 min). */
 export const FAILURE_WINDOW_MS = 5 * 60_000
@@ -148,10 +149,10 @@ export class NodeInfo {
     }
   }
 
-  /** Gives back what task `taskId` held; a no-op when it held nothing. */
-  release(taskId: string): void {
+  /** Gives back what task `taskId` held (returned); a no-op when it held nothing. */
+  release(taskId: string): Holding | undefined {
     const h = this.#holdings.get(taskId)
-    if (h === undefined) return
+    if (h === undefined) return undefined
     this.#holdings.delete(taskId)
     this.availableNanoCpus += h.nanoCpus
     this.availableMemoryBytes += h.memoryBytes
@@ -178,6 +179,7 @@ export class NodeInfo {
       if (n <= 0) this.tasksByService.delete(h.serviceId)
       else this.tasksByService.set(h.serviceId, n)
     }
+    return h
   }
 
   #advertisesNamed(kind: string, value: string): boolean {
@@ -205,6 +207,38 @@ export class NodeInfo {
   }
 }
 
+/** An entry of the NodeSet's load order: the node and its task count when pushed (stale once it differs). */
+interface LoadEntry {
+  readonly info: NodeInfo
+  readonly count: number
+}
+
+const loadLess = (a: LoadEntry, b: LoadEntry): boolean => a.count < b.count || (a.count === b.count && a.info.id < b.info.id)
+
+/** The nodes passing one set of static filters, with their own load order. */
+interface View {
+  readonly members: Set<NodeInfo>
+  load: Heap<LoadEntry>
+}
+
+/** Static filters shared by many groups (see {@link NodeSet.freshNodes}). */
+export interface NodeScope {
+  /** Equal for scopes that pass the same nodes. */
+  readonly key: string
+  /** Whether a node is in the scope (depends on the node object alone). */
+  readonly passes: (info: NodeInfo) => boolean
+}
+
+/** Most scopes kept at once; more clear them all. */
+const MAX_VIEWS = 32
+
+/** A load order of `nodes` as they are now. */
+function loadHeap(nodes: Iterable<NodeInfo>): Heap<LoadEntry> {
+  const entries: LoadEntry[] = []
+  for (const info of nodes) entries.push({ info, count: info.activeTasks })
+  return new Heap(entries, loadLess)
+}
+
 /** What a task takes on its node, from its spec and assigned generic resources. */
 export function holdingOf(task: Frozen<Task>, generic: readonly GenericResource[] = task.assignedGenericResources ?? []): Holding {
   const r = task.spec.resources?.reservations
@@ -223,6 +257,14 @@ export class NodeSet {
   readonly #nodes = new Map<string, NodeInfo>()
   /** Task id → the node it holds. */
   readonly #taskNode = new Map<string, string>()
+  /** Every node by (active tasks, id), lazily: an entry whose count is outdated is skipped. */
+  #load = new Heap<LoadEntry>([], loadLess)
+  /** Service id → the nodes where it has active tasks. */
+  readonly #serviceNodes = new Map<string, Set<NodeInfo>>()
+  /** Service id → the nodes where it has recorded failures. */
+  readonly #failedNodes = new Map<string, Set<NodeInfo>>()
+  /** Scope key → its nodes; dropped whenever a node changes. */
+  readonly #views = new Map<string, View>()
 
   /** A NodeSet built from the store's nodes and tasks. */
   static from(nodes: Iterable<Frozen<Node>>, tasks: Iterable<Frozen<Task>>): NodeSet {
@@ -249,13 +291,20 @@ export class NodeSet {
 
   /** Adds a node or replaces its object (holdings kept). */
   updateNode(node: Frozen<Node>): void {
+    this.#views.clear()
     const info = this.#nodes.get(node.id)
-    if (info === undefined) this.#nodes.set(node.id, new NodeInfo(node))
-    else info.updateNode(node)
+    if (info === undefined) {
+      const created = new NodeInfo(node)
+      this.#nodes.set(node.id, created)
+      this.#pushLoad(created)
+    } else {
+      info.updateNode(node)
+    }
   }
 
   /** Forgets a node; tasks holding it are forgotten too. */
   removeNode(nodeId: string): void {
+    this.#views.clear()
     this.#nodes.delete(nodeId)
     for (const [taskId, n] of this.#taskNode) if (n === nodeId) this.#taskNode.delete(taskId)
   }
@@ -275,11 +324,7 @@ export class NodeSet {
    * unknown node is ignored.
    */
   addTask(task: Frozen<Task>, generic?: readonly GenericResource[]): void {
-    this.removeTask(task.id)
-    const info = this.#nodes.get(task.nodeId)
-    if (info === undefined) return
-    info.hold(task.id, holdingOf(task, generic))
-    this.#taskNode.set(task.id, task.nodeId)
+    this.place(task, task.nodeId, generic ?? task.assignedGenericResources ?? [])
   }
 
   /**
@@ -292,8 +337,10 @@ export class NodeSet {
     this.removeTask(task.id)
     const info = this.#nodes.get(nodeId)
     if (info === undefined) return
-    info.hold(task.id, holdingOf(task, generic))
+    const holding = holdingOf(task, generic)
+    info.hold(task.id, holding)
     this.#taskNode.set(task.id, nodeId)
+    if (holding.active) this.#changed(info, holding.serviceId)
   }
 
   /** Releases what the task held; a no-op for a task holding nothing. */
@@ -301,7 +348,9 @@ export class NodeSet {
     const nodeId = this.#taskNode.get(taskId)
     if (nodeId === undefined) return
     this.#taskNode.delete(taskId)
-    this.#nodes.get(nodeId)?.release(taskId)
+    const info = this.#nodes.get(nodeId)
+    const h = info?.release(taskId)
+    if (info !== undefined && h?.active === true) this.#changed(info, h.serviceId)
   }
 
   /** The node a task holds, if any. */
@@ -316,5 +365,79 @@ export class NodeSet {
     const times = (info.failures.get(serviceId) ?? []).filter((t) => t > now - FAILURE_WINDOW_MS)
     times.push(now)
     info.failures.set(serviceId, times)
+    let failed = this.#failedNodes.get(serviceId)
+    if (failed === undefined) this.#failedNodes.set(serviceId, (failed = new Set()))
+    failed.add(info)
+  }
+
+  /**
+   * The nodes where the service has active tasks or recorded failures: the only ones whose rank
+   * for it differs from their place in the load order ({@link freshNodes}).
+   */
+  specialNodes(serviceId: string): NodeInfo[] {
+    const out = new Set<NodeInfo>()
+    for (const info of this.#serviceNodes.get(serviceId) ?? []) if (this.#nodes.get(info.id) === info) out.add(info)
+    for (const info of this.#failedNodes.get(serviceId) ?? []) if (this.#nodes.get(info.id) === info) out.add(info)
+    return [...out]
+  }
+
+  /**
+   * Up to `limit` nodes outside {@link specialNodes} that `accept` takes, in order of fewest
+   * active tasks, then node id — SwarmKit's ranking for a service with no task and no failure
+   * there — without looking at more nodes than needed.
+   */
+  freshNodes(serviceId: string, limit: number, accept: (info: NodeInfo) => boolean, scope?: NodeScope): NodeInfo[] {
+    const out: NodeInfo[] = []
+    const seen: LoadEntry[] = []
+    const special = this.#serviceNodes.get(serviceId)
+    const failed = this.#failedNodes.get(serviceId)
+    const load = scope === undefined ? this.#load : this.#view(scope).load
+    while (out.length < limit) {
+      const e = load.pop()
+      if (e === undefined) break
+      const info = e.info
+      if (this.#nodes.get(info.id) !== info || e.count !== info.activeTasks) continue // stale
+      seen.push(e)
+      if (special?.has(info) === true || failed?.has(info) === true) continue
+      if (accept(info)) out.push(info)
+    }
+    for (const e of seen) load.push(e)
+    return out
+  }
+
+  #view(scope: NodeScope): View {
+    let view = this.#views.get(scope.key)
+    if (view === undefined) {
+      if (this.#views.size >= MAX_VIEWS) this.#views.clear()
+      const members = new Set<NodeInfo>()
+      for (const info of this.#nodes.values()) if (scope.passes(info)) members.add(info)
+      view = { members, load: loadHeap(members) }
+      this.#views.set(scope.key, view)
+    }
+    return view
+  }
+
+  /** After a node's active tasks of `serviceId` changed: its load entry and the service index. */
+  #changed(info: NodeInfo, serviceId: string): void {
+    this.#pushLoad(info)
+    let set = this.#serviceNodes.get(serviceId)
+    if (info.serviceTasks(serviceId) > 0) {
+      if (set === undefined) this.#serviceNodes.set(serviceId, (set = new Set()))
+      set.add(info)
+    } else if (set !== undefined) {
+      set.delete(info)
+      if (set.size === 0) this.#serviceNodes.delete(serviceId)
+    }
+  }
+
+  #pushLoad(info: NodeInfo): void {
+    const entry = { info, count: info.activeTasks }
+    for (const view of this.#views.values()) {
+      if (!view.members.has(info)) continue
+      if (view.load.size > 2 * view.members.size + 1024) view.load = loadHeap(view.members)
+      else view.load.push(entry)
+    }
+    if (this.#load.size > 2 * this.#nodes.size + 1024) this.#load = loadHeap(this.#nodes.values())
+    else this.#load.push(entry)
   }
 }

@@ -124,32 +124,38 @@ function placeFree(nodes: NodeSet, rep: Frozen<Task>, tasks: readonly Frozen<Tas
   const filter = new TaskFilter(rep, options)
   const serviceId = rep.serviceId
   const descriptors = (rep.spec.placement?.preferences ?? []).map((p) => p.spread.spreadDescriptor)
-  const counts = new Map<FilterKind, number>()
   const root = newBranch('')
   const faulty = new Set<NodeInfo>()
   let maxCpu = 0
   let maxMemory = 0
-  for (const info of nodes.values()) {
-    const failed = filter.check(info)
-    let branch = root
-    for (const d of descriptors) {
-      const v = spreadValue(d, info)
-      let next = branch.children.get(v)
-      if (next === undefined) {
-        next = newBranch(v)
-        branch.children.set(v, next)
-      }
-      branch = next
-      branch.tasks += info.serviceTasks(serviceId)
-    }
-    if (failed !== undefined) {
-      counts.set(failed, (counts.get(failed) ?? 0) + 1)
-      continue
-    }
+  const take = (info: NodeInfo, branch: Branch): void => {
     if (filter.faulty(info, options.now)) faulty.add(info)
     maxCpu = Math.max(maxCpu, info.totalNanoCpus)
     maxMemory = Math.max(maxMemory, info.totalMemoryBytes)
     branch.nodes.push(info)
+  }
+  if (descriptors.length === 0 && options.strategy !== SchedulingStrategy.BINPACK) {
+    // Fast path: only the nodes where the service has tasks or failures rank differently from
+    // the load order; of the others, the first `tasks.length` that pass are enough (each task
+    // uses at most one of them, and an unused one always outranks those after it).
+    for (const info of nodes.specialNodes(serviceId)) if (filter.check(info) === undefined) take(info, root)
+    const scope = { key: filter.staticKey, passes: (n: NodeInfo) => filter.passesStatic(n) }
+    for (const info of nodes.freshNodes(serviceId, tasks.length, (n) => filter.check(n) === undefined, scope)) take(info, root)
+  } else {
+    for (const info of nodes.values()) {
+      let branch = root
+      for (const d of descriptors) {
+        const v = spreadValue(d, info)
+        let next = branch.children.get(v)
+        if (next === undefined) {
+          next = newBranch(v)
+          branch.children.set(v, next)
+        }
+        branch = next
+        branch.tasks += info.serviceTasks(serviceId)
+      }
+      if (filter.check(info) === undefined) take(info, branch)
+    }
   }
   const less = options.strategy === SchedulingStrategy.BINPACK ? binpackLess(faulty, serviceId, maxCpu, maxMemory) : spreadLess(faulty, serviceId)
   finishTree(root, less)
