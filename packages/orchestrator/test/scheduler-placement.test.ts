@@ -167,6 +167,19 @@ describe('scheduler placement: filters', () => {
   })
 })
 
+describe('scheduler placement: regressions', () => {
+  it('a node whose task count went up and back down is offered once (was placed twice beyond its memory)', () => {
+    // Found by the fast-path equivalence property: two load entries with the same count.
+    const set = NodeSet.from([makeNode('n0', { resources: { memoryBytes: 1 * GB } })], [])
+    const first = placeGroup(set, { tasks: [makeTask('a')] }, { strategy: 'spread', now: NOW })
+    expect(first.placed).toEqual([{ taskId: 'a', nodeId: 'n0', genericResources: [] }])
+    set.applyTask(runningOn('a', 'n0', { state: TaskState.COMPLETE }))
+    const r = placeGroup(set, { tasks: makeTasks('t', 2, spec({ resources: { reservations: { memoryBytes: 1 * GB } } })) }, { strategy: 'spread', now: NOW })
+    expect(r.placed.map((p) => p.nodeId)).toEqual(['n0'])
+    expect(r.unplaced).toEqual(new Map([['t2', 'no suitable node (insufficient resources on 1 node)']]))
+  })
+})
+
 describe('scheduler placement: ranking', () => {
   it('a node with 5 failures of the service in the last 5 minutes ranks last, until they age out', () => {
     const set = NodeSet.from([makeNode('a'), makeNode('b')], [runningOn('x1', 'b'), runningOn('x2', 'b')])

@@ -1,4 +1,4 @@
-import { NodeAvailability, NodeState, matchConstraints, parseConstraints } from '@swarmkit-ts/api'
+import { NodeAvailability, NodeState, TaskState, matchConstraints, parseConstraints } from '@swarmkit-ts/api'
 import type { Node, Task, TaskSpec } from '@swarmkit-ts/api'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -177,5 +177,63 @@ function check(c: Case): void {
 describe('scheduler placement properties', () => {
   it('random nodes and services: no node over its resources, filters and max replicas hold, unplaced tasks have no eligible node, spread branches even', () => {
     fc.assert(fc.property(arbCase, check), { numRuns: 600, seed: 15 })
+  })
+})
+
+describe('scheduler placement: the fast path ranks as the full scan', () => {
+  const arbOps = fc.array(
+    fc.oneof(
+      fc.record({ kind: fc.constant('group' as const), service: fc.nat(4), count: fc.integer({ min: 1, max: 6 }), gbs: fc.nat(2), zoneA: fc.boolean() }),
+      fc.record({ kind: fc.constant('fail' as const), service: fc.nat(4), node: fc.nat(7), times: fc.integer({ min: 1, max: 6 }) }),
+      fc.record({ kind: fc.constant('done' as const), pick: fc.nat(50) }),
+      fc.record({ kind: fc.constant('drain' as const), node: fc.nat(7) }),
+    ),
+    { minLength: 1, maxLength: 12 },
+  )
+
+  it('placements are the same with no preference and with a preference no node has a label for', () => {
+    fc.assert(
+      fc.property(fc.array(arbNode, { minLength: 1, maxLength: 8 }), arbOps, (nodeCases, ops) => {
+        const nodes = nodeCases.map(nodeOf)
+        const run = (prefs: boolean): string[] => {
+          const set = NodeSet.from(nodes, [])
+          const log: string[] = []
+          const placed: Task[] = []
+          ops.forEach((op, oi) => {
+            if (op.kind === 'fail') {
+              const n = nodes[op.node]
+              for (let i = 0; i < op.times && n !== undefined; i++) set.recordFailure(`s${String(op.service)}`, n.id, NOW - i)
+            } else if (op.kind === 'done') {
+              const t = placed[op.pick % Math.max(1, placed.length)]
+              if (t !== undefined) set.applyTask({ ...t, status: { ...t.status, state: TaskState.COMPLETE } })
+            } else if (op.kind === 'drain') {
+              const n = nodes[op.node]
+              if (n !== undefined) set.updateNode({ ...n, spec: { ...n.spec, availability: NodeAvailability.DRAIN } })
+            } else {
+              const serviceId = `s${String(op.service)}`
+              const spec: TaskSpec = {
+                container: { image: 'busybox' },
+                resources: { reservations: { memoryBytes: op.gbs * GB } },
+                placement: {
+                  ...(op.zoneA ? { constraints: ['node.labels.zone == a'] } : {}),
+                  ...(prefs ? { preferences: [{ spread: { spreadDescriptor: 'node.labels.nothing' } }] } : {}),
+                },
+              }
+              const tasks = Array.from({ length: op.count }, (_, i) => makeTask(`o${String(oi)}t${String(i)}`, { serviceId, spec }))
+              const r = placeGroup(set, { tasks }, { strategy: 'spread', now: NOW })
+              for (const p of r.placed) {
+                log.push(`${p.taskId}@${p.nodeId}`)
+                const t = tasks.find((x) => x.id === p.taskId) as Task
+                placed.push({ ...t, nodeId: p.nodeId, status: { ...t.status, state: TaskState.ASSIGNED } })
+              }
+              for (const [id, why] of r.unplaced) log.push(`${id}: ${why}`)
+            }
+          })
+          return log
+        }
+        expect(run(false)).toEqual(run(true))
+      }),
+      { numRuns: 500, seed: 151 },
+    )
   })
 })

@@ -389,6 +389,7 @@ export class NodeSet {
   freshNodes(serviceId: string, limit: number, accept: (info: NodeInfo) => boolean, scope?: NodeScope): NodeInfo[] {
     const out: NodeInfo[] = []
     const seen: LoadEntry[] = []
+    const visited = new Set<NodeInfo>()
     const special = this.#serviceNodes.get(serviceId)
     const failed = this.#failedNodes.get(serviceId)
     const load = scope === undefined ? this.#load : this.#view(scope).load
@@ -396,7 +397,9 @@ export class NodeSet {
       const e = load.pop()
       if (e === undefined) break
       const info = e.info
-      if (this.#nodes.get(info.id) !== info || e.count !== info.activeTasks) continue // stale
+      // Stale (removed node, outdated count) or a duplicate entry of a node already seen: dropped.
+      if (this.#nodes.get(info.id) !== info || e.count !== info.activeTasks || visited.has(info)) continue
+      visited.add(info)
       seen.push(e)
       if (special?.has(info) === true || failed?.has(info) === true) continue
       if (accept(info)) out.push(info)
