@@ -29,6 +29,12 @@ export { ConstraintEnforcer } from './constraint-enforcer/constraint-enforcer.ts
 export { CONSTRAINT_REJECT_MESSAGE, CONSTRAINT_REJECT_ERR } from './constraint-enforcer/node-compliance.ts'
 export { Scheduler, SCHEDULER_DEBOUNCE_MS, SCHEDULER_MAX_LATENCY_MS } from './scheduler/scheduler.ts'
 export { ASSIGNED_MESSAGE, PREASSIGNED_MESSAGE, SHUTDOWN_MESSAGE } from './scheduler/scheduler-writes.ts'
+export { placeGroup } from './scheduler/placement.ts'
+export type { PlacementGroup, PlaceOptions, TaskPlacement, PlacementResult } from './scheduler/placement.ts'
+export { NodeSet, NodeInfo, FAILURE_WINDOW_MS, MAX_FAILURES } from './scheduler/node-info.ts'
+export type { NodeScope } from './scheduler/node-info.ts'
+export { FilterKind, TaskFilter, explainFilter, explainFailures, normalizeArch } from './scheduler/filters.ts'
+export type { TaskFilterOptions } from './scheduler/filters.ts'
 export { StoreLoop, LOOP_QUEUE_LIMIT } from './common/store-loop.ts'
 export type { StoreLoopHandlers } from './common/store-loop.ts'
 export {
