@@ -171,7 +171,14 @@ export class Scheduler implements Component {
     const due = Math.min(now + SCHEDULER_DEBOUNCE_MS, this.#debounceStarted + SCHEDULER_MAX_LATENCY_MS)
     this.#timer = this.#ctx.clock.setTimeout(() => {
       this.#timer = undefined
-      this.#pass = this.#pass.then(() => this.#schedule())
+      this.#pass = this.#pass
+        .then(() => this.#schedule())
+        .catch((err: unknown) => {
+          // Logged; reservations it may have left are dropped by rebuilding from a fresh view
+          // (events still queued re-apply idempotently), and the next change tries again.
+          this.#ctx.logger.error('scheduler: a pass failed', { error: String(err) })
+          if (!this.#stopped) this.#ctx.store.view((tx) => this.#resync(tx))
+        })
     }, Math.max(0, due - now))
   }
 
