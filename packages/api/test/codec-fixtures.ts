@@ -86,6 +86,7 @@ export const taskSpec: TaskSpec = {
     preferences: [{ spread: { spreadDescriptor: 'node.labels.zone' } }],
     platforms: [{ architecture: 'amd64', os: 'linux' }, {}],
     maxReplicas: 2,
+    strategy: 'binpack',
   },
   logDriver: { name: 'json-file', options: { 'max-size': '10m' } },
   networks: [{ target: 'overlay', aliases: ['web'], addresses: ['10.0.0.5/24'], driverAttachmentOpts: { a: 'b' } }],
@@ -128,7 +129,7 @@ export const SPECS: { [K in SpecKind]: SpecKinds[K] } = {
   },
   cluster: {
     annotations: { name: 'default' },
-    orchestration: { taskHistoryRetentionLimit: 5 },
+    orchestration: { taskHistoryRetentionLimit: 5, schedulingStrategy: 'spread' },
     raft: { snapshotInterval: 10_000, keepOldSnapshots: 0, logEntriesForSlowFollowers: 500, heartbeatTick: 1, electionTick: 10 },
     dispatcher: { heartbeatPeriodMs: 5000 },
     caConfig: {

@@ -228,12 +228,14 @@ describe('validateClusterSpec', () => {
     expect(() => validateClusterSpec(cluster)).not.toThrow()
     expect(() => validateClusterSpec(withClusterDefaults(cluster))).not.toThrow()
     expect(() => validateClusterSpec({ ...cluster, orchestration: { taskHistoryRetentionLimit: -1 } })).not.toThrow()
+    expect(() => validateClusterSpec({ ...cluster, orchestration: { schedulingStrategy: 'binpack' } })).not.toThrow()
     expect(() => validateClusterSpec({ ...cluster, caConfig: { nodeCertExpiryMs: 3_600_000 } })).not.toThrow()
     expect(() => validateClusterSpec(raft({ heartbeatTick: 2, electionTick: 3 }))).not.toThrow()
   })
 
   const cases: readonly (readonly [string, ClusterSpec, string])[] = [
     ['a fractional task history limit', { ...cluster, orchestration: { taskHistoryRetentionLimit: 1.5 } }, 'orchestration.taskHistoryRetentionLimit'],
+    ['an unknown scheduling strategy', { ...cluster, orchestration: { schedulingStrategy: 'random' as 'spread' } }, 'orchestration.schedulingStrategy'],
     ['a negative heartbeat period', { ...cluster, dispatcher: { heartbeatPeriodMs: -1 } }, 'dispatcher.heartbeatPeriodMs'],
     ['a certificate life under 1 hour', { ...cluster, caConfig: { nodeCertExpiryMs: 3_599_999 } }, 'caConfig.nodeCertExpiryMs'],
     ['a heartbeat tick of 0', raft({ heartbeatTick: 0, electionTick: 10 }), 'raft.heartbeatTick'],

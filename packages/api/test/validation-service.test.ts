@@ -67,6 +67,7 @@ const rich: ServiceSpec = {
       preferences: [{ spread: { spreadDescriptor: 'node.labels.zone' } }, { spread: { spreadDescriptor: 'engine.labels.rack' } }],
       platforms: [{ architecture: 'amd64', os: 'linux' }],
       maxReplicas: 2,
+      strategy: 'binpack',
     },
     networks: [{ target: 'backend', aliases: ['shop'] }],
     logDriver: { name: 'json-file', options: { 'max-size': '10m' } },
@@ -209,6 +210,7 @@ const cases: readonly Case[] = [
     'task.placement.preferences[1].spread.spreadDescriptor',
   ],
   ['negative maxReplicas', task({ placement: { maxReplicas: -1 } }), 'task.placement.maxReplicas'],
+  ['an unknown scheduling strategy', task({ placement: { strategy: 'random' as 'spread' } }), 'task.placement.strategy'],
   // 7. container
   ['a negative stop grace period', container({ stopGracePeriodMs: -1 }), 'task.container.stopGracePeriodMs'],
   ['a negative healthcheck interval', container({ healthcheck: { intervalMs: -1 } }), 'task.container.healthcheck.intervalMs'],
