@@ -195,6 +195,22 @@ describe('Scheduler loop', () => {
     await f.scheduler.stop()
   })
 
+  it("checks the driver of a task's network against the node's network plugins", async () => {
+    const f = new SchedulerFixture()
+    await f.store.update((tx) => tx.networks.create({ id: fid('net'), spec: { annotations: { name: 'mesh' } }, driverState: { name: 'weave' } }))
+    await f.addNode('bridge')
+    await f.updateNode('bridge', (n) => void (n.description = { ...n.description, engine: { plugins: [{ type: 'Network', name: 'bridge' }] } }))
+    f.start()
+    await f.addTasks([{ ...f.newTask('t1'), networks: [{ networkId: fid('net') }] }])
+    await f.advance(50)
+    expect(f.task('t1').status.err).toBe('no suitable node (missing plugin on 1 node)')
+    await f.addNode('weave')
+    await f.updateNode('weave', (n) => void (n.description = { ...n.description, engine: { plugins: [{ type: 'Network', name: 'weave' }] } }))
+    await f.advance(50)
+    expect(f.task('t1').nodeId).toBe(fid('weave'))
+    await f.scheduler.stop()
+  })
+
   it('leaves no timer behind once stopped', async () => {
     const f = new SchedulerFixture()
     await f.addNode('n1')

@@ -24,12 +24,21 @@ export function clusterStrategy(cluster: Frozen<Cluster> | undefined): Schedulin
   return cluster?.spec.orchestration?.schedulingStrategy
 }
 
-/** Places `tasks` (one service and spec version, or pre-assigned ones) on `nodes`. */
-export function placeTasks(nodes: NodeSet, tasks: readonly Frozen<Task>[], cluster: SchedulingStrategy | undefined, now: number): GroupOutcome {
+/**
+ * Places `tasks` (one service and spec version, or pre-assigned ones) on `nodes`; `networkDriver`
+ * names the driver of a network (for the plugin filter), undefined when unknown.
+ */
+export function placeTasks(
+  nodes: NodeSet,
+  tasks: readonly Frozen<Task>[],
+  cluster: SchedulingStrategy | undefined,
+  now: number,
+  networkDriver?: (networkId: string) => string | undefined,
+): GroupOutcome {
   const first = tasks[0]
   if (first === undefined) return { placed: [], unplaced: [] }
   const strategy = first.spec.placement?.strategy ?? cluster ?? SchedulingStrategy.SPREAD
-  const r = placeGroup(nodes, { tasks }, { strategy, now })
+  const r = placeGroup(nodes, { tasks }, networkDriver === undefined ? { strategy, now } : { strategy, now, networkDriver })
   const byId = new Map<string, Frozen<Task>>()
   for (const t of tasks) byId.set(t.id, t)
   const out: GroupOutcome = { placed: [], unplaced: [] }

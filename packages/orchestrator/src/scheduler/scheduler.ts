@@ -8,7 +8,7 @@
  * @module
  */
 import { TaskState } from '@swarmkit-ts/api'
-import type { Cluster, SchedulingStrategy, Task, Timer } from '@swarmkit-ts/api'
+import type { Cluster, Network, SchedulingStrategy, Task, Timer } from '@swarmkit-ts/api'
 import type { Frozen, ObjectEvent, ReadTx } from '@swarmkit-ts/store'
 import type { Component, OrchestratorContext } from '../common/context.ts'
 import { StoreLoop } from '../common/store-loop.ts'
@@ -50,7 +50,10 @@ function placementChanged(prev: Frozen<Task>, next: Frozen<Task>): boolean {
  */
 export class Scheduler implements Component {
   readonly #ctx: OrchestratorContext
-  readonly #loop: StoreLoop<'task' | 'node' | 'cluster'>
+  readonly #loop: StoreLoop<'task' | 'node' | 'cluster' | 'network'>
+  /** The allocated driver of each network (SwarmKit's plugin filter checks it on the node). */
+  readonly #networkDrivers = new Map<string, string>()
+  readonly #networkDriver = (id: string): string | undefined => this.#networkDrivers.get(id)
   #nodes = new NodeSet()
   /** Unassigned PENDING tasks, as last seen. */
   readonly #pending = new Map<string, Frozen<Task>>()
@@ -68,7 +71,7 @@ export class Scheduler implements Component {
 
   constructor(ctx: OrchestratorContext) {
     this.#ctx = ctx
-    this.#loop = new StoreLoop(ctx, 'scheduler', ['task', 'node', 'cluster'], {
+    this.#loop = new StoreLoop(ctx, 'scheduler', ['task', 'node', 'cluster', 'network'], {
       resync: (tx) => this.#resync(tx),
       event: (ev) => this.#event(ev),
       tick: () => this.#tick(),
@@ -95,6 +98,8 @@ export class Scheduler implements Component {
     this.#preassigned.clear()
     for (const t of tasks) this.#track(t)
     this.#setCluster(pickCluster(tx.clusters.find()))
+    this.#networkDrivers.clear()
+    for (const n of tx.networks.find()) this.#setNetwork(n)
     this.#work = true
   }
 
@@ -111,8 +116,12 @@ export class Scheduler implements Component {
     return prev === undefined || placementChanged(prev, task)
   }
 
-  #event(ev: ObjectEvent<'task' | 'node' | 'cluster'>): void {
+  #event(ev: ObjectEvent<'task' | 'node' | 'cluster' | 'network'>): void {
     switch (ev.kind) {
+      case 'network':
+        if (ev.action === 'delete') this.#networkDrivers.delete(ev.object.id)
+        else this.#setNetwork(ev.object)
+        return
       case 'cluster':
         if (ev.action !== 'delete') this.#setCluster(ev.object)
         return
@@ -152,6 +161,12 @@ export class Scheduler implements Component {
     if (task.status.state === TaskState.FAILED && task.nodeId !== '' && old !== undefined && old.status.state !== TaskState.FAILED) {
       this.#nodes.recordFailure(task.serviceId, task.nodeId, this.#ctx.clock.now())
     }
+  }
+
+  #setNetwork(network: Frozen<Network>): void {
+    const driver = network.driverState?.name
+    if (driver === undefined || driver === '') this.#networkDrivers.delete(network.id)
+    else this.#networkDrivers.set(network.id, driver)
   }
 
   #setCluster(cluster: Frozen<Cluster> | undefined): void {
@@ -196,7 +211,7 @@ export class Scheduler implements Component {
     const plan = planPass(this.#preassigned.values(), this.#pending.values())
     for (const task of plan.shutdown) decisions.push({ kind: 'shutdown', task })
     const place = (tasks: readonly Frozen<Task>[], message: string): void => {
-      const r = placeTasks(this.#nodes, tasks, this.#strategy, now)
+      const r = placeTasks(this.#nodes, tasks, this.#strategy, now, this.#networkDriver)
       for (const p of r.placed) decisions.push({ kind: 'assign', task: p.task, nodeId: p.nodeId, generic: p.generic, message })
       for (const u of r.unplaced) if (u.explanation !== u.task.status.err) decisions.push({ kind: 'explain', task: u.task, err: u.explanation })
     }
