@@ -1,5 +1,5 @@
 import { NodeAvailability, NodeState, TaskState, matchConstraints, parseConstraints } from '@swarmkit-ts/api'
-import type { Node, Task, TaskSpec } from '@swarmkit-ts/api'
+import type { GenericResource, Node, Task, TaskSpec } from '@swarmkit-ts/api'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { normalizeArch } from '../src/scheduler/filters.ts'
@@ -17,6 +17,8 @@ interface NodeCase {
   readonly arch: string
   readonly availability: Node['spec']['availability']
   readonly ready: boolean
+  readonly gpus: number
+  readonly ssd: number
 }
 
 interface GroupCase {
@@ -28,6 +30,8 @@ interface GroupCase {
   readonly arch: string | undefined
   readonly count: number
   readonly binpack: boolean
+  readonly gpu: number
+  readonly ssd: number
 }
 
 interface Case {
@@ -43,6 +47,8 @@ const arbNode: fc.Arbitrary<NodeCase> = fc.record({
   arch: fc.constantFrom('x86_64', 'amd64', 'aarch64'),
   availability: fc.constantFrom(NodeAvailability.ACTIVE, NodeAvailability.ACTIVE, NodeAvailability.ACTIVE, NodeAvailability.PAUSE, NodeAvailability.DRAIN),
   ready: fc.constantFrom(true, true, true, true, false),
+  gpus: fc.nat(2),
+  ssd: fc.nat(3),
 })
 
 const arbGroup: fc.Arbitrary<GroupCase> = fc.record({
@@ -54,6 +60,8 @@ const arbGroup: fc.Arbitrary<GroupCase> = fc.record({
   arch: fc.option(fc.constantFrom('amd64', 'arm64', 'x86_64'), { nil: undefined }),
   count: fc.integer({ min: 1, max: 12 }),
   binpack: fc.boolean(),
+  gpu: fc.nat(1),
+  ssd: fc.nat(2),
 })
 
 const arbCase: fc.Arbitrary<Case> = fc.record({
@@ -65,7 +73,14 @@ const arbCase: fc.Arbitrary<Case> = fc.record({
 function nodeOf(c: NodeCase, i: number): Node {
   return makeNode(`n${String(i)}`, {
     ...(c.zone === undefined ? {} : { labels: { zone: c.zone } }),
-    resources: { ...(c.cpus === undefined ? {} : { nanoCpus: c.cpus * 1e9 }), ...(c.gbs === undefined ? {} : { memoryBytes: c.gbs * GB }) },
+    resources: {
+      ...(c.cpus === undefined ? {} : { nanoCpus: c.cpus * 1e9 }),
+      ...(c.gbs === undefined ? {} : { memoryBytes: c.gbs * GB }),
+      generic: [
+        ...Array.from({ length: c.gpus }, (_, g) => ({ kind: 'GPU', namedValue: `gpu${String(g)}` })),
+        ...(c.ssd > 0 ? [{ kind: 'SSD', discreteValue: c.ssd }] : []),
+      ],
+    },
     platform: { os: 'linux', architecture: c.arch },
     availability: c.availability,
     state: c.ready ? NodeState.READY : NodeState.DOWN,
@@ -75,7 +90,13 @@ function nodeOf(c: NodeCase, i: number): Node {
 function specOf(g: GroupCase): TaskSpec {
   return {
     container: { image: 'busybox' },
-    resources: { reservations: { nanoCpus: g.cpus * 1e9, memoryBytes: g.gbs * GB } },
+    resources: {
+      reservations: {
+        nanoCpus: g.cpus * 1e9,
+        memoryBytes: g.gbs * GB,
+        generic: [...(g.gpu > 0 ? [{ kind: 'GPU', discreteValue: g.gpu }] : []), ...(g.ssd > 0 ? [{ kind: 'SSD', discreteValue: g.ssd }] : [])],
+      },
+    },
     placement: {
       ...(g.constraint === undefined ? {} : { constraints: [g.constraint] }),
       ...(g.spread ? { preferences: [{ spread: { spreadDescriptor: 'node.labels.zone' } }] } : {}),
@@ -88,6 +109,14 @@ function specOf(g: GroupCase): TaskSpec {
 /** Independent accounting: what each node holds (tasks with their specs). */
 class Ledger {
   readonly byNode = new Map<string, Task[]>()
+  readonly gpus = new Map<string, string[]>()
+  readonly ssd = new Map<string, number>()
+  assign(nodeId: string, generic: readonly GenericResource[]): void {
+    for (const g of generic) {
+      if ('namedValue' in g) this.gpus.set(nodeId, [...(this.gpus.get(nodeId) ?? []), g.namedValue])
+      else this.ssd.set(nodeId, (this.ssd.get(nodeId) ?? 0) + g.discreteValue)
+    }
+  }
   add(task: Task, nodeId: string): void {
     const list = this.byNode.get(nodeId) ?? []
     list.push(task)
@@ -118,6 +147,14 @@ function eligible(node: Node, spec: TaskSpec, serviceId: string, ledger: Ledger)
   if (constraints.length > 0 && !matchConstraints(parseConstraints(constraints), node)) return false
   const platforms = spec.placement?.platforms ?? []
   if (platforms.length > 0 && !platforms.some((p) => normalizeArch(p.architecture) === normalizeArch(node.description?.platform?.architecture))) return false
+  const generic = node.description?.resources?.generic ?? []
+  const gpuTotal = generic.filter((g) => g.kind === 'GPU').length
+  const ssdTotal = generic.reduce((n, g) => n + (g.kind === 'SSD' && 'discreteValue' in g ? g.discreteValue : 0), 0)
+  for (const g of r?.generic ?? []) {
+    if ('namedValue' in g) continue
+    if (g.kind === 'GPU' && g.discreteValue > gpuTotal - (ledger.gpus.get(node.id)?.length ?? 0)) return false
+    if (g.kind === 'SSD' && g.discreteValue > ssdTotal - (ledger.ssd.get(node.id) ?? 0)) return false
+  }
   const max = spec.placement?.maxReplicas ?? 0
   return max === 0 || ledger.count(node.id, serviceId) < max
 }
@@ -150,6 +187,9 @@ function check(c: Case): void {
       // Each placement is legal against the ledger before it is added.
       expect(eligible(node, spec, serviceId, ledger)).toBe(true)
       ledger.add(task, node.id)
+      ledger.assign(node.id, p.genericResources)
+      expect(p.genericResources.filter((x) => x.kind === 'GPU').length).toBe(g.gpu)
+      expect(p.genericResources.reduce((n, x) => n + ('discreteValue' in x ? x.discreteValue : 0), 0)).toBe(g.ssd)
       receivedBranch.add(node.spec.annotations.labels?.['zone'] ?? '')
     }
     // No node over its resources.
@@ -157,6 +197,12 @@ function check(c: Case): void {
       const { cpu, mem } = ledger.used(n.id)
       expect(cpu).toBeLessThanOrEqual(n.description?.resources?.nanoCpus ?? 0)
       expect(mem).toBeLessThanOrEqual(n.description?.resources?.memoryBytes ?? 0)
+      const gpus = ledger.gpus.get(n.id) ?? []
+      const advertised = (n.description?.resources?.generic ?? []).flatMap((x) => ('namedValue' in x ? [x.namedValue] : []))
+      expect(new Set(gpus).size).toBe(gpus.length)
+      for (const v of gpus) expect(advertised).toContain(v)
+      const ssd = (n.description?.resources?.generic ?? []).reduce((k, x) => k + ('discreteValue' in x ? x.discreteValue : 0), 0)
+      expect(ledger.ssd.get(n.id) ?? 0).toBeLessThanOrEqual(ssd)
     }
     // An unplaced task truly has no eligible node.
     if (r.unplaced.size > 0) for (const n of nodes) expect(eligible(n, spec, serviceId, ledger)).toBe(false)
@@ -175,7 +221,7 @@ function check(c: Case): void {
 }
 
 describe('scheduler placement properties', () => {
-  it('random nodes and services: no node over its resources, filters and max replicas hold, unplaced tasks have no eligible node, spread branches even', () => {
+  it('random nodes and services: no node over its resources (CPU, memory, GPUs by name, SSD amounts), filters and max replicas hold, unplaced tasks have no eligible node, spread branches even', () => {
     fc.assert(fc.property(arbCase, check), { numRuns: 600, seed: 15 })
   })
 })
