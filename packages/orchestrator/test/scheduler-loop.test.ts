@@ -211,6 +211,20 @@ describe('Scheduler loop', () => {
     await f.scheduler.stop()
   })
 
+  it('starts from the store: tasks already on nodes count, and tasks left PENDING are placed', async () => {
+    const f = new SchedulerFixture()
+    await f.addNode('n1', { resources: { nanoCpus: 4e9, memoryBytes: 2 * GiB } })
+    const spec = { container: { image: 'x' }, resources: { reservations: { memoryBytes: GiB } } }
+    await f.addTasks([f.newTask('held', { nodeId: 'n1', state: TaskState.RUNNING, spec }), f.newTask('a', { spec, specVersion: 1 }), f.newTask('b', { spec, specVersion: 1 })])
+    f.start()
+    await f.advance(50)
+    const states = [f.task('a'), f.task('b')].map((t) => t.status.state).sort((x, y) => x - y)
+    expect(states).toEqual([TaskState.PENDING, TaskState.ASSIGNED])
+    const left = [f.task('a'), f.task('b')].find((t) => t.status.state === TaskState.PENDING)
+    expect(left?.status.err).toBe('no suitable node (insufficient resources on 1 node)')
+    await f.scheduler.stop()
+  })
+
   it('leaves no timer behind once stopped', async () => {
     const f = new SchedulerFixture()
     await f.addNode('n1')
