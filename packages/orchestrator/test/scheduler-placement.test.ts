@@ -270,3 +270,25 @@ describe('scheduler placement: binpack', () => {
     expect(perNode(place(nodes, makeTasks('t', 6, s)))).toEqual({ a: 2, b: 2, c: 2 })
   })
 })
+
+describe('scheduler NodeSet', () => {
+  it('tracks holdings from task updates: ASSIGNED..RUNNING hold, a stopped task releases, a removed node forgets its tasks', () => {
+    const s = { spec: { container: { image: 'busybox' }, resources: { reservations: { nanoCpus: 1e9 } } } }
+    const set = NodeSet.from([makeNode('a', { resources: { nanoCpus: 4e9 } })], [makeTask('p', s)])
+    expect(set.get('a')?.availableNanoCpus).toBe(4e9)
+    set.applyTask(makeTask('t', { ...s, nodeId: 'a', state: TaskState.ASSIGNED }))
+    set.applyTask(makeTask('u', { ...s, nodeId: 'a', state: TaskState.RUNNING, desiredState: TaskState.SHUTDOWN }))
+    expect([set.get('a')?.availableNanoCpus, set.get('a')?.activeTasks, set.get('a')?.serviceTasks('svc')]).toEqual([2e9, 1, 1])
+    set.applyTask(makeTask('t', { ...s, nodeId: 'a', state: TaskState.FAILED }))
+    expect([set.get('a')?.availableNanoCpus, set.get('a')?.activeTasks, set.nodeOf('t')]).toEqual([3e9, 0, undefined])
+    set.removeNode('a')
+    expect([set.get('a'), set.nodeOf('u'), set.size]).toEqual([undefined, undefined, 0])
+  })
+
+  it('a node update keeps what its tasks hold', () => {
+    const s = { spec: { container: { image: 'busybox' }, resources: { reservations: { memoryBytes: 1 * GB } } } }
+    const set = NodeSet.from([makeNode('a', { resources: { memoryBytes: 2 * GB } })], [runningOn('t', 'a', s)])
+    set.updateNode(makeNode('a', { resources: { memoryBytes: 3 * GB } }))
+    expect([set.get('a')?.availableMemoryBytes, set.get('a')?.activeTasks]).toEqual([2 * GB, 1])
+  })
+})

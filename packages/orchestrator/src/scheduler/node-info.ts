@@ -96,6 +96,11 @@ export class NodeInfo {
     return this.#holdings.size
   }
 
+  /** The ids of the tasks holding the node. */
+  heldTaskIds(): IterableIterator<string> {
+    return this.#holdings.keys()
+  }
+
   /** Whether `taskId` holds the node. */
   holds(taskId: string): boolean {
     return this.#holdings.has(taskId)
@@ -304,9 +309,11 @@ export class NodeSet {
 
   /** Forgets a node; tasks holding it are forgotten too. */
   removeNode(nodeId: string): void {
+    const info = this.#nodes.get(nodeId)
+    if (info === undefined) return
     this.#views.clear()
     this.#nodes.delete(nodeId)
-    for (const [taskId, n] of this.#taskNode) if (n === nodeId) this.#taskNode.delete(taskId)
+    for (const taskId of info.heldTaskIds()) this.#taskNode.delete(taskId)
   }
 
   /**
