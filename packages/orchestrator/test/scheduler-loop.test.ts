@@ -142,6 +142,36 @@ describe('Scheduler loop', () => {
     await f.scheduler.stop()
   })
 
+  it('drops its decision when another writer assigned the task first, leaking no reservation', async () => {
+    const f = new SchedulerFixture()
+    const resources = { nanoCpus: 1e9, memoryBytes: GiB }
+    await f.addNode('n1', { resources })
+    await f.addNode('n2', { resources })
+    f.start()
+    const spec = { container: { image: 'x' }, resources: { reservations: { memoryBytes: GiB } } }
+    await f.addTask('t1', { spec })
+    await f.settle()
+    f.clock.advance(50)
+    // Someone else assigns t1 to n2 between the decision and its write.
+    await f.store.update((tx) =>
+      tx.tasks.update(fid('t1'), (d) => {
+        d.nodeId = fid('n2')
+        d.status = { timestamp: f.clock.now(), state: TaskState.ASSIGNED, message: 'elsewhere' }
+      }),
+    )
+    await f.settle()
+    expect(f.task('t1').nodeId).toBe(fid('n2'))
+    expect(f.task('t1').status.message).toBe('elsewhere')
+    // n1 is free again and n2 is full.
+    await f.addTask('t2', { spec })
+    await f.advance(50)
+    expect(f.task('t2').nodeId).toBe(fid('n1'))
+    await f.addTask('t3', { spec })
+    await f.advance(50)
+    expect(f.task('t3').status.err).toBe('no suitable node (insufficient resources on 2 nodes)')
+    await f.scheduler.stop()
+  })
+
   it('moves a PENDING task of an old spec version desired SHUTDOWN straight to SHUTDOWN', async () => {
     const f = new SchedulerFixture()
     f.start()
