@@ -15,7 +15,8 @@
 import { TaskState } from '@swarmkit-ts/api'
 import type { GenericResource, Node, Task } from '@swarmkit-ts/api'
 import type { Frozen } from '@swarmkit-ts/store'
-import { Heap } from './heap.ts'
+import { LoadOrder } from './load-order.ts'
+import type { NodeScope } from './load-order.ts'
 
 /** How long a task failure counts against its node (SwarmKit: 5 min). */
 export const FAILURE_WINDOW_MS = 5 * 60_000
@@ -212,37 +213,7 @@ export class NodeInfo {
   }
 }
 
-/** An entry of the NodeSet's load order: the node and its task count when pushed (stale once it differs). */
-interface LoadEntry {
-  readonly info: NodeInfo
-  readonly count: number
-}
-
-const loadLess = (a: LoadEntry, b: LoadEntry): boolean => a.count < b.count || (a.count === b.count && a.info.id < b.info.id)
-
-/** The nodes passing one set of static filters, with their own load order. */
-interface View {
-  readonly members: Set<NodeInfo>
-  load: Heap<LoadEntry>
-}
-
-/** Static filters shared by many groups (see {@link NodeSet.freshNodes}). */
-export interface NodeScope {
-  /** Equal for scopes that pass the same nodes. */
-  readonly key: string
-  /** Whether a node is in the scope (depends on the node object alone). */
-  readonly passes: (info: NodeInfo) => boolean
-}
-
-/** Most scopes kept at once; more clear them all. */
-const MAX_VIEWS = 32
-
-/** A load order of `nodes` as they are now. */
-function loadHeap(nodes: Iterable<NodeInfo>): Heap<LoadEntry> {
-  const entries: LoadEntry[] = []
-  for (const info of nodes) entries.push({ info, count: info.activeTasks })
-  return new Heap(entries, loadLess)
-}
+export type { NodeScope } from './load-order.ts'
 
 /** What a task takes on its node, from its spec and assigned generic resources. */
 export function holdingOf(task: Frozen<Task>, generic: readonly GenericResource[] = task.assignedGenericResources ?? []): Holding {
@@ -262,14 +233,12 @@ export class NodeSet {
   readonly #nodes = new Map<string, NodeInfo>()
   /** Task id → the node it holds. */
   readonly #taskNode = new Map<string, string>()
-  /** Every node by (active tasks, id), lazily: an entry whose count is outdated is skipped. */
-  #load = new Heap<LoadEntry>([], loadLess)
+  /** Every node by (active tasks, id), and the same per set of static filters. */
+  readonly #order = new LoadOrder(this.#nodes)
   /** Service id → the nodes where it has active tasks. */
   readonly #serviceNodes = new Map<string, Set<NodeInfo>>()
   /** Service id → the nodes where it has recorded failures. */
   readonly #failedNodes = new Map<string, Set<NodeInfo>>()
-  /** Scope key → its nodes; dropped whenever a node changes. */
-  readonly #views = new Map<string, View>()
 
   /** A NodeSet built from the store's nodes and tasks. */
   static from(nodes: Iterable<Frozen<Node>>, tasks: Iterable<Frozen<Task>>): NodeSet {
@@ -296,12 +265,12 @@ export class NodeSet {
 
   /** Adds a node or replaces its object (holdings kept). */
   updateNode(node: Frozen<Node>): void {
-    this.#views.clear()
+    this.#order.invalidate()
     const info = this.#nodes.get(node.id)
     if (info === undefined) {
       const created = new NodeInfo(node)
       this.#nodes.set(node.id, created)
-      this.#pushLoad(created)
+      this.#order.push(created)
     } else {
       info.updateNode(node)
     }
@@ -311,7 +280,7 @@ export class NodeSet {
   removeNode(nodeId: string): void {
     const info = this.#nodes.get(nodeId)
     if (info === undefined) return
-    this.#views.clear()
+    this.#order.invalidate()
     this.#nodes.delete(nodeId)
     for (const taskId of info.heldTaskIds()) this.#taskNode.delete(taskId)
   }
@@ -394,42 +363,14 @@ export class NodeSet {
    * there — without looking at more nodes than needed.
    */
   freshNodes(serviceId: string, limit: number, accept: (info: NodeInfo) => boolean, scope?: NodeScope): NodeInfo[] {
-    const out: NodeInfo[] = []
-    const seen: LoadEntry[] = []
-    const visited = new Set<NodeInfo>()
     const special = this.#serviceNodes.get(serviceId)
     const failed = this.#failedNodes.get(serviceId)
-    const load = scope === undefined ? this.#load : this.#view(scope).load
-    while (out.length < limit) {
-      const e = load.pop()
-      if (e === undefined) break
-      const info = e.info
-      // Stale (removed node, outdated count) or a duplicate entry of a node already seen: dropped.
-      if (this.#nodes.get(info.id) !== info || e.count !== info.activeTasks || visited.has(info)) continue
-      visited.add(info)
-      seen.push(e)
-      if (special?.has(info) === true || failed?.has(info) === true) continue
-      if (accept(info)) out.push(info)
-    }
-    for (const e of seen) load.push(e)
-    return out
-  }
-
-  #view(scope: NodeScope): View {
-    let view = this.#views.get(scope.key)
-    if (view === undefined) {
-      if (this.#views.size >= MAX_VIEWS) this.#views.clear()
-      const members = new Set<NodeInfo>()
-      for (const info of this.#nodes.values()) if (scope.passes(info)) members.add(info)
-      view = { members, load: loadHeap(members) }
-      this.#views.set(scope.key, view)
-    }
-    return view
+    return this.#order.first(limit, (info) => special?.has(info) !== true && failed?.has(info) !== true && accept(info), scope)
   }
 
   /** After a node's active tasks of `serviceId` changed: its load entry and the service index. */
   #changed(info: NodeInfo, serviceId: string): void {
-    this.#pushLoad(info)
+    this.#order.push(info)
     let set = this.#serviceNodes.get(serviceId)
     if (info.serviceTasks(serviceId) > 0) {
       if (set === undefined) this.#serviceNodes.set(serviceId, (set = new Set()))
@@ -438,16 +379,5 @@ export class NodeSet {
       set.delete(info)
       if (set.size === 0) this.#serviceNodes.delete(serviceId)
     }
-  }
-
-  #pushLoad(info: NodeInfo): void {
-    const entry = { info, count: info.activeTasks }
-    for (const view of this.#views.values()) {
-      if (!view.members.has(info)) continue
-      if (view.load.size > 2 * view.members.size + 1024) view.load = loadHeap(view.members)
-      else view.load.push(entry)
-    }
-    if (this.#load.size > 2 * this.#nodes.size + 1024) this.#load = loadHeap(this.#nodes.values())
-    else this.#load.push(entry)
   }
 }
