@@ -205,15 +205,15 @@ describe('Scheduler loop', () => {
     await f.scheduler.stop()
   })
 
-  it('counts tasks of a service observed FAILED on a node, and ranks a node with 5 recent failures last', async () => {
+  it('counts tasks of a service observed FAILED or REJECTED on a node, and ranks a node with 5 recent failures last', async () => {
     const f = new SchedulerFixture()
     await f.addNode('n1')
     await f.addNode('n2')
     f.start()
-    // n2 already runs a task of the service; n1 saw five of them fail.
+    // n2 already runs a task of the service; n1 saw five of them fail (three FAILED, two REJECTED).
     await f.addTasks([f.newTask('running', { nodeId: 'n2', state: TaskState.RUNNING })])
     await f.addTasks(Array.from({ length: 5 }, (_, i) => f.newTask(`failed${String(i)}`, { nodeId: 'n1', state: TaskState.RUNNING })))
-    for (let i = 0; i < 5; i++) await f.setState(`failed${String(i)}`, TaskState.FAILED)
+    for (let i = 0; i < 5; i++) await f.setState(`failed${String(i)}`, i < 3 ? TaskState.FAILED : TaskState.REJECTED)
     await f.addTask('next')
     await f.advance(50)
     expect(f.task('next').nodeId).toBe(fid('n2'))

@@ -158,7 +158,9 @@ export class Scheduler implements Component {
       this.#nodes.applyTask(task)
       if (heldOn !== undefined && this.#nodes.nodeOf(task.id) === undefined) this.#work = true // resources freed
     }
-    if (task.status.state === TaskState.FAILED && task.nodeId !== '' && old !== undefined && old.status.state !== TaskState.FAILED) {
+    // SwarmKit counts a failure when a task becomes FAILED or REJECTED on its node.
+    const failed = task.status.state === TaskState.FAILED || task.status.state === TaskState.REJECTED
+    if (failed && task.nodeId !== '' && old !== undefined && old.status.state !== task.status.state) {
       this.#nodes.recordFailure(task.serviceId, task.nodeId, this.#ctx.clock.now())
     }
   }
