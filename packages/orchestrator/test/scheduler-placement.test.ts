@@ -96,6 +96,22 @@ describe('scheduler placement: filters', () => {
     )
   })
 
+  it('plugin filter: volume drivers (not local) and network drivers must be installed on the engine', () => {
+    const nodes = [
+      makeNode('a', { plugins: [{ type: 'Volume', name: 'rexray' }, { type: 'Network', name: 'weave' }] }),
+      makeNode('b', { plugins: [{ type: 'Volume', name: 'rexray' }] }),
+      makeNode('c', { plugins: [] }),
+    ]
+    const volume = spec({ container: { image: 'busybox', mounts: [{ type: 'volume', source: 'v', target: '/data', volumeOptions: { driverConfig: { name: 'rexray' } } }] } })
+    expect(perNode(place(nodes, makeTasks('t', 2, volume)))).toEqual({ a: 1, b: 1 })
+    const task = makeTask('n1', volume)
+    const withNet: Task = { ...task, networks: [{ networkId: 'net1' }] }
+    const r = placeGroup(NodeSet.from(nodes, []), { tasks: [withNet] }, { strategy: 'spread', now: NOW, networkDriver: (id) => (id === 'net1' ? 'weave' : undefined) })
+    expect(r.placed.map((p) => p.nodeId)).toEqual(['a'])
+    const none = placeGroup(NodeSet.from(nodes.slice(1), []), { tasks: [withNet] }, { strategy: 'spread', now: NOW, networkDriver: () => 'weave' })
+    expect(none.unplaced.get('n1')).toBe('no suitable node (missing plugin on 2 nodes)')
+  })
+
   it('constraint filter: only nodes matching every constraint take the task', () => {
     const nodes = [makeNode('a', { labels: { zone: 'east' } }), makeNode('b', { labels: { zone: 'west' } }), makeNode('c')]
     const r = place(nodes, makeTasks('t', 2, spec({ placement: { constraints: ['node.labels.zone == east'] } })))
