@@ -4,8 +4,10 @@
  * sees it. No clock, no store: the caller passes `now` and writes the decisions.
  *
  * Steps for the tasks without a node:
- * 1. every node goes through the filters once ({@link TaskFilter.check}); the failures are
- *    counted per filter for the explanation;
+ * 1. every node goes through the filters once ({@link TaskFilter.check}) — with spread and no
+ *    preference only the nodes that can matter: those where the service has tasks or failures,
+ *    and the first `tasks.length` others that pass in the NodeSet's load order (fewest tasks,
+ *    then id), which is their ranking for this service;
  * 2. the nodes that pass go into a tree with one level per spread preference (branch = label
  *    value, "" when missing), each leaf a heap of nodes ordered by the strategy's ranking;
  * 3. each task walks the tree taking the branch with the fewest tasks of the service (ties: label
