@@ -49,20 +49,20 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
  * promise that never settles: a deadlock, not slowness — everything runs on virtual time) fails
  * after 20 s of real time with its operations, instead of stalling the run.
  */
-async function scenario(seed: number, ops: readonly Op[], retention?: number): Promise<string[]> {
+async function scenario(seed: number, ops: readonly Op[], retention?: number, scheduler = false): Promise<string[]> {
   let timer: NodeJS.Timeout | undefined
   const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`scenario hung: ${JSON.stringify({ seed, retention, ops })}`)), 20_000)
+    timer = setTimeout(() => reject(new Error(`scenario hung: ${JSON.stringify({ seed, retention, scheduler, ops })}`)), 20_000)
   })
   try {
-    return await Promise.race([run(seed, ops, retention), hung])
+    return await Promise.race([run(seed, ops, retention, scheduler), hung])
   } finally {
     clearTimeout(timer)
   }
 }
 
-async function run(seed: number, ops: readonly Op[], retention?: number): Promise<string[]> {
-  const h = new Harness(retention === undefined ? { seed } : { seed, retention })
+async function run(seed: number, ops: readonly Op[], retention?: number, scheduler = false): Promise<string[]> {
+  const h = new Harness(retention === undefined ? { seed, scheduler } : { seed, retention, scheduler })
   const m: ModelState = { services: [], nodes: [], images: new Map() }
   try {
     for (const zone of ['a', 'b', 'a'] as const) m.nodes.push(await h.addNode(`n${m.nodes.length}`, { labels: { zone } }))
@@ -79,6 +79,8 @@ interface Regression {
   readonly ops: readonly Op[]
   /** The cluster's task history retention limit; absent: no cluster object (default 5). */
   readonly retention?: number
+  /** Whether the real scheduler placed the tasks (otherwise the test driver did). */
+  readonly scheduler?: boolean
   readonly note: string
 }
 
@@ -87,7 +89,7 @@ const regressions = JSON.parse(readFileSync(new URL('./testdata/property-regress
 describe('orchestrator properties', () => {
   for (const [i, r] of regressions.entries()) {
     it(`regression ${i + 1}: ${r.note}`, async () => {
-      expect(await scenario(r.seed, r.ops, r.retention)).toEqual([])
+      expect(await scenario(r.seed, r.ops, r.retention, r.scheduler)).toEqual([])
     })
   }
 
@@ -97,9 +99,10 @@ describe('orchestrator properties', () => {
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.array(arbOp, { minLength: 1, maxLength: 24 }),
         fc.constantFrom(undefined, 0, 1, 3),
-        async (seed, ops, retention) => {
-          const problems = await scenario(seed, ops, retention)
-          if (problems.length > 0) throw new Error(`${problems.join('\n')}\nops: ${JSON.stringify({ seed, retention, ops })}`)
+        fc.boolean(),
+        async (seed, ops, retention, scheduler) => {
+          const problems = await scenario(seed, ops, retention, scheduler)
+          if (problems.length > 0) throw new Error(`${problems.join('\n')}\nops: ${JSON.stringify({ seed, retention, scheduler, ops })}`)
         },
       ),
       { numRuns: RUNS },

@@ -154,7 +154,15 @@ export function planGlobalNode(
     for (const t of tasksOnNode) if (services.has(t.serviceId) && needsShutdown(t)) shutdown.push(t.id)
     return { create, shutdown }
   }
-  if (node.spec.availability === NodeAvailability.PAUSE) return { create, shutdown }
+  if (node.spec.availability === NodeAvailability.PAUSE) {
+    // No new task and no update on a paused node; a task that was never assigned (a rolling
+    // update's replacement, say) can never start there: shut it down rather than leave it
+    // pending — the update that waits for it would wait forever. Running tasks stay.
+    for (const t of tasksOnNode) {
+      if (services.has(t.serviceId) && t.status.state < TaskState.ASSIGNED && needsShutdown(t)) shutdown.push(t.id)
+    }
+    return { create, shutdown }
+  }
   const byService = new Map<string, Frozen<Task>[]>()
   for (const t of tasksOnNode) {
     if (!services.has(t.serviceId)) continue

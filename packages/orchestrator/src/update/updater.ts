@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { DEFAULT_UPDATE_CONFIG, TaskState, UpdateFailureAction, UpdateOrder, UpdateState } from '@swarmkit-ts/api'
-import type { Cluster, Service, Task, UpdateConfig } from '@swarmkit-ts/api'
+import { DEFAULT_UPDATE_CONFIG, NodeAvailability, NodeState, TaskState, UpdateFailureAction, UpdateOrder, UpdateState } from '@swarmkit-ts/api'
+import type { Cluster, Node, Service, Task, UpdateConfig } from '@swarmkit-ts/api'
 import type { Frozen, ReadTx, Tx } from '@swarmkit-ts/store'
 import type { OrchestratorContext } from '../common/context.ts'
 import { specEqual } from '../common/equality.ts'
@@ -201,6 +201,9 @@ export class Updater {
     const created = await this.#ctx.store.update((tx) => {
       // The service deleted or at a newer spec: this update is over, create nothing.
       if (this.#status.owned(tx) === undefined) return undefined
+      // A global slot whose node was paused (or lost) meanwhile gets no update: a task created
+      // there could never start, and the node keeps what it runs.
+      if (isGlobalMode(service) && !acceptsNewTasks(tx.nodes.get(first.nodeId))) return 'skip' as const
       tx.tasks.create(task)
       return { old: startFirst ? undefined : this.#shutDown(tx, this.#slotNow(tx, slot, task.id)) }
     })
@@ -208,6 +211,7 @@ export class Updater {
       this.#halt.fire()
       return
     }
+    if (created === 'skip') return
     const started = startFirst
       ? this.#restarts.delayStart(undefined, task.id, 0, false)
       : this.#restarts.delayStart(created.old, task.id, 0, true)
@@ -275,6 +279,11 @@ export class Updater {
     if (outcome.kind === 'pause') await this.#status.pause(outcome.message)
     else await this.#status.rollback(outcome.message)
   }
+}
+
+/** Whether a node can take a new task: it exists, is ACTIVE and not DOWN. */
+function acceptsNewTasks(node: Frozen<Node> | undefined): boolean {
+  return node !== undefined && node.spec.availability === NodeAvailability.ACTIVE && node.status.state !== NodeState.DOWN
 }
 
 /** Node lookup on a read transaction. */

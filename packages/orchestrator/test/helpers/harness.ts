@@ -21,6 +21,8 @@ export interface HarnessInit {
   /** The cluster's task history retention limit; without it no cluster object is created. */
   readonly retention?: number
   readonly logger?: Logger
+  /** Run the real `Scheduler` with the orchestrator instead of the driver's placement. */
+  readonly scheduler?: boolean
 }
 
 /** Options of {@link Harness.addNode}. */
@@ -48,12 +50,15 @@ export class Harness {
   readonly logger: Logger
   #orchestrator: Orchestrator
   #handle: OrchestratorHandle | undefined
+  readonly #scheduler: boolean
 
   constructor(init: HarnessInit = {}) {
     this.random = new SeededRandom(init.seed ?? 1)
+    this.#scheduler = init.scheduler === true
     this.logger = init.logger ?? silentLogger
     this.store = new MemoryStore({ clock: this.clock })
     this.driver = new TaskDriver({ store: this.store, clock: this.clock })
+    this.driver.schedules = !this.#scheduler
     this.control = new ServiceControl({ store: this.store, clock: this.clock, random: this.random })
     this.#orchestrator = this.#newOrchestrator()
     if (init.retention !== undefined) {
@@ -70,7 +75,7 @@ export class Harness {
   }
 
   #newOrchestrator(): Orchestrator {
-    return new Orchestrator({ store: this.store, clock: this.clock, random: this.random, logger: this.logger })
+    return new Orchestrator({ store: this.store, clock: this.clock, random: this.random, logger: this.logger, scheduler: this.#scheduler })
   }
 
   /** Starts the orchestrator. */

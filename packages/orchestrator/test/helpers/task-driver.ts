@@ -28,6 +28,8 @@ export class TaskDriver {
   readonly #clock: Clock
   /** Whether `step()` does anything. */
   enabled = true
+  /** Whether the driver places PENDING tasks itself (off when the real `Scheduler` runs). */
+  schedules = true
   /** Images whose tasks fail right after they start (observed FAILED, exit code 1). */
   readonly failingImages = new Set<string>()
   /** Images whose tasks are rejected before they start (observed REJECTED). */
@@ -97,7 +99,7 @@ export class TaskDriver {
         continue
       }
       if (s === TaskState.PENDING) {
-        if (service(t.serviceId) === undefined) continue
+        if (!this.schedules || service(t.serviceId) === undefined) continue
         const node = this.#choose(t, eligible, byNode, load, serviceLoad)
         if (node === undefined) continue
         load.set(node, (load.get(node) ?? 0) + 1)
