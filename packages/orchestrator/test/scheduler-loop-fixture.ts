@@ -9,7 +9,7 @@ import { MemoryStore } from '@swarmkit-ts/store'
 import type { Draft, Frozen } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { Scheduler } from '../src/scheduler/scheduler.ts'
-import { flush } from './helpers/harness.ts'
+import { advanceTimerByTimer, settleStore } from './helpers/harness.ts'
 
 /** A store id (25 characters of base36) for a short test name. */
 export function fid(name: string): string {
@@ -41,28 +41,13 @@ export class SchedulerFixture {
   }
 
   /** Runs everything not waiting for time until the store stops changing. */
-  async settle(): Promise<void> {
-    let quiet = 0
-    for (let i = 0; quiet < 3; i++) {
-      if (i > 10_000) throw new Error('settle: still changing')
-      const before = this.store.version
-      await flush()
-      quiet = this.store.version === before ? quiet + 1 : 0
-    }
+  settle(): Promise<void> {
+    return settleStore(this.store)
   }
 
   /** Moves virtual time forward by `ms`, timer by timer, settling after each. */
-  async advance(ms: number): Promise<void> {
-    const target = this.clock.now() + ms
-    await this.settle()
-    for (;;) {
-      const due = this.clock.nextDueAt()
-      if (due === undefined || due > target) break
-      this.clock.advance(Math.max(0, due - this.clock.now()))
-      await this.settle()
-    }
-    this.clock.advance(target - this.clock.now())
-    await this.settle()
+  advance(ms: number): Promise<void> {
+    return advanceTimerByTimer(this.clock, ms, () => this.settle())
   }
 
   /** Adds a READY, ACTIVE worker with id `id`. */

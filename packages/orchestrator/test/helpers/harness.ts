@@ -40,6 +40,44 @@ export function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
+/**
+ * Runs what is not waiting for time until the store's version stays put for three rounds: each
+ * round fires the timers due now (when `clock` is given), lets callbacks run, and takes one
+ * `step` (a test driver's). Throws after `limit` rounds.
+ */
+export async function settleStore(
+  store: MemoryStore,
+  options: { readonly limit?: number; readonly step?: () => Promise<unknown>; readonly clock?: ManualClock } = {},
+): Promise<void> {
+  const limit = options.limit ?? 10_000
+  let quiet = 0
+  for (let i = 0; quiet < 3; i++) {
+    if (i >= limit) throw new Error(`settle: still changing after ${limit} rounds`)
+    const before = store.version
+    options.clock?.advance(0)
+    await flush()
+    if (options.step !== undefined) {
+      await options.step()
+      await flush()
+    }
+    quiet = store.version === before ? quiet + 1 : 0
+  }
+}
+
+/** Moves `clock` forward by `ms`, timer by timer, running `settle` after each. */
+export async function advanceTimerByTimer(clock: ManualClock, ms: number, settle: () => Promise<void>): Promise<void> {
+  const target = clock.now() + ms
+  await settle()
+  for (;;) {
+    const due = clock.nextDueAt()
+    if (due === undefined || due > target) break
+    clock.advance(Math.max(0, due - clock.now()))
+    await settle()
+  }
+  clock.advance(target - clock.now())
+  await settle()
+}
+
 /** The behaviour-test setting (see the module doc). */
 export class Harness {
   readonly clock = new ManualClock(1_700_000_000_000)
@@ -102,32 +140,14 @@ export class Harness {
   }
 
   /** Runs everything not waiting for time (orchestrator loops and driver steps) until nothing changes. */
-  async settle(limit = 10_000): Promise<void> {
-    let quiet = 0
-    for (let i = 0; quiet < 3; i++) {
-      if (i >= limit) throw new Error(`settle: still changing after ${limit} rounds`)
-      const before = this.store.version
-      // Timers due now (a 0 ms delay or monitor) fire, as they would at once in real time.
-      this.clock.advance(0)
-      await flush()
-      await this.driver.step()
-      await flush()
-      quiet = this.store.version === before ? quiet + 1 : 0
-    }
+  settle(limit = 10_000): Promise<void> {
+    // Timers due now (a 0 ms delay or monitor) fire, as they would at once in real time.
+    return settleStore(this.store, { limit, step: () => this.driver.step(), clock: this.clock })
   }
 
   /** Moves virtual time forward by `ms`, timer by timer, settling after each. */
-  async advance(ms: number): Promise<void> {
-    const target = this.clock.now() + ms
-    await this.settle()
-    for (;;) {
-      const due = this.clock.nextDueAt()
-      if (due === undefined || due > target) break
-      this.clock.advance(Math.max(0, due - this.clock.now()))
-      await this.settle()
-    }
-    this.clock.advance(target - this.clock.now())
-    await this.settle()
+  advance(ms: number): Promise<void> {
+    return advanceTimerByTimer(this.clock, ms, () => this.settle())
   }
 
   /** Adds a node (READY, ACTIVE worker by default) named `hostname`; resolves with its id. */
