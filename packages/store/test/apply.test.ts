@@ -1,5 +1,5 @@
 import type { ObjectKind, StoreEvent, StoreObject } from '@swarmkit-ts/api'
-import { arbObject } from '@swarmkit-ts/testkit'
+import { ManualClock, arbObject } from '@swarmkit-ts/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MemoryStore, SNAPSHOT_FORMAT } from '../src/index.ts'
@@ -139,7 +139,9 @@ describe('snapshot and restore', () => {
   }, 60_000)
 
   it('restore sends watchers the difference and a commit at the snapshot version', async () => {
-    const source = new MemoryStore()
+    // Two clocks, so t2's createdAt differs between the stores (with the system clock both
+    // creates could fall in the same millisecond: then t2 would be equal and send no update).
+    const source = new MemoryStore({ clock: new ManualClock(1_000) })
     await source.update((tx) => {
       tx.services.create(service(tid('s', 1), 'web'))
       tx.tasks.create(task(tid('t', 1), tid('s', 1), 1))
@@ -147,7 +149,7 @@ describe('snapshot and restore', () => {
     })
     await source.update((tx) => tx.tasks.update(tid('t', 1), (d) => void (d.slot = 9)))
     const snap = source.snapshot()
-    const target = new MemoryStore()
+    const target = new MemoryStore({ clock: new ManualClock(2_000) })
     await target.update((tx) => {
       tx.tasks.create(task(tid('t', 2), tid('s', 1), 2))
       tx.tasks.create(task(tid('t', 3), tid('s', 1), 3))
