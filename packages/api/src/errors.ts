@@ -187,6 +187,24 @@ export class UnavailableError extends SwarmkitError {
   }
 }
 
+/**
+ * A finite resource ran out: addresses of a subnet, subnets of an address pool, dynamic
+ * published ports, VXLAN ids. `resource` names what ran out (e.g. `addresses of 10.0.1.0/24`).
+ */
+export class ResourceExhaustedError extends SwarmkitError {
+  override readonly name = 'ResourceExhaustedError'
+  readonly code = GrpcStatus.RESOURCE_EXHAUSTED
+  /** What ran out, e.g. `addresses of 10.0.1.0/24` or `dynamic ingress ports (30000-32767/tcp)`. */
+  readonly resource: string
+  constructor(resource: string, options?: SwarmkitErrorOptions & { message?: string }) {
+    super(options?.message ?? `${resource}: exhausted`, options)
+    this.resource = resource
+  }
+  context(): Record<string, string | undefined> {
+    return { resource: this.resource }
+  }
+}
+
 /** The manager's state is encrypted and it was started without (or with a wrong) unlock key. */
 export class ClusterLockedError extends SwarmkitError {
   override readonly name = 'ClusterLockedError'
@@ -226,6 +244,7 @@ export type AnySwarmkitError =
   | PermissionDeniedError
   | UnavailableError
   | ClusterLockedError
+  | ResourceExhaustedError
   | InternalError
 
 /** Names of the typed errors, for `err.name` checks. */
@@ -239,6 +258,7 @@ export const ErrorName = {
   PermissionDenied: 'PermissionDeniedError',
   Unavailable: 'UnavailableError',
   ClusterLocked: 'ClusterLockedError',
+  ResourceExhausted: 'ResourceExhaustedError',
   Internal: 'InternalError',
 } as const
 /** The name of one of the typed errors. */
@@ -329,6 +349,8 @@ export function fromGrpcStatus(status: GrpcStatusObject): Error {
       return new UnavailableError(message)
     case ErrorName.ClusterLocked:
       return new ClusterLockedError(message)
+    case ErrorName.ResourceExhausted:
+      return new ResourceExhaustedError(c['resource'] ?? '', { message })
     case ErrorName.Internal:
       return new InternalError(message)
     default:
@@ -350,6 +372,8 @@ export function fromGrpcStatus(status: GrpcStatusObject): Error {
       return new PermissionDeniedError(message)
     case GrpcStatus.UNAVAILABLE:
       return new UnavailableError(message)
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+      return new ResourceExhaustedError('', { message })
     case GrpcStatus.INTERNAL:
       return new InternalError(message)
     default:

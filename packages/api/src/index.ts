@@ -18,6 +18,7 @@ export {
   PermissionDeniedError,
   UnavailableError,
   ClusterLockedError,
+  ResourceExhaustedError,
   InternalError,
   ErrorName,
   ERROR_NAME_METADATA_KEY,

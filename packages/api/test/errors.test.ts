@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   AlreadyExistsError,
   ClusterLockedError,
+  ResourceExhaustedError,
   ERROR_CONTEXT_METADATA_KEY,
   ERROR_NAME_METADATA_KEY,
   FailedPreconditionError,
@@ -39,6 +40,7 @@ const samples: [SwarmkitError, number][] = [
   [new PermissionDeniedError('method requires swarm-manager', { role: 'swarm-worker' }), GrpcStatus.PERMISSION_DENIED],
   [new UnavailableError('no quorum'), GrpcStatus.UNAVAILABLE],
   [new ClusterLockedError(), GrpcStatus.FAILED_PRECONDITION],
+  [new ResourceExhaustedError('addresses of 10.0.1.0/24'), GrpcStatus.RESOURCE_EXHAUSTED],
   [new InternalError('codec schema: no message Task'), GrpcStatus.INTERNAL],
 ]
 
@@ -132,6 +134,7 @@ describe('gRPC status mapping', () => {
       fc.tuple(text, fc.option(text, { nil: undefined })).map(([m, role]) => new PermissionDeniedError(m, { role })),
       text.map((m) => new UnavailableError(m)),
       text.map((m) => new ClusterLockedError(m)),
+      fc.tuple(text, text).map(([r, m]) => new ResourceExhaustedError(r, { message: m })),
       text.map((m) => new InternalError(m)),
     )
     fc.assert(
