@@ -15,6 +15,8 @@ export type { FindBy, CommonFindBy, KindFindBy, ReferenceFindBy } from './indexe
 export type { Batch, BatchResult } from './commit-queue.ts'
 export type { Watch, WatchOptions, WatchSelector, WatchEvent, ObjectEvent, CommitEvent } from './watch.ts'
 export { WatchQueueOverflowError, HistoryTrimmedError } from './errors.ts'
+export { StoreLoop, LOOP_QUEUE_LIMIT } from './store-loop.ts'
+export type { StoreLoopHandlers, StoreLoopContext } from './store-loop.ts'
 export { TABLE_NAMES, UNIQUE_NAME_KINDS, MAX_CHANGE_SET_ACTIONS, MAX_CHANGE_SET_BYTES } from './kinds.ts'
 export type { TableName } from './kinds.ts'
 export { SNAPSHOT_FORMAT } from './snapshot.ts'
