@@ -1,0 +1,6 @@
+/**
+ * The NetworkDriver compliance suite (filled in by issue 16).
+ *
+ * @module
+ */
+export {}

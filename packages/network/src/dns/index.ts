@@ -1,0 +1,6 @@
+/**
+ * dns (filled in by its part of issue 16).
+ *
+ * @module
+ */
+export {}
