@@ -12,6 +12,7 @@ export type {
   ContainerResources,
   ContainerHealthcheck,
   PortMapping,
+  RuntimeNetworkAttachment,
   PublishedPort,
   ContainerInfo,
   LogLine,
@@ -49,6 +50,7 @@ export { createBusyboxImage, findBusybox } from './process/process-image.ts'
 export type { ProcessImage } from './process/process-image.ts'
 export { DockerRuntime, DOCKER_CAPABILITIES } from './docker/docker-runtime.ts'
 export type { DockerRuntimeInit } from './docker/docker-runtime.ts'
+export type { DockerNetworkSpec, DockerNetworkSubnet, DockerNetworkInfo, DockerNetworkEndpoint, ListNetworksOptions } from './docker/docker-networks.ts'
 export { ContainerdRuntime, CONTAINERD_CAPABILITIES } from './containerd/containerd-runtime.ts'
 export type { ContainerdRuntimeInit } from './containerd/containerd-runtime.ts'
 export type { ImageProcessConfig } from './containerd/containerd-image.ts'

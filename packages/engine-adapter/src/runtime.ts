@@ -94,6 +94,29 @@ export interface RuntimeContainerSpec {
   ports?: readonly PortMapping[]
   /** Health check. Needs `capabilities.healthcheck`. */
   healthcheck?: ContainerHealthcheck
+  /**
+   * Networks the container joins instead of sharing the host's network namespace, the first one
+   * at create and the others before it starts. Needs `capabilities.networks`. With networks,
+   * `ports` are published from the container's own namespace (the workload listens on `target`,
+   * and `PORT` is the first mapping's `target`).
+   */
+  networks?: readonly RuntimeNetworkAttachment[]
+}
+
+/**
+ * A network a container joins (see {@link RuntimeContainerSpec.networks}): the engine's network
+ * (name or id; it must exist) and, optionally, the container's fixed addresses on it (plain
+ * addresses without a prefix length, inside the network's subnet) and extra DNS names.
+ */
+export interface RuntimeNetworkAttachment {
+  /** The engine's network name or id (non-empty, unique within a spec). */
+  network: string
+  /** Fixed IPv4 address, e.g. `10.0.1.5`. @default one the engine chooses */
+  ipv4Address?: string
+  /** Fixed IPv6 address, e.g. `fd00::5`. @default one the engine chooses (when the network has IPv6) */
+  ipv6Address?: string
+  /** Extra names other containers on this network resolve to this one (non-empty, no whitespace). */
+  aliases?: readonly string[]
 }
 
 /** Lifecycle states of a container, in order. A removed container no longer exists. */
@@ -210,6 +233,11 @@ export interface RuntimeCapabilities {
   healthcheck: boolean
   /** Publishes `ports`. */
   ports: boolean
+  /**
+   * Joins engine networks (`networks`), with fixed addresses and aliases. Optional so runtimes
+   * written before it stay valid: absent means false.
+   */
+  networks?: boolean
 }
 
 /** What a runtime says about itself. */

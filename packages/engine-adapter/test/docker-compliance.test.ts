@@ -31,6 +31,6 @@ describe.skipIf(skipped)('DockerRuntime on a private dockerd', () => {
     teardown: async ({ runtime }) => {
       await runtime.close()
     },
-    capabilities: { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true },
+    capabilities: { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true, networks: true },
   })
 })

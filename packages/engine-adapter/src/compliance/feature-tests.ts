@@ -122,4 +122,14 @@ export function featureTests(h: Harness): void {
       }, t)
     }
   })
+  // Joining networks needs engine networks, which are not part of this contract: only the refusal is checked here.
+  if (caps.networks !== true) {
+    describe('networks', () => {
+      it('refuses networks it cannot join', async () => {
+        await expect(h.runtime.create(h.sh('true', { networks: [{ network: 'n1' }] }))).rejects.toThrow(
+          expect.objectContaining({ name: 'InvalidArgumentError', field: 'networks' }),
+        )
+      }, t)
+    })
+  }
 }

@@ -63,7 +63,7 @@ export interface ContainerdRuntimeInit {
 }
 
 /** What this runtime supports. */
-export const CONTAINERD_CAPABILITIES: RuntimeCapabilities = { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true }
+export const CONTAINERD_CAPABILITIES: RuntimeCapabilities = { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true, networks: false }
 
 const SVC = {
   version: 'containerd.services.version.v1.Version',

@@ -9,7 +9,10 @@
  * Secrets and configs: each file is written under `stateDir` (a private directory, mode 0700 above
  * the files; put it on a tmpfs such as `/run` for secrets) with its mode and owner, and bind-mounted
  * read-only at its target. Containers share the host's network namespace (`NetworkMode: host`), so a
- * published port is a host port allocated at create and handed to the workload as `PORT`.
+ * published port is a host port allocated at create and handed to the workload as `PORT` — unless
+ * the spec has `networks`: the container then joins those Docker networks (the first at create,
+ * the others before start) and its ports are published by Docker's userland proxy on every host
+ * interface (this works without iptables). Networks are managed with `createNetwork` & co.
  *
  * dockerode is imported on the first call that reaches the engine, not with the package: an
  * application that only uses other runtimes never loads it (its types come from @types/dockerode).
@@ -26,6 +29,7 @@ import { allocateHostPorts } from '../shared/host-ports.ts'
 import { publicLabels } from '../shared/internal-labels.ts'
 import { EngineEventJournal } from '../shared/engine-event-journal.ts'
 import { DockerEventFeed, type DockerEngineEvent } from './docker-events.ts'
+import { DockerNetworks, type DockerNetworkInfo, type DockerNetworkSpec, type ListNetworksOptions } from './docker-networks.ts'
 import { dockerLogs } from './docker-logs.ts'
 import { dockerPull } from './docker-pull.ts'
 import { DOCKER_LABEL, dockerCreateBody, startFailed, startFailureCode, toContainerInfo, type DockerInspect } from './docker-spec.ts'
@@ -33,7 +37,7 @@ import { ContainerStartError, ImageNotFoundError } from '../errors.ts'
 import { parseImageReference } from '../shared/image-reference.ts'
 import type {
   ContainerInfo, ContainerRuntime, RuntimeContainerSpec, EventsOptions, ListOptions, LogLine, LogsOptions, PullImageOptions,
-  RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, StopOptions, WaitOptions,
+  RemoveOptions, RuntimeCapabilities, RuntimeDescription, RuntimeEvent, RuntimeNetworkAttachment, StopOptions, WaitOptions,
 } from '../runtime.ts'
 import { DEFAULT_STOP_GRACE_MS, matchesLabels, validateRuntimeContainerSpec } from '../shared/spec-validation.ts'
 
@@ -55,7 +59,7 @@ export interface DockerRuntimeInit {
 }
 
 /** What this runtime supports. */
-export const DOCKER_CAPABILITIES: RuntimeCapabilities = { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true }
+export const DOCKER_CAPABILITIES: RuntimeCapabilities = { memoryLimit: true, cpuLimit: true, healthcheck: true, ports: true, networks: true }
 
 interface DockerError { statusCode?: number; message?: string }
 const statusOf = (err: unknown): number | undefined => (typeof err === 'object' && err !== null ? (err as DockerError).statusCode : undefined)
@@ -83,6 +87,7 @@ export class DockerRuntime implements ContainerRuntime {
   #resyncs = 0
   #ready: Promise<void> | undefined
   #queue: Promise<void> = Promise.resolve()
+  readonly #networks: DockerNetworks
 
   constructor(options: DockerRuntimeInit = {}) {
     // No `timeout`: docker-modem's timeout is an inactivity timeout that would kill long streams.
@@ -91,6 +96,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.#stateDir = options.stateDir ?? join(tmpdir(), 'swarmkit-ts-docker')
     this.#allowPull = options.allowPull ?? true
     this.#journal = new EngineEventJournal(options.journalSize)
+    this.#networks = new DockerNetworks(() => this.#load(), this.#instance)
     this.#feed = new DockerEventFeed({
       open: async (query) => (await (await this.#load()).getEvents(query as unknown as Docker.GetEventsOptions)) as unknown as Readable,
       filters: { type: ['container'], label: [`${DOCKER_LABEL.instance}=${this.#instance}`] },
@@ -267,6 +273,8 @@ export class DockerRuntime implements ContainerRuntime {
     validateRuntimeContainerSpec(spec, DOCKER_CAPABILITIES)
     await this.#whenReady()
     if (!(await this.#hasImage(spec.image))) throw new ImageNotFoundError(spec.image)
+    const [firstNetwork, ...moreNetworks] = spec.networks ?? []
+    await this.#networks.checkExist(spec.networks ?? [])
     const ports = await allocateHostPorts(spec.ports)
     const filesDir = (spec.files ?? []).length > 0 ? join(this.#stateDir, randomUUID()) : undefined
     const files = filesDir === undefined ? [] : await writeHostFiles(filesDir, spec.files ?? [])
@@ -284,7 +292,47 @@ export class DockerRuntime implements ContainerRuntime {
     }
     this.#labels.set(id, publicLabels(spec.labels ?? {}))
     await this.#journal.until(id, 'create')
+    if (firstNetwork !== undefined && moreNetworks.length > 0) await this.#connectOrUndo(id, moreNetworks)
     return id
+  }
+
+  /** Connects a created container to its other networks; on a failure removes it again (nothing half-applied). */
+  async #connectOrUndo(id: string, networks: readonly RuntimeNetworkAttachment[]): Promise<void> {
+    try {
+      for (const n of networks) await this.#networks.connect(id, n)
+    } catch (err) {
+      await this.remove(id, { force: true }).catch(() => undefined)
+      throw err
+    }
+  }
+
+  /**
+   * Creates a bridge network on this engine, labelled with this runtime's instance. Rejects with
+   * `InvalidArgumentError` for a bad name or subnet, `AlreadyExistsError` (kind `network`) for a
+   * taken name, `FailedPreconditionError` (reason `network-conflict`) when the engine refuses it
+   * (e.g. its subnet overlaps another network's on this host).
+   */
+  createNetwork(spec: DockerNetworkSpec): Promise<DockerNetworkInfo> {
+    return this.#networks.create(spec)
+  }
+
+  /**
+   * Removes one of this runtime's networks. `NotFoundError` when there is none by that name or id
+   * (or it belongs to another instance); `FailedPreconditionError` (reason `network-in-use`) while
+   * a container is attached.
+   */
+  removeNetwork(idOrName: string): Promise<void> {
+    return this.#networks.remove(idOrName)
+  }
+
+  /** One of this runtime's networks by name or id; `NotFoundError` when there is none. */
+  inspectNetwork(idOrName: string): Promise<DockerNetworkInfo> {
+    return this.#networks.inspect(idOrName)
+  }
+
+  /** This runtime's networks that match `labels`, in no particular order. */
+  listNetworks(options: ListNetworksOptions = {}): Promise<DockerNetworkInfo[]> {
+    return this.#networks.list(options)
   }
 
   async start(id: string): Promise<void> {

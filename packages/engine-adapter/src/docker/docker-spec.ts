@@ -6,7 +6,7 @@
 import type { HostFile } from '../shared/host-files.ts'
 import { INTERNAL_LABEL_PREFIX, publicLabels } from '../shared/internal-labels.ts'
 import { dockerTime } from './docker-wire.ts'
-import type { ContainerInfo, RuntimeContainerSpec, PublishedPort } from '../runtime.ts'
+import type { ContainerInfo, RuntimeContainerSpec, RuntimeNetworkAttachment, PublishedPort } from '../runtime.ts'
 import { HEALTHCHECK_DEFAULTS } from '../shared/spec-validation.ts'
 
 /** Internal labels the Docker runtime puts on its containers. */
@@ -41,8 +41,10 @@ export function dockerCreateBody(
   ctx: { instance: string; files: readonly HostFile[]; filesDir: string | undefined; ports: readonly PublishedPort[]; networkMode: string },
 ): Record<string, unknown> {
   const env = Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)
+  const firstNetwork = spec.networks?.[0]
   const first = ctx.ports[0]
-  if (first !== undefined && spec.env?.['PORT'] === undefined) env.push(`PORT=${first.published}`)
+  // On the host's network the workload listens on the host port; in its own namespace on the target.
+  if (first !== undefined && spec.env?.['PORT'] === undefined) env.push(`PORT=${firstNetwork === undefined ? first.published : first.target}`)
   const labels: Record<string, string> = { ...(spec.labels ?? {}), [DOCKER_LABEL.instance]: ctx.instance }
   if (spec.name !== undefined) labels[DOCKER_LABEL.named] = 'true'
   if (ctx.ports.length > 0) labels[DOCKER_LABEL.ports] = JSON.stringify(ctx.ports)
@@ -57,13 +59,19 @@ export function dockerCreateBody(
     Tty: false,
     OpenStdin: false,
     HostConfig: {
-      NetworkMode: ctx.networkMode,
+      NetworkMode: firstNetwork?.network ?? ctx.networkMode,
+      ...(firstNetwork !== undefined && ctx.ports.length > 0 ? { PortBindings: portBindings(ctx.ports) } : {}),
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'json-file', Config: {} },
       Mounts: ctx.files.map((f) => ({ Type: 'bind', Source: f.source, Target: f.target, ReadOnly: true })),
       ...(spec.resources?.memoryBytes !== undefined ? { Memory: spec.resources.memoryBytes } : {}),
       ...(spec.resources?.nanoCpus !== undefined ? { NanoCpus: spec.resources.nanoCpus } : {}),
     },
+  }
+  if (firstNetwork !== undefined) {
+    // Docker before API 1.44 takes one endpoint at create; the others are connected before start.
+    body['NetworkingConfig'] = { EndpointsConfig: { [firstNetwork.network]: dockerEndpointConfig(firstNetwork) } }
+    if (ctx.ports.length > 0) body['ExposedPorts'] = Object.fromEntries(ctx.ports.map((p) => [`${p.target}/${p.protocol}`, {}]))
   }
   if (spec.command !== undefined) body['Entrypoint'] = [...spec.command]
   // With an entrypoint given, Docker does not inherit the image's Cmd; args (or nothing) follow it.
@@ -80,6 +88,22 @@ export function dockerCreateBody(
     }
   }
   return body
+}
+
+/** Docker's `PortBindings` for ports published from a container's own namespace (all host interfaces). */
+function portBindings(ports: readonly PublishedPort[]): Record<string, { HostIp: string; HostPort: string }[]> {
+  return Object.fromEntries(ports.map((p) => [`${p.target}/${p.protocol}`, [{ HostIp: '', HostPort: String(p.published) }]]))
+}
+
+/** Docker's `EndpointSettings` for joining one network with fixed addresses and aliases. */
+export function dockerEndpointConfig(n: RuntimeNetworkAttachment): Record<string, unknown> {
+  const ipam: Record<string, string> = {}
+  if (n.ipv4Address !== undefined) ipam['IPv4Address'] = n.ipv4Address
+  if (n.ipv6Address !== undefined) ipam['IPv6Address'] = n.ipv6Address
+  return {
+    ...(Object.keys(ipam).length > 0 ? { IPAMConfig: ipam } : {}),
+    ...(n.aliases !== undefined && n.aliases.length > 0 ? { Aliases: [...n.aliases] } : {}),
+  }
 }
 
 function parsePorts(raw: string | undefined): PublishedPort[] {

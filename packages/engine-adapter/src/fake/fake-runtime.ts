@@ -49,7 +49,7 @@ export interface FakeRuntimeInit {
 }
 
 /** The capabilities of {@link FakeRuntime}: healthchecks and ports, no resource limits. */
-export const FAKE_RUNTIME_CAPABILITIES: RuntimeCapabilities = { memoryLimit: false, cpuLimit: false, healthcheck: true, ports: true }
+export const FAKE_RUNTIME_CAPABILITIES: RuntimeCapabilities = { memoryLimit: false, cpuLimit: false, healthcheck: true, ports: true, networks: false }
 
 /**
  * A deterministic in-memory {@link ContainerRuntime}: containers run small simulated programs

@@ -48,7 +48,7 @@ export interface RecoveredContainer {
 }
 
 /** The capabilities of {@link ProcessRuntime}: healthchecks and ports, no resource limits. */
-export const PROCESS_RUNTIME_CAPABILITIES: RuntimeCapabilities = { memoryLimit: false, cpuLimit: false, healthcheck: true, ports: true }
+export const PROCESS_RUNTIME_CAPABILITIES: RuntimeCapabilities = { memoryLimit: false, cpuLimit: false, healthcheck: true, ports: true, networks: false }
 
 interface Entry {
   record: ProcessRecord

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { parseImageReference } from './image-reference.ts'
 import type { RuntimeContainerSpec, RuntimeCapabilities } from '../runtime.ts'
@@ -18,7 +19,8 @@ const isPositive = (n: number): boolean => Number.isFinite(n) && n > 0
  * with its capability; `ports` only with the capability, each `target`/`published` 1–65535 (published
  * may be 0 = allocate), no duplicate target; `healthcheck` only with the capability, `test` either
  * `['CMD', exe, ...]` or `['CMD-SHELL', script]`, positive interval/timeout, retries ≥ 1,
- * startPeriodMs ≥ 0.
+ * startPeriodMs ≥ 0; `networks` only with the capability, each `network` non-empty and unique,
+ * `ipv4Address`/`ipv6Address` plain addresses of their family, `aliases` non-empty without whitespace.
  */
 export function validateRuntimeContainerSpec(spec: RuntimeContainerSpec, capabilities: RuntimeCapabilities): void {
   parseImageReference(spec.image, 'image')
@@ -77,6 +79,24 @@ export function validateRuntimeContainerSpec(spec: RuntimeContainerSpec, capabil
     if (hc.retries !== undefined && !(Number.isSafeInteger(hc.retries) && hc.retries >= 1)) throw new InvalidArgumentError('healthcheck.retries', 'must be an integer >= 1')
     if (hc.startPeriodMs !== undefined && !(Number.isFinite(hc.startPeriodMs) && hc.startPeriodMs >= 0)) throw new InvalidArgumentError('healthcheck.startPeriodMs', 'must be >= 0')
   }
+  validateNetworks(spec, capabilities)
+}
+
+function validateNetworks(spec: RuntimeContainerSpec, capabilities: RuntimeCapabilities): void {
+  if (spec.networks === undefined || spec.networks.length === 0) return
+  if (capabilities.networks !== true) throw new InvalidArgumentError('networks', 'networks are not supported by this runtime')
+  const seen = new Set<string>()
+  spec.networks.forEach((n, i) => {
+    const f = `networks[${i}]`
+    if (typeof n.network !== 'string' || n.network === '') throw new InvalidArgumentError(`${f}.network`, 'must be a non-empty network name or id')
+    if (seen.has(n.network)) throw new InvalidArgumentError(`${f}.network`, `duplicate network ${n.network}`)
+    seen.add(n.network)
+    if (n.ipv4Address !== undefined && !isIPv4(n.ipv4Address)) throw new InvalidArgumentError(`${f}.ipv4Address`, 'must be an IPv4 address without a prefix length')
+    if (n.ipv6Address !== undefined && !isIPv6(n.ipv6Address)) throw new InvalidArgumentError(`${f}.ipv6Address`, 'must be an IPv6 address without a prefix length')
+    ;(n.aliases ?? []).forEach((a, j) => {
+      if (typeof a !== 'string' || a === '' || /\s/.test(a)) throw new InvalidArgumentError(`${f}.aliases[${j}]`, 'must be a non-empty name without whitespace')
+    })
+  })
 }
 
 /** Healthcheck defaults of the contract, applied by runtimes that run probes themselves. */
