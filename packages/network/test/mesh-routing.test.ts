@@ -11,7 +11,7 @@ import type { RoutingEntry } from '../src/index.ts'
 import { freePort, freeTcpUdpPort, httpGet, startHttpServer, startUdpEcho, udpClient, waitFor } from './helpers/mesh-net.ts'
 import type { TestHttpServer } from './helpers/mesh-net.ts'
 
-const cleanups: (() => Promise<void>)[] = []
+const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
@@ -80,7 +80,7 @@ describe('RoutingMesh over TCP', () => {
     const source = new StaticEndpointSource({ entries: [entry(port, s)] })
     const m = await mesh(source)
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-    cleanups.push(async () => agent.destroy())
+    cleanups.push(() => agent.destroy())
     expect(await httpGet(port, agent)).toBe('r1')
     source.set({ entries: [entry(port, [s[1] as TestHttpServer])] })
     expect(count(await requests(port, 4))).toEqual({ r2: 4 })
@@ -95,7 +95,7 @@ describe('RoutingMesh over TCP', () => {
     const source = new StaticEndpointSource({ entries: [entry(port, s)] })
     const m = await mesh(source, { drainTimeoutMs: 200 })
     const client = connect(port, '127.0.0.1')
-    cleanups.push(async () => void client.destroy())
+    cleanups.push(() => void client.destroy())
     await once(client, 'connect')
     await waitFor(() => m.stats()[0]?.backends[0]?.active === 1, 'the connection to reach r1')
     source.set({ entries: [entry(port, [s[1] as TestHttpServer])] })
@@ -126,7 +126,7 @@ describe('RoutingMesh over TCP', () => {
     const port = await freePort()
     await mesh(new StaticEndpointSource({ entries: [entry(port, s)] }))
     const client: Socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
-    cleanups.push(async () => void client.destroy())
+    cleanups.push(() => void client.destroy())
     await once(client, 'connect')
     client.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
     let got = ''
