@@ -49,4 +49,4 @@ export {
   subnetPoolInitOf,
   usedVxlanIds,
 } from './network-allocation.ts'
-export type { AllocatedIpam, NetworkIpamAllocation } from './network-allocation.ts'
+export type { AllocatedIpam, NetworkAllocationOptions, NetworkIpamAllocation } from './network-allocation.ts'

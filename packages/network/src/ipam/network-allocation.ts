@@ -9,7 +9,7 @@
 import { InvalidArgumentError, ResourceExhaustedError } from '@swarmkit-ts/api'
 import type { Cluster, Driver, IpamConfig, Network, NetworkSpec } from '@swarmkit-ts/api'
 import type { Frozen } from '@swarmkit-ts/store'
-import { formatAddress, formatSubnet, parseAddress, parseSubnet, subnetContains, subnetLast } from './address.ts'
+import { formatAddress, formatSubnet, parseAddress, parseAttachmentAddress, parseSubnet, subnetContains, subnetLast, subnetOf } from './address.ts'
 import type { AddressFamily, IpAddress, Subnet } from './address.ts'
 import { SubnetPool } from './subnet-pool.ts'
 import type { SubnetPoolInit } from './subnet-pool.ts'
@@ -27,6 +27,12 @@ export const VXLAN_ID_MAX = 2 ** 24 - 1
 
 /** A network's allocated IPAM, as `Network.ipam` records it. */
 export type AllocatedIpam = NonNullable<Network['ipam']>
+
+/** Options of {@link allocateNetworkIpam}. */
+export interface NetworkAllocationOptions {
+  /** The VXLAN ids overlay networks get (user ids included); {@link VXLAN_ID_MIN}–{@link VXLAN_ID_MAX} by default. */
+  readonly vxlanIds?: { readonly min: number; readonly max: number }
+}
 
 /** What {@link allocateNetworkIpam} decides for a new network. */
 export interface NetworkIpamAllocation {
@@ -83,6 +89,7 @@ export function allocateNetworkIpam(
   spec: Frozen<NetworkSpec>,
   existing: readonly Frozen<Network>[],
   cluster: Frozen<Cluster> | undefined,
+  options: NetworkAllocationOptions = {},
 ): NetworkIpamAllocation {
   const name = spec.annotations.name
   const specConfigs = spec.ipam?.configs ?? []
@@ -95,7 +102,7 @@ export function allocateNetworkIpam(
   const self = '\u0000new'
   for (const n of existing) {
     for (const c of n.ipam?.configs ?? []) {
-      const subnet = c.subnet === undefined ? undefined : tryParseSubnet(c.subnet)
+      const subnet = c.subnet === undefined ? undefined : recordedSubnet(c.subnet)
       if (subnet !== undefined) pool.record(subnet, n.id, n.spec.annotations.name)
     }
   }
@@ -118,7 +125,7 @@ export function allocateNetworkIpam(
     }
   })
   const ipam: AllocatedIpam = { driver: spec.ipam?.driver ?? { name: DEFAULT_IPAM_DRIVER }, configs: allocated }
-  return { ipam, driverState: driverStateFor(spec, existing, configs) }
+  return { ipam, driverState: driverStateFor(spec, existing, configs, options.vxlanIds ?? { min: VXLAN_ID_MIN, max: VXLAN_ID_MAX }) }
 }
 
 function defaultConfigs(ipv6: boolean): CheckedConfig[] {
@@ -126,9 +133,11 @@ function defaultConfigs(ipv6: boolean): CheckedConfig[] {
   return ipv6 ? [v4, { index: 1, family: 'ipv6', subnet: undefined, gateway: undefined, range: undefined }] : [v4]
 }
 
-function tryParseSubnet(text: string): Subnet | undefined {
+/** A subnet the store records, read leniently (host bits cleared) so that it is never overlapped. */
+function recordedSubnet(text: string): Subnet | undefined {
   try {
-    return parseSubnet(text, 'subnet')
+    const { address, prefix } = parseAttachmentAddress(text, 'subnet')
+    return subnetOf(address.family, address.value, prefix)
   } catch {
     return undefined
   }
@@ -179,7 +188,12 @@ function defaultGateway(subnet: Subnet, range: Subnet | undefined): IpAddress | 
   return { family: subnet.family, value }
 }
 
-function driverStateFor(spec: Frozen<NetworkSpec>, existing: readonly Frozen<Network>[], configs: readonly CheckedConfig[]): Driver {
+function driverStateFor(
+  spec: Frozen<NetworkSpec>,
+  existing: readonly Frozen<Network>[],
+  configs: readonly CheckedConfig[],
+  range: { readonly min: number; readonly max: number },
+): Driver {
   const driver = networkDriverName(spec)
   const userOptions = spec.driverConfig?.options
   if (driver !== DEFAULT_NETWORK_DRIVER) return { name: driver, ...(userOptions !== undefined && { options: { ...userOptions } }) }
@@ -189,22 +203,22 @@ function driverStateFor(spec: Frozen<NetworkSpec>, existing: readonly Frozen<Net
   const requested = userOptions?.[VXLAN_ID_OPTION]
   let ids: number[]
   if (requested !== undefined) {
-    ids = parseRequestedVxlanIds(requested, used)
+    ids = parseRequestedVxlanIds(requested, used, range)
   } else {
     ids = []
-    for (let id = VXLAN_ID_MIN; ids.length < wanted && id <= VXLAN_ID_MAX; id++) if (!used.has(id)) ids.push(id)
-    if (ids.length < wanted) throw new ResourceExhaustedError(`VXLAN ids (${VXLAN_ID_MIN}-${VXLAN_ID_MAX})`)
+    for (let id = range.min; ids.length < wanted && id <= range.max; id++) if (!used.has(id)) ids.push(id)
+    if (ids.length < wanted) throw new ResourceExhaustedError(`VXLAN ids (${range.min}-${range.max})`)
   }
   return { name: driver, options: { ...userOptions, [VXLAN_ID_OPTION]: ids.join(',') } }
 }
 
-function parseRequestedVxlanIds(text: string, used: ReadonlySet<number>): number[] {
+function parseRequestedVxlanIds(text: string, used: ReadonlySet<number>, range: { readonly min: number; readonly max: number }): number[] {
   const field = `driverConfig.options[${JSON.stringify(VXLAN_ID_OPTION)}]`
   const ids = text.split(',').map((part) => {
     const t = part.trim()
     const id = Number(t)
-    if (!/^[0-9]+$/.test(t) || id < VXLAN_ID_MIN || id > VXLAN_ID_MAX) {
-      throw new InvalidArgumentError(field, `${JSON.stringify(part)} is not a VXLAN id (${VXLAN_ID_MIN}-${VXLAN_ID_MAX})`)
+    if (!/^[0-9]+$/.test(t) || id < range.min || id > range.max) {
+      throw new InvalidArgumentError(field, `${JSON.stringify(part)} is not a VXLAN id (${range.min}-${range.max})`)
     }
     if (used.has(id)) throw new InvalidArgumentError(field, `VXLAN id ${id} is already in use by another network`)
     return id
