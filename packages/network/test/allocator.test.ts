@@ -1,0 +1,194 @@
+import { FailedPreconditionError, TaskState } from '@swarmkit-ts/api'
+import { afterEach, describe, expect, it } from 'vitest'
+import { PENDING_MESSAGE } from '../src/allocator/network-allocator.ts'
+import { AllocatorFixture, fid } from './helpers/allocator-fixture.ts'
+
+let f: AllocatorFixture
+afterEach(async () => {
+  await f.stop()
+})
+
+describe('NetworkAllocator: networks', () => {
+  it('gives a network written without IPAM a subnet from the default pool and an overlay VXLAN id', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addNetwork('front')
+    await f.settle()
+    const n = f.network('front')
+    expect(n.ipam?.configs).toEqual([{ family: 'ipv4', subnet: '10.0.0.0/24', gateway: '10.0.0.1' }])
+    expect(n.driverState).toEqual({ name: 'overlay', options: { 'com.docker.network.driver.overlay.vxlanid_list': '4096' } })
+  })
+
+  it('creates the ingress network at start with bootstrapIngress, and only once', async () => {
+    f = new AllocatorFixture({ bootstrapIngress: true })
+    f.start()
+    await f.settle()
+    const ingress = f.network('ingress')
+    expect(ingress.spec.ingress).toBe(true)
+    expect(ingress.ipam?.configs?.[0]?.subnet).toBe('10.0.0.0/24')
+    await f.stop()
+    f.allocator = f.newAllocator({ bootstrapIngress: true })
+    f.start()
+    await f.settle()
+    expect(f.store.view((tx) => tx.networks.find().length)).toBe(1)
+  })
+
+  it('refuses to start twice, and starts again after stop', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    expect(() => f.allocator.start()).toThrow(FailedPreconditionError)
+    await f.stop()
+    f.start()
+    await f.settle()
+  })
+})
+
+describe('NetworkAllocator: services and tasks', () => {
+  it('gives a VIP-mode service one VIP per network and its tasks an address on each, then PENDING', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    const front = await f.addNetwork('front', { subnet: '10.1.0.0/24' })
+    const back = await f.addNetwork('back', { subnet: '10.2.0.0/24' })
+    await f.addService('web', { networks: [{ target: 'front', aliases: ['www'] }, back] })
+    const [t1, t2] = await f.addTasks('web', 2)
+    await f.settle()
+    const s = f.service('web')
+    expect(s.endpoint).toEqual({
+      virtualIps: [
+        { networkId: front, addr: '10.1.0.2/24' },
+        { networkId: back, addr: '10.2.0.2/24' },
+      ],
+    })
+    const a = f.task(t1 as string)
+    expect(a.networks).toEqual([
+      { networkId: front, addresses: ['10.1.0.3/24'], aliases: ['www'] },
+      { networkId: back, addresses: ['10.2.0.3/24'] },
+    ])
+    expect(a.endpoint).toEqual(s.endpoint)
+    expect(a.status).toMatchObject({ state: TaskState.PENDING, message: PENDING_MESSAGE, timestamp: f.clock.now() })
+    expect(f.task(t2 as string).networks?.map((n) => n.addresses)).toEqual([['10.1.0.4/24'], ['10.2.0.4/24']])
+  })
+
+  it('gives a DNSRR service no VIP, but its tasks their addresses', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addNetwork('front', { subnet: '10.1.0.0/24' })
+    await f.addService('db', { networks: ['front'], mode: 'dnsrr' })
+    const [t] = await f.addTasks('db', 1)
+    await f.settle()
+    expect(f.service('db').endpoint).toEqual({ spec: { mode: 'dnsrr' } })
+    expect(f.task(t as string).networks).toEqual([{ networkId: fid('netfront'), addresses: ['10.1.0.2/24'] }])
+  })
+
+  it('attaches through the deprecated service-level networks too', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addNetwork('front', { subnet: '10.1.0.0/24' })
+    await f.addService('old', { legacyNetworks: ['front'] })
+    const [t] = await f.addTasks('old', 1)
+    await f.settle()
+    expect(f.service('old').endpoint?.virtualIps).toEqual([{ networkId: fid('netfront'), addr: '10.1.0.2/24' }])
+    expect(f.task(t as string).networks).toEqual([{ networkId: fid('netfront'), addresses: ['10.1.0.3/24'] }])
+  })
+
+  it('publishes ingress ports: dynamic from 30000, a VIP on ingress, tasks on ingress first', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    const ingress = await f.addNetwork('ingress', { subnet: '10.255.0.0/16', ingress: true })
+    const front = await f.addNetwork('front', { subnet: '10.1.0.0/24' })
+    await f.addService('web', { networks: ['front'], ports: [{ targetPort: 80 }, { targetPort: 443, publishedPort: 8443 }, { targetPort: 9000, publishMode: 'host' }] })
+    const [t] = await f.addTasks('web', 1)
+    await f.settle()
+    const s = f.service('web')
+    expect(s.endpoint?.ports).toEqual([
+      { protocol: 'tcp', targetPort: 80, publishedPort: 30000, publishMode: 'ingress' },
+      { protocol: 'tcp', targetPort: 443, publishedPort: 8443, publishMode: 'ingress' },
+      { protocol: 'tcp', targetPort: 9000, publishedPort: 0, publishMode: 'host' },
+    ])
+    expect(s.endpoint?.virtualIps).toEqual([
+      { networkId: ingress, addr: '10.255.0.2/16' },
+      { networkId: front, addr: '10.1.0.2/24' },
+    ])
+    expect(f.task(t as string).networks?.map((n) => n.networkId)).toEqual([ingress, front])
+  })
+
+  it('keeps a service NEW tasks with status.err when a fixed ingress port is taken, set once; allocates them once it is free', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addNetwork('ingress', { subnet: '10.255.0.0/16', ingress: true })
+    await f.addService('web', { ports: [{ targetPort: 80, publishedPort: 8080 }] })
+    await f.settle()
+    await f.addService('api', { ports: [{ targetPort: 80, publishedPort: 8080 }] })
+    const [t] = await f.addTasks('api', 1)
+    await f.settle()
+    const blocked = f.task(t as string)
+    expect(blocked.status.state).toBe(TaskState.NEW)
+    expect(blocked.status.err).toBe("port 8080/tcp is already in use by service 'web'")
+    expect(f.service('api').endpoint).toBeUndefined()
+    // Written once: later commits leave the task alone.
+    const version = blocked.meta.version.index
+    await f.addNetwork('other', { subnet: '10.9.0.0/24' })
+    await f.settle()
+    expect(f.task(t as string).meta.version.index).toBe(version)
+    await f.removeService('web')
+    await f.settle()
+    const freed = f.task(t as string)
+    expect(freed.status.state).toBe(TaskState.PENDING)
+    expect(freed.status.err).toBeUndefined()
+    expect(f.service('api').endpoint?.ports).toEqual([{ protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'ingress' }])
+  })
+
+  it("refuses an ingress port equal to another service's host-mode port", async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addNetwork('ingress', { subnet: '10.255.0.0/16', ingress: true })
+    await f.addService('h', { ports: [{ targetPort: 80, publishedPort: 8080, publishMode: 'host' }] })
+    await f.addService('h2', { ports: [{ targetPort: 80, publishedPort: 8080, publishMode: 'host' }] })
+    await f.addService('i', { ports: [{ targetPort: 80, publishedPort: 8080 }] })
+    const [t] = await f.addTasks('i', 1)
+    await f.addTasks('h2', 1)
+    await f.settle()
+    expect(f.task(t as string).status.err).toBe("port 8080/tcp is already in use by service 'h'")
+    expect(f.tasks().filter((x) => x.status.state === TaskState.PENDING)).toHaveLength(1)
+  })
+
+  it('keeps tasks NEW with the reason when a network is unknown or no ingress network exists', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addService('lost', { networks: ['nowhere'] })
+    await f.addService('pub', { ports: [{ targetPort: 80 }] })
+    const [a] = await f.addTasks('lost', 1)
+    const [b] = await f.addTasks('pub', 1)
+    await f.settle()
+    expect(f.task(a as string).status).toMatchObject({ state: TaskState.NEW, err: 'network nowhere not found' })
+    expect(f.task(b as string).status).toMatchObject({ state: TaskState.NEW, err: 'service needs the ingress network, but no ingress network is present' })
+    await f.addNetwork('nowhere')
+    await f.addNetwork('ingress', { ingress: true })
+    await f.settle()
+    expect(f.task(a as string).status.state).toBe(TaskState.PENDING)
+    expect(f.task(b as string).status.state).toBe(TaskState.PENDING)
+  })
+
+  it('reserves a static address from the attachment and refuses it twice', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addNetwork('front', { subnet: '10.1.0.0/24' })
+    await f.addService('fixed', { networks: [{ target: 'front', addresses: ['10.1.0.50'] }] })
+    const [a, b] = await f.addTasks('fixed', 2)
+    await f.settle()
+    expect(f.task(a as string).networks).toEqual([{ networkId: fid('netfront'), addresses: ['10.1.0.50/24'] }])
+    expect(f.task(b as string).status.state).toBe(TaskState.NEW)
+    expect(f.task(b as string).status.err).toMatch(/10\.1\.0\.50/)
+  })
+
+  it('does not allocate NEW tasks whose desired state is past RUNNING', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addNetwork('front', { subnet: '10.1.0.0/24' })
+    await f.addService('web', { networks: ['front'] })
+    const [t] = await f.addTasks('web', 1, { desiredState: TaskState.SHUTDOWN })
+    await f.settle()
+    expect(f.task(t as string).status.state).toBe(TaskState.NEW)
+    expect(f.task(t as string).networks).toBeUndefined()
+  })
+})
