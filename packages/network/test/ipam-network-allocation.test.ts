@@ -24,7 +24,7 @@ function cluster(defaultAddressPool: readonly string[], subnetSize: number): Clu
     rootCa: { caCert: new Uint8Array(), caCertHash: '', joinTokens: { worker: '', manager: '' } },
     defaultAddressPool,
     subnetSize,
-  } as Cluster
+  }
 }
 
 describe('allocateNetworkIpam', () => {
