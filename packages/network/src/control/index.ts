@@ -1,6 +1,19 @@
 /**
- * control (filled in by its part of issue 16).
+ * Control: what the control API calls on the network side — network create/remove
+ * (NetworkControl) and the endpoint checks run before a service is written.
  *
  * @module
  */
-export {}
+export { checkServiceEndpoint, findNetwork, findIngressNetwork } from './endpoint-check.ts'
+export {
+  INGRESS_NETWORK_NAME,
+  INTERNAL_NETWORK_LABEL,
+  NetworkControl,
+  createIngressNetwork,
+  createNetworkInTx,
+  defaultIngressNetworkSpec,
+  ensureIngressNetwork,
+  lookupNetwork,
+  networkInUse,
+} from './network-control.ts'
+export type { NetworkControlInit } from './network-control.ts'
