@@ -105,6 +105,36 @@ describe.skipIf(skip)('DockerNetworkDriver on a private dockerd', () => {
       expect(out).toEqual([...[`${addr(2, 9)}/28`, `${addr(3, 9)}/28`].sort(), 'app-server', 'ingress-server'])
     }, 60_000)
 
+    it('gives a task its IPv6 address too on a dual-stack network', async () => {
+      const v6 = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::`
+      const n = await create(net(6, { ipv6: { subnet: `${v6}/64`, gateway: `${v6}1` } }))
+      const task = { taskId: `v6${randomUUID()}`, attachments: [{ networkId: n.id, addresses: [`${addr(6, 5)}/28`, `${v6}5/64`] }], ports: [] }
+      tasks.push(task.taskId)
+      const spec = withTaskNetwork({ image: docker?.image ?? '', command: ['sh', '-c', "ip -o addr show | grep -v ' lo ' | grep -v ' fe80' | sed 's/.*inet6\\{0,1\\} \\([^ ]*\\).*/\\1/' | sort"] }, await driver.prepareTask(task))
+      const id = await runtime.create(spec)
+      containers.push(id)
+      await runtime.start(id)
+      expect(await runtime.wait(id)).toBe(0)
+      const out: string[] = []
+      for await (const l of runtime.logs(id)) if (l.stream === 'stdout') out.push(l.line)
+      expect(out).toEqual([`${addr(6, 5)}/28`, `${v6}5/64`].sort())
+    }, 60_000)
+
+    it('an engine that still has a container on the network refuses its removal even after the task was released', async () => {
+      const n = await create(net(7))
+      const task = { taskId: `keep${randomUUID()}`, attachments: [{ networkId: n.id, addresses: [`${addr(7, 5)}/28`] }], ports: [] }
+      const spec = withTaskNetwork({ image: docker?.image ?? '', command: ['sleep', '30'] }, await driver.prepareTask(task))
+      const id = await runtime.create(spec)
+      containers.push(id)
+      await runtime.start(id)
+      await driver.releaseTask(task.taskId)
+      await expect(driver.removeNetwork(n.id)).rejects.toThrow(expect.objectContaining({ name: 'FailedPreconditionError', reason: 'network-in-use' }))
+      expect((await driver.listNetworks()).filter((x) => x.id === n.id).map((x) => x.id)).toEqual([n.id])
+      await runtime.remove(id, { force: true })
+      await driver.removeNetwork(n.id)
+      expect((await driver.listNetworks()).filter((x) => x.id === n.id)).toEqual([])
+    }, 60_000)
+
     it('a new driver instance on the same engine finds the networks: create is a no-op, a changed subnet is refused, list recovers them', async () => {
       const n = await create(net(4, { labels: { team: 'red' } }))
       const again = new DockerNetworkDriver({ runtime, namePrefix: 'other' })

@@ -127,14 +127,21 @@ export class DockerNetworkDriver implements NetworkDriver {
   removeNetwork(networkId: string): Promise<void> {
     return this.#serial(networkId, async () => {
       this.#book.checkUnused(networkId)
-      for (const found of await this.#existing(networkId)) {
-        try {
-          await this.#runtime.removeNetwork(found.id)
-        } catch (err) {
-          if (!(err instanceof NotFoundError)) throw err
-        }
-      }
+      // Forgotten first, so no task is prepared on it while the engine removes it; put back if that fails.
+      const known = this.#book.find(networkId)
       this.#book.dropNetwork(networkId)
+      try {
+        for (const found of await this.#existing(networkId)) {
+          try {
+            await this.#runtime.removeNetwork(found.id)
+          } catch (err) {
+            if (!(err instanceof NotFoundError)) throw err
+          }
+        }
+      } catch (err) {
+        if (known !== undefined) this.#book.putNetwork(known)
+        throw err
+      }
     })
   }
 
