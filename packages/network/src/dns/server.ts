@@ -193,6 +193,11 @@ export class DnsServer {
         prefix.writeUInt16BE(out.length, 0)
         socket.write(Buffer.concat([prefix, out]))
       }
+      // A client that sends faster than it reads: stop reading until its answers drain.
+      if (socket.writableNeedDrain && !socket.isPaused()) {
+        socket.pause()
+        socket.once('drain', () => socket.resume())
+      }
     })
   }
 }
