@@ -1,0 +1,144 @@
+/**
+ * The event loop every reconciler runs on (the orchestrators, the network allocator, the
+ * resolver): a consistent view to start from, then the store's
+ * events, handed over commit by commit. After a watch overflow the loop starts again from a
+ * fresh view, so a burst of changes can cost a resync but never loses an event.
+ *
+ * @module
+ */
+import { FailedPreconditionError } from '@swarmkit-ts/api'
+import type { Logger, ObjectKind } from '@swarmkit-ts/api'
+import { WatchQueueOverflowError } from './errors.ts'
+import type { MemoryStore } from './memory-store.ts'
+import type { ReadTx } from './transaction-types.ts'
+import type { ObjectEvent, Watch } from './watch.ts'
+
+/** What a {@link StoreLoop} runs on: the store it watches and where it reports failures. */
+export interface StoreLoopContext {
+  readonly store: MemoryStore
+  readonly logger: Logger
+}
+
+/** Events a loop may fall behind by before it resyncs from a fresh view. */
+export const LOOP_QUEUE_LIMIT = 1_000_000
+
+/** What a {@link StoreLoop} calls. */
+export interface StoreLoopHandlers<K extends ObjectKind> {
+  /** Rebuilds the loop's state from a fresh view: at start, and after the watch overflowed. */
+  resync(tx: ReadTx): void
+  /** One create, update or delete, in commit order. */
+  event(event: ObjectEvent<K>): void
+  /** After each commit's events (and after each resync): act on what changed. */
+  tick(): Promise<void> | void
+}
+
+/**
+ * Runs `handlers` on the store's events of `kinds` until stopped. Only one handler call runs at
+ * a time; `tick` may write to the store, and the events of that write arrive afterwards like
+ * any other. A throwing handler is logged and the loop goes on (a failed write is retried by
+ * the next reconciliation that finds the same difference).
+ */
+export class StoreLoop<K extends ObjectKind> {
+  readonly #ctx: StoreLoopContext
+  readonly #name: string
+  readonly #kinds: readonly K[]
+  readonly #handlers: StoreLoopHandlers<K>
+  readonly #queueLimit: number
+  readonly #where: ((event: ObjectEvent<K>) => boolean) | undefined
+  readonly #abort = new AbortController()
+  #watch: Watch<K> | undefined
+  #done: Promise<void> | undefined
+
+  /**
+   * @param name - names the loop in log lines.
+   * @param kinds - the object kinds whose events it receives.
+   * @param options.queueLimit - events it may fall behind by before it resyncs (default {@link LOOP_QUEUE_LIMIT}).
+   * @param options.where - a filter the store applies before queueing an object event; it must
+   *   depend only on the event (not on the loop's state, which lags the store).
+   */
+  constructor(
+    ctx: StoreLoopContext,
+    name: string,
+    kinds: readonly K[],
+    handlers: StoreLoopHandlers<K>,
+    options: { readonly queueLimit?: number; readonly where?: (event: ObjectEvent<K>) => boolean } = {},
+  ) {
+    this.#ctx = ctx
+    this.#queueLimit = options.queueLimit ?? LOOP_QUEUE_LIMIT
+    this.#where = options.where
+    this.#name = name
+    this.#kinds = kinds
+    this.#handlers = handlers
+  }
+
+  /** Aborted once `stop()` is called. */
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+
+  /** Whether `stop()` was called. */
+  get stopping(): boolean {
+    return this.#abort.signal.aborted
+  }
+
+  /** Takes the first view and subscribes in one step (no event is missed), then runs. */
+  start(): void {
+    if (this.#done !== undefined) throw new FailedPreconditionError(`${this.#name} was already started`)
+    this.#subscribe()
+    this.#done = this.#run()
+  }
+
+  /** Ends the watch and waits for the handler call in progress to finish. */
+  async stop(): Promise<void> {
+    this.#abort.abort()
+    this.#watch?.close()
+    await this.#done
+  }
+
+  #subscribe(): void {
+    const { watch } = this.#ctx.store.viewAndWatch(
+      (tx) => this.#guard('resync', () => this.#handlers.resync(tx)),
+      this.#where === undefined ? { kinds: this.#kinds as K[] } : { kinds: this.#kinds as K[], where: this.#where },
+      { signal: this.#abort.signal, queueLimit: this.#queueLimit },
+    )
+    this.#watch = watch
+  }
+
+  async #run(): Promise<void> {
+    await this.#guardAsync(() => this.#handlers.tick())
+    while (!this.stopping) {
+      try {
+        for await (const ev of this.#watch as Watch<K>) {
+          if (this.stopping) return
+          if (ev.action === 'commit') await this.#guardAsync(() => this.#handlers.tick())
+          else this.#guard('event', () => this.#handlers.event(ev as ObjectEvent<K>))
+        }
+        return
+      } catch (err) {
+        if (!(err instanceof WatchQueueOverflowError) || this.stopping) {
+          if (!this.stopping) this.#ctx.logger.error(`${this.#name}: watch failed`, { error: String(err) })
+          return
+        }
+        this.#ctx.logger.warn(`${this.#name}: fell behind the store, resyncing`, {})
+        this.#subscribe()
+        await this.#guardAsync(() => this.#handlers.tick())
+      }
+    }
+  }
+
+  #guard(what: string, fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      this.#ctx.logger.error(`${this.#name}: ${what} failed`, { error: String(err) })
+    }
+  }
+
+  async #guardAsync(fn: () => Promise<void> | void): Promise<void> {
+    try {
+      await fn()
+    } catch (err) {
+      if (!this.stopping) this.#ctx.logger.error(`${this.#name}: tick failed`, { error: String(err) })
+    }
+  }
+}
