@@ -240,6 +240,18 @@ export class AllocationState {
     return { ok: true, value: endpoint }
   }
 
+  /**
+   * Makes what service `s` holds what the store records for it (a failed allocation of a new
+   * spec whose earlier allocation never reached the store must not hold it on: a new leader
+   * would not).
+   */
+  resetService(s: Frozen<Service>): void {
+    const h = this.#services.get(s.id)
+    if (h !== undefined && endpointKey(h.endpoint) === endpointKey(s.endpoint)) return
+    this.releaseService(s.id)
+    this.reserveService(s)
+  }
+
   /** Releases everything service `id` holds (deleted). */
   releaseService(id: string): void {
     const h = this.#services.get(id)

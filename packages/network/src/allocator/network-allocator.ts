@@ -312,6 +312,7 @@ class AllocatorTerm {
       const r = this.#state.allocateService(s, nameOf)
       if (!r.ok) {
         this.#serviceErrors.set(id, r.failure.message)
+        this.#state.resetService(s)
         continue
       }
       this.#serviceErrors.delete(id)
