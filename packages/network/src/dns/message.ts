@@ -115,8 +115,9 @@ function respond(base: ResponseBase, rcode: DnsRcode, answers: Answer[], additio
   const questionBytes = base.qEnd - HEADER
   const extra = base.opt === undefined ? [] : [base.opt]
   const size = (an: Answer[], ad: Answer[]): number => dnsPacket.encodingLength({ answers: an, additionals: [...ad, ...extra] }) + questionBytes
+  let body = dnsPacket.encode({ answers, additionals: [...additionals, ...extra] })
   let tc = 0
-  if (size(answers, additionals) > maxSize) {
+  if (body.length + questionBytes > maxSize) {
     tc = TC
     additionals = []
     // The most answers that fit (at least the header, question and OPT always do).
@@ -128,16 +129,16 @@ function respond(base: ResponseBase, rcode: DnsRcode, answers: Answer[], additio
       else hi = mid - 1
     }
     answers = answers.slice(0, lo)
+    body = dnsPacket.encode({ answers, additionals: extra })
   }
-  const body = dnsPacket.encode({ answers, additionals: [...additionals, ...extra] })
-  const header = Buffer.alloc(HEADER)
-  header.writeUInt16BE(base.query.readUInt16BE(0), 0)
-  header.writeUInt16BE(QR | AA | tc | base.rd | rcode, 2)
-  header.writeUInt16BE(1, 4)
-  header.writeUInt16BE(answers.length, 6)
-  header.writeUInt16BE(0, 8)
-  header.writeUInt16BE(additionals.length + extra.length, 10)
-  return Buffer.concat([header, base.query.subarray(HEADER, base.qEnd), body.subarray(HEADER)])
+  // dns-packet wrote a header with no question: ours replaces it, and the query's question goes after it.
+  body.writeUInt16BE(base.query.readUInt16BE(0), 0)
+  body.writeUInt16BE(QR | AA | tc | base.rd | rcode, 2)
+  body.writeUInt16BE(1, 4)
+  body.writeUInt16BE(answers.length, 6)
+  body.writeUInt16BE(0, 8)
+  body.writeUInt16BE(additionals.length + extra.length, 10)
+  return Buffer.concat([body.subarray(0, HEADER), base.query.subarray(HEADER, base.qEnd), body.subarray(HEADER)])
 }
 
 function toWire(r: DnsRecord): Answer {
