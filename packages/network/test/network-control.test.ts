@@ -1,9 +1,9 @@
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, TaskState, generateId } from '@swarmkit-ts/api'
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, TaskState, generateId } from '@swarmkit-ts/api'
 import type { NetworkSpec, ServiceSpec } from '@swarmkit-ts/api'
 import { MemoryStore } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { describe, expect, test } from 'vitest'
-import { NetworkControl, createIngressNetwork, ensureIngressNetwork } from '../src/control/network-control.ts'
+import { NetworkControl, PREDEFINED_NETWORK_LABEL, createIngressNetwork, ensureIngressNetwork } from '../src/control/network-control.ts'
 import { VXLAN_ID_OPTION } from '../src/ipam/index.ts'
 
 function setup(cluster?: { defaultAddressPool: readonly string[]; subnetSize: number }): { store: MemoryStore; control: NetworkControl; random: SeededRandom } {
@@ -98,6 +98,20 @@ describe('NetworkControl.create', () => {
   })
 })
 
+describe('predefined networks', () => {
+  test('the predefined-network label is refused to users; a network carrying it cannot be removed', async () => {
+    const { control, store, random } = setup()
+    const err = await rejection(control.create(named('mine', { annotations: { name: 'mine', labels: { [PREDEFINED_NETWORK_LABEL]: 'true' } } })))
+    expect(err).toBeInstanceOf(PermissionDeniedError)
+    expect(err.message).toBe('label com.docker.swarm.predefined is for internally created predefined networks and cannot be applied by users')
+    const id = generateId(random)
+    await store.update((tx) => tx.networks.create({ id, spec: { annotations: { name: 'host', labels: { [PREDEFINED_NETWORK_LABEL]: 'true' } }, driverConfig: { name: 'host' } } }))
+    const refused = await rejection(control.remove('host'))
+    expect((refused as FailedPreconditionError).reason).toBe('predefined-network')
+    expect(refused.message).toBe(`network host (${id}) is a swarm predefined network and cannot be removed`)
+  })
+})
+
 describe('NetworkControl.remove', () => {
   test('removes an unused network by id or by name; its subnet is free again', async () => {
     const { control } = setup()
@@ -180,7 +194,7 @@ describe('ingress bootstrap', () => {
     const a = await ensureIngressNetwork(store, random)
     const b = await ensureIngressNetwork(store, random)
     expect(b.id).toBe(a.id)
-    expect(a.spec).toEqual({ annotations: { name: 'ingress', labels: { 'com.docker.swarm.internal': 'true' } }, ingress: true })
+    expect(a.spec).toEqual({ annotations: { name: 'ingress' }, ingress: true })
     expect(a.ipam?.configs).toEqual([{ family: 'ipv4', subnet: '10.0.0.0/24', gateway: '10.0.0.1' }])
     expect(control.get('ingress').id).toBe(a.id)
   })

@@ -7,8 +7,8 @@
 export { checkServiceEndpoint, findNetwork, findIngressNetwork } from './endpoint-check.ts'
 export {
   INGRESS_NETWORK_NAME,
-  INTERNAL_NETWORK_LABEL,
   NetworkControl,
+  PREDEFINED_NETWORK_LABEL,
   createIngressNetwork,
   createNetworkInTx,
   defaultIngressNetworkSpec,

@@ -6,22 +6,22 @@
  *
  * @module
  */
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError, TaskState, generateId, validateNetworkSpec } from '@swarmkit-ts/api'
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError, PermissionDeniedError, TaskState, generateId, validateNetworkSpec } from '@swarmkit-ts/api'
 import type { Clock, Network, NetworkSpec, Random } from '@swarmkit-ts/api'
 import type { Frozen, MemoryStore, ReadTx, Tx } from '@swarmkit-ts/store'
 import { allocateNetworkIpam } from '../ipam/network-allocation.ts'
 
 /** Name of the cluster's ingress network. */
 export const INGRESS_NETWORK_NAME = 'ingress'
-/** The label SwarmKit puts on networks it creates itself (the ingress network). */
-export const INTERNAL_NETWORK_LABEL = 'com.docker.swarm.internal'
+/**
+ * The label SwarmKit reserves for the networks it predefines on every node (`bridge`, `host`):
+ * users may not apply it, and a network carrying it (value `'true'`) cannot be removed.
+ */
+export const PREDEFINED_NETWORK_LABEL = 'com.docker.swarm.predefined'
 
-/** The spec of the ingress network created at cluster bootstrap (as SwarmKit's `defaultIngressNetwork`): subnet from the pools. */
+/** The spec of the ingress network created at cluster bootstrap (as SwarmKit's `newIngressNetwork`): subnet from the pools. */
 export function defaultIngressNetworkSpec(): NetworkSpec {
-  return {
-    annotations: { name: INGRESS_NETWORK_NAME, labels: { [INTERNAL_NETWORK_LABEL]: 'true' } },
-    ingress: true,
-  }
+  return { annotations: { name: INGRESS_NETWORK_NAME }, ingress: true }
 }
 
 /** Construction options of {@link NetworkControl}. */
@@ -42,11 +42,15 @@ export function lookupNetwork(tx: ReadTx, idOrName: string): Frozen<Network> | u
  * Creates the network described by `spec` in `tx` (validated, name unique, at most one ingress
  * network, IPAM and driver state allocated against every network in `tx` and the cluster's
  * pools). Throws with nothing written: `InvalidArgumentError` (field named),
+ * `PermissionDeniedError` for the {@link PREDEFINED_NETWORK_LABEL} label,
  * `AlreadyExistsError('network', name)`, `FailedPreconditionError` reason `ingress-exists`,
  * `ResourceExhaustedError`.
  */
 export function createNetworkInTx(tx: Tx, spec: NetworkSpec, random: Random): Frozen<Network> {
   validateNetworkSpec(spec)
+  if (spec.annotations.labels?.[PREDEFINED_NETWORK_LABEL] !== undefined) {
+    throw new PermissionDeniedError(`label ${PREDEFINED_NETWORK_LABEL} is for internally created predefined networks and cannot be applied by users`)
+  }
   const name = spec.annotations.name
   if (tx.networks.find({ name }).length > 0) throw new AlreadyExistsError('network', name)
   const networks = tx.networks.find()
@@ -125,7 +129,7 @@ export class NetworkControl {
 
   /**
    * Removes the network named by id or name. `NotFoundError('network')` when there is none;
-   * `FailedPreconditionError` reason `network-in-use` ("network web-net is in use by service
+   * `FailedPreconditionError` reason `predefined-network` for a predefined one, reason `network-in-use` ("network web-net is in use by service
    * web") while something uses it (see {@link networkInUse}). The allocator releases its
    * subnets when it sees the deletion.
    */
@@ -133,6 +137,11 @@ export class NetworkControl {
     await this.#store.update((tx) => {
       const network = lookupNetwork(tx, idOrName)
       if (network === undefined) throw new NotFoundError('network', idOrName)
+      if (network.spec.annotations.labels?.[PREDEFINED_NETWORK_LABEL] === 'true') {
+        throw new FailedPreconditionError(`network ${network.spec.annotations.name} (${network.id}) is a swarm predefined network and cannot be removed`, {
+          reason: 'predefined-network',
+        })
+      }
       const reason = networkInUse(tx, network)
       if (reason !== undefined) throw new FailedPreconditionError(reason, { reason: 'network-in-use' })
       tx.networks.delete(network.id)
