@@ -38,6 +38,8 @@ describe('networks in a container spec', () => {
   it('names the offending attachment field', () => {
     expect(bad({ networks: [{ network: '' }] })).toEqual({ name: 'InvalidArgumentError', field: 'networks[0].network' })
     expect(bad({ networks: [{ network: 'a' }, { network: 'a' }] })).toEqual({ name: 'InvalidArgumentError', field: 'networks[1].network' })
+    expect(bad({ networks: [{ network: 'a' }, { network: 'host' }] })).toEqual({ name: 'InvalidArgumentError', field: 'networks[1].network' })
+    expect(bad({ networks: [{ network: 'container:abc' }] })).toEqual({ name: 'InvalidArgumentError', field: 'networks[0].network' })
     expect(bad({ networks: [{ network: 'a', ipv4Address: '10.0.0.5/24' }] })).toEqual({ name: 'InvalidArgumentError', field: 'networks[0].ipv4Address' })
     expect(bad({ networks: [{ network: 'a', ipv6Address: '10.0.0.5' }] })).toEqual({ name: 'InvalidArgumentError', field: 'networks[0].ipv6Address' })
     expect(bad({ networks: [{ network: 'a', aliases: ['ok', 'not ok'] }] })).toEqual({ name: 'InvalidArgumentError', field: 'networks[0].aliases[1]' })

@@ -19,7 +19,8 @@ const isPositive = (n: number): boolean => Number.isFinite(n) && n > 0
  * with its capability; `ports` only with the capability, each `target`/`published` 1–65535 (published
  * may be 0 = allocate), no duplicate target; `healthcheck` only with the capability, `test` either
  * `['CMD', exe, ...]` or `['CMD-SHELL', script]`, positive interval/timeout, retries ≥ 1,
- * startPeriodMs ≥ 0; `networks` only with the capability, each `network` non-empty and unique,
+ * startPeriodMs ≥ 0; `networks` only with the capability, each `network` non-empty, unique and
+ * not a network mode (`host`, `none`, `container:…`),
  * `ipv4Address`/`ipv6Address` plain addresses of their family, `aliases` non-empty without whitespace.
  */
 export function validateRuntimeContainerSpec(spec: RuntimeContainerSpec, capabilities: RuntimeCapabilities): void {
@@ -89,6 +90,9 @@ function validateNetworks(spec: RuntimeContainerSpec, capabilities: RuntimeCapab
   spec.networks.forEach((n, i) => {
     const f = `networks[${i}]`
     if (typeof n.network !== 'string' || n.network === '') throw new InvalidArgumentError(`${f}.network`, 'must be a non-empty network name or id')
+    if (n.network === 'host' || n.network === 'none' || n.network.startsWith('container:')) {
+      throw new InvalidArgumentError(`${f}.network`, `${n.network} is a network mode, not a network to join`)
+    }
     if (seen.has(n.network)) throw new InvalidArgumentError(`${f}.network`, `duplicate network ${n.network}`)
     seen.add(n.network)
     if (n.ipv4Address !== undefined && !isIPv4(n.ipv4Address)) throw new InvalidArgumentError(`${f}.ipv4Address`, 'must be an IPv4 address without a prefix length')
