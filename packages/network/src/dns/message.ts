@@ -40,8 +40,9 @@ const BADVERS_EXTENDED = 1
  * - Unknown names → NXDOMAIN. The server is authoritative for what it knows (AA set) and never
  *   recurses (RA clear; RD is echoed).
  * - A response larger than the transport allows (512 bytes over UDP, or the client's EDNS size
- *   up to {@link DNS_UDP_MAX_SIZE}) drops its additional records and as many answers as it must,
- *   and sets TC so the client asks again over TCP.
+ *   from 512 up to {@link DNS_UDP_MAX_SIZE}) first drops its additional records; if it is still
+ *   too large, it keeps as many answers as fit and sets TC, so the client asks again over TCP
+ *   (as Docker's embedded DNS does).
  */
 export function answerQuery(query: Buffer, lookup: NameLookup, scope: DnsScope, transport: 'udp' | 'tcp'): Buffer | undefined {
   if (query.length < 3 || (query[2]! & 0x80) !== 0) return undefined
@@ -117,9 +118,13 @@ function respond(base: ResponseBase, rcode: DnsRcode, answers: Answer[], additio
   const size = (an: Answer[], ad: Answer[]): number => dnsPacket.encodingLength({ answers: an, additionals: [...ad, ...extra] }) + questionBytes
   let body = dnsPacket.encode({ answers, additionals: [...additionals, ...extra] })
   let tc = 0
+  if (body.length + questionBytes > maxSize && additionals.length > 0) {
+    // Additional records are optional (RFC 2181 §9): dropping them alone does not set TC.
+    additionals = []
+    body = dnsPacket.encode({ answers, additionals: extra })
+  }
   if (body.length + questionBytes > maxSize) {
     tc = TC
-    additionals = []
     // The most answers that fit (at least the header, question and OPT always do).
     let lo = 0
     let hi = answers.length
