@@ -2,7 +2,7 @@
  * The service resolver on a MemoryStore: every name form Docker's embedded DNS answers, scoped
  * by network, VIP and DNSRR services, and live changes.
  */
-import { TaskState } from '@swarmkit-ts/api'
+import { FailedPreconditionError, TaskState } from '@swarmkit-ts/api'
 import { MemoryStore } from '@swarmkit-ts/store'
 import { ManualClock } from '@swarmkit-ts/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -266,5 +266,24 @@ describe('service resolver: live changes', () => {
     await write(store, resolver, (tx) => tx.tasks.update('task000000000000000000001', (t) => void (t.desiredState = TaskState.SHUTDOWN)))
     expect(changes).toBe(1)
     await until(resolver, () => ask(resolver, 'tasks.web', 'A', [FRONT]).addrs.length === 0)
+  })
+})
+
+describe('service resolver: options and lifecycle', () => {
+  it('gives the TTLs it is configured with, rejects a bad TTL naming the field, and cannot start twice', async () => {
+    const store = new MemoryStore({ clock: new ManualClock(1_700_000_000_000) })
+    await store.update((tx) => {
+      tx.networks.create(network(FRONT, 'front'))
+      tx.services.create(web())
+      tx.tasks.create(task('task000000000000000000001', 'svcweb0000000000000000001', 'web', 1, { [FRONT]: ['10.0.1.5/24'] }))
+    })
+    const resolver = new ServiceResolver({ store, ttls: { vip: 30, task: 0 } })
+    resolver.start()
+    running.push(resolver)
+    expect(resolver.lookup('web', 'A', [FRONT]).answers.map((r) => r.ttl)).toEqual([30])
+    expect(resolver.lookup('tasks.web', 'A', [FRONT]).answers.map((r) => r.ttl)).toEqual([0])
+    expect(() => resolver.start()).toThrow(FailedPreconditionError)
+    expect(() => new ServiceResolver({ store, ttls: { vip: -1 } })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'ttls.vip' }) as Error)
+    expect(() => new ServiceResolver({ store, ttls: { task: 1.5 } })).toThrow(expect.objectContaining({ field: 'ttls.task' }) as Error)
   })
 })
