@@ -161,7 +161,7 @@ async function storeBaseline(): Promise<Timing> {
           const host = Math.floor(k / NETWORKS) + 2
           const networks = [{ networkId: pad('net', n), addresses: [`10.${n}.${host >> 8}.${host & 255}/16`] }]
           tx.tasks.update(tasks[k] as string, (d) => {
-            d.networks = networks as Draft<Task>['networks'] & object
+            d.networks = networks
             d.status = { ...d.status, state: TaskState.PENDING, message: 'pending task scheduling', timestamp: clock.now() }
           })
         }
