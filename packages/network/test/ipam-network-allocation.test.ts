@@ -121,6 +121,19 @@ describe('allocateNetworkIpam', () => {
     expect(() => allocateNetworkIpam(spec(), [network('a', 'a', [{ subnet: '192.168.0.0/24' }])], c)).toThrow(ResourceExhaustedError)
   })
 
+  test('an IPAM driver other than the built-in one is refused naming ipam.driver.name', () => {
+    expect(allocateNetworkIpam(spec({ ipam: { driver: { name: 'Default' } } }), [], undefined).ipam.driver).toEqual({ name: 'Default' })
+    const err = invalid(() => allocateNetworkIpam(spec({ ipam: { driver: { name: 'infoblox' } } }), [], undefined))
+    expect(err.field).toBe('ipam.driver.name')
+    expect(err.message).toBe('ipam.driver.name: IPAM driver "infoblox" is not supported: only the built-in "default" driver is')
+  })
+
+  test('an ingress network must use the overlay driver', () => {
+    const err = invalid(() => allocateNetworkIpam(spec({ ingress: true, driverConfig: { name: 'bridge' } }), [], undefined))
+    expect(err.field).toBe('driverConfig.name')
+    expect(err.message).toBe('driverConfig.name: only the overlay driver is supported for the ingress network')
+  })
+
   test('a non-overlay driver gets no VXLAN id and keeps its options', () => {
     const got = allocateNetworkIpam(spec({ driverConfig: { name: 'macvlan', options: { parent: 'eth0' } } }), [], undefined)
     expect(got.driverState).toEqual({ name: 'macvlan', options: { parent: 'eth0' } })

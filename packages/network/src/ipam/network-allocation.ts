@@ -76,6 +76,8 @@ interface CheckedConfig {
  * Decides the IPAM and driver state of a new network with `spec`, given the networks that
  * exist (`existing`) and the cluster (its address pools). Deterministic. Throws, with nothing
  * decided:
+ * - `InvalidArgumentError` naming `ipam.driver.name` for an IPAM driver other than `default`
+ *   (no IPAM plugins), or `driverConfig.name` for an ingress network not on `overlay`;
  * - `InvalidArgumentError` naming `ipam.configs[i].subnet|gateway|range|family`: a malformed
  *   CIDR or address, host bits set, a family that does not match, a gateway or range outside
  *   its subnet (or without one), a gateway on the network or broadcast address, an IPv6 pool
@@ -92,6 +94,13 @@ export function allocateNetworkIpam(
   options: NetworkAllocationOptions = {},
 ): NetworkIpamAllocation {
   const name = spec.annotations.name
+  const ipamDriver = spec.ipam?.driver?.name
+  if (ipamDriver !== undefined && ipamDriver.toLowerCase() !== DEFAULT_IPAM_DRIVER) {
+    throw new InvalidArgumentError('ipam.driver.name', `IPAM driver ${JSON.stringify(ipamDriver)} is not supported: only the built-in "${DEFAULT_IPAM_DRIVER}" driver is`)
+  }
+  if (spec.ingress === true && networkDriverName(spec) !== DEFAULT_NETWORK_DRIVER) {
+    throw new InvalidArgumentError('driverConfig.name', `only the ${DEFAULT_NETWORK_DRIVER} driver is supported for the ingress network`)
+  }
   const specConfigs = spec.ipam?.configs ?? []
   const configs: CheckedConfig[] =
     specConfigs.length > 0
