@@ -13,9 +13,9 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { TaskState } from '@swarmkit-ts/api'
-import type { Network, Service, Task } from '@swarmkit-ts/api'
+import type { Network, Service } from '@swarmkit-ts/api'
 import { MemoryStore } from '@swarmkit-ts/store'
-import type { Draft, Frozen } from '@swarmkit-ts/store'
+import type { Frozen } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { Ipam, NetworkAllocator, PortAllocator } from '../src/index.ts'
 
