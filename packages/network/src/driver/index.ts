@@ -16,6 +16,7 @@ export type {
   TaskEndpoint,
 } from './network-driver.ts'
 export { withTaskNetwork, toPortStatus } from './task-network.ts'
+export { driverNetworkOf, taskNetworkRequestOf } from './from-store.ts'
 export { ProcessNetworkDriver, PROCESS_DRIVER_CAPABILITIES } from './process-driver.ts'
 export type { ProcessNetworkDriverInit } from './process-driver.ts'
 export { DockerNetworkDriver, DOCKER_DRIVER_CAPABILITIES, NETWORK_ID_LABEL, NETWORK_SPEC_LABEL } from './docker-driver.ts'
