@@ -259,6 +259,36 @@ describe('dns server: lifecycle', () => {
     await expect(server.start()).rejects.toBeInstanceOf(FailedPreconditionError)
   })
 
+  it('a stop during start closes what the start opened, and the start rejects', async () => {
+    const resolver = new ServiceResolver({ store: new MemoryStore() })
+    const server = new DnsServer({ resolver, address: '127.0.0.1', port: 0, scope: 'all' })
+    const starting = server.start()
+    const stopping = server.stop()
+    await expect(starting).rejects.toBeInstanceOf(FailedPreconditionError)
+    await stopping
+    await expect(server.start()).rejects.toBeInstanceOf(FailedPreconditionError)
+  })
+
+  it('serves at most maxTcpConnections TCP connections at once; one more is closed without an answer', async () => {
+    const store = new MemoryStore()
+    await store.update((tx) => {
+      tx.networks.create(network(FRONT, 'front'))
+      tx.services.create(service(WEB, 'web', { networks: [{ target: FRONT }], vips: [{ networkId: FRONT, addr: '10.0.1.2/24' }] }))
+    })
+    const resolver = new ServiceResolver({ store })
+    resolver.start()
+    cleanups.push(() => resolver.stop())
+    const server = new DnsServer({ resolver, address: '127.0.0.1', port: 0, scope: 'all', maxTcpConnections: 1 })
+    const { port } = await server.start()
+    cleanups.push(() => server.stop())
+    const first = await tcpSession(port)
+    const second = connect(port, '127.0.0.1')
+    await new Promise<void>((resolve) => second.once('close', () => resolve()))
+    const [answer] = await first.exchange([query(5, 'web', 'A')])
+    expect(dnsPacket.decode(answer!).answers?.length).toBe(1)
+    first.socket.destroy()
+  })
+
   it('rejects a bad address, port or scope with an error naming the field', () => {
     const resolver = new ServiceResolver({ store: new MemoryStore() })
     expect(() => new DnsServer({ resolver, address: 'localhost', port: 0, scope: [] })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'address' }) as Error)
