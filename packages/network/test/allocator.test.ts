@@ -192,3 +192,74 @@ describe('NetworkAllocator: services and tasks', () => {
     expect(f.task(t as string).networks).toBeUndefined()
   })
 })
+
+describe('NetworkAllocator: more network cases', () => {
+  it('gives tasks and VIPs one address per family on a dual-stack network', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    const id = await f.addNetwork('dual', { subnet: '10.4.0.0/24', ipv6: 'fd00:4::/64' })
+    await f.addService('web', { networks: ['dual'] })
+    const [t] = await f.addTasks('web', 1)
+    await f.settle()
+    expect(f.service('web').endpoint?.virtualIps).toEqual([
+      { networkId: id, addr: '10.4.0.2/24' },
+      { networkId: id, addr: 'fd00:4::2/64' },
+    ])
+    expect(f.task(t as string).networks).toEqual([{ networkId: id, addresses: ['10.4.0.3/24', 'fd00:4::3/64'] }])
+  })
+
+  it('moves a task of a service without networks to PENDING with no attachment', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addService('plain')
+    const [t] = await f.addTasks('plain', 1)
+    await f.settle()
+    expect(f.task(t as string).status.state).toBe(TaskState.PENDING)
+    expect(f.task(t as string).networks).toEqual([])
+    // Nothing to record: no endpoint on the service or the task.
+    expect(f.service('plain').endpoint).toBeUndefined()
+    expect(f.task(t as string).endpoint).toBeUndefined()
+  })
+
+  it('takes a NEW task written with addresses as they are, and moves it on', async () => {
+    f = new AllocatorFixture()
+    const net = await f.addNetwork('front', { subnet: '10.1.0.0/24' })
+    await f.addService('web', { networks: ['front'] })
+    const [t] = await f.addTasks('web', 1)
+    await f.updateTask(t as string, (d) => void (d.networks = [{ networkId: net, addresses: ['10.1.0.77/24'] }]))
+    f.start()
+    await f.addTasks('web', 1)
+    await f.settle()
+    expect(f.task(t as string).networks).toEqual([{ networkId: net, addresses: ['10.1.0.77/24'] }])
+    expect(f.task(t as string).status.state).toBe(TaskState.PENDING)
+    expect(f.allocator.snapshot()?.ipam.networks[0]?.pools[0]?.used).toEqual(['10.1.0.2', '10.1.0.3', '10.1.0.77'])
+  })
+
+  it('keeps tasks NEW with the reason when their network cannot get IPAM', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addNetwork('a', { subnet: '10.5.0.0/16' })
+    await f.store.update((tx) =>
+      tx.networks.create({ id: fid('netclash'), spec: { annotations: { name: 'clash' }, ipam: { configs: [{ subnet: '10.5.1.0/24' }] } } }),
+    )
+    await f.addService('web', { networks: ['clash'] })
+    const [t] = await f.addTasks('web', 1)
+    await f.settle()
+    expect(f.network('clash').ipam).toBeUndefined()
+    expect(f.task(t as string).status.state).toBe(TaskState.NEW)
+    expect(f.task(t as string).status.err).toMatch(/^network clash cannot be allocated: ipam\.configs\[0\]\.subnet: /)
+  })
+
+  it('drops a deleted network from its state', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addNetwork('a', { subnet: '10.1.0.0/24' })
+    const b = await f.addNetwork('b', { subnet: '10.2.0.0/24' })
+    await f.addService('web', { networks: ['b'] })
+    await f.settle()
+    expect(f.allocator.snapshot()?.ipam.networks.map((n) => n.id)).toEqual([fid('neta'), b])
+    await f.store.update((tx) => tx.networks.delete(fid('neta')))
+    await f.settle()
+    expect(f.allocator.snapshot()?.ipam.networks.map((n) => n.id)).toEqual([b])
+  })
+})

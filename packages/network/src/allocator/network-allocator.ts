@@ -358,7 +358,7 @@ class AllocatorTerm {
       }
       this.#pending.delete(id)
       const networks = r.value
-      const ep = endpoint?.endpoint
+      const ep = endpoint?.endpoint !== undefined && Object.keys(endpoint.endpoint).length > 0 ? endpoint.endpoint : undefined
       writes.push({
         apply: (tx) => {
           const cur = tx.tasks.get(id)
