@@ -139,6 +139,7 @@ function checkAddressSequence(c: PoolCase, ops: readonly AddressOp[]): void {
       }
     }
     expect(pool.used).toBe(held.size)
+    expect(pool.free).toBe(capacity - [...held].filter(inWindow).length)
   }
   expect(pool.usedAddresses()).toEqual([...held].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((value) => ({ family, value })))
 }

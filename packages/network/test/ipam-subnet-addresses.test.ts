@@ -142,6 +142,7 @@ describe('SubnetAddresses', () => {
     expect(pool.has(addr('fd00::ffff:ffff:ffff:fffe'))).toBe(true)
     expect(formatAddress(pool.allocate())).toBe('fd00::2')
     expect(pool.used).toBe(2)
+    expect(pool.free).toBe(MAX_BITMAP_ADDRESSES - 3) // the reservation beyond the window takes no slot
     expect(pool.usedAddresses().map(formatAddress)).toEqual(['fd00::2', 'fd00::ffff:ffff:ffff:fffe'])
     expect(pool.release(addr('fd00::ffff:ffff:ffff:fffe'))).toBe(true)
     expect(pool.used).toBe(1)

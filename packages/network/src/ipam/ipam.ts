@@ -110,15 +110,8 @@ export class Ipam {
     const state = this.#network(networkId)
     const pools = state.pools.filter((p) => p.subnet.family === family)
     if (pools.length === 0) throw new InvalidArgumentError('family', `network ${state.name} has no ${family} subnet`)
-    for (const pool of pools) {
-      if (pool.used < pool.capacity) {
-        try {
-          return formatAttachmentAddress(pool.allocate(), pool.subnet.prefix)
-        } catch (err) {
-          if (!(err instanceof ResourceExhaustedError)) throw err
-        }
-      }
-    }
+    const pool = pools.find((p) => p.free > 0)
+    if (pool !== undefined) return formatAttachmentAddress(pool.allocate(), pool.subnet.prefix)
     throw new ResourceExhaustedError(`addresses of network ${state.name} (${pools.map((p) => formatSubnet(p.subnet)).join(', ')})`)
   }
 

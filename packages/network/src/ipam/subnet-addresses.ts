@@ -90,6 +90,11 @@ export class SubnetAddresses {
     return this.#bitmap.size - this.#systemInWindow
   }
 
+  /** Number of addresses `allocate` can still hand out (free positions of the window). */
+  get free(): number {
+    return this.#bitmap.size - this.#bitmap.count
+  }
+
   /** Number of addresses in use (allocated or reserved; the system's not counted). */
   get used(): number {
     return this.#bitmap.count - this.#systemInWindow + this.#sparse.size
