@@ -63,7 +63,6 @@ export function validateAddressPools(pools: readonly string[], size: number, fie
     if (subnet.family === 'ipv4' && size > MAX_IPV4_SUBNET_SIZE) {
       throw new InvalidArgumentError(sizeField, `subnet size ${size} is out of range: at most ${MAX_IPV4_SUBNET_SIZE} for IPv4 pools`)
     }
-    if (subnet.family === 'ipv6' && size > 128) throw new InvalidArgumentError(sizeField, `subnet size ${size} is out of range`)
     if (size < subnet.prefix) throw new InvalidArgumentError(f, `subnet size ${size} is too small for pool ${formatSubnet(subnet)}`)
     return subnet
   })
