@@ -2,7 +2,7 @@ import type { Network, Task } from '@swarmkit-ts/api'
 import { describe, expect, it } from 'vitest'
 import { driverNetworkOf, taskNetworkRequestOf } from '../src/driver/index.ts'
 
-const meta = { version: { index: 3 }, createdAt: 1, updatedAt: 2 }
+const meta = { version: { index: 3n }, createdAt: 1, updatedAt: 2 }
 
 describe('driverNetworkOf', () => {
   it('takes the allocated subnets and gateways, internal, ingress, the VXLAN id and the labels of a store network', () => {

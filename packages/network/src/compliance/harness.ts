@@ -23,8 +23,8 @@ export interface NetworkDriverComplianceTarget {
   image: string
   /**
    * The first two octets of the IPv4 range the suite's networks are carved from (each run takes
-   * /28 subnets inside a random /24 of it), so they do not collide with the engine's other
-   * networks. @default '10.<200..249>', random per run
+   * up to 64 /28 subnets inside a random /22 of it), so they do not collide with the engine's
+   * other networks. @default '10.<200..249>', random per run
    */
   subnetPrefix?: string
   /** Releases what the factory made (after the suite removed its containers, tasks and networks). */
@@ -66,7 +66,8 @@ export class NetworkHarness {
   readonly runId = randomBytes(4).toString('hex')
   readonly timeout: number
   #target: NetworkDriverComplianceTarget | undefined
-  #base = ''
+  #prefix = ''
+  #third = 0
   #subnets = 0
   #containers: string[] = []
   #tasks: string[] = []
@@ -76,8 +77,8 @@ export class NetworkHarness {
     this.timeout = options.testTimeoutMs ?? 30_000
     beforeAll(async () => {
       this.#target = await factory()
-      const prefix = this.#target.subnetPrefix ?? `10.${String(200 + (randomBytes(1)[0] ?? 0) % 50)}`
-      this.#base = `${prefix}.${String((randomBytes(1)[0] ?? 0) % 250)}`
+      this.#prefix = this.#target.subnetPrefix ?? `10.${String(200 + (randomBytes(1)[0] ?? 0) % 50)}`
+      this.#third = 4 * ((randomBytes(1)[0] ?? 0) % 64)
     }, 120_000)
     afterEach(async () => {
       await this.cleanUp()
@@ -105,19 +106,19 @@ export class NetworkHarness {
   }
 
   /**
-   * A cluster network description with a fresh /28 subnet (16 per run; host `k` of it is
+   * A cluster network description with a fresh /28 subnet (64 per run; host `k` of it is
    * {@link NetworkHarness.address}), not yet created.
    */
   network(extra: Partial<DriverNetwork> = {}): DriverNetwork & { index: number } {
     const index = this.#subnets++
-    if (index >= 16) throw new Error('the compliance suite ran out of subnets for this run')
+    if (index >= 64) throw new Error('the compliance suite ran out of subnets for this run')
     const id = this.id('n')
-    return { id, name: `c${this.runId}-${String(index)}`, subnet: `${this.#base}.${String(index * 16)}/28`, gateway: `${this.#base}.${String(index * 16 + 1)}`, ...extra, index }
+    return { id, name: `c${this.runId}-${String(index)}`, subnet: `${this.address({ index }, 0)}/28`, gateway: this.address({ index }, 1), ...extra, index }
   }
 
-  /** Host address k of the network's subnet, without a prefix. */
+  /** Host address k (0–15) of the network's subnet, without a prefix. */
   address(network: { index: number }, k: number): string {
-    return `${this.#base}.${String(network.index * 16 + k)}`
+    return `${this.#prefix}.${String(this.#third + Math.floor(network.index / 16))}.${String((network.index % 16) * 16 + k)}`
   }
 
   /** Creates a network on the driver (removed after the test). */

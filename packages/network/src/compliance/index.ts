@@ -99,6 +99,18 @@ export function describeNetworkDriverCompliance(
         expect((await h.driver.listNetworks()).filter((x) => x.id === n.id)).toEqual([])
       }, t)
 
+      it('handles concurrent calls: networks created (twice each) and tasks prepared at once, then released and removed at once', async () => {
+        const nets = [h.network(), h.network(), h.network()]
+        await Promise.all(nets.flatMap((n) => [h.create(n), h.driver.createNetwork(n)]))
+        const tasks = nets.flatMap((n) => [2, 3].map((k) => h.task([{ networkId: n.id, addresses: [`${h.address(n, k)}/28`] }])))
+        await Promise.all(tasks.map((task) => h.driver.prepareTask(task)))
+        const listed = (await h.driver.listNetworks()).filter((x) => nets.some((n) => n.id === x.id))
+        expect(listed.map((x) => [x.id, x.tasks]).sort()).toEqual(nets.map((n, i) => [n.id, [tasks[2 * i]?.taskId, tasks[2 * i + 1]?.taskId].sort()]).sort())
+        await Promise.all(tasks.map((task) => h.driver.releaseTask(task.taskId)))
+        await Promise.all(nets.map((n) => h.driver.removeNetwork(n.id)))
+        expect((await h.driver.listNetworks()).filter((x) => nets.some((n) => n.id === x.id))).toEqual([])
+      }, t)
+
       it('a task prepared again on another network leaves the first one free', async () => {
         const n1 = h.network()
         const n2 = h.network()
