@@ -1,6 +1,6 @@
 import { FailedPreconditionError, TaskState } from '@swarmkit-ts/api'
 import { afterEach, describe, expect, it } from 'vitest'
-import { PENDING_MESSAGE } from '../src/allocator/network-allocator.ts'
+import { PENDING_MESSAGE } from '../src/allocator/task-rules.ts'
 import { AllocatorFixture, fid } from './helpers/allocator-fixture.ts'
 
 let f: AllocatorFixture

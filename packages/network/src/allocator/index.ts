@@ -9,6 +9,7 @@ export { PortAllocator, MASTER_PORT_RANGE, DYNAMIC_PORT_RANGE, normalizePort, sa
 export type { NormalizedPort, PortPlan, PortSnapshot } from './ports.ts'
 export { attachmentsOf, needsIngress, checkEndpointSpec, resolveAttachments, portInUseMessage } from './endpoint-rules.ts'
 export type { NetworkLookup, AttachmentList } from './endpoint-rules.ts'
-export { NetworkAllocator, PENDING_MESSAGE } from './network-allocator.ts'
+export { NetworkAllocator } from './network-allocator.ts'
+export { PENDING_MESSAGE } from './task-rules.ts'
 export type { NetworkAllocatorInit, NetworkAllocatorHandle, AllocatorSnapshot } from './network-allocator.ts'
 export { ALLOCATOR_WRITES_PER_TRANSACTION } from './writes.ts'

@@ -14,6 +14,7 @@ import { createIngressNetwork } from '../control/network-control.ts'
 import { allocateNetworkIpam, subnetPoolInitOf } from '../ipam/network-allocation.ts'
 import type { IpamSnapshot } from '../ipam/ipam.ts'
 import { AllocationState, allocationInputs, endpointKey } from './allocation-state.ts'
+import { PENDING_MESSAGE, isDead, wantsAllocation } from './task-rules.ts'
 import type { PortSnapshot } from './ports.ts'
 import { applyAllocatorWrites } from './writes.ts'
 import type { AllocatorWrite } from './writes.ts'
@@ -44,20 +45,7 @@ export interface AllocatorSnapshot {
   readonly ports: PortSnapshot
 }
 
-/** The text SwarmKit writes into a task's status when the allocator moves it to PENDING. */
-export const PENDING_MESSAGE = 'pending task scheduling'
-
 type Kind = 'network' | 'service' | 'task' | 'cluster'
-
-/** A live task wants allocation: NEW, desired state RUNNING or less. */
-function wantsAllocation(t: Frozen<Task>): boolean {
-  return t.status.state === TaskState.NEW && t.desiredState <= TaskState.RUNNING
-}
-
-/** A dead task's addresses are free again (SwarmKit's taskDead). */
-function isDead(t: Frozen<Task>): boolean {
-  return t.status.state > TaskState.RUNNING && t.desiredState > TaskState.RUNNING
-}
 
 /**
  * The network allocator: leader-only, like the orchestrator — `start()` when the node becomes
