@@ -1,6 +1,6 @@
 /**
  * The allocator's invariants under random sequences of service create/update/delete, task
- * create/delete/death, tasks moving on, and leader changes: no address twice on a network, no
+ * create/delete/death/shutdown, tasks moving on, and leader changes: no address twice on a network, no
  * published port twice, every PENDING task with an address on each of its networks, every
  * waiting task saying why, and — once settled — the allocator holding exactly what the store
  * records (nothing for deleted or dead objects). Failing sequences are kept in
@@ -28,7 +28,7 @@ type Op =
   | { readonly op: 'create' | 'update'; readonly service: number; readonly spec: SpecChoice }
   | { readonly op: 'delete'; readonly service: number }
   | { readonly op: 'tasks'; readonly service: number; readonly count: number }
-  | { readonly op: 'deleteTask' | 'killTask' | 'runTask'; readonly pick: number }
+  | { readonly op: 'deleteTask' | 'killTask' | 'runTask' | 'stopTask'; readonly pick: number }
   | { readonly op: 'leader' }
   | { readonly op: 'flush'; readonly times: number }
 
@@ -52,7 +52,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('create' as const, 'update' as const), service: fc.integer({ min: 0, max: 3 }), spec: arbSpec }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), service: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('tasks' as const), service: fc.integer({ min: 0, max: 3 }), count: fc.integer({ min: 1, max: 4 }) }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('deleteTask' as const, 'killTask' as const, 'runTask' as const), pick: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('deleteTask' as const, 'killTask' as const, 'runTask' as const, 'stopTask' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('leader' as const) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('flush' as const), times: fc.integer({ min: 1, max: 3 }) }) },
 )
@@ -108,7 +108,8 @@ async function run(ops: readonly Op[]): Promise<void> {
           break
         case 'deleteTask':
         case 'killTask':
-        case 'runTask': {
+        case 'runTask':
+        case 'stopTask': {
           const tasks = f.tasks()
           const t = tasks[o.pick % Math.max(1, tasks.length)]
           if (t === undefined) break
@@ -118,7 +119,8 @@ async function run(ops: readonly Op[]): Promise<void> {
               d.status.state = TaskState.FAILED
               d.desiredState = TaskState.SHUTDOWN
             })
-          } else if (t.status.state === TaskState.PENDING) await f.updateTask(t.id, (d) => void (d.status.state = TaskState.RUNNING))
+          } else if (o.op === 'stopTask') await f.updateTask(t.id, (d) => void (d.desiredState = TaskState.SHUTDOWN))
+          else if (t.status.state === TaskState.PENDING) await f.updateTask(t.id, (d) => void (d.status.state = TaskState.RUNNING))
           break
         }
         case 'leader':
@@ -139,7 +141,7 @@ async function run(ops: readonly Op[]): Promise<void> {
     expect(f.allocator.snapshot()?.ports).toEqual(recordedPorts(f))
     // Every task still waiting says why (unless its service is gone: the orchestrator removes it).
     const waiting = f.store.view((tx) =>
-      tx.tasks.find().filter((t) => isLive(t) && t.status.state === TaskState.NEW && t.desiredState <= TaskState.RUNNING && tx.services.get(t.serviceId) !== undefined),
+      tx.tasks.find().filter((t) => isLive(t) && t.status.state === TaskState.NEW && tx.services.get(t.serviceId) !== undefined),
     )
     for (const t of waiting) expect(t.status.err ?? '').not.toBe('')
     // A new leader holds the same.

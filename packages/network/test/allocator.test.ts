@@ -181,15 +181,21 @@ describe('NetworkAllocator: services and tasks', () => {
     expect(f.task(b as string).status.err).toMatch(/10\.1\.0\.50/)
   })
 
-  it('does not allocate NEW tasks whose desired state is past RUNNING', async () => {
+  it('allocates job tasks (desired COMPLETE) and NEW tasks already asked to shut down, as SwarmKit does', async () => {
     f = new AllocatorFixture()
     f.start()
     await f.addNetwork('front', { subnet: '10.1.0.0/24' })
     await f.addService('web', { networks: ['front'] })
-    const [t] = await f.addTasks('web', 1, { desiredState: TaskState.SHUTDOWN })
+    const [job] = await f.addTasks('web', 1, { desiredState: TaskState.COMPLETE })
+    const [old] = await f.addTasks('web', 1, { desiredState: TaskState.SHUTDOWN })
     await f.settle()
-    expect(f.task(t as string).status.state).toBe(TaskState.NEW)
-    expect(f.task(t as string).networks).toBeUndefined()
+    expect(f.task(job as string).status.state).toBe(TaskState.PENDING)
+    expect(f.task(old as string).status.state).toBe(TaskState.PENDING)
+    expect(f.task(old as string).networks).toEqual([{ networkId: fid('netfront'), addresses: ['10.1.0.4/24'] }])
+    // The scheduler shuts the second down: dead, its address is free again.
+    await f.updateTask(old as string, (d) => void (d.status.state = TaskState.SHUTDOWN))
+    await f.settle()
+    expect(f.allocator.snapshot()?.ipam.networks[0]?.pools[0]?.used).toEqual(['10.1.0.2', '10.1.0.3'])
   })
 })
 

@@ -11,9 +11,13 @@ import type { Frozen } from '@swarmkit-ts/store'
 /** The text SwarmKit writes into a task's status when the allocator moves it to PENDING. */
 export const PENDING_MESSAGE = 'pending task scheduling'
 
-/** A task to allocate: NEW, with a desired state of RUNNING or less. */
+/**
+ * A task to allocate: every NEW task, whatever its desired state, as in SwarmKit — a job's tasks
+ * are desired COMPLETE, and a task already asked to shut down must still reach PENDING so that
+ * the scheduler can move it to SHUTDOWN (its addresses are released once it is dead).
+ */
 export function wantsAllocation(t: Frozen<Task>): boolean {
-  return t.status.state === TaskState.NEW && t.desiredState <= TaskState.RUNNING
+  return t.status.state === TaskState.NEW
 }
 
 /**
