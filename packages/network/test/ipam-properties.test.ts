@@ -144,11 +144,26 @@ function checkAddressSequence(c: PoolCase, ops: readonly AddressOp[]): void {
   expect(pool.usedAddresses()).toEqual([...held].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((value) => ({ family, value })))
 }
 
+const fill: AddressOp[] = [...Array.from({ length: 6 }, () => ({ op: 'allocate' }) as const), { op: 'release', pick: 0n, held: true }, { op: 'allocate' }, { op: 'allocate' }]
+const sub = (t: string): Subnet => parseSubnet(t, 'x')
+const ip = (family: AddressFamily, value: bigint): IpAddress => ({ family, value })
+/** Edge cases always run first: no network/broadcast on /31 and /32, IPv6 /127 and /128, a gateway on the broadcast or outside the range, a range equal to the subnet, a one-address range. */
+const EDGE_CASES: [PoolCase, AddressOp[]][] = [
+  [{ subnet: sub('10.0.0.0/31'), gateway: ip('ipv4', 0x0a000001n), range: undefined }, fill],
+  [{ subnet: sub('10.0.0.7/32'), gateway: undefined, range: undefined }, fill],
+  [{ subnet: sub('fd00::/127'), gateway: undefined, range: undefined }, fill],
+  [{ subnet: sub('fd00::1/128'), gateway: undefined, range: undefined }, fill],
+  [{ subnet: sub('10.0.0.0/29'), gateway: ip('ipv4', 0x0a000007n), range: undefined }, fill],
+  [{ subnet: sub('10.0.0.0/28'), gateway: ip('ipv4', 0x0a000001n), range: sub('10.0.0.8/30') }, fill],
+  [{ subnet: sub('10.0.0.0/30'), gateway: undefined, range: sub('10.0.0.0/30') }, fill],
+  [{ subnet: sub('10.0.0.0/24'), gateway: ip('ipv4', 0x0a000005n), range: sub('10.0.0.5/32') }, fill],
+]
+
 describe('SubnetAddresses properties', () => {
   test('serial allocation never hands out an address in use, reuses released ones, and is exhausted exactly at capacity', () => {
     fc.assert(
       fc.property(poolCase, addressOps, (c, ops) => checkAddressSequence(c, ops)),
-      { numRuns: RUNS },
+      { numRuns: RUNS, examples: EDGE_CASES },
     )
   })
 
