@@ -102,7 +102,13 @@ describe('SubnetAddresses', () => {
   test('reserving a taken address (by a task, the gateway or the broadcast) is an AlreadyExistsError of kind address', () => {
     const pool = new SubnetAddresses(net('10.0.1.0/24'), { gateway: addr('10.0.1.1') })
     pool.reserve(addr('10.0.1.7'), 'f')
-    for (const taken of ['10.0.1.7', '10.0.1.1', '10.0.1.0', '10.0.1.255']) {
+    const cases: [string, string][] = [
+      ['10.0.1.7', 'address 10.0.1.7 is already in use in 10.0.1.0/24'],
+      ['10.0.1.1', 'address 10.0.1.1 is the gateway of 10.0.1.0/24'],
+      ['10.0.1.0', 'address 10.0.1.0 is the network address of 10.0.1.0/24'],
+      ['10.0.1.255', 'address 10.0.1.255 is the broadcast address of 10.0.1.0/24'],
+    ]
+    for (const [taken, message] of cases) {
       let err: unknown
       try {
         pool.reserve(addr(taken), 'f')
@@ -111,7 +117,7 @@ describe('SubnetAddresses', () => {
       }
       expect(err).toBeInstanceOf(AlreadyExistsError)
       expect((err as AlreadyExistsError).kind).toBe('address')
-      expect((err as AlreadyExistsError).message).toBe(`address ${taken} is already in use in 10.0.1.0/24`)
+      expect((err as AlreadyExistsError).message).toBe(message)
     }
   })
 

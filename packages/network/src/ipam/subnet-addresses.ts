@@ -121,11 +121,12 @@ export class SubnetAddresses {
     if (!subnetContains(this.subnet, addr)) {
       throw new InvalidArgumentError(field, `${formatAddress(addr)} is not inside subnet ${formatSubnet(this.subnet)}`)
     }
-    const taken = (): AlreadyExistsError =>
-      new AlreadyExistsError('address', formatAddress(addr), {
-        message: `address ${formatAddress(addr)} is already in use in ${formatSubnet(this.subnet)}`,
-      })
-    if (this.#system.has(addr.value)) throw taken()
+    const taken = (what = 'already in use in'): AlreadyExistsError =>
+      new AlreadyExistsError('address', formatAddress(addr), { message: `address ${formatAddress(addr)} is ${what} ${formatSubnet(this.subnet)}` })
+    if (this.#system.has(addr.value)) {
+      const role = addr.value === this.gateway?.value ? 'the gateway' : addr.value === this.subnet.base ? 'the network address' : 'the broadcast address'
+      throw taken(`${role} of`)
+    }
     const pos = this.#position(addr.value)
     if (pos === undefined) {
       if (this.#sparse.has(addr.value)) throw taken()
