@@ -62,6 +62,18 @@ describe('NetworkControl.create', () => {
     expect(created.map((n) => n.driverState?.options?.[VXLAN_ID_OPTION])).toEqual(Array.from({ length: 20 }, (_, i) => String(4096 + i)))
   })
 
+  test('of two concurrent creates with overlapping user subnets exactly one succeeds', async () => {
+    const { control, store } = setup()
+    const other = new NetworkControl({ store, clock: new ManualClock(0), random: new SeededRandom(99) })
+    const results = await Promise.allSettled([
+      control.create(named('a', { ipam: { configs: [{ subnet: '10.7.0.0/16' }] } })),
+      other.create(named('b', { ipam: { configs: [{ subnet: '10.7.3.0/24' }] } })),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected'])
+    expect(((results[1] as PromiseRejectedResult).reason as Error).message).toBe('ipam.configs[0].subnet: 10.7.3.0/24 overlaps network "a" (10.7.0.0/16)')
+    expect(control.list().map((n) => n.spec.annotations.name)).toEqual(['a'])
+  })
+
   test('an invalid spec is refused naming the field, with nothing written', async () => {
     const { control } = setup()
     const err = await rejection(control.create(named('Bad_Name!')))
