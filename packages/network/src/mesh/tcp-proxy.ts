@@ -166,7 +166,21 @@ export class TcpPortProxy {
       if (hadError) client.destroy()
       closed()
     })
-    client.pipe(up)
-    up.pipe(client)
+    relay(client, up)
+    relay(up, client)
+    client.resume() // accepted paused (pauseOnConnect): its data waited in the kernel until now
   }
+}
+
+/**
+ * Forwards `from`'s data to `to` as it comes (the chunks themselves, no copy), pausing `from`
+ * while `to` is over its high-water mark; `from`'s FIN becomes `to`'s FIN. (What `pipe` does,
+ * without its per-chunk bookkeeping.)
+ */
+function relay(from: Socket, to: Socket): void {
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) from.pause()
+  })
+  to.on('drain', () => from.resume())
+  from.once('end', () => to.end())
 }
