@@ -5,7 +5,7 @@
  * @module
  */
 import { connect, createServer } from 'node:net'
-import type { Server, Socket } from 'node:net'
+import type { NetConnectOpts, Server, Socket } from 'node:net'
 import type { Logger } from '@swarmkit-ts/api'
 import type { BackendPool, BackendState, PoolConnection } from './backend-pool.ts'
 import { bindWithRetry } from './bind.ts'
@@ -101,7 +101,9 @@ export class TcpPortProxy {
     }
     const attempted = tried ?? new Set<BackendState>()
     attempted.add(b)
-    const up = connect({ host: b.host, port: b.port, allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEP_ALIVE_DELAY_MS, highWaterMark: HIGH_WATER_MARK })
+    // highWaterMark reaches the socket's Duplex options (Node ≥ 18.17), though NetConnectOpts omits it.
+    const options: NetConnectOpts & { highWaterMark: number } = { host: b.host, port: b.port, allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEP_ALIVE_DELAY_MS, highWaterMark: HIGH_WATER_MARK }
+    const up = connect(options)
     const fail = (): void => {
       up.off('connect', ok)
       up.off('error', fail)
