@@ -8,11 +8,12 @@
  */
 import { readFileSync } from 'node:fs'
 import { TaskState } from '@swarmkit-ts/api'
-import type { PortConfig } from '@swarmkit-ts/api'
+import type { PortConfig, ServiceSpec } from '@swarmkit-ts/api'
+import type { Draft } from '@swarmkit-ts/store'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { normalizePort } from '../src/allocator/ports.ts'
-import { AllocatorFixture, fid, flush } from './helpers/allocator-fixture.ts'
+import { AllocatorFixture, fid, flush, serviceSpec } from './helpers/allocator-fixture.ts'
 import type { ServiceOptions } from './helpers/allocator-fixture.ts'
 import { heldAddresses, isLive, recordedAddresses, storeProblems } from './helpers/allocator-invariants.ts'
 
@@ -27,6 +28,8 @@ interface SpecChoice {
 type Op =
   | { readonly op: 'create' | 'update'; readonly service: number; readonly spec: SpecChoice }
   | { readonly op: 'delete'; readonly service: number }
+  /** Two existing services' specs replaced in one commit (their events arrive in that order). */
+  | { readonly op: 'updateTwo'; readonly first: number; readonly second: number; readonly a: SpecChoice; readonly b: SpecChoice }
   | { readonly op: 'tasks'; readonly service: number; readonly count: number }
   | { readonly op: 'deleteTask' | 'killTask' | 'runTask' | 'stopTask'; readonly pick: number }
   | { readonly op: 'leader' }
@@ -51,6 +54,10 @@ const arbSpec: fc.Arbitrary<SpecChoice> = fc.record({
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('create' as const, 'update' as const), service: fc.integer({ min: 0, max: 3 }), spec: arbSpec }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), service: fc.integer({ min: 0, max: 3 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('updateTwo' as const), first: fc.integer({ min: 0, max: 3 }), second: fc.integer({ min: 0, max: 3 }), a: arbSpec, b: arbSpec }),
+  },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('tasks' as const), service: fc.integer({ min: 0, max: 3 }), count: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('deleteTask' as const, 'killTask' as const, 'runTask' as const, 'stopTask' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('leader' as const) }) },
@@ -99,6 +106,17 @@ async function run(ops: readonly Op[]): Promise<void> {
           else await f.addService(`s${o.service}`, options(o.spec))
           exists.add(o.service)
           break
+        case 'updateTwo': {
+          if (o.first === o.second || !exists.has(o.first) || !exists.has(o.second)) break
+          const specs: [number, SpecChoice][] = [
+            [o.first, o.a],
+            [o.second, o.b],
+          ]
+          await f.store.update((tx) => {
+            for (const [i, spec] of specs) tx.services.update(fid(`svcs${i}`), (d) => void (d.spec = serviceSpec(`s${i}`, options(spec)) as Draft<ServiceSpec>))
+          })
+          break
+        }
         case 'delete':
           if (exists.has(o.service)) await f.removeService(`s${o.service}`)
           exists.delete(o.service)
@@ -144,13 +162,15 @@ async function run(ops: readonly Op[]): Promise<void> {
       tx.tasks.find().filter((t) => isLive(t) && t.status.state === TaskState.NEW && tx.services.get(t.serviceId) !== undefined),
     )
     for (const t of waiting) expect(t.status.err ?? '').not.toBe('')
-    // A new leader holds the same.
+    // A new leader holds the same, and finds nothing to do (nothing was left waiting that could go).
     const before = f.allocator.snapshot()
     await f.stop()
+    const version = f.store.version
     f.allocator = f.newAllocator()
     f.start()
     await f.settle()
     expect(f.allocator.snapshot()).toEqual(before)
+    expect(f.store.version).toBe(version)
   } finally {
     await f.stop()
   }

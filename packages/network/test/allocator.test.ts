@@ -1,7 +1,9 @@
 import { FailedPreconditionError, TaskState } from '@swarmkit-ts/api'
+import type { ServiceSpec } from '@swarmkit-ts/api'
+import type { Draft } from '@swarmkit-ts/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PENDING_MESSAGE } from '../src/allocator/task-rules.ts'
-import { AllocatorFixture, fid } from './helpers/allocator-fixture.ts'
+import { AllocatorFixture, fid, serviceSpec } from './helpers/allocator-fixture.ts'
 
 let f: AllocatorFixture
 afterEach(async () => {
@@ -136,6 +138,28 @@ describe('NetworkAllocator: services and tasks', () => {
     expect(freed.status.state).toBe(TaskState.PENDING)
     expect(freed.status.err).toBeUndefined()
     expect(f.service('api').endpoint?.ports).toEqual([{ protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'ingress' }])
+  })
+
+  it('allocates a blocked service in the same pass that frees its port, whatever the order of the events', async () => {
+    f = new AllocatorFixture()
+    f.start()
+    await f.addNetwork('ingress', { subnet: '10.255.0.0/16', ingress: true })
+    await f.addService('w', { ports: [{ targetPort: 80, publishedPort: 8080 }] })
+    await f.settle()
+    await f.addService('b', { ports: [{ targetPort: 80, publishedPort: 8080 }] })
+    const [t] = await f.addTasks('b', 1)
+    await f.settle()
+    expect(f.task(t as string).status.state).toBe(TaskState.NEW)
+    // One commit: b changes first (still asking for 8080), then w lets 8080 go.
+    const b = serviceSpec('b', { ports: [{ targetPort: 80, publishedPort: 8080 }, { targetPort: 81, publishedPort: 9090 }] })
+    const w = serviceSpec('w', { ports: [{ targetPort: 80, publishedPort: 7070 }] })
+    await f.store.update((tx) => {
+      tx.services.update(fid('svcb'), (d) => void (d.spec = b as Draft<ServiceSpec>))
+      tx.services.update(fid('svcw'), (d) => void (d.spec = w as Draft<ServiceSpec>))
+    })
+    await f.settle()
+    expect(f.service('b').endpoint?.ports?.map((p) => p.publishedPort)).toEqual([8080, 9090])
+    expect(f.task(t as string).status.state).toBe(TaskState.PENDING)
   })
 
   it("refuses an ingress port equal to another service's host-mode port", async () => {

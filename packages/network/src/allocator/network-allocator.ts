@@ -7,7 +7,7 @@
  * @module
  */
 import { FailedPreconditionError, TaskState, silentLogger } from '@swarmkit-ts/api'
-import type { Clock, Cluster, Logger, Network, Random, Service, Task } from '@swarmkit-ts/api'
+import type { Clock, Cluster, Endpoint, Logger, Network, Random, Service, Task } from '@swarmkit-ts/api'
 import { StoreLoop } from '@swarmkit-ts/store'
 import type { Draft, Frozen, MemoryStore, ObjectEvent, ReadTx, Tx } from '@swarmkit-ts/store'
 import { createIngressNetwork } from '../control/network-control.ts'
@@ -291,33 +291,52 @@ class AllocatorTerm {
     }
   }
 
+  /**
+   * Allocates the services that changed (and, on a retry, those that failed before). When one
+   * allocation changes what a service holds (freeing a port or an address, say), the services
+   * that failed in this pass are tried again, so their order within a commit does not matter.
+   */
   #allocateServices(writes: AllocatorWrite[]): void {
     if (this.#retry) for (const id of this.#serviceErrors.keys()) this.#dirtyServices.add(id)
-    const nameOf = (id: string): string => this.#services.get(id)?.spec.annotations.name ?? id
-    for (const id of this.#dirtyServices) {
-      const s = this.#services.get(id)
-      if (s === undefined) continue
-      const r = this.#state.allocateService(s, nameOf)
-      if (!r.ok) {
-        this.#serviceErrors.set(id, r.failure.message)
-        this.#state.resetService(s)
-        continue
-      }
-      this.#serviceErrors.delete(id)
-      const endpoint = r.value
-      const inputs = allocationInputs(s.spec)
-      if (endpointKey(s.endpoint) === endpointKey(endpoint)) continue
-      writes.push({
-        apply: (tx) => {
-          const cur = tx.services.get(id)
-          // A spec changed meanwhile is allocated again on its event.
-          if (cur === undefined || allocationInputs(cur.spec) !== inputs || endpointKey(cur.endpoint) === endpointKey(endpoint)) return false
-          tx.services.update(id, (d) => void (d.endpoint = endpoint as NonNullable<Draft<Service>['endpoint']>))
-          return true
-        },
-      })
-    }
+    let pass = [...this.#dirtyServices]
     this.#dirtyServices.clear()
+    const nameOf = (id: string): string => this.#services.get(id)?.spec.annotations.name ?? id
+    while (pass.length > 0) {
+      let freed = false
+      const failed: string[] = []
+      for (const id of pass) {
+        const s = this.#services.get(id)
+        if (s === undefined) continue
+        const before = endpointKey(this.#state.service(id)?.endpoint)
+        const r = this.#state.allocateService(s, nameOf)
+        if (!r.ok) {
+          this.#serviceErrors.set(id, r.failure.message)
+          failed.push(id)
+          this.#state.resetService(s)
+          if (endpointKey(this.#state.service(id)?.endpoint) !== before) freed = true
+          continue
+        }
+        this.#serviceErrors.delete(id)
+        const endpoint = r.value
+        if (endpointKey(endpoint) !== before) freed = true
+        if (endpointKey(s.endpoint) !== endpointKey(endpoint)) writes.push(this.#endpointWrite(id, allocationInputs(s.spec), endpoint))
+      }
+      // Each further pass follows a change of holdings, and a service that succeeds leaves the
+      // failed list: this ends.
+      pass = freed ? failed : []
+    }
+  }
+
+  /** Records a service's endpoint, unless its spec changed meanwhile (it is allocated again on that event). */
+  #endpointWrite(id: string, inputs: string, endpoint: Frozen<Endpoint>): AllocatorWrite {
+    return {
+      apply: (tx) => {
+        const cur = tx.services.get(id)
+        if (cur === undefined || allocationInputs(cur.spec) !== inputs || endpointKey(cur.endpoint) === endpointKey(endpoint)) return false
+        tx.services.update(id, (d) => void (d.endpoint = endpoint as NonNullable<Draft<Service>['endpoint']>))
+        return true
+      },
+    }
   }
 
   #allocateTasks(writes: AllocatorWrite[]): void {
