@@ -322,7 +322,8 @@ class AllocatorTerm {
         if (endpointKey(s.endpoint) !== endpointKey(endpoint)) writes.push(this.#endpointWrite(id, allocationInputs(s.spec), endpoint))
       }
       // Each further pass follows a change of holdings, and a service that succeeds leaves the
-      // failed list: this ends.
+      // failed list: this ends. A change may also unblock waiting tasks: look at all of them.
+      if (freed) this.#retry = true
       pass = freed ? failed : []
     }
   }
