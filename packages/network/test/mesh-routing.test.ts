@@ -89,6 +89,23 @@ describe('RoutingMesh over TCP', () => {
     expect(m.stats()[0]?.backends.map((b) => [b.taskId, b.active, b.draining])).toEqual([['r2', 0, false], ['r1', 1, true]])
   })
 
+  it('an unpublished port refuses new connections while its open one goes on until the drain timeout', async () => {
+    const s = await servers(1)
+    const port = await freePort()
+    const source = new StaticEndpointSource({ entries: [entry(port, s)] })
+    const m = await mesh(source, { drainTimeoutMs: 300 })
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    cleanups.push(() => agent.destroy())
+    expect(await httpGet(port, agent)).toBe('r1')
+    const socket = Object.values(agent.freeSockets).flat()[0] as Socket
+    source.set({ entries: [] })
+    await m.settled()
+    expect(m.listeners()).toEqual([])
+    await expect(httpGet(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+    expect(await httpGet(port, agent)).toBe('r1')
+    await once(socket, 'close')
+  })
+
   it("closes a removed backend's connections once the drain timeout passes", async () => {
     const s = await servers(2)
     const port = await freePort()
