@@ -46,12 +46,12 @@ describe('NetworkAllocator: networks', () => {
 })
 
 describe('NetworkAllocator: services and tasks', () => {
-  it('gives a VIP-mode service one VIP per network and its tasks an address on each, then PENDING', async () => {
+  it('gives a VIP-mode service one VIP per network (by id or name, any case) and its tasks an address on each, then PENDING', async () => {
     f = new AllocatorFixture()
     f.start()
     const front = await f.addNetwork('front', { subnet: '10.1.0.0/24' })
     const back = await f.addNetwork('back', { subnet: '10.2.0.0/24' })
-    await f.addService('web', { networks: [{ target: 'front', aliases: ['www'] }, back] })
+    await f.addService('web', { networks: [{ target: 'Front', aliases: ['www'] }, back] })
     const [t1, t2] = await f.addTasks('web', 2)
     await f.settle()
     const s = f.service('web')

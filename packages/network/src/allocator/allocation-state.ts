@@ -70,7 +70,7 @@ export function endpointKey(e: Frozen<Endpoint> | undefined): string {
 export class AllocationState {
   readonly ipam: Ipam
   readonly ports = new PortAllocator()
-  /** Known networks by id, and ids by name. */
+  /** Known networks by id, and ids by name (lower case: names compare case-insensitively, as the store's name index and SwarmKit's do). */
   readonly networks = new Map<string, Frozen<Network>>()
   readonly #names = new Map<string, string>()
   /** Why a network that lacks IPAM (or whose IPAM was refused) is not usable. */
@@ -93,9 +93,9 @@ export class AllocationState {
   /** Takes in a network (created or updated): its IPAM when allocated. Returns false when it still needs IPAM. */
   putNetwork(n: Frozen<Network>): boolean {
     const old = this.networks.get(n.id)
-    if (old !== undefined && old.spec.annotations.name !== n.spec.annotations.name) this.#names.delete(old.spec.annotations.name)
+    if (old !== undefined && old.spec.annotations.name !== n.spec.annotations.name) this.#names.delete(old.spec.annotations.name.toLowerCase())
     this.networks.set(n.id, n)
-    this.#names.set(n.spec.annotations.name, n.id)
+    this.#names.set(n.spec.annotations.name.toLowerCase(), n.id)
     if (this.ipam.hasNetwork(n.id)) return true
     if ((n.ipam?.configs ?? []).length === 0) return false
     try {
@@ -110,7 +110,7 @@ export class AllocationState {
   /** Forgets a deleted network and every address on it; returns the services that had VIPs on it. */
   removeNetwork(id: string): string[] {
     const n = this.networks.get(id)
-    if (n !== undefined && this.#names.get(n.spec.annotations.name) === id) this.#names.delete(n.spec.annotations.name)
+    if (n !== undefined && this.#names.get(n.spec.annotations.name.toLowerCase()) === id) this.#names.delete(n.spec.annotations.name.toLowerCase())
     this.networks.delete(id)
     this.networkErrors.delete(id)
     this.ipam.removeNetwork(id)
@@ -132,7 +132,7 @@ export class AllocationState {
   lookup(target: string): Frozen<Network> | undefined {
     const byId = this.networks.get(target)
     if (byId !== undefined) return byId
-    const id = this.#names.get(target)
+    const id = this.#names.get(target.toLowerCase())
     return id === undefined ? undefined : this.networks.get(id)
   }
 
