@@ -148,10 +148,17 @@ export class BackendPool {
     return undefined
   }
 
-  /** Records an established connection to `s`. */
+  /**
+   * Records an established connection to `s`. A connection that completes after its backend
+   * left the table drains like the others (its deadline counts from now if none is running).
+   */
   attach(s: BackendState, conn: PoolConnection): void {
     s.conns.add(conn)
     s.total++
+    if (!s.draining || s.drainTimer !== undefined) return
+    this.#all.set(s.key, s)
+    s.draining = false
+    this.#drain(s)
   }
 
   /** Records the end of a connection; a draining backend with none left is forgotten. */

@@ -39,8 +39,8 @@ export class TcpPortProxy {
   readonly #init: TcpPortProxyInit
   readonly #server: Server
   #closed = false
-  /** Client connections not yet spliced to a backend. */
-  readonly #waiting = new Set<Socket>()
+  /** Client connections open. */
+  readonly #clients = new Set<Socket>()
   /** Client connections accepted. */
   accepted = 0
   /** Client connections reset because no backend took them. */
@@ -70,13 +70,13 @@ export class TcpPortProxy {
   }
 
   /**
-   * Stops accepting; resolves once the listening socket and every connection are closed.
-   * Spliced connections are the pool's to drain or close; with `abort`, connections still
-   * waiting for a backend are closed too (otherwise they go on to a backend).
+   * Stops accepting; resolves once the listening socket and every client connection are closed.
+   * Without `abort`, open connections are the pool's to drain (and those still waiting for a
+   * backend go on); with `abort`, every client connection is closed now.
    */
   close(abort: boolean): Promise<void> {
     this.#closed = true
-    if (abort) for (const c of this.#waiting) c.destroy()
+    if (abort) for (const c of this.#clients) c.destroy()
     return new Promise((resolve) => {
       if (this.#server.listening) this.#server.close(() => resolve())
       else resolve()
@@ -86,8 +86,8 @@ export class TcpPortProxy {
   #accept(client: Socket): void {
     this.accepted++
     client.on('error', () => undefined)
-    this.#waiting.add(client)
-    client.once('close', () => this.#waiting.delete(client))
+    this.#clients.add(client)
+    client.once('close', () => this.#clients.delete(client))
     this.#attempt(client, undefined)
   }
 
@@ -145,7 +145,6 @@ export class TcpPortProxy {
         up.destroy()
       },
     }
-    this.#waiting.delete(client)
     pool.attach(b, conn)
     let open = 2
     const closed = (): void => {
