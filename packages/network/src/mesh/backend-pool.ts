@@ -32,16 +32,26 @@ export interface MeshBackendStats {
 
 /** One backend's live state. */
 export class BackendState {
+  /** See {@link backendKey}. */
   readonly key: string
+  /** The task. */
   readonly taskId: string
+  /** Its address. */
   readonly host: string
+  /** Its port. */
   readonly port: number
+  /** Connections (or UDP sessions) open to it. */
   readonly conns = new Set<PoolConnection>()
+  /** Connections given to it since it joined. */
   total = 0
+  /** Attempts that failed before being established. */
   failed = 0
+  /** Whether it left the table. */
   draining = false
+  /** Closes its remaining connections when the drain times out. */
   drainTimer: NodeJS.Timeout | undefined
 
+  /** A backend of the table, with no connection yet. */
   constructor(b: MeshBackend) {
     this.key = backendKey(b)
     this.taskId = b.taskId
@@ -49,6 +59,7 @@ export class BackendState {
     this.port = b.port
   }
 
+  /** Its counters. */
   stats(): MeshBackendStats {
     return { taskId: this.taskId, host: this.host, port: this.port, active: this.conns.size, total: this.total, failed: this.failed, draining: this.draining }
   }
@@ -72,6 +83,7 @@ export class BackendPool {
   readonly #all = new Map<string, BackendState>()
   #next = 0
 
+  /** @param drainTimeoutMs - how long a removed backend's connections may go on. */
   constructor(drainTimeoutMs: number) {
     this.#drainTimeoutMs = drainTimeoutMs
   }

@@ -38,14 +38,17 @@ export class TableBroadcaster {
   readonly #listeners = new Set<RoutingTableListener>()
   readonly #onError: (err: unknown) => void
 
+  /** @param onError - told about a listener that threw. */
   constructor(onError: (err: unknown) => void) {
     this.#onError = onError
   }
 
+  /** The latest table. */
   current(): RoutingTable {
     return this.#table
   }
 
+  /** Adds a listener; returns the function that removes it. */
   subscribe(listener: RoutingTableListener): () => void {
     // A wrapper per subscription, so the same function subscribed twice is two subscriptions.
     const wrapped: RoutingTableListener = (t) => listener(t)

@@ -57,6 +57,7 @@ export class StoreEndpointSource implements EndpointSource {
   #allDirty = true
   readonly #lookup: RouteLookup
 
+  /** A source on `init.store`; call {@link start} to fill it. */
   constructor(init: StoreEndpointSourceInit) {
     const logger = init.logger ?? silentLogger
     this.#b = new TableBroadcaster((err) => logger.error('routing table listener failed', { error: String(err) }))

@@ -12,10 +12,15 @@ import { bindWithRetry } from './bind.ts'
 
 /** Options of a {@link TcpPortProxy}. */
 export interface TcpPortProxyInit {
+  /** Local address to listen on. */
   readonly address: string
+  /** The published port. */
   readonly port: number
+  /** Its backends. */
   readonly pool: BackendPool
+  /** A backend silent this long is skipped for the next. */
   readonly connectTimeoutMs: number
+  /** Where failures go. */
   readonly logger: Logger
 }
 
@@ -46,6 +51,7 @@ export class TcpPortProxy {
   /** Client connections reset because no backend took them. */
   rejected = 0
 
+  /** A port, not yet listening (see {@link listen}). */
   constructor(init: TcpPortProxyInit) {
     this.#init = init
     this.#server = createServer(

@@ -14,10 +14,15 @@ import { bindWithRetry } from './bind.ts'
 
 /** Options of a {@link UdpPortProxy}. */
 export interface UdpPortProxyInit {
+  /** Local address to listen on. */
   readonly address: string
+  /** The published port. */
   readonly port: number
+  /** Its backends. */
   readonly pool: BackendPool
+  /** A session without traffic this long is closed. */
   readonly idleTimeoutMs: number
+  /** Where failures go. */
   readonly logger: Logger
 }
 
@@ -100,6 +105,7 @@ export class UdpPortProxy {
   /** Datagrams dropped because no backend could take them. */
   rejected = 0
 
+  /** A port, not yet bound (see {@link listen}). */
   constructor(init: UdpPortProxyInit) {
     this.#init = init
     this.#socket = createSocket({ type: isIPv6(init.address) ? 'udp6' : 'udp4' })
