@@ -24,7 +24,7 @@ export interface TcpPortProxyInit {
   readonly logger: Logger
 }
 
-/** Bytes each socket may buffer before the other side is paused (also the read size). */
+/** Bytes each socket may buffer before the other side is paused. */
 const HIGH_WATER_MARK = 256 * 1024
 const KEEP_ALIVE_DELAY_MS = 60_000
 
