@@ -15,7 +15,7 @@ export const ALLOCATOR_WRITES_PER_TRANSACTION = 100
 
 /** One write of the allocator. */
 export interface AllocatorWrite {
-  /** Writes in `tx` if what it was decided on still holds; returns whether it wrote. */
+  /** Writes in `tx` if what it was decided on still holds; returns whether it wrote (true only when it changed something). */
   apply(tx: Tx): boolean
   /** Called when it did not write or its transaction failed. */
   undo?(): void
@@ -47,7 +47,9 @@ export async function applyAllocatorWrites(store: MemoryStore, writes: readonly 
               else w.undo?.()
             }
           })
-          written.push(done)
+          // The store counts only transactions that write something: so do the indexes here
+          // (a write that says it wrote always did).
+          if (done.length > 0) written.push(done)
         } catch (err) {
           logger.error('network allocator: a transaction could not be recorded', { error: String(err) })
           undo(done)

@@ -5,7 +5,7 @@
 import { TaskState } from '@swarmkit-ts/api'
 import type { EndpointMode, Network, NetworkAttachmentConfig, PortConfig, Service, ServiceSpec, Task } from '@swarmkit-ts/api'
 import { MemoryStore } from '@swarmkit-ts/store'
-import type { Draft, Frozen } from '@swarmkit-ts/store'
+import type { Draft, Frozen, MemoryStoreInit } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { NetworkAllocator } from '../../src/allocator/network-allocator.ts'
 import type { NetworkAllocatorHandle, NetworkAllocatorInit } from '../../src/allocator/network-allocator.ts'
@@ -49,13 +49,15 @@ export function serviceSpec(name: string, opts: ServiceOptions = {}): ServiceSpe
 export class AllocatorFixture {
   readonly clock = new ManualClock(1_700_000_000_000)
   readonly random = new SeededRandom(7)
-  readonly store = new MemoryStore({ clock: this.clock })
+  readonly store: MemoryStore
   allocator: NetworkAllocator
   handle: NetworkAllocatorHandle | undefined
   #tasks = 0
 
-  constructor(init: Partial<Pick<NetworkAllocatorInit, 'bootstrapIngress'>> = {}) {
-    this.allocator = this.newAllocator(init)
+  /** `proposer`: the store's (default: applied on the next microtask). */
+  constructor(init: Partial<Pick<NetworkAllocatorInit, 'bootstrapIngress'>> & { readonly proposer?: MemoryStoreInit['proposer'] } = {}) {
+    this.store = new MemoryStore({ clock: this.clock, ...(init.proposer !== undefined && { proposer: init.proposer }) })
+    this.allocator = this.newAllocator(init.bootstrapIngress === undefined ? {} : { bootstrapIngress: init.bootstrapIngress })
   }
 
   /** Another allocator on the same store (a new leader). */
