@@ -50,7 +50,7 @@ class UdpSession implements PoolConnection {
     // A connected UDP socket learns of an unreachable port (ICMP) as ECONNREFUSED: the session
     // ends and the client's next datagram opens one to another backend.
     this.#socket.on('error', () => {
-      if (this.#queue !== undefined) backend.failed++
+      backend.failed++
       this.close()
     })
     this.#socket.connect(backend.port, backend.host, () => {
