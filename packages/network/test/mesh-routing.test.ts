@@ -204,6 +204,18 @@ describe('RoutingMesh over UDP', () => {
     expect(m.stats()[0]).toMatchObject({ protocol: 'udp', accepted: 2, rejected: 0 })
   })
 
+  it('moves a client on when its backend reports the port unreachable', async () => {
+    const e1 = await startUdpEcho('u1')
+    cleanups.push(() => e1.close())
+    const dead = await freeTcpUdpPort()
+    const port = await freeTcpUdpPort()
+    const m = await mesh(new StaticEndpointSource({ entries: [entry(port, [{ id: 'dead', port: dead }, { id: 'u1', port: e1.port }], 'udp')] }))
+    const a = await udpClient(port)
+    cleanups.push(() => a.close())
+    expect(await a.ask('anyone')).toBe('u1:anyone')
+    expect(m.stats()[0]?.backends.find((b) => b.taskId === 'dead')?.failed).toBeGreaterThan(0)
+  })
+
   it('closes an idle session: the next datagram of the client opens a new one', async () => {
     const e1 = await startUdpEcho('u1')
     const e2 = await startUdpEcho('u2')
