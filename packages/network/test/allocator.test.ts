@@ -3,6 +3,7 @@ import type { ServiceSpec } from '@swarmkit-ts/api'
 import type { Draft } from '@swarmkit-ts/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PENDING_MESSAGE } from '../src/allocator/task-rules.ts'
+import { NetworkControl } from '../src/control/network-control.ts'
 import { AllocatorFixture, fid, serviceSpec } from './helpers/allocator-fixture.ts'
 
 let f: AllocatorFixture
@@ -291,5 +292,25 @@ describe('NetworkAllocator: more network cases', () => {
     await f.store.update((tx) => tx.networks.delete(fid('neta')))
     await f.settle()
     expect(f.allocator.snapshot()?.ipam.networks.map((n) => n.id)).toEqual([b])
+  })
+})
+
+describe('NetworkAllocator with NetworkControl', () => {
+  it('allocates on networks created through NetworkControl, next to ones it gave IPAM itself, without overlap', async () => {
+    f = new AllocatorFixture({ bootstrapIngress: true })
+    f.start()
+    await f.settle()
+    const control = new NetworkControl({ store: f.store, clock: f.clock, random: f.random })
+    const made = await control.create({ annotations: { name: 'made' } })
+    await f.addNetwork('raw')
+    await f.addService('web', { networks: ['made', 'raw'], ports: [{ targetPort: 80 }] })
+    const [t] = await f.addTasks('web', 1)
+    await f.settle()
+    const subnets = f.store.view((tx) => tx.networks.find().map((n) => [n.spec.annotations.name, n.ipam?.configs?.[0]?.subnet]))
+    expect(Object.fromEntries(subnets)).toEqual({ ingress: '10.0.0.0/24', made: '10.0.1.0/24', raw: '10.0.2.0/24' })
+    expect(f.task(t as string).networks?.map((n) => n.addresses)).toEqual([['10.0.0.3/24'], ['10.0.1.3/24'], ['10.0.2.3/24']])
+    expect(f.task(t as string).networks?.[1]?.networkId).toBe(made.id)
+    // The network is in use: NetworkControl refuses to remove it.
+    await expect(control.remove('made')).rejects.toMatchObject({ name: 'FailedPreconditionError', reason: 'network-in-use' })
   })
 })
