@@ -30,7 +30,7 @@ function entry(publishedPort: number, backends: readonly { id: string; port: num
   return { publishedPort, protocol, serviceId: 'svc1', serviceName: 'web', backends: backends.map((b) => ({ taskId: b.id, host: '127.0.0.1', port: b.port })) }
 }
 
-async function mesh(source: StaticEndpointSource, extra: { drainTimeoutMs?: number; udpIdleTimeoutMs?: number } = {}): Promise<RoutingMesh> {
+async function mesh(source: StaticEndpointSource, extra: { drainTimeoutMs?: number; udpIdleTimeoutMs?: number; failurePauseMs?: number } = {}): Promise<RoutingMesh> {
   const m = new RoutingMesh({ source, listenAddress: '127.0.0.1', ...extra })
   cleanups.push(() => m.stop())
   await m.start()
@@ -120,14 +120,35 @@ describe('RoutingMesh over TCP', () => {
     expect(m.stats()[0]?.backends.map((b) => b.taskId)).toEqual(['r2'])
   })
 
-  it('skips a backend that refuses the connection and keeps serving from the others', async () => {
+  it('skips a backend that refuses the connection, then passes it over while paused: the others share evenly', async () => {
     const s = await servers(2)
     const dead = await freePort()
     const port = await freePort()
-    const m = await mesh(new StaticEndpointSource({ entries: [entry(port, [s[0] as TestHttpServer, { id: 'dead', port: dead }, s[1] as TestHttpServer])] }))
-    // Each attempt that hits the dead backend moves on to the next one: r2 takes those too.
-    expect(count(await requests(port, 9))).toEqual({ r1: 3, r2: 6 })
-    expect(m.stats()[0]?.backends.find((b) => b.taskId === 'dead')).toMatchObject({ total: 0, failed: 3 })
+    const m = await mesh(new StaticEndpointSource({ entries: [entry(port, [s[0] as TestHttpServer, { id: 'dead', port: dead }, s[1] as TestHttpServer])] }), { failurePauseMs: 60_000 })
+    expect(count(await requests(port, 9))).toEqual({ r1: 5, r2: 4 })
+    expect(m.stats()[0]?.backends.find((b) => b.taskId === 'dead')).toMatchObject({ total: 0, failed: 1, paused: true })
+  })
+
+  it('without a failure pause, every connection whose turn is the dead backend fails over to the next one', async () => {
+    const s = await servers(2)
+    const dead = await freePort()
+    const port = await freePort()
+    const m = await mesh(new StaticEndpointSource({ entries: [entry(port, [s[0] as TestHttpServer, { id: 'dead', port: dead }, s[1] as TestHttpServer])] }), { failurePauseMs: 0 })
+    expect(count(await requests(port, 9))).toEqual({ r1: 5, r2: 4 })
+    expect(m.stats()[0]?.backends.find((b) => b.taskId === 'dead')).toMatchObject({ total: 0, failed: 4, paused: false })
+  })
+
+  it('tries a paused backend when every backend is paused, and un-pauses it once it accepts', async () => {
+    const s = await servers(1)
+    const port = await freePort()
+    const dead = await freePort()
+    const source = new StaticEndpointSource({ entries: [entry(port, [{ id: 'dead', port: dead }])] })
+    const m = await mesh(source, { failurePauseMs: 60_000 })
+    await expect(httpGet(port)).rejects.toMatchObject({ code: 'ECONNRESET' })
+    // The same address now answers (the replica came back): the paused backend is tried and un-paused.
+    source.set({ entries: [entry(port, [{ id: 'dead', port: (s[0] as TestHttpServer).port }])] })
+    expect(await httpGet(port)).toBe('r1')
+    expect(m.stats()[0]?.backends.map((b) => [b.taskId, b.paused])).toEqual([['dead', false]])
   })
 
   it('resets the client connection when no backend is left', async () => {

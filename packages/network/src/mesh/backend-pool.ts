@@ -28,6 +28,8 @@ export interface MeshBackendStats {
   readonly failed: number
   /** Whether it left the table and only its open connections remain. */
   readonly draining: boolean
+  /** Whether it failed lately and is passed over until its pause ends (see `BackendPool`). */
+  readonly paused: boolean
 }
 
 /** One backend's live state. */
@@ -48,6 +50,10 @@ export class BackendState {
   failed = 0
   /** Whether it left the table. */
   draining = false
+  /** Consecutive failures (reset by an established connection). */
+  streak = 0
+  /** Until when (`performance.now()` ms) it is passed over after a failure. */
+  pausedUntil = 0
   /** Closes its remaining connections when the drain times out. */
   drainTimer: NodeJS.Timeout | undefined
 
@@ -61,7 +67,8 @@ export class BackendState {
 
   /** Its counters. */
   stats(): MeshBackendStats {
-    return { taskId: this.taskId, host: this.host, port: this.port, active: this.conns.size, total: this.total, failed: this.failed, draining: this.draining }
+    const paused = this.pausedUntil > performance.now()
+    return { taskId: this.taskId, host: this.host, port: this.port, active: this.conns.size, total: this.total, failed: this.failed, draining: this.draining, paused }
   }
 }
 
@@ -71,10 +78,12 @@ export function backendKey(b: MeshBackend): string {
 }
 
 /**
- * The backends of one port. New connections go round-robin over the current backends (each new
- * connection starts one step further; a failed attempt moves on to the next backend not yet tried
- * for it). A backend removed by {@link update} takes no new connection; its open ones go on and
- * are closed `drainTimeoutMs` after the removal if still open.
+ * The backends of one port. New connections go round-robin over the current backends; a failed
+ * attempt moves on to the next backend not yet tried for that connection. A backend that failed
+ * is passed over for `failurePauseMs` (doubling with each consecutive failure, up to 32×), unless
+ * every backend is paused — so a dead backend costs one failed attempt per pause, not one per
+ * k connections, until the table drops it. A backend removed by {@link update} takes no new
+ * connection; its open ones go on and are closed `drainTimeoutMs` after the removal if still open.
  */
 export class BackendPool {
   readonly #drainTimeoutMs: number
@@ -83,9 +92,15 @@ export class BackendPool {
   readonly #all = new Map<string, BackendState>()
   #next = 0
 
-  /** @param drainTimeoutMs - how long a removed backend's connections may go on. */
-  constructor(drainTimeoutMs: number) {
+  readonly #failurePauseMs: number
+
+  /**
+   * @param drainTimeoutMs - how long a removed backend's connections may go on.
+   * @param failurePauseMs - how long a backend that failed is passed over (0: never).
+   */
+  constructor(drainTimeoutMs: number, failurePauseMs: number) {
     this.#drainTimeoutMs = drainTimeoutMs
+    this.#failurePauseMs = failurePauseMs
   }
 
   /** Number of active backends. */
@@ -142,22 +157,39 @@ export class BackendPool {
   }
 
   /**
-   * The backend for a new connection's next attempt, skipping those in `tried`; undefined when
-   * none is left. The first attempt of each connection advances the round-robin position.
+   * The backend for a connection's next attempt: the next one in round-robin order not in
+   * `tried` and not paused (a paused one if nothing else is left); undefined when every backend
+   * was tried. The round-robin position moves past the backend returned.
    */
   pick(tried: ReadonlySet<BackendState> | undefined): BackendState | undefined {
     const n = this.#active.length
     if (n === 0) return undefined
-    if (tried === undefined || tried.size === 0) {
-      const s = this.#active[this.#next % n] as BackendState
-      this.#next = (this.#next + 1) % n
+    let fallback = -1
+    let now = -1
+    for (let i = 0; i < n; i++) {
+      const at = (this.#next + i) % n
+      const s = this.#active[at] as BackendState
+      if (tried?.has(s) === true) continue
+      if (s.pausedUntil > 0) {
+        if (now < 0) now = performance.now()
+        if (s.pausedUntil > now) {
+          if (fallback < 0) fallback = at
+          continue
+        }
+      }
+      this.#next = (at + 1) % n
       return s
     }
-    for (let i = 0; i < n; i++) {
-      const s = this.#active[(this.#next + i) % n] as BackendState
-      if (!tried.has(s)) return s
-    }
-    return undefined
+    if (fallback < 0) return undefined
+    this.#next = (fallback + 1) % n
+    return this.#active[fallback]
+  }
+
+  /** Records a failed attempt on `s`: it is paused (see the class). */
+  failed(s: BackendState): void {
+    s.failed++
+    s.streak++
+    if (this.#failurePauseMs > 0) s.pausedUntil = performance.now() + this.#failurePauseMs * 2 ** Math.min(s.streak - 1, 5)
   }
 
   /**
@@ -167,6 +199,8 @@ export class BackendPool {
   attach(s: BackendState, conn: PoolConnection): void {
     s.conns.add(conn)
     s.total++
+    s.streak = 0
+    s.pausedUntil = 0
     if (!s.draining || s.drainTimer !== undefined) return
     this.#all.set(s.key, s)
     s.draining = false

@@ -20,6 +20,8 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000
 export const DEFAULT_UDP_IDLE_TIMEOUT_MS = 30_000
 /** Default of {@link RoutingMeshInit.connectTimeoutMs}. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
+/** Default of {@link RoutingMeshInit.failurePauseMs}. */
+export const DEFAULT_FAILURE_PAUSE_MS = 1_000
 
 /** Construction options of a {@link RoutingMesh}. */
 export interface RoutingMeshInit {
@@ -33,6 +35,11 @@ export interface RoutingMeshInit {
   readonly udpIdleTimeoutMs?: number
   /** A backend that has not accepted a TCP connection within this is skipped for the next. @default 5000 */
   readonly connectTimeoutMs?: number
+  /**
+   * A backend that failed a connection is passed over for this long (doubling with each further
+   * failure in a row, up to 32×) unless every backend is; 0 turns this off. @default 1000
+   */
+  readonly failurePauseMs?: number
   /** Where failures (a port that cannot be bound) are reported. @default silentLogger */
   readonly logger?: Logger
 }
@@ -96,7 +103,8 @@ function positiveInt(v: number | undefined, field: string, dflt: number): number
  * port's backends. Table changes apply live: a new port is bound, a removed port stops
  * listening and drains, a removed backend takes no new connection and its open connections are
  * closed `drainTimeoutMs` after its removal if still open. A backend refusing a connection is
- * skipped for the next one; with none left the client's connection is reset (RST).
+ * skipped for the next one (and passed over for `failurePauseMs`); with none left the client's
+ * connection is reset (RST).
  */
 export class RoutingMesh {
   readonly #source: EndpointSource
@@ -104,6 +112,7 @@ export class RoutingMesh {
   readonly #drainTimeoutMs: number
   readonly #udpIdleTimeoutMs: number
   readonly #connectTimeoutMs: number
+  readonly #failurePauseMs: number
   readonly #logger: Logger
   readonly #listeners = new Map<string, Listener>()
   /** Ports no longer published whose connections still drain. */
@@ -120,6 +129,9 @@ export class RoutingMesh {
     this.#drainTimeoutMs = positiveInt(init.drainTimeoutMs, 'drainTimeoutMs', DEFAULT_DRAIN_TIMEOUT_MS)
     this.#udpIdleTimeoutMs = positiveInt(init.udpIdleTimeoutMs, 'udpIdleTimeoutMs', DEFAULT_UDP_IDLE_TIMEOUT_MS)
     this.#connectTimeoutMs = positiveInt(init.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS)
+    const pause = init.failurePauseMs ?? DEFAULT_FAILURE_PAUSE_MS
+    if (!Number.isInteger(pause) || pause < 0) throw new InvalidArgumentError('failurePauseMs', 'must be a non-negative integer (milliseconds)')
+    this.#failurePauseMs = pause
     this.#logger = init.logger ?? silentLogger
   }
 
@@ -207,7 +219,7 @@ export class RoutingMesh {
   }
 
   #publish(key: string, entry: RoutingEntry): void {
-    const pool = new BackendPool(this.#drainTimeoutMs)
+    const pool = new BackendPool(this.#drainTimeoutMs, this.#failurePauseMs)
     pool.update(entry.backends)
     const common = { address: this.#address, port: entry.publishedPort, pool, logger: this.#logger }
     const proxy =

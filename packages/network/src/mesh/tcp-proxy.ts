@@ -117,7 +117,7 @@ export class TcpPortProxy {
       client.off('close', abandon)
       up.on('error', () => undefined)
       up.destroy()
-      b.failed++
+      pool.failed(b)
       if (!client.destroyed) this.#attempt(client, attempted)
     }
     const abandon = (): void => {

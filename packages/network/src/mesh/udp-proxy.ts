@@ -38,7 +38,7 @@ class UdpSession implements PoolConnection {
   readonly #idle: NodeJS.Timeout
   closed = false
 
-  constructor(proxy: UdpPortProxy, key: string, client: RemoteInfo, backend: BackendState, idleTimeoutMs: number, reply: (msg: Buffer, to: RemoteInfo) => void) {
+  constructor(proxy: UdpPortProxy, key: string, client: RemoteInfo, backend: BackendState, idleTimeoutMs: number, reply: (msg: Buffer, to: RemoteInfo) => void, onFail: () => void) {
     this.#proxy = proxy
     this.key = key
     this.backend = backend
@@ -50,7 +50,7 @@ class UdpSession implements PoolConnection {
     // A connected UDP socket learns of an unreachable port (ICMP) as ECONNREFUSED: the session
     // ends and the client's next datagram opens one to another backend.
     this.#socket.on('error', () => {
-      backend.failed++
+      onFail()
       this.close()
     })
     this.#socket.connect(backend.port, backend.host, () => {
@@ -171,7 +171,7 @@ export class UdpPortProxy {
         this.rejected++
         return
       }
-      s = new UdpSession(this, key, { ...rinfo }, b, this.#init.idleTimeoutMs, (reply, to) => this.#reply(reply, to))
+      s = new UdpSession(this, key, { ...rinfo }, b, this.#init.idleTimeoutMs, (reply, to) => this.#reply(reply, to), () => this.#init.pool.failed(b))
       this.#sessions.set(key, s)
       this.#init.pool.attach(b, s)
       this.accepted++
