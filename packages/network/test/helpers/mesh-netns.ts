@@ -16,12 +16,13 @@ export function netnsUnavailable(): string | undefined {
   return undefined
 }
 
-/** A namespace pair: `a` holds `addrA`, `b` holds `addrB`, on one /30 link. */
+/** A namespace pair: `a` holds `addrA`, `b` holds `addrB`, on one /29 link where `addrGhost` is nobody's. */
 export class NetnsPair {
   readonly a: string
   readonly b: string
   readonly addrA: string
   readonly addrB: string
+  readonly addrGhost: string
   readonly #vethA: string
   readonly #vethB: string
   readonly #children = new Set<ChildProcess>()
@@ -34,9 +35,10 @@ export class NetnsPair {
     this.#vethA = `swk${pid % 1_000_000}a`
     this.#vethB = `swk${pid % 1_000_000}b`
     const n = pid % 250
-    const m = Math.floor(pid / 250) % 64
-    this.addrA = `10.231.${n}.${m * 4 + 1}`
-    this.addrB = `10.231.${n}.${m * 4 + 2}`
+    const m = Math.floor(pid / 250) % 32
+    this.addrA = `10.231.${n}.${m * 8 + 1}`
+    this.addrB = `10.231.${n}.${m * 8 + 2}`
+    this.addrGhost = `10.231.${n}.${m * 8 + 3}`
   }
 
   /** Creates both namespaces, the veth pair, addresses and loopbacks. */
@@ -49,7 +51,7 @@ export class NetnsPair {
     await run('ip', ['link', 'set', this.#vethA, 'netns', this.a])
     await run('ip', ['link', 'set', this.#vethB, 'netns', this.b])
     for (const [ns, dev, addr] of [[this.a, this.#vethA, this.addrA], [this.b, this.#vethB, this.addrB]] as const) {
-      await run('ip', ['-n', ns, 'addr', 'add', `${addr}/30`, 'dev', dev])
+      await run('ip', ['-n', ns, 'addr', 'add', `${addr}/29`, 'dev', dev])
       await run('ip', ['-n', ns, 'link', 'set', dev, 'up'])
       await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up'])
     }
@@ -60,7 +62,7 @@ export class NetnsPair {
    * (rejects if it exits first). The process is killed by `destroy()`.
    */
   async spawnIn(ns: string, argv: readonly string[], env: Readonly<Record<string, string>>, readyLine: string, cwd?: string): Promise<ChildProcess> {
-    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) })
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) })
     this.#children.add(child)
     let out = ''
     let err = ''
@@ -73,6 +75,23 @@ export class NetnsPair {
       child.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited (${code}) before "${readyLine}": ${err}`)))
     })
     return child
+  }
+
+  /** Writes a line to a child's stdin and resolves with the next line it prints. */
+  async ask(child: ChildProcess, line: string): Promise<string> {
+    const reply = new Promise<string>((resolve) => {
+      let out = ''
+      const onData = (c: Buffer): void => {
+        out += c.toString()
+        const nl = out.indexOf('\n')
+        if (nl < 0) return
+        child.stdout?.off('data', onData)
+        resolve(out.slice(0, nl))
+      }
+      child.stdout?.on('data', onData)
+    })
+    child.stdin?.write(`${line}\n`)
+    return reply
   }
 
   /** Runs `argv` inside namespace `ns` to its end; its stdout. */
