@@ -189,14 +189,22 @@ describe('RoutingMesh over TCP', () => {
     await expect(m.start()).rejects.toBeInstanceOf(FailedPreconditionError)
   })
 
-  it('reports a port it cannot bind as failed and serves the others', async () => {
-    const s = await servers(1)
-    const taken = s[0] as TestHttpServer
+  it('reports a port it cannot bind as failed, serves the others, and binds it at the next table change once free', async () => {
+    const [blocker, other] = await servers(2)
+    const taken = (blocker as TestHttpServer).port
     const port = await freePort()
-    const m = await mesh(new StaticEndpointSource({ entries: [entry(taken.port, s), entry(port, s)] }))
-    expect(m.listeners().map((l) => [l.publishedPort, l.state])).toEqual([[taken.port, 'failed'], [port, 'listening']].sort((a, b) => (a[0] as number) - (b[0] as number)))
-    expect(m.listeners().find((l) => l.publishedPort === taken.port)?.error).toContain('EADDRINUSE')
-    expect(await httpGet(port)).toBe('r1')
+    const s = [other as TestHttpServer]
+    const source = new StaticEndpointSource({ entries: [entry(taken, s), entry(port, s)] })
+    const m = await mesh(source)
+    const states = (): [number, string][] => m.listeners().map((l) => [l.publishedPort, l.state])
+    expect(states()).toEqual([[taken, 'failed'], [port, 'listening']].sort((a, b) => (a[0] as number) - (b[0] as number)))
+    expect(m.listeners().find((l) => l.publishedPort === taken)?.error).toContain('EADDRINUSE')
+    expect(await httpGet(port)).toBe('r2')
+    await (blocker as TestHttpServer).close()
+    source.set({ entries: [entry(taken, s), entry(port, [])] })
+    await m.settled()
+    expect(states()).toEqual([[taken, 'listening'], [port, 'listening']].sort((a, b) => (a[0] as number) - (b[0] as number)))
+    expect(await httpGet(taken)).toBe('r2')
   })
 
   it('rejects bad options and bad tables with the field named', () => {
