@@ -64,7 +64,10 @@ async function responseLength(port: number): Promise<number> {
 
 /** Results of one keep-alive HTTP run. */
 export interface HttpRun {
+  /** Requests answered while measuring. */
   readonly requests: number
+  /** Requests answered in all, warm-up included. */
+  readonly allRequests: number
   readonly seconds: number
   readonly perSecond: number
   readonly p50Ms: number
@@ -86,6 +89,7 @@ export async function httpLoad(port: number, connections: number, warmupMs: numb
   let measuring = false
   let stopping = false
   let count = 0
+  let all = 0
   const sockets: Socket[] = []
   const done: Promise<void>[] = []
   for (let i = 0; i < connections; i++) {
@@ -108,6 +112,7 @@ export async function httpLoad(port: number, connections: number, warmupMs: numb
         s.on('data', (c: Buffer) => {
           got += c.length
           if (got < len) return
+          all++
           if (measuring) {
             count++
             latencies.push(performance.now() - sentAt)
@@ -129,7 +134,7 @@ export async function httpLoad(port: number, connections: number, warmupMs: numb
   stopping = true
   await Promise.all(done)
   const sorted = Float64Array.from(latencies).sort()
-  return { requests: count, seconds, perSecond: count / seconds, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) }
+  return { requests: count, allRequests: all, seconds, perSecond: count / seconds, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) }
 }
 
 /** Results of one bulk TCP run. */

@@ -3,7 +3,7 @@
  * the same load generator. Three processes on the host: the backend (keep-alive HTTP server and
  * a TCP sink), the mesh (a RoutingMesh on a StaticEndpointSource, idle during direct runs), and
  * this process, the load generator. Rows: keep-alive HTTP with 64 connections (requests/s, p50
- * and p99 latency) and bulk TCP with 64 connections each streaming MESH_BENCH_MIB MiB (default
+ * and p99 latency), the latency of one connection alone, and bulk TCP with 64 connections each streaming MESH_BENCH_MIB MiB (default
  * 64), alternating direct and mesh for MESH_BENCH_ROUNDS rounds (default 3; the median is
  * reported). Prints the CPU and a table; writes bench-results/network-mesh.json.
  *
@@ -108,6 +108,7 @@ async function main(): Promise<void> {
   const mesh = await spawnRole('mesh', JSON.stringify(backend.ports))
   const http: { direct: HttpRun[]; mesh: HttpRun[]; meshCpuMs: number[] } = { direct: [], mesh: [], meshCpuMs: [] }
   const bulk: { direct: BulkRun[]; mesh: BulkRun[]; meshCpuMs: number[] } = { direct: [], mesh: [], meshCpuMs: [] }
+  const single: { direct: HttpRun[]; mesh: HttpRun[] } = { direct: [], mesh: [] }
   const warmupMs = Math.min(1_000, SECONDS * 200)
   for (let r = 1; r <= ROUNDS; r++) {
     log(`round ${r}/${ROUNDS}: http direct`)
@@ -116,7 +117,10 @@ async function main(): Promise<void> {
     let c0 = await cpuMs(mesh.proc)
     const h = await httpLoad(mesh.ports.http, CONNECTIONS, warmupMs, SECONDS * 1000)
     http.mesh.push(h)
-    http.meshCpuMs.push(((await cpuMs(mesh.proc)) - c0) / (h.requests / h.seconds * (h.seconds + warmupMs / 1000)))
+    http.meshCpuMs.push(((await cpuMs(mesh.proc)) - c0) / h.allRequests)
+    log(`round ${r}/${ROUNDS}: one connection, direct and through the mesh`)
+    single.direct.push(await httpLoad(backend.ports.http, 1, warmupMs, SECONDS * 500))
+    single.mesh.push(await httpLoad(mesh.ports.http, 1, warmupMs, SECONDS * 500))
     log(`round ${r}/${ROUNDS}: bulk direct`)
     bulk.direct.push(await bulkLoad(backend.ports.sink, CONNECTIONS, MIB * 1024 * 1024))
     log(`round ${r}/${ROUNDS}: bulk through the mesh`)
@@ -130,11 +134,15 @@ async function main(): Promise<void> {
   const rps = { direct: median(http.direct.map((x) => x.perSecond)), mesh: median(http.mesh.map((x) => x.perSecond)) }
   const p50 = { direct: median(http.direct.map((x) => x.p50Ms)), mesh: median(http.mesh.map((x) => x.p50Ms)) }
   const p99 = { direct: median(http.direct.map((x) => x.p99Ms)), mesh: median(http.mesh.map((x) => x.p99Ms)) }
+  const p50One = { direct: median(single.direct.map((x) => x.p50Ms)), mesh: median(single.mesh.map((x) => x.p50Ms)) }
+  const p99One = { direct: median(single.direct.map((x) => x.p99Ms)), mesh: median(single.mesh.map((x) => x.p99Ms)) }
   const mbs = { direct: median(bulk.direct.map((x) => x.mbPerSecond)), mesh: median(bulk.mesh.map((x) => x.mbPerSecond)) }
   const rows: Row[] = [
     { benchmark: `keep-alive HTTP, ${CONNECTIONS} connections`, ...rps, unit: 'req/s', ratio: rps.mesh / rps.direct, note: `mesh CPU ${(median(http.meshCpuMs) * 1000).toFixed(1)} µs per request` },
     { benchmark: '  latency p50', ...p50, unit: 'ms', note: `added ${(p50.mesh - p50.direct).toFixed(3)} ms` },
     { benchmark: '  latency p99', ...p99, unit: 'ms', note: `added ${(p99.mesh - p99.direct).toFixed(3)} ms` },
+    { benchmark: 'keep-alive HTTP, 1 connection: latency p50', ...p50One, unit: 'ms', note: `added ${(p50One.mesh - p50One.direct).toFixed(3)} ms` },
+    { benchmark: '  latency p99', ...p99One, unit: 'ms', note: `added ${(p99One.mesh - p99One.direct).toFixed(3)} ms` },
     { benchmark: `bulk TCP, ${CONNECTIONS} connections × ${MIB} MiB`, ...mbs, unit: 'MB/s', ratio: mbs.mesh / mbs.direct, note: `mesh CPU ${Math.round(median(bulk.meshCpuMs))} ms per GB` },
   ]
   const load1 = loadavg()[0] ?? 0
@@ -150,7 +158,7 @@ async function main(): Promise<void> {
   const out = new URL('../../../bench-results/', import.meta.url)
   await mkdir(out, { recursive: true })
   const file = new URL('network-mesh.json', out)
-  const json = { package: '@swarmkit-ts/network', benchmark: 'routing mesh vs direct', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, rounds: ROUNDS, connections: CONNECTIONS, httpSeconds: SECONDS, bulkMiBPerConnection: MIB, rows, runs: { http, bulk } }
+  const json = { package: '@swarmkit-ts/network', benchmark: 'routing mesh vs direct', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, rounds: ROUNDS, connections: CONNECTIONS, httpSeconds: SECONDS, bulkMiBPerConnection: MIB, rows, runs: { http, single, bulk } }
   await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
   log(`wrote ${file.pathname}`)
 }
