@@ -33,6 +33,8 @@ type Op =
   | { readonly op: 'tasks'; readonly service: number; readonly count: number }
   | { readonly op: 'deleteTask' | 'killTask' | 'runTask' | 'stopTask'; readonly pick: number }
   | { readonly op: 'leader' }
+  /** The network the specs call `nowhere` comes into being (without IPAM: the allocator gives it). */
+  | { readonly op: 'network' }
   | { readonly op: 'flush'; readonly times: number }
 
 const NETWORKS = ['n1', 'n2', 'tiny', 'nowhere']
@@ -61,6 +63,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('tasks' as const), service: fc.integer({ min: 0, max: 3 }), count: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('deleteTask' as const, 'killTask' as const, 'runTask' as const, 'stopTask' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('leader' as const) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('network' as const) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('flush' as const), times: fc.integer({ min: 1, max: 3 }) }) },
 )
 
@@ -145,6 +148,9 @@ async function run(ops: readonly Op[]): Promise<void> {
           await f.stop()
           f.allocator = f.newAllocator({ bootstrapIngress: true })
           f.start()
+          break
+        case 'network':
+          if (f.store.view((tx) => tx.networks.find({ name: 'nowhere' }).length) === 0) await f.addNetwork('nowhere')
           break
         case 'flush':
           for (let i = 0; i < o.times; i++) await flush()
