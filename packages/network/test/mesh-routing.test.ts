@@ -250,7 +250,7 @@ describe('RoutingMesh over UDP', () => {
     const e2 = await startUdpEcho('u2')
     cleanups.push(() => e1.close(), () => e2.close())
     const port = await freeTcpUdpPort()
-    const m = await mesh(new StaticEndpointSource({ entries: [entry(port, [{ id: 'u1', port: e1.port }, { id: 'u2', port: e2.port }], 'udp')] }), { udpIdleTimeoutMs: 100 })
+    const m = await mesh(new StaticEndpointSource({ entries: [entry(port, [{ id: 'u1', port: e1.port }, { id: 'u2', port: e2.port }], 'udp')] }), { udpIdleTimeoutMs: 1_000 })
     const a = await udpClient(port)
     cleanups.push(() => a.close())
     expect(await a.ask('one')).toBe('u1:one')
