@@ -93,7 +93,7 @@ describe('RoutingMesh over TCP', () => {
     const s = await servers(1)
     const port = await freePort()
     const source = new StaticEndpointSource({ entries: [entry(port, s)] })
-    const m = await mesh(source, { drainTimeoutMs: 300 })
+    const m = await mesh(source, { drainTimeoutMs: 1_500 })
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
     cleanups.push(() => agent.destroy())
     expect(await httpGet(port, agent)).toBe('r1')
