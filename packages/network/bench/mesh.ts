@@ -106,13 +106,16 @@ async function main(): Promise<void> {
   log(`${cpu}, ${availableParallelism()} cores, load average ${load0.toFixed(2)}`)
   const backend = await spawnRole('backend')
   const mesh = await spawnRole('mesh', JSON.stringify(backend.ports))
-  const http: { direct: HttpRun[]; mesh: HttpRun[]; meshCpuMs: number[] } = { direct: [], mesh: [], meshCpuMs: [] }
+  const http: { direct: HttpRun[]; mesh: HttpRun[]; meshCpuMs: number[]; backendCpuMs: number[] } = { direct: [], mesh: [], meshCpuMs: [], backendCpuMs: [] }
   const bulk: { direct: BulkRun[]; mesh: BulkRun[]; meshCpuMs: number[] } = { direct: [], mesh: [], meshCpuMs: [] }
   const single: { direct: HttpRun[]; mesh: HttpRun[] } = { direct: [], mesh: [] }
   const warmupMs = Math.min(1_000, SECONDS * 200)
   for (let r = 1; r <= ROUNDS; r++) {
     log(`round ${r}/${ROUNDS}: http direct`)
-    http.direct.push(await httpLoad(backend.ports.http, CONNECTIONS, warmupMs, SECONDS * 1000))
+    const b0 = await cpuMs(backend.proc)
+    const d = await httpLoad(backend.ports.http, CONNECTIONS, warmupMs, SECONDS * 1000)
+    http.direct.push(d)
+    http.backendCpuMs.push(((await cpuMs(backend.proc)) - b0) / d.allRequests)
     log(`round ${r}/${ROUNDS}: http through the mesh`)
     let c0 = await cpuMs(mesh.proc)
     const h = await httpLoad(mesh.ports.http, CONNECTIONS, warmupMs, SECONDS * 1000)
@@ -138,7 +141,7 @@ async function main(): Promise<void> {
   const p99One = { direct: median(single.direct.map((x) => x.p99Ms)), mesh: median(single.mesh.map((x) => x.p99Ms)) }
   const mbs = { direct: median(bulk.direct.map((x) => x.mbPerSecond)), mesh: median(bulk.mesh.map((x) => x.mbPerSecond)) }
   const rows: Row[] = [
-    { benchmark: `keep-alive HTTP, ${CONNECTIONS} connections`, ...rps, unit: 'req/s', ratio: rps.mesh / rps.direct, note: `mesh CPU ${(median(http.meshCpuMs) * 1000).toFixed(1)} µs per request` },
+    { benchmark: `keep-alive HTTP, ${CONNECTIONS} connections`, ...rps, unit: 'req/s', ratio: rps.mesh / rps.direct, note: `CPU per request: mesh ${(median(http.meshCpuMs) * 1000).toFixed(1)} µs, backend ${(median(http.backendCpuMs) * 1000).toFixed(1)} µs` },
     { benchmark: '  latency p50', ...p50, unit: 'ms', note: `added ${(p50.mesh - p50.direct).toFixed(3)} ms` },
     { benchmark: '  latency p99', ...p99, unit: 'ms', note: `added ${(p99.mesh - p99.direct).toFixed(3)} ms` },
     { benchmark: 'keep-alive HTTP, 1 connection: latency p50', ...p50One, unit: 'ms', note: `added ${(p50One.mesh - p50One.direct).toFixed(3)} ms` },
