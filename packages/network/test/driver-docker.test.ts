@@ -106,7 +106,9 @@ describe.skipIf(skip)('DockerNetworkDriver on a private dockerd', () => {
     }, 60_000)
 
     it('gives a task its IPv6 address too on a dual-stack network', async () => {
-      const v6 = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::`
+      // Groups written as `ip addr` prints them (RFC 5952: no leading zeros, never all-zero here).
+      const group = (): string => ((randomBytes(2).readUInt16BE(0) % 0xf000) + 0x1000).toString(16)
+      const v6 = `fd${randomBytes(1).toString('hex')}:${group()}:${group()}::`
       const n = await create(net(6, { ipv6: { subnet: `${v6}/64`, gateway: `${v6}1` } }))
       const task = { taskId: `v6${randomUUID()}`, attachments: [{ networkId: n.id, addresses: [`${addr(6, 5)}/28`, `${v6}5/64`] }], ports: [] }
       tasks.push(task.taskId)
