@@ -30,7 +30,7 @@ function entry(publishedPort: number, backends: readonly { id: string; port: num
   return { publishedPort, protocol, serviceId: 'svc1', serviceName: 'web', backends: backends.map((b) => ({ taskId: b.id, host: '127.0.0.1', port: b.port })) }
 }
 
-async function mesh(source: StaticEndpointSource, extra: { drainTimeoutMs?: number; udpIdleTimeoutMs?: number; failurePauseMs?: number } = {}): Promise<RoutingMesh> {
+async function mesh(source: StaticEndpointSource, extra: { drainTimeoutMs?: number; udpIdleTimeoutMs?: number; udpMaxSessions?: number; failurePauseMs?: number } = {}): Promise<RoutingMesh> {
   const m = new RoutingMesh({ source, listenAddress: '127.0.0.1', ...extra })
   cleanups.push(() => m.stop())
   await m.start()
@@ -211,6 +211,8 @@ describe('RoutingMesh over TCP', () => {
     const source = new StaticEndpointSource()
     expect(() => new RoutingMesh({ source, listenAddress: 'localhost' })).toThrow(expect.objectContaining({ field: 'listenAddress' }) as Error)
     expect(() => new RoutingMesh({ source, drainTimeoutMs: 0 })).toThrow(InvalidArgumentError)
+    expect(() => new RoutingMesh({ source, udpMaxSessions: 1.5 })).toThrow(expect.objectContaining({ field: 'udpMaxSessions' }) as Error)
+    expect(() => new RoutingMesh({ source, failurePauseMs: -1 })).toThrow(expect.objectContaining({ field: 'failurePauseMs' }) as Error)
     expect(() => source.set({ entries: [entry(80, [{ id: 't', port: 70_000 }])] })).toThrow(expect.objectContaining({ field: 'entries[0].backends[0].port' }) as Error)
     expect(() => source.set({ entries: [entry(80, []), entry(80, [])] })).toThrow(expect.objectContaining({ field: 'entries[1].publishedPort' }) as Error)
     expect(source.current().entries).toEqual([])
@@ -243,6 +245,22 @@ describe('RoutingMesh over UDP', () => {
     cleanups.push(() => a.close())
     expect(await a.ask('anyone')).toBe('u1:anyone')
     expect(m.stats()[0]?.backends.find((b) => b.taskId === 'dead')?.failed).toBeGreaterThan(0)
+  })
+
+  it('drops the datagrams of a new client while the port has udpMaxSessions sessions open', async () => {
+    const e1 = await startUdpEcho('u1')
+    cleanups.push(() => e1.close())
+    const port = await freeTcpUdpPort()
+    const m = await mesh(new StaticEndpointSource({ entries: [entry(port, [{ id: 'u1', port: e1.port }], 'udp')] }), { udpMaxSessions: 1, udpIdleTimeoutMs: 1_000 })
+    const a = await udpClient(port)
+    const b = await udpClient(port)
+    cleanups.push(() => a.close(), () => b.close())
+    expect(await a.ask('first')).toBe('u1:first')
+    // b resends every 200 ms: dropped while a's session lives, answered once it idled out.
+    expect(await b.ask('second')).toBe('u1:second')
+    const st = m.stats()[0]
+    expect(st?.accepted).toBe(2)
+    expect(st?.rejected).toBeGreaterThan(0)
   })
 
   it('closes an idle session: the next datagram of the client opens a new one', async () => {

@@ -20,6 +20,8 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000
 export const DEFAULT_UDP_IDLE_TIMEOUT_MS = 30_000
 /** Default of {@link RoutingMeshInit.connectTimeoutMs}. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
+/** Default of {@link RoutingMeshInit.udpMaxSessions}. */
+export const DEFAULT_UDP_MAX_SESSIONS = 4_096
 /** Default of {@link RoutingMeshInit.failurePauseMs}. */
 export const DEFAULT_FAILURE_PAUSE_MS = 1_000
 
@@ -33,6 +35,11 @@ export interface RoutingMeshInit {
   readonly drainTimeoutMs?: number
   /** A UDP session without traffic either way for this long is closed. @default 30000 */
   readonly udpIdleTimeoutMs?: number
+  /**
+   * UDP sessions (one socket each) a published port keeps open at most; datagrams of further
+   * clients are dropped until sessions close, as with a full conntrack table. @default 4096
+   */
+  readonly udpMaxSessions?: number
   /** A backend that has not accepted a TCP connection within this is skipped for the next. @default 5000 */
   readonly connectTimeoutMs?: number
   /**
@@ -75,7 +82,7 @@ export interface MeshPortStats {
   readonly protocol: MeshProtocol
   /** Client connections (TCP) or sessions (UDP) accepted since the port was published. */
   readonly accepted: number
-  /** TCP connections reset, or UDP datagrams dropped, because no backend took them. */
+  /** TCP connections reset, or UDP datagrams dropped, because no backend (or no session room) took them. */
   readonly rejected: number
   /** Per backend, active ones first in table order, then draining ones. */
   readonly backends: readonly MeshBackendStats[]
@@ -111,6 +118,7 @@ export class RoutingMesh {
   readonly #address: string
   readonly #drainTimeoutMs: number
   readonly #udpIdleTimeoutMs: number
+  readonly #udpMaxSessions: number
   readonly #connectTimeoutMs: number
   readonly #failurePauseMs: number
   readonly #logger: Logger
@@ -129,6 +137,7 @@ export class RoutingMesh {
     this.#drainTimeoutMs = positiveInt(init.drainTimeoutMs, 'drainTimeoutMs', DEFAULT_DRAIN_TIMEOUT_MS)
     this.#udpIdleTimeoutMs = positiveInt(init.udpIdleTimeoutMs, 'udpIdleTimeoutMs', DEFAULT_UDP_IDLE_TIMEOUT_MS)
     this.#connectTimeoutMs = positiveInt(init.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS)
+    this.#udpMaxSessions = positiveInt(init.udpMaxSessions, 'udpMaxSessions', DEFAULT_UDP_MAX_SESSIONS)
     const pause = init.failurePauseMs ?? DEFAULT_FAILURE_PAUSE_MS
     if (!Number.isInteger(pause) || pause < 0) throw new InvalidArgumentError('failurePauseMs', 'must be a non-negative integer (milliseconds)')
     this.#failurePauseMs = pause
@@ -225,7 +234,7 @@ export class RoutingMesh {
     const proxy =
       entry.protocol === 'tcp'
         ? new TcpPortProxy({ ...common, connectTimeoutMs: this.#connectTimeoutMs })
-        : new UdpPortProxy({ ...common, idleTimeoutMs: this.#udpIdleTimeoutMs })
+        : new UdpPortProxy({ ...common, idleTimeoutMs: this.#udpIdleTimeoutMs, maxSessions: this.#udpMaxSessions })
     const l: Listener = { key, entry, pool, proxy, abort: new AbortController(), state: 'binding', error: undefined }
     this.#listeners.set(key, l)
     const bind = proxy.listen(l.abort.signal).then(

@@ -22,6 +22,8 @@ export interface UdpPortProxyInit {
   readonly pool: BackendPool
   /** A session without traffic this long is closed. */
   readonly idleTimeoutMs: number
+  /** Sessions open at most; a new client's datagrams are dropped beyond it. */
+  readonly maxSessions: number
   /** Where failures go. */
   readonly logger: Logger
 }
@@ -93,7 +95,8 @@ class UdpSession implements PoolConnection {
  * (round-robin) and opens a session to it; later datagrams of that client go to the same
  * backend while the session lives. A session ends after `idleTimeoutMs` without traffic either
  * way, when its backend reports the port unreachable, or when its backend's drain times out.
- * With no backend, datagrams are dropped.
+ * With no backend, or `maxSessions` sessions open (each holds a socket), a new client's
+ * datagrams are dropped.
  */
 export class UdpPortProxy {
   readonly #init: UdpPortProxyInit
@@ -166,7 +169,7 @@ export class UdpPortProxy {
     const key = `${rinfo.address} ${rinfo.port}`
     let s = this.#sessions.get(key)
     if (s === undefined || s.closed) {
-      const b = this.#init.pool.pick(undefined)
+      const b = this.#sessions.size < this.#init.maxSessions ? this.#init.pool.pick(undefined) : undefined
       if (b === undefined) {
         this.rejected++
         return
