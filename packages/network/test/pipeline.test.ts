@@ -150,8 +150,7 @@ describe('the leader pipeline: orchestrator → network allocator → scheduler 
     const taskAddresses = (): string[] => p.resolver.lookup('tasks.web', 'A', ['front']).answers.map((r) => (r.type === 'A' ? r.address : '')).sort()
     expect(taskAddresses()).toEqual(['10.0.1.3', '10.0.1.4'])
 
-    const current = p.store.view((tx) => tx.services.get(svc.id))
-    await p.services.update(svc.id, web(4), { version: current?.meta.version.index })
+    await p.services.update(svc.id, web(4))
     await p.settle()
     await p.run(svc.id)
     expect(taskAddresses()).toEqual(['10.0.1.3', '10.0.1.4', '10.0.1.5', '10.0.1.6'])
