@@ -64,8 +64,10 @@ cat >"$work/app/src/main.ts" <<'EOF'
 import { cryptoRandom, decodeSpec, encodeSpec, systemClock, validateServiceSpec, withServiceDefaults } from '@swarmkit-ts/api'
 import { FakeRuntime, type LogLine } from '@swarmkit-ts/engine-adapter'
 import { Orchestrator, serviceProgress } from '@swarmkit-ts/orchestrator'
+import { DnsServer, NetworkAllocator, NetworkControl, ServiceResolver } from '@swarmkit-ts/network'
 import { MemoryRaftStorage, decodeMessage, encodeMessage, type Message } from '@swarmkit-ts/raft'
 import { MemoryStore } from '@swarmkit-ts/store'
+import { Resolver } from 'node:dns/promises'
 
 // api: the protobuf codec (its schema must be inside the JavaScript).
 const spec = withServiceDefaults({
@@ -112,7 +114,35 @@ const lines: string[] = []
 for await (const l of runtime.logs(containerId) as AsyncIterable<LogLine>) lines.push(l.line)
 await runtime.close()
 
+// network: a network from the pool, the allocator gives the service its VIP there, and the DNS
+// server (dns-packet bundled) answers node:dns with it.
+const netStore = new MemoryStore()
+const effects = { store: netStore, clock: systemClock, random: cryptoRandom }
+await new NetworkControl(effects).create({ annotations: { name: 'front' } })
+const allocator = new NetworkAllocator(effects).start()
+await netStore.update((tx) =>
+  tx.services.create({
+    id: 'apiapiapiapiapiapiapiapia',
+    spec: withServiceDefaults({ annotations: { name: 'api' }, mode: { replicated: { replicas: 1 } }, task: { container: { image: 'busybox' }, networks: [{ target: 'front' }] } }),
+  }),
+)
+const resolver = new ServiceResolver({ store: netStore })
+resolver.start()
+const dns = new DnsServer({ resolver, address: '127.0.0.1', port: 0, scope: ['front'] })
+const { port } = await dns.start()
+const client = new Resolver()
+client.setServers([`127.0.0.1:${port}`])
+let vip: string[] = []
+for (let i = 0; i < 200 && vip.length === 0; i++) {
+  vip = await client.resolve4('api').catch(() => [])
+  if (vip.length === 0) await new Promise((r) => setTimeout(r, 10))
+}
+await dns.stop()
+await resolver.stop()
+await allocator.stop()
+
 console.log(JSON.stringify({
+  vip,
   replicas: 'replicated' in decoded.mode ? decoded.mode.replicated.replicas : null,
   parallelism: decoded.update?.parallelism,
   stored: stored?.spec.annotations.name,
@@ -123,7 +153,7 @@ console.log(JSON.stringify({
   lines,
 }))
 EOF
-expected='{"replicas":3,"parallelism":1,"stored":"web","slots":[1,2,3],"lastIndex":1,"from":"9223372036854775813","exitCode":3,"lines":["hello","world"]}'
+expected='{"vip":["10.0.0.2"],"replicas":3,"parallelism":1,"stored":"web","slots":[1,2,3],"lastIndex":1,"from":"9223372036854775813","exitCode":3,"lines":["hello","world"]}'
 
 echo "--- npm install (tarballs, typescript@$ts_version, @types/node@$types_node_version, esbuild@$esbuild_version)"
 cd "$work/app"
