@@ -76,12 +76,22 @@ async function spawnRole(role: string, arg?: string): Promise<{ proc: ChildProce
   return { proc, ports: m.ready }
 }
 
-async function cpuMs(proc: ChildProcess): Promise<number> {
+/** A child's CPU time so far, in ms: user + system, and of it in the kernel (system). */
+interface CpuMs {
+  readonly total: number
+  readonly system: number
+}
+
+async function cpuUsage(proc: ChildProcess): Promise<CpuMs> {
   proc.send('cpu')
   for (;;) {
     const [m] = (await once(proc, 'message')) as [Message]
-    if ('cpu' in m) return (m.cpu.user + m.cpu.system) / 1000
+    if ('cpu' in m) return { total: (m.cpu.user + m.cpu.system) / 1000, system: m.cpu.system / 1000 }
   }
+}
+
+async function cpuMs(proc: ChildProcess): Promise<number> {
+  return (await cpuUsage(proc)).total
 }
 
 function median(v: readonly number[]): number {
@@ -106,8 +116,8 @@ async function main(): Promise<void> {
   log(`${cpu}, ${availableParallelism()} cores, load average ${load0.toFixed(2)}`)
   const backend = await spawnRole('backend')
   const mesh = await spawnRole('mesh', JSON.stringify(backend.ports))
-  const http: { direct: HttpRun[]; mesh: HttpRun[]; meshCpuMs: number[]; backendCpuMs: number[] } = { direct: [], mesh: [], meshCpuMs: [], backendCpuMs: [] }
-  const bulk: { direct: BulkRun[]; mesh: BulkRun[]; meshCpuMs: number[] } = { direct: [], mesh: [], meshCpuMs: [] }
+  const http: { direct: HttpRun[]; mesh: HttpRun[]; meshCpuMs: number[]; meshSystemMs: number[]; backendCpuMs: number[] } = { direct: [], mesh: [], meshCpuMs: [], meshSystemMs: [], backendCpuMs: [] }
+  const bulk: { direct: BulkRun[]; mesh: BulkRun[]; meshCpuMs: number[]; meshSystemMs: number[] } = { direct: [], mesh: [], meshCpuMs: [], meshSystemMs: [] }
   const single: { direct: HttpRun[]; mesh: HttpRun[] } = { direct: [], mesh: [] }
   const warmupMs = Math.min(1_000, SECONDS * 200)
   for (let r = 1; r <= ROUNDS; r++) {
@@ -117,20 +127,24 @@ async function main(): Promise<void> {
     http.direct.push(d)
     http.backendCpuMs.push(((await cpuMs(backend.proc)) - b0) / d.allRequests)
     log(`round ${r}/${ROUNDS}: http through the mesh`)
-    let c0 = await cpuMs(mesh.proc)
+    let c0 = await cpuUsage(mesh.proc)
     const h = await httpLoad(mesh.ports.http, CONNECTIONS, warmupMs, SECONDS * 1000)
     http.mesh.push(h)
-    http.meshCpuMs.push(((await cpuMs(mesh.proc)) - c0) / h.allRequests)
+    let c1 = await cpuUsage(mesh.proc)
+    http.meshCpuMs.push((c1.total - c0.total) / h.allRequests)
+    http.meshSystemMs.push((c1.system - c0.system) / h.allRequests)
     log(`round ${r}/${ROUNDS}: one connection, direct and through the mesh`)
     single.direct.push(await httpLoad(backend.ports.http, 1, warmupMs, SECONDS * 500))
     single.mesh.push(await httpLoad(mesh.ports.http, 1, warmupMs, SECONDS * 500))
     log(`round ${r}/${ROUNDS}: bulk direct`)
     bulk.direct.push(await bulkLoad(backend.ports.sink, CONNECTIONS, MIB * 1024 * 1024))
     log(`round ${r}/${ROUNDS}: bulk through the mesh`)
-    c0 = await cpuMs(mesh.proc)
+    c0 = await cpuUsage(mesh.proc)
     const b = await bulkLoad(mesh.ports.sink, CONNECTIONS, MIB * 1024 * 1024)
     bulk.mesh.push(b)
-    bulk.meshCpuMs.push(((await cpuMs(mesh.proc)) - c0) / (b.bytes / 1e9))
+    c1 = await cpuUsage(mesh.proc)
+    bulk.meshCpuMs.push((c1.total - c0.total) / (b.bytes / 1e9))
+    bulk.meshSystemMs.push((c1.system - c0.system) / (b.bytes / 1e9))
   }
   for (const p of [backend.proc, mesh.proc]) p.send('exit')
 
@@ -141,12 +155,12 @@ async function main(): Promise<void> {
   const p99One = { direct: median(single.direct.map((x) => x.p99Ms)), mesh: median(single.mesh.map((x) => x.p99Ms)) }
   const mbs = { direct: median(bulk.direct.map((x) => x.mbPerSecond)), mesh: median(bulk.mesh.map((x) => x.mbPerSecond)) }
   const rows: Row[] = [
-    { benchmark: `keep-alive HTTP, ${CONNECTIONS} connections`, ...rps, unit: 'req/s', ratio: rps.mesh / rps.direct, note: `CPU per request: mesh ${(median(http.meshCpuMs) * 1000).toFixed(1)} µs, backend ${(median(http.backendCpuMs) * 1000).toFixed(1)} µs` },
+    { benchmark: `keep-alive HTTP, ${CONNECTIONS} connections`, ...rps, unit: 'req/s', ratio: rps.mesh / rps.direct, note: `CPU per request: mesh ${(median(http.meshCpuMs) * 1000).toFixed(1)} µs (kernel ${(median(http.meshSystemMs) * 1000).toFixed(1)}), backend ${(median(http.backendCpuMs) * 1000).toFixed(1)} µs` },
     { benchmark: '  latency p50', ...p50, unit: 'ms', note: `added ${(p50.mesh - p50.direct).toFixed(3)} ms` },
     { benchmark: '  latency p99', ...p99, unit: 'ms', note: `added ${(p99.mesh - p99.direct).toFixed(3)} ms` },
     { benchmark: 'keep-alive HTTP, 1 connection: latency p50', ...p50One, unit: 'ms', note: `added ${(p50One.mesh - p50One.direct).toFixed(3)} ms` },
     { benchmark: '  latency p99', ...p99One, unit: 'ms', note: `added ${(p99One.mesh - p99One.direct).toFixed(3)} ms` },
-    { benchmark: `bulk TCP, ${CONNECTIONS} connections × ${MIB} MiB`, ...mbs, unit: 'MB/s', ratio: mbs.mesh / mbs.direct, note: `mesh CPU ${Math.round(median(bulk.meshCpuMs))} ms per GB` },
+    { benchmark: `bulk TCP, ${CONNECTIONS} connections × ${MIB} MiB`, ...mbs, unit: 'MB/s', ratio: mbs.mesh / mbs.direct, note: `mesh CPU ${Math.round(median(bulk.meshCpuMs))} ms per GB (kernel ${Math.round(median(bulk.meshSystemMs))})` },
   ]
   const load1 = loadavg()[0] ?? 0
   const fmt = (v: number, unit: string): string => (unit === 'ms' ? v.toFixed(3) : Math.round(v).toLocaleString('en-US'))

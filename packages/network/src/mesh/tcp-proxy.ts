@@ -9,6 +9,7 @@ import type { NetConnectOpts, Server, Socket } from 'node:net'
 import type { Logger } from '@swarmkit-ts/api'
 import type { BackendPool, BackendState, PoolConnection } from './backend-pool.ts'
 import { bindWithRetry } from './bind.ts'
+import { ReadRelay, relayData } from './tcp-relay.ts'
 
 /** Options of a {@link TcpPortProxy}. */
 export interface TcpPortProxyInit {
@@ -108,7 +109,9 @@ export class TcpPortProxy {
     const attempted = tried ?? new Set<BackendState>()
     attempted.add(b)
     // highWaterMark reaches the socket's Duplex options (Node ≥ 18.17), though NetConnectOpts omits it.
-    const options: NetConnectOpts & { highWaterMark: number } = { host: b.host, port: b.port, allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEP_ALIVE_DELAY_MS, highWaterMark: HIGH_WATER_MARK }
+    // The backend's replies are read into the relay's own buffer (no stream machinery per read).
+    const back = new ReadRelay()
+    const options: NetConnectOpts & { highWaterMark: number } = { host: b.host, port: b.port, allowHalfOpen: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: KEEP_ALIVE_DELAY_MS, highWaterMark: HIGH_WATER_MARK, onread: back.onread }
     const up = connect(options)
     const fail = (): void => {
       up.off('connect', ok)
@@ -130,7 +133,7 @@ export class TcpPortProxy {
       up.off('timeout', fail)
       client.off('close', abandon)
       up.setTimeout(0)
-      this.#splice(client, up, b)
+      this.#splice(client, up, b, back)
     }
     up.setTimeout(this.#init.connectTimeoutMs)
     up.once('connect', ok)
@@ -139,7 +142,7 @@ export class TcpPortProxy {
     client.once('close', abandon)
   }
 
-  #splice(client: Socket, up: Socket, b: BackendState): void {
+  #splice(client: Socket, up: Socket, b: BackendState, back: ReadRelay): void {
     const { pool } = this.#init
     if (client.destroyed) {
       up.destroy()
@@ -173,21 +176,8 @@ export class TcpPortProxy {
       if (hadError) client.destroy()
       closed()
     })
-    relay(client, up)
-    relay(up, client)
+    relayData(client, up)
+    back.start(up, client)
     client.resume() // accepted paused (pauseOnConnect): its data waited in the kernel until now
   }
-}
-
-/**
- * Forwards `from`'s data to `to` as it comes (the chunks themselves, no copy), pausing `from`
- * while `to` is over its high-water mark; `from`'s FIN becomes `to`'s FIN. (What `pipe` does,
- * without its per-chunk bookkeeping.)
- */
-function relay(from: Socket, to: Socket): void {
-  from.on('data', (chunk: Buffer) => {
-    if (!to.write(chunk)) from.pause()
-  })
-  to.on('drain', () => from.resume())
-  from.once('end', () => to.end())
 }
