@@ -10,7 +10,6 @@
  *
  * BENCH_TASKS scales the task rows (default 100,000), BENCH_SERVICES the port rows (default 2,000).
  */
-import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { TaskState } from '@swarmkit-ts/api'
 import type { Network, Service } from '@swarmkit-ts/api'
@@ -18,6 +17,7 @@ import { MemoryStore } from '@swarmkit-ts/store'
 import type { Frozen } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { Ipam, NetworkAllocator, PortAllocator } from '../src/index.ts'
+import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3)
 const TASKS = Number(process.env['BENCH_TASKS'] ?? 100_000)
@@ -249,16 +249,11 @@ async function main(): Promise<void> {
     ['benchmark', 'load', 'median', 'min–max', 'unit', 'target', 'note'],
     ...rows.map((r) => [r.benchmark, r.load, fmt(r.median), `${fmt(r.min)}–${fmt(r.max)}`, r.unit, r.target ?? '', r.note ?? '']),
   ]
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((line) => (line[i] ?? '').length))) ?? []
   console.log(`${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end, ${RUNS} runs per row`)
-  for (const line of table) console.log(line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '))
+  printTable(table)
 
-  const out = new URL('../../../bench-results/', import.meta.url)
-  await mkdir(out, { recursive: true })
-  const file = new URL('network-allocations.json', out)
   const json = { package: '@swarmkit-ts/network', benchmark: 'allocations', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, runs: RUNS, rows }
-  await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
-  log(`wrote ${file.pathname}`)
+  log(`wrote ${await writeBenchResults('network-allocations.json', json)}`)
 }
 
 await main()

@@ -11,7 +11,6 @@
  * environment: DNS_BENCH_SECONDS (default 5), DNS_BENCH_IN_FLIGHT (default 100).
  */
 import { createSocket } from 'node:dgram'
-import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads'
 import { TaskState } from '@swarmkit-ts/api'
@@ -20,6 +19,7 @@ import { SeededRandom } from '@swarmkit-ts/testkit'
 import dnsPacket from 'dns-packet'
 // The dns area alone: the benchmark does not depend on the state of the package's other areas.
 import { DnsServer, ServiceResolver } from '../src/dns/index.ts'
+import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
 
 const SECONDS = Number(process.env.DNS_BENCH_SECONDS ?? 5)
 const IN_FLIGHT = Number(process.env.DNS_BENCH_IN_FLIGHT ?? 100)
@@ -239,12 +239,8 @@ async function main(): Promise<void> {
       String(r.rcodes['3'] ?? 0),
     ]),
   ]
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((line) => (line[i] ?? '').length))) ?? []
-  for (const line of table) console.log(line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '))
+  printTable(table)
   console.log(`resolver.lookup in process: ${Math.round(lookupsPerSecond).toLocaleString('en-US')} lookups/s`)
-  const out = new URL('../../../bench-results/', import.meta.url)
-  await mkdir(out, { recursive: true })
-  const file = new URL('dns.json', out)
   const json = {
     package: '@swarmkit-ts/network',
     benchmark: 'dns',
@@ -261,8 +257,7 @@ async function main(): Promise<void> {
     lookupsPerSecondInProcess: Math.round(lookupsPerSecond),
     rows,
   }
-  await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
-  console.log(`wrote ${file.pathname}`)
+  console.log(`wrote ${await writeBenchResults('dns.json', json)}`)
 }
 
 if (isMainThread) await main()

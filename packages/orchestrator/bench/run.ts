@@ -13,10 +13,10 @@
  * BENCH_UPDATE the rolling update (default 10,000 tasks); BENCH_ONLY=large|many|update runs one
  * row group.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { measureLargeService, measureManyServices, measureRollingUpdate, measureStoreBaseline } from './measure.ts'
 import type { Timing } from './measure.ts'
+import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3)
 const REPLICAS = Number(process.env['BENCH_REPLICAS'] ?? 100_000)
@@ -115,13 +115,9 @@ async function main(): Promise<void> {
     ['benchmark', 'load', 'median', 'min–max', 'unit', 'target', 'note'],
     ...rows.map((r) => [r.benchmark, r.load, fmt(r.median, r.unit), `${fmt(r.min, r.unit)}–${fmt(r.max, r.unit)}`, r.unit, r.target ?? '', r.note ?? '']),
   ]
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((line) => (line[i] ?? '').length))) ?? []
   console.log(`${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end, ${RUNS} runs per row`)
-  for (const line of table) console.log(line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '))
+  printTable(table)
 
-  const out = new URL('../../../bench-results/', import.meta.url)
-  await mkdir(out, { recursive: true })
-  const file = new URL('orchestrator.json', out)
   const json = {
     package: '@swarmkit-ts/orchestrator',
     startedAt,
@@ -133,8 +129,7 @@ async function main(): Promise<void> {
     runs: RUNS,
     rows,
   }
-  await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
-  log(`wrote ${file.pathname}`)
+  log(`wrote ${await writeBenchResults('orchestrator.json', json)}`)
 }
 
 await main()

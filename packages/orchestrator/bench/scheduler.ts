@@ -13,7 +13,6 @@
  * the row of 1,000,000 tasks onto 10,000 nodes — one run, with memory — which runs by default).
  */
 import { readFileSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, loadavg } from 'node:os'
 import { NodeAvailability, NodeRole, NodeState, TaskState, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Task } from '@swarmkit-ts/api'
@@ -21,6 +20,7 @@ import { MemoryStore } from '@swarmkit-ts/store'
 import { SeededRandom } from '@swarmkit-ts/testkit'
 import { Scheduler } from '../src/index.ts'
 import { gc, heapUsed } from './measure.ts'
+import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
 
 const ONLY = process.env.SCHEDULER_BENCH_ONLY
 const RUNS = Number(process.env.SCHEDULER_BENCH_RUNS ?? 3)
@@ -189,14 +189,9 @@ async function main(): Promise<void> {
       String(r.heapMiBAfter),
     ]),
   ]
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((line) => (line[i] ?? '').length))) ?? []
-  for (const line of table) console.log(line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '))
-  const out = new URL('../../../bench-results/', import.meta.url)
-  await mkdir(out, { recursive: true })
-  const file = new URL('scheduler.json', out)
+  printTable(table)
   const json = { package: '@swarmkit-ts/orchestrator', benchmark: 'scheduler', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, runs: RUNS, rows }
-  await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
-  log(`wrote ${file.pathname}`)
+  log(`wrote ${await writeBenchResults('scheduler.json', json)}`)
 }
 
 await main()
