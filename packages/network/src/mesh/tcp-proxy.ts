@@ -9,7 +9,7 @@ import type { NetConnectOpts, Server, Socket } from 'node:net'
 import type { Logger } from '@swarmkit-ts/api'
 import type { BackendPool, BackendState, PoolConnection } from './backend-pool.ts'
 import { bindWithRetry } from './bind.ts'
-import { ReadRelay, relayData } from './tcp-relay.ts'
+import { ReadRelay, adoptAccepted, relayData } from './tcp-relay.ts'
 
 /** Options of a {@link TcpPortProxy}. */
 export interface TcpPortProxyInit {
@@ -90,15 +90,24 @@ export class TcpPortProxy {
     })
   }
 
-  #accept(client: Socket): void {
+  #accept(accepted: Socket): void {
     this.accepted++
+    // The client's requests are read into the relay's own buffer, when its socket can be made to.
+    const forward = new ReadRelay()
+    const adopted = adoptAccepted(accepted, forward.onread)
+    const client = adopted ?? accepted
     client.on('error', () => undefined)
     this.#clients.add(client)
-    client.once('close', () => this.#clients.delete(client))
-    this.#attempt(client, undefined)
+    client.once('close', () => {
+      this.#clients.delete(client)
+      // The empty shell left by adoptAccepted, counted by the server until now.
+      if (adopted !== undefined) accepted.destroy()
+    })
+    this.#attempt(client, undefined, adopted === undefined ? undefined : forward)
   }
 
-  #attempt(client: Socket, tried: Set<BackendState> | undefined): void {
+  /** Connects to the next backend; `forward` is the client's relay when it reads into one. */
+  #attempt(client: Socket, tried: Set<BackendState> | undefined, forward: ReadRelay | undefined): void {
     const { pool } = this.#init
     const b = pool.pick(tried)
     if (b === undefined) {
@@ -121,7 +130,7 @@ export class TcpPortProxy {
       up.on('error', () => undefined)
       up.destroy()
       pool.failed(b)
-      if (!client.destroyed) this.#attempt(client, attempted)
+      if (!client.destroyed) this.#attempt(client, attempted, forward)
     }
     const abandon = (): void => {
       up.off('connect', ok)
@@ -133,7 +142,7 @@ export class TcpPortProxy {
       up.off('timeout', fail)
       client.off('close', abandon)
       up.setTimeout(0)
-      this.#splice(client, up, b, back)
+      this.#splice(client, up, b, back, forward)
     }
     up.setTimeout(this.#init.connectTimeoutMs)
     up.once('connect', ok)
@@ -142,7 +151,7 @@ export class TcpPortProxy {
     client.once('close', abandon)
   }
 
-  #splice(client: Socket, up: Socket, b: BackendState, back: ReadRelay): void {
+  #splice(client: Socket, up: Socket, b: BackendState, back: ReadRelay, forward: ReadRelay | undefined): void {
     const { pool } = this.#init
     if (client.destroyed) {
       up.destroy()
@@ -176,8 +185,12 @@ export class TcpPortProxy {
       if (hadError) client.destroy()
       closed()
     })
-    relayData(client, up)
+    // The client was accepted paused (pauseOnConnect): its data waited in the kernel until now.
+    if (forward !== undefined) forward.start(client, up)
+    else {
+      relayData(client, up)
+      client.resume()
+    }
     back.start(up, client)
-    client.resume() // accepted paused (pauseOnConnect): its data waited in the kernel until now
   }
 }

@@ -1,24 +1,35 @@
 /**
  * The two directions of a spliced TCP connection: how bytes read from one socket are written to
- * the other, with backpressure and half-close.
+ * the other, with backpressure and half-close, at the least CPU per read.
  *
  * @module
  */
-import type { OnReadOpts, Socket } from 'node:net'
+import { Socket } from 'node:net'
+import type { OnReadOpts } from 'node:net'
 
-/** Size of a relay's read buffer: what one read from the kernel may return. */
-export const RELAY_READ_SIZE = 64 * 1024
+/** Size of a relay's first read buffer: enough for a request or a reply of most protocols. */
+export const RELAY_MIN_READ = 4 * 1024
+/** The largest read buffer: a relay grows to it (×4 at a time) while reads fill its buffer. */
+export const RELAY_MAX_READ = 256 * 1024
 
 /**
  * One direction relayed without the stream machinery: the source socket reads into this
  * relay's buffer (the socket's `onread` option, so no Buffer is allocated and no 'data' event
- * emitted per read) and each read is written to the target as is. A write the kernel does not
- * take at once keeps a reference to the bytes it still has to send, so the relay then reads into
- * a fresh buffer; it stops reading while the target is over its high-water mark and starts
- * again on the target's 'drain'. The source's FIN becomes the target's FIN.
+ * emitted per read) and each read is written to the target as is, the only work per read.
+ *
+ * - The buffer starts at {@link RELAY_MIN_READ} (an idle keep-alive connection holds little) and
+ *   grows to {@link RELAY_MAX_READ} while reads fill it (bulk transfers: fewer, larger reads).
+ * - A write the kernel does not take at once keeps a reference to the bytes it still has to send,
+ *   so the relay then reads into another buffer; the one held is reused once nothing is pending.
+ * - Reading stops while the target is over its high-water mark and starts again on 'drain'.
+ * - The source's FIN becomes the target's FIN.
  */
 export class ReadRelay {
-  #buffer = Buffer.allocUnsafe(RELAY_READ_SIZE)
+  #buffer: Buffer = Buffer.allocUnsafe(RELAY_MIN_READ)
+  /** The last buffer handed to a write still pending when it returned. */
+  #held: Buffer | undefined
+  /** A buffer free for the next swap. */
+  #spare: Buffer | undefined
   #source: Socket | undefined
   #target: Socket | undefined
 
@@ -27,14 +38,28 @@ export class ReadRelay {
     buffer: () => this.#buffer,
     callback: (n: number, buf: Uint8Array): boolean => {
       const target = this.#target as Socket
-      const ok = target.write(n === buf.length ? buf : buf.subarray(0, n))
-      // Bytes the kernel did not take are still in `buf`: the next read must not overwrite them.
-      if (target.writableLength > 0) this.#buffer = Buffer.allocUnsafe(RELAY_READ_SIZE)
+      // Nothing pending: every write before this one is done with its buffer.
+      if (this.#held !== undefined && target.writableLength === 0) {
+        if (this.#held.length === buf.length) this.#spare = this.#held
+        this.#held = undefined
+      }
+      const full = n === buf.length
+      const ok = target.write(full ? buf : buf.subarray(0, n))
+      if (full && buf.length < RELAY_MAX_READ) {
+        if (target.writableLength > 0) this.#held = this.#buffer
+        this.#buffer = Buffer.allocUnsafe(Math.min(buf.length * 4, RELAY_MAX_READ))
+        this.#spare = undefined
+      } else if (target.writableLength > 0) {
+        // Bytes the kernel did not take are still in this buffer: the next read must not overwrite them.
+        this.#held = this.#buffer
+        this.#buffer = this.#spare ?? Buffer.allocUnsafe(this.#buffer.length)
+        this.#spare = undefined
+      }
       return ok
     },
   }
 
-  /** Starts relaying `source` (the socket created with {@link onread}) to `target`. */
+  /** Starts relaying `source` (a socket created with {@link onread}) to `target`. */
   start(source: Socket, target: Socket): void {
     this.#source = source
     this.#target = target
@@ -49,10 +74,9 @@ export class ReadRelay {
 }
 
 /**
- * One direction relayed from 'data' events, for a socket that could not be given an `onread`
- * buffer (an accepted one): each chunk is written as is (no copy), `from` paused while `to` is
- * over its high-water mark; `from`'s FIN becomes `to`'s FIN. (What `pipe` does, without its
- * per-chunk bookkeeping.)
+ * One direction relayed from 'data' events (a socket without an `onread` buffer): each chunk is
+ * written as is (no copy), `from` paused while `to` is over its high-water mark; `from`'s FIN
+ * becomes `to`'s FIN. (What `pipe` does, without its per-chunk bookkeeping.)
  */
 export function relayData(from: Socket, to: Socket): void {
   from.on('data', (chunk: Buffer) => {
@@ -60,4 +84,27 @@ export function relayData(from: Socket, to: Socket): void {
   })
   to.on('drain', () => from.resume())
   from.once('end', () => to.end())
+}
+
+/** The internals {@link adoptAccepted} relies on. */
+interface SocketInternals {
+  _handle: { readStart?: unknown } | null
+}
+
+/**
+ * An accepted socket, paused (`pauseOnConnect`), re-wrapped in a socket that reads into
+ * `onread`: Node's server takes no `onread` option for the sockets it accepts, so the accepted
+ * socket's handle is moved to a new `Socket` (Node's own `handle` and `pauseOnCreate`
+ * constructor options, as its child_process uses them). The accepted socket is left as an
+ * empty shell, for the server's connection count: destroy it once the new socket closes.
+ * Undefined (use the accepted socket as it is) when the socket is not as expected.
+ */
+export function adoptAccepted(accepted: Socket, onread: OnReadOpts): Socket | undefined {
+  const inner = accepted as unknown as SocketInternals
+  const handle = inner._handle
+  if (handle === null || typeof handle.readStart !== 'function' || accepted.readableFlowing !== false) return undefined
+  const options = { handle, onread, allowHalfOpen: accepted.allowHalfOpen, pauseOnCreate: true }
+  const socket = new Socket(options)
+  inner._handle = null
+  return socket
 }
