@@ -193,3 +193,18 @@ export {
 
 export { encodeObject, decodeObject, encodeSpec, decodeSpec, encodeStoreEvent, decodeStoreEvent } from './codec.ts'
 export type { SpecKinds, SpecKind, EncodedShape } from './codec.ts'
+
+export type {
+  DispatcherApi,
+  DispatcherStreamOptions,
+  SessionRequest,
+  SessionMessage,
+  WeightedManager,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  TaskStatusUpdate,
+  UpdateTaskStatusRequest,
+  Assignment,
+  AssignmentChange,
+  AssignmentsMessage,
+} from './dispatcher-api.ts'
