@@ -9,7 +9,7 @@ import type { AddressInfo, Server } from 'node:net'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RoutingMesh, StaticEndpointSource } from '../src/index.ts'
-import { adoptAccepted, RELAY_MAX_READ, RELAY_MIN_READ } from '../src/mesh/tcp-relay.ts'
+import { adoptAccepted, ReadRelay, RELAY_MAX_READ, RELAY_MIN_READ } from '../src/mesh/tcp-relay.ts'
 import { freePort, waitFor } from './helpers/mesh-net.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
@@ -113,7 +113,7 @@ describe('the mesh TCP relay', () => {
   }, 60_000)
 
   it('a client that reads nothing until the whole path is full still gets every byte unchanged (writes left pending)', async () => {
-    const data = bytes(48 * 1024 * 1024, 2)
+    const data = bytes(32 * 1024 * 1024, 2)
     let sender: Socket | undefined
     const { port: backendPort } = await listen((s) => {
       sender = s
@@ -216,6 +216,24 @@ describe('the mesh TCP relay', () => {
     client.write('x')
     const [err] = (await once(client, 'error')) as [NodeJS.ErrnoException]
     expect(err.code).toBe('ECONNRESET')
+  })
+
+  it("relays a source that ignores onread from its 'data' events, FIN included", async () => {
+    const data = bytes(1024 * 1024, 4)
+    const received: Buffer[] = []
+    const { port: sinkPort } = await listen((s) => {
+      s.on('data', (c: Buffer) => received.push(c))
+      s.once('end', () => s.end())
+    })
+    const { port: sourcePort } = await listen((s) => void writeAll(s, data, [RELAY_MIN_READ * 3]))
+    const source = connect({ port: sourcePort, host: '127.0.0.1', allowHalfOpen: true })
+    const target = connect({ port: sinkPort, host: '127.0.0.1', allowHalfOpen: true })
+    cleanups.push(() => void source.destroy(), () => void target.destroy())
+    await Promise.all([once(source, 'connect'), once(target, 'connect')])
+    new ReadRelay().start(source, target)
+    target.resume()
+    await once(target, 'end')
+    expect(digest(Buffer.concat(received))).toBe(digest(data))
   })
 
   it('re-wraps only a paused accepted socket with a handle: others are left as they are', async () => {

@@ -59,11 +59,17 @@ export class ReadRelay {
     },
   }
 
-  /** Starts relaying `source` (a socket created with {@link onread}) to `target`. */
+  /**
+   * Starts relaying `source` (a socket created with {@link onread}) to `target`. Should the
+   * source emit 'data' all the same (a Node that ignored `onread`), those chunks are relayed too.
+   */
   start(source: Socket, target: Socket): void {
     this.#source = source
     this.#target = target
     target.on('drain', this.#resume)
+    source.on('data', (chunk: Buffer) => {
+      if (!target.write(chunk)) source.pause()
+    })
     source.once('end', () => target.end())
     source.resume()
   }
