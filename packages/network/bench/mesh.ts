@@ -5,7 +5,9 @@
  * this process, the load generator. Rows: keep-alive HTTP with 64 connections (requests/s, p50
  * and p99 latency), the latency of one connection alone, and bulk TCP with 64 connections each streaming MESH_BENCH_MIB MiB (default
  * 64), alternating direct and mesh for MESH_BENCH_ROUNDS rounds (default 3; the median is
- * reported). Prints the CPU and a table; writes bench-results/network-mesh.json.
+ * reported). The notes give the mesh's CPU per request and per GB (with its kernel share: the
+ * relay's floor is the kernel's two reads and two writes per request) beside the backend's.
+ * Prints the CPU and a table; writes bench-results/network-mesh.json.
  *
  * Env: MESH_BENCH_SECONDS (HTTP measuring time per run, default 5), MESH_BENCH_CONNECTIONS (64),
  * MESH_BENCH_CPU_PROF=<dir> (a V8 CPU profile of the mesh process, written there at its exit).
