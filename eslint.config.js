@@ -38,7 +38,7 @@ export default tseslint.config(
   {
     // Deterministic cores never read real time or randomness: the store and the orchestrators
     // (their drivers and clocks excepted)...
-    files: ['packages/{store,orchestrator}/src/**/*.ts', 'packages/network/src/{ipam,allocator,control}/**/*.ts', 'packages/network/src/dns/resolver*.ts', 'packages/network/src/mesh/endpoints*.ts'],
+    files: ['packages/{store,orchestrator,agent}/src/**/*.ts', 'packages/network/src/{ipam,allocator,control}/**/*.ts', 'packages/network/src/dns/resolver*.ts', 'packages/network/src/mesh/endpoints*.ts'],
     // Compliance suites are test harnesses shipped in src: they wait for real I/O.
     ignores: ['**/*driver*.ts', '**/*clock*.ts', '**/compliance/**'],
     rules: determinism,

@@ -56,3 +56,4 @@ export { serviceProgress, PROGRESS_QUEUE_LIMIT } from './progress/service-progre
 export type { ServiceProgressOptions } from './progress/service-progress.ts'
 export { computeProgress, progressEqual } from './progress/progress-snapshot.ts'
 export type { ServiceProgress, SlotProgress, UpdateProgress } from './progress/progress-snapshot.ts'
+export * from './dispatcher/index.ts'
