@@ -26,6 +26,7 @@ import type {
   UpdateOrder,
 } from './specs.ts'
 import { TaskState } from './task-state.ts'
+import type { AssignmentChange, AssignmentsMessage } from './dispatcher-api.ts'
 
 /** A TypeScript enum value as carried in an object. */
 export type EnumTsValue = string | number
@@ -146,6 +147,11 @@ export function enumTables(): ReadonlyMap<string, EnumTable> {
         delete: 'STORE_ACTION_DELETE',
         commit: 'STORE_ACTION_COMMIT',
       }),
+    ],
+    ['swarmkit.v1.AssignmentAction', table<AssignmentChange['action']>({ update: 'ASSIGNMENT_ACTION_UPDATE', remove: 'ASSIGNMENT_ACTION_REMOVE' })],
+    [
+      'swarmkit.v1.AssignmentsMessageType',
+      table<AssignmentsMessage['type']>({ complete: 'ASSIGNMENTS_MESSAGE_TYPE_COMPLETE', incremental: 'ASSIGNMENTS_MESSAGE_TYPE_INCREMENTAL' }),
     ],
   ])
 }

@@ -20,12 +20,24 @@ export const PROTO_FILES: readonly ProtoFile[] = [
   'swarmkit/v1/specs.proto',
   'swarmkit/v1/objects.proto',
   'swarmkit/v1/events.proto',
+  'swarmkit/v1/dispatcher.proto',
 ]
 
 /** Repeated fields that are required in TypeScript: decoded as `[]` when empty. */
-const REQUIRED_COLLECTIONS = new Set(['swarmkit.v1.PortStatus.ports'])
+const REQUIRED_COLLECTIONS = new Set([
+  'swarmkit.v1.PortStatus.ports',
+  'swarmkit.v1.SessionMessage.managers',
+  'swarmkit.v1.SessionMessage.networkBootstrapKeys',
+  'swarmkit.v1.UpdateTaskStatusRequest.updates',
+  'swarmkit.v1.AssignmentsMessage.changes',
+])
 /** Oneofs of which exactly one member must be set. */
-const REQUIRED_ONEOFS = new Set(['swarmkit.v1.ServiceMode.mode', 'swarmkit.v1.GenericResource.value', 'swarmkit.v1.StoreObject.object'])
+const REQUIRED_ONEOFS = new Set([
+  'swarmkit.v1.ServiceMode.mode',
+  'swarmkit.v1.GenericResource.value',
+  'swarmkit.v1.StoreObject.object',
+  'swarmkit.v1.Assignment.item',
+])
 /** Messages whose member names are left out of error paths (a wrapper, not a TypeScript level). */
 const TRANSPARENT_MESSAGES = new Set(['swarmkit.v1.StoreObject'])
 

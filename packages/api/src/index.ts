@@ -208,3 +208,10 @@ export type {
   AssignmentChange,
   AssignmentsMessage,
 } from './dispatcher-api.ts'
+export { encodeDispatcherMessage, decodeDispatcherMessage, DISPATCHER_MESSAGE_TYPES } from './codec-dispatcher.ts'
+export type {
+  DispatcherMessages,
+  DispatcherMessageType,
+  AssignmentsRequest,
+  UpdateTaskStatusResponse,
+} from './codec-dispatcher.ts'
