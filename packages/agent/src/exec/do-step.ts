@@ -1,0 +1,160 @@
+/**
+ * One step of a task's life on its node: SwarmKit's `exec.Do` (agent/exec/controller.go), with
+ * the retry of temporary errors folded in.
+ */
+import { sleep, silentLogger, TaskState, taskStateName, type Clock, type ContainerStatus, type Logger, type Task, type TaskStatus } from '@swarmkit-ts/api'
+import type { TaskController } from './controller.ts'
+import { isTemporaryError } from './errors.ts'
+
+/** Backoff of `doStep`'s retries of temporary errors. */
+export interface RetryBackoff {
+  /** First delay. @default 100 */
+  initialMs: number
+  /** Each next delay is the previous times this. @default 2 */
+  factor: number
+  /** Delays stop growing here. @default 8000 */
+  maxMs: number
+}
+
+/** The default {@link RetryBackoff}: 100 ms, doubling, at most 8 s. */
+export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { initialMs: 100, factor: 2, maxMs: 8000 }
+
+/** Context of one {@link doStep}. */
+export interface DoStepContext {
+  /** Time for the status timestamp and the retry backoff. */
+  clock: Clock
+  /**
+   * Aborts the step (the worker aborts it when the task changed): the controller call is
+   * abandoned and `doStep` resolves `undefined` (the next step starts from the same status).
+   */
+  signal: AbortSignal
+  /** @default silentLogger */
+  logger?: Logger
+  /** Backoff between retries of a temporary error. @default DEFAULT_RETRY_BACKOFF */
+  backoff?: RetryBackoff
+  /**
+   * Called before each retry of a temporary error with the status SwarmKit would report
+   * meanwhile (same state, `err` set) — e.g. to report it.
+   */
+  onRetry?: (status: TaskStatus, attempt: number, delayMs: number) => void
+}
+
+type Outcome = { kind: 'status'; status: TaskStatus } | { kind: 'noop' } | { kind: 'retry'; status: TaskStatus }
+
+/**
+ * One step of SwarmKit's `exec.Do`: given the task (its status and desired state), calls at most
+ * one controller method and returns the task's next status, or `undefined` when there is nothing
+ * to do now (wait for the task to change).
+ *
+ * 1. Desired ≥ SHUTDOWN: `shutdown` → SHUTDOWN; nothing once the task is COMPLETE or later.
+ * 2. Beyond its desired state the task pauses (`undefined`).
+ * 3. PREPARING: `prepare` → READY; STARTING: `start` → RUNNING; RUNNING: `wait` → COMPLETE. These
+ *    proceed even when the desired state is the current one.
+ * 4. Below its desired state: NEW/PENDING/ASSIGNED → ACCEPTED, ACCEPTED → PREPARING,
+ *    READY → STARTING (so READY holds while desired is READY: a delayed start).
+ * 5. A controller error is fatal unless temporary ({@link isTemporaryError}): before STARTING it
+ *    makes the task REJECTED, at or after STARTING FAILED, with `err` set to the error's message
+ *    and the exit code of a `TaskExitError` in `containerStatus`. A temporary error is retried
+ *    with backoff on the clock until it succeeds, fails for good, or the signal aborts.
+ *
+ * From STARTING on the status carries the controller's `containerStatus()`. A new status clears
+ * `err` (unless failed) and has `timestamp` = `clock.now()`.
+ */
+export async function doStep(task: Task, controller: TaskController, ctx: DoStepContext): Promise<TaskStatus | undefined> {
+  const logger = ctx.logger ?? silentLogger
+  const backoff = ctx.backoff ?? DEFAULT_RETRY_BACKOFF
+  for (let attempt = 1, delay = backoff.initialMs; ; attempt++, delay = Math.min(delay * backoff.factor, backoff.maxMs)) {
+    if (ctx.signal.aborted) return undefined
+    const outcome = await step(task, controller, ctx.signal, logger)
+    if (ctx.signal.aborted) return undefined
+    switch (outcome.kind) {
+      case 'noop':
+        return undefined
+      case 'status':
+        return finish(outcome.status, task, ctx.clock, logger)
+      case 'retry': {
+        logger.warn('temporary task error, retrying', { taskId: task.id, err: outcome.status.err, attempt, delayMs: delay })
+        ctx.onRetry?.({ ...outcome.status, timestamp: ctx.clock.now() }, attempt, delay)
+        try {
+          await sleep(ctx.clock, delay, { signal: ctx.signal })
+        } catch {
+          return undefined
+        }
+      }
+    }
+  }
+}
+
+function finish(status: TaskStatus, task: Task, clock: Clock, logger: Logger): TaskStatus {
+  const next = { ...status, timestamp: clock.now() }
+  logger.debug('task state changed', { taskId: task.id, from: taskStateName(task.status.state), to: taskStateName(next.state), desired: taskStateName(task.desiredState) })
+  return next
+}
+
+async function step(task: Task, ctlr: TaskController, signal: AbortSignal, logger: Logger): Promise<Outcome> {
+  const current = task.status
+  const transition = (state: TaskState, message: string): Outcome => {
+    const status: TaskStatus = { ...withoutErr(current), state, message }
+    return { kind: 'status', status: withContainer(status, ctlr) }
+  }
+  const fatal = (err: unknown): Outcome => {
+    if (signal.aborted) return { kind: 'noop' }
+    const e = err instanceof Error ? err : new Error(String(err))
+    const failed: TaskStatus = { ...current, err: e.message }
+    if (isTemporaryError(e)) return { kind: 'retry', status: failed }
+    logger.error('fatal task error', { taskId: task.id, err: e.message, state: taskStateName(current.state) })
+    failed.state = current.state < TaskState.STARTING ? TaskState.REJECTED : TaskState.FAILED
+    const exitCode = (e as { name: string; exitCode?: unknown }).name === 'TaskExitError' ? (e as { exitCode?: unknown }).exitCode : undefined
+    return { kind: 'status', status: withContainer(failed, ctlr, typeof exitCode === 'number' ? exitCode : undefined) }
+  }
+  const run = async (op: (s: AbortSignal) => Promise<void>, next: TaskState, message: string): Promise<Outcome> => {
+    try {
+      await op(signal)
+    } catch (err) {
+      return fatal(err)
+    }
+    return transition(next, message)
+  }
+
+  if (task.desiredState >= TaskState.SHUTDOWN) {
+    if (current.state >= TaskState.COMPLETE) return { kind: 'noop' }
+    return run((s) => ctlr.shutdown(s), TaskState.SHUTDOWN, 'shutdown')
+  }
+  if (current.state > task.desiredState) return { kind: 'noop' }
+  switch (current.state) {
+    case TaskState.PREPARING:
+      return run((s) => ctlr.prepare(s), TaskState.READY, 'prepared')
+    case TaskState.STARTING:
+      return run((s) => ctlr.start(s), TaskState.RUNNING, 'started')
+    case TaskState.RUNNING:
+      return run((s) => ctlr.wait(s), TaskState.COMPLETE, 'finished')
+    default:
+      break // the pause states below
+  }
+  if (current.state >= task.desiredState) return { kind: 'noop' }
+  switch (current.state) {
+    case TaskState.NEW:
+    case TaskState.PENDING:
+    case TaskState.ASSIGNED:
+      return transition(TaskState.ACCEPTED, 'accepted')
+    case TaskState.ACCEPTED:
+      return transition(TaskState.PREPARING, 'preparing')
+    case TaskState.READY:
+      return transition(TaskState.STARTING, 'starting')
+    default:
+      return { kind: 'noop' }
+  }
+}
+
+function withoutErr(status: TaskStatus): TaskStatus {
+  const { err: _err, ...rest } = status
+  return rest
+}
+
+/** From STARTING on, the status carries the container's status (with the exit code of a failure). */
+function withContainer(status: TaskStatus, ctlr: TaskController, exitCode?: number): TaskStatus {
+  if (status.state < TaskState.STARTING) return status
+  let cs: ContainerStatus | undefined = ctlr.containerStatus()
+  if (exitCode !== undefined && (cs?.exitCode ?? 0) === 0) cs = { ...cs, exitCode }
+  return cs === undefined ? status : { ...status, containerStatus: cs }
+}

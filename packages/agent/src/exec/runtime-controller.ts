@@ -1,0 +1,264 @@
+/**
+ * The {@link TaskController} of {@link RuntimeExecutor}: one task's container on a
+ * `ContainerRuntime`, modelled on SwarmKit's Docker controller (swarmd/dockerexec).
+ */
+import { type ContainerStatus, type Logger, type Task, InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
+import type { ContainerInfo, ContainerRuntime, RuntimeCapabilities, RuntimeEvent } from '@swarmkit-ts/engine-adapter'
+import type { TaskController, TaskDependencies } from './controller.ts'
+import { ContainerUnhealthyError, ControllerClosedError, TaskExitError } from './errors.ts'
+import { stopGracePeriodMs, TASK_ID_LABEL, taskRuntimeSpec } from './task-spec.ts'
+
+/** What a {@link RuntimeTaskController} needs from its executor. */
+export interface RuntimeTaskControllerInit {
+  /** The engine. */
+  runtime: ContainerRuntime
+  /** The runtime's capabilities (asked once by the executor). */
+  capabilities: () => Promise<RuntimeCapabilities>
+  /** The task's secrets and configs. */
+  deps: TaskDependencies
+  /** Log lines carry the task id. */
+  logger: Logger
+}
+
+const isNotFound = (err: unknown): boolean => err instanceof Error && err.name === 'NotFoundError'
+
+/**
+ * A task's container on a runtime. Finds the container by the task-id label before creating one,
+ * so that a controller made after a restart (or by a second executor) adopts the container
+ * instead of running the task twice.
+ */
+export class RuntimeTaskController implements TaskController {
+  #task: Task
+  readonly #init: RuntimeTaskControllerInit
+  readonly #closing = new AbortController()
+  #id: string | undefined
+  #info: ContainerInfo | undefined
+
+  constructor(task: Task, init: RuntimeTaskControllerInit) {
+    this.#task = task
+    this.#init = init
+  }
+
+  /** The task as last given. */
+  get task(): Task {
+    return this.#task
+  }
+
+  update(task: Task): void {
+    this.#checkOpen()
+    if (task.id !== this.#task.id) throw new InvalidArgumentError('task.id', `controller of task ${this.#task.id} cannot take task ${task.id}`)
+    this.#task = task
+  }
+
+  async prepare(signal: AbortSignal): Promise<void> {
+    this.#checkOpen()
+    if ((await this.#find()) !== undefined) return
+    const spec = taskRuntimeSpec(this.#task, this.#init.deps, await this.#init.capabilities())
+    signal.throwIfAborted()
+    try {
+      await this.#init.runtime.pullImage(spec.image, { signal: this.#signal(signal) })
+    } catch (err) {
+      signal.throwIfAborted()
+      this.#init.logger.warn('image pull failed', { image: spec.image, err: (err as Error).message })
+    }
+    signal.throwIfAborted()
+    this.#checkOpen()
+    try {
+      this.#id = await this.#init.runtime.create(spec)
+    } catch (err) {
+      // Another controller of the same task created it meanwhile (the name is the task's): adopt it.
+      if (err instanceof Error && err.name === 'AlreadyExistsError' && (await this.#find()) !== undefined) return
+      throw err
+    }
+    await this.#refresh()
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    this.#checkOpen()
+    const id = await this.#require()
+    const info = await this.#refresh()
+    // Started before (running, or ran and exited): never start twice.
+    if (info === undefined || info.state !== 'created') return
+    const runtime = this.#init.runtime
+    if (!this.#hasHealthcheck()) {
+      await runtime.start(id)
+      await this.#refresh()
+      return
+    }
+    const stopEvents = new AbortController()
+    const events = this.#events(id, AbortSignal.any([signal, stopEvents.signal, this.#closing.signal]))
+    try {
+      await runtime.start(id)
+      await this.#refresh()
+      let unhealthy: ContainerUnhealthyError | undefined
+      for await (const ev of events) {
+        if (ev.type === 'die') {
+          await this.#refresh()
+          if (ev.exitCode !== 0) throw new TaskExitError(ev.exitCode, { cause: unhealthy })
+          return
+        }
+        if (ev.type === 'destroy') throw new TaskExitError(this.#info?.exitCode ?? 137, { cause: new Error('container destroyed') })
+        if (ev.type === 'health' && ev.health === 'healthy') return
+        if (ev.type === 'health' && ev.health === 'unhealthy' && unhealthy === undefined) {
+          unhealthy = new ContainerUnhealthyError(id)
+          await this.shutdown(signal)
+        }
+      }
+      signal.throwIfAborted()
+      this.#checkOpen()
+    } finally {
+      stopEvents.abort()
+    }
+  }
+
+  async wait(signal: AbortSignal): Promise<void> {
+    this.#checkOpen()
+    const id = await this.#require()
+    const stopWatch = new AbortController()
+    const watchSignal = AbortSignal.any([signal, stopWatch.signal, this.#closing.signal])
+    let unhealthy: ContainerUnhealthyError | undefined
+    const watch = this.#hasHealthcheck() ? this.#watchHealth(id, watchSignal, () => {
+      unhealthy ??= new ContainerUnhealthyError(id)
+      return this.shutdown(watchSignal)
+    }) : Promise.resolve()
+    try {
+      const code = await this.#init.runtime.wait(id, { signal: this.#signal(signal) })
+      await this.#refresh()
+      if (code !== 0) throw new TaskExitError(code, { cause: unhealthy })
+    } finally {
+      stopWatch.abort()
+      await watch
+    }
+  }
+
+  async shutdown(signal: AbortSignal): Promise<void> {
+    this.#checkOpen()
+    const id = this.#id ?? (await this.#find())?.id
+    if (id === undefined) return
+    signal.throwIfAborted()
+    try {
+      await this.#init.runtime.stop(id, { graceMs: stopGracePeriodMs(this.#task) })
+      await this.#refresh()
+    } catch (err) {
+      if (isNotFound(err)) return
+      throw err
+    }
+  }
+
+  async terminate(): Promise<void> {
+    this.#checkOpen()
+    const id = this.#id ?? (await this.#find())?.id
+    if (id === undefined) return
+    try {
+      await this.#init.runtime.stop(id, { graceMs: 0 })
+      await this.#refresh()
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+  }
+
+  async remove(): Promise<void> {
+    this.#checkOpen()
+    try {
+      await this.shutdown(this.#closing.signal)
+    } catch (err) {
+      this.#init.logger.debug('shutdown failed on removal', { err: (err as Error).message })
+    }
+    const id = this.#id ?? (await this.#find())?.id
+    if (id === undefined) return
+    try {
+      await this.#init.runtime.remove(id, { force: true })
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+    this.#id = undefined
+  }
+
+  close(): void {
+    this.#closing.abort(new ControllerClosedError(this.#task.id))
+  }
+
+  containerStatus(): ContainerStatus | undefined {
+    const info = this.#info
+    if (info === undefined) return undefined
+    const cs: { -readonly [K in keyof ContainerStatus]: ContainerStatus[K] } = { containerId: info.id }
+    if (info.exitCode !== undefined) cs.exitCode = info.exitCode
+    return cs
+  }
+
+  #checkOpen(): void {
+    if (this.#closing.signal.aborted) throw new ControllerClosedError(this.#task.id)
+  }
+
+  /** The step's signal, also aborted when the controller closes. */
+  #signal(signal: AbortSignal): AbortSignal {
+    return AbortSignal.any([signal, this.#closing.signal])
+  }
+
+  /** Whether the mapped spec has a healthcheck (not absent, `['NONE']` or an empty test). */
+  #hasHealthcheck(): boolean {
+    const test = this.#task.spec.container?.healthcheck?.test ?? []
+    return test.length > 0 && test[0] !== 'NONE'
+  }
+
+  /** The task's container (found by its task-id label), remembered; undefined when there is none. */
+  async #find(): Promise<ContainerInfo | undefined> {
+    if (this.#id !== undefined) {
+      const info = await this.#refresh()
+      if (info !== undefined) return info
+    }
+    const found = await this.#init.runtime.list({ labels: { [TASK_ID_LABEL]: this.#task.id } })
+    // Several only when an older agent raced: take the oldest, as the one that may be running.
+    const first = found.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))[0]
+    if (first !== undefined) {
+      this.#id = first.id
+      this.#info = first
+    }
+    return first
+  }
+
+  async #require(): Promise<string> {
+    const info = await this.#find()
+    if (info === undefined) throw new NotFoundError('container', this.#task.id, { message: `task ${this.#task.id} has no container` })
+    return info.id
+  }
+
+  /** Inspects the container again; undefined (and forgotten) once it is gone. */
+  async #refresh(): Promise<ContainerInfo | undefined> {
+    const id = this.#id
+    if (id === undefined) return undefined
+    try {
+      this.#info = await this.#init.runtime.inspect(id)
+      return this.#info
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+      this.#id = undefined
+      return undefined
+    }
+  }
+
+  /** The container's events from now on (the runtime fixes the start at this call) until `signal` aborts. */
+  #events(id: string, signal: AbortSignal): AsyncIterable<RuntimeEvent> {
+    return onlyContainer(this.#init.runtime.events({ labels: { [TASK_ID_LABEL]: this.#task.id }, signal }), id)
+  }
+
+  /** Calls `onUnhealthy` once when the running container is or becomes unhealthy; ends with `signal`. */
+  async #watchHealth(id: string, signal: AbortSignal, onUnhealthy: () => Promise<void>): Promise<void> {
+    const events = this.#events(id, signal)
+    try {
+      const info = await this.#refresh()
+      if (info?.health === 'unhealthy') return await onUnhealthy()
+      for await (const ev of events) {
+        if (ev.type === 'health' && ev.health === 'unhealthy') return await onUnhealthy()
+        if (ev.type === 'die' || ev.type === 'destroy') return
+      }
+    } catch (err) {
+      if (!signal.aborted) this.#init.logger.debug('health watch ended', { err: (err as Error).message })
+    }
+  }
+}
+
+/** The events of one container out of a subscription. */
+async function* onlyContainer(source: AsyncIterable<RuntimeEvent>, id: string): AsyncGenerator<RuntimeEvent> {
+  for await (const ev of source) if (ev.id === id) yield ev
+}
