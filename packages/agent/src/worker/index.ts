@@ -3,4 +3,14 @@
  *
  * @module
  */
-export {}
+export { Agent, nextSessionBackoff, isSessionInvalid, SESSION_BACKOFF_MIN_MS, SESSION_BACKOFF_MAX_MS } from './agent.ts'
+export type { AgentInit, AgentStatus, DispatcherConnector } from './agent.ts'
+export { Worker } from './worker.ts'
+export type { WorkerInit, TaskExecutor } from './worker.ts'
+export { TaskManager, mergeAssignedTask } from './task-manager.ts'
+export type { TaskManagerInit } from './task-manager.ts'
+export { StatusReporter, isOlderStatus } from './reporter.ts'
+export type { StatusReporterInit, StatusSender } from './reporter.ts'
+export { FileTaskDb, MemoryTaskDb, encodeTaskDbEntry, decodeTaskDbEntry } from './task-db.ts'
+export type { TaskDb, TaskDbEntry, FileTaskDbOptions } from './task-db.ts'
+export { ManagerList } from './manager-list.ts'

@@ -1,0 +1,280 @@
+/**
+ * The agent (SwarmKit's `agent/agent.go` and `session.go`): keeps a session with a manager —
+ * heartbeats, the assignments stream, status updates — feeds the worker, and reconnects with
+ * backoff and failover when the session fails.
+ *
+ * @module
+ */
+import { FailedPreconditionError, InvalidArgumentError, NotLeaderError, UnavailableError, silentLogger, sleep } from '@swarmkit-ts/api'
+import type { Clock, DispatcherApi, Logger, Node, Random, Task, TaskStatusUpdate, WeightedManager } from '@swarmkit-ts/api'
+import { ManagerList } from './manager-list.ts'
+import { StatusReporter } from './reporter.ts'
+import { FileTaskDb } from './task-db.ts'
+import type { TaskDb } from './task-db.ts'
+import { Worker } from './worker.ts'
+import type { TaskExecutor } from './worker.ts'
+
+/** Gives the `DispatcherApi` of a manager (undefined: any manager, when no list is known yet). */
+export type DispatcherConnector = (manager?: WeightedManager) => DispatcherApi
+
+/** Construction options of {@link Agent}. Exactly one of `stateDir` and `taskDb` is required. */
+export interface AgentInit {
+  /** Connects to a manager; called for every session attempt. */
+  readonly dispatcher: DispatcherConnector
+  /** Managers to start from (the session messages replace the list). @default [] */
+  readonly managers?: readonly WeightedManager[]
+  /** Runs the tasks (`RuntimeExecutor`). */
+  readonly executor: TaskExecutor
+  /** The node's state directory; the task database lives in `<stateDir>/worker/`. */
+  readonly stateDir?: string
+  /** A task database to use instead of one in `stateDir` (e.g. `MemoryTaskDb` in simulations). */
+  readonly taskDb?: TaskDb
+  readonly clock: Clock
+  readonly random: Random
+  readonly logger?: Logger
+}
+
+/** First session retry delay bound (SwarmKit's `initialSessionFailureBackoff`). */
+export const SESSION_BACKOFF_MIN_MS = 100
+/** Largest session retry delay bound (SwarmKit's `maxSessionFailureBackoff`). */
+export const SESSION_BACKOFF_MAX_MS = 8000
+
+/**
+ * The next bound of the session retry delay after a failure, as SwarmKit computes it:
+ * `100 ms + 2 × previous`, at most 8 s (0 → 100 → 300 → 700 → … → 8000). The delay itself is
+ * drawn uniformly in `[0, bound)`; a session that registers resets the bound to 0.
+ */
+export function nextSessionBackoff(previousMs: number): number {
+  return Math.min(SESSION_BACKOFF_MAX_MS, SESSION_BACKOFF_MIN_MS + 2 * previousMs)
+}
+
+/** Whether `err` says the session is unknown or ended (register again with a new one). */
+export function isSessionInvalid(err: unknown): boolean {
+  return err instanceof FailedPreconditionError && err.reason === 'session-invalid'
+}
+
+/** The state of an {@link Agent}'s connection. */
+export interface AgentStatus {
+  /** The session in use, while registered. */
+  readonly sessionId: string | undefined
+  /** The node object as the managers last sent it. */
+  readonly node: Node | undefined
+  /** The manager of the current session (undefined for a connector without a list). */
+  readonly manager: WeightedManager | undefined
+  /** Whether a session is registered now. */
+  readonly connected: boolean
+  /** Sessions registered since `start()`. */
+  readonly sessions: number
+}
+
+/**
+ * A worker node's agent. `start()` opens the task database, resumes its tasks and starts the
+ * session loop in the background; `stop()` ends the session and the task loops, leaving the
+ * containers running for the next start to adopt. Secrets and configs are held in memory only
+ * (and written by the runtime into the tasks that use them).
+ */
+export class Agent {
+  readonly #init: AgentInit
+  readonly #logger: Logger
+  readonly #managers: ManagerList
+  readonly #stop = new AbortController()
+  #worker: Worker | undefined
+  #reporter: StatusReporter | undefined
+  #loop: Promise<void> | undefined
+  #api: DispatcherApi | undefined
+  #failSession: ((err: unknown) => void) | undefined
+  #sessionId: string | undefined
+  #node: Node | undefined
+  #manager: WeightedManager | undefined
+  #sessions = 0
+
+  constructor(init: AgentInit) {
+    if ((init.stateDir === undefined) === (init.taskDb === undefined)) throw new InvalidArgumentError('stateDir', 'give exactly one of stateDir and taskDb')
+    this.#init = init
+    this.#logger = init.logger ?? silentLogger
+    this.#managers = new ManagerList(init.managers)
+  }
+
+  /** The connection's state. */
+  get status(): AgentStatus {
+    return { sessionId: this.#sessionId, node: this.#node, manager: this.#manager, connected: this.#api !== undefined, sessions: this.#sessions }
+  }
+
+  /** The tasks being run, each with its latest local status (empty before `start`). */
+  tasks(): Task[] {
+    return this.#worker?.tasks() ?? []
+  }
+
+  /** The worker (after `start`). */
+  get worker(): Worker | undefined {
+    return this.#worker
+  }
+
+  /** The status reporter (after `start`). */
+  get reporter(): StatusReporter | undefined {
+    return this.#reporter
+  }
+
+  /** Opens the task database, resumes its tasks, and starts the session loop. */
+  async start(): Promise<void> {
+    if (this.#loop !== undefined) return
+    const { clock, random } = this.#init
+    const db = this.#init.taskDb ?? (await FileTaskDb.open(this.#init.stateDir ?? '', { logger: this.#logger }))
+    const reporter = new StatusReporter({ db, send: (updates) => this.#sendStatuses(updates), clock, random, logger: this.#logger })
+    const worker = new Worker({
+      executor: this.#init.executor,
+      db,
+      report: (id, status) => reporter.report(id, status),
+      forget: (id) => reporter.forget(id),
+      clock,
+      logger: this.#logger,
+    })
+    this.#reporter = reporter
+    this.#worker = worker
+    await worker.init()
+    this.#loop = this.#run()
+  }
+
+  /** Ends the session and the task loops (containers keep running), cancelling every timer. */
+  async stop(): Promise<void> {
+    this.#stop.abort(new UnavailableError('agent stopped'))
+    await this.#loop
+    this.#reporter?.stop()
+    await this.#worker?.stop()
+  }
+
+  async #run(): Promise<void> {
+    const { clock, random } = this.#init
+    const stop = this.#stop.signal
+    let backoffMs = 0
+    while (!stop.aborted) {
+      if (backoffMs > 0) {
+        try {
+          await sleep(clock, random.int(backoffMs), { signal: stop })
+        } catch {
+          break
+        }
+      }
+      const manager = this.#managers.select(random)
+      this.#manager = manager
+      let registered = false
+      let error: unknown
+      try {
+        await this.#session(manager, () => {
+          registered = true
+          backoffMs = 0
+          if (manager !== undefined) this.#managers.succeeded(manager.addr)
+        })
+      } catch (err) {
+        error = err
+      }
+      if (stop.aborted) break
+      if (isSessionInvalid(error)) {
+        this.#sessionId = undefined
+      } else if (manager !== undefined) {
+        this.#managers.failed(manager.addr)
+        if (error instanceof NotLeaderError && error.leaderAddr !== undefined) this.#managers.prefer(error.leaderAddr)
+      }
+      backoffMs = nextSessionBackoff(backoffMs)
+      this.#logger.warn('agent: session failed; reconnecting', { manager: manager?.addr, registered, backoffMs, err: String(error) })
+    }
+  }
+
+  /** One session: registers, then heartbeats, follows the session and assignment streams, until one fails. */
+  async #session(manager: WeightedManager | undefined, onRegistered: () => void): Promise<void> {
+    const api = this.#init.dispatcher(manager)
+    const session = new AbortController()
+    const onStop = (): void => session.abort(this.#stop.signal.reason)
+    this.#stop.signal.addEventListener('abort', onStop, { once: true })
+    let failed: (err: unknown) => void = () => undefined
+    const failure = new Promise<never>((_resolve, reject) => {
+      failed = reject
+    })
+    failure.catch(() => undefined)
+    try {
+      const description = await this.#init.executor.describe()
+      const stream = api.session({ description, ...(this.#sessionId === undefined ? {} : { sessionId: this.#sessionId }) }, { signal: session.signal })[Symbol.asyncIterator]()
+      const first = await stream.next()
+      if (first.done === true) throw new UnavailableError('the session stream ended before registration')
+      this.#sessionId = first.value.sessionId
+      this.#node = first.value.node
+      if (first.value.managers.length > 0) this.#managers.replace(first.value.managers)
+      this.#sessions++
+      onRegistered()
+      this.#logger.info('agent: registered', { sessionId: this.#sessionId, manager: manager?.addr })
+      const sessionId = first.value.sessionId
+      this.#api = api
+      this.#failSession = failed
+      this.#reporter?.retryNow()
+      const tasks = [this.#followSession(stream), this.#heartbeat(api, sessionId, session.signal), this.#assignments(api, sessionId, session.signal)]
+      // Once one fails the others end through the session's signal; their errors are not news.
+      for (const t of tasks) t.catch(() => undefined)
+      await Promise.race([...tasks, failure])
+    } finally {
+      this.#api = undefined
+      this.#failSession = undefined
+      this.#stop.signal.removeEventListener('abort', onStop)
+      session.abort(new UnavailableError('session closed'))
+    }
+  }
+
+  async #followSession(stream: AsyncIterator<{ sessionId: string; node: Node; managers: readonly WeightedManager[] }>): Promise<never> {
+    for (;;) {
+      const next = await stream.next()
+      if (next.done === true) throw new UnavailableError('the session stream ended')
+      this.#node = next.value.node
+      if (next.value.managers.length > 0) this.#managers.replace(next.value.managers)
+    }
+  }
+
+  async #heartbeat(api: DispatcherApi, sessionId: string, signal: AbortSignal): Promise<never> {
+    for (;;) {
+      const { periodMs } = await api.heartbeat({ sessionId })
+      await sleep(this.#init.clock, periodMs, { signal })
+    }
+  }
+
+  /** Follows the assignments stream; a gap in the sequence reopens it (a complete set comes first again). */
+  async #assignments(api: DispatcherApi, sessionId: string, signal: AbortSignal): Promise<never> {
+    const worker = this.#worker
+    if (worker === undefined) throw new UnavailableError('agent not started')
+    for (;;) {
+      const stream = new AbortController()
+      const onAbort = (): void => stream.abort(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      let last: string | undefined
+      let gap = false
+      try {
+        for await (const message of api.assignments({ sessionId }, { signal: stream.signal })) {
+          if (message.type === 'complete') {
+            await worker.assign(message.changes)
+          } else if (last === undefined || message.appliesTo !== last) {
+            this.#logger.warn('agent: gap in the assignments; reopening the stream', { expected: last, appliesTo: message.appliesTo })
+            gap = true
+            break
+          } else {
+            await worker.update(message.changes)
+          }
+          last = message.resultsIn
+        }
+      } finally {
+        signal.removeEventListener('abort', onAbort)
+        stream.abort(new UnavailableError('assignments stream closed'))
+      }
+      signal.throwIfAborted()
+      if (!gap) throw new UnavailableError('the assignments stream ended')
+    }
+  }
+
+  async #sendStatuses(updates: readonly TaskStatusUpdate[]): Promise<void> {
+    const api = this.#api
+    const sessionId = this.#sessionId
+    if (api === undefined || sessionId === undefined) throw new UnavailableError('no session')
+    try {
+      await api.updateTaskStatus({ sessionId, updates })
+    } catch (err) {
+      if (isSessionInvalid(err) && this.#api === api) this.#failSession?.(err)
+      throw err
+    }
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * One task's loop on its node (SwarmKit's `agent/task.go` taskManager): runs `doStep` until
+ * there is nothing to do, reports each new status, and starts again when the managers change
+ * the task.
+ *
+ * @module
+ */
+import { silentLogger } from '@swarmkit-ts/api'
+import type { Clock, Logger, Task, TaskStatus } from '@swarmkit-ts/api'
+import { doStep } from '../exec/index.ts'
+import type { TaskController } from '../exec/index.ts'
+
+/** Construction options of {@link TaskManager}. */
+export interface TaskManagerInit {
+  /** The task, its `status` the latest one observed on this node. */
+  readonly task: Task
+  readonly controller: TaskController
+  readonly clock: Clock
+  /** Called with each new status, in order; the loop waits for it. */
+  readonly report: (status: TaskStatus) => Promise<void>
+  readonly logger?: Logger
+}
+
+/**
+ * Merges a task the managers sent with the one held here: their version of everything but the
+ * status, which this node owns from ASSIGNED on — theirs only when it is further along (e.g.
+ * ORPHANED set by a manager).
+ */
+export function mergeAssignedTask(local: Task, incoming: Task): Task {
+  return { ...incoming, status: incoming.status.state > local.status.state ? incoming.status : local.status }
+}
+
+/**
+ * Drives one task: `doStep` after `doStep` while each returns a new status; idle (no timer, no
+ * call) when there is nothing to do, until {@link TaskManager.update} gives it a changed task. A
+ * change of desired state aborts the step in progress (e.g. a `wait` on a running container) so
+ * the next step sees it.
+ */
+export class TaskManager {
+  readonly #init: TaskManagerInit
+  readonly #logger: Logger
+  #task: Task
+  #op: AbortController | undefined
+  #wake: (() => void) | undefined
+  #dirty = false
+  #closed = false
+  #loop: Promise<void> | undefined
+
+  constructor(init: TaskManagerInit) {
+    this.#init = init
+    this.#task = init.task
+    this.#logger = (init.logger ?? silentLogger).child({ taskId: init.task.id })
+  }
+
+  /** The task with its latest local status. */
+  get task(): Task {
+    return this.#task
+  }
+
+  /** The task's controller. */
+  get controller(): TaskController {
+    return this.#init.controller
+  }
+
+  /** Starts the loop (once). */
+  start(): void {
+    this.#loop ??= this.#run()
+  }
+
+  /** Gives the loop the managers' latest version of the task. */
+  update(incoming: Task): void {
+    if (this.#closed) return
+    const before = this.#task
+    this.#task = mergeAssignedTask(before, incoming)
+    this.#init.controller.update(this.#task)
+    if (before.desiredState !== this.#task.desiredState) this.#op?.abort(new Error('task changed'))
+    this.#dirty = true
+    this.#wake?.()
+  }
+
+  /** Stops the loop (the step in progress is aborted) and waits for it; the container is left as it is. */
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#op?.abort(new Error('task manager closed'))
+    this.#wake?.()
+    await this.#loop
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      const op = new AbortController()
+      this.#op = op
+      this.#dirty = false
+      let status: TaskStatus | undefined
+      try {
+        status = await doStep(this.#task, this.#init.controller, {
+          clock: this.#init.clock,
+          signal: op.signal,
+          logger: this.#logger,
+          // A temporary error is reported (same state, `err` set) while doStep retries it.
+          onRetry: (retrying) => void this.#init.report(retrying),
+        })
+      } catch (err) {
+        if (this.#closed) break
+        if (!op.signal.aborted) this.#logger.error('task manager: step failed', { err: String(err) })
+      } finally {
+        this.#op = undefined
+      }
+      if (this.#closed) break
+      if (status !== undefined) {
+        this.#task = { ...this.#task, status }
+        await this.#init.report(status)
+        continue
+      }
+      if (op.signal.aborted || this.#dirty) continue
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve
+      })
+      this.#wake = undefined
+    }
+  }
+}
