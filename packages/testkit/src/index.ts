@@ -98,3 +98,12 @@ export type {
   MemoryNetworkInit,
   MessageOrigin,
 } from './memory-network-types.ts'
+
+export { inProcessDispatcher } from './dispatcher-binding.ts'
+export type {
+  DispatcherBinding,
+  DispatcherFaults,
+  DispatcherFaultControl,
+  DispatcherBindingStats,
+  InProcessDispatcherInit,
+} from './dispatcher-binding.ts'
