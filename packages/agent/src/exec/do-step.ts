@@ -54,7 +54,8 @@ type Outcome = { kind: 'status'; status: TaskStatus } | { kind: 'noop' } | { kin
  *    READY → STARTING (so READY holds while desired is READY: a delayed start).
  * 5. A controller error is fatal unless temporary ({@link isTemporaryError}): before STARTING it
  *    makes the task REJECTED, at or after STARTING FAILED, with `err` set to the error's message
- *    and the exit code of a `TaskExitError` in `containerStatus`. A temporary error is retried
+ *    and the exit code of the error (a `TaskExitError`'s, or a start failure's 126/127) in
+ *    `containerStatus`. A temporary error is retried
  *    with backoff on the clock until it succeeds, fails for good, or the signal aborts.
  *
  * From STARTING on the status carries the controller's `containerStatus()`. A new status clears
@@ -104,7 +105,8 @@ async function step(task: Task, ctlr: TaskController, signal: AbortSignal, logge
     if (isTemporaryError(e)) return { kind: 'retry', status: failed }
     logger.error('fatal task error', { taskId: task.id, err: e.message, state: taskStateName(current.state) })
     failed.state = current.state < TaskState.STARTING ? TaskState.REJECTED : TaskState.FAILED
-    const exitCode = (e as { name: string; exitCode?: unknown }).name === 'TaskExitError' ? (e as { exitCode?: unknown }).exitCode : undefined
+    // Like SwarmKit's ExitCoder: TaskExitError, and the runtime's ContainerStartError (126/127).
+    const exitCode = (e as { exitCode?: unknown }).exitCode
     return { kind: 'status', status: withContainer(failed, ctlr, typeof exitCode === 'number' ? exitCode : undefined) }
   }
   const run = async (op: (s: AbortSignal) => Promise<void>, next: TaskState, message: string): Promise<Outcome> => {

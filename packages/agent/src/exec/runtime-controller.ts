@@ -80,16 +80,18 @@ export class RuntimeTaskController implements TaskController {
     // Started before (running, or ran and exited): never start twice.
     if (info === undefined || info.state !== 'created') return
     const runtime = this.#init.runtime
-    if (!this.#hasHealthcheck()) {
-      await runtime.start(id)
-      await this.#refresh()
-      return
+    const startContainer = async (): Promise<void> => {
+      try {
+        await runtime.start(id)
+      } finally {
+        await this.#refresh() // a failed start leaves the container exited with its code
+      }
     }
+    if (!this.#hasHealthcheck()) return startContainer()
     const stopEvents = new AbortController()
     const events = this.#events(id, AbortSignal.any([signal, stopEvents.signal, this.#closing.signal]))
     try {
-      await runtime.start(id)
-      await this.#refresh()
+      await startContainer()
       let unhealthy: ContainerUnhealthyError | undefined
       for await (const ev of events) {
         if (ev.type === 'die') {
