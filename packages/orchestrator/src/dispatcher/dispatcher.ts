@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { FailedPreconditionError, InvalidArgumentError, NotLeaderError, silentLogger } from '@swarmkit-ts/api'
+import { FailedPreconditionError, InvalidArgumentError, NotLeaderError, isId, silentLogger } from '@swarmkit-ts/api'
 import type {
   AssignmentsMessage,
   Clock,
@@ -111,7 +111,7 @@ export class Dispatcher {
 
   /** The {@link DispatcherApi} of node `nodeId` (the identity the binding authenticated). */
   api(nodeId: string, options: NodeApiOptions = {}): DispatcherApi {
-    if (typeof nodeId !== 'string' || nodeId === '') throw new InvalidArgumentError('nodeId', 'must be a non-empty string')
+    if (!isId(nodeId)) throw new InvalidArgumentError('nodeId', 'must be a 25-character base36 id')
     const addr = options.addr
     return {
       session: (request, opts) => this.#session(nodeId, addr, request, opts),

@@ -21,8 +21,8 @@ export interface Session {
   readonly nodeId: string
   readonly sessionId: string
   readonly channel: Channel<SessionMessage>
-  /** The version of the node object last sent. */
-  lastNodeVersion: bigint
+  /** The version of the node object last sent; undefined until the registration is written and the first message queued. */
+  lastNodeVersion: bigint | undefined
 }
 
 /** What sessions need from the rest of the term. */
@@ -100,7 +100,7 @@ export class SessionRegistry {
       if (!decision.allowed) throw new UnavailableError(`node ${nodeId} exceeded the rate limit of registrations; retry later`)
     }
     const sessionId = resume ? current.sessionId : generateId(random)
-    const session: Session = { nodeId, sessionId, channel: new Channel(), lastNodeVersion: -1n }
+    const session: Session = { nodeId, sessionId, channel: new Channel(), lastNodeVersion: undefined }
     this.#sessions.set(nodeId, session)
     this.#unknown.delete(nodeId)
     this.#down.delete(nodeId)
@@ -163,12 +163,12 @@ export class SessionRegistry {
   /** The node object changed: its live session gets a message (once per version). */
   nodeChanged(node: Frozen<Node>): void {
     const s = this.#sessions.get(node.id)
-    if (s !== undefined && node.meta.version.index > s.lastNodeVersion) this.#send(s, node)
+    if (s?.lastNodeVersion !== undefined && node.meta.version.index > s.lastNodeVersion) this.#send(s, node)
   }
 
   /** The cluster's keys or root CA changed: every live session gets a message. */
   clusterChanged(): void {
-    const sessions = [...this.#sessions.values()]
+    const sessions = [...this.#sessions.values()].filter((s) => s.lastNodeVersion !== undefined)
     if (sessions.length === 0) return
     const nodes = this.#ctx.store.view((tx) => sessions.map((s) => tx.nodes.get(s.nodeId)))
     sessions.forEach((s, i) => {
