@@ -1,11 +1,12 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/dispatcher/compliance/index.ts'],
   format: ['esm'],
   target: 'node20',
   dts: true,
   sourcemap: true,
   clean: true,
   splitting: false,
+  external: ['vitest'],
 })
