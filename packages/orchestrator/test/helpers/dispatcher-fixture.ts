@@ -123,6 +123,15 @@ export class DispatcherFixture {
     return { api, session, sessionId: first.sessionId, abort }
   }
 
+  /** Moves time forward by `ms` while `c` heartbeats as its answers ask. */
+  async keepAlive(c: Connected, ms: number): Promise<void> {
+    const end = this.clock.now() + ms
+    while (this.clock.now() < end) {
+      const { periodMs } = await c.api.heartbeat({ sessionId: c.sessionId })
+      await this.advance(Math.min(periodMs, end - this.clock.now()))
+    }
+  }
+
   /** Opens the assignments stream of a connected node and settles. */
   async assignments(c: Connected): Promise<Reader<AssignmentsMessage>> {
     const r = new Reader(c.api.assignments({ sessionId: c.sessionId }, { signal: c.abort.signal }))
