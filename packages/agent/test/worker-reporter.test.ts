@@ -6,7 +6,7 @@ import { MemoryTaskDb, StatusReporter } from '../src/worker/index.ts'
 import { flush, status, task } from './helpers/worker-fixtures.ts'
 
 /** A send that records batches and fails while `failures` has entries (taken in order). */
-function recordingSend(): { batches: TaskStatusUpdate[][]; failures: Error[]; send: (u: readonly TaskStatusUpdate[]) => Promise<void>; gate?: Promise<void> } {
+function recordingSend(): { batches: TaskStatusUpdate[][]; failures: Error[]; send: (u: readonly TaskStatusUpdate[]) => Promise<void>; gate: Promise<void> | undefined } {
   const rec = {
     batches: [] as TaskStatusUpdate[][],
     failures: [] as Error[],

@@ -26,7 +26,7 @@ import type {
 export class Channel<T> implements AsyncIterable<T> {
   readonly #items: T[] = []
   #ended = false
-  #error: unknown
+  #error: Error | undefined
   #wake: (() => void) | undefined
   readonly #signal: AbortSignal | undefined
 
@@ -40,7 +40,7 @@ export class Channel<T> implements AsyncIterable<T> {
     this.#wake?.()
   }
 
-  end(error?: unknown): void {
+  end(error?: Error): void {
     this.#ended = true
     this.#error = error
     this.#wake?.()
@@ -75,10 +75,10 @@ export function fakeNode(id: string): Node {
   return {
     id,
     meta: { version: { index: 1n }, createdAt: 0, updatedAt: 0 },
-    spec: { annotations: { name: id }, role: 'worker', membership: 'accepted', availability: 'active' },
+    spec: { annotations: { name: id }, desiredRole: 'worker', membership: 'accepted', availability: 'active' },
     status: { state: 'ready' },
     role: 'worker',
-  } as Node
+  }
 }
 
 /** One manager's fake dispatcher. */
@@ -95,7 +95,7 @@ export class FakeDispatcher implements DispatcherApi {
   /** Number of heartbeats answered. */
   heartbeats = 0
   /** Errors thrown by the next calls, per method (taken first in, first out). */
-  readonly errors: { session: unknown[]; heartbeat: unknown[]; assignments: unknown[]; updateTaskStatus: unknown[] } = {
+  readonly errors: { session: Error[]; heartbeat: Error[]; assignments: Error[]; updateTaskStatus: Error[] } = {
     session: [],
     heartbeat: [],
     assignments: [],
@@ -124,7 +124,7 @@ export class FakeDispatcher implements DispatcherApi {
   }
 
   /** Ends the session: open streams end, later calls with the old id get `session-invalid`. */
-  endSession(error?: unknown): void {
+  endSession(error?: Error): void {
     this.#sessionId = undefined
     this.session$?.end(error)
     this.assignments$?.end(error)
@@ -150,7 +150,7 @@ export class FakeDispatcher implements DispatcherApi {
 
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
     const error = this.errors.heartbeat.shift()
-    if (error !== undefined) return Promise.reject(error as Error)
+    if (error !== undefined) return Promise.reject(error)
     this.#check(request.sessionId)
     this.heartbeats++
     return Promise.resolve({ periodMs: this.periodMs })
@@ -163,10 +163,8 @@ export class FakeDispatcher implements DispatcherApi {
       channel.end(error)
       return channel
     }
-    try {
-      this.#check(request.sessionId)
-    } catch (err) {
-      channel.end(err)
+    if (request.sessionId !== this.#sessionId) {
+      channel.end(sessionInvalid())
       return channel
     }
     this.assignmentStreams++
@@ -177,12 +175,8 @@ export class FakeDispatcher implements DispatcherApi {
 
   updateTaskStatus(request: UpdateTaskStatusRequest): Promise<void> {
     const error = this.errors.updateTaskStatus.shift()
-    if (error !== undefined) return Promise.reject(error as Error)
-    try {
-      this.#check(request.sessionId)
-    } catch (err) {
-      return Promise.reject(err as Error)
-    }
+    if (error !== undefined) return Promise.reject(error)
+    if (request.sessionId !== this.#sessionId) return Promise.reject(sessionInvalid())
     this.updates.push(...request.updates)
     return Promise.resolve()
   }

@@ -54,7 +54,7 @@ export async function flush(rounds = 5): Promise<void> {
  * Waits until `condition` holds, running the clock's due timers (never moving it) and letting
  * real I/O complete; fails after `guardMs` of real time (a failure guard, not a timing).
  */
-export async function until(condition: () => boolean, what: string, clock?: ManualClock, guardMs = 10_000): Promise<void> {
+export async function until(condition: () => boolean, what: string, clock?: ManualClock, guardMs = 4_000): Promise<void> {
   const deadline = performance.now() + guardMs
   for (;;) {
     clock?.advance(0)
@@ -77,4 +77,22 @@ export async function advance(clock: ManualClock, ms: number): Promise<void> {
   }
   clock.advance(target - clock.now())
   await flush()
+}
+
+/**
+ * Like {@link until}, but moves `clock` to its next timer whenever the condition does not hold
+ * yet (at most `maxVirtualMs` ahead): for what waits on backoffs and heartbeats.
+ */
+export async function eventually(condition: () => boolean, what: string, clock: ManualClock, maxVirtualMs = 120_000, guardMs = 4_000): Promise<void> {
+  const deadline = performance.now() + guardMs
+  const end = clock.now() + maxVirtualMs
+  for (;;) {
+    clock.advance(0)
+    await flush()
+    if (condition()) return
+    if (performance.now() > deadline) throw new Error(`eventually: ${what} did not happen`)
+    const due = clock.nextDueAt()
+    if (due !== undefined && due <= end) clock.advance(Math.max(0, due - clock.now()))
+    else await new Promise<void>((resolve) => setTimeout(resolve, 2))
+  }
 }
