@@ -1,0 +1,123 @@
+/**
+ * RuntimeTaskController on FakeRuntime: adoption without duplicates, terminate/remove, close,
+ * and the executor's node description.
+ */
+import { availableParallelism, hostname, totalmem } from 'node:os'
+import { describe, expect, it } from 'vitest'
+import { TaskState, type Task } from '@swarmkit-ts/api'
+import { FakeRuntime } from '@swarmkit-ts/engine-adapter'
+import { ManualClock } from '@swarmkit-ts/testkit'
+import { ControllerClosedError, RuntimeExecutor, TASK_ID_LABEL } from '../src/exec/index.ts'
+import { makeDeps, makeTask, settle } from './helpers/exec-fixtures.ts'
+
+function setup(): { clock: ManualClock; fake: FakeRuntime; executor: () => RuntimeExecutor } {
+  const clock = new ManualClock(1_000)
+  const fake = new FakeRuntime({ clock })
+  return { clock, fake, executor: () => new RuntimeExecutor({ runtime: fake, clock }) }
+}
+
+const signal = (): AbortSignal => new AbortController().signal
+
+describe('RuntimeTaskController', () => {
+  it('two executors preparing the same task at once make one container, which both then hold', async () => {
+    const { clock, fake, executor } = setup()
+    const task = makeTask()
+    const a = executor().controller(task, makeDeps())
+    const b = executor().controller(task, makeDeps())
+    await settle(Promise.all([a.prepare(signal()), b.prepare(signal())]), clock)
+    const containers = await fake.list({ labels: { [TASK_ID_LABEL]: task.id } })
+    expect(containers).toHaveLength(1)
+    expect(a.containerStatus()).toEqual({ containerId: containers[0]?.id })
+    expect(b.containerStatus()).toEqual({ containerId: containers[0]?.id })
+  })
+
+  it('a controller made for a running task adopts its container: prepare and start create and start nothing', async () => {
+    const { clock, fake, executor } = setup()
+    const task = makeTask()
+    const first = executor().controller(task, makeDeps())
+    await settle(first.prepare(signal()), clock)
+    await settle(first.start(signal()), clock)
+    const [c] = await fake.list()
+    expect(c?.state).toBe('running')
+    const again = executor().controller(task, makeDeps())
+    await settle(again.prepare(signal()), clock)
+    await settle(again.start(signal()), clock)
+    expect((await fake.list()).map((x) => [x.id, x.state])).toEqual([[c?.id, 'running']])
+  })
+
+  it('terminate kills at once (137); remove deletes the container and forgets it', async () => {
+    const { clock, fake, executor } = setup()
+    const task = makeTask({ stopGracePeriodMs: 60_000, command: ['sh', '-c', 'trap "" TERM; sleep 1000'] })
+    const ctlr = executor().controller(task, makeDeps())
+    await settle(ctlr.prepare(signal()), clock)
+    await settle(ctlr.start(signal()), clock)
+    await settle(ctlr.terminate(), clock)
+    expect(ctlr.containerStatus()?.exitCode).toBe(137)
+    expect(clock.now()).toBe(1_000)
+    await settle(ctlr.remove(), clock)
+    expect(fake.size).toBe(0)
+    await settle(ctlr.remove(), clock) // nothing left: a no-op
+    await settle(ctlr.shutdown(signal()), clock)
+  })
+
+  it('after close every call rejects with ControllerClosedError and the container is left running', async () => {
+    const { clock, fake, executor } = setup()
+    const task = makeTask()
+    const ctlr = executor().controller(task, makeDeps())
+    await settle(ctlr.prepare(signal()), clock)
+    await settle(ctlr.start(signal()), clock)
+    const waiting = ctlr.wait(signal())
+    ctlr.close()
+    await expect(waiting).rejects.toBeInstanceOf(ControllerClosedError)
+    await expect(ctlr.shutdown(signal())).rejects.toBeInstanceOf(ControllerClosedError)
+    expect(() => ctlr.update(task)).toThrow(ControllerClosedError)
+    expect((await fake.list())[0]?.state).toBe('running')
+  })
+
+  it('update refuses another task', () => {
+    const { executor } = setup()
+    const ctlr = executor().controller(makeTask(), makeDeps())
+    const other: Task = { ...makeTask(), id: 'task2' }
+    expect(() => ctlr.update(other)).toThrow('task.id: controller of task task1 cannot take task task2')
+  })
+
+  it('start is a no-op for a container that already ran and exited; wait then reports its exit', async () => {
+    const { clock, executor } = setup()
+    const task = makeTask({ command: ['sh', '-c', 'exit 4'] })
+    const ctlr = executor().controller(task, makeDeps())
+    await settle(ctlr.prepare(signal()), clock)
+    await settle(ctlr.start(signal()), clock)
+    await expect(settle(ctlr.wait(signal()), clock)).rejects.toMatchObject({ name: 'TaskExitError', exitCode: 4 })
+    const later = executor().controller({ ...task, status: { timestamp: 0, state: TaskState.STARTING } }, makeDeps())
+    await settle(later.start(signal()), clock)
+    await expect(settle(later.wait(signal()), clock)).rejects.toMatchObject({ name: 'TaskExitError', exitCode: 4 })
+  })
+})
+
+describe('RuntimeExecutor.describe', () => {
+  it('describes the node from the runtime and the host, with overrides', async () => {
+    const fake = new FakeRuntime()
+    const executor = new RuntimeExecutor({
+      runtime: fake,
+      clock: new ManualClock(),
+      hostname: 'worker-1',
+      platform: { os: 'linux', architecture: 'x86_64' },
+      resources: { nanoCpus: 4e9, memoryBytes: 8 << 30, generic: [{ kind: 'gpu', namedValue: 'GPU-0' }] },
+      engineLabels: { zone: 'a' },
+    })
+    expect(await executor.describe()).toEqual({
+      hostname: 'worker-1',
+      platform: { os: 'linux', architecture: 'x86_64' },
+      resources: { nanoCpus: 4e9, memoryBytes: 8 << 30, generic: [{ kind: 'gpu', namedValue: 'GPU-0' }] },
+      engine: { engineVersion: '0.1.0', labels: { zone: 'a' }, plugins: [{ type: 'Runtime', name: 'fake' }] },
+    })
+  })
+
+  it('defaults to this host, with Docker\'s architecture names', async () => {
+    const d = await new RuntimeExecutor({ runtime: new FakeRuntime(), clock: new ManualClock() }).describe()
+    expect(d.platform?.os).toBe(process.platform)
+    expect(d.platform?.architecture).toBe({ x64: 'x86_64', arm64: 'aarch64' }[process.arch as string] ?? process.arch)
+    expect(d.resources).toEqual({ nanoCpus: availableParallelism() * 1e9, memoryBytes: totalmem() })
+    expect(d.hostname).toBe(hostname())
+  })
+})
