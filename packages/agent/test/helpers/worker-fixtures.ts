@@ -54,12 +54,12 @@ export async function flush(rounds = 5): Promise<void> {
  * Waits until `condition` holds, running the clock's due timers (never moving it) and letting
  * real I/O complete; fails after `guardMs` of real time (a failure guard, not a timing).
  */
-export async function until(condition: () => boolean, what: string, clock?: ManualClock, guardMs = 4_000): Promise<void> {
+export async function until(condition: () => boolean | Promise<boolean>, what: string, clock?: ManualClock, guardMs = 4_000): Promise<void> {
   const deadline = performance.now() + guardMs
   for (;;) {
     clock?.advance(0)
     await flush()
-    if (condition()) return
+    if (await condition()) return
     if (performance.now() > deadline) throw new Error(`until: ${what} did not happen`)
     await new Promise<void>((resolve) => setTimeout(resolve, 2))
   }
