@@ -1,5 +1,5 @@
 // The binding compliance suite, run for the dispatcher's own api(nodeId) and for the in-process
-// binding (through the wire codec and gRPC statuses), both on a ManualClock.
+// binding (through the wire codec and gRPC statuses) without faults and with delays, all on a ManualClock.
 import type { DispatcherApi } from '@swarmkit-ts/api'
 import { describeDispatcherBindingCompliance } from '@swarmkit-ts/orchestrator/dispatcher-compliance'
 import type { DispatcherBindingTarget } from '@swarmkit-ts/orchestrator/dispatcher-compliance'
@@ -29,4 +29,8 @@ describeDispatcherBindingCompliance('Dispatcher.api(nodeId)', () => target((api)
 
 describeDispatcherBindingCompliance('inProcessDispatcher without faults', () =>
   target((api, clock) => inProcessDispatcher(api, { clock, random: new SeededRandom(3) })),
+)
+
+describeDispatcherBindingCompliance('inProcessDispatcher with delays', () =>
+  target((api, clock) => inProcessDispatcher(api, { clock, random: new SeededRandom(5), faults: { delayMs: [0, 40] } })),
 )

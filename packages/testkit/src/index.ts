@@ -107,3 +107,14 @@ export type {
   DispatcherBindingStats,
   InProcessDispatcherInit,
 } from './dispatcher-binding.ts'
+export {
+  arbWeightedManager,
+  arbSessionRequest,
+  arbSessionMessage,
+  arbTaskStatusUpdate,
+  arbUpdateTaskStatusRequest,
+  arbAssignment,
+  arbAssignmentChange,
+  arbAssignmentsMessage,
+  arbDispatcherMessage,
+} from './dispatcher-binding-arbitraries.ts'
