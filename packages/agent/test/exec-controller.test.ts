@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { TaskState, type Task } from '@swarmkit-ts/api'
 import { FakeRuntime } from '@swarmkit-ts/engine-adapter'
 import { ManualClock } from '@swarmkit-ts/testkit'
-import { ControllerClosedError, RuntimeExecutor, TASK_ID_LABEL } from '../src/exec/index.ts'
+import { ControllerClosedError, doStep, RuntimeExecutor, TASK_ID_LABEL } from '../src/exec/index.ts'
 import { makeDeps, makeTask, settle } from './helpers/exec-fixtures.ts'
 
 function setup(): { clock: ManualClock; fake: FakeRuntime; executor: () => RuntimeExecutor } {
@@ -69,6 +69,8 @@ describe('RuntimeTaskController', () => {
     const waiting = ctlr.wait(signal())
     ctlr.close()
     await expect(waiting).rejects.toBeInstanceOf(ControllerClosedError)
+    const running = makeTask({}, { status: { timestamp: 0, state: TaskState.RUNNING } })
+    expect(await doStep(running, ctlr, { clock, signal: signal() })).toBeUndefined() // closed: abandoned, not FAILED
     await expect(ctlr.shutdown(signal())).rejects.toBeInstanceOf(ControllerClosedError)
     expect(() => ctlr.update(task)).toThrow(ControllerClosedError)
     expect((await fake.list())[0]?.state).toBe('running')

@@ -44,7 +44,8 @@ type Outcome = { kind: 'status'; status: TaskStatus } | { kind: 'noop' } | { kin
 /**
  * One step of SwarmKit's `exec.Do`: given the task (its status and desired state), calls at most
  * one controller method and returns the task's next status, or `undefined` when there is nothing
- * to do now (wait for the task to change).
+ * to do now (wait for the task to change) or the step was abandoned (its signal aborted, or the
+ * controller closed under it: `ControllerClosedError` never fails a task).
  *
  * 1. Desired ≥ SHUTDOWN: `shutdown` → SHUTDOWN; nothing once the task is COMPLETE or later.
  * 2. Beyond its desired state the task pauses (`undefined`).
@@ -99,8 +100,9 @@ async function step(task: Task, ctlr: TaskController, signal: AbortSignal, logge
     return { kind: 'status', status: withContainer(status, ctlr) }
   }
   const fatal = (err: unknown): Outcome => {
-    if (signal.aborted) return { kind: 'noop' }
     const e = err instanceof Error ? err : new Error(String(err))
+    // Abandoned, not failed: the step was aborted or the controller closed under it (the agent stopping).
+    if (signal.aborted || e.name === 'ControllerClosedError') return { kind: 'noop' }
     const failed: TaskStatus = { ...current, err: e.message }
     if (isTemporaryError(e)) return { kind: 'retry', status: failed }
     logger.error('fatal task error', { taskId: task.id, err: e.message, state: taskStateName(current.state) })
