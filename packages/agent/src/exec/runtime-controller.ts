@@ -75,10 +75,10 @@ export class RuntimeTaskController implements TaskController {
 
   async start(signal: AbortSignal): Promise<void> {
     this.#checkOpen()
-    const id = await this.#require()
-    const info = await this.#refresh()
+    const info = await this.#require()
+    const id = info.id
     // Started before (running, or ran and exited): never start twice.
-    if (info === undefined || info.state !== 'created') return
+    if (info.state !== 'created') return
     const runtime = this.#init.runtime
     const startContainer = async (): Promise<void> => {
       try {
@@ -115,7 +115,7 @@ export class RuntimeTaskController implements TaskController {
 
   async wait(signal: AbortSignal): Promise<void> {
     this.#checkOpen()
-    const id = await this.#require()
+    const { id } = await this.#require()
     const stopWatch = new AbortController()
     const watchSignal = AbortSignal.any([signal, stopWatch.signal, this.#closing.signal])
     let unhealthy: ContainerUnhealthyError | undefined
@@ -219,10 +219,11 @@ export class RuntimeTaskController implements TaskController {
     return first
   }
 
-  async #require(): Promise<string> {
+  /** The task's container as it is now; `NotFoundError` when there is none (never prepared, or removed). */
+  async #require(): Promise<ContainerInfo> {
     const info = await this.#find()
     if (info === undefined) throw new NotFoundError('container', this.#task.id, { message: `task ${this.#task.id} has no container` })
-    return info.id
+    return info
   }
 
   /** Inspects the container again; undefined (and forgotten) once it is gone. */
