@@ -106,6 +106,33 @@ describe('Agent session', () => {
     await agent.stop()
   })
 
+  it('resends a status the managers acknowledged but lost (their copy of the task is behind after a reconnect)', async () => {
+    const { clock, agent, d } = setup()
+    d.loseStatuses = true
+    d.assign({ task: task('t1') })
+    await agent.start()
+    await eventually(() => d.lastStatus('t1') === RUNNING, 't1 running', clock)
+    const sent = d.states('t1').length
+    d.loseStatuses = false
+    d.endSession(new UnavailableError('leader lost'))
+    await eventually(() => agent.status.sessions === 2 && d.states('t1').length === sent + 1, 'status resent', clock)
+    expect(d.states('t1').at(-1)).toBe(RUNNING)
+    await agent.stop()
+  })
+
+  it('sends nothing again after a reconnect when the managers have every status', async () => {
+    const { clock, agent, d } = setup()
+    d.assign({ task: task('t1') })
+    await agent.start()
+    await eventually(() => d.lastStatus('t1') === RUNNING, 't1 running', clock)
+    const sent = d.updates.length
+    d.endSession(new UnavailableError('leader lost'))
+    await eventually(() => agent.status.sessions === 2 && d.assignmentStreams === 2, 'reconnected', clock)
+    await advance(clock, 1000)
+    expect(d.updates.length).toBe(sent)
+    await agent.stop()
+  })
+
   it('backs off between failed sessions: each delay below 100 ms, 300 ms, 700 ms … 8 s, reset once registered', async () => {
     const { clock, agent, d } = setup()
     for (let i = 0; i < 9; i++) d.errors.session.push(new UnavailableError('manager down'))

@@ -125,6 +125,7 @@ export class Agent {
       executor: this.#init.executor,
       db,
       report: (id, status) => reporter.report(id, status),
+      resend: (id, status) => reporter.resend(id, status),
       forget: (id) => reporter.forget(id),
       clock,
       logger: this.#logger,

@@ -83,6 +83,20 @@ export class StatusReporter {
     this.#kick()
   }
 
+  /**
+   * Sends `status` (already in the task database) again, even if it was acknowledged: the
+   * managers' copy of the task shows an older state, so an acknowledged update was lost on their
+   * side (e.g. a leader change before their batch was written). Ignored when a newer status is
+   * pending.
+   */
+  resend(taskId: string, status: TaskStatus): void {
+    if (this.#stopped) return
+    const latest = this.#latest.get(taskId)
+    if (latest !== undefined && latest !== status && !isOlderStatus(latest, status)) return
+    this.#ready.set(taskId, status)
+    this.#kick()
+  }
+
   /** Stops reporting `taskId` (the task was removed): its pending status is dropped. */
   forget(taskId: string): void {
     this.#latest.delete(taskId)

@@ -25,6 +25,11 @@ export interface WorkerInit {
   readonly db: TaskDb
   /** Takes each new status of a task (the agent's `StatusReporter.report`). */
   readonly report: (taskId: string, status: TaskStatus) => Promise<void>
+  /**
+   * Called when the managers' copy of a task is behind the status held here (an update they
+   * acknowledged was lost, or this worker restarted before sending it): `StatusReporter.resend`.
+   */
+  readonly resend?: (taskId: string, status: TaskStatus) => void
   /** Called when a task is removed, so its pending status is dropped (`StatusReporter.forget`). */
   readonly forget?: (taskId: string) => void
   readonly clock: Clock
@@ -135,11 +140,13 @@ export class Worker {
       if (manager !== undefined) {
         manager.update(incoming)
         await this.#init.db.put({ task: manager.task, assigned: true })
+        this.#resendIfBehind(incoming, manager.task.status)
         continue
       }
       const known = this.#init.db.get(incoming.id)
       const task = known === undefined ? incoming : mergeAssignedTask(known.task, incoming)
       await this.#init.db.put({ task, assigned: true })
+      this.#resendIfBehind(incoming, task.status)
       this.#startManager(task)
     }
 
@@ -151,6 +158,10 @@ export class Worker {
         if (known?.assigned === true) this.#remove(task.id, known.task)
       }
     }
+  }
+
+  #resendIfBehind(incoming: Task, local: TaskStatus): void {
+    if (local.state > incoming.status.state && local.state > TaskState.ASSIGNED) this.#init.resend?.(incoming.id, local)
   }
 
   #startManager(task: Task): void {

@@ -92,6 +92,8 @@ export class FakeDispatcher implements DispatcherApi {
   readonly sessionRequests: SessionRequest[] = []
   /** Every status update received and acknowledged, in order. */
   readonly updates: TaskStatusUpdate[] = []
+  /** When true, acknowledged statuses are not applied to the tasks (lost, as by a leader change). */
+  loseStatuses = false
   /** Number of heartbeats answered. */
   heartbeats = 0
   /** Errors thrown by the next calls, per method (taken first in, first out). */
@@ -178,6 +180,12 @@ export class FakeDispatcher implements DispatcherApi {
     if (error !== undefined) return Promise.reject(error)
     if (request.sessionId !== this.#sessionId) return Promise.reject(sessionInvalid())
     this.updates.push(...request.updates)
+    if (!this.loseStatuses) {
+      for (const { taskId, status } of request.updates) {
+        const t = this.#tasks.get(taskId)
+        if (t !== undefined && status.state >= t.status.state) this.#tasks.set(taskId, { ...t, status })
+      }
+    }
     return Promise.resolve()
   }
 
@@ -212,19 +220,27 @@ export class FakeDispatcher implements DispatcherApi {
   }
 
   #change(changes: AssignmentChange[]): void {
+    const sent: AssignmentChange[] = []
     for (const { action, assignment } of changes) {
-      const [map, id, value] =
-        'task' in assignment
-          ? [this.#tasks as Map<string, unknown>, assignment.task.id, assignment.task]
-          : 'secret' in assignment
-            ? [this.#secrets as Map<string, unknown>, assignment.secret.id, assignment.secret]
-            : [this.#configs as Map<string, unknown>, assignment.config.id, assignment.config]
-      if (action === 'update') map.set(id, value)
-      else map.delete(id)
+      if ('task' in assignment) {
+        const known = this.#tasks.get(assignment.task.id)
+        // The managers own everything but the status, which they keep as last reported.
+        const task = known === undefined ? assignment.task : { ...assignment.task, status: known.status }
+        if (action === 'update') this.#tasks.set(task.id, task)
+        else this.#tasks.delete(task.id)
+        sent.push({ action, assignment: { task } })
+        continue
+      }
+      if ('secret' in assignment) {
+        if (action === 'update') this.#secrets.set(assignment.secret.id, assignment.secret)
+        else this.#secrets.delete(assignment.secret.id)
+      } else if (action === 'update') this.#configs.set(assignment.config.id, assignment.config)
+      else this.#configs.delete(assignment.config.id)
+      sent.push({ action, assignment })
     }
     if (this.assignments$ === undefined || this.assignments$.ended) return
     const appliesTo = String(this.#seq)
-    this.assignments$.push({ type: 'incremental', appliesTo, resultsIn: String(++this.#seq), changes })
+    this.assignments$.push({ type: 'incremental', appliesTo, resultsIn: String(++this.#seq), changes: sent })
   }
 
   #complete(): AssignmentChange[] {
