@@ -176,3 +176,28 @@ describe('Dispatcher lifecycle', () => {
     )
   })
 })
+
+describe('Dispatcher session edges', () => {
+  it('managersChanged() sends every live session a message with the new manager list', async () => {
+    let managers = [{ nodeId: idOf('m1'), addr: '10.0.0.1:2377', weight: 1 }]
+    const f = new DispatcherFixture({ config: { managers: () => managers } })
+    const c = await f.connect('n1')
+    managers = [{ nodeId: idOf('m2'), addr: '10.0.0.2:2377', weight: 1 }, ...managers]
+    f.dispatcher.managersChanged()
+    await f.settle()
+    expect(c.session.messages).toHaveLength(2)
+    expect(c.session.last.managers).toEqual(managers)
+    await f.stop()
+  })
+
+  it('deleting the node object ends its session (session-invalid)', async () => {
+    const f = new DispatcherFixture()
+    const c = await f.connect('n1')
+    await f.store.update((tx) => tx.nodes.delete(idOf('n1')))
+    await f.settle()
+    expect(c.session.error).toMatchObject({ name: 'FailedPreconditionError', reason: 'session-invalid' })
+    expect(f.node('n1')).toBeUndefined()
+    await f.stop()
+  })
+
+})

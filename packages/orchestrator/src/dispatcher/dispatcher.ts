@@ -121,6 +121,15 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Tells the dispatcher that `config.managers()` now answers a different list: every live
+   * session gets a message carrying it. A no-op while not running.
+   */
+  managersChanged(): void {
+    const term = this.#term
+    if (term !== undefined && !term.stopped) term.sessions.broadcast()
+  }
+
   #current(): DispatcherTerm {
     const term = this.#term
     if (term === undefined || term.stopped) throw new NotLeaderError({ message: 'the dispatcher is not running: not the leader' })
@@ -134,10 +143,12 @@ export class Dispatcher {
     }
     if (request.sessionId !== undefined && typeof request.sessionId !== 'string') throw new InvalidArgumentError('sessionId', 'must be a string')
     const signal = options?.signal
-    if (signal?.aborted === true) return
+    if (aborted(signal)) return
     const session = await term.sessions.register(nodeId, request, addr)
     const onAbort = (): void => session.channel.end()
     signal?.addEventListener('abort', onAbort, { once: true })
+    // Aborted while the registration was being written.
+    if (aborted(signal)) onAbort()
     try {
       yield* session.channel
     } finally {
@@ -159,7 +170,7 @@ export class Dispatcher {
     checkSessionId(request)
     term.sessions.check(nodeId, request.sessionId)
     const signal = options?.signal
-    if (signal?.aborted === true) return
+    if (aborted(signal)) return
     const stream = term.hub.open(nodeId, request.sessionId)
     const onAbort = (): void => term.hub.detach(stream)
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -191,4 +202,9 @@ function checkSessionId(request: { readonly sessionId: string }): void {
 /** Runs `fn` now; its result or its throw as a promise. */
 function settle<T>(fn: () => T): Promise<T> {
   return new Promise<T>((resolve) => resolve(fn()))
+}
+
+/** Whether `signal` is aborted (a call, so that no earlier check narrows it). */
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true
 }

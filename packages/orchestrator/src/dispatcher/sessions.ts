@@ -129,7 +129,13 @@ export class SessionRegistry {
       })
     })
     this.#ctx.track('register', write)
-    await write
+    try {
+      await write
+    } catch (err) {
+      // Nothing half-applied: a registration that could not be written leaves no session.
+      if (this.#sessions.get(nodeId) === session) this.#invalidate(session, sessionInvalid(nodeId))
+      throw err
+    }
     if (this.#sessions.get(nodeId) === session) {
       const node = store.view((tx) => tx.nodes.get(nodeId))
       if (node !== undefined) this.#send(session, node)
@@ -166,8 +172,17 @@ export class SessionRegistry {
     if (s?.lastNodeVersion !== undefined && node.meta.version.index > s.lastNodeVersion) this.#send(s, node)
   }
 
-  /** The cluster's keys or root CA changed: every live session gets a message. */
-  clusterChanged(): void {
+  /** The node object was deleted: its session ends (`session-invalid`), with no status to write. */
+  nodeDeleted(nodeId: string): void {
+    const s = this.#sessions.get(nodeId)
+    if (s !== undefined) this.#invalidate(s, sessionInvalid(nodeId))
+    this.#unknown.delete(nodeId)
+    this.#heartbeats.delete(nodeId)
+    this.#down.delete(nodeId)
+  }
+
+  /** The cluster's keys, its root CA or the manager list changed: every live session gets a message. */
+  broadcast(): void {
     const sessions = [...this.#sessions.values()].filter((s) => s.lastNodeVersion !== undefined)
     if (sessions.length === 0) return
     const nodes = this.#ctx.store.view((tx) => sessions.map((s) => tx.nodes.get(s.nodeId)))

@@ -99,7 +99,8 @@ export class DispatcherTerm {
           this.hub.apply(ev.action, ev.object, ev.action === 'update' ? ev.oldObject : undefined)
           break
         case 'node':
-          if (ev.action !== 'delete') this.sessions.nodeChanged(ev.object)
+          if (ev.action === 'delete') this.sessions.nodeDeleted(ev.object.id)
+          else this.sessions.nodeChanged(ev.object)
           break
         case 'cluster':
           clusterTouched = true
@@ -109,7 +110,7 @@ export class DispatcherTerm {
     if (clusterTouched) {
       const before = this.#cluster
       this.#cluster = this.#ctx.store.view((tx) => pickCluster(tx.clusters.find()))
-      if (!specEqual(sessionPart(before), sessionPart(this.#cluster))) this.sessions.clusterChanged()
+      if (!specEqual(sessionPart(before), sessionPart(this.#cluster))) this.sessions.broadcast()
     }
   }
 }
