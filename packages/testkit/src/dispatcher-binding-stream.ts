@@ -3,7 +3,8 @@
  * stream yields, after each message crossed the wire codec, its delay and its drop draw.
  * Messages arrive in order (a delay never lets a later message overtake an earlier one); a lost
  * message ends the stream with `UnavailableError` (the agent would otherwise see a gap); a lost
- * connection ends it with `UnavailableError` at once, discarding what was still in transit; the
+ * connection ends it with `UnavailableError` at once, discarding what was still in transit (and,
+ * cut half-open, keeps reading the target's stream into the void instead of cancelling it); the
  * caller's signal (or `return()`) ends it without an error. Internal to the package.
  */
 import { UnavailableError } from '@swarmkit-ts/api'
@@ -20,6 +21,8 @@ export interface StreamWire<M> {
   readonly clock: Clock
   /** The connection when the stream starts: aborts when it is lost (its reason is the error to report). */
   link(): AbortSignal
+  /** Whether the connection was cut half-open: the target is not told, its stream stays open. */
+  halfOpen(): boolean
   /** The caller's signal. */
   readonly signal: AbortSignal | undefined
   /** Draws the fate of the next message. */
@@ -56,10 +59,13 @@ export class BoundStream<M> implements AsyncIterableIterator<M> {
   #done = false
   readonly #onAbort = (): void => this.#cancel()
   readonly #onLinkLost = (): void => {
+    this.#held = this.#wire.halfOpen()
     const reason: unknown = this.#link?.reason
     this.#fail(reason instanceof Error ? reason : new UnavailableError('dispatcher binding: disconnected'))
   }
   #link: AbortSignal | undefined
+  /** Cut half-open: the target's stream is kept open and read, its messages lost. */
+  #held = false
 
   constructor(wire: StreamWire<M>) {
     this.#wire = wire
@@ -120,7 +126,10 @@ export class BoundStream<M> implements AsyncIterableIterator<M> {
   async #pump(): Promise<void> {
     try {
       for await (const message of this.#wire.open(this.#inner.signal)) {
-        if (this.#closed) return
+        if (this.#closed) {
+          if (this.#held) continue
+          return
+        }
         const value = this.#wire.carry(message)
         const fate = this.#wire.fate()
         if (fate.lost) return this.#lose('a stream message')
@@ -203,13 +212,13 @@ export class BoundStream<M> implements AsyncIterableIterator<M> {
     this.#send(0, { kind: 'error', error: new UnavailableError(`dispatcher binding: ${what} was lost`) })
   }
 
-  /** Stops the timer, cancels the target's stream and forgets the signals. */
+  /** Stops the timer, cancels the target's stream (unless held half-open) and forgets the signals. */
   #release(): void {
     this.#closed = true
     this.#timer?.cancel()
     this.#timer = undefined
     this.#transit.length = 0
-    this.#inner.abort()
+    if (!this.#held) this.#inner.abort()
     this.#wire.signal?.removeEventListener('abort', this.#onAbort)
     this.#link?.removeEventListener('abort', this.#onLinkLost)
   }

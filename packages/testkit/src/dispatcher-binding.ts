@@ -56,6 +56,12 @@ export interface DispatcherFaults {
   readonly drop?: number
 }
 
+/** Options of {@link DispatcherFaultControl.disconnect}. */
+export interface DisconnectOptions {
+  /** Leave the target's streams open (a far end gone silent). @default false */
+  readonly halfOpen?: boolean
+}
+
 /** What a binding has carried so far. */
 export interface DispatcherBindingStats {
   /** Unary calls and streams started. */
@@ -75,9 +81,12 @@ export interface DispatcherFaultControl {
   /**
    * Cuts the connection: every open stream ends with `UnavailableError` at once (messages still
    * in transit are lost), calls in flight reject with it, and new calls and streams fail with it
-   * until {@link reconnect}. The target keeps what it already received.
+   * until {@link reconnect}. The target keeps what it already received, and its streams are
+   * cancelled (as when the agent's process exits: the dispatcher sees the session end) — unless
+   * `halfOpen`, when the target is not told and its streams stay open, their messages lost (as
+   * when the agent's machine dies without a word: the dispatcher only notices missing heartbeats).
    */
-  disconnect(): void
+  disconnect(options?: DisconnectOptions): void
   /** Restores the connection (streams that ended stay ended; the agent opens new ones). */
   reconnect(): void
   /** Whether the connection is up. */
@@ -135,6 +144,7 @@ class FaultState implements DispatcherFaultControl {
   #faults: DispatcherFaults
   /** Aborted (with an `UnavailableError`) when the connection is cut; replaced on reconnect. */
   #link = new AbortController()
+  #halfOpen = false
   /** Counters, written by the binding. */
   readonly counts = { calls: 0, messages: 0, dropped: 0 }
 
@@ -150,8 +160,15 @@ class FaultState implements DispatcherFaultControl {
     this.#faults = validateDispatcherFaults(faults, 'faults')
   }
 
-  disconnect(): void {
-    if (!this.#link.signal.aborted) this.#link.abort(new UnavailableError('dispatcher binding: disconnected'))
+  disconnect(options: DisconnectOptions = {}): void {
+    if (this.#link.signal.aborted) return
+    this.#halfOpen = options.halfOpen === true
+    this.#link.abort(new UnavailableError('dispatcher binding: disconnected'))
+  }
+
+  /** Whether the current cut is half-open. */
+  halfOpen(): boolean {
+    return this.#halfOpen
   }
 
   reconnect(): void {
@@ -269,6 +286,7 @@ class InProcessDispatcher implements DispatcherBinding {
     return new BoundStream<DispatcherMessages[M]>({
       clock: this.#clock,
       link: () => this.#state.link(),
+      halfOpen: () => this.#state.halfOpen(),
       signal: options?.signal,
       fate: () => this.#fate(),
       open: (signal) => open(carry(reqType, request), signal),

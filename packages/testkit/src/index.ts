@@ -105,6 +105,7 @@ export type {
   DispatcherFaults,
   DispatcherFaultControl,
   DispatcherBindingStats,
+  DisconnectOptions,
   InProcessDispatcherInit,
 } from './dispatcher-binding.ts'
 export {

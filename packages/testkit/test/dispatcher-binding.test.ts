@@ -247,6 +247,29 @@ describe('inProcessDispatcher with faults', () => {
     expect(await again).toStrictEqual({ periodMs: 5000 })
   })
 
+  it("disconnect half-open fails the caller's streams but leaves the target's open, its messages lost", async () => {
+    const { target, binding } = setup()
+    const session = drain(binding.session({ description: {} }))
+    await flush()
+    const pipe = target.sessions[0]
+    pipe?.push(sessionMessage('s1'))
+    await flush()
+    binding.faults.disconnect({ halfOpen: true })
+    const { messages, error } = await session
+    expect(messages).toStrictEqual([sessionMessage('s1')])
+    expect(error).toBeInstanceOf(UnavailableError)
+    pipe?.push(sessionMessage('s2'))
+    await flush()
+    expect(pipe?.signal?.aborted).toBe(false)
+    expect(binding.faults.stats.messages).toBe(1)
+    pipe?.end()
+    await flush()
+    binding.faults.reconnect()
+    binding.faults.disconnect()
+    const next = drain(binding.session({ description: {} }))
+    expect((await next).error).toBeInstanceOf(UnavailableError)
+  })
+
   it('a call in flight at the target when the connection is cut rejects at once', async () => {
     const { target, binding } = setup()
     let open = (): void => undefined
