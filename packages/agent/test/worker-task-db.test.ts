@@ -5,8 +5,11 @@ import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { TaskState } from '@swarmkit-ts/api'
 import type { LogFields, Logger } from '@swarmkit-ts/api'
-import { arbTask } from '@swarmkit-ts/testkit'
-import { FileTaskDb, MemoryTaskDb, decodeTaskDbEntry, encodeTaskDbEntry } from '../src/worker/index.ts'
+import { FakeRuntime } from '@swarmkit-ts/engine-adapter'
+import { ManualClock, SeededRandom, arbTask } from '@swarmkit-ts/testkit'
+import { RuntimeExecutor } from '../src/exec/index.ts'
+import { Agent, FileTaskDb, MemoryTaskDb, decodeTaskDbEntry, encodeTaskDbEntry } from '../src/worker/index.ts'
+import { FakeDispatcher } from './helpers/worker-fake-dispatcher.ts'
 import { status, task } from './helpers/worker-fixtures.ts'
 
 /** A logger that keeps its warnings. */
@@ -140,5 +143,34 @@ describe('MemoryTaskDb', () => {
     expect(mem.entries()).toEqual([{ task: { ...task('t1'), status: status(TaskState.RUNNING, 3) }, assigned: false }])
     await mem.delete('t1')
     expect(mem.entries()).toEqual([])
+  })
+})
+
+describe('Agent over a damaged task db', () => {
+  it('starts anyway: the corrupt file and the unfinished write are dropped, the good task resumes', async () => {
+    const db = await FileTaskDb.open(dir)
+    await db.put({ task: { ...task('good'), status: status(TaskState.READY, 1) }, assigned: true })
+    await db.put({ task: task('bad'), assigned: true })
+    const tasks = join(dir, 'worker', 'tasks')
+    await writeFile(join(tasks, 'bad'), 'garbage')
+    await writeFile(join(tasks, 'good.tmp'), 'half a write')
+
+    const clock = new ManualClock(0)
+    const logger = recordingLogger()
+    const agent = new Agent({
+      dispatcher: () => new FakeDispatcher(),
+      executor: new RuntimeExecutor({ runtime: new FakeRuntime({ clock }), clock }),
+      stateDir: dir,
+      clock,
+      random: new SeededRandom(1),
+      logger,
+    })
+    await agent.start()
+    expect(agent.tasks().map((t) => t.id)).toEqual(['good'])
+    expect(logger.warnings.map((w) => [w.message, w.fields?.file])).toEqual([
+      ['task db: dropped a corrupt task file', 'bad'],
+      ['task db: dropped an unfinished write', 'good.tmp'],
+    ])
+    await agent.stop()
   })
 })
