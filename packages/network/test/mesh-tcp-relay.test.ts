@@ -3,7 +3,7 @@
 // reads into its own buffers and must not overwrite bytes a pending write still holds), FINs and
 // resets pass through, and an accepted socket is re-wrapped only when it is as expected.
 import { createHash } from 'node:crypto'
-import { once } from 'node:events'
+import { EventEmitter, once } from 'node:events'
 import { connect, createServer, Socket } from 'node:net'
 import type { AddressInfo, Server } from 'node:net'
 import fc from 'fast-check'
@@ -102,6 +102,75 @@ async function echoThrough(port: number, data: Buffer, sizes: readonly number[],
   const [echoed] = await Promise.all([readAll(client, pauseEvery, pauseMs), writeAll(client, data, sizes)])
   return echoed
 }
+
+/** A target socket whose writes the test completes: a pending chunk is kept by reference, as a real write keeps it. */
+class FakeTarget extends EventEmitter {
+  readonly delivered: Buffer[] = []
+  /** Pending writes: the chunk written and a copy of its bytes at the time. */
+  pending: { chunk: Uint8Array; copy: Buffer }[] = []
+  writableLength = 0
+  stalled = false
+  write(chunk: Uint8Array): boolean {
+    if (this.stalled || this.pending.length > 0) {
+      this.pending.push({ chunk, copy: Buffer.from(chunk) })
+      this.writableLength += chunk.length
+    } else this.delivered.push(Buffer.from(chunk))
+    return this.writableLength < 256 * 1024
+  }
+  /** Completes the pending writes, with the bytes their chunks hold now. */
+  flush(): void {
+    for (const p of this.pending) this.delivered.push(Buffer.from(p.chunk))
+    this.pending = []
+    this.writableLength = 0
+  }
+  end(): void {}
+}
+
+type RelayOp = { read: number } | { stall: boolean } | 'flush'
+
+/** Feeds `ops` to a ReadRelay over a FakeTarget: every read fills the relay's buffer with fresh bytes. */
+function runRelay(ops: readonly RelayOp[]): { sent: Buffer; delivered: Buffer } {
+  const relay = new ReadRelay()
+  const target = new FakeTarget()
+  const source = Object.assign(new EventEmitter(), { resume: () => undefined, pause: () => undefined })
+  relay.start(source as unknown as Socket, target as unknown as Socket)
+  const sent: Buffer[] = []
+  let counter = 0
+  for (const op of ops) {
+    if (op === 'flush') target.flush()
+    else if ('stall' in op) target.stalled = op.stall
+    else {
+      const { buffer } = relay.onread
+      const buf = typeof buffer === 'function' ? buffer() : buffer
+      const n = Math.max(1, Math.min(buf.length, Math.round(op.read * buf.length)))
+      for (let i = 0; i < n; i++) buf[i] = (counter++ * 131) & 0xff
+      sent.push(Buffer.from(buf.subarray(0, n)))
+      relay.onread.callback(n, buf)
+    }
+  }
+  target.flush()
+  return { sent: Buffer.concat(sent), delivered: Buffer.concat(target.delivered) }
+}
+
+describe('ReadRelay buffers', () => {
+  it('never reads into bytes a pending write still holds: small, filling, growing and shrinking reads', () => {
+    const ops: RelayOp[] = [{ stall: true }, { read: 0.1 }, { read: 0.1 }, { read: 1 }, { read: 1 }, { read: 0.5 }, { read: 1 }, { read: 1 }, { read: 1 }, { read: 0.001 }, { read: 0.5 }, 'flush', { read: 0.2 }, { stall: false }, { read: 0.3 }, { read: 1 }]
+    const { sent, delivered } = runRelay(ops)
+    expect(delivered.length).toBe(sent.length)
+    expect(delivered.equals(sent)).toBe(true)
+  })
+
+  it('property: whatever the reads and stalls, the target gets exactly the bytes read, in order', () => {
+    const op = fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }).map((read): RelayOp => ({ read })), fc.boolean().map((stall): RelayOp => ({ stall })), fc.constant<RelayOp>('flush'))
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const { sent, delivered } = runRelay(ops)
+        expect(delivered.equals(sent)).toBe(true)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
 
 describe('the mesh TCP relay', () => {
   it('echoes 8 MiB unchanged and in order through the mesh while both ends read slowly', async () => {

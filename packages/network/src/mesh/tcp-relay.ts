@@ -9,7 +9,7 @@ import type { OnReadOpts } from 'node:net'
 
 /** Size of a relay's first read buffer: enough for a request or a reply of most protocols. */
 export const RELAY_MIN_READ = 4 * 1024
-/** The largest read buffer: a relay grows to it (×4 at a time) while reads fill its buffer. */
+/** The largest read buffer, for bulk transfers (see {@link ReadRelay}). */
 export const RELAY_MAX_READ = 256 * 1024
 
 /**
@@ -17,19 +17,16 @@ export const RELAY_MAX_READ = 256 * 1024
  * relay's buffer (the socket's `onread` option, so no Buffer is allocated and no 'data' event
  * emitted per read) and each read is written to the target as is, the only work per read.
  *
- * - The buffer starts at {@link RELAY_MIN_READ} (an idle keep-alive connection holds little) and
- *   grows to {@link RELAY_MAX_READ} while reads fill it (bulk transfers: fewer, larger reads).
+ * - The buffer starts at {@link RELAY_MIN_READ} (an idle keep-alive connection holds little),
+ *   grows to {@link RELAY_MAX_READ} (×4 at a time) while reads fill it (bulk transfers: fewer,
+ *   larger reads) and goes back to the small size after a read that would have fitted it.
  * - A write the kernel does not take at once keeps a reference to the bytes it still has to send,
- *   so the relay then reads into another buffer; the one held is reused once nothing is pending.
+ *   so the relay then reads into a fresh buffer (the held one is the pending write's until done).
  * - Reading stops while the target is over its high-water mark and starts again on 'drain'.
  * - The source's FIN becomes the target's FIN.
  */
 export class ReadRelay {
   #buffer: Buffer = Buffer.allocUnsafe(RELAY_MIN_READ)
-  /** The last buffer handed to a write still pending when it returned. */
-  #held: Buffer | undefined
-  /** A buffer free for the next swap. */
-  #spare: Buffer | undefined
   #source: Socket | undefined
   #target: Socket | undefined
 
@@ -38,23 +35,12 @@ export class ReadRelay {
     buffer: () => this.#buffer,
     callback: (n: number, buf: Uint8Array): boolean => {
       const target = this.#target as Socket
-      // Nothing pending: every write before this one is done with its buffer.
-      if (this.#held !== undefined && target.writableLength === 0) {
-        if (this.#held.length === buf.length) this.#spare = this.#held
-        this.#held = undefined
-      }
       const full = n === buf.length
+      // Every branch below that swaps the buffer leaves the old one to a pending write, if any.
       const ok = target.write(full ? buf : buf.subarray(0, n))
-      if (full && buf.length < RELAY_MAX_READ) {
-        if (target.writableLength > 0) this.#held = this.#buffer
-        this.#buffer = Buffer.allocUnsafe(Math.min(buf.length * 4, RELAY_MAX_READ))
-        this.#spare = undefined
-      } else if (target.writableLength > 0) {
-        // Bytes the kernel did not take are still in this buffer: the next read must not overwrite them.
-        this.#held = this.#buffer
-        this.#buffer = this.#spare ?? Buffer.allocUnsafe(this.#buffer.length)
-        this.#spare = undefined
-      }
+      if (full && buf.length < RELAY_MAX_READ) this.#buffer = Buffer.allocUnsafe(Math.min(buf.length * 4, RELAY_MAX_READ))
+      else if (n <= RELAY_MIN_READ && buf.length > RELAY_MIN_READ) this.#buffer = Buffer.allocUnsafe(RELAY_MIN_READ)
+      else if (target.writableLength > 0) this.#buffer = Buffer.allocUnsafe(buf.length)
       return ok
     },
   }
