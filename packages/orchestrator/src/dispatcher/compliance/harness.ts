@@ -6,7 +6,7 @@
 import { sleep, systemClock, TaskState } from '@swarmkit-ts/api'
 import type { DispatcherApi, Secret, SessionMessage, Task } from '@swarmkit-ts/api'
 import type { MemoryStore } from '@swarmkit-ts/store'
-import { afterEach, beforeEach } from 'vitest'
+import { afterEach, beforeEach, describe, it } from 'vitest'
 
 /** One running dispatcher with the binding under test, made fresh for each test. */
 export interface DispatcherBindingTarget {
@@ -34,6 +34,18 @@ export interface DispatcherComplianceOptions {
   readonly heartbeatPeriodMs?: number
   /** Per-test time limit in ms (real time). @default 20000 */
   readonly testTimeoutMs?: number
+}
+
+/** One check of the suite: the body of one test, run on a fresh target. */
+export type Check = (h: Harness) => Promise<void>
+/** Checks by test name. */
+export type Checks = Readonly<Record<string, Check>>
+
+/** Registers one vitest test per check, in a `describe` block titled `title`. */
+export function registerChecks(h: Harness, title: string, checks: Checks): void {
+  describe(title, () => {
+    for (const [name, check] of Object.entries(checks)) it(name, () => check(h))
+  })
 }
 
 /** Time the suite lets pass between two looks at a condition. */

@@ -26,10 +26,10 @@
  * @packageDocumentation
  */
 import { describe } from 'vitest'
-import { assignmentsTests } from './assignments-tests.ts'
-import { Harness, type DispatcherBindingFactory, type DispatcherComplianceOptions } from './harness.ts'
-import { sessionTests } from './session-tests.ts'
-import { statusTests } from './status-tests.ts'
+import { ASSIGNMENT_CHECKS } from './assignments-tests.ts'
+import { Harness, registerChecks, type DispatcherBindingFactory, type DispatcherComplianceOptions } from './harness.ts'
+import { SESSION_CHECKS } from './session-tests.ts'
+import { LEADERSHIP_CHECKS, STATUS_CHECKS } from './status-tests.ts'
 
 export type { DispatcherBindingTarget, DispatcherBindingFactory, DispatcherComplianceOptions } from './harness.ts'
 
@@ -41,8 +41,9 @@ export type { DispatcherBindingTarget, DispatcherBindingFactory, DispatcherCompl
 export function describeDispatcherBindingCompliance(name: string, factory: DispatcherBindingFactory, options: DispatcherComplianceOptions = {}): void {
   describe(`DispatcherApi binding compliance: ${name}`, { timeout: options.testTimeoutMs ?? 20_000 }, () => {
     const h = new Harness(factory, options)
-    sessionTests(h)
-    assignmentsTests(h)
-    statusTests(h)
+    registerChecks(h, 'sessions and heartbeats', SESSION_CHECKS)
+    registerChecks(h, 'assignments', ASSIGNMENT_CHECKS)
+    registerChecks(h, 'status updates', STATUS_CHECKS)
+    registerChecks(h, 'leadership', LEADERSHIP_CHECKS)
   })
 }
