@@ -2,7 +2,7 @@
  * The seam between the worker and an executor: a {@link TaskController} per task (SwarmKit's
  * `exec.Controller`), and the {@link TaskDependencies} a controller may look up.
  */
-import type { Config, ContainerStatus, Secret, Task } from '@swarmkit-ts/api'
+import type { Config, ContainerStatus, PortStatus, Secret, Task } from '@swarmkit-ts/api'
 
 /**
  * What a controller can look up: the secrets and configs assigned to the node (held in memory
@@ -62,4 +62,6 @@ export interface TaskController {
   close(): void
   /** The container's id and exit code as last observed, or undefined before it was created or found. */
   containerStatus(): ContainerStatus | undefined
+  /** Where the task's published ports are reachable once it runs (SwarmKit's `PortStatuser`); optional. */
+  portStatus?(): PortStatus | undefined
 }

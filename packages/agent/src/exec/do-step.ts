@@ -59,7 +59,8 @@ type Outcome = { kind: 'status'; status: TaskStatus } | { kind: 'noop' } | { kin
  *    `containerStatus`. A temporary error is retried
  *    with backoff on the clock until it succeeds, fails for good, or the signal aborts.
  *
- * From STARTING on the status carries the controller's `containerStatus()`. A new status clears
+ * From STARTING on the status carries the controller's `containerStatus()` (and `portStatus()`,
+ * when it has one). A new status clears
  * `err` (unless failed) and has `timestamp` = `clock.now()`.
  */
 export async function doStep(task: Task, controller: TaskController, ctx: DoStepContext): Promise<TaskStatus | undefined> {
@@ -155,10 +156,12 @@ function withoutErr(status: TaskStatus): TaskStatus {
   return rest
 }
 
-/** From STARTING on, the status carries the container's status (with the exit code of a failure). */
+/** From STARTING on, the status carries the container's status (with the exit code of a failure) and its port status. */
 function withContainer(status: TaskStatus, ctlr: TaskController, exitCode?: number): TaskStatus {
   if (status.state < TaskState.STARTING) return status
   let cs: ContainerStatus | undefined = ctlr.containerStatus()
   if (exitCode !== undefined && (cs?.exitCode ?? 0) === 0) cs = { ...cs, exitCode }
-  return cs === undefined ? status : { ...status, containerStatus: cs }
+  const out = cs === undefined ? status : { ...status, containerStatus: cs }
+  const ports = ctlr.portStatus?.()
+  return ports === undefined ? out : { ...out, portStatus: ports }
 }

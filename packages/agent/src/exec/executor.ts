@@ -5,6 +5,7 @@ import { arch, availableParallelism, hostname as osHostname, platform as osPlatf
 import { silentLogger, type Logger, type NodeDescription, type Platform, type Resources, type Task, type Clock } from '@swarmkit-ts/api'
 import type { ContainerRuntime, RuntimeCapabilities } from '@swarmkit-ts/engine-adapter'
 import type { TaskController, TaskDependencies } from './controller.ts'
+import type { TaskNetworking } from './networking.ts'
 import { RuntimeTaskController } from './runtime-controller.ts'
 
 /** Construction options of {@link RuntimeExecutor}. */
@@ -26,6 +27,8 @@ export interface RuntimeExecutorInit {
   resources?: Resources
   /** The engine's labels in the node description (`engine.labels.*` in constraints). @default none */
   engineLabels?: Readonly<Record<string, string>>
+  /** The tasks' networks and published ports. @default none: tasks use the runtime's default network */
+  networking?: TaskNetworking
 }
 
 /** Node's architecture names as `uname -m` (and so Docker) reports them. */
@@ -71,6 +74,7 @@ export class RuntimeExecutor {
       capabilities: () => this.#runtimeCapabilities(),
       deps,
       logger: this.#logger.child({ taskId: task.id }),
+      networking: this.#init.networking,
     })
   }
 

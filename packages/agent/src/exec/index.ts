@@ -5,6 +5,7 @@
  * @module
  */
 export type { TaskController, TaskDependencies } from './controller.ts'
+export type { TaskNetworking } from './networking.ts'
 export { RuntimeExecutor } from './executor.ts'
 export type { RuntimeExecutorInit } from './executor.ts'
 export { RuntimeTaskController } from './runtime-controller.ts'

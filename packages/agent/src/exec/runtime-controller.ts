@@ -2,10 +2,11 @@
  * The {@link TaskController} of {@link RuntimeExecutor}: one task's container on a
  * `ContainerRuntime`, modelled on SwarmKit's Docker controller (swarmd/dockerexec).
  */
-import { type ContainerStatus, type Logger, type Task, InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
+import { type ContainerStatus, type Logger, type PortStatus, type Task, InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
 import type { ContainerInfo, ContainerRuntime, RuntimeCapabilities, RuntimeEvent } from '@swarmkit-ts/engine-adapter'
 import type { TaskController, TaskDependencies } from './controller.ts'
 import { ContainerUnhealthyError, ControllerClosedError, TaskExitError } from './errors.ts'
+import type { TaskNetworking } from './networking.ts'
 import { stopGracePeriodMs, TASK_ID_LABEL, taskRuntimeSpec } from './task-spec.ts'
 
 /** What a {@link RuntimeTaskController} needs from its executor. */
@@ -18,6 +19,8 @@ export interface RuntimeTaskControllerInit {
   deps: TaskDependencies
   /** Log lines carry the task id. */
   logger: Logger
+  /** The tasks' networks and published ports. @default none: the runtime's default network */
+  networking?: TaskNetworking | undefined
 }
 
 const isNotFound = (err: unknown): boolean => err instanceof Error && err.name === 'NotFoundError'
@@ -33,6 +36,7 @@ export class RuntimeTaskController implements TaskController {
   readonly #closing = new AbortController()
   #id: string | undefined
   #info: ContainerInfo | undefined
+  #ports: PortStatus | undefined
 
   constructor(task: Task, init: RuntimeTaskControllerInit) {
     this.#task = task
@@ -53,7 +57,9 @@ export class RuntimeTaskController implements TaskController {
   async prepare(signal: AbortSignal): Promise<void> {
     this.#checkOpen()
     if ((await this.#find()) !== undefined) return
-    const spec = taskRuntimeSpec(this.#task, this.#init.deps, await this.#init.capabilities())
+    const mapped = taskRuntimeSpec(this.#task, this.#init.deps, await this.#init.capabilities())
+    signal.throwIfAborted()
+    const spec = this.#init.networking === undefined ? mapped : await this.#init.networking.prepareTask(this.#task, mapped, this.#signal(signal))
     signal.throwIfAborted()
     try {
       await this.#init.runtime.pullImage(spec.image, { signal: this.#signal(signal) })
@@ -78,7 +84,7 @@ export class RuntimeTaskController implements TaskController {
     const info = await this.#require()
     const id = info.id
     // Started before (running, or ran and exited): never start twice.
-    if (info.state !== 'created') return
+    if (info.state !== 'created') return this.#observePorts()
     const runtime = this.#init.runtime
     const startContainer = async (): Promise<void> => {
       try {
@@ -87,7 +93,10 @@ export class RuntimeTaskController implements TaskController {
         await this.#refresh() // a failed start leaves the container exited with its code
       }
     }
-    if (!this.#hasHealthcheck()) return startContainer()
+    if (!this.#hasHealthcheck()) {
+      await startContainer()
+      return this.#observePorts()
+    }
     const stopEvents = new AbortController()
     const events = this.#events(id, AbortSignal.any([signal, stopEvents.signal, this.#closing.signal]))
     try {
@@ -100,7 +109,7 @@ export class RuntimeTaskController implements TaskController {
           return
         }
         if (ev.type === 'destroy') throw new TaskExitError(this.#info?.exitCode ?? 137, { cause: new Error('container destroyed') })
-        if (ev.type === 'health' && ev.health === 'healthy') return
+        if (ev.type === 'health' && ev.health === 'healthy') return await this.#observePorts()
         if (ev.type === 'health' && ev.health === 'unhealthy' && unhealthy === undefined) {
           unhealthy = new ContainerUnhealthyError(id)
           await this.shutdown(signal)
@@ -174,6 +183,8 @@ export class RuntimeTaskController implements TaskController {
       if (!isNotFound(err)) throw err
     }
     this.#id = undefined
+    this.#ports = undefined
+    await this.#init.networking?.releaseTask(this.#task.id)
   }
 
   close(): void {
@@ -186,6 +197,19 @@ export class RuntimeTaskController implements TaskController {
     const cs: { -readonly [K in keyof ContainerStatus]: ContainerStatus[K] } = { containerId: info.id }
     if (info.exitCode !== undefined) cs.exitCode = info.exitCode
     return cs
+  }
+
+  /** Where the task's ports are reachable, as last observed once its container ran (with `networking` only). */
+  portStatus(): PortStatus | undefined {
+    return this.#ports
+  }
+
+  /** Asks the networking where the running container's ports are reachable. */
+  async #observePorts(): Promise<void> {
+    const networking = this.#init.networking
+    const info = this.#info
+    if (networking === undefined || info?.state !== 'running') return
+    this.#ports = await networking.portStatus(this.#task, info)
   }
 
   #checkOpen(): void {
