@@ -11,11 +11,11 @@ export const DEFAULT_HEARTBEAT_PERIOD_MS = 5_000
 export const HEARTBEAT_EPSILON_MS = 500
 /** A node is DOWN after this many periods without a heartbeat (`DefaultGracePeriodMultiplier`). */
 export const GRACE_PERIOD_MULTIPLIER = 3
-/** After a leader change, a node has this many periods to come back (`UnknownGracePeriodMultiplier`... 2 × 3). */
+/** After a leader change, a node has this many periods to register again before it is DOWN. */
 export const UNKNOWN_GRACE_PERIOD_MULTIPLIER = 6
 /** A node DOWN this long gets its ASSIGNED..RUNNING tasks ORPHANED (`defaultNodeDownPeriod`, 24 h). */
 export const NODE_DOWN_PERIOD_MS = 24 * 60 * 60 * 1_000
-/** Registrations of one node allowed within {@link RATE_LIMIT_PERIOD_MS} after the first (`defaultRateLimitPeriod`, `maxAttempts`...). */
+/** Re-registrations of one node allowed while each follows the previous within {@link RATE_LIMIT_PERIOD_MS}. */
 export const MAX_REREGISTRATIONS = 3
 /** The window of the registration limit. */
 export const RATE_LIMIT_PERIOD_MS = 8_000

@@ -24,6 +24,5 @@ export { AssignmentSet, tasksEqualStable, taskDependencies } from './assignment-
 export type { DependencyLookup } from './assignment-set.ts'
 export { chooseHeartbeatPeriod, checkRegistration } from './heartbeat.ts'
 export type { RegistrationRecord, RegistrationDecision } from './heartbeat.ts'
-export { DeadlineQueue } from './deadline-queue.ts'
 export { decideStatusUpdate } from './status-intake.ts'
 export type { AppliedStamp } from './status-intake.ts'
