@@ -60,8 +60,7 @@ type Outcome = { kind: 'status'; status: TaskStatus } | { kind: 'noop' } | { kin
  *    with backoff on the clock until it succeeds, fails for good, or the signal aborts.
  *
  * From STARTING on the status carries the controller's `containerStatus()` (and `portStatus()`,
- * when it has one). A new status clears
- * `err` (unless failed) and has `timestamp` = `clock.now()`.
+ * when it has one). A new status clears `err` (unless failed) and has `timestamp` = `clock.now()`.
  */
 export async function doStep(task: Task, controller: TaskController, ctx: DoStepContext): Promise<TaskStatus | undefined> {
   const logger = ctx.logger ?? silentLogger
