@@ -93,7 +93,8 @@ describe('agent restart on ProcessRuntime', () => {
     await second.start()
     expect(second.tasks().map((t) => [t.id, t.status.state])).toEqual([['t1', TaskState.RUNNING]])
     await until(() => d.assignmentStreams === 2, 'second agent follows its assignments', undefined, GUARD_MS)
-    await until(() => second.worker?.dependencies().secrets.length === 1, 'complete set applied', undefined, GUARD_MS)
+    await until(() => second.worker?.dependencies().secrets.length === 1, 'complete set being applied', undefined, GUARD_MS)
+    await second.worker?.update([]) // queued behind the complete set: resolves once it is applied and written
 
     const after = await rt2.list({ labels: { [TASK_ID_LABEL]: 't1' } })
     expect(after.map((c) => [c.id, c.state])).toEqual([[before?.id, 'running']])

@@ -133,6 +133,46 @@ describe('Agent session', () => {
     await agent.stop()
   })
 
+  it('gives a session up when a heartbeat gets no answer within the RPC timeout (5 s), and registers again', async () => {
+    const { clock, agent, d } = setup()
+    await agent.start()
+    await until(() => d.heartbeats === 1, 'registered', clock)
+    d.hangHeartbeats = true
+    await advance(clock, 5000 + 4999)
+    expect(agent.status.sessions).toBe(1)
+    d.hangHeartbeats = false
+    await eventually(() => agent.status.sessions === 2, 'registered again after the timeout', clock)
+    expect(clock.now()).toBeGreaterThanOrEqual(1000 + 5000 + 5000)
+    await agent.stop()
+    expect(clock.pending()).toBe(0)
+  })
+
+  it('re-registers with the new node description when the executor reports a change (checked every 20 s)', async () => {
+    const clock = new ManualClock(1000)
+    const runtime = new FakeRuntime({ clock: new ManualClock(1000) })
+    const exec = new RuntimeExecutor({ runtime, clock })
+    let hostname = 'node1'
+    const d = new FakeDispatcher()
+    const agent = new Agent({
+      dispatcher: () => d,
+      executor: { describe: async () => ({ ...(await exec.describe()), hostname }), controller: (t, deps) => exec.controller(t, deps) },
+      taskDb: new MemoryTaskDb(),
+      clock,
+      random: new SeededRandom(3),
+    })
+    await agent.start()
+    await until(() => agent.status.sessions === 1, 'registered', clock)
+    await advance(clock, 20_000)
+    expect(agent.status.sessions).toBe(1)
+    hostname = 'node1-renamed'
+    await eventually(() => agent.status.sessions === 2, 're-registered', clock, 20_000)
+    expect(d.sessionRequests.map((r) => [r.description.hostname, r.sessionId])).toEqual([
+      ['node1', undefined],
+      ['node1-renamed', 's1'],
+    ])
+    await agent.stop()
+  })
+
   it('backs off between failed sessions: each delay below 100 ms, 300 ms, 700 ms … 8 s, reset once registered', async () => {
     const { clock, agent, d } = setup()
     for (let i = 0; i < 9; i++) d.errors.session.push(new UnavailableError('manager down'))

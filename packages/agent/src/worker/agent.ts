@@ -6,7 +6,7 @@
  * @module
  */
 import { FailedPreconditionError, InvalidArgumentError, NotLeaderError, UnavailableError, silentLogger, sleep } from '@swarmkit-ts/api'
-import type { Clock, DispatcherApi, Logger, Node, Random, Task, TaskStatusUpdate, WeightedManager } from '@swarmkit-ts/api'
+import type { Clock, DispatcherApi, Logger, Node, NodeDescription, Random, Task, TaskStatusUpdate, WeightedManager } from '@swarmkit-ts/api'
 import { ManagerList } from './manager-list.ts'
 import { StatusReporter } from './reporter.ts'
 import { FileTaskDb } from './task-db.ts'
@@ -32,6 +32,17 @@ export interface AgentInit {
   readonly clock: Clock
   readonly random: Random
   readonly logger?: Logger
+  /**
+   * How long a registration, a heartbeat or a status update may wait for its answer before the
+   * session is given up as failed (0: forever). @default 5000
+   */
+  readonly rpcTimeoutMs?: number
+  /**
+   * How often the executor's node description is compared with the one the session opened
+   * with; a change re-opens the session to send it (SwarmKit's `nodeUpdatePeriod`). 0 turns
+   * the check off. @default 20000
+   */
+  readonly descriptionCheckMs?: number
 }
 
 /** First session retry delay bound (SwarmKit's `initialSessionFailureBackoff`). */
@@ -46,6 +57,38 @@ export const SESSION_BACKOFF_MAX_MS = 8000
  */
 export function nextSessionBackoff(previousMs: number): number {
   return Math.min(SESSION_BACKOFF_MAX_MS, SESSION_BACKOFF_MIN_MS + 2 * previousMs)
+}
+
+/** Default of {@link AgentInit.rpcTimeoutMs}. */
+export const DEFAULT_RPC_TIMEOUT_MS = 5000
+/** Default of {@link AgentInit.descriptionCheckMs}. */
+export const DEFAULT_DESCRIPTION_CHECK_MS = 20_000
+
+/** Ends a session whose node description changed, so that the next one sends the new one. */
+class DescriptionChanged extends Error {
+  override readonly name = 'DescriptionChanged'
+}
+
+/** Rejects with `UnavailableError` when `promise` has not settled within `ms` on `clock` (0: never). */
+function withTimeout<T>(clock: Clock, ms: number, what: string, promise: Promise<T>): Promise<T> {
+  if (ms <= 0) return promise
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(new UnavailableError(`${what}: no answer within ${ms} ms`)), ms)
+    promise.then(
+      (value) => {
+        timer.cancel()
+        resolve(value)
+      },
+      (err: Error) => {
+        timer.cancel()
+        reject(err)
+      },
+    )
+  })
+}
+
+function describeKey(description: NodeDescription): string {
+  return JSON.stringify(description, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v))
 }
 
 /** Whether `err` says the session is unknown or ended (register again with a new one). */
@@ -170,6 +213,11 @@ export class Agent {
         error = err
       }
       if (stop.aborted) break
+      if (error instanceof DescriptionChanged) {
+        this.#logger.info('agent: node description changed; re-registering', { manager: manager?.addr })
+        if (manager !== undefined) this.#managers.prefer(manager.addr)
+        continue
+      }
       if (isSessionInvalid(error)) {
         this.#sessionId = undefined
       } else if (manager !== undefined) {
@@ -195,7 +243,7 @@ export class Agent {
     try {
       const description = await this.#init.executor.describe()
       const stream = api.session({ description, ...(this.#sessionId === undefined ? {} : { sessionId: this.#sessionId }) }, { signal: session.signal })[Symbol.asyncIterator]()
-      const first = await stream.next()
+      const first = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'registration', stream.next())
       if (first.done === true) throw new UnavailableError('the session stream ended before registration')
       this.#sessionId = first.value.sessionId
       this.#node = first.value.node
@@ -207,7 +255,12 @@ export class Agent {
       this.#api = api
       this.#failSession = failed
       this.#reporter?.retryNow()
-      const tasks = [this.#followSession(stream), this.#heartbeat(api, sessionId, session.signal), this.#assignments(api, sessionId, session.signal)]
+      const tasks = [
+        this.#followSession(stream),
+        this.#heartbeat(api, sessionId, session.signal),
+        this.#assignments(api, sessionId, session.signal),
+        this.#watchDescription(description, session.signal),
+      ]
       // Once one fails the others end through the session's signal; their errors are not news.
       for (const t of tasks) t.catch(() => undefined)
       await Promise.race([...tasks, failure])
@@ -230,9 +283,25 @@ export class Agent {
 
   async #heartbeat(api: DispatcherApi, sessionId: string, signal: AbortSignal): Promise<never> {
     for (;;) {
-      const { periodMs } = await api.heartbeat({ sessionId })
+      const { periodMs } = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'heartbeat', api.heartbeat({ sessionId }))
       await sleep(this.#init.clock, periodMs, { signal })
     }
+  }
+
+  /** Ends the session when the executor's description no longer matches the registered one. */
+  async #watchDescription(registered: NodeDescription, signal: AbortSignal): Promise<never> {
+    const every = this.#init.descriptionCheckMs ?? DEFAULT_DESCRIPTION_CHECK_MS
+    if (every <= 0) return new Promise<never>(() => undefined)
+    const key = describeKey(registered)
+    for (;;) {
+      await sleep(this.#init.clock, every, { signal })
+      const now = await this.#init.executor.describe()
+      if (describeKey(now) !== key) throw new DescriptionChanged('node description changed')
+    }
+  }
+
+  get #rpcTimeoutMs(): number {
+    return this.#init.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS
   }
 
   /** Follows the assignments stream; a gap in the sequence reopens it (a complete set comes first again). */
@@ -272,7 +341,7 @@ export class Agent {
     const sessionId = this.#sessionId
     if (api === undefined || sessionId === undefined) throw new UnavailableError('no session')
     try {
-      await api.updateTaskStatus({ sessionId, updates })
+      await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'status update', api.updateTaskStatus({ sessionId, updates }))
     } catch (err) {
       if (isSessionInvalid(err) && this.#api === api) this.#failSession?.(err)
       throw err

@@ -94,6 +94,8 @@ export class FakeDispatcher implements DispatcherApi {
   readonly updates: TaskStatusUpdate[] = []
   /** When true, acknowledged statuses are not applied to the tasks (lost, as by a leader change). */
   loseStatuses = false
+  /** When true, heartbeats never answer (a partitioned manager). */
+  hangHeartbeats = false
   /** Number of heartbeats answered. */
   heartbeats = 0
   /** Errors thrown by the next calls, per method (taken first in, first out). */
@@ -153,6 +155,7 @@ export class FakeDispatcher implements DispatcherApi {
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResponse> {
     const error = this.errors.heartbeat.shift()
     if (error !== undefined) return Promise.reject(error)
+    if (this.hangHeartbeats) return new Promise<HeartbeatResponse>(() => undefined)
     this.#check(request.sessionId)
     this.heartbeats++
     return Promise.resolve({ periodMs: this.periodMs })
