@@ -49,7 +49,8 @@ export class BoundStream<M> implements AsyncIterableIterator<M> {
   /** Items in transit, in order, with the clock time they arrive. */
   readonly #transit: { at: number; item: Item<M> }[] = []
   #timer: Timer | undefined
-  #waiter: { resolve: (r: IteratorResult<M>) => void; reject: (e: unknown) => void } | undefined
+  /** Callers waiting in `next()`, first come first served. */
+  readonly #waiters: { resolve: (r: IteratorResult<M>) => void; reject: (e: unknown) => void }[] = []
   #started = false
   /** No more items will be queued (ended, failed or cancelled). */
   #closed = false
@@ -81,7 +82,7 @@ export class BoundStream<M> implements AsyncIterableIterator<M> {
     if (item !== undefined) return this.#settle(item)
     if (this.#done) return Promise.resolve({ done: true, value: undefined })
     return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject }
+      this.#waiters.push({ resolve, reject })
     })
   }
 
@@ -180,13 +181,14 @@ export class BoundStream<M> implements AsyncIterableIterator<M> {
       this.#finished = true
       this.#release()
     }
-    const waiter = this.#waiter
+    const waiter = this.#waiters.shift()
     if (waiter === undefined) {
       this.#ready.push(item)
       return
     }
-    this.#waiter = undefined
     this.#settle(item).then(waiter.resolve, waiter.reject)
+    // Callers waiting behind the end see the end.
+    if (item.kind !== 'message') for (const w of this.#waiters.splice(0)) w.resolve({ done: true, value: undefined })
   }
 
   /** Ends the stream without an error (the caller's signal or `return()`), dropping what is unread. */

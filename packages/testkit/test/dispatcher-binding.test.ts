@@ -130,6 +130,20 @@ describe('inProcessDispatcher without faults', () => {
     expect(target.assignmentStreams[0]?.signal?.aborted).toBe(true)
   })
 
+  it('answers calls of next() made before the messages arrive in order, and the end to those beyond it', async () => {
+    const { target, binding } = setup()
+    const it = binding.assignments({ sessionId: 's1' })[Symbol.asyncIterator]()
+    const reads = [it.next(), it.next(), it.next()]
+    await flush()
+    target.assignmentStreams[0]?.push(assignments(0))
+    target.assignmentStreams[0]?.end()
+    expect(await Promise.all(reads)).toStrictEqual([
+      { done: false, value: assignments(0) },
+      { done: true, value: undefined },
+      { done: true, value: undefined },
+    ])
+  })
+
   it('rejects a request that does not fit the wire naming the field, without reaching the target', async () => {
     const { target, binding } = setup()
     await expect(binding.heartbeat({ sessionId: 7 } as unknown as { sessionId: string })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'sessionId' })
