@@ -59,6 +59,8 @@ export function nextSessionBackoff(previousMs: number): number {
   return Math.min(SESSION_BACKOFF_MAX_MS, SESSION_BACKOFF_MIN_MS + 2 * previousMs)
 }
 
+/** The heartbeat period used when a dispatcher answers one that is not a positive number (SwarmKit's default). */
+export const DEFAULT_HEARTBEAT_PERIOD_MS = 5000
 /** Default of {@link AgentInit.rpcTimeoutMs}. */
 export const DEFAULT_RPC_TIMEOUT_MS = 5000
 /** Default of {@link AgentInit.descriptionCheckMs}. */
@@ -284,7 +286,8 @@ export class Agent {
   async #heartbeat(api: DispatcherApi, sessionId: string, signal: AbortSignal): Promise<never> {
     for (;;) {
       const { periodMs } = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'heartbeat', api.heartbeat({ sessionId }))
-      await sleep(this.#init.clock, periodMs, { signal })
+      // A period that is not a positive number would spin: beat at the default period instead.
+      await sleep(this.#init.clock, Number.isFinite(periodMs) && periodMs > 0 ? periodMs : DEFAULT_HEARTBEAT_PERIOD_MS, { signal })
     }
   }
 

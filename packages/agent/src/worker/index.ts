@@ -3,7 +3,7 @@
  *
  * @module
  */
-export { Agent, nextSessionBackoff, isSessionInvalid, SESSION_BACKOFF_MIN_MS, SESSION_BACKOFF_MAX_MS, DEFAULT_RPC_TIMEOUT_MS, DEFAULT_DESCRIPTION_CHECK_MS } from './agent.ts'
+export { Agent, nextSessionBackoff, isSessionInvalid, SESSION_BACKOFF_MIN_MS, SESSION_BACKOFF_MAX_MS, DEFAULT_RPC_TIMEOUT_MS, DEFAULT_DESCRIPTION_CHECK_MS, DEFAULT_HEARTBEAT_PERIOD_MS } from './agent.ts'
 export type { AgentInit, AgentStatus, DispatcherConnector } from './agent.ts'
 export { Worker } from './worker.ts'
 export type { WorkerInit, TaskExecutor } from './worker.ts'

@@ -188,7 +188,8 @@ export class Worker {
       const controller = manager?.controller ?? this.#init.executor.controller(task, this.#deps)
       try {
         await controller.remove()
-        await this.#init.db.delete(taskId)
+        // Unless the managers assigned the task again meanwhile (a new entry to keep).
+        if (this.#init.db.get(taskId)?.assigned === false) await this.#init.db.delete(taskId)
       } catch (err) {
         this.#logger.error('worker: could not remove the container of a removed task; retried at the next start', { taskId, err: String(err) })
       } finally {
