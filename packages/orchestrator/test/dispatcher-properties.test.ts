@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ASSIGNMENT_BATCH_WAIT_MS, STATUS_FLUSH_INTERVAL_MS } from '../src/index.ts'
 import { DispatcherFixture, idOf, specUsing, task } from './helpers/dispatcher-fixture.ts'
-import type { Connected , Reader} from './helpers/dispatcher-fixture.ts'
+import type { Connected, Reader } from './helpers/dispatcher-fixture.ts'
 
 const NODES = ['n1', 'n2', 'n3']
 const REPORTED = [TaskState.ACCEPTED, TaskState.PREPARING, TaskState.RUNNING, TaskState.COMPLETE, TaskState.FAILED]
