@@ -152,6 +152,23 @@ describe('inProcessDispatcher without faults', () => {
     expect(target.requests).toStrictEqual([])
   })
 
+  it('draws nothing from its Random and sets no timer', async () => {
+    const target = new FakeDispatcher()
+    const clock = new ManualClock()
+    const refuse = (): never => {
+      throw new Error('drawn')
+    }
+    const binding = inProcessDispatcher(target, { clock, random: { bytes: refuse, int: refuse, float: refuse } })
+    const out = drain(binding.assignments({ sessionId: 's1' }))
+    await binding.heartbeat({ sessionId: 's1' })
+    await flush()
+    target.assignmentStreams[0]?.push(assignments(0))
+    target.assignmentStreams[0]?.end()
+    expect(await out).toStrictEqual({ messages: [assignments(0)], error: undefined })
+    expect(clock.pending()).toBe(0)
+    expect(binding.faults.stats).toStrictEqual({ calls: 2, messages: 1, dropped: 0 })
+  })
+
   it('refuses bad fault settings naming the field', () => {
     expect(() => setup({ drop: 2 })).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'faults.drop' }))
     const { binding } = setup()
@@ -231,6 +248,20 @@ describe('inProcessDispatcher with faults', () => {
     expect(error).toBeInstanceOf(UnavailableError)
     expect(pipe?.signal?.aborted).toBe(true)
     expect(binding.faults.stats).toStrictEqual({ calls: 1, messages: 1, dropped: 1 })
+  })
+
+  it('a signal aborted while the request is in transit ends the stream without an error, the target never asked', async () => {
+    const { target, clock, binding } = setup({ delayMs: [25, 25] })
+    const ac = new AbortController()
+    const out = drain(binding.session({ description: {} }, { signal: ac.signal }))
+    await flush()
+    expect(clock.pending()).toBe(1)
+    ac.abort()
+    expect(await out).toStrictEqual({ messages: [], error: undefined })
+    expect(clock.pending()).toBe(0)
+    clock.advance(25)
+    await flush()
+    expect(target.requests).toStrictEqual([])
   })
 
   it('disconnect ends open streams at once, fails calls until reconnect, and loses what is in transit', async () => {
