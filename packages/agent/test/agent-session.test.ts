@@ -147,6 +147,17 @@ describe('Agent session', () => {
     expect(clock.pending()).toBe(0)
   })
 
+  it('stop while a heartbeat hangs leaves no timer behind', async () => {
+    const { clock, agent, d } = setup()
+    await agent.start()
+    await until(() => d.heartbeats === 1, 'registered', clock)
+    d.hangHeartbeats = true
+    await advance(clock, 5000)
+    expect(clock.pending()).toBeGreaterThan(0)
+    await agent.stop()
+    expect(clock.pending()).toBe(0)
+  })
+
   it('re-registers with the new node description when the executor reports a change (checked every 20 s)', async () => {
     const clock = new ManualClock(1000)
     const runtime = new FakeRuntime({ clock: new ManualClock(1000) })

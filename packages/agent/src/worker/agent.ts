@@ -71,18 +71,37 @@ class DescriptionChanged extends Error {
   override readonly name = 'DescriptionChanged'
 }
 
-/** Rejects with `UnavailableError` when `promise` has not settled within `ms` on `clock` (0: never). */
-function withTimeout<T>(clock: Clock, ms: number, what: string, promise: Promise<T>): Promise<T> {
+/**
+ * Rejects with `UnavailableError` when `promise` has not settled within `ms` on `clock` (0:
+ * never), or with the signal's reason when `signal` aborts first; the timer never outlives it.
+ */
+function withTimeout<T>(clock: Clock, ms: number, what: string, signal: AbortSignal, promise: Promise<T>): Promise<T> {
   if (ms <= 0) return promise
   return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(() => reject(new UnavailableError(`${what}: no answer within ${ms} ms`)), ms)
+    if (signal.aborted) {
+      reject(signal.reason as Error)
+      return
+    }
+    const done = (): void => {
+      timer.cancel()
+      signal.removeEventListener('abort', onAbort)
+    }
+    const onAbort = (): void => {
+      done()
+      reject(signal.reason as Error)
+    }
+    const timer = clock.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      reject(new UnavailableError(`${what}: no answer within ${ms} ms`))
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
     promise.then(
       (value) => {
-        timer.cancel()
+        done()
         resolve(value)
       },
       (err: Error) => {
-        timer.cancel()
+        done()
         reject(err)
       },
     )
@@ -245,7 +264,7 @@ export class Agent {
     try {
       const description = await this.#init.executor.describe()
       const stream = api.session({ description, ...(this.#sessionId === undefined ? {} : { sessionId: this.#sessionId }) }, { signal: session.signal })[Symbol.asyncIterator]()
-      const first = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'registration', stream.next())
+      const first = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'registration', session.signal, stream.next())
       if (first.done === true) throw new UnavailableError('the session stream ended before registration')
       this.#sessionId = first.value.sessionId
       this.#node = first.value.node
@@ -285,7 +304,7 @@ export class Agent {
 
   async #heartbeat(api: DispatcherApi, sessionId: string, signal: AbortSignal): Promise<never> {
     for (;;) {
-      const { periodMs } = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'heartbeat', api.heartbeat({ sessionId }))
+      const { periodMs } = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'heartbeat', signal, api.heartbeat({ sessionId }))
       // A period that is not a positive number would spin: beat at the default period instead.
       await sleep(this.#init.clock, Number.isFinite(periodMs) && periodMs > 0 ? periodMs : DEFAULT_HEARTBEAT_PERIOD_MS, { signal })
     }
@@ -344,7 +363,7 @@ export class Agent {
     const sessionId = this.#sessionId
     if (api === undefined || sessionId === undefined) throw new UnavailableError('no session')
     try {
-      await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'status update', api.updateTaskStatus({ sessionId, updates }))
+      await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'status update', this.#stop.signal, api.updateTaskStatus({ sessionId, updates }))
     } catch (err) {
       if (isSessionInvalid(err) && this.#api === api) this.#failSession?.(err)
       throw err
