@@ -179,9 +179,12 @@ export class Agent {
     return this.#reporter
   }
 
-  /** Opens the task database, resumes its tasks, and starts the session loop. */
+  /**
+   * Opens the task database, resumes its tasks, and starts the session loop. An agent runs once:
+   * after `stop()` make a new one on the same state (as a restarted process would).
+   */
   async start(): Promise<void> {
-    if (this.#loop !== undefined) return
+    if (this.#loop !== undefined || this.#stop.signal.aborted) return
     const { clock, random } = this.#init
     const db = this.#init.taskDb ?? (await FileTaskDb.open(this.#init.stateDir ?? '', { logger: this.#logger }))
     const reporter = new StatusReporter({ db, send: (updates) => this.#sendStatuses(updates), clock, random, logger: this.#logger })
@@ -197,6 +200,12 @@ export class Agent {
     this.#reporter = reporter
     this.#worker = worker
     await worker.init()
+    if (this.#stop.signal.aborted) {
+      // stop() came while the database was being read: it found nothing to stop.
+      reporter.stop()
+      await worker.stop()
+      return
+    }
     this.#loop = this.#run()
   }
 
