@@ -27,11 +27,13 @@ import type { Frozen } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { RuntimeExecutor } from '../../src/exec/index.ts'
 import { Agent, MemoryTaskDb } from '../../src/worker/index.ts'
+import type { TaskDb } from '../../src/worker/index.ts'
 import { AckLog } from './ack-log.ts'
 import { checkCluster, isRunningTask } from './invariants.ts'
 import type { ClusterSnapshot, NodeContainer } from './invariants.ts'
 import { DispatcherLink } from './link.ts'
 import { advanceTimerByTimer, settle } from './settle.ts'
+import { SlowTaskDb } from './slow-task-db.ts'
 
 /** The image every service of the cluster runs: its entrypoint `serve` runs until stopped. */
 export const CLUSTER_IMAGE = 'busybox:fake'
@@ -55,9 +57,10 @@ export interface InProcessClusterInit {
   readonly logger?: Logger
   /**
    * Where agents keep their tasks: `file` (a `FileTaskDb` in the node's state directory, fsynced)
-   * or `memory` (a `MemoryTaskDb` per node that outlives the agent, as a disk would). @default 'file'
+   * or `memory` (a `MemoryTaskDb` per node that outlives the agent, as a disk would), or in
+   * memory with writes that take `slowMs` of virtual time (`SlowTaskDb`). @default 'file'
    */
-  readonly taskDb?: 'file' | 'memory'
+  readonly taskDb?: 'file' | 'memory' | { readonly slowMs: number }
 }
 
 /** One worker of the cluster. */
@@ -73,7 +76,7 @@ export interface ClusterNode {
   /** The node's link to the dispatcher, with its faults. */
   readonly link: DispatcherLink
   /** The node's task database when the cluster keeps them in memory. */
-  readonly taskDb: MemoryTaskDb | undefined
+  readonly taskDb: TaskDb | undefined
 }
 
 /** A replicated service spec of {@link CLUSTER_IMAGE}, named `name`, with `env` (changing it rolls the service). */
@@ -121,7 +124,7 @@ export class InProcessCluster {
         runtime: this.#newRuntime(),
         agent: undefined,
         link: new DispatcherLink(this.dispatcher.api(id), this.clock, (init.seed ?? 1) * 1_000 + index),
-        taskDb: init.taskDb === 'memory' ? new MemoryTaskDb() : undefined,
+        taskDb: this.#newTaskDb(init.taskDb ?? 'file'),
       }
       this.nodes.push(node)
     }
@@ -142,6 +145,21 @@ export class InProcessCluster {
     for (const n of c.nodes) await c.#startAgent(n)
     await c.settle()
     return c
+  }
+
+  /** Stops `node`'s agent (its slow disk finishing at once, so that stopping needs no virtual time). */
+  async #stopAgent(node: ClusterNode): Promise<void> {
+    const agent = node.agent
+    node.agent = undefined
+    if (node.taskDb instanceof SlowTaskDb) node.taskDb.fast(true)
+    await agent?.stop()
+    if (node.taskDb instanceof SlowTaskDb) node.taskDb.fast(false)
+  }
+
+  #newTaskDb(kind: NonNullable<InProcessClusterInit['taskDb']>): TaskDb | undefined {
+    if (kind === 'file') return undefined
+    if (kind === 'memory') return new MemoryTaskDb()
+    return new SlowTaskDb(this.clock, kind.slowMs)
   }
 
   #newRuntime(): FakeRuntime {
@@ -211,10 +229,8 @@ export class InProcessCluster {
    */
   async crashNode(i: number, options: { readonly machine?: boolean } = {}): Promise<void> {
     const node = this.#node(i)
-    const agent = node.agent
-    node.agent = undefined
     if (options.machine === true) node.link.halfOpen(true)
-    await agent?.stop()
+    await this.#stopAgent(node)
     if (options.machine === true) {
       for (const c of await node.runtime.list()) if (c.state === 'running') await node.runtime.stop(c.id, { graceMs: 0 })
       node.runtime = this.#newRuntime()
@@ -297,11 +313,7 @@ export class InProcessCluster {
 
   /** Stops every agent and the leader's loops, and deletes the state directories. */
   async close(): Promise<void> {
-    for (const n of this.nodes) {
-      const agent = n.agent
-      n.agent = undefined
-      await agent?.stop()
-    }
+    for (const n of this.nodes) await this.#stopAgent(n)
     await this.stopManager()
     await rm(this.#root, { recursive: true, force: true })
   }

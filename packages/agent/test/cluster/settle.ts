@@ -15,9 +15,9 @@ export function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
-/** Whether a file-system request of this process is in flight (fs callbacks or promises). */
+/** Whether a file-system request of this process is in flight (fs callbacks or promises, a FileHandle's close). */
 function fsBusy(): boolean {
-  return process.getActiveResourcesInfo().some((r) => r.startsWith('FSReq'))
+  return process.getActiveResourcesInfo().some((r) => r.startsWith('FSReq') || r === 'CloseReq')
 }
 
 /**
