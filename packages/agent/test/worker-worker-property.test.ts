@@ -25,7 +25,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
 describe('Worker (property)', () => {
   it('after any sequence of assignments, removals and restarts: one container per assigned task, none for removed ones, states never backwards', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(arbOp, { minLength: 1, maxLength: 12 }), async (ops) => {
+      fc.asyncProperty(fc.array(arbOp, { minLength: 3, maxLength: 12 }), async (ops) => {
         const clock = new ManualClock(0)
         const runtime = new FakeRuntime({ clock })
         const db = new MemoryTaskDb()
