@@ -25,7 +25,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
 describe('Worker (property)', () => {
   it('after any sequence of assignments, removals and restarts: one container per assigned task, none for removed ones, states never backwards', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(arbOp, { minLength: 3, maxLength: 12 }), async (ops) => {
+      fc.asyncProperty(fc.array(fc.tuple(arbOp, fc.nat(3)), { minLength: 3, maxLength: 12 }), async (steps) => {
         const clock = new ManualClock(0)
         const runtime = new FakeRuntime({ clock })
         const db = new MemoryTaskDb()
@@ -45,7 +45,8 @@ describe('Worker (property)', () => {
         const assigned = new Map<string, Task>()
         /** Removed tasks: deleted from the store, their ids never come back. */
         const gone = new Set<string>()
-        for (const op of ops) {
+        // Each op is followed by 0–3 rounds of callbacks: the next op may find tasks anywhere on their way.
+        for (const [op, rounds] of steps) {
           if (op.kind === 'complete') {
             for (const id of [...assigned.keys()]) {
               if (op.ids.includes(id)) continue
@@ -72,7 +73,7 @@ describe('Worker (property)', () => {
             await worker.init()
             await worker.assign(updates(...assigned.values()))
           }
-          await flush(3)
+          await flush(rounds)
         }
         const containersOf = async (id: string) => runtime.list({ labels: { [TASK_ID_LABEL]: id } })
         const settled = async (): Promise<boolean> => {
@@ -96,8 +97,20 @@ describe('Worker (property)', () => {
         numRuns: 200,
         // Shrunk sequences that once failed (a model that lowered a desired state, a task id removed and assigned again).
         examples: [
-          [[{ kind: 'desire', id: 't1', state: TaskState.SHUTDOWN }, { kind: 'desire', id: 't1', state: TaskState.RUNNING }, { kind: 'restart' }]],
-          [[{ kind: 'desire', id: 't4', state: TaskState.RUNNING }, { kind: 'remove', id: 't4' }, { kind: 'desire', id: 't4', state: TaskState.RUNNING }]],
+          [
+            [
+              [{ kind: 'desire', id: 't1', state: TaskState.SHUTDOWN }, 3],
+              [{ kind: 'desire', id: 't1', state: TaskState.RUNNING }, 3],
+              [{ kind: 'restart' }, 3],
+            ],
+          ],
+          [
+            [
+              [{ kind: 'desire', id: 't4', state: TaskState.RUNNING }, 3],
+              [{ kind: 'remove', id: 't4' }, 3],
+              [{ kind: 'desire', id: 't4', state: TaskState.RUNNING }, 3],
+            ],
+          ],
         ],
       },
     )
