@@ -1,0 +1,165 @@
+/**
+ * `pnpm --filter @swarmkit-ts/agent bench`: the figures of issue 17, on the in-process cluster
+ * (test/cluster/in-process-cluster.ts: store, orchestrator with scheduler, network allocator,
+ * dispatcher, and an `Agent` on a `FakeRuntime` per node, each linked through
+ * `inProcessDispatcher` — every message through the wire codec — on one ManualClock):
+ *
+ * 1. 1,000 nodes, one replicated service of 100,000 replicas: real time from the create to every
+ *    task RUNNING (target < 20 s), then a rolling update of all of them with parallelism 1,000
+ *    (other update settings at their defaults: monitor 5 s, stop-first): real and virtual time;
+ *    heap per node (idle, registered) and per task (RUNNING, all layers).
+ * 2. 10,000 nodes heartbeating for 10 virtual minutes: CPU time per heartbeat.
+ *
+ * The agents keep their tasks in memory (`MemoryTaskDb`): 100,000 fsynced files would measure
+ * the disk. Virtual time moves to the next timer once a turn of the event loop left nothing to
+ * run (heartbeats in 10 ms chunks). Knobs: BENCH_NODES, BENCH_REPLICAS, BENCH_PARALLELISM,
+ * BENCH_HB_NODES, BENCH_HB_MINUTES, BENCH_ONLY=create|heartbeat. Writes bench-results/agent-cluster.json.
+ */
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { NodeState, TaskState, UpdateState } from '@swarmkit-ts/api'
+import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
+import { InProcessCluster, clusterServiceSpec, withEnv } from '../test/cluster/in-process-cluster.ts'
+import { turn } from '../test/cluster/settle.ts'
+
+const NODES = Number(process.env['BENCH_NODES'] ?? 1_000)
+const REPLICAS = Number(process.env['BENCH_REPLICAS'] ?? 100_000)
+const PARALLELISM = Number(process.env['BENCH_PARALLELISM'] ?? 1_000)
+const HB_NODES = Number(process.env['BENCH_HB_NODES'] ?? 10_000)
+const HB_MINUTES = Number(process.env['BENCH_HB_MINUTES'] ?? 10)
+const ONLY = process.env['BENCH_ONLY']
+
+setFlagsFromString('--expose-gc')
+const gcFn = runInNewContext('gc') as () => void
+const log = (s: string): void => void process.stderr.write(`${s}\n`)
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+/** Heap in use after full collections, in bytes. */
+function heapUsed(): number {
+  for (let i = 0; i < 3; i++) gcFn()
+  return process.memoryUsage().heapUsed
+}
+
+/** Real and CPU milliseconds since construction. */
+class Stopwatch {
+  readonly #t0 = performance.now()
+  readonly #cpu0 = process.cpuUsage()
+  read(): { ms: number; cpuMs: number } {
+    const cpu = process.cpuUsage(this.#cpu0)
+    return { ms: performance.now() - this.#t0, cpuMs: (cpu.user + cpu.system) / 1000 }
+  }
+}
+
+interface Row {
+  readonly benchmark: string
+  readonly load: string
+  readonly value: number
+  readonly unit: string
+  readonly target?: string
+  readonly note?: string
+}
+const rows: Row[] = []
+
+/**
+ * Runs the cluster until `done()` (checked whenever the store moved), moving virtual time to
+ * the next timer whenever a turn of the event loop left the store as it was. Throws when
+ * `guardMs` of virtual time pass first.
+ */
+async function runUntil(c: InProcessCluster, done: () => boolean, guardMs: number): Promise<void> {
+  const until = c.clock.now() + guardMs
+  let checked = -1n
+  for (;;) {
+    const before = c.store.version
+    await turn()
+    if (c.store.version !== checked) {
+      checked = c.store.version
+      if (done()) return
+    }
+    if (c.store.version === before) {
+      const due = c.clock.nextDueAt()
+      if (due === undefined || due > until) throw new Error(`not done after ${guardMs} virtual ms`)
+      c.clock.advance(Math.max(0, due - c.clock.now()))
+    }
+  }
+}
+
+async function benchCreateAndUpdate(): Promise<void> {
+  const load = `${fmt(NODES)} nodes, ${fmt(REPLICAS)} replicas`
+  const heap0 = heapUsed()
+  const c = await InProcessCluster.start({ nodes: NODES, seed: 17, taskDb: 'memory' })
+  const heapNodes = heapUsed()
+  log(`${NODES} nodes registered`)
+  const runningCount = (): number => c.store.view((tx) => tx.tasks.find({ state: TaskState.RUNNING }).length)
+
+  const spec = { ...clusterServiceSpec('big', REPLICAS), update: { parallelism: PARALLELISM } }
+  const create = new Stopwatch()
+  const t0 = c.clock.now()
+  const svc = await c.services.create(spec)
+  await runUntil(c, () => runningCount() === REPLICAS, 3_600_000)
+  const created = create.read()
+  const createVirtual = c.clock.now() - t0
+  log(`all ${REPLICAS} RUNNING in ${fmt(created.ms)} ms`)
+  const heapTasks = heapUsed()
+  rows.push({ benchmark: 'create → every task RUNNING', load, value: created.ms, unit: 'ms', target: '< 20,000', note: `${fmt(created.cpuMs)} CPU ms; ${fmt(createVirtual)} virtual ms` })
+  rows.push({ benchmark: 'heap per node (registered, idle)', load, value: (heapNodes - heap0) / NODES, unit: 'bytes', note: 'store node, dispatcher session, agent, runtime, link' })
+  rows.push({ benchmark: 'heap per task (RUNNING)', load, value: (heapTasks - heapNodes) / REPLICAS, unit: 'bytes', note: 'store task, assignment, agent task manager, container' })
+
+  const update = new Stopwatch()
+  const t1 = c.clock.now()
+  await c.services.update(svc.id, withEnv(spec, ['V=2']))
+  const updated = (): boolean => {
+    const s = c.store.view((tx) => tx.services.get(svc.id))
+    return s?.updateStatus?.state === UpdateState.COMPLETED && runningCount() === REPLICAS
+  }
+  await runUntil(c, updated, 24 * 3_600_000)
+  const u = update.read()
+  rows.push({
+    benchmark: `rolling update, parallelism ${fmt(PARALLELISM)} (monitor 5 s, stop-first)`,
+    load,
+    value: u.ms,
+    unit: 'ms',
+    note: `${fmt(u.cpuMs)} CPU ms; ${fmt((c.clock.now() - t1) / 1000, 1)} virtual s`,
+  })
+  log(`rolling update done in ${fmt(u.ms)} ms`)
+  await c.close()
+}
+
+async function benchHeartbeats(): Promise<void> {
+  const c = await InProcessCluster.start({ nodes: HB_NODES, seed: 5, taskDb: 'memory' })
+  log(`${HB_NODES} nodes registered`)
+  const beats0 = c.heartbeats()
+  const watch = new Stopwatch()
+  const end = c.clock.now() + HB_MINUTES * 60_000
+  while (c.clock.now() < end) {
+    c.clock.advance(Math.min(10, end - c.clock.now()))
+    await turn()
+  }
+  const r = watch.read()
+  const beats = c.heartbeats() - beats0
+  const down = c.store.view((tx) => tx.nodes.find()).filter((n) => n.status.state !== NodeState.READY).length
+  rows.push({
+    benchmark: 'CPU time per heartbeat (agent → link → dispatcher → agent)',
+    load: `${fmt(HB_NODES)} nodes, ${HB_MINUTES} virtual min`,
+    value: (r.cpuMs * 1000) / beats,
+    unit: 'CPU µs',
+    note: `${fmt(beats)} heartbeats in ${fmt(r.ms)} ms real, ${fmt(r.cpuMs)} CPU ms; nodes not READY at the end: ${down}`,
+  })
+  await c.close()
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString()
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const load0 = loadavg()[0] ?? 0
+  log(`${cpu}, ${availableParallelism()} cores, load average ${load0.toFixed(2)}`)
+  if (ONLY === undefined || ONLY === 'create') await benchCreateAndUpdate()
+  if (ONLY === undefined || ONLY === 'heartbeat') await benchHeartbeats()
+  const load1 = loadavg()[0] ?? 0
+  console.log(`${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end`)
+  printTable([['benchmark', 'load', 'value', 'unit', 'target', 'note'], ...rows.map((r) => [r.benchmark, r.load, fmt(r.value, r.unit === 'CPU µs' ? 1 : 0), r.unit, r.target ?? '', r.note ?? ''])])
+  const json = { package: '@swarmkit-ts/agent', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, rows }
+  log(`wrote ${await writeBenchResults('agent-cluster.json', json)}`)
+}
+
+await main()
