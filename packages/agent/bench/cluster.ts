@@ -87,7 +87,7 @@ async function runUntil(c: InProcessCluster, done: () => boolean, guardMs: numbe
 async function benchCreateAndUpdate(): Promise<void> {
   const load = `${fmt(NODES)} nodes, ${fmt(REPLICAS)} replicas`
   const heap0 = heapUsed()
-  const c = await InProcessCluster.start({ nodes: NODES, seed: 17, taskDb: 'memory' })
+  const c = await InProcessCluster.start({ nodes: NODES, seed: 17, taskDb: 'memory', watchStates: false })
   const heapNodes = heapUsed()
   log(`${NODES} nodes registered`)
   const runningCount = (): number => c.store.view((tx) => tx.tasks.find({ state: TaskState.RUNNING }).length)
@@ -126,7 +126,7 @@ async function benchCreateAndUpdate(): Promise<void> {
 }
 
 async function benchHeartbeats(): Promise<void> {
-  const c = await InProcessCluster.start({ nodes: HB_NODES, seed: 5, taskDb: 'memory' })
+  const c = await InProcessCluster.start({ nodes: HB_NODES, seed: 5, taskDb: 'memory', watchStates: false })
   log(`${HB_NODES} nodes registered`)
   const beats0 = c.heartbeats()
   const watch = new Stopwatch()

@@ -120,4 +120,15 @@ describe('the in-process cluster', () => {
     expect(c.running(s.id)).toHaveLength(2)
     expect(await runningContainers(c, 0)).toHaveLength(2)
   })
+
+  it('records a task status that moves backwards (the control of the monotonic check)', async () => {
+    const c = await start(1)
+    const s = await c.createService(clusterServiceSpec('web', 1))
+    expect(await c.converge()).toEqual([])
+    const t = c.running(s.id)[0]
+    if (t === undefined) throw new Error('no running task')
+    await c.store.update((tx) => tx.tasks.update(t.id, (d) => void (d.status = { ...d.status, state: TaskState.STARTING })))
+    await c.settle()
+    expect(c.backwards).toEqual([`task ${t.id}: status moved back from ${TaskState.RUNNING} to ${TaskState.STARTING}`])
+  })
 })

@@ -61,6 +61,8 @@ export interface InProcessClusterInit {
    * memory with writes that take `slowMs` of virtual time (`SlowTaskDb`). @default 'file'
    */
   readonly taskDb?: 'file' | 'memory' | { readonly slowMs: number }
+  /** Watch every task update for a status that moves backwards (see {@link InProcessCluster.backwards}). @default true */
+  readonly watchStates?: boolean
 }
 
 /** One worker of the cluster. */
@@ -105,6 +107,8 @@ export class InProcessCluster {
   #allocator: NetworkAllocatorHandle | undefined
   #dispatcher: { stop(): Promise<void> } | undefined
   #names = 0
+  readonly #backwards: string[] = []
+  readonly #watching = new AbortController()
 
   private constructor(init: InProcessClusterInit, root: string) {
     this.random = new SeededRandom(init.seed ?? 1)
@@ -141,10 +145,30 @@ export class InProcessCluster {
         rootCa: { caCert: new TextEncoder().encode('in-process root CA'), caCertHash: 'in-process', joinTokens: { worker: 'w', manager: 'm' } },
       }),
     )
+    if (init.watchStates !== false) void c.#watchStates()
     c.startManager()
     for (const n of c.nodes) await c.#startAgent(n)
     await c.settle()
     return c
+  }
+
+  /** Records every task update whose observed state is lower than the one before it. */
+  async #watchStates(): Promise<void> {
+    try {
+      for await (const ev of this.store.watch({ kinds: 'task', actions: ['update'] }, { signal: this.#watching.signal })) {
+        if (ev.action !== 'update' || ev.oldObject === undefined) continue
+        const from = ev.oldObject.status.state
+        const to = ev.object.status.state
+        if (to < from) this.#backwards.push(`task ${ev.object.id}: status moved back from ${from} to ${to}`)
+      }
+    } catch (err) {
+      if (!this.#watching.signal.aborted) this.#backwards.push(`the task watch failed: ${String(err)}`)
+    }
+  }
+
+  /** Every backward move of a task's observed state seen so far (none, in a correct cluster). */
+  get backwards(): readonly string[] {
+    return this.#backwards
   }
 
   /** Stops `node`'s agent (its slow disk finishing at once, so that stopping needs no virtual time). */
@@ -299,13 +323,14 @@ export class InProcessCluster {
   }
 
   /**
-   * Advances virtual time in steps of `stepMs` until the invariants hold (returns []), or
+   * Advances virtual time in steps of `stepMs` until the invariants hold and no task's state
+   * ever moved backwards (returns []), or
    * `budgetMs` of virtual time passed (returns the violations of the last check).
    */
   async converge(budgetMs = 300_000, stepMs = 1_000): Promise<string[]> {
     const until = this.clock.now() + budgetMs
     for (;;) {
-      const violations = checkCluster(await this.snapshot())
+      const violations = [...checkCluster(await this.snapshot()), ...this.#backwards]
       if (violations.length === 0 || this.clock.now() >= until) return violations
       await this.advance(stepMs)
     }
@@ -315,6 +340,7 @@ export class InProcessCluster {
   async close(): Promise<void> {
     for (const n of this.nodes) await this.#stopAgent(n)
     await this.stopManager()
+    this.#watching.abort()
     await rm(this.#root, { recursive: true, force: true })
   }
 
