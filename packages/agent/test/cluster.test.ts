@@ -26,7 +26,7 @@ async function runningContainers(c: InProcessCluster, i: number): Promise<string
   return (await node.runtime.list()).filter((x) => x.state === 'running').map((x) => x.labels[TASK_ID_LABEL] ?? '?')
 }
 
-describe('the in-process cluster', () => {
+describe('the in-process cluster', { timeout: 60_000 }, () => {
   it('registers every agent: each node READY in the store with its hostname', async () => {
     const c = await start(3)
     const nodes = c.store.view((tx) => tx.nodes.find())
