@@ -1,7 +1,8 @@
 /**
  * The whole cluster in one process under random operations: services created, scaled, updated
  * and removed; nodes crashing (the agent alone, or the machine with its containers) and
- * restarting; messages lost and delayed on the links. After healing (every node back, every
+ * restarting; messages lost and delayed on the links; leader changes (the manager's loops stopped
+ * and started again: a new dispatcher term with its UNKNOWN grace). After healing (every node back, every
  * link whole) and settling, every replicated service runs exactly its replica count of tasks,
  * each slot one task in one container, and every status the dispatcher acknowledged to an agent
  * is in the store (or a later one).

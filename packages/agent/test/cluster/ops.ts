@@ -19,6 +19,7 @@ export type ClusterOp =
   | { readonly op: 'faults'; readonly node: number; readonly dropRate: number; readonly delayMs: number }
   | { readonly op: 'disconnect'; readonly node: number }
   | { readonly op: 'advance'; readonly ms: number }
+  | { readonly op: 'leader' }
 
 /** Sequences of 1..12 operations on a cluster of `nodes` nodes. */
 export function arbOps(nodes: number): fc.Arbitrary<ClusterOp[]> {
@@ -34,6 +35,7 @@ export function arbOps(nodes: number): fc.Arbitrary<ClusterOp[]> {
     fc.record({ op: fc.constant('faults' as const), node, dropRate: fc.constantFrom(0, 0.05, 0.2), delayMs: fc.constantFrom(0, 20, 300) }),
     fc.record({ op: fc.constant('disconnect' as const), node }),
     fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(100, 1_000, 6_000, 20_000) }),
+    fc.record({ op: fc.constant('leader' as const) }),
   )
   return fc.array(op, { minLength: 1, maxLength: 12 })
 }
@@ -76,5 +78,9 @@ export async function applyOp(c: InProcessCluster, services: string[], op: Clust
       return c.settle()
     case 'advance':
       return c.advance(op.ms)
+    case 'leader':
+      await c.stopManager()
+      c.startManager()
+      return c.settle()
   }
 }
