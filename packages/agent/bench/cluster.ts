@@ -29,6 +29,8 @@ const PARALLELISM = Number(process.env['BENCH_PARALLELISM'] ?? 1_000)
 const HB_NODES = Number(process.env['BENCH_HB_NODES'] ?? 10_000)
 const HB_MINUTES = Number(process.env['BENCH_HB_MINUTES'] ?? 10)
 const ONLY = process.env['BENCH_ONLY']
+/** The ManualClock's start in the cluster helper. */
+const START_MS = 1_700_000_000_000
 
 setFlagsFromString('--expose-gc')
 const gcFn = runInNewContext('gc') as () => void
@@ -66,10 +68,15 @@ const rows: Row[] = []
  * the next timer whenever a turn of the event loop left the store as it was. Throws when
  * `guardMs` of virtual time pass first.
  */
-async function runUntil(c: InProcessCluster, done: () => boolean, guardMs: number): Promise<void> {
+async function runUntil(c: InProcessCluster, done: () => boolean, guardMs: number, progress: () => string): Promise<void> {
   const until = c.clock.now() + guardMs
   let checked = -1n
+  let reportAt = performance.now() + 10_000
   for (;;) {
+    if (performance.now() > reportAt) {
+      reportAt += 10_000
+      log(`  … ${fmt(c.clock.now() - START_MS)} virtual ms: ${progress()}`)
+    }
     const before = c.store.version
     await turn()
     if (c.store.version !== checked) {
@@ -96,7 +103,8 @@ async function benchCreateAndUpdate(): Promise<void> {
   const create = new Stopwatch()
   const t0 = c.clock.now()
   const svc = await c.services.create(spec)
-  await runUntil(c, () => runningCount() === REPLICAS, 3_600_000)
+  const progress = (): string => `${fmt(runningCount())} RUNNING`
+  await runUntil(c, () => runningCount() === REPLICAS, 3_600_000, progress)
   const created = create.read()
   const createVirtual = c.clock.now() - t0
   log(`all ${REPLICAS} RUNNING in ${fmt(created.ms)} ms`)
@@ -112,7 +120,8 @@ async function benchCreateAndUpdate(): Promise<void> {
     const s = c.store.view((tx) => tx.services.get(svc.id))
     return s?.updateStatus?.state === UpdateState.COMPLETED && runningCount() === REPLICAS
   }
-  await runUntil(c, updated, 24 * 3_600_000)
+  const newRunning = (): number => c.store.view((tx) => tx.tasks.find({ serviceId: svc.id })).filter((t) => t.status.state === TaskState.RUNNING && t.spec.container?.env?.[0] === 'V=2').length
+  await runUntil(c, updated, 2 * 3_600_000, () => `${fmt(newRunning())} updated tasks RUNNING`)
   const u = update.read()
   rows.push({
     benchmark: `rolling update, parallelism ${fmt(PARALLELISM)} (monitor 5 s, stop-first)`,
