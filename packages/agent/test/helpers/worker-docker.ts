@@ -1,47 +1,8 @@
-/**
- * The engine-adapter's private test dockerd for the worker's Docker tests
- * (`packages/engine-adapter/scripts/test-engines.sh`, held per test file as the engine-adapter's
- * own Docker tests do). Without root the suite is skipped with the reason printed; with
- * `CI=true` it always runs, so a missing engine fails CI instead of hiding.
- */
-import { execFile } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
+/** The private test dockerd for the worker's Docker tests (see scripts/test-support/test-docker.ts). */
+import { dockerSkipReason as skipReason } from '../../../../scripts/test-support/test-docker.ts'
 
-const run = promisify(execFile)
-const HOLDER = `${String(process.pid)}_${randomBytes(4).toString('hex')}`
-const SCRIPT = fileURLToPath(new URL('../../../engine-adapter/scripts/test-engines.sh', import.meta.url))
+export { startDocker, stopDocker } from '../../../../scripts/test-support/test-docker.ts'
+export type { TestDocker } from '../../../../scripts/test-support/test-docker.ts'
 
-/** Why the Docker suite cannot run here, or undefined when it can. */
-export function dockerSkipReason(): string | undefined {
-  if (process.env['CI'] === 'true') return undefined
-  let reason: string | undefined
-  if (process.platform !== 'linux') reason = `docker tests need Linux (this is ${process.platform})`
-  else if (process.getuid?.() !== 0) reason = 'docker tests need root to start a private dockerd (run as root, or with CI=true to require them)'
-  if (reason !== undefined) console.warn(`\n[agent] SKIPPED docker worker tests: ${reason}\n`)
-  return reason
-}
-
-/** Where the test dockerd listens and the busybox image it holds. */
-export interface TestDocker {
-  socket: string
-  image: string
-}
-
-/** Starts (or joins) the test dockerd. */
-export async function startDocker(): Promise<TestDocker> {
-  const { stdout } = await run('bash', [SCRIPT, 'up', 'docker', HOLDER], { maxBuffer: 1 << 20, timeout: 300_000 })
-  const vars = new Map(stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
-  const get = (k: string): string => {
-    const v = vars.get(k)
-    if (v === undefined) throw new Error(`test-engines.sh did not print ${k}`)
-    return v
-  }
-  return { socket: get('SWARMKIT_DOCKER_SOCKET'), image: get('SWARMKIT_DOCKER_IMAGE') }
-}
-
-/** Releases it (it stops when no other test file holds it). */
-export async function stopDocker(): Promise<void> {
-  await run('bash', [SCRIPT, 'down', 'docker', HOLDER], { maxBuffer: 1 << 20, timeout: 120_000 })
-}
+/** Why the worker's Docker suite cannot run here, or undefined when it can. */
+export const dockerSkipReason = (): string | undefined => skipReason('[agent] docker worker tests')
