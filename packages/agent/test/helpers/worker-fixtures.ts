@@ -2,27 +2,14 @@
  * Fixtures of the worker's tests: tasks, secrets, a ManualClock driver that also waits for real
  * I/O (the file task database), and an agent on a FakeRuntime.
  */
-import { TaskState } from '@swarmkit-ts/api'
-import type { AssignmentChange, ContainerSpec, Secret, Task, TaskStatus } from '@swarmkit-ts/api'
+import type { TaskState } from '@swarmkit-ts/api'
+import type { AssignmentChange, ContainerSpec, Task, TaskStatus } from '@swarmkit-ts/api'
 import type { ManualClock } from '@swarmkit-ts/testkit'
-
-const META = { version: { index: 1n }, createdAt: 0, updatedAt: 0 }
+import { makeSecret, makeTask } from './exec-fixtures.ts'
 
 /** A task `id` of service `svc1` on `node1`, ASSIGNED, desired RUNNING, running `sleep 1000` on busybox:fake. */
 export function task(id: string, over: Partial<Task> = {}, container: Partial<ContainerSpec> = {}): Task {
-  return {
-    id,
-    meta: META,
-    spec: { container: { image: 'busybox:fake', command: ['sh', '-c', 'sleep 1000'], ...container } },
-    serviceId: 'svc1',
-    slot: 1,
-    nodeId: 'node1',
-    annotations: { name: '' },
-    serviceAnnotations: { name: 'web' },
-    status: { timestamp: 0, state: TaskState.ASSIGNED },
-    desiredState: TaskState.RUNNING,
-    ...over,
-  }
+  return makeTask(container, { id, ...over })
 }
 
 /** `t` with another desired state. */
@@ -31,9 +18,7 @@ export function desired(t: Task, state: TaskState): Task {
 }
 
 /** A secret with UTF-8 data. */
-export function secret(id: string, name: string, data: string): Secret {
-  return { id, meta: META, spec: { annotations: { name }, data: new TextEncoder().encode(data) } }
-}
+export const secret = makeSecret
 
 /** A status at `timestamp`. */
 export function status(state: TaskState, timestamp: number, more: Partial<TaskStatus> = {}): TaskStatus {
