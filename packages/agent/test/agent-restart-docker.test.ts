@@ -6,14 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TaskState, systemClock } from '@swarmkit-ts/api'
+import { TaskState } from '@swarmkit-ts/api'
 import { DockerRuntime } from '@swarmkit-ts/engine-adapter'
-import { SeededRandom } from '@swarmkit-ts/testkit'
-import { RuntimeExecutor, TASK_ID_LABEL } from '../src/exec/index.ts'
-import { Agent } from '../src/worker/index.ts'
+import { TASK_ID_LABEL } from '../src/exec/index.ts'
 import { dockerSkipReason, startDocker, stopDocker } from './helpers/worker-docker.ts'
 import type { TestDocker } from './helpers/worker-docker.ts'
 import { FakeDispatcher } from './helpers/worker-fake-dispatcher.ts'
+import { RestartRig } from './helpers/worker-restart.ts'
 import { task, until } from './helpers/worker-fixtures.ts'
 
 const skip = dockerSkipReason() !== undefined
@@ -22,39 +21,20 @@ const GUARD_MS = 60_000
 describe.skipIf(skip)('agent restart on Docker', () => {
   let docker: TestDocker | undefined
   let root = ''
-  const runtimes: DockerRuntime[] = []
-  const agents: Agent[] = []
+  const rig = new RestartRig<DockerRuntime>(() => join(root, 'agent'))
   beforeAll(async () => {
     docker = await startDocker()
     root = await mkdtemp(join(tmpdir(), 'agent-restart-docker-'))
   }, 300_000)
   afterAll(async () => {
-    for (const a of agents.splice(0)) await a.stop()
-    for (const rt of runtimes.splice(0)) {
-      for (const c of await rt.list()) await rt.remove(c.id, { force: true }).catch(() => undefined)
-      await rt.close()
-    }
+    await rig.cleanup()
     if (docker !== undefined) await stopDocker()
     await rm(root, { recursive: true, force: true })
   }, 120_000)
 
   function openRuntime(): DockerRuntime {
     if (docker === undefined) throw new Error('dockerd not started')
-    const rt = new DockerRuntime({ socketPath: docker.socket, instance: 'agent-restart', stateDir: join(root, 'docker-files'), allowPull: false })
-    runtimes.push(rt)
-    return rt
-  }
-
-  function agentOn(runtime: DockerRuntime, d: FakeDispatcher): Agent {
-    const agent = new Agent({
-      dispatcher: () => d,
-      executor: new RuntimeExecutor({ runtime, clock: systemClock, hostname: 'node1' }),
-      stateDir: join(root, 'agent'),
-      clock: systemClock,
-      random: new SeededRandom(1),
-    })
-    agents.push(agent)
-    return agent
+    return rig.track(new DockerRuntime({ socketPath: docker.socket, instance: 'agent-restart', stateDir: join(root, 'docker-files'), allowPull: false }))
   }
 
   it('adopts the running container after a restart: same container, no duplicate, no status sent again', { timeout: 180_000 }, async () => {
@@ -63,20 +43,17 @@ describe.skipIf(skip)('agent restart on Docker', () => {
     d.assign({ task: t1 })
 
     const rt1 = openRuntime()
-    const first = agentOn(rt1, d)
+    const first = rig.agent(rt1, d)
     await first.start()
     await until(() => d.lastStatus('t1') === TaskState.RUNNING, 't1 running', undefined, GUARD_MS)
     const [before] = await rt1.list({ labels: { [TASK_ID_LABEL]: 't1' } })
     expect(before?.state).toBe('running')
     const reported = d.updates.length
 
-    await first.stop()
-    agents.splice(agents.indexOf(first), 1)
-    await rt1.close()
-    runtimes.splice(runtimes.indexOf(rt1), 1)
+    await rig.goAway(first, rt1)
 
     const rt2 = openRuntime()
-    const second = agentOn(rt2, d)
+    const second = rig.agent(rt2, d)
     await second.start()
     expect(second.tasks().map((t) => [t.id, t.status.state])).toEqual([['t1', TaskState.RUNNING]])
     await until(() => d.assignmentStreams === 2, 'second agent follows its assignments', undefined, GUARD_MS)

@@ -6,20 +6,18 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { TaskState, systemClock } from '@swarmkit-ts/api'
+import { TaskState } from '@swarmkit-ts/api'
 import { ProcessRuntime, createBusyboxImage } from '@swarmkit-ts/engine-adapter'
 import type { ProcessImage } from '@swarmkit-ts/engine-adapter'
-import { SeededRandom } from '@swarmkit-ts/testkit'
-import { RuntimeExecutor, TASK_ID_LABEL } from '../src/exec/index.ts'
-import { Agent } from '../src/worker/index.ts'
+import { TASK_ID_LABEL } from '../src/exec/index.ts'
 import { FakeDispatcher } from './helpers/worker-fake-dispatcher.ts'
+import { RestartRig } from './helpers/worker-restart.ts'
 import { secret, task, until } from './helpers/worker-fixtures.ts'
 
 const SECRET_TEXT = 'hunter2-do-not-leak-4f1c'
 let root = ''
 let image: ProcessImage
-const runtimes: ProcessRuntime[] = []
-const agents: Agent[] = []
+const rig = new RestartRig<ProcessRuntime>(() => join(root, 'agent'))
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'agent-restart-process-'))
@@ -27,30 +25,12 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
-  for (const a of agents.splice(0)) await a.stop()
-  for (const rt of runtimes.splice(0)) {
-    for (const c of await rt.list()) await rt.remove(c.id, { force: true }).catch(() => undefined)
-    await rt.close()
-  }
+  await rig.cleanup()
   await rm(root, { recursive: true, force: true })
 })
 
 async function openRuntime(): Promise<ProcessRuntime> {
-  const rt = await ProcessRuntime.open({ stateDir: join(root, 'runtime'), images: { busybox: image } })
-  runtimes.push(rt)
-  return rt
-}
-
-function startAgent(runtime: ProcessRuntime, d: FakeDispatcher): Agent {
-  const agent = new Agent({
-    dispatcher: () => d,
-    executor: new RuntimeExecutor({ runtime, clock: systemClock, hostname: 'node1' }),
-    stateDir: join(root, 'agent'),
-    clock: systemClock,
-    random: new SeededRandom(1),
-  })
-  agents.push(agent)
-  return agent
+  return rig.track(await ProcessRuntime.open({ stateDir: join(root, 'runtime'), images: { busybox: image } }))
 }
 
 /** Every file under `dir` whose contents include `text`, as paths relative to `dir`. */
@@ -74,7 +54,7 @@ describe('agent restart on ProcessRuntime', () => {
     d.assign({ secret: s1 }, { task: t1 })
 
     const rt1 = await openRuntime()
-    const first = startAgent(rt1, d)
+    const first = rig.agent(rt1, d)
     await first.start()
     await until(() => d.lastStatus('t1') === TaskState.RUNNING, 't1 running', undefined, GUARD_MS)
     const [before] = await rt1.list({ labels: { [TASK_ID_LABEL]: 't1' } })
@@ -82,14 +62,11 @@ describe('agent restart on ProcessRuntime', () => {
     const reportedBefore = d.updates.length
 
     // The worker goes away (the processes keep running), then comes back on a new runtime instance.
-    await first.stop()
-    agents.splice(agents.indexOf(first), 1)
-    await rt1.close()
-    runtimes.splice(runtimes.indexOf(rt1), 1)
+    await rig.goAway(first, rt1)
     const rt2 = await openRuntime()
     expect(rt2.recovered.map((r) => [r.id, r.outcome])).toEqual([[before?.id, 'adopted']])
 
-    const second = startAgent(rt2, d)
+    const second = rig.agent(rt2, d)
     await second.start()
     expect(second.tasks().map((t) => [t.id, t.status.state])).toEqual([['t1', TaskState.RUNNING]])
     await until(() => d.assignmentStreams === 2, 'second agent follows its assignments', undefined, GUARD_MS)
