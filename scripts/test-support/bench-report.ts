@@ -10,6 +10,18 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+/** A timed row: the median of repeated runs with their range. */
+export interface MedianRow {
+  benchmark: string
+  load: string
+  median: number
+  min: number
+  max: number
+  unit: string
+  target?: string | undefined
+  note?: string | undefined
+}
+
 /** Prints `table` (its first line the header) with every column padded to its widest cell. */
 export function printTable(table: readonly (readonly string[])[]): void {
   const widths = table[0]?.map((_, i) => Math.max(...table.map((line) => (line[i] ?? '').length))) ?? []

@@ -18,22 +18,14 @@ import type { Frozen } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { Ipam, NetworkAllocator, PortAllocator } from '../src/index.ts'
 import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
+import type { MedianRow } from '../../../scripts/test-support/bench-report.ts'
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3)
 const TASKS = Number(process.env['BENCH_TASKS'] ?? 100_000)
 const SERVICES = Number(process.env['BENCH_SERVICES'] ?? 2_000)
 const NETWORKS = 100
 
-interface Row {
-  benchmark: string
-  load: string
-  median: number
-  min: number
-  max: number
-  unit: string
-  target?: string | undefined
-  note?: string | undefined
-}
+type Row = MedianRow
 interface Timing {
   readonly ms: number
   readonly cpuMs: number

@@ -17,6 +17,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os'
 import { measureLargeService, measureManyServices, measureRollingUpdate, measureStoreBaseline } from './measure.ts'
 import type { Timing } from './measure.ts'
 import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
+import type { MedianRow } from '../../../scripts/test-support/bench-report.ts'
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3)
 const REPLICAS = Number(process.env['BENCH_REPLICAS'] ?? 100_000)
@@ -25,16 +26,7 @@ const ONLY = process.env['BENCH_ONLY']
 const NODES = 100
 const SERVICES = 1_000
 
-interface Row {
-  benchmark: string
-  load: string
-  median: number
-  min: number
-  max: number
-  unit: string
-  target?: string | undefined
-  note?: string | undefined
-}
+type Row = MedianRow
 const rows: Row[] = []
 const log = (s: string): void => void process.stderr.write(`${s}\n`)
 
