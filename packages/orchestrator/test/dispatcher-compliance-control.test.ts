@@ -1,15 +1,12 @@
 // Control tests of the binding compliance suite: each check named here fails against a binding
 // broken in the way the check exists to catch (so the suite can fail, and for the right reason).
 import type { AssignmentsMessage, DispatcherApi, DispatcherStreamOptions } from '@swarmkit-ts/api'
-import { MemoryStore } from '@swarmkit-ts/store'
-import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { describe, expect, it } from 'vitest'
 import { ASSIGNMENT_CHECKS } from '../src/dispatcher/compliance/assignments-tests.ts'
 import { Harness, type Checks, type DispatcherBindingTarget } from '../src/dispatcher/compliance/harness.ts'
 import { SESSION_CHECKS } from '../src/dispatcher/compliance/session-tests.ts'
 import { LEADERSHIP_CHECKS, STATUS_CHECKS } from '../src/dispatcher/compliance/status-tests.ts'
-import { Dispatcher } from '../src/index.ts'
-import { advanceTimerByTimer, flush } from './helpers/harness.ts'
+import { dispatcherTarget } from './helpers/dispatcher-target.ts'
 
 /** How a broken binding changes what it carries. */
 interface Breakage {
@@ -40,20 +37,7 @@ function broken(api: DispatcherApi, b: Breakage): DispatcherApi {
 }
 
 function target(b: Breakage): DispatcherBindingTarget {
-  const clock = new ManualClock(1_700_000_000_000)
-  const store = new MemoryStore({ clock })
-  const dispatcher = new Dispatcher({ store, clock, random: new SeededRandom(17) })
-  const handle = dispatcher.start()
-  return {
-    api: (nodeId) => broken(dispatcher.api(nodeId), b),
-    store,
-    advance: (ms) => advanceTimerByTimer(clock, ms, flush),
-    stop: () => handle.stop(),
-    close: async () => {
-      await handle.stop()
-      clock.runAll()
-    },
-  }
+  return dispatcherTarget((api) => broken(api, b))
 }
 
 /** Registers one test per named check, each expecting the check to fail against the broken binding. */
