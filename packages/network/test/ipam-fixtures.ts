@@ -43,3 +43,13 @@ export function task(id: string, networks: readonly NetworkAttachment[], state: 
     networks,
   }
 }
+
+/** The error `fn` throws (fails the test when it throws none). */
+export function caught(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (err) {
+    return err
+  }
+  throw new Error('expected an error')
+}

@@ -2,16 +2,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError, ResourceExhaus
 import type { Network, Service, Task } from '@swarmkit-ts/api'
 import { describe, expect, test } from 'vitest'
 import { Ipam, rebuildIpam } from '../src/ipam/index.ts'
-import { network, service, task } from './ipam-fixtures.ts'
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected an error')
-}
+import { caught, network, service, task } from './ipam-fixtures.ts'
 
 describe('Ipam', () => {
   test('allocate returns CIDR-style addresses after the gateway', () => {

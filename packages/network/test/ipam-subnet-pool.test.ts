@@ -1,17 +1,9 @@
 import { InvalidArgumentError, ResourceExhaustedError } from '@swarmkit-ts/api'
 import { describe, expect, test } from 'vitest'
 import { DEFAULT_ADDRESS_POOL, DEFAULT_SUBNET_SIZE, SubnetPool, formatSubnet, parseSubnet, validateAddressPools } from '../src/ipam/index.ts'
+import { caught } from './ipam-fixtures.ts'
 
 const net = (t: string): ReturnType<typeof parseSubnet> => parseSubnet(t, 'f')
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected an error')
-}
 
 describe('SubnetPool', () => {
   test('defaults are SwarmKit and libnetwork ones: 10.0.0.0/8 in /24', () => {
