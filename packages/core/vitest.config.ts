@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config'
+
+export default defineProject({
+  resolve: { conditions: ['@swarmkit-ts/source'] },
+  ssr: { resolve: { conditions: ['@swarmkit-ts/source'] } },
+  test: {
+    name: '@swarmkit-ts/core',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+  },
+})
