@@ -13,7 +13,7 @@
  * The agents keep their tasks in memory (`MemoryTaskDb`): 100,000 fsynced files would measure
  * the disk. Virtual time moves to the next timer once a turn of the event loop left nothing to
  * run (heartbeats in 10 ms chunks). Knobs: BENCH_NODES, BENCH_REPLICAS, BENCH_PARALLELISM,
- * BENCH_HB_NODES, BENCH_HB_MINUTES, BENCH_ONLY=create|heartbeat. Writes bench-results/agent-cluster.json.
+ * BENCH_HB_NODES, BENCH_HB_MINUTES, BENCH_ONLY=create|heartbeat, BENCH_UPDATE=0 (no rolling update). Writes bench-results/agent-cluster.json.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
@@ -29,6 +29,7 @@ const PARALLELISM = Number(process.env['BENCH_PARALLELISM'] ?? 1_000)
 const HB_NODES = Number(process.env['BENCH_HB_NODES'] ?? 10_000)
 const HB_MINUTES = Number(process.env['BENCH_HB_MINUTES'] ?? 10)
 const ONLY = process.env['BENCH_ONLY']
+const UPDATE = process.env['BENCH_UPDATE'] !== '0'
 /** The ManualClock's start in the cluster helper. */
 const START_MS = 1_700_000_000_000
 
@@ -71,19 +72,25 @@ const rows: Row[] = []
 async function runUntil(c: InProcessCluster, done: () => boolean, guardMs: number, progress: () => string): Promise<void> {
   const until = c.clock.now() + guardMs
   let checked = -1n
+  let checkAt = 0
   let reportAt = performance.now() + 10_000
   for (;;) {
-    if (performance.now() > reportAt) {
+    const now = performance.now()
+    if (now > reportAt) {
       reportAt += 10_000
       log(`  … ${fmt(c.clock.now() - START_MS)} virtual ms: ${progress()}`)
     }
     const before = c.store.version
     await turn()
-    if (c.store.version !== checked) {
+    const quiet = c.store.version === before
+    // `done()` scans the store: asked once the store is quiet, or every 20 ms while it moves (not
+    // on every turn, which would make the wait quadratic in the number of tasks).
+    if (c.store.version !== checked && (quiet || now >= checkAt)) {
       checked = c.store.version
+      checkAt = now + 20
       if (done()) return
     }
-    if (c.store.version === before) {
+    if (quiet) {
       const due = c.clock.nextDueAt()
       if (due === undefined || due > until) throw new Error(`not done after ${guardMs} virtual ms`)
       c.clock.advance(Math.max(0, due - c.clock.now()))
@@ -113,6 +120,7 @@ async function benchCreateAndUpdate(): Promise<void> {
   rows.push({ benchmark: 'heap per node (registered, idle)', load, value: (heapNodes - heap0) / NODES, unit: 'bytes', note: 'store node, dispatcher session, agent, runtime, link' })
   rows.push({ benchmark: 'heap per task (RUNNING)', load, value: (heapTasks - heapNodes) / REPLICAS, unit: 'bytes', note: 'store task, assignment, agent task manager, container' })
 
+  if (!UPDATE) return await c.close()
   const update = new Stopwatch()
   const t1 = c.clock.now()
   await c.services.update(svc.id, withEnv(spec, ['V=2']))

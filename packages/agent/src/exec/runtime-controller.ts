@@ -34,6 +34,10 @@ export class RuntimeTaskController implements TaskController {
   #task: Task
   readonly #init: RuntimeTaskControllerInit
   readonly #closing = new AbortController()
+  #closed = false
+  /** The last step signal given to {@link #signal} and its combination with `#closing` (steps reuse their signal). */
+  #stepSignal: AbortSignal | undefined
+  #combined: AbortSignal | undefined
   #id: string | undefined
   #info: ContainerInfo | undefined
   #ports: PortStatus | undefined
@@ -125,13 +129,19 @@ export class RuntimeTaskController implements TaskController {
   async wait(signal: AbortSignal): Promise<void> {
     this.#checkOpen()
     const { id } = await this.#require()
+    if (!this.#hasHealthcheck()) {
+      const code = await this.#init.runtime.wait(id, { signal: this.#signal(signal) })
+      await this.#refresh()
+      if (code !== 0) throw new TaskExitError(code)
+      return
+    }
     const stopWatch = new AbortController()
     const watchSignal = AbortSignal.any([signal, stopWatch.signal, this.#closing.signal])
     let unhealthy: ContainerUnhealthyError | undefined
-    const watch = this.#hasHealthcheck() ? this.#watchHealth(id, watchSignal, () => {
+    const watch = this.#watchHealth(id, watchSignal, () => {
       unhealthy ??= new ContainerUnhealthyError(id)
       return this.shutdown(watchSignal)
-    }) : Promise.resolve()
+    })
     try {
       const code = await this.#init.runtime.wait(id, { signal: this.#signal(signal) })
       await this.#refresh()
@@ -188,6 +198,8 @@ export class RuntimeTaskController implements TaskController {
   }
 
   close(): void {
+    if (this.#closed) return
+    this.#closed = true
     this.#closing.abort(new ControllerClosedError(this.#task.id))
   }
 
@@ -213,12 +225,16 @@ export class RuntimeTaskController implements TaskController {
   }
 
   #checkOpen(): void {
-    if (this.#closing.signal.aborted) throw new ControllerClosedError(this.#task.id)
+    if (this.#closed) throw new ControllerClosedError(this.#task.id)
   }
 
   /** The step's signal, also aborted when the controller closes. */
   #signal(signal: AbortSignal): AbortSignal {
-    return AbortSignal.any([signal, this.#closing.signal])
+    if (signal !== this.#stepSignal || this.#combined === undefined) {
+      this.#stepSignal = signal
+      this.#combined = AbortSignal.any([signal, this.#closing.signal])
+    }
+    return this.#combined
   }
 
   /** Whether the mapped spec has a healthcheck (not absent, `['NONE']` or an empty test). */

@@ -10,6 +10,10 @@ import type { Clock, Logger, Task, TaskStatus } from '@swarmkit-ts/api'
 import { doStep } from '../exec/index.ts'
 import type { TaskController } from '../exec/index.ts'
 
+/** Abort reasons of a step (shared: the reason is never thrown to a caller, only observed). */
+const TASK_CHANGED = new Error('task changed')
+const MANAGER_CLOSED = new Error('task manager closed')
+
 /** Construction options of {@link TaskManager}. */
 export interface TaskManagerInit {
   /** The task, its `status` the latest one observed on this node. */
@@ -73,7 +77,7 @@ export class TaskManager {
     const before = this.#task
     this.#task = mergeAssignedTask(before, incoming)
     this.#init.controller.update(this.#task)
-    if (before.desiredState !== this.#task.desiredState) this.#op?.abort(new Error('task changed'))
+    if (before.desiredState !== this.#task.desiredState) this.#op?.abort(TASK_CHANGED)
     this.#dirty = true
     this.#wake?.()
   }
@@ -81,14 +85,15 @@ export class TaskManager {
   /** Stops the loop (the step in progress is aborted) and waits for it; the container is left as it is. */
   async close(): Promise<void> {
     this.#closed = true
-    this.#op?.abort(new Error('task manager closed'))
+    this.#op?.abort(MANAGER_CLOSED)
     this.#wake?.()
     await this.#loop
   }
 
   async #run(): Promise<void> {
     while (!this.#closed) {
-      const op = new AbortController()
+      // One controller for as long as nothing aborts it: a step is cheap, a signal is not.
+      const op = this.#op !== undefined && !this.#op.signal.aborted ? this.#op : new AbortController()
       this.#op = op
       this.#dirty = false
       let status: TaskStatus | undefined
@@ -103,8 +108,6 @@ export class TaskManager {
       } catch (err) {
         if (this.#closed) break
         if (!op.signal.aborted) this.#logger.error('task manager: step failed', { err: String(err) })
-      } finally {
-        this.#op = undefined
       }
       if (this.#closed) break
       if (status !== undefined) {
