@@ -1,0 +1,24 @@
+/**
+ * The control API (part C of issue 18): the contract, its store implementation, its gRPC binding,
+ * leader forwarding and the local control socket.
+ *
+ * @module
+ */
+export type {
+  ControlApi,
+  ServicesApi,
+  TasksApi,
+  NodesApi,
+  NetworksApi,
+  SecretsApi,
+  ConfigsApi,
+  VersionOptions,
+  CommonFilters,
+  ServiceFilters,
+  TaskFilters,
+  NodeFilters,
+  NodeRemoveOptions,
+  ControlWatchSelector,
+  ControlWatchOptions,
+} from './control-api.ts'
+export type { MembershipHooks, KeyHooks } from './control-hooks.ts'
