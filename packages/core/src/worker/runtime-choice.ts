@@ -1,0 +1,100 @@
+/**
+ * The worker's runtime: one named by kind (opened in the node's state directory and owned by the
+ * node) or an embedder's `ContainerRuntime` instance (owned by the embedder), and the network
+ * driver that fits it.
+ *
+ * @module
+ */
+import { join } from 'node:path'
+import { InvalidArgumentError } from '@swarmkit-ts/api'
+import type { Clock } from '@swarmkit-ts/api'
+import { ContainerdRuntime, DockerRuntime, FakeRuntime, ProcessRuntime, createBusyboxImage, findBusybox } from '@swarmkit-ts/engine-adapter'
+import type { ContainerRuntime, ContainerdRuntimeInit, DockerRuntimeInit, FakeRuntimeInit, ProcessImage } from '@swarmkit-ts/engine-adapter'
+import { DockerNetworkDriver, ProcessNetworkDriver } from '@swarmkit-ts/network'
+import type { NetworkDriver } from '@swarmkit-ts/network'
+
+/** The runtimes a worker opens by name. */
+export const WORKER_RUNTIME_KINDS = ['process', 'docker', 'containerd', 'fake'] as const
+/** A runtime named by kind. */
+export type WorkerRuntimeKind = (typeof WORKER_RUNTIME_KINDS)[number]
+
+/** Options of the runtimes opened by kind (each used only with its kind). */
+export interface WorkerRuntimeOptions {
+  /**
+   * `ProcessRuntime`: the images it knows. @default `{ busybox }` — busybox applets linked under
+   * `<stateDir>/runtime/images/busybox/` when a static busybox is installed, else none
+   */
+  readonly process?: { readonly images?: Readonly<Record<string, ProcessImage>> }
+  /** `DockerRuntime` options. `stateDir` defaults to `<stateDir>/runtime/docker`. */
+  readonly docker?: DockerRuntimeInit
+  /** `ContainerdRuntime` options. `stateDir` defaults to `<stateDir>/runtime/containerd`. */
+  readonly containerd?: ContainerdRuntimeInit
+  /** `FakeRuntime` options (its containers live in this process only). */
+  readonly fake?: FakeRuntimeInit
+}
+
+/** A runtime with what the worker needs to know about it. */
+export interface OpenedRuntime {
+  readonly runtime: ContainerRuntime
+  /** The kind it was opened as, or `custom` for an embedder's instance. */
+  readonly kind: WorkerRuntimeKind | 'custom'
+  /** Closes it if the worker opened it (containers keep running); a no-op for an embedder's instance. */
+  close(): Promise<void>
+}
+
+/** Whether `value` has every method of `ContainerRuntime`. */
+export function isContainerRuntime(value: unknown): value is ContainerRuntime {
+  if (typeof value !== 'object' || value === null) return false
+  const methods = ['describe', 'pullImage', 'create', 'start', 'wait', 'stop', 'remove', 'inspect', 'list', 'logs', 'events'] as const
+  return methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+}
+
+/** Checks a `runtime` option, throwing `InvalidArgumentError` naming `runtime`. */
+export function checkRuntimeChoice(runtime: unknown): WorkerRuntimeKind | ContainerRuntime {
+  if (typeof runtime === 'string' && (WORKER_RUNTIME_KINDS as readonly string[]).includes(runtime)) return runtime as WorkerRuntimeKind
+  if (isContainerRuntime(runtime)) return runtime
+  throw new InvalidArgumentError('runtime', `must be one of ${WORKER_RUNTIME_KINDS.join(', ')} or a ContainerRuntime, got ${typeof runtime === 'string' ? JSON.stringify(runtime) : typeof runtime}`)
+}
+
+/** Where the runtime opened by `kind` keeps its state under the node's state directory. */
+export function runtimeStateDir(stateDir: string, kind: WorkerRuntimeKind): string {
+  return join(stateDir, 'runtime', kind)
+}
+
+/**
+ * Opens the runtime of `choice` for a node whose state directory is `stateDir`: a kind is opened
+ * there (ProcessRuntime adopts the processes an earlier instance left running), an instance is
+ * used as it is.
+ */
+export async function openRuntime(choice: WorkerRuntimeKind | ContainerRuntime, stateDir: string, options: WorkerRuntimeOptions, clock: Clock): Promise<OpenedRuntime> {
+  if (typeof choice !== 'string') return { runtime: choice, kind: 'custom', close: () => Promise.resolve() }
+  const owned = (runtime: ContainerRuntime & { close(): Promise<void> }): OpenedRuntime => ({ runtime, kind: choice, close: () => runtime.close() })
+  switch (choice) {
+    case 'process': {
+      const images = options.process?.images ?? (await defaultProcessImages(stateDir))
+      return owned(await ProcessRuntime.open({ stateDir: runtimeStateDir(stateDir, 'process'), images, clock }))
+    }
+    case 'docker':
+      return owned(new DockerRuntime({ stateDir: runtimeStateDir(stateDir, 'docker'), ...options.docker }))
+    case 'containerd':
+      return owned(new ContainerdRuntime({ stateDir: runtimeStateDir(stateDir, 'containerd'), ...options.containerd }))
+    case 'fake':
+      return owned(new FakeRuntime({ clock, ...options.fake }))
+  }
+}
+
+async function defaultProcessImages(stateDir: string): Promise<Record<string, ProcessImage>> {
+  const busybox = findBusybox()
+  if (busybox === undefined) return {}
+  return { busybox: await createBusyboxImage(join(stateDir, 'runtime', 'images', 'busybox'), busybox) }
+}
+
+/**
+ * The network driver that fits `runtime`: `DockerNetworkDriver` for a `DockerRuntime` (a bridge
+ * per cluster network, tasks at their allocated addresses); `ProcessNetworkDriver` for every
+ * other runtime (host networking: every port published on the node).
+ */
+export function networkDriverFor(runtime: ContainerRuntime, nodeAddress: string): NetworkDriver {
+  if (runtime instanceof DockerRuntime) return new DockerNetworkDriver({ runtime, nodeAddress })
+  return new ProcessNetworkDriver({ nodeAddress })
+}

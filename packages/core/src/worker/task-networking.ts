@@ -1,0 +1,114 @@
+/**
+ * {@link DriverTaskNetworking}: the agent's `TaskNetworking` seam over a network package
+ * `NetworkDriver` — a task's networks are created on the node when its first task needs them,
+ * its container spec gets its attachments and published ports, its running container's node
+ * ports become its `status.portStatus`, and a network no task of this node uses any more is
+ * removed from the node.
+ *
+ * @module
+ */
+import { FailedPreconditionError, silentLogger } from '@swarmkit-ts/api'
+import type { Logger, PortStatus, Task } from '@swarmkit-ts/api'
+import type { TaskNetworking } from '@swarmkit-ts/agent'
+import type { ContainerInfo, RuntimeContainerSpec } from '@swarmkit-ts/engine-adapter'
+import { taskNetworkRequestOf, toPortStatus, withTaskNetwork } from '@swarmkit-ts/network'
+import type { NetworkDriver } from '@swarmkit-ts/network'
+import type { TaskNetworkSource } from './network-source.ts'
+
+/** Construction options of {@link DriverTaskNetworking}. */
+export interface DriverTaskNetworkingInit {
+  /** The node's data plane (`ProcessNetworkDriver`, `DockerNetworkDriver`, or an embedder's). */
+  readonly driver: NetworkDriver
+  /** Where the networks of the tasks' attachments are described. */
+  readonly networks: TaskNetworkSource
+  /** @default silentLogger */
+  readonly logger?: Logger
+}
+
+/**
+ * A `TaskNetworking` over a `NetworkDriver`, keeping the driver's obligations in order: a
+ * network is created (idempotently) before a task is prepared on it, and removed only once every
+ * task this instance prepared on it was released. Network operations on one network id run one
+ * at a time, so a removal never races a task being prepared on the same network.
+ *
+ * Tasks adopted after a restart were prepared by the previous instance: their networks are
+ * re-created when the next task needs them, and a removal the driver refuses (`network-in-use`,
+ * or a Docker network with containers) is logged and left for later.
+ */
+export class DriverTaskNetworking implements TaskNetworking {
+  readonly #driver: NetworkDriver
+  readonly #source: TaskNetworkSource
+  readonly #logger: Logger
+  /** Network ids of each task prepared and not yet released. */
+  readonly #tasks = new Map<string, readonly string[]>()
+  /** The tail of each network's operation chain. */
+  readonly #chains = new Map<string, Promise<unknown>>()
+
+  constructor(init: DriverTaskNetworkingInit) {
+    this.#driver = init.driver
+    this.#source = init.networks
+    this.#logger = init.logger ?? silentLogger
+  }
+
+  /** The ids of the tasks prepared and not released, each with its networks (for tests and diagnostics). */
+  preparedTasks(): ReadonlyMap<string, readonly string[]> {
+    return new Map(this.#tasks)
+  }
+
+  async prepareTask(task: Task, spec: RuntimeContainerSpec, signal: AbortSignal): Promise<RuntimeContainerSpec> {
+    const request = taskNetworkRequestOf(task)
+    const networks = request.attachments.map((a) => this.#source.network(a, task))
+    // Counted as a user first, so that a release of another task cannot remove these networks meanwhile.
+    this.#tasks.set(task.id, networks.map((n) => n.id))
+    try {
+      for (const network of networks) {
+        signal.throwIfAborted()
+        await this.#serial(network.id, () => this.#driver.createNetwork(network))
+      }
+      signal.throwIfAborted()
+      return withTaskNetwork(spec, await this.#driver.prepareTask(request))
+    } catch (err) {
+      await this.releaseTask(task.id)
+      throw err
+    }
+  }
+
+  async portStatus(task: Task, container: ContainerInfo): Promise<PortStatus | undefined> {
+    const request = taskNetworkRequestOf(task)
+    if (request.ports.length === 0) return undefined
+    const ports = toPortStatus(await this.#driver.taskEndpoints(request, container))
+    return ports.length === 0 ? undefined : { ports }
+  }
+
+  async releaseTask(taskId: string): Promise<void> {
+    await this.#driver.releaseTask(taskId)
+    const networks = this.#tasks.get(taskId)
+    this.#tasks.delete(taskId)
+    for (const id of networks ?? []) await this.#serial(id, () => this.#removeIfUnused(id))
+  }
+
+  async #removeIfUnused(networkId: string): Promise<void> {
+    for (const used of this.#tasks.values()) if (used.includes(networkId)) return
+    try {
+      await this.#driver.removeNetwork(networkId)
+    } catch (err) {
+      if (err instanceof FailedPreconditionError && err.reason === 'network-in-use') return
+      this.#logger.warn('worker networking: could not remove an unused network', { networkId, err: String(err) })
+    }
+  }
+
+  /** Runs `op` after every earlier operation on `networkId` settled. */
+  #serial<T>(networkId: string, op: () => Promise<T>): Promise<T> {
+    const before = this.#chains.get(networkId) ?? Promise.resolve()
+    const result = before.then(op, op)
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#chains.set(networkId, tail)
+    void tail.then(() => {
+      if (this.#chains.get(networkId) === tail) this.#chains.delete(networkId)
+    })
+    return result
+  }
+}
