@@ -1,0 +1,136 @@
+/**
+ * {@link GrpcDispatcherConnector}: what an `Agent` (`@swarmkit-ts/agent`) needs to reach the
+ * managers over gRPC — its `AgentInit.dispatcher`. The agent chooses the manager of each session
+ * from its weighted list and fails over on `NotLeaderError` (preferring the leader it names) and
+ * on `UnavailableError`; the connector gives it that manager's `DispatcherApi`, keeping one
+ * channel per manager address: a channel is opened on the first call to its address and closed
+ * once no call uses it and the agent has moved to another manager.
+ *
+ * @module
+ */
+import type { Client } from '@grpc/grpc-js'
+import { UnavailableError } from '@swarmkit-ts/api'
+import type { DispatcherApi, WeightedManager } from '@swarmkit-ts/api'
+import { leasedDispatcherApi } from './calls.ts'
+import { checkAddress, checkChannelOptions, openClient, type DispatcherChannelOptions } from './client.ts'
+
+/** Construction options of {@link GrpcDispatcherConnector}. */
+export interface GrpcDispatcherConnectorInit extends DispatcherChannelOptions {
+  /**
+   * The manager to dial while the agent knows none (before its first session message carries the
+   * list): the address it joined through. Without it, a connection with no manager fails with
+   * `UnavailableError`.
+   */
+  readonly joinAddress?: string
+}
+
+/** One open channel and the calls using it. */
+interface Channel {
+  readonly client: Client
+  readonly closing: AbortController
+  calls: number
+}
+
+/**
+ * Connects an agent to managers over gRPC: pass {@link connect} as `AgentInit.dispatcher`, and
+ * `close()` the connector after the agent stopped.
+ *
+ * ```ts
+ * const connector = new GrpcDispatcherConnector({ credentials: credentials.forClient(tls), joinAddress })
+ * const agent = new Agent({ dispatcher: connector.connect, executor, stateDir, clock, random })
+ * ```
+ */
+export class GrpcDispatcherConnector {
+  readonly #init: DispatcherChannelOptions
+  readonly #timeoutMs: number
+  readonly #joinAddress: string | undefined
+  readonly #channels = new Map<string, Channel>()
+  /** The address of the latest `connect`: its channel stays open between calls. */
+  #current: string | undefined
+  #closed = false
+
+  /** @throws InvalidArgumentError naming a bad option. */
+  constructor(init: GrpcDispatcherConnectorInit) {
+    this.#timeoutMs = checkChannelOptions(init)
+    this.#joinAddress = init.joinAddress === undefined ? undefined : checkAddress(init.joinAddress, 'joinAddress')
+    this.#init = init
+  }
+
+  /**
+   * The `DispatcherApi` of `manager` (of the join address when undefined) — an `AgentInit.dispatcher`
+   * (a `DispatcherConnector`). Channels of other managers that no call uses any more are closed.
+   */
+  readonly connect = (manager?: WeightedManager): DispatcherApi => {
+    const address = manager?.addr ?? this.#joinAddress
+    this.#current = address
+    this.#sweep()
+    if (address === undefined) return leasedDispatcherApi(this.#nowhere(), this.#timeoutMs)
+    const channels = this.#channels
+    return leasedDispatcherApi(
+      {
+        acquire: () => this.#acquire(address),
+        release: () => this.#release(address),
+        // Read right after acquire: the signal of the channel the call is on.
+        get closing(): AbortSignal {
+          return channels.get(address)?.closing.signal ?? NEVER
+        },
+      },
+      this.#timeoutMs,
+    )
+  }
+
+  /** The addresses with an open channel, in the order they were opened. */
+  get addresses(): readonly string[] {
+    return [...this.#channels.keys()]
+  }
+
+  /** Cancels every call in progress (`UnavailableError`) and closes every channel; later calls fail. Idempotent. */
+  close(): void {
+    this.#closed = true
+    for (const address of [...this.#channels.keys()]) this.#closeChannel(address)
+  }
+
+  #acquire(address: string): Client {
+    if (this.#closed) throw new UnavailableError('the dispatcher connector is closed')
+    let channel = this.#channels.get(address)
+    if (channel === undefined) {
+      channel = { client: openClient(address, this.#init), closing: new AbortController(), calls: 0 }
+      this.#channels.set(address, channel)
+    }
+    channel.calls++
+    return channel.client
+  }
+
+  #release(address: string): void {
+    const channel = this.#channels.get(address)
+    if (channel === undefined) return
+    channel.calls--
+    if (channel.calls <= 0 && address !== this.#current) this.#closeChannel(address)
+  }
+
+  /** Closes the channels that no call uses, but the current one. */
+  #sweep(): void {
+    for (const [address, channel] of [...this.#channels]) if (channel.calls <= 0 && address !== this.#current) this.#closeChannel(address)
+  }
+
+  #closeChannel(address: string): void {
+    const channel = this.#channels.get(address)
+    if (channel === undefined) return
+    this.#channels.delete(address)
+    channel.closing.abort()
+    channel.client.close()
+  }
+
+  /** The lease of a connection to no manager: every call fails with `UnavailableError`. */
+  #nowhere(): { acquire(): Client; release(): void; readonly closing: AbortSignal } {
+    return {
+      acquire: () => {
+        throw new UnavailableError('no manager known: give the connector a joinAddress')
+      },
+      release: () => undefined,
+      closing: NEVER,
+    }
+  }
+}
+
+const NEVER = new AbortController().signal
