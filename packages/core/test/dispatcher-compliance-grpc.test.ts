@@ -1,0 +1,27 @@
+// The binding compliance suite over real gRPC with mutual TLS on 127.0.0.1: each node's api is a
+// GrpcDispatcherClient presenting a worker certificate whose CN is the node id, talking to a
+// manager's NodeServer serving the dispatcher (system clock: the suite waits real time).
+import { cryptoRandom, systemClock } from '@swarmkit-ts/api'
+import { Dispatcher } from '@swarmkit-ts/orchestrator'
+import { describeDispatcherBindingCompliance } from '@swarmkit-ts/orchestrator/dispatcher-compliance'
+import { MemoryStore } from '@swarmkit-ts/store'
+import { LazyClients, startDispatcherServer, testPki } from './helpers/dispatcher-rig.ts'
+
+describeDispatcherBindingCompliance('gRPC with mutual TLS (GrpcDispatcherClient → addDispatcherService)', async () => {
+  const pki = await testPki()
+  const store = new MemoryStore()
+  const dispatcher = new Dispatcher({ store, clock: systemClock, random: cryptoRandom })
+  const handle = dispatcher.start()
+  const rig = await startDispatcherServer(pki, { dispatcher: () => dispatcher })
+  const clients = new LazyClients(pki, rig.address)
+  return {
+    api: (nodeId) => clients.api(nodeId),
+    store,
+    stop: () => handle.stop(),
+    close: async () => {
+      await handle.stop()
+      await clients.close()
+      await rig.close()
+    },
+  }
+})
