@@ -12,3 +12,4 @@ export { StoreNetworkSource, AttachmentNetworkSource } from './network-source.ts
 export type { TaskNetworkSource } from './network-source.ts'
 export { WORKER_RUNTIME_KINDS, openRuntime, networkDriverFor, runtimeStateDir, isContainerRuntime, checkRuntimeChoice } from './runtime-choice.ts'
 export type { WorkerRuntimeKind, WorkerRuntimeOptions, OpenedRuntime } from './runtime-choice.ts'
+export { NodeExecutor, DEFAULT_NETWORK_PLUGINS } from './node-executor.ts'

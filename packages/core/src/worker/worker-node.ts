@@ -27,6 +27,7 @@ import { RoutingMesh } from '@swarmkit-ts/network'
 import type { NetworkDriver, RoutingMeshInit } from '@swarmkit-ts/network'
 import { AttachmentNetworkSource } from './network-source.ts'
 import type { TaskNetworkSource } from './network-source.ts'
+import { DEFAULT_NETWORK_PLUGINS, NodeExecutor } from './node-executor.ts'
 import { checkRuntimeChoice, networkDriverFor, openRuntime } from './runtime-choice.ts'
 import type { OpenedRuntime, WorkerRuntimeKind, WorkerRuntimeOptions } from './runtime-choice.ts'
 import { DriverTaskNetworking } from './task-networking.ts'
@@ -37,6 +38,12 @@ export interface WorkerNetworkingOptions {
   readonly driver?: NetworkDriver
   /** Where the tasks' networks are described. @default a new `AttachmentNetworkSource` (a manager passes a `StoreNetworkSource`) */
   readonly networks?: TaskNetworkSource
+  /**
+   * The network drivers this node serves, reported as `Network` plugins in its description (the
+   * scheduler's plugin filter places a task on a network only on a node reporting its driver).
+   * @default DEFAULT_NETWORK_PLUGINS (`overlay`, the cluster networks' and ingress's driver)
+   */
+  readonly networkPlugins?: readonly string[]
 }
 
 /** Construction options of {@link WorkerNode}. */
@@ -106,6 +113,11 @@ export function validateWorkerNodeInit(init: WorkerNodeInit): void {
   if (init.mesh !== undefined && typeof init.mesh.source?.current !== 'function') throw new InvalidArgumentError('mesh.source', 'must be an EndpointSource')
   checkNonNegative(init.rpcTimeoutMs, 'rpcTimeoutMs')
   checkNonNegative(init.descriptionCheckMs, 'descriptionCheckMs')
+  if (init.networking !== undefined && init.networking !== false) {
+    ;(init.networking.networkPlugins ?? []).forEach((name, i) => {
+      if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(`networking.networkPlugins[${String(i)}]`, 'must be a non-empty driver name')
+    })
+  }
   ;(init.managers ?? []).forEach((m, i) => {
     if (typeof m.addr !== 'string' || m.addr === '') throw new InvalidArgumentError(`managers[${String(i)}].addr`, 'must be a host:port address')
   })
@@ -244,9 +256,10 @@ export class WorkerNode {
       ...(init.engineLabels === undefined ? {} : { engineLabels: init.engineLabels }),
       ...(networking === undefined ? {} : { networking }),
     })
+    const networkPlugins = networking === undefined || init.networking === false ? [] : (init.networking?.networkPlugins ?? DEFAULT_NETWORK_PLUGINS)
     const agent = new Agent({
       dispatcher: init.dispatcher,
-      executor,
+      executor: new NodeExecutor(executor, networkPlugins),
       stateDir: init.stateDir,
       clock,
       random: init.random ?? cryptoRandom,
