@@ -34,6 +34,15 @@ export interface ClientLease {
   release(): void
   /** Aborts when the lease's channel closes: streams in progress are cancelled (`UnavailableError`). */
   readonly closing: AbortSignal
+  /** Told of every failure of a call (after it was rebuilt as a typed error). */
+  readonly failed?: ((err: Error) => void) | undefined
+}
+
+/** The typed error of a failed call, told to the lease. */
+function failure(lease: ClientLease, err: unknown): Error {
+  const typed = fromGrpcError(err)
+  lease.failed?.(typed)
+  return typed
 }
 
 const identity = (bytes: Buffer): Buffer => bytes
@@ -57,7 +66,7 @@ async function unary<Q extends DispatcherMessageType, R extends DispatcherMessag
       // A deadline is real time on the wire: grpc-js takes a Date.
       const options: CallOptions = timeoutMs > 0 ? { deadline: new Date(Date.now() + timeoutMs) } : {}
       client.makeUnaryRequest(def.path, identity, def.responseDeserialize, bytes, new Metadata(), options, (err, value) => {
-        if (err !== null) reject(fromGrpcError(err))
+        if (err !== null) reject(failure(lease, err))
         else if (value === undefined) reject(new InternalError(`${def.path}: the call ended without a response`))
         else resolve(value)
       })
@@ -93,7 +102,7 @@ async function* serverStream<Q extends DispatcherMessageType, M extends Dispatch
     }
   } catch (err) {
     if (aborted(signal)) return
-    throw fromGrpcError(err)
+    throw failure(lease, err)
   } finally {
     signal?.removeEventListener('abort', onAbort)
     lease.closing.removeEventListener('abort', onAbort)

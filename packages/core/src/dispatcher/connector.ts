@@ -4,14 +4,15 @@
  * from its weighted list and fails over on `NotLeaderError` (preferring the leader it names) and
  * on `UnavailableError`; the connector gives it that manager's `DispatcherApi`, keeping one
  * channel per manager address: a channel is opened on the first call to its address and closed
- * once no call uses it and the agent has moved to another manager.
+ * once no call uses it and the agent has moved to another manager. Before the agent has a list
+ * (its first session), it dials the join address, and then the leader a `NotLeaderError` names.
  *
  * @module
  */
 import type { Client } from '@grpc/grpc-js'
-import { UnavailableError } from '@swarmkit-ts/api'
+import { FailedPreconditionError, NotLeaderError, UnavailableError } from '@swarmkit-ts/api'
 import type { DispatcherApi, WeightedManager } from '@swarmkit-ts/api'
-import { leasedDispatcherApi } from './calls.ts'
+import { leasedDispatcherApi, type ClientLease } from './calls.ts'
 import { checkAddress, checkChannelOptions, openClient, type DispatcherChannelOptions } from './client.ts'
 
 /** Construction options of {@link GrpcDispatcherConnector}. */
@@ -47,6 +48,8 @@ export class GrpcDispatcherConnector {
   readonly #channels = new Map<string, Channel>()
   /** The address of the latest `connect`: its channel stays open between calls. */
   #current: string | undefined
+  /** The leader a `NotLeaderError` named, for connections without a manager list. */
+  #leaderHint: string | undefined
   #closed = false
 
   /** @throws InvalidArgumentError naming a bad option. */
@@ -57,11 +60,12 @@ export class GrpcDispatcherConnector {
   }
 
   /**
-   * The `DispatcherApi` of `manager` (of the join address when undefined) — an `AgentInit.dispatcher`
+   * The `DispatcherApi` of `manager` (when undefined: of the leader the join address named, else of
+   * the join address) — an `AgentInit.dispatcher`
    * (a `DispatcherConnector`). Channels of other managers that no call uses any more are closed.
    */
   readonly connect = (manager?: WeightedManager): DispatcherApi => {
-    const address = manager?.addr ?? this.#joinAddress
+    const address = manager?.addr ?? this.#leaderHint ?? this.#joinAddress
     this.#current = address
     this.#sweep()
     if (address === undefined) return leasedDispatcherApi(this.#nowhere(), this.#timeoutMs)
@@ -74,9 +78,20 @@ export class GrpcDispatcherConnector {
         get closing(): AbortSignal {
           return channels.get(address)?.closing.signal ?? NEVER
         },
+        failed: manager === undefined ? (err) => this.#noListFailure(address, err) : undefined,
       },
       this.#timeoutMs,
     )
+  }
+
+  /**
+   * A call made without a manager list failed: a `NotLeaderError` naming the leader sends the next
+   * such connection to the leader; any other failure of the leader named so sends it back to the
+   * join address. (With a list, the agent's `ManagerList` does this itself.)
+   */
+  #noListFailure(address: string, err: Error): void {
+    if (err instanceof NotLeaderError && err.leaderAddr !== undefined) this.#leaderHint = err.leaderAddr
+    else if (address === this.#leaderHint && !(err instanceof FailedPreconditionError)) this.#leaderHint = undefined
   }
 
   /** The addresses with an open channel, in the order they were opened. */
@@ -122,7 +137,7 @@ export class GrpcDispatcherConnector {
   }
 
   /** The lease of a connection to no manager: every call fails with `UnavailableError`. */
-  #nowhere(): { acquire(): Client; release(): void; readonly closing: AbortSignal } {
+  #nowhere(): ClientLease {
     return {
       acquire: () => {
         throw new UnavailableError('no manager known: give the connector a joinAddress')
