@@ -22,3 +22,5 @@ export type {
   ControlWatchOptions,
 } from './control-api.ts'
 export type { MembershipHooks, KeyHooks } from './control-hooks.ts'
+export { StoreControlApi, toStoreSelector } from './store-control-api.ts'
+export type { StoreControlApiInit } from './store-control-api.ts'
