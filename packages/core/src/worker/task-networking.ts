@@ -12,7 +12,7 @@ import type { Logger, PortStatus, Task } from '@swarmkit-ts/api'
 import type { TaskNetworking } from '@swarmkit-ts/agent'
 import type { ContainerInfo, RuntimeContainerSpec } from '@swarmkit-ts/engine-adapter'
 import { taskNetworkRequestOf, toPortStatus, withTaskNetwork } from '@swarmkit-ts/network'
-import type { NetworkDriver } from '@swarmkit-ts/network'
+import type { NetworkDriver, TaskNetworkConfig } from '@swarmkit-ts/network'
 import type { TaskNetworkSource } from './network-source.ts'
 
 /** Construction options of {@link DriverTaskNetworking}. */
@@ -58,19 +58,24 @@ export class DriverTaskNetworking implements TaskNetworking {
   async prepareTask(task: Task, spec: RuntimeContainerSpec, signal: AbortSignal): Promise<RuntimeContainerSpec> {
     const request = taskNetworkRequestOf(task)
     const networks = request.attachments.map((a) => this.#source.network(a, task))
+    const previous = this.#tasks.get(task.id) ?? []
     // Counted as a user first, so that a release of another task cannot remove these networks meanwhile.
     this.#tasks.set(task.id, networks.map((n) => n.id))
+    let config: TaskNetworkConfig
     try {
       for (const network of networks) {
         signal.throwIfAborted()
         await this.#serial(network.id, () => this.#driver.createNetwork(network))
       }
       signal.throwIfAborted()
-      return withTaskNetwork(spec, await this.#driver.prepareTask(request))
+      config = await this.#driver.prepareTask(request)
     } catch (err) {
       await this.releaseTask(task.id)
       throw err
     }
+    // A task prepared again replaces its earlier preparation: networks only that one used go.
+    await this.#prune(previous)
+    return withTaskNetwork(spec, config)
   }
 
   async portStatus(task: Task, container: ContainerInfo): Promise<PortStatus | undefined> {
@@ -84,7 +89,12 @@ export class DriverTaskNetworking implements TaskNetworking {
     await this.#driver.releaseTask(taskId)
     const networks = this.#tasks.get(taskId)
     this.#tasks.delete(taskId)
-    for (const id of networks ?? []) await this.#serial(id, () => this.#removeIfUnused(id))
+    await this.#prune(networks ?? [])
+  }
+
+  /** Removes each of `networkIds` that no prepared task uses. */
+  async #prune(networkIds: readonly string[]): Promise<void> {
+    for (const id of networkIds) await this.#serial(id, () => this.#removeIfUnused(id))
   }
 
   async #removeIfUnused(networkId: string): Promise<void> {
