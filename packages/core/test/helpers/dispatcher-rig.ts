@@ -63,6 +63,8 @@ export interface DispatcherServerRig {
   readonly service: DispatcherService
   /** `127.0.0.1:<port>`. */
   readonly address: string
+  /** Calls received (each authorized before anything else). */
+  readonly calls: number
   close(): Promise<void>
 }
 
@@ -80,9 +82,14 @@ export interface DispatcherServerOptions {
 export async function startDispatcherServer(pki: TestPki, options: DispatcherServerOptions): Promise<DispatcherServerRig> {
   const tls = new TlsMaterialSource(await pki.tls(options.managerId ?? 'manager00000000000000001', 'manager'))
   const server = new NodeServer({ listenAddress: options.listenAddress ?? '127.0.0.1:0', tls, shutdownGraceMs: 0 })
+  const authorize = authorizeDispatcherCaller({ clusterId: CLUSTER_ID })
+  let calls = 0
   const service = addDispatcherService(server.server, {
     dispatcher: options.dispatcher,
-    authorize: authorizeDispatcherCaller({ clusterId: CLUSTER_ID }),
+    authorize: (call) => {
+      calls++
+      return authorize(call)
+    },
     ...(options.leaderAddress === undefined ? {} : { leaderAddress: options.leaderAddress }),
   })
   await server.listen()
@@ -90,6 +97,9 @@ export async function startDispatcherServer(pki: TestPki, options: DispatcherSer
     server,
     service,
     address: server.address,
+    get calls() {
+      return calls
+    },
     close: async () => {
       service.closeAll()
       await server.close()
