@@ -146,9 +146,10 @@ describe('DriverTaskNetworking', () => {
         for (const o of ops) {
           const id = `t${String(o.task)}`
           const before = perTask.get(o.task) ?? Promise.resolve()
-          const next = before.then(() =>
-            o.release ? networking.releaseTask(id) : networking.prepareTask(task(id, o.nets.map((n) => attach(n, o.task))), { image: 'busybox:fake' }, signal),
-          )
+          const next = before.then(async (): Promise<void> => {
+            if (o.release) await networking.releaseTask(id)
+            else await networking.prepareTask(task(id, o.nets.map((n) => attach(n, o.task))), { image: 'busybox:fake' }, signal)
+          })
           if (o.release) prepared.delete(id)
           else prepared.set(id, o.nets)
           perTask.set(o.task, next)

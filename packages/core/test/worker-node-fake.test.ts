@@ -12,7 +12,7 @@ import type { ServiceSpec } from '@swarmkit-ts/api'
 import { FakeRuntime } from '@swarmkit-ts/engine-adapter'
 import { WorkerNode } from '../src/worker/index.ts'
 import type { WorkerNodeInit } from '../src/worker/index.ts'
-import { TestManager, httpStatusLine, until } from './helpers/worker-manager.ts'
+import { TestManager, httpResponse, until } from './helpers/worker-manager.ts'
 
 let root = ''
 let manager: TestManager
@@ -74,7 +74,7 @@ describe('WorkerNode on FakeRuntime', () => {
       expect(published).toBeGreaterThan(0)
       expect(task.status.portStatus).toEqual({ ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: published, publishMode: 'host' }] })
       expect(task.networks?.map((a) => a.networkId)).toEqual([ingress?.id])
-      expect(await httpStatusLine(published)).toBe('HTTP/1.1 404 Not Found')
+      expect((await httpResponse(published)).split('\r\n')[0]).toBe('HTTP/1.1 404 Not Found')
     }
     // The ingress network was created on the node from the tasks' addresses, once.
     const taskIds = manager.tasks(service.id).map((t) => t.id).sort()

@@ -25,14 +25,14 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
   }
 }
 
-/** The first line a server at 127.0.0.1:`port` answers to `GET /` (HTTP/1.0). */
-export function httpStatusLine(port: number): Promise<string> {
+/** What a server at 127.0.0.1:`port` answers to `GET /` (HTTP/1.0), until it closes the connection. */
+export function httpResponse(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.0\r\n\r\n'))
     let text = ''
     socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')))
     socket.on('error', reject)
-    socket.on('close', () => resolve(text.split('\r\n')[0] ?? ''))
+    socket.on('close', () => resolve(text))
   })
 }
 
