@@ -1,0 +1,78 @@
+import type { ServerCredentials} from '@grpc/grpc-js';
+import { Server, ServerInterceptingCall, experimental, type ServerInterceptor } from '@grpc/grpc-js'
+import { cryptoRandom, silentLogger, systemClock, type Cluster } from '@swarmkit-ts/api'
+import { TlsMaterialSource, type RootCA } from '@swarmkit-ts/pki'
+import { MemoryStore } from '@swarmkit-ts/store'
+import { addCaService, bootstrapClusterCA, caSigner, type ClusterCA } from '../../src/ca/index.ts'
+import type { LeaderComponentHandle } from '../../src/manager/leader-component.ts'
+
+/** A manager's CA over real gRPC + TLS on 127.0.0.1: a store with the Cluster object and the first manager, the CA service, the signer. */
+export interface CaManager {
+  readonly ca: ClusterCA
+  readonly store: MemoryStore
+  readonly address: string
+  readonly tls: TlsMaterialSource
+  /** The grpc-js server (register more services on it). */
+  readonly server: Server
+  /** Paths of the calls the server received, in order. */
+  readonly calls: string[]
+  close(): Promise<void>
+}
+
+/** Clean-up of everything the tests start. */
+export class CaRigs {
+  readonly #closers: (() => Promise<void>)[] = []
+
+  /** Starts a manager of a new cluster (its own root CA unless `rootCA` is given). */
+  async manager(options?: { rootCA?: RootCA; clusterId?: string; signer?: boolean; statusWaitMs?: number }): Promise<CaManager> {
+    const ca = await bootstrapClusterCA({ ...(options?.rootCA === undefined ? {} : { rootCA: options.rootCA }), ...(options?.clusterId === undefined ? {} : { clusterId: options.clusterId }) })
+    const store = new MemoryStore()
+    await store.update((tx) => {
+      const cluster: Omit<Cluster, 'meta'> = { id: ca.clusterId, spec: { annotations: { name: 'default' } }, rootCa: ca.rootCa }
+      tx.clusters.create(cluster)
+      tx.nodes.create({
+        id: ca.manager.nodeId,
+        spec: { annotations: { name: '' }, desiredRole: 'manager', membership: 'accepted', availability: 'active' },
+        role: 'manager',
+        status: { state: 'ready' },
+        certificate: ca.manager.certificate,
+      })
+    })
+    const calls: string[] = []
+    const record: ServerInterceptor = (method, call) => {
+      calls.push(method.path)
+      return new ServerInterceptingCall(call)
+    }
+    const server = new Server({ interceptors: [record] })
+    const tls = new TlsMaterialSource(ca.manager.material)
+    addCaService(server, { store, ...(options?.statusWaitMs === undefined ? {} : { statusWaitMs: options.statusWaitMs }) })
+    const port = await new Promise<number>((resolve, reject) => {
+      const creds: ServerCredentials = experimental.createCertificateProviderServerCredentials(tls, tls, false)
+      server.bindAsync('127.0.0.1:0', creds, (err, p) => (err === null ? resolve(p) : reject(err)))
+    })
+    const term = new AbortController()
+    let signer: LeaderComponentHandle | undefined
+    if (options?.signer !== false) {
+      signer = await caSigner().start({ store, clock: systemClock, random: cryptoRandom, logger: silentLogger, nodeId: ca.manager.nodeId, raftId: 1n, signal: term.signal })
+    }
+    let closed = false
+    const close = async (): Promise<void> => {
+      if (closed) return
+      closed = true
+      term.abort()
+      await signer?.stop()
+      server.forceShutdown()
+    }
+    this.#closers.push(close)
+    return { ca, store, address: `127.0.0.1:${port}`, tls, server, calls, close }
+  }
+
+  /** Registers a clean-up step. */
+  add(close: () => Promise<void>): void {
+    this.#closers.push(close)
+  }
+
+  async cleanup(): Promise<void> {
+    for (const c of this.#closers.splice(0).reverse()) await c()
+  }
+}
