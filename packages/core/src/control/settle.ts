@@ -13,3 +13,12 @@ export function settle<T>(fn: () => T): Promise<T> {
     return Promise.reject(err instanceof Error ? err : new Error(String(err)))
   }
 }
+
+/**
+ * The object as stored after its write was applied: a transaction's `create`/`update` result
+ * carries the version only once applied, and a caller needs that version for its next update.
+ * `fallback` (the transaction's result) is returned if the object is gone already.
+ */
+export function readBack<T>(read: () => T | undefined, fallback: T): T {
+  return read() ?? fallback
+}

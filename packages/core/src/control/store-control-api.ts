@@ -13,7 +13,7 @@ import { generateJoinToken } from '@swarmkit-ts/pki'
 import type { Frozen, MemoryStore, WatchEvent, WatchSelector } from '@swarmkit-ts/store'
 import type { CommonFilters, ControlApi, ControlWatchOptions, ControlWatchSelector, NetworksApi, VersionOptions } from './control-api.ts'
 import type { KeyHooks, MembershipHooks } from './control-hooks.ts'
-import { settle } from './settle.ts'
+import { readBack, settle } from './settle.ts'
 import { byName, matchesCommon, validateCommonFilters } from './filters.ts'
 import { redactCluster, redactEvent } from './redact.ts'
 import { StoreNodes } from './store-nodes.ts'
@@ -107,7 +107,7 @@ export class StoreControlApi implements ControlApi {
       }
       return tx.clusters.update({ ...cur, spec })
     })
-    return redactCluster(updated)
+    return redactCluster(readBack(() => this.#store.view((tx) => tx.clusters.get(updated.id)), updated))
   }
 
   joinTokens(): Promise<Frozen<JoinTokens>> {
@@ -180,7 +180,8 @@ class StoreNetworks implements NetworksApi {
   }
 
   async create(spec: NetworkSpec): Promise<Frozen<Network>> {
-    return this.#control.create(spec)
+    const written = await this.#control.create(spec)
+    return readBack(() => this.#store.view((tx) => tx.networks.get(written.id)), written)
   }
 
   get(idOrName: string): Promise<Frozen<Network>> {

@@ -11,7 +11,7 @@ import type { Node, NodeSpec } from '@swarmkit-ts/api'
 import type { Frozen, MemoryStore, ReadTx } from '@swarmkit-ts/store'
 import type { NodeFilters, NodeRemoveOptions, NodesApi, VersionOptions } from './control-api.ts'
 import type { MembershipHooks } from './control-hooks.ts'
-import { settle } from './settle.ts'
+import { readBack, settle } from './settle.ts'
 import { compareStrings, matchesNode, validateNodeFilters } from './filters.ts'
 import { requireId, versionOf } from './store-services.ts'
 
@@ -84,7 +84,7 @@ export class StoreNodes implements NodesApi {
     } else if (roleChange) {
       await this.#membership?.promote(node)
     }
-    return this.#store.update((tx) => {
+    const written = await this.#store.update((tx) => {
       const cur = tx.nodes.get(node.id)
       if (cur === undefined) throw new NotFoundError('node', node.id)
       checkVersion(cur, version)
@@ -94,6 +94,7 @@ export class StoreNodes implements NodesApi {
       }
       return tx.nodes.update({ ...cur, spec })
     })
+    return readBack(() => this.#store.view((tx) => tx.nodes.get(written.id)), written)
   }
 
   async remove(id: string, options?: NodeRemoveOptions): Promise<void> {

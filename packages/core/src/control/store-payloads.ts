@@ -9,7 +9,7 @@ import { FailedPreconditionError, NotFoundError, SequenceConflictError, generate
 import type { Config, ConfigSpec, Random, Secret, SecretSpec } from '@swarmkit-ts/api'
 import type { Frozen, MemoryStore, ReadTx } from '@swarmkit-ts/store'
 import type { CommonFilters, ConfigsApi, SecretsApi, VersionOptions } from './control-api.ts'
-import { settle } from './settle.ts'
+import { readBack, settle } from './settle.ts'
 import { byName, matchesCommon, validateCommonFilters } from './filters.ts'
 import { redactSecret } from './redact.ts'
 import { requireId, versionOf } from './store-services.ts'
@@ -58,7 +58,8 @@ export class StoreSecrets implements SecretsApi {
 
   async create(spec: SecretSpec): Promise<Frozen<Secret>> {
     validateSecretSpec(spec)
-    return redactSecret(await this.#store.update((tx) => tx.secrets.create({ id: generateId(this.#random), spec })))
+    const written = await this.#store.update((tx) => tx.secrets.create({ id: generateId(this.#random), spec }))
+    return redactSecret(readBack(() => this.#store.view((tx) => tx.secrets.get(written.id)), written))
   }
 
   get(idOrName: string): Promise<Frozen<Secret>> {
@@ -89,7 +90,7 @@ export class StoreSecrets implements SecretsApi {
       validateSecretUpdate(cur.spec, next)
       return tx.secrets.update({ ...cur, spec: next })
     })
-    return redactSecret(updated)
+    return redactSecret(readBack(() => this.#store.view((tx) => tx.secrets.get(updated.id)), updated))
   }
 
   async remove(id: string): Promise<void> {
@@ -116,7 +117,8 @@ export class StoreConfigs implements ConfigsApi {
 
   async create(spec: ConfigSpec): Promise<Frozen<Config>> {
     validateConfigSpec(spec)
-    return this.#store.update((tx) => tx.configs.create({ id: generateId(this.#random), spec }))
+    const written = await this.#store.update((tx) => tx.configs.create({ id: generateId(this.#random), spec }))
+    return readBack(() => this.#store.view((tx) => tx.configs.get(written.id)), written)
   }
 
   get(idOrName: string): Promise<Frozen<Config>> {
@@ -139,7 +141,7 @@ export class StoreConfigs implements ConfigsApi {
   async update(id: string, spec: ConfigSpec, options?: VersionOptions): Promise<Frozen<Config>> {
     const version = versionOf(options)
     const key = requireId(id, 'id')
-    return this.#store.update((tx) => {
+    const updated = await this.#store.update((tx) => {
       const cur = lookupConfig(tx, key)
       if (cur === undefined) throw new NotFoundError('config', key)
       checkVersion('config', cur, version)
@@ -147,6 +149,7 @@ export class StoreConfigs implements ConfigsApi {
       validateConfigUpdate(cur.spec, next)
       return tx.configs.update({ ...cur, spec: next })
     })
+    return readBack(() => this.#store.view((tx) => tx.configs.get(updated.id)), updated)
   }
 
   async remove(id: string): Promise<void> {

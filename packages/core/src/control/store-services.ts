@@ -11,7 +11,7 @@ import { lookupNetwork } from '@swarmkit-ts/network'
 import type { ServiceControl } from '@swarmkit-ts/orchestrator'
 import type { Frozen, MemoryStore, ReadTx } from '@swarmkit-ts/store'
 import type { ServiceFilters, ServicesApi, TaskFilters, TasksApi, VersionOptions } from './control-api.ts'
-import { settle } from './settle.ts'
+import { readBack, settle } from './settle.ts'
 import { byName, byServiceSlot, matchesService, matchesTask, validateServiceFilters, validateTaskFilters } from './filters.ts'
 
 /** How often `scale` without a version retries after a concurrent change of the same service. */
@@ -80,7 +80,7 @@ export class StoreServices implements ServicesApi {
     validateServiceSpec(spec)
     const missing = this.#store.view((tx) => missingReference(tx, spec))
     if (missing !== undefined) throw missing
-    return this.#control.create(spec)
+    return this.#stored(await this.#control.create(spec))
   }
 
   get(idOrName: string): Promise<Frozen<Service>> {
@@ -102,7 +102,7 @@ export class StoreServices implements ServicesApi {
     validateServiceSpec(spec)
     const missing = this.#store.view((tx) => missingReference(tx, spec))
     if (missing !== undefined) throw missing
-    return this.#control.update(current.id, spec, version === undefined ? {} : { version })
+    return this.#stored(await this.#control.update(current.id, spec, version === undefined ? {} : { version }))
   }
 
   async scale(id: string, replicas: number, options?: VersionOptions): Promise<Frozen<Service>> {
@@ -120,7 +120,7 @@ export class StoreServices implements ServicesApi {
       try {
         // Without a caller's version, base the write on the version just read: a concurrent
         // change of the service is never overwritten, only retried on.
-        return await this.#control.update(current.id, spec, { version: version ?? current.meta.version.index })
+        return this.#stored(await this.#control.update(current.id, spec, { version: version ?? current.meta.version.index }))
       } catch (err) {
         if (version !== undefined || !(err instanceof SequenceConflictError) || attempt >= SCALE_ATTEMPTS) throw err
       }
@@ -130,12 +130,16 @@ export class StoreServices implements ServicesApi {
   async rollback(id: string, options?: VersionOptions): Promise<Frozen<Service>> {
     const version = versionOf(options)
     const current = this.#resolve(requireId(id, 'id'))
-    return this.#control.rollback(current.id, version === undefined ? {} : { version })
+    return this.#stored(await this.#control.rollback(current.id, version === undefined ? {} : { version }))
   }
 
   async remove(id: string): Promise<void> {
     const current = this.#resolve(requireId(id, 'id'))
     await this.#control.remove(current.id)
+  }
+
+  #stored(written: Frozen<Service>): Frozen<Service> {
+    return readBack(() => this.#store.view((tx) => tx.services.get(written.id)), written)
   }
 
   #resolve(idOrName: string): Frozen<Service> {
