@@ -11,9 +11,10 @@ import {
   NotLeaderError,
   PermissionDeniedError,
   systemClock,
+  TaskState,
   UnavailableError,
 } from '@swarmkit-ts/api'
-import type { DispatcherApi } from '@swarmkit-ts/api'
+import type { AssignmentsMessage, DispatcherApi } from '@swarmkit-ts/api'
 import { Dispatcher } from '@swarmkit-ts/orchestrator'
 import type { DispatcherHandle } from '@swarmkit-ts/orchestrator'
 import { credentials } from '@swarmkit-ts/pki'
@@ -112,6 +113,52 @@ describe('the dispatcher service', () => {
     cleanup.add(() => handle.stop())
     const { sessionId } = await register(api)
     expect((await api.heartbeat({ sessionId })).periodMs).toBeGreaterThanOrEqual(4500)
+  })
+
+  it("ends open streams of a dispatcher that stops with NotLeaderError carrying the leader's address known by then", async () => {
+    const store = new MemoryStore()
+    const dispatcher = new Dispatcher({ store, clock: systemClock, random: cryptoRandom })
+    const handle = dispatcher.start()
+    cleanup.add(() => handle.stop())
+    let leaderAddr: string | undefined = undefined
+    const rig = await startDispatcherServer(await testPki(), { dispatcher: () => dispatcher, leaderAddress: () => leaderAddr })
+    cleanup.add(() => rig.close())
+    const api = await client(rig.address)
+    const { sessionId, stream } = await register(api)
+    leaderAddr = '10.0.0.9:2377'
+    await handle.stop()
+    const err = await caught(stream.next())
+    expect(err).toBeInstanceOf(NotLeaderError)
+    expect(err).toMatchObject({ leaderAddr: '10.0.0.9:2377', message: 'not the leader; leader is 10.0.0.9:2377' })
+    expect(await caught(api.heartbeat({ sessionId }))).toMatchObject({ name: 'NotLeaderError', leaderAddr: '10.0.0.9:2377' })
+  })
+
+  it("carries a complete assignments set larger than gRPC's default 4 MiB message limit", async () => {
+    const l = await leader()
+    const api = await client(l.rig.address)
+    const { sessionId } = await register(api)
+    const secrets = Array.from({ length: 12 }, (_, i) => ({ id: `sec${String(i).padStart(22, '0')}`, spec: { annotations: { name: `s${i}` }, data: new Uint8Array(400 * 1024).fill(i) } }))
+    // One secret per transaction: a proposal is capped at 1.5 MiB.
+    for (const secret of secrets) await l.store.update((tx) => tx.secrets.create(secret))
+    await l.store.update((tx) => {
+      tx.tasks.create({
+        id: 'tsk0000000000000000000001',
+        spec: { container: { image: 'busybox', secrets: secrets.map((x) => ({ secretId: x.id, secretName: x.spec.annotations.name, file: { name: x.spec.annotations.name } })) } },
+        serviceId: 'svc0000000000000000000001',
+        slot: 1,
+        nodeId: WORKER,
+        annotations: { name: 'web.1' },
+        serviceAnnotations: { name: 'web' },
+        status: { timestamp: 1, state: TaskState.ASSIGNED },
+        desiredState: TaskState.RUNNING,
+      })
+    })
+    const first = await api.assignments({ sessionId })[Symbol.asyncIterator]().next()
+    if (first.done === true) throw new Error('the assignments stream ended')
+    const complete: AssignmentsMessage = first.value
+    expect(complete.type).toBe('complete')
+    const received = complete.changes.flatMap((c) => ('secret' in c.assignment ? [c.assignment.secret.spec.data.length] : []))
+    expect(received).toStrictEqual(secrets.map(() => 400 * 1024))
   })
 
   it('refuses a caller without a client certificate with PermissionDeniedError', async () => {

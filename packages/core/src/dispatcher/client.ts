@@ -22,6 +22,7 @@ import type {
   UpdateTaskStatusRequest,
 } from '@swarmkit-ts/api'
 import { credentials as pkiCredentials } from '@swarmkit-ts/pki'
+import { DEFAULT_MAX_MESSAGE_BYTES } from '@swarmkit-ts/raft/grpc'
 import { leasedDispatcherApi } from './calls.ts'
 
 /** Options shared by the dispatcher clients. */
@@ -29,8 +30,9 @@ export interface DispatcherChannelOptions {
   /** The node's mTLS client credentials (`credentials.forClient(material, { clusterId })` from pki). */
   readonly credentials: ChannelCredentials
   /**
-   * grpc-js channel options. @default pki's `credentials.channelOptions('manager')` (the TLS server
-   * name every manager certificate carries, so a manager is dialled by IP address)
+   * grpc-js channel options, merged over {@link dispatcherChannelOptions} (the TLS server name
+   * every manager certificate carries, so a manager is dialled by IP address; messages up to
+   * raft's 16 MiB, the node server's limit; keepalive pings every 10 s).
    */
   readonly channelOptions?: ChannelOptions
   /**
@@ -68,9 +70,24 @@ export function checkChannelOptions(init: DispatcherChannelOptions): number {
   return timeout
 }
 
+/**
+ * The default channel options of the dispatcher clients: pki's `credentials.channelOptions('manager')`,
+ * the node server's message size limit (a complete assignments set may exceed gRPC's default
+ * 4 MiB) and keepalive as raft's links have it (a dead manager ends the streams within ~15 s).
+ */
+export function dispatcherChannelOptions(): ChannelOptions {
+  return {
+    ...pkiCredentials.channelOptions('manager'),
+    'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES,
+    'grpc.keepalive_time_ms': 10_000,
+    'grpc.keepalive_timeout_ms': 5_000,
+  }
+}
+
 /** A grpc-js client (and so a channel) to `address`. */
 export function openClient(address: string, init: DispatcherChannelOptions): Client {
-  return new Client(address, init.credentials, init.channelOptions ?? pkiCredentials.channelOptions('manager'))
+  return new Client(address, init.credentials, { ...dispatcherChannelOptions(), ...init.channelOptions })
 }
 
 /**

@@ -9,7 +9,7 @@ export { DISPATCHER_SERVICE_NAME, dispatcherServiceDefinition } from './definiti
 export type { DispatcherMethod } from './definition.ts'
 export { addDispatcherService, authorizeDispatcherCaller, peerHost } from './server.ts'
 export type { DispatcherAuthorizer, DispatcherService, DispatcherServiceInit } from './server.ts'
-export { GrpcDispatcherClient, DEFAULT_DISPATCHER_CALL_TIMEOUT_MS } from './client.ts'
+export { GrpcDispatcherClient, DEFAULT_DISPATCHER_CALL_TIMEOUT_MS, dispatcherChannelOptions } from './client.ts'
 export type { DispatcherChannelOptions, GrpcDispatcherClientInit } from './client.ts'
 export { GrpcDispatcherConnector } from './connector.ts'
 export type { GrpcDispatcherConnectorInit } from './connector.ts'

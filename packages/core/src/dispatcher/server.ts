@@ -102,6 +102,18 @@ class DispatcherHandlers implements DispatcherService {
     for (const s of [...this.#open]) s.fail(new UnavailableError('the manager is closing its dispatcher streams'))
   }
 
+  /**
+   * The error to answer with: a `NotLeaderError` of a dispatcher stopping (leadership just lost)
+   * gets the leader's address when it is known by now.
+   */
+  #answer(err: unknown): unknown {
+    if (err instanceof NotLeaderError && err.leaderAddr === undefined) {
+      const leaderAddr = this.#init.leaderAddress?.()
+      if (leaderAddr !== undefined) return new NotLeaderError({ leaderAddr, leaderId: err.leaderId, cause: err })
+    }
+    return err
+  }
+
   /** The caller's `DispatcherApi`: its node from the certificate, on the running dispatcher. */
   #api(call: PeerCall): DispatcherApi {
     const identity = this.#init.authorize(call)
@@ -127,7 +139,7 @@ class DispatcherHandlers implements DispatcherService {
         (response) => callback(null, response),
         (err: unknown) => {
           this.#logger.debug('dispatcher service: call refused', { path: call.getPath(), err: String(err) })
-          callback(toGrpcError(err))
+          callback(toGrpcError(this.#answer(err)))
         },
       )
     }
@@ -173,7 +185,7 @@ class DispatcherHandlers implements DispatcherService {
     } catch (err) {
       if (!cancelled) {
         this.#logger.debug('dispatcher service: stream ended with an error', { path: call.getPath(), err: String(err) })
-        call.emit('error', toGrpcError(failure ?? err))
+        call.emit('error', toGrpcError(this.#answer(failure ?? err)))
       }
     } finally {
       this.#open.delete(entry)
