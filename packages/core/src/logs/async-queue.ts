@@ -5,8 +5,8 @@
  */
 
 /**
- * Values in, one `for await` out. `push` resolves once the value is queued below `limit`
- * (backpressure); after `end()`/`fail()` or the consumer's `return()`, pushes are dropped and
+ * Values in, one `for await` out. `push` resolves once fewer than `limit` values are ahead of
+ * the pushed one (backpressure); after `end()`/`fail()` or the consumer's `return()`, pushes are dropped and
  * resolve at once. The consumer sees every queued value, then the end (or the error of `fail`).
  *
  * @internal
@@ -45,7 +45,8 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       return Promise.resolve()
     }
     this.#items.push(value)
-    if (this.#items.length < this.#limit) return Promise.resolve()
+    // Waiting writers own the last queued values; a writer is released once its value's index is below the limit.
+    if (this.#items.length <= this.#limit) return Promise.resolve()
     return new Promise((resolve) => this.#writers.push(resolve))
   }
 
@@ -83,10 +84,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.#items.length > 0) {
       const value = this.#items.shift() as T
-      if (this.#items.length < this.#limit) {
-        const w = this.#writers.shift()
-        if (w !== undefined) w()
-      }
+      while (this.#writers.length > 0 && this.#items.length - this.#writers.length < this.#limit) (this.#writers.shift() as () => void)()
       return Promise.resolve({ value, done: false })
     }
     if (this.#closed) {
@@ -115,4 +113,28 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this
   }
+}
+
+/**
+ * The next value of `it`, or `'aborted'` as soon as `signal` aborts (the pending `next()` is left
+ * to settle on its own). Leaves no listener behind, so a long stream can call it per value.
+ *
+ * @internal
+ */
+export function nextOrAbort<T>(it: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | 'aborted'> {
+  if (signal.aborted) return Promise.resolve('aborted')
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve('aborted')
+    signal.addEventListener('abort', onAbort, { once: true })
+    it.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(r)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err instanceof Error ? err : new Error(String(err)))
+      },
+    )
+  })
 }

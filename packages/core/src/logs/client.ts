@@ -12,6 +12,7 @@ import { InvalidArgumentError, UnavailableError } from '@swarmkit-ts/api'
 import { credentials as pkiCredentials } from '@swarmkit-ts/pki'
 import { fromGrpcError } from '../rpc/errors.ts'
 import type { LogBrokerWorkerApi, LogCallOptions, LogMessage, LogsApi, PublishLogsMessage, SubscribeLogsRequest, SubscriptionMessage } from './types.ts'
+import { nextOrAbort } from './async-queue.ts'
 import { logsClientMethods } from './wire.ts'
 
 /** Construction options of the logs clients. */
@@ -54,6 +55,20 @@ async function* readStream<T>(open: () => ClientReadableStream<T>, signal: Abort
     closing.removeEventListener('abort', cancel)
     call.cancel()
   }
+}
+
+/** Resolves once `call` drains its write buffer, or `signal` aborts. */
+function drained(call: ClientWritableStream<PublishLogsMessage>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off('drain', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    call.on('drain', done)
+    signal.addEventListener('abort', done, { once: true })
+  })
 }
 
 /** A subscriber's {@link LogsApi} on one manager (the leader: followers answer `NotLeaderError`). */
@@ -113,17 +128,19 @@ export class LogBrokerClient implements LogBrokerWorkerApi {
     }
     options.signal?.addEventListener('abort', cancel, { once: true })
     this.#closing.signal.addEventListener('abort', cancel, { once: true })
-    // Settles (false) when the call ends early, so the writer stops reading `messages`.
-    const ended = answered.then(
-      () => 'ended' as const,
-      () => 'ended' as const,
+    // Aborted when the call ends (answered, failed or cancelled): the writer stops reading `messages`.
+    const ended = new AbortController()
+    void answered.then(
+      () => ended.abort(),
+      () => ended.abort(),
     )
+    stop.signal.addEventListener('abort', () => ended.abort(), { once: true })
     const it = messages[Symbol.asyncIterator]()
     try {
       for (;;) {
-        const r = await Promise.race([it.next(), ended])
-        if (r === 'ended' || r.done === true || stop.signal.aborted) break
-        if (!c.write(r.value)) await Promise.race([new Promise<void>((resolve) => c.once('drain', resolve)), ended])
+        const r = await nextOrAbort(it, ended.signal)
+        if (r === 'aborted' || r.done === true) break
+        if (!c.write(r.value)) await drained(c, ended.signal)
       }
       c.end()
       await answered

@@ -17,7 +17,7 @@ import {
   type Random,
 } from '@swarmkit-ts/api'
 import type { MemoryStore, Watch } from '@swarmkit-ts/store'
-import { AsyncQueue } from './async-queue.ts'
+import { AsyncQueue, nextOrAbort } from './async-queue.ts'
 import { selects, validateSubscribeRequest, wantsStream } from './selector.ts'
 import { Subscription } from './subscription.ts'
 import type {
@@ -156,11 +156,9 @@ export class LogBroker implements LogsApi {
     options.signal?.addEventListener('abort', onAbort, { once: true })
     this.#publishers.add(ctrl)
     const it = messages[Symbol.asyncIterator]()
-    const aborted = new Promise<'aborted'>((resolve) => ctrl.signal.addEventListener('abort', () => resolve('aborted'), { once: true }))
     try {
       for (;;) {
-        if (ctrl.signal.aborted) break
-        const r = await Promise.race([it.next(), aborted])
+        const r = await nextOrAbort(it, ctrl.signal)
         if (r === 'aborted' || r.done === true) break
         await this.#deliver(nodeId, r.value)
       }
