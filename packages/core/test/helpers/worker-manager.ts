@@ -50,13 +50,15 @@ export class TestManager {
     this.dispatcher = new Dispatcher(effects)
   }
 
-  /** Creates the Cluster object and starts the leader's loops. */
-  async start(): Promise<this> {
+  /** Creates the Cluster object (with `addressPool` as its default address pool, when given) and starts the leader's loops. */
+  async start(options: { readonly addressPool?: string; readonly subnetSize?: number } = {}): Promise<this> {
     await this.store.update((tx) =>
       tx.clusters.create({
         id: generateId(this.random),
         spec: { annotations: { name: 'default' } },
         rootCa: { caCert: new TextEncoder().encode('test root CA'), caCertHash: 'test', joinTokens: { worker: 'w', manager: 'm' } },
+        ...(options.addressPool === undefined ? {} : { defaultAddressPool: [options.addressPool] }),
+        ...(options.subnetSize === undefined ? {} : { subnetSize: options.subnetSize }),
       }),
     )
     const effects = { store: this.store, clock: systemClock, random: this.random }
