@@ -27,6 +27,8 @@ export { CaClient, caChannelCredentials } from './ca-client.ts'
 export type { CaCallOptions, CaChannelCredentials } from './ca-client.ts'
 export { requestNodeCertificate, renewNodeCertificate } from './join.ts'
 export type { RequestNodeCertificateOptions, RenewNodeCertificateOptions, NodeCertificateResult } from './join.ts'
+export { NodeCertificateRenewal } from './renewal.ts'
+export type { NodeCertificateRenewalInit } from './renewal.ts'
 export { CA_SERVICE_NAME } from './wire.ts'
 export type {
   RootCACertificateResponse,

@@ -1,0 +1,91 @@
+/**
+ * Keeps a node's certificate fresh through the CA service: pki's `CertificateRenewer` (renewal
+ * at a random point in 50–80 % of the validity, retries with backoff) driving
+ * {@link renewNodeCertificate} against a manager, saving into the node's certificate store (whose
+ * TLS source the node's server and clients follow).
+ *
+ * @module
+ */
+import { InvalidArgumentError, UnavailableError, cryptoRandom, silentLogger, systemClock, type Clock, type Logger, type Random } from '@swarmkit-ts/api'
+import { CertificateRenewer, type Validity } from '@swarmkit-ts/pki'
+import type { NodeCertificateStore } from '../certs/node-certificate-store.ts'
+import { renewNodeCertificate, type NodeCertificateResult } from './join.ts'
+
+/** Construction options of {@link NodeCertificateRenewal}. */
+export interface NodeCertificateRenewalInit {
+  /** The node's certificate store, loaded (or saved to) already. */
+  certificates: NodeCertificateStore
+  /** A manager to renew with (`host:port`): a manager's own address, or a worker's current manager; `undefined` when none is known (the attempt fails and is retried). */
+  managerAddress: () => string | undefined
+  /** Time of the renewal schedule. @default systemClock */
+  clock?: Clock
+  /** Where in 50–80 % of the validity to renew. @default cryptoRandom */
+  random?: Random
+  logger?: Logger
+  /** Called after each renewal, with the new certificate. */
+  onRenewed?: (result: NodeCertificateResult) => void
+  /** First retry delay after a failure; doubles up to `maxRetryDelayMs`. @default 1000 */
+  minRetryDelayMs?: number
+  /** @default 300000 */
+  maxRetryDelayMs?: number
+}
+
+/**
+ * The renewal loop of a node's certificate. `start()` schedules from the current certificate;
+ * `renewNow()` renews at once (after a promotion or demotion, or when the CA asks for a root
+ * rotation: the node's certificate state `rotate`); `stop()` cancels and aborts a renewal in flight.
+ */
+export class NodeCertificateRenewal {
+  readonly #init: NodeCertificateRenewalInit
+  readonly #renewer: CertificateRenewer
+  #abort = new AbortController()
+
+  constructor(init: NodeCertificateRenewalInit) {
+    if (typeof init.managerAddress !== 'function') throw new InvalidArgumentError('managerAddress', 'must be a function')
+    this.#init = init
+    this.#renewer = new CertificateRenewer({
+      clock: init.clock ?? systemClock,
+      random: init.random ?? cryptoRandom,
+      logger: init.logger ?? silentLogger,
+      renew: () => this.#renew(),
+      ...(init.minRetryDelayMs === undefined ? {} : { minRetryDelayMs: init.minRetryDelayMs }),
+      ...(init.maxRetryDelayMs === undefined ? {} : { maxRetryDelayMs: init.maxRetryDelayMs }),
+    })
+  }
+
+  /** When the next renewal is due (ms since the epoch), or `undefined` when none is scheduled. */
+  get nextRenewalAt(): number | undefined {
+    return this.#renewer.nextRenewalAt
+  }
+
+  /**
+   * Schedules renewals from the store's current certificate.
+   *
+   * @throws InvalidArgumentError (`certificates`) when the store has no certificate loaded.
+   */
+  start(): void {
+    const v = this.#init.certificates.validity
+    if (v === undefined) throw new InvalidArgumentError('certificates', 'load() or save() a certificate first')
+    if (this.#abort.signal.aborted) this.#abort = new AbortController()
+    this.#renewer.start(v)
+  }
+
+  /** Renews now; joins a renewal already running. Resolves when the attempt ends: a failed attempt is logged and retried with backoff. */
+  async renewNow(): Promise<void> {
+    await this.#renewer.renewNow()
+  }
+
+  /** Cancels the schedule and aborts a renewal in flight. */
+  stop(): void {
+    this.#renewer.stop()
+    this.#abort.abort()
+  }
+
+  async #renew(): Promise<Validity> {
+    const managerAddr = this.#init.managerAddress()
+    if (managerAddr === undefined) throw new UnavailableError('no manager known to renew the certificate with')
+    const result = await renewNodeCertificate({ managerAddr, certificates: this.#init.certificates, signal: this.#abort.signal })
+    this.#init.onRenewed?.(result)
+    return result.validity
+  }
+}
