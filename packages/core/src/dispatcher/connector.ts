@@ -13,6 +13,7 @@ import type { Client } from '@grpc/grpc-js'
 import { FailedPreconditionError, NotLeaderError, UnavailableError } from '@swarmkit-ts/api'
 import type { DispatcherApi, WeightedManager } from '@swarmkit-ts/api'
 import { leasedDispatcherApi, type ClientLease } from './calls.ts'
+import { ChannelPool } from './channel-pool.ts'
 import { checkAddress, checkChannelOptions, openClient, type DispatcherChannelOptions } from './client.ts'
 
 /** Construction options of {@link GrpcDispatcherConnector}. */
@@ -25,11 +26,10 @@ export interface GrpcDispatcherConnectorInit extends DispatcherChannelOptions {
   readonly joinAddress?: string
 }
 
-/** One open channel and the calls using it. */
+/** One open channel: its client, and the signal that cancels its streams when it closes. */
 interface Channel {
   readonly client: Client
   readonly closing: AbortController
-  calls: number
 }
 
 /**
@@ -45,38 +45,42 @@ export class GrpcDispatcherConnector {
   readonly #init: DispatcherChannelOptions
   readonly #timeoutMs: number
   readonly #joinAddress: string | undefined
-  readonly #channels = new Map<string, Channel>()
-  /** The address of the latest `connect`: its channel stays open between calls. */
-  #current: string | undefined
+  /** The channels; the address of the latest `connect` is the pool's current one (kept between calls). */
+  readonly #pool: ChannelPool<Channel>
   /** The leader a `NotLeaderError` named, for connections without a manager list. */
   #leaderHint: string | undefined
-  #closed = false
 
   /** @throws InvalidArgumentError naming a bad option. */
   constructor(init: GrpcDispatcherConnectorInit) {
     this.#timeoutMs = checkChannelOptions(init)
     this.#joinAddress = init.joinAddress === undefined ? undefined : checkAddress(init.joinAddress, 'joinAddress')
     this.#init = init
+    this.#pool = new ChannelPool<Channel>({
+      open: (address) => ({ client: openClient(address, this.#init), closing: new AbortController() }),
+      close: (channel) => {
+        channel.closing.abort()
+        channel.client.close()
+      },
+    })
   }
 
   /**
    * The `DispatcherApi` of `manager` (when undefined: of the leader the join address named, else of
-   * the join address) — an `AgentInit.dispatcher`
-   * (a `DispatcherConnector`). Channels of other managers that no call uses any more are closed.
+   * the join address) — an `AgentInit.dispatcher` (a `DispatcherConnector`). Channels of other
+   * managers that no call uses any more are closed.
    */
   readonly connect = (manager?: WeightedManager): DispatcherApi => {
     const address = manager?.addr ?? this.#leaderHint ?? this.#joinAddress
-    this.#current = address
-    this.#sweep()
+    const pool = this.#pool
+    pool.use(address)
     if (address === undefined) return leasedDispatcherApi(this.#nowhere(), this.#timeoutMs)
-    const channels = this.#channels
     return leasedDispatcherApi(
       {
-        acquire: () => this.#acquire(address),
-        release: () => this.#release(address),
+        acquire: () => pool.acquire(address).client,
+        release: () => pool.release(address),
         // Read right after acquire: the signal of the channel the call is on.
         get closing(): AbortSignal {
-          return channels.get(address)?.closing.signal ?? NEVER
+          return pool.channel(address)?.closing.signal ?? NEVER
         },
         failed: manager === undefined ? (err) => this.#noListFailure(address, err) : undefined,
       },
@@ -96,44 +100,12 @@ export class GrpcDispatcherConnector {
 
   /** The addresses with an open channel, in the order they were opened. */
   get addresses(): readonly string[] {
-    return [...this.#channels.keys()]
+    return this.#pool.addresses
   }
 
   /** Cancels every call in progress (`UnavailableError`) and closes every channel; later calls fail. Idempotent. */
   close(): void {
-    this.#closed = true
-    for (const address of [...this.#channels.keys()]) this.#closeChannel(address)
-  }
-
-  #acquire(address: string): Client {
-    if (this.#closed) throw new UnavailableError('the dispatcher connector is closed')
-    let channel = this.#channels.get(address)
-    if (channel === undefined) {
-      channel = { client: openClient(address, this.#init), closing: new AbortController(), calls: 0 }
-      this.#channels.set(address, channel)
-    }
-    channel.calls++
-    return channel.client
-  }
-
-  #release(address: string): void {
-    const channel = this.#channels.get(address)
-    if (channel === undefined) return
-    channel.calls--
-    if (channel.calls <= 0 && address !== this.#current) this.#closeChannel(address)
-  }
-
-  /** Closes the channels that no call uses, but the current one. */
-  #sweep(): void {
-    for (const [address, channel] of [...this.#channels]) if (channel.calls <= 0 && address !== this.#current) this.#closeChannel(address)
-  }
-
-  #closeChannel(address: string): void {
-    const channel = this.#channels.get(address)
-    if (channel === undefined) return
-    this.#channels.delete(address)
-    channel.closing.abort()
-    channel.client.close()
+    this.#pool.close()
   }
 
   /** The lease of a connection to no manager: every call fails with `UnavailableError`. */
