@@ -59,7 +59,7 @@ export function controlRig(options: { keys?: KeyHooks; membership?: boolean } = 
 
 /** Writes the cluster object (with keys that must never be handed out). */
 export async function seedCluster(store: MemoryStore, autolock = false): Promise<Frozen<Cluster>> {
-  return store.update((tx) =>
+  const written = await store.update((tx) =>
     tx.clusters.create({
       id: 'cluster000000000000000001',
       spec: { annotations: { name: 'default' }, caConfig: { signingCaKey: 'secret-key', signingCaCert: 'cert' }, encryptionConfig: { autoLockManagers: autolock } },
@@ -73,6 +73,12 @@ export async function seedCluster(store: MemoryStore, autolock = false): Promise
       unlockKeys: [{ subsystem: 'manager', key: new Uint8Array([7]) }],
     }),
   )
+  return applied(store.view((tx) => tx.clusters.get(written.id)))
+}
+
+function applied<T>(v: T | undefined): T {
+  if (v === undefined) throw new Error('the written object is not in the store')
+  return v
 }
 
 /** Writes a node. */
@@ -82,7 +88,7 @@ export async function addNode(
   o: { role?: NodeRole; state?: NodeState; hostname?: string; certificate?: Uint8Array; labels?: Record<string, string> } = {},
 ): Promise<Frozen<Node>> {
   const role = o.role ?? 'worker'
-  return store.update((tx) =>
+  await store.update((tx) =>
     tx.nodes.create({
       id,
       spec: { annotations: { name: '', ...(o.labels === undefined ? {} : { labels: o.labels }) }, desiredRole: role, membership: 'accepted', availability: 'active' },
@@ -92,6 +98,7 @@ export async function addNode(
       ...(o.certificate === undefined ? {} : { certificate: { role, status: { state: 'issued' }, cn: id, certificate: o.certificate } }),
     }),
   )
+  return applied(store.view((tx) => tx.nodes.get(id)))
 }
 
 /** A real certificate of node `id`, PEM bytes, and its notAfter. */
