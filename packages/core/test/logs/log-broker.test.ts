@@ -166,4 +166,25 @@ describe('LogBroker with LogPublishers on FakeRuntime containers (in process)', 
     rig.say('t1', 'again', T0 + 5)
     expect(await collect(rig.broker.subscribe({ selector: { taskIds: [id('t1')] } }))).toEqual([msg('t1', 'web', 'n1', 'again', T0 + 5)])
   })
+
+  it("a slow subscriber holds publishers back without losing or reordering a task's lines", async () => {
+    const small = new LogsRig(2)
+    try {
+      await small.addNode('n1')
+      await small.addService('web')
+      await small.runTask('t1', 'web', 'n1')
+      const expected = Array.from({ length: 50 }, (_, i) => msg('t1', 'web', 'n1', `line ${i}`, T0 + i + 1))
+      for (let i = 0; i < 50; i++) small.say('t1', `line ${i}`, T0 + i + 1)
+      small.worker('n1')
+      await until(() => small.broker.connectedNodes().length === 1)
+      const got: LogMessage[] = []
+      for await (const m of small.broker.subscribe({ selector: { serviceIds: [id('web')] } })) {
+        got.push(m)
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+      expect(got).toEqual(expected)
+    } finally {
+      await small.close()
+    }
+  })
 })

@@ -52,7 +52,7 @@ export function msg(taskId: string, serviceId: string, nodeId: string, line: str
 export class LogsRig {
   readonly clock = new ManualClock(T0)
   readonly store = new MemoryStore()
-  readonly broker = new LogBroker({ store: this.store })
+  readonly broker: LogBroker
   readonly runtime: FakeRuntime
   /** Output handles of running `talk` programs, by task id. */
   readonly #talkers = new Map<string, (stream: 'stdout' | 'stderr', line: string) => void>()
@@ -60,7 +60,9 @@ export class LogsRig {
   readonly #changed = new Set<() => void>()
   readonly #publishers: LogPublisher[] = []
 
-  constructor() {
+  /** @param queueLimit - the broker's lines per subscriber before publishers wait. */
+  constructor(queueLimit?: number) {
+    this.broker = new LogBroker({ store: this.store, ...(queueLimit === undefined ? {} : { queueLimit }) })
     const talk: FakeProgram = async (_argv, { process, io, env }) => {
       const task = env.TASK ?? ''
       this.#talkers.set(task, (stream, line) => (stream === 'stdout' ? io.out(`${line}\n`) : io.err(`${line}\n`)))
