@@ -133,6 +133,30 @@ describe('DriverTaskNetworking', () => {
     expect([...networking.preparedTasks()]).toEqual([['t1', []]])
   })
 
+  it('a new instance (a restarted node) takes on an adopted task at its first port status: its network stays until that task is released', async () => {
+    const runtime = new FakeRuntime({ clock: systemClock })
+    try {
+      const t1 = task('t1', [attach(0, 0)], [80])
+      const before = new DriverTaskNetworking({ driver: new ProcessNetworkDriver(), networks: new AttachmentNetworkSource() })
+      const id = await runtime.create(await before.prepareTask(t1, { image: 'busybox:fake', command: ['httpd', '-f', '-p', '80'] }, signal))
+      await runtime.start(id)
+
+      const driver = new ProcessNetworkDriver()
+      const after = new DriverTaskNetworking({ driver, networks: new AttachmentNetworkSource() })
+      const info = await runtime.inspect(id)
+      expect(await after.portStatus(t1, info)).toEqual({ ports: [{ protocol: 'tcp', targetPort: 80, publishedPort: info.ports[0]?.published, publishMode: 'host' }] })
+      expect([...after.preparedTasks()]).toEqual([['t1', ['neta']]])
+      await after.prepareTask(task('t2', [attach(0, 1)]), { image: 'busybox:fake' }, signal)
+      await after.releaseTask('t2')
+      expect((await driver.listNetworks()).map((n) => n.id)).toEqual(['neta'])
+      await runtime.remove(id, { force: true })
+      await after.releaseTask('t1')
+      expect(await driver.listNetworks()).toEqual([])
+    } finally {
+      await runtime.close()
+    }
+  })
+
   it('property: after any interleaving of prepares and releases, the driver holds exactly the networks of the prepared tasks', async () => {
     const op = fc.record({ release: fc.boolean(), task: fc.integer({ min: 0, max: 4 }), nets: fc.subarray([0, 1, 2]), await: fc.boolean() })
     await fc.assert(

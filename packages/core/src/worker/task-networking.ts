@@ -31,9 +31,10 @@ export interface DriverTaskNetworkingInit {
  * task this instance prepared on it was released. Network operations on one network id run one
  * at a time, so a removal never races a task being prepared on the same network.
  *
- * Tasks adopted after a restart were prepared by the previous instance: their networks are
- * re-created when the next task needs them, and a removal the driver refuses (`network-in-use`,
- * or a Docker network with containers) is logged and left for later.
+ * Tasks adopted after a restart were prepared by an earlier instance: the first `portStatus` of
+ * such a task (its controller asks once the container runs) takes it on — its networks count as
+ * used until it is released. A removal the driver refuses anyway (`network-in-use`, or a Docker
+ * network with containers) is logged and left for later.
  */
 export class DriverTaskNetworking implements TaskNetworking {
   readonly #driver: NetworkDriver
@@ -79,6 +80,7 @@ export class DriverTaskNetworking implements TaskNetworking {
   }
 
   async portStatus(task: Task, container: ContainerInfo): Promise<PortStatus | undefined> {
+    if (!this.#tasks.has(task.id)) await this.#adopt(task)
     const request = taskNetworkRequestOf(task)
     if (request.ports.length === 0) return undefined
     const ports = toPortStatus(await this.#driver.taskEndpoints(request, container))
@@ -95,6 +97,25 @@ export class DriverTaskNetworking implements TaskNetworking {
   /** Removes each of `networkIds` that no prepared task uses. */
   async #prune(networkIds: readonly string[]): Promise<void> {
     for (const id of networkIds) await this.#serial(id, () => this.#removeIfUnused(id))
+  }
+
+  /**
+   * Takes on a task whose container an earlier instance prepared (a restarted node adopting it):
+   * its networks count as used, and are made known to the driver (idempotent create), so that they
+   * are removed only after this task is released. A network that cannot be described is logged.
+   */
+  async #adopt(task: Task): Promise<void> {
+    const attachments = task.networks ?? []
+    // Counted as a user first, as in prepareTask.
+    this.#tasks.set(task.id, attachments.map((a) => a.networkId))
+    for (const attachment of attachments) {
+      try {
+        const network = this.#source.network(attachment, task)
+        await this.#serial(network.id, () => this.#driver.createNetwork(network))
+      } catch (err) {
+        this.#logger.warn('worker networking: an adopted task\'s network could not be made known to the driver', { taskId: task.id, networkId: attachment.networkId, err: String(err) })
+      }
+    }
   }
 
   async #removeIfUnused(networkId: string): Promise<void> {
