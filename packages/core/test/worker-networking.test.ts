@@ -54,6 +54,27 @@ describe('AttachmentNetworkSource', () => {
   })
 })
 
+describe('AttachmentNetworkSource property', () => {
+  it('any host address the allocator could give (not the network, gateway or broadcast address) yields a network the process driver accepts the task on', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 8, max: 29 }), fc.integer({ min: 0, max: 0xffffffff }), fc.double({ min: 0, max: 1, noNaN: true }), async (prefix, base, at) => {
+        const size = 2 ** (32 - prefix)
+        const network = Math.floor(base / size) * size
+        const host = network + 2 + Math.min(size - 4, Math.floor(at * (size - 3))) // from the second host to the last before broadcast
+        const text = [24, 16, 8, 0].map((shift) => String(Math.floor(host / 2 ** shift) % 256)).join('.')
+        const a: NetworkAttachment = { networkId: 'n1', addresses: [`${text}/${String(prefix)}`] }
+        const t = task('t1', [a])
+        const derived = new AttachmentNetworkSource().network(a, t)
+        const driver = new ProcessNetworkDriver()
+        await driver.createNetwork(derived)
+        await driver.prepareTask({ taskId: 't1', attachments: [a], ports: [] })
+        expect((await driver.listNetworks()).map((n) => [n.subnet, n.tasks])).toEqual([[derived.subnet, ['t1']]])
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
 describe('StoreNetworkSource', () => {
   it('describes an allocated network from the store, and refuses an unknown one with NotFoundError', async () => {
     const store = new MemoryStore()
