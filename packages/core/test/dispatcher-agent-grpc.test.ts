@@ -111,7 +111,8 @@ describe('an agent over gRPC', () => {
     await until('the first task RUNNING', () => stateOf(store, first) === TaskState.RUNNING)
     expect(agent.status.sessions).toBe(1)
 
-    await rig.close()
+    // Abruptly: the server is shut down under the agent's open streams (no closeAll first).
+    await rig.server.close()
     await until('the agent disconnected', () => !agent.status.connected)
     const again = await server({ dispatcher: () => dispatcher, listenAddress: rig.address })
     await until('the agent registered again', () => agent.status.connected && agent.status.sessions === 2, 30_000)
