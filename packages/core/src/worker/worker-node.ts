@@ -238,16 +238,32 @@ export class WorkerNode {
     const mesh = init.mesh === undefined ? undefined : newMesh(init.mesh, this.#logger)
     await mkdir(init.stateDir, { recursive: true, mode: 0o700 })
     const runtime = await openRuntime(checkRuntimeChoice(init.runtime ?? 'process'), init.stateDir, init.runtimeOptions ?? {}, clock)
-    const networking =
-      init.networking === false
-        ? undefined
-        : new DriverTaskNetworking({
-            driver: init.networking?.driver ?? networkDriverFor(runtime.runtime, init.nodeAddress ?? '127.0.0.1'),
-            networks: init.networking?.networks ?? new AttachmentNetworkSource(),
-            logger: this.#logger,
-          })
+    let agent: Agent | undefined
+    try {
+      const networking = init.networking === false ? undefined : this.#networking(init.networking ?? {}, runtime.runtime)
+      agent = this.#agent(runtime.runtime, networking, clock)
+      await agent.start()
+      await mesh?.start()
+      this.#logger.info('worker node: started', { stateDir: init.stateDir, runtime: runtime.kind })
+      return { runtime, agent, networking, mesh }
+    } catch (err) {
+      await this.#stopParts({ runtime, agent, mesh }).catch(() => undefined)
+      throw err
+    }
+  }
+
+  #networking(options: WorkerNetworkingOptions, runtime: ContainerRuntime): DriverTaskNetworking {
+    return new DriverTaskNetworking({
+      driver: options.driver ?? networkDriverFor(runtime, this.#init.nodeAddress ?? '127.0.0.1'),
+      networks: options.networks ?? new AttachmentNetworkSource(),
+      logger: this.#logger,
+    })
+  }
+
+  #agent(runtime: ContainerRuntime, networking: DriverTaskNetworking | undefined, clock: Clock): Agent {
+    const init = this.#init
     const executor = new RuntimeExecutor({
-      runtime: runtime.runtime,
+      runtime,
       clock,
       logger: this.#logger,
       ...(init.hostname === undefined ? {} : { hostname: init.hostname }),
@@ -257,7 +273,7 @@ export class WorkerNode {
       ...(networking === undefined ? {} : { networking }),
     })
     const networkPlugins = networking === undefined || init.networking === false ? [] : (init.networking?.networkPlugins ?? DEFAULT_NETWORK_PLUGINS)
-    const agent = new Agent({
+    return new Agent({
       dispatcher: init.dispatcher,
       executor: new NodeExecutor(executor, networkPlugins),
       stateDir: init.stateDir,
@@ -268,20 +284,10 @@ export class WorkerNode {
       ...(init.rpcTimeoutMs === undefined ? {} : { rpcTimeoutMs: init.rpcTimeoutMs }),
       ...(init.descriptionCheckMs === undefined ? {} : { descriptionCheckMs: init.descriptionCheckMs }),
     })
-    const running: Running = { runtime, agent, networking, mesh }
-    try {
-      await agent.start()
-      await mesh?.start()
-    } catch (err) {
-      await this.#stopParts(running)
-      throw err
-    }
-    this.#logger.info('worker node: started', { stateDir: init.stateDir, runtime: runtime.kind })
-    return running
   }
 
   /** Stops the mesh, the agent and the runtime it opened; every part is tried, the first error rethrown. */
-  async #stopParts(running: Running): Promise<void> {
+  async #stopParts(running: Pick<Running, 'runtime' | 'mesh'> & { readonly agent: Agent | undefined }): Promise<void> {
     const errors: unknown[] = []
     const attempt = async (op: () => Promise<void>): Promise<void> => {
       try {
@@ -291,7 +297,7 @@ export class WorkerNode {
       }
     }
     if (running.mesh !== undefined) await attempt(() => running.mesh?.stop() ?? Promise.resolve())
-    await attempt(() => running.agent.stop())
+    if (running.agent !== undefined) await attempt(() => running.agent?.stop() ?? Promise.resolve())
     await attempt(() => running.runtime.close())
     if (errors.length > 0) throw errors[0]
   }
