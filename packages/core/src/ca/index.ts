@@ -29,6 +29,8 @@ export { requestNodeCertificate, renewNodeCertificate } from './join.ts'
 export type { RequestNodeCertificateOptions, RenewNodeCertificateOptions, NodeCertificateResult } from './join.ts'
 export { NodeCertificateRenewal } from './renewal.ts'
 export type { NodeCertificateRenewalInit } from './renewal.ts'
+export { startRootRotation, rootRotationReconciler } from './root-rotation.ts'
+export type { StartRootRotationOptions, RootRotationReconcilerOptions } from './root-rotation.ts'
 export { CA_SERVICE_NAME } from './wire.ts'
 export type {
   RootCACertificateResponse,
