@@ -113,7 +113,6 @@ export class LeaderTerms {
   async #start(): Promise<void> {
     const { store, clock, random, logger, nodeId, raftId } = this.#init
     const term: RunningTerm = { abort: new AbortController(), handles: [] }
-    this.#term = term
     this.#started++
     const own: { name: string; start: () => LeaderComponentHandle }[] = [
       { name: 'network-allocator', start: () => new NetworkAllocator({ store, clock, random, logger: logger.child({ component: 'network-allocator' }), bootstrapIngress: true }).start() },
@@ -135,6 +134,8 @@ export class LeaderTerms {
         logger.error('manager: a leader component failed to start', { component: c.name, err: String(err) })
       }
     }
+    // Visible (running, dispatcher) only once every loop has started.
+    this.#term = term
     logger.info('manager: leader loops started', { components: term.handles.map((h) => h.name).join(',') })
   }
 

@@ -7,12 +7,13 @@
  */
 import { EventEmitter } from 'eventemitter3'
 import { AlreadyExistsError, FailedPreconditionError, NotLeaderError, cryptoRandom, generateRaftMemberId, silentLogger, systemClock, withClusterDefaults } from '@swarmkit-ts/api'
-import type { ClusterRootCA, ClusterSpec, Clock, Logger, RaftMemberId, Random } from '@swarmkit-ts/api'
+import type { Clock, Logger, RaftMemberId, Random } from '@swarmkit-ts/api'
 import { ManagerKeyStore, credentials, generateJoinToken, joinTokenDigest, parseUnlockKey, type NodeIdentity } from '@swarmkit-ts/pki'
 import { FileRaftStorage } from '@swarmkit-ts/raft'
 import { GrpcRaftTransport, authorizeClusterManagers } from '@swarmkit-ts/raft/grpc'
 import type { Dispatcher } from '@swarmkit-ts/orchestrator'
 import { createReplicatedStore, type MemoryStore, type ReplicatedStore } from '@swarmkit-ts/store'
+import { clusterAuthorizer } from '../ca/index.ts'
 import type { MembershipHooks } from '../control/control-hooks.ts'
 import { NodeServer } from '../server/node-server.ts'
 import type { LeaderComponent } from './leader-component.ts'
@@ -138,7 +139,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
       this.#terms.managersChanged()
       this.emit('leader', { isLeader: raft.isLeader, leaderId: raft.leader, leaderAddress: this.leaderAddress() })
     })
-    addMembershipService(server.server, { host: this.#membership, authorize: { clusterId: identity.clusterId } })
+    addMembershipService(server.server, { host: this.#membership, authorize: clusterAuthorizer(this.replicated.store, { clusterId: identity.clusterId, clock }) })
   }
 
   /**
@@ -160,7 +161,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
     try {
       await manager.replicated.raft.waitForLeader()
       await manager.#terms.settled()
-      await manager.#createCluster(options.clusterSpec, options.rootCa)
+      await manager.#createCluster(options)
     } catch (err) {
       await manager.close()
       throw err
@@ -251,7 +252,8 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
   }
 
   /** Writes the cluster object and this manager's Node (init only, as leader). */
-  async #createCluster(spec: ClusterSpec | undefined, rootCa: ClusterRootCA | undefined): Promise<void> {
+  async #createCluster(options: ManagerInitOptions): Promise<void> {
+    const { clusterSpec: spec, rootCa, nodeCertificate } = options
     const trust = this.#init.tls.current.trustBundlePem
     const random = this.#init.random ?? cryptoRandom
     const unlockKey = this.#unlockKey
@@ -274,6 +276,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
           role: 'manager',
           status: { state: 'unknown' },
           managerStatus: { raftId: this.raftId, addr: this.server.advertiseAddress, leader: true, reachability: 'reachable' },
+          ...(nodeCertificate === undefined ? {} : { certificate: nodeCertificate }),
         })
       }
     })

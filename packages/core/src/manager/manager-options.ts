@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import type { ClusterRootCA, ClusterSpec, Clock, Logger, Random } from '@swarmkit-ts/api'
+import type { ClusterRootCA, ClusterSpec, Clock, Logger, NodeCertificate, Random } from '@swarmkit-ts/api'
 import { TlsMaterialSource, identityOf, type NodeIdentity } from '@swarmkit-ts/pki'
 import type { LeaderComponent } from './leader-component.ts'
 
@@ -60,6 +60,8 @@ export interface ManagerInitOptions extends ManagerNodeInit {
    * CA bootstrap. @default the trust bundle of `tls`, its digest and fresh join tokens for it
    */
   rootCa?: ClusterRootCA | undefined
+  /** This manager's certificate as its Node records it (e.g. the CA bootstrap's `manager.certificate`). */
+  nodeCertificate?: NodeCertificate | undefined
 }
 
 /** Options of `ManagerNode.join`: joining an existing cluster's Raft group. */

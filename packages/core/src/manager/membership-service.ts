@@ -8,8 +8,8 @@
  * @module
  */
 import { Client, type ChannelCredentials, type ChannelOptions, type Server, type ServerUnaryCall, type ServiceDefinition, type ServiceError, type sendUnaryData } from '@grpc/grpc-js'
-import type { NotLeaderError } from '@swarmkit-ts/api'
-import { authorize, type AuthorizeOptions, type NodeIdentity } from '@swarmkit-ts/pki'
+import type { NodeRole, NotLeaderError } from '@swarmkit-ts/api'
+import type { CallWithAuthContext, NodeIdentity } from '@swarmkit-ts/pki'
 import { fromGrpcError, toGrpcError } from '../rpc/errors.ts'
 import { EMPTY, decodeJoinRequest, decodeJoinResponse, encodeJoinRequest, encodeJoinResponse, type JoinResponse } from './membership-wire.ts'
 
@@ -51,8 +51,11 @@ export interface MembershipHost {
 export interface MembershipServiceDeps {
   /** The manager answering the calls. */
   host: MembershipHost
-  /** The caller must hold a manager certificate of this cluster (and not be denied). */
-  authorize: Omit<AuthorizeOptions, 'clusterId'> & { clusterId: string }
+  /**
+   * Returns the caller's identity when its certificate has one of `roles` (here: manager) in this
+   * cluster and is not denied, else throws PermissionDeniedError (e.g. part P's `clusterAuthorizer`).
+   */
+  authorize: (call: CallWithAuthContext, roles: readonly NodeRole[]) => NodeIdentity
 }
 
 /** Registers the membership service on `server`. */
@@ -60,7 +63,7 @@ export function addMembershipService(server: Server, deps: MembershipServiceDeps
   const run = <T>(call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>, fn: (caller: NodeIdentity) => Promise<T>, encode: (v: T) => Buffer): void => {
     let caller: NodeIdentity
     try {
-      caller = authorize(call, ['manager'], deps.authorize)
+      caller = deps.authorize(call, ['manager'])
     } catch (err) {
       cb(toGrpcError(err))
       return

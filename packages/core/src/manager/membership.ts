@@ -81,30 +81,42 @@ export class RaftMembership implements MembershipHost {
     if (oldId !== undefined && this.#raft.status().config.voters.includes(oldId)) throw new AlreadyExistsError('raft member', caller.nodeId)
     let raftId = generateRaftMemberId(this.#random)
     while (this.#raft.members.has(raftId)) raftId = generateRaftMemberId(this.#random)
-    await this.#raft.addMember(raftId, addr)
+    // The Node first, under the current configuration: once the new voter counts, nothing more
+    // commits until it runs, and it starts only after this call returns.
+    const before = store.view((tx) => tx.nodes.get(caller.nodeId))
     const managerStatus = { raftId, addr, leader: false, reachability: 'reachable' as const }
+    await store.update((tx) => {
+      if (tx.nodes.get(caller.nodeId) === undefined) {
+        tx.nodes.create({
+          id: caller.nodeId,
+          spec: { annotations: { name: '' }, desiredRole: 'manager', membership: 'accepted', availability: 'active' },
+          role: 'manager',
+          status: { state: 'unknown' },
+          managerStatus,
+        })
+      } else {
+        tx.nodes.update(caller.nodeId, (d) => {
+          d.role = 'manager'
+          d.spec.desiredRole = 'manager'
+          d.managerStatus = managerStatus
+        })
+      }
+    })
     try {
-      await store.update((tx) => {
-        const cur = tx.nodes.get(caller.nodeId)
-        if (cur === undefined) {
-          tx.nodes.create({
-            id: caller.nodeId,
-            spec: { annotations: { name: '' }, desiredRole: 'manager', membership: 'accepted', availability: 'active' },
-            role: 'manager',
-            status: { state: 'unknown' },
-            managerStatus,
-          })
-        } else {
-          tx.nodes.update(caller.nodeId, (d) => {
-            d.role = 'manager'
-            d.spec.desiredRole = 'manager'
-            d.managerStatus = managerStatus
-          })
-        }
-      })
+      await this.#raft.addMember(raftId, addr)
     } catch (err) {
-      // Nothing half-applied: a member no Node records would never be reconciled.
-      await this.#raft.removeMember(raftId).catch(() => undefined)
+      // Nothing half-applied: the Node goes back to what it was (best effort: leadership may be gone).
+      await store
+        .update((tx) => {
+          if (before === undefined) tx.nodes.delete(caller.nodeId)
+          else tx.nodes.update(caller.nodeId, (d) => {
+            d.role = before.role
+            d.spec.desiredRole = before.spec.desiredRole
+            if (before.managerStatus === undefined) delete d.managerStatus
+            else d.managerStatus = { ...before.managerStatus }
+          })
+        })
+        .catch(() => undefined)
       throw err
     }
     this.#changed()
