@@ -8,7 +8,7 @@ import type { DispatcherApi, NodeRole } from '@swarmkit-ts/api'
 import type { Dispatcher } from '@swarmkit-ts/orchestrator'
 import { createCsr, credentials, generateNodeKey, RootCA, TlsMaterialSource } from '@swarmkit-ts/pki'
 import type { NodeKey, TlsMaterial } from '@swarmkit-ts/pki'
-import { addDispatcherService, authorizeDispatcherCaller, GrpcDispatcherClient } from '../../src/dispatcher/index.ts'
+import { addDispatcherService, authorizeDispatcherCaller, GrpcDispatcherClient, GrpcDispatcherConnector } from '../../src/dispatcher/index.ts'
 import type { DispatcherService } from '../../src/dispatcher/index.ts'
 import { NodeServer } from '../../src/server/index.ts'
 
@@ -107,26 +107,48 @@ export async function startDispatcherServer(pki: TestPki, options: DispatcherSer
   }
 }
 
-/** `DispatcherApi`s of nodes on one manager, each over its own client (made on the node's first call); `close()` closes them. */
+/** What carries a node's calls: a client, or a connector's api. */
+interface NodeBinding {
+  readonly api: DispatcherApi
+  close(): void
+}
+
+/**
+ * `DispatcherApi`s of nodes on one manager, each over its own binding (made on the node's first
+ * call): a `GrpcDispatcherClient`, or with `via: 'connector'` a `GrpcDispatcherConnector`'s
+ * `connect()` to the manager as the agent's only one; `close()` closes them.
+ */
 export class LazyClients {
   readonly #pki: TestPki
   readonly #address: string
-  readonly #clients = new Map<string, Promise<GrpcDispatcherClient>>()
+  readonly #via: 'client' | 'connector'
+  readonly #clients = new Map<string, Promise<NodeBinding>>()
 
-  constructor(pki: TestPki, address: string) {
+  constructor(pki: TestPki, address: string, via: 'client' | 'connector' = 'client') {
     this.#pki = pki
     this.#address = address
+    this.#via = via
+  }
+
+  async #bind(nodeId: string): Promise<NodeBinding> {
+    const credentials = await this.#pki.client(nodeId)
+    if (this.#via === 'client') {
+      const client = new GrpcDispatcherClient({ address: this.#address, credentials })
+      return { api: client, close: () => client.close() }
+    }
+    const connector = new GrpcDispatcherConnector({ credentials })
+    return { api: connector.connect({ nodeId: 'manager00000000000000001', addr: this.#address, weight: 1 }), close: () => connector.close() }
   }
 
   /** The api of node `nodeId` (a worker certificate with that CN). */
   api(nodeId: string): DispatcherApi {
-    const client = (): Promise<GrpcDispatcherClient> => {
+    const client = async (): Promise<DispatcherApi> => {
       let c = this.#clients.get(nodeId)
       if (c === undefined) {
-        c = this.#pki.client(nodeId).then((credentials) => new GrpcDispatcherClient({ address: this.#address, credentials }))
+        c = this.#bind(nodeId)
         this.#clients.set(nodeId, c)
       }
-      return c
+      return (await c).api
     }
     return {
       session: (request, options) =>
