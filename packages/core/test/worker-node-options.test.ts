@@ -52,6 +52,8 @@ describe('WorkerNode options', () => {
     ['nodeAddress', { nodeAddress: 'node-1.local' }],
     ['hostname', { hostname: '' }],
     ['mesh.source', { mesh: { source: {} } }],
+    ['mesh.source', { mesh: { listenAddress: '127.0.0.1' } }],
+    ['store', { store: {} }],
     ['rpcTimeoutMs', { rpcTimeoutMs: -1 }],
     ['descriptionCheckMs', { descriptionCheckMs: 1.5 }],
     ['networking.networkPlugins[1]', { networking: { networkPlugins: ['overlay', ''] } }],

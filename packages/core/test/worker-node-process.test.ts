@@ -11,8 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { TaskState, generateId } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import { ProcessRuntime, createBusyboxImage, findBusybox } from '@swarmkit-ts/engine-adapter'
-import { StoreEndpointSource } from '@swarmkit-ts/network'
-import { StoreNetworkSource, WorkerNode, runtimeStateDir } from '../src/worker/index.ts'
+import { WorkerNode, runtimeStateDir } from '../src/worker/index.ts'
 import type { WorkerNodeInit } from '../src/worker/index.ts'
 import { TestManager, httpResponse, until } from './helpers/worker-manager.ts'
 
@@ -97,11 +96,8 @@ describe('WorkerNode on ProcessRuntime', () => {
   })
 
   it('a node holding the store (a manager running tasks) routes the service published port through its mesh to the task', { timeout: 90_000 }, async () => {
-    const source = new StoreEndpointSource({ store: manager.store })
-    source.start()
-    cleanups.push(() => source.stop())
     const nodeId = generateId(manager.random)
-    const node = workerNode(nodeId, { networking: { networks: new StoreNetworkSource(manager.store) }, mesh: { source, listenAddress: '127.0.0.1' } })
+    const node = workerNode(nodeId, { store: manager.store, mesh: { listenAddress: '127.0.0.1' } })
     await node.start()
     const service = await manager.services.create(web('web'))
     await until(() => manager.tasks(service.id).some((t) => t.status.state === TaskState.RUNNING && t.status.portStatus !== undefined), 'the task running with its port status', GUARD_MS)

@@ -5,7 +5,7 @@
  * @module
  */
 export { WorkerNode, validateWorkerNodeInit } from './worker-node.ts'
-export type { WorkerNodeInit, WorkerNetworkingOptions, WorkerTaskContainer } from './worker-node.ts'
+export type { WorkerNodeInit, WorkerNetworkingOptions, WorkerMeshOptions, WorkerTaskContainer } from './worker-node.ts'
 export { DriverTaskNetworking } from './task-networking.ts'
 export type { DriverTaskNetworkingInit } from './task-networking.ts'
 export { StoreNetworkSource, AttachmentNetworkSource } from './network-source.ts'

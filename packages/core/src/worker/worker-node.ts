@@ -23,9 +23,10 @@ import type { Clock, Logger, Platform, Random, Resources, Task, WeightedManager 
 import { Agent, RuntimeExecutor } from '@swarmkit-ts/agent'
 import type { AgentStatus, DispatcherConnector } from '@swarmkit-ts/agent'
 import type { ContainerRuntime } from '@swarmkit-ts/engine-adapter'
-import { RoutingMesh } from '@swarmkit-ts/network'
-import type { NetworkDriver, RoutingMeshInit } from '@swarmkit-ts/network'
-import { AttachmentNetworkSource } from './network-source.ts'
+import { RoutingMesh, StoreEndpointSource } from '@swarmkit-ts/network'
+import type { EndpointSource, NetworkDriver, RoutingMeshInit } from '@swarmkit-ts/network'
+import type { MemoryStore } from '@swarmkit-ts/store'
+import { AttachmentNetworkSource, StoreNetworkSource } from './network-source.ts'
 import type { TaskNetworkSource } from './network-source.ts'
 import { DEFAULT_NETWORK_PLUGINS, NodeExecutor } from './node-executor.ts'
 import { checkRuntimeChoice, networkDriverFor, openRuntime } from './runtime-choice.ts'
@@ -36,7 +37,7 @@ import { DriverTaskNetworking } from './task-networking.ts'
 export interface WorkerNetworkingOptions {
   /** The node's data plane. @default `networkDriverFor(runtime, nodeAddress)` */
   readonly driver?: NetworkDriver
-  /** Where the tasks' networks are described. @default a new `AttachmentNetworkSource` (a manager passes a `StoreNetworkSource`) */
+  /** Where the tasks' networks are described. @default a `StoreNetworkSource` on the node's `store`, else a new `AttachmentNetworkSource` */
   readonly networks?: TaskNetworkSource
   /**
    * The network drivers this node serves, reported as `Network` plugins in its description (the
@@ -63,11 +64,16 @@ export interface WorkerNodeInit {
   /** Task networks and published ports, or `false` for none (tasks on the runtime's default network). @default {} */
   readonly networking?: WorkerNetworkingOptions | false
   /**
-   * Runs a routing mesh on this node over `mesh.source` while the node runs. A worker sees only
-   * its own tasks, so only a node that holds the store (a manager: `StoreEndpointSource`) can
-   * feed it. @default none
+   * The replicated store, when this node holds one (a manager running tasks): task networks are
+   * then read from it (`StoreNetworkSource`) and it can feed the routing mesh. @default none
    */
-  readonly mesh?: RoutingMeshInit
+  readonly store?: MemoryStore
+  /**
+   * Runs a routing mesh on this node while the node runs, over `mesh.source` or, without one,
+   * over a `StoreEndpointSource` on `store` that the node starts and stops. A worker sees only
+   * its own tasks, so only a node that holds the store can feed it. @default none
+   */
+  readonly mesh?: WorkerMeshOptions
   /** The node's hostname in its description. @default os.hostname() */
   readonly hostname?: string
   /** The engine labels in its description (`engine.labels.*` constraints). @default none */
@@ -86,6 +92,12 @@ export interface WorkerNodeInit {
   readonly rpcTimeoutMs?: number
   /** How often the node description is checked for changes (see `AgentInit.descriptionCheckMs`). @default 20000 */
   readonly descriptionCheckMs?: number
+}
+
+/** The routing mesh of a {@link WorkerNode}: `RoutingMesh` options, its source optional when the node has the store. */
+export type WorkerMeshOptions = Omit<RoutingMeshInit, 'source'> & {
+  /** The live routing table. @default a `StoreEndpointSource` on the node's `store` */
+  readonly source?: EndpointSource
 }
 
 /** A task this node runs and its container (the log publisher reads the container's logs). */
@@ -110,7 +122,11 @@ export function validateWorkerNodeInit(init: WorkerNodeInit): void {
     throw new InvalidArgumentError('nodeAddress', `must be an IP address, got ${JSON.stringify(init.nodeAddress)}`)
   }
   if (init.hostname !== undefined && (typeof init.hostname !== 'string' || init.hostname === '')) throw new InvalidArgumentError('hostname', 'must be a non-empty string')
-  if (init.mesh !== undefined && typeof init.mesh.source?.current !== 'function') throw new InvalidArgumentError('mesh.source', 'must be an EndpointSource')
+  if (init.store !== undefined && typeof (init.store as Partial<MemoryStore>).view !== 'function') throw new InvalidArgumentError('store', 'must be a MemoryStore')
+  if (init.mesh !== undefined) {
+    if (init.mesh.source === undefined && init.store === undefined) throw new InvalidArgumentError('mesh.source', 'give an EndpointSource, or the node\'s store to feed the mesh')
+    if (init.mesh.source !== undefined && typeof init.mesh.source.current !== 'function') throw new InvalidArgumentError('mesh.source', 'must be an EndpointSource')
+  }
   checkNonNegative(init.rpcTimeoutMs, 'rpcTimeoutMs')
   checkNonNegative(init.descriptionCheckMs, 'descriptionCheckMs')
   if (init.networking !== undefined && init.networking !== false) {
@@ -123,10 +139,13 @@ export function validateWorkerNodeInit(init: WorkerNodeInit): void {
   })
 }
 
-/** A routing mesh over `init`, its option errors naming `mesh.<field>`. */
-function newMesh(init: RoutingMeshInit, logger: Logger): RoutingMesh {
+/** A routing mesh (and the store-fed source it owns, if any), its option errors naming `mesh.<field>`. */
+function newMesh(options: WorkerMeshOptions, store: MemoryStore | undefined, logger: Logger): { mesh: RoutingMesh; source: StoreEndpointSource | undefined } {
+  const owned = options.source === undefined && store !== undefined ? new StoreEndpointSource({ store, logger }) : undefined
+  const source = options.source ?? owned
+  if (source === undefined) throw new InvalidArgumentError('mesh.source', 'give an EndpointSource, or the node\'s store to feed the mesh')
   try {
-    return new RoutingMesh({ logger, ...init })
+    return { mesh: new RoutingMesh({ logger, ...options, source }), source: owned }
   } catch (err) {
     if (err instanceof InvalidArgumentError) throw new InvalidArgumentError(`mesh.${err.field}`, err.message.slice(err.field.length + 2), { cause: err })
     throw err
@@ -139,6 +158,8 @@ interface Running {
   readonly agent: Agent
   readonly networking: DriverTaskNetworking | undefined
   readonly mesh: RoutingMesh | undefined
+  /** The store-fed source the node made for its mesh. */
+  readonly meshSource: StoreEndpointSource | undefined
 }
 
 /**
@@ -146,8 +167,8 @@ interface Running {
  * starts the agent over it (its task database resumes the tasks) and the mesh if any; `stop()`
  * stops them and closes the runtime it opened, leaving every container running for the next
  * start — of this object or of a new one on the same state directory — to adopt. Usable inside
- * a manager process: give it the manager's state directory, a connector to the dispatcher, and
- * the store-fed network source and mesh.
+ * a manager process: give it the manager's state directory, a connector to the dispatcher, the
+ * manager's `store` (task networks read from it) and, for a routing mesh, `mesh`.
  */
 export class WorkerNode {
   readonly #init: WorkerNodeInit
@@ -235,7 +256,7 @@ export class WorkerNode {
   async #start(): Promise<Running> {
     const init = this.#init
     const clock = init.clock ?? systemClock
-    const mesh = init.mesh === undefined ? undefined : newMesh(init.mesh, this.#logger)
+    const { mesh, source: meshSource } = init.mesh === undefined ? { mesh: undefined, source: undefined } : newMesh(init.mesh, init.store, this.#logger)
     await mkdir(init.stateDir, { recursive: true, mode: 0o700 })
     const runtime = await openRuntime(checkRuntimeChoice(init.runtime ?? 'process'), init.stateDir, init.runtimeOptions ?? {}, clock)
     let agent: Agent | undefined
@@ -243,11 +264,12 @@ export class WorkerNode {
       const networking = init.networking === false ? undefined : this.#networking(init.networking ?? {}, runtime.runtime)
       agent = this.#agent(runtime.runtime, networking, clock)
       await agent.start()
+      meshSource?.start()
       await mesh?.start()
       this.#logger.info('worker node: started', { stateDir: init.stateDir, runtime: runtime.kind })
-      return { runtime, agent, networking, mesh }
+      return { runtime, agent, networking, mesh, meshSource }
     } catch (err) {
-      await this.#stopParts({ runtime, agent, mesh }).catch(() => undefined)
+      await this.#stopParts({ runtime, agent, mesh, meshSource }).catch(() => undefined)
       throw err
     }
   }
@@ -255,7 +277,7 @@ export class WorkerNode {
   #networking(options: WorkerNetworkingOptions, runtime: ContainerRuntime): DriverTaskNetworking {
     return new DriverTaskNetworking({
       driver: options.driver ?? networkDriverFor(runtime, this.#init.nodeAddress ?? '127.0.0.1'),
-      networks: options.networks ?? new AttachmentNetworkSource(),
+      networks: options.networks ?? (this.#init.store === undefined ? new AttachmentNetworkSource() : new StoreNetworkSource(this.#init.store)),
       logger: this.#logger,
     })
   }
@@ -287,7 +309,7 @@ export class WorkerNode {
   }
 
   /** Stops the mesh, the agent and the runtime it opened; every part is tried, the first error rethrown. */
-  async #stopParts(running: Pick<Running, 'runtime' | 'mesh'> & { readonly agent: Agent | undefined }): Promise<void> {
+  async #stopParts(running: Pick<Running, 'runtime' | 'mesh' | 'meshSource'> & { readonly agent: Agent | undefined }): Promise<void> {
     const errors: unknown[] = []
     const attempt = async (op: () => Promise<void>): Promise<void> => {
       try {
@@ -297,6 +319,7 @@ export class WorkerNode {
       }
     }
     if (running.mesh !== undefined) await attempt(() => running.mesh?.stop() ?? Promise.resolve())
+    if (running.meshSource !== undefined) await attempt(() => running.meshSource?.stop() ?? Promise.resolve())
     if (running.agent !== undefined) await attempt(() => running.agent?.stop() ?? Promise.resolve())
     await attempt(() => running.runtime.close())
     if (errors.length > 0) throw errors[0]
