@@ -1,6 +1,6 @@
 import type { ServerCredentials} from '@grpc/grpc-js';
 import { Server, ServerInterceptingCall, experimental, type ServerInterceptor } from '@grpc/grpc-js'
-import { cryptoRandom, silentLogger, systemClock, type Cluster } from '@swarmkit-ts/api'
+import { cryptoRandom, NotLeaderError, silentLogger, systemClock, type Cluster } from '@swarmkit-ts/api'
 import { TlsMaterialSource, type RootCA } from '@swarmkit-ts/pki'
 import { MemoryStore } from '@swarmkit-ts/store'
 import { addCaService, bootstrapClusterCA, caSigner, type ClusterCA } from '../../src/ca/index.ts'
@@ -65,6 +65,30 @@ export class CaRigs {
     }
     this.#closers.push(close)
     return { ca, store, address: `127.0.0.1:${port}`, tls, server, calls, close }
+  }
+
+  /**
+   * A follower of `leader`: the CA service over a copy of the leader's store whose writes fail
+   * with NotLeaderError naming the leader's address, and no signer. Its TLS identity is the
+   * leader's (a manager certificate of the same cluster).
+   */
+  async follower(leader: CaManager): Promise<CaManager> {
+    const store = new MemoryStore({ proposer: { propose: () => Promise.reject(new NotLeaderError({ leaderAddr: leader.address })) } })
+    store.restore(leader.store.snapshot())
+    const calls: string[] = []
+    const record: ServerInterceptor = (method, call) => {
+      calls.push(method.path)
+      return new ServerInterceptingCall(call)
+    }
+    const server = new Server({ interceptors: [record] })
+    const tls = new TlsMaterialSource(leader.ca.manager.material)
+    addCaService(server, { store })
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync('127.0.0.1:0', experimental.createCertificateProviderServerCredentials(tls, tls, false), (err, p) => (err === null ? resolve(p) : reject(err)))
+    })
+    const close = (): Promise<void> => Promise.resolve(server.forceShutdown())
+    this.#closers.push(close)
+    return { ca: leader.ca, store, address: `127.0.0.1:${port}`, tls, server, calls, close }
   }
 
   /** Registers a clean-up step. */

@@ -126,3 +126,20 @@ describe('joining: requestNodeCertificate against the CA service over gRPC + TLS
     expect(m.calls).toEqual([])
   })
 })
+
+describe('joining through a follower', () => {
+  const rigs = new CaRigs()
+  afterEach(async () => {
+    await rigs.cleanup()
+  })
+
+  it("a follower answers the root CA and refuses the write with NotLeader; the joiner follows it to the leader", async () => {
+    const leader = await rigs.manager()
+    const follower = await rigs.follower(leader)
+    const got = await requestNodeCertificate({ joinAddr: follower.address, token: leader.ca.joinTokens.worker })
+    expect(got.identity.role).toBe('worker')
+    expect(follower.calls).toEqual([ROOT, ISSUE])
+    expect(leader.calls).toEqual([ISSUE, `/${CA_SERVICE_NAME}/NodeCertificateStatus`])
+    expect(leader.store.view((tx) => tx.nodes.get(got.identity.nodeId)?.certificate?.status.state)).toBe('issued')
+  })
+})
