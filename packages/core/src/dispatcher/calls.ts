@@ -94,6 +94,9 @@ async function* serverStream<Q extends DispatcherMessageType, M extends Dispatch
   const onAbort = (): void => call?.cancel()
   try {
     call = client.makeServerStreamRequest(def.path, identity, def.responseDeserialize, bytes, new Metadata(), {})
+    // The iteration below reads errors through its own listener; this one keeps a status arriving
+    // after the iteration was left (the call cancelled in `finally`) from being an uncaught 'error'.
+    call.on('error', () => undefined)
     signal?.addEventListener('abort', onAbort, { once: true })
     lease.closing.addEventListener('abort', onAbort, { once: true })
     for await (const message of call as AsyncIterable<DispatcherMessages[M]>) {
