@@ -142,7 +142,7 @@ export class LogBroker implements LogsApi {
     if (set === undefined) this.#listeners.set(nodeId, (set = new Set()))
     set.add(queue)
     for (const sub of this.#subs.values()) {
-      if (sub.follow ? sub.nodes.has(nodeId) : sub.pending.has(nodeId)) void queue.push(sub.message(false))
+      if (sub.follow ? sub.nodes.has(nodeId) : sub.pending.has(nodeId)) void queue.push(sub.message(nodeId, false))
     }
     this.#logger.debug('log listener connected', { nodeId })
     return queue
@@ -217,7 +217,7 @@ export class LogBroker implements LogsApi {
     for (const nodeId of initial) {
       const connected = this.#listeners.has(nodeId)
       sub.addInitialNode(nodeId, connected)
-      if (connected) this.#send(nodeId, sub.message(false))
+      if (connected) this.#send(nodeId, sub.message(nodeId, false))
     }
     sub.settle()
     this.#logger.debug('log subscription opened', { id, nodes: [...initial], follow: options.follow })
@@ -231,8 +231,8 @@ export class LogBroker implements LogsApi {
         if (ev.action === 'commit') continue
         const nodeId = ev.object.nodeId
         if (sub.nodes.has(nodeId)) continue
-        sub.nodes.add(nodeId)
-        this.#send(nodeId, sub.message(false))
+        sub.addLateNode(nodeId)
+        this.#send(nodeId, sub.message(nodeId, false))
       }
     } catch (err) {
       // An overflowing watch loses track of new tasks: end the subscription rather than go quiet.
@@ -247,7 +247,7 @@ export class LogBroker implements LogsApi {
   #close(sub: Subscription): void {
     if (!this.#subs.has(sub.id)) return
     this.#forget(sub)
-    for (const nodeId of sub.nodes) this.#send(nodeId, sub.message(true))
+    for (const nodeId of sub.nodes) this.#send(nodeId, sub.message(nodeId, true))
     this.#logger.debug('log subscription closed', { id: sub.id })
   }
 

@@ -135,6 +135,8 @@ class Publication {
   readonly #out = new AsyncQueue<PublishLogsMessage>(64)
   readonly #readers = new Map<string, Promise<void>>()
   #done: Promise<void> | undefined
+  /** Whether the first scan ran: tasks found later are new to the subscription. */
+  #scanned = false
 
   constructor(m: SubscriptionMessage, init: LogPublisherInit, clock: Clock, logger: Logger) {
     this.#m = m
@@ -194,18 +196,24 @@ class Publication {
     if (this.#ctrl.signal.aborted) return
     for (const { task, containerId } of this.#init.tasks()) {
       if (task.nodeId !== this.#init.nodeId || this.#readers.has(task.id) || !selects(this.#m.selector, task)) continue
-      this.#readers.set(task.id, this.#read(task, containerId))
+      this.#readers.set(task.id, this.#read(task, containerId, !this.#scanned))
     }
+    this.#scanned = true
   }
 
-  async #read(task: RunningTaskContainer['task'], containerId: string): Promise<void> {
+  /**
+   * Publishes one task's lines. `tail` applies to the tasks found at the start only: a task that
+   * appears later (a restart while following) is new to the subscriber, so all its lines (since
+   * `since`) are published — none are lost between its start and this read.
+   */
+  async #read(task: RunningTaskContainer['task'], containerId: string, initial: boolean): Promise<void> {
     const { follow, tail, since } = this.#m.options
     const signal = this.#ctrl.signal
     try {
       const lines = this.#init.runtime.logs(containerId, {
         signal,
         ...(follow === true ? { follow } : {}),
-        ...(tail === undefined ? {} : { tail }),
+        ...(tail === undefined || !initial ? {} : { tail }),
         ...(since === undefined ? {} : { since }),
       })
       for await (const l of lines) {

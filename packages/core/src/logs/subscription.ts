@@ -23,6 +23,8 @@ export class Subscription {
   readonly pending = new Set<string>()
   /** Non-follow: nodes that could not deliver their part (not connected, or disconnected). */
   readonly unavailable = new Set<string>()
+  /** Follow: nodes brought in after the start by a new selected task; all their tasks are new. */
+  readonly lateNodes = new Set<string>()
   /** Lines to the subscriber. */
   readonly queue: AsyncQueue<LogMessage>
   /** The subscription's id. */
@@ -50,9 +52,20 @@ export class Subscription {
     return this.options.follow
   }
 
-  /** The message telling a worker to publish (or, with `close`, to stop). */
-  message(close: boolean): SubscriptionMessage {
-    return { id: this.id, selector: this.selector, options: this.options, close }
+  /**
+   * The message telling node `nodeId` to publish (or, with `close`, to stop). A late node's tasks
+   * are new to the subscriber: `tail` does not apply to them (none of their lines is skipped).
+   */
+  message(nodeId: string, close: boolean): SubscriptionMessage {
+    if (!this.lateNodes.has(nodeId) || this.options.tail === undefined) return { id: this.id, selector: this.selector, options: this.options, close }
+    const { tail: _tail, ...options } = this.options
+    return { id: this.id, selector: this.selector, options, close }
+  }
+
+  /** Follow: adds a node that a selected task was placed on after the start. */
+  addLateNode(nodeId: string): void {
+    this.nodes.add(nodeId)
+    this.lateNodes.add(nodeId)
   }
 
   /** Adds a node at the start: awaited when connected, else unavailable (non-follow). */

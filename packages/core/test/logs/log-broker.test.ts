@@ -76,25 +76,32 @@ describe('LogBroker with LogPublishers on FakeRuntime containers (in process)', 
     await until(() => worker.activeSubscriptions().length === 0)
   })
 
-  it('follow across a task restart: the replacement task, on another node, joins the subscription', async () => {
+  it('follow across a task restart: the replacement task, on another node, joins the subscription with all its lines', async () => {
     await rig.runTask('t1', 'web', 'n1')
+    rig.say('t1', 'old, before the subscription', T0)
+    rig.say('t1', 'first life', T0 + 1)
     rig.worker('n1')
     rig.worker('n2')
     await until(() => rig.broker.connectedNodes().length === 2)
     const ctrl = new AbortController()
-    const it = rig.broker.subscribe({ selector: { serviceIds: [id('web')] }, options: { follow: true } }, { signal: ctrl.signal })[Symbol.asyncIterator]()
-    rig.say('t1', 'first life', T0 + 1)
+    // tail 1 gives t1's last line only; a replacement task is new to the subscriber: none of its lines are skipped.
+    const it = rig.broker.subscribe({ selector: { serviceIds: [id('web')] }, options: { follow: true, tail: 1 } }, { signal: ctrl.signal })[Symbol.asyncIterator]()
     expect(await take(it, 1)).toEqual([msg('t1', 'web', 'n1', 'first life', T0 + 1)])
     await rig.exit('t1')
-    // The orchestrator's replacement: a new task of the same slot, placed on n2.
-    await rig.runTask('t1b', 'web', 'n2')
-    rig.say('t1b', 'second life', T0 + 2)
-    expect(await take(it, 1)).toEqual([msg('t1b', 'web', 'n2', 'second life', T0 + 2)])
-    // And a replacement on the same node is picked up by that node's publisher.
+    // The orchestrator's replacement: a new task of the same slot, placed on n2, which writes two lines at once.
+    const early = [
+      { line: 'second life', at: T0 + 2 },
+      { line: 'second life, line 2', at: T0 + 3 },
+    ]
+    await rig.runTask('t1b', 'web', 'n2', 1, early)
+    expect(await take(it, 2)).toEqual([msg('t1b', 'web', 'n2', 'second life', T0 + 2), msg('t1b', 'web', 'n2', 'second life, line 2', T0 + 3)])
+    // And a replacement back on n1 (whose first task was tailed) is picked up by n1's publisher, untailed.
     await rig.exit('t1b')
-    await rig.runTask('t1c', 'web', 'n2')
-    rig.say('t1c', 'third life', T0 + 3)
-    expect(await take(it, 1)).toEqual([msg('t1c', 'web', 'n2', 'third life', T0 + 3)])
+    await rig.runTask('t1c', 'web', 'n1', 1, [
+      { line: 'third life', at: T0 + 4 },
+      { line: 'third life, line 2', at: T0 + 5 },
+    ])
+    expect(await take(it, 2)).toEqual([msg('t1c', 'web', 'n1', 'third life', T0 + 4), msg('t1c', 'web', 'n1', 'third life, line 2', T0 + 5)])
     ctrl.abort()
   })
 

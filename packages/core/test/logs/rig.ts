@@ -96,12 +96,16 @@ export class LogsRig {
     )
   }
 
-  /** Starts task `task` of `service` on `node` (short names): a `talk` container, and the task RUNNING in the store. */
-  async runTask(task: string, service: string, node: string, slot = 1): Promise<string> {
+  /**
+   * Starts task `task` of `service` on `node` (short names): a `talk` container, which writes the
+   * `early` lines before anyone can know of it, and the task RUNNING in the store.
+   */
+  async runTask(task: string, service: string, node: string, slot = 1, early: readonly { line: string; at: number }[] = []): Promise<string> {
     const [taskId, serviceId, nodeId] = [id(task), id(service), id(node)]
     const containerId = await this.runtime.create({ image: 'busybox:fake', command: ['talk'], env: { TASK: taskId } })
     await this.runtime.start(containerId)
     await until(() => this.#talkers.has(taskId))
+    for (const e of early) this.say(task, e.line, e.at)
     const list = this.#containers.get(nodeId) ?? []
     list.push({ task: { id: taskId, serviceId, nodeId }, containerId })
     this.#containers.set(nodeId, list)
