@@ -17,7 +17,7 @@ import {
 import type { AssignmentsMessage, DispatcherApi } from '@swarmkit-ts/api'
 import { Dispatcher } from '@swarmkit-ts/orchestrator'
 import type { DispatcherHandle } from '@swarmkit-ts/orchestrator'
-import { credentials } from '@swarmkit-ts/pki'
+import { CertificateDenyList, credentials } from '@swarmkit-ts/pki'
 import { MemoryStore } from '@swarmkit-ts/store'
 import { afterEach, describe, expect, it } from 'vitest'
 import { dispatcherServiceDefinition, GrpcDispatcherClient, peerHost } from '../src/dispatcher/index.ts'
@@ -179,6 +179,22 @@ describe('the dispatcher service', () => {
     expect(err).toBeInstanceOf(PermissionDeniedError)
     expect(err).toMatchObject({ role: 'worker', message: 'certificate is for cluster otherclusterxxxxxxxxxxxx1, not clusterdispatch0000000001' })
     expect(l.store.view((tx) => tx.nodes.find())).toStrictEqual([])
+  })
+
+  it("refuses a removed node's certificate with PermissionDeniedError, also on a new session", async () => {
+    const store = new MemoryStore()
+    const dispatcher = new Dispatcher({ store, clock: systemClock, random: cryptoRandom })
+    const handle = dispatcher.start()
+    cleanup.add(() => handle.stop())
+    const denyList = new CertificateDenyList()
+    const rig = await startDispatcherServer(await testPki(), { dispatcher: () => dispatcher, denyList })
+    cleanup.add(() => rig.close())
+    const api = await client(rig.address)
+    const { sessionId } = await register(api)
+    denyList.add(WORKER, Date.now() + 3_600_000)
+    const expected = { name: 'PermissionDeniedError', role: 'worker', message: `node ${WORKER} has been removed from the cluster` }
+    expect(await caught(api.heartbeat({ sessionId }))).toMatchObject(expected)
+    expect(await caught(api.session({ description: {}, sessionId })[Symbol.asyncIterator]().next())).toMatchObject(expected)
   })
 
   it('refuses a request that is not a valid message with InvalidArgumentError', async () => {

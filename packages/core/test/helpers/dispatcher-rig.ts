@@ -7,7 +7,7 @@ import type { ChannelCredentials } from '@grpc/grpc-js'
 import type { DispatcherApi, NodeRole } from '@swarmkit-ts/api'
 import type { Dispatcher } from '@swarmkit-ts/orchestrator'
 import { createCsr, credentials, generateNodeKey, RootCA, TlsMaterialSource } from '@swarmkit-ts/pki'
-import type { NodeKey, TlsMaterial } from '@swarmkit-ts/pki'
+import type { CertificateDenyList, NodeKey, TlsMaterial } from '@swarmkit-ts/pki'
 import { addDispatcherService, authorizeDispatcherCaller, GrpcDispatcherClient, GrpcDispatcherConnector } from '../../src/dispatcher/index.ts'
 import type { DispatcherService } from '../../src/dispatcher/index.ts'
 import { NodeServer } from '../../src/server/index.ts'
@@ -76,13 +76,15 @@ export interface DispatcherServerOptions {
   readonly listenAddress?: string
   /** The manager's node id. */
   readonly managerId?: string
+  /** Removed nodes whose certificates are refused. */
+  readonly denyList?: CertificateDenyList
 }
 
 /** Starts a manager's NodeServer on 127.0.0.1 serving the dispatcher. */
 export async function startDispatcherServer(pki: TestPki, options: DispatcherServerOptions): Promise<DispatcherServerRig> {
   const tls = new TlsMaterialSource(await pki.tls(options.managerId ?? 'manager00000000000000001', 'manager'))
   const server = new NodeServer({ listenAddress: options.listenAddress ?? '127.0.0.1:0', tls, shutdownGraceMs: 0 })
-  const authorize = authorizeDispatcherCaller({ clusterId: CLUSTER_ID })
+  const authorize = authorizeDispatcherCaller({ clusterId: CLUSTER_ID, ...(options.denyList === undefined ? {} : { denyList: options.denyList }) })
   let calls = 0
   const service = addDispatcherService(server.server, {
     dispatcher: options.dispatcher,
