@@ -6,10 +6,34 @@
  *
  * @module
  */
-import { InvalidArgumentError, UnavailableError, cryptoRandom, silentLogger, systemClock, type Clock, type Logger, type Random } from '@swarmkit-ts/api'
-import { CertificateRenewer, type Validity } from '@swarmkit-ts/pki'
+import {
+  InvalidArgumentError,
+  IssuanceState,
+  UnavailableError,
+  cryptoRandom,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Logger,
+  type Node,
+  type Random,
+} from '@swarmkit-ts/api'
+import { CertificateRenewer, type NodeIdentity, type Validity } from '@swarmkit-ts/pki'
 import type { NodeCertificateStore } from '../certs/node-certificate-store.ts'
 import { renewNodeCertificate, type NodeCertificateResult } from './join.ts'
+
+/**
+ * Whether a node should renew its certificate now, judging from its Node object (as the
+ * dispatcher session or the store shows it) and the certificate it holds: when the CA asks for
+ * it (state `rotate`, a root rotation) or when the node's role differs from the certificate's
+ * (a promotion or demotion). Not while a renewal is already pending.
+ */
+export function shouldRenewCertificate(node: Readonly<Pick<Node, 'role' | 'certificate'>>, held: Pick<NodeIdentity, 'role'>): boolean {
+  const state = node.certificate?.status.state
+  if (state === IssuanceState.ROTATE) return true
+  if (state === IssuanceState.PENDING || state === IssuanceState.RENEW) return false
+  return node.role !== held.role
+}
 
 /** Construction options of {@link NodeCertificateRenewal}. */
 export interface NodeCertificateRenewalInit {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { FailedPreconditionError, InvalidArgumentError, IssuanceState } from '@swarmkit-ts/api'
 import { identityOf, joinTokenDigest, JoinTokens, parseJoinToken, RootCA } from '@swarmkit-ts/pki'
 import { SeededRandom } from '@swarmkit-ts/testkit'
-import { bootstrapClusterCA, pemText } from '../../src/ca/index.ts'
+import { bootstrapClusterCA, pemText, shouldRenewCertificate } from '../../src/ca/index.ts'
 import { caCodec } from '../../src/ca/wire.ts'
 import { checkTlsMaterial } from '../../src/certs/index.ts'
 
@@ -72,5 +72,17 @@ describe('CA wire messages', () => {
     const bad = Buffer.from([0x0a, 0xff])
     expect(() => caCodec.decodeIssueRequest(bad)).toThrow(InvalidArgumentError)
     expect(() => caCodec.decodeIssueRequest(bad)).toThrow(/^undecodable IssueNodeCertificateRequest: /)
+  })
+})
+
+describe('shouldRenewCertificate', () => {
+  const entry = (state: IssuanceState) => ({ role: 'worker' as const, cn: 'n1', status: { state } })
+  it('renews when the CA asks (rotate) or the role changed, never while a renewal is pending', () => {
+    expect(shouldRenewCertificate({ role: 'worker', certificate: entry(IssuanceState.ROTATE) }, { role: 'worker' })).toBe(true)
+    expect(shouldRenewCertificate({ role: 'manager', certificate: entry(IssuanceState.ISSUED) }, { role: 'worker' })).toBe(true)
+    expect(shouldRenewCertificate({ role: 'worker', certificate: entry(IssuanceState.ISSUED) }, { role: 'worker' })).toBe(false)
+    expect(shouldRenewCertificate({ role: 'manager', certificate: entry(IssuanceState.RENEW) }, { role: 'worker' })).toBe(false)
+    expect(shouldRenewCertificate({ role: 'manager', certificate: entry(IssuanceState.PENDING) }, { role: 'worker' })).toBe(false)
+    expect(shouldRenewCertificate({ role: 'worker' }, { role: 'worker' })).toBe(false)
   })
 })
