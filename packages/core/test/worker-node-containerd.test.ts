@@ -1,0 +1,79 @@
+/**
+ * WorkerNode with `runtime: 'containerd'` on the private test containerd: the node opens a
+ * ContainerdRuntime with its files under `<stateDir>/runtime/containerd`, and a busybox httpd task
+ * (host network, listening on `$PORT`) answers on 127.0.0.1 at the port in its `status.portStatus`.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { TaskState, generateId } from '@swarmkit-ts/api'
+import { ContainerdRuntime } from '@swarmkit-ts/engine-adapter'
+import { WorkerNode, runtimeStateDir } from '../src/worker/index.ts'
+import { containerdSkipReason, startContainerd, stopContainerd } from './helpers/worker-containerd.ts'
+import type { TestContainerd } from './helpers/worker-containerd.ts'
+import { TestManager, httpResponse, until } from './helpers/worker-manager.ts'
+
+const skip = containerdSkipReason() !== undefined
+const GUARD_MS = 90_000
+const IMAGE = 'core-worker/busybox:test'
+const INSTANCE = `core-worker-${randomBytes(3).toString('hex')}`
+
+describe.skipIf(skip)('WorkerNode on containerd', () => {
+  let containerd: TestContainerd | undefined
+  let root = ''
+  let manager: TestManager | undefined
+  let node: WorkerNode | undefined
+
+  beforeAll(async () => {
+    containerd = await startContainerd()
+    root = await mkdtemp(join(tmpdir(), 'core-worker-containerd-'))
+  }, 300_000)
+
+  afterEach(async () => {
+    await node?.stop()
+    await manager?.close()
+    if (containerd === undefined) return
+    const rt = new ContainerdRuntime({ socketPath: containerd.socket, namespace: containerd.namespace, instance: INSTANCE, stateDir: join(root, 'cleanup') })
+    for (const c of await rt.list()) await rt.remove(c.id, { force: true })
+    await rt.close()
+  }, 120_000)
+
+  afterAll(async () => {
+    if (containerd !== undefined) await stopContainerd()
+    await rm(root, { recursive: true, force: true })
+  }, 120_000)
+
+  it('runs a busybox httpd task on the host network, reachable at the port in its status.portStatus', { timeout: 240_000 }, async () => {
+    if (containerd === undefined) throw new Error('containerd not started')
+    manager = await new TestManager().start()
+    const nodeId = generateId(manager.random)
+    const stateDir = join(root, nodeId)
+    node = new WorkerNode({
+      stateDir,
+      dispatcher: manager.connector(nodeId),
+      runtime: 'containerd',
+      runtimeOptions: { containerd: { socketPath: containerd.socket, namespace: containerd.namespace, instance: INSTANCE } },
+      random: manager.random,
+    })
+    await node.start()
+    const runtime = node.runtime
+    if (!(runtime instanceof ContainerdRuntime)) throw new Error('runtime "containerd" should open a ContainerdRuntime')
+    await runtime.importImage(IMAGE, containerd.imageTar)
+
+    const service = await manager.services.create({
+      annotations: { name: 'web' },
+      mode: { replicated: { replicas: 1 } },
+      task: { container: { image: IMAGE, command: ['sh', '-c', 'mkdir -p /tmp/www && echo hello from containerd > /tmp/www/index.html && exec httpd -f -p 127.0.0.1:$PORT -h /tmp/www'], stopGracePeriodMs: 1000 } },
+      endpoint: { ports: [{ targetPort: 8080, publishMode: 'ingress' }] },
+    })
+    await until(() => manager?.tasks(service.id).some((t) => t.status.state === TaskState.RUNNING && t.status.portStatus !== undefined) === true, 'the task running with its port status', GUARD_MS)
+    const [task] = manager.tasks(service.id)
+    const [container] = await runtime.list()
+    const published = container?.ports[0]?.published ?? 0
+    expect(task?.status.portStatus).toEqual({ ports: [{ protocol: 'tcp', targetPort: 8080, publishedPort: published, publishMode: 'host' }] })
+    await until(async () => (await httpResponse(published).catch(() => '')).includes('hello from containerd'), 'httpd answering on the published port', GUARD_MS)
+    expect((await stat(runtimeStateDir(stateDir, 'containerd'))).isDirectory()).toBe(true)
+  })
+})
