@@ -152,8 +152,13 @@ class Publication {
     await this.#done
   }
 
+  /** Publishes until done (non-follow) or cancelled; never rejects (failures are logged). */
   run(): Promise<void> {
-    this.#done = this.#run()
+    this.#done = this.#run().catch((err: unknown) => {
+      this.#ctrl.abort()
+      this.#out.end()
+      this.#logger.warn('publishing a log subscription failed', { err })
+    })
     return this.#done
   }
 
