@@ -5,8 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ClusterLockedError, FailedPreconditionError, cryptoRandom, generateId } from '@swarmkit-ts/api'
-import { generateUnlockKey } from '@swarmkit-ts/pki'
+import { FailedPreconditionError, cryptoRandom, generateId } from '@swarmkit-ts/api'
 import { ManagerNode } from '../src/manager/index.ts'
 import { CLUSTER_ID, TermRecorder, cleanupAfterEach, managerInit, until } from './helpers/manager-rig.ts'
 
@@ -146,21 +145,6 @@ describe('ManagerNode: restart from the state directory', () => {
     await until(() => again.isLeader, 'the restarted manager to lead again')
     expect(ids.map((id) => secretName(again, id))).toEqual(ids.map((_, i) => `findme-secret-${i}`))
     expect(again.raftId).toBe(m.raftId)
-  })
-
-  it('an autolocked manager stays locked without its unlock key', async () => {
-    const unlockKey = generateUnlockKey()
-    const init = await managerInit(cleanup, N1, { unlockKey })
-    const m = track(await ManagerNode.init(init))
-    expect(m.autolock).toBe(true)
-    const id = await createSecret(m, 'locked-secret')
-    await m.close()
-
-    const { unlockKey: _k, ...withoutKey } = init
-    await expect(ManagerNode.open(withoutKey)).rejects.toBeInstanceOf(ClusterLockedError)
-    await expect(ManagerNode.open({ ...withoutKey, unlockKey: generateUnlockKey() })).rejects.toBeInstanceOf(ClusterLockedError)
-    const again = track(await ManagerNode.open(init))
-    await until(() => secretName(again, id) === 'locked-secret', 'the secret after unlocking')
   })
 
   it('refuses to init over an existing manager state directory', async () => {

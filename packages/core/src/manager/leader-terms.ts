@@ -33,6 +33,9 @@ export interface LeaderTermsInit {
   readonly ready?: () => Promise<boolean>
 }
 
+/** Delay before asking `ready()` again after it failed while this manager still leads. */
+export const READY_RETRY_MS = 100
+
 interface RunningTerm {
   readonly abort: AbortController
   readonly handles: { name: string; handle: LeaderComponentHandle }[]
@@ -102,11 +105,22 @@ export class LeaderTerms {
 
   async #reconcile(): Promise<void> {
     if (this.#want && this.#term === undefined) {
-      const ok = this.#init.ready === undefined ? true : await this.#init.ready().catch(() => false)
-      // Leadership may have been lost (or the manager closed) while waiting.
-      if (ok && this.#want && !this.#closed) await this.#start()
+      if (await this.#awaitReady()) await this.#start()
     } else if (!this.#want && this.#term !== undefined) {
       await this.#stop(this.#term)
+    }
+  }
+
+  /**
+   * Waits for `ready()` while this manager still wants a term (a failed read while still leader
+   * is retried after {@link READY_RETRY_MS}); `false` once leadership is lost or the manager closes.
+   */
+  async #awaitReady(): Promise<boolean> {
+    const ready = this.#init.ready
+    for (;;) {
+      if (!this.#want || this.#closed) return false
+      if (ready === undefined || (await ready().catch(() => false))) return this.#want && !this.#closed
+      await new Promise<void>((resolve) => this.#init.clock.setTimeout(resolve, READY_RETRY_MS))
     }
   }
 

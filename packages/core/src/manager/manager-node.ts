@@ -5,16 +5,18 @@
  *
  * @module
  */
+import type { X509Certificate } from 'node:crypto'
 import { EventEmitter } from 'eventemitter3'
 import { AlreadyExistsError, FailedPreconditionError, NotLeaderError, cryptoRandom, generateRaftMemberId, silentLogger, systemClock, withClusterDefaults } from '@swarmkit-ts/api'
 import type { Clock, Logger, RaftMemberId, Random } from '@swarmkit-ts/api'
-import { ManagerKeyStore, credentials, generateJoinToken, joinTokenDigest, parseUnlockKey, type NodeIdentity } from '@swarmkit-ts/pki'
+import { ManagerKeyStore, credentials, generateJoinToken, identityOf, joinTokenDigest, parseUnlockKey, type NodeIdentity } from '@swarmkit-ts/pki'
 import { FileRaftStorage } from '@swarmkit-ts/raft'
-import { GrpcRaftTransport, authorizeClusterManagers } from '@swarmkit-ts/raft/grpc'
+import { GrpcRaftTransport, authorizeClusterManagers, type RaftAuthorization } from '@swarmkit-ts/raft/grpc'
 import type { Dispatcher } from '@swarmkit-ts/orchestrator'
 import { createReplicatedStore, type MemoryStore, type ReplicatedStore } from '@swarmkit-ts/store'
-import { clusterAuthorizer } from '../ca/index.ts'
-import type { MembershipHooks } from '../control/control-hooks.ts'
+import { clusterAuthorizer, denyListOf } from '../ca/index.ts'
+import type { KeyHooks, MembershipHooks } from '../control/control-hooks.ts'
+import { UnlockKeyFollower, autolockKeeper, unlockKeyHooks } from './autolock.ts'
 import { NodeServer } from '../server/node-server.ts'
 import type { LeaderComponent } from './leader-component.ts'
 import { LeaderTerms } from './leader-terms.ts'
@@ -39,6 +41,19 @@ export interface LeaderEvent {
 export interface ManagerNodeEvents {
   /** The known leader, or this manager's leadership, changed. */
   leader: (event: LeaderEvent) => void
+}
+
+/** Refuses a Raft peer whose node the cluster removed (its certificate is on the deny list). */
+function refuseDenied(store: MemoryStore, clock: Clock, cert: X509Certificate): RaftAuthorization {
+  const cluster = store.view((tx) => tx.clusters.find()[0])
+  if (cluster === undefined) return { allowed: true }
+  let nodeId: string
+  try {
+    nodeId = identityOf(cert, 'peerCertificate').nodeId
+  } catch {
+    return { allowed: false, reason: 'the certificate carries no node identity' }
+  }
+  return denyListOf(cluster).denies(nodeId, clock.now()) ? { allowed: false, reason: `node ${nodeId} has been removed from the cluster` } : { allowed: true }
 }
 
 /** What the manager assembles before it starts. */
@@ -69,7 +84,9 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
   readonly #membership: RaftMembership
   readonly #init: ManagerNodeInit
   readonly #logger: Logger
-  #unlockKey: string | undefined
+  readonly #unlockKey: string | undefined
+  readonly #keyFollower: UnlockKeyFollower
+  readonly #random: Random
   #closing: Promise<void> | undefined
 
   private constructor(parts: Parts, storage: FileRaftStorage) {
@@ -87,11 +104,12 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
     this.#storage = storage
     this.#keys = keys
     this.#unlockKey = init.unlockKey
+    this.#random = random
     const transport = new GrpcRaftTransport({
       id: identity.raftId,
       server: server.server,
       advertiseAddress: server.advertiseAddress,
-      authorize: authorizeClusterManagers({ clusterId: identity.clusterId }),
+      authorize: authorizeClusterManagers({ clusterId: identity.clusterId, bind: (call) => refuseDenied(this.replicated.store, clock, call.peerCertificate) }),
       channelCredentials: credentials.forClient(init.tls, { clusterId: identity.clusterId }),
       channelOptions: credentials.channelOptions('manager'),
       logger: this.#logger,
@@ -117,6 +135,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
     const raft = this.replicated.raft
     const builtIn: LeaderComponent[] = [
       managerStatusComponent(() => this.#membership.members()),
+      autolockKeeper(random),
       roleManager({ raft: { raftId: identity.raftId, members: () => this.#membership.reachability(), removeMember: (id) => raft.removeMember(id).then(() => undefined), transferLeadership: () => this.#membership.transferLeadership() } }),
     ]
     this.#terms = new LeaderTerms({
@@ -139,6 +158,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
       this.#terms.managersChanged()
       this.emit('leader', { isLeader: raft.isLeader, leaderId: raft.leader, leaderAddress: this.leaderAddress() })
     })
+    this.#keyFollower = new UnlockKeyFollower(this.replicated.store, keys, keys.autolock ? init.unlockKey : undefined, this.#logger)
     addMembershipService(server.server, { host: this.#membership, authorize: clusterAuthorizer(this.replicated.store, { clusterId: identity.clusterId, clock }) })
   }
 
@@ -221,6 +241,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
       manager = new ManagerNode({ init, identity, keys, server }, storage)
       beforeStart?.(manager)
       await manager.replicated.start()
+      manager.#keyFollower.start()
       return manager
     } catch (err) {
       if (manager !== undefined) await manager.close()
@@ -322,9 +343,19 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
     return this.#membership.hooks()
   }
 
-  /** Whether autolock is on for this manager's key file. */
+  /** The control API's unlock-key hooks (the key lives in the cluster object; rotate on the leader). */
+  keyHooks(): KeyHooks {
+    return unlockKeyHooks(this.replicated.store, this.#random)
+  }
+
+  /** Whether this manager's key file is sealed (autolock on). */
   get autolock(): boolean {
     return this.#keys.autolock
+  }
+
+  /** The unlock key this manager's key file is sealed under now (`undefined`: autolock off). */
+  get sealedUnder(): string | undefined {
+    return this.#keyFollower.current
   }
 
   /**
@@ -354,6 +385,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.#terms.close()
+      await this.#keyFollower.stop()
       await this.replicated.stop()
       await this.server.close()
       await this.#storage.close()
