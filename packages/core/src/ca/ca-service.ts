@@ -61,8 +61,9 @@ const CSR_LABEL = '-----BEGIN CERTIFICATE REQUEST-----'
 /** Largest CSR accepted, in bytes (a P-256 CSR is ~500). */
 const MAX_CSR_BYTES = 16 * 1024
 
+/** A certificate is there (`issued`, or `rotate`: issued and since asked to renew), or issuance failed. */
 function isFinal(state: IssuanceState | undefined): boolean {
-  return state === IssuanceState.ISSUED || state === IssuanceState.FAILED
+  return state === IssuanceState.ISSUED || state === IssuanceState.ROTATE || state === IssuanceState.FAILED
 }
 
 function checkCsr(csrPem: string): void {
@@ -153,7 +154,7 @@ export function addCaService(server: Server, deps: CaServiceDeps): void {
       state,
       ...(cert?.status.err === undefined ? {} : { error: cert.status.err }),
       ...(cert === undefined ? {} : { role: cert.role }),
-      ...(state === IssuanceState.ISSUED && cert?.certificate !== undefined
+      ...((state === IssuanceState.ISSUED || state === IssuanceState.ROTATE) && cert?.certificate !== undefined
         ? { certificateChainPem: pemText(cert.certificate), trustBundlePem: store.view((tx) => trustBundleOf(clusterOf(tx))) }
         : {}),
     }

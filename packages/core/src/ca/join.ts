@@ -78,7 +78,8 @@ async function issueAndWait(address: string, creds: CaChannelCredentials, reques
         if (status.state === IssuanceState.FAILED) {
           throw new FailedPreconditionError(`the CA refused to issue the certificate: ${status.error ?? 'no reason given'}`, { reason: 'issuance-failed' })
         }
-        if (status.state === IssuanceState.ISSUED && status.certificateChainPem !== undefined) {
+        const issued = status.state === IssuanceState.ISSUED || status.state === IssuanceState.ROTATE
+        if (issued && status.certificateChainPem !== undefined) {
           return { chain: status.certificateChainPem, bundle: status.trustBundlePem }
         }
       }

@@ -60,13 +60,16 @@ export interface RootRotationReconcilerOptions {
   retryAfterMs?: number
 }
 
+/** The nodes holding a certificate of the cluster (a node whose issuance failed holds none and cannot hold a rotation back). */
 function rotationNodes(store: MemoryStore): RotationNode[] {
-  return store.view((tx) =>
-    tx.nodes.find().map((n) => {
+  const out: RotationNode[] = []
+  store.view((tx) => {
+    for (const n of tx.nodes.find()) {
       const cert = n.certificate?.certificate
-      return { nodeId: n.id, certPem: cert === undefined || cert.length === 0 ? undefined : pemText(cert) }
-    }),
-  )
+      if (cert !== undefined && cert.length > 0) out.push({ nodeId: n.id, certPem: pemText(cert) })
+    }
+  })
+  return out
 }
 
 class RotationDriver {

@@ -116,6 +116,20 @@ describe('joining: requestNodeCertificate against the CA service over gRPC + TLS
     expect(missing).toMatchObject({ kind: 'node', id: 'nosuchnode' })
   })
 
+  it('a node asked to renew (state rotate) still gets its current certificate from the status call', async () => {
+    const m = await rigs.manager()
+    const got = await requestNodeCertificate({ joinAddr: m.address, token: m.ca.joinTokens.worker })
+    await m.store.update((tx) => {
+      tx.nodes.update(got.identity.nodeId, (d) => {
+        if (d.certificate !== undefined) d.certificate.status = { state: 'rotate' }
+      })
+    })
+    const client = new CaClient(m.address, { kind: 'root', rootCaPem: m.ca.rootCA.certPem })
+    rigs.add(() => Promise.resolve(client.close()))
+    const status = await client.nodeCertificateStatus(got.identity.nodeId)
+    expect(status).toEqual({ state: 'rotate', role: 'worker', certificateChainPem: got.material.certChainPem, trustBundlePem: m.ca.rootCA.certPem })
+  })
+
   it('a server whose certificate is not from the pinned root is refused before the token is sent', async () => {
     const m = await rigs.manager()
     const other = await RootCA.create()
