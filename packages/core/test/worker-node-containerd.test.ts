@@ -1,7 +1,9 @@
 /**
  * WorkerNode with `runtime: 'containerd'` on the private test containerd: the node opens a
  * ContainerdRuntime with its files under `<stateDir>/runtime/containerd`, and a busybox httpd task
- * (host network, listening on `$PORT`) answers on 127.0.0.1 at the port in its `status.portStatus`.
+ * (host network, listening on `$PORT`) answers on 127.0.0.1 at the port in its `status.portStatus`;
+ * stopping the node removes its containers (this runtime cannot adopt them) and a restart runs
+ * the task again.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
@@ -45,7 +47,7 @@ describe.skipIf(skip)('WorkerNode on containerd', () => {
     await rm(root, { recursive: true, force: true })
   }, 120_000)
 
-  it('runs a busybox httpd task on the host network, reachable at the port in its status.portStatus', { timeout: 240_000 }, async () => {
+  it('runs a busybox httpd task on the host network, reachable at the port in its status.portStatus, and runs it again after a restart without an orphan', { timeout: 240_000 }, async () => {
     if (containerd === undefined) throw new Error('containerd not started')
     manager = await new TestManager().start()
     const nodeId = generateId(manager.random)
@@ -75,5 +77,19 @@ describe.skipIf(skip)('WorkerNode on containerd', () => {
     expect(task?.status.portStatus).toEqual({ ports: [{ protocol: 'tcp', targetPort: 8080, publishedPort: published, publishMode: 'host' }] })
     await until(async () => (await httpResponse(published).catch(() => '')).includes('hello from containerd'), 'httpd answering on the published port', GUARD_MS)
     expect((await stat(runtimeStateDir(stateDir, 'containerd'))).isDirectory()).toBe(true)
+
+    // ContainerdRuntime cannot adopt an earlier instance's containers: stop removes them, and the
+    // restarted node runs the service again — one container, no orphan beside it.
+    await node.stop()
+    await expect(httpResponse(published)).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+    await node.start()
+    const again = node.runtime
+    if (again === undefined) throw new Error('the node should have a runtime once started')
+    await until(async () => (await again.list()).some((c) => c.state === 'running'), 'a container running again', GUARD_MS)
+    await until(() => manager?.tasks(service.id).filter((t) => t.status.state === TaskState.RUNNING).length === 1, 'one task running', GUARD_MS)
+    const [rerun] = await again.list()
+    const port = rerun?.ports[0]?.published ?? 0
+    await until(async () => (await httpResponse(port).catch(() => '')).includes('hello from containerd'), 'httpd answering again', GUARD_MS)
+    expect((await again.list()).length).toBe(1)
   })
 })

@@ -38,7 +38,16 @@ export interface OpenedRuntime {
   readonly runtime: ContainerRuntime
   /** The kind it was opened as, or `custom` for an embedder's instance. */
   readonly kind: WorkerRuntimeKind | 'custom'
-  /** Closes it if the worker opened it (containers keep running); a no-op for an embedder's instance. */
+  /**
+   * Whether a later instance adopts the containers this one leaves running. False for
+   * `ContainerdRuntime`, which keeps its containers' state in memory only.
+   */
+  readonly adopts: boolean
+  /**
+   * Closes it if the worker opened it; a no-op for an embedder's instance. Containers keep
+   * running, except on a runtime that does not adopt them: those are removed first, so that the
+   * next start runs the node's tasks again instead of leaving orphans beside them.
+   */
   close(): Promise<void>
 }
 
@@ -67,8 +76,8 @@ export function runtimeStateDir(stateDir: string, kind: WorkerRuntimeKind): stri
  * used as it is.
  */
 export async function openRuntime(choice: WorkerRuntimeKind | ContainerRuntime, stateDir: string, options: WorkerRuntimeOptions, clock: Clock): Promise<OpenedRuntime> {
-  if (typeof choice !== 'string') return { runtime: choice, kind: 'custom', close: () => Promise.resolve() }
-  const owned = (runtime: ContainerRuntime & { close(): Promise<void> }): OpenedRuntime => ({ runtime, kind: choice, close: () => runtime.close() })
+  if (typeof choice !== 'string') return { runtime: choice, kind: 'custom', adopts: true, close: () => Promise.resolve() }
+  const owned = (runtime: ContainerRuntime & { close(): Promise<void> }): OpenedRuntime => ({ runtime, kind: choice, adopts: true, close: () => runtime.close() })
   switch (choice) {
     case 'process': {
       const images = options.process?.images ?? (await defaultProcessImages(stateDir))
@@ -76,10 +85,21 @@ export async function openRuntime(choice: WorkerRuntimeKind | ContainerRuntime, 
     }
     case 'docker':
       return owned(new DockerRuntime({ stateDir: runtimeStateDir(stateDir, 'docker'), ...options.docker }))
-    case 'containerd':
-      return owned(new ContainerdRuntime({ stateDir: runtimeStateDir(stateDir, 'containerd'), ...options.containerd }))
+    case 'containerd': {
+      const runtime = new ContainerdRuntime({ stateDir: runtimeStateDir(stateDir, 'containerd'), ...options.containerd })
+      return { runtime, kind: choice, adopts: false, close: () => removeAllThenClose(runtime) }
+    }
     case 'fake':
       return owned(new FakeRuntime({ clock, ...options.fake }))
+  }
+}
+
+/** Removes every container of `runtime` (stopping it), then closes the runtime even if a removal failed. */
+async function removeAllThenClose(runtime: ContainerRuntime & { close(): Promise<void> }): Promise<void> {
+  try {
+    for (const c of await runtime.list()) await runtime.remove(c.id, { force: true })
+  } finally {
+    await runtime.close()
   }
 }
 

@@ -166,7 +166,9 @@ interface Running {
  * A worker node: `start()` opens the runtime (adopting the containers an earlier run left),
  * starts the agent over it (its task database resumes the tasks) and the mesh if any; `stop()`
  * stops them and closes the runtime it opened, leaving every container running for the next
- * start — of this object or of a new one on the same state directory — to adopt. Usable inside
+ * start — of this object or of a new one on the same state directory — to adopt. (Except on
+ * `'containerd'`: `ContainerdRuntime` cannot adopt an earlier instance's containers, so `stop()`
+ * removes them and the next start runs the tasks again.) Usable inside
  * a manager process: give it the manager's state directory, a connector to the dispatcher, the
  * manager's `store` (task networks read from it) and, for a routing mesh, `mesh`.
  */
@@ -225,7 +227,7 @@ export class WorkerNode {
     })
   }
 
-  /** Stops the node (a no-op while stopped): its containers keep running. */
+  /** Stops the node (a no-op while stopped): its containers keep running (on `'containerd'`: are removed, see the class doc). */
   stop(): Promise<void> {
     return this.#serially(async () => {
       const running = this.#running
