@@ -24,3 +24,8 @@ export type {
 export type { MembershipHooks, KeyHooks } from './control-hooks.ts'
 export { StoreControlApi, toStoreSelector } from './store-control-api.ts'
 export type { StoreControlApiInit } from './store-control-api.ts'
+export { ControlClient } from './control-client.ts'
+export type { ControlClientInit } from './control-client.ts'
+export { addControlService, controlServiceDefinition } from './control-service.ts'
+export type { ControlServiceDeps } from './control-service.ts'
+export { CONTROL_SERVICE_NAME } from './control-methods.ts'

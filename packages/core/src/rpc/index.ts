@@ -5,3 +5,4 @@
  */
 export { toGrpcError, fromGrpcError } from './errors.ts'
 export type { GrpcErrorLike } from './errors.ts'
+export { readServerStream } from './stream.ts'

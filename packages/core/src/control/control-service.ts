@@ -1,0 +1,126 @@
+/**
+ * `addControlService`: the control API served on a caller-owned grpc-js server (the node's mTLS
+ * server for manager certificates, or the local control socket).
+ *
+ * @module
+ */
+import type { Server, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js'
+import { InvalidArgumentError, encodeStoreEvent } from '@swarmkit-ts/api'
+import type { CallWithAuthContext } from '@swarmkit-ts/pki'
+import { toGrpcError } from '../rpc/errors.ts'
+import type { ControlApi } from './control-api.ts'
+import { CONTROL_METHODS, WATCH_METHOD, controlPath } from './control-methods.ts'
+import { decodeRequest, decodeWatchRequest, encodeResponse, encodeWatchMessage, type WireRequest, type WireWatchRequest } from './control-wire.ts'
+
+/** What {@link addControlService} needs. */
+export interface ControlServiceDeps {
+  /**
+   * The control API that answers a call, asked once per call (so a manager can hand out its
+   * leader-forwarding API, or throw `ClusterLockedError` / `UnavailableError` while it has none).
+   */
+  readonly control: () => ControlApi
+  /**
+   * Checks the caller before anything else; throws (`PermissionDeniedError`) to refuse. On the
+   * cluster listener: `(call) => authorize(call, ['manager'], { clusterId, denyList })` from pki.
+   * The local control socket passes a function that lets every caller through.
+   */
+  readonly authorize: (call: CallWithAuthContext) => void
+}
+
+const identity = (b: Buffer): Buffer => b
+
+/** The grpc-js service definition: every method takes and answers encoded envelopes (Buffers). */
+export function controlServiceDefinition(): ServiceDefinition {
+  const def: Record<string, ServiceDefinition[string]> = {}
+  for (const name of Object.keys(CONTROL_METHODS)) {
+    def[name] = {
+      path: controlPath(name),
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+      originalName: name,
+    }
+  }
+  def[WATCH_METHOD] = {
+    path: controlPath(WATCH_METHOD),
+    requestStream: false,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+    originalName: WATCH_METHOD,
+  }
+  return def
+}
+
+function decoded<T>(decode: (b: Buffer) => T, bytes: Buffer): T {
+  try {
+    return decode(bytes)
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw err
+    throw new InvalidArgumentError('', `undecodable request: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+}
+
+/**
+ * Registers the `swarmkit.core.v1.Control` service on `server`. Every call is authorized first,
+ * then answered by `deps.control()`; every error reaches the client as its typed gRPC status
+ * (`fromGrpcError` rebuilds it).
+ */
+export function addControlService(server: Server, deps: ControlServiceDeps): void {
+  const impl: UntypedServiceImplementation = {}
+  for (const [name, run] of Object.entries(CONTROL_METHODS)) {
+    impl[name] = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+      let req: WireRequest
+      let control: ControlApi
+      try {
+        deps.authorize(call)
+        req = decoded(decodeRequest, call.request)
+        control = deps.control()
+      } catch (err) {
+        callback(toGrpcError(err))
+        return
+      }
+      run(control, req).then(
+        (res) => callback(null, encodeResponse(res)),
+        (err: unknown) => callback(toGrpcError(err)),
+      )
+    }
+  }
+  impl[WATCH_METHOD] = (call: ServerWritableStream<Buffer, Buffer>) => {
+    void serveWatch(call, deps)
+  }
+  server.addService(controlServiceDefinition(), impl)
+}
+
+async function serveWatch(call: ServerWritableStream<Buffer, Buffer>, deps: ControlServiceDeps): Promise<void> {
+  const ac = new AbortController()
+  call.on('cancelled', () => ac.abort())
+  call.on('close', () => ac.abort())
+  try {
+    deps.authorize(call)
+    const req: WireWatchRequest = decoded(decodeWatchRequest, call.request)
+    const events = deps.control().watch(req.selector, { signal: ac.signal, ...(req.since === undefined ? {} : { since: req.since }) })
+    for await (const ev of events) {
+      if (ac.signal.aborted) break
+      // The codec takes the mutable type; it only reads the event.
+      const ok = call.write(encodeWatchMessage(encodeStoreEvent(ev)))
+      if (!ok) await new Promise<void>((resolve) => {
+        const done = (): void => {
+          call.off('drain', done)
+          ac.signal.removeEventListener('abort', done)
+          resolve()
+        }
+        call.on('drain', done)
+        ac.signal.addEventListener('abort', done)
+      })
+    }
+    if (!ac.signal.aborted) call.end()
+  } catch (err) {
+    if (!ac.signal.aborted) call.emit('error', toGrpcError(err))
+  }
+}
