@@ -1,10 +1,23 @@
-import type { ServerCredentials} from '@grpc/grpc-js';
-import { Server, ServerInterceptingCall, experimental, type ServerInterceptor } from '@grpc/grpc-js'
+import { ServerInterceptingCall, type Server, type ServerInterceptor } from '@grpc/grpc-js'
 import { cryptoRandom, NotLeaderError, silentLogger, systemClock, type Cluster } from '@swarmkit-ts/api'
 import { TlsMaterialSource, type RootCA } from '@swarmkit-ts/pki'
 import { MemoryStore } from '@swarmkit-ts/store'
 import { addCaService, bootstrapClusterCA, caSigner, type ClusterCA } from '../../src/ca/index.ts'
 import type { LeaderComponentHandle } from '../../src/manager/leader-component.ts'
+import { NodeServer } from '../../src/server/node-server.ts'
+
+/** A NodeServer (the manager's one mTLS server) with the CA service over `store`, recording the paths it is called on. */
+async function serveCa(store: MemoryStore, tls: TlsMaterialSource, statusWaitMs?: number): Promise<{ node: NodeServer; calls: string[] }> {
+  const calls: string[] = []
+  const record: ServerInterceptor = (method, call) => {
+    calls.push(method.path)
+    return new ServerInterceptingCall(call)
+  }
+  const node = new NodeServer({ listenAddress: '127.0.0.1:0', tls, options: { interceptors: [record] }, shutdownGraceMs: 0 })
+  addCaService(node.server, { store, ...(statusWaitMs === undefined ? {} : { statusWaitMs }) })
+  await node.listen()
+  return { node, calls }
+}
 
 /** A manager's CA over real gRPC + TLS on 127.0.0.1: a store with the Cluster object and the first manager, the CA service, the signer. */
 export interface CaManager {
@@ -38,18 +51,8 @@ export class CaRigs {
         certificate: ca.manager.certificate,
       })
     })
-    const calls: string[] = []
-    const record: ServerInterceptor = (method, call) => {
-      calls.push(method.path)
-      return new ServerInterceptingCall(call)
-    }
-    const server = new Server({ interceptors: [record] })
     const tls = new TlsMaterialSource(ca.manager.material)
-    addCaService(server, { store, ...(options?.statusWaitMs === undefined ? {} : { statusWaitMs: options.statusWaitMs }) })
-    const port = await new Promise<number>((resolve, reject) => {
-      const creds: ServerCredentials = experimental.createCertificateProviderServerCredentials(tls, tls, false)
-      server.bindAsync('127.0.0.1:0', creds, (err, p) => (err === null ? resolve(p) : reject(err)))
-    })
+    const { node, calls } = await serveCa(store, tls, options?.statusWaitMs)
     const term = new AbortController()
     let signer: LeaderComponentHandle | undefined
     if (options?.signer !== false) {
@@ -61,10 +64,10 @@ export class CaRigs {
       closed = true
       term.abort()
       await signer?.stop()
-      server.forceShutdown()
+      await node.close()
     }
     this.#closers.push(close)
-    return { ca, store, address: `127.0.0.1:${port}`, tls, server, calls, close }
+    return { ca, store, address: node.address, tls, server: node.server, calls, close }
   }
 
   /**
@@ -75,20 +78,11 @@ export class CaRigs {
   async follower(leader: CaManager): Promise<CaManager> {
     const store = new MemoryStore({ proposer: { propose: () => Promise.reject(new NotLeaderError({ leaderAddr: leader.address })) } })
     store.restore(leader.store.snapshot())
-    const calls: string[] = []
-    const record: ServerInterceptor = (method, call) => {
-      calls.push(method.path)
-      return new ServerInterceptingCall(call)
-    }
-    const server = new Server({ interceptors: [record] })
     const tls = new TlsMaterialSource(leader.ca.manager.material)
-    addCaService(server, { store })
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync('127.0.0.1:0', experimental.createCertificateProviderServerCredentials(tls, tls, false), (err, p) => (err === null ? resolve(p) : reject(err)))
-    })
-    const close = (): Promise<void> => Promise.resolve(server.forceShutdown())
+    const { node, calls } = await serveCa(store, tls)
+    const close = (): Promise<void> => node.close()
     this.#closers.push(close)
-    return { ca: leader.ca, store, address: `127.0.0.1:${port}`, tls, server, calls, close }
+    return { ca: leader.ca, store, address: node.address, tls, server: node.server, calls, close }
   }
 
   /** Registers a clean-up step. */
