@@ -81,9 +81,9 @@ function unary(handler: (call: ServerUnaryCall<Buffer, Buffer>) => Promise<Buffe
     Promise.resolve()
       .then(() => handler(call))
       .then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(toGrpcError(err)),
-    )
+        (res) => callback(null, res),
+        (err: unknown) => callback(toGrpcError(err)),
+      )
   }
 }
 

@@ -3,6 +3,7 @@ import { Metadata, type sendUnaryData, type ServerUnaryCall, Client } from '@grp
 import { afterEach, describe, expect, it } from 'vitest'
 import { PermissionDeniedError, type NodeRole } from '@swarmkit-ts/api'
 import { createCsr, credentials, generateNodeKey, type TlsMaterial } from '@swarmkit-ts/pki'
+import { MemoryStore } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import {
   clusterAuthorizer,
@@ -21,8 +22,8 @@ const WHO = '/test.Who/Who'
 const raw = (b: Buffer): Buffer => b
 
 /** Registers `Who` (any role, authorized by the cluster authorizer) on the manager's server. */
-function addWho(m: CaManager): void {
-  const authorizer = clusterAuthorizer(m.store, { clusterId: m.ca.clusterId })
+function addWho(m: CaManager, store: MemoryStore = m.store): void {
+  const authorizer = clusterAuthorizer(store, { clusterId: m.ca.clusterId })
   const def = { Who: { path: WHO, requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } }
   m.server.addService(def, {
     Who: (call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) => {
@@ -150,6 +151,23 @@ describe('renewal and removal over gRPC + TLS', () => {
     const foreignKey = await generateNodeKey()
     const foreign = m.ca.rootCA.issueSync(await createCsr(foreignKey), { nodeId: 'intruder', role: 'manager', clusterId: 'othercluster' })
     const err = await who(m.address, { keyPem: foreignKey.keyPem, certChainPem: foreign.chainPem, trustBundlePem: m.ca.rootCA.certPem }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(PermissionDeniedError)
+    expect((err as Error).message).toBe(`certificate is for cluster othercluster, not ${m.ca.clusterId}`)
+  })
+
+  it("before the store holds a Cluster object (a manager catching up), callers must belong to the node's own cluster", async () => {
+    const m = await rigs.manager()
+    const { got } = await joined(m)
+    const lagging = await rigs.follower(m)
+    const empty = new MemoryStore()
+    addWho(lagging, empty)
+    expect(await who(lagging.address, got.material)).toBe(got.identity.nodeId)
+    const key = await generateNodeKey()
+    const foreign = m.ca.rootCA.issueSync(await createCsr(key), { nodeId: 'intruder', role: 'worker', clusterId: 'othercluster' })
+    const err = await who(lagging.address, { keyPem: key.keyPem, certChainPem: foreign.chainPem, trustBundlePem: m.ca.rootCA.certPem }).then(
       () => undefined,
       (e: unknown) => e,
     )
