@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
-import { cryptoRandom, generateId } from '@swarmkit-ts/api'
+import { cryptoRandom, generateId, type NodeRole } from '@swarmkit-ts/api'
 import { createCsr, generateNodeKey, RootCA, TlsMaterialSource } from '@swarmkit-ts/pki'
 import type { LeaderComponent } from '../../src/manager/index.ts'
 import type { ManagerNodeInit } from '../../src/manager/index.ts'
@@ -35,13 +35,18 @@ export function cleanupAfterEach(): Array<() => Promise<void> | void> {
 
 let ca: Promise<RootCA> | undefined
 
-/** TLS material of a manager `nodeId` of {@link CLUSTER_ID} (or `clusterId`), from the file's test CA. */
-export async function managerTls(nodeId: string, clusterId = CLUSTER_ID): Promise<TlsMaterialSource> {
+/** TLS material of node `nodeId` with `role` of {@link CLUSTER_ID} (or `clusterId`), from the file's test CA. */
+export async function nodeTls(nodeId: string, role: NodeRole, clusterId = CLUSTER_ID): Promise<TlsMaterialSource> {
   ca ??= RootCA.create()
   const root = await ca
   const key = await generateNodeKey()
-  const cert = await root.issue(await createCsr(key), { nodeId, role: 'manager', clusterId })
+  const cert = await root.issue(await createCsr(key), { nodeId, role, clusterId })
   return new TlsMaterialSource({ keyPem: key.keyPem, certChainPem: cert.chainPem, trustBundlePem: root.certPem })
+}
+
+/** TLS material of a manager `nodeId` (see {@link nodeTls}). */
+export function managerTls(nodeId: string, clusterId = CLUSTER_ID): Promise<TlsMaterialSource> {
+  return nodeTls(nodeId, 'manager', clusterId)
 }
 
 /** A temporary directory removed after the test. */
