@@ -2,9 +2,9 @@ import { X509Certificate } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { Server, ServerCredentials } from '@grpc/grpc-js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { InvalidArgumentError, NotFoundError, PermissionDeniedError, UnavailableError } from '@swarmkit-ts/api'
+import { cryptoRandom, InvalidArgumentError, NotFoundError, PermissionDeniedError, silentLogger, systemClock, UnavailableError } from '@swarmkit-ts/api'
 import { generateJoinToken, identityOf, RootCA } from '@swarmkit-ts/pki'
-import { CA_SERVICE_NAME, CaClient, requestNodeCertificate } from '../../src/ca/index.ts'
+import { CA_SERVICE_NAME, CaClient, caSigner, requestNodeCertificate } from '../../src/ca/index.ts'
 import { NodeCertificateStore } from '../../src/certs/index.ts'
 import { CaRigs } from './ca-harness.ts'
 import { TempDirs } from './fixtures.ts'
@@ -128,6 +128,26 @@ describe('joining: requestNodeCertificate against the CA service over gRPC + TLS
     rigs.add(() => Promise.resolve(client.close()))
     const status = await client.nodeCertificateStatus(got.identity.nodeId)
     expect(status).toEqual({ state: 'rotate', role: 'worker', certificateChainPem: got.material.certChainPem, trustBundlePem: m.ca.rootCA.certPem })
+  })
+
+  it('a request left pending without a leader is signed by the signer of the next term', async () => {
+    const m = await rigs.manager({ signer: false, statusWaitMs: 50 })
+    const pending = requestNodeCertificate({ joinAddr: m.address, token: m.ca.joinTokens.worker })
+    const client = new CaClient(m.address, { kind: 'root', rootCaPem: m.ca.rootCA.certPem })
+    rigs.add(() => Promise.resolve(client.close()))
+    const { watch } = m.store.viewAndWatch(() => undefined, { kinds: 'node', actions: ['create'] })
+    const created = await watch.next()
+    watch.close()
+    const nodeId = created.done === true || created.value.action === 'commit' ? '' : created.value.object.id
+    expect((await client.nodeCertificateStatus(nodeId)).state).toBe('pending')
+    const term = new AbortController()
+    const signer = await caSigner().start({ store: m.store, clock: systemClock, random: cryptoRandom, logger: silentLogger, nodeId: m.ca.manager.nodeId, raftId: 1n, signal: term.signal })
+    rigs.add(async () => {
+      term.abort()
+      await signer.stop()
+    })
+    const got = await pending
+    expect(got.identity.nodeId).toBe(nodeId)
   })
 
   it('a server whose certificate is not from the pinned root is refused before the token is sent', async () => {

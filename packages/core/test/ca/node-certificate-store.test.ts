@@ -1,7 +1,8 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
-import { RootCA, type TlsMaterial } from '@swarmkit-ts/pki'
+import { join } from 'node:path'
+import { ClusterLockedError, InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
+import { generateUnlockKey, ManagerKeyStore, RootCA, type TlsMaterial } from '@swarmkit-ts/pki'
 import { NodeCertificateStore, type NodeKeyStorage } from '../../src/certs/index.ts'
 import { mintMaterial, TempDirs } from './fixtures.ts'
 
@@ -96,5 +97,21 @@ describe('NodeCertificateStore', () => {
     const store = new NodeCertificateStore({ stateDir, keyStorage })
     await expect(stat(store.paths.key)).rejects.toMatchObject({ code: 'ENOENT' })
     expect(await store.load()).toEqual(first)
+  })
+
+  it("with autolock, a manager's key lives sealed in its ManagerKeyStore: not readable on disk, and locked until the unlock key is given", async () => {
+    const stateDir = await dirs.make()
+    const keysPath = join(stateDir, 'manager-keys.json')
+    const unlockKey = generateUnlockKey()
+    const keys = await ManagerKeyStore.create(keysPath, { tlsKeyPem: first.keyPem, unlockKey })
+    const storageOf = (ks: ManagerKeyStore): NodeKeyStorage => ({ load: () => Promise.resolve(ks.tlsKeyPem), save: (k) => ks.setTlsKey(k) })
+    await new NodeCertificateStore({ stateDir, keyStorage: storageOf(keys) }).save(second)
+    const secretBody = second.keyPem.split('\n')[1] ?? ''
+    expect(secretBody.length).toBeGreaterThan(10)
+    expect(await readFile(keysPath, 'utf8')).not.toContain(secretBody)
+    await expect(stat(join(stateDir, 'certificates', 'swarm-node.key'))).rejects.toMatchObject({ code: 'ENOENT' })
+    await expect(ManagerKeyStore.open(keysPath)).rejects.toBeInstanceOf(ClusterLockedError)
+    const unlocked = await ManagerKeyStore.open(keysPath, { unlockKey })
+    expect(await new NodeCertificateStore({ stateDir, keyStorage: storageOf(unlocked) }).load()).toEqual(second)
   })
 })
