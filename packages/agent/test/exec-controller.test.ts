@@ -96,6 +96,48 @@ describe('RuntimeTaskController', () => {
   })
 })
 
+describe('RuntimeExecutor container index', () => {
+  it('lists the runtime once for all its controllers, then finds each task\'s container in its index', async () => {
+    const { clock, fake } = setup()
+    const listed: unknown[] = []
+    const counting = new Proxy(fake, {
+      get(target, key, receiver) {
+        if (key === 'list') return (options?: unknown) => (listed.push(options), target.list(options as never))
+        const v = Reflect.get(target, key, receiver) as unknown
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      },
+    })
+    const executor = new RuntimeExecutor({ runtime: counting, clock })
+    const tasks = ['t1', 't2', 't3'].map((id) => makeTask({}, { id }))
+    for (const task of tasks) {
+      const ctlr = executor.controller(task, makeDeps())
+      await settle(ctlr.prepare(signal()), clock)
+      await settle(ctlr.start(signal()), clock)
+    }
+    expect(listed).toEqual([undefined])
+    // A controller made later for a task of this executor adopts its container without listing.
+    const again = executor.controller(tasks[1] as Task, makeDeps())
+    await settle(again.prepare(signal()), clock)
+    expect(listed).toHaveLength(1)
+    expect(fake.size).toBe(3)
+  })
+
+  it('forgets a removed container: the task prepared again gets a new one', async () => {
+    const { clock, fake, executor } = setup()
+    const exec = executor()
+    const task = makeTask()
+    const first = exec.controller(task, makeDeps())
+    await settle(first.prepare(signal()), clock)
+    const [old] = await fake.list()
+    await settle(first.remove(), clock)
+    const second = exec.controller(task, makeDeps())
+    await settle(second.prepare(signal()), clock)
+    const now = await fake.list()
+    expect(now).toHaveLength(1)
+    expect(now[0]?.id).not.toBe(old?.id)
+  })
+})
+
 describe('RuntimeExecutor.describe', () => {
   it('describes the node from the runtime and the host, with overrides', async () => {
     const fake = new FakeRuntime()

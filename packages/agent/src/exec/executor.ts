@@ -6,6 +6,7 @@ import { silentLogger, type Logger, type NodeDescription, type Platform, type Re
 import type { ContainerRuntime, RuntimeCapabilities } from '@swarmkit-ts/engine-adapter'
 import type { TaskController, TaskDependencies } from './controller.ts'
 import type { TaskNetworking } from './networking.ts'
+import { ContainerIndex } from './container-index.ts'
 import { RuntimeTaskController } from './runtime-controller.ts'
 
 /** Construction options of {@link RuntimeExecutor}. */
@@ -36,17 +37,20 @@ const ARCH_NAMES: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aa
 
 /**
  * Runs tasks on a `ContainerRuntime` (SwarmKit's `exec.Executor`): describes the node and makes a
- * {@link TaskController} per task. Holds no per-task state: a controller finds its task's
- * container by label, so a new executor (after a restart) adopts the containers of the old one.
+ * {@link TaskController} per task. Its only per-task state is a {@link ContainerIndex} (task →
+ * container) learnt from one `list()` of the runtime: a controller finds its task's container
+ * there, so a new executor (after a restart) adopts the containers of the old one.
  */
 export class RuntimeExecutor {
   readonly #init: RuntimeExecutorInit
   readonly #logger: Logger
   #capabilities: Promise<RuntimeCapabilities> | undefined
+  readonly #index: ContainerIndex
 
   constructor(init: RuntimeExecutorInit) {
     this.#init = init
     this.#logger = init.logger ?? silentLogger
+    this.#index = new ContainerIndex(init.runtime)
   }
 
   /** The runtime this executor drives. */
@@ -75,6 +79,7 @@ export class RuntimeExecutor {
       deps,
       logger: this.#logger.child({ taskId: task.id }),
       networking: this.#init.networking,
+      index: this.#index,
     })
   }
 

@@ -6,6 +6,7 @@ import { type ContainerStatus, type Logger, type PortStatus, type Task, InvalidA
 import type { ContainerInfo, ContainerRuntime, RuntimeCapabilities, RuntimeEvent } from '@swarmkit-ts/engine-adapter'
 import type { TaskController, TaskDependencies } from './controller.ts'
 import { ContainerUnhealthyError, ControllerClosedError, TaskExitError } from './errors.ts'
+import type { ContainerIndex } from './container-index.ts'
 import type { TaskNetworking } from './networking.ts'
 import { stopGracePeriodMs, TASK_ID_LABEL, taskRuntimeSpec } from './task-spec.ts'
 
@@ -21,6 +22,11 @@ export interface RuntimeTaskControllerInit {
   logger: Logger
   /** The tasks' networks and published ports. @default none: the runtime's default network */
   networking?: TaskNetworking | undefined
+  /**
+   * Which container runs which task, shared by the controllers of one executor. @default none:
+   * the controller asks the runtime (`list` by the task-id label) when it needs its container
+   */
+  index?: ContainerIndex | undefined
 }
 
 const isNotFound = (err: unknown): boolean => err instanceof Error && err.name === 'NotFoundError'
@@ -33,11 +39,12 @@ const isNotFound = (err: unknown): boolean => err instanceof Error && err.name =
 export class RuntimeTaskController implements TaskController {
   #task: Task
   readonly #init: RuntimeTaskControllerInit
-  readonly #closing = new AbortController()
+  /** Aborted by `close()`; made when first needed (most controllers never need it). */
+  #closing: AbortController | undefined
   #closed = false
-  /** The last step signal given to {@link #signal} and its combination with `#closing` (steps reuse their signal). */
+  /** The last step signal given to {@link #signal}, and the controller that follows it and `close()` (steps reuse their signal). */
   #stepSignal: AbortSignal | undefined
-  #combined: AbortSignal | undefined
+  #step: AbortController | undefined
   #id: string | undefined
   #info: ContainerInfo | undefined
   #ports: PortStatus | undefined
@@ -77,9 +84,10 @@ export class RuntimeTaskController implements TaskController {
       this.#id = await this.#init.runtime.create(spec)
     } catch (err) {
       // Another controller of the same task created it meanwhile (the name is the task's): adopt it.
-      if (err instanceof Error && err.name === 'AlreadyExistsError' && (await this.#find()) !== undefined) return
+      if (err instanceof Error && err.name === 'AlreadyExistsError' && (await this.#listed()) !== undefined) return
       throw err
     }
+    this.#init.index?.created(this.#task.id, this.#id)
     await this.#refresh()
   }
 
@@ -102,7 +110,7 @@ export class RuntimeTaskController implements TaskController {
       return this.#observePorts()
     }
     const stopEvents = new AbortController()
-    const events = this.#events(id, AbortSignal.any([signal, stopEvents.signal, this.#closing.signal]))
+    const events = this.#events(id, AbortSignal.any([signal, stopEvents.signal, this.#closingSignal()]))
     try {
       await startContainer()
       let unhealthy: ContainerUnhealthyError | undefined
@@ -136,7 +144,7 @@ export class RuntimeTaskController implements TaskController {
       return
     }
     const stopWatch = new AbortController()
-    const watchSignal = AbortSignal.any([signal, stopWatch.signal, this.#closing.signal])
+    const watchSignal = AbortSignal.any([signal, stopWatch.signal, this.#closingSignal()])
     let unhealthy: ContainerUnhealthyError | undefined
     const watch = this.#watchHealth(id, watchSignal, () => {
       unhealthy ??= new ContainerUnhealthyError(id)
@@ -181,7 +189,7 @@ export class RuntimeTaskController implements TaskController {
   async remove(): Promise<void> {
     this.#checkOpen()
     try {
-      await this.shutdown(this.#closing.signal)
+      await this.shutdown(this.#closingSignal())
     } catch (err) {
       this.#init.logger.debug('shutdown failed on removal', { err: (err as Error).message })
     }
@@ -192,6 +200,7 @@ export class RuntimeTaskController implements TaskController {
     } catch (err) {
       if (!isNotFound(err)) throw err
     }
+    this.#init.index?.removed(this.#task.id, id)
     this.#id = undefined
     this.#ports = undefined
     await this.#init.networking?.releaseTask(this.#task.id)
@@ -200,7 +209,10 @@ export class RuntimeTaskController implements TaskController {
   close(): void {
     if (this.#closed) return
     this.#closed = true
-    this.#closing.abort(new ControllerClosedError(this.#task.id))
+    if (this.#closing === undefined && this.#step === undefined) return
+    const reason = new ControllerClosedError(this.#task.id)
+    this.#closing?.abort(reason)
+    this.#step?.abort(reason)
   }
 
   containerStatus(): ContainerStatus | undefined {
@@ -228,13 +240,28 @@ export class RuntimeTaskController implements TaskController {
     if (this.#closed) throw new ControllerClosedError(this.#task.id)
   }
 
-  /** The step's signal, also aborted when the controller closes. */
+  /** A signal aborted by `close()`. */
+  #closingSignal(): AbortSignal {
+    this.#closing ??= new AbortController()
+    if (this.#closed && !this.#closing.signal.aborted) this.#closing.abort(new ControllerClosedError(this.#task.id))
+    return this.#closing.signal
+  }
+
+  /**
+   * The step's signal, also aborted when the controller closes. Made once per step signal (the
+   * task manager reuses its signal from step to step) and linked by hand: `AbortSignal.any` keeps
+   * weak references that cost more to collect than the signal itself.
+   */
   #signal(signal: AbortSignal): AbortSignal {
-    if (signal !== this.#stepSignal || this.#combined === undefined) {
-      this.#stepSignal = signal
-      this.#combined = AbortSignal.any([signal, this.#closing.signal])
-    }
-    return this.#combined
+    const step = this.#step
+    if (signal === this.#stepSignal && step !== undefined) return step.signal
+    const next = new AbortController()
+    if (signal.aborted) next.abort(signal.reason)
+    else signal.addEventListener('abort', () => next.abort(signal.reason), { once: true })
+    if (this.#closed) next.abort(new ControllerClosedError(this.#task.id))
+    this.#stepSignal = signal
+    this.#step = next
+    return next.signal
   }
 
   /** Whether the mapped spec has a healthcheck (not absent, `['NONE']` or an empty test). */
@@ -243,18 +270,31 @@ export class RuntimeTaskController implements TaskController {
     return test.length > 0 && test[0] !== 'NONE'
   }
 
-  /** The task's container (found by its task-id label), remembered; undefined when there is none. */
+  /** The task's container (known, from the index, or found by its task-id label), remembered; undefined when there is none. */
   async #find(): Promise<ContainerInfo | undefined> {
     if (this.#id !== undefined) {
       const info = await this.#refresh()
       if (info !== undefined) return info
     }
+    const index = this.#init.index
+    if (index === undefined) return this.#listed()
+    const id = await index.lookup(this.#task.id)
+    if (id === undefined) return undefined
+    this.#id = id
+    const info = await this.#refresh()
+    if (info === undefined) index.removed(this.#task.id, id)
+    return info
+  }
+
+  /** The task's container asked of the runtime (by its task-id label), remembered; undefined when there is none. */
+  async #listed(): Promise<ContainerInfo | undefined> {
     const found = await this.#init.runtime.list({ labels: { [TASK_ID_LABEL]: this.#task.id } })
     // Several only when an older agent raced: take the oldest, as the one that may be running.
     const first = found.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))[0]
     if (first !== undefined) {
       this.#id = first.id
       this.#info = first
+      this.#init.index?.created(this.#task.id, first.id)
     }
     return first
   }

@@ -8,7 +8,7 @@
 import { silentLogger } from '@swarmkit-ts/api'
 import type { Clock, Logger, Task, TaskStatus } from '@swarmkit-ts/api'
 import { doStep } from '../exec/index.ts'
-import type { TaskController } from '../exec/index.ts'
+import type { DoStepContext, TaskController } from '../exec/index.ts'
 
 /** Abort reasons of a step (shared: the reason is never thrown to a caller, only observed). */
 const TASK_CHANGED = new Error('task changed')
@@ -49,6 +49,10 @@ export class TaskManager {
   #dirty = false
   #closed = false
   #loop: Promise<void> | undefined
+  /** doStep's context, kept while the step signal is (made again only when a step was aborted). */
+  #ctx: DoStepContext | undefined
+  /** A temporary error is reported (same state, `err` set) while doStep retries it. */
+  readonly #onRetry = (retrying: TaskStatus): void => void this.#init.report(retrying)
 
   constructor(init: TaskManagerInit) {
     this.#init = init
@@ -97,14 +101,9 @@ export class TaskManager {
       this.#op = op
       this.#dirty = false
       let status: TaskStatus | undefined
+      if (this.#ctx?.signal !== op.signal) this.#ctx = { clock: this.#init.clock, signal: op.signal, logger: this.#logger, onRetry: this.#onRetry }
       try {
-        status = await doStep(this.#task, this.#init.controller, {
-          clock: this.#init.clock,
-          signal: op.signal,
-          logger: this.#logger,
-          // A temporary error is reported (same state, `err` set) while doStep retries it.
-          onRetry: (retrying) => void this.#init.report(retrying),
-        })
+        status = await doStep(this.#task, this.#init.controller, this.#ctx)
       } catch (err) {
         if (this.#closed) break
         if (!op.signal.aborted) this.#logger.error('task manager: step failed', { err: String(err) })
