@@ -216,9 +216,26 @@ describe('NodeExecutor', () => {
   it('adds the network plugins to the node description once, keeping the runtime plugin', async () => {
     const runtime = new FakeRuntime({ clock: systemClock })
     const inner = new RuntimeExecutor({ runtime, clock: systemClock, hostname: 'n1' })
-    const described: NodeDescription = await new NodeExecutor(inner, ['overlay', 'overlay', 'bridge']).describe()
+    const described: NodeDescription = await new NodeExecutor({ inner, networkPlugins: ['overlay', 'overlay', 'bridge'] }).describe()
     expect(described.engine?.plugins).toEqual([{ type: 'Runtime', name: 'fake' }, { type: 'Network', name: 'overlay' }, { type: 'Network', name: 'bridge' }])
-    expect((await new NodeExecutor(inner, []).describe()).engine?.plugins).toEqual([{ type: 'Runtime', name: 'fake' }])
+    expect((await new NodeExecutor({ inner }).describe()).engine?.plugins).toEqual([{ type: 'Runtime', name: 'fake' }])
     await runtime.close()
+  })
+
+  it('knows a task\'s container once its controller created it, says so, and forgets it when the controller is removed', async () => {
+    const runtime = new FakeRuntime({ clock: systemClock })
+    try {
+      let changes = 0
+      const executor = new NodeExecutor({ inner: new RuntimeExecutor({ runtime, clock: systemClock }), onChange: () => void changes++ })
+      const ctlr = executor.controller(task('t1', []), { secret: () => undefined, config: () => undefined })
+      expect([executor.containerOf('t1'), changes]).toEqual([undefined, 0])
+      await ctlr.prepare(signal)
+      const [container] = await runtime.list()
+      expect([executor.containerOf('t1'), changes]).toEqual([container?.id, 1])
+      await ctlr.remove()
+      expect([executor.containerOf('t1'), changes, (await runtime.list()).length]).toEqual([undefined, 2, 0])
+    } finally {
+      await runtime.close()
+    }
   })
 })

@@ -82,19 +82,27 @@ describe('WorkerNode on FakeRuntime', () => {
     expect(node.nodeId).toBe(nodeId)
   })
 
-  it('lists the tasks it runs with their container ids (the log publisher hook)', async () => {
+  it('lists the tasks it runs with their container ids, and says when that list changes (the log publisher hooks)', async () => {
     const nodeId = generateId(manager.random)
     const rt = fakeRuntime()
     const node = workerNode(nodeId, rt)
     expect([...node.tasks()]).toEqual([])
+    const seen: number[] = [] // how many tasks tasks() listed at each change
+    node.onTasksChanged(() => seen.push([...node.tasks()].length))
     await node.start()
     const service = await manager.services.create(web(3))
     await until(() => running(service.id) === 3, 'three tasks running')
     await until(() => [...node.tasks()].length === 3, 'three tasks with containers on the node')
     const byTask = new Map((await rt.list()).map((c) => [c.labels['com.docker.swarm.task.id'], c.id]))
     expect(new Map([...node.tasks()].map(({ task, containerId }) => [task.id, containerId]))).toEqual(byTask)
+    // Told of every container once it exists: at each call at least one more task listed, up to all three.
+    const whileRunning = [...seen]
+    expect(whileRunning.every((n, i) => n >= 1 && n >= (whileRunning[i - 1] ?? 1))).toBe(true)
+    expect(whileRunning.at(-1)).toBe(3)
     await node.stop()
     expect([...node.tasks()]).toEqual([])
+    const afterStop = seen.slice(whileRunning.length)
+    expect(afterStop.length > 0 && afterStop.every((n) => n === 0)).toBe(true)
   })
 
   it('a restarted node adopts its running containers: the same ones, none added, the tasks still RUNNING', async () => {

@@ -156,6 +156,7 @@ function newMesh(options: WorkerMeshOptions, store: MemoryStore | undefined, log
 interface Running {
   readonly runtime: OpenedRuntime
   readonly agent: Agent
+  readonly executor: NodeExecutor
   readonly networking: DriverTaskNetworking | undefined
   readonly mesh: RoutingMesh | undefined
   /** The store-fed source the node made for its mesh. */
@@ -178,6 +179,7 @@ export class WorkerNode {
   #running: Running | undefined
   /** The start or stop in progress (they never overlap). */
   #transition: Promise<void> = Promise.resolve()
+  readonly #taskListeners = new Set<() => void>()
 
   constructor(init: WorkerNodeInit) {
     validateWorkerNodeInit(init)
@@ -232,7 +234,10 @@ export class WorkerNode {
     return this.#serially(async () => {
       const running = this.#running
       this.#running = undefined
-      if (running !== undefined) await this.#stopParts(running)
+      if (running !== undefined) {
+        this.#tasksChanged()
+        await this.#stopParts(running)
+      }
     })
   }
 
@@ -241,11 +246,38 @@ export class WorkerNode {
     return this.stop()
   }
 
-  /** The tasks this node runs that have a container, each with its container id (empty while stopped). */
+  /**
+   * The tasks this node runs that have a container, each with its container id (empty while
+   * stopped): the log publisher's view of the node. A task is listed as soon as its container is
+   * created or found, before its status says so.
+   */
   *tasks(): Iterable<WorkerTaskContainer> {
-    for (const task of this.#running?.agent.tasks() ?? []) {
-      const containerId = task.status.containerStatus?.containerId
+    const running = this.#running
+    if (running === undefined) return
+    for (const task of running.agent.tasks()) {
+      const containerId = running.executor.containerOf(task.id) ?? task.status.containerStatus?.containerId
       if (containerId !== undefined && containerId !== '') yield { task, containerId }
+    }
+  }
+
+  /**
+   * Calls `listener` whenever {@link WorkerNode.tasks} may have changed (a task's container was
+   * created or found, a task was removed, the node stopped); returns its removal. Listeners stay
+   * across stop and start. A listener that throws is ignored.
+   */
+  onTasksChanged(listener: () => void): () => void {
+    const wrapped = (): void => listener()
+    this.#taskListeners.add(wrapped)
+    return () => void this.#taskListeners.delete(wrapped)
+  }
+
+  #tasksChanged(): void {
+    for (const listener of [...this.#taskListeners]) {
+      try {
+        listener()
+      } catch (err) {
+        this.#logger.warn('worker node: a tasks listener threw', { err: String(err) })
+      }
     }
   }
 
@@ -264,12 +296,13 @@ export class WorkerNode {
     let agent: Agent | undefined
     try {
       const networking = init.networking === false ? undefined : this.#networking(init.networking ?? {}, runtime.runtime)
-      agent = this.#agent(runtime.runtime, networking, clock)
+      const executor = this.#executor(runtime.runtime, networking, clock)
+      agent = this.#agent(executor, clock)
       await agent.start()
       meshSource?.start()
       await mesh?.start()
       this.#logger.info('worker node: started', { stateDir: init.stateDir, runtime: runtime.kind })
-      return { runtime, agent, networking, mesh, meshSource }
+      return { runtime, agent, executor, networking, mesh, meshSource }
     } catch (err) {
       await this.#stopParts({ runtime, agent, mesh, meshSource }).catch(() => undefined)
       throw err
@@ -284,9 +317,9 @@ export class WorkerNode {
     })
   }
 
-  #agent(runtime: ContainerRuntime, networking: DriverTaskNetworking | undefined, clock: Clock): Agent {
+  #executor(runtime: ContainerRuntime, networking: DriverTaskNetworking | undefined, clock: Clock): NodeExecutor {
     const init = this.#init
-    const executor = new RuntimeExecutor({
+    const inner = new RuntimeExecutor({
       runtime,
       clock,
       logger: this.#logger,
@@ -297,9 +330,14 @@ export class WorkerNode {
       ...(networking === undefined ? {} : { networking }),
     })
     const networkPlugins = networking === undefined || init.networking === false ? [] : (init.networking?.networkPlugins ?? DEFAULT_NETWORK_PLUGINS)
+    return new NodeExecutor({ inner, networkPlugins, onChange: () => this.#tasksChanged() })
+  }
+
+  #agent(executor: NodeExecutor, clock: Clock): Agent {
+    const init = this.#init
     return new Agent({
       dispatcher: init.dispatcher,
-      executor: new NodeExecutor(executor, networkPlugins),
+      executor,
       stateDir: init.stateDir,
       clock,
       random: init.random ?? cryptoRandom,
