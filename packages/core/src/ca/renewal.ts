@@ -19,6 +19,7 @@ import {
   type Random,
 } from '@swarmkit-ts/api'
 import { CertificateRenewer, type NodeIdentity, type Validity } from '@swarmkit-ts/pki'
+import type { Frozen, MemoryStore } from '@swarmkit-ts/store'
 import type { NodeCertificateStore } from '../certs/node-certificate-store.ts'
 import { renewNodeCertificate, type NodeCertificateResult } from './join.ts'
 
@@ -111,5 +112,43 @@ export class NodeCertificateRenewal {
     const result = await renewNodeCertificate({ managerAddr, certificates: this.#init.certificates, signal: this.#abort.signal })
     this.#init.onRenewed?.(result)
     return result.validity
+  }
+}
+
+/** Construction options of {@link followNodeCertificate}. */
+export interface FollowNodeCertificateInit {
+  /** A store that holds this node's Node object (a manager's). */
+  store: MemoryStore
+  /** This node's ID. */
+  nodeId: string
+  /** This node's certificates (for the role it holds now). */
+  certificates: NodeCertificateStore
+  /** What renews (a {@link NodeCertificateRenewal}). */
+  renewal: Pick<NodeCertificateRenewal, 'renewNow'>
+  /** Ends the loop. */
+  signal: AbortSignal
+}
+
+/**
+ * For a node that sees the store (a manager): watches its own Node object and renews its
+ * certificate whenever {@link shouldRenewCertificate} says so (a root rotation, a promotion or a
+ * demotion). Resolves when `signal` aborts. Workers do the same with the Node object of their
+ * dispatcher session instead.
+ */
+export async function followNodeCertificate(init: FollowNodeCertificateInit): Promise<void> {
+  const { store, nodeId, certificates, renewal, signal } = init
+  const check = async (node: Frozen<Node> | undefined): Promise<void> => {
+    const held = certificates.identity
+    if (node === undefined || held === undefined || !shouldRenewCertificate(node, held)) return
+    await renewal.renewNow()
+  }
+  const { result, watch } = store.viewAndWatch((tx) => tx.nodes.get(nodeId), { kinds: 'node', id: nodeId, actions: ['create', 'update'] }, { signal })
+  try {
+    await check(result)
+    for await (const ev of watch) {
+      if (ev.action !== 'commit' && !signal.aborted) await check(ev.object)
+    }
+  } finally {
+    watch.close()
   }
 }

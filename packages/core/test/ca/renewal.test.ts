@@ -7,6 +7,7 @@ import { MemoryStore } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import {
   clusterAuthorizer,
+  followNodeCertificate,
   NodeCertificateRenewal,
   removeNodeAndDenyCertificate,
   renewNodeCertificate,
@@ -173,5 +174,28 @@ describe('renewal and removal over gRPC + TLS', () => {
     )
     expect(err).toBeInstanceOf(PermissionDeniedError)
     expect((err as Error).message).toBe(`certificate is for cluster othercluster, not ${m.ca.clusterId}`)
+  })
+
+  it('followNodeCertificate renews when the Node object asks: a promotion yields a manager certificate', async () => {
+    const m = await rigs.manager()
+    const { certificates, got } = await joined(m)
+    const stop = new AbortController()
+    const renewedOnce = new Promise<NodeCertificateResult>((resolve) => {
+      const renewal = new NodeCertificateRenewal({ certificates, managerAddress: () => m.address, onRenewed: resolve })
+      const following = followNodeCertificate({ store: m.store, nodeId: got.identity.nodeId, certificates, renewal, signal: stop.signal })
+      rigs.add(async () => {
+        stop.abort()
+        renewal.stop()
+        await following
+      })
+    })
+    await m.store.update((tx) => {
+      tx.nodes.update(got.identity.nodeId, (d) => {
+        d.role = 'manager'
+      })
+    })
+    const renewed = await renewedOnce
+    expect(renewed.identity).toMatchObject({ nodeId: got.identity.nodeId, role: 'manager' })
+    expect(certificates.identity?.role).toBe('manager')
   })
 })
