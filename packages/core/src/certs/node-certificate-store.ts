@@ -93,10 +93,39 @@ function keyMatchesPem(keyPem: string, certPem: string): boolean {
   }
 }
 
+function certificatesOf(pem: string): X509Certificate[] {
+  const out: X509Certificate[] = []
+  for (const m of pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)) {
+    try {
+      out.push(new X509Certificate(m[0]))
+    } catch {
+      // not a certificate: ignored (the leaf and the bundle's first entry are checked on their own)
+    }
+  }
+  return out
+}
+
+function signs(issuer: X509Certificate, cert: X509Certificate): boolean {
+  try {
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey)
+  } catch {
+    return false
+  }
+}
+
+/** Whether the leaf is signed by a root of the bundle, directly or through one intermediate of the chain (a root rotation's cross-signed certificate). */
+function chainsToBundle(leaf: X509Certificate, chainPem: string, bundlePem: string): boolean {
+  const roots = certificatesOf(bundlePem)
+  if (roots.some((r) => signs(r, leaf))) return true
+  return certificatesOf(chainPem)
+    .slice(1)
+    .some((i) => signs(i, leaf) && roots.some((r) => signs(r, i)))
+}
+
 /**
  * Checks that `material` is usable: a key that matches the leaf certificate, a leaf with a swarm
- * node identity, and a trust bundle with at least one certificate. Returns the identity and the
- * leaf's validity.
+ * node identity, signed by a root of the trust bundle (directly or through the chain's
+ * intermediate). Returns the identity and the leaf's validity.
  *
  * @throws InvalidArgumentError naming `keyPem`, `certChainPem` or `trustBundlePem`.
  */
@@ -105,6 +134,7 @@ export function checkTlsMaterial(material: TlsMaterial): { identity: NodeIdentit
   const identity = identityOf(leaf, 'certChainPem')
   if (!keyMatches(material.keyPem, leaf)) throw new InvalidArgumentError('keyPem', 'does not match the certificate')
   leafOf(material.trustBundlePem, 'trustBundlePem')
+  if (!chainsToBundle(leaf, material.certChainPem, material.trustBundlePem)) throw new InvalidArgumentError('trustBundlePem', 'no root of the bundle signs the certificate')
   return { identity, validity: { notBefore: Date.parse(leaf.validFrom), notAfter: Date.parse(leaf.validTo) } }
 }
 

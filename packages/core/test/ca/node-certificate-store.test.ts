@@ -48,6 +48,15 @@ describe('NodeCertificateStore', () => {
     expect(await store.exists()).toBe(false)
   })
 
+  it('refuses a trust bundle whose roots do not sign the certificate, writing nothing', async () => {
+    const store = new NodeCertificateStore({ stateDir: await dirs.make() })
+    const other = await RootCA.create()
+    const err = await store.save({ ...first, trustBundlePem: other.certPem }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(InvalidArgumentError)
+    expect((err as InvalidArgumentError).field).toBe('trustBundlePem')
+    expect(await store.exists()).toBe(false)
+  })
+
   it('the TLS source follows later saves', async () => {
     const store = new NodeCertificateStore({ stateDir: await dirs.make() })
     await store.save(first)
