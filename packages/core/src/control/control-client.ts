@@ -45,7 +45,7 @@ import type {
   TasksApi,
   VersionOptions,
 } from './control-api.ts'
-import { WATCH_METHOD, controlPath } from './control-methods.ts'
+import { FORWARDED_METADATA_KEY, WATCH_METHOD, controlPath } from './control-methods.ts'
 import { decodeResponse, decodeWatchMessage, encodeRequest, encodeWatchRequest, type WireRequest, type WireResponse } from './control-wire.ts'
 import { deepFreeze } from './frozen.ts'
 
@@ -59,6 +59,11 @@ export interface ControlClientInit {
   readonly channelOptions?: ChannelOptions
   /** Fail each unary call after this many ms (`UnavailableError`). Default: no deadline. */
   readonly callTimeoutMs?: number
+  /**
+   * Mark every call as forwarded by a manager (`LeaderForwardingControl`): the receiving manager
+   * answers it itself or refuses with `NotLeaderError`, never forwarding it on.
+   */
+  readonly forwarded?: boolean
 }
 
 const identity = (b: Buffer): Buffer => b
@@ -79,12 +84,14 @@ export class ControlClient implements ControlApi {
   readonly address: string
   readonly #client: Client
   readonly #timeoutMs: number | undefined
+  readonly #forwarded: boolean
 
   constructor(init: ControlClientInit) {
     if (typeof init.address !== 'string' || init.address === '') throw new InvalidArgumentError('address', 'must be a non-empty string')
     this.address = init.address
     this.#client = new Client(init.address, init.credentials, init.channelOptions)
     this.#timeoutMs = init.callTimeoutMs
+    this.#forwarded = init.forwarded ?? false
     const call = (method: string, req: WireRequest): Promise<WireResponse> => this.#unary(method, req)
     const one = async <K extends ObjectKind>(kind: K, method: string, req: WireRequest): Promise<Frozen<ObjectKinds[K]>> => objectOf(kind, await call(method, req))
     const many = async <K extends ObjectKind>(kind: K, method: string, req: WireRequest): Promise<readonly Frozen<ObjectKinds[K]>[]> =>
@@ -163,13 +170,19 @@ export class ControlClient implements ControlApi {
    */
   watch(selector: ControlWatchSelector = {}, options?: ControlWatchOptions): AsyncIterable<WatchEvent> {
     const request = encodeWatchRequest(options?.since === undefined ? { selector } : { selector, since: options.since })
-    const call = this.#client.makeServerStreamRequest(controlPath(WATCH_METHOD), identity, identity, request)
+    const call = this.#client.makeServerStreamRequest(controlPath(WATCH_METHOD), identity, identity, request, this.#metadata())
     return readServerStream(call, (b) => deepFreeze<WatchEvent>(decodeStoreEvent(decodeWatchMessage(b))), options?.signal)
   }
 
   /** Closes the channel; calls in flight fail with `UnavailableError`. */
   close(): void {
     this.#client.close()
+  }
+
+  #metadata(): Metadata {
+    const md = new Metadata()
+    if (this.#forwarded) md.set(FORWARDED_METADATA_KEY, '1')
+    return md
   }
 
   #unary(method: string, req: WireRequest): Promise<WireResponse> {
@@ -181,7 +194,7 @@ export class ControlClient implements ControlApi {
     }
     const options = this.#timeoutMs === undefined ? {} : { deadline: Date.now() + this.#timeoutMs }
     return new Promise((resolve, reject) => {
-      this.#client.makeUnaryRequest(controlPath(method), identity, identity, bytes, new Metadata(), options, (err: ServiceError | null, res?: Buffer) => {
+      this.#client.makeUnaryRequest(controlPath(method), identity, identity, bytes, this.#metadata(), options, (err: ServiceError | null, res?: Buffer) => {
         if (err !== null) reject(fromGrpcError(err))
         else resolve(decodeResponse(res ?? Buffer.alloc(0)))
       })

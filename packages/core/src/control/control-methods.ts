@@ -19,6 +19,9 @@ export function controlPath(method: string): string {
   return `/${CONTROL_SERVICE_NAME}/${method}`
 }
 
+/** Request metadata key marking a call forwarded by another manager (never forwarded again). */
+export const FORWARDED_METADATA_KEY = 'swarmkit-control-forwarded'
+
 /** The server-streaming watch method. */
 export const WATCH_METHOD = 'Watch'
 

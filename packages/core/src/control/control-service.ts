@@ -4,21 +4,31 @@
  *
  * @module
  */
-import type { Server, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js'
+import type { Metadata, Server, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js'
 import { InvalidArgumentError, encodeStoreEvent } from '@swarmkit-ts/api'
 import type { CallWithAuthContext } from '@swarmkit-ts/pki'
 import { toGrpcError } from '../rpc/errors.ts'
 import type { ControlApi } from './control-api.ts'
-import { CONTROL_METHODS, WATCH_METHOD, controlPath } from './control-methods.ts'
+import { CONTROL_METHODS, FORWARDED_METADATA_KEY, WATCH_METHOD, controlPath } from './control-methods.ts'
 import { decodeRequest, decodeWatchRequest, encodeResponse, encodeWatchMessage, type WireRequest, type WireWatchRequest } from './control-wire.ts'
+
+/** What a server knows about a call when it picks the API to answer it. */
+export interface ControlCallContext {
+  /**
+   * The call was forwarded by another manager (`ControlClient` with `forwarded: true`): answer it
+   * here or refuse with `NotLeaderError`, never forward it again (no forwarding loops).
+   */
+  readonly forwarded: boolean
+}
 
 /** What {@link addControlService} needs. */
 export interface ControlServiceDeps {
   /**
    * The control API that answers a call, asked once per call (so a manager can hand out its
-   * leader-forwarding API, or throw `ClusterLockedError` / `UnavailableError` while it has none).
+   * leader-forwarding API — or, for a forwarded call, `LeaderForwardingControl.direct()` — or
+   * throw `ClusterLockedError` / `UnavailableError` while it has none).
    */
-  readonly control: () => ControlApi
+  readonly control: (context: ControlCallContext) => ControlApi
   /**
    * Checks the caller before anything else; throws (`PermissionDeniedError`) to refuse. On the
    * cluster listener: `(call) => authorize(call, ['manager'], { clusterId, denyList })` from pki.
@@ -28,6 +38,10 @@ export interface ControlServiceDeps {
 }
 
 const identity = (b: Buffer): Buffer => b
+
+function contextOf(call: { metadata: Metadata }): ControlCallContext {
+  return { forwarded: call.metadata.get(FORWARDED_METADATA_KEY).length > 0 }
+}
 
 /** The grpc-js service definition: every method takes and answers encoded envelopes (Buffers). */
 export function controlServiceDefinition(): ServiceDefinition {
@@ -80,7 +94,7 @@ export function addControlService(server: Server, deps: ControlServiceDeps): voi
       try {
         deps.authorize(call)
         req = decoded(decodeRequest, call.request)
-        control = deps.control()
+        control = deps.control(contextOf(call))
       } catch (err) {
         callback(toGrpcError(err))
         return
@@ -104,7 +118,7 @@ async function serveWatch(call: ServerWritableStream<Buffer, Buffer>, deps: Cont
   try {
     deps.authorize(call)
     const req: WireWatchRequest = decoded(decodeWatchRequest, call.request)
-    const events = deps.control().watch(req.selector, { signal: ac.signal, ...(req.since === undefined ? {} : { since: req.since }) })
+    const events = deps.control(contextOf(call)).watch(req.selector, { signal: ac.signal, ...(req.since === undefined ? {} : { since: req.since }) })
     for await (const ev of events) {
       if (ac.signal.aborted) break
       // The codec takes the mutable type; it only reads the event.

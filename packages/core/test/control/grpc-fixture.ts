@@ -4,7 +4,7 @@ import type { NodeRole } from '@swarmkit-ts/api'
 import { authorize, createCsr, credentials, generateNodeKey, type RootCA, type TlsMaterial } from '@swarmkit-ts/pki'
 import type { ControlApi } from '../../src/control/control-api.ts'
 import { ControlClient } from '../../src/control/control-client.ts'
-import { addControlService } from '../../src/control/control-service.ts'
+import { addControlService, type ControlCallContext } from '../../src/control/control-service.ts'
 
 export const CLUSTER_ID = 'clusterc'
 
@@ -22,7 +22,7 @@ export interface ControlServer {
   close(): Promise<void>
 }
 
-export async function startControlServer(material: TlsMaterial, control: () => ControlApi): Promise<ControlServer> {
+export async function startControlServer(material: TlsMaterial, control: (context: ControlCallContext) => ControlApi): Promise<ControlServer> {
   const server = new Server()
   addControlService(server, { control, authorize: (call) => void authorize(call, ['manager'], { clusterId: CLUSTER_ID }) })
   const port = await bind(server, '127.0.0.1:0', credentials.forServer(material))
