@@ -5,14 +5,13 @@
  * stopping the node removes its containers (this runtime cannot adopt them) and a restart runs
  * the task again.
  */
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { TaskState, generateId } from '@swarmkit-ts/api'
 import { ContainerdRuntime } from '@swarmkit-ts/engine-adapter'
-import { WorkerNode, runtimeStateDir } from '../src/worker/index.ts'
+import { WorkerNode, runtimeInstanceOf, runtimeStateDir } from '../src/worker/index.ts'
 import { containerdSkipReason, startContainerd, stopContainerd } from './helpers/worker-containerd.ts'
 import type { TestContainerd } from './helpers/worker-containerd.ts'
 import { TestManager, httpResponse, until } from './helpers/worker-manager.ts'
@@ -20,13 +19,13 @@ import { TestManager, httpResponse, until } from './helpers/worker-manager.ts'
 const skip = containerdSkipReason() !== undefined
 const GUARD_MS = 90_000
 const IMAGE = 'core-worker/busybox:test'
-const INSTANCE = `core-worker-${randomBytes(3).toString('hex')}`
 
 describe.skipIf(skip)('WorkerNode on containerd', () => {
   let containerd: TestContainerd | undefined
   let root = ''
   let manager: TestManager | undefined
   let node: WorkerNode | undefined
+  let stateDir = ''
 
   beforeAll(async () => {
     containerd = await startContainerd()
@@ -36,8 +35,8 @@ describe.skipIf(skip)('WorkerNode on containerd', () => {
   afterEach(async () => {
     await node?.stop()
     await manager?.close()
-    if (containerd === undefined) return
-    const rt = new ContainerdRuntime({ socketPath: containerd.socket, namespace: containerd.namespace, instance: INSTANCE, stateDir: join(root, 'cleanup') })
+    if (containerd === undefined || stateDir === '') return
+    const rt = new ContainerdRuntime({ socketPath: containerd.socket, namespace: containerd.namespace, instance: runtimeInstanceOf(stateDir), stateDir: join(root, 'cleanup') })
     for (const c of await rt.list()) await rt.remove(c.id, { force: true })
     await rt.close()
   }, 120_000)
@@ -51,12 +50,12 @@ describe.skipIf(skip)('WorkerNode on containerd', () => {
     if (containerd === undefined) throw new Error('containerd not started')
     manager = await new TestManager().start()
     const nodeId = generateId(manager.random)
-    const stateDir = join(root, nodeId)
+    stateDir = join(root, nodeId)
     node = new WorkerNode({
       stateDir,
       dispatcher: manager.connector(nodeId),
       runtime: 'containerd',
-      runtimeOptions: { containerd: { socketPath: containerd.socket, namespace: containerd.namespace, instance: INSTANCE } },
+      runtimeOptions: { containerd: { socketPath: containerd.socket, namespace: containerd.namespace } },
       random: manager.random,
     })
     await node.start()

@@ -12,20 +12,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { TaskState, cryptoRandom, generateId, systemClock } from '@swarmkit-ts/api'
 import { DockerRuntime } from '@swarmkit-ts/engine-adapter'
 import { NETWORK_ID_LABEL, NetworkControl } from '@swarmkit-ts/network'
-import { WorkerNode } from '../src/worker/index.ts'
+import { WorkerNode, runtimeInstanceOf } from '../src/worker/index.ts'
 import { dockerSkipReason, startDocker, stopDocker } from './helpers/worker-docker.ts'
 import type { TestDocker } from './helpers/worker-docker.ts'
 import { TestManager, httpResponse, until } from './helpers/worker-manager.ts'
 
 const skip = dockerSkipReason() !== undefined
 const GUARD_MS = 90_000
-const INSTANCE = `core-worker-${randomBytes(3).toString('hex')}`
 
 describe.skipIf(skip)('WorkerNode on Docker', () => {
   let docker: TestDocker | undefined
   let root = ''
   let manager: TestManager | undefined
   let node: WorkerNode | undefined
+  let stateDir = ''
 
   beforeAll(async () => {
     docker = await startDocker()
@@ -35,8 +35,8 @@ describe.skipIf(skip)('WorkerNode on Docker', () => {
   afterEach(async () => {
     await node?.stop()
     await manager?.close()
-    if (docker === undefined) return
-    const rt = new DockerRuntime({ socketPath: docker.socket, instance: INSTANCE, stateDir: join(root, 'cleanup'), allowPull: false })
+    if (docker === undefined || stateDir === '') return
+    const rt = new DockerRuntime({ socketPath: docker.socket, instance: runtimeInstanceOf(stateDir), stateDir: join(root, 'cleanup'), allowPull: false })
     for (const c of await rt.list()) await rt.remove(c.id, { force: true })
     for (const n of await rt.listNetworks()) await rt.removeNetwork(n.id)
     await rt.close()
@@ -54,11 +54,12 @@ describe.skipIf(skip)('WorkerNode on Docker', () => {
     manager = await new TestManager().start({ addressPool: pool, subnetSize: 28 })
     const front = await new NetworkControl({ store: manager.store, clock: systemClock, random: cryptoRandom }).create({ annotations: { name: 'front' } })
     const nodeId = generateId(manager.random)
+    stateDir = join(root, nodeId)
     node = new WorkerNode({
-      stateDir: join(root, nodeId),
+      stateDir,
       dispatcher: manager.connector(nodeId),
       runtime: 'docker',
-      runtimeOptions: { docker: { socketPath: docker.socket, instance: INSTANCE, allowPull: false } },
+      runtimeOptions: { docker: { socketPath: docker.socket, allowPull: false } },
       random: manager.random,
     })
     await node.start()

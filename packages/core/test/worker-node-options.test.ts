@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { InvalidArgumentError, generateId } from '@swarmkit-ts/api'
 import type { DispatcherApi } from '@swarmkit-ts/api'
 import { StaticEndpointSource } from '@swarmkit-ts/network'
-import { WorkerNode, validateWorkerNodeInit } from '../src/worker/index.ts'
+import { WorkerNode, runtimeInstanceOf, validateWorkerNodeInit } from '../src/worker/index.ts'
 import type { WorkerNodeInit } from '../src/worker/index.ts'
 import { TestManager, until } from './helpers/worker-manager.ts'
 
@@ -116,5 +116,14 @@ describe('WorkerNode lifecycle', () => {
     await Promise.all([node.stop(), node.stop()])
     expect(node.agent).toBeUndefined()
     await node[Symbol.asyncDispose]()
+  })
+})
+
+describe('runtimeInstanceOf', () => {
+  it('names a node\'s containers on a shared engine after its absolute state directory: stable across restarts, distinct per node', () => {
+    const here = runtimeInstanceOf('./node-a')
+    expect(here).toMatch(/^swarmkit-[0-9a-f]{12}$/)
+    expect(runtimeInstanceOf(join(process.cwd(), 'node-a'))).toBe(here)
+    expect(runtimeInstanceOf('./node-b')).not.toBe(here)
   })
 })

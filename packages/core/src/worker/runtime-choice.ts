@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { join, resolve } from 'node:path'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { Clock } from '@swarmkit-ts/api'
 import { ContainerdRuntime, DockerRuntime, FakeRuntime, ProcessRuntime, createBusyboxImage, findBusybox } from '@swarmkit-ts/engine-adapter'
@@ -25,9 +26,12 @@ export interface WorkerRuntimeOptions {
    * `<stateDir>/runtime/images/busybox/` when a static busybox is installed, else none
    */
   readonly process?: { readonly images?: Readonly<Record<string, ProcessImage>> }
-  /** `DockerRuntime` options. `stateDir` defaults to `<stateDir>/runtime/docker`. */
+  /**
+   * `DockerRuntime` options. `stateDir` defaults to `<stateDir>/runtime/docker`, `instance` to
+   * {@link runtimeInstanceOf}`(stateDir)` (so nodes sharing an engine do not see each other's containers).
+   */
   readonly docker?: DockerRuntimeInit
-  /** `ContainerdRuntime` options. `stateDir` defaults to `<stateDir>/runtime/containerd`. */
+  /** `ContainerdRuntime` options. `stateDir` defaults to `<stateDir>/runtime/containerd`, `instance` as for Docker. */
   readonly containerd?: ContainerdRuntimeInit
   /** `FakeRuntime` options (its containers live in this process only). */
   readonly fake?: FakeRuntimeInit
@@ -71,6 +75,15 @@ export function runtimeStateDir(stateDir: string, kind: WorkerRuntimeKind): stri
 }
 
 /**
+ * The runtime instance name of a node (the label value scoping its containers on a shared
+ * engine): `swarmkit-` and 12 hex characters of the SHA-256 of its absolute state directory, so
+ * the same node finds its containers again after a restart.
+ */
+export function runtimeInstanceOf(stateDir: string): string {
+  return `swarmkit-${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 12)}`
+}
+
+/**
  * Opens the runtime of `choice` for a node whose state directory is `stateDir`: a kind is opened
  * there (ProcessRuntime adopts the processes an earlier instance left running), an instance is
  * used as it is.
@@ -84,9 +97,9 @@ export async function openRuntime(choice: WorkerRuntimeKind | ContainerRuntime, 
       return owned(await ProcessRuntime.open({ stateDir: runtimeStateDir(stateDir, 'process'), images, clock }))
     }
     case 'docker':
-      return owned(new DockerRuntime({ stateDir: runtimeStateDir(stateDir, 'docker'), ...options.docker }))
+      return owned(new DockerRuntime({ stateDir: runtimeStateDir(stateDir, 'docker'), instance: runtimeInstanceOf(stateDir), ...options.docker }))
     case 'containerd': {
-      const runtime = new ContainerdRuntime({ stateDir: runtimeStateDir(stateDir, 'containerd'), ...options.containerd })
+      const runtime = new ContainerdRuntime({ stateDir: runtimeStateDir(stateDir, 'containerd'), instance: runtimeInstanceOf(stateDir), ...options.containerd })
       return { runtime, kind: choice, adopts: false, close: () => removeAllThenClose(runtime) }
     }
     case 'fake':
