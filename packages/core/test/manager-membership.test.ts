@@ -79,10 +79,11 @@ describe('membership wire', () => {
     fc.assert(
       fc.property(
         fc.string(),
+        fc.boolean(),
         raftId,
         fc.array(fc.record({ raftId, addr: fc.string(), nodeId: fc.string() }), { maxLength: 7 }),
-        (addr, id, members) => {
-          expect(decodeJoinRequest(encodeJoinRequest({ addr }))).toEqual({ addr })
+        (addr, rejoin, id, members) => {
+          expect(decodeJoinRequest(encodeJoinRequest({ addr, rejoin }))).toEqual({ addr, rejoin })
           expect(decodeJoinResponse(encodeJoinResponse({ raftId: id, members }))).toEqual({ raftId: id, members })
         },
       ),

@@ -126,6 +126,24 @@ describe('ManagerNode: a three-manager cluster over gRPC with mTLS', () => {
 })
 
 describe('ManagerNode: restart from the state directory', () => {
+  it('a follower restarted from its state dir keeps its identity and catches up on what it missed', async () => {
+    const m1 = track(await ManagerNode.init(await managerInit(cleanup, N1)))
+    const init2 = await managerInit(cleanup, N2)
+    const m2 = track(await ManagerNode.join({ ...init2, joinAddress: m1.server.address }))
+    const m3 = track(await ManagerNode.join({ ...(await managerInit(cleanup, N3)), joinAddress: m1.server.address }))
+    const before = await createSecret(m1, 'before-restart')
+    await until(() => secretName(m2, before) === 'before-restart', 'the first write on m2')
+    await m2.close()
+    const during = await createSecret(m1, 'while-m2-was-down')
+    // Same state dir, same certificate, a new port: the group learns the new address (rejoin).
+    const again = track(await ManagerNode.open(init2))
+    expect(again.server.address).not.toBe(m2.server.address)
+    expect(again.raftId).toBe(m2.raftId)
+    await until(() => secretName(again, during) === 'while-m2-was-down' && secretName(again, before) === 'before-restart', 'the restarted follower to catch up')
+    const after = await createSecret(m1, 'after-restart')
+    await until(() => secretName(again, after) === 'after-restart' && secretName(m3, after) === 'after-restart', 'a later write everywhere')
+  })
+
   it('restores the store from encrypted Raft files in which no secret name can be found', async () => {
     const init = await managerInit(cleanup, N1, { raft: { tickMs: 50, electionTick: 10, heartbeatTick: 1, snapshotInterval: 5 } })
     const m = track(await ManagerNode.init(init))

@@ -5,16 +5,15 @@
  *
  * @module
  */
-import type { X509Certificate } from 'node:crypto'
 import { EventEmitter } from 'eventemitter3'
 import { AlreadyExistsError, FailedPreconditionError, NotLeaderError, cryptoRandom, generateRaftMemberId, silentLogger, systemClock, withClusterDefaults } from '@swarmkit-ts/api'
 import type { Clock, Logger, RaftMemberId, Random } from '@swarmkit-ts/api'
-import { ManagerKeyStore, credentials, generateJoinToken, identityOf, joinTokenDigest, parseUnlockKey, type NodeIdentity } from '@swarmkit-ts/pki'
+import { ManagerKeyStore, credentials, generateJoinToken, joinTokenDigest, parseUnlockKey, type NodeIdentity } from '@swarmkit-ts/pki'
 import { FileRaftStorage } from '@swarmkit-ts/raft'
-import { GrpcRaftTransport, authorizeClusterManagers, type RaftAuthorization } from '@swarmkit-ts/raft/grpc'
+import { GrpcRaftTransport } from '@swarmkit-ts/raft/grpc'
 import type { Dispatcher } from '@swarmkit-ts/orchestrator'
 import { createReplicatedStore, type MemoryStore, type ReplicatedStore } from '@swarmkit-ts/store'
-import { clusterAuthorizer, denyListOf } from '../ca/index.ts'
+import { clusterAuthorizer } from '../ca/index.ts'
 import type { KeyHooks, MembershipHooks } from '../control/control-hooks.ts'
 import { UnlockKeyFollower, autolockKeeper, unlockKeyHooks } from './autolock.ts'
 import { NodeServer } from '../server/node-server.ts'
@@ -24,6 +23,8 @@ import { checkManagerInit, type ManagerInitOptions, type ManagerJoinOptions, typ
 import { RaftMembership, type ManagerMember } from './membership.ts'
 import { MembershipClient, addMembershipService } from './membership-service.ts'
 import { managerStatusComponent } from './manager-status.ts'
+import { raftPeerAuthorizer } from './raft-authorizer.ts'
+import { keepAddressCurrent } from './rejoin.ts'
 import { roleManager } from './role-manager.ts'
 import { hasManagerState, managerStatePaths, readManagerIdentity, writeManagerIdentity, type ManagerIdentity } from './state-dir.ts'
 
@@ -41,19 +42,6 @@ export interface LeaderEvent {
 export interface ManagerNodeEvents {
   /** The known leader, or this manager's leadership, changed. */
   leader: (event: LeaderEvent) => void
-}
-
-/** Refuses a Raft peer whose node the cluster removed (its certificate is on the deny list). */
-function refuseDenied(store: MemoryStore, clock: Clock, cert: X509Certificate): RaftAuthorization {
-  const cluster = store.view((tx) => tx.clusters.find()[0])
-  if (cluster === undefined) return { allowed: true }
-  let nodeId: string
-  try {
-    nodeId = identityOf(cert, 'peerCertificate').nodeId
-  } catch {
-    return { allowed: false, reason: 'the certificate carries no node identity' }
-  }
-  return denyListOf(cluster).denies(nodeId, clock.now()) ? { allowed: false, reason: `node ${nodeId} has been removed from the cluster` } : { allowed: true }
 }
 
 /** What the manager assembles before it starts. */
@@ -87,6 +75,8 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
   readonly #unlockKey: string | undefined
   readonly #keyFollower: UnlockKeyFollower
   readonly #random: Random
+  readonly #closed = new AbortController()
+  #addressKeeper: Promise<void> = Promise.resolve()
   #closing: Promise<void> | undefined
 
   private constructor(parts: Parts, storage: FileRaftStorage) {
@@ -109,7 +99,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
       id: identity.raftId,
       server: server.server,
       advertiseAddress: server.advertiseAddress,
-      authorize: authorizeClusterManagers({ clusterId: identity.clusterId, bind: (call) => refuseDenied(this.replicated.store, clock, call.peerCertificate) }),
+      authorize: raftPeerAuthorizer(() => this.replicated.store, identity.clusterId, clock),
       channelCredentials: credentials.forClient(init.tls, { clusterId: identity.clusterId }),
       channelOptions: credentials.channelOptions('manager'),
       logger: this.#logger,
@@ -226,7 +216,18 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
     }
     // Before binding anything: a locked manager fails fast.
     const keys = await ManagerKeyStore.open(paths.keys, { unlockKey: options.unlockKey, ...(options.random === undefined ? {} : { random: options.random }) })
-    return ManagerNode.#assemble(options, () => Promise.resolve({ identity, keys }))
+    const manager = await ManagerNode.#assemble(options, () => Promise.resolve({ identity, keys }))
+    // A restart on another address: the group must learn it (see rejoin.ts).
+    manager.#addressKeeper = keepAddressCurrent({
+      raft: manager.replicated.raft,
+      address: manager.server.advertiseAddress,
+      credentials: credentials.forClient(options.tls, { clusterId: identity.clusterId }),
+      channelOptions: credentials.channelOptions('manager'),
+      clock: options.clock ?? systemClock,
+      logger: manager.#logger,
+      signal: manager.#closed.signal,
+    })
+    return manager
   }
 
   /** Listens, prepares identity and keys, opens the storage, builds and starts the manager; cleans up on failure. */
@@ -384,6 +385,8 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
   /** Stops the leader's loops, the Raft member and the server, and closes the storage. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#closed.abort()
+      await this.#addressKeeper
       await this.#terms.close()
       await this.#keyFollower.stop()
       await this.replicated.stop()

@@ -41,8 +41,11 @@ export const membershipServiceDefinition: ServiceDefinition = {
 
 /** What the service asks the manager (`ManagerNode` implements it). */
 export interface MembershipHost {
-  /** Adds `caller` as a Raft voter reachable at `addr`; resolves once the change is applied. */
-  join(caller: NodeIdentity, addr: string): Promise<JoinResponse>
+  /**
+   * Adds `caller` as a Raft voter reachable at `addr`; resolves once the change is applied. With
+   * `rejoin`, `caller` is already a voter and `addr` its new address.
+   */
+  join(caller: NodeIdentity, addr: string, rejoin: boolean): Promise<JoinResponse>
   /** Removes `caller` from the Raft group (quorum-loss protected). */
   leave(caller: NodeIdentity): Promise<void>
 }
@@ -75,7 +78,10 @@ export function addMembershipService(server: Server, deps: MembershipServiceDeps
   }
   server.addService(membershipServiceDefinition, {
     Join: (call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) => {
-      run(call, cb, (caller) => deps.host.join(caller, decodeJoinRequest(call.request).addr), encodeJoinResponse)
+      run(call, cb, (caller) => {
+        const req = decodeJoinRequest(call.request)
+        return deps.host.join(caller, req.addr, req.rejoin)
+      }, encodeJoinResponse)
     },
     Leave: (call: ServerUnaryCall<Buffer, Buffer>, cb: sendUnaryData<Buffer>) => {
       run(call, cb, (caller) => deps.host.leave(caller), () => EMPTY)
@@ -99,9 +105,9 @@ export class MembershipClient {
     this.#client = new Client(address, credentials, options)
   }
 
-  /** Asks to join as a voter reachable at `addr`. */
-  join(addr: string, options?: MembershipCallOptions): Promise<JoinResponse> {
-    return this.#call('Join', encodeJoinRequest({ addr }), options).then(decodeJoinResponse)
+  /** Asks to join as a voter reachable at `addr` (`rejoin`: already one, now at `addr`). */
+  join(addr: string, options?: MembershipCallOptions & { rejoin?: boolean }): Promise<JoinResponse> {
+    return this.#call('Join', encodeJoinRequest({ addr, rejoin: options?.rejoin === true }), options).then(decodeJoinResponse)
   }
 
   /** Asks to leave the Raft group (the caller, by its certificate). */

@@ -4,7 +4,7 @@
  * format of this schema (Raft member ids as `fixed64`, exact for all 64 bits):
  *
  * ```proto
- * message JoinRequest  { string addr = 1; }                         // the joiner's advertise address
+ * message JoinRequest  { string addr = 1; bool rejoin = 2; }        // advertise address; rejoin: a restarted member's new address
  * message Member       { fixed64 raft_id = 1; string addr = 2; string node_id = 3; }
  * message JoinResponse { fixed64 raft_id = 1; repeated Member members = 2; }
  * message LeaveRequest {}                                          // the caller (its certificate) leaves
@@ -32,6 +32,7 @@ export interface JoinResponse {
   readonly members: readonly MemberInfo[]
 }
 
+const WIRE_VARINT = 0
 const WIRE_FIXED64 = 1
 const WIRE_LEN = 2
 const MASK32 = 0xffffffffn
@@ -62,22 +63,31 @@ function decodeFields(buf: Uint8Array, what: string, on: (field: number, wire: n
   }
 }
 
+/** A Join request: the caller's advertise address; `rejoin` for a member already in the group (a restart on a new address). */
+export interface JoinRequest {
+  readonly addr: string
+  readonly rejoin: boolean
+}
+
 /** Encodes a JoinRequest. */
-export function encodeJoinRequest(req: { addr: string }): Buffer {
+export function encodeJoinRequest(req: JoinRequest): Buffer {
   const w = protobuf.Writer.create()
   if (req.addr !== '') w.uint32((1 << 3) | WIRE_LEN).string(req.addr)
+  if (req.rejoin) w.uint32((2 << 3) | WIRE_VARINT).bool(true)
   return Buffer.from(w.finish())
 }
 
 /** Decodes a JoinRequest. */
-export function decodeJoinRequest(buf: Uint8Array): { addr: string } {
+export function decodeJoinRequest(buf: Uint8Array): JoinRequest {
   let addr = ''
+  let rejoin = false
   decodeFields(buf, 'JoinRequest', (f, wire, r) => {
     if (f === 1 && wire === WIRE_LEN) addr = r.string()
+    else if (f === 2 && wire === WIRE_VARINT) rejoin = r.bool()
     else return false
     return true
   })
-  return { addr }
+  return { addr, rejoin }
 }
 
 function encodeMember(m: MemberInfo): Uint8Array {

@@ -73,9 +73,10 @@ export class RaftMembership implements MembershipHost {
   }
 
   /** Adds `caller` as a voter at `addr` (leader only), records it in its Node, returns the members. */
-  async join(caller: NodeIdentity, addr: string): Promise<JoinResponse> {
+  async join(caller: NodeIdentity, addr: string, rejoin = false): Promise<JoinResponse> {
     this.requireLeader()
     if (typeof addr !== 'string' || !ADDRESS.test(addr)) throw new InvalidArgumentError('addr', `must be host:port, got ${String(addr)}`)
+    if (rejoin) return this.#rejoin(caller, addr)
     const store = this.#replicated.store
     const oldId = store.view((tx) => tx.nodes.get(caller.nodeId))?.managerStatus?.raftId
     if (oldId !== undefined && this.#raft.status().config.voters.includes(oldId)) throw new AlreadyExistsError('raft member', caller.nodeId)
@@ -120,6 +121,22 @@ export class RaftMembership implements MembershipHost {
       throw err
     }
     this.#changed()
+    return { raftId, members: this.members().map((m) => ({ raftId: m.raftId, addr: m.addr, nodeId: m.nodeId ?? '' })) }
+  }
+
+  /** A voter restarted on a new address: the log (and its Node) record the new one. */
+  async #rejoin(caller: NodeIdentity, addr: string): Promise<JoinResponse> {
+    const store = this.#replicated.store
+    const raftId = store.view((tx) => tx.nodes.get(caller.nodeId))?.managerStatus?.raftId
+    if (raftId === undefined || !this.#raft.status().config.voters.includes(raftId)) throw new NotFoundError('raft member', caller.nodeId)
+    if (this.#raft.members.get(raftId) !== addr) {
+      await this.#raft.updateMember(raftId, addr)
+      await store.update((tx) => {
+        const ms = tx.nodes.get(caller.nodeId)?.managerStatus
+        if (ms !== undefined) tx.nodes.update(caller.nodeId, (d) => void (d.managerStatus = { ...ms, addr }))
+      })
+      this.#changed()
+    }
     return { raftId, members: this.members().map((m) => ({ raftId: m.raftId, addr: m.addr, nodeId: m.nodeId ?? '' })) }
   }
 
