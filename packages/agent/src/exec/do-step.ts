@@ -62,30 +62,35 @@ type Outcome = { kind: 'status'; status: TaskStatus } | { kind: 'noop' } | { kin
  * From STARTING on the status carries the controller's `containerStatus()` (and `portStatus()`,
  * when it has one). A new status clears `err` (unless failed) and has `timestamp` = `clock.now()`.
  */
-export async function doStep(task: Task, controller: TaskController, ctx: DoStepContext): Promise<TaskStatus | undefined> {
+export function doStep(task: Task, controller: TaskController, ctx: DoStepContext): Promise<TaskStatus | undefined> {
+  // Promise chains rather than async functions: a running task waits here for as long as its
+  // container runs, and a suspended async function costs several times a pending reaction.
   const logger = ctx.logger ?? silentLogger
   const backoff = ctx.backoff ?? DEFAULT_RETRY_BACKOFF
-  for (let attempt = 1, delay = backoff.initialMs; ; attempt++, delay = Math.min(delay * backoff.factor, backoff.maxMs)) {
-    if (ctx.signal.aborted) return undefined
-    const outcome = await step(task, controller, ctx.signal, logger)
-    if (ctx.signal.aborted) return undefined
-    switch (outcome.kind) {
-      case 'noop':
-        return undefined
-      case 'status':
-        return finish(outcome.status, task, ctx.clock, logger)
-      case 'retry': {
-        logger.warn('temporary task error, retrying', { taskId: task.id, err: outcome.status.err, attempt, delayMs: delay })
-        ctx.onRetry?.({ ...outcome.status, timestamp: ctx.clock.now() }, attempt, delay)
-        try {
-          await sleep(ctx.clock, delay, { signal: ctx.signal })
-        } catch {
+  const attempt = (n: number, delay: number): Promise<TaskStatus | undefined> => {
+    if (ctx.signal.aborted) return NOTHING
+    return step(task, controller, ctx.signal, logger).then((outcome) => {
+      if (ctx.signal.aborted) return undefined
+      switch (outcome.kind) {
+        case 'noop':
           return undefined
-        }
+        case 'status':
+          return finish(outcome.status, task, ctx.clock, logger)
+        case 'retry':
+          logger.warn('temporary task error, retrying', { taskId: task.id, err: outcome.status.err, attempt: n, delayMs: delay })
+          ctx.onRetry?.({ ...outcome.status, timestamp: ctx.clock.now() }, n, delay)
+          return sleep(ctx.clock, delay, { signal: ctx.signal }).then(
+            () => attempt(n + 1, Math.min(delay * backoff.factor, backoff.maxMs)),
+            () => undefined,
+          )
       }
-    }
+    })
   }
+  return attempt(1, backoff.initialMs)
 }
+
+const NOTHING: Promise<undefined> = Promise.resolve(undefined)
+const NOOP: Outcome = { kind: 'noop' }
 
 function finish(status: TaskStatus, task: Task, clock: Clock, logger: Logger): TaskStatus {
   const next = { ...status, timestamp: clock.now() }
@@ -93,7 +98,16 @@ function finish(status: TaskStatus, task: Task, clock: Clock, logger: Logger): T
   return next
 }
 
-async function step(task: Task, ctlr: TaskController, signal: AbortSignal, logger: Logger): Promise<Outcome> {
+function step(task: Task, ctlr: TaskController, signal: AbortSignal, logger: Logger): Promise<Outcome> {
+  try {
+    return Promise.resolve(decide(task, ctlr, signal, logger))
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+  }
+}
+
+/** The step's outcome, or the promise of it when a controller call runs. */
+function decide(task: Task, ctlr: TaskController, signal: AbortSignal, logger: Logger): Outcome | Promise<Outcome> {
   const current = task.status
   const transition = (state: TaskState, message: string): Outcome => {
     const status: TaskStatus = { ...withoutErr(current), state, message }
@@ -102,7 +116,7 @@ async function step(task: Task, ctlr: TaskController, signal: AbortSignal, logge
   const fatal = (err: unknown): Outcome => {
     const e = err instanceof Error ? err : new Error(String(err))
     // Abandoned, not failed: the step was aborted or the controller closed under it (the agent stopping).
-    if (signal.aborted || e.name === 'ControllerClosedError') return { kind: 'noop' }
+    if (signal.aborted || e.name === 'ControllerClosedError') return NOOP
     const failed: TaskStatus = { ...current, err: e.message }
     if (isTemporaryError(e)) return { kind: 'retry', status: failed }
     logger.error('fatal task error', { taskId: task.id, err: e.message, state: taskStateName(current.state) })
@@ -111,20 +125,21 @@ async function step(task: Task, ctlr: TaskController, signal: AbortSignal, logge
     const exitCode = (e as { exitCode?: unknown }).exitCode
     return { kind: 'status', status: withContainer(failed, ctlr, typeof exitCode === 'number' ? exitCode : undefined) }
   }
-  const run = async (op: (s: AbortSignal) => Promise<void>, next: TaskState, message: string): Promise<Outcome> => {
+  const run = (op: (s: AbortSignal) => Promise<void>, next: TaskState, message: string): Promise<Outcome> => {
+    let pending: Promise<void>
     try {
-      await op(signal)
+      pending = op(signal)
     } catch (err) {
-      return fatal(err)
+      return Promise.resolve(fatal(err))
     }
-    return transition(next, message)
+    return pending.then(() => transition(next, message), fatal)
   }
 
   if (task.desiredState >= TaskState.SHUTDOWN) {
-    if (current.state >= TaskState.COMPLETE) return { kind: 'noop' }
+    if (current.state >= TaskState.COMPLETE) return NOOP
     return run((s) => ctlr.shutdown(s), TaskState.SHUTDOWN, 'shutdown')
   }
-  if (current.state > task.desiredState) return { kind: 'noop' }
+  if (current.state > task.desiredState) return NOOP
   switch (current.state) {
     case TaskState.PREPARING:
       return run((s) => ctlr.prepare(s), TaskState.READY, 'prepared')
@@ -135,7 +150,7 @@ async function step(task: Task, ctlr: TaskController, signal: AbortSignal, logge
     default:
       break // the pause states below
   }
-  if (current.state >= task.desiredState) return { kind: 'noop' }
+  if (current.state >= task.desiredState) return NOOP
   switch (current.state) {
     case TaskState.NEW:
     case TaskState.PENDING:
@@ -146,7 +161,7 @@ async function step(task: Task, ctlr: TaskController, signal: AbortSignal, logge
     case TaskState.READY:
       return transition(TaskState.STARTING, 'starting')
     default:
-      return { kind: 'noop' }
+      return NOOP
   }
 }
 

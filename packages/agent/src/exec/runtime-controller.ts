@@ -134,15 +134,22 @@ export class RuntimeTaskController implements TaskController {
     }
   }
 
-  async wait(signal: AbortSignal): Promise<void> {
-    this.#checkOpen()
+  wait(signal: AbortSignal): Promise<void> {
+    if (this.#closed) return Promise.reject(new ControllerClosedError(this.#task.id))
+    if (this.#hasHealthcheck()) return this.#waitWatchingHealth(signal)
+    // A chain rather than an async function: a running task waits here for as long as it runs.
+    return this.#require()
+      .then(({ id }) => this.#init.runtime.wait(id, { signal: this.#signal(signal) }))
+      .then((code) =>
+        this.#refresh().then(() => {
+          if (code !== 0) throw new TaskExitError(code)
+        }),
+      )
+  }
+
+  /** `wait` with the container's health watched: an unhealthy container is stopped and its task fails. */
+  async #waitWatchingHealth(signal: AbortSignal): Promise<void> {
     const { id } = await this.#require()
-    if (!this.#hasHealthcheck()) {
-      const code = await this.#init.runtime.wait(id, { signal: this.#signal(signal) })
-      await this.#refresh()
-      if (code !== 0) throw new TaskExitError(code)
-      return
-    }
     const stopWatch = new AbortController()
     const watchSignal = AbortSignal.any([signal, stopWatch.signal, this.#closingSignal()])
     let unhealthy: ContainerUnhealthyError | undefined
