@@ -11,7 +11,7 @@ import { RootCA } from '@swarmkit-ts/pki'
 import type { WatchEvent } from '@swarmkit-ts/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ControlClient } from '../../src/control/control-client.ts'
-import { addNode, caught, controlRig, idOf, replicated, seedCluster, type ControlRig } from './fixture.ts'
+import { addNode, caught, controlRig, idOf, replicated, seedCluster, waitFor, type ControlRig } from './fixture.ts'
 import { clientFor, nodeMaterial, startControlServer, type ControlServer } from './grpc-fixture.ts'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -145,6 +145,18 @@ describe('the control API over gRPC with mutual TLS', () => {
       for await (const ev of client.watch({ kinds: ['volume' as 'node'] })) expect(ev).toBeUndefined()
     })())
     expect((bad as InvalidArgumentError).field).toBe('selector.kinds[0]')
+  })
+
+  it("a client that stops reading cancels the call, and the server closes its store watch", async () => {
+    const before = rig.store.watcherCount
+    const since = rig.store.version
+    await client.configs.create({ annotations: { name: 'b1' }, data: bytes('1') })
+    for await (const ev of client.watch({ kinds: ['config'] }, { since })) {
+      expect(ev.action).toBe('create')
+      break
+    }
+    await waitFor(() => rig.store.watcherCount === before, 'the server to close its watch')
+    expect(rig.store.watcherCount).toBe(before)
   })
 
   it('refuses worker certificates and certificates of another cluster with PermissionDenied', async () => {

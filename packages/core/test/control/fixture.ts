@@ -129,3 +129,12 @@ export async function caught(p: Promise<unknown>): Promise<Error> {
 export function idOf(name: string): string {
   return name.toLowerCase().padEnd(25, '0')
 }
+
+/** Resolves once `cond()` holds, checking after each macrotask; rejects after `guardMs` (a failure guard, not a timing). */
+export async function waitFor(cond: () => boolean, what: string, guardMs = 10_000): Promise<void> {
+  const until = Date.now() + guardMs
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}

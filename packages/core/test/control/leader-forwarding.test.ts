@@ -66,6 +66,16 @@ describe('LeaderForwardingControl between two managers over gRPC', () => {
     expect(await viaLeader.services.get(s.id)).toEqual(s)
     expect((await viaFollower.rotateJoinToken('worker')).worker).toBe((await viaLeader.joinTokens()).worker)
     expect(connected).toEqual([leader.address])
+
+    const since = leaderRig.store.version
+    await viaLeader.networks.create({ annotations: { name: 'backend' } })
+    const ac = new AbortController()
+    const seen: string[] = []
+    for await (const ev of viaFollower.watch({ kinds: ['network'] }, { signal: ac.signal, since })) {
+      if (ev.action !== 'commit' && ev.kind === 'network') seen.push(`${ev.action} ${ev.object.spec.annotations.name}`)
+      ac.abort()
+    }
+    expect(seen).toEqual(['create backend'])
   })
 
   it('follows a leader change: the next call goes to the new leader through a new client', async () => {
