@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FailedPreconditionError, cryptoRandom, generateId } from '@swarmkit-ts/api'
 import { ManagerNode } from '../src/manager/index.ts'
-import { CLUSTER_ID, TermRecorder, cleanupAfterEach, managerInit, until } from './helpers/manager-rig.ts'
+import { CLUSTER_ID, FAST_RAFT, TermRecorder, cleanupAfterEach, managerInit, until } from './helpers/manager-rig.ts'
 
 const cleanup = cleanupAfterEach()
 
@@ -68,11 +68,14 @@ describe('ManagerNode: a three-manager cluster over gRPC with mTLS', () => {
     const recorder = new TermRecorder()
     const [m1, m2, m3] = (await threeManagers(recorder))
     await m1.leaderLoopsSettled()
+    const events: { node: string; isLeader: boolean }[] = []
+    for (const m of [m2, m3]) m.on('leader', (e) => events.push({ node: m.nodeId, isLeader: e.isLeader }))
     await m1.close()
     expect(m1.leaderLoopsRunning).toBe(false)
     expect(recorder.events.filter((e) => e.endsWith(N1))).toEqual([`start ${N1}`, `stop ${N1}`])
     await until(() => [m2, m3].some((m) => m.isLeader && m.leaderLoopsRunning), 'a new leader running its loops')
     const next = m2.isLeader ? m2 : m3
+    expect(events).toContainEqual({ node: next.nodeId, isLeader: true })
     expect(next.dispatcher()).toBeDefined()
     expect([...recorder.running]).toEqual([next.nodeId])
     // The new leader accepts writes and the other survivor sees them.
@@ -145,7 +148,7 @@ describe('ManagerNode: restart from the state directory', () => {
   })
 
   it('restores the store from encrypted Raft files in which no secret name can be found', async () => {
-    const init = await managerInit(cleanup, N1, { raft: { tickMs: 50, electionTick: 10, heartbeatTick: 1, snapshotInterval: 5 } })
+    const init = await managerInit(cleanup, N1, { raft: { ...FAST_RAFT, snapshotInterval: 5 } })
     const m = track(await ManagerNode.init(init))
     const ids: string[] = []
     // Enough writes for a snapshot (every 5 entries) as well as WAL records.

@@ -56,8 +56,8 @@ export async function tempDir(cleanup: Array<() => Promise<void> | void>, prefix
   return dir
 }
 
-/** Fast Raft timing for tests on 127.0.0.1 (election after 0.5–1 s without a leader). */
-export const FAST_RAFT = { tickMs: 50, electionTick: 10, heartbeatTick: 1 } as const
+/** Fast Raft timing for tests on 127.0.0.1 (election after 1–2 s without a leader: margin for a loaded machine). */
+export const FAST_RAFT = { tickMs: 50, electionTick: 20, heartbeatTick: 1 } as const
 
 /** The options of a manager `nodeId` with its own state dir, on 127.0.0.1:0. */
 export async function managerInit(cleanup: Array<() => Promise<void> | void>, nodeId: string, extra?: Partial<ManagerNodeInit>): Promise<ManagerNodeInit> {
