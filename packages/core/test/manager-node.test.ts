@@ -126,6 +126,15 @@ describe('ManagerNode: a three-manager cluster over gRPC with mTLS', () => {
     expect(m1.members().map((x) => x.nodeId).sort()).toEqual([N1, N2].sort())
     expect(m1.store.view((tx) => tx.nodes.get(N3)?.managerStatus)).toBeUndefined()
   })
+
+  it('demoting the leader hands leadership over, and the next leader completes the demotion', async () => {
+    const [m1, m2, m3] = await threeManagers()
+    await m1.store.update((tx) => tx.nodes.update(N1, (d) => void (d.spec.desiredRole = 'worker')))
+    await until(() => [m2, m3].some((m) => m.isLeader && m.store.view((tx) => tx.nodes.get(N1)?.role) === 'worker'), 'a new leader to complete the demotion')
+    const next = m2.isLeader ? m2 : m3
+    expect(next.members().map((x) => x.nodeId).sort()).toEqual([N2, N3].sort())
+    expect(m1.isLeader).toBe(false)
+  })
 })
 
 describe('ManagerNode: restart from the state directory', () => {
