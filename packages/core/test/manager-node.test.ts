@@ -57,6 +57,8 @@ describe('ManagerNode: a three-manager cluster over gRPC with mTLS', () => {
     expect(m3.store.view((tx) => tx.clusters.get(CLUSTER_ID)?.id)).toBe(CLUSTER_ID)
     await until(() => m3.store.view((tx) => tx.networks.find().some((n) => n.spec.annotations.name === 'ingress')), 'the ingress network on m3')
     expect(m3.store.view((tx) => tx.nodes.get(N3)?.role)).toBe('manager')
+    // The leader records who leads in the managers' Nodes.
+    await until(() => m3.store.view((tx) => tx.nodes.get(N1)?.managerStatus?.leader === true && tx.nodes.get(N2)?.managerStatus?.leader === false), 'the leader flags')
   })
 
   it('a write on a follower fails with NotLeaderError naming the leader', async () => {
@@ -116,6 +118,8 @@ describe('ManagerNode: a three-manager cluster over gRPC with mTLS', () => {
     await expect(m2.leave()).rejects.toMatchObject({ name: 'FailedPreconditionError', reason: 'quorum' })
     expect(m1.members()).toHaveLength(3)
     await expect(m1.membershipHooks().demote(node3)).resolves.toBeUndefined()
+    // The leader's periodic round records the manager that is down as unreachable.
+    await until(() => m1.store.view((tx) => tx.nodes.get(N3)?.managerStatus?.reachability) === 'unreachable', 'm3 recorded unreachable')
     await expect(m1.membershipHooks().remove(node3)).rejects.toMatchObject({ name: 'FailedPreconditionError', reason: 'raft-member' })
   })
 
