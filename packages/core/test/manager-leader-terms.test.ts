@@ -10,6 +10,8 @@ import type { LeaderComponent } from '../src/manager/index.ts'
 import { LeaderTerms, READY_RETRY_MS } from '../src/manager/leader-terms.ts'
 
 const NODE = 'leadertermsnode0000000001'
+const WORKER = 'leadertermsworker00000001'
+const CLUSTER = 'leadertermscluster0000001'
 
 function rig(components: LeaderComponent[], ready?: () => Promise<boolean>): { terms: LeaderTerms; store: MemoryStore; clock: ManualClock } {
   const clock = new ManualClock(1_000_000)
@@ -55,6 +57,26 @@ describe('LeaderTerms', () => {
     terms.setLeader(true)
     await terms.settled()
     await until(() => store.view((tx) => tx.networks.find().some((n) => n.spec.annotations.name === 'ingress')))
+    await terms.close()
+  })
+
+  it("each term's dispatcher takes its heartbeat period from the cluster spec", async () => {
+    const { terms, store } = rig([])
+    await store.update((tx) =>
+      tx.clusters.create({ id: CLUSTER, spec: { annotations: { name: 'default' }, dispatcher: { heartbeatPeriodMs: 20_000 } }, rootCa: { caCert: new Uint8Array([1]), caCertHash: 'h', joinTokens: { worker: 'w', manager: 'm' } } }),
+    )
+    terms.setLeader(true)
+    await terms.settled()
+    const api = terms.dispatcher?.api(WORKER)
+    if (api === undefined) throw new Error('no dispatcher')
+    const abort = new AbortController()
+    const session = api.session({ description: { hostname: 'w1' } }, { signal: abort.signal })[Symbol.asyncIterator]()
+    const first = await session.next()
+    if (first.done === true) throw new Error('session ended')
+    const { periodMs } = await api.heartbeat({ sessionId: first.value.sessionId })
+    expect(Math.abs(periodMs - 20_000)).toBeLessThanOrEqual(500)
+    abort.abort()
+    await session.return?.()
     await terms.close()
   })
 

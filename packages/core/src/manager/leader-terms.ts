@@ -44,7 +44,8 @@ interface RunningTerm {
 /** Starts and stops the leader's loops as leadership comes and goes. */
 export class LeaderTerms {
   readonly #init: LeaderTermsInit
-  readonly #dispatcher: Dispatcher
+  /** The dispatcher of the running term (a new one per term: its settings are read at term start). */
+  #dispatcher: Dispatcher | undefined
   #want = false
   #closed = false
   #term: RunningTerm | undefined
@@ -54,18 +55,29 @@ export class LeaderTerms {
 
   constructor(init: LeaderTermsInit) {
     this.#init = init
-    this.#dispatcher = new Dispatcher({
-      store: init.store,
-      clock: init.clock,
-      random: init.random,
-      logger: init.logger.child({ component: 'dispatcher' }),
-      config: { nodeId: init.nodeId, ...init.dispatcher },
+  }
+
+  /**
+   * A dispatcher for a new term: the heartbeat period given at construction, else the cluster
+   * spec's (`spec.dispatcher.heartbeatPeriodMs`), else the default.
+   */
+  #newDispatcher(): Dispatcher {
+    const { store, clock, random, logger, nodeId } = this.#init
+    const fromSpec = store.view((tx) => tx.clusters.find()[0])?.spec.dispatcher?.heartbeatPeriodMs
+    const heartbeatPeriodMs = this.#init.dispatcher?.heartbeatPeriodMs ?? fromSpec
+    return new Dispatcher({
+      store,
+      clock,
+      random,
+      logger: logger.child({ component: 'dispatcher' }),
+      config: { nodeId, ...this.#init.dispatcher, ...(heartbeatPeriodMs === undefined ? {} : { heartbeatPeriodMs }) },
     })
   }
 
   /** The dispatcher while a term runs, else `undefined`. */
   get dispatcher(): Dispatcher | undefined {
-    return this.#term !== undefined && this.#dispatcher.running ? this.#dispatcher : undefined
+    const d = this.#dispatcher
+    return this.#term !== undefined && d?.running === true ? d : undefined
   }
 
   /** Whether a term is running. */
@@ -80,7 +92,7 @@ export class LeaderTerms {
 
   /** Tells the dispatcher that the manager list changed (a no-op outside a term). */
   managersChanged(): void {
-    this.#dispatcher.managersChanged()
+    this.#dispatcher?.managersChanged()
   }
 
   /** Records whether this manager leads; the loops follow (see {@link LeaderTerms.settled}). */
@@ -131,7 +143,14 @@ export class LeaderTerms {
     const own: { name: string; start: () => LeaderComponentHandle }[] = [
       { name: 'network-allocator', start: () => new NetworkAllocator({ store, clock, random, logger: logger.child({ component: 'network-allocator' }), bootstrapIngress: true }).start() },
       { name: 'orchestrator', start: () => new Orchestrator({ store, clock, random, logger: logger.child({ component: 'orchestrator' }), scheduler: true }).start() },
-      { name: 'dispatcher', start: () => this.#dispatcher.start() },
+      {
+        name: 'dispatcher',
+        start: () => {
+          const d = this.#newDispatcher()
+          this.#dispatcher = d
+          return d.start()
+        },
+      },
     ]
     for (const c of own) {
       try {
