@@ -49,3 +49,19 @@ describe('manager state directory', () => {
     await expect(ManagerNode.init({ ...init, heartbeatPeriodMs: 0 })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'heartbeatPeriodMs' })
   })
 })
+
+describe('a one-manager cluster', () => {
+  it('elects itself without waiting for an election timeout (no Raft tick ever fires here)', async () => {
+    // A clock that never fires: Raft never ticks, so only an immediate campaign can elect it.
+    const frozen = { now: () => Date.now(), setTimeout: () => ({ cancel: () => {} }) }
+    const init = await managerInit(cleanup, generateId(cryptoRandom), { clock: frozen, raft: {} })
+    const m = await ManagerNode.init(init)
+    cleanup.push(() => m.close())
+    expect(m.isLeader).toBe(true)
+    await m.close()
+    const again = await ManagerNode.open(init)
+    cleanup.push(() => again.close())
+    await again.replicated.raft.waitForLeader()
+    expect(again.isLeader).toBe(true)
+  })
+})

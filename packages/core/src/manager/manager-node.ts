@@ -9,7 +9,7 @@ import { EventEmitter } from 'eventemitter3'
 import { AlreadyExistsError, FailedPreconditionError, NotLeaderError, cryptoRandom, generateRaftMemberId, silentLogger, systemClock, withClusterDefaults } from '@swarmkit-ts/api'
 import type { Clock, Logger, RaftMemberId, Random } from '@swarmkit-ts/api'
 import { ManagerKeyStore, credentials, generateJoinToken, joinTokenDigest, parseUnlockKey, type NodeIdentity } from '@swarmkit-ts/pki'
-import { FileRaftStorage } from '@swarmkit-ts/raft'
+import { FileRaftStorage, type RaftNode } from '@swarmkit-ts/raft'
 import { GrpcRaftTransport } from '@swarmkit-ts/raft/grpc'
 import type { Dispatcher } from '@swarmkit-ts/orchestrator'
 import { createReplicatedStore, type MemoryStore, type ReplicatedStore } from '@swarmkit-ts/store'
@@ -42,6 +42,24 @@ export interface LeaderEvent {
 export interface ManagerNodeEvents {
   /** The known leader, or this manager's leadership, changed. */
   leader: (event: LeaderEvent) => void
+}
+
+/**
+ * The only voter need not wait an election timeout (10–20 s at SwarmKit's timing): it campaigns
+ * once it has applied its committed entries (Raft refuses to campaign with configuration changes
+ * committed but not applied, e.g. right after bootstrap, until their write is synced). Gives up
+ * after about five seconds: the election timeout then elects it anyway.
+ */
+async function campaignIfAlone(raft: RaftNode): Promise<void> {
+  for (let turn = 0; turn < 1000; turn++) {
+    const st = raft.status()
+    if (st.config.voters.length !== 1 || st.config.voters[0] !== raft.id || raft.role !== 'follower' || raft.leader !== 0n) return
+    if (raft.applied >= st.hardState.commit) {
+      raft.campaign()
+      return
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
 }
 
 /** What the manager assembles before it starts. */
@@ -242,6 +260,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
       manager = new ManagerNode({ init, identity, keys, server }, storage)
       beforeStart?.(manager)
       await manager.replicated.start()
+      await campaignIfAlone(manager.replicated.raft)
       manager.#keyFollower.start()
       return manager
     } catch (err) {
