@@ -9,7 +9,7 @@ import { EventEmitter } from 'eventemitter3'
 import { AlreadyExistsError, FailedPreconditionError, NotLeaderError, cryptoRandom, generateRaftMemberId, silentLogger, systemClock, withClusterDefaults } from '@swarmkit-ts/api'
 import type { Clock, Logger, RaftMemberId, Random } from '@swarmkit-ts/api'
 import { ManagerKeyStore, credentials, generateJoinToken, joinTokenDigest, parseUnlockKey, type NodeIdentity } from '@swarmkit-ts/pki'
-import { FileRaftStorage, type RaftNode } from '@swarmkit-ts/raft'
+import { FileRaftStorage } from '@swarmkit-ts/raft'
 import { GrpcRaftTransport } from '@swarmkit-ts/raft/grpc'
 import type { Dispatcher } from '@swarmkit-ts/orchestrator'
 import { createReplicatedStore, type MemoryStore, type ReplicatedStore } from '@swarmkit-ts/store'
@@ -25,6 +25,7 @@ import { MembershipClient, addMembershipService } from './membership-service.ts'
 import { managerStatusComponent } from './manager-status.ts'
 import { raftPeerAuthorizer } from './raft-authorizer.ts'
 import { keepAddressCurrent } from './rejoin.ts'
+import { campaignIfAlone } from './campaign.ts'
 import { roleManager } from './role-manager.ts'
 import { hasManagerState, managerStatePaths, readManagerIdentity, writeManagerIdentity, type ManagerIdentity } from './state-dir.ts'
 
@@ -42,24 +43,6 @@ export interface LeaderEvent {
 export interface ManagerNodeEvents {
   /** The known leader, or this manager's leadership, changed. */
   leader: (event: LeaderEvent) => void
-}
-
-/**
- * The only voter need not wait an election timeout (10–20 s at SwarmKit's timing): it campaigns
- * once it has applied its committed entries (Raft refuses to campaign with configuration changes
- * committed but not applied, e.g. right after bootstrap, until their write is synced). Gives up
- * after about five seconds: the election timeout then elects it anyway.
- */
-async function campaignIfAlone(raft: RaftNode): Promise<void> {
-  for (let turn = 0; turn < 1000; turn++) {
-    const st = raft.status()
-    if (st.config.voters.length !== 1 || st.config.voters[0] !== raft.id || raft.role !== 'follower' || raft.leader !== 0n) return
-    if (raft.applied >= st.hardState.commit) {
-      raft.campaign()
-      return
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
 }
 
 /** What the manager assembles before it starts. */
