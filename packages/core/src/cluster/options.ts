@@ -1,0 +1,133 @@
+/**
+ * The options of `Cluster.init`, `Cluster.join` and `Cluster.open`, and their validation (every
+ * bad option is an `InvalidArgumentError` naming its field).
+ *
+ * @module
+ */
+import { InvalidArgumentError } from '@swarmkit-ts/api'
+import type { ClusterSpec, Logger } from '@swarmkit-ts/api'
+import type { ContainerRuntime } from '@swarmkit-ts/engine-adapter'
+import type { ManagerRaftOptions } from '../manager/index.ts'
+import { checkRuntimeChoice, type WorkerRuntimeKind, type WorkerRuntimeOptions } from '../worker/index.ts'
+
+/** What every way of starting a node of a cluster shares. */
+export interface ClusterNodeOptions {
+  /** The node's state directory (created, mode 0700). */
+  readonly stateDir: string
+  /** The runtime the node runs tasks on: a kind opened in the state directory, or your own instance. @default 'process' */
+  readonly runtime?: WorkerRuntimeKind | ContainerRuntime
+  /** Options of the runtime opened by kind. */
+  readonly runtimeOptions?: WorkerRuntimeOptions
+  /** The IP other nodes reach this node's published ports at. @default the host of the advertised address, else 127.0.0.1 */
+  readonly nodeAddress?: string
+  /** The node's hostname in its description. @default os.hostname() */
+  readonly hostname?: string
+  /** Raft timing of a manager (ticks of `tickMs`; SwarmKit's 1 s ticks by default). */
+  readonly raft?: ManagerRaftOptions
+  /** The dispatcher's heartbeat period on a manager. @default the cluster spec's (5 s) */
+  readonly heartbeatPeriodMs?: number
+  /** @default silentLogger */
+  readonly logger?: Logger
+}
+
+/** Options of `Cluster.init`: a new cluster whose first manager this node is. */
+export interface ClusterInitOptions extends ClusterNodeOptions {
+  /** `host:port` the node's gRPC server listens on (port 0: the OS picks). */
+  readonly listenAddr: string
+  /** `host:port` other nodes reach it at. @default the bound address */
+  readonly advertiseAddr?: string
+  /** Turn autolock on: a restarted manager needs the unlock key (`unlockKey()`). @default false */
+  readonly autolock?: boolean
+  /** The cluster's spec. @default defaults, named `default` */
+  readonly clusterSpec?: ClusterSpec
+}
+
+/** Options of `Cluster.join`: this node joins an existing cluster with a join token. */
+export interface ClusterJoinOptions extends ClusterNodeOptions {
+  /** `host:port` of a manager of the cluster. */
+  readonly joinAddr: string
+  /** The join token (`SWMTKN-1-…`): the manager token makes a manager, the worker token a worker. */
+  readonly token: string
+  /** `host:port` a joining manager listens on. @default 127.0.0.1:0 */
+  readonly listenAddr?: string
+  /** `host:port` other nodes reach a joining manager at. @default the bound address */
+  readonly advertiseAddr?: string
+  /** Gives up joining when aborted. */
+  readonly signal?: AbortSignal
+}
+
+/** Options of `Cluster.open`: restart the node whose state directory this is. */
+export interface ClusterOpenOptions extends ClusterNodeOptions {
+  /** The unlock key of an autolocked manager (else `ClusterLockedError`). */
+  readonly unlockKey?: string
+  /** `host:port` a manager listens on now. @default the address it listened on before */
+  readonly listenAddr?: string
+  /** `host:port` other nodes reach a manager at now. @default as before */
+  readonly advertiseAddr?: string
+}
+
+const ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/
+
+/** Checks a `host:port` option. */
+export function checkAddress(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !ADDRESS.test(value) || Number(value.slice(value.lastIndexOf(':') + 1)) > 65535) {
+    throw new InvalidArgumentError(field, `must be host:port, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+function checkOptionalAddress(value: unknown, field: string): void {
+  if (value !== undefined) checkAddress(value, field)
+}
+
+function checkPositive(value: unknown, field: string): void {
+  if (value !== undefined && !(typeof value === 'number' && Number.isSafeInteger(value) && value > 0)) {
+    throw new InvalidArgumentError(field, `must be a positive integer, got ${JSON.stringify(value)}`)
+  }
+}
+
+/** Checks what every start shares. */
+export function checkNodeOptions(options: ClusterNodeOptions): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object')
+  if (typeof options.stateDir !== 'string' || options.stateDir === '') throw new InvalidArgumentError('stateDir', 'must be a non-empty path')
+  if (options.runtime !== undefined) checkRuntimeChoice(options.runtime)
+  if (options.hostname !== undefined && (typeof options.hostname !== 'string' || options.hostname === '')) throw new InvalidArgumentError('hostname', 'must be a non-empty string')
+  checkPositive(options.heartbeatPeriodMs, 'heartbeatPeriodMs')
+  const raft = options.raft
+  if (raft !== undefined) {
+    if (typeof raft !== 'object' || raft === null) throw new InvalidArgumentError('raft', 'must be an object')
+    for (const key of ['tickMs', 'electionTick', 'heartbeatTick', 'snapshotInterval'] as const) checkPositive(raft[key], `raft.${key}`)
+  }
+}
+
+/** Checks the options of `Cluster.init`. */
+export function checkInitOptions(options: ClusterInitOptions): void {
+  checkNodeOptions(options)
+  checkAddress(options.listenAddr, 'listenAddr')
+  checkOptionalAddress(options.advertiseAddr, 'advertiseAddr')
+  if (options.autolock !== undefined && typeof options.autolock !== 'boolean') throw new InvalidArgumentError('autolock', 'must be a boolean')
+  if (options.clusterSpec !== undefined && (typeof options.clusterSpec !== 'object' || options.clusterSpec === null)) throw new InvalidArgumentError('clusterSpec', 'must be a cluster spec')
+}
+
+/** Checks the options of `Cluster.join` (the token's form is checked by the CA client). */
+export function checkJoinOptions(options: ClusterJoinOptions): void {
+  checkNodeOptions(options)
+  checkAddress(options.joinAddr, 'joinAddr')
+  if (typeof options.token !== 'string' || options.token === '') throw new InvalidArgumentError('token', 'must be a join token (SWMTKN-1-…)')
+  checkOptionalAddress(options.listenAddr, 'listenAddr')
+  checkOptionalAddress(options.advertiseAddr, 'advertiseAddr')
+}
+
+/** Checks the options of `Cluster.open`. */
+export function checkOpenOptions(options: ClusterOpenOptions): void {
+  checkNodeOptions(options)
+  if (options.unlockKey !== undefined && (typeof options.unlockKey !== 'string' || options.unlockKey === '')) throw new InvalidArgumentError('unlockKey', 'must be an unlock key (SWMKEY-1-…)')
+  checkOptionalAddress(options.listenAddr, 'listenAddr')
+  checkOptionalAddress(options.advertiseAddr, 'advertiseAddr')
+}
+
+/** The host of a `host:port` address, without brackets. */
+export function hostOf(address: string): string {
+  const host = address.slice(0, address.lastIndexOf(':'))
+  return host.startsWith('[') ? host.slice(1, -1) : host
+}
