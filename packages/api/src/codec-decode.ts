@@ -248,13 +248,14 @@ function readLength(r: protobuf.Reader, end: number, at: Path | undefined, seg =
 /** Decodes short ASCII strings without TextDecoder (the common case for ids and names). */
 function asciiOrUndefined(buf: Uint8Array, start: number, stop: number): string | undefined {
   if (stop - start > 64) return undefined
-  let s = ''
+  // Codes joined once, not `+=` per character (which leaves a rope of string nodes behind).
+  const codes = new Array<number>(stop - start)
   for (let i = start; i < stop; i++) {
     const c = buf[i] as number
     if (c >= 0x80) return undefined
-    s += String.fromCharCode(c)
+    codes[i - start] = c
   }
-  return s
+  return String.fromCharCode.apply(null, codes)
 }
 
 function readVarint32(r: protobuf.Reader, end: number, path: Path | undefined): number {

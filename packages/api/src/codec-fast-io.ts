@@ -342,16 +342,18 @@ export function readString(r: FastReader, end: number): string {
   const buf = r.buf
   const start = r.pos
   if (stop - start <= 64) {
-    let s = ''
+    // ASCII by character codes joined once: `+=` per character would leave a rope of string nodes
+    // (V8 keeps concatenations of 13+ characters as ropes), kept as long as the decoded object.
+    const codes = new Array<number>(stop - start)
     let i = start
     for (; i < stop; i++) {
       const c = buf[i] as number
       if (c >= 0x80) break
-      s += String.fromCharCode(c)
+      codes[i - start] = c
     }
     if (i === stop) {
       r.pos = stop
-      return s
+      return String.fromCharCode.apply(null, codes)
     }
   }
   utf8Decoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
