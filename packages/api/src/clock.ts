@@ -32,6 +32,9 @@ export interface SystemClockInit {
   unref?: boolean
 }
 
+/** The longest delay of one Node timer (a longer one fires after 1 ms, with a warning). */
+const MAX_TIMER_MS = 2_147_483_647
+
 /**
  * The real clock: `Date.now()` and Node timers. By default a pending timer keeps the process
  * alive, as `setTimeout` does, so a script whose top level awaits a Raft election, a `sleep` or
@@ -49,10 +52,19 @@ export class SystemClock implements Clock {
   now(): number {
     return Date.now()
   }
-  /** A Node timer; unref'd when this clock was made with `{ unref: true }`. */
+  /**
+   * A Node timer; unref'd when this clock was made with `{ unref: true }`. A delay beyond Node's
+   * limit (2^31 − 1 ms, ~24.8 days; a 90-day certificate's renewal) runs as a chain of timers
+   * instead of firing at once.
+   */
   setTimeout(callback: () => void, ms: number): Timer {
-    const handle = setTimeout(callback, Math.max(0, ms))
-    if (this.unref) handle.unref()
+    let handle: ReturnType<typeof setTimeout> | undefined
+    const arm = (remaining: number): void => {
+      const step = Math.min(remaining, MAX_TIMER_MS)
+      handle = setTimeout(() => (remaining > MAX_TIMER_MS ? arm(remaining - MAX_TIMER_MS) : callback()), step)
+      if (this.unref) handle.unref()
+    }
+    arm(Math.max(0, ms))
     return { cancel: () => clearTimeout(handle) }
   }
 }
