@@ -63,4 +63,31 @@ describe('Cluster', () => {
     expect(live.length).toBe(9)
     expect(live.every((t) => t.spec.container?.env?.includes('VERSION=2') === true)).toBe(true)
   })
+  it('the leader closed: another manager leads, control works through each remaining manager, and a scaled service converges on the nodes left', async () => {
+    const { managers } = await fiveNodes()
+    const [m1, m2, m3] = managers as [ManagerCluster, ManagerCluster, ManagerCluster]
+    const api = await m3.services.create(sleeper('api', 6))
+    await m1.services.waitConverged(api.id, { signal: guard() })
+    const leaderEvents: string[] = []
+    m2.on('leader', (e) => {
+      if (e.leaderAddress !== undefined) leaderEvents.push(e.leaderAddress)
+    })
+
+    rig.forget(m1)
+    await m1.close()
+    await until(() => (m2.isLeader || m3.isLeader) && m2.leaderAddress() === m3.leaderAddress(), 'a new leader known to both')
+    const [leader, follower] = m2.isLeader ? [m2, m3] : [m3, m2]
+    expect(leaderEvents.at(-1)).toBe(leader.address)
+    expect((await follower.services.get('api')).id).toBe(api.id)
+    await follower.services.scale(api.id, 8)
+    expect((await leader.services.get(api.id)).spec.mode).toEqual({ replicated: { replicas: 8 } })
+
+    // m1's tasks move once the new leader's dispatcher declares its node down.
+    await until(async () => (await follower.tasks.list({ serviceIds: [api.id], nodeIds: [m1.nodeId], desiredStates: [TaskState.RUNNING] })).length === 0, 'no task left to run on the closed manager')
+    expect(await follower.services.waitConverged('api', { signal: guard() })).toMatchObject({ desired: 8, running: 8, converged: true })
+    const live = (await leader.tasks.list({ serviceIds: [api.id], desiredStates: [TaskState.RUNNING] })).filter((t) => t.status.state === TaskState.RUNNING)
+    expect(live.length).toBe(8)
+    expect(live.some((t) => t.nodeId === m1.nodeId)).toBe(false)
+    expect((await leader.nodes.get(m1.nodeId)).status.state).toBe('down')
+  })
 })
