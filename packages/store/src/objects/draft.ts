@@ -239,7 +239,9 @@ function finish(s: State): unknown {
  * by its finished value, and freezes what the recipe built. Byte arrays cannot be frozen.
  */
 function resolveIn(obj: Record<string | symbol, unknown>): void {
-  for (const key of Object.keys(obj)) {
+  // for…in, not Object.keys: no array of keys per object visited (plain objects here, so the
+  // only enumerable keys are their own).
+  for (const key in obj) {
     const v = obj[key]
     if (typeof v !== 'object' || v === null) continue
     const st = stateOf(v)
