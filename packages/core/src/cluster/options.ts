@@ -15,19 +15,19 @@ export interface ClusterNodeOptions {
   /** The node's state directory (created, mode 0700). */
   readonly stateDir: string
   /** The runtime the node runs tasks on: a kind opened in the state directory, or your own instance. @default 'process' */
-  readonly runtime?: WorkerRuntimeKind | ContainerRuntime
+  readonly runtime?: WorkerRuntimeKind | ContainerRuntime | undefined
   /** Options of the runtime opened by kind. */
-  readonly runtimeOptions?: WorkerRuntimeOptions
+  readonly runtimeOptions?: WorkerRuntimeOptions | undefined
   /** The IP other nodes reach this node's published ports at. @default the host of the advertised address, else 127.0.0.1 */
-  readonly nodeAddress?: string
+  readonly nodeAddress?: string | undefined
   /** The node's hostname in its description. @default os.hostname() */
-  readonly hostname?: string
+  readonly hostname?: string | undefined
   /** Raft timing of a manager (ticks of `tickMs`; SwarmKit's 1 s ticks by default). */
-  readonly raft?: ManagerRaftOptions
+  readonly raft?: ManagerRaftOptions | undefined
   /** The dispatcher's heartbeat period on a manager. @default the cluster spec's (5 s) */
-  readonly heartbeatPeriodMs?: number
+  readonly heartbeatPeriodMs?: number | undefined
   /** @default silentLogger */
-  readonly logger?: Logger
+  readonly logger?: Logger | undefined
 }
 
 /** Options of `Cluster.init`: a new cluster whose first manager this node is. */
@@ -35,11 +35,11 @@ export interface ClusterInitOptions extends ClusterNodeOptions {
   /** `host:port` the node's gRPC server listens on (port 0: the OS picks). */
   readonly listenAddr: string
   /** `host:port` other nodes reach it at. @default the bound address */
-  readonly advertiseAddr?: string
+  readonly advertiseAddr?: string | undefined
   /** Turn autolock on: a restarted manager needs the unlock key (`unlockKey()`). @default false */
-  readonly autolock?: boolean
+  readonly autolock?: boolean | undefined
   /** The cluster's spec. @default defaults, named `default` */
-  readonly clusterSpec?: ClusterSpec
+  readonly clusterSpec?: ClusterSpec | undefined
 }
 
 /** Options of `Cluster.join`: this node joins an existing cluster with a join token. */
@@ -49,21 +49,21 @@ export interface ClusterJoinOptions extends ClusterNodeOptions {
   /** The join token (`SWMTKN-1-…`): the manager token makes a manager, the worker token a worker. */
   readonly token: string
   /** `host:port` a joining manager listens on. @default 127.0.0.1:0 */
-  readonly listenAddr?: string
+  readonly listenAddr?: string | undefined
   /** `host:port` other nodes reach a joining manager at. @default the bound address */
-  readonly advertiseAddr?: string
+  readonly advertiseAddr?: string | undefined
   /** Gives up joining when aborted. */
-  readonly signal?: AbortSignal
+  readonly signal?: AbortSignal | undefined
 }
 
 /** Options of `Cluster.open`: restart the node whose state directory this is. */
 export interface ClusterOpenOptions extends ClusterNodeOptions {
   /** The unlock key of an autolocked manager (else `ClusterLockedError`). */
-  readonly unlockKey?: string
+  readonly unlockKey?: string | undefined
   /** `host:port` a manager listens on now. @default the address it listened on before */
-  readonly listenAddr?: string
+  readonly listenAddr?: string | undefined
   /** `host:port` other nodes reach a manager at now. @default as before */
-  readonly advertiseAddr?: string
+  readonly advertiseAddr?: string | undefined
 }
 
 const ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/
