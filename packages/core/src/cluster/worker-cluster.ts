@@ -7,16 +7,19 @@
  * @module
  */
 import { rm } from 'node:fs/promises'
-import { UnavailableError, silentLogger } from '@swarmkit-ts/api'
-import type { Logger } from '@swarmkit-ts/api'
+import { UnavailableError, silentLogger, systemClock } from '@swarmkit-ts/api'
+import type { Logger, Timer } from '@swarmkit-ts/api'
 import { credentials } from '@swarmkit-ts/pki'
-import { NodeCertificateRenewal } from '../ca/index.ts'
+import { NodeCertificateRenewal, shouldRenewCertificate } from '../ca/index.ts'
 import { nodeCertificatePaths, type NodeCertificateStore } from '../certs/index.ts'
 import { GrpcDispatcherConnector } from '../dispatcher/index.ts'
 import { LeaderLogsClient, LogPublisher } from '../logs/index.ts'
 import { WorkerNode, type WorkerTaskContainer } from '../worker/index.ts'
 import { clusterNodeStatePath, writeClusterNodeState } from './node-state.ts'
 import type { ClusterNodeOptions } from './options.ts'
+
+/** How often a worker compares its session's Node object with its certificate (see `shouldRenewCertificate`). */
+export const CERTIFICATE_CHECK_MS = 2000
 
 /** What {@link WorkerCluster} is assembled from (see `Cluster`). */
 export interface WorkerClusterParts {
@@ -47,6 +50,8 @@ export class WorkerCluster {
   readonly #publisher: LogPublisher
   readonly #renewal: NodeCertificateRenewal
   readonly #logger: Logger
+  readonly #certificates: NodeCertificateStore
+  #checkTimer: Timer | undefined
   #closing: Promise<void> | undefined
 
   private constructor(parts: WorkerClusterParts) {
@@ -58,6 +63,7 @@ export class WorkerCluster {
     this.stateDir = options.stateDir
     this.address = options.nodeAddress ?? '127.0.0.1'
     this.#managers = managers
+    this.#certificates = certificates
     this.#logger = options.logger ?? silentLogger
     const creds = credentials.forClient(certificates.tlsSource(), { clusterId: identity.clusterId })
     this.#connector = new GrpcDispatcherConnector({ credentials: creds, ...(managers[0] === undefined ? {} : { joinAddress: managers[0] }) })
@@ -100,7 +106,25 @@ export class WorkerCluster {
     }
     node.#publisher.start()
     node.#renewal.start()
+    node.#scheduleCertificateCheck()
     return node
+  }
+
+  /**
+   * Every {@link CERTIFICATE_CHECK_MS}, renews the certificate when the Node object of the
+   * dispatcher session asks for it (a root rotation) or shows another role than the certificate's.
+   */
+  #scheduleCertificateCheck(): void {
+    this.#checkTimer = systemClock.setTimeout(() => {
+      const node = this.worker.status?.node
+      const held = this.#certificates.identity
+      const renew = node !== undefined && held !== undefined && shouldRenewCertificate(node, held) ? this.#renewal.renewNow() : Promise.resolve()
+      void renew
+        .catch((err: unknown) => this.#logger.warn('cluster: certificate renewal failed', { err: String(err) }))
+        .finally(() => {
+          if (this.#closing === undefined) this.#scheduleCertificateCheck()
+        })
+    }, CERTIFICATE_CHECK_MS)
   }
 
   /** The managers this node knows, the one of its current session first. */
@@ -133,6 +157,7 @@ export class WorkerCluster {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const managers = this.managers()
+      this.#checkTimer?.cancel()
       this.#renewal.stop()
       await this.#publisher.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the log publisher failed', { err: String(err) }))
       await this.worker.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the worker failed', { err: String(err) }))

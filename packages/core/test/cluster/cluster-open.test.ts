@@ -6,7 +6,7 @@
 import { access, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ClusterLockedError, TaskState } from '@swarmkit-ts/api'
+import { ClusterLockedError, NotFoundError, TaskState } from '@swarmkit-ts/api'
 import { generateUnlockKey } from '@swarmkit-ts/pki'
 import { Cluster, type ManagerCluster } from '../../src/cluster/index.ts'
 import { connectControlSocket } from '../../src/control/index.ts'
@@ -92,5 +92,23 @@ describe('Cluster.open', () => {
     } finally {
       cli.close()
     }
+  })
+  it('leave: a manager (follower, then the leader) leaves the Raft group, a worker forgets its membership; their state directories do not open again; the last manager may not leave', async () => {
+    const m1 = await rig.init()
+    const m2 = await rig.joinManager(m1)
+    const m3 = await rig.joinManager(m1)
+    const w1 = await rig.joinWorker(m1)
+    rig.forget(m3)
+    await m3.leave()
+    await until(() => m1.manager.members().length === 2 && m2.manager.members().length === 2, 'two managers left')
+    await expect(Cluster.open({ stateDir: m3.stateDir, ...FAST })).rejects.toBeInstanceOf(NotFoundError)
+    rig.forget(w1)
+    await w1.leave()
+    await expect(Cluster.open({ stateDir: w1.stateDir, ...FAST })).rejects.toBeInstanceOf(NotFoundError)
+    rig.forget(m1)
+    await m1.leave() // the leader hands over to m2 first
+    await until(() => m2.isLeader && m2.manager.members().length === 1, 'm2 leads alone')
+    await expect(m2.leave()).rejects.toMatchObject({ name: 'FailedPreconditionError', reason: 'last-manager' })
+    expect((await m2.services.list()).length).toBe(0)
   })
 })
