@@ -3,7 +3,7 @@
  * follower), events, node handles, and one cluster on the real `process` runtime.
  */
 import { describe, expect, it } from 'vitest'
-import { TaskState } from '@swarmkit-ts/api'
+import { NotFoundError, TaskState } from '@swarmkit-ts/api'
 import type { LogMessage } from '../../src/logs/index.ts'
 import { ClusterRig, guard, sleeper, until } from './rig.ts'
 
@@ -79,5 +79,30 @@ describe('Cluster logs, events and nodes', () => {
     await until(async () => (await collect(m1.services.logs('echo', { signal: guard() }))).some((l) => l.line === 'hello-process'), 'the process printed its line')
     await m1.services.remove(svc.id)
     await until(async () => (await m1.worker.runtime?.list())?.every((c) => c.state !== 'running') === true, 'the process stopped')
+  })
+  it('watch through a follower yields the leader\'s changes; a worker removed with force loses its session and its certificate is denied', async () => {
+    const m1 = await rig.init()
+    const m2 = await rig.joinManager(m1)
+    const w1 = await rig.joinWorker(m1)
+    await until(() => w1.connected, 'the worker connected')
+    const ctrl = new AbortController()
+    const seen: string[] = []
+    const watching = (async () => {
+      for await (const ev of m2.watch({ kinds: ['service'], actions: ['create'] }, { signal: AbortSignal.any([ctrl.signal, guard()]) })) {
+        if (ev.action === 'create' && ev.kind === 'service') seen.push(ev.object.spec.annotations.name)
+        if (seen.length === 2) return
+      }
+    })()
+    await until(async () => {
+      await m1.services.create(sleeper(`s${seen.length}-${Date.now()}`, 0)).catch(() => undefined)
+      return seen.length === 2
+    }, 'two service creations watched', 30_000)
+    await watching
+    expect(seen.every((name) => name.startsWith('s'))).toBe(true)
+
+    await m1.nodes.remove(w1.nodeId, { force: true })
+    await expect(m1.nodes.get(w1.nodeId)).rejects.toBeInstanceOf(NotFoundError)
+    await until(() => !w1.connected, 'the removed worker disconnected')
+    expect((await m2.getCluster()).blacklistedCertificates?.[w1.nodeId]).toBeDefined()
   })
 })
