@@ -9,7 +9,7 @@
 import { join } from 'node:path'
 import { rm } from 'node:fs/promises'
 import { EventEmitter } from 'eventemitter3'
-import { UnavailableError, cryptoRandom, silentLogger, systemClock } from '@swarmkit-ts/api'
+import { NotLeaderError, UnavailableError, cryptoRandom, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Cluster, ClusterSpec, JoinTokens, Logger, NodeRole } from '@swarmkit-ts/api'
 import { credentials } from '@swarmkit-ts/pki'
 import type { Frozen, MemoryStore, ObjectEvent, WatchEvent } from '@swarmkit-ts/store'
@@ -27,6 +27,11 @@ import { hostOf, type ClusterNodeOptions } from './options.ts'
 
 /** The control socket's file name in a manager's state directory. */
 export const CONTROL_SOCKET_FILE = 'control.sock'
+
+/** Attempts of `leave()` when the leader is not known yet (right after this manager handed leadership over). */
+const LEAVE_ATTEMPTS = 5
+/** Longest wait for a leader between two attempts of `leave()`. */
+const LEAVE_WAIT_MS = 5000
 
 /** Typed events of a manager {@link ManagerCluster}. */
 export interface ClusterEvents {
@@ -164,9 +169,35 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
    * state directory can no longer be opened.
    */
   async leave(): Promise<void> {
-    await this.manager.leave()
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.manager.leave()
+        break
+      } catch (err) {
+        // A leader that just handed over may not know its successor yet: wait for it, then ask again.
+        if (!(err instanceof NotLeaderError) || attempt >= LEAVE_ATTEMPTS || this.#closed.signal.aborted) throw err
+        await this.#leaderKnown()
+      }
+    }
     await this.close()
     await rm(clusterNodeStatePath(this.stateDir), { force: true })
+  }
+
+  /** Resolves once a leader's address is known, or after {@link LEAVE_WAIT_MS}. */
+  #leaderKnown(): Promise<void> {
+    if (this.manager.leaderAddress() !== undefined) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => {
+        timer.cancel()
+        this.manager.off('leader', onLeader)
+        resolve()
+      }
+      const onLeader = (e: LeaderEvent): void => {
+        if (e.leaderAddress !== undefined) done()
+      }
+      const timer = systemClock.setTimeout(done, LEAVE_WAIT_MS)
+      this.manager.on('leader', onLeader)
+    })
   }
 
   /** Stops everything this node runs (its containers keep running; `Cluster.open` adopts them). Idempotent. */
