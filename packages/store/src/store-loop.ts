@@ -11,7 +11,7 @@ import type { Logger, ObjectKind } from '@swarmkit-ts/api'
 import { WatchQueueOverflowError } from './errors.ts'
 import type { MemoryStore } from './memory-store.ts'
 import type { ReadTx } from './transaction-types.ts'
-import type { ObjectEvent, Watch, WatchEvent } from './watch.ts'
+import type { ObjectEvent, Watch } from './watch.ts'
 
 /** What a {@link StoreLoop} runs on: the store it watches and where it reports failures. */
 export interface StoreLoopContext {
@@ -108,7 +108,11 @@ export class StoreLoop<K extends ObjectKind> {
     await this.#guardAsync(() => this.#handlers.tick())
     while (!this.stopping) {
       try {
-        await this.#consume()
+        for await (const ev of this.#watch as Watch<K>) {
+          if (this.stopping) return
+          if (ev.action === 'commit') await this.#guardAsync(() => this.#handlers.tick())
+          else this.#guard('event', () => this.#handlers.event(ev as ObjectEvent<K>))
+        }
         return
       } catch (err) {
         if (!(err instanceof WatchQueueOverflowError) || this.stopping) {
@@ -119,41 +123,6 @@ export class StoreLoop<K extends ObjectKind> {
         this.#subscribe()
         await this.#guardAsync(() => this.#handlers.tick())
       }
-    }
-  }
-
-  /**
-   * Reads the watch until it ends or the loop stops: the events queued by a burst of commits are
-   * taken synchronously (`poll`, no promise or closure per event), a tick runs after each commit,
-   * and only an empty queue waits.
-   */
-  async #consume(): Promise<void> {
-    const watch = this.#watch as Watch<K> & { poll?: () => WatchEvent<K> | undefined }
-    for (;;) {
-      let ev = watch.poll?.()
-      if (ev === undefined) {
-        const r = await watch.next()
-        if (r.done === true) return
-        ev = r.value
-      }
-      if (this.stopping) return
-      if (ev.action === 'commit') {
-        await this.#tick()
-        continue
-      }
-      try {
-        this.#handlers.event(ev as ObjectEvent<K>)
-      } catch (err) {
-        this.#ctx.logger.error(`${this.#name}: event failed`, { error: String(err) })
-      }
-    }
-  }
-
-  async #tick(): Promise<void> {
-    try {
-      await this.#handlers.tick()
-    } catch (err) {
-      if (!this.stopping) this.#ctx.logger.error(`${this.#name}: tick failed`, { error: String(err) })
     }
   }
 

@@ -180,30 +180,6 @@ export class Watcher implements AsyncIterableIterator<StoreEvent> {
     this.detach(this)
   }
 
-  /**
-   * The next queued event without waiting, or undefined when none is queued (or the watcher has
-   * ended). Throws the error that ended the watcher (once), as `next()` would reject with it.
-   * For consumers that drain a burst synchronously (StoreLoop): no promise per event.
-   */
-  poll(): StoreEvent | undefined {
-    if (this.head < this.queue.length) {
-      const value = this.queue[this.head] as StoreEvent
-      this.head++
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head)
-        this.head = 0
-      }
-      if (value.action === 'commit') this.lastCommit = value.version.index
-      return value
-    }
-    if (this.error !== undefined) {
-      const e = this.error
-      this.error = undefined
-      throw e
-    }
-    return undefined
-  }
-
   next(): Promise<IteratorResult<StoreEvent>> {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head] as StoreEvent

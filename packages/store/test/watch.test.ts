@@ -2,7 +2,6 @@ import type { StoreEvent } from '@swarmkit-ts/api'
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../src/index.ts'
 import type { Watch } from '../src/index.ts'
-import type { Watcher } from '../src/watch.ts'
 import { outcome, service, task, tid } from './fixtures.ts'
 
 /** Takes the next `n` events. */
@@ -78,24 +77,6 @@ describe('watch', () => {
     expect((await take(fine, 6)).length).toBe(6)
     fine.close()
     expect(store.watcherCount).toBe(0)
-  })
-
-  it('poll takes queued events without waiting, undefined when none is queued, and throws an overflow once', async () => {
-    const store = new MemoryStore({ watchQueueLimit: 5 })
-    const w = store.watch({ actions: ['create'] }) as Watcher
-    expect(w.poll()).toBeUndefined()
-    await store.update((tx) => {
-      tx.tasks.create(task(tid('t', 1), tid('s', 1), 1))
-      tx.tasks.create(task(tid('t', 2), tid('s', 1), 2))
-    })
-    expect([w.poll(), w.poll()].map((ev) => ev && short(ev))).toEqual(['create:task:t1', 'create:task:t2'])
-    expect(w.poll()).toBeUndefined()
-    await store.update((tx) => {
-      for (let i = 3; i < 9; i++) tx.tasks.create(task(tid('t', i), tid('s', 1), i))
-    })
-    expect(() => w.poll()).toThrow(expect.objectContaining({ name: 'WatchQueueOverflowError', limit: 5 }))
-    expect(w.poll()).toBeUndefined()
-    expect(await w.next()).toEqual({ value: undefined, done: true })
   })
 
   it('an abort signal ends the iteration', async () => {
