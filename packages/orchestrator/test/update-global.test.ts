@@ -49,4 +49,35 @@ describe('rolling update of a global service (through the orchestrator)', () => 
     expect(h.running(svc.id).map((t) => t.spec.container?.image)).toEqual(['busybox:1', 'busybox:1'])
     expect(h.live(svc.id)).toHaveLength(2)
   })
+
+  it('skips a node relabelled out of the constraints before its turn (no task created there) and completes', async () => {
+    const h = new Harness()
+    harnesses.push(h)
+    await h.addNode('n1', { labels: { zone: 'a' } })
+    await h.addNode('n2', { labels: { zone: 'a' } })
+    await h.addNode('n3', { labels: { zone: 'b' } })
+    const placement = { constraints: ['node.labels.zone==a'] }
+    const svc = await h.createService(globalSpec('agent', {
+      task: { container: { image: 'busybox:1' }, placement },
+      update: { parallelism: 1, delayMs: 10_000 },
+    }))
+    await h.settle()
+    await h.updateService(svc.id, (s) => ({ ...s, task: { ...s.task, container: { image: 'busybox:2' } } }))
+    await h.settle()
+    // One node is updated; the other waits for its turn, 10 s later.
+    const first = h.running(svc.id).find((t) => t.spec.container?.image === 'busybox:2')?.nodeId
+    const waiting = h.running(svc.id).find((t) => t.spec.container?.image === 'busybox:1')?.nodeId
+    expect(first).toBeDefined()
+    expect(waiting).toBeDefined()
+    await h.updateNode(waiting as string, (n) => {
+      n.spec.annotations.labels = { zone: 'b' }
+    })
+    await h.settle()
+    // Its turn (skipped), the delay after it and the final monitor (delay + 1 s).
+    await h.advance(10_000 + 10_000 + 11_000)
+    expect(h.service(svc.id).updateStatus?.state).toBe(UpdateState.COMPLETED)
+    // The relabelled node got no task of the new spec (it could never be scheduled there).
+    expect(h.tasks(svc.id).filter((t) => t.nodeId === waiting).map((t) => t.spec.container?.image)).toEqual(['busybox:1'])
+    expect(h.live(svc.id).map((t) => [t.nodeId, t.spec.container?.image])).toEqual([[first, 'busybox:2']])
+  })
 })

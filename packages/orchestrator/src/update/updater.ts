@@ -10,7 +10,7 @@ import type { Cluster, Node, Service, Task, UpdateConfig } from '@swarmkit-ts/ap
 import type { Frozen, ReadTx, Tx } from '@swarmkit-ts/store'
 import type { OrchestratorContext } from '../common/context.ts'
 import { specEqual } from '../common/equality.ts'
-import { isGlobalMode, newTask, updateConfig } from '../common/task.ts'
+import { isGlobalMode, newTask, nodeMatchesConstraints, updateConfig } from '../common/task.ts'
 import type { Slot } from '../common/task.ts'
 import type { RestartSupervisor } from '../restart/restart-supervisor.ts'
 import { Latch } from './latch.ts'
@@ -201,9 +201,11 @@ export class Updater {
     const created = await this.#ctx.store.update((tx) => {
       // The service deleted or at a newer spec: this update is over, create nothing.
       if (this.#status.owned(tx) === undefined) return undefined
-      // A global slot whose node was paused (or lost) meanwhile gets no update: a task created
-      // there could never start, and the node keeps what it runs.
-      if (isGlobalMode(service) && !acceptsNewTasks(tx.nodes.get(first.nodeId))) return 'skip' as const
+      // A global slot whose node was paused, lost or relabelled out of the service's constraints
+      // meanwhile gets no update: a task created there could never be scheduled, and the update
+      // would wait for it forever. A paused node keeps what it runs; the global orchestrator
+      // shuts down the tasks of a node that no longer matches.
+      if (isGlobalMode(service) && !takesGlobalTask(service, tx.nodes.get(first.nodeId))) return 'skip' as const
       tx.tasks.create(task)
       return { old: startFirst ? undefined : this.#shutDown(tx, this.#slotNow(tx, slot, task.id)) }
     })
@@ -281,9 +283,17 @@ export class Updater {
   }
 }
 
-/** Whether a node can take a new task: it exists, is ACTIVE and not DOWN. */
-function acceptsNewTasks(node: Frozen<Node> | undefined): boolean {
-  return node !== undefined && node.spec.availability === NodeAvailability.ACTIVE && node.status.state !== NodeState.DOWN
+/**
+ * Whether `node` can take a new task of global service `service`: it exists, is ACTIVE, not
+ * DOWN, and satisfies the service's placement constraints.
+ */
+function takesGlobalTask(service: Frozen<Service>, node: Frozen<Node> | undefined): boolean {
+  return (
+    node !== undefined &&
+    node.spec.availability === NodeAvailability.ACTIVE &&
+    node.status.state !== NodeState.DOWN &&
+    nodeMatchesConstraints(service.spec.task, node)
+  )
 }
 
 /** Node lookup on a read transaction. */
