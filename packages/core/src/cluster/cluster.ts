@@ -18,6 +18,10 @@ import { clusterNodeStatePath, readClusterNodeState, writeClusterNodeState } fro
 import { checkInitOptions, checkJoinOptions, checkOpenOptions, type ClusterInitOptions, type ClusterJoinOptions, type ClusterNodeOptions, type ClusterOpenOptions } from './options.ts'
 import { WorkerCluster } from './worker-cluster.ts'
 
+/** SwarmKit's Raft timing, ManagerNode's defaults: 1 s ticks, an election after 10 ticks. */
+const DEFAULT_TICK_MS = 1000
+const DEFAULT_ELECTION_TICK = 10
+
 /** A running node of a cluster: a manager (control handles) or a worker (none); `role` tells which. */
 export type ClusterNode = ManagerCluster | WorkerCluster
 
@@ -39,9 +43,22 @@ function managerInit(options: ClusterNodeOptions, logBroker: LogBrokerComponent)
   }
 }
 
-/** Starts the cluster handles of a started manager; closes the manager when they fail to start. */
+/**
+ * Starts the cluster handles of a started manager, once it knows a leader and has applied what
+ * was committed (or after two election
+ * timeouts: a manager restarted without a quorum still opens, its control calls answering
+ * `NotLeaderError` until one is elected); closes the manager when they fail to start.
+ */
 async function managerCluster(manager: ManagerNode, certificates: NodeCertificateStore, logBroker: LogBrokerComponent, options: ClusterNodeOptions): Promise<ManagerCluster> {
   try {
+    const electionMs = (options.raft?.tickMs ?? DEFAULT_TICK_MS) * (options.raft?.electionTick ?? DEFAULT_ELECTION_TICK)
+    const signal = AbortSignal.timeout(2 * electionMs)
+    const raft = manager.replicated.raft
+    // Then the local store holds every write committed so far (reads of progress and events start there).
+    await raft
+      .waitForLeader({ signal })
+      .then(() => raft.linearizableRead({ signal }))
+      .catch(() => undefined)
     return await ManagerCluster.start({ manager, certificates, logBroker, options })
   } catch (err) {
     await manager.close()
