@@ -1,0 +1,117 @@
+/**
+ * A small swarmkit-ts node daemon. It inits a cluster, joins one, or opens a node again from its
+ * state directory; prints one JSON line on stdout once the node runs
+ * (`{"nodeId","role","address","controlSocket"?,"tokens"?,"unlockKey"?}`); closes the node
+ * cleanly on SIGTERM or SIGINT. A bad command line or a failed start is one line on stderr and a
+ * non-zero exit (2: usage, 1: the node did not start).
+ *
+ * Run: pnpm --filter @swarmkit-ts/example-manager-binary start init --state-dir ./m1 --runtime fake
+ */
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Cluster, type ClusterNode } from '@swarmkit-ts/core'
+import { parseFlags, UsageError, type NodeCommand, type Timing } from './flags.ts'
+
+export { parseFlags, UsageError } from './flags.ts'
+export type { HelpCommand, NodeCommand, Timing } from './flags.ts'
+
+/** The line printed when the node is ready. */
+export interface ReadyLine {
+  readonly nodeId: string
+  readonly role: 'manager' | 'worker'
+  /** The address other nodes reach this node at (`host:port`). */
+  readonly address: string
+  /** A manager's local control socket (`connectControlSocket(path)`). */
+  readonly controlSocket?: string
+  /** A manager's join tokens. */
+  readonly tokens?: { readonly manager: string; readonly worker: string }
+  /** The unlock key, printed once by `init --autolock`. */
+  readonly unlockKey?: string
+}
+
+function timing(t: Timing): { raft?: { tickMs?: number; electionTick?: number; heartbeatTick?: number }; heartbeatPeriodMs?: number } {
+  const raft = {
+    ...(t.raftTickMs === undefined ? {} : { tickMs: t.raftTickMs }),
+    ...(t.electionTick === undefined ? {} : { electionTick: t.electionTick }),
+    ...(t.heartbeatTick === undefined ? {} : { heartbeatTick: t.heartbeatTick }),
+  }
+  return { ...(Object.keys(raft).length === 0 ? {} : { raft }), ...(t.heartbeatPeriodMs === undefined ? {} : { heartbeatPeriodMs: t.heartbeatPeriodMs }) }
+}
+
+/** Starts the node a parsed command line asks for. */
+export async function startNode(cmd: NodeCommand): Promise<ClusterNode> {
+  const common = { stateDir: cmd.stateDir, runtime: cmd.runtime, hostname: cmd.hostname, advertiseAddr: cmd.advertiseAddr, ...timing(cmd) }
+  switch (cmd.command) {
+    case 'init':
+      return Cluster.init({ ...common, listenAddr: cmd.listenAddr, autolock: cmd.autolock })
+    case 'join':
+      return Cluster.join({ ...common, joinAddr: cmd.joinAddr, token: cmd.token, listenAddr: cmd.listenAddr })
+    case 'open':
+      return Cluster.open({ ...common, unlockKey: cmd.unlockKey, listenAddr: cmd.listenAddr })
+  }
+}
+
+/** What the node prints when ready (`init --autolock` adds the unlock key). */
+export async function readyLine(node: ClusterNode, cmd: NodeCommand): Promise<ReadyLine> {
+  if (node.role === 'worker') return { nodeId: node.nodeId, role: 'worker', address: node.address }
+  const tokens = await node.joinTokens()
+  const unlockKey = cmd.command === 'init' && cmd.autolock ? await node.unlockKey() : undefined
+  return {
+    nodeId: node.nodeId,
+    role: 'manager',
+    address: node.address,
+    controlSocket: node.controlSocketPath,
+    tokens: { manager: tokens.manager, worker: tokens.worker },
+    ...(unlockKey === undefined ? {} : { unlockKey }),
+  }
+}
+
+/** One line for stderr describing `err` (its class name and message; an api error's message names its field). */
+export function errorLine(err: unknown): string {
+  if (err instanceof Error) return `manager-binary: ${err.name}: ${err.message.split('\n')[0] ?? ''}`
+  return `manager-binary: ${String(err)}`
+}
+
+/**
+ * Runs the daemon: parses `argv`, starts the node, prints the ready line, and closes the node on
+ * SIGTERM or SIGINT (a second signal exits at once with status 1).
+ */
+export async function main(argv: readonly string[]): Promise<void> {
+  let cmd: ReturnType<typeof parseFlags>
+  try {
+    cmd = parseFlags(argv)
+  } catch (err) {
+    process.stderr.write(`${errorLine(err)}\n`)
+    process.exit(err instanceof UsageError ? 2 : 1)
+  }
+  if (cmd.command === 'help') {
+    process.stdout.write(cmd.text)
+    return
+  }
+  let node: ClusterNode
+  try {
+    node = await startNode(cmd)
+  } catch (err) {
+    process.stderr.write(`${errorLine(err)}\n`)
+    process.exit(1)
+  }
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(1)
+    stopping = true
+    process.stderr.write(`manager-binary: ${signal}: closing ${node.role} ${node.nodeId}\n`)
+    node.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`${errorLine(err)}\n`)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.stdout.write(`${JSON.stringify(await readyLine(node, cmd))}\n`)
+}
+
+const entry = process.argv[1]
+if (entry !== undefined && realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url))) await main(process.argv.slice(2))

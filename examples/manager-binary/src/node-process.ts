@@ -1,0 +1,77 @@
+/**
+ * Drive the manager binary from Node: spawn it as a child process (on the packages' sources,
+ * through tsx), wait for its ready line, stop it with a signal or kill it. Used by this example's
+ * test and by core's multi-process tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ReadyLine } from './main.ts'
+
+/** The example's folder (the child's working directory, where `tsx` resolves). */
+export const EXAMPLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** The daemon's entry point. */
+export const MAIN = join(EXAMPLE_DIR, 'src', 'main.ts')
+
+/** How a child ended. */
+export interface Exit {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+}
+
+/** One running manager-binary process. */
+export class NodeProcess {
+  /** The child process. */
+  readonly child: ChildProcess
+  /** Resolves with the ready line; rejects (with the child's stderr) if it exits first. */
+  readonly ready: Promise<ReadyLine>
+  /** Resolves when the child has exited. */
+  readonly exited: Promise<Exit>
+  #stdout = ''
+  #stderr = ''
+  #exit: Exit | undefined
+
+  private constructor(args: readonly string[]) {
+    this.child = spawn(process.execPath, ['--conditions=@swarmkit-ts/source', '--import', 'tsx', MAIN, ...args], { cwd: EXAMPLE_DIR, stdio: ['ignore', 'pipe', 'pipe'] })
+    this.child.stderr?.setEncoding('utf8').on('data', (s: string) => (this.#stderr += s))
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve((this.#exit = { code, signal }))))
+    this.ready = new Promise((resolve, reject) => {
+      const stdout = this.child.stdout
+      if (stdout === null) throw new Error('no stdout')
+      stdout.setEncoding('utf8').on('data', (s: string) => {
+        this.#stdout += s
+        const nl = this.#stdout.indexOf('\n')
+        if (nl >= 0) resolve(JSON.parse(this.#stdout.slice(0, nl)) as ReadyLine)
+      })
+      void this.exited.then((e) => reject(new Error(`manager-binary ${args.join(' ')} exited (${e.code ?? e.signal ?? '?'}) before it was ready: ${this.#stderr.trim()}`)))
+    })
+    this.ready.catch(() => {}) // observed by whoever awaits it
+  }
+
+  /** Spawns `main.ts` with `args` (`['init', '--state-dir', …]`). */
+  static start(args: readonly string[]): NodeProcess {
+    return new NodeProcess(args)
+  }
+
+  /** What the child wrote on stderr so far. */
+  get stderr(): string {
+    return this.#stderr
+  }
+
+  /** Whether the child is still running. */
+  get running(): boolean {
+    return this.#exit === undefined
+  }
+
+  /** Sends `signal` (SIGTERM: a clean close) and waits for the exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
+    if (this.#exit !== undefined) return this.#exit
+    this.child.kill(signal)
+    return this.exited
+  }
+
+  /** `kill -9`: no cleanup at all. */
+  kill(): Promise<Exit> {
+    return this.stop('SIGKILL')
+  }
+}
