@@ -7,8 +7,9 @@ import { access, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ClusterLockedError, NotFoundError, TaskState } from '@swarmkit-ts/api'
-import { generateUnlockKey } from '@swarmkit-ts/pki'
+import { generateUnlockKey, joinTokenDigest, parseJoinToken } from '@swarmkit-ts/pki'
 import { Cluster, type ManagerCluster } from '../../src/cluster/index.ts'
+import { pemText, startRootRotation } from '../../src/ca/index.ts'
 import { connectControlSocket } from '../../src/control/index.ts'
 import { ClusterRig, FAST, guard, sleeper, until } from './rig.ts'
 
@@ -110,5 +111,20 @@ describe('Cluster.open', () => {
     await until(() => m2.isLeader && m2.manager.members().length === 1, 'm2 leads alone')
     await expect(m2.leave()).rejects.toMatchObject({ name: 'FailedPreconditionError', reason: 'last-manager' })
     expect((await m2.services.list()).length).toBe(0)
+  })
+  it('a root CA rotation completes with every node renewing (managers from the store, the worker from its session), and the cluster keeps working on the new root', async () => {
+    const m1 = await rig.init()
+    const m2 = await rig.joinManager(m1)
+    const w1 = await rig.joinWorker(m1)
+    await until(() => w1.connected, 'the worker connected')
+    const next = await startRootRotation(m1.manager.store)
+    await until(() => m2.manager.store.view((tx) => tx.clusters.find()[0]?.rootCa.rootRotation === undefined && pemText(tx.clusters.find()[0]?.rootCa.caCert ?? new Uint8Array()) === next.certPem), 'the rotation completed', 90_000)
+
+    const tokens = await m2.joinTokens()
+    expect(parseJoinToken(tokens.worker).digest).toBe(joinTokenDigest(next.certPem))
+    const w2 = await rig.joinWorker(m2)
+    const web = await m2.services.create(sleeper('web', 4))
+    await until(async () => (await m1.tasks.list({ serviceIds: [web.id], nodeIds: [w1.nodeId, w2.nodeId] })).length > 0, 'tasks on the workers')
+    expect(await m1.services.waitConverged(web.id, { signal: guard() })).toMatchObject({ running: 4, converged: true })
   })
 })
