@@ -149,7 +149,9 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
 
   /** Store events from the leader matching `selector`, until `options.signal` aborts. */
   watch(selector?: ControlWatchSelector, options?: ControlWatchOptions): AsyncIterable<WatchEvent> {
-    return this.#control.watch(selector, options)
+    const control = this.#control
+    // Resolved at iteration, so a refusal (closed node, no leader) rejects the loop instead of throwing here.
+    return { [Symbol.asyncIterator]: () => control.watch(selector, options)[Symbol.asyncIterator]() }
   }
 
   /** Whether this manager leads now. */
@@ -200,7 +202,10 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
     })
   }
 
-  /** Stops everything this node runs (its containers keep running; `Cluster.open` adopts them). Idempotent. */
+  /**
+   * Stops everything this node runs (its containers keep running; `Cluster.open` adopts them);
+   * later handle calls fail with `UnavailableError`. Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed.abort()
@@ -237,6 +242,8 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
 
 /** What runs beside the manager node. */
 interface Assembled {
+  /** From now on every handle call fails with `UnavailableError`. */
+  readonly markClosed: () => void
   readonly control: LeaderForwardingControl
   readonly socket: ControlSocket
   readonly logsClient: LeaderLogsClient
@@ -262,8 +269,12 @@ async function assemble(parts: ManagerClusterParts): Promise<Assembled> {
   const leaderAddress = (): string | undefined => manager.leaderAddress()
 
   const local = new StoreControlApi({ store, clock: systemClock, random: cryptoRandom, membership: manager.membershipHooks(), keys: manager.keyHooks() })
+  let closed = false
   const control = new LeaderForwardingControl({
-    local: () => (manager.isLeader ? local : undefined),
+    local: () => {
+      if (closed) throw new UnavailableError('this node is closed')
+      return manager.isLeader ? local : undefined
+    },
     leaderAddress,
     connect: (address) => new ControlClient({ address, credentials: clientCredentials(), channelOptions: credentials.channelOptions(), forwarded: true }),
   })
@@ -289,6 +300,9 @@ async function assemble(parts: ManagerClusterParts): Promise<Assembled> {
   const renewal = new NodeCertificateRenewal({ certificates, managerAddress: () => leaderAddress() ?? manager.server.advertiseAddress, logger })
   const follow = new AbortController()
   const assembled: Assembled = {
+    markClosed: () => {
+      closed = true
+    },
     control,
     socket,
     logsClient,
@@ -332,6 +346,7 @@ async function closeAssembled(a: Assembled): Promise<void> {
       a.logger.warn(`cluster: closing ${what} failed`, { err: String(err) })
     }
   }
+  a.markClosed()
   a.follow.abort()
   await attempt('the renewal', () => a.renewal.stop())
   await a.following

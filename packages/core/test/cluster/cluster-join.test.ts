@@ -6,7 +6,7 @@
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from '@swarmkit-ts/api'
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnavailableError } from '@swarmkit-ts/api'
 import { Cluster, CLUSTER_NODE_FILE } from '../../src/cluster/index.ts'
 import { ClusterRig, FAST } from './rig.ts'
 
@@ -45,7 +45,7 @@ describe('Cluster.join refusals', () => {
     expect((await m1.nodes.list()).map((n) => n.id)).toEqual([m1.nodeId])
   })
 
-  it('a rotated worker token stops admitting workers; the new one admits them', async () => {
+  it('a rotated worker token stops admitting workers; the new one admits them; nodes dispose with Symbol.asyncDispose and a closed manager\'s handles refuse with UnavailableError', async () => {
     const m1 = await rig.init()
     const before = await m1.joinTokens()
     const after = await m1.rotateJoinToken('worker')
@@ -55,6 +55,11 @@ describe('Cluster.join refusals', () => {
     const worker = rig.track(await Cluster.join({ stateDir: await rig.dir(), joinAddr: m1.address, token: after.worker, ...FAST }))
     expect(worker.role).toBe('worker')
     expect(worker.clusterId).toBe(m1.clusterId)
+    await worker[Symbol.asyncDispose]()
+    expect(worker.role === 'worker' && worker.connected).toBe(false)
+    await m1[Symbol.asyncDispose]()
+    await expect(m1.services.list()).rejects.toBeInstanceOf(UnavailableError)
+    await expect(m1.services.waitConverged('web')).rejects.toBeInstanceOf(UnavailableError)
   })
 
   it('a malformed token is InvalidArgumentError naming token, and bad options name their field', async () => {
