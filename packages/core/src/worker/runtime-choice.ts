@@ -44,7 +44,7 @@ export interface OpenedRuntime {
   readonly kind: WorkerRuntimeKind | 'custom'
   /**
    * Whether a later instance adopts the containers this one leaves running. False for
-   * `ContainerdRuntime`, which keeps its containers' state in memory only.
+   * `ContainerdRuntime`, which keeps its containers' state in memory only, and for `FakeRuntime`.
    */
   readonly adopts: boolean
   /**
@@ -102,8 +102,11 @@ export async function openRuntime(choice: WorkerRuntimeKind | ContainerRuntime, 
       const runtime = new ContainerdRuntime({ stateDir: runtimeStateDir(stateDir, 'containerd'), instance: runtimeInstanceOf(stateDir), ...options.containerd })
       return { runtime, kind: choice, adopts: false, close: () => removeAllThenClose(runtime) }
     }
-    case 'fake':
-      return owned(new FakeRuntime({ clock, ...options.fake }))
+    case 'fake': {
+      // Its containers live in this instance only: removed on close, so no sleeping fake process keeps a timer (and the process) alive.
+      const runtime = new FakeRuntime({ clock, ...options.fake })
+      return { runtime, kind: choice, adopts: false, close: () => removeAllThenClose(runtime) }
+    }
   }
 }
 

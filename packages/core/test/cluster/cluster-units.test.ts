@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
+import { InvalidArgumentError, NotFoundError, systemClock } from '@swarmkit-ts/api'
 import { clusterNodeStatePath, readClusterNodeState, writeClusterNodeState, type ClusterNodeState } from '../../src/cluster/node-state.ts'
 import { checkAddress, hostOf } from '../../src/cluster/options.ts'
 import { ipOr } from '../../src/cluster/manager-cluster.ts'
+import { openRuntime } from '../../src/worker/index.ts'
 
 const dirs: string[] = []
 afterEach(async () => {
@@ -75,3 +76,16 @@ describe('cluster-node.json', () => {
     }
   })
 })
+
+describe("a node's 'fake' runtime", () => {
+  it('removes its containers on close: nothing it cannot adopt stays behind holding a timer', async () => {
+    const opened = await openRuntime('fake', await dir(), {}, systemClock)
+    expect(opened.adopts).toBe(false)
+    const id = await opened.runtime.create({ image: 'busybox:fake', command: ['sh', '-c', 'sleep 3600'] })
+    await opened.runtime.start(id)
+    expect((await opened.runtime.inspect(id)).state).toBe('running')
+    await opened.close()
+    expect(await opened.runtime.list()).toEqual([])
+  })
+})
+
