@@ -7,6 +7,7 @@
 import type { Metadata, Server, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js'
 import { InvalidArgumentError, encodeStoreEvent } from '@swarmkit-ts/api'
 import type { CallWithAuthContext } from '@swarmkit-ts/pki'
+import { rawMethod } from '../rpc/raw-method.ts'
 import { toGrpcError } from '../rpc/errors.ts'
 import type { ControlApi } from './control-api.ts'
 import { CONTROL_METHODS, FORWARDED_METADATA_KEY, WATCH_METHOD, controlPath } from './control-methods.ts'
@@ -37,8 +38,6 @@ export interface ControlServiceDeps {
   readonly authorize: (call: CallWithAuthContext) => void
 }
 
-const identity = (b: Buffer): Buffer => b
-
 function contextOf(call: { metadata: Metadata }): ControlCallContext {
   return { forwarded: call.metadata.get(FORWARDED_METADATA_KEY).length > 0 }
 }
@@ -46,28 +45,8 @@ function contextOf(call: { metadata: Metadata }): ControlCallContext {
 /** The grpc-js service definition: every method takes and answers encoded envelopes (Buffers). */
 export function controlServiceDefinition(): ServiceDefinition {
   const def: Record<string, ServiceDefinition[string]> = {}
-  for (const name of Object.keys(CONTROL_METHODS)) {
-    def[name] = {
-      path: controlPath(name),
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-      originalName: name,
-    }
-  }
-  def[WATCH_METHOD] = {
-    path: controlPath(WATCH_METHOD),
-    requestStream: false,
-    responseStream: true,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-    originalName: WATCH_METHOD,
-  }
+  for (const name of Object.keys(CONTROL_METHODS)) def[name] = rawMethod(controlPath(name), name)
+  def[WATCH_METHOD] = rawMethod(controlPath(WATCH_METHOD), WATCH_METHOD, true)
   return def
 }
 

@@ -17,6 +17,7 @@ import type { Dispatcher } from '@swarmkit-ts/orchestrator'
 import { authorize } from '@swarmkit-ts/pki'
 import type { AuthorizeOptions, CallWithAuthContext, NodeIdentity } from '@swarmkit-ts/pki'
 import { toGrpcError } from '../rpc/errors.ts'
+import { drained } from '../rpc/stream.ts'
 import { dispatcherServiceDefinition } from './definition.ts'
 
 /**
@@ -193,19 +194,6 @@ class DispatcherHandlers implements DispatcherService {
       inner.abort()
     }
   }
-}
-
-/** Resolves once `call` drains its write buffer, or `signal` aborts. */
-function drained(call: ServerWritableStream<Buffer, unknown>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off('drain', done)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    call.on('drain', done)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }
 
 /**

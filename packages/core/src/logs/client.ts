@@ -11,6 +11,7 @@ import { Client, type ChannelCredentials, type ChannelOptions, type ClientReadab
 import { InvalidArgumentError, UnavailableError } from '@swarmkit-ts/api'
 import { credentials as pkiCredentials } from '@swarmkit-ts/pki'
 import { fromGrpcError } from '../rpc/errors.ts'
+import { drained } from '../rpc/stream.ts'
 import type { LogBrokerWorkerApi, LogCallOptions, LogMessage, LogsApi, PublishLogsMessage, SubscribeLogsRequest, SubscriptionMessage } from './types.ts'
 import { nextOrAbort } from './async-queue.ts'
 import { logsClientMethods } from './wire.ts'
@@ -55,20 +56,6 @@ async function* readStream<T>(open: () => ClientReadableStream<T>, signal: Abort
     closing.removeEventListener('abort', cancel)
     call.cancel()
   }
-}
-
-/** Resolves once `call` drains its write buffer, or `signal` aborts. */
-function drained(call: ClientWritableStream<PublishLogsMessage>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve()
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off('drain', done)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    call.on('drain', done)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }
 
 /** A subscriber's {@link LogsApi} on one manager (the leader: followers answer `NotLeaderError`). */

@@ -10,6 +10,7 @@ import type { sendUnaryData, Server, ServerReadableStream, ServerWritableStream 
 import { NotLeaderError, silentLogger, UnavailableError, type Logger, type NodeRole } from '@swarmkit-ts/api'
 import { authorize, type AuthorizeOptions, type CallWithAuthContext, type NodeIdentity } from '@swarmkit-ts/pki'
 import { toGrpcError } from '../rpc/errors.ts'
+import { drained } from '../rpc/stream.ts'
 import type { LogBroker } from './log-broker.ts'
 import type { PublishLogsMessage } from './types.ts'
 import { logBrokerServerDefinition, logsCodec, logsServerDefinition } from './wire.ts'
@@ -162,19 +163,6 @@ async function* mapIterable<T, U>(it: AsyncIterable<T>, f: (t: T) => U): AsyncGe
 /** The messages of a client stream, decoded (a malformed one throws `InvalidArgumentError`). */
 async function* decodedStream(call: ServerReadableStream<Buffer, Buffer>): AsyncGenerator<PublishLogsMessage> {
   for await (const chunk of call as AsyncIterable<Buffer>) yield logsCodec.decodePublish(chunk)
-}
-
-/** Resolves once `call` drains its write buffer, or `signal` aborts. */
-function drained(call: ServerWritableStream<Buffer, Buffer>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off('drain', done)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    call.on('drain', done)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }
 
 /**

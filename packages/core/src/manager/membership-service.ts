@@ -11,32 +11,13 @@ import { Client, type ChannelCredentials, type ChannelOptions, type Server, type
 import type { NodeRole, NotLeaderError } from '@swarmkit-ts/api'
 import type { CallWithAuthContext, NodeIdentity } from '@swarmkit-ts/pki'
 import { fromGrpcError, toGrpcError } from '../rpc/errors.ts'
+import { rawMethod } from '../rpc/raw-method.ts'
 import { EMPTY, decodeJoinRequest, decodeJoinResponse, encodeJoinRequest, encodeJoinResponse, type JoinResponse } from './membership-wire.ts'
-
-const identity = (b: Buffer): Buffer => b
 
 /** The grpc-js definition of the membership service. */
 export const membershipServiceDefinition: ServiceDefinition = {
-  Join: {
-    path: '/swarmkit.core.v1.Membership/Join',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-    originalName: 'join',
-  },
-  Leave: {
-    path: '/swarmkit.core.v1.Membership/Leave',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-    originalName: 'leave',
-  },
+  Join: rawMethod('/swarmkit.core.v1.Membership/Join', 'join'),
+  Leave: rawMethod('/swarmkit.core.v1.Membership/Leave', 'leave'),
 }
 
 /** What the service asks the manager (`ManagerNode` implements it). */
@@ -129,7 +110,7 @@ export class MembershipClient {
         reject(abortError(signal))
         return
       }
-      const call = this.#client.makeUnaryRequest(def.path, identity, identity, body, { deadline }, (err: ServiceError | null, res?: Buffer) => {
+      const call = this.#client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, body, { deadline }, (err: ServiceError | null, res?: Buffer) => {
         signal?.removeEventListener('abort', onAbort)
         if (err !== null) reject(fromGrpcError(err))
         else resolve(res ?? EMPTY)

@@ -5,4 +5,4 @@
  */
 export { toGrpcError, fromGrpcError } from './errors.ts'
 export type { GrpcErrorLike } from './errors.ts'
-export { readServerStream } from './stream.ts'
+export { drained, readServerStream } from './stream.ts'

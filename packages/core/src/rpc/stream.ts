@@ -39,3 +39,23 @@ export async function* readServerStream<T>(call: ClientReadableStream<Buffer>, d
     call.cancel()
   }
 }
+
+/** A gRPC stream that writes with backpressure (server or client side). */
+interface Drainable {
+  on(event: 'drain', listener: () => void): unknown
+  off(event: 'drain', listener: () => void): unknown
+}
+
+/** Resolves once `call` drains its write buffer (after `write` returned false), or `signal` aborts. */
+export function drained(call: Drainable, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off('drain', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    call.on('drain', done)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
