@@ -1,7 +1,8 @@
 /**
  * A small swarmkit-ts node daemon. It inits a cluster, joins one, or opens a node again from its
  * state directory; prints one JSON line on stdout once the node runs
- * (`{"nodeId","role","address","controlSocket"?,"tokens"?,"unlockKey"?}`); closes the node
+ * (`{"nodeId","role","address","controlSocket"?,"tokens"?,"unlockKey"?}`: the control socket of a
+ * manager, the tokens and the unlock key of `init`); closes the node
  * cleanly on SIGTERM or SIGINT. A bad command line or a failed start is one line on stderr and a
  * non-zero exit (2: usage, 1: the node did not start).
  *
@@ -23,7 +24,7 @@ export interface ReadyLine {
   readonly address: string
   /** A manager's local control socket (`connectControlSocket(path)`). */
   readonly controlSocket?: string
-  /** A manager's join tokens. */
+  /** The join tokens (`init` only: the first manager is the leader). */
   readonly tokens?: { readonly manager: string; readonly worker: string }
   /** The unlock key, printed once by `init --autolock`. */
   readonly unlockKey?: string
@@ -54,16 +55,11 @@ export async function startNode(cmd: NodeCommand): Promise<ClusterNode> {
 /** What the node prints when ready (`init --autolock` adds the unlock key). */
 export async function readyLine(node: ClusterNode, cmd: NodeCommand): Promise<ReadyLine> {
   if (node.role === 'worker') return { nodeId: node.nodeId, role: 'worker', address: node.address }
+  const line = { nodeId: node.nodeId, role: 'manager', address: node.address, controlSocket: node.controlSocketPath } as const
+  if (cmd.command !== 'init') return line // a reopened manager may not know the leader yet: ask for tokens through the control socket
   const tokens = await node.joinTokens()
-  const unlockKey = cmd.command === 'init' && cmd.autolock ? await node.unlockKey() : undefined
-  return {
-    nodeId: node.nodeId,
-    role: 'manager',
-    address: node.address,
-    controlSocket: node.controlSocketPath,
-    tokens: { manager: tokens.manager, worker: tokens.worker },
-    ...(unlockKey === undefined ? {} : { unlockKey }),
-  }
+  const unlockKey = cmd.autolock ? await node.unlockKey() : undefined
+  return { ...line, tokens: { manager: tokens.manager, worker: tokens.worker }, ...(unlockKey === undefined ? {} : { unlockKey }) }
 }
 
 /** One line for stderr describing `err` (its class name and message; an api error's message names its field). */

@@ -63,7 +63,7 @@ describe('manager-binary', () => {
 
     const again = start(['open', '--state-dir', dir, ...FAST])
     const reopened = await again.ready
-    expect(reopened).toEqual(ready)
+    expect(reopened).toEqual({ nodeId: ready.nodeId, role: 'manager', address: ready.address, controlSocket: ready.controlSocket })
     const control2 = connectControlSocket(join(dir, 'control.sock'))
     clients.push(control2)
     expect((await control2.services.get('web')).id).toBe(web.id)

@@ -1,0 +1,117 @@
+/**
+ * Fixtures of the multi-process tests: nodes as separate Node processes (the manager-binary
+ * example, on the fake runtime with fast Raft timing), their state directories, control-socket
+ * clients, waits on conditions (guards only), and cleanup: every child killed, every directory
+ * removed after each test.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach } from 'vitest'
+import { TaskState } from '@swarmkit-ts/api'
+import { NodeProcess } from '../../../../examples/manager-binary/src/node-process.ts'
+import type { ReadyLine } from '../../../../examples/manager-binary/src/main.ts'
+import { connectControlSocket, type ControlClient } from '../../src/index.ts'
+
+/** Flags every node shares: the fake runtime, 50 ms Raft ticks (election after 1–2 s), 1 s heartbeats. */
+export const FAST_FLAGS = ['--runtime', 'fake', '--raft-tick-ms', '50', '--election-tick', '20', '--heartbeat-period-ms', '1000'] as const
+
+/** Polls `cond` until it holds; throws naming `what` after `guardMs` (a guard against hanging). */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, guardMs = 60_000): Promise<void> {
+  const deadline = Date.now() + guardMs
+  let last: unknown
+  for (;;) {
+    try {
+      if (await cond()) return
+    } catch (err) {
+      last = err // a manager in an election answers Unavailable / NotLeader: ask again
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})`}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** One node process of a test, with its state directory and (managers) a control client. */
+export interface TestNode {
+  readonly name: string
+  readonly stateDir: string
+  process: NodeProcess
+  ready: ReadyLine
+  control: ControlClient | undefined
+}
+
+/** Processes, clients and directories of one test, killed, closed and removed after it. */
+export class ProcessRig {
+  readonly nodes: TestNode[] = []
+  readonly #dirs: string[] = []
+
+  constructor() {
+    afterEach(async () => {
+      for (const n of this.nodes.splice(0)) {
+        n.control?.close()
+        await n.process.kill()
+      }
+      for (const d of this.#dirs.splice(0)) await rm(d, { recursive: true, force: true })
+    })
+  }
+
+  async #stateDir(): Promise<string> {
+    const d = await mkdtemp(join(tmpdir(), 'mp-'))
+    this.#dirs.push(d)
+    return join(d, 's')
+  }
+
+  async #started(name: string, stateDir: string, process: NodeProcess): Promise<TestNode> {
+    const node: TestNode = { name, stateDir, process, ready: undefined as unknown as ReadyLine, control: undefined }
+    this.nodes.push(node)
+    node.ready = await process.ready
+    if (node.ready.controlSocket !== undefined) node.control = connectControlSocket(node.ready.controlSocket, { callTimeoutMs: 10_000 })
+    return node
+  }
+
+  /** A new cluster's first manager. */
+  async init(name: string): Promise<TestNode> {
+    const stateDir = await this.#stateDir()
+    return this.#started(name, stateDir, NodeProcess.start(['init', '--state-dir', stateDir, '--hostname', name, ...FAST_FLAGS]))
+  }
+
+  /** A node joined through `via` with its `role` token. */
+  async join(name: string, via: TestNode, role: 'manager' | 'worker'): Promise<TestNode> {
+    const stateDir = await this.#stateDir()
+    const token = via.ready.tokens?.[role]
+    if (token === undefined) throw new Error(`${via.name} printed no tokens`)
+    return this.#started(name, stateDir, NodeProcess.start(['join', '--state-dir', stateDir, '--join-addr', via.ready.address, '--token', token, '--hostname', name, ...FAST_FLAGS]))
+  }
+
+  /** `kill -9` of `node` (its control client closed first). */
+  async kill(node: TestNode): Promise<void> {
+    node.control?.close()
+    node.control = undefined
+    await node.process.kill()
+  }
+
+  /** Restarts `node` from its state directory (`open`). */
+  async reopen(node: TestNode): Promise<TestNode> {
+    const i = this.nodes.indexOf(node)
+    if (i >= 0) this.nodes.splice(i, 1)
+    const again = await this.#started(node.name, node.stateDir, NodeProcess.start(['open', '--state-dir', node.stateDir, '--hostname', node.name, ...FAST_FLAGS]))
+    return again
+  }
+}
+
+/** The control client of a manager node. */
+export function controlOf(node: TestNode): ControlClient {
+  if (node.control === undefined) throw new Error(`${node.name} has no control client`)
+  return node.control
+}
+
+/** Tasks of `serviceId` running with desired state RUNNING, by node id. */
+export async function runningByNode(control: ControlClient, serviceId: string): Promise<Map<string, number>> {
+  const tasks = await control.tasks.list({ serviceIds: [serviceId], desiredStates: [TaskState.RUNNING] })
+  const byNode = new Map<string, number>()
+  for (const t of tasks) if (t.status.state === TaskState.RUNNING) byNode.set(t.nodeId, (byNode.get(t.nodeId) ?? 0) + 1)
+  return byNode
+}
+
+/** The sum of a map's values. */
+export const total = (m: ReadonlyMap<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0)
