@@ -351,6 +351,15 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
     return unlockKeyHooks(this.replicated.store, this.#random)
   }
 
+  /**
+   * This manager's TLS key as its key file keeps it (sealed with autolock): the key storage of its
+   * certificate store (`NodeCertificateStore`'s `keyStorage`), so a renewal's new key lands here
+   * and the key is never written in clear.
+   */
+  tlsKeyStorage(): { load(): Promise<string | undefined>; save(keyPem: string): Promise<void> } {
+    return { load: () => Promise.resolve(this.#keys.tlsKeyPem), save: (keyPem) => this.#keys.setTlsKey(keyPem) }
+  }
+
   /** Whether this manager's key file is sealed (autolock on). */
   get autolock(): boolean {
     return this.#keys.autolock
