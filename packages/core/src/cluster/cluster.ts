@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { access, rm } from 'node:fs/promises'
+import { access } from 'node:fs/promises'
 import { AlreadyExistsError, FailedPreconditionError } from '@swarmkit-ts/api'
 import { generateUnlockKey, ManagerKeyStore } from '@swarmkit-ts/pki'
 import { bootstrapClusterCA, caSigner, requestNodeCertificate, rootRotationReconciler } from '../ca/index.ts'
-import { NodeCertificateStore, nodeCertificatePaths } from '../certs/index.ts'
+import { NodeCertificateStore, type NodeKeyStorage } from '../certs/index.ts'
 import { LogBrokerComponent } from '../logs/index.ts'
 import { ManagerNode, managerStatePaths, type ManagerNodeInit } from '../manager/index.ts'
 import { ManagerCluster } from './manager-cluster.ts'
@@ -67,11 +67,44 @@ async function managerCluster(manager: ManagerNode, certificates: NodeCertificat
 }
 
 /**
- * A manager's certificate store whose key lives in its `ManagerKeyStore` (sealed with autolock),
- * not in `certificates/swarm-node.key`.
+ * The key storage of a manager's certificate store: until the manager runs, the key is held in
+ * memory (init, join) or read from a key file opened for that (open); then it is the manager's
+ * own key store ({@link ManagerNode.tlsKeyStorage}), so a renewal's key lands in the one
+ * `manager-keys.json` writer and is never written in clear to `certificates/swarm-node.key`.
  */
-function managerCertificates(stateDir: string, keys: ManagerKeyStore): NodeCertificateStore {
-  return new NodeCertificateStore({ stateDir, keyStorage: { load: () => Promise.resolve(keys.tlsKeyPem), save: (k) => keys.setTlsKey(k) } })
+export class ManagerKeyStorage implements NodeKeyStorage {
+  #target: NodeKeyStorage
+
+  constructor(initial: NodeKeyStorage) {
+    this.#target = initial
+  }
+
+  /** A storage holding the key in memory only. */
+  static inMemory(keyPem?: string): ManagerKeyStorage {
+    let key = keyPem
+    return new ManagerKeyStorage({
+      load: () => Promise.resolve(key),
+      save: (k) => {
+        key = k
+        return Promise.resolve()
+      },
+    })
+  }
+
+  /** From now on keeps the key in `manager`'s key store. */
+  attach(manager: ManagerNode): void {
+    this.#target = manager.tlsKeyStorage()
+  }
+
+  /** See {@link NodeKeyStorage.load}. */
+  load(): Promise<string | undefined> {
+    return this.#target.load()
+  }
+
+  /** See {@link NodeKeyStorage.save}. */
+  save(keyPem: string): Promise<void> {
+    return this.#target.save(keyPem)
+  }
 }
 
 /** Creates, joins and reopens cluster nodes. Not constructed: use its static methods. */
@@ -90,9 +123,9 @@ export class Cluster {
     await refuseExisting(options.stateDir)
     const ca = await bootstrapClusterCA()
     const unlockKey = options.autolock === true ? generateUnlockKey() : undefined
-    const keyPem = ca.manager.material.keyPem
-    // The key is kept by the manager's key store (created by ManagerNode.init from the TLS material).
-    const certificates = new NodeCertificateStore({ stateDir: options.stateDir, keyStorage: { load: () => Promise.resolve(keyPem), save: () => Promise.resolve() } })
+    // The key goes to the manager's key store (created by ManagerNode.init from the TLS material).
+    const keyStorage = ManagerKeyStorage.inMemory()
+    const certificates = new NodeCertificateStore({ stateDir: options.stateDir, keyStorage })
     await certificates.save(ca.manager.material)
     const logBroker = new LogBrokerComponent()
     const manager = await ManagerNode.init({
@@ -106,6 +139,7 @@ export class Cluster {
       nodeCertificate: ca.manager.certificate,
       ...managerInit(options, logBroker),
     })
+    keyStorage.attach(manager)
     await writeClusterNodeState(options.stateDir, { role: 'manager', listenAddr: manager.server.address, ...(options.advertiseAddr === undefined ? {} : { advertiseAddr: options.advertiseAddr }), managers: [] }).catch(async (err: unknown) => {
       await manager.close()
       throw err
@@ -125,11 +159,15 @@ export class Cluster {
   static async join(options: ClusterJoinOptions): Promise<ClusterNode> {
     checkJoinOptions(options)
     await refuseExisting(options.stateDir)
-    const certificates = new NodeCertificateStore({ stateDir: options.stateDir })
+    // A manager's key must never reach the disk in clear: held in memory until its key store exists.
+    const keyStorage = ManagerKeyStorage.inMemory()
+    const certificates = new NodeCertificateStore({ stateDir: options.stateDir, keyStorage })
     const joined = await requestNodeCertificate({ joinAddr: options.joinAddr, token: options.token, certificates, ...(options.signal === undefined ? {} : { signal: options.signal }) })
     if (joined.identity.role === 'worker') {
+      const workerCertificates = new NodeCertificateStore({ stateDir: options.stateDir })
+      await workerCertificates.save(joined.material)
       await writeClusterNodeState(options.stateDir, { role: 'worker', managers: [options.joinAddr] })
-      return WorkerCluster.start({ certificates, managers: [options.joinAddr], options })
+      return WorkerCluster.start({ certificates: workerCertificates, managers: [options.joinAddr], options })
     }
     const logBroker = new LogBrokerComponent()
     const manager = await ManagerNode.join({
@@ -140,10 +178,9 @@ export class Cluster {
       joinAddress: options.joinAddr,
       ...managerInit(options, logBroker),
     })
+    keyStorage.attach(manager)
     try {
       await writeClusterNodeState(options.stateDir, { role: 'manager', listenAddr: manager.server.address, ...(options.advertiseAddr === undefined ? {} : { advertiseAddr: options.advertiseAddr }), managers: [] })
-      // From now on the key lives in the manager's key store (sealed once the cluster autolocks).
-      await rm(nodeCertificatePaths(options.stateDir).key, { force: true })
     } catch (err) {
       await manager.close()
       throw err
@@ -166,8 +203,10 @@ export class Cluster {
       await certificates.load()
       return WorkerCluster.start({ certificates, managers: state.managers, options })
     }
+    // Read the key once (ClusterLockedError before anything binds); the manager's own key store keeps it after.
     const keys = await ManagerKeyStore.open(managerStatePaths(options.stateDir).keys, { unlockKey: options.unlockKey })
-    const certificates = managerCertificates(options.stateDir, keys)
+    const keyStorage = ManagerKeyStorage.inMemory(keys.tlsKeyPem)
+    const certificates = new NodeCertificateStore({ stateDir: options.stateDir, keyStorage })
     await certificates.load()
     const listenAddress = options.listenAddr ?? state.listenAddr
     if (listenAddress === undefined) throw new FailedPreconditionError(`${clusterNodeStatePath(options.stateDir)} records no listen address: give listenAddr`, { reason: 'damaged-state' })
@@ -181,6 +220,7 @@ export class Cluster {
       unlockKey: options.unlockKey,
       ...managerInit(options, logBroker),
     })
+    keyStorage.attach(manager)
     if (manager.server.address !== state.listenAddr || advertiseAddress !== state.advertiseAddr) {
       await writeClusterNodeState(options.stateDir, { ...state, listenAddr: manager.server.address, ...(advertiseAddress === undefined ? {} : { advertiseAddr: advertiseAddress }) }).catch(async (err: unknown) => {
         await manager.close()

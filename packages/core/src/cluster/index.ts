@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { Cluster } from './cluster.ts'
+export { Cluster, ManagerKeyStorage } from './cluster.ts'
 export type { ClusterNode } from './cluster.ts'
 export { ManagerCluster, CONTROL_SOCKET_FILE } from './manager-cluster.ts'
 export type { ClusterEvents } from './manager-cluster.ts'

@@ -112,7 +112,7 @@ describe('Cluster.open', () => {
     await expect(m2.leave()).rejects.toMatchObject({ name: 'FailedPreconditionError', reason: 'last-manager' })
     expect((await m2.services.list()).length).toBe(0)
   })
-  it('a root CA rotation completes with every node renewing (managers from the store, the worker from its session), and the cluster keeps working on the new root', async () => {
+  it('a root CA rotation completes with every node renewing (managers from the store, the worker from its session), the cluster keeps working on the new root, and a renewed manager reopens with its new key', async () => {
     const m1 = await rig.init()
     const m2 = await rig.joinManager(m1)
     const w1 = await rig.joinWorker(m1)
@@ -126,5 +126,12 @@ describe('Cluster.open', () => {
     const web = await m2.services.create(sleeper('web', 4))
     await until(async () => (await m1.tasks.list({ serviceIds: [web.id], nodeIds: [w1.nodeId, w2.nodeId] })).length > 0, 'tasks on the workers')
     expect(await m1.services.waitConverged(web.id, { signal: guard() })).toMatchObject({ running: 4, converged: true })
+
+    // The managers' renewed keys went to their key stores (never in clear): both reopen with them.
+    for (const m of [m1, m2]) expect(await missing(join(m.stateDir, 'certificates', 'swarm-node.key'))).toBe(true)
+    rig.forget(m2)
+    await m2.close()
+    const m2again = rig.track(await Cluster.open({ stateDir: m2.stateDir, ...FAST })) as ManagerCluster
+    expect((await m2again.services.get('web')).id).toBe(web.id)
   })
 })
