@@ -110,8 +110,16 @@ export class StoreLoop<K extends ObjectKind> {
       try {
         for await (const ev of this.#watch as Watch<K>) {
           if (this.stopping) return
-          if (ev.action === 'commit') await this.#guardAsync(() => this.#handlers.tick())
-          else this.#guard('event', () => this.#handlers.event(ev as ObjectEvent<K>))
+          if (ev.action === 'commit') {
+            await this.#tick()
+            continue
+          }
+          // Guarded inline, not through #guard: no closure per event.
+          try {
+            this.#handlers.event(ev as ObjectEvent<K>)
+          } catch (err) {
+            this.#ctx.logger.error(`${this.#name}: event failed`, { error: String(err) })
+          }
         }
         return
       } catch (err) {
@@ -123,6 +131,14 @@ export class StoreLoop<K extends ObjectKind> {
         this.#subscribe()
         await this.#guardAsync(() => this.#handlers.tick())
       }
+    }
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      await this.#handlers.tick()
+    } catch (err) {
+      if (!this.stopping) this.#ctx.logger.error(`${this.#name}: tick failed`, { error: String(err) })
     }
   }
 
