@@ -82,7 +82,7 @@ export async function run(options: RunOptions = {}): Promise<void> {
     const perNode = new Map<string, number>()
     for (const t of tasks) if (t.nodeId !== '' && t.desiredState === t.status.state) perNode.set(t.nodeId, (perNode.get(t.nodeId) ?? 0) + 1)
     print(`web: tasks on ${perNode.size} managers`)
-    // Closing a node leaves its containers running (as a restarted engine would find them):
+    // Closing a node does not stop its tasks on an engine that outlives it (process, docker):
     // remove the service first, so every task is stopped.
     await m1.services.remove(web.id)
     await stopped(managers)
