@@ -285,7 +285,11 @@ async function assemble(parts: ManagerClusterParts): Promise<Assembled> {
   const logsService = addLogsService(server, { broker: () => logBroker.current(), authorize: authorizer, leaderAddress, logger })
   const socket = await serveControlSocket(join(manager.stateDir, CONTROL_SOCKET_FILE), answer)
 
-  const logsClient = new LeaderLogsClient({ credentials: clientCredentials(), managers: () => [...(leaderAddress() === undefined ? [] : [leaderAddress() ?? '']), ...manager.members().map((m) => m.addr)] })
+  const managers = (): string[] => {
+    const leader = leaderAddress()
+    return [...(leader === undefined ? [] : [leader]), ...manager.members().map((m) => m.addr)]
+  }
+  const logsClient = new LeaderLogsClient({ credentials: clientCredentials(), managers })
   const connector = new GrpcDispatcherConnector({ credentials: clientCredentials(), joinAddress: manager.server.advertiseAddress })
   const worker = new WorkerNode({
     stateDir: manager.stateDir,
