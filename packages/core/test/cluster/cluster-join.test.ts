@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnavailableError } from '@swarmkit-ts/api'
 import { Cluster, CLUSTER_NODE_FILE } from '../../src/cluster/index.ts'
-import { ClusterRig, FAST } from './rig.ts'
+import { ClusterRig, FAST, sleeper } from './rig.ts'
 
 const rig = new ClusterRig()
 
@@ -62,7 +62,7 @@ describe('Cluster.join refusals', () => {
     await expect(m1.services.waitConverged('web')).rejects.toBeInstanceOf(UnavailableError)
   })
 
-  it('a malformed token is InvalidArgumentError naming token, and bad options name their field', async () => {
+  it('a malformed token is InvalidArgumentError naming token, bad options name their field, waitConverged refuses an unknown service and rejects with the signal\'s reason', async () => {
     const m1 = await rig.init()
     const dir = await rig.dir()
     await expect(Cluster.join({ stateDir: dir, joinAddr: m1.address, token: 'SWMTKN-1-nope' })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'token' })
@@ -73,5 +73,11 @@ describe('Cluster.join refusals', () => {
     await expect(Cluster.init({ stateDir: dir, listenAddr: '127.0.0.1:0', raft: { tickMs: 0 } })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'raft.tickMs' })
     await expect(Cluster.open({ stateDir: dir })).rejects.toBeInstanceOf(NotFoundError)
     await expect(Cluster.init({ stateDir: m1.stateDir, listenAddr: '127.0.0.1:0', ...FAST })).rejects.toBeInstanceOf(AlreadyExistsError)
+    await expect(m1.services.waitConverged('nope')).rejects.toBeInstanceOf(NotFoundError)
+    const stuck = await m1.services.create({ ...sleeper('stuck', 1), task: { ...sleeper('stuck', 1).task, placement: { constraints: ['node.labels.zone == nowhere'] } } })
+    const aborted = new AbortController()
+    const waiting = m1.services.waitConverged(stuck.id, { signal: aborted.signal })
+    aborted.abort(new Error('gave up'))
+    await expect(waiting).rejects.toThrow('gave up')
   })
 })
