@@ -4,14 +4,15 @@
  * clients, waits on conditions (guards only), and cleanup: every child killed, every directory
  * removed after each test.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
 import { TaskState } from '@swarmkit-ts/api'
+import { ProcessRuntime } from '@swarmkit-ts/engine-adapter'
 import { NodeProcess } from '../../../../examples/manager-binary/src/node-process.ts'
 import type { ReadyLine } from '../../../../examples/manager-binary/src/main.ts'
-import { connectControlSocket, type ControlClient } from '../../src/index.ts'
+import { connectControlSocket, runtimeStateDir, type ControlClient } from '../../src/index.ts'
 
 /** Flags every node shares: the fake runtime, 50 ms Raft ticks (election after 1–2 s), 1 s heartbeats. */
 export const FAST_FLAGS = ['--runtime', 'fake', '--raft-tick-ms', '50', '--election-tick', '20', '--heartbeat-period-ms', '1000'] as const
@@ -28,6 +29,38 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})`}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/**
+ * Kills the task processes a node's 'process' runtime left running (they are detached and outlive
+ * a killed node): the runtime opened again over its state with `recover: 'kill'`.
+ */
+export async function killTaskProcesses(stateDir: string): Promise<void> {
+  const dir = runtimeStateDir(stateDir, 'process')
+  if (!(await access(dir).then(() => true, () => false))) return
+  const runtime = await ProcessRuntime.open({ stateDir: dir, images: {}, recover: 'kill' })
+  await runtime.close()
+}
+
+/** The pids a node's 'process' runtime recorded for its containers, by container id. */
+export async function taskPids(stateDir: string): Promise<Map<string, number>> {
+  const dir = join(runtimeStateDir(stateDir, 'process'), 'containers')
+  const pids = new Map<string, number>()
+  for (const id of await readdir(dir)) {
+    const record = JSON.parse(await readFile(join(dir, id, 'container.json'), 'utf8')) as { pid?: number; state?: string }
+    if (record.pid !== undefined && record.state === 'running') pids.set(id, record.pid)
+  }
+  return pids
+}
+
+/** Whether process `pid` exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
   }
 }
 
@@ -50,6 +83,7 @@ export class ProcessRig {
       for (const n of this.nodes.splice(0)) {
         n.control?.close()
         await n.process.kill()
+        await killTaskProcesses(n.stateDir)
       }
       for (const d of this.#dirs.splice(0)) await rm(d, { recursive: true, force: true })
     })
@@ -69,18 +103,18 @@ export class ProcessRig {
     return node
   }
 
-  /** A new cluster's first manager. */
-  async init(name: string): Promise<TestNode> {
+  /** A new cluster's first manager (`extra` flags override the fast ones). */
+  async init(name: string, extra: readonly string[] = []): Promise<TestNode> {
     const stateDir = await this.#stateDir()
-    return this.#started(name, stateDir, NodeProcess.start(['init', '--state-dir', stateDir, '--hostname', name, ...FAST_FLAGS]))
+    return this.#started(name, stateDir, NodeProcess.start(['init', '--state-dir', stateDir, '--hostname', name, ...FAST_FLAGS, ...extra]))
   }
 
   /** A node joined through `via` with its `role` token. */
-  async join(name: string, via: TestNode, role: 'manager' | 'worker'): Promise<TestNode> {
+  async join(name: string, via: TestNode, role: 'manager' | 'worker', extra: readonly string[] = []): Promise<TestNode> {
     const stateDir = await this.#stateDir()
     const token = via.ready.tokens?.[role]
     if (token === undefined) throw new Error(`${via.name} printed no tokens`)
-    return this.#started(name, stateDir, NodeProcess.start(['join', '--state-dir', stateDir, '--join-addr', via.ready.address, '--token', token, '--hostname', name, ...FAST_FLAGS]))
+    return this.#started(name, stateDir, NodeProcess.start(['join', '--state-dir', stateDir, '--join-addr', via.ready.address, '--token', token, '--hostname', name, ...FAST_FLAGS, ...extra]))
   }
 
   /** `kill -9` of `node` (its control client closed first). */
@@ -91,10 +125,10 @@ export class ProcessRig {
   }
 
   /** Restarts `node` from its state directory (`open`). */
-  async reopen(node: TestNode): Promise<TestNode> {
+  async reopen(node: TestNode, extra: readonly string[] = []): Promise<TestNode> {
     const i = this.nodes.indexOf(node)
     if (i >= 0) this.nodes.splice(i, 1)
-    const again = await this.#started(node.name, node.stateDir, NodeProcess.start(['open', '--state-dir', node.stateDir, '--hostname', node.name, ...FAST_FLAGS]))
+    const again = await this.#started(node.name, node.stateDir, NodeProcess.start(['open', '--state-dir', node.stateDir, '--hostname', node.name, ...FAST_FLAGS, ...extra]))
     return again
   }
 }
