@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { InvalidArgumentError, validateClusterSpec } from '@swarmkit-ts/api'
 import type { ClusterSpec, Logger } from '@swarmkit-ts/api'
 import type { ContainerRuntime } from '@swarmkit-ts/engine-adapter'
 import type { ManagerRaftOptions } from '../manager/index.ts'
@@ -106,7 +106,15 @@ export function checkInitOptions(options: ClusterInitOptions): void {
   checkAddress(options.listenAddr, 'listenAddr')
   checkOptionalAddress(options.advertiseAddr, 'advertiseAddr')
   if (options.autolock !== undefined && typeof options.autolock !== 'boolean') throw new InvalidArgumentError('autolock', 'must be a boolean')
-  if (options.clusterSpec !== undefined && (typeof options.clusterSpec !== 'object' || options.clusterSpec === null)) throw new InvalidArgumentError('clusterSpec', 'must be a cluster spec')
+  if (options.clusterSpec !== undefined) {
+    try {
+      validateClusterSpec(options.clusterSpec)
+    } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) throw err
+      const field = err.field === '' ? 'clusterSpec' : `clusterSpec.${err.field}`
+      throw new InvalidArgumentError(field, err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message, { cause: err })
+    }
+  }
 }
 
 /** Checks the options of `Cluster.join` (the token's form is checked by the CA client). */

@@ -71,6 +71,8 @@ describe('Cluster.join refusals', () => {
     await expect(Cluster.init({ stateDir: dir, listenAddr: '127.0.0.1' })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'listenAddr' })
     await expect(Cluster.init({ stateDir: dir, listenAddr: '127.0.0.1:0', runtime: 'podman' as 'fake' })).rejects.toBeInstanceOf(InvalidArgumentError)
     await expect(Cluster.init({ stateDir: dir, listenAddr: '127.0.0.1:0', raft: { tickMs: 0 } })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'raft.tickMs' })
+    const badSpec = { annotations: { name: 'c' }, orchestration: { taskHistoryRetentionLimit: 1.5 } }
+    await expect(Cluster.init({ stateDir: dir, listenAddr: '127.0.0.1:0', clusterSpec: badSpec })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'clusterSpec.orchestration.taskHistoryRetentionLimit' })
     await expect(Cluster.open({ stateDir: dir })).rejects.toBeInstanceOf(NotFoundError)
     await expect(Cluster.init({ stateDir: m1.stateDir, listenAddr: '127.0.0.1:0', ...FAST })).rejects.toBeInstanceOf(AlreadyExistsError)
     await expect(m1.services.waitConverged('nope')).rejects.toBeInstanceOf(NotFoundError)
