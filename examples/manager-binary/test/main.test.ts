@@ -71,6 +71,22 @@ describe('manager-binary', () => {
     expect(await again.stop('SIGINT')).toEqual({ code: 0, signal: null })
   })
 
+  it('init --autolock prints the unlock key once; open refuses without it (ClusterLockedError) and runs with it', async () => {
+    const dir = await stateDir()
+    const first = start(['init', '--state-dir', dir, '--autolock', ...FAST])
+    const ready = await first.ready
+    expect(ready.unlockKey).toMatch(/^SWMKEY-1-/)
+    expect(await first.stop()).toEqual({ code: 0, signal: null })
+
+    const locked = start(['open', '--state-dir', dir, ...FAST])
+    expect(await locked.exited).toEqual({ code: 1, signal: null })
+    expect(locked.stderr).toMatch(/^manager-binary: ClusterLockedError: [^\n]+\n$/)
+
+    const unlocked = start(['open', '--state-dir', dir, '--unlock-key', ready.unlockKey ?? '', ...FAST])
+    expect((await unlocked.ready).nodeId).toBe(ready.nodeId)
+    expect(await unlocked.stop()).toEqual({ code: 0, signal: null })
+  })
+
   it('exits 2 with one line naming the flag on a bad command line, 1 with the typed error on a bad value', async () => {
     const dir = await stateDir()
     const bad = start(['init', '--state-dir', dir, '--runtime', 'podman'])
