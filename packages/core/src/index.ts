@@ -1,9 +1,9 @@
 /**
- * swarmkit-ts assembled (issue 18, in progress): the parts of manager and worker nodes that talk
- * gRPC over mutual TLS — the node server, the manager node (Raft, the replicated store, the
- * leader's components), the control API (with leader forwarding and the local socket), the
- * dispatcher over gRPC, the CA with joining and renewal, service and task logs, and the worker
- * node. `Cluster`, which assembles them behind `init` / `join` / `open`, comes next.
+ * swarmkit-ts assembled: `Cluster.init` / `join` / `open` return a running manager or worker node
+ * that talks gRPC over mutual TLS; every part of a node is exported too — the node server, the
+ * manager node (Raft, the replicated store, the leader's components), the control API (with leader
+ * forwarding and the local socket), the dispatcher over gRPC, the CA with joining and renewal,
+ * service and task logs, and the worker node. Issue 18 is in progress: see the README's status.
  *
  * @packageDocumentation
  */
