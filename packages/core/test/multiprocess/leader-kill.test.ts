@@ -6,8 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { NodeState } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
-import type { ControlClient } from '../../src/index.ts'
-import { controlOf, ProcessRig, runningByNode, total, until, type TestNode } from './processes.ts'
+import { churn, controlOf, leaderOf, ledger, ProcessRig, runningByNode, total, until, type TestNode } from './processes.ts'
 
 const REPLICAS = 60
 
@@ -15,38 +14,6 @@ const web: ServiceSpec = {
   annotations: { name: 'web' },
   mode: { replicated: { replicas: REPLICAS } },
   task: { container: { image: 'busybox:fake', command: ['sh', '-c', 'sleep 3600'] } },
-}
-
-/** A service without tasks whose label `gen` the churn writes, one acknowledged generation after another. */
-const ledger: ServiceSpec = { annotations: { name: 'ledger', labels: { gen: '0' } }, mode: { replicated: { replicas: 0 } }, task: { container: { image: 'busybox:fake' } } }
-
-/** The manager the cluster's node list names leader, as `control` sees it. */
-async function leaderOf(control: ControlClient, managers: readonly TestNode[]): Promise<TestNode | undefined> {
-  const nodes = await control.nodes.list({ roles: ['manager'] })
-  const leader = nodes.find((n) => n.managerStatus?.leader === true)
-  return managers.find((m) => m.ready.nodeId === leader?.id)
-}
-
-/**
- * Writes generations 1, 2, … of the ledger's `gen` label through `control` until `stop` says so;
- * a write that fails (the leader is gone, an election runs) is tried again with a fresh version.
- * Returns the last acknowledged and the last attempted generation.
- */
-async function churn(control: ControlClient, stop: () => boolean): Promise<{ acked: number; attempted: number }> {
-  let acked = 0
-  let attempted = 0
-  while (!stop()) {
-    const gen = acked + 1
-    attempted = gen
-    try {
-      const current = await control.services.get('ledger')
-      await control.services.update(current.id, { ...current.spec, annotations: { ...current.spec.annotations, labels: { gen: String(gen) } } }, { version: current.meta.version.index })
-      acked = gen
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100)) // not acknowledged: ask again
-    }
-  }
-  return { acked, attempted }
 }
 
 describe('multi-process cluster (3 managers, 2 workers)', () => {
@@ -75,7 +42,7 @@ describe('multi-process cluster (3 managers, 2 workers)', () => {
 
     // Churn through a surviving manager while the leader is killed.
     let stopping = false
-    const writes = churn(controlOf(s1), () => stopping)
+    const writes = churn(() => controlOf(s1), () => stopping)
     await until(async () => Number((await controlOf(s1).services.get('ledger')).spec.annotations.labels?.['gen'] ?? 0) >= 3, 'a few writes acknowledged before the kill')
     await rig.kill(leader)
     await until(async () => (await leaderOf(controlOf(s2), survivors)) !== undefined, 'a new leader among the two others')

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
 import { TaskState } from '@swarmkit-ts/api'
+import type { ServiceSpec } from '@swarmkit-ts/api'
 import { ProcessRuntime } from '@swarmkit-ts/engine-adapter'
 import { NodeProcess } from '../../../../examples/manager-binary/src/node-process.ts'
 import type { ReadyLine } from '../../../../examples/manager-binary/src/main.ts'
@@ -149,3 +150,41 @@ export async function runningByNode(control: ControlClient, serviceId: string): 
 
 /** The sum of a map's values. */
 export const total = (m: ReadonlyMap<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0)
+
+/** A service without tasks whose label `gen` the churn writes, one acknowledged generation after another. */
+export const ledger: ServiceSpec = { annotations: { name: 'ledger', labels: { gen: '0' } }, mode: { replicated: { replicas: 0 } }, task: { container: { image: 'busybox:fake' } } }
+
+/** The manager the cluster's node list names leader, as `control` sees it. */
+export async function leaderOf(control: ControlClient, managers: readonly TestNode[]): Promise<TestNode | undefined> {
+  const nodes = await control.nodes.list({ roles: ['manager'] })
+  const leader = nodes.find((n) => n.managerStatus?.leader === true)
+  return managers.find((m) => m.ready.nodeId === leader?.id)
+}
+
+/**
+ * Writes generations 1, 2, … of the ledger's `gen` label through `control()` until `stop` says so;
+ * a write that fails (the leader is gone, an election runs) is tried again with a fresh version.
+ * Returns the last acknowledged and the last attempted generation.
+ */
+export async function churn(control: () => ControlClient, stop: () => boolean): Promise<{ acked: number; attempted: number }> {
+  let acked = 0
+  let attempted = 0
+  while (!stop()) {
+    const gen = acked + 1
+    attempted = gen
+    try {
+      const client = control()
+      const current = await client.services.get('ledger')
+      await client.services.update(current.id, { ...current.spec, annotations: { ...current.spec.annotations, labels: { gen: String(gen) } } }, { version: current.meta.version.index })
+      acked = gen
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100)) // not acknowledged: ask again
+    }
+  }
+  return { acked, attempted }
+}
+
+/** The ledger's `gen` label as `control` reads it (0 before the first write). */
+export async function generation(control: ControlClient): Promise<number> {
+  return Number((await control.services.get('ledger')).spec.annotations.labels?.['gen'] ?? 0)
+}
