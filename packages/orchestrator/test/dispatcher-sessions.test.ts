@@ -101,6 +101,30 @@ describe('Dispatcher sessions', () => {
     await f.stop()
   })
 
+  it('a DISCONNECTED node is DOWN ("heartbeat failure") at its heartbeat deadline unless it registers again', async () => {
+    const f = new DispatcherFixture()
+    const gone = await f.connect('n1')
+    const back = await f.connect('n2')
+    const { periodMs } = await gone.api.heartbeat({ sessionId: gone.sessionId })
+    gone.abort.abort()
+    back.abort.abort()
+    await f.settle()
+    expect(f.node('n2')?.status.state).toBe(NodeState.DISCONNECTED)
+    const again = await f.connect('n2')
+    const steps = Math.floor((3 * periodMs - 1) / 1_000)
+    for (let t = 0; t < steps; t++) {
+      await again.api.heartbeat({ sessionId: again.sessionId }) // n2 is alive again: it heartbeats every second
+      await f.advance(1_000)
+    }
+    await again.api.heartbeat({ sessionId: again.sessionId })
+    await f.advance(3 * periodMs - 1 - steps * 1_000)
+    expect(f.node('n1')?.status.state).toBe(NodeState.DISCONNECTED)
+    await f.advance(1)
+    expect(f.node('n1')?.status).toEqual({ state: NodeState.DOWN, message: NodeStatusMessage.HEARTBEAT_FAILURE })
+    expect(f.node('n2')?.status.state).toBe(NodeState.READY)
+    await f.stop()
+  })
+
   it('an older stream ending after a newer session registered does not disconnect the node', async () => {
     const f = new DispatcherFixture()
     const first = await f.connect('n1')

@@ -46,7 +46,9 @@ export class SessionRegistry {
   readonly #records = new Map<string, RegistrationRecord>()
   /** Nodes marked UNKNOWN at the start of the term that have not registered since. */
   readonly #unknown = new Set<string>()
-  /** Heartbeat deadlines: of live sessions and of UNKNOWN nodes. */
+  /** Nodes whose session stream ended (DISCONNECTED) that have not registered since. */
+  readonly #disconnected = new Set<string>()
+  /** Heartbeat deadlines: of live sessions, of UNKNOWN nodes and of DISCONNECTED nodes. */
   readonly #heartbeats = new DeadlineQueue()
   /** When each DOWN node's tasks become ORPHANED. */
   readonly #down = new DeadlineQueue()
@@ -103,6 +105,7 @@ export class SessionRegistry {
     const session: Session = { nodeId, sessionId, channel: new Channel(), lastNodeVersion: undefined }
     this.#sessions.set(nodeId, session)
     this.#unknown.delete(nodeId)
+    this.#disconnected.delete(nodeId)
     this.#down.delete(nodeId)
     this.#heartbeats.set(nodeId, now + this.#period() * GRACE_PERIOD_MULTIPLIER)
     this.#armHeartbeats()
@@ -159,10 +162,18 @@ export class SessionRegistry {
     return { periodMs }
   }
 
-  /** A session stream ended (the agent's signal): if it is still the node's session, the node is DISCONNECTED. */
+  /**
+   * A session stream ended (the agent's signal): if it is still the node's session, the node is
+   * DISCONNECTED, and DOWN (its tasks rescheduled) unless it registers again before its heartbeat
+   * deadline — as SwarmKit, whose node keeps its heartbeat timer when its stream ends (a killed process).
+   */
   streamEnded(session: Session): void {
     if (this.#stopped || this.#sessions.get(session.nodeId) !== session) return
+    const deadline = this.#heartbeats.deadlineOf(session.nodeId) ?? this.#ctx.clock.now() + this.#period() * GRACE_PERIOD_MULTIPLIER
     this.#invalidate(session, sessionInvalid(session.nodeId))
+    this.#disconnected.add(session.nodeId)
+    this.#heartbeats.set(session.nodeId, deadline)
+    this.#armHeartbeats()
     this.#writeStatuses([session.nodeId], NodeState.DISCONNECTED, NodeStatusMessage.DISCONNECTED)
   }
 
@@ -177,6 +188,7 @@ export class SessionRegistry {
     const s = this.#sessions.get(nodeId)
     if (s !== undefined) this.#invalidate(s, sessionInvalid(nodeId))
     this.#unknown.delete(nodeId)
+    this.#disconnected.delete(nodeId)
     this.#heartbeats.delete(nodeId)
     this.#down.delete(nodeId)
   }
@@ -256,6 +268,8 @@ export class SessionRegistry {
       const s = this.#sessions.get(nodeId)
       if (s !== undefined) {
         this.#invalidate(s, sessionInvalid(nodeId))
+        down.push(nodeId)
+      } else if (this.#disconnected.delete(nodeId)) {
         down.push(nodeId)
       } else if (this.#unknown.delete(nodeId)) {
         unknownDown.push(nodeId)
