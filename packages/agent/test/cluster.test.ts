@@ -66,7 +66,7 @@ describe('the in-process cluster', { timeout: 60_000 }, () => {
     expect([...(await runningContainers(c, 0)), ...(await runningContainers(c, 1))]).toEqual([])
   })
 
-  it('leaves the tasks of a node whose agent exited where they are: the node DISCONNECTED, the tasks RUNNING on it', async () => {
+  it('a node whose agent exited is DISCONNECTED with its tasks in place until its heartbeat deadline; an agent back in time keeps them', async () => {
     const c = await start(2)
     const s = await c.createService(clusterServiceSpec('web', 2))
     expect(await c.converge()).toEqual([])
@@ -74,9 +74,25 @@ describe('the in-process cluster', { timeout: 60_000 }, () => {
     if (crashed === undefined) throw new Error('no node 0')
     const before = c.running(s.id).map((t) => [t.id, t.nodeId]).sort()
     await c.crashNode(0)
-    await c.advance(60_000)
+    await c.advance(5_000) // within the heartbeat deadline (3 × 5 s after the last heartbeat)
     expect(c.store.view((tx) => tx.nodes.get(crashed.id))?.status.state).toBe(NodeState.DISCONNECTED)
     expect(c.running(s.id).map((t) => [t.id, t.nodeId]).sort()).toEqual(before)
+    await c.restartNode(0)
+    expect(await c.converge()).toEqual([])
+    expect(c.store.view((tx) => tx.nodes.get(crashed.id))?.status.state).toBe(NodeState.READY)
+    expect(c.running(s.id).map((t) => [t.id, t.nodeId]).sort()).toEqual(before)
+  })
+
+  it('a node whose agent exited and stays away is DOWN at its heartbeat deadline, and its tasks move', async () => {
+    const c = await start(2)
+    const s = await c.createService(clusterServiceSpec('web', 2))
+    expect(await c.converge()).toEqual([])
+    const crashed = c.nodes[0]
+    if (crashed === undefined) throw new Error('no node 0')
+    await c.crashNode(0)
+    await c.advance(60_000)
+    expect(c.store.view((tx) => tx.nodes.get(crashed.id))?.status.state).toBe(NodeState.DOWN)
+    expect(c.running(s.id).map((t) => t.nodeId)).toEqual([c.nodes[1]?.id, c.nodes[1]?.id])
   })
 
   it('moves the tasks of a crashed machine once it is DOWN; when it comes back, it runs only what it is given', async () => {
