@@ -32,14 +32,17 @@ export class ContainerIndex {
     return (await this.#load()).get(taskId)
   }
 
-  /** Records the container a controller created (or adopted) for `taskId`. */
+  /**
+   * Records the container a controller created (or adopted) for `taskId`. Before the first
+   * lookup there is nothing to update: the listing, when it comes, sees the container itself.
+   */
   created(taskId: string, containerId: string): void {
-    void this.#load().then((m) => void m.set(taskId, containerId), () => undefined)
+    void this.#byTask?.then((m) => void m.set(taskId, containerId), () => undefined)
   }
 
-  /** Forgets the container of `taskId` (removed, or gone). */
+  /** Forgets the container of `taskId` (removed, or gone); nothing to do before the first lookup. */
   removed(taskId: string, containerId: string): void {
-    void this.#load().then((m) => {
+    void this.#byTask?.then((m) => {
       if (m.get(taskId) === containerId) m.delete(taskId)
     }, () => undefined)
   }
