@@ -1,0 +1,180 @@
+/**
+ * Issue 18, benchmark 2: control-plane writes through the public API. Service updates per second
+ * through the control gRPC API of a 3-manager cluster (three manager-binary processes, mutual
+ * TLS, a manager client certificate), against etcd 3.4 (three processes, no TLS) driven through
+ * its gRPC API in the same run; both clients are @grpc/grpc-js with one channel, both aimed at
+ * the leader. 1, 64 and 256 closed-loop clients; each updates its own service (a label change
+ * carrying the version it read: no conflicts) or puts its own key (a value the size of the
+ * encoded service spec). Prints a table and writes bench-results/core-control.json.
+ *
+ * Env: BENCH_SECONDS (window per row, default 3), BENCH_CONCURRENCY (e.g. `1,64,256`),
+ * BENCH_CONTROL_SIDES (`ours,etcd`), BENCH_CONTROL_VIA (`leader` default, or `follower`: our
+ * clients talk to a follower, which forwards), BENCH_CONTROL_PROFILE=dir (the managers run with
+ * `--cpu-prof --cpu-prof-dir=dir`; stopped cleanly so the profiles are written).
+ */
+import { readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { encodeSpec, type ServiceSpec } from '@swarmkit-ts/api'
+import { etcdAvailable, startEtcdCluster } from '../../raft/bench/etcd-peer.ts'
+import { runLoad, type LoadResult } from '../../raft/bench/load.ts'
+import { ManagerProcesses } from './control-cluster.ts'
+
+const windowMs = Number(process.env.BENCH_SECONDS ?? 3) * 1000
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,64,256').split(',').map(Number)
+const SIDES = new Set((process.env.BENCH_CONTROL_SIDES ?? 'ours,etcd').split(','))
+const VIA = process.env.BENCH_CONTROL_VIA === 'follower' ? 'follower' : 'leader'
+const PROFILE_DIR = process.env.BENCH_CONTROL_PROFILE
+
+/** One row of the table. */
+interface Row {
+  readonly benchmark: string
+  readonly load: string
+  readonly opsPerSec: number
+  readonly p50Ms?: number
+  readonly p99Ms?: number
+  /** CPU time per operation (µs), summed over the client and the three members. */
+  readonly cpuUsPerOp?: number
+  readonly loadAverage: number
+  readonly note?: string
+}
+
+const log = (s: string): void => void process.stderr.write(`${s}\n`)
+
+/** The spec of client `i`'s service, generation `gen` (the label each update changes). */
+export function benchServiceSpec(i: number, gen: number): ServiceSpec {
+  return {
+    annotations: { name: `bench-${i}`, labels: { team: 'bench', gen: String(gen) } },
+    mode: { replicated: { replicas: 0 } },
+    task: { container: { image: 'busybox:fake', command: ['sh', '-c', 'sleep 3600'], env: ['MODE=bench', `CLIENT=${i}`] } },
+  }
+}
+
+/** User + system CPU time of a process in clock ticks (1/100 s), from /proc; 0 elsewhere. */
+function cpuTicks(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return Number(fields[11] ?? 0) + Number(fields[12] ?? 0)
+  } catch {
+    return 0
+  }
+}
+
+/** Runs `load` and measures the CPU of the client and `pids` over it. */
+async function measured(pids: readonly number[], load: () => Promise<LoadResult>): Promise<{ r: LoadResult; cpuUsPerOp: number; loadAverage: number }> {
+  const all = [process.pid, ...pids]
+  const before = all.map(cpuTicks)
+  const loadAverage = loadavg()[0] ?? 0
+  const r = await load()
+  const ticks = all.map(cpuTicks).reduce((sum, t, i) => sum + t - (before[i] ?? 0), 0)
+  return { r, cpuUsPerOp: (ticks * 10_000) / Math.max(1, r.ops), loadAverage }
+}
+
+async function runOurs(rows: Row[], ours: Map<number, LoadResult>): Promise<void> {
+  log(`swarmkit-ts: 3 manager processes (bundled manager-binary), control gRPC over mTLS to the ${VIA}`)
+  const nodeFlags = PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]
+  const cluster = await ManagerProcesses.start(nodeFlags)
+  try {
+    const leader = await cluster.leader()
+    const target = VIA === 'leader' ? leader : (cluster.managers.find((m) => m !== leader) ?? leader)
+    const client = await cluster.client(target)
+    try {
+      const n = Math.max(...CONCURRENCY)
+      const ids: string[] = []
+      for (let i = 0; i < n; i++) ids.push((await client.services.create(benchServiceSpec(i, 0))).id)
+      const versions = new Map<number, bigint>()
+      for (const c of CONCURRENCY) {
+        for (let w = 0; w < c; w++) versions.set(w, (await client.services.get(ids[w] ?? '')).meta.version.index)
+        const { r, cpuUsPerOp, loadAverage } = await measured(cluster.pids(), () =>
+          runLoad(c, windowMs, async (w, seq) => {
+            const s = await client.services.update(ids[w] ?? '', benchServiceSpec(w, seq + 1), { version: versions.get(w) ?? 0n })
+            versions.set(w, s.meta.version.index)
+          }),
+        )
+        ours.set(c, r)
+        log(`  ${c} clients: ${r.perSecond.toFixed(0)} updates/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${cpuUsPerOp.toFixed(0)} CPU µs/op`)
+        const row: Row = { benchmark: `swarmkit-ts, 3 managers, service updates (mTLS, to the ${VIA})`, load: `${c} clients`, opsPerSec: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerOp, loadAverage }
+        rows.push(r.errors > 0 ? { ...row, note: `${r.errors} errors` } : row)
+      }
+    } finally {
+      client.close()
+    }
+  } finally {
+    await cluster.stop()
+  }
+}
+
+async function runEtcd(rows: Row[], ours: Map<number, LoadResult>, valueBytes: number): Promise<void> {
+  if (!(await etcdAvailable())) {
+    rows.push({ benchmark: 'etcd 3.4 (peer)', load: '-', opsPerSec: Number.NaN, loadAverage: loadavg()[0] ?? 0, note: 'etcd not installed (apt-get install etcd-server); no ratio' })
+    return
+  }
+  log(`etcd 3.4: 3 members, puts of ${valueBytes}-byte values through its gRPC API (etcd3 client, no TLS) to the leader`)
+  const etcd = await startEtcdCluster()
+  try {
+    const value = new Uint8Array(valueBytes).fill(118)
+    for (const c of CONCURRENCY) {
+      const { r, cpuUsPerOp, loadAverage } = await measured(etcdPids(), () => runLoad(c, windowMs, (w) => etcd.put(`bench-${w}`, value)))
+      const mine = ours.get(c)
+      const ratio = mine === undefined || r.perSecond === 0 ? undefined : mine.perSecond / r.perSecond
+      log(`  ${c} clients: ${r.perSecond.toFixed(0)} puts/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${cpuUsPerOp.toFixed(0)} CPU µs/op`)
+      const row: Row = { benchmark: 'etcd 3.4, 3 members, puts (no TLS, to the leader)', load: `${c} clients`, opsPerSec: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerOp, loadAverage }
+      rows.push(ratio === undefined ? row : { ...row, note: `swarmkit-ts / etcd = ${ratio.toFixed(2)}×` })
+    }
+  } finally {
+    await etcd.stop()
+  }
+}
+
+/** The pids of the running etcd processes (children of this process), from /proc. */
+function etcdPids(): number[] {
+  try {
+    const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).map(Number)
+    return children.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'etcd'
+      } catch {
+        return false
+      }
+    })
+  } catch {
+    return []
+  }
+}
+
+function printTable(rows: readonly Row[]): void {
+  const fmt = (n: number | undefined, d = 0): string => (n === undefined || Number.isNaN(n) ? '' : n.toFixed(d))
+  const table = [
+    ['benchmark', 'load', 'ops/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'load avg', 'note'],
+    ...rows.map((r) => [r.benchmark, r.load, fmt(r.opsPerSec), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.cpuUsPerOp), fmt(r.loadAverage, 2), r.note ?? '']),
+  ]
+  const widths = table[0]?.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length))) ?? []
+  for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '))
+}
+
+/** Runs the benchmark: our side, then etcd's; prints the table; writes bench-results/core-control.json. */
+export async function main(): Promise<void> {
+  const startedAt = new Date().toISOString()
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const load0 = loadavg()[0] ?? 0
+  const valueBytes = encodeSpec('service', benchServiceSpec(255, 1000)).byteLength
+  log(`${cpu}, ${availableParallelism()} cores, load average ${load0.toFixed(2)}`)
+  const rows: Row[] = []
+  const ours = new Map<number, LoadResult>()
+  if (SIDES.has('ours')) await runOurs(rows, ours)
+  if (SIDES.has('etcd')) await runEtcd(rows, ours, valueBytes)
+  const load1 = loadavg()[0] ?? 0
+  console.log(`${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end`)
+  printTable(rows)
+  // A partial run does not replace the full results.
+  if (process.env.BENCH_CONCURRENCY !== undefined || process.env.BENCH_CONTROL_SIDES !== undefined || VIA !== 'leader') return
+  const out = new URL('../../../bench-results/', import.meta.url)
+  await mkdir(out, { recursive: true })
+  const file = new URL('core-control.json', out)
+  const json = { package: '@swarmkit-ts/core', benchmark: 'control-writes', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, valueBytes, windowMs, rows }
+  await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
+  log(`wrote ${file.pathname}`)
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main()
