@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg } from 'node:os'
-import { fileURLToPath } from 'node:url'
+import { basename } from 'node:path'
 import { encodeSpec, type ServiceSpec } from '@swarmkit-ts/api'
 import { etcdAvailable, startEtcdCluster } from '../../raft/bench/etcd-peer.ts'
 import { runLoad, type LoadResult } from '../../raft/bench/load.ts'
@@ -67,8 +67,9 @@ async function measured(pids: readonly number[], load: () => Promise<LoadResult>
   const before = all.map(cpuTicks)
   const loadAverage = loadavg()[0] ?? 0
   const r = await load()
-  const ticks = all.map(cpuTicks).reduce((sum, t, i) => sum + t - (before[i] ?? 0), 0)
-  return { r, cpuUsPerOp: (ticks * 10_000) / Math.max(1, r.ops), loadAverage }
+  const perProcess = all.map((pid, i) => ((cpuTicks(pid) - (before[i] ?? 0)) * 10_000) / Math.max(1, r.ops))
+  log(`    CPU µs/op: client ${perProcess.map((us) => us.toFixed(0)).join(', members ')}`)
+  return { r, cpuUsPerOp: perProcess.reduce((a, b) => a + b, 0), loadAverage }
 }
 
 async function runOurs(rows: Row[], ours: Map<number, LoadResult>): Promise<void> {
@@ -177,4 +178,6 @@ export async function main(): Promise<void> {
   log(`wrote ${file.pathname}`)
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main()
+// Run alone (tsx, or bundled by scripts/bench-built.mjs); bench/run.ts imports it and calls main().
+const entry = basename(process.argv[1] ?? '')
+if (entry === 'control-writes.ts' || entry === '.control-writes.built.mjs') await main()
