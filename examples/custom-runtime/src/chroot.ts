@@ -1,0 +1,108 @@
+/**
+ * Entering a container's root: `unshare --root=<rootfs> --wd=<dir> <exe> <args…>` (util-linux)
+ * chroots, changes directory and execs the workload, which keeps the pid the runtime spawned. As
+ * root that is all; as another user, `--user --map-root-user` adds a user namespace in which the
+ * process is root (so it may chroot).
+ *
+ * @module
+ */
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { lstat, readlink, stat } from 'node:fs/promises'
+import { join, posix } from 'node:path'
+import { promisify } from 'node:util'
+
+/** The `unshare` binary, or `undefined` when the host has none. */
+export function findUnshare(): string | undefined {
+  for (const p of ['/usr/bin/unshare', '/bin/unshare', '/usr/sbin/unshare', '/sbin/unshare']) if (existsSync(p)) return p
+  return undefined
+}
+
+/** Whether this process is root (then no user namespace is needed to chroot). */
+export function isRoot(): boolean {
+  return process.getuid?.() === 0
+}
+
+/**
+ * Why containers cannot be entered on this host, or `undefined` when they can: `unshare` must
+ * exist, and a non-root user must be allowed to create user namespaces.
+ */
+export async function chrootUnavailable(): Promise<string | undefined> {
+  const unshare = findUnshare()
+  if (unshare === undefined) return 'unshare (util-linux) not found'
+  if (isRoot()) return undefined
+  try {
+    await promisify(execFile)(unshare, ['--user', '--map-root-user', 'true'])
+    return undefined
+  } catch (err) {
+    return `not root and user namespaces are unavailable (${(err as Error).message.split('\n')[0] ?? ''})`
+  }
+}
+
+/** The argv of `unshare` that runs `argv` (argv[0] an absolute path inside the root) in `rootfs`, in `workingDir`. */
+export function enterArgs(rootfs: string, workingDir: string, argv: readonly string[]): string[] {
+  return [...(isRoot() ? [] : ['--user', '--map-root-user']), `--root=${rootfs}`, `--wd=${workingDir}`, '--', ...argv]
+}
+
+const MAX_SYMLINKS = 40
+
+/**
+ * The host path of `path` (absolute, as seen inside the container) after following its symlinks
+ * the way the kernel does after `chroot(rootfs)` (an absolute link target starts again at the
+ * root; `..` never leaves it), or `undefined` when a component does not exist.
+ */
+export async function resolveInRoot(rootfs: string, path: string): Promise<string | undefined> {
+  const parts = (p: string): string[] => p.split('/').filter((s) => s !== '' && s !== '.')
+  let current: string[] = []
+  let remaining = parts(path)
+  let hops = 0
+  while (remaining.length > 0) {
+    const [head = '', ...rest] = remaining
+    remaining = rest
+    if (head === '..') {
+      current.pop()
+      continue
+    }
+    const host = join(rootfs, ...current, head)
+    try {
+      if (!(await lstat(host)).isSymbolicLink()) {
+        current.push(head)
+        continue
+      }
+    } catch {
+      return undefined
+    }
+    if (++hops > MAX_SYMLINKS) return undefined
+    const target = await readlink(host)
+    if (target.startsWith('/')) current = []
+    remaining = [...parts(target), ...remaining]
+  }
+  return join(rootfs, ...current)
+}
+
+/** Where a command was found inside the container, or why it cannot run (126/127 as a shell says). */
+export type FoundExecutable = { readonly path: string } | { readonly exitCode: 126 | 127; readonly error: string }
+
+/**
+ * Finds `command` inside `rootfs` as `execvp` would after the chroot: a name with a `/` is taken
+ * relative to `workingDir`, another is searched in `PATH`. The result keeps the name as found
+ * (`/bin/sh`, not its link target), so a multi-call binary like busybox sees the applet's name.
+ */
+export async function findExecutable(rootfs: string, command: string, path: string, workingDir: string): Promise<FoundExecutable> {
+  const candidates = command.includes('/')
+    ? [posix.resolve(workingDir, command)]
+    : path
+        .split(':')
+        .filter((dir) => dir.startsWith('/'))
+        .map((dir) => posix.join(dir, command))
+  let notExecutable: string | undefined
+  for (const candidate of candidates) {
+    const host = await resolveInRoot(rootfs, candidate)
+    if (host === undefined) continue
+    const info = await stat(host).catch(() => undefined)
+    if (info?.isFile() === true && (info.mode & 0o111) !== 0) return { path: candidate }
+    notExecutable ??= candidate
+  }
+  if (notExecutable !== undefined) return { exitCode: 126, error: `${notExecutable}: permission denied (not an executable file)` }
+  return { exitCode: 127, error: `${command}: not found${command.includes('/') ? '' : ` in PATH ${path}`}` }
+}
