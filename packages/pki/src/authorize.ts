@@ -35,12 +35,27 @@ export function peerIdentity(call: CallWithAuthContext): NodeIdentity {
   if (ctx.transportSecurityType !== 'ssl' || cert?.raw === undefined) {
     throw new PermissionDeniedError('the call carries no TLS client certificate')
   }
+  // Parsing the certificate costs more than the rest of a small call: the identity of each
+  // certificate seen is kept (it is a function of the certificate's bytes alone), looked up by
+  // the fingerprint Node computed for getPeerCertificate and checked against the bytes.
+  const known = cert.fingerprint256 === undefined ? undefined : identities.get(cert.fingerprint256)
+  if (known !== undefined && known.raw.equals(cert.raw)) return known.identity
+  let identity: NodeIdentity
   try {
-    return identityOf(new X509Certificate(cert.raw), 'peerCertificate')
+    identity = identityOf(new X509Certificate(cert.raw), 'peerCertificate')
   } catch (err) {
     throw new PermissionDeniedError('the client certificate carries no valid swarm node identity', { cause: err })
   }
+  if (cert.fingerprint256 !== undefined) {
+    if (identities.size >= IDENTITY_CACHE_SIZE) identities.clear()
+    identities.set(cert.fingerprint256, { raw: Buffer.from(cert.raw), identity: Object.freeze(identity) })
+  }
+  return identity
 }
+
+/** How many peer certificates' identities {@link peerIdentity} keeps (all dropped when full). */
+const IDENTITY_CACHE_SIZE = 1024
+const identities = new Map<string, { readonly raw: Buffer; readonly identity: NodeIdentity }>()
 
 /**
  * Lets the call through when the caller's certificate has one of `roles`, belongs to

@@ -42,6 +42,26 @@ describe('authorize', () => {
   })
 })
 
+describe('peerIdentity', () => {
+  const withFingerprint = (certPem: string, fingerprint256: string): CallWithAuthContext => {
+    const peer = { raw: new X509Certificate(certPem).raw, fingerprint256 } as PeerCertificate
+    return { getAuthContext: () => ({ transportSecurityType: 'ssl', sslPeerCertificate: peer }) }
+  }
+
+  it('reads a certificate once and answers its identity from then on, checking the bytes behind the fingerprint', async () => {
+    const ca = await RootCA.create()
+    const m = await issueNode(ca, 'm1', 'manager', 'c1')
+    const w = await issueNode(ca, 'w1', 'worker', 'c1')
+    const fingerprint = new X509Certificate(m.certPem).fingerprint256
+    const first = peerIdentity(withFingerprint(m.certPem, fingerprint))
+    expect(first).toEqual({ nodeId: 'm1', role: 'manager', clusterId: 'c1', spiffeId: 'spiffe://c1/swarm-manager/m1' })
+    expect(peerIdentity(withFingerprint(m.certPem, fingerprint))).toBe(first)
+    expect(Object.isFrozen(first)).toBe(true)
+    // Other bytes under the same fingerprint are read for what they are.
+    expect(peerIdentity(withFingerprint(w.certPem, fingerprint))).toEqual({ nodeId: 'w1', role: 'worker', clusterId: 'c1', spiffeId: 'spiffe://c1/swarm-worker/w1' })
+  })
+})
+
 describe('toServiceError', () => {
   it('keeps the status code, name and context so the client restores the typed error', () => {
     const e = toServiceError(new PermissionDeniedError('no', { role: 'worker' }))
