@@ -8,8 +8,12 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
 import { Client, credentials as grpcCredentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js'
+import { SequenceConflictError, TaskState } from '@swarmkit-ts/api'
+import type { NodeSpec, Task } from '@swarmkit-ts/api'
 import { credentials, type TlsMaterial } from '@swarmkit-ts/pki'
+import type { Frozen } from '@swarmkit-ts/store'
 import { NodeProcess, type Exit } from '../../../../examples/manager-binary/src/node-process.ts'
+import type { ControlClient } from '../../src/index.ts'
 import { caServerDefinition } from '../../src/ca/wire.ts'
 import { CONTROL_METHODS, controlPath, WATCH_METHOD } from '../../src/control/control-methods.ts'
 import { dispatcherServiceDefinition } from '../../src/dispatcher/definition.ts'
@@ -151,4 +155,26 @@ export async function failedStart(args: readonly string[]): Promise<FailedStart>
   const exit = await p.exited
   joins.delete(p)
   return { exit, stderr: p.stderr }
+}
+
+/**
+ * Rewrites node `nodeId`'s spec with `change` through `control` (as `docker node update`), reading
+ * the node again when its version moved meanwhile (its status is written by the dispatcher too).
+ */
+export async function updateNode(control: ControlClient, nodeId: string, change: (spec: NodeSpec) => NodeSpec): Promise<void> {
+  for (;;) {
+    const node = await control.nodes.get(nodeId)
+    try {
+      await control.nodes.update(nodeId, change(structuredClone(node.spec)), { version: node.meta.version.index })
+      return
+    } catch (err) {
+      if (!(err instanceof SequenceConflictError)) throw err
+    }
+  }
+}
+
+/** The tasks of `serviceId` with desired state RUNNING that run, as `control` lists them. */
+export async function runningTasks(control: ControlClient, serviceId: string): Promise<readonly Frozen<Task>[]> {
+  const tasks = await control.tasks.list({ serviceIds: [serviceId], desiredStates: [TaskState.RUNNING] })
+  return tasks.filter((t) => t.status.state === TaskState.RUNNING)
 }
