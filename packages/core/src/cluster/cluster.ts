@@ -9,21 +9,20 @@
 import { access } from 'node:fs/promises'
 import { AlreadyExistsError, FailedPreconditionError } from '@swarmkit-ts/api'
 import { generateUnlockKey, ManagerKeyStore } from '@swarmkit-ts/pki'
-import { bootstrapClusterCA, caSigner, requestNodeCertificate, rootRotationReconciler } from '../ca/index.ts'
-import { NodeCertificateStore, type NodeKeyStorage } from '../certs/index.ts'
+import { bootstrapClusterCA, requestNodeCertificate } from '../ca/index.ts'
+import { NodeCertificateStore } from '../certs/index.ts'
 import { LogBrokerComponent } from '../logs/index.ts'
-import { ManagerNode, managerStatePaths, type ManagerNodeInit } from '../manager/index.ts'
-import { ManagerCluster } from './manager-cluster.ts'
+import { ManagerNode, managerStatePaths } from '../manager/index.ts'
+import { ManagerKeyStorage, removeKeyFile } from './key-storage.ts'
+import type { ManagerCluster } from './manager-cluster.ts'
 import { clusterNodeStatePath, readClusterNodeState, writeClusterNodeState } from './node-state.ts'
-import { checkInitOptions, checkJoinOptions, checkOpenOptions, type ClusterInitOptions, type ClusterJoinOptions, type ClusterNodeOptions, type ClusterOpenOptions } from './options.ts'
+import { checkInitOptions, checkJoinOptions, checkOpenOptions, type ClusterInitOptions, type ClusterJoinOptions, type ClusterOpenOptions } from './options.ts'
+import type { ClusterNode } from './role-events.ts'
+import { clusterRoles, managerInit, removeManagerState, startManagerCluster } from './role-switch.ts'
 import { WorkerCluster } from './worker-cluster.ts'
 
-/** SwarmKit's Raft timing, ManagerNode's defaults: 1 s ticks, an election after 10 ticks. */
-const DEFAULT_TICK_MS = 1000
-const DEFAULT_ELECTION_TICK = 10
-
-/** A running node of a cluster: a manager (control handles) or a worker (none); `role` tells which. */
-export type ClusterNode = ManagerCluster | WorkerCluster
+export { ManagerKeyStorage } from './key-storage.ts'
+export type { ClusterNode } from './role-events.ts'
 
 async function refuseExisting(stateDir: string): Promise<void> {
   const exists = await access(clusterNodeStatePath(stateDir)).then(
@@ -31,80 +30,6 @@ async function refuseExisting(stateDir: string): Promise<void> {
     () => false,
   )
   if (exists) throw new AlreadyExistsError('cluster node', stateDir, { message: `${stateDir} already holds a node of a cluster: use Cluster.open` })
-}
-
-/** What a manager of these options takes besides its identity and addresses. */
-function managerInit(options: ClusterNodeOptions, logBroker: LogBrokerComponent): Pick<ManagerNodeInit, 'leaderComponents' | 'raft' | 'heartbeatPeriodMs' | 'logger'> {
-  return {
-    leaderComponents: [caSigner(), rootRotationReconciler(), logBroker],
-    ...(options.raft === undefined ? {} : { raft: options.raft }),
-    ...(options.heartbeatPeriodMs === undefined ? {} : { heartbeatPeriodMs: options.heartbeatPeriodMs }),
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
-  }
-}
-
-/**
- * Starts the cluster handles of a started manager, once it knows a leader and has applied what
- * was committed (or after two election
- * timeouts: a manager restarted without a quorum still opens, its control calls answering
- * `NotLeaderError` until one is elected); closes the manager when they fail to start.
- */
-async function managerCluster(manager: ManagerNode, certificates: NodeCertificateStore, logBroker: LogBrokerComponent, options: ClusterNodeOptions): Promise<ManagerCluster> {
-  try {
-    const electionMs = (options.raft?.tickMs ?? DEFAULT_TICK_MS) * (options.raft?.electionTick ?? DEFAULT_ELECTION_TICK)
-    const signal = AbortSignal.timeout(2 * electionMs)
-    const raft = manager.replicated.raft
-    // Then the local store holds every write committed so far (reads of progress and events start there).
-    await raft
-      .waitForLeader({ signal })
-      .then(() => raft.linearizableRead({ signal }))
-      .catch(() => undefined)
-    return await ManagerCluster.start({ manager, certificates, logBroker, options })
-  } catch (err) {
-    await manager.close()
-    throw err
-  }
-}
-
-/**
- * The key storage of a manager's certificate store: until the manager runs, the key is held in
- * memory (init, join) or read from a key file opened for that (open); then it is the manager's
- * own key store ({@link ManagerNode.tlsKeyStorage}), so a renewal's key lands in the one
- * `manager-keys.json` writer and is never written in clear to `certificates/swarm-node.key`.
- */
-export class ManagerKeyStorage implements NodeKeyStorage {
-  #target: NodeKeyStorage
-
-  constructor(initial: NodeKeyStorage) {
-    this.#target = initial
-  }
-
-  /** A storage holding the key in memory only. */
-  static inMemory(keyPem?: string): ManagerKeyStorage {
-    let key = keyPem
-    return new ManagerKeyStorage({
-      load: () => Promise.resolve(key),
-      save: (k) => {
-        key = k
-        return Promise.resolve()
-      },
-    })
-  }
-
-  /** From now on keeps the key in `manager`'s key store. */
-  attach(manager: ManagerNode): void {
-    this.#target = manager.tlsKeyStorage()
-  }
-
-  /** See {@link NodeKeyStorage.load}. */
-  load(): Promise<string | undefined> {
-    return this.#target.load()
-  }
-
-  /** See {@link NodeKeyStorage.save}. */
-  save(keyPem: string): Promise<void> {
-    return this.#target.save(keyPem)
-  }
 }
 
 /** Creates, joins and reopens cluster nodes. Not constructed: use its static methods. */
@@ -144,7 +69,7 @@ export class Cluster {
       await manager.close()
       throw err
     })
-    return managerCluster(manager, certificates, logBroker, options)
+    return startManagerCluster(manager, { certificates, keyStorage, logBroker, options })
   }
 
   /**
@@ -164,10 +89,13 @@ export class Cluster {
     const certificates = new NodeCertificateStore({ stateDir: options.stateDir, keyStorage })
     const joined = await requestNodeCertificate({ joinAddr: options.joinAddr, token: options.token, certificates, ...(options.signal === undefined ? {} : { signal: options.signal }) })
     if (joined.identity.role === 'worker') {
-      const workerCertificates = new NodeCertificateStore({ stateDir: options.stateDir })
+      const workerKeys = ManagerKeyStorage.inFile(options.stateDir)
+      const workerCertificates = new NodeCertificateStore({ stateDir: options.stateDir, keyStorage: workerKeys })
       await workerCertificates.save(joined.material)
-      await writeClusterNodeState(options.stateDir, { role: 'worker', managers: [options.joinAddr] })
-      return WorkerCluster.start({ certificates: workerCertificates, managers: [options.joinAddr], options })
+      // The addresses to listen on and advertise once promoted.
+      const addresses = { ...(options.listenAddr === undefined ? {} : { listenAddr: options.listenAddr }), ...(options.advertiseAddr === undefined ? {} : { advertiseAddr: options.advertiseAddr }) }
+      await writeClusterNodeState(options.stateDir, { role: 'worker', managers: [options.joinAddr], ...addresses })
+      return WorkerCluster.start({ certificates: workerCertificates, keyStorage: workerKeys, roles: clusterRoles, managers: [options.joinAddr], options, ...addresses })
     }
     const logBroker = new LogBrokerComponent()
     const manager = await ManagerNode.join({
@@ -185,12 +113,15 @@ export class Cluster {
       await manager.close()
       throw err
     }
-    return managerCluster(manager, certificates, logBroker, options)
+    return startManagerCluster(manager, { certificates, keyStorage, logBroker, options })
   }
 
   /**
    * Restarts the node whose state directory is `stateDir`, as the role it had. A manager listens
-   * on the address it had (unless given another, which the Raft group then records).
+   * on the address it had (unless given another, which the Raft group then records). A role
+   * change a crash interrupted converges: a manager already holding a worker certificate
+   * finishes its demotion and opens as a worker; a worker holding a manager certificate opens as
+   * a worker and promotes itself again (see the `role` event).
    *
    * @throws NotFoundError when `stateDir` holds no node; ClusterLockedError when the manager is
    *   autolocked and `unlockKey` is missing or wrong; InvalidArgumentError naming a bad option.
@@ -199,9 +130,14 @@ export class Cluster {
     checkOpenOptions(options)
     const state = await readClusterNodeState(options.stateDir)
     if (state.role === 'worker') {
-      const certificates = new NodeCertificateStore({ stateDir: options.stateDir })
+      const keyStorage = ManagerKeyStorage.inFile(options.stateDir)
+      const certificates = new NodeCertificateStore({ stateDir: options.stateDir, keyStorage })
       await certificates.load()
-      return WorkerCluster.start({ certificates, managers: state.managers, options })
+      // A demotion's leftovers go; an interrupted promotion's stay (the worker promotes itself again with them).
+      if (certificates.identity?.role === 'worker') await removeManagerState(options.stateDir)
+      const listenAddr = options.listenAddr ?? state.listenAddr
+      const advertiseAddr = options.advertiseAddr ?? state.advertiseAddr
+      return WorkerCluster.start({ certificates, keyStorage, roles: clusterRoles, managers: state.managers, options, listenAddr, advertiseAddr })
     }
     // Read the key once (ClusterLockedError before anything binds); the manager's own key store keeps it after.
     const keys = await ManagerKeyStore.open(managerStatePaths(options.stateDir).keys, { unlockKey: options.unlockKey })
@@ -209,8 +145,14 @@ export class Cluster {
     const certificates = new NodeCertificateStore({ stateDir: options.stateDir, keyStorage })
     await certificates.load()
     const listenAddress = options.listenAddr ?? state.listenAddr
-    if (listenAddress === undefined) throw new FailedPreconditionError(`${clusterNodeStatePath(options.stateDir)} records no listen address: give listenAddr`, { reason: 'damaged-state' })
     const advertiseAddress = options.advertiseAddr ?? state.advertiseAddr
+    if (certificates.identity?.role === 'worker') {
+      // Demoted (its Raft member removed, a worker certificate issued) before the switch was committed: finish it.
+      return clusterRoles.toWorker({ certificates, keyStorage, options, roles: clusterRoles, half: undefined, managers: state.managers, listenAddr: listenAddress, advertiseAddr: advertiseAddress })
+    }
+    if (listenAddress === undefined) throw new FailedPreconditionError(`${clusterNodeStatePath(options.stateDir)} records no listen address: give listenAddr`, { reason: 'damaged-state' })
+    // A promotion committed before its worker key file was removed.
+    await removeKeyFile(options.stateDir)
     const logBroker = new LogBrokerComponent()
     const manager = await ManagerNode.open({
       stateDir: options.stateDir,
@@ -227,6 +169,6 @@ export class Cluster {
         throw err
       })
     }
-    return managerCluster(manager, certificates, logBroker, options)
+    return startManagerCluster(manager, { certificates, keyStorage, logBroker, options })
   }
 }

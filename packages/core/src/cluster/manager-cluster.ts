@@ -2,31 +2,32 @@
  * {@link ManagerCluster}: a running manager node behind the `Cluster` handles — the
  * `ManagerNode` with every service on its one gRPC server (CA, control with leader forwarding,
  * dispatcher, logs), the local control socket, and the worker half that runs this manager's
- * tasks, connected over gRPC to the cluster's dispatcher like any worker.
+ * tasks, connected over gRPC to the cluster's dispatcher like any worker. A demoted manager
+ * stops its manager parts and goes on as a worker over the same running half.
  *
  * @module
  */
-import { join } from 'node:path'
 import { rm } from 'node:fs/promises'
 import { EventEmitter } from 'eventemitter3'
-import { NotLeaderError, UnavailableError, cryptoRandom, silentLogger, systemClock } from '@swarmkit-ts/api'
-import type { Cluster, ClusterSpec, JoinTokens, Logger, NodeRole } from '@swarmkit-ts/api'
+import { NotLeaderError, UnavailableError, systemClock } from '@swarmkit-ts/api'
+import type { Cluster, ClusterSpec, JoinTokens, NodeRole, Timer } from '@swarmkit-ts/api'
 import { credentials } from '@swarmkit-ts/pki'
 import type { Frozen, MemoryStore, ObjectEvent, WatchEvent } from '@swarmkit-ts/store'
-import { addCaService, clusterAuthorizer, followNodeCertificate, NodeCertificateRenewal } from '../ca/index.ts'
-import type { NodeCertificateStore } from '../certs/index.ts'
-import { addControlService, ControlClient, LeaderForwardingControl, serveControlSocket, StoreControlApi } from '../control/index.ts'
-import type { ConfigsApi, ControlApi, ControlSocket, ControlWatchOptions, ControlWatchSelector, NetworksApi, SecretsApi, TasksApi, VersionOptions } from '../control/index.ts'
-import { addDispatcherService, GrpcDispatcherConnector, type DispatcherService } from '../dispatcher/index.ts'
-import { addLogsService, LeaderLogsClient, LogPublisher, type LogBrokerComponent, type LogsService } from '../logs/index.ts'
+import { ControlClient } from '../control/index.ts'
+import type { ConfigsApi, ControlWatchOptions, ControlWatchSelector, LeaderForwardingControl, NetworksApi, SecretsApi, TasksApi, VersionOptions } from '../control/index.ts'
+import type { LogBrokerComponent } from '../logs/index.ts'
 import type { LeaderEvent, ManagerNode } from '../manager/index.ts'
-import { WorkerNode } from '../worker/index.ts'
+import type { WorkerNode } from '../worker/index.ts'
 import { clusterNodes, clusterServices, type ClusterNodes, type ClusterServices } from './handles.ts'
-import { clusterNodeStatePath } from './node-state.ts'
-import { hostOf, type ClusterNodeOptions } from './options.ts'
+import { assembleManager, closeManagerParts, type AssembledManager } from './manager-parts.ts'
+import { clusterNodeStatePath, writeClusterNodeState } from './node-state.ts'
+import type { ClusterNode, NodeContinuity, RoleEvent } from './role-events.ts'
+import type { WorkerHalf } from './worker-half.ts'
 
-/** The control socket's file name in a manager's state directory. */
-export const CONTROL_SOCKET_FILE = 'control.sock'
+export { CONTROL_SOCKET_FILE, ipOr } from './manager-parts.ts'
+
+/** How often a manager checks its role: a worker certificate (demoted), or a Raft membership it may have lost. */
+export const ROLE_CHECK_MS = 2000
 
 /** Attempts of `leave()` when the leader is not known yet (right after this manager handed leadership over). */
 const LEAVE_ATTEMPTS = 5
@@ -43,17 +44,28 @@ export interface ClusterEvents {
   service: (event: ObjectEvent<'service'>) => void
   /** A task was created, updated or removed. */
   task: (event: ObjectEvent<'task'>) => void
+  /** The node was demoted and runs as a worker now (see {@link RoleEvent}); this object is closed. */
+  role: (event: RoleEvent) => void
 }
 
 /** What {@link ManagerCluster} is assembled from (see `Cluster`). */
-export interface ManagerClusterParts {
+export interface ManagerClusterParts extends NodeContinuity {
   readonly manager: ManagerNode
-  readonly certificates: NodeCertificateStore
   readonly logBroker: LogBrokerComponent
-  readonly options: ClusterNodeOptions
+  /** A promoted worker's running half; without it the manager starts its own. */
+  readonly half?: WorkerHalf | undefined
 }
 
-/** A manager of a cluster, with the control handles. Get one from `Cluster.init`, `Cluster.join` or `Cluster.open`. */
+/**
+ * A manager of a cluster, with the control handles. Get one from `Cluster.init`, `Cluster.join` or
+ * `Cluster.open`.
+ *
+ * Demotion: once the leader has removed this manager from the Raft group (`nodes.demote`; a
+ * leader hands leadership over first), it renews its certificate as a worker, stops Raft, the
+ * services and the control socket, deletes its Raft state and manager keys, and goes on as a
+ * worker over the same running tasks, then emits `role` with the new {@link WorkerCluster}; this
+ * object is closed from then on (its handles reject with `UnavailableError`).
+ */
 export class ManagerCluster extends EventEmitter<ClusterEvents> {
   /** This node's role. */
   readonly role = 'manager' as const
@@ -84,12 +96,21 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
   /** The worker half running this manager's tasks. */
   readonly worker: WorkerNode
   readonly #control: LeaderForwardingControl
-  readonly #parts: Assembled
+  readonly #parts: ManagerClusterParts
+  readonly #assembled: AssembledManager
   readonly #closed = new AbortController()
   #closing: Promise<void> | undefined
+  #closeRequested = false
+  #checkTimer: Timer | undefined
+  #switching: Promise<void> | undefined
+  #successor: ClusterNode | undefined
+  readonly #renewVia: { address?: string }
+  #recordedManagers = ''
+  #partsStopped = false
 
-  private constructor(parts: ManagerClusterParts, assembled: Assembled) {
+  private constructor(parts: ManagerClusterParts, assembled: AssembledManager, renewVia: { address?: string }) {
     super()
+    this.#renewVia = renewVia
     const { manager } = parts
     this.manager = manager
     this.nodeId = manager.nodeId
@@ -97,11 +118,12 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
     this.address = manager.server.advertiseAddress
     this.stateDir = manager.stateDir
     this.controlSocketPath = assembled.socket.path
-    this.worker = assembled.worker
-    this.#parts = assembled
+    this.worker = assembled.half.worker
+    this.#parts = parts
+    this.#assembled = assembled
     const control = assembled.control
     this.#control = control
-    this.services = clusterServices(control, manager.store, () => assembled.logsClient)
+    this.services = clusterServices(control, manager.store, () => assembled.half.logsClient)
     this.tasks = control.tasks
     this.nodes = clusterNodes(control)
     this.networks = control.networks
@@ -111,10 +133,13 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
     void this.#forwardEvents(manager.store)
   }
 
-  /** Registers the services on the manager's server, then starts the socket, the worker half and the renewal. */
+  /** Registers the services on the manager's server, then starts the socket, the worker half (unless given) and the renewal. */
   static async start(parts: ManagerClusterParts): Promise<ManagerCluster> {
-    const assembled = await assemble(parts)
-    return new ManagerCluster(parts, assembled)
+    const renewVia: { address?: string } = {}
+    const assembled = await assembleManager({ ...parts, renewVia: () => renewVia.address })
+    const node = new ManagerCluster(parts, assembled, renewVia)
+    node.#scheduleRoleCheck()
+    return node
   }
 
   /** The cluster object (without its keys). */
@@ -169,8 +194,11 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
    * leader hands over first; refused with `FailedPreconditionError` reason `quorum` or
    * `last-manager` when quorum would be lost — the node then keeps running), and closes it. The
    * state directory can no longer be opened.
+   *
+   * @throws UnavailableError when the node was demoted (leave through the node of the `role` event).
    */
   async leave(): Promise<void> {
+    if (this.#successor !== undefined) throw new UnavailableError(this.#switchedMessage())
     for (let attempt = 1; ; attempt++) {
       try {
         await this.manager.leave()
@@ -204,13 +232,17 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
 
   /**
    * Stops everything this node runs (its containers keep running; `Cluster.open` adopts them);
-   * later handle calls fail with `UnavailableError`. Idempotent.
+   * later handle calls fail with `UnavailableError`. Idempotent. After a demotion it does
+   * nothing: the node runs on as the worker of the `role` event (close that one); during one, it
+   * waits for it and closes the new worker.
    */
   close(): Promise<void> {
+    this.#closeRequested = true
     this.#closing ??= (async () => {
-      this.#closed.abort()
-      await closeAssembled(this.#parts)
-      await this.manager.close()
+      this.#checkTimer?.cancel()
+      await this.#switching?.catch(() => undefined)
+      if (this.#successor !== undefined) return
+      await this.#stopManagerParts('this node is closed', true)
       this.removeAllListeners()
     })()
     return this.#closing
@@ -219,6 +251,104 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
   /** Same as {@link ManagerCluster.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
+  }
+
+  /** Stops the handles, the services, the socket, (when `half`) the worker half, and the manager node. */
+  async #stopManagerParts(why: string, half: boolean): Promise<void> {
+    this.#closed.abort()
+    this.#assembled.markClosed(why)
+    if (half) await this.#assembled.half.close()
+    if (this.#partsStopped) return
+    this.#partsStopped = true
+    await closeManagerParts(this.#assembled, why)
+    await this.manager.close()
+  }
+
+  #switchedMessage(): string {
+    return `node ${this.nodeId} was demoted to a worker and this object is closed: use the node from the 'role' event`
+  }
+
+  /** Every {@link ROLE_CHECK_MS}, {@link ManagerCluster.#checkRole}. */
+  #scheduleRoleCheck(): void {
+    this.#checkTimer = systemClock.setTimeout(() => {
+      void this.#checkRole()
+        .catch((err: unknown) => this.#assembled.logger.warn('cluster: the role check failed; will retry', { err: String(err) }))
+        .finally(() => {
+          if (this.#closing === undefined && this.#successor === undefined) this.#scheduleRoleCheck()
+        })
+    }, ROLE_CHECK_MS)
+  }
+
+  /**
+   * Switches to a worker once the certificate says worker (the leader removed this manager's Raft
+   * member, then its role: the CA issues the role of the Node). Records the other managers'
+   * addresses (`cluster-node.json`: where a node demoted while stopped reaches the cluster). A
+   * member that may have been removed without hearing of it (no leader known, or no longer a voter
+   * here) asks another manager for its Node, and renews its certificate there when it is a worker.
+   */
+  async #checkRole(): Promise<void> {
+    if (this.#closeRequested) return
+    if (this.#parts.certificates.identity?.role === 'worker') return this.#demote()
+    const members = this.manager.members()
+    await this.#recordManagers(members.filter((m) => m.raftId !== this.manager.raftId).map((m) => m.addr))
+    if (this.manager.isLeader || (this.manager.leaderAddress() !== undefined && members.some((m) => m.raftId === this.manager.raftId))) return
+    for (const m of members) {
+      if (m.raftId === this.manager.raftId || m.addr === '') continue
+      const client = new ControlClient({ address: m.addr, credentials: this.#assembled.clientCredentials(), channelOptions: credentials.channelOptions(), callTimeoutMs: 5000 })
+      try {
+        const node = await client.nodes.get(this.nodeId)
+        if (node.role === 'worker') {
+          this.#renewVia.address = m.addr
+          await this.#assembled.renewal.renewNow()
+        }
+        return
+      } catch {
+        // That manager does not answer (or knows no leader): ask the next one.
+      } finally {
+        client.close()
+      }
+    }
+  }
+
+  /** Writes `cluster-node.json` when the other managers' addresses changed. */
+  async #recordManagers(addresses: readonly string[]): Promise<void> {
+    const managers = addresses.filter((a) => a !== '').sort()
+    const key = managers.join(',')
+    if (key === this.#recordedManagers || managers.length === 0) return
+    const listenAddr = this.manager.server.address
+    const advertised = this.manager.server.advertiseAddress
+    await writeClusterNodeState(this.stateDir, { role: 'manager', listenAddr, ...(advertised === listenAddr ? {} : { advertiseAddr: advertised }), managers })
+    this.#recordedManagers = key
+  }
+
+  /** Stops the manager parts, then goes on as a worker over the running half (see {@link RoleSwitcher.toWorker}). */
+  #demote(): Promise<void> {
+    this.#switching = (async () => {
+      const members = this.manager.members().filter((m) => m.raftId !== this.manager.raftId && m.addr !== '').map((m) => m.addr)
+      const managers = members.length > 0 ? members : this.#recordedManagers.split(',').filter((a) => a !== '')
+      const listenAddr = this.manager.server.address
+      const advertised = this.manager.server.advertiseAddress
+      this.#checkTimer?.cancel()
+      await this.#stopManagerParts(this.#switchedMessage(), false)
+      const { certificates, keyStorage, options, roles } = this.#parts
+      let worker
+      try {
+        worker = await roles.toWorker({ certificates, keyStorage, options, roles, half: this.#assembled.half, managers, listenAddr, advertiseAddr: advertised === listenAddr ? undefined : advertised })
+      } catch (err) {
+        // Nothing runs the node now: stop its tasks' half too (Cluster.open finishes the demotion).
+        await this.#assembled.half.close()
+        throw err
+      }
+      this.#successor = worker
+      if (this.#closeRequested) {
+        await worker.close()
+        return
+      }
+      this.#assembled.logger.info('cluster: demoted: this node runs as a worker now', { node: this.nodeId })
+      this.emit('role', { role: 'worker', node: worker })
+      this.removeAllListeners()
+    })()
+    return this.#switching
   }
 
   /** Emits `node`, `service` and `task` events from the local store until closed. */
@@ -234,143 +364,8 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
         }
       } catch (err) {
         // A slow listener overflowed the watch: start again (events in between are lost, not replayed).
-        this.#parts.logger.warn('cluster: event watch restarted', { err: String(err) })
+        this.#assembled.logger.warn('cluster: event watch restarted', { err: String(err) })
       }
     }
   }
-}
-
-/** What runs beside the manager node. */
-interface Assembled {
-  /** From now on every handle call fails with `UnavailableError`. */
-  readonly markClosed: () => void
-  readonly control: LeaderForwardingControl
-  readonly socket: ControlSocket
-  readonly logsClient: LeaderLogsClient
-  readonly logsService: LogsService
-  readonly dispatcherService: DispatcherService
-  readonly connector: GrpcDispatcherConnector
-  readonly worker: WorkerNode
-  readonly publisher: LogPublisher
-  readonly renewal: NodeCertificateRenewal
-  readonly follow: AbortController
-  readonly following: Promise<void>
-  readonly logger: Logger
-}
-
-async function assemble(parts: ManagerClusterParts): Promise<Assembled> {
-  const { manager, certificates, logBroker, options } = parts
-  const logger = options.logger ?? silentLogger
-  const server = manager.server.server
-  const store = manager.store
-  const tls = certificates.tlsSource()
-  const clientCredentials = (): ReturnType<typeof credentials.forClient> => credentials.forClient(tls, { clusterId: manager.clusterId })
-  const authorizer = clusterAuthorizer(store, { clusterId: manager.clusterId })
-  const leaderAddress = (): string | undefined => manager.leaderAddress()
-
-  const local = new StoreControlApi({ store, clock: systemClock, random: cryptoRandom, membership: manager.membershipHooks(), keys: manager.keyHooks() })
-  let closed = false
-  const control = new LeaderForwardingControl({
-    local: () => {
-      if (closed) throw new UnavailableError('this node is closed')
-      return manager.isLeader ? local : undefined
-    },
-    leaderAddress,
-    connect: (address) => new ControlClient({ address, credentials: clientCredentials(), channelOptions: credentials.channelOptions(), forwarded: true }),
-  })
-  const answer = (ctx: { forwarded: boolean }): ControlApi => (ctx.forwarded ? control.direct() : control)
-  addCaService(server, { store, logger })
-  addControlService(server, { control: answer, authorize: (call) => void authorizer(call, ['manager']) })
-  const dispatcherService = addDispatcherService(server, { dispatcher: () => manager.dispatcher(), authorize: (call) => authorizer(call, ['worker', 'manager']), leaderAddress, logger })
-  const logsService = addLogsService(server, { broker: () => logBroker.current(), authorize: authorizer, leaderAddress, logger })
-  const socket = await serveControlSocket(join(manager.stateDir, CONTROL_SOCKET_FILE), answer)
-
-  const managers = (): string[] => {
-    const leader = leaderAddress()
-    return [...(leader === undefined ? [] : [leader]), ...manager.members().map((m) => m.addr)]
-  }
-  const logsClient = new LeaderLogsClient({ credentials: clientCredentials(), managers })
-  const connector = new GrpcDispatcherConnector({ credentials: clientCredentials(), joinAddress: manager.server.advertiseAddress })
-  const worker = new WorkerNode({
-    stateDir: manager.stateDir,
-    dispatcher: connector.connect,
-    store,
-    nodeAddress: options.nodeAddress ?? ipOr(hostOf(manager.server.advertiseAddress)),
-    logger,
-    ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
-    ...(options.runtimeOptions === undefined ? {} : { runtimeOptions: options.runtimeOptions }),
-    ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
-  })
-  const renewal = new NodeCertificateRenewal({ certificates, managerAddress: () => leaderAddress() ?? manager.server.advertiseAddress, logger })
-  const follow = new AbortController()
-  const assembled: Assembled = {
-    markClosed: () => {
-      closed = true
-    },
-    control,
-    socket,
-    logsClient,
-    logsService,
-    dispatcherService,
-    connector,
-    worker,
-    publisher: new LogPublisher({
-      nodeId: manager.nodeId,
-      runtime: { logs: (id, o) => requireRuntime(worker).logs(id, o) },
-      tasks: () => worker.tasks(),
-      broker: () => logsClient,
-      onTasksChanged: (listener) => worker.onTasksChanged(listener),
-      logger,
-    }),
-    renewal,
-    follow,
-    following: Promise.resolve(),
-    logger,
-  }
-  try {
-    await worker.start()
-  } catch (err) {
-    await closeAssembled(assembled)
-    throw err
-  }
-  assembled.publisher.start()
-  renewal.start()
-  const following = followNodeCertificate({ store, nodeId: manager.nodeId, certificates, renewal, signal: follow.signal }).catch((err: unknown) => {
-    logger.warn('cluster: following the node certificate failed', { err: String(err) })
-  })
-  return { ...assembled, following }
-}
-
-/** Stops what {@link assemble} started, in reverse; every part is tried. */
-async function closeAssembled(a: Assembled): Promise<void> {
-  const attempt = async (what: string, op: () => Promise<void> | void): Promise<void> => {
-    try {
-      await op()
-    } catch (err) {
-      a.logger.warn(`cluster: closing ${what} failed`, { err: String(err) })
-    }
-  }
-  a.markClosed()
-  a.follow.abort()
-  await attempt('the renewal', () => a.renewal.stop())
-  await a.following
-  await attempt('the log publisher', () => a.publisher.stop())
-  await attempt('the worker', () => a.worker.stop())
-  await attempt('the dispatcher connector', () => a.connector.close())
-  await attempt('the control socket', () => a.socket.close())
-  await attempt('the control forwarding', () => a.control.close())
-  await attempt('the logs client', () => a.logsClient.close())
-  a.logsService.closeAll()
-  a.dispatcherService.closeAll()
-}
-
-function requireRuntime(worker: WorkerNode): NonNullable<WorkerNode['runtime']> {
-  const runtime = worker.runtime
-  if (runtime === undefined) throw new UnavailableError('this node has stopped running tasks')
-  return runtime
-}
-
-/** `host` when it is an IP address, else 127.0.0.1 (a node address must be an IP). */
-export function ipOr(host: string): string {
-  return /^[\d.]+$/.test(host) || host.includes(':') ? host : '127.0.0.1'
 }

@@ -1,37 +1,45 @@
 /**
  * {@link WorkerCluster}: a running worker node of a cluster — the agent over its runtime,
  * connected to the managers' dispatcher over gRPC with its node certificate, publishing its
- * tasks' logs to the leader's broker, renewing its certificate. A worker has no control handles
- * (they live on managers: the type says so).
+ * tasks' logs to the leader's broker, renewing its certificate, and becoming a manager when
+ * promoted. A worker has no control handles (they live on managers: the type says so).
  *
  * @module
  */
 import { rm } from 'node:fs/promises'
+import { EventEmitter } from 'eventemitter3'
 import { UnavailableError, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Logger, Timer } from '@swarmkit-ts/api'
-import { credentials } from '@swarmkit-ts/pki'
 import { NodeCertificateRenewal, shouldRenewCertificate } from '../ca/index.ts'
-import { nodeCertificatePaths, type NodeCertificateStore } from '../certs/index.ts'
-import { GrpcDispatcherConnector } from '../dispatcher/index.ts'
-import { LeaderLogsClient, LogPublisher } from '../logs/index.ts'
-import { WorkerNode, type WorkerTaskContainer } from '../worker/index.ts'
+import { nodeCertificatePaths } from '../certs/index.ts'
+import type { WorkerNode, WorkerTaskContainer } from '../worker/index.ts'
 import { clusterNodeStatePath, writeClusterNodeState } from './node-state.ts'
-import type { ClusterNodeOptions } from './options.ts'
+import type { ClusterNode, NodeContinuity, WorkerClusterEvents } from './role-events.ts'
+import { WorkerHalf } from './worker-half.ts'
 
 /** How often a worker compares its session's Node object with its certificate (see `shouldRenewCertificate`). */
 export const CERTIFICATE_CHECK_MS = 2000
 
 /** What {@link WorkerCluster} is assembled from (see `Cluster`). */
-export interface WorkerClusterParts {
-  /** The node's loaded (or just saved) certificates: a worker certificate. */
-  readonly certificates: NodeCertificateStore
+export interface WorkerClusterParts extends NodeContinuity {
   /** Managers' addresses to reach the cluster through (the join address first). */
   readonly managers: readonly string[]
-  readonly options: ClusterNodeOptions
+  /** The running half of a demoted manager; without it the worker starts its own. */
+  readonly half?: WorkerHalf | undefined
+  /** `host:port` to listen on once promoted. @default as recorded, else this node's address, port chosen by the OS */
+  readonly listenAddr?: string | undefined
+  /** `host:port` to advertise once promoted. @default the bound address */
+  readonly advertiseAddr?: string | undefined
 }
 
-/** A worker of a cluster. Get one from `Cluster.join` with a worker token, or `Cluster.open`. */
-export class WorkerCluster {
+/**
+ * A worker of a cluster. Get one from `Cluster.join` with a worker token, or `Cluster.open`.
+ *
+ * Promotion: once the leader has made this node a manager (`nodes.promote`), it renews its
+ * certificate, joins the Raft group and starts the manager parts beside the same running tasks,
+ * then emits `role` with the new {@link ManagerCluster}; this object is closed from then on.
+ */
+export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
   /** This node's role. */
   readonly role = 'worker' as const
   /** This node's id (its certificate's CN). */
@@ -44,17 +52,19 @@ export class WorkerCluster {
   readonly stateDir: string
   /** The worker node (agent, runtime, task networking). */
   readonly worker: WorkerNode
+  readonly #parts: WorkerClusterParts
+  readonly #half: WorkerHalf
   readonly #managers: readonly string[]
-  readonly #connector: GrpcDispatcherConnector
-  readonly #logsClient: LeaderLogsClient
-  readonly #publisher: LogPublisher
   readonly #renewal: NodeCertificateRenewal
   readonly #logger: Logger
-  readonly #certificates: NodeCertificateStore
   #checkTimer: Timer | undefined
   #closing: Promise<void> | undefined
+  #closeRequested = false
+  #switching: Promise<void> | undefined
+  #successor: ClusterNode | undefined
 
-  private constructor(parts: WorkerClusterParts) {
+  private constructor(parts: WorkerClusterParts, half: WorkerHalf) {
+    super()
     const { certificates, managers, options } = parts
     const identity = certificates.identity
     if (identity === undefined) throw new UnavailableError('the node certificate is not loaded')
@@ -62,69 +72,88 @@ export class WorkerCluster {
     this.clusterId = identity.clusterId
     this.stateDir = options.stateDir
     this.address = options.nodeAddress ?? '127.0.0.1'
+    this.#parts = parts
     this.#managers = managers
-    this.#certificates = certificates
     this.#logger = options.logger ?? silentLogger
-    const creds = credentials.forClient(certificates.tlsSource(), { clusterId: identity.clusterId })
-    this.#connector = new GrpcDispatcherConnector({ credentials: creds, ...(managers[0] === undefined ? {} : { joinAddress: managers[0] }) })
-    this.worker = new WorkerNode({
-      stateDir: options.stateDir,
-      dispatcher: this.#connector.connect,
-      nodeAddress: this.address,
-      logger: this.#logger,
-      ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
-      ...(options.runtimeOptions === undefined ? {} : { runtimeOptions: options.runtimeOptions }),
-      ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
-    })
-    this.#logsClient = new LeaderLogsClient({ credentials: creds, managers: () => this.managers() })
-    const worker = this.worker
-    this.#publisher = new LogPublisher({
-      nodeId: this.nodeId,
-      runtime: {
-        logs: (id, o) => {
-          const runtime = worker.runtime
-          if (runtime === undefined) throw new UnavailableError('this node has stopped running tasks')
-          return runtime.logs(id, o)
-        },
-      },
-      tasks: () => worker.tasks(),
-      broker: () => this.#logsClient,
-      onTasksChanged: (listener) => worker.onTasksChanged(listener),
-      logger: this.#logger,
-    })
+    this.#half = half
+    this.worker = half.worker
+    half.useStore(undefined)
+    half.useManagers(() => this.managers())
     this.#renewal = new NodeCertificateRenewal({ certificates, managerAddress: () => this.managers()[0], logger: this.#logger })
   }
 
-  /** Starts the worker (its session, tasks, log publisher and certificate renewal). */
+  /** Starts the worker (its session, tasks, log publisher and certificate renewal), or takes a demoted manager's running half over. */
   static async start(parts: WorkerClusterParts): Promise<WorkerCluster> {
-    const node = new WorkerCluster(parts)
-    try {
-      await node.worker.start()
-    } catch (err) {
-      await node.close()
-      throw err
-    }
-    node.#publisher.start()
+    const { certificates, managers, options } = parts
+    const half = parts.half ?? new WorkerHalf({ certificates, joinAddress: managers[0], nodeAddress: options.nodeAddress ?? '127.0.0.1', options, logger: options.logger ?? silentLogger })
+    if (parts.half === undefined) await half.start()
+    const node = new WorkerCluster(parts, half)
     node.#renewal.start()
     node.#scheduleCertificateCheck()
     return node
   }
 
   /**
-   * Every {@link CERTIFICATE_CHECK_MS}, renews the certificate when the Node object of the
-   * dispatcher session asks for it (a root rotation) or shows another role than the certificate's.
+   * Every {@link CERTIFICATE_CHECK_MS}: renews the certificate when the Node object of the
+   * dispatcher session asks for it (a root rotation) or shows another role than the
+   * certificate's; switches to a manager once both the Node and the certificate say manager.
    */
   #scheduleCertificateCheck(): void {
     this.#checkTimer = systemClock.setTimeout(() => {
       const node = this.worker.status?.node
-      const held = this.#certificates.identity
-      const renew = node !== undefined && held !== undefined && shouldRenewCertificate(node, held) ? this.#renewal.renewNow() : Promise.resolve()
-      void renew
-        .catch((err: unknown) => this.#logger.warn('cluster: certificate renewal failed', { err: String(err) }))
+      const held = this.#parts.certificates.identity
+      let next: Promise<void> = Promise.resolve()
+      if (node !== undefined && held !== undefined) {
+        if (held.role === 'manager' && node.role === 'manager' && node.spec.desiredRole === 'manager') next = this.#promote()
+        else if (shouldRenewCertificate(node, held)) next = this.#renewal.renewNow()
+      }
+      // The cluster's root CA as the session names it becomes the trust root (after a root rotation).
+      const root = this.worker.status?.rootCa
+      if (root !== undefined) next = next.then(async () => void (await this.#parts.certificates.adoptTrustRoot(Buffer.from(root).toString('utf8'))))
+      void next
+        .catch((err: unknown) => this.#logger.warn('cluster: certificate renewal or promotion failed; will retry', { err: String(err) }))
         .finally(() => {
-          if (this.#closing === undefined) this.#scheduleCertificateCheck()
+          if (this.#closing === undefined && this.#successor === undefined) this.#scheduleCertificateCheck()
         })
     }, CERTIFICATE_CHECK_MS)
+  }
+
+  /** Runs the manager parts beside the running half (see {@link RoleSwitcher.toManager}); then this object is closed. */
+  #promote(): Promise<void> {
+    const joinAddress = this.managers()[0]
+    if (joinAddress === undefined || this.#closeRequested) return Promise.resolve()
+    this.#switching = (async () => {
+      const { options } = this.#parts
+      this.#renewal.stop()
+      let manager
+      try {
+        manager = await this.#parts.roles.toManager({
+          certificates: this.#parts.certificates,
+          keyStorage: this.#parts.keyStorage,
+          options,
+          roles: this.#parts.roles,
+          half: this.#half,
+          joinAddress,
+          listenAddr: this.#parts.listenAddr ?? `${bracketed(this.address)}:0`,
+          advertiseAddr: this.#parts.advertiseAddr,
+        })
+      } catch (err) {
+        this.#half.useStore(undefined)
+        this.#half.useManagers(() => this.managers())
+        if (!this.#closeRequested) this.#renewal.start()
+        throw err
+      }
+      this.#checkTimer?.cancel()
+      this.#successor = manager
+      if (this.#closeRequested) {
+        await manager.close()
+        return
+      }
+      this.#logger.info('cluster: promoted: this node runs as a manager now', { node: this.nodeId })
+      this.emit('role', { role: 'manager', node: manager })
+      this.removeAllListeners()
+    })()
+    return this.#switching
   }
 
   /** The managers this node knows, the one of its current session first. */
@@ -146,30 +175,51 @@ export class WorkerCluster {
   /**
    * Leaves the cluster: stops the node and forgets its membership (the certificates and
    * `cluster-node.json`); the managers see it down until it is removed (`nodes.remove`).
+   *
+   * @throws UnavailableError when the node was promoted (leave through the node of the `role` event).
    */
   async leave(): Promise<void> {
+    this.#refuseIfSwitched()
     await this.close()
     await rm(nodeCertificatePaths(this.stateDir).dir, { recursive: true, force: true })
     await rm(clusterNodeStatePath(this.stateDir), { force: true })
   }
 
-  /** Stops the node (its containers keep running; `Cluster.open` adopts them), remembering its current manager. Idempotent. */
+  #refuseIfSwitched(): void {
+    if (this.#successor !== undefined) throw new UnavailableError(`node ${this.nodeId} was promoted and this object is closed: use the node from the 'role' event`)
+  }
+
+  /**
+   * Stops the node (its containers keep running; `Cluster.open` adopts them), remembering its
+   * current manager. Idempotent. After a promotion it does nothing: the node runs on as the
+   * manager of the `role` event (close that one); during one, it waits for it and closes the new manager.
+   */
   close(): Promise<void> {
+    this.#closeRequested = true
     this.#closing ??= (async () => {
-      const managers = this.managers()
       this.#checkTimer?.cancel()
+      await this.#switching?.catch(() => undefined)
+      if (this.#successor !== undefined) return
+      const managers = this.managers()
       this.#renewal.stop()
-      await this.#publisher.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the log publisher failed', { err: String(err) }))
-      await this.worker.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the worker failed', { err: String(err) }))
-      this.#connector.close()
-      this.#logsClient.close()
-      await writeClusterNodeState(this.stateDir, { role: 'worker', managers }).catch((err: unknown) => this.#logger.warn('cluster: saving the manager list failed', { err: String(err) }))
+      await this.#half.close()
+      await writeClusterNodeState(this.stateDir, { role: 'worker', managers, ...this.#addresses() }).catch((err: unknown) => this.#logger.warn('cluster: saving the manager list failed', { err: String(err) }))
     })()
     return this.#closing
+  }
+
+  #addresses(): { listenAddr?: string; advertiseAddr?: string } {
+    const { listenAddr, advertiseAddr } = this.#parts
+    return { ...(listenAddr === undefined ? {} : { listenAddr }), ...(advertiseAddr === undefined ? {} : { advertiseAddr }) }
   }
 
   /** Same as {@link WorkerCluster.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
   }
+}
+
+/** An IP as the host of a `host:port` address (IPv6 in brackets). */
+function bracketed(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip
 }

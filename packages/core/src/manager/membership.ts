@@ -78,6 +78,8 @@ export class RaftMembership implements MembershipHost {
     if (typeof addr !== 'string' || !ADDRESS.test(addr)) throw new InvalidArgumentError('addr', `must be host:port, got ${String(addr)}`)
     if (rejoin) return this.#rejoin(caller, addr)
     const store = this.#replicated.store
+    // A certificate issued before a demotion must not undo it.
+    if (store.view((tx) => tx.nodes.get(caller.nodeId))?.spec.desiredRole === 'worker') throw new FailedPreconditionError(`node ${caller.nodeId} is to be a worker: promote it first`, { reason: 'demoted' })
     const oldId = store.view((tx) => tx.nodes.get(caller.nodeId))?.managerStatus?.raftId
     if (oldId !== undefined && this.#raft.status().config.voters.includes(oldId)) throw new AlreadyExistsError('raft member', caller.nodeId)
     let raftId = generateRaftMemberId(this.#random)

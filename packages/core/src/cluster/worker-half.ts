@@ -1,0 +1,134 @@
+/**
+ * {@link WorkerHalf}: the part of a cluster node that runs its tasks — the `WorkerNode` (agent,
+ * task database, runtime), its gRPC dispatcher connector, the logs client and the log publisher.
+ * A worker node is one; a manager node runs one beside its manager parts. It survives a role
+ * change: a promoted worker's and a demoted manager's new node object takes the same running
+ * half over, so their tasks and containers are never stopped, adopted again or duplicated.
+ *
+ * @module
+ */
+import { UnavailableError } from '@swarmkit-ts/api'
+import type { Logger, NetworkAttachment, Task } from '@swarmkit-ts/api'
+import type { DriverNetwork } from '@swarmkit-ts/network'
+import { credentials } from '@swarmkit-ts/pki'
+import type { MemoryStore } from '@swarmkit-ts/store'
+import type { NodeCertificateStore } from '../certs/index.ts'
+import { GrpcDispatcherConnector } from '../dispatcher/index.ts'
+import { LeaderLogsClient, LogPublisher } from '../logs/index.ts'
+import { AttachmentNetworkSource, StoreNetworkSource, WorkerNode, type TaskNetworkSource } from '../worker/index.ts'
+import type { ClusterNodeOptions } from './options.ts'
+
+/** What {@link WorkerHalf} is made of. */
+export interface WorkerHalfInit {
+  /** The node's certificate store (loaded): its TLS source authenticates every call, renewals included. */
+  readonly certificates: NodeCertificateStore
+  /** The manager the connector starts from, before a session names the others. */
+  readonly joinAddress: string | undefined
+  /** The IP other nodes reach this node's published ports at. */
+  readonly nodeAddress: string
+  readonly options: ClusterNodeOptions
+  readonly logger: Logger
+}
+
+/**
+ * The task networks' source of a node whose role may change: the manager's store while it has
+ * one (`StoreNetworkSource`), else what the tasks' attachments tell (`AttachmentNetworkSource`).
+ */
+class RoleNetworkSource implements TaskNetworkSource {
+  readonly #attachments = new AttachmentNetworkSource()
+  #store: StoreNetworkSource | undefined
+
+  set store(store: MemoryStore | undefined) {
+    this.#store = store === undefined ? undefined : new StoreNetworkSource(store)
+  }
+
+  network(attachment: NetworkAttachment, task: Task): DriverNetwork {
+    return (this.#store ?? this.#attachments).network(attachment, task)
+  }
+}
+
+/** The task-running half of a cluster node (see the module comment). */
+export class WorkerHalf {
+  /** The worker node (agent, runtime, task networking). */
+  readonly worker: WorkerNode
+  /** The agent's connection to the dispatcher of the leader. */
+  readonly connector: GrpcDispatcherConnector
+  /** The client of the leader's log broker (publishing, and a manager's `services.logs`). */
+  readonly logsClient: LeaderLogsClient
+  readonly #publisher: LogPublisher
+  readonly #networks = new RoleNetworkSource()
+  readonly #logger: Logger
+  #managers: () => string[] = () => []
+  #closing: Promise<void> | undefined
+
+  constructor(init: WorkerHalfInit) {
+    const { certificates, options, logger } = init
+    const identity = certificates.identity
+    if (identity === undefined) throw new UnavailableError('the node certificate is not loaded')
+    this.#logger = logger
+    const clientCredentials = (): ReturnType<typeof credentials.forClient> => credentials.forClient(certificates.tlsSource(), { clusterId: identity.clusterId })
+    this.connector = new GrpcDispatcherConnector({ credentials: clientCredentials(), ...(init.joinAddress === undefined ? {} : { joinAddress: init.joinAddress }) })
+    this.worker = new WorkerNode({
+      stateDir: options.stateDir,
+      dispatcher: this.connector.connect,
+      nodeAddress: init.nodeAddress,
+      networking: { networks: this.#networks },
+      logger,
+      ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
+      ...(options.runtimeOptions === undefined ? {} : { runtimeOptions: options.runtimeOptions }),
+      ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+    })
+    this.logsClient = new LeaderLogsClient({ credentials: clientCredentials(), managers: () => this.#managers() })
+    const worker = this.worker
+    this.#publisher = new LogPublisher({
+      nodeId: identity.nodeId,
+      runtime: {
+        logs: (id, o) => {
+          const runtime = worker.runtime
+          if (runtime === undefined) throw new UnavailableError('this node has stopped running tasks')
+          return runtime.logs(id, o)
+        },
+      },
+      tasks: () => worker.tasks(),
+      broker: () => this.logsClient,
+      onTasksChanged: (listener) => worker.onTasksChanged(listener),
+      logger,
+    })
+  }
+
+  /** Starts the worker node (adopting what ran before) and the log publisher; closes everything when that fails. */
+  async start(): Promise<void> {
+    try {
+      await this.worker.start()
+    } catch (err) {
+      await this.close()
+      throw err
+    }
+    this.#publisher.start()
+  }
+
+  /**
+   * Where the logs client finds the leader's broker: the node object that holds the half now
+   * says (a worker: its session's manager and the ones it knows; a manager: the leader, then the
+   * Raft members).
+   */
+  useManagers(managers: () => string[]): void {
+    this.#managers = managers
+  }
+
+  /** The replicated store task networks are read from (a manager's), or `undefined` (a worker). */
+  useStore(store: MemoryStore | undefined): void {
+    this.#networks.store = store
+  }
+
+  /** Stops the publisher and the worker node (containers keep running) and closes the clients. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#publisher.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the log publisher failed', { err: String(err) }))
+      await this.worker.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the worker failed', { err: String(err) }))
+      this.connector.close()
+      this.logsClient.close()
+    })()
+    return this.#closing
+  }
+}
