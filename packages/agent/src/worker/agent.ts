@@ -129,6 +129,8 @@ export interface AgentStatus {
   readonly connected: boolean
   /** Sessions registered since `start()`. */
   readonly sessions: number
+  /** The cluster's root CA certificate (PEM bytes) as the managers last sent it (the node's trust root, SwarmKit's `SessionMessage.RootCA`). */
+  readonly rootCa: Uint8Array | undefined
 }
 
 /**
@@ -149,6 +151,7 @@ export class Agent {
   #failSession: ((err: unknown) => void) | undefined
   #sessionId: string | undefined
   #node: Node | undefined
+  #rootCa: Uint8Array | undefined
   #manager: WeightedManager | undefined
   #sessions = 0
 
@@ -161,7 +164,7 @@ export class Agent {
 
   /** The connection's state. */
   get status(): AgentStatus {
-    return { sessionId: this.#sessionId, node: this.#node, manager: this.#manager, connected: this.#api !== undefined, sessions: this.#sessions }
+    return { sessionId: this.#sessionId, node: this.#node, manager: this.#manager, connected: this.#api !== undefined, sessions: this.#sessions, rootCa: this.#rootCa }
   }
 
   /** The tasks being run, each with its latest local status (empty before `start`). */
@@ -277,6 +280,7 @@ export class Agent {
       if (first.done === true) throw new UnavailableError('the session stream ended before registration')
       this.#sessionId = first.value.sessionId
       this.#node = first.value.node
+      if (first.value.rootCa.length > 0) this.#rootCa = first.value.rootCa
       if (first.value.managers.length > 0) this.#managers.replace(first.value.managers)
       this.#sessions++
       onRegistered()
@@ -302,11 +306,12 @@ export class Agent {
     }
   }
 
-  async #followSession(stream: AsyncIterator<{ sessionId: string; node: Node; managers: readonly WeightedManager[] }>): Promise<never> {
+  async #followSession(stream: AsyncIterator<{ sessionId: string; node: Node; managers: readonly WeightedManager[]; rootCa: Uint8Array }>): Promise<never> {
     for (;;) {
       const next = await stream.next()
       if (next.done === true) throw new UnavailableError('the session stream ended')
       this.#node = next.value.node
+      if (next.value.rootCa.length > 0) this.#rootCa = next.value.rootCa
       if (next.value.managers.length > 0) this.#managers.replace(next.value.managers)
     }
   }

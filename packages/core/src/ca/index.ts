@@ -29,7 +29,7 @@ export { requestNodeCertificate, renewNodeCertificate } from './join.ts'
 export type { RequestNodeCertificateOptions, RenewNodeCertificateOptions, NodeCertificateResult } from './join.ts'
 export { NodeCertificateRenewal, shouldRenewCertificate, followNodeCertificate } from './renewal.ts'
 export type { NodeCertificateRenewalInit, FollowNodeCertificateInit } from './renewal.ts'
-export { startRootRotation, rootRotationReconciler } from './root-rotation.ts'
+export { startRootRotation, rootRotationReconciler, rootCaForClusterSpec } from './root-rotation.ts'
 export type { StartRootRotationOptions, RootRotationReconcilerOptions } from './root-rotation.ts'
 export { CA_SERVICE_NAME } from './wire.ts'
 export type {

@@ -14,6 +14,7 @@ import {
   silentLogger,
   systemClock,
   type Clock,
+  type Cluster,
   type Logger,
   type Node,
   type Random,
@@ -132,10 +133,15 @@ export interface FollowNodeCertificateInit {
 /**
  * For a node that sees the store (a manager): watches its own Node object and renews its
  * certificate whenever {@link shouldRenewCertificate} says so (a root rotation, a promotion or a
- * demotion). Resolves when `signal` aborts. Workers do the same with the Node object of their
- * dispatcher session instead.
+ * demotion), and follows the cluster's root CA as its trust root (`adoptTrustRoot`: once a root
+ * rotation completes, the old root is trusted no more). Resolves when `signal` aborts. Workers
+ * do the same with the Node object and root CA of their dispatcher session instead.
  */
 export async function followNodeCertificate(init: FollowNodeCertificateInit): Promise<void> {
+  await Promise.all([followOwnNode(init), followClusterRoot(init)])
+}
+
+async function followOwnNode(init: FollowNodeCertificateInit): Promise<void> {
   const { store, nodeId, certificates, renewal, signal } = init
   const check = async (node: Frozen<Node> | undefined): Promise<void> => {
     const held = certificates.identity
@@ -147,6 +153,23 @@ export async function followNodeCertificate(init: FollowNodeCertificateInit): Pr
     await check(result)
     for await (const ev of watch) {
       if (ev.action !== 'commit' && !signal.aborted) await check(ev.object)
+    }
+  } finally {
+    watch.close()
+  }
+}
+
+async function followClusterRoot(init: FollowNodeCertificateInit): Promise<void> {
+  const { store, certificates, signal } = init
+  const adopt = async (cluster: Frozen<Cluster> | undefined): Promise<void> => {
+    if (cluster === undefined || cluster.rootCa.caCert.length === 0) return
+    await certificates.adoptTrustRoot(Buffer.from(cluster.rootCa.caCert).toString('utf8'))
+  }
+  const { result, watch } = store.viewAndWatch((tx) => tx.clusters.find()[0], { kinds: 'cluster', actions: ['create', 'update'] }, { signal })
+  try {
+    await adopt(result)
+    for await (const ev of watch) {
+      if (ev.action !== 'commit' && !signal.aborted) await adopt(ev.object)
     }
   } finally {
     watch.close()

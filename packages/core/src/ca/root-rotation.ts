@@ -9,9 +9,9 @@
  *
  * @module
  */
-import { FailedPreconditionError, IssuanceState, systemClock, type Clock, type Logger } from '@swarmkit-ts/api'
+import { FailedPreconditionError, IssuanceState, systemClock, type Clock, type Cluster, type ClusterRootCA, type ClusterSpec, type Logger } from '@swarmkit-ts/api'
 import { JoinTokens, RootCA, RootRotation, RootRotationReconciler, type RotationNode } from '@swarmkit-ts/pki'
-import type { MemoryStore } from '@swarmkit-ts/store'
+import type { Frozen, MemoryStore } from '@swarmkit-ts/store'
 import type { LeaderComponent, LeaderComponentHandle, LeaderContext } from '../manager/leader-component.ts'
 import { caCertHash, clusterOf, pemBytes, pemText } from './cluster-ca.ts'
 
@@ -32,24 +32,59 @@ export interface StartRootRotationOptions {
  * @throws InvalidArgumentError (`next`) when the new root is the current one or expires within a year.
  */
 export async function startRootRotation(store: MemoryStore, options: StartRootRotationOptions = {}): Promise<RootCA> {
-  const clock = options.clock ?? systemClock
   const cluster = store.view(clusterOf)
-  if (cluster.rootCa.rootRotation !== undefined) throw new FailedPreconditionError('a root CA rotation is already in progress', { reason: 'rotation-in-progress' })
-  if (cluster.rootCa.caKey === undefined) throw new FailedPreconditionError('the cluster object holds no root CA key', { reason: 'ca-cannot-sign' })
-  const old = await RootCA.fromPEM(pemText(cluster.rootCa.caCert), pemText(cluster.rootCa.caKey))
-  const next = options.next ?? (await RootCA.create({ clock }))
-  const rotation = await RootRotation.start(old, next, { clock })
-  const nextKey = next.keyPem ?? ''
+  const { next, rootRotation } = await prepareRootRotation(cluster, options)
   await store.update((tx) => {
     const current = clusterOf(tx)
     if (current.rootCa.rootRotation !== undefined || current.rootCa.caCertHash !== cluster.rootCa.caCertHash) {
       throw new FailedPreconditionError('the root CA changed while the rotation was being prepared', { reason: 'rotation-in-progress' })
     }
     tx.clusters.update(current.id, (d) => {
-      d.rootCa.rootRotation = { caCert: pemBytes(next.certPem), caKey: pemBytes(nextKey), crossSignedCaCert: pemBytes(rotation.crossSignedPem) }
+      d.rootCa.rootRotation = rootRotation
     })
   })
   return next
+}
+
+/** A rotation ready to store: the new root and the Cluster object's `rootCa.rootRotation` value. */
+interface PreparedRotation {
+  readonly next: RootCA
+  readonly rootRotation: NonNullable<ClusterRootCA['rootRotation']>
+}
+
+async function prepareRootRotation(cluster: Frozen<Cluster>, options: StartRootRotationOptions): Promise<PreparedRotation> {
+  const clock = options.clock ?? systemClock
+  if (cluster.rootCa.rootRotation !== undefined) throw new FailedPreconditionError('a root CA rotation is already in progress', { reason: 'rotation-in-progress' })
+  if (cluster.rootCa.caKey === undefined) throw new FailedPreconditionError('the cluster object holds no root CA key', { reason: 'ca-cannot-sign' })
+  const old = await RootCA.fromPEM(pemText(cluster.rootCa.caCert), pemText(cluster.rootCa.caKey))
+  const next = options.next ?? (await RootCA.create({ clock }))
+  const rotation = await RootRotation.start(old, next, { clock })
+  const nextKey = next.keyPem ?? ''
+  return { next, rootRotation: { caCert: pemBytes(next.certPem), caKey: pemBytes(nextKey), crossSignedCaCert: pemBytes(rotation.crossSignedPem) } }
+}
+
+/**
+ * What a cluster update does to the root CA (SwarmKit's `validateCAConfig`): when
+ * `spec.caConfig.forceRotate` differs from the value of the last forced rotation
+ * (`rootCa.lastForcedRotation`, 0 when unset), a root rotation to a new root. Returns a function
+ * giving the Cluster object's new `rootCa` from the one current at write time, or `undefined`
+ * when the update asks for no rotation. Call before the transaction (making a root is async);
+ * apply inside it.
+ *
+ * @throws FailedPreconditionError (reason `rotation-in-progress`) when a rotation is running
+ *   (SwarmKit replaces it; we refuse), or the root changed between preparing and applying;
+ *   (reason `ca-cannot-sign`) when the root key is missing.
+ */
+export async function rootCaForClusterSpec(cluster: Frozen<Cluster>, spec: ClusterSpec, options: { clock?: Clock } = {}): Promise<((current: Frozen<Cluster>) => ClusterRootCA) | undefined> {
+  const wanted = spec.caConfig?.forceRotate ?? 0
+  if (wanted === (cluster.rootCa.lastForcedRotation ?? 0)) return undefined
+  const { rootRotation } = await prepareRootRotation(cluster, options)
+  return (current) => {
+    if (current.rootCa.rootRotation !== undefined || current.rootCa.caCertHash !== cluster.rootCa.caCertHash) {
+      throw new FailedPreconditionError('the root CA changed while the rotation was being prepared', { reason: 'rotation-in-progress' })
+    }
+    return { ...(current.rootCa as ClusterRootCA), rootRotation, lastForcedRotation: wanted }
+  }
 }
 
 /** Options of {@link rootRotationReconciler}. */
@@ -156,7 +191,13 @@ class RotationDriver {
         if (rot === undefined || `${cluster.rootCa.caCertHash}|${caCertHash(pemText(rot.caCert))}` !== key) return
         const tokens = JoinTokens.from(cluster.rootCa.joinTokens).forRootCA(root.certPem)
         tx.clusters.update(cluster.id, (d) => {
-          d.rootCa = { caCert: pemBytes(root.certPem), ...(rot.caKey === undefined ? {} : { caKey: rot.caKey }), caCertHash: caCertHash(root.certPem), joinTokens: tokens.toJSON() }
+          d.rootCa = {
+            caCert: pemBytes(root.certPem),
+            ...(rot.caKey === undefined ? {} : { caKey: rot.caKey }),
+            caCertHash: caCertHash(root.certPem),
+            joinTokens: tokens.toJSON(),
+            ...(cluster.rootCa.lastForcedRotation === undefined ? {} : { lastForcedRotation: cluster.rootCa.lastForcedRotation }),
+          }
         })
       })
       this.#log().info('root CA rotation completed', { caCertHash: caCertHash(root.certPem) })

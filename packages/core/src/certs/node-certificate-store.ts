@@ -220,6 +220,34 @@ export class NodeCertificateStore {
   }
 
   /**
+   * Makes `rootPem` (the cluster's root CA as the managers name it) the trust bundle, as SwarmKit's
+   * `UpdateRootCA`: only when it differs from the current bundle and the current certificate
+   * chains to it (directly or through its chain's intermediate), so a node never stops trusting
+   * the root of its own certificate. Runs after the saves already queued (a renewal in flight is
+   * not undone). Resolves whether the bundle was replaced.
+   *
+   * @throws InvalidArgumentError (`rootPem`) when it holds no PEM certificate.
+   */
+  adoptTrustRoot(rootPem: string): Promise<boolean> {
+    if (typeof rootPem !== 'string' || certificatesOf(rootPem).length === 0) return Promise.reject(new InvalidArgumentError('rootPem', 'must hold a PEM certificate'))
+    const run = this.#saving.then(async () => {
+      const current = this.#current
+      if (current === undefined || current.trustBundlePem === rootPem) return false
+      if (!chainsToBundle(leafOf(current.certChainPem, 'certChainPem'), current.certChainPem, rootPem)) return false
+      const material = { ...current, trustBundlePem: rootPem }
+      const checked = checkTlsMaterial(material)
+      await this.#write(material)
+      this.#remember(material, checked)
+      return true
+    })
+    this.#saving = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+
+  /**
    * A `TlsMaterialSource` holding the current material, updated by every later save (the same
    * instance on every call).
    *

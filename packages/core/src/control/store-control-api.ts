@@ -12,6 +12,7 @@ import { ServiceControl } from '@swarmkit-ts/orchestrator'
 import { generateJoinToken } from '@swarmkit-ts/pki'
 import type { Frozen, MemoryStore, WatchEvent, WatchSelector } from '@swarmkit-ts/store'
 import type { CommonFilters, ControlApi, ControlWatchOptions, ControlWatchSelector, NetworksApi, VersionOptions } from './control-api.ts'
+import { rootCaForClusterSpec } from '../ca/root-rotation.ts'
 import type { KeyHooks, MembershipHooks } from './control-hooks.ts'
 import { readBack, settle } from './settle.ts'
 import { byName, matchesCommon, validateCommonFilters } from './filters.ts'
@@ -76,11 +77,13 @@ export class StoreControlApi implements ControlApi {
   readonly configs: StoreConfigs
   readonly #store: MemoryStore
   readonly #random: Random
+  readonly #clock: Clock
   readonly #keys: KeyHooks | undefined
 
   constructor(init: StoreControlApiInit) {
     this.#store = init.store
     this.#random = init.random
+    this.#clock = init.clock
     this.#keys = init.keys
     this.services = new StoreServices(init.store, new ServiceControl({ store: init.store, clock: init.clock, random: init.random }))
     this.tasks = new StoreTasks(init.store)
@@ -99,13 +102,15 @@ export class StoreControlApi implements ControlApi {
   async updateCluster(spec: ClusterSpec, options?: VersionOptions): Promise<Frozen<Cluster>> {
     const version = versionOf(options)
     validateClusterSpec(spec)
+    // A changed caConfig.forceRotate starts a root rotation (SwarmKit's UpdateCluster); its new root is made before the write.
+    const rotation = await rootCaForClusterSpec(this.#cluster(), spec, { clock: this.#clock })
     const updated = await this.#store.update((tx) => {
       const cur = tx.clusters.find()[0]
       if (cur === undefined) throw new NotFoundError('cluster', 'default')
       if (version !== undefined && version !== cur.meta.version.index) {
         throw new SequenceConflictError('cluster', cur.id, { expected: version, actual: cur.meta.version.index })
       }
-      return tx.clusters.update({ ...cur, spec })
+      return tx.clusters.update({ ...cur, spec, ...(rotation === undefined ? {} : { rootCa: rotation(cur) }) })
     })
     return redactCluster(readBack(() => this.#store.view((tx) => tx.clusters.get(updated.id)), updated))
   }
