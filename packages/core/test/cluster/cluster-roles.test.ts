@@ -1,0 +1,140 @@
+/**
+ * Role changes of running nodes (every node in this process, real gRPC over mTLS on 127.0.0.1):
+ * a promoted worker becomes a Raft voter serving the control API beside the same running tasks;
+ * a demoted follower, and a demoted leader, go on as workers with their tasks untouched; a
+ * demotion that would lose quorum is refused.
+ */
+import { access } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { FailedPreconditionError, TaskState, UnavailableError } from '@swarmkit-ts/api'
+import { connectControlSocket, type ClusterNode, type ManagerCluster, type RoleEvent, type WorkerCluster } from '../../src/index.ts'
+import { readClusterNodeState } from '../../src/cluster/node-state.ts'
+import { ClusterRig, guard, sleeper, until } from './rig.ts'
+
+const rig = new ClusterRig()
+
+/** The next `role` event of `node`, its new node tracked for cleanup. */
+function nextRole(node: ClusterNode): Promise<RoleEvent> {
+  return new Promise((resolve, reject) => {
+    const signal = guard()
+    signal.addEventListener('abort', () => reject(new Error(`no role event from ${node.nodeId}`)), { once: true })
+    const listener = (e: RoleEvent): void => {
+      rig.track(e.node)
+      resolve(e)
+    }
+    if (node.role === 'manager') node.once('role', listener)
+    else node.once('role', listener)
+  })
+}
+
+/** Task id → container id of what `node` runs now. */
+function containers(node: ClusterNode): Map<string, string> {
+  return new Map([...node.worker.tasks()].map((t) => [t.task.id, t.containerId]))
+}
+
+/** The ids of the service's tasks running with desired state RUNNING, as `manager` sees them. */
+async function runningIds(manager: ManagerCluster, serviceId: string): Promise<string[]> {
+  const tasks = await manager.tasks.list({ serviceIds: [serviceId] })
+  return tasks
+    .filter((t) => t.status.state === TaskState.RUNNING && t.desiredState === TaskState.RUNNING)
+    .map((t) => t.id)
+    .sort()
+}
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  )
+
+/** Which role's files the state directory holds. */
+async function stateFiles(stateDir: string): Promise<{ role: string; workerKey: boolean; managerKeys: boolean; raft: boolean }> {
+  return {
+    role: (await readClusterNodeState(stateDir)).role,
+    workerKey: await exists(join(stateDir, 'certificates', 'swarm-node.key')),
+    managerKeys: await exists(join(stateDir, 'manager-keys.json')),
+    raft: await exists(join(stateDir, 'raft')),
+  }
+}
+
+describe('Cluster role changes', () => {
+  it('a promoted worker becomes a Raft voter serving its control socket, with the same tasks in the same containers', async () => {
+    const m1 = await rig.init()
+    const w1 = await rig.joinWorker(m1)
+    const web = await m1.services.create(sleeper('web', 4))
+    await m1.services.waitConverged(web.id, { signal: guard() })
+    await until(() => containers(w1).size === 2, 'two tasks on the worker')
+    const before = containers(w1)
+    const tasksBefore = await runningIds(m1, web.id)
+
+    const promoted = nextRole(w1)
+    await m1.nodes.promote(w1.nodeId)
+    const event = await promoted
+    expect(event.role).toBe('manager')
+    const m2 = event.node as ManagerCluster
+    expect([m2.role, m2.nodeId, m2.stateDir]).toEqual(['manager', w1.nodeId, w1.stateDir])
+    expect(m1.manager.replicated.raft.status().config.voters).toContain(m2.manager.raftId)
+    expect(m2.worker).toBe(w1.worker) // the same running worker half
+
+    const socket = connectControlSocket(m2.controlSocketPath)
+    try {
+      await until(async () => (await socket.nodes.get(m2.nodeId)).managerStatus?.reachability === 'reachable', 'the new manager reachable, through its own socket')
+      expect((await socket.nodes.get(m2.nodeId)).role).toBe('manager')
+    } finally {
+      socket.close()
+    }
+    expect(containers(m2)).toEqual(before)
+    expect(await runningIds(m1, web.id)).toEqual(tasksBefore)
+    expect(await stateFiles(m2.stateDir)).toEqual({ role: 'manager', workerKey: false, managerKeys: true, raft: true })
+    await expect(w1.leave()).rejects.toThrow(UnavailableError)
+  }, 240_000)
+
+  it('a demoted follower, then the demoted leader, go on as workers with their tasks untouched', async () => {
+    const m1 = await rig.init()
+    const m2 = await rig.joinManager(m1)
+    const m3 = await rig.joinManager(m1)
+    const web = await m1.services.create(sleeper('web', 6))
+    await m1.services.waitConverged(web.id, { signal: guard() })
+    await until(() => containers(m1).size === 2 && containers(m2).size === 2 && containers(m3).size === 2, 'two tasks on each manager')
+    const tasksBefore = await runningIds(m1, web.id)
+
+    const m3Before = containers(m3)
+    const m3Demoted = nextRole(m3)
+    await m2.nodes.demote(m3.nodeId)
+    const w3 = (await m3Demoted).node as WorkerCluster
+    expect([w3.role, w3.nodeId]).toEqual(['worker', m3.nodeId])
+    expect(containers(w3)).toEqual(m3Before)
+    expect(m1.manager.replicated.raft.status().config.voters).not.toContain(m3.manager.raftId)
+    expect(await stateFiles(w3.stateDir)).toEqual({ role: 'worker', workerKey: true, managerKeys: false, raft: false })
+    const closed = m3.services.list()
+    await expect(closed).rejects.toThrow(UnavailableError)
+    await expect(closed).rejects.toThrow(/'role' event/)
+    await until(async () => (await m1.nodes.get(m3.nodeId)).role === 'worker', 'the node object says worker')
+
+    const m1Before = containers(m1)
+    const m1Demoted = nextRole(m1)
+    await m2.nodes.demote(m1.nodeId)
+    const w1 = (await m1Demoted).node as WorkerCluster
+    expect(w1.role).toBe('worker')
+    expect(containers(w1)).toEqual(m1Before)
+    await until(() => m2.isLeader, 'the remaining manager leads')
+    expect(m2.manager.replicated.raft.status().config.voters).toEqual([m2.manager.raftId])
+    await until(async () => (await runningIds(m2, web.id)).length === 6 && w1.connected && w3.connected, 'six tasks running, both workers connected')
+    expect(await runningIds(m2, web.id)).toEqual(tasksBefore)
+    expect(await stateFiles(w1.stateDir)).toEqual({ role: 'worker', workerKey: true, managerKeys: false, raft: false })
+  }, 240_000)
+
+  it('demoting a manager while another manager is down is refused (FailedPreconditionError, reason quorum)', async () => {
+    const m1 = await rig.init()
+    const m2 = await rig.joinManager(m1)
+    const m3 = await rig.joinManager(m1)
+    await until(() => m1.manager.members().filter((m) => m.reachable).length === 3, 'three managers reachable')
+    await m3.close()
+    await until(() => m1.manager.members().filter((m) => m.reachable).length === 2, 'the closed manager unreachable')
+    const refused = m1.nodes.demote(m2.nodeId)
+    await expect(refused).rejects.toThrow(FailedPreconditionError)
+    await expect(refused).rejects.toMatchObject({ reason: 'quorum' })
+    expect((await m1.nodes.get(m2.nodeId)).spec.desiredRole).toBe('manager')
+  }, 240_000)
+})
