@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { status } from '@grpc/grpc-js'
 import { NodeState } from '@swarmkit-ts/api'
 import { credentials } from '@swarmkit-ts/pki'
-import { AUTHENTICATED_METHODS, anonymousCredentials, CA_METHODS, certificateOf, failedStart, rawCall, rootCaOf } from './ops-fixtures.ts'
+import { AUTHENTICATED_METHODS, anonymousCredentials, CA_METHODS, certificateOf, failedStart, rawCall, rootCaOf, startedProcess } from './ops-fixtures.ts'
 import { controlOf, ProcessRig, until, type TestNode } from './processes.ts'
 
 /** The node ids of the cluster as `m` lists them, sorted. */
@@ -31,7 +31,7 @@ describe('multi-process refused joins and callers', () => {
     return ['join', '--state-dir', join(d, 's'), '--join-addr', joinAddr, '--token', token]
   }
 
-  it('refuses wrong, foreign and malformed tokens (exit 1, one line naming the problem, no node added); no certificate reaches only the CA; a worker certificate is refused by control', async () => {
+  it('refuses wrong, foreign and malformed tokens (exit 1, one line naming the problem, no node added); no certificate reaches only the CA; a worker certificate is refused by control; the refused joiner’s state directory joins with the right token', async () => {
     const m1 = await rig.init('m1')
     const m2 = await rig.join('m2', m1, 'manager')
     const w1 = await rig.join('w1', m1, 'worker')
@@ -48,7 +48,8 @@ describe('multi-process refused joins and callers', () => {
     const wrongSecret = tokens.worker.replace(secretOf(tokens.worker), secretOf(foreign.worker))
     expect(wrongSecret).not.toBe(tokens.worker)
 
-    const wrong = await failedStart(await joinArgs(m1.ready.address, wrongSecret))
+    const wrongArgs = await joinArgs(m1.ready.address, wrongSecret)
+    const wrong = await failedStart(wrongArgs)
     expect(wrong.exit).toEqual({ code: 1, signal: null })
     expect(wrong.stderr).toBe('manager-binary: PermissionDeniedError: token: invalid join token\n')
 
@@ -91,5 +92,11 @@ describe('multi-process refused joins and callers', () => {
       expect(refused).toEqual(control.map((method) => ({ path: method.path, code: status.PERMISSION_DENIED })))
     }
     expect(await nodeIds(m1)).toEqual(before)
+
+    // The refused join left nothing behind: the same state directory joins with the right token.
+    const retried = await startedProcess(wrongArgs.map((a) => (a === wrongSecret ? tokens.worker : a)))
+    expect(retried.ready.role).toBe('worker')
+    await until(async () => (await nodeIds(m2)).length === 4, 'the retried join listed')
+    expect(await nodeIds(m2)).toEqual([...before, retried.ready.nodeId].sort())
   }, 240_000)
 })

@@ -13,6 +13,7 @@ import type { NodeSpec, Task } from '@swarmkit-ts/api'
 import { credentials, type TlsMaterial } from '@swarmkit-ts/pki'
 import type { Frozen } from '@swarmkit-ts/store'
 import { NodeProcess, type Exit } from '../../../../examples/manager-binary/src/node-process.ts'
+import type { ReadyLine } from '../../../../examples/manager-binary/src/main.ts'
 import type { ControlClient } from '../../src/index.ts'
 import { caServerDefinition } from '../../src/ca/wire.ts'
 import { CONTROL_METHODS, controlPath, WATCH_METHOD } from '../../src/control/control-methods.ts'
@@ -62,7 +63,7 @@ const raw = (b: Buffer): Buffer => b
 
 /** Clients opened by {@link rawCall}, closed after each test. */
 const clients = new Set<Client>()
-/** Join processes started by {@link failedJoin}, killed after each test. */
+/** Processes started by {@link failedStart} and {@link startedProcess}, killed after each test. */
 const joins = new Set<NodeProcess>()
 
 afterEach(async () => {
@@ -177,4 +178,11 @@ export async function updateNode(control: ControlClient, nodeId: string, change:
 export async function runningTasks(control: ControlClient, serviceId: string): Promise<readonly Frozen<Task>[]> {
   const tasks = await control.tasks.list({ serviceIds: [serviceId], desiredStates: [TaskState.RUNNING] })
   return tasks.filter((t) => t.status.state === TaskState.RUNNING)
+}
+
+/** Runs manager-binary with `args` (plus the fast flags) until its ready line; killed after the test. */
+export async function startedProcess(args: readonly string[]): Promise<{ process: NodeProcess; ready: ReadyLine }> {
+  const p = NodeProcess.start([...args, ...FAST_FLAGS])
+  joins.add(p)
+  return { process: p, ready: await p.ready }
 }
