@@ -252,15 +252,19 @@ export class NetnsRig {
     }
   }
 
-  async #start(name: string, args: (stateDir: string, address: string) => string[]): Promise<NetnsNode> {
-    if (this.topology === undefined) throw new Error('createTopology first')
-    const ns = this.topology.node(name)
+  /** A new state directory, removed after the test. */
+  async #stateDir(): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'netns-'))
     this.#dirs.push(dir)
     liveDirs.add(dir)
-    const stateDir = join(dir, 's')
+    return join(dir, 's')
+  }
+
+  async #start(name: string, stateDir: string, args: (address: string) => string[]): Promise<NetnsNode> {
+    if (this.topology === undefined) throw new Error('createTopology first')
+    const ns = this.topology.node(name)
     const address = `${ns.ip}:${String(NODE_PORT)}`
-    const child = new NetnsProcess(ns.netns, [...args(stateDir, address), '--state-dir', stateDir, '--hostname', name, ...FAST_FLAGS])
+    const child = new NetnsProcess(ns.netns, [...args(address), '--state-dir', stateDir, '--hostname', name, ...FAST_FLAGS])
     const pending = { name, ns, stateDir, address, process: child, control: undefined }
     this.nodes.push(pending as NetnsNode) // killed after the test even if it never gets ready
     const node: NetnsNode = Object.assign(pending, { ready: await child.ready })
@@ -269,18 +273,25 @@ export class NetnsRig {
   }
 
   /** The cluster's first manager, in namespace `name`. */
-  init(name: string): Promise<NetnsNode> {
-    return this.#start(name, (_, address) => ['init', '--listen-addr', address, '--advertise-addr', address])
+  async init(name: string): Promise<NetnsNode> {
+    return this.#start(name, await this.#stateDir(), (address) => ['init', '--listen-addr', address, '--advertise-addr', address])
   }
 
   /** A node joining through `via`'s address with its `role` token. */
-  join(name: string, via: NetnsNode, role: 'manager' | 'worker'): Promise<NetnsNode> {
+  async join(name: string, via: NetnsNode, role: 'manager' | 'worker'): Promise<NetnsNode> {
     const token = via.ready.tokens?.[role]
     if (token === undefined) throw new Error(`${via.name} printed no tokens`)
-    return this.#start(name, (_, address) => ['join', '--join-addr', via.address, '--token', token, '--listen-addr', address, '--advertise-addr', address])
+    return this.#start(name, await this.#stateDir(), (address) => ['join', '--join-addr', via.address, '--token', token, '--listen-addr', address, '--advertise-addr', address])
   }
 
-  /** `kill -9` of `node` (its control client closed first). */
+  /** Restarts `node` in its namespace from its state directory (`open`, addresses as recorded). */
+  reopen(node: NetnsNode): Promise<NetnsNode> {
+    const i = this.nodes.indexOf(node)
+    if (i >= 0) this.nodes.splice(i, 1)
+    return this.#start(node.name, node.stateDir, () => ['open'])
+  }
+
+  /** `kill -9` of `node`, or another `signal` (its control client closed first). */
   async kill(node: NetnsNode, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     node.control?.close()
     node.control = undefined
