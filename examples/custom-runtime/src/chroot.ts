@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { lstat, readlink, stat } from 'node:fs/promises'
+import { constants } from 'node:os'
 import { join, posix } from 'node:path'
 import { promisify } from 'node:util'
 
@@ -105,4 +106,30 @@ export async function findExecutable(rootfs: string, command: string, path: stri
   }
   if (notExecutable !== undefined) return { exitCode: 126, error: `${notExecutable}: permission denied (not an executable file)` }
   return { exitCode: 127, error: `${command}: not found${command.includes('/') ? '' : ` in PATH ${path}`}` }
+}
+
+/**
+ * Runs `argv` (argv[0] found inside the root) in `rootfs` to its end, as a health probe: resolves
+ * with its exit code, 137 once it ran longer than `timeoutMs` (its group is killed), 127 when it
+ * could not be spawned.
+ */
+export function runInRoot(unshare: string, rootfs: string, workingDir: string, argv: readonly string[], env: Readonly<Record<string, string>>, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(unshare, enterArgs(rootfs, workingDir, argv), { env: { ...env }, detached: true, stdio: 'ignore' })
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }, timeoutMs)
+    child.once('error', () => {
+      clearTimeout(timer)
+      resolve(127)
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]))
+    })
+  })
 }

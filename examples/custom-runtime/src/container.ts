@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { constants } from 'node:os'
-import { LogBuffer, type ContainerInfo, type ContainerState, type PublishedPort } from '@swarmkit-ts/engine-adapter'
+import { LogBuffer, type ContainerHealthcheck, type ContainerInfo, type ContainerState, type PublishedPort } from '@swarmkit-ts/engine-adapter'
+import type { HealthMonitor } from './health.ts'
 
 /** How long the output pipes may stay open after the process exited before they are cut (a process that left the group holds them). */
 const PIPE_DRAIN_MS = 2_000
@@ -24,6 +25,7 @@ export interface ContainerPlan {
   readonly env: Readonly<Record<string, string>>
   readonly workingDir: string
   readonly ports: readonly { readonly target: number; readonly published: number; readonly protocol: 'tcp' | 'udp' }[]
+  readonly healthcheck: ContainerHealthcheck | undefined
 }
 
 /** Hooks of the runtime into a container's process (both called synchronously, in order). */
@@ -48,6 +50,8 @@ export class RootfsContainer {
   exitCode: number | undefined
   error: string | undefined
   ports: PublishedPort[] = []
+  /** Its health probes, from its start on (when the spec has a healthcheck). */
+  monitor: HealthMonitor | undefined
   /** The start in progress, if any. */
   starting: Promise<void> | undefined
   #child: ChildProcess | undefined
@@ -82,7 +86,7 @@ export class RootfsContainer {
       finishedAt: this.finishedAt,
       exitCode: this.exitCode,
       error: this.error,
-      health: undefined,
+      health: this.monitor?.status,
       ports: this.ports.map((p) => ({ ...p })),
     }
   }

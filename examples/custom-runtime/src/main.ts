@@ -1,8 +1,8 @@
 /**
  * A one-manager cluster whose tasks run in {@link RootfsRuntime}, an embedder's own
- * `ContainerRuntime`: `Cluster.init` is given the runtime instance, a 3-replica service is
- * deployed, its three tasks are found running as chrooted containers (each saying hello), the
- * service is scaled to 1 and removed, and everything is closed.
+ * `ContainerRuntime`: `Cluster.init` is given the runtime instance, a 3-replica service with a
+ * healthcheck is deployed, its three tasks are found running as healthy chrooted containers (each
+ * saying hello), the service is scaled to 1 and removed, and everything is closed.
  *
  * Run (as root, or with user namespaces): pnpm --filter @swarmkit-ts/example-custom-runtime start
  */
@@ -68,7 +68,14 @@ export async function run(options: RunOptions = {}): Promise<void> {
     const spec: ServiceSpec = {
       annotations: { name: 'hello' },
       mode: { replicated: { replicas: 3 } },
-      task: { container: { image: 'busybox', command: ['sh', '-c', "trap 'exit 0' TERM; echo hello from $HOSTNAME; while true; do sleep 1; done"] } },
+      task: {
+        container: {
+          image: 'busybox',
+          command: ['sh', '-c', "trap 'exit 0' TERM; echo hello from $HOSTNAME; touch /tmp/ready; while true; do sleep 1; done"],
+          // A task is RUNNING once its container is healthy: the probe runs inside the container's root.
+          healthcheck: { test: ['CMD-SHELL', 'test -f /tmp/ready'], intervalMs: 200, timeoutMs: 5_000, retries: 3 },
+        },
+      },
     }
     const hello = await manager.services.create(spec)
     print('hello: created with 3 replicas')
@@ -77,7 +84,8 @@ export async function run(options: RunOptions = {}): Promise<void> {
     const tasks = (await manager.tasks.list({ serviceIds: [hello.id] })).filter((t) => t.status.state === TaskState.RUNNING)
     const taskIds = (cs: readonly ContainerInfo[]): string[] => cs.map((c) => c.labels['com.docker.swarm.task.id'] ?? '').sort()
     if (taskIds(three).join() !== tasks.map((t) => t.id).sort().join()) throw new Error('the running containers are not the running tasks')
-    print(`hello: converged, its 3 running tasks are the 3 running ${described.name} containers`)
+    const healthy = three.filter((c) => c.health === 'healthy').length
+    print(`hello: converged, its 3 running tasks are the 3 running ${described.name} containers, ${healthy} healthy`)
     const hellos = await Promise.all(three.map((c) => saidHello(runtime as RootfsRuntime, c)))
     print(`hello: ${hellos.filter(Boolean).length} containers said hello from their own hostname`)
     await manager.services.scale(hello.id, 1)

@@ -21,6 +21,7 @@ import {
   validateRuntimeContainerSpec,
 } from '@swarmkit-ts/engine-adapter'
 import type {
+  ContainerHealthcheck,
   ContainerInfo,
   ContainerRuntime,
   EventsOptions,
@@ -34,18 +35,20 @@ import type {
   RuntimeDescription,
   RuntimeEvent,
   StopOptions,
+  UncursoredEvent,
   WaitOptions,
 } from '@swarmkit-ts/engine-adapter'
-import { chrootUnavailable, enterArgs, findExecutable, findUnshare, isRoot } from './chroot.ts'
+import { chrootUnavailable, enterArgs, findExecutable, findUnshare, isRoot, runInRoot } from './chroot.ts'
 import { RootfsContainer, type ContainerPlan } from './container.ts'
+import { HealthMonitor } from './health.ts'
 import { DEFAULT_PATH, type RootfsImage } from './rootfs-image.ts'
 
 /**
  * What `RootfsRuntime` supports: published ports (host networking, so `PORT` is the allocated
- * host port). It has no cgroups (no memory or CPU limits), runs no health probes and joins no
- * networks: specs asking for those are refused with `InvalidArgumentError`.
+ * host port) and health checks (probes run in the container's root). It has no cgroups (no memory
+ * or CPU limits) and joins no networks: specs asking for those are refused with `InvalidArgumentError`.
  */
-export const ROOTFS_RUNTIME_CAPABILITIES: RuntimeCapabilities = { memoryLimit: false, cpuLimit: false, healthcheck: false, ports: true, networks: false }
+export const ROOTFS_RUNTIME_CAPABILITIES: RuntimeCapabilities = { memoryLimit: false, cpuLimit: false, healthcheck: true, ports: true, networks: false }
 
 /** Construction options of {@link RootfsRuntime.open}. */
 export interface RootfsRuntimeInit {
@@ -56,6 +59,9 @@ export interface RootfsRuntimeInit {
   /** Time source of timestamps. @default Date.now */
   readonly now?: () => number
 }
+
+/** `Omit` over each member of a union. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 /** Default `stop` grace period, as the contract's. */
 const DEFAULT_GRACE_MS = 10_000
@@ -140,6 +146,7 @@ export class RootfsRuntime implements ContainerRuntime {
       env: { PATH: DEFAULT_PATH, HOME: '/root', HOSTNAME: id.slice(0, 12), ...image.env, ...spec.env },
       workingDir,
       ports: (spec.ports ?? []).map((p) => ({ target: p.target, published: p.published ?? 0, protocol: p.protocol ?? 'tcp' })),
+      healthcheck: spec.healthcheck,
     }
     try {
       if (argv.length === 0) throw new InvalidArgumentError('command', `image ${spec.image} has no default command: give one`)
@@ -150,7 +157,7 @@ export class RootfsRuntime implements ContainerRuntime {
       throw err
     }
     this.#containers.set(id, new RootfsContainer(plan, this.#now))
-    this.#emit('create', plan.id, plan.labels)
+    this.#emit({ type: 'create', id: plan.id, labels: plan.labels })
     return id
   }
 
@@ -192,13 +199,37 @@ export class RootfsRuntime implements ContainerRuntime {
     const args = enterArgs(plan.rootfs, plan.workingDir, [found.path, ...plan.argv.slice(1)])
     try {
       await c.spawn(this.#unshare, args, env, {
-        started: () => this.#emit('start', plan.id, plan.labels),
-        exited: (exitCode) => this.#emit('die', plan.id, plan.labels, exitCode),
+        started: () => {
+          this.#emit({ type: 'start', id: plan.id, labels: plan.labels })
+          if (plan.healthcheck !== undefined) this.#monitor(c, plan.healthcheck, env)
+        },
+        exited: (exitCode) => {
+          c.monitor?.stop() // no health event after die
+          this.#emit({ type: 'die', id: plan.id, labels: plan.labels, exitCode })
+        },
       })
     } catch (err) {
       c.failStart(126, (err as Error).message)
       throw new ContainerStartError(plan.id, (err as Error).message, { exitCode: 126, cause: err })
     }
+  }
+
+  /** Starts the health probes of a container that just started: each runs in its root, with its environment. */
+  #monitor(c: RootfsContainer, check: ContainerHealthcheck, env: Readonly<Record<string, string>>): void {
+    const { plan } = c
+    const [kind, ...rest] = check.test
+    const argv = kind === 'CMD-SHELL' ? ['/bin/sh', '-c', ...rest] : rest
+    c.monitor = new HealthMonitor({
+      check,
+      now: this.#now,
+      probe: async (timeoutMs) => {
+        const found = await findExecutable(plan.rootfs, argv[0] ?? '', env['PATH'] ?? DEFAULT_PATH, plan.workingDir)
+        if ('error' in found) return found.exitCode
+        return runInRoot(this.#unshare, plan.rootfs, plan.workingDir, [found.path, ...argv.slice(1)], env, timeoutMs)
+      },
+      changed: (health) => this.#emit({ type: 'health', id: plan.id, labels: plan.labels, health }),
+    })
+    c.monitor.start()
   }
 
   async wait(id: string, options: WaitOptions = {}): Promise<number> {
@@ -244,7 +275,7 @@ export class RootfsRuntime implements ContainerRuntime {
     if (c.state === 'created') c.forget(new NotFoundError('container', id))
     else c.logs.discard()
     await rm(c.plan.dir, { recursive: true, force: true })
-    this.#emit('destroy', id, c.plan.labels)
+    this.#emit({ type: 'destroy', id, labels: c.plan.labels })
   }
 
   async inspect(id: string): Promise<ContainerInfo> {
@@ -282,9 +313,9 @@ export class RootfsRuntime implements ContainerRuntime {
     return c
   }
 
-  #emit(type: 'create' | 'start' | 'destroy' | 'die', id: string, labels: Readonly<Record<string, string>>, exitCode = 0): void {
-    const base = { id, labels: { ...labels }, time: this.#now() }
-    this.#journal.append(type === 'die' ? { ...base, type, exitCode } : { ...base, type })
+  /** Journals an event of a container (its labels copied, the time now). */
+  #emit(event: DistributiveOmit<UncursoredEvent, 'time'>): void {
+    this.#journal.append({ ...event, labels: { ...event.labels }, time: this.#now() })
   }
 }
 
