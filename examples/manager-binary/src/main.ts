@@ -2,7 +2,8 @@
  * A small swarmkit-ts node daemon. It inits a cluster, joins one, or opens a node again from its
  * state directory; prints one JSON line on stdout once the node runs
  * (`{"nodeId","role","address","controlSocket"?,"tokens"?,"unlockKey"?}`: the control socket of a
- * manager, the tokens and the unlock key of `init`); closes the node
+ * manager, the tokens and the unlock key of `init`), and another line of the same shape each time
+ * the node changes role (promoted or demoted: the node's `role` event); closes the node
  * cleanly on SIGTERM or SIGINT. A bad command line or a failed start is one line on stderr and a
  * non-zero exit (2: usage, 1: the node did not start).
  *
@@ -10,7 +11,7 @@
  */
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Cluster, type ClusterNode } from '@swarmkit-ts/core'
+import { Cluster, type ClusterNode, type RoleEvent } from '@swarmkit-ts/core'
 import { parseFlags, UsageError, type NodeCommand, type Timing } from './flags.ts'
 
 export { parseFlags, UsageError } from './flags.ts'
@@ -52,11 +53,14 @@ export async function startNode(cmd: NodeCommand): Promise<ClusterNode> {
   }
 }
 
-/** What the node prints when ready (`init --autolock` adds the unlock key). */
-export async function readyLine(node: ClusterNode, cmd: NodeCommand): Promise<ReadyLine> {
+/**
+ * What the node prints when ready (`init --autolock` adds the unlock key); `first` is false for
+ * the line of a role change, which never carries tokens or the unlock key.
+ */
+export async function readyLine(node: ClusterNode, cmd: NodeCommand, first = true): Promise<ReadyLine> {
   if (node.role === 'worker') return { nodeId: node.nodeId, role: 'worker', address: node.address }
   const line = { nodeId: node.nodeId, role: 'manager', address: node.address, controlSocket: node.controlSocketPath } as const
-  if (cmd.command !== 'init') return line // a reopened manager may not know the leader yet: ask for tokens through the control socket
+  if (cmd.command !== 'init' || !first) return line // a reopened manager may not know the leader yet: ask for tokens through the control socket
   const tokens = await node.joinTokens()
   const unlockKey = cmd.autolock ? await node.unlockKey() : undefined
   return { ...line, tokens: { manager: tokens.manager, worker: tokens.worker }, ...(unlockKey === undefined ? {} : { unlockKey }) }
@@ -92,6 +96,17 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exit(1)
   }
   let stopping = false
+  // Each role change hands over a new node object: print its line, and close that one on a signal.
+  const follow = (current: ClusterNode): void => {
+    const switched = (e: RoleEvent): void => {
+      node = e.node
+      follow(e.node)
+      void readyLine(e.node, cmd, false).then((line) => process.stdout.write(`${JSON.stringify(line)}\n`))
+    }
+    if (current.role === 'manager') current.once('role', switched)
+    else current.once('role', switched)
+  }
+  follow(node)
   const stop = (signal: string): void => {
     if (stopping) process.exit(1)
     stopping = true

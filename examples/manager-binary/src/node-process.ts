@@ -23,29 +23,72 @@ export interface Exit {
 export class NodeProcess {
   /** The child process. */
   readonly child: ChildProcess
-  /** Resolves with the ready line; rejects (with the child's stderr) if it exits first. */
+  /** Resolves with the (first) ready line; rejects (with the child's stderr) if it exits first. */
   readonly ready: Promise<ReadyLine>
   /** Resolves when the child has exited. */
   readonly exited: Promise<Exit>
+  readonly #args: readonly string[]
+  readonly #lines: ReadyLine[] = []
+  #waiters: (() => void)[] = []
   #stdout = ''
   #stderr = ''
   #exit: Exit | undefined
 
   private constructor(args: readonly string[]) {
+    this.#args = args
     this.child = spawn(process.execPath, ['--conditions=@swarmkit-ts/source', '--import', 'tsx', MAIN, ...args], { cwd: EXAMPLE_DIR, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child.stderr?.setEncoding('utf8').on('data', (s: string) => (this.#stderr += s))
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve((this.#exit = { code, signal }))))
-    this.ready = new Promise((resolve, reject) => {
-      const stdout = this.child.stdout
-      if (stdout === null) throw new Error('no stdout')
-      stdout.setEncoding('utf8').on('data', (s: string) => {
-        this.#stdout += s
-        const nl = this.#stdout.indexOf('\n')
-        if (nl >= 0) resolve(JSON.parse(this.#stdout.slice(0, nl)) as ReadyLine)
-      })
-      void this.exited.then((e) => reject(new Error(`manager-binary ${args.join(' ')} exited (${e.code ?? e.signal ?? '?'}) before it was ready: ${this.#stderr.trim()}`)))
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => {
+        resolve((this.#exit = { code, signal }))
+        this.#wake()
+      }),
+    )
+    const stdout = this.child.stdout
+    if (stdout === null) throw new Error('no stdout')
+    stdout.setEncoding('utf8').on('data', (s: string) => {
+      this.#stdout += s
+      for (let nl = this.#stdout.indexOf('\n'); nl >= 0; nl = this.#stdout.indexOf('\n')) {
+        const line = this.#stdout.slice(0, nl)
+        this.#stdout = this.#stdout.slice(nl + 1)
+        if (line.trim() !== '') this.#lines.push(JSON.parse(line) as ReadyLine)
+      }
+      this.#wake()
     })
+    this.ready = this.line(0)
     this.ready.catch(() => {}) // observed by whoever awaits it
+  }
+
+  /** Every ready line printed so far: the first when the node ran, then one per role change. */
+  lines(): readonly ReadyLine[] {
+    return this.#lines
+  }
+
+  /**
+   * Resolves with ready line number `index` (0: the first; 1: after the first role change; …)
+   * once printed; rejects (with the child's stderr) if the child exits before.
+   */
+  line(index: number): Promise<ReadyLine> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const line = this.#lines[index]
+        if (line !== undefined) resolve(line)
+        else if (this.#exit !== undefined) reject(new Error(`manager-binary ${this.#args.join(' ')} exited (${this.#exit.code ?? this.#exit.signal ?? '?'}) before ready line ${String(index)}: ${this.#stderr.trim()}`))
+        else return false
+        return true
+      }
+      const wait = (): void => {
+        if (!check()) this.#waiters.push(wait)
+      }
+      wait()
+    })
+  }
+
+  /** Runs the waiters of {@link line} (each resolves, rejects or waits on). */
+  #wake(): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const w of waiters) w()
   }
 
   /** Spawns `main.ts` with `args` (`['init', '--state-dir', …]`). */

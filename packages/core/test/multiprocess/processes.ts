@@ -125,6 +125,30 @@ export class ProcessRig {
     await node.process.kill()
   }
 
+  /**
+   * Waits for `node`'s next ready line (the binary prints one per role change: promoted, demoted),
+   * which must name `role`; then `node.ready` is that line and `node.control` a client of the new
+   * manager's control socket (closed for a worker). Throws after `guardMs` (a guard against hanging).
+   */
+  async roleChanged(node: TestNode, role: 'manager' | 'worker', guardMs = 120_000): Promise<ReadyLine> {
+    const index = node.process.lines().indexOf(node.ready)
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${node.name} to become a ${role}`)), guardMs)
+    })
+    let line: ReadyLine
+    try {
+      line = await Promise.race([node.process.line(index + 1), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+    if (line.role !== role) throw new Error(`${node.name} became a ${line.role}, not a ${role}`)
+    node.control?.close()
+    node.ready = line
+    node.control = line.controlSocket === undefined ? undefined : connectControlSocket(line.controlSocket, { callTimeoutMs: 10_000 })
+    return line
+  }
+
   /** Restarts `node` from its state directory (`open`). */
   async reopen(node: TestNode, extra: readonly string[] = []): Promise<TestNode> {
     const i = this.nodes.indexOf(node)
