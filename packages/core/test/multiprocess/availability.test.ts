@@ -48,7 +48,9 @@ describe('multi-process node availability and labels (3 managers, 2 workers)', (
     expect((await runningByNode(control, service.id)).get(W1)).toBeGreaterThan(0)
 
     // DRAIN: w1's tasks shut down and are replaced elsewhere; 30 keep running.
+    expect((await control.nodes.get('w1')).id).toBe(W1) // a node is also found by its hostname
     await updateNode(control, W1, (spec) => ({ ...spec, availability: NodeAvailability.DRAIN }))
+    expect((await control.nodes.list({ availabilities: [NodeAvailability.DRAIN] })).map((n) => n.id)).toEqual([W1])
     await until(async () => {
       const byNode = await runningByNode(control, service.id)
       return total(byNode) === 30 && !byNode.has(W1)
@@ -97,6 +99,7 @@ describe('multi-process node availability and labels (3 managers, 2 workers)', (
     await until(async () => (await runningByNode(control, z.id)).get(W1) === 6, 'six zoned tasks running on w1')
     await label(M3, 'a')
     await label(W2, 'b')
+    expect((await control.nodes.list({ labels: { zone: 'a' } })).map((n) => n.id)).toEqual([M3, W1].sort())
     expect([...(await runningByNode(control, z.id))]).toEqual([[W1, 6]])
 
     // Relabel w1 to zone=b: the constraint enforcer rejects its tasks; they are replaced on m3.
