@@ -197,6 +197,12 @@ export class NetnsProcess {
   }
 }
 
+/** Runs a Node ES module `script` (which may import TypeScript sources) inside namespace `netns` with `args`; resolves with its stdout. */
+export async function nodeIn(netns: string, script: string, args: readonly string[]): Promise<string> {
+  const { stdout } = await run('ip', ['netns', 'exec', netns, process.execPath, '--conditions=@swarmkit-ts/source', '--import', 'tsx', '--input-type=module', '-e', script, ...args], { cwd: EXAMPLE_DIR })
+  return stdout
+}
+
 /** Whatever is alive now, for the `exit` handler: processes first, then namespaces. */
 const live = new Set<NetnsTopology | NetnsProcess>()
 const liveDirs = new Set<string>()

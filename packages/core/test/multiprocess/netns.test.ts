@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest'
 import { NodeState, TaskState } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import type { ControlClient } from '../../src/index.ts'
-import { controlOf, hostLinkNames, NetnsRig, netnsNames, NODE_PORT, type NetnsNode } from './netns-rig.ts'
+import { controlOf, hostLinkNames, NetnsRig, netnsNames, nodeIn, NODE_PORT, type NetnsNode } from './netns-rig.ts'
 import { total, until } from './processes.ts'
 
 const REPLICAS = 30
@@ -26,6 +26,7 @@ const web: ServiceSpec = {
 }
 
 const isRoot = process.getuid?.() === 0
+const LOCAL_ADDRESS = new URL('../../src/net/local-address.ts', import.meta.url).pathname
 
 /** Tasks of `serviceId` RUNNING with desired state RUNNING, by node id. */
 async function runningByNode(control: ControlClient, serviceId: string): Promise<Map<string, number>> {
@@ -122,4 +123,14 @@ describe('the 3+2 cluster across network namespaces (root)', () => {
     expect(ours(await netnsNames())).toEqual([])
     expect(ours(await hostLinkNames())).toEqual([])
   }, 240_000)
+
+  it.skipIf(!isRoot)('localAddressToward, run inside a namespace, answers that namespace\'s own address toward a manager in another (skipped when not root: it makes namespaces and veths)', async () => {
+    const topo = await rig.createTopology([['m1', 11], ['w1', 21]])
+    const script = `const { localAddressToward } = await import(${JSON.stringify(LOCAL_ADDRESS)}); console.log(await localAddressToward(process.argv[1]))`
+    const m1 = topo.node('m1')
+    const w1 = topo.node('w1')
+    expect(await nodeIn(w1.netns, script, [`${m1.ip}:${String(NODE_PORT)}`])).toBe(`${w1.ip}\n`)
+    expect(await nodeIn(m1.netns, script, [`${w1.ip}:0`])).toBe(`${m1.ip}\n`)
+    expect(await nodeIn(w1.netns, script, [`127.0.0.1:${String(NODE_PORT)}`])).toBe('127.0.0.1\n')
+  }, 60_000)
 })
