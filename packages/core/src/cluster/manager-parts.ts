@@ -77,7 +77,8 @@ export async function assembleManager(parts: ManagerAssembly): Promise<Assembled
   addControlService(server, { control: answer, authorize: (call) => void authorizer(call, ['manager']) })
   const dispatcherService = addDispatcherService(server, { dispatcher: () => manager.dispatcher(), authorize: (call) => authorizer(call, ['worker', 'manager']), leaderAddress, logger })
   const logsService = addLogsService(server, { broker: () => logBroker.current(), authorize: authorizer, leaderAddress, logger })
-  const socket = await serveControlSocket(join(manager.stateDir, CONTROL_SOCKET_FILE), answer)
+  // The socket also serves logs, subscribed through the worker half's client of the leader's broker.
+  const socket = await serveControlSocket(join(manager.stateDir, CONTROL_SOCKET_FILE), answer, { logs: () => half.logsClient })
 
   const half = parts.half ?? new WorkerHalf({ certificates, joinAddress: manager.server.advertiseAddress, nodeAddress: options.nodeAddress ?? ipOr(hostOf(manager.server.advertiseAddress)), options, logger })
   half.useStore(store)

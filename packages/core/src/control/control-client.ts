@@ -48,6 +48,7 @@ import type {
 import { FORWARDED_METADATA_KEY, WATCH_METHOD, controlPath } from './control-methods.ts'
 import { decodeResponse, decodeWatchMessage, encodeRequest, encodeWatchRequest, type WireRequest, type WireResponse } from './control-wire.ts'
 import { deepFreeze } from './frozen.ts'
+import { LogsClient, type LogCallOptions, type LogMessage, type SubscribeLogsRequest } from '../logs/index.ts'
 
 /** Construction options of {@link ControlClient}. */
 export interface ControlClientInit {
@@ -85,6 +86,9 @@ export class ControlClient implements ControlApi {
   readonly #client: Client
   readonly #timeoutMs: number | undefined
   readonly #forwarded: boolean
+  readonly #credentials: ChannelCredentials
+  readonly #channelOptions: ChannelOptions | undefined
+  #logs: LogsClient | undefined
 
   constructor(init: ControlClientInit) {
     if (typeof init.address !== 'string' || init.address === '') throw new InvalidArgumentError('address', 'must be a non-empty string')
@@ -92,6 +96,8 @@ export class ControlClient implements ControlApi {
     this.#client = new Client(init.address, init.credentials, init.channelOptions)
     this.#timeoutMs = init.callTimeoutMs
     this.#forwarded = init.forwarded ?? false
+    this.#credentials = init.credentials
+    this.#channelOptions = init.channelOptions
     const call = (method: string, req: WireRequest): Promise<WireResponse> => this.#unary(method, req)
     const one = async <K extends ObjectKind>(kind: K, method: string, req: WireRequest): Promise<Frozen<ObjectKinds[K]>> => objectOf(kind, await call(method, req))
     const many = async <K extends ObjectKind>(kind: K, method: string, req: WireRequest): Promise<readonly Frozen<ObjectKinds[K]>[]> =>
@@ -177,6 +183,18 @@ export class ControlClient implements ControlApi {
   /** Closes the channel; calls in flight fail with `UnavailableError`. */
   close(): void {
     this.#client.close()
+    this.#logs?.close()
+  }
+
+  /**
+   * The logs of services, tasks or nodes (`Logs/SubscribeLogs` at the same address): through a
+   * manager's local control socket any manager forwards to the leader's broker; on a manager's
+   * cluster address only the leader answers (`NotLeaderError` elsewhere). Ends when the signal
+   * aborts (without an error), or, without `follow`, once every node sent its lines.
+   */
+  logs(request: SubscribeLogsRequest, options: LogCallOptions = {}): AsyncIterable<LogMessage> {
+    this.#logs ??= new LogsClient({ address: this.address, credentials: this.#credentials, ...(this.#channelOptions === undefined ? {} : { channelOptions: this.#channelOptions }) })
+    return this.#logs.subscribe(request, options)
   }
 
   #metadata(): Metadata {

@@ -10,6 +10,7 @@ import { connect } from 'node:net'
 import { basename, dirname, join } from 'node:path'
 import { Server, ServerCredentials, credentials } from '@grpc/grpc-js'
 import { FailedPreconditionError, InvalidArgumentError } from '@swarmkit-ts/api'
+import { addLocalLogsService, type LogsApi } from '../logs/index.ts'
 import type { ControlApi } from './control-api.ts'
 import { ControlClient } from './control-client.ts'
 import { addControlService, type ControlCallContext } from './control-service.ts'
@@ -73,14 +74,17 @@ function bind(server: Server, address: string): Promise<void> {
  *
  * @param control - the API to serve, or a function choosing it per call (e.g. a manager's
  *   `LeaderForwardingControl`, or `ClusterLockedError` while locked).
+ * @param options - `logs`: also serve `Logs/SubscribeLogs`, each subscription sent there (a
+ *   manager's client of the leader's broker), for {@link ControlClient.logs}.
  * @throws InvalidArgumentError (`path`); FailedPreconditionError when `path` is a live socket
  *   or not a socket at all.
  */
-export async function serveControlSocket(path: string, control: ControlApi | ((context: ControlCallContext) => ControlApi)): Promise<ControlSocket> {
+export async function serveControlSocket(path: string, control: ControlApi | ((context: ControlCallContext) => ControlApi), options: { logs?: () => LogsApi } = {}): Promise<ControlSocket> {
   checkPath(path)
   await clearPath(path)
   const server = new Server()
   addControlService(server, { control: typeof control === 'function' ? control : () => control, authorize: () => undefined })
+  if (options.logs !== undefined) addLocalLogsService(server, { logs: options.logs })
   const dir = await mkdtemp(join(dirname(path), `.${basename(path)}-`))
   const tmp = join(dir, 's.sock')
   try {

@@ -18,7 +18,7 @@ import { logsClientMethods } from './wire.ts'
 
 /** Construction options of the logs clients. */
 export interface LogsClientInit {
-  /** The manager's cluster address, `host:port`. */
+  /** The manager's cluster address, `host:port` (or `unix:/path` of its local control socket, with insecure credentials). */
   readonly address: string
   /** The node's mTLS client credentials (pki's `credentials.forClient(material, { clusterId })`). */
   readonly credentials: ChannelCredentials
@@ -27,8 +27,8 @@ export interface LogsClientInit {
 }
 
 function openClient(init: LogsClientInit): Client {
-  if (typeof init.address !== 'string' || !/^.+:\d{1,5}$/.test(init.address)) {
-    throw new InvalidArgumentError('address', `must be host:port, got ${String(init.address)}`)
+  if (typeof init.address !== 'string' || !(/^.+:\d{1,5}$/.test(init.address) || /^unix:.+/.test(init.address))) {
+    throw new InvalidArgumentError('address', `must be host:port or unix:/path, got ${String(init.address)}`)
   }
   if (init.credentials === undefined || init.credentials === null) throw new InvalidArgumentError('credentials', 'is required')
   return new Client(init.address, init.credentials, init.channelOptions ?? pkiCredentials.channelOptions('manager'))

@@ -7,12 +7,12 @@
  * @module
  */
 import type { sendUnaryData, Server, ServerReadableStream, ServerWritableStream } from '@grpc/grpc-js'
-import { NotLeaderError, silentLogger, UnavailableError, type Logger, type NodeRole } from '@swarmkit-ts/api'
+import { NotLeaderError, PermissionDeniedError, silentLogger, UnavailableError, type Logger, type NodeRole } from '@swarmkit-ts/api'
 import { authorize, type AuthorizeOptions, type CallWithAuthContext, type NodeIdentity } from '@swarmkit-ts/pki'
 import { toGrpcError } from '../rpc/errors.ts'
 import { drained } from '../rpc/stream.ts'
 import type { LogBroker } from './log-broker.ts'
-import type { PublishLogsMessage } from './types.ts'
+import type { LogsApi, PublishLogsMessage } from './types.ts'
 import { logBrokerServerDefinition, logsCodec, logsServerDefinition } from './wire.ts'
 
 /**
@@ -54,10 +54,13 @@ class LogsHandlers implements LogsService {
   readonly #init: LogsServiceInit
   readonly #logger: Logger
   readonly #open = new Set<(err: Error) => void>()
+  readonly #local: (() => LogsApi) | undefined
 
-  constructor(init: LogsServiceInit) {
+  /** `local`: subscriptions go there, unauthorized (the local control socket). */
+  constructor(init: LogsServiceInit, local?: () => LogsApi) {
     this.#init = init
     this.#logger = init.logger ?? silentLogger
+    this.#local = local
   }
 
   get openCalls(): number {
@@ -80,6 +83,8 @@ class LogsHandlers implements LogsService {
 
   subscribeLogs = (call: ServerWritableStream<Buffer, Buffer>): void => {
     void this.#serve(call, (signal) => {
+      const local = this.#local
+      if (local !== undefined) return mapIterable(local().subscribe(logsCodec.decodeSubscribeRequest(call.request), { signal }), (m) => logsCodec.encodeBatch([m]))
       const { broker } = this.#broker(call, SUBSCRIBERS)
       const request = logsCodec.decodeSubscribeRequest(call.request)
       return mapIterable(broker.subscribe(request, { signal }), (m) => logsCodec.encodeBatch([m]))
@@ -163,6 +168,29 @@ async function* mapIterable<T, U>(it: AsyncIterable<T>, f: (t: T) => U): AsyncGe
 /** The messages of a client stream, decoded (a malformed one throws `InvalidArgumentError`). */
 async function* decodedStream(call: ServerReadableStream<Buffer, Buffer>): AsyncGenerator<PublishLogsMessage> {
   for await (const chunk of call as AsyncIterable<Buffer>) yield logsCodec.decodePublish(chunk)
+}
+
+/** What {@link addLocalLogsService} needs. */
+export interface LocalLogsServiceInit {
+  /** Where subscriptions go: the manager's client of the leader's broker (`LeaderLogsClient`), read at every call. */
+  readonly logs: () => LogsApi
+  /** @default silentLogger */
+  readonly logger?: Logger
+}
+
+/**
+ * Registers `swarmkit.core.v1.Logs/SubscribeLogs` on a manager's local control socket (no
+ * certificates: the socket's file mode is the guard), each subscription forwarded to the
+ * leader's broker through `init.logs()` — SwarmKit serves its logs API on the local socket the
+ * same way. Publishing is not served there.
+ */
+export function addLocalLogsService(server: Server, init: LocalLogsServiceInit): LogsService {
+  const refuse = (): never => {
+    throw new PermissionDeniedError('the local logs service only subscribes')
+  }
+  const h = new LogsHandlers({ broker: () => undefined, authorize: refuse, ...(init.logger === undefined ? {} : { logger: init.logger }) }, init.logs)
+  server.addService(logsServerDefinition, { SubscribeLogs: h.subscribeLogs })
+  return h
 }
 
 /**
