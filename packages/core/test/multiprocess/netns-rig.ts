@@ -283,11 +283,15 @@ export class NetnsRig {
     return this.#start(name, await this.#stateDir(), (address) => ['init', '--listen-addr', address, '--advertise-addr', address])
   }
 
-  /** A node joining through `via`'s address with its `role` token. */
+  /**
+   * A node joining through `via`'s address with its `role` token: a manager listens and advertises
+   * on its namespace's address; a worker is given only the join address (it listens on nothing).
+   */
   async join(name: string, via: NetnsNode, role: 'manager' | 'worker'): Promise<NetnsNode> {
     const token = via.ready.tokens?.[role]
     if (token === undefined) throw new Error(`${via.name} printed no tokens`)
-    return this.#start(name, await this.#stateDir(), (address) => ['join', '--join-addr', via.address, '--token', token, '--listen-addr', address, '--advertise-addr', address])
+    const joining = ['join', '--join-addr', via.address, '--token', token]
+    return this.#start(name, await this.#stateDir(), (address) => (role === 'manager' ? [...joining, '--listen-addr', address, '--advertise-addr', address] : joining))
   }
 
   /** Restarts `node` in its namespace from its state directory (`open`, addresses as recorded). */
