@@ -31,7 +31,7 @@ describe('multi-process refused joins and callers', () => {
     return ['join', '--state-dir', join(d, 's'), '--join-addr', joinAddr, '--token', token]
   }
 
-  it('refuses wrong, foreign and malformed tokens (exit 1, one line naming the problem, no node added); no certificate reaches only the CA; a worker certificate is refused by control; the refused joiner’s state directory joins with the right token', async () => {
+  it('refuses wrong, foreign and malformed tokens (exit 1, one line naming the problem, no node added); no certificate reaches only the CA; a worker certificate is refused by control; the refused joiner’s state directory joins with the right token; a rotated token is refused', async () => {
     const m1 = await rig.init('m1')
     const m2 = await rig.join('m2', m1, 'manager')
     const w1 = await rig.join('w1', m1, 'worker')
@@ -52,6 +52,10 @@ describe('multi-process refused joins and callers', () => {
     const wrong = await failedStart(wrongArgs)
     expect(wrong.exit).toEqual({ code: 1, signal: null })
     expect(wrong.stderr).toBe('manager-binary: PermissionDeniedError: token: invalid join token\n')
+
+    // The same through a follower (which sends the joiner to the leader), with the manager token's digest.
+    const wrongManager = await failedStart(await joinArgs(m2.ready.address, tokens.manager.replace(secretOf(tokens.manager), secretOf(foreign.manager))))
+    expect([wrongManager.exit, wrongManager.stderr]).toEqual([{ code: 1, signal: null }, 'manager-binary: PermissionDeniedError: token: invalid join token\n'])
 
     const another = await failedStart(await joinArgs(m2.ready.address, foreign.worker))
     expect(another.exit).toEqual({ code: 1, signal: null })
@@ -98,5 +102,12 @@ describe('multi-process refused joins and callers', () => {
     expect(retried.ready.role).toBe('worker')
     await until(async () => (await nodeIds(m2)).length === 4, 'the retried join listed')
     expect(await nodeIds(m2)).toEqual([...before, retried.ready.nodeId].sort())
+
+    // A rotated token stops admitting nodes.
+    const rotated = await controlOf(m2).rotateJoinToken('worker')
+    expect([rotated.worker === tokens.worker, rotated.manager === tokens.manager]).toEqual([false, true])
+    const stale = await failedStart(await joinArgs(m1.ready.address, tokens.worker))
+    expect([stale.exit, stale.stderr]).toEqual([{ code: 1, signal: null }, 'manager-binary: PermissionDeniedError: token: invalid join token\n'])
+    expect(await nodeIds(m1)).toEqual([...before, retried.ready.nodeId].sort())
   }, 240_000)
 })
