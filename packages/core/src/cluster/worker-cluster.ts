@@ -87,6 +87,8 @@ export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
     const { certificates, managers, options } = parts
     const half = parts.half ?? new WorkerHalf({ certificates, joinAddress: managers[0], nodeAddress: options.nodeAddress ?? '127.0.0.1', options, logger: options.logger ?? silentLogger })
     if (parts.half === undefined) await half.start()
+    // A demoted manager's agent without a session knows no manager but the one it was: dial another.
+    else if (half.worker.status?.connected !== true && managers[0] !== undefined) half.useJoinAddress(managers[0])
     const node = new WorkerCluster(parts, half)
     node.#renewal.start()
     node.#scheduleCertificateCheck()

@@ -51,13 +51,14 @@ class RoleNetworkSource implements TaskNetworkSource {
 export class WorkerHalf {
   /** The worker node (agent, runtime, task networking). */
   readonly worker: WorkerNode
-  /** The agent's connection to the dispatcher of the leader. */
-  readonly connector: GrpcDispatcherConnector
   /** The client of the leader's log broker (publishing, and a manager's `services.logs`). */
   readonly logsClient: LeaderLogsClient
   readonly #publisher: LogPublisher
   readonly #networks = new RoleNetworkSource()
   readonly #logger: Logger
+  readonly #newConnector: (joinAddress: string | undefined) => GrpcDispatcherConnector
+  #connector: GrpcDispatcherConnector
+  #joinAddress: string | undefined
   #managers: () => string[] = () => []
   #closing: Promise<void> | undefined
 
@@ -67,10 +68,12 @@ export class WorkerHalf {
     if (identity === undefined) throw new UnavailableError('the node certificate is not loaded')
     this.#logger = logger
     const clientCredentials = (): ReturnType<typeof credentials.forClient> => credentials.forClient(certificates.tlsSource(), { clusterId: identity.clusterId })
-    this.connector = new GrpcDispatcherConnector({ credentials: clientCredentials(), ...(init.joinAddress === undefined ? {} : { joinAddress: init.joinAddress }) })
+    this.#newConnector = (joinAddress) => new GrpcDispatcherConnector({ credentials: clientCredentials(), ...(joinAddress === undefined ? {} : { joinAddress }) })
+    this.#joinAddress = init.joinAddress
+    this.#connector = this.#newConnector(init.joinAddress)
     this.worker = new WorkerNode({
       stateDir: options.stateDir,
-      dispatcher: this.connector.connect,
+      dispatcher: (manager) => this.#connector.connect(manager),
       nodeAddress: init.nodeAddress,
       networking: { networks: this.#networks },
       logger,
@@ -116,6 +119,24 @@ export class WorkerHalf {
     this.#managers = managers
   }
 
+  /** The agent's connection to the dispatcher of the leader. */
+  get connector(): GrpcDispatcherConnector {
+    return this.#connector
+  }
+
+  /**
+   * Dials `address` from now on while the agent knows no manager (it never had a session: a
+   * manager removed from the Raft group while stopped only knew itself); the calls in flight are
+   * cancelled, and the agent connects again.
+   */
+  useJoinAddress(address: string): void {
+    if (address === this.#joinAddress || this.#closing !== undefined) return
+    const old = this.#connector
+    this.#joinAddress = address
+    this.#connector = this.#newConnector(address)
+    old.close()
+  }
+
   /** The replicated store task networks are read from (a manager's), or `undefined` (a worker). */
   useStore(store: MemoryStore | undefined): void {
     this.#networks.store = store
@@ -126,7 +147,7 @@ export class WorkerHalf {
     this.#closing ??= (async () => {
       await this.#publisher.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the log publisher failed', { err: String(err) }))
       await this.worker.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the worker failed', { err: String(err) }))
-      this.connector.close()
+      this.#connector.close()
       this.logsClient.close()
     })()
     return this.#closing

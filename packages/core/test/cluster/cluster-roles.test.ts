@@ -8,9 +8,9 @@ import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FailedPreconditionError, TaskState, UnavailableError } from '@swarmkit-ts/api'
-import { connectControlSocket, type ClusterNode, type ManagerCluster, type RoleEvent, type WorkerCluster } from '../../src/index.ts'
+import { Cluster, connectControlSocket, type ClusterNode, type ManagerCluster, type RoleEvent, type WorkerCluster } from '../../src/index.ts'
 import { readClusterNodeState } from '../../src/cluster/node-state.ts'
-import { ClusterRig, guard, sleeper, until } from './rig.ts'
+import { ClusterRig, FAST, guard, sleeper, until } from './rig.ts'
 
 const rig = new ClusterRig()
 
@@ -123,6 +123,38 @@ describe('Cluster role changes', () => {
     await until(async () => (await runningIds(m2, web.id)).length === 6 && w1.connected && w3.connected, 'six tasks running, both workers connected')
     expect(await runningIds(m2, web.id)).toEqual(tasksBefore)
     expect(await stateFiles(w1.stateDir)).toEqual({ role: 'worker', workerKey: true, managerKeys: false, raft: false })
+  }, 240_000)
+
+  it('a worker promoted while it was stopped opens as a worker, renews, and becomes a manager', async () => {
+    const m1 = await rig.init()
+    const w1 = await rig.joinWorker(m1)
+    await until(() => w1.connected, 'the worker connected')
+    await w1.close()
+    await m1.nodes.promote(w1.nodeId)
+    await until(async () => (await m1.nodes.get(w1.nodeId)).role === 'manager', 'the role manager made it a manager')
+    const reopened = rig.track(await Cluster.open({ stateDir: w1.stateDir, ...FAST }))
+    expect(reopened.role).toBe('worker')
+    const event = await nextRole(reopened)
+    expect([event.role, event.node.nodeId]).toEqual(['manager', w1.nodeId])
+    expect(m1.manager.replicated.raft.status().config.voters).toContain((event.node as ManagerCluster).manager.raftId)
+    expect(await stateFiles(w1.stateDir)).toEqual({ role: 'manager', workerKey: false, managerKeys: true, raft: true })
+  }, 240_000)
+
+  it('a manager demoted while it was stopped opens, learns from another manager that it is a worker, and goes on as one', async () => {
+    const m1 = await rig.init()
+    const m2 = await rig.joinManager(m1)
+    const m3 = await rig.joinManager(m1)
+    await until(() => m1.manager.members().filter((m) => m.reachable).length === 3, 'three managers reachable')
+    await m3.close()
+    await m2.nodes.demote(m3.nodeId)
+    await until(async () => (await m1.nodes.get(m3.nodeId)).role === 'worker', 'the role manager removed its member and made it a worker')
+    const reopened = rig.track(await Cluster.open({ stateDir: m3.stateDir, ...FAST }))
+    expect(reopened.role).toBe('manager')
+    const event = await nextRole(reopened)
+    const w3 = event.node as WorkerCluster
+    expect([event.role, w3.nodeId]).toEqual(['worker', m3.nodeId])
+    await until(() => w3.connected, 'the demoted node connected as a worker')
+    expect(await stateFiles(m3.stateDir)).toEqual({ role: 'worker', workerKey: true, managerKeys: false, raft: false })
   }, 240_000)
 
   it('demoting a manager while another manager is down is refused (FailedPreconditionError, reason quorum)', async () => {
