@@ -203,20 +203,23 @@ export class ControlClient implements ControlApi {
     return md
   }
 
-  #unary(method: string, req: WireRequest): Promise<WireResponse> {
-    let bytes: Buffer
-    try {
-      bytes = encodeRequest(req)
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
-    }
+  /**
+   * Sends an encoded request envelope of unary `method` as is and resolves with the encoded
+   * response: how a follower passes a call on to the leader without decoding and re-encoding it
+   * (`LeaderForwardingControl.passThrough`). Rejects with the typed error the server answered.
+   */
+  forwardRaw(method: string, request: Buffer): Promise<Buffer> {
     const options = this.#timeoutMs === undefined ? {} : { deadline: Date.now() + this.#timeoutMs }
     return new Promise((resolve, reject) => {
-      this.#client.makeUnaryRequest(controlPath(method), identity, identity, bytes, this.#metadata(), options, (err: ServiceError | null, res?: Buffer) => {
+      this.#client.makeUnaryRequest(controlPath(method), identity, identity, request, this.#metadata(), options, (err: ServiceError | null, res?: Buffer) => {
         if (err !== null) reject(fromGrpcError(err))
-        else resolve(decodeResponse(res ?? Buffer.alloc(0)))
+        else resolve(res ?? Buffer.alloc(0))
       })
     })
+  }
+
+  async #unary(method: string, req: WireRequest): Promise<WireResponse> {
+    return decodeResponse(await this.forwardRaw(method, encodeRequest(req)))
   }
 }
 

@@ -11,6 +11,7 @@ import { rawMethod } from '../rpc/raw-method.ts'
 import { toGrpcError } from '../rpc/errors.ts'
 import type { ControlApi } from './control-api.ts'
 import { CONTROL_METHODS, FORWARDED_METADATA_KEY, WATCH_METHOD, controlPath } from './control-methods.ts'
+import { LeaderForwardingControl } from './leader-forwarding.ts'
 import { decodeRequest, decodeWatchRequest, encodeResponse, encodeWatchMessage, type WireRequest, type WireWatchRequest } from './control-wire.ts'
 
 /** What a server knows about a call when it picks the API to answer it. */
@@ -72,8 +73,17 @@ export function addControlService(server: Server, deps: ControlServiceDeps): voi
       let control: ControlApi
       try {
         deps.authorize(call)
-        req = decoded(decodeRequest, call.request)
         control = deps.control(contextOf(call))
+        // A follower passes the encoded call on to the leader as is.
+        const pass = control instanceof LeaderForwardingControl ? control.passThrough() : undefined
+        if (pass !== undefined) {
+          pass(name, call.request).then(
+            (res) => callback(null, res),
+            (err: unknown) => callback(toGrpcError(err)),
+          )
+          return
+        }
+        req = decoded(decodeRequest, call.request)
       } catch (err) {
         callback(toGrpcError(err))
         return

@@ -30,7 +30,7 @@ export { addControlService, controlServiceDefinition } from './control-service.t
 export type { ControlServiceDeps } from './control-service.ts'
 export { CONTROL_SERVICE_NAME } from './control-methods.ts'
 export { LeaderForwardingControl } from './leader-forwarding.ts'
-export type { LeaderForwardingControlInit, RemoteControl } from './leader-forwarding.ts'
+export type { LeaderForwardingControlInit, RawControlCall, RemoteControl } from './leader-forwarding.ts'
 export type { ControlCallContext } from './control-service.ts'
 export { FORWARDED_METADATA_KEY } from './control-methods.ts'
 export { serveControlSocket, connectControlSocket, CONTROL_SOCKET_MODE } from './control-socket.ts'
