@@ -51,13 +51,13 @@ export function benchServiceSpec(i: number, gen: number): ServiceSpec {
   }
 }
 
-/** User + system CPU time of a process in clock ticks (1/100 s), from /proc; 0 elsewhere. */
-function cpuTicks(pid: number): number {
+/** User and system CPU time of a process in clock ticks (1/100 s), from /proc; 0 elsewhere. */
+function cpuTicks(pid: number): { user: number; system: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-    return Number(fields[11] ?? 0) + Number(fields[12] ?? 0)
+    return { user: Number(fields[11] ?? 0), system: Number(fields[12] ?? 0) }
   } catch {
-    return 0
+    return { user: 0, system: 0 }
   }
 }
 
@@ -67,9 +67,13 @@ async function measured(pids: readonly number[], load: () => Promise<LoadResult>
   const before = all.map(cpuTicks)
   const loadAverage = loadavg()[0] ?? 0
   const r = await load()
-  const perProcess = all.map((pid, i) => ((cpuTicks(pid) - (before[i] ?? 0)) * 10_000) / Math.max(1, r.ops))
-  log(`    CPU µs/op: client ${perProcess.map((us) => us.toFixed(0)).join(', members ')}`)
-  return { r, cpuUsPerOp: perProcess.reduce((a, b) => a + b, 0), loadAverage }
+  const us = (ticks: number): number => (ticks * 10_000) / Math.max(1, r.ops)
+  const perProcess = all.map((pid, i) => {
+    const now = cpuTicks(pid)
+    return { user: us(now.user - (before[i]?.user ?? 0)), system: us(now.system - (before[i]?.system ?? 0)) }
+  })
+  log(`    CPU µs/op (user+system): client ${perProcess.map((p) => `${p.user.toFixed(0)}+${p.system.toFixed(0)}`).join(', members ')}`)
+  return { r, cpuUsPerOp: perProcess.reduce((a, p) => a + p.user + p.system, 0), loadAverage }
 }
 
 async function runOurs(rows: Row[], ours: Map<number, LoadResult>): Promise<void> {
