@@ -21,7 +21,7 @@ import { afterEach } from 'vitest'
 import { EXAMPLE_DIR, MAIN } from '../../../../examples/manager-binary/src/node-process.ts'
 import type { ReadyLine } from '../../../../examples/manager-binary/src/main.ts'
 import { connectControlSocket, type ControlClient } from '../../src/index.ts'
-import { FAST_FLAGS } from './processes.ts'
+import { FAST_FLAGS, killTaskProcesses } from './processes.ts'
 
 const run = promisify(execFile)
 
@@ -245,12 +245,15 @@ export class NetnsRig {
     return this.topology
   }
 
-  /** Kills every node, deletes the namespaces and the state directories. Idempotent. */
+  /** Kills every node and its task processes, deletes the namespaces and the state directories. Idempotent. */
   async teardown(): Promise<void> {
-    for (const n of this.nodes.splice(0)) {
+    const nodes = this.nodes.splice(0)
+    for (const n of nodes) {
       n.control?.close()
       await n.process.stop('SIGKILL')
     }
+    // A namespace lives on while a process is in it: the 'process' runtime's tasks go first.
+    for (const n of nodes) await killTaskProcesses(n.stateDir)
     await this.topology?.destroy()
     for (const d of this.#dirs.splice(0)) {
       await rm(d, { recursive: true, force: true })
@@ -266,11 +269,11 @@ export class NetnsRig {
     return join(dir, 's')
   }
 
-  async #start(name: string, stateDir: string, args: (address: string) => string[]): Promise<NetnsNode> {
+  async #start(name: string, stateDir: string, args: (address: string) => string[], extra: readonly string[] = []): Promise<NetnsNode> {
     if (this.topology === undefined) throw new Error('createTopology first')
     const ns = this.topology.node(name)
     const address = `${ns.ip}:${String(NODE_PORT)}`
-    const child = new NetnsProcess(ns.netns, [...args(address), '--state-dir', stateDir, '--hostname', name, ...FAST_FLAGS])
+    const child = new NetnsProcess(ns.netns, [...args(address), '--state-dir', stateDir, '--hostname', name, ...FAST_FLAGS, ...extra])
     const pending = { name, ns, stateDir, address, process: child, control: undefined }
     this.nodes.push(pending as NetnsNode) // killed after the test even if it never gets ready
     const node: NetnsNode = Object.assign(pending, { ready: await child.ready })
@@ -286,12 +289,13 @@ export class NetnsRig {
   /**
    * A node joining through `via`'s address with its `role` token: a manager listens and advertises
    * on its namespace's address; a worker is given only the join address (it listens on nothing).
+   * `extra` flags override the fast ones (`['--runtime', 'process']`).
    */
-  async join(name: string, via: NetnsNode, role: 'manager' | 'worker'): Promise<NetnsNode> {
+  async join(name: string, via: NetnsNode, role: 'manager' | 'worker', extra: readonly string[] = []): Promise<NetnsNode> {
     const token = via.ready.tokens?.[role]
     if (token === undefined) throw new Error(`${via.name} printed no tokens`)
     const joining = ['join', '--join-addr', via.address, '--token', token]
-    return this.#start(name, await this.#stateDir(), (address) => (role === 'manager' ? [...joining, '--listen-addr', address, '--advertise-addr', address] : joining))
+    return this.#start(name, await this.#stateDir(), (address) => (role === 'manager' ? [...joining, '--listen-addr', address, '--advertise-addr', address] : joining), extra)
   }
 
   /** Restarts `node` in its namespace from its state directory (`open`, addresses as recorded). */

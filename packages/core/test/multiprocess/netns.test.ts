@@ -25,6 +25,17 @@ const web: ServiceSpec = {
   task: { container: { image: 'busybox:fake', command: ['sh', '-c', 'sleep 3600'] } },
 }
 
+/** busybox httpd on the worker (its 'process' runtime allocates the port, in `PORT`), published in host mode. */
+const www: ServiceSpec = {
+  annotations: { name: 'www' },
+  mode: { replicated: { replicas: 1 } },
+  task: {
+    container: { image: 'busybox', command: ['sh', '-c', 'mkdir -p www && echo "hello from the task" > www/index.html && exec httpd -f -p "$PORT" -h www'], stopGracePeriodMs: 1000 },
+    placement: { constraints: ['node.role == worker'] },
+  },
+  endpoint: { ports: [{ targetPort: 8080, publishMode: 'host' }] },
+}
+
 const isRoot = process.getuid?.() === 0
 const LOCAL_ADDRESS = new URL('../../src/net/local-address.ts', import.meta.url).pathname
 
@@ -133,4 +144,22 @@ describe('the 3+2 cluster across network namespaces (root)', () => {
     expect(await nodeIn(m1.netns, script, [`${w1.ip}:0`])).toBe(`${m1.ip}\n`)
     expect(await nodeIn(w1.netns, script, [`127.0.0.1:${String(NODE_PORT)}`])).toBe('127.0.0.1\n')
   }, 60_000)
+
+  it.skipIf(!isRoot)('a task port published in host mode on a worker in its own namespace is reachable from a manager\'s namespace at the worker\'s status.addr and the port in the task\'s portStatus (skipped when not root: it makes namespaces and veths)', async () => {
+    await rig.createTopology([['m1', 11], ['w1', 21]])
+    const m1 = await rig.init('m1')
+    const w1 = await rig.join('w1', m1, 'worker', ['--runtime', 'process'])
+    await until(async () => (await controlOf(m1).nodes.get(w1.ready.nodeId)).status.state === NodeState.READY, 'the worker ready')
+    const service = await controlOf(m1).services.create(www)
+    let port: number | undefined
+    await until(async () => {
+      const [task] = await controlOf(m1).tasks.list({ serviceIds: [service.id], desiredStates: [TaskState.RUNNING] })
+      port = task?.status.state === TaskState.RUNNING ? task.status.portStatus?.ports[0]?.publishedPort : undefined
+      return port !== undefined && task?.nodeId === w1.ready.nodeId
+    }, 'the task running on the worker with its published port')
+    const addr = (await controlOf(m1).nodes.get(w1.ready.nodeId)).status.addr
+    expect(addr).toBe(w1.ns.ip)
+    const get = 'const r = await fetch(`http://${process.argv[1]}/`); console.log(r.status, (await r.text()).trim())'
+    expect(await nodeIn(m1.ns.netns, get, [`${addr ?? ''}:${String(port)}`])).toBe('200 hello from the task\n')
+  }, 120_000)
 })
