@@ -8,10 +8,11 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { lstat, readlink, stat } from 'node:fs/promises'
+import { lstat, mkdir, readlink, stat, unlink } from 'node:fs/promises'
 import { constants } from 'node:os'
 import { join, posix } from 'node:path'
 import { promisify } from 'node:util'
+import { FailedPreconditionError } from '@swarmkit-ts/api'
 
 /** The `unshare` binary, or `undefined` when the host has none. */
 export function findUnshare(): string | undefined {
@@ -132,4 +133,41 @@ export function runInRoot(unshare: string, rootfs: string, workingDir: string, a
       resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]))
     })
   })
+}
+
+/**
+ * Creates directory `path` (absolute, as seen inside the container) and its missing parents, each
+ * component resolved inside `rootfs` first — so an image's symlink (say `/etc/app -> /srv/app`)
+ * leads to the container's `/srv/app`, never out of its root to the host's. Returns its host path.
+ */
+export async function mkdirInRoot(rootfs: string, path: string, depth = 0): Promise<string> {
+  if (depth > MAX_SYMLINKS) throw new FailedPreconditionError(`too many levels of symbolic links making ${path} in the container`, { reason: 'symlink-loop' })
+  let host = rootfs
+  let inside = '/'
+  for (const part of path.split('/').filter((s) => s !== '' && s !== '.')) {
+    const parent = inside
+    inside = posix.join(inside, part)
+    const resolved = await resolveInRoot(rootfs, inside)
+    if (resolved !== undefined) {
+      host = resolved
+      continue
+    }
+    const next = join(host, part) // `host` has no symlink in it (resolved, or made by us)
+    const info = await lstat(next).catch(() => undefined)
+    // A dangling link: make what it names, inside the root.
+    if (info?.isSymbolicLink() === true) host = await mkdirInRoot(rootfs, posix.resolve(parent, await readlink(next)), depth + 1)
+    else {
+      await mkdir(next)
+      host = next
+    }
+  }
+  return host
+}
+
+/** The host path a file at `target` (absolute, inside the container) is written to: its directory made with {@link mkdirInRoot}, a symlink at its place removed. */
+export async function fileInRoot(rootfs: string, target: string): Promise<string> {
+  const host = join(await mkdirInRoot(rootfs, posix.dirname(target)), posix.basename(target))
+  const info = await lstat(host).catch(() => undefined)
+  if (info?.isSymbolicLink() === true) await unlink(host)
+  return host
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { chmod, chown, cp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { dirname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
 import {
   ContainerStartError,
@@ -38,7 +38,7 @@ import type {
   UncursoredEvent,
   WaitOptions,
 } from '@swarmkit-ts/engine-adapter'
-import { chrootUnavailable, enterArgs, findExecutable, findUnshare, isRoot, runInRoot } from './chroot.ts'
+import { chrootUnavailable, enterArgs, fileInRoot, findExecutable, findUnshare, isRoot, mkdirInRoot, runInRoot } from './chroot.ts'
 import { RootfsContainer, type ContainerPlan } from './container.ts'
 import { HealthMonitor } from './health.ts'
 import { DEFAULT_PATH, type RootfsImage } from './rootfs-image.ts'
@@ -161,14 +161,16 @@ export class RootfsRuntime implements ContainerRuntime {
     return id
   }
 
-  /** The container's root: a copy of the image, its working directory, its files (as root owns them unless told otherwise). */
+  /**
+   * The container's root: a copy of the image, its working directory, its files (as root owns them
+   * unless told otherwise), every path resolved inside the root (an image's symlinks never lead out).
+   */
   async #prepareRoot(plan: ContainerPlan, image: RootfsImage, spec: RuntimeContainerSpec): Promise<void> {
     await mkdir(plan.dir, { mode: 0o700 })
     await cp(image.rootfs, plan.rootfs, { recursive: true, verbatimSymlinks: true, mode: constants.COPYFILE_FICLONE })
-    await mkdir(join(plan.rootfs, plan.workingDir), { recursive: true })
+    await mkdirInRoot(plan.rootfs, plan.workingDir)
     for (const file of spec.files ?? []) {
-      const host = join(plan.rootfs, file.target)
-      await mkdir(dirname(host), { recursive: true })
+      const host = await fileInRoot(plan.rootfs, file.target)
       await writeFile(host, file.data)
       await chmod(host, file.mode ?? 0o444)
       if (isRoot()) await chown(host, file.uid ?? 0, file.gid ?? 0)

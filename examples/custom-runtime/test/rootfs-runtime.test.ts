@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -44,6 +44,22 @@ describe.skipIf(host.skipped)('RootfsRuntime', () => {
     expect(await output(runtime, 'ls /tmp; test -e /run/secrets/token || echo no secret here')).toEqual(['no secret here'])
     expect(existsSync(join(image.rootfs, 'tmp', 'note'))).toBe(false)
     expect(existsSync(join(image.rootfs, 'run'))).toBe(false)
+  })
+
+  it("follows an image's absolute symlinks inside the container's root when writing its files and working directory, never to the host", async () => {
+    const outside = join(base, 'host-dir') // an absolute host path the image's links name
+    await mkdir(outside)
+    await symlink(outside, join(image.rootfs, 'conf'))
+    await symlink(join(outside, 'work'), join(image.rootfs, 'work'))
+    runtime = await RootfsRuntime.open({ stateDir: join(base, 'state'), images: { busybox: image } })
+    const id = await runtime.create({ image: 'busybox', command: ['sh', '-c', 'cat /conf/app.conf; pwd'], workingDir: '/work', files: [{ target: '/conf/app.conf', data: 'port=80\n' }] })
+    await runtime.start(id)
+    expect(await runtime.wait(id)).toBe(0)
+    const lines: string[] = []
+    for await (const l of runtime.logs(id)) lines.push(`${l.stream}:${l.line}`)
+    // Inside, /work is the link, so pwd shows where it leads: the same path as on the host, but inside the root.
+    expect(lines).toEqual(['stdout:port=80', `stdout:${join(outside, 'work')}`])
+    expect(await readdir(outside)).toEqual([])
   })
 
   it('removes a container with its root file system, and close removes every container left, running or not', async () => {
