@@ -108,7 +108,7 @@ export class Cluster {
     })
     keyStorage.attach(manager)
     try {
-      await writeClusterNodeState(options.stateDir, { role: 'manager', listenAddr: manager.server.address, ...(options.advertiseAddr === undefined ? {} : { advertiseAddr: options.advertiseAddr }), managers: [] })
+      await writeClusterNodeState(options.stateDir, { role: 'manager', listenAddr: manager.server.address, ...(options.advertiseAddr === undefined ? {} : { advertiseAddr: options.advertiseAddr }), managers: [options.joinAddr] })
     } catch (err) {
       await manager.close()
       throw err

@@ -138,6 +138,7 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
     const renewVia: { address?: string } = {}
     const assembled = await assembleManager({ ...parts, renewVia: () => renewVia.address })
     const node = new ManagerCluster(parts, assembled, renewVia)
+    await node.#recordManagers(node.#otherManagers()).catch((err: unknown) => assembled.logger.warn('cluster: recording the managers failed', { err: String(err) }))
     node.#scheduleRoleCheck()
     return node
   }
@@ -290,7 +291,7 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
     if (this.#closeRequested) return
     if (this.#parts.certificates.identity?.role === 'worker') return this.#demote()
     const members = this.manager.members()
-    await this.#recordManagers(members.filter((m) => m.raftId !== this.manager.raftId).map((m) => m.addr))
+    await this.#recordManagers(this.#otherManagers())
     if (this.manager.isLeader || (this.manager.leaderAddress() !== undefined && members.some((m) => m.raftId === this.manager.raftId))) return
     for (const m of members) {
       if (m.raftId === this.manager.raftId || m.addr === '') continue
@@ -310,6 +311,14 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
     }
   }
 
+  /** The other managers' addresses, as this manager's Raft configuration knows them. */
+  #otherManagers(): string[] {
+    return this.manager
+      .members()
+      .filter((m) => m.raftId !== this.manager.raftId && m.addr !== '')
+      .map((m) => m.addr)
+  }
+
   /** Writes `cluster-node.json` when the other managers' addresses changed. */
   async #recordManagers(addresses: readonly string[]): Promise<void> {
     const managers = addresses.filter((a) => a !== '').sort()
@@ -324,7 +333,7 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
   /** Stops the manager parts, then goes on as a worker over the running half (see {@link RoleSwitcher.toWorker}). */
   #demote(): Promise<void> {
     this.#switching = (async () => {
-      const members = this.manager.members().filter((m) => m.raftId !== this.manager.raftId && m.addr !== '').map((m) => m.addr)
+      const members = this.#otherManagers()
       const managers = members.length > 0 ? members : this.#recordedManagers.split(',').filter((a) => a !== '')
       const listenAddr = this.manager.server.address
       const advertised = this.manager.server.advertiseAddress

@@ -8,7 +8,8 @@ import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FailedPreconditionError, TaskState, UnavailableError } from '@swarmkit-ts/api'
-import { Cluster, connectControlSocket, type ClusterNode, type ManagerCluster, type RoleEvent, type WorkerCluster } from '../../src/index.ts'
+import { ManagerKeyStore } from '@swarmkit-ts/pki'
+import { Cluster, connectControlSocket, NodeCertificateStore, renewNodeCertificate, type ClusterNode, type ManagerCluster, type RoleEvent, type WorkerCluster } from '../../src/index.ts'
 import { readClusterNodeState } from '../../src/cluster/node-state.ts'
 import { ClusterRig, FAST, guard, sleeper, until } from './rig.ts'
 
@@ -154,6 +155,27 @@ describe('Cluster role changes', () => {
     const w3 = event.node as WorkerCluster
     expect([event.role, w3.nodeId]).toEqual(['worker', m3.nodeId])
     await until(() => w3.connected, 'the demoted node connected as a worker')
+    expect(await stateFiles(m3.stateDir)).toEqual({ role: 'worker', workerKey: true, managerKeys: false, raft: false })
+  }, 240_000)
+
+  it('Cluster.open of a manager that crashed holding its new worker certificate finishes the demotion and runs as a worker', async () => {
+    const m1 = await rig.init()
+    const m2 = await rig.joinManager(m1)
+    const m3 = await rig.joinManager(m1)
+    await until(() => m1.manager.members().filter((m) => m.reachable).length === 3, 'three managers reachable')
+    await m3.close()
+    await m2.nodes.demote(m3.nodeId)
+    await until(async () => (await m1.nodes.get(m3.nodeId)).role === 'worker', 'the role manager made it a worker')
+    // The state a crash right after the worker certificate's renewal leaves: the key in the manager key store.
+    const keys = await ManagerKeyStore.open(join(m3.stateDir, 'manager-keys.json'))
+    const certificates = new NodeCertificateStore({ stateDir: m3.stateDir, keyStorage: { load: () => Promise.resolve(keys.tlsKeyPem), save: (k) => keys.setTlsKey(k) } })
+    await certificates.load()
+    await renewNodeCertificate({ managerAddr: m1.address, certificates })
+    expect([certificates.identity?.role, (await readClusterNodeState(m3.stateDir)).role]).toEqual(['worker', 'manager'])
+
+    const reopened = rig.track(await Cluster.open({ stateDir: m3.stateDir, ...FAST }))
+    expect([reopened.role, reopened.nodeId]).toEqual(['worker', m3.nodeId])
+    await until(() => reopened.role === 'worker' && reopened.connected, 'connected as a worker')
     expect(await stateFiles(m3.stateDir)).toEqual({ role: 'worker', workerKey: true, managerKeys: false, raft: false })
   }, 240_000)
 
