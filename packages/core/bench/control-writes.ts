@@ -13,19 +13,22 @@
  * `--cpu-prof --cpu-prof-dir=dir`; stopped cleanly so the profiles are written).
  */
 import { readFileSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { availableParallelism, cpus, loadavg } from 'node:os'
-import { basename } from 'node:path'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
 import { encodeSpec, type ServiceSpec } from '@swarmkit-ts/api'
 import { etcdAvailable, startEtcdCluster } from '../../raft/bench/etcd-peer.ts'
 import { runLoad, type LoadResult } from '../../raft/bench/load.ts'
 import { ManagerProcesses } from './control-cluster.ts'
+import { makeEtcdTls, opensslAvailable } from './etcd-tls.ts'
 
 const windowMs = Number(process.env.BENCH_SECONDS ?? 3) * 1000
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,64,256').split(',').map(Number)
 const SIDES = new Set((process.env.BENCH_CONTROL_SIDES ?? 'ours,etcd').split(','))
 const VIA = process.env.BENCH_CONTROL_VIA === 'follower' ? 'follower' : 'leader'
 const PROFILE_DIR = process.env.BENCH_CONTROL_PROFILE
+/** etcd with mutual TLS on client and peer traffic, as our managers (BENCH_ETCD_TLS=0: plain TCP). */
+const ETCD_TLS = process.env.BENCH_ETCD_TLS !== '0'
 
 /** One row of the table. */
 interface Row {
@@ -115,8 +118,11 @@ async function runEtcd(rows: Row[], ours: Map<number, LoadResult>, valueBytes: n
     rows.push({ benchmark: 'etcd 3.4 (peer)', load: '-', opsPerSec: Number.NaN, loadAverage: loadavg()[0] ?? 0, note: 'etcd not installed (apt-get install etcd-server); no ratio' })
     return
   }
-  log(`etcd 3.4: 3 members, puts of ${valueBytes}-byte values through its gRPC API (etcd3 client, no TLS) to the leader`)
-  const etcd = await startEtcdCluster()
+  const tlsDir = ETCD_TLS && opensslAvailable() ? await mkdtemp(join(tmpdir(), 'skts-etcd-tls-')) : undefined
+  const tls = tlsDir === undefined ? undefined : makeEtcdTls(tlsDir)
+  const security = tls === undefined ? 'no TLS' : 'mTLS'
+  log(`etcd 3.4: 3 members, puts of ${valueBytes}-byte values through its gRPC API (etcd3 client, ${security} to the leader and between members)`)
+  const etcd = await startEtcdCluster(tls === undefined ? {} : { tls })
   try {
     const value = new Uint8Array(valueBytes).fill(118)
     for (const c of CONCURRENCY) {
@@ -124,11 +130,12 @@ async function runEtcd(rows: Row[], ours: Map<number, LoadResult>, valueBytes: n
       const mine = ours.get(c)
       const ratio = mine === undefined || r.perSecond === 0 ? undefined : mine.perSecond / r.perSecond
       log(`  ${c} clients: ${r.perSecond.toFixed(0)} puts/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${cpuUsPerOp.toFixed(0)} CPU µs/op`)
-      const row: Row = { benchmark: 'etcd 3.4, 3 members, puts (no TLS, to the leader)', load: `${c} clients`, opsPerSec: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerOp, loadAverage }
+      const row: Row = { benchmark: `etcd 3.4, 3 members, puts (${security}, to the leader)`, load: `${c} clients`, opsPerSec: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerOp, loadAverage }
       rows.push(ratio === undefined ? row : { ...row, note: `swarmkit-ts / etcd = ${ratio.toFixed(2)}×` })
     }
   } finally {
     await etcd.stop()
+    if (tlsDir !== undefined) await rm(tlsDir, { recursive: true, force: true })
   }
 }
 

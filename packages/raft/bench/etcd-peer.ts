@@ -9,6 +9,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { readFileSync } from 'node:fs'
 import { Etcd3 } from 'etcd3'
 
 /** A free loopback port (bound then released). */
@@ -35,10 +37,11 @@ export async function etcdAvailable(): Promise<boolean> {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 512 })
 
-function post(url: string, body: unknown): Promise<unknown> {
+function post(url: string, body: unknown, tls?: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<unknown> {
   const data = JSON.stringify(body)
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
+    const send = tls === undefined ? request : httpsRequest
+    const req = send(url, { method: 'POST', ...(tls === undefined ? { agent } : tls), headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {
@@ -59,27 +62,47 @@ export interface EtcdCluster {
   stop(): Promise<void>
 }
 
-/** Starts 3 etcd members with fsync on (etcd's default) and waits for a leader. */
-export async function startEtcdCluster(): Promise<EtcdCluster> {
+/**
+ * Mutual TLS for etcd's client and peer traffic: PEM files (one certificate for 127.0.0.1 with
+ * server and client use, signed by `caFile`) that the members load, and the client presents.
+ */
+export interface EtcdTls {
+  readonly caFile: string
+  readonly certFile: string
+  readonly keyFile: string
+}
+
+/** Starts 3 etcd members with fsync on (etcd's default) and waits for a leader; with `tls`, every connection is mutual TLS. */
+export async function startEtcdCluster(options: { tls?: EtcdTls } = {}): Promise<EtcdCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'skts-etcd-'))
   const members = await Promise.all(
     [1, 2, 3].map(async (i) => ({ name: `e${i}`, client: await freePort(), peer: await freePort() })),
   )
-  const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',')
+  const tls = options.tls
+  const scheme = tls === undefined ? 'http' : 'https'
+  const tlsFlags =
+    tls === undefined
+      ? []
+      : [
+          `--cert-file=${tls.certFile}`, `--key-file=${tls.keyFile}`, `--trusted-ca-file=${tls.caFile}`, '--client-cert-auth',
+          `--peer-cert-file=${tls.certFile}`, `--peer-key-file=${tls.keyFile}`, `--peer-trusted-ca-file=${tls.caFile}`, '--peer-client-cert-auth',
+        ]
+  const initialCluster = members.map((m) => `${m.name}=${scheme}://127.0.0.1:${m.peer}`).join(',')
   const procs: ChildProcess[] = members.map((m) =>
     spawn(
       'etcd',
       [
         `--name=${m.name}`,
         `--data-dir=${join(dir, m.name)}`,
-        `--listen-client-urls=http://127.0.0.1:${m.client}`,
-        `--advertise-client-urls=http://127.0.0.1:${m.client}`,
-        `--listen-peer-urls=http://127.0.0.1:${m.peer}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${m.peer}`,
+        `--listen-client-urls=${scheme}://127.0.0.1:${m.client}`,
+        `--advertise-client-urls=${scheme}://127.0.0.1:${m.client}`,
+        `--listen-peer-urls=${scheme}://127.0.0.1:${m.peer}`,
+        `--initial-advertise-peer-urls=${scheme}://127.0.0.1:${m.peer}`,
         `--initial-cluster=${initialCluster}`,
         '--initial-cluster-state=new',
         '--initial-cluster-token=swarmkit-ts-bench',
         '--log-level=error',
+        ...tlsFlags,
       ],
       { stdio: 'ignore' },
     ),
@@ -89,13 +112,14 @@ export async function startEtcdCluster(): Promise<EtcdCluster> {
     await Promise.all(procs.map((p) => (p.exitCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', r)))))
     await rm(dir, { recursive: true, force: true })
   }
+  const pem = tls === undefined ? undefined : { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }
   try {
     const deadline = Date.now() + 30_000
     for (;;) {
       if (Date.now() > deadline) throw new Error('etcd cluster did not elect a leader within 30 s')
       const statuses = await Promise.all(
         members.map((m) =>
-          post(`http://127.0.0.1:${m.client}/v3/maintenance/status`, {}).then(
+          post(`${scheme}://127.0.0.1:${m.client}/v3/maintenance/status`, {}, pem).then(
             (s) => ({ m, s: s as { leader?: string; header?: { member_id?: string } } }),
             () => undefined,
           ),
@@ -103,9 +127,9 @@ export async function startEtcdCluster(): Promise<EtcdCluster> {
       )
       const leader = statuses.find((x) => x?.s.leader !== undefined && x.s.leader === x.s.header?.member_id)
       if (leader !== undefined) {
-        const leaderUrl = `http://127.0.0.1:${leader.m.client}`
+        const leaderUrl = `${scheme}://127.0.0.1:${leader.m.client}`
         // The gRPC client, pointed at the leader only (like our load, which goes to our leader).
-        const client = new Etcd3({ hosts: [leaderUrl] })
+        const client = new Etcd3({ hosts: [leaderUrl], ...(pem === undefined ? {} : { credentials: { rootCertificate: pem.ca, certChain: pem.cert, privateKey: pem.key } }) })
         return {
           leaderUrl,
           put: async (key, value) => {
