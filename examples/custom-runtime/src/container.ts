@@ -132,8 +132,10 @@ export class RootfsContainer {
       })
       child.once('exit', (code, signal) => {
         exitCode = code ?? 128 + (signal === null ? 0 : constants.signals[signal])
-        // As when a container's init dies: whatever else runs in its group is killed.
+        // As when a container's init dies: whatever else runs in its group is killed. Then no
+        // signal goes to its pid or group any more (the pid is reaped and may be reused).
         this.signalGroup('SIGKILL')
+        this.#child = undefined
         drain = setTimeout(() => {
           child.stdout.destroy()
           child.stderr.destroy()
@@ -146,7 +148,6 @@ export class RootfsContainer {
         this.state = 'exited'
         this.exitCode = exitCode
         this.finishedAt = this.#now()
-        this.#child = undefined
         hooks.exited(exitCode)
         this.#settle(exitCode)
       })
