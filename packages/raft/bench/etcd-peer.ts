@@ -129,7 +129,7 @@ export async function startEtcdCluster(options: { tls?: EtcdTls } = {}): Promise
       if (leader !== undefined) {
         const leaderUrl = `${scheme}://127.0.0.1:${leader.m.client}`
         // The gRPC client, pointed at the leader only (like our load, which goes to our leader).
-        const client = new Etcd3({ hosts: [leaderUrl], ...(pem === undefined ? {} : { credentials: { rootCertificate: pem.ca, certChain: pem.cert, privateKey: pem.key } }) })
+        const client = new Etcd3({ hosts: [leaderUrl], ...(pem === undefined ? {} : { credentials: { rootCertificate: pem.ca, certChain: pem.cert, privateKey: pem.key }, grpcOptions: { 'grpc.ssl_target_name_override': 'localhost' } }) })
         return {
           leaderUrl,
           put: async (key, value) => {
