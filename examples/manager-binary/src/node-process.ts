@@ -1,7 +1,7 @@
 /**
  * Drive the manager binary from Node: spawn it as a child process (on the packages' sources,
- * through tsx), wait for its ready line, stop it with a signal or kill it. Used by this example's
- * test and by core's multi-process tests.
+ * through tsx), wait for its ready lines (one when the node runs, one per role change), stop it
+ * with a signal or kill it. Used by this example's test and by core's multi-process tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'

@@ -87,6 +87,34 @@ describe('manager-binary', () => {
     expect(await unlocked.stop()).toEqual({ code: 0, signal: null })
   })
 
+  it('prints a ready line per role change: a worker promoted, then demoted, and SIGTERM closes the node of the last line', async () => {
+    const m1 = start(['init', '--state-dir', await stateDir(), ...FAST])
+    const manager = await m1.ready
+    const w1 = start(['join', '--state-dir', await stateDir(), '--join-addr', manager.address, '--token', manager.tokens?.worker ?? '', ...FAST])
+    const worker = await w1.ready
+    expect(worker.role).toBe('worker')
+    const control = connectControlSocket(manager.controlSocket ?? '')
+    clients.push(control)
+    const setRole = async (role: 'manager' | 'worker'): Promise<void> => {
+      const node = await control.nodes.get(worker.nodeId)
+      await control.nodes.update(worker.nodeId, { ...node.spec, desiredRole: role }, { version: node.meta.version.index })
+    }
+    await until(async () => (await control.nodes.get(worker.nodeId)).status.state === 'ready', 'the worker ready')
+    await setRole('manager')
+    const promoted = await w1.line(1)
+    expect(Object.keys(promoted)).toEqual(['nodeId', 'role', 'address', 'controlSocket'])
+    expect([promoted.nodeId, promoted.role]).toEqual([worker.nodeId, 'manager'])
+    expect(promoted.address).toMatch(/^127\.0\.0\.1:\d+$/)
+    const own = connectControlSocket(promoted.controlSocket ?? '')
+    clients.push(own)
+    await until(async () => (await own.nodes.list({ roles: ['manager'] })).length === 2, 'two managers, through the promoted one')
+    await setRole('worker')
+    expect(await w1.line(2)).toEqual({ nodeId: worker.nodeId, role: 'worker', address: worker.address })
+    expect(w1.lines()).toHaveLength(3)
+    expect(await w1.stop('SIGTERM')).toEqual({ code: 0, signal: null })
+    expect(w1.stderr).toBe(`manager-binary: SIGTERM: closing worker ${worker.nodeId}\n`)
+  }, 120_000)
+
   it('exits 2 with one line naming the flag on a bad command line, 1 with the typed error on a bad value', async () => {
     const dir = await stateDir()
     const bad = start(['init', '--state-dir', dir, '--runtime', 'podman'])
