@@ -34,8 +34,8 @@ describe('multi-process root CA rotation with a worker down', () => {
   const rig = new ProcessRig()
 
   it('renews every node that is up, waits for the down worker, which returns on its old certificate, renews, and completes the rotation; its tasks keep running', async () => {
-    // A 15 s heartbeat: the killed worker is DOWN only after 45 s, longer than the rotation of the others.
-    const m1 = await rig.init('m1', ['--heartbeat-period-ms', '15000'])
+    // A 20 s heartbeat: the killed worker is DOWN only after 60 s, longer than the rotation of the others.
+    const m1 = await rig.init('m1', ['--heartbeat-period-ms', '20000'])
     const m2 = await rig.join('m2', m1, 'manager')
     const m3 = await rig.join('m3', m1, 'manager')
     const [w1, w2] = await Promise.all([rig.join('w1', m1, 'worker'), rig.join('w2', m1, 'worker', ['--runtime', 'process'])])
