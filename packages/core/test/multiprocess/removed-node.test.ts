@@ -2,7 +2,7 @@
  * Removing nodes, on 3 managers and 2 workers as separate processes (fake runtime), as SwarmKit
  * does it: a node that is up is refused unless forced, a manager always; a removed node's
  * certificate is refused by every manager for every call (its dispatcher session, logs, renewal);
- * reopened, the node does not come back; a forced removal of a running worker ends its session and
+ * reopened, the node does not come back; a forced removal of a running worker denies it and
  * its tasks are replaced elsewhere.
  */
 import { X509Certificate } from 'node:crypto'
@@ -27,7 +27,7 @@ const WORKER_METHODS = AUTHENTICATED_METHODS.filter((m) => m.path.startsWith('/s
 describe('multi-process node removal (3 managers, 2 workers)', () => {
   const rig = new ProcessRig()
 
-  it('refuses removing a node that is up unless forced; a removed worker’s certificate is refused by every manager and it does not come back; a forced removal ends a running worker’s session and its tasks move', async () => {
+  it('refuses removing a node that is up unless forced; a removed worker’s certificate is refused by every manager and it does not come back; a forced removal of a running worker denies its certificate and its tasks move', async () => {
     const m1 = await rig.init('m1')
     const [m2, m3] = [await rig.join('m2', m1, 'manager'), await rig.join('m3', m1, 'manager')]
     const [w1, w2] = await Promise.all([rig.join('w1', m1, 'worker'), rig.join('w2', m1, 'worker')])
@@ -77,7 +77,7 @@ describe('multi-process node removal (3 managers, 2 workers)', () => {
     expect([back.ready.nodeId, back.ready.role]).toEqual([W1, 'worker'])
     await assertStaysOut(control, W1, 5)
 
-    // A forced removal of the running w2: its session ends, its tasks are replaced on the managers.
+    // A forced removal of the running w2: its tasks are replaced on the managers, its certificate denied.
     const onW2 = (await runningByNode(control, service.id)).get(W2) ?? 0
     expect(onW2).toBeGreaterThan(0)
     await control.nodes.remove(W2, { force: true })
