@@ -49,6 +49,19 @@ describe('Agent session', () => {
     expect(clock.pending()).toBe(0)
   })
 
+  it("keeps the cluster's root CA its session messages carry (the node's trust root), the latest one", async () => {
+    const { clock, agent, d } = setup()
+    const [root1, root2] = [new TextEncoder().encode('root 1'), new TextEncoder().encode('root 2')]
+    d.rootCa = root1
+    await agent.start()
+    await until(() => agent.status.connected, 'registered', clock)
+    expect(agent.status.rootCa).toEqual(root1)
+    d.rootCa = root2
+    d.pushSession()
+    await until(() => agent.status.rootCa === root2, 'the new root', clock)
+    await agent.stop()
+  })
+
   it('runs the complete set, then incremental changes, and reports every status to the dispatcher in order', async () => {
     const { clock, agent, d, runtime } = setup()
     d.assign({ task: task('t1') })

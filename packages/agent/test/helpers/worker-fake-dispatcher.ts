@@ -86,6 +86,8 @@ export class FakeDispatcher implements DispatcherApi {
   readonly nodeId: string
   /** The manager list sent in session messages. */
   managers: WeightedManager[] = []
+  /** The cluster's root CA sent in session messages (empty: none). */
+  rootCa: Uint8Array = new Uint8Array()
   /** The heartbeat period answered. */
   periodMs = 5000
   /** Every session request received. */
@@ -255,7 +257,7 @@ export class FakeDispatcher implements DispatcherApi {
   }
 
   #sessionMessage(): SessionMessage {
-    return { sessionId: this.#sessionId ?? '', node: fakeNode(this.nodeId), managers: this.managers, networkBootstrapKeys: [], rootCa: new Uint8Array() }
+    return { sessionId: this.#sessionId ?? '', node: fakeNode(this.nodeId), managers: this.managers, networkBootstrapKeys: [], rootCa: this.rootCa }
   }
 
   #check(sessionId: string): void {
