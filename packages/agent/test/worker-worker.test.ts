@@ -158,6 +158,30 @@ describe('Worker', () => {
     await w.worker.stop()
   })
 
+  it('writes every task of an assignment set to the database at once, and starts none before all are durable', async () => {
+    const inner = new MemoryTaskDb()
+    const held: (() => void)[] = []
+    // A database whose puts wait until the test lets them finish.
+    const db: TaskDb = {
+      entries: () => inner.entries(),
+      get: (id) => inner.get(id),
+      put: (entry) => new Promise<void>((resolve) => held.push(() => void inner.put(entry).then(resolve))),
+      putStatus: (id, s) => inner.putStatus(id, s),
+      setAssigned: (id, a) => inner.setAssigned(id, a),
+      delete: (id) => inner.delete(id),
+      close: () => inner.close(),
+    }
+    const w = setup(db)
+    const assigning = w.worker.assign(updates(task('t1'), task('t2'), task('t3')))
+    await until(() => held.length === 3, 'three puts in flight', w.clock)
+    expect(w.worker.tasks()).toEqual([])
+    for (const release of held.splice(0)) release()
+    await assigning
+    expect(w.worker.tasks().map((t) => t.id)).toEqual(['t1', 't2', 't3'])
+    await until(() => ['t1', 't2', 't3'].every((id) => w.states(id).includes(RUNNING)), 'all three running', w.clock)
+    await w.worker.stop()
+  })
+
   it('stop leaves containers running and cancels every timer of the worker', async () => {
     const clock = new ManualClock(1000)
     const runtimeClock = new ManualClock(1000)

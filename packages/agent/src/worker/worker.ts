@@ -133,19 +133,27 @@ export class Worker {
       else removed.push(assignment.task)
     }
 
+    // Every task of the set is written at once (SwarmKit writes a set in one transaction): one
+    // durable write after another held the set's last task back by the whole chain of fsyncs.
+    // A new task starts only once its entry is durable, so a restarted worker adopts its container.
     const assigned = new Set<string>()
+    const writes: Promise<void>[] = []
+    const starts = new Map<string, { incoming: Task; task: Task }>()
     for (const incoming of updated) {
       assigned.add(incoming.id)
       const manager = this.#managers.get(incoming.id)
       if (manager !== undefined) {
         manager.update(incoming)
-        await this.#init.db.put({ task: manager.task, assigned: true })
-        this.#resendIfBehind(incoming, manager.task.status)
+        writes.push(this.#init.db.put({ task: manager.task, assigned: true }).then(() => this.#resendIfBehind(incoming, manager.task.status)))
         continue
       }
       const known = this.#init.db.get(incoming.id)
       const task = known === undefined ? incoming : mergeAssignedTask(known.task, incoming)
-      await this.#init.db.put({ task, assigned: true })
+      writes.push(this.#init.db.put({ task, assigned: true }))
+      starts.set(incoming.id, { incoming, task })
+    }
+    await Promise.all(writes)
+    for (const { incoming, task } of starts.values()) {
       this.#resendIfBehind(incoming, task.status)
       this.#startManager(task)
     }
