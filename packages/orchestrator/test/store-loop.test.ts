@@ -20,6 +20,7 @@ describe('StoreLoop', () => {
       tx.tasks.create(newTask(undefined, svc, 1, '', h))
       tx.tasks.create(newTask(undefined, svc, 2, '', h))
     })
+    await flush()
     await h.store.update((tx) => tx.tasks.create(newTask(undefined, svc, 3, '', h)))
     await flush()
     expect(log).toEqual(['resync 1', 'tick', 'create 1', 'create 2', 'tick', 'create 3', 'tick'])
@@ -27,6 +28,32 @@ describe('StoreLoop', () => {
     await h.store.update((tx) => tx.tasks.create(newTask(undefined, svc, 4, '', h)))
     await flush()
     expect(log.length).toBe(7)
+  })
+
+  it('ticks once for the commits queued while a tick ran: their events in commit order, then one tick for all of them', async () => {
+    const h = new Harness({ start: false })
+    const svc = await h.createService(replicatedSpec('web', 1))
+    const log: string[] = []
+    let release: (() => void) | undefined
+    const loop = new StoreLoop(h, 'test', ['task'], {
+      resync: () => log.push('resync'),
+      event: (ev: ObjectEvent<'task'>) => log.push(`${ev.action} ${ev.object.slot}`),
+      // The tick after the first commit waits (as a tick that writes waits for its commit).
+      tick: () => {
+        log.push('tick')
+        return log.length === 4 ? new Promise<void>((resolve) => (release = resolve)) : undefined
+      },
+    })
+    loop.start()
+    await h.store.update((tx) => tx.tasks.create(newTask(undefined, svc, 1, '', h)))
+    await flush()
+    expect(log).toEqual(['resync', 'tick', 'create 1', 'tick'])
+    await h.store.update((tx) => tx.tasks.create(newTask(undefined, svc, 2, '', h)))
+    await h.store.update((tx) => tx.tasks.create(newTask(undefined, svc, 3, '', h)))
+    release?.()
+    await flush()
+    expect(log).toEqual(['resync', 'tick', 'create 1', 'tick', 'create 2', 'create 3', 'tick'])
+    await loop.stop()
   })
 
   it('resyncs from a fresh view when it falls behind the store instead of losing events', async () => {

@@ -28,7 +28,7 @@ export interface StoreLoopHandlers<K extends ObjectKind> {
   resync(tx: ReadTx): void
   /** One create, update or delete, in commit order. */
   event(event: ObjectEvent<K>): void
-  /** After each commit's events (and after each resync): act on what changed. */
+  /** After a commit's events, once no later commit is queued (one tick for a burst of queued commits), and after each resync: act on what changed. */
   tick(): Promise<void> | void
 }
 
@@ -111,6 +111,10 @@ export class StoreLoop<K extends ObjectKind> {
         for await (const ev of this.#watch as Watch<K>) {
           if (this.stopping) return
           if (ev.action === 'commit') {
+            // Commits already queued behind this one are read first, and one tick acts on them
+            // all: a tick that writes waits for its commit, and a tick per queued commit made a
+            // burst of N small commits (one task each) cost N round trips through Raft.
+            if ((this.#watch as Watch<K>).queued > 0) continue
             await this.#tick()
             continue
           }

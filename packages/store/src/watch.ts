@@ -74,6 +74,8 @@ export interface Watch<K extends ObjectKind = ObjectKind> extends AsyncIterableI
   close(): void
   /** Whether the watch has ended (closed, aborted or overflowed). */
   readonly closed: boolean
+  /** Events queued and not read yet (a commit's events are queued together with its commit event). */
+  readonly queued: number
 }
 
 /** Compiles a selector into a predicate on events. */
@@ -138,6 +140,11 @@ export class Watcher implements AsyncIterableIterator<StoreEvent> {
   /** Whether the watch has ended. */
   get closed(): boolean {
     return this.done
+  }
+
+  /** Events queued and not read yet. */
+  get queued(): number {
+    return this.queue.length - this.head
   }
 
   /** Offers an event; ignored unless it matches. Overflow closes the watcher with an error. */

@@ -36,6 +36,8 @@ export class AllocatorTerm {
   readonly #fresh = new Set<string>()
   /** Something changed that may unblock what failed before: look at every waiting task and failed service. */
   #retry = true
+  /** A network's IPAM failed (a new reason) in the writes of the tick in progress. */
+  #networkFailed = false
   #bootstrap: boolean
 
   constructor(init: NetworkAllocatorInit, logger: Logger) {
@@ -166,6 +168,16 @@ export class AllocatorTerm {
     this.#allocateTasks(writes)
     this.#retry = false
     await applyAllocatorWrites(this.#init.store, writes, this.#logger)
+    // A network's IPAM is decided in its write, after this tick looked at the tasks: those of a
+    // network that failed there wait with "not allocated yet". Look at them again for the reason.
+    if (!this.#networkFailed || this.#loop.stopping) return
+    this.#networkFailed = false
+    this.#retry = true
+    const again: AllocatorWrite[] = []
+    this.#allocateServices(again)
+    this.#allocateTasks(again)
+    this.#retry = false
+    await applyAllocatorWrites(this.#init.store, again, this.#logger)
   }
 
   /** Creates the ingress network if none exists; true when it wrote one. */
@@ -197,7 +209,9 @@ export class AllocatorTerm {
         try {
           decided = allocateNetworkIpam(n.spec, existing, cluster)
         } catch (err) {
-          this.#state.networkErrors.set(id, `network ${n.spec.annotations.name} cannot be allocated: ${err instanceof Error ? err.message : String(err)}`)
+          const reason = `network ${n.spec.annotations.name} cannot be allocated: ${err instanceof Error ? err.message : String(err)}`
+          if (this.#state.networkErrors.get(id) !== reason) this.#networkFailed = true
+          this.#state.networkErrors.set(id, reason)
           return false
         }
         this.#state.networkErrors.delete(id)
