@@ -86,7 +86,14 @@ export class ManagerProcesses {
    */
   static async start(nodeFlags: readonly string[] = []): Promise<ManagerProcesses> {
     const dir = await mkdtemp(join(tmpdir(), 'skts-control-bench-'))
-    const cluster = new ManagerProcesses(dir, await bundleManagerBinary(dir), nodeFlags)
+    let binary: string
+    try {
+      binary = await bundleManagerBinary(dir)
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true })
+      throw err
+    }
+    const cluster = new ManagerProcesses(dir, binary, nodeFlags)
     try {
       const m1 = await cluster.#start('m1', ['init', '--listen-addr', '127.0.0.1:0'])
       const token = m1.ready.tokens?.manager ?? ''
