@@ -103,6 +103,7 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
   #closeRequested = false
   #checkTimer: Timer | undefined
   #switching: Promise<void> | undefined
+  #checking: Promise<void> = Promise.resolve()
   #successor: ClusterNode | undefined
   readonly #renewVia: { address?: string }
   #recordedManagers = ''
@@ -241,6 +242,7 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
     this.#closeRequested = true
     this.#closing ??= (async () => {
       this.#checkTimer?.cancel()
+      await this.#checking // a check may be writing cluster-node.json, which leave() removes next
       await this.#switching?.catch(() => undefined)
       if (this.#successor !== undefined) return
       await this.#stopManagerParts('this node is closed', true)
@@ -272,7 +274,7 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
   /** Every {@link ROLE_CHECK_MS}, {@link ManagerCluster.#checkRole}. */
   #scheduleRoleCheck(): void {
     this.#checkTimer = systemClock.setTimeout(() => {
-      void this.#checkRole()
+      this.#checking = this.#checkRole()
         .catch((err: unknown) => this.#assembled.logger.warn('cluster: the role check failed; will retry', { err: String(err) }))
         .finally(() => {
           if (this.#closing === undefined && this.#successor === undefined) this.#scheduleRoleCheck()

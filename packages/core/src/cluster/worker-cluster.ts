@@ -71,7 +71,7 @@ export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
     this.nodeId = identity.nodeId
     this.clusterId = identity.clusterId
     this.stateDir = options.stateDir
-    this.address = options.nodeAddress ?? '127.0.0.1'
+    this.address = half.nodeAddress
     this.#parts = parts
     this.#managers = managers
     this.#logger = options.logger ?? silentLogger

@@ -51,6 +51,8 @@ class RoleNetworkSource implements TaskNetworkSource {
 export class WorkerHalf {
   /** The worker node (agent, runtime, task networking). */
   readonly worker: WorkerNode
+  /** The IP other nodes reach this node's published ports at (its `node.status.addr`). */
+  readonly nodeAddress: string
   /** The client of the leader's log broker (publishing, and a manager's `services.logs`). */
   readonly logsClient: LeaderLogsClient
   readonly #publisher: LogPublisher
@@ -67,6 +69,7 @@ export class WorkerHalf {
     const identity = certificates.identity
     if (identity === undefined) throw new UnavailableError('the node certificate is not loaded')
     this.#logger = logger
+    this.nodeAddress = init.nodeAddress
     const clientCredentials = (): ReturnType<typeof credentials.forClient> => credentials.forClient(certificates.tlsSource(), { clusterId: identity.clusterId })
     this.#newConnector = (joinAddress) => new GrpcDispatcherConnector({ credentials: clientCredentials(), ...(joinAddress === undefined ? {} : { joinAddress }) })
     this.#joinAddress = init.joinAddress

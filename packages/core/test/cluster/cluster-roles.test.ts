@@ -7,13 +7,41 @@
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { FailedPreconditionError, TaskState, UnavailableError } from '@swarmkit-ts/api'
+import { FailedPreconditionError, NotLeaderError, TaskState, UnavailableError } from '@swarmkit-ts/api'
 import { ManagerKeyStore } from '@swarmkit-ts/pki'
 import { Cluster, connectControlSocket, NodeCertificateStore, renewNodeCertificate, type ClusterNode, type ManagerCluster, type RoleEvent, type WorkerCluster } from '../../src/index.ts'
 import { readClusterNodeState } from '../../src/cluster/node-state.ts'
-import { ClusterRig, FAST, guard, sleeper, until } from './rig.ts'
+import { ClusterRig, FAST, guard, sleeper, until as untilHolds } from './rig.ts'
 
 const rig = new ClusterRig()
+
+/** Whether `err` is the passing refusal of an election (a membership change starts one on a loaded machine). */
+const transient = (err: unknown): boolean => err instanceof NotLeaderError || err instanceof UnavailableError
+
+/** `op`, again while it fails with a transient refusal (the guard ends it). */
+async function settled<T>(op: () => Promise<T>, guardMs = 60_000): Promise<T> {
+  const deadline = Date.now() + guardMs
+  for (;;) {
+    try {
+      return await op()
+    } catch (err) {
+      if (!transient(err) || Date.now() > deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+}
+
+/** Waits until `cond` holds, a transient refusal counting as not yet. */
+function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  return untilHolds(async () => {
+    try {
+      return await cond()
+    } catch (err) {
+      if (transient(err)) return false
+      throw err
+    }
+  }, what)
+}
 
 /** The next `role` event of `node`, its new node tracked for cleanup. */
 function nextRole(node: ClusterNode): Promise<RoleEvent> {
@@ -63,14 +91,15 @@ describe('Cluster role changes', () => {
   it('a promoted worker becomes a Raft voter serving its control socket, with the same tasks in the same containers', async () => {
     const m1 = await rig.init()
     const w1 = await rig.joinWorker(m1)
+    await until(async () => (await m1.nodes.list()).filter((n) => n.status.state === 'ready').length === 2, 'two nodes ready')
     const web = await m1.services.create(sleeper('web', 4))
     await m1.services.waitConverged(web.id, { signal: guard() })
-    await until(() => containers(w1).size === 2, 'two tasks on the worker')
+    await until(() => containers(w1).size > 0 && containers(w1).size + containers(m1).size === 4, 'the four tasks running, some on the worker')
     const before = containers(w1)
-    const tasksBefore = await runningIds(m1, web.id)
+    const tasksBefore = await settled(() => runningIds(m1, web.id))
 
     const promoted = nextRole(w1)
-    await m1.nodes.promote(w1.nodeId)
+    await settled(() => m1.nodes.promote(w1.nodeId))
     const event = await promoted
     expect(event.role).toBe('manager')
     const m2 = event.node as ManagerCluster
@@ -81,12 +110,12 @@ describe('Cluster role changes', () => {
     const socket = connectControlSocket(m2.controlSocketPath)
     try {
       await until(async () => (await socket.nodes.get(m2.nodeId)).managerStatus?.reachability === 'reachable', 'the new manager reachable, through its own socket')
-      expect((await socket.nodes.get(m2.nodeId)).role).toBe('manager')
+      expect((await settled(() => socket.nodes.get(m2.nodeId))).role).toBe('manager')
     } finally {
       socket.close()
     }
     expect(containers(m2)).toEqual(before)
-    expect(await runningIds(m1, web.id)).toEqual(tasksBefore)
+    expect(await settled(() => runningIds(m1, web.id))).toEqual(tasksBefore)
     expect(await stateFiles(m2.stateDir)).toEqual({ role: 'manager', workerKey: false, managerKeys: true, raft: true })
     await expect(w1.leave()).rejects.toThrow(UnavailableError)
   }, 240_000)
@@ -95,14 +124,15 @@ describe('Cluster role changes', () => {
     const m1 = await rig.init()
     const m2 = await rig.joinManager(m1)
     const m3 = await rig.joinManager(m1)
+    await until(async () => (await m1.nodes.list()).filter((n) => n.status.state === 'ready').length === 3, 'three nodes ready')
     const web = await m1.services.create(sleeper('web', 6))
     await m1.services.waitConverged(web.id, { signal: guard() })
-    await until(() => containers(m1).size === 2 && containers(m2).size === 2 && containers(m3).size === 2, 'two tasks on each manager')
-    const tasksBefore = await runningIds(m1, web.id)
+    await until(() => [m1, m2, m3].every((m) => containers(m).size > 0) && containers(m1).size + containers(m2).size + containers(m3).size === 6, 'the six tasks running, some on each manager')
+    const tasksBefore = await settled(() => runningIds(m1, web.id))
 
     const m3Before = containers(m3)
     const m3Demoted = nextRole(m3)
-    await m2.nodes.demote(m3.nodeId)
+    await settled(() => m2.nodes.demote(m3.nodeId))
     const w3 = (await m3Demoted).node as WorkerCluster
     expect([w3.role, w3.nodeId]).toEqual(['worker', m3.nodeId])
     expect(containers(w3)).toEqual(m3Before)
@@ -115,14 +145,14 @@ describe('Cluster role changes', () => {
 
     const m1Before = containers(m1)
     const m1Demoted = nextRole(m1)
-    await m2.nodes.demote(m1.nodeId)
+    await settled(() => m2.nodes.demote(m1.nodeId))
     const w1 = (await m1Demoted).node as WorkerCluster
     expect(w1.role).toBe('worker')
     expect(containers(w1)).toEqual(m1Before)
     await until(() => m2.isLeader, 'the remaining manager leads')
     expect(m2.manager.replicated.raft.status().config.voters).toEqual([m2.manager.raftId])
     await until(async () => (await runningIds(m2, web.id)).length === 6 && w1.connected && w3.connected, 'six tasks running, both workers connected')
-    expect(await runningIds(m2, web.id)).toEqual(tasksBefore)
+    expect(await settled(() => runningIds(m2, web.id))).toEqual(tasksBefore)
     expect(await stateFiles(w1.stateDir)).toEqual({ role: 'worker', workerKey: true, managerKeys: false, raft: false })
   }, 240_000)
 
@@ -131,7 +161,7 @@ describe('Cluster role changes', () => {
     const w1 = await rig.joinWorker(m1)
     await until(() => w1.connected, 'the worker connected')
     await w1.close()
-    await m1.nodes.promote(w1.nodeId)
+    await settled(() => m1.nodes.promote(w1.nodeId))
     await until(async () => (await m1.nodes.get(w1.nodeId)).role === 'manager', 'the role manager made it a manager')
     const reopened = rig.track(await Cluster.open({ stateDir: w1.stateDir, ...FAST }))
     expect(reopened.role).toBe('worker')
@@ -147,7 +177,7 @@ describe('Cluster role changes', () => {
     const m3 = await rig.joinManager(m1)
     await until(() => m1.manager.members().filter((m) => m.reachable).length === 3, 'three managers reachable')
     await m3.close()
-    await m2.nodes.demote(m3.nodeId)
+    await settled(() => m2.nodes.demote(m3.nodeId))
     await until(async () => (await m1.nodes.get(m3.nodeId)).role === 'worker', 'the role manager removed its member and made it a worker')
     const reopened = rig.track(await Cluster.open({ stateDir: m3.stateDir, ...FAST }))
     expect(reopened.role).toBe('manager')
@@ -164,7 +194,7 @@ describe('Cluster role changes', () => {
     const m3 = await rig.joinManager(m1)
     await until(() => m1.manager.members().filter((m) => m.reachable).length === 3, 'three managers reachable')
     await m3.close()
-    await m2.nodes.demote(m3.nodeId)
+    await settled(() => m2.nodes.demote(m3.nodeId))
     await until(async () => (await m1.nodes.get(m3.nodeId)).role === 'worker', 'the role manager made it a worker')
     // The state a crash right after the worker certificate's renewal leaves: the key in the manager key store.
     const keys = await ManagerKeyStore.open(join(m3.stateDir, 'manager-keys.json'))
@@ -189,6 +219,6 @@ describe('Cluster role changes', () => {
     const refused = m1.nodes.demote(m2.nodeId)
     await expect(refused).rejects.toThrow(FailedPreconditionError)
     await expect(refused).rejects.toMatchObject({ reason: 'quorum' })
-    expect((await m1.nodes.get(m2.nodeId)).spec.desiredRole).toBe('manager')
+    expect((await settled(() => m1.nodes.get(m2.nodeId))).spec.desiredRole).toBe('manager')
   }, 240_000)
 })
