@@ -6,6 +6,8 @@
  * marks nodes still holding an old-root certificate `rotate` (30 at a time), each node renews
  * (its renewal loop's `renewNow()`), and once every node's certificate is from the new root it
  * replaces the root, drops the rotation and moves the join tokens to the new root's digest.
+ * Through the control API a rotation starts as in SwarmKit, by changing `caConfig.forceRotate`
+ * ({@link rootCaForClusterSpec}, used by `updateCluster`).
  *
  * @module
  */

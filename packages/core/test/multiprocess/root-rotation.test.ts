@@ -97,6 +97,10 @@ describe('multi-process root CA rotation with a worker down', () => {
     }
     const after = await control.getCluster()
     expect(after.rootCa.joinTokens.worker).not.toBe(before.rootCa.joinTokens.worker)
+    // The completed rotation is remembered: an update that keeps forceRotate starts none.
+    expect(after.rootCa.lastForcedRotation).toBe(1)
+    const kept = await control.updateCluster(after.spec, { version: after.meta.version.index })
+    expect([kept.rootCa.rootRotation, Buffer.from(kept.rootCa.caCert).equals(Buffer.from(newRoot))]).toEqual([undefined, true])
 
     // The worker's tasks ran throughout: same tasks, same processes, none added.
     await until(async () => (await control.nodes.get(w2.ready.nodeId)).status.state === NodeState.READY, 'w2 ready again')
