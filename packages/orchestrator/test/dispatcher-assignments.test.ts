@@ -57,6 +57,24 @@ describe('Dispatcher assignments', () => {
     await f.stop()
   })
 
+  it('with assignmentBatchMs 0, sends at the next turn: the changes of one commit together, no wait after them', async () => {
+    const f = new DispatcherFixture({ config: { assignmentBatchMs: 0 } })
+    const c = await f.connect('n1')
+    const a = await f.assignments(c)
+    await f.store.update((tx) => {
+      tx.tasks.create(task('t1', 'n1'))
+      tx.tasks.create(task('t2', 'n1'))
+    })
+    await f.advance(0)
+    expect(a.messages).toHaveLength(2)
+    expect(describeChanges(a.last)).toEqual(['update task:t1', 'update task:t2'])
+    await f.addTask('t3', 'n1')
+    await f.advance(0)
+    expect(a.messages).toHaveLength(3)
+    expect(describeChanges(a.last)).toEqual(['update task:t3'])
+    await f.stop()
+  })
+
   it('batches: 100 modifications go out at once; fewer wait until 100 ms pass with no new one', async () => {
     const f = new DispatcherFixture()
     const c = await f.connect('n1')

@@ -26,6 +26,21 @@ describe('Dispatcher status intake', () => {
     await f.stop()
   })
 
+  it('with statusFlushMs 0, writes the updates queued in one turn at the next turn, together', async () => {
+    const f = new DispatcherFixture({ config: { nodeId: MANAGER, statusFlushMs: 0 } })
+    const c = await f.connect('n1')
+    await f.addTask('t1', 'n1')
+    await f.addTask('t2', 'n1')
+    const version = f.store.version
+    await Promise.all(['t1', 't2'].map((t) => c.api.updateTaskStatus({ sessionId: c.sessionId, updates: [{ taskId: idOf(t), status: running(5) }] })))
+    expect(f.task('t1')?.status.state).toBe(TaskState.ASSIGNED)
+    await f.advance(0)
+    expect(f.task('t1')?.status).toEqual({ ...running(5), appliedBy: MANAGER, appliedAt: f.clock.now() })
+    expect(f.task('t2')?.status.state).toBe(TaskState.RUNNING)
+    expect(f.store.version).toBe(version + 1n)
+    await f.stop()
+  })
+
   it('keeps the latest update per task and writes 10,000 queued updates at once, in batches', async () => {
     const f = new DispatcherFixture()
     const c = await f.connect('n1')

@@ -3,7 +3,8 @@
  * indexed by node ({@link AssignmentHub.apply}); a stream opened for a node starts from that
  * index (a `complete` message), then receives the node's task changes as `incremental`
  * messages chained by sequence numbers, batched: sent once {@link ASSIGNMENT_BATCH_LIMIT}
- * modifications are pending, or {@link ASSIGNMENT_BATCH_WAIT_MS} after the latest one.
+ * modifications are pending, or `assignmentBatchMs` (default `ASSIGNMENT_BATCH_WAIT_MS`)
+ * after the latest one.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import type { Frozen, ReadTx } from '@swarmkit-ts/store'
 import { AssignmentSet } from './assignment-set.ts'
 import type { DependencyLookup } from './assignment-set.ts'
 import { Channel } from './channel.ts'
-import { ASSIGNMENT_BATCH_LIMIT, ASSIGNMENT_BATCH_WAIT_MS } from './config.ts'
+import { ASSIGNMENT_BATCH_LIMIT } from './config.ts'
 import type { DispatcherContext } from './context.ts'
 
 /** One open assignments stream. */
@@ -47,7 +48,7 @@ export class AssignmentStream {
       return
     }
     // One timer per batch: when it fires early (a later change moved the idle deadline), it re-arms.
-    this.#timer ??= this.#ctx.clock.setTimeout(() => this.#onTimer(), ASSIGNMENT_BATCH_WAIT_MS)
+    this.#timer ??= this.#ctx.clock.setTimeout(() => this.#onTimer(), this.#ctx.config.assignmentBatchMs)
   }
 
   /** Ends the stream (`error` for the reader, or a normal end). Pending changes are dropped. */
@@ -60,7 +61,7 @@ export class AssignmentStream {
 
   #onTimer(): void {
     this.#timer = undefined
-    const wait = this.#lastChangeAt + ASSIGNMENT_BATCH_WAIT_MS - this.#ctx.clock.now()
+    const wait = this.#lastChangeAt + this.#ctx.config.assignmentBatchMs - this.#ctx.clock.now()
     if (wait > 0) this.#timer = this.#ctx.clock.setTimeout(() => this.#onTimer(), wait)
     else this.#flush()
   }

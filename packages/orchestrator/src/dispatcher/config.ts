@@ -46,6 +46,18 @@ export interface DispatcherConfig {
   readonly managers?: () => readonly WeightedManager[]
   /** This manager's node id, written as `status.appliedBy` of the status updates it applies (default: not set). */
   readonly nodeId?: string
+  /**
+   * Queued status updates are written this long after the first one was queued (default
+   * {@link STATUS_FLUSH_INTERVAL_MS}, SwarmKit's). 0 writes them at the next turn of the event
+   * loop: every update queued in that turn in one write, and no wait added to a task's progress.
+   */
+  readonly statusFlushMs?: number
+  /**
+   * An assignments stream sends this long after its latest modification (default
+   * {@link ASSIGNMENT_BATCH_WAIT_MS}, SwarmKit's). 0 sends at the next turn of the event loop,
+   * with every modification made in that turn.
+   */
+  readonly assignmentBatchMs?: number
 }
 
 /** {@link DispatcherConfig} with its defaults filled in. */
@@ -53,6 +65,8 @@ export interface ResolvedDispatcherConfig {
   readonly heartbeatPeriodMs: number
   readonly managers: () => readonly WeightedManager[]
   readonly nodeId: string | undefined
+  readonly statusFlushMs: number
+  readonly assignmentBatchMs: number
 }
 
 /** Fills in the defaults of `config`. */
@@ -61,5 +75,7 @@ export function resolveDispatcherConfig(config: DispatcherConfig = {}): Resolved
     heartbeatPeriodMs: config.heartbeatPeriodMs ?? DEFAULT_HEARTBEAT_PERIOD_MS,
     managers: config.managers ?? (() => []),
     nodeId: config.nodeId,
+    statusFlushMs: config.statusFlushMs ?? STATUS_FLUSH_INTERVAL_MS,
+    assignmentBatchMs: config.assignmentBatchMs ?? ASSIGNMENT_BATCH_WAIT_MS,
   }
 }

@@ -1,14 +1,15 @@
 /**
  * The status intake of one term: `enqueue` checks that every task is the caller's and keeps
- * the latest status per task; the queue is written {@link STATUS_FLUSH_INTERVAL_MS} after its
- * first entry, or at once at {@link STATUS_FLUSH_LIMIT} entries, in store batches.
+ * the latest status per task; the queue is written `statusFlushMs` (default
+ * `STATUS_FLUSH_INTERVAL_MS`) after its first entry, or at once at {@link STATUS_FLUSH_LIMIT}
+ * entries, in store batches.
  *
  * @module
  */
 import { PermissionDeniedError } from '@swarmkit-ts/api'
 import type { Task, TaskStatus, TaskStatusUpdate, Timer } from '@swarmkit-ts/api'
 import type { Draft } from '@swarmkit-ts/store'
-import { STATUS_FLUSH_INTERVAL_MS, STATUS_FLUSH_LIMIT, WRITES_PER_TRANSACTION } from './config.ts'
+import { STATUS_FLUSH_LIMIT, WRITES_PER_TRANSACTION } from './config.ts'
 import type { DispatcherContext } from './context.ts'
 import { decideStatusUpdate } from './status-intake.ts'
 
@@ -43,7 +44,7 @@ export class StatusQueue {
     if (valid.length === 0) return
     for (const u of valid) this.#queue.set(u.taskId, u.status)
     if (this.#queue.size >= STATUS_FLUSH_LIMIT) this.#flushNow()
-    else this.#timer ??= this.#ctx.clock.setTimeout(() => this.#flushNow(), STATUS_FLUSH_INTERVAL_MS)
+    else this.#timer ??= this.#ctx.clock.setTimeout(() => this.#flushNow(), this.#ctx.config.statusFlushMs)
   }
 
   /** Cancels the timer and writes what is queued (the agents were told it was accepted). */
