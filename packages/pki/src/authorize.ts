@@ -2,7 +2,7 @@
  * Authorization of gRPC calls by the caller's certificate: role (OU), cluster (O), deny list.
  */
 import { X509Certificate } from 'node:crypto'
-import type { PeerCertificate } from 'node:tls'
+import { TLSSocket, type PeerCertificate } from 'node:tls'
 import { Metadata, type ServerErrorResponse } from '@grpc/grpc-js'
 import { PermissionDeniedError, systemClock, toGrpcStatus, type Clock, type NodeRole } from '@swarmkit-ts/api'
 import type { CertificateDenyList } from './deny-list.ts'
@@ -30,6 +30,39 @@ export interface AuthorizeOptions {
  *   certificate carries no valid node identity.
  */
 export function peerIdentity(call: CallWithAuthContext): NodeIdentity {
+  // One identity per TLS connection: its peer certificate cannot change (HTTP/2 forbids TLS
+  // renegotiation and Node disables it on HTTP/2 sockets), and getAuthContext() costs a full
+  // getPeerCertificate() object with three fingerprints on every call.
+  const socket = tlsSocketOf(call)
+  const known = socket === undefined ? undefined : connectionIdentities.get(socket)
+  if (known !== undefined) return known
+  const identity = certificateIdentity(call)
+  if (socket !== undefined) connectionIdentities.set(socket, identity)
+  return identity
+}
+
+const connectionIdentities = new WeakMap<TLSSocket, NodeIdentity>()
+
+/**
+ * The authorized TLS socket under a grpc-js server call, found through grpc-js's internal fields
+ * (the call's `call`, then `nextCall` through any interceptors, to the HTTP/2 stream's session), or
+ * undefined — then every call reads the certificate through `getAuthContext()`.
+ */
+function tlsSocketOf(call: CallWithAuthContext): TLSSocket | undefined {
+  let c: unknown = (call as { call?: unknown }).call
+  for (let depth = 0; depth < 8 && typeof c === 'object' && c !== null; depth++) {
+    const stream = (c as { stream?: { session?: { socket?: unknown } } }).stream
+    if (stream !== undefined) {
+      const socket = stream?.session?.socket
+      return socket instanceof TLSSocket && socket.authorized ? socket : undefined
+    }
+    c = (c as { nextCall?: unknown }).nextCall
+  }
+  return undefined
+}
+
+/** The identity in the call's peer certificate, read through `getAuthContext()`. */
+function certificateIdentity(call: CallWithAuthContext): NodeIdentity {
   const ctx = call.getAuthContext()
   const cert = ctx.sslPeerCertificate
   if (ctx.transportSecurityType !== 'ssl' || cert?.raw === undefined) {
