@@ -59,7 +59,10 @@ export class LeaderTerms {
 
   /**
    * A dispatcher for a new term: the heartbeat period given at construction, else the cluster
-   * spec's (`spec.dispatcher.heartbeatPeriodMs`), else the default.
+   * spec's (`spec.dispatcher.heartbeatPeriodMs`), else the default. Statuses are written and
+   * assignments sent at the next turn of the event loop (not SwarmKit's 100 ms batches): each
+   * wait lay on a task's path from one state to the next, four times per slot of a rolling
+   * update, and what arrives within one turn is still batched.
    */
   #newDispatcher(): Dispatcher {
     const { store, clock, random, logger, nodeId } = this.#init
@@ -70,7 +73,7 @@ export class LeaderTerms {
       clock,
       random,
       logger: logger.child({ component: 'dispatcher' }),
-      config: { nodeId, ...this.#init.dispatcher, ...(heartbeatPeriodMs === undefined ? {} : { heartbeatPeriodMs }) },
+      config: { nodeId, statusFlushMs: 0, assignmentBatchMs: 0, ...this.#init.dispatcher, ...(heartbeatPeriodMs === undefined ? {} : { heartbeatPeriodMs }) },
     })
   }
 
