@@ -8,7 +8,7 @@ import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
-import { TaskState } from '@swarmkit-ts/api'
+import { NotLeaderError, SequenceConflictError, TaskState, UnavailableError } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import { ProcessRuntime } from '@swarmkit-ts/engine-adapter'
 import { NodeProcess } from '../../../../examples/manager-binary/src/node-process.ts'
@@ -30,6 +30,24 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})`}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/**
+ * `op`, again while it fails with a refusal that passes: an election (`NotLeaderError`,
+ * `UnavailableError`) or a concurrent write (`SequenceConflictError`: `op` reads the version
+ * again). Throws the last error after `guardMs` (a guard against hanging).
+ */
+export async function settled<T>(op: () => Promise<T>, guardMs = 60_000): Promise<T> {
+  const deadline = Date.now() + guardMs
+  for (;;) {
+    try {
+      return await op()
+    } catch (err) {
+      const passing = err instanceof NotLeaderError || err instanceof UnavailableError || err instanceof SequenceConflictError
+      if (!passing || Date.now() > deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
   }
 }
 

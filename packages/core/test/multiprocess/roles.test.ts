@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { NodeState, TaskState } from '@swarmkit-ts/api'
 import type { NodeRole, ServiceSpec } from '@swarmkit-ts/api'
 import type { ControlClient } from '../../src/index.ts'
-import { controlOf, leaderOf, ProcessRig, until, type TestNode } from './processes.ts'
+import { controlOf, leaderOf, ProcessRig, settled, until, type TestNode } from './processes.ts'
 
 const REPLICAS = 20
 
@@ -17,10 +17,12 @@ const web: ServiceSpec = {
   task: { container: { image: 'busybox:fake', command: ['sh', '-c', 'sleep 3600'] } },
 }
 
-/** Sets the node's desired role (what `docker node promote / demote` do). */
+/** Sets the node's desired role (what `docker node promote / demote` do), read again past a concurrent write. */
 async function setRole(control: ControlClient, nodeId: string, role: NodeRole): Promise<void> {
-  const node = await control.nodes.get(nodeId)
-  await control.nodes.update(nodeId, { ...node.spec, desiredRole: role }, { version: node.meta.version.index })
+  await settled(async () => {
+    const node = await control.nodes.get(nodeId)
+    await control.nodes.update(nodeId, { ...node.spec, desiredRole: role }, { version: node.meta.version.index })
+  })
 }
 
 /** The service's running tasks (desired and observed RUNNING): id → node id. */
@@ -49,9 +51,9 @@ describe('multi-process role changes (3 managers, 2 workers)', () => {
     const m3 = await rig.join('m3', m1, 'manager')
     const [w1, w2] = await Promise.all([rig.join('w1', m1, 'worker'), rig.join('w2', m1, 'worker')])
     await until(async () => (await controlOf(m1).nodes.list()).filter((n) => n.status.state === NodeState.READY).length === 5, 'five nodes ready')
-    const service = await controlOf(m1).services.create(web)
+    const service = await settled(() => controlOf(m1).services.create(web))
     await until(async () => (await running(controlOf(m1), service.id)).size === REPLICAS, `${REPLICAS} replicas running`)
-    const tasks = await running(controlOf(m1), service.id)
+    const tasks = await settled(() => running(controlOf(m1), service.id))
     expect(new Set(tasks.values()).size).toBe(5)
 
     // The worker w1 becomes a manager: its control socket answers, four managers are reachable.
@@ -61,10 +63,10 @@ describe('multi-process role changes (3 managers, 2 workers)', () => {
     expect([promoted.nodeId, promoted.role, promoted.controlSocket]).toEqual([w1Id, 'manager', `${w1.stateDir}/control.sock`])
     let managers = [m1, m2, m3, w1]
     await until(async () => (await reachableManagers(controlOf(w1))).join() === ids(managers).join(), 'four managers reachable, seen through the promoted one')
-    expect(await running(controlOf(w1), service.id)).toEqual(tasks)
+    expect(await settled(() => running(controlOf(w1), service.id))).toEqual(tasks)
 
     // The leader is demoted: another manager leads, the old leader works on with its tasks.
-    const leader = await leaderOf(controlOf(m2), managers)
+    const leader = await settled(() => leaderOf(controlOf(m2), managers))
     if (leader === undefined) throw new Error('no leader named in the node list')
     const others = managers.filter((m) => m !== leader)
     await setRole(controlOf(others[0] as TestNode), leader.ready.nodeId, 'worker')
@@ -76,10 +78,10 @@ describe('multi-process role changes (3 managers, 2 workers)', () => {
       return now !== undefined && (await reachableManagers(controlOf(now))).join() === ids(managers).join()
     }, 'a new leader among the three managers left, all reachable')
     await until(async () => (await controlOf(others[0] as TestNode).nodes.get(leader.ready.nodeId)).status.state === NodeState.READY, 'the demoted leader ready as a worker')
-    expect(await running(controlOf(others[1] as TestNode), service.id)).toEqual(tasks)
+    expect(await settled(() => running(controlOf(others[1] as TestNode), service.id))).toEqual(tasks)
 
     // A follower is demoted, then promoted back.
-    const newLeader = await leaderOf(controlOf(others[0] as TestNode), managers)
+    const newLeader = await settled(() => leaderOf(controlOf(others[0] as TestNode), managers))
     const follower = managers.find((m) => m !== newLeader) as TestNode
     const via = managers.find((m) => m !== follower) as TestNode
     await setRole(controlOf(via), follower.ready.nodeId, 'worker')
@@ -92,8 +94,8 @@ describe('multi-process role changes (3 managers, 2 workers)', () => {
     await until(async () => (await reachableManagers(controlOf(follower))).join() === ids(managers).join(), 'three managers reachable, seen through the one promoted back')
 
     await until(async () => (await controlOf(follower).nodes.list()).filter((n) => n.status.state === NodeState.READY).length === 5, 'five nodes ready')
-    expect(await running(controlOf(follower), service.id)).toEqual(tasks)
-    const slots = (await controlOf(follower).tasks.list({ serviceIds: [service.id], desiredStates: [TaskState.RUNNING] })).map((t) => t.slot)
+    expect(await settled(() => running(controlOf(follower), service.id))).toEqual(tasks)
+    const slots = (await settled(() => controlOf(follower).tasks.list({ serviceIds: [service.id], desiredStates: [TaskState.RUNNING] }))).map((t) => t.slot)
     expect(new Set(slots).size).toBe(REPLICAS)
     expect(slots).toHaveLength(REPLICAS)
     expect(w2.ready.role).toBe('worker')
