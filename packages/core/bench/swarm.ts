@@ -32,7 +32,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TaskState, UpdateState, type ServiceSpec } from '@swarmkit-ts/api'
-import { Cluster } from '@swarmkit-ts/core'
+import { Cluster } from '../src/index.ts'
 import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
 import { containersWithLabel, dockerCli, dockerUnavailable, engineApi, removeContainersWithLabel, startBenchDocker, stopBenchDocker, type BenchDocker } from './docker-engine.ts'
 
