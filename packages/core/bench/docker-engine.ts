@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { request } from 'node:http'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
@@ -132,4 +132,27 @@ export async function removeContainersWithLabel(socket: string, label: string): 
     }
   }
   return ids.length
+}
+
+/**
+ * CPU time (user + system, ms) used so far by the engine's processes: every live process whose
+ * command line names the folder of `socket` (dockerd, its containerd, the shims running). A shim
+ * that exited took its time with it, on both sides alike. Linux only (0 elsewhere).
+ */
+export function engineCpuMs(socket: string): number {
+  if (process.platform !== 'linux') return 0
+  const needle = `${dirname(socket)}/`
+  let ticks = 0
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle)) continue
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks * 10 // USER_HZ is 100 on Linux
 }

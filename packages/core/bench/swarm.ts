@@ -19,6 +19,10 @@
  * start-up counts against it; the CLI only runs `swarm init` and `swarm leave --force`. Both sides
  * remove their service and wait until its containers are gone, then remove any container left.
  *
+ * Each phase also reports CPU time: dockerd, its containerd and the live shims on both sides (Swarm's
+ * manager and agent run inside dockerd), plus this process — our node — on ours. Wall times
+ * swing with the machine's load; CPU time much less.
+ *
  * Knobs: BENCH_SWARM_REPLICAS (50), BENCH_SWARM_ROUNDS (1; sides alternate who goes first, the
  * table shows medians), BENCH_SWARM_SIDES (`ours,swarm`). Writes bench-results/core-swarm.json.
  * Root only (it starts a dockerd); run it alone with `tsx --conditions=@swarmkit-ts/source bench/swarm.ts`.
@@ -34,7 +38,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { TaskState, UpdateState, type ServiceSpec } from '@swarmkit-ts/api'
 import { Cluster } from '../src/index.ts'
 import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
-import { containersWithLabel, dockerCli, dockerUnavailable, engineApi, removeContainersWithLabel, startBenchDocker, stopBenchDocker, type BenchDocker } from './docker-engine.ts'
+import { containersWithLabel, dockerCli, dockerUnavailable, engineApi, engineCpuMs, removeContainersWithLabel, startBenchDocker, stopBenchDocker, type BenchDocker } from './docker-engine.ts'
 
 const REPLICAS = Number(process.env['BENCH_SWARM_REPLICAS'] ?? 50)
 const ROUNDS = Number(process.env['BENCH_SWARM_ROUNDS'] ?? 1)
@@ -52,10 +56,29 @@ const OUR_INSTANCE_LABEL = 'io.swarmkit-ts.runtime.instance'
 const log = (s: string): void => void process.stderr.write(`${s}\n`)
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
-/** The two timed phases of one side in one round, in ms. */
+/** The two timed phases of one side in one round: wall time and CPU time, in ms. */
 interface Phases {
   readonly createMs: number
   readonly updateMs: number
+  /** CPU of the engine's processes, plus (ours) of this process, which runs our node. */
+  readonly createCpuMs: number
+  readonly updateCpuMs: number
+}
+
+/** CPU used since `start()`: the engine's processes, plus this process's when `self`. */
+function cpuMeter(docker: BenchDocker, self: boolean): { start(): void; read(): number } {
+  let engine0 = 0
+  let own0 = process.cpuUsage()
+  return {
+    start() {
+      engine0 = engineCpuMs(docker.socket)
+      own0 = process.cpuUsage()
+    },
+    read() {
+      const own = process.cpuUsage(own0)
+      return engineCpuMs(docker.socket) - engine0 + (self ? (own.user + own.system) / 1000 : 0)
+    },
+  }
 }
 
 /** Polls `check` every {@link POLL_MS} until it holds; throws naming `what` after {@link GUARD_MS}. */
@@ -94,10 +117,13 @@ async function runOurs(docker: BenchDocker): Promise<Phases> {
     const running = async (env?: string): Promise<number> =>
       (await node.tasks.list({ serviceIds: [serviceId ?? ''] })).filter((t) => t.desiredState === TaskState.RUNNING && t.status.state === TaskState.RUNNING && (env === undefined || t.spec.container?.env?.includes(env) === true)).length
 
+    const cpu = cpuMeter(docker, true)
+    cpu.start()
     const t0 = performance.now()
     serviceId = (await node.services.create(spec)).id
     await pollUntil('ours: create', async () => (await running()) === REPLICAS)
     const createMs = performance.now() - t0
+    const createCpuMs = cpu.read()
 
     const current = await node.services.get(serviceId)
     const container = current.spec.task.container
@@ -107,12 +133,13 @@ async function runOurs(docker: BenchDocker): Promise<Phases> {
       task: { ...current.spec.task, container: { ...container, env: [NEW_ENV] } },
       update: { parallelism: PARALLELISM, delayMs: 0, monitorMs: MONITOR_MS },
     }
+    cpu.start()
     const t1 = performance.now()
     await node.services.update(serviceId, updated, { version: current.meta.version.index })
     const id = serviceId
     await pollUntil('ours: rolling update', async () => (await node.services.get(id)).updateStatus?.state === UpdateState.COMPLETED && (await running(NEW_ENV)) === REPLICAS)
     const updateMs = performance.now() - t1
-    return { createMs, updateMs }
+    return { createMs, updateMs, createCpuMs, updateCpuMs: cpu.read() }
   } finally {
     if (serviceId !== undefined && node.role === 'manager') {
       await node.services.remove(serviceId)
@@ -153,10 +180,13 @@ async function runSwarm(docker: BenchDocker): Promise<Phases> {
       (await tasks()).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running' && (env === undefined || t.Spec.ContainerSpec?.Env?.includes(env) === true)).length
 
     const spec = { Name: 'bench', TaskTemplate: { ContainerSpec: { Image: docker.image, Command: [...COMMAND] } }, Mode: { Replicated: { Replicas: REPLICAS } } }
+    const cpu = cpuMeter(docker, false)
+    cpu.start()
     const t0 = performance.now()
     serviceId = ((await api('POST', '/services/create', spec)) as { ID: string }).ID
     await pollUntil('swarm: create', async () => (await running()) === REPLICAS)
     const createMs = performance.now() - t0
+    const createCpuMs = cpu.read()
 
     const current = (await api('GET', `/services/${serviceId}`)) as SwarmService
     const updated = {
@@ -164,12 +194,13 @@ async function runSwarm(docker: BenchDocker): Promise<Phases> {
       TaskTemplate: { ...current.Spec.TaskTemplate, ContainerSpec: { ...current.Spec.TaskTemplate.ContainerSpec, Env: [NEW_ENV] } },
       UpdateConfig: { Parallelism: PARALLELISM, Delay: 0, Monitor: MONITOR_MS * 1_000_000, FailureAction: 'pause', Order: 'stop-first' },
     }
+    cpu.start()
     const t1 = performance.now()
     await api('POST', `/services/${serviceId}/update?version=${String(current.Version.Index)}`, updated)
     const id = serviceId
     await pollUntil('swarm: rolling update', async () => ((await api('GET', `/services/${id}`)) as SwarmService).UpdateStatus?.State === 'completed' && (await running(NEW_ENV)) === REPLICAS)
     const updateMs = performance.now() - t1
-    return { createMs, updateMs }
+    return { createMs, updateMs, createCpuMs, updateCpuMs: cpu.read() }
   } finally {
     if (serviceId !== undefined) {
       const id = serviceId
@@ -196,6 +227,8 @@ interface Row {
   readonly side: 'swarmkit-ts' | 'Docker Swarm'
   readonly medianMs: number
   readonly runsMs: readonly number[]
+  /** Median CPU time: the engine's processes, plus our node's for ours. */
+  readonly cpuMs: number
   readonly vsSwarm?: number | undefined
   readonly target?: string | undefined
 }
@@ -221,7 +254,7 @@ export async function main(): Promise<void> {
         if (!SIDES.has(side)) continue
         log(`round ${String(round + 1)}/${String(ROUNDS)}: ${side === 'ours' ? 'swarmkit-ts' : 'Docker Swarm'}, ${String(REPLICAS)} replicas (load average ${(loadavg()[0] ?? 0).toFixed(2)})`)
         const p = side === 'ours' ? await runOurs(docker) : await runSwarm(docker)
-        log(`  create ${fmt(p.createMs)} ms, rolling update ${fmt(p.updateMs)} ms`)
+        log(`  create ${fmt(p.createMs)} ms (${fmt(p.createCpuMs)} CPU ms), rolling update ${fmt(p.updateMs)} ms (${fmt(p.updateCpuMs)} CPU ms)`)
         ;(side === 'ours' ? ours : swarm).push(p)
       }
     }
@@ -231,22 +264,22 @@ export async function main(): Promise<void> {
   const load1 = loadavg()[0] ?? 0
   const rows: Row[] = []
   const phases = [
-    ['create → every replica RUNNING', (p: Phases) => p.createMs],
-    [`rolling update (parallelism ${String(PARALLELISM)}, delay 0, monitor ${String(MONITOR_MS / 1000)} s) → completed`, (p: Phases) => p.updateMs],
+    ['create → every replica RUNNING', (p: Phases) => p.createMs, (p: Phases) => p.createCpuMs],
+    [`rolling update (parallelism ${String(PARALLELISM)}, delay 0, monitor ${String(MONITOR_MS / 1000)} s) → completed`, (p: Phases) => p.updateMs, (p: Phases) => p.updateCpuMs],
   ] as const
-  for (const [benchmark, pick] of phases) {
+  for (const [benchmark, pick, pickCpu] of phases) {
     const swarmMedian = swarm.length > 0 ? median(swarm.map(pick)) : undefined
     if (ours.length > 0) {
       const m = median(ours.map(pick))
-      rows.push({ benchmark, side: 'swarmkit-ts', medianMs: m, runsMs: ours.map(pick), vsSwarm: swarmMedian === undefined ? undefined : m / swarmMedian, target: '≤ 0.70× Swarm' })
+      rows.push({ benchmark, side: 'swarmkit-ts', medianMs: m, runsMs: ours.map(pick), cpuMs: median(ours.map(pickCpu)), vsSwarm: swarmMedian === undefined ? undefined : m / swarmMedian, target: '≤ 0.70× Swarm' })
     }
-    if (swarmMedian !== undefined) rows.push({ benchmark, side: 'Docker Swarm', medianMs: swarmMedian, runsMs: swarm.map(pick) })
+    if (swarmMedian !== undefined) rows.push({ benchmark, side: 'Docker Swarm', medianMs: swarmMedian, runsMs: swarm.map(pick), cpuMs: median(swarm.map(pickCpu)) })
   }
   console.log(`${cpu}, ${String(availableParallelism())} cores, Node ${process.version}, load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end`)
-  console.log(`swarmkit-ts vs Docker Swarm, one node each on the same dockerd, ${String(REPLICAS)} replicas, ${String(ROUNDS)} round(s)`)
+  console.log(`swarmkit-ts vs Docker Swarm, one node each on the same dockerd, ${String(REPLICAS)} replicas, ${String(ROUNDS)} round(s); CPU: dockerd, containerd and live shims (+ our node for swarmkit-ts)`)
   printTable([
-    ['benchmark', 'side', 'median ms', 'runs ms', 'vs Swarm', 'target'],
-    ...rows.map((r) => [r.benchmark, r.side, fmt(r.medianMs), r.runsMs.map((x) => fmt(x)).join(' / '), r.vsSwarm === undefined ? '' : `${r.vsSwarm.toFixed(2)}×`, r.target ?? '']),
+    ['benchmark', 'side', 'median ms', 'runs ms', 'CPU ms', 'vs Swarm', 'target'],
+    ...rows.map((r) => [r.benchmark, r.side, fmt(r.medianMs), r.runsMs.map((x) => fmt(x)).join(' / '), fmt(r.cpuMs), r.vsSwarm === undefined ? '' : `${r.vsSwarm.toFixed(2)}×`, r.target ?? '']),
   ])
   const json = { package: '@swarmkit-ts/core', benchmark: 'swarm', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, replicas: REPLICAS, rounds: ROUNDS, rows }
   log(`wrote ${await writeBenchResults('core-swarm.json', json)}`)
