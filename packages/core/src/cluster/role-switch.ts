@@ -112,6 +112,12 @@ async function toManager(p: Promotion): Promise<ManagerCluster> {
     await removeManagerState(stateDir)
     manager = await ManagerNode.join({ ...init, joinAddress: p.joinAddress })
   }
+  // Before anything else: a member must come back on the address the group recorded (with two
+  // managers, the other cannot elect a leader to learn a new one).
+  const bound = manager.server.address
+  await writeClusterNodeState(stateDir, { role: 'worker', listenAddr: bound, ...(p.advertiseAddr === undefined ? {} : { advertiseAddr: p.advertiseAddr }), managers: [p.joinAddress] }).catch((err: unknown) =>
+    logger.warn('cluster: recording the new manager address failed', { err: String(err) }),
+  )
   keyStorage.attach(manager)
   let node: ManagerCluster
   try {

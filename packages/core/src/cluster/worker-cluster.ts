@@ -12,8 +12,10 @@ import { UnavailableError, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Logger, Timer } from '@swarmkit-ts/api'
 import { NodeCertificateRenewal, shouldRenewCertificate } from '../ca/index.ts'
 import { nodeCertificatePaths } from '../certs/index.ts'
+import { managerStatePaths } from '../manager/index.ts'
+import { hasManagerState } from '../manager/state-dir.ts'
 import type { WorkerNode, WorkerTaskContainer } from '../worker/index.ts'
-import { clusterNodeStatePath, writeClusterNodeState } from './node-state.ts'
+import { clusterNodeStatePath, readClusterNodeState, writeClusterNodeState } from './node-state.ts'
 import type { ClusterNode, NodeContinuity, WorkerClusterEvents } from './role-events.ts'
 import { WorkerHalf } from './worker-half.ts'
 
@@ -62,6 +64,7 @@ export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
   #closeRequested = false
   #switching: Promise<void> | undefined
   #successor: ClusterNode | undefined
+  #resumePromotion = false
 
   private constructor(parts: WorkerClusterParts, half: WorkerHalf) {
     super()
@@ -90,6 +93,8 @@ export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
     // A demoted manager's agent without a session knows no manager but the one it was: dial another.
     else if (half.worker.status?.connected !== true && managers[0] !== undefined) half.useJoinAddress(managers[0])
     const node = new WorkerCluster(parts, half)
+    // A manager certificate beside manager state: a promotion that joined the Raft group was interrupted.
+    node.#resumePromotion = certificates.identity?.role === 'manager' && (await hasManagerState(managerStatePaths(options.stateDir)))
     node.#renewal.start()
     node.#scheduleCertificateCheck()
     return node
@@ -105,10 +110,9 @@ export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
       const node = this.worker.status?.node
       const held = this.#parts.certificates.identity
       let next: Promise<void> = Promise.resolve()
-      if (node !== undefined && held !== undefined) {
-        if (held.role === 'manager' && node.role === 'manager' && node.spec.desiredRole === 'manager') next = this.#promote()
-        else if (shouldRenewCertificate(node, held)) next = this.#renewal.renewNow()
-      }
+      // An interrupted promotion's member resumes without a session: its cluster may need it for a quorum.
+      if (held?.role === 'manager' && (this.#resumePromotion || (node?.role === 'manager' && node.spec.desiredRole === 'manager'))) next = this.#promote()
+      else if (node !== undefined && held !== undefined && shouldRenewCertificate(node, held)) next = this.#renewal.renewNow()
       // The cluster's root CA as the session names it becomes the trust root (after a root rotation).
       const root = this.worker.status?.rootCa
       if (root !== undefined) next = next.then(async () => void (await this.#parts.certificates.adoptTrustRoot(Buffer.from(root).toString('utf8'))))
@@ -127,6 +131,11 @@ export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
     this.#switching = (async () => {
       const { options } = this.#parts
       this.#renewal.stop()
+      // An earlier attempt recorded the address its Raft member listens on: come back there.
+      const recorded = await readClusterNodeState(this.stateDir).then(
+        (state) => state.listenAddr,
+        () => undefined,
+      )
       let manager
       try {
         manager = await this.#parts.roles.toManager({
@@ -136,7 +145,7 @@ export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
           roles: this.#parts.roles,
           half: this.#half,
           joinAddress,
-          listenAddr: this.#parts.listenAddr ?? `${bracketed(this.address)}:0`,
+          listenAddr: recorded ?? this.#parts.listenAddr ?? `${bracketed(this.address)}:0`,
           advertiseAddr: this.#parts.advertiseAddr,
         })
       } catch (err) {
@@ -205,13 +214,16 @@ export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
       const managers = this.managers()
       this.#renewal.stop()
       await this.#half.close()
-      await writeClusterNodeState(this.stateDir, { role: 'worker', managers, ...this.#addresses() }).catch((err: unknown) => this.#logger.warn('cluster: saving the manager list failed', { err: String(err) }))
+      const previous = await readClusterNodeState(this.stateDir).catch(() => undefined)
+      await writeClusterNodeState(this.stateDir, { role: 'worker', managers, ...this.#addresses(previous) }).catch((err: unknown) => this.#logger.warn('cluster: saving the manager list failed', { err: String(err) }))
     })()
     return this.#closing
   }
 
-  #addresses(): { listenAddr?: string; advertiseAddr?: string } {
-    const { listenAddr, advertiseAddr } = this.#parts
+  /** The addresses to record: this node's options, else what the state directory recorded (an interrupted promotion's). */
+  #addresses(recorded: { listenAddr?: string; advertiseAddr?: string } | undefined): { listenAddr?: string; advertiseAddr?: string } {
+    const listenAddr = recorded?.listenAddr ?? this.#parts.listenAddr
+    const advertiseAddr = recorded?.advertiseAddr ?? this.#parts.advertiseAddr
     return { ...(listenAddr === undefined ? {} : { listenAddr }), ...(advertiseAddr === undefined ? {} : { advertiseAddr }) }
   }
 

@@ -4,13 +4,13 @@
  * a demoted follower, and a demoted leader, go on as workers with their tasks untouched; a
  * demotion that would lose quorum is refused.
  */
-import { access } from 'node:fs/promises'
+import { access, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FailedPreconditionError, NotLeaderError, TaskState, UnavailableError } from '@swarmkit-ts/api'
 import { ManagerKeyStore } from '@swarmkit-ts/pki'
 import { Cluster, connectControlSocket, NodeCertificateStore, renewNodeCertificate, type ClusterNode, type ManagerCluster, type RoleEvent, type WorkerCluster } from '../../src/index.ts'
-import { readClusterNodeState } from '../../src/cluster/node-state.ts'
+import { readClusterNodeState, writeClusterNodeState } from '../../src/cluster/node-state.ts'
 import { ClusterRig, FAST, guard, sleeper, until as untilHolds } from './rig.ts'
 
 const rig = new ClusterRig()
@@ -169,6 +169,29 @@ describe('Cluster role changes', () => {
     expect([event.role, event.node.nodeId]).toEqual(['manager', w1.nodeId])
     expect(m1.manager.replicated.raft.status().config.voters).toContain((event.node as ManagerCluster).manager.raftId)
     expect(await stateFiles(w1.stateDir)).toEqual({ role: 'manager', workerKey: false, managerKeys: true, raft: true })
+  }, 240_000)
+
+  it('Cluster.open of a worker that crashed after joining the Raft group, before recording the promotion, reopens that member as a manager', async () => {
+    const m1 = await rig.init()
+    const w1 = await rig.joinWorker(m1)
+    const promoted = nextRole(w1)
+    await settled(() => m1.nodes.promote(w1.nodeId))
+    const m2 = (await promoted).node as ManagerCluster
+    const raftId = m2.manager.raftId
+    await m2.close()
+    // The state a crash right before the commit leaves: manager state, the key still in the worker's file,
+    // the address the member listens on recorded.
+    const keys = await ManagerKeyStore.open(join(m2.stateDir, 'manager-keys.json'))
+    await writeFile(join(m2.stateDir, 'certificates', 'swarm-node.key'), keys.tlsKeyPem, { mode: 0o600 })
+    await writeClusterNodeState(m2.stateDir, { role: 'worker', listenAddr: m2.address, managers: [m1.address] })
+
+    const reopened = rig.track(await Cluster.open({ stateDir: m2.stateDir, ...FAST }))
+    expect(reopened.role).toBe('worker')
+    const again = (await nextRole(reopened)).node as ManagerCluster
+    expect(again.manager.raftId).toBe(raftId) // the member it had joined as, not a second one
+    await until(() => m1.manager.members().filter((m) => m.reachable).length === 2, 'both managers reachable')
+    expect(m1.manager.replicated.raft.status().config.voters).toHaveLength(2)
+    expect(await stateFiles(m2.stateDir)).toEqual({ role: 'manager', workerKey: false, managerKeys: true, raft: true })
   }, 240_000)
 
   it('a manager demoted while it was stopped opens, learns from another manager that it is a worker, and goes on as one', async () => {
