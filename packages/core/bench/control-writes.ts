@@ -1,16 +1,17 @@
 /**
  * Issue 18, benchmark 2: control-plane writes through the public API. Service updates per second
  * through the control gRPC API of a 3-manager cluster (three manager-binary processes, mutual
- * TLS, a manager client certificate), against etcd 3.4 (three processes, no TLS) driven through
- * its gRPC API in the same run; both clients are @grpc/grpc-js with one channel, both aimed at
- * the leader. 1, 64 and 256 closed-loop clients; each updates its own service (a label change
+ * TLS, a manager client certificate), against etcd 3.4 (three processes, mutual TLS on client
+ * and peer traffic too unless BENCH_ETCD_TLS=0) driven through its gRPC API in the same run; both
+ * clients are @grpc/grpc-js with one channel, both aimed at the leader. 1, 64 and 256 closed-loop clients; each updates its own service (a label change
  * carrying the version it read: no conflicts) or puts its own key (a value the size of the
  * encoded service spec). Prints a table and writes bench-results/core-control.json.
  *
  * Env: BENCH_SECONDS (window per row, default 3), BENCH_CONCURRENCY (e.g. `1,64,256`),
  * BENCH_CONTROL_SIDES (`ours,etcd`), BENCH_CONTROL_VIA (`leader` default, or `follower`: our
  * clients talk to a follower, which forwards), BENCH_CONTROL_PROFILE=dir (the managers run with
- * `--cpu-prof --cpu-prof-dir=dir`; stopped cleanly so the profiles are written).
+ * `--cpu-prof --cpu-prof-dir=dir`; stopped cleanly so the profiles are written), BENCH_ETCD_TLS=0
+ * (etcd on plain TCP). A partial run (any of these but BENCH_SECONDS) writes no JSON.
  */
 import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
