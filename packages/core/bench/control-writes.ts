@@ -11,7 +11,8 @@
  * BENCH_CONTROL_SIDES (`ours,etcd`), BENCH_CONTROL_VIA (`leader` default, or `follower`: our
  * clients talk to a follower, which forwards), BENCH_CONTROL_PROFILE=dir (the managers run with
  * `--cpu-prof --cpu-prof-dir=dir`; stopped cleanly so the profiles are written), BENCH_ETCD_TLS=0
- * (etcd on plain TCP). A partial run (any of these but BENCH_SECONDS) writes no JSON.
+ * (etcd on plain TCP). A partial run (BENCH_CONCURRENCY, BENCH_CONTROL_SIDES or BENCH_CONTROL_VIA set)
+ * writes no JSON.
  */
 import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
