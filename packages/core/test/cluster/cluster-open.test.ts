@@ -5,8 +5,9 @@
  */
 import { access, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { ClusterLockedError, NotFoundError, TaskState } from '@swarmkit-ts/api'
+import { FakeRuntime } from '@swarmkit-ts/engine-adapter'
 import { generateUnlockKey, joinTokenDigest, parseJoinToken } from '@swarmkit-ts/pki'
 import { Cluster, type ManagerCluster } from '../../src/cluster/index.ts'
 import { pemText, startRootRotation } from '../../src/ca/index.ts'
@@ -42,8 +43,14 @@ describe('Cluster.open', () => {
   })
 
   it('a worker restarted with Cluster.open reconnects and runs the same tasks again (no duplicates)', async () => {
+    // The runtime outlives the node (as a 'process' or 'docker' runtime's containers outlive the node process):
+    // a FakeRuntime opened by kind keeps its containers in that instance only, so the test hands the same one to both.
+    const runtime = new FakeRuntime()
+    onTestFinished(() => runtime.close())
     const m1 = await rig.init()
-    const w1 = await rig.joinWorker(m1)
+    const joined = await rig.join(m1, 'worker', { runtime })
+    if (joined.role !== 'worker') throw new Error('joined as a manager')
+    const w1 = joined
     await m1.nodes.setAvailability(m1.nodeId, 'drain')
     const web = await m1.services.create(sleeper('web', 2))
     await m1.services.waitConverged(web.id, { signal: guard() })
@@ -52,13 +59,16 @@ describe('Cluster.open', () => {
     rig.forget(w1)
     await w1.close()
 
-    const again = rig.track(await Cluster.open({ stateDir: w1.stateDir, ...FAST }))
+    const containers = (await runtime.list({})).map((c) => c.id).sort()
+    expect(containers.length).toBe(2)
+    const again = rig.track(await Cluster.open({ stateDir: w1.stateDir, ...FAST, runtime }))
     expect(again.role).toBe('worker')
     expect(again.nodeId).toBe(w1.nodeId)
     await until(() => again.role === 'worker' && again.connected, 'the worker connected again')
     expect(await m1.services.waitConverged(web.id, { signal: guard() })).toMatchObject({ running: 2, converged: true })
     const after = (await m1.tasks.list({ serviceIds: [web.id], desiredStates: [TaskState.RUNNING] })).map((t) => t.id).sort()
     expect(after).toEqual(before)
+    expect((await runtime.list({})).map((c) => c.id).sort()).toEqual(containers) // adopted, none added
   })
 
   it('autolock: Cluster.open without the key, or with a wrong one, is ClusterLockedError; with the key the manager opens with its data', async () => {
