@@ -12,6 +12,7 @@ import { generateUnlockKey, ManagerKeyStore } from '@swarmkit-ts/pki'
 import { bootstrapClusterCA, requestNodeCertificate } from '../ca/index.ts'
 import { NodeCertificateStore } from '../certs/index.ts'
 import { LogBrokerComponent } from '../logs/index.ts'
+import { localAddressToward } from '../net/local-address.ts'
 import { ManagerNode, managerStatePaths } from '../manager/index.ts'
 import { ManagerKeyStorage, removeKeyFile } from './key-storage.ts'
 import type { ManagerCluster } from './manager-cluster.ts'
@@ -100,7 +101,8 @@ export class Cluster {
     const logBroker = new LogBrokerComponent()
     const manager = await ManagerNode.join({
       stateDir: options.stateDir,
-      listenAddress: options.listenAddr ?? '127.0.0.1:0',
+      // Not 127.0.0.1: the other managers must reach it. The address this host reaches the join address from.
+      listenAddress: options.listenAddr ?? `${bracketedIp(await localAddressToward(options.joinAddr, 'joinAddr'))}:0`,
       advertiseAddress: options.advertiseAddr,
       tls: certificates.tlsSource(),
       joinAddress: options.joinAddr,
@@ -171,4 +173,9 @@ export class Cluster {
     }
     return startManagerCluster(manager, { certificates, keyStorage, logBroker, options })
   }
+}
+
+/** An IP as the host of a `host:port` address (IPv6 in brackets). */
+function bracketedIp(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip
 }

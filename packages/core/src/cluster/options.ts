@@ -18,7 +18,7 @@ export interface ClusterNodeOptions {
   readonly runtime?: WorkerRuntimeKind | ContainerRuntime | undefined
   /** Options of the runtime opened by kind. */
   readonly runtimeOptions?: WorkerRuntimeOptions | undefined
-  /** The IP other nodes reach this node's published ports at. @default the host of the advertised address, else 127.0.0.1 */
+  /** The IP other nodes reach this node's published ports at. @default the host of the advertised address, else the address this host reaches its (first) manager from */
   readonly nodeAddress?: string | undefined
   /** The node's hostname in its description. @default os.hostname() */
   readonly hostname?: string | undefined
@@ -48,7 +48,7 @@ export interface ClusterJoinOptions extends ClusterNodeOptions {
   readonly joinAddr: string
   /** The join token (`SWMTKN-1-…`): the manager token makes a manager, the worker token a worker. */
   readonly token: string
-  /** `host:port` a joining manager listens on. @default 127.0.0.1:0 */
+  /** `host:port` a joining manager listens on. @default the address this host reaches `joinAddr` from, port chosen by the OS */
   readonly listenAddr?: string | undefined
   /** `host:port` other nodes reach a joining manager at. @default the bound address */
   readonly advertiseAddr?: string | undefined

@@ -7,6 +7,7 @@
  * @module
  */
 import { rm } from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { EventEmitter } from 'eventemitter3'
 import { UnavailableError, silentLogger, systemClock } from '@swarmkit-ts/api'
 import type { Logger, Timer } from '@swarmkit-ts/api'
@@ -15,7 +16,9 @@ import { nodeCertificatePaths } from '../certs/index.ts'
 import { managerStatePaths } from '../manager/index.ts'
 import { hasManagerState } from '../manager/state-dir.ts'
 import type { WorkerNode, WorkerTaskContainer } from '../worker/index.ts'
+import { localAddressToward } from '../net/local-address.ts'
 import { clusterNodeStatePath, readClusterNodeState, writeClusterNodeState } from './node-state.ts'
+import { hostOf } from './options.ts'
 import type { ClusterNode, NodeContinuity, WorkerClusterEvents } from './role-events.ts'
 import { WorkerHalf } from './worker-half.ts'
 
@@ -86,9 +89,10 @@ export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
   }
 
   /** Starts the worker (its session, tasks, log publisher and certificate renewal), or takes a demoted manager's running half over. */
-  static async start(parts: WorkerClusterParts): Promise<WorkerCluster> {
+  static async start(given: WorkerClusterParts): Promise<WorkerCluster> {
+    const parts = { ...given, options: { ...given.options, nodeAddress: given.options.nodeAddress ?? (await defaultNodeAddress(given)) } }
     const { certificates, managers, options } = parts
-    const half = parts.half ?? new WorkerHalf({ certificates, joinAddress: managers[0], nodeAddress: options.nodeAddress ?? '127.0.0.1', options, logger: options.logger ?? silentLogger })
+    const half = parts.half ?? new WorkerHalf({ certificates, joinAddress: managers[0], nodeAddress: options.nodeAddress, options, logger: options.logger ?? silentLogger })
     if (parts.half === undefined) await half.start()
     // A demoted manager's agent without a session knows no manager but the one it was: dial another.
     else if (half.worker.status?.connected !== true && managers[0] !== undefined) half.useJoinAddress(managers[0])
@@ -231,6 +235,18 @@ export class WorkerCluster extends EventEmitter<WorkerClusterEvents> {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
   }
+}
+
+/**
+ * The IP a worker given no `nodeAddress` is reached at: the host of its advertised address when
+ * that is an IP, else the address this host reaches its first manager from (127.0.0.1 only
+ * toward a manager on 127.0.0.1, or when no route is found).
+ */
+async function defaultNodeAddress(parts: WorkerClusterParts): Promise<string> {
+  const advertised = parts.advertiseAddr === undefined ? undefined : hostOf(parts.advertiseAddr)
+  if (advertised !== undefined && isIP(advertised) !== 0) return advertised
+  const manager = parts.managers[0]
+  return manager === undefined ? '127.0.0.1' : localAddressToward(manager).catch(() => '127.0.0.1')
 }
 
 /** An IP as the host of a `host:port` address (IPv6 in brackets). */

@@ -288,14 +288,14 @@ export class NetnsRig {
 
   /**
    * A node joining through `via`'s address with its `role` token: a manager listens and advertises
-   * on its namespace's address; a worker is given only the join address (it listens on nothing).
-   * `extra` flags override the fast ones (`['--runtime', 'process']`).
+   * on its namespace's address unless `defaults` (then it picks its own); a worker is given only
+   * the join address (it listens on nothing). `extra` flags override the fast ones (`['--runtime', 'process']`).
    */
-  async join(name: string, via: NetnsNode, role: 'manager' | 'worker', extra: readonly string[] = []): Promise<NetnsNode> {
+  async join(name: string, via: NetnsNode, role: 'manager' | 'worker', extra: readonly string[] = [], defaults = false): Promise<NetnsNode> {
     const token = via.ready.tokens?.[role]
     if (token === undefined) throw new Error(`${via.name} printed no tokens`)
     const joining = ['join', '--join-addr', via.address, '--token', token]
-    return this.#start(name, await this.#stateDir(), (address) => (role === 'manager' ? [...joining, '--listen-addr', address, '--advertise-addr', address] : joining), extra)
+    return this.#start(name, await this.#stateDir(), (address) => (role === 'manager' && !defaults ? [...joining, '--listen-addr', address, '--advertise-addr', address] : joining), extra)
   }
 
   /** Restarts `node` in its namespace from its state directory (`open`, addresses as recorded). */

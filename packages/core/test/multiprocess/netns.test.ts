@@ -59,7 +59,7 @@ async function leaderOf(control: ControlClient, managers: readonly NetnsNode[]):
 describe('the 3+2 cluster across network namespaces (root)', () => {
   const rig = new NetnsRig()
 
-  it.skipIf(!isRoot)('five nodes in five namespaces are known by their own addresses; 30 replicas spread over all five; after kill -9 of the leader a new one is elected, its tasks replaced, and it rejoins from its namespace; a worker knows the managers by those addresses and reconnects through them (skipped when not root: it makes namespaces and veths)', async () => {
+  it.skipIf(!isRoot)('five nodes in five namespaces (one manager given no address) are known by their own addresses; 30 replicas spread over all five; after kill -9 of the leader a new one is elected, its tasks replaced, and it rejoins from its namespace; a worker knows the managers by those addresses and reconnects through them (skipped when not root: it makes namespaces and veths)', async () => {
     const topo = await rig.createTopology(TOPOLOGY)
     // Other root tests make namespaces in parallel: look at ours (named with the topology's suffix).
     const ours = (names: readonly string[]): string[] => names.filter((n) => n.endsWith(`-${topo.suffix}`))
@@ -68,12 +68,13 @@ describe('the 3+2 cluster across network namespaces (root)', () => {
 
     const m1 = await rig.init('m1')
     const m2 = await rig.join('m2', m1, 'manager')
-    const m3 = await rig.join('m3', m1, 'manager')
+    const m3 = await rig.join('m3', m1, 'manager', [], true) // no address given: it finds its own
     const [w1, w2] = await Promise.all([rig.join('w1', m1, 'worker'), rig.join('w2', m1, 'worker')])
     const managers = [m1, m2, m3]
     const all = [...managers, w1, w2]
     expect(all.map((n) => n.ready.role)).toEqual(['manager', 'manager', 'manager', 'worker', 'worker'])
     expect(managers.map((m) => hostOf(m.ready.address))).toEqual(managers.map((m) => m.ns.ip))
+    expect([w1, w2].map((w) => w.ready.address)).toEqual([w1.ns.ip, w2.ns.ip]) // a worker's address for published ports
 
     // Every node READY, each seen from its own namespace's address; managers' Raft addresses their own.
     await until(async () => (await controlOf(m1).nodes.list()).filter((n) => n.status.state === NodeState.READY).length === 5, 'five nodes ready')
