@@ -1,10 +1,14 @@
 /**
- * Group commit. One proposal is in flight at a time; `update()` callbacks that arrive meanwhile
- * queue, and when it settles they run one after another (each its own atomic transaction, seeing
- * the applied state plus the writes of the queued transactions before it) and go out together as
- * one change set of at most {@link MAX_CHANGE_SET_ACTIONS} actions and {@link MAX_CHANGE_SET_BYTES}.
- * A `batch()` runs all its transactions up front and goes out in as many bounded change sets as
- * it needs, one after another; no transaction is ever split between two proposals.
+ * Group commit with pipelining. `update()` callbacks run one after another (each its own atomic
+ * transaction, seeing the applied state plus the writes of the queued and in-flight transactions
+ * before it) and go out together as change sets of at most {@link MAX_CHANGE_SET_ACTIONS} actions
+ * and {@link MAX_CHANGE_SET_BYTES}. Up to {@link MAX_IN_FLIGHT} change sets are in flight at once
+ * (proposed, not yet applied), as etcd overlaps its proposals: a change set goes out while others
+ * are in flight only when none of its transactions read or wrote over their writes; one that did
+ * waits until they are applied, so that a failed change set never leaves a proposed transaction
+ * built on writes that never happened. While the window is full, updates queue and then go out
+ * together. A `batch()` runs all its transactions up front and goes out in as many bounded change
+ * sets as it needs; no transaction is ever split between two proposals.
  *
  * @module
  */
@@ -53,7 +57,15 @@ interface Chunk {
   readonly txs: Prepared[]
   actions: number
   bytes: number
+  /** The highest other chunk whose writes a transaction of this one read or wrote over (-1: none). */
+  dep: number
 }
+
+/**
+ * Change sets in flight at once. Raft keeps their order; more would mostly make each smaller
+ * (each one's transactions are the updates that arrived while the window was full).
+ */
+export const MAX_IN_FLIGHT = 4
 
 type Item =
   | { readonly type: 'update'; readonly fn: (tx: Tx) => unknown; readonly resolve: (v: unknown) => void; readonly reject: (e: unknown) => void }
@@ -69,12 +81,15 @@ function checkSync(value: unknown): void {
 export class CommitQueue {
   private queue: Item[] = []
   private queueHead = 0
+  /** Change sets planned, not proposed yet (the last one may still be filling). */
   private planned: Chunk[] = []
+  /** Change sets proposed and not settled, in proposal (= id) order. */
+  private inFlight: Chunk[] = []
   private readonly overlay = new Overlay()
   private nextChunk = 0
   private readonly applied = new Map<number, bigint>()
-  private inFlight = false
   private planning = false
+  private pumpQueued = false
 
   private readonly tables: ReadonlyMap<ObjectKind, Table>
   private readonly clock: Clock
@@ -90,7 +105,7 @@ export class CommitQueue {
   update<T>(fn: (tx: Tx) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ type: 'update', fn, resolve: resolve as (v: unknown) => void, reject })
-      this.pump()
+      this.arrived()
     })
   }
 
@@ -98,23 +113,47 @@ export class CommitQueue {
   batch<T>(fn: (b: Batch) => T): Promise<BatchResult<T>> {
     return new Promise<BatchResult<T>>((resolve, reject) => {
       this.queue.push({ type: 'batch', fn, resolve: resolve as (v: BatchResult<unknown>) => void, reject })
+      this.arrived()
+    })
+  }
+
+  /** A write arrived: with nothing in flight it goes out now, else with the rest of this turn's. */
+  private arrived(): void {
+    if (this.inFlight.length === 0) this.pump()
+    else this.pumpSoon()
+  }
+
+  /** Schedules one `pump` at the end of this turn, so that the updates of one turn go out together. */
+  private pumpSoon(): void {
+    if (this.pumpQueued) return
+    this.pumpQueued = true
+    queueMicrotask(() => {
+      this.pumpQueued = false
       this.pump()
     })
   }
 
   private pump(): void {
-    if (this.inFlight || this.planning) return
-    // Fill the next proposal (empty, or holding a transaction carried over from the last round).
-    if (this.planned.length <= 1) {
-      this.planning = true
-      try {
-        this.plan()
-      } finally {
-        this.planning = false
+    if (this.planning) return
+    while (this.inFlight.length < MAX_IN_FLIGHT) {
+      // Fill the next proposal (empty, or holding a transaction carried over from the last round).
+      if (this.planned.length <= 1) {
+        this.planning = true
+        try {
+          this.plan()
+        } finally {
+          this.planning = false
+        }
       }
+      const chunk = this.planned[0]
+      if (chunk === undefined) return
+      // It read or overwrote what an in-flight change set writes: it waits for that one's apply.
+      const oldest = this.inFlight[0]
+      if (oldest !== undefined && chunk.dep >= oldest.id) return
+      this.planned.shift()
+      this.inFlight.push(chunk)
+      this.propose(chunk)
     }
-    const chunk = this.planned[0]
-    if (chunk !== undefined) this.propose(chunk)
   }
 
   private takeItem(): Item | undefined {
@@ -145,7 +184,7 @@ export class CommitQueue {
   }
 
   private newChunk(): Chunk {
-    const c: Chunk = { id: this.nextChunk++, txs: [], actions: 0, bytes: 0 }
+    const c: Chunk = { id: this.nextChunk++, txs: [], actions: 0, bytes: 0, dep: -1 }
     this.planned.push(c)
     return c
   }
@@ -160,6 +199,7 @@ export class CommitQueue {
       chunk = this.newChunk()
     }
     chunk.txs.push(p)
+    if (p.tx.chunkDeps !== undefined) for (const d of p.tx.chunkDeps) if (d !== chunk.id && d > chunk.dep) chunk.dep = d
     chunk.actions += n
     chunk.bytes += p.tx.bytes
     this.overlay.add(p.tx.writes, chunk.id)
@@ -239,8 +279,10 @@ export class CommitQueue {
       checkSync(value)
     } catch (err) {
       finished = true
+      // Only the batch's chunks are planned (a batch starts with none): drop their writes, not
+      // those of change sets in flight.
+      for (const c of this.planned) for (const p of c.txs) this.overlay.settle(c.id, p.tx.writes)
       this.planned = []
-      this.overlay.clear()
       item.reject(err)
       return
     }
@@ -274,7 +316,6 @@ export class CommitQueue {
   }
 
   private propose(chunk: Chunk): void {
-    this.inFlight = true
     let promise: Promise<ApplyResult>
     try {
       const changes: ChangeSet = { transactions: chunk.txs.map((p) => p.tx.actions.map((a) => this.resolveAction(a, chunk.id))) }
@@ -285,13 +326,17 @@ export class CommitQueue {
     }
     promise.then(
       (res) => this.settled(chunk, res),
-      (err: unknown) => this.failed(err),
+      (err: unknown) => this.failed(chunk, err),
     )
   }
 
+  private leave(chunk: Chunk): void {
+    const i = this.inFlight.indexOf(chunk)
+    if (i >= 0) this.inFlight.splice(i, 1)
+  }
+
   private settled(chunk: Chunk, res: ApplyResult): void {
-    this.inFlight = false
-    this.planned.shift()
+    this.leave(chunk)
     this.applied.set(chunk.id, res.version)
     for (const p of chunk.txs) this.overlay.settle(chunk.id, p.tx.writes)
     chunk.txs.forEach((p, i) => {
@@ -302,13 +347,18 @@ export class CommitQueue {
     this.pump()
   }
 
-  private failed(err: unknown): void {
-    this.inFlight = false
-    const all = this.planned
+  private failed(chunk: Chunk, err: unknown): void {
+    this.leave(chunk)
+    // Everything planned (not proposed yet) may have run against its writes, which now may never
+    // apply: fail it too. Change sets already in flight did not depend on it; they settle alone.
+    const all = [chunk, ...this.planned]
     this.planned = []
-    this.overlay.clear()
-    this.applied.clear()
-    // Everything planned ran against writes that may now never apply: fail it all.
+    if (this.inFlight.length === 0) {
+      this.overlay.clear()
+      this.applied.clear()
+    } else {
+      for (const c of all) for (const p of c.txs) this.overlay.settle(c.id, p.tx.writes)
+    }
     for (const c of all) for (const p of c.txs) p.settle({ ok: false, error: err, proposal: true })
     this.pump()
   }

@@ -41,6 +41,12 @@ export class WriteTx {
   readonly writes = new TxWrites()
   /** Estimated encoded size of the actions. */
   bytes = 0
+  /**
+   * The chunks (not yet applied change sets) whose writes this transaction read or wrote over,
+   * through the overlay; `undefined` when none. Such a transaction must not be proposed before
+   * those chunks are applied: if one of them failed, what it read would never have existed.
+   */
+  chunkDeps: Set<number> | undefined
   /** The tables, as `tx.services`, `tx.tasks`, … */
   readonly tables: Tx
   private closed = false
@@ -79,7 +85,10 @@ export class WriteTx {
       return o === null || o === undefined ? undefined : { obj: o, dep: OWN }
     }
     const e = this.overlay.get(kind, id)
-    if (e !== undefined) return e.obj === null ? undefined : { obj: e.obj, dep: { type: 'chunk', chunk: e.chunk } }
+    if (e !== undefined) {
+      this.dependOn(e.chunk)
+      return e.obj === null ? undefined : { obj: e.obj, dep: { type: 'chunk', chunk: e.chunk } }
+    }
     const o = this.table(kind).get(id)
     return o === undefined ? undefined : { obj: o, dep: { type: 'version', version: o.meta.version.index } }
   }
@@ -89,8 +98,15 @@ export class WriteTx {
     const w = this.writes.indexOf(kind, id)
     if (w >= 0) return this.writes.objs[w] ?? undefined
     const e = this.overlay.get(kind, id)
-    if (e !== undefined) return e.obj ?? undefined
+    if (e !== undefined) {
+      this.dependOn(e.chunk)
+      return e.obj ?? undefined
+    }
     return this.table(kind).get(id)
+  }
+
+  private dependOn(chunk: number): void {
+    ;(this.chunkDeps ??= new Set()).add(chunk)
   }
 
   /** The objects matching `q` in this transaction's view. */
@@ -101,9 +117,19 @@ export class WriteTx {
     if (pending === undefined && writes.size === 0) return base
     const own = (id: string): boolean => writes.indexOf(kind, id) >= 0
     const out: StoreObject[] = []
-    for (const o of base) if (!own(o.id) && pending?.has(o.id) !== true) out.push(o)
+    for (const o of base) {
+      if (own(o.id)) continue
+      // A pending write of an object the applied state matches decides whether it is in the result.
+      const e = pending?.get(o.id)
+      if (e === undefined) out.push(o)
+      else this.dependOn(e.chunk)
+    }
     if (pending !== undefined) {
-      for (const [id, e] of pending) if (e.obj !== null && !own(id) && matchesQuery(kind, e.obj, q)) out.push(e.obj)
+      for (const [id, e] of pending) {
+        if (e.obj === null || own(id) || !matchesQuery(kind, e.obj, q)) continue
+        this.dependOn(e.chunk)
+        out.push(e.obj)
+      }
     }
     for (let i = 0; i < writes.size; i++) {
       const o = writes.objs[i]
