@@ -1,0 +1,13 @@
+/**
+ * How stack objects are named and labelled (docker/cli `compose/convert/compose.go`).
+ *
+ * @module
+ */
+
+/** The label every object of a stack carries, with the stack's name as value. */
+export const NAMESPACE_LABEL = 'com.docker.stack.namespace'
+
+/** `<stack>_<name>`: the cluster name of a stack's object. */
+export function scoped(namespace: string, name: string): string {
+  return `${namespace}_${name}`
+}
