@@ -126,11 +126,11 @@ export class ConvergeTracker {
       }
       this.#convergedAt ??= nowMs
       const wait = this.#monitorMs - (nowMs - this.#convergedAt)
-      if (wait >= 0) {
-        writes.push({ kind: 'line', id: 'verify', text: `Waiting ${Math.floor(wait / 1000) + 1} seconds to verify that tasks are stable...` })
-      }
-      // Wake when the countdown's figure changes (wait drops below a whole second), or at the end.
-      const wakeAt = this.#convergedAt + this.#monitorMs - Math.max(0, Math.floor(wait / 1000)) * 1000
+      // Whole seconds left, rounded up (Docker: the integer part plus one, the same except on the second).
+      const seconds = Math.max(1, Math.ceil(wait / 1000))
+      writes.push({ kind: 'line', id: 'verify', text: `Waiting ${seconds} seconds to verify that tasks are stable...` })
+      // Step again when the figure drops, or at the end of the monitor period.
+      const wakeAt = this.#convergedAt + this.#monitorMs - (seconds - 1) * 1000
       return { writes, wakeAtMs: Math.max(nowMs + 1, wakeAt) }
     }
     if (this.#convergedAt !== undefined) writes.push({ kind: 'line', id: 'verify', text: 'Detected task failure' })
