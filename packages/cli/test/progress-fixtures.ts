@@ -62,14 +62,14 @@ export class VirtualTerminal {
     while (i < text.length) {
       const ch = text[i] as string
       if (ch === '\u001b') {
-        const m = /^\u001b\[(\d*)([ABK])/.exec(text.slice(i))
+        const m = /^\[(\d*)([ABK])/.exec(text.slice(i + 1))
         if (m === null) throw new Error(`unexpected escape at ${i}: ${JSON.stringify(text.slice(i, i + 8))}`)
         const n = m[1] === '' ? 1 : Number(m[1])
         if (m[2] === 'A') this.#row = Math.max(0, this.#row - n)
         else if (m[2] === 'B') this.#row += n
         else this.#set('')
         this.#ensure()
-        i += m[0].length
+        i += m[0].length + 1
         continue
       }
       i++
