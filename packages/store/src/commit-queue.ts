@@ -4,8 +4,8 @@
  * before it) and go out together as change sets of at most {@link MAX_CHANGE_SET_ACTIONS} actions
  * and {@link MAX_CHANGE_SET_BYTES}. Up to {@link MAX_IN_FLIGHT} change sets are in flight at once
  * (proposed, not yet applied), as etcd overlaps its proposals: a change set goes out while others
- * are in flight only when none of its transactions read or wrote over their writes; one that did
- * waits until they are applied, so that a failed change set never leaves a proposed transaction
+ * are in flight only when it is full or holds {@link MIN_PIPELINED_TRANSACTIONS} transactions, and
+ * none of its transactions read or wrote over their writes; one that did waits until they are applied, so that a failed change set never leaves a proposed transaction
  * built on writes that never happened. While the window is full, updates queue and then go out
  * together. A `batch()` runs all its transactions up front and goes out in as many bounded change
  * sets as it needs; no transaction is ever split between two proposals.
@@ -66,6 +66,14 @@ interface Chunk {
  * (each one's transactions are the updates that arrived while the window was full).
  */
 export const MAX_IN_FLIGHT = 4
+
+/**
+ * The transactions a change set needs to go out beside others in flight (a full one always may).
+ * Smaller ones wait for the window to empty: each Raft entry costs every member CPU (about 2 ms
+ * across three managers), so many small overlapping change sets would cost more than they save
+ * on a busy machine; overlap pays when the queue outgrows a round trip.
+ */
+export const MIN_PIPELINED_TRANSACTIONS = 16
 
 type Item =
   | { readonly type: 'update'; readonly fn: (tx: Tx) => unknown; readonly resolve: (v: unknown) => void; readonly reject: (e: unknown) => void }
@@ -149,7 +157,11 @@ export class CommitQueue {
       if (chunk === undefined) return
       // It read or overwrote what an in-flight change set writes: it waits for that one's apply.
       const oldest = this.inFlight[0]
-      if (oldest !== undefined && chunk.dep >= oldest.id) return
+      if (oldest !== undefined) {
+        if (chunk.dep >= oldest.id) return
+        // Beside others, only a change set worth its own entry: full, or with enough transactions.
+        if (this.planned.length === 1 && chunk.txs.length < MIN_PIPELINED_TRANSACTIONS) return
+      }
       this.planned.shift()
       this.inFlight.push(chunk)
       this.propose(chunk)

@@ -2,7 +2,7 @@ import { NotLeaderError } from '@swarmkit-ts/api'
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../src/index.ts'
 import type { ApplyResult, ChangeSet, Proposer } from '../src/index.ts'
-import { MAX_IN_FLIGHT } from '../src/commit-queue.ts'
+import { MAX_IN_FLIGHT, MIN_PIPELINED_TRANSACTIONS } from '../src/commit-queue.ts'
 import { outcome, secret, service, task, tid } from './fixtures.ts'
 
 /** A proposer that holds each proposal until the test releases or fails it (releases apply in call order). */
@@ -36,25 +36,47 @@ function held(): { store: MemoryStore; proposer: HeldProposer } {
 
 const sizes = (p: HeldProposer): number[] => p.proposals.map((x) => x.changes.transactions.length)
 
+/** `n` independent secret creates, in this turn. */
+function creates(store: MemoryStore, ns: string, n: number): Promise<unknown>[] {
+  return Array.from({ length: n }, (_, i) => store.update((tx) => tx.secrets.create(secret(tid(ns, i), `${ns}-${i}`))))
+}
+const MIN = MIN_PIPELINED_TRANSACTIONS
+
 describe('pipelined change sets', () => {
-  it('overlap independent change sets up to MAX_IN_FLIGHT, then queue the rest into one', async () => {
+  it('overlap independent change sets of enough transactions, up to MAX_IN_FLIGHT; the rest queue into one', async () => {
     const { store, proposer } = held()
-    const writes: Promise<unknown>[] = []
-    for (let i = 0; i < MAX_IN_FLIGHT + 3; i++) {
-      writes.push(store.update((tx) => tx.secrets.create(secret(tid('x', i), `sec-${i}`))))
+    const writes = creates(store, 'f', 1)
+    await flush()
+    for (let k = 1; k < MAX_IN_FLIGHT + 2; k++) {
+      writes.push(...creates(store, String.fromCharCode(103 + k), MIN))
       await flush()
     }
-    expect(sizes(proposer)).toEqual(Array.from({ length: MAX_IN_FLIGHT }, () => 1))
+    expect(sizes(proposer)).toEqual([1, ...Array.from({ length: MAX_IN_FLIGHT - 1 }, () => MIN)])
     proposer.proposals[0]?.release()
     await flush()
-    expect(sizes(proposer)).toEqual([...Array.from({ length: MAX_IN_FLIGHT }, () => 1), 3])
+    expect(sizes(proposer)).toEqual([1, ...Array.from({ length: MAX_IN_FLIGHT - 1 }, () => MIN), 2 * MIN])
     for (let i = 1; i < proposer.proposals.length; i++) {
       proposer.proposals[i]?.release()
       await flush()
     }
     await Promise.all(writes)
     expect(store.version).toBe(BigInt(MAX_IN_FLIGHT + 1))
-    expect(store.view((tx) => tx.secrets.find().length)).toBe(MAX_IN_FLIGHT + 3)
+    expect(store.view((tx) => tx.secrets.find().length)).toBe(1 + (MAX_IN_FLIGHT + 1) * MIN)
+  })
+
+  it('holds a small change set while another is in flight, and sends it once that one is applied', async () => {
+    const { store, proposer } = held()
+    const first = creates(store, 'a', 1)
+    await flush()
+    const small = creates(store, 'b', MIN - 1)
+    await flush()
+    expect(sizes(proposer)).toEqual([1])
+    proposer.proposals[0]?.release()
+    await Promise.all(first)
+    await flush()
+    expect(sizes(proposer)).toEqual([1, MIN - 1])
+    proposer.proposals[1]?.release()
+    await Promise.all(small)
   })
 
   it('holds a change set that updates an in-flight write until that one is applied, then sends its applied version', async () => {
@@ -62,15 +84,16 @@ describe('pipelined change sets', () => {
     const created = store.update((tx) => tx.services.create(service(tid('s', 1), 'web')))
     await flush()
     const updated = store.update((tx) => tx.services.update(tid('s', 1), (d) => void (d.spec.annotations.labels = { v: '2' })))
+    const padding = creates(store, 'p', MIN)
     await flush()
     expect(proposer.proposals.length).toBe(1)
     proposer.proposals[0]?.release()
     await created
     await flush()
-    expect(proposer.proposals.length).toBe(2)
+    expect(sizes(proposer)).toEqual([1, MIN + 1])
     expect(proposer.proposals[1]?.changes.transactions[0]?.[0]).toMatchObject({ action: 'update', expectedVersion: 1n })
     proposer.proposals[1]?.release()
-    await updated
+    await Promise.all([updated, ...padding])
     expect(store.view((tx) => tx.services.get(tid('s', 1))?.spec.annotations.labels)).toEqual({ v: '2' })
   })
 
@@ -83,6 +106,7 @@ describe('pipelined change sets', () => {
       tx.secrets.create(secret(tid('x', 1), `count-${n}`))
       return n
     })
+    const padding = creates(store, 'p', MIN)
     await flush()
     expect(proposer.proposals.length).toBe(1)
     proposer.proposals[0]?.release()
@@ -90,25 +114,27 @@ describe('pipelined change sets', () => {
     await flush()
     proposer.proposals[1]?.release()
     expect(await counted).toBe(1)
+    await Promise.all(padding)
   })
 
   it('a failed change set fails what was planned on it; an independent one in flight still applies', async () => {
     const { store, proposer } = held()
     const created = store.update((tx) => tx.services.create(service(tid('s', 1), 'web')))
     await flush()
-    const independent = store.update((tx) => tx.secrets.create(secret(tid('x', 1), 'sec')))
+    const independent = creates(store, 'x', MIN)
     await flush()
     const dependent = store.update((tx) => tx.services.update(tid('s', 1), (d) => void (d.spec.annotations.labels = { v: '2' })))
+    const padding = creates(store, 'p', MIN)
     await flush()
     expect(proposer.proposals.length).toBe(2)
     proposer.proposals[0]?.fail(new NotLeaderError({ leaderAddr: '10.0.0.2:4242' }))
-    for (const w of [created, dependent]) {
+    for (const w of [created, dependent, ...padding]) {
       const r = await outcome(w)
       expect(!r.ok && r.error).toMatchObject({ name: 'NotLeaderError', leaderAddr: '10.0.0.2:4242' })
     }
     proposer.proposals[1]?.release()
-    await independent
+    await Promise.all(independent)
     expect(proposer.proposals.length).toBe(2)
-    expect(store.view((tx) => [tx.services.find().length, tx.secrets.find().length])).toEqual([0, 1])
+    expect(store.view((tx) => [tx.services.find().length, tx.secrets.find().length])).toEqual([0, MIN])
   })
 })
