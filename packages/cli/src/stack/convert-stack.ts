@@ -107,7 +107,7 @@ export function convertStack(namespace: string, file: LMap, options: ConvertOpti
     try {
       return options.readFile(name)
     } catch (err) {
-      return fail(fileNode, path, `cannot read ${name}: ${err instanceof Error ? err.message : String(err)}`)
+      return fail(fileNode, path, `cannot read ${name}: ${(err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))}`)
     }
   }
   const secretObjects: StackObject<SecretSpec>[] = []

@@ -31,7 +31,7 @@ export function loadComposeFile(source: ComposeSource, options: LoadOptions): LM
   const doc = parseDocument(source.text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false })
   const first = doc.errors[0]
   if (first !== undefined) {
-    const line = first.linePos?.[0].line ?? 1
+    const line = lines.linePos(first.pos[0]).line
     throw new ComposeError({ file: source.file, line }, '', first.message.split('\n')[0] ?? 'invalid YAML')
   }
   const warned = new Set<string>()
@@ -108,7 +108,8 @@ class Walker {
       }
       const name = String(key.value)
       const value = pair.value === null ? { kind: 'scalar' as const, value: null, loc: keyLoc } : this.node(pair.value, child(path, name))
-      entries.set(name, value)
+      // A collection is reported at its key's line (`web:`), where a reader looks for it.
+      entries.set(name, value.kind === 'scalar' ? value : { ...value, loc: keyLoc })
       keyLocs.set(name, keyLoc)
     }
     // Explicit keys win over merged ones; an earlier merge source wins over a later one.
