@@ -1,0 +1,129 @@
+/**
+ * `swarmkit node start init | join | open`: runs a node in the foreground until Ctrl-C (SIGINT)
+ * or SIGTERM, then closes it cleanly. Prints the node's id, role, address and (a manager's)
+ * control socket — and on `init` the join tokens and unlock key — as text, or as one JSON line per
+ * start and role change with `--format json`.
+ *
+ * @module
+ */
+import { Option, type Command } from 'commander'
+import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { Cluster, WORKER_RUNTIME_KINDS, type ClusterNode, type RoleEvent, type WorkerRuntimeKind } from '@swarmkit-ts/core'
+import type { CommandContext } from '../context.ts'
+import type { ContextFactory } from './common.ts'
+import { parseChoice, parseInteger } from './values.ts'
+
+interface StartFlags {
+  readonly stateDir: string
+  readonly listenAddr?: string
+  readonly advertiseAddr?: string
+  readonly joinAddr?: string
+  readonly token?: string
+  readonly runtime: WorkerRuntimeKind
+  readonly autolock?: boolean
+  readonly unlockKey?: string
+  readonly hostname?: string
+  readonly raftTickMs?: string
+  readonly electionTick?: string
+  readonly heartbeatTick?: string
+  readonly heartbeatPeriodMs?: string
+}
+
+/** What a started node reports (the JSON line of `--format json`). */
+export interface StartedNode {
+  readonly nodeId: string
+  readonly role: 'manager' | 'worker'
+  readonly address: string
+  readonly controlSocket?: string
+  readonly tokens?: { readonly worker: string; readonly manager: string }
+  readonly unlockKey?: string
+}
+
+function timing(flags: StartFlags): { raft?: { tickMs?: number; electionTick?: number; heartbeatTick?: number }; heartbeatPeriodMs?: number } {
+  const n = (flag: string, v: string | undefined): number | undefined => (v === undefined ? undefined : parseInteger(flag, v, true))
+  const tickMs = n('--raft-tick-ms', flags.raftTickMs)
+  const electionTick = n('--election-tick', flags.electionTick)
+  const heartbeatTick = n('--heartbeat-tick', flags.heartbeatTick)
+  const period = n('--heartbeat-period-ms', flags.heartbeatPeriodMs)
+  const raft = { ...(tickMs === undefined ? {} : { tickMs }), ...(electionTick === undefined ? {} : { electionTick }), ...(heartbeatTick === undefined ? {} : { heartbeatTick }) }
+  return { ...(Object.keys(raft).length === 0 ? {} : { raft }), ...(period === undefined ? {} : { heartbeatPeriodMs: period }) }
+}
+
+/** Starts the node `mode` asks for. */
+async function start(mode: 'init' | 'join' | 'open', flags: StartFlags, signal: AbortSignal): Promise<ClusterNode> {
+  const common = { stateDir: flags.stateDir, runtime: flags.runtime, hostname: flags.hostname, advertiseAddr: flags.advertiseAddr, ...timing(flags) }
+  switch (mode) {
+    case 'init':
+      return Cluster.init({ ...common, listenAddr: flags.listenAddr ?? '127.0.0.1:0', autolock: flags.autolock === true })
+    case 'join':
+      return Cluster.join({ ...common, joinAddr: flags.joinAddr ?? '', token: flags.token ?? '', listenAddr: flags.listenAddr, signal })
+    case 'open':
+      return Cluster.open({ ...common, unlockKey: flags.unlockKey, listenAddr: flags.listenAddr })
+  }
+}
+
+/** What `node` reports; tokens and the unlock key only for the first line of `init`. */
+async function describe(node: ClusterNode, withSecrets: boolean, autolock: boolean): Promise<StartedNode> {
+  if (node.role === 'worker') return { nodeId: node.nodeId, role: 'worker', address: node.address }
+  const base = { nodeId: node.nodeId, role: 'manager', address: node.address, controlSocket: node.controlSocketPath } as const
+  if (!withSecrets) return base
+  const tokens = await node.joinTokens()
+  const unlockKey = autolock ? await node.unlockKey() : undefined
+  return { ...base, tokens: { worker: tokens.worker, manager: tokens.manager }, ...(unlockKey === undefined ? {} : { unlockKey }) }
+}
+
+/** The report as text (or one JSON line). */
+function report(ctx: CommandContext, n: StartedNode): string {
+  if (ctx.format === 'json') return `${JSON.stringify(n)}\n`
+  const lines = [`Node ${n.nodeId} is running as a ${n.role} at ${n.address}`]
+  if (n.controlSocket !== undefined) lines.push(`  control socket: ${n.controlSocket}  (swarmkit --host unix://${n.controlSocket} service ls)`)
+  if (n.tokens !== undefined) lines.push(`  worker token:   ${n.tokens.worker}`, `  manager token:  ${n.tokens.manager}`)
+  if (n.unlockKey !== undefined) lines.push(`  unlock key:     ${n.unlockKey}  (keep it: a restarted manager needs it)`)
+  return `${lines.join('\n')}\n`
+}
+
+/** Adds `start` to the `node` command. */
+export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
+  node
+    .command('start')
+    .description('Run a node in the foreground: init a cluster, join one, or open the node of a state directory')
+    .argument('<mode>', 'init, join or open')
+    .requiredOption('--state-dir <dir>', 'the node state directory')
+    .option('--listen-addr <host:port>', 'the address the node listens on (init default 127.0.0.1:0)')
+    .option('--advertise-addr <host:port>', 'the address other nodes reach this manager at')
+    .option('--join-addr <host:port>', 'join: the address of a manager')
+    .option('--token <token>', 'join: the join token (its role makes a manager or a worker)')
+    .addOption(new Option('--runtime <kind>', 'the runtime tasks run on').choices(WORKER_RUNTIME_KINDS).default('process'))
+    .option('--autolock', 'init: lock the manager keys under an unlock key')
+    .option('--unlock-key <key>', 'open: the unlock key of an autolocked manager')
+    .option('--hostname <name>', 'the node hostname')
+    .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick (default 1000)')
+    .option('--election-tick <n>', 'Raft ticks before an election (default 10)')
+    .option('--heartbeat-tick <n>', 'Raft ticks between heartbeats (default 1)')
+    .option('--heartbeat-period-ms <ms>', "the dispatcher's heartbeat period")
+    .action(async (modeArg: string, flags: StartFlags) => {
+      const c = ctx()
+      const mode = parseChoice('<mode>', modeArg, ['init', 'join', 'open'] as const)
+      if (mode === 'join' && (flags.joinAddr === undefined || flags.token === undefined)) {
+        throw new InvalidArgumentError(flags.joinAddr === undefined ? '--join-addr' : '--token', 'join needs --join-addr and --token')
+      }
+      let current = await start(mode, flags, c.signal)
+      c.io.stdout.write(report(c, await describe(current, mode === 'init', flags.autolock === true)))
+      const follow = (n: ClusterNode): void => {
+        const switched = (e: RoleEvent): void => {
+          current = e.node
+          follow(e.node)
+          void describe(e.node, false, false).then((d) => c.io.stdout.write(report(c, d)))
+        }
+        if (n.role === 'manager') n.once('role', switched)
+        else n.once('role', switched)
+      }
+      follow(current)
+      await new Promise<void>((resolve) => {
+        if (c.signal.aborted) resolve()
+        else c.signal.addEventListener('abort', () => resolve(), { once: true })
+      })
+      c.io.stderr.write(`swarmkit: closing ${current.role} ${current.nodeId}\n`)
+      await current.close()
+    })
+}

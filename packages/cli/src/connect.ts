@@ -1,0 +1,90 @@
+/**
+ * Where the CLI finds a manager (`--host`), and the control client it opens there.
+ *
+ * Like Docker's `DOCKER_HOST`: the `--host` flag, else the `SWARMKIT_HOST` environment variable,
+ * else the control socket of `--state-dir` (`<dir>/control.sock`), else `./control.sock` — the
+ * socket a manager started with `swarmkit node start … --state-dir .` serves. A `tcp://host:port`
+ * host needs a manager client certificate: `--tls-cert`, `--tls-key` and `--tls-ca` (PEM files).
+ *
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { ControlClient, connectControlSocket, CONTROL_SOCKET_FILE } from '@swarmkit-ts/core'
+import { credentials } from '@swarmkit-ts/pki'
+
+/** The environment variable naming the default host. */
+export const HOST_ENV = 'SWARMKIT_HOST'
+
+/** A parsed `--host`. */
+export type Host = { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'tcp'; readonly address: string }
+
+/** Connection flags: where, and with which certificate. */
+export interface ConnectionOptions {
+  /** `--host`. */
+  readonly host?: string | undefined
+  /** `--state-dir`: a manager's state directory, whose control socket is the default host. */
+  readonly stateDir?: string | undefined
+  /** `--tls-cert`: the client certificate (PEM, chain) for a tcp host. */
+  readonly tlsCert?: string | undefined
+  /** `--tls-key`: its private key (PEM). */
+  readonly tlsKey?: string | undefined
+  /** `--tls-ca`: the cluster's root CA (PEM). */
+  readonly tlsCa?: string | undefined
+}
+
+const TCP = /^tcp:\/\/((?:\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5}))\/?$/
+
+/**
+ * Parses a host: `unix://<path>` (`unix:///run/m1/control.sock`, `unix://./control.sock`) or
+ * `tcp://host:port`.
+ *
+ * @throws InvalidArgumentError (`--host`) for anything else.
+ */
+export function parseHost(host: string): Host {
+  if (host.startsWith('unix://')) {
+    const path = host.slice('unix://'.length)
+    if (path === '') throw new InvalidArgumentError('--host', `unix:// needs a socket path, got ${JSON.stringify(host)}`)
+    return { kind: 'unix', path }
+  }
+  const tcp = TCP.exec(host)
+  if (tcp !== null && Number(tcp[2]) <= 65535) return { kind: 'tcp', address: tcp[1] ?? '' }
+  throw new InvalidArgumentError('--host', `must be unix://<path> or tcp://<host>:<port>, got ${JSON.stringify(host)}`)
+}
+
+/** The host the flags and the environment choose (see the module doc for the order). */
+export function chooseHost(options: ConnectionOptions, env: Readonly<Record<string, string | undefined>>): Host {
+  if (options.host !== undefined) return parseHost(options.host)
+  const fromEnv = env[HOST_ENV]
+  if (fromEnv !== undefined && fromEnv !== '') return parseHost(fromEnv)
+  if (options.stateDir !== undefined) return { kind: 'unix', path: join(options.stateDir, CONTROL_SOCKET_FILE) }
+  return { kind: 'unix', path: CONTROL_SOCKET_FILE }
+}
+
+async function readPem(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    throw new InvalidArgumentError(flag, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err })
+  }
+}
+
+/**
+ * Opens a control client for `host`: the local socket without certificates, or a tcp manager with
+ * the client certificate of `--tls-cert/--tls-key/--tls-ca` (its role must be manager).
+ *
+ * @throws InvalidArgumentError naming the missing or unreadable TLS flag.
+ */
+export async function connect(host: Host, options: ConnectionOptions): Promise<ControlClient> {
+  if (host.kind === 'unix') return connectControlSocket(resolve(host.path))
+  for (const [flag, value] of [['--tls-cert', options.tlsCert], ['--tls-key', options.tlsKey], ['--tls-ca', options.tlsCa]] as const) {
+    if (value === undefined) throw new InvalidArgumentError(flag, `a tcp:// host needs a manager client certificate: --tls-cert, --tls-key and --tls-ca`)
+  }
+  const material = {
+    certChainPem: await readPem(options.tlsCert ?? '', '--tls-cert'),
+    keyPem: await readPem(options.tlsKey ?? '', '--tls-key'),
+    trustBundlePem: await readPem(options.tlsCa ?? '', '--tls-ca'),
+  }
+  return new ControlClient({ address: host.address, credentials: credentials.forClient(material), channelOptions: credentials.channelOptions() })
+}
