@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { ComposeError } from '../src/stack/tree.ts'
-import { composeStack } from '../src/stack/compose.ts'
 import { FIXTURES, fixtureStack } from './stack-rig.ts'
 
 /** Every bad fixture and the exact message it is refused with. */
