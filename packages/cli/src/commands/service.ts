@@ -6,10 +6,11 @@
  * @module
  */
 import type { Command } from 'commander'
-import { InvalidArgumentError, TaskState } from '@swarmkit-ts/api'
+import { InvalidArgumentError, SequenceConflictError, TaskState } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import type { CommandContext } from '../context.ts'
 import { forEach, inspect, writeListing, type ContextFactory } from './common.ts'
+import type { ServiceObject } from './objects.ts'
 import { SERVICE_HEAD, serviceRow, writeTasks } from './listings.ts'
 import { addServiceFlags, applyListFlags, applyScalarFlags, createSpec, type ServiceFlags, type ServiceUpdateFlags } from './service-spec.ts'
 import { addLogsCommand } from './service-logs.ts'
@@ -31,21 +32,39 @@ function mutable(spec: ServiceSpec): ServiceSpec {
   return structuredClone(spec)
 }
 
+/**
+ * Re-reads service `ref` and writes `change(copy of its spec)` at the version read; retries when
+ * the managers changed the service meanwhile (`SequenceConflictError`: its status or endpoint
+ * moved on), as the flags apply the same way to the newer spec.
+ */
+export async function editService(ctx: CommandContext, ref: string, change: (spec: ServiceSpec, current: ServiceObject) => Promise<void> | void): Promise<ServiceObject> {
+  const control = await ctx.control()
+  for (let attempt = 1; ; attempt++) {
+    const service = await control.services.get(ref)
+    const spec = mutable(service.spec)
+    await change(spec, service)
+    try {
+      return await control.services.update(service.id, spec, { version: service.meta.version.index })
+    } catch (err) {
+      if (!(err instanceof SequenceConflictError) || attempt >= 5) throw err
+    }
+  }
+}
+
 async function update(ctx: CommandContext, ref: string, flags: ServiceUpdateFlags & DetachFlags): Promise<void> {
   const control = await ctx.control()
-  const service = await control.services.get(ref)
-  const spec = mutable(service.spec)
-  const container = spec.task.container
-  if (flags.image !== undefined && container !== undefined) container.image = flags.image
-  if (flags.args !== undefined && container !== undefined) container.args = flags.args.split(/\s+/).filter((a) => a !== '')
-  if (flags.replicas !== undefined) {
-    if (!('replicated' in spec.mode)) throw new InvalidArgumentError('--replicas', `service ${service.spec.annotations.name} is not replicated`)
-    spec.mode = { replicated: { replicas: parseInteger('--replicas', flags.replicas) } }
-  }
-  applyScalarFlags(spec, flags)
-  await applyListFlags(spec, flags, control)
-  if (flags.force === true) spec.task.forceUpdate = (spec.task.forceUpdate ?? 0) + 1
-  const updated = await control.services.update(service.id, spec, { version: service.meta.version.index })
+  const updated = await editService(ctx, ref, async (spec, service) => {
+    const container = spec.task.container
+    if (flags.image !== undefined && container !== undefined) container.image = flags.image
+    if (flags.args !== undefined && container !== undefined) container.args = flags.args.split(/\s+/).filter((a) => a !== '')
+    if (flags.replicas !== undefined) {
+      if (!('replicated' in spec.mode)) throw new InvalidArgumentError('--replicas', `service ${service.spec.annotations.name} is not replicated`)
+      spec.mode = { replicated: { replicas: parseInteger('--replicas', flags.replicas) } }
+    }
+    applyScalarFlags(spec, flags)
+    await applyListFlags(spec, flags, control)
+    if (flags.force === true) spec.task.forceUpdate = (spec.task.forceUpdate ?? 0) + 1
+  })
   await settle(ctx, updated.id, 'update', flags)
 }
 

@@ -1,0 +1,89 @@
+/**
+ * Fixtures of the command tests: an in-process cluster on the fake runtime with fast Raft timing,
+ * and `swarmkit` run in process against its control socket with buffered output.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { afterEach } from 'vitest'
+import { Cluster, type ClusterNode, type ManagerCluster } from '@swarmkit-ts/core'
+import { run } from '../src/index.ts'
+
+/** Fast Raft timing on 127.0.0.1, the fake runtime, a 1 s dispatcher heartbeat. */
+export const FAST = { runtime: 'fake', raft: { tickMs: 50, electionTick: 20, heartbeatTick: 1 }, heartbeatPeriodMs: 1000 } as const
+
+/** What one run printed and returned. */
+export interface CliResult {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `swarmkit argv…` in process with buffered output (and `stdin`, `env`, `signal` when given). */
+export async function swarmkit(argv: readonly string[], extra: { stdin?: string; env?: Record<string, string>; signal?: AbortSignal; onStdout?: (text: string) => void } = {}): Promise<CliResult> {
+  let stdout = ''
+  let stderr = ''
+  const code = await run(argv, {
+    stdout: {
+      write: (s: string) => {
+        stdout += s
+        extra.onStdout?.(stdout)
+        return true
+      },
+    },
+    stderr: { write: (s: string) => (stderr += s) },
+    stdin: Readable.from(extra.stdin === undefined ? [] : [Buffer.from(extra.stdin)]) as AsyncIterable<Uint8Array>,
+    env: extra.env ?? {},
+    ...(extra.signal === undefined ? {} : { signal: extra.signal }),
+  })
+  return { code, stdout, stderr }
+}
+
+/** The rows of a table: each line split at runs of 3+ spaces (Docker's column gap), header included. */
+export function rowsOf(table: string): string[][] {
+  return table
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split(/ {3,}/))
+}
+
+/** Nodes and directories of one test, closed and removed after it. */
+export class CliRig {
+  readonly nodes: ClusterNode[] = []
+  readonly #dirs: string[] = []
+
+  constructor() {
+    afterEach(async () => {
+      for (const n of this.nodes.splice(0).reverse()) await n.close()
+      for (const d of this.#dirs.splice(0)) await rm(d, { recursive: true, force: true })
+    })
+  }
+
+  /** A new directory (short: a control socket may live in it). */
+  async dir(): Promise<string> {
+    const d = await mkdtemp(join(tmpdir(), 'cli-'))
+    this.#dirs.push(d)
+    return d
+  }
+
+  /** A new one-manager cluster. */
+  async init(extra: Partial<Parameters<typeof Cluster.init>[0]> = {}): Promise<ManagerCluster> {
+    const m = await Cluster.init({ stateDir: join(await this.dir(), 's'), listenAddr: '127.0.0.1:0', hostname: 'm1', ...FAST, ...extra })
+    this.nodes.push(m)
+    return m
+  }
+
+  /** A node joined to `via` with the `role` token. */
+  async join(via: ManagerCluster, role: 'manager' | 'worker', hostname: string): Promise<ClusterNode> {
+    const tokens = await via.joinTokens()
+    const n = await Cluster.join({ stateDir: join(await this.dir(), 's'), joinAddr: via.address, token: tokens[role], hostname, ...FAST })
+    this.nodes.push(n)
+    return n
+  }
+}
+
+/** `swarmkit --host unix://<manager's socket> argv…`. */
+export function cliOf(manager: ManagerCluster): (...argv: string[]) => Promise<CliResult> {
+  return (...argv) => swarmkit(['--host', `unix://${manager.controlSocketPath}`, ...argv])
+}
