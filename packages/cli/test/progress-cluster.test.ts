@@ -1,0 +1,107 @@
+/**
+ * showProgress against a real manager (in process, fake runtime) through its control socket, with
+ * output that is not a terminal: the lines a create prints, and an update whose new tasks fail and
+ * roll back.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FailedPreconditionError, TaskState } from '@swarmkit-ts/api'
+import type { ServiceSpec } from '@swarmkit-ts/api'
+import { Cluster, connectControlSocket } from '@swarmkit-ts/core'
+import type { ControlClient, ManagerCluster } from '@swarmkit-ts/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { CommandContext } from '../src/context.ts'
+import { showProgress, stateName } from '../src/progress/index.ts'
+
+const FAST_RAFT = { tickMs: 50, electionTick: 20, heartbeatTick: 1 } as const
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+/** A one-manager cluster on the fake runtime and a control client on its socket. */
+async function manager(): Promise<{ node: ManagerCluster; client: ControlClient }> {
+  const dir = await mkdtemp(join(tmpdir(), 'cp-'))
+  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  const node = await Cluster.init({ stateDir: join(dir, 's'), listenAddr: '127.0.0.1:0', runtime: 'fake', raft: FAST_RAFT, heartbeatPeriodMs: 1000 })
+  cleanups.push(() => node.close())
+  const client = connectControlSocket(node.controlSocketPath)
+  cleanups.push(() => client.close())
+  return { node, client }
+}
+
+/** A context whose stdout is a buffer (not a terminal). */
+function context(client: ControlClient, signal = AbortSignal.timeout(90_000)): { ctx: CommandContext; lines: () => string[] } {
+  let out = ''
+  const ctx: CommandContext = {
+    io: { stdout: { write: (t: string) => (out += t), isTTY: false }, stderr: { write: () => true } },
+    control: () => Promise.resolve(client),
+    format: 'table',
+    quiet: false,
+    debug: false,
+    signal,
+  }
+  return { ctx, lines: () => out.split('\n').slice(0, -1) }
+}
+
+function spec(replicas: number, command: string[], extra: Partial<ServiceSpec> = {}): ServiceSpec {
+  return {
+    annotations: { name: 'web' },
+    mode: { replicated: { replicas } },
+    task: { container: { image: 'busybox:fake', command } },
+    update: { monitorMs: 300, failureAction: 'rollback' },
+    ...extra,
+  }
+}
+
+/** Docker's names of the states up to running, in order. */
+const ORDER = [TaskState.NEW, TaskState.PENDING, TaskState.ASSIGNED, TaskState.ACCEPTED, TaskState.PREPARING, TaskState.READY, TaskState.STARTING, TaskState.RUNNING].map(stateName)
+
+describe('showProgress on a cluster, plain output', () => {
+  it('follows a create of 3 replicas to convergence', async () => {
+    const { client } = await manager()
+    const svc = await client.services.create(spec(3, ['sleep', '100000']))
+    const { ctx, lines } = context(client)
+    await expect(showProgress(ctx, svc.id, { kind: 'create' })).resolves.toEqual({ kind: 'converged' })
+    const out = lines()
+    expect(out[0]).toBe('overall progress: 0 out of 3 tasks')
+    expect(out.slice(-3)).toEqual([
+      'overall progress: 3 out of 3 tasks',
+      'verify: Waiting 1 seconds to verify that tasks are stable...',
+      `verify: Service ${svc.id} converged`,
+    ])
+    for (const slot of ['1/3', '2/3', '3/3']) {
+      const states = out.filter((l) => l.startsWith(`${slot}: `)).map((l) => l.slice(slot.length + 2))
+      // Each slot moves forward through Docker's states (the display may skip some) and ends running.
+      expect(states.at(-1)).toBe('running')
+      expect(states.map((s) => ORDER.indexOf(s))).toEqual([...states.map((s) => ORDER.indexOf(s))].sort((a, b) => a - b))
+      expect(states.every((s) => ORDER.includes(s))).toBe(true)
+    }
+    const overall = out.filter((l) => l.startsWith('overall progress: ')).map((l) => Number(/: (\d) out of 3/.exec(l)?.[1]))
+    expect(overall).toEqual([...overall].sort())
+  }, 90_000)
+
+  it('reports an update whose tasks fail and roll back, and fails with reason rolled-back', async () => {
+    const { node, client } = await manager()
+    const svc = await client.services.create(spec(2, ['sleep', '100000']))
+    await node.services.waitConverged(svc.id, { signal: AbortSignal.timeout(60_000) })
+    const current = await client.services.get(svc.id)
+    await client.services.update(svc.id, spec(2, ['no-such-program']), { version: current.meta.version.index })
+    const { ctx, lines } = context(client)
+    const err = await showProgress(ctx, 'web', { kind: 'update' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(FailedPreconditionError)
+    expect((err as FailedPreconditionError).reason).toBe('rolled-back')
+    const out = lines()
+    const rollback = out.filter((l) => l.startsWith('rollback: '))
+    expect(rollback[0]).toMatch(/^rollback: update rolled back due to failure or early termination of task [0-9a-z]{25}$/)
+    expect((err as Error).message).toBe(`service ${svc.id} ${rollback[0]?.replace('rollback: ', 'rolled back: ')}`)
+    expect(out).toContain('overall progress: rolling back update: 2 out of 2 tasks')
+    expect(out.filter((l) => l.startsWith('verify: Service'))).toEqual([`verify: Service ${svc.id} converged`])
+    expect((await client.services.get(svc.id)).spec.task.container?.command).toEqual(['sleep', '100000'])
+  }, 90_000)
+})
