@@ -40,12 +40,19 @@ export async function swarmkit(argv: readonly string[], extra: { stdin?: string;
   return { code, stdout, stderr }
 }
 
-/** The rows of a table: each line split at runs of 3+ spaces (Docker's column gap), header included. */
+/**
+ * The rows of a table, header included: each line cut at the columns where the header's cells
+ * start (Docker's layout: cells padded to their column's width), so a blank cell stays ''.
+ * Trailing blank cells are dropped.
+ */
 export function rowsOf(table: string): string[][] {
-  return table
-    .trimEnd()
-    .split('\n')
-    .map((l) => l.split(/ {3,}/))
+  const lines = table.trimEnd().split('\n')
+  const starts = [...(lines[0] ?? '').matchAll(/\S(?:\S| (?! ))*/g)].map((m) => m.index)
+  return lines.map((line) => {
+    const cells = starts.map((start, i) => line.slice(start, starts[i + 1] ?? line.length).trim())
+    while (cells.length > 0 && cells.at(-1) === '') cells.pop()
+    return cells
+  })
 }
 
 /** Nodes and directories of one test, closed and removed after it. */
