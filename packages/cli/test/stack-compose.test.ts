@@ -30,7 +30,9 @@ const BAD: readonly (readonly [string, string])[] = [
     ['undefined-network.yml', 'undefined-network.yml:6: services.web.networks.back: service refers to undefined network back'],
     ['undefined-secret.yml', 'undefined-secret.yml:5: services.web.secrets[0]: undefined secret "db_password"'],
     ['unknown-key.yml', 'unknown-key.yml:4: services.web: additional property imagee is not allowed'],
-    ['volumes.yml', 'volumes.yml:4: services.db.volumes: not supported by swarmkit-ts stacks yet'],
+    ['undefined-volume.yml', 'undefined-volume.yml:5: services.db.volumes[0]: undefined volume "data"'],
+    ['tmpfs.yml', 'tmpfs.yml:4: services.web.tmpfs: not supported by swarmkit-ts stacks yet'],
+    ['bad-volume-mode.yml', 'bad-volume-mode.yml:5: services.web.volumes[0]: invalid mode "rx" in volume "./data:/data:rx"'],
 ]
 
 describe('bad compose files', () => {

@@ -1,7 +1,8 @@
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { interpolate } from '../src/stack/interpolate.ts'
 import { splitCommand } from '../src/stack/shell-split.ts'
-import { fixtureStack } from './stack-rig.ts'
+import { FIXTURES, fixtureStack } from './stack-rig.ts'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const NS = (ns: string): Record<string, string> => ({ 'com.docker.stack.namespace': ns })
@@ -149,6 +150,37 @@ describe('compose conversion', () => {
       externalConfigs: [],
       warnings: ['Ignoring unsupported options: build, links', 'Ignoring deprecated options: container_name, expose'],
     })
+  })
+
+  it('converts volumes (bind, named, external, anonymous, tmpfs; short and long syntax), env_file and logging', () => {
+    const dir = join(FIXTURES, 'good', 'volumes')
+    const stack = fixtureStack('good/volumes', ['docker-compose.yml'], 'v', { FROM_SHELL: 'x' })
+    const data = { labels: { backup: 'daily', ...NS('v') }, driverConfig: { name: 'local', options: { type: 'none' } } }
+    expect(stack.services.map((s) => s.spec)).toEqual([
+      {
+        annotations: { name: 'v_db', labels: NS('v') },
+        task: {
+          container: {
+            image: 'busybox',
+            labels: NS('v'),
+            env: ['FROM_SHELL=x', 'MODE=primary', 'PASSWORD=a=b', 'USER=admin'],
+            mounts: [
+              { type: 'bind', source: join(dir, 'conf'), target: '/etc/db', readOnly: true },
+              { type: 'bind', source: '/var/log/db', target: '/logs' },
+              { type: 'volume', source: 'v_data', target: '/var/lib/db', volumeOptions: data },
+              { type: 'volume', source: 'cluster-shared', target: '/shared', volumeOptions: { noCopy: true } },
+              { type: 'volume', target: '/scratch' },
+              { type: 'tmpfs', target: '/tmp', tmpfsOptions: { sizeBytes: 64 * 1024 * 1024 } },
+              { type: 'volume', source: 'v_data', target: '/backup', readOnly: true, volumeOptions: { noCopy: true, ...data } },
+              { type: 'bind', source: join(dir, 'sock'), target: '/run/sock', bindOptions: { propagation: 'rshared' } },
+            ],
+          },
+          logDriver: { name: 'json-file', options: { 'max-size': '10m' } },
+          networks: [{ target: 'v_default', aliases: ['db'] }],
+        },
+        mode: { replicated: { replicas: 1 } },
+      },
+    ])
   })
 
   it('merges -c files in order: maps by key, lists replaced, ports by published port, list and map forms together', () => {

@@ -17,7 +17,7 @@ export const FIXTURES = join(import.meta.dirname, 'fixtures', 'compose')
 /** The stack of fixture files `files` (relative to `dir` under FIXTURES), for `namespace`. */
 export function fixtureStack(dir: string, files: readonly string[], namespace: string, env: Record<string, string> = {}, warn?: (m: string) => void): StackSpec {
   const base = join(FIXTURES, dir)
-  const options: ComposeStackOptions = { namespace, env: (n) => env[n], readFile: (p) => new Uint8Array(readFileSync(join(base, p))), ...(warn === undefined ? {} : { warn }) }
+  const options: ComposeStackOptions = { namespace, workingDir: base, env: (n) => env[n], readFile: (p) => new Uint8Array(readFileSync(join(base, p))), ...(warn === undefined ? {} : { warn }) }
   return composeStack(files.map((f) => ({ file: f, text: readFileSync(join(base, f), 'utf8') })), options)
 }
 

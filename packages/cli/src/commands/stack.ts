@@ -73,6 +73,7 @@ async function deploy(c: CommandContext, stack: string, flags: DeployFlags): Pro
     namespace,
     env: (name) => env[name],
     readFile: (p) => new Uint8Array(readFileSync(isAbsolute(p) ? p : resolve(workingDir, p))),
+    workingDir,
     warn: (m) => void c.io.stderr.write(`${m}\n`),
   })
   const control = await c.control()

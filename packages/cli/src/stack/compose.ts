@@ -17,6 +17,8 @@ export interface ComposeStackOptions {
   readonly env: LookupEnv
   /** Reads a secret's or config's `file:` as written in the compose file. */
   readonly readFile: (path: string) => Uint8Array
+  /** The folder relative bind mount sources resolve against (the first compose file's). */
+  readonly workingDir?: string
   /** Told each warning (unset variables, ignored keys). */
   readonly warn?: (message: string) => void
 }
@@ -29,7 +31,11 @@ export function composeStack(sources: readonly ComposeSource[], options: Compose
   if (sources.length === 0) throw new Error('composeStack: no compose file')
   const warn = options.warn ?? ((): void => {})
   const files = sources.map((s) => loadComposeFile(s, { env: options.env, warn }))
-  const stack = convertStack(options.namespace, mergeComposeFiles(files), { env: options.env, readFile: options.readFile })
+  const stack = convertStack(options.namespace, mergeComposeFiles(files), {
+    env: options.env,
+    readFile: options.readFile,
+    ...(options.workingDir === undefined ? {} : { workingDir: options.workingDir }),
+  })
   stack.warnings.forEach(warn)
   return stack
 }

@@ -5,10 +5,12 @@
  *
  * @module
  */
-import type { ConfigReference, ContainerSpec, EndpointSpec, HealthConfig, NetworkAttachmentConfig, PortConfig, SecretReference, ServiceSpec, Ulimit } from '@swarmkit-ts/api'
+import type { ConfigReference, ContainerSpec, EndpointSpec, HealthConfig, NetworkAttachmentConfig, SecretReference, ServiceSpec, Ulimit } from '@swarmkit-ts/api'
 import { convertDeploy, convertLegacyRestart } from './convert-deploy.ts'
 import type { LookupEnv } from './interpolate.ts'
-import { asBool, asDuration, asInt, asMap, asOneOf, asSeq, asString, asStringList, asStringMap, asStringOrList, asText, checkKeys, get } from './read.ts'
+import { asBool, asDuration, asInt, asMap, asSeq, asString, asStringList, asStringMap, asStringOrList, asText, checkKeys, get } from './read.ts'
+import { mountsOf, type DeclaredVolume } from './convert-mounts.ts'
+import { portsOf } from './convert-ports.ts'
 import { splitCommand } from './shell-split.ts'
 import { child, fail, item, type LMap, type LNode } from './tree.ts'
 import { NAMESPACE_LABEL } from './names.ts'
@@ -17,7 +19,7 @@ import { NAMESPACE_LABEL } from './names.ts'
 export const CONVERTED_KEYS = [
   'image', 'command', 'entrypoint', 'environment', 'labels', 'deploy', 'ports', 'networks', 'secrets', 'configs', 'hostname', 'working_dir', 'user',
   'stop_grace_period', 'stop_signal', 'healthcheck', 'restart', 'extra_hosts', 'init', 'tty', 'stdin_open', 'read_only', 'dns', 'dns_search',
-  'cap_add', 'cap_drop', 'sysctls', 'ulimits',
+  'cap_add', 'cap_drop', 'sysctls', 'ulimits', 'volumes', 'env_file', 'logging',
 ] as const
 /** Keys docker's `stack deploy` ignores with "Ignoring unsupported options: …" (so do we). */
 export const UNSUPPORTED_KEYS = ['build', 'cgroup_parent', 'devices', 'domainname', 'external_links', 'ipc', 'links', 'mac_address', 'network_mode', 'pid', 'privileged', 'security_opt', 'shm_size', 'userns_mode'] as const
@@ -26,7 +28,7 @@ export const DEPRECATED_KEYS = ['container_name', 'expose'] as const
 /** Keys docker ignores silently. */
 export const SILENT_KEYS = ['depends_on'] as const
 /** Keys docker converts and swarmkit-ts refuses for now (an error naming the key). */
-export const NOT_YET_KEYS = ['volumes', 'tmpfs', 'env_file', 'logging', 'credential_spec', 'isolation'] as const
+export const NOT_YET_KEYS = ['tmpfs', 'credential_spec', 'isolation'] as const
 
 const ALL_KEYS: readonly string[] = [...CONVERTED_KEYS, ...UNSUPPORTED_KEYS, ...DEPRECATED_KEYS, ...SILENT_KEYS, ...NOT_YET_KEYS]
 
@@ -42,6 +44,12 @@ export interface ServiceContext {
   readonly secrets: ReadonlyMap<string, string>
   /** Configs declared at the top level: compose key → cluster name. */
   readonly configs: ReadonlyMap<string, string>
+  /** Volumes declared at the top level. */
+  readonly volumes: ReadonlyMap<string, DeclaredVolume>
+  /** The folder relative bind mounts resolve against. */
+  readonly workingDir?: string
+  /** Reads an `env_file` as written. */
+  readonly readFile: (path: string) => Uint8Array
 }
 
 /** A converted service: its spec (secret and config ids still empty: resolved at deploy) and what docker would ignore. */
@@ -72,8 +80,12 @@ export function convertService(key: string, node: LNode, ctx: ServiceContext): C
   if (entrypoint !== undefined) container.command = commandOf(entrypoint, at('entrypoint'))
   const command = get(svc, 'command')
   if (command !== undefined) container.args = commandOf(command, at('command'))
+  const env = envFiles(get(svc, 'env_file'), at('env_file'), ctx)
   const environment = get(svc, 'environment')
-  if (environment !== undefined) container.env = environmentOf(environment, at('environment'), ctx.env)
+  if (environment !== undefined) for (const [k, v] of asStringMap(environment, at('environment'))) env.set(k, v)
+  if (env.size > 0) container.env = environmentOf(env, ctx.env)
+  const volumes = get(svc, 'volumes')
+  if (volumes !== undefined) container.mounts = mountsOf(volumes, at('volumes'), ctx)
   readContainerScalars(svc, path, container)
   const healthcheck = get(svc, 'healthcheck')
   if (healthcheck !== undefined) container.healthcheck = healthcheckOf(healthcheck, at('healthcheck'))
@@ -94,6 +106,8 @@ export function convertService(key: string, node: LNode, ctx: ServiceContext): C
   if (restart !== undefined) spec.task.restart = restart
   if (deploy.placement !== undefined) spec.task.placement = deploy.placement
   if (deploy.resources !== undefined) spec.task.resources = deploy.resources
+  const logging = get(svc, 'logging')
+  if (logging !== undefined) spec.task.logDriver = logDriverOf(logging, at('logging'))
   if (deploy.update !== undefined) spec.update = deploy.update
   if (deploy.rollback !== undefined) spec.rollback = deploy.rollback
   const { attachments, keys } = networksOf(get(svc, 'networks'), svc, at('networks'), key, ctx.networks)
@@ -138,13 +152,48 @@ function commandOf(node: LNode, path: string): string[] {
 }
 
 /** `KEY=value` entries sorted (as docker's); a key without a value takes the variable's value, or is dropped when unset. */
-function environmentOf(node: LNode, path: string, env: LookupEnv): string[] {
+function environmentOf(entries: ReadonlyMap<string, string | undefined>, env: LookupEnv): string[] {
   const out: string[] = []
-  for (const [k, v] of asStringMap(node, path)) {
+  for (const [k, v] of entries) {
     const value = v ?? env(k)
     if (value !== undefined) out.push(`${k}=${value}`)
   }
   return out.sort()
+}
+
+/** The variables of the `env_file` files in order (`KEY=value` lines; `#` comments and blank lines skipped). */
+function envFiles(node: LNode | undefined, path: string, ctx: ServiceContext): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>()
+  if (node === undefined) return out
+  const names = asStringOrList(node, path)
+  names.forEach((name, i) => {
+    const at = node.kind === 'seq' ? (node.items[i] ?? node) : node
+    const p = node.kind === 'seq' ? item(path, i) : path
+    let text: string
+    try {
+      text = new TextDecoder().decode(ctx.readFile(name))
+    } catch (err) {
+      return fail(at, p, `cannot read ${name}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+    }
+    text.split(/\r?\n/).forEach((line, n) => {
+      const l = line.trimStart()
+      if (l === '' || l.startsWith('#')) return
+      const eq = l.indexOf('=')
+      const key = eq < 0 ? l.trimEnd() : l.slice(0, eq)
+      if (key === '' || /\s/.test(key)) fail(at, p, `${name}:${n + 1}: invalid variable name ${JSON.stringify(key)}`)
+      out.set(key, eq < 0 ? undefined : l.slice(eq + 1))
+    })
+  })
+  return out
+}
+
+function logDriverOf(node: LNode, path: string): { name: string; options?: Record<string, string> } {
+  const m = asMap(node, path)
+  checkKeys(m, path, ['driver', 'options'])
+  const driver = get(m, 'driver')
+  if (driver === undefined) fail(m, path, 'driver is required')
+  const options = get(m, 'options')
+  return { name: asString(driver, child(path, 'driver')), ...(options === undefined ? {} : { options: labelsOf(options, child(path, 'options')) }) }
 }
 
 function readContainerScalars(svc: LMap, path: string, c: ContainerSpec): void {
@@ -268,60 +317,6 @@ function networksOf(node: LNode | undefined, svc: LMap, path: string, service: s
   }
   attachments.sort((a, b) => a.target.localeCompare(b.target))
   return { attachments, keys }
-}
-
-/** Ports in short (`[ip:][published:]target[/protocol]`, ranges too) and long syntax. */
-export function portsOf(node: LNode, path: string): PortConfig[] {
-  const out: PortConfig[] = []
-  asSeq(node, path).items.forEach((x, i) => {
-    const p = item(path, i)
-    if (x.kind === 'map') out.push(longPort(x, p))
-    else out.push(...shortPort(asText(x, p), x, p))
-  })
-  return out
-}
-
-function portNumber(s: string, at: LNode, path: string): number {
-  const n = /^\d+$/.test(s) ? Number(s) : Number.NaN
-  if (!(n >= 1 && n <= 65535)) fail(at, path, `invalid port ${JSON.stringify(s)}: must be 1–65535`)
-  return n
-}
-
-function range(s: string, at: LNode, path: string): number[] {
-  const [lo, hi] = s.split('-')
-  const a = portNumber(lo ?? '', at, path)
-  const b = hi === undefined ? a : portNumber(hi, at, path)
-  if (b < a) fail(at, path, `invalid port range ${s}`)
-  return Array.from({ length: b - a + 1 }, (_, k) => a + k)
-}
-
-function shortPort(text: string, at: LNode, path: string): PortConfig[] {
-  const [spec, proto = 'tcp', extra] = text.split('/')
-  if (extra !== undefined || !['tcp', 'udp', 'sctp'].includes(proto)) fail(at, path, `invalid protocol in port ${JSON.stringify(text)}`)
-  const protocol = proto as PortConfig['protocol'] & string
-  const parts = (spec ?? '').split(':')
-  if (parts.length > 3) fail(at, path, `invalid port ${JSON.stringify(text)}`)
-  const targets = range(parts[parts.length - 1] ?? '', at, path)
-  const publishedText = parts.length >= 2 ? (parts[parts.length - 2] ?? '') : ''
-  const published = publishedText === '' ? undefined : range(publishedText, at, path)
-  if (published !== undefined && published.length !== targets.length) fail(at, path, `port ranges of different sizes in ${JSON.stringify(text)}`)
-  return targets.map((targetPort, k) => ({ protocol, targetPort, publishedPort: published?.[k] ?? 0, publishMode: 'ingress' }))
-}
-
-function longPort(m: LMap, path: string): PortConfig {
-  checkKeys(m, path, ['target', 'published', 'protocol', 'mode', 'name'])
-  const target = get(m, 'target')
-  if (target === undefined) fail(m, path, 'target is required')
-  const out: PortConfig = { protocol: 'tcp', targetPort: portNumber(asText(target, child(path, 'target')), target, child(path, 'target')), publishedPort: 0, publishMode: 'ingress' }
-  const published = get(m, 'published')
-  if (published !== undefined) out.publishedPort = portNumber(asText(published, child(path, 'published')), published, child(path, 'published'))
-  const protocol = get(m, 'protocol')
-  if (protocol !== undefined) out.protocol = asOneOf(protocol, child(path, 'protocol'), ['tcp', 'udp', 'sctp'])
-  const mode = get(m, 'mode')
-  if (mode !== undefined) out.publishMode = asOneOf(mode, child(path, 'mode'), ['ingress', 'host'])
-  const name = get(m, 'name')
-  if (name !== undefined) out.name = asString(name, child(path, 'name'))
-  return out
 }
 
 /** Secret or config references in short (`- name`) or long (`{source, target, uid, gid, mode}`) syntax. */

@@ -9,7 +9,8 @@
  */
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { ConfigSpec, IpamConfig, NetworkSpec, SecretSpec, ServiceSpec } from '@swarmkit-ts/api'
-import { convertService } from './convert-service.ts'
+import type { DeclaredVolume } from './convert-mounts.ts'
+import { convertService, type ServiceContext } from './convert-service.ts'
 import type { LookupEnv } from './interpolate.ts'
 import { NAMESPACE_LABEL, scoped } from './names.ts'
 import { asBool, asMap, asSeq, asString, asStringMap, checkKeys, get } from './read.ts'
@@ -46,8 +47,10 @@ export interface StackSpec {
 export interface ConvertOptions {
   /** Variables for environment entries without a value. */
   readonly env: LookupEnv
-  /** Reads a secret's or config's `file:` as written (the caller resolves it against the first compose file's folder). */
+  /** Reads a secret's or config's `file:` or an `env_file` as written (the caller resolves it against the first compose file's folder). */
   readonly readFile: (path: string) => Uint8Array
+  /** The folder relative bind mount sources resolve against (the first compose file's). */
+  readonly workingDir?: string
 }
 
 const TOP_KEYS = ['version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs'] as const
@@ -63,15 +66,23 @@ export function validateNamespace(namespace: string): void {
 export function convertStack(namespace: string, file: LMap, options: ConvertOptions): StackSpec {
   validateNamespace(namespace)
   checkKeys(file, '', TOP_KEYS)
-  const volumes = get(file, 'volumes')
-  if (volumes !== undefined) fail(file.keyLocs.get('volumes') ?? volumes.loc, 'volumes', 'not supported by swarmkit-ts stacks yet')
   const label = { [NAMESPACE_LABEL]: namespace }
   const networks = declared(file, 'networks', namespace)
   if (!networks.has('default')) networks.set('default', { key: 'default', name: scoped(namespace, 'default'), external: false, labels: {} })
   const secrets = declared(file, 'secrets', namespace)
   const configs = declared(file, 'configs', namespace)
   const names = (m: Map<string, Declared>): Map<string, string> => new Map([...m].map(([k, d]) => [k, d.name]))
-  const ctx = { namespace, env: options.env, networks: names(networks), secrets: names(secrets), configs: names(configs) }
+  const volumes = new Map([...declared(file, 'volumes', namespace)].map(([k, d]) => [k, volumeOf(d, label)]))
+  const ctx: ServiceContext = {
+    namespace,
+    env: options.env,
+    networks: names(networks),
+    secrets: names(secrets),
+    configs: names(configs),
+    volumes,
+    readFile: options.readFile,
+    ...(options.workingDir === undefined ? {} : { workingDir: options.workingDir }),
+  }
 
   const servicesNode = get(file, 'services')
   const services: StackObject<ServiceSpec>[] = []
@@ -140,10 +151,11 @@ const OBJECT_KEYS: Readonly<Record<string, readonly string[]>> = {
   networks: ['name', 'driver', 'driver_opts', 'ipam', 'external', 'internal', 'attachable', 'labels'],
   secrets: ['name', 'file', 'external', 'labels'],
   configs: ['name', 'file', 'external', 'labels'],
+  volumes: ['name', 'driver', 'driver_opts', 'external', 'labels'],
 }
 
 /** The top-level networks, secrets or configs: key → name, external flag, labels. */
-function declared(file: LMap, kind: 'networks' | 'secrets' | 'configs', namespace: string): Map<string, Declared> {
+function declared(file: LMap, kind: 'networks' | 'secrets' | 'configs' | 'volumes', namespace: string): Map<string, Declared> {
   const out = new Map<string, Declared>()
   const node = get(file, kind)
   if (node === undefined) return out
@@ -171,7 +183,7 @@ function declared(file: LMap, kind: 'networks' | 'secrets' | 'configs', namespac
       for (const k of m.entries.keys()) {
         if (k !== 'external' && k !== 'name') fail(m.keyLocs.get(k) ?? m.loc, child(path, k), `conflicts with external: an external ${kind.slice(0, -1)} is not created`)
       }
-    } else if (kind !== 'networks' && get(m, 'file') === undefined) {
+    } else if ((kind === 'secrets' || kind === 'configs') && get(m, 'file') === undefined) {
       fail(m, path, 'file or external is required')
     }
     const labelsNode = get(m, 'labels')
@@ -224,4 +236,17 @@ function ipamOf(node: LNode, path: string): NonNullable<NetworkSpec['ipam']> {
     })
   }
   return out
+}
+
+function volumeOf(d: Declared, label: Record<string, string>): DeclaredVolume {
+  const base = { name: d.name, external: d.external, labels: { ...d.labels, ...label } }
+  const m = d.node
+  if (m === undefined || d.external) return base
+  const path = child('volumes', d.key ?? '')
+  const driver = get(m, 'driver')
+  const opts = get(m, 'driver_opts')
+  if (driver === undefined && opts === undefined) return base
+  const options: Record<string, string> = {}
+  if (opts !== undefined) for (const [k, v] of asStringMap(opts, child(path, 'driver_opts'))) options[k] = v ?? ''
+  return { ...base, driver: { name: driver === undefined ? 'local' : asString(driver, child(path, 'driver')), ...(opts === undefined ? {} : { options }) } }
 }
