@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { InvalidArgumentError, UnavailableError } from '@swarmkit-ts/api'
 import { ControlClient, connectControlSocket, CONTROL_SOCKET_FILE } from '@swarmkit-ts/core'
 import { credentials } from '@swarmkit-ts/pki'
 
@@ -74,10 +74,19 @@ async function readPem(path: string, flag: string): Promise<string> {
  * Opens a control client for `host`: the local socket without certificates, or a tcp manager with
  * the client certificate of `--tls-cert/--tls-key/--tls-ca` (its role must be manager).
  *
- * @throws InvalidArgumentError naming the missing or unreadable TLS flag.
+ * @throws UnavailableError when there is no socket at a unix host's path; InvalidArgumentError
+ *   naming the missing or unreadable TLS flag.
  */
 export async function connect(host: Host, options: ConnectionOptions): Promise<ControlClient> {
-  if (host.kind === 'unix') return connectControlSocket(resolve(host.path))
+  if (host.kind === 'unix') {
+    const path = resolve(host.path)
+    const found = await stat(path).then(
+      (st) => st.isSocket(),
+      () => false,
+    )
+    if (!found) throw new UnavailableError(`no manager control socket at ${path}: start a manager (swarmkit node start init --state-dir <dir>), or point --host or $${HOST_ENV} at its control.sock`)
+    return connectControlSocket(path)
+  }
   for (const [flag, value] of [['--tls-cert', options.tlsCert], ['--tls-key', options.tlsKey], ['--tls-ca', options.tlsCa]] as const) {
     if (value === undefined) throw new InvalidArgumentError(flag, `a tcp:// host needs a manager client certificate: --tls-cert, --tls-key and --tls-ca`)
   }

@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CliRig, swarmkit, rowsOf } from './commands-rig.ts'
+
+const FAST_FLAGS = ['--runtime', 'fake', '--raft-tick-ms', '50', '--election-tick', '20', '--heartbeat-period-ms', '1000']
+const CLI_DIR = fileURLToPath(new URL('..', import.meta.url))
+
+interface Started {
+  readonly nodeId: string
+  readonly role: string
+  readonly address: string
+  readonly controlSocket?: string
+  readonly tokens?: { worker: string; manager: string }
+}
+
+/** Starts `swarmkit --format json node start argv…` in process; resolves its first JSON line, and the run's end. */
+function startNode(argv: readonly string[], signal: AbortSignal): { ready: Promise<Started>; done: ReturnType<typeof swarmkit> } {
+  let ready!: (s: Started) => void
+  const readyP = new Promise<Started>((resolve) => (ready = resolve))
+  const done = swarmkit(['--format', 'json', 'node', 'start', ...argv], {
+    signal,
+    onStdout: (out) => {
+      const first = out.split('\n')[0]
+      if (out.includes('\n') && first !== undefined) ready(JSON.parse(first) as Started)
+    },
+  })
+  return { ready: Promise.race([readyP, done.then((r) => Promise.reject(new Error(`node start ended: ${r.stderr}`)))]), done }
+}
+
+describe('swarmkit node start', { timeout: 90_000 }, () => {
+  const rig = new CliRig()
+  const running: { stop: AbortController; done: Promise<unknown> }[] = []
+  afterEach(async () => {
+    for (const r of running.splice(0)) {
+      r.stop.abort()
+      await r.done
+    }
+  })
+
+  it('inits a manager and joins a worker in the foreground, serves the CLI on its socket, and closes both on abort', async () => {
+    const stopManager = new AbortController()
+    const stopWorker = new AbortController()
+    const manager = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--hostname', 'm1', ...FAST_FLAGS], stopManager.signal)
+    running.push({ stop: stopManager, done: manager.done })
+    const m = await manager.ready
+    expect(m.role).toBe('manager')
+    expect(m.tokens?.worker).toMatch(/^SWMTKN-1-/)
+    const worker = startNode(['join', '--state-dir', join(await rig.dir(), 'w'), '--join-addr', m.address, '--token', m.tokens?.worker ?? '', '--hostname', 'w1', ...FAST_FLAGS], stopWorker.signal)
+    running.unshift({ stop: stopWorker, done: worker.done })
+    const w = await worker.ready
+    expect(w).toEqual({ nodeId: w.nodeId, role: 'worker', address: w.address })
+
+    const host = ['--host', `unix://${m.controlSocket ?? ''}`]
+    const hostnames = async (): Promise<string[]> => rowsOf((await swarmkit([...host, 'node', 'ls'])).stdout).map((r) => r[1] ?? '').sort()
+    // The worker's hostname arrives with its first session (a guard, not a timing assertion).
+    for (let i = 0; i < 600 && !(await hostnames()).includes('w1'); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(await hostnames()).toEqual(['HOSTNAME', 'm1', 'w1'])
+
+    stopWorker.abort()
+    expect(await worker.done).toEqual({ code: 0, stdout: `${JSON.stringify(w)}\n`, stderr: `swarmkit: closing worker ${w.nodeId}\n` })
+    stopManager.abort()
+    const closed = await manager.done
+    expect(closed.code).toBe(0)
+    expect(closed.stderr).toBe(`swarmkit: closing manager ${m.nodeId}\n`)
+  })
+
+  it('refuses a join without a token, and a bad mode, as usage errors', async () => {
+    const dir = await rig.dir()
+    expect(await swarmkit(['node', 'start', 'join', '--state-dir', dir, '--join-addr', '127.0.0.1:1'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'swarmkit: InvalidArgumentError: --token: join needs --join-addr and --token\n',
+    })
+    expect(await swarmkit(['node', 'start', 'boot', '--state-dir', dir])).toEqual({ code: 2, stdout: '', stderr: 'swarmkit: InvalidArgumentError: <mode>: must be one of init, join, open, got "boot"\n' })
+    expect(await swarmkit(['node', 'start', 'init'])).toEqual({ code: 2, stdout: '', stderr: "swarmkit: UsageError: required option '--state-dir <dir>' not specified\n" })
+  })
+})
+
+/** Runs the bin from source (tsx) and resolves its exit code and output; `onLine` sees stdout lines. */
+function spawnBin(argv: readonly string[], onLine?: (line: string, kill: (sig: NodeJS.Signals) => void) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=@swarmkit-ts/source', '--import', 'tsx', join(CLI_DIR, 'src/bin.ts'), ...argv], { cwd: CLI_DIR, env: { ...process.env, SWARMKIT_HOST: '' } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      for (const line of d.toString().split('\n').filter((l) => l !== '')) onLine?.(line, (sig) => child.kill(sig))
+    })
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+describe('the swarmkit bin', { timeout: 90_000 }, () => {
+  const rig = new CliRig()
+
+  it('exits 1 with one line when no manager listens, 2 on a bad command line, 0 on --help', async () => {
+    expect(await spawnBin(['--host', 'unix:///nonexistent/control.sock', 'service', 'ls'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'swarmkit: UnavailableError: no manager control socket at /nonexistent/control.sock: start a manager (swarmkit node start init --state-dir <dir>), or point --host or $SWARMKIT_HOST at its control.sock\n',
+    })
+    expect(await spawnBin(['service', 'ls', '--nope'])).toEqual({ code: 2, stdout: '', stderr: "swarmkit: UsageError: unknown option '--nope'\n" })
+    const help = await spawnBin(['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout.split('\n')[0]).toBe('Usage: swarmkit [options] [command]')
+  })
+
+  it('runs node start until SIGTERM, then closes the node and exits 0', async () => {
+    const dir = join(await rig.dir(), 'm')
+    let ready: Started | undefined
+    const r = await spawnBin(['--format', 'json', 'node', 'start', 'init', '--state-dir', dir, ...FAST_FLAGS], (line, kill) => {
+      ready = JSON.parse(line) as Started
+      kill('SIGTERM')
+    })
+    expect(ready?.role).toBe('manager')
+    expect(r).toEqual({ code: 0, stdout: `${JSON.stringify(ready)}\n`, stderr: `swarmkit: closing manager ${ready?.nodeId ?? ''}\n` })
+  })
+})
