@@ -7,6 +7,7 @@ import { FIXTURES, fixtureStack } from './stack-rig.ts'
 
 /** Every bad fixture and the exact message it is refused with. */
 const BAD: readonly (readonly [string, string])[] = [
+    ['anchor-error.yml', 'anchor-error.yml:4: services.web.deploy.update_config.order: must be one of stop-first, start-first'],
     ['bad-duration.yml', 'bad-duration.yml:7: services.web.deploy.update_config.delay: must be a duration such as 10s, 1m30s or 500ms'],
     ['bad-interpolation.yml', 'bad-interpolation.yml:5: services.web.environment.PRICE: invalid interpolation format: "${AMOUNT"; escape a literal $ as $$'],
     ['bad-merge.yml', 'bad-merge.yml:4: services.web.<<: a merge key must refer to a mapping or a list of mappings'],

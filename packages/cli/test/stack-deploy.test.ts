@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { deployStack } from '../src/stack/deploy.ts'
 import { removeStack } from '../src/stack/remove.ts'
 import { fixtureStack, StackRig } from './stack-rig.ts'
@@ -65,5 +66,20 @@ describe('stack redeploy, prune and rm', () => {
     expect(await control.secrets.list({ labels })).toEqual([])
     expect(await control.networks.list({ labels })).toEqual([])
     expect(await removeStack(control, 'app')).toEqual({ services: [], secrets: [], configs: [], networks: [] })
+  })
+})
+
+describe('stack redeploy of a changed config file', () => {
+  const rig = new StackRig()
+
+  it('is refused by the control API (only labels may change) and leaves the service as it was', async () => {
+    const control = await rig.start()
+    await deployStack(control, fixtureStack('good/config-change', ['v1.yml'], 'c'))
+    const web = await control.services.get('c_web')
+    const lines: string[] = []
+    await expect(deployStack(control, fixtureStack('good/config-change', ['v2.yml'], 'c'), { log: (l) => lines.push(l) })).rejects.toBeInstanceOf(InvalidArgumentError)
+    expect(lines).toEqual(['Updating config c_site'])
+    expect(new TextDecoder().decode((await control.configs.get('c_site')).spec.data)).toBe('one\n')
+    expect((await control.services.get('c_web')).spec).toEqual(web.spec)
   })
 })

@@ -2,7 +2,7 @@
  * What a redeploy changes, computed as data: a service is created when absent, updated (with the
  * version read) only when its spec differs from the cluster's, and removed with `--prune` when the
  * files no longer name it; secrets and configs are created when absent and updated when their
- * labels differ; networks are created when absent.
+ * labels (or a config's data) differ; networks are created when absent.
  *
  * @module
  */
@@ -35,7 +35,10 @@ export function planPayloads(kind: 'secret' | 'config', desired: readonly StackO
   for (const d of desired) {
     const cur = byName.get(d.name)
     if (cur === undefined) out.push(kind === 'secret' ? { kind: 'create-secret', name: d.name, spec: d.spec } : { kind: 'create-config', name: d.name, spec: d.spec })
-    else if (!sameSpec(cur.spec.annotations.labels ?? {}, d.spec.annotations.labels ?? {})) {
+    else if (!sameSpec(cur.spec.annotations.labels ?? {}, d.spec.annotations.labels ?? {}) || (kind === 'config' && !sameSpec(cur.spec.data, d.spec.data))) {
+      // A changed config payload is sent too: the control API refuses it (only labels may
+      // change, as docker's), which tells the user instead of keeping the old data silently.
+      // Secrets come back without data, so only their labels can be compared.
       const base = { name: d.name, id: cur.id, version: cur.meta.version.index, spec: d.spec }
       out.push(kind === 'secret' ? { kind: 'update-secret', ...base } : { kind: 'update-config', ...base })
     }
