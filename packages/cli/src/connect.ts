@@ -4,15 +4,17 @@
  * Like Docker's `DOCKER_HOST`: the `--host` flag, else the `SWARMKIT_HOST` environment variable,
  * else the control socket of `--state-dir` (`<dir>/control.sock`), else `./control.sock` — the
  * socket a manager started with `swarmkit node start … --state-dir .` serves. A `tcp://host:port`
- * host needs a manager client certificate: `--tls-cert`, `--tls-key` and `--tls-ca` (PEM files).
+ * host needs a manager client certificate: `--tls-cert`, `--tls-key` and `--tls-ca` (PEM files),
+ * or `--state-dir` of a manager of the cluster, whose certificate the CLI then presents (its key
+ * read from `manager-keys.json`; `--unlock-key` when that manager is autolocked).
  *
  * @module
  */
 import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, UnavailableError } from '@swarmkit-ts/api'
-import { ControlClient, connectControlSocket, CONTROL_SOCKET_FILE } from '@swarmkit-ts/core'
-import { credentials } from '@swarmkit-ts/pki'
+import { ControlClient, connectControlSocket, CONTROL_SOCKET_FILE, managerStatePaths, nodeCertificatePaths } from '@swarmkit-ts/core'
+import { credentials, ManagerKeyStore, type TlsMaterial } from '@swarmkit-ts/pki'
 
 /** The environment variable naming the default host. */
 export const HOST_ENV = 'SWARMKIT_HOST'
@@ -32,6 +34,8 @@ export interface ConnectionOptions {
   readonly tlsKey?: string | undefined
   /** `--tls-ca`: the cluster's root CA (PEM). */
   readonly tlsCa?: string | undefined
+  /** `--unlock-key`: opens the key file of an autolocked manager's `--state-dir`. */
+  readonly unlockKey?: string | undefined
 }
 
 const TCP = /^tcp:\/\/((?:\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5}))\/?$/
@@ -70,9 +74,32 @@ async function readPem(path: string, flag: string): Promise<string> {
   }
 }
 
+/** The client certificate of `--tls-cert`, `--tls-key` and `--tls-ca` (all three needed). */
+async function fileMaterial(options: ConnectionOptions): Promise<TlsMaterial> {
+  for (const [flag, value] of [['--tls-cert', options.tlsCert], ['--tls-key', options.tlsKey], ['--tls-ca', options.tlsCa]] as const) {
+    if (value === undefined) throw new InvalidArgumentError(flag, 'a tcp:// host needs a manager client certificate: --tls-cert, --tls-key and --tls-ca, or --state-dir of a manager')
+  }
+  return {
+    certChainPem: await readPem(options.tlsCert ?? '', '--tls-cert'),
+    keyPem: await readPem(options.tlsKey ?? '', '--tls-key'),
+    trustBundlePem: await readPem(options.tlsCa ?? '', '--tls-ca'),
+  }
+}
+
+/** The certificate of the manager whose state directory is `stateDir` (its key from `manager-keys.json`). */
+async function stateDirMaterial(stateDir: string, unlockKey: string | undefined): Promise<TlsMaterial> {
+  const paths = nodeCertificatePaths(stateDir)
+  const keys = await ManagerKeyStore.open(managerStatePaths(stateDir).keys, { unlockKey }).catch((err: unknown) => {
+    if (err instanceof Error && err.name === 'NotFoundError') throw new InvalidArgumentError('--state-dir', `${stateDir} holds no manager keys: give the state directory of a manager`, { cause: err })
+    throw err
+  })
+  return { certChainPem: await readPem(paths.cert, '--state-dir'), keyPem: keys.tlsKeyPem, trustBundlePem: await readPem(paths.rootCa, '--state-dir') }
+}
+
 /**
  * Opens a control client for `host`: the local socket without certificates, or a tcp manager with
- * the client certificate of `--tls-cert/--tls-key/--tls-ca` (its role must be manager).
+ * the client certificate of `--tls-cert/--tls-key/--tls-ca` or of a manager's `--state-dir`
+ * (the server must present a manager certificate).
  *
  * @throws UnavailableError when there is no socket at a unix host's path; InvalidArgumentError
  *   naming the missing or unreadable TLS flag.
@@ -87,13 +114,6 @@ export async function connect(host: Host, options: ConnectionOptions): Promise<C
     if (!found) throw new UnavailableError(`no manager control socket at ${path}: start a manager (swarmkit node start init --state-dir <dir>), or point --host or $${HOST_ENV} at its control.sock`)
     return connectControlSocket(path)
   }
-  for (const [flag, value] of [['--tls-cert', options.tlsCert], ['--tls-key', options.tlsKey], ['--tls-ca', options.tlsCa]] as const) {
-    if (value === undefined) throw new InvalidArgumentError(flag, `a tcp:// host needs a manager client certificate: --tls-cert, --tls-key and --tls-ca`)
-  }
-  const material = {
-    certChainPem: await readPem(options.tlsCert ?? '', '--tls-cert'),
-    keyPem: await readPem(options.tlsKey ?? '', '--tls-key'),
-    trustBundlePem: await readPem(options.tlsCa ?? '', '--tls-ca'),
-  }
+  const material = options.tlsCert === undefined && options.tlsKey === undefined && options.tlsCa === undefined && options.stateDir !== undefined ? await stateDirMaterial(options.stateDir, options.unlockKey) : await fileMaterial(options)
   return new ControlClient({ address: host.address, credentials: credentials.forClient(material), channelOptions: credentials.channelOptions() })
 }

@@ -2,7 +2,7 @@
  * The entry point of the `swarmkit` command: parses `argv` with commander and runs the command.
  *
  * Global flags come before the command, as Docker's (`swarmkit --host unix:///m1/control.sock
- * service ls`): `--host`, `--tls-cert`, `--tls-key`, `--tls-ca`, `--debug`, and `--format` /
+ * service ls`): `--host`, `--tls-cert`, `--tls-key`, `--tls-ca`, `--state-dir`, `--unlock-key`, `--debug`, and `--format` /
  * `--quiet`, which every command also takes after its name. Errors are one line on stderr,
  * `swarmkit: <ErrorName>: <message>`, exit 1 (2 for a bad command line); the stack only with `--debug`.
  *
@@ -52,10 +52,12 @@ function program(io: RunIo, ctx: () => CommandContext, help: { text: string }): 
     .exitOverride()
     .showSuggestionAfterError(false)
     .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void (help.text += s), outputError: () => undefined })
-    .option('-H, --host <host>', 'the manager: unix://<path> or tcp://<host>:<port> (default: $SWARMKIT_HOST, else unix://./control.sock)')
+    .option('-H, --host <host>', 'the manager: unix://<path> or tcp://<host>:<port> (default: $SWARMKIT_HOST, else <state-dir>/control.sock, else ./control.sock)')
     .option('--tls-cert <file>', 'manager client certificate (PEM) for a tcp:// host')
     .option('--tls-key <file>', 'its private key (PEM)')
     .option('--tls-ca <file>', "the cluster's root CA (PEM)")
+    .option('--state-dir <dir>', "a manager's state directory: its control socket is the default host, and a tcp:// host is called with its certificate")
+    .option('--unlock-key <key>', "the unlock key of an autolocked manager's --state-dir")
     .option('--debug', 'print stack traces with errors')
   addCommands(p, ctx)
   addOutputFlags(p)
