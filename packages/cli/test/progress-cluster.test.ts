@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { FailedPreconditionError, TaskState } from '@swarmkit-ts/api'
+import { FailedPreconditionError, NotFoundError, TaskState } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import { Cluster, connectControlSocket } from '@swarmkit-ts/core'
 import type { ControlClient, ManagerCluster } from '@swarmkit-ts/core'
@@ -32,19 +32,39 @@ async function manager(): Promise<{ node: ManagerCluster; client: ControlClient 
   return { node, client }
 }
 
-/** A context whose stdout is a buffer (not a terminal). */
-function context(client: ControlClient, signal = AbortSignal.timeout(90_000)): { ctx: CommandContext; lines: () => string[] } {
+/** A context whose stdout is a buffer (not a terminal); `onWrite` sees the output so far. */
+function context(
+  client: ControlClient,
+  options: { readonly quiet?: boolean; readonly signal?: AbortSignal; readonly onWrite?: (out: string) => void } = {},
+): { ctx: CommandContext; lines: () => string[] } {
   let out = ''
   const ctx: CommandContext = {
-    io: { stdout: { write: (t: string) => (out += t), isTTY: false }, stderr: { write: () => true } },
+    io: {
+      stdout: {
+        write: (t: string) => {
+          out += t
+          options.onWrite?.(out)
+          return true
+        },
+        isTTY: false,
+      },
+      stderr: { write: () => true },
+    },
     control: () => Promise.resolve(client),
     format: 'table',
-    quiet: false,
+    quiet: options.quiet ?? false,
     debug: false,
-    signal,
+    signal: options.signal ?? AbortSignal.timeout(90_000),
   }
   return { ctx, lines: () => out.split('\n').slice(0, -1) }
 }
+
+/** The error a promise rejects with (undefined when it resolves). */
+const caught = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
 
 function spec(replicas: number, command: string[], extra: Partial<ServiceSpec> = {}): ServiceSpec {
   return {
@@ -90,10 +110,7 @@ describe('showProgress on a cluster, plain output', () => {
     const current = await client.services.get(svc.id)
     await client.services.update(svc.id, spec(2, ['no-such-program']), { version: current.meta.version.index })
     const { ctx, lines } = context(client)
-    const err = await showProgress(ctx, 'web', { kind: 'update' }).then(
-      () => undefined,
-      (e: unknown) => e,
-    )
+    const err = await caught(showProgress(ctx, 'web', { kind: 'update' }))
     expect(err).toBeInstanceOf(FailedPreconditionError)
     expect((err as FailedPreconditionError).reason).toBe('rolled-back')
     const out = lines()
@@ -103,5 +120,66 @@ describe('showProgress on a cluster, plain output', () => {
     expect(out).toContain('overall progress: rolling back update: 2 out of 2 tasks')
     expect(out.filter((l) => l.startsWith('verify: Service'))).toEqual([`verify: Service ${svc.id} converged`])
     expect((await client.services.get(svc.id)).spec.task.container?.command).toEqual(['sleep', '100000'])
+  }, 90_000)
+})
+
+describe('showProgress on a cluster: rollback, pause, scale, Ctrl-C', () => {
+  it('follows a manual rollback to convergence (not a failure)', async () => {
+    const { node, client } = await manager()
+    const svc = await client.services.create(spec(2, ['sleep', '100000']))
+    await node.services.waitConverged(svc.id, { signal: AbortSignal.timeout(60_000) })
+    const v1 = await client.services.get(svc.id)
+    await client.services.update(svc.id, spec(2, ['sleep', '200000']), { version: v1.meta.version.index })
+    await expect(showProgress(context(client).ctx, svc.id, { kind: 'update' })).resolves.toEqual({ kind: 'converged' })
+    await client.services.rollback(svc.id)
+    const { ctx, lines } = context(client)
+    await expect(showProgress(ctx, svc.id, { kind: 'rollback' })).resolves.toEqual({ kind: 'converged' })
+    const out = lines()
+    expect(out[0]).toBe('rollback: manually requested rollback')
+    expect(out).toContain('overall progress: rolling back update: 2 out of 2 tasks')
+    expect(out.filter((l) => l.startsWith('verify: Service'))).toEqual([`verify: Service ${svc.id} converged`])
+    expect((await client.services.get(svc.id)).spec.task.container?.command).toEqual(['sleep', '100000'])
+  }, 90_000)
+
+  it('fails with reason update-paused when the update pauses', async () => {
+    const { node, client } = await manager()
+    const svc = await client.services.create(spec(1, ['sleep', '100000']))
+    await node.services.waitConverged(svc.id, { signal: AbortSignal.timeout(60_000) })
+    const v1 = await client.services.get(svc.id)
+    await client.services.update(svc.id, spec(1, ['no-such-program'], { update: { monitorMs: 300, failureAction: 'pause' } }), { version: v1.meta.version.index })
+    const err = await caught(showProgress(context(client).ctx, svc.id, { kind: 'update' }))
+    expect(err).toBeInstanceOf(FailedPreconditionError)
+    expect((err as FailedPreconditionError).reason).toBe('update-paused')
+    expect((err as Error).message).toMatch(/^service update paused: update paused due to failure or early termination of task [0-9a-z]{25}$/)
+  }, 90_000)
+
+  it('waits without output when quiet (a scale)', async () => {
+    const { node, client } = await manager()
+    const svc = await client.services.create(spec(1, ['sleep', '100000']))
+    await node.services.waitConverged(svc.id, { signal: AbortSignal.timeout(60_000) })
+    await client.services.scale(svc.id, 3)
+    const { ctx, lines } = context(client, { quiet: true })
+    await expect(showProgress(ctx, svc.id, { kind: 'scale' })).resolves.toEqual({ kind: 'converged' })
+    expect(lines()).toEqual([])
+    const tasks = await client.tasks.list({ serviceIds: [svc.id], desiredStates: [TaskState.RUNNING] })
+    expect(tasks.filter((t) => t.status.state === TaskState.RUNNING).length).toBe(3)
+  }, 90_000)
+
+  it('stops on the signal and says the operation continues in the background', async () => {
+    const { client } = await manager()
+    const svc = await client.services.create(spec(2, ['no-such-program']))
+    const ac = new AbortController()
+    const { ctx, lines } = context(client, { signal: ac.signal, onWrite: (out) => out.includes('overall progress') && ac.abort() })
+    await expect(showProgress(ctx, svc.id, { kind: 'create' })).resolves.toEqual({ kind: 'interrupted' })
+    const out = lines()
+    // The first frame is written whole (its slots may already be pending); nothing after the abort.
+    expect(out[0]).toBe('overall progress: 0 out of 2 tasks')
+    expect(out.slice(-2)).toEqual(['Operation continuing in background.', `Use \`swarmkit service ps ${svc.id}\` to check progress.`])
+    expect(out.slice(1, -2).every((l) => /^[12]\/2: [a-z]+$/.test(l))).toBe(true)
+  }, 90_000)
+
+  it('rejects with NotFoundError for an unknown service', async () => {
+    const { client } = await manager()
+    await expect(showProgress(context(client).ctx, 'nope', { kind: 'update' })).rejects.toBeInstanceOf(NotFoundError)
   }, 90_000)
 })
