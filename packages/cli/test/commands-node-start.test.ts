@@ -16,11 +16,12 @@ interface Started {
 }
 
 /** Starts `swarmkit --format json node start argv…` in process; resolves its first JSON line, and the run's end. */
-function startNode(argv: readonly string[], signal: AbortSignal): { ready: Promise<Started>; done: ReturnType<typeof swarmkit> } {
+function startNode(argv: readonly string[], signal: AbortSignal, stdin?: string): { ready: Promise<Started>; done: ReturnType<typeof swarmkit> } {
   let ready!: (s: Started) => void
   const readyP = new Promise<Started>((resolve) => (ready = resolve))
   const done = swarmkit(['--format', 'json', 'node', 'start', ...argv], {
     signal,
+    ...(stdin === undefined ? {} : { stdin }),
     onStdout: (out) => {
       const first = out.split('\n')[0]
       if (out.includes('\n') && first !== undefined) ready(JSON.parse(first) as Started)
@@ -64,6 +65,26 @@ describe('swarmkit node start', { timeout: 90_000 }, () => {
     const closed = await manager.done
     expect(closed.code).toBe(0)
     expect(closed.stderr).toBe(`swarmkit: closing manager ${m.nodeId}\n`)
+  })
+
+  it('opens an autolocked manager only with its unlock key, read from stdin with --unlock-key -', async () => {
+    const dir = join(await rig.dir(), 'm')
+    const stop1 = new AbortController()
+    const first = startNode(['init', '--autolock', '--state-dir', dir, ...FAST_FLAGS], stop1.signal)
+    running.push({ stop: stop1, done: first.done })
+    const m = await first.ready
+    const key = (m as Started & { unlockKey?: string }).unlockKey ?? ''
+    expect(key).toMatch(/^SWMKEY-1-/)
+    stop1.abort()
+    expect((await first.done).code).toBe(0)
+
+    const locked = await swarmkit(['node', 'start', 'open', '--state-dir', dir, ...FAST_FLAGS])
+    expect(locked.code).toBe(1)
+    expect(locked.stderr).toMatch(/^swarmkit: ClusterLockedError: [^\n]+\n$/)
+    const stop2 = new AbortController()
+    const reopened = startNode(['open', '--unlock-key', '-', '--state-dir', dir, ...FAST_FLAGS], stop2.signal, `${key}\n`)
+    running.push({ stop: stop2, done: reopened.done })
+    expect(await reopened.ready).toEqual({ nodeId: m.nodeId, role: 'manager', address: m.address, controlSocket: m.controlSocket })
   })
 
   it('refuses a join without a token, and a bad mode, as usage errors', async () => {

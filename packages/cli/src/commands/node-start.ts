@@ -82,6 +82,34 @@ function report(ctx: CommandContext, n: StartedNode): string {
   return `${lines.join('\n')}\n`
 }
 
+/** The first line of standard input, trimmed (an unlock key given as `--unlock-key -`, or typed at the prompt). */
+async function readLine(ctx: CommandContext): Promise<string> {
+  const source: AsyncIterable<string | Uint8Array> = ctx.io.stdin ?? (process.stdin as AsyncIterable<Uint8Array>)
+  let text = ''
+  for await (const chunk of source) {
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+    if (text.includes('\n')) break
+  }
+  return (text.split('\n')[0] ?? '').trim()
+}
+
+/**
+ * Starts the node; `open` of an autolocked manager without a key prompts for it on a terminal
+ * (Docker's `swarm unlock`), and `--unlock-key -` reads it from standard input.
+ */
+async function startUnlocking(ctx: CommandContext, mode: 'init' | 'join' | 'open', flags: StartFlags): Promise<ClusterNode> {
+  const unlockKey = flags.unlockKey === '-' ? await readLine(ctx) : flags.unlockKey
+  const given = unlockKey === undefined ? flags : { ...flags, unlockKey }
+  try {
+    return await start(mode, given, ctx.signal)
+  } catch (err) {
+    const interactive = ctx.io.stdin === undefined && process.stdin.isTTY
+    if (mode !== 'open' || unlockKey !== undefined || !interactive || !(err instanceof Error) || err.name !== 'ClusterLockedError') throw err
+    ctx.io.stderr.write('This manager is locked. Please enter unlock key: ')
+    return start(mode, { ...flags, unlockKey: await readLine(ctx) }, ctx.signal)
+  }
+}
+
 /** Adds `start` to the `node` command. */
 export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
   node
@@ -95,7 +123,7 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
     .option('--token <token>', 'join: the join token (its role makes a manager or a worker)')
     .addOption(new Option('--runtime <kind>', 'the runtime tasks run on').choices(WORKER_RUNTIME_KINDS).default('process'))
     .option('--autolock', 'init: lock the manager keys under an unlock key')
-    .option('--unlock-key <key>', 'open: the unlock key of an autolocked manager')
+    .option('--unlock-key <key>', 'open: the unlock key of an autolocked manager (- reads it from standard input; prompted on a terminal)')
     .option('--hostname <name>', 'the node hostname')
     .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick (default 1000)')
     .option('--election-tick <n>', 'Raft ticks before an election (default 10)')
@@ -107,7 +135,7 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
       if (mode === 'join' && (flags.joinAddr === undefined || flags.token === undefined)) {
         throw new InvalidArgumentError(flags.joinAddr === undefined ? '--join-addr' : '--token', 'join needs --join-addr and --token')
       }
-      let current = await start(mode, flags, c.signal)
+      let current = await startUnlocking(c, mode, flags)
       c.io.stdout.write(report(c, await describe(current, mode === 'init', flags.autolock === true)))
       const follow = (n: ClusterNode): void => {
         const switched = (e: RoleEvent): void => {
