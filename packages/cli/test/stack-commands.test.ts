@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { describe, expect, it } from 'vitest'
-import { NotFoundError } from '@swarmkit-ts/api'
+import { NotFoundError, TaskState } from '@swarmkit-ts/api'
 import type { ControlClient } from '@swarmkit-ts/core'
 import { addStackCommands } from '../src/commands/stack.ts'
 import type { CommandContext, OutputFormat } from '../src/context.ts'
@@ -115,6 +115,19 @@ describe('swarmkit stack', () => {
     expect((await control.services.list()).map((s) => s.spec.annotations.name)).toEqual(['o_app', 'r_api', 'r_cache'])
     expect(worker.spec.annotations.name).toBe('r_worker')
   })
+
+  it('deploy --detach=false returns once the changed services run', async () => {
+    const control = await rig.start()
+    const out = await stack(control, ['deploy', '--detach=false', '-c', join(FIXTURES, 'good', 'running', 'docker-compose.yml'), 'w'])
+    expect(out.stdout.split('\n').slice(0, 3)).toEqual(['Creating network w_default', 'Creating service w_api', 'Creating service w_worker'])
+    const converged = out.stdout.split('\n').filter((l) => l.startsWith('verify: Service '))
+    expect(converged).toEqual([`verify: Service ${(await control.services.get('w_api')).id} converged`, `verify: Service ${(await control.services.get('w_worker')).id} converged`])
+    for (const [name, replicas] of [['w_api', 2], ['w_worker', 1]] as const) {
+      const service = await control.services.get(name)
+      const tasks = await control.tasks.list({ serviceIds: [service.id], desiredStates: [TaskState.RUNNING] })
+      expect(tasks.map((t) => t.status.state)).toEqual(Array.from({ length: replicas }, () => TaskState.RUNNING))
+    }
+  }, 30_000)
 
   it('prints warnings on stderr and refuses a missing external network before creating anything', async () => {
     const control = await rig.start()
