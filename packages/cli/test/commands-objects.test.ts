@@ -48,6 +48,7 @@ describe('swarmkit node, secret, config, network, swarm', { timeout: 60_000 }, (
       stdout: '',
       stderr: "swarmkit: UsageError: option '--availability <availability>' argument 'sleepy' is invalid. Allowed choices are active, pause, drain.\n",
     })
+    expect(await cli('node', 'promote', 'm1')).toEqual({ code: 0, stdout: 'Node m1 promoted to a manager in the swarm.\n', stderr: '' })
     const demote = await cli('node', 'demote', 'm1')
     expect(demote.code).toBe(1)
     expect(demote.stderr).toMatch(/^swarmkit: FailedPreconditionError: [^\n]+\n$/)

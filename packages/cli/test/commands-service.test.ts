@@ -53,6 +53,10 @@ describe('swarmkit service', { timeout: 60_000 }, () => {
     expect(new Set(rows.slice(1).map((r) => r[0]))).toEqual(new Set(tasks.map((t) => t.id.slice(0, 12))))
     expect(new Set((await cli('service', 'ps', '-q', 'web')).stdout.trimEnd().split('\n'))).toEqual(new Set(tasks.map((t) => t.id)))
 
+    const psJson = JSON.parse((await cli('service', 'ps', '--format', 'json', 'web')).stdout) as { id: string; serviceId: string }[]
+    expect(new Set(psJson.map((t) => t.id))).toEqual(new Set(tasks.map((t) => t.id)))
+    expect(new Set(psJson.map((t) => t.serviceId))).toEqual(new Set([service.id]))
+
     const inspected = JSON.parse((await cli('service', 'inspect', 'web')).stdout) as { id: string; spec: { task: { container: { image: string } } } }[]
     expect(inspected.map((s) => [s.id, s.spec.task.container.image])).toEqual([[service.id, 'busybox:fake']])
 
@@ -64,8 +68,9 @@ describe('swarmkit service', { timeout: 60_000 }, () => {
   it('updates, scales and rolls back, each waiting to converge; --detach returns the id at once', async () => {
     const m = await rig.init()
     const cli = cliOf(m)
-    expect((await cli('service', 'create', '-d', '--name', 'api', '--update-monitor', '100ms', 'busybox:fake', 'sleep', '3600')).code).toBe(0)
+    const detached = await cli('service', 'create', '-d', '--name', 'api', '--update-monitor', '100ms', 'busybox:fake', 'sleep', '3600')
     const api = await m.services.get('api')
+    expect(detached).toEqual({ code: 0, stdout: `${api.id}\n`, stderr: '' })
 
     const updated = await cli('service', 'update', '--env-add', 'B=2', '--container-label-add', 'c=1', '--update-parallelism', '2', '--restart-condition', 'on-failure', 'api')
     expect(updated.stderr).toBe('')
@@ -85,6 +90,16 @@ describe('swarmkit service', { timeout: 60_000 }, () => {
     expect(rolled.code).toBe(0)
     expect((await m.services.get('api')).spec.mode).toEqual({ replicated: { replicas: 1 } }) // scale was the last update
     expect(firstAndLast(rolled.stdout)).toEqual([api.id, 'rollback: rollback completed'])
+  })
+
+  it('lists a global service with one task per node, named after the node', async () => {
+    const m = await rig.init()
+    const cli = cliOf(m)
+    const created = await cli('service', 'create', '-q', '--name', 'agent', '--mode', 'global', '--update-monitor', '100ms', 'busybox:fake', 'sleep', '3600')
+    const g = await m.services.get('agent')
+    expect(created).toEqual({ code: 0, stdout: `${g.id}\n`, stderr: '' })
+    expect(rowsOf((await cli('service', 'ls')).stdout)[1]).toEqual([g.id.slice(0, 12), 'agent', 'global', '1/1', 'busybox:fake'])
+    expect(rowsOf((await cli('service', 'ps', 'agent')).stdout)[1]?.slice(1, 5)).toEqual([`agent.${m.nodeId}`, 'busybox:fake', 'm1', 'Running'])
   })
 
   it('turns resource, placement, mount, network and secret flags into the spec (detached: the fake runtime has no limits)', async () => {
