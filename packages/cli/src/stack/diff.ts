@@ -56,8 +56,15 @@ export function planServices(desired: readonly StackObject<ServiceSpec>[], exist
   }
   for (const d of desired) {
     const cur = byName.get(d.name)
-    if (cur === undefined) out.push({ kind: 'create-service', name: d.name, spec: d.spec })
-    else if (!sameSpec(cur.spec, d.spec)) out.push({ kind: 'update-service', name: d.name, id: cur.id, version: cur.meta.version.index, spec: d.spec })
+    if (cur === undefined) {
+      out.push({ kind: 'create-service', name: d.name, spec: d.spec })
+      continue
+    }
+    // A compose file has no `--force`: keep the service's forceUpdate, as docker does, so that a
+    // `service update --force` done since is neither undone nor a reason to redeploy the tasks.
+    const force = cur.spec.task.forceUpdate
+    const spec: ServiceSpec = force === undefined ? d.spec : { ...d.spec, task: { ...d.spec.task, forceUpdate: force } }
+    if (!sameSpec(cur.spec, spec)) out.push({ kind: 'update-service', name: d.name, id: cur.id, version: cur.meta.version.index, spec })
   }
   return out
 }
