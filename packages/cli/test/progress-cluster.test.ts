@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { FailedPreconditionError, NotFoundError, TaskState } from '@swarmkit-ts/api'
+import { FailedPreconditionError, NotFoundError, TaskState, UnavailableError } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import { Cluster, connectControlSocket } from '@swarmkit-ts/core'
 import type { ControlClient, ManagerCluster } from '@swarmkit-ts/core'
@@ -181,5 +181,28 @@ describe('showProgress on a cluster: rollback, pause, scale, Ctrl-C', () => {
   it('rejects with NotFoundError for an unknown service', async () => {
     const { client } = await manager()
     await expect(showProgress(context(client).ctx, 'nope', { kind: 'update' })).rejects.toBeInstanceOf(NotFoundError)
+  }, 90_000)
+
+  it('draws a global service per node', async () => {
+    const { node, client } = await manager()
+    const svc = await client.services.create({ ...spec(1, ['sleep', '100000']), mode: { global: {} } })
+    const { ctx, lines } = context(client)
+    await expect(showProgress(ctx, svc.id, { kind: 'create' })).resolves.toEqual({ kind: 'converged' })
+    const out = lines()
+    expect(out.filter((l) => l.startsWith(`${node.nodeId.slice(0, 12)}: `)).at(-1)).toBe(`${node.nodeId.slice(0, 12)}: running`)
+    expect(out.slice(-3)).toEqual([
+      'overall progress: 1 out of 1 tasks',
+      'verify: Waiting 1 seconds to verify that tasks are stable...',
+      `verify: Service ${svc.id} converged`,
+    ])
+  }, 90_000)
+
+  it('rejects with UnavailableError when the manager goes away', async () => {
+    const { node, client } = await manager()
+    const svc = await client.services.create(spec(1, ['no-such-program']))
+    let closing: Promise<void> | undefined
+    const { ctx } = context(client, { onWrite: () => void (closing ??= node.close()) })
+    await expect(showProgress(ctx, svc.id, { kind: 'create' })).rejects.toBeInstanceOf(UnavailableError)
+    await closing
   }, 90_000)
 })

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { FailedPreconditionError, NotFoundError } from '@swarmkit-ts/api'
+import { FailedPreconditionError, NotFoundError, UnavailableError } from '@swarmkit-ts/api'
 import { computeProgress, progressEqual } from '@swarmkit-ts/core'
 import type { ControlApi, ServiceProgress } from '@swarmkit-ts/core'
 
@@ -18,7 +18,9 @@ type ServiceObject = Awaited<ReturnType<ControlApi['services']['get']>>
  * The progress of service `idOrName` (an id or an exact name), as snapshots: the first at once
  * (rejects with `NotFoundError` when there is no such service), then one after each change of
  * the service or its tasks that shows something new; the last shows the service deleted
- * (`deleted: true`). Ends quietly when `signal` aborts or the caller stops.
+ * (`deleted: true`). Ends quietly when `signal` aborts or the caller stops; rejects with
+ * `UnavailableError` when the manager ends the watch (it is shutting down), and with the control
+ * API's errors.
  *
  * The watch starts from the version of the service first read (`since`), so no change between
  * that read and the watch is missed; when the manager no longer holds that history, it starts
@@ -46,6 +48,8 @@ export async function* followProgress(control: ControlApi, idOrName: string, sig
         if (touched) pending.set()
         touched = false
       }
+      // The manager ended the stream (it is closing): the progress can no longer be followed.
+      if (!stop.signal.aborted) failure = { error: new UnavailableError('the manager ended the watch of the service') }
     } catch (err) {
       if (stop.signal.aborted) return
       if (since !== undefined && (err instanceof FailedPreconditionError || (err as Error).name === 'HistoryTrimmedError')) {
