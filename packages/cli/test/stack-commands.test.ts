@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { NotFoundError, TaskState } from '@swarmkit-ts/api'
 import type { ControlClient } from '@swarmkit-ts/core'
 import { addStackCommands } from '../src/commands/stack.ts'
+import { run, type RunIo } from '../src/index.ts'
 import type { CommandContext, OutputFormat } from '../src/context.ts'
 import { FIXTURES, StackRig } from './stack-rig.ts'
 
@@ -148,5 +149,30 @@ describe('swarmkit stack', () => {
     await expect(stack(control, ['deploy', 'app'])).rejects.toThrow('--compose-file: please specify a compose file (with --compose-file)')
     await expect(stack(control, ['deploy', '-c', join(FIXTURES, 'good', 'full', 'docker-compose.yml'), 'bad name'])).rejects.toThrow('<stack>: invalid stack name "bad name"')
     expect(await control.services.list()).toEqual([])
+  })
+
+  it('runs through swarmkit itself: output, one-line errors and exit codes', async () => {
+    await rig.start()
+    const host = ['--host', `unix://${rig.manager.controlSocketPath}`]
+    const io = (): { out: string[]; err: string[]; io: RunIo } => {
+      const out: string[] = []
+      const err: string[] = []
+      return { out, err, io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, env: {} } }
+    }
+    const ok = io()
+    expect(await run([...host, 'stack', 'deploy', '-c', join(FIXTURES, 'good', 'redeploy', 'v1.yml'), 'e'], ok.io)).toBe(0)
+    expect(ok.out.join('')).toBe('Creating secret e_token\nCreating network e_default\nCreating service e_api\nCreating service e_worker\n')
+    const ls = io()
+    expect(await run([...host, 'stack', 'ls', '--format', 'json'], ls.io)).toBe(0)
+    expect(JSON.parse(ls.out.join(''))).toEqual([{ name: 'e', services: 2 }])
+    const bad = io()
+    expect(await run([...host, 'stack', 'deploy', '-c', join(FIXTURES, 'bad', 'replicas-string.yml'), 'e'], bad.io)).toBe(1)
+    expect(bad.err.join('')).toBe(`swarmkit: InvalidArgumentError: ${join(FIXTURES, 'bad', 'replicas-string.yml')}:5: services.web.deploy.replicas: must be an integer\n`)
+    const usage = io()
+    expect(await run([...host, 'stack', 'deploy', 'e'], usage.io)).toBe(2)
+    expect(usage.err.join('')).toBe('swarmkit: InvalidArgumentError: --compose-file: please specify a compose file (with --compose-file)\n')
+    const rm = io()
+    expect(await run([...host, 'stack', 'rm', 'e'], rm.io)).toBe(0)
+    expect(rm.out.join('')).toBe('Removing service e_api\nRemoving service e_worker\nRemoving secret e_token\nRemoving network e_default\n')
   })
 })
