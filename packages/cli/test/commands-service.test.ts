@@ -92,7 +92,7 @@ describe('swarmkit service', { timeout: 60_000 }, () => {
     expect(firstAndLast(rolled.stdout)).toEqual([api.id, 'rollback: rollback completed'])
   })
 
-  it('lists a global service with one task per node, named after the node', async () => {
+  it('lists a global service with one task per node, named after the node; filters listings', async () => {
     const m = await rig.init()
     const cli = cliOf(m)
     const created = await cli('service', 'create', '-q', '--name', 'agent', '--mode', 'global', '--update-monitor', '100ms', 'busybox:fake', 'sleep', '3600')
@@ -100,6 +100,21 @@ describe('swarmkit service', { timeout: 60_000 }, () => {
     expect(created).toEqual({ code: 0, stdout: `${g.id}\n`, stderr: '' })
     expect(rowsOf((await cli('service', 'ls')).stdout)[1]).toEqual([g.id.slice(0, 12), 'agent', 'global', '1/1', 'busybox:fake'])
     expect(rowsOf((await cli('service', 'ps', 'agent')).stdout)[1]?.slice(1, 5)).toEqual([`agent.${m.nodeId}`, 'busybox:fake', 'm1', 'Running'])
+    const other = await cli('service', 'create', '-d', '--name', 'api', '--label', 'tier=back', 'busybox:fake')
+    const api = await m.services.get('api')
+    expect(other.stdout).toBe(`${api.id}\n`)
+    expect((await cli('service', 'ls', '-q', '-f', 'mode=global')).stdout).toBe(`${g.id}\n`)
+    expect((await cli('service', 'ls', '-q', '-f', 'name=ap')).stdout).toBe(`${api.id}\n`)
+    expect((await cli('service', 'ls', '-q', '-f', 'label=tier')).stdout).toBe(`${api.id}\n`)
+    expect((await cli('service', 'ls', '-q', '-f', 'name=ap', '-f', 'name=ag')).stdout).toBe(`${g.id}\n${api.id}\n`)
+    expect(await cli('service', 'ls', '-f', 'mode=sometimes')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'swarmkit: InvalidArgumentError: --filter: must be one of replicated, global, replicated-job, global-job, got "sometimes"\n',
+    })
+    expect((await cli('node', 'ls', '-q', '-f', 'role=worker')).stdout).toBe('')
+    expect((await cli('node', 'ls', '-q', '-f', 'role=manager')).stdout).toBe(`${m.nodeId}\n`)
+    expect(await cli('network', 'ls', '-f', 'driver=overlay')).toEqual({ code: 2, stdout: '', stderr: 'swarmkit: InvalidArgumentError: --filter: unknown filter "driver": use name, id, label\n' })
   })
 
   it('turns resource, placement, mount, network and secret flags into the spec (detached: the fake runtime has no limits)', async () => {

@@ -9,6 +9,7 @@ import type { IpamConfig, NetworkSpec } from '@swarmkit-ts/api'
 import { shortId } from '../output/table.ts'
 import { collect, parseLabels } from './values.ts'
 import { forEach, inspect, writeListing, type ContextFactory } from './common.ts'
+import { collectFilter, commonFilters } from './filters.ts'
 
 interface CreateFlags {
   readonly driver: string
@@ -70,9 +71,10 @@ export function addNetworkCommands(program: Command, ctx: ContextFactory): void 
     .alias('list')
     .description('List networks')
     .option('--no-trunc', 'do not truncate ids')
-    .action(async (flags: { trunc?: boolean }) => {
+    .option('-f, --filter <key=value>', 'name, id or label', collectFilter)
+    .action(async (flags: { trunc?: boolean; filter?: string[] }) => {
       const c = ctx()
-      const networks = await (await c.control()).networks.list()
+      const networks = await (await c.control()).networks.list(commonFilters(flags.filter))
       writeListing(c, networks, ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], (n) => [shortId(n.id, flags.trunc === false), n.spec.annotations.name, n.driverState?.name ?? n.spec.driverConfig?.name ?? 'overlay', 'swarm'])
     })
   network

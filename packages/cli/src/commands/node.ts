@@ -10,6 +10,7 @@ import type { NodeAvailability, NodeRole, NodeSpec } from '@swarmkit-ts/api'
 import type { CommandContext } from '../context.ts'
 import { shortId } from '../output/table.ts'
 import { capitalize, forEach, inspect, writeListing, type ContextFactory } from './common.ts'
+import { collectFilter, nodeFilters } from './filters.ts'
 import { writeTasks } from './listings.ts'
 import { addNodeStartCommand } from './node-start.ts'
 import type { NodeObject } from './objects.ts'
@@ -65,9 +66,10 @@ export function addNodeCommands(program: Command, ctx: ContextFactory): void {
     .alias('list')
     .description('List nodes in the swarm')
     .option('--no-trunc', 'do not truncate ids')
-    .action(async (flags: { trunc?: boolean }) => {
+    .option('-f, --filter <key=value>', 'id, label, role (manager, worker) or membership (accepted, pending)', collectFilter)
+    .action(async (flags: { trunc?: boolean; filter?: string[] }) => {
       const c = ctx()
-      const nodes = [...(await (await c.control()).nodes.list())].sort((a, b) => nameOf(a).localeCompare(nameOf(b)) || a.id.localeCompare(b.id))
+      const nodes = [...(await (await c.control()).nodes.list(nodeFilters(flags.filter)))].sort((a, b) => nameOf(a).localeCompare(nameOf(b)) || a.id.localeCompare(b.id))
       writeListing(c, nodes, NODE_HEAD, (n) => nodeRow(n, flags.trunc === false))
     })
 

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Command } from 'commander'
-import type { ControlClient } from '@swarmkit-ts/core'
+import type { CommonFilters, ControlClient } from '@swarmkit-ts/core'
+import { collectFilter, commonFilters } from './filters.ts'
 import { shortId } from '../output/table.ts'
 import { ago } from '../output/time.ts'
 import { collect, parseLabels } from './values.ts'
@@ -23,7 +24,7 @@ interface Stored {
 function api(control: ControlClient, kind: Kind): {
   create(spec: { annotations: { name: string; labels: Record<string, string> }; data: Uint8Array }): Promise<Stored>
   get(ref: string): Promise<Stored>
-  list(): Promise<readonly Stored[]>
+  list(filters?: CommonFilters): Promise<readonly Stored[]>
   remove(id: string): Promise<void>
 } {
   return kind === 'secret' ? control.secrets : control.configs
@@ -50,9 +51,10 @@ export function addSecretConfigCommands(program: Command, ctx: ContextFactory): 
       .alias('list')
       .description(`List ${kind}s`)
       .option('--no-trunc', 'do not truncate ids')
-      .action(async (flags: { trunc?: boolean }) => {
+      .option('-f, --filter <key=value>', 'name, id or label', collectFilter)
+      .action(async (flags: { trunc?: boolean; filter?: string[] }) => {
         const c = ctx()
-        const items = await api(await c.control(), kind).list()
+        const items = await api(await c.control(), kind).list(commonFilters(flags.filter))
         const now = Date.now()
         const head = kind === 'secret' ? ['ID', 'NAME', 'DRIVER', 'CREATED', 'UPDATED'] : ['ID', 'NAME', 'CREATED', 'UPDATED']
         writeListing(c, items, head, (s) => [

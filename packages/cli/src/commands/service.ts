@@ -10,6 +10,7 @@ import { InvalidArgumentError, SequenceConflictError, TaskState } from '@swarmki
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import type { CommandContext } from '../context.ts'
 import { forEach, inspect, writeListing, type ContextFactory } from './common.ts'
+import { collectFilter, serviceFilters } from './filters.ts'
 import type { ServiceObject } from './objects.ts'
 import { SERVICE_HEAD, serviceRow, writeTasks } from './listings.ts'
 import { addServiceFlags, applyListFlags, applyScalarFlags, createSpec, type ServiceFlags, type ServiceUpdateFlags } from './service-spec.ts'
@@ -87,10 +88,11 @@ export function addServiceCommands(program: Command, ctx: ContextFactory): void 
     .alias('list')
     .description('List services')
     .option('--no-trunc', 'do not truncate ids')
-    .action(async (flags: { trunc?: boolean }) => {
+    .option('-f, --filter <key=value>', 'name, id, label or mode (replicated, global, replicated-job, global-job)', collectFilter)
+    .action(async (flags: { trunc?: boolean; filter?: string[] }) => {
       const c = ctx()
       const control = await c.control()
-      const services = await control.services.list()
+      const services = await control.services.list(serviceFilters(flags.filter))
       const tasks = await control.tasks.list({ serviceIds: services.map((s) => s.id), desiredStates: [TaskState.RUNNING] })
       writeListing(c, services, SERVICE_HEAD, (s) => serviceRow(s, tasks, flags.trunc === false))
     })
