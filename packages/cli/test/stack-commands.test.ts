@@ -31,6 +31,8 @@ async function stack(control: ControlClient, argv: readonly string[], opts: { fo
   return { stdout, stderr }
 }
 
+const DEPRECATED = "Ignoring deprecated options:\n\ncontainer_name: Setting the container name is not supported.\n\nexpose: Exposing ports is unnecessary - services on the same network can access each other's containers on any port.\n"
+
 const rowsOf = (table: string): string[][] => table.trimEnd().split('\n').map((l) => l.split(/ {3,}/))
 
 describe('swarmkit stack', () => {
@@ -52,9 +54,9 @@ describe('swarmkit stack', () => {
         'Creating service shop_worker',
         '',
       ].join('\n'),
-      stderr: '',
+      stderr: 'Ignoring unsupported options: restart\n',
     })
-    expect(await stack(control, ['deploy', '-c', full, 'shop'], { env: { WEB_TAG: '1.37' } })).toEqual({ stdout: '', stderr: '' })
+    expect(await stack(control, ['deploy', '-c', full, 'shop'], { env: { WEB_TAG: '1.37' } })).toEqual({ stdout: '', stderr: 'Ignoring unsupported options: restart\n' })
 
     const ls = await stack(control, ['ls'])
     expect(rowsOf(ls.stdout)).toEqual([
@@ -136,7 +138,7 @@ describe('swarmkit stack', () => {
     const failed = stack(control, ['deploy', '-c', join(FIXTURES, 'good', 'misc', 'docker-compose.yml'), 'm'], { env: { API_TAG: '1' }, stderr })
     await expect(failed).rejects.toBeInstanceOf(NotFoundError)
     await expect(failed).rejects.toThrow('network platform-net is declared as external, but could not be found: create it before deploying the stack')
-    expect(stderr).toEqual(['Ignoring unsupported options: build, links\n', 'Ignoring deprecated options: container_name, expose\n'])
+    expect(stderr).toEqual(['Ignoring unsupported options: build, links, restart\n', `${DEPRECATED}\n`])
     expect(await control.services.list()).toEqual([])
     expect(await control.configs.list()).toEqual([])
   })

@@ -5,6 +5,7 @@ import { splitCommand } from '../src/stack/shell-split.ts'
 import { FIXTURES, fixtureStack } from './stack-rig.ts'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
+const DEPRECATED = "Ignoring deprecated options:\n\ncontainer_name: Setting the container name is not supported.\n\nexpose: Exposing ports is unnecessary - services on the same network can access each other's containers on any port.\n"
 const NS = (ns: string): Record<string, string> => ({ 'com.docker.stack.namespace': ns })
 
 describe('compose conversion', () => {
@@ -83,7 +84,7 @@ describe('compose conversion', () => {
       externalSecrets: [],
       configs: [{ key: 'site', name: 'shop_site', spec: { annotations: { name: 'shop_site', labels: { kind: 'conf', ...NS('shop') } }, data: bytes('listen 80\n') } }],
       externalConfigs: [],
-      warnings: [],
+      warnings: ['Ignoring unsupported options: restart'],
     })
   })
 
@@ -92,8 +93,8 @@ describe('compose conversion', () => {
     const stack = fixtureStack('good/misc', ['docker-compose.yml'], 'm', { FROM_SHELL: 'yes' }, (w) => warnings.push(w))
     expect(warnings).toEqual([
       'The API_TAG variable is not set. Defaulting to a blank string.',
-      'Ignoring unsupported options: build, links',
-      'Ignoring deprecated options: container_name, expose',
+      'Ignoring unsupported options: build, links, restart',
+      DEPRECATED,
     ])
     expect(stack).toEqual({
       namespace: 'm',
@@ -148,7 +149,7 @@ describe('compose conversion', () => {
       externalSecrets: ['cert'],
       configs: [{ key: 'conf', name: 'fixed-conf-name', spec: { annotations: { name: 'fixed-conf-name', labels: NS('m') }, data: bytes('x') } }],
       externalConfigs: [],
-      warnings: ['Ignoring unsupported options: build, links', 'Ignoring deprecated options: container_name, expose'],
+      warnings: ['Ignoring unsupported options: build, links, restart', DEPRECATED],
     })
   })
 

@@ -21,10 +21,19 @@ export const CONVERTED_KEYS = [
   'stop_grace_period', 'stop_signal', 'healthcheck', 'restart', 'extra_hosts', 'init', 'tty', 'stdin_open', 'read_only', 'dns', 'dns_search',
   'cap_add', 'cap_drop', 'sysctls', 'ulimits', 'volumes', 'env_file', 'logging',
 ] as const
-/** Keys docker's `stack deploy` ignores with "Ignoring unsupported options: …" (so do we). */
-export const UNSUPPORTED_KEYS = ['build', 'cgroup_parent', 'devices', 'domainname', 'external_links', 'ipc', 'links', 'mac_address', 'network_mode', 'pid', 'privileged', 'security_opt', 'shm_size', 'userns_mode'] as const
-/** Keys docker ignores with "Ignoring deprecated options: …". */
+/**
+ * Keys docker's `stack deploy` names in "Ignoring unsupported options: …" (so do we). `restart` is
+ * among them although docker's converter still reads it when `deploy.restart_policy` is absent;
+ * we do the same.
+ */
+export const UNSUPPORTED_KEYS = ['build', 'cgroup_parent', 'devices', 'domainname', 'external_links', 'ipc', 'links', 'mac_address', 'network_mode', 'pid', 'privileged', 'restart', 'security_opt', 'shm_size', 'userns_mode'] as const
+/** Keys docker ignores with "Ignoring deprecated options:", and why. */
 export const DEPRECATED_KEYS = ['container_name', 'expose'] as const
+/** Docker's reason for each deprecated key. */
+export const DEPRECATION_REASONS: Readonly<Record<(typeof DEPRECATED_KEYS)[number], string>> = {
+  container_name: 'Setting the container name is not supported.',
+  expose: "Exposing ports is unnecessary - services on the same network can access each other's containers on any port.",
+}
 /** Keys docker ignores silently. */
 export const SILENT_KEYS = ['depends_on'] as const
 /** Keys docker converts and swarmkit-ts refuses for now (an error naming the key). */

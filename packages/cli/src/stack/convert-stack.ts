@@ -10,7 +10,7 @@
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { ConfigSpec, IpamConfig, NetworkSpec, SecretSpec, ServiceSpec } from '@swarmkit-ts/api'
 import type { DeclaredVolume } from './convert-mounts.ts'
-import { convertService, type ServiceContext } from './convert-service.ts'
+import { convertService, DEPRECATION_REASONS, type ServiceContext } from './convert-service.ts'
 import type { LookupEnv } from './interpolate.ts'
 import { NAMESPACE_LABEL, scoped } from './names.ts'
 import { asBool, asMap, asSeq, asString, asStringMap, checkKeys, get } from './read.ts'
@@ -100,7 +100,10 @@ export function convertStack(namespace: string, file: LMap, options: ConvertOpti
   }
   const warnings: string[] = []
   if (unsupported.size > 0) warnings.push(`Ignoring unsupported options: ${[...unsupported].sort().join(', ')}`)
-  if (deprecated.size > 0) warnings.push(`Ignoring deprecated options: ${[...deprecated].sort().join(', ')}`)
+  if (deprecated.size > 0) {
+    const reasons = [...deprecated].sort().map((k) => `${k}: ${DEPRECATION_REASONS[k as keyof typeof DEPRECATION_REASONS]}`)
+    warnings.push(`Ignoring deprecated options:\n\n${reasons.join('\n\n')}\n`)
+  }
 
   const netObjects: StackObject<NetworkSpec>[] = []
   const externalNetworks: string[] = []
