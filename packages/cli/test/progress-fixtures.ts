@@ -29,7 +29,9 @@ export function snapshot(sketch: {
     desiredState: o.desired ?? TaskState.RUNNING,
     upToDate: o.upToDate ?? true,
   }))
-  const done = (s: SlotProgress): boolean => s.state === TaskState.RUNNING && s.desiredState === TaskState.RUNNING
+  const job = mode === 'replicatedJob' || mode === 'globalJob'
+  const done = (s: SlotProgress): boolean =>
+    job ? s.state === TaskState.COMPLETE : s.state === TaskState.RUNNING && s.desiredState === TaskState.RUNNING
   const running = slots.filter(done).length
   const runningUpToDate = slots.filter((s) => done(s) && s.upToDate).length
   const updateStatus: UpdateProgress | undefined =

@@ -161,6 +161,33 @@ describe('ConvergeTracker on a terminal', () => {
   })
 })
 
+describe('terminal width and jobs', () => {
+  it('cuts lines to the terminal width so none wraps', () => {
+    const screen = new TtyScreen({ columns: 40 })
+    const tracker = new ConvergeTracker({ monitorMs: 5000 })
+    const term = new VirtualTerminal()
+    for (const [t, p] of create3) term.write(screen.render(tracker.step(t, p).writes))
+    expect(term.screen()).toEqual([
+      'overall progress: 3 out of 3 tasks',
+      '1/3: running   [========================',
+      '2/3: running   [========================',
+      '3/3: running   [========================',
+      'verify: Waiting 5 seconds to verify that',
+    ])
+  })
+
+  it('ends a job with "job complete", without the verify wait', () => {
+    const job = (a: TaskState, b: TaskState): ServiceProgress => snapshot({ mode: 'replicatedJob', desired: 2, slots: [[1, a], [2, b]] })
+    const { out, outcome, wakeAtMs } = play(new PlainScreen(), [
+      [0, job(RUNNING, STARTING)],
+      [10, job(TaskState.COMPLETE, TaskState.COMPLETE)],
+    ])
+    expect(out.split('\n')).toEqual(['overall progress: 0 out of 2 tasks', '1/2: running', '2/2: starting', 'overall progress: 2 out of 2 tasks', 'job complete', ''])
+    expect(outcome).toEqual({ kind: 'converged' })
+    expect(wakeAtMs).toBeUndefined()
+  })
+})
+
 describe('ConvergeTracker in plain mode', () => {
   it('prints a line per change, in order', () => {
     const { out } = play(new PlainScreen(), [...create3, [5300]])

@@ -38,7 +38,8 @@ export type ShowProgressResult = { readonly kind: 'converged' } | { readonly kin
 
 /**
  * Follows service `serviceId` (an id or an exact name) and draws Docker's converge display on
- * `ctx.io.stdout` — redrawn in place when it is a terminal, a line per change otherwise, nothing
+ * `ctx.io.stdout` — redrawn in place when it is a terminal (lines cut to its `columns` when the
+ * stream has them, as `process.stdout` does), a line per change otherwise, nothing
  * with `ctx.quiet` (it still waits) — until the service has converged and stayed converged for its
  * update monitor (`spec.update.monitorMs`, 5 s when unset or 0).
  *
@@ -54,7 +55,9 @@ export async function showProgress(ctx: CommandContext, serviceId: string, optio
   const service = await control.services.get(serviceId)
   const monitor = service.spec.update?.monitorMs
   const tracker = new ConvergeTracker({ monitorMs: monitor === undefined || monitor === 0 ? DEFAULT_MONITOR_MS : monitor })
-  const screen: ProgressScreen = ctx.io.stdout.isTTY === true ? new TtyScreen() : new PlainScreen()
+  const { columns } = ctx.io.stdout as { readonly columns?: unknown }
+  const screen: ProgressScreen =
+    ctx.io.stdout.isTTY === true ? new TtyScreen(typeof columns === 'number' ? { columns } : {}) : new PlainScreen()
   const draw = (step: ProgressStep): void => {
     if (ctx.quiet) return
     const text = screen.render(step.writes)

@@ -29,15 +29,25 @@ function ttyLine(write: ProgressWrite): string {
  * cursor always rests at the start of the row below the block.
  */
 export class TtyScreen implements ProgressScreen {
+  readonly #columns: number | undefined
   /** The rows of the current block, by id. */
   #rows = new Map<string, number>()
   /** What each row of the block shows. */
   #shown: string[] = []
 
+  /**
+   * @param init.columns - the terminal's width: longer lines are cut to it, so that no line wraps
+   *   and moving the cursor up by rows still lands on the line to rewrite.
+   */
+  constructor(init: { readonly columns?: number | undefined } = {}) {
+    this.#columns = init.columns !== undefined && init.columns > 0 ? init.columns : undefined
+  }
+
   render(writes: readonly ProgressWrite[]): string {
     let out = ''
     for (const w of writes) {
-      const line = ttyLine(w)
+      const full = ttyLine(w)
+      const line = this.#columns === undefined ? full : Array.from(full).slice(0, this.#columns).join('')
       if (w.kind === 'message') {
         out += `${line}\n`
         this.#rows = new Map()
