@@ -135,6 +135,18 @@ describe('swarmkit node, secret, config, network, swarm', { timeout: 60_000 }, (
     expect(ca.stdout.startsWith('-----BEGIN CERTIFICATE-----\n')).toBe(true)
   })
 
+  it('rotates the root CA and waits until it is done, printing the new root', async () => {
+    const m = await rig.init()
+    const before = Buffer.from((await m.getCluster()).rootCa.caCert).toString()
+    const rotated = await cliOf(m)('swarm', 'ca', '--rotate')
+    expect(rotated.stderr).toBe('')
+    const after = await m.getCluster()
+    expect(after.rootCa.rootRotation).toBe(undefined)
+    const pem = Buffer.from(after.rootCa.caCert).toString()
+    expect(pem).not.toBe(before)
+    expect(rotated.stdout).toBe(`rotating the root CA: waiting for every node to renew its certificate...\n${pem}`)
+  })
+
   it('prints the unlock key of an autolocked cluster', async () => {
     const m = await rig.init({ autolock: true })
     const key = await m.unlockKey()
