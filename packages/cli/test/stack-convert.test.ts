@@ -7,6 +7,7 @@ import { FIXTURES, fixtureStack } from './stack-rig.ts'
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const DEPRECATED = "Ignoring deprecated options:\n\ncontainer_name: Setting the container name is not supported.\n\nexpose: Exposing ports is unnecessary - services on the same network can access each other's containers on any port.\n"
 const NS = (ns: string): Record<string, string> => ({ 'com.docker.stack.namespace': ns })
+const IMAGE = (image: string): Record<string, string> => ({ 'com.docker.stack.image': image })
 
 describe('compose conversion', () => {
   it('converts the full fixture: deploy keys, ports, networks, secrets, configs, merge keys and defaults', () => {
@@ -18,7 +19,7 @@ describe('compose conversion', () => {
           key: 'migrate',
           name: 'shop_migrate',
           spec: {
-            annotations: { name: 'shop_migrate', labels: NS('shop') },
+            annotations: { name: 'shop_migrate', labels: { ...NS('shop'), ...IMAGE('busybox:1.36') } },
             task: { container: { image: 'busybox:1.36', labels: NS('shop'), args: ['true'] }, networks: [{ target: 'shop_default', aliases: ['migrate'] }] },
             mode: { replicatedJob: { maxConcurrent: 2, totalCompletions: 2 } },
           },
@@ -27,7 +28,7 @@ describe('compose conversion', () => {
           key: 'web',
           name: 'shop_web',
           spec: {
-            annotations: { name: 'shop_web', labels: { tier: 'frontend', ...NS('shop') } },
+            annotations: { name: 'shop_web', labels: { tier: 'frontend', ...NS('shop'), ...IMAGE('busybox:1.37') } },
             task: {
               container: {
                 image: 'busybox:1.37',
@@ -63,7 +64,7 @@ describe('compose conversion', () => {
           key: 'worker',
           name: 'shop_worker',
           spec: {
-            annotations: { name: 'shop_worker', labels: NS('shop') },
+            annotations: { name: 'shop_worker', labels: { ...NS('shop'), ...IMAGE('busybox:1.36') } },
             task: {
               container: { image: 'busybox:1.36', labels: { team: 'core', ...NS('shop') }, command: ['sh', '-c'], args: ['echo hi; sleep 3600'], env: ['EMPTY=', 'QUEUE=jobs'] },
               restart: { condition: 'any', delayMs: 5000, maxAttempts: 10, windowMs: 90_000 },
@@ -103,7 +104,7 @@ describe('compose conversion', () => {
           key: 'api',
           name: 'm_api',
           spec: {
-            annotations: { name: 'm_api', labels: NS('m') },
+            annotations: { name: 'm_api', labels: { ...NS('m'), ...IMAGE('busybox:') } },
             task: {
               container: {
                 image: 'busybox:',
@@ -137,7 +138,7 @@ describe('compose conversion', () => {
           key: 'db',
           name: 'm_db',
           spec: {
-            annotations: { name: 'm_db', labels: NS('m') },
+            annotations: { name: 'm_db', labels: { ...NS('m'), ...IMAGE('busybox') } },
             task: { container: { image: 'busybox', labels: NS('m') }, networks: [{ target: 'm_default', aliases: ['db'] }] },
             mode: { globalJob: {} },
           },
@@ -159,7 +160,7 @@ describe('compose conversion', () => {
     const data = { labels: { backup: 'daily', ...NS('v') }, driverConfig: { name: 'local', options: { type: 'none' } } }
     expect(stack.services.map((s) => s.spec)).toEqual([
       {
-        annotations: { name: 'v_db', labels: NS('v') },
+        annotations: { name: 'v_db', labels: { ...NS('v'), ...IMAGE('busybox') } },
         task: {
           container: {
             image: 'busybox',
@@ -191,7 +192,7 @@ describe('compose conversion', () => {
         key: 'app',
         name: 'o_app',
         spec: {
-          annotations: { name: 'o_app', labels: { x: '1', y: '2', ...NS('o') } },
+          annotations: { name: 'o_app', labels: { x: '1', y: '2', ...NS('o'), ...IMAGE('busybox:2') } },
           task: {
             container: { image: 'busybox:2', labels: NS('o'), args: ['sleep', '2'], env: ['A=1', 'B=3', 'C=4'] },
             networks: [{ target: 'o_default', aliases: ['app'] }],

@@ -13,7 +13,7 @@ import { mountsOf, type DeclaredVolume } from './convert-mounts.ts'
 import { portsOf } from './convert-ports.ts'
 import { splitCommand } from './shell-split.ts'
 import { child, fail, item, type LMap, type LNode } from './tree.ts'
-import { NAMESPACE_LABEL } from './names.ts'
+import { IMAGE_LABEL, NAMESPACE_LABEL } from './names.ts'
 
 /** Service keys converted to the spec. */
 export const CONVERTED_KEYS = [
@@ -107,7 +107,7 @@ export function convertService(key: string, node: LNode, ctx: ServiceContext): C
 
   const deploy = convertDeploy(get(svc, 'deploy'), at('deploy'))
   const spec: ServiceSpec = {
-    annotations: { name: `${ctx.namespace}_${key}`, labels: { ...labelsOf(deployLabels(svc), at('deploy.labels')), ...stackLabel } },
+    annotations: { name: `${ctx.namespace}_${key}`, labels: { ...labelsOf(deployLabels(svc), at('deploy.labels')), ...stackLabel, [IMAGE_LABEL]: container.image } },
     task: { container },
     mode: deploy.mode,
   }
