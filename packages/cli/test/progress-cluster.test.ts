@@ -1,7 +1,7 @@
 /**
- * showProgress against a real manager (in process, fake runtime) through its control socket, with
- * output that is not a terminal: the lines a create prints, and an update whose new tasks fail and
- * roll back.
+ * showProgress against a real manager (in process, fake runtime) through its control socket: the
+ * lines a create prints when the output is not a terminal and the screen it leaves on one, an
+ * update whose new tasks fail and roll back, a manual rollback, a pause, quiet, the signal.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,6 +13,7 @@ import type { ControlClient, ManagerCluster } from '@swarmkit-ts/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { CommandContext } from '../src/context.ts'
 import { showProgress, stateName } from '../src/progress/index.ts'
+import { FULL, VirtualTerminal } from './progress-fixtures.ts'
 
 const FAST_RAFT = { tickMs: 50, electionTick: 20, heartbeatTick: 1 } as const
 
@@ -35,8 +36,8 @@ async function manager(): Promise<{ node: ManagerCluster; client: ControlClient 
 /** A context whose stdout is a buffer (not a terminal); `onWrite` sees the output so far. */
 function context(
   client: ControlClient,
-  options: { readonly quiet?: boolean; readonly signal?: AbortSignal; readonly onWrite?: (out: string) => void } = {},
-): { ctx: CommandContext; lines: () => string[] } {
+  options: { readonly quiet?: boolean; readonly tty?: boolean; readonly signal?: AbortSignal; readonly onWrite?: (out: string) => void } = {},
+): { ctx: CommandContext; lines: () => string[]; raw: () => string } {
   let out = ''
   const ctx: CommandContext = {
     io: {
@@ -46,7 +47,7 @@ function context(
           options.onWrite?.(out)
           return true
         },
-        isTTY: false,
+        isTTY: options.tty ?? false,
       },
       stderr: { write: () => true },
     },
@@ -56,7 +57,7 @@ function context(
     debug: false,
     signal: options.signal ?? AbortSignal.timeout(90_000),
   }
-  return { ctx, lines: () => out.split('\n').slice(0, -1) }
+  return { ctx, lines: () => out.split('\n').slice(0, -1), raw: () => out }
 }
 
 /** The error a promise rejects with (undefined when it resolves). */
@@ -101,6 +102,16 @@ describe('showProgress on a cluster, plain output', () => {
     }
     const overall = out.filter((l) => l.startsWith('overall progress: ')).map((l) => Number(/: (\d) out of 3/.exec(l)?.[1]))
     expect(overall).toEqual([...overall].sort())
+  }, 90_000)
+
+  it('draws a create in place on a terminal: the final screen', async () => {
+    const { client } = await manager()
+    const svc = await client.services.create(spec(2, ['sleep', '100000']))
+    const { ctx, raw } = context(client, { tty: true })
+    await expect(showProgress(ctx, svc.id, { kind: 'create' })).resolves.toEqual({ kind: 'converged' })
+    const term = new VirtualTerminal()
+    term.write(raw())
+    expect(term.screen()).toEqual(['overall progress: 2 out of 2 tasks', `1/2: running   ${FULL}`, `2/2: running   ${FULL}`, `verify: Service ${svc.id} converged`])
   }, 90_000)
 
   it('reports an update whose tasks fail and roll back, and fails with reason rolled-back', async () => {
