@@ -173,8 +173,13 @@ describe('swarmkit stack', () => {
     const usage = io()
     expect(await run([...host, 'stack', 'deploy', 'e'], usage.io)).toBe(2)
     expect(usage.err.join('')).toBe('swarmkit: InvalidArgumentError: --compose-file: please specify a compose file (with --compose-file)\n')
+    const stdin = io()
+    const text = 'services:\n  piped:\n    image: busybox:fake\n'
+    const piped = { ...stdin.io, stdin: (async function* () { yield text })() }
+    expect(await run([...host, 'stack', 'deploy', '-c', '-', 'e'], piped)).toBe(0)
+    expect(stdin.out.join('')).toBe('Creating service e_piped\n')
     const rm = io()
     expect(await run([...host, 'stack', 'rm', 'e'], rm.io)).toBe(0)
-    expect(rm.out.join('')).toBe('Removing service e_api\nRemoving service e_worker\nRemoving secret e_token\nRemoving network e_default\n')
+    expect(rm.out.join('')).toBe('Removing service e_api\nRemoving service e_piped\nRemoving service e_worker\nRemoving secret e_token\nRemoving network e_default\n')
   })
 })
