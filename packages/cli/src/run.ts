@@ -13,7 +13,7 @@ import type { ControlClient } from '@swarmkit-ts/core'
 import type { CommandContext, OutputFormat } from './context.ts'
 import { chooseHost, connect, type ConnectionOptions } from './connect.ts'
 import { addCommands } from './commands/index.ts'
-import { errorDetail, errorLine, exitCodeOf, EXIT_USAGE, UsageError } from './output/errors.ts'
+import { clarifyUnavailable, errorDetail, errorLine, exitCodeOf, EXIT_USAGE, UsageError } from './output/errors.ts'
 
 /** Where a command reads and writes: the process's streams, or a test's buffers. */
 export interface RunIo {
@@ -71,6 +71,7 @@ function program(io: RunIo, ctx: () => CommandContext, help: { text: string }): 
 export async function run(argv: readonly string[], io: RunIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let client: Promise<ControlClient> | undefined
   let current: Command | undefined
+  let hostLabel: string | undefined
   const help = { text: '' }
   const signal = io.signal ?? new AbortController().signal
   const flags = (): GlobalFlags => current?.optsWithGlobals() ?? {}
@@ -82,7 +83,12 @@ export async function run(argv: readonly string[], io: RunIo = { stdout: process
       quiet: f.quiet === true,
       debug: f.debug === true,
       signal,
-      control: () => (client ??= Promise.resolve().then(() => connect(chooseHost(f, io.env ?? process.env), f))),
+      control: () =>
+        (client ??= Promise.resolve().then(() => {
+          const host = chooseHost(f, io.env ?? process.env)
+          hostLabel = host.kind === 'unix' ? `unix://${host.path}` : `tcp://${host.address}`
+          return connect(host, f)
+        })),
     }
   }
   const p = program(io, ctx, help)
@@ -102,9 +108,10 @@ export async function run(argv: readonly string[], io: RunIo = { stdout: process
       io.stderr.write(`${errorLine(new UsageError('', err.message.replace(/^error: /, '').split('\n')[0] ?? err.code))}\n`)
       return EXIT_USAGE
     }
-    io.stderr.write(`${errorLine(err)}\n`)
-    if (argv.includes('--debug') || (current !== undefined && flags().debug === true)) io.stderr.write(`${errorDetail(err)}\n`)
-    return exitCodeOf(err)
+    const shown = clarifyUnavailable(err, hostLabel)
+    io.stderr.write(`${errorLine(shown)}\n`)
+    if (argv.includes('--debug') || (current !== undefined && flags().debug === true)) io.stderr.write(`${errorDetail(shown)}\n`)
+    return exitCodeOf(shown)
   } finally {
     if (client !== undefined) await client.then((c) => c.close()).catch(() => undefined)
   }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { parseMount, parsePublish } from '../src/commands/service-refs.ts'
 import { parseBytes, parseCpus, parseCsvOptions, parseDuration, parseInteger, parseKeyValue } from '../src/commands/values.ts'
-import { errorLine, exitCodeOf, UsageError } from '../src/output/errors.ts'
+import { clarifyUnavailable, errorLine, exitCodeOf, UsageError } from '../src/output/errors.ts'
 import { formatJson } from '../src/output/json.ts'
 import { formatTable } from '../src/output/table.ts'
 import { humanDuration } from '../src/output/time.ts'
-import { InvalidArgumentError, NotFoundError } from '@swarmkit-ts/api'
+import { InvalidArgumentError, NotFoundError, UnavailableError } from '@swarmkit-ts/api'
 
 describe('flag values', () => {
   it('reads Go durations, sizes and CPUs as Docker does', () => {
@@ -44,6 +44,16 @@ describe('output', () => {
     expect(errorLine(new Error('first\nsecond'))).toBe('swarmkit: Error: first')
     expect(errorLine(new UsageError('', "unknown command 'x'"))).toBe("swarmkit: UsageError: unknown command 'x'")
     expect([exitCodeOf(new NotFoundError('service', 'web')), exitCodeOf(new InvalidArgumentError('--replicas', 'bad')), exitCodeOf(new InvalidArgumentError('spec.name', 'bad')), exitCodeOf(new UsageError('', 'x'))]).toEqual([1, 2, 1, 2])
+  })
+
+  it('says plainly which manager could not be reached', () => {
+    const grpc = new UnavailableError('No connection established. Last error: Error: connect ECONNREFUSED /m1/control.sock. Resolution note: ')
+    expect(errorLine(clarifyUnavailable(grpc, 'unix:///m1/control.sock'))).toBe(
+      'swarmkit: UnavailableError: cannot reach the manager at unix:///m1/control.sock: connect ECONNREFUSED /m1/control.sock (is it running?)',
+    )
+    const leaderless = new UnavailableError('not the leader; leader unknown')
+    expect(clarifyUnavailable(leaderless, 'unix:///m1/control.sock')).toBe(leaderless)
+    expect(clarifyUnavailable(grpc, undefined)).toBe(grpc)
   })
 
   it("writes Docker's borderless tables, JSON with bigints and bytes, and human durations", () => {

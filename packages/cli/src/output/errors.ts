@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { InvalidArgumentError } from '@swarmkit-ts/api'
+import { InvalidArgumentError, UnavailableError } from '@swarmkit-ts/api'
 
 /** Exit code of a failed command. */
 export const EXIT_FAILURE = 1
@@ -58,4 +58,17 @@ export function errorDetail(err: unknown): string {
 /** The exit code for `err`. */
 export function exitCodeOf(err: unknown): number {
   return isUsageError(err) ? EXIT_USAGE : EXIT_FAILURE
+}
+
+/**
+ * A transport failure reaching `host` said plainly: grpc-js's `No connection established. Last
+ * error: Error: connect ECONNREFUSED /m1/control.sock. Resolution note: …` becomes
+ * `cannot reach the manager at unix:///m1/control.sock: connect ECONNREFUSED …`. Other errors
+ * are returned as they are.
+ */
+export function clarifyUnavailable(err: unknown, host: string | undefined): unknown {
+  if (host === undefined || !(err instanceof UnavailableError)) return err
+  const m = /^No connection established\. Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?$/s.exec(err.message)
+  if (m === null) return err
+  return new UnavailableError(`cannot reach the manager at ${host}: ${m[1] ?? ''} (is it running?)`, { cause: err })
 }
