@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { Command } from 'commander'
 import { describe, expect, it } from 'vitest'
 import { NotFoundError, TaskState } from '@swarmkit-ts/api'
@@ -175,7 +176,7 @@ describe('swarmkit stack', () => {
     expect(usage.err.join('')).toBe('swarmkit: InvalidArgumentError: --compose-file: please specify a compose file (with --compose-file)\n')
     const stdin = io()
     const text = 'services:\n  piped:\n    image: busybox:fake\n'
-    const piped = { ...stdin.io, stdin: (async function* () { yield text })() }
+    const piped = { ...stdin.io, stdin: Readable.from([text]) }
     expect(await run([...host, 'stack', 'deploy', '-c', '-', 'e'], piped)).toBe(0)
     expect(stdin.out.join('')).toBe('Creating service e_piped\n')
     const rm = io()
