@@ -83,3 +83,17 @@ describe('stack redeploy of a changed config file', () => {
     expect((await control.services.get('c_web')).spec).toEqual(web.spec)
   })
 })
+
+describe('stack deploy of specs the cluster refuses', () => {
+  const rig = new StackRig()
+
+  it('fails before writing anything, naming the compose service and the spec field', async () => {
+    const control = await rig.start()
+    const lines: string[] = []
+    const deploying = deployStack(control, fixtureStack('invalid', ['bad-constraint.yml'], 'x'), { log: (l) => lines.push(l) })
+    await expect(deploying).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(deploying).rejects.toThrow('services.web: task.placement.constraints[0]: unsupported operator "===" (use == or !=) in constraint "node.role === manager"')
+    expect(lines).toEqual([])
+    expect([await control.services.list(), await control.secrets.list(), await control.networks.list({ labels: { 'com.docker.stack.namespace': 'x' } })]).toEqual([[], [], []])
+  })
+})

@@ -1,11 +1,11 @@
 /**
- * `stack deploy` against a manager's control API: checks the external objects, prunes (with
+ * `stack deploy` against a manager's control API: validates every spec first, checks the external objects, prunes (with
  * `--prune`), creates secrets, configs and networks, then creates or updates services — each
  * change written as docker writes it (`Creating service web_api`, `Updating service web_api (id: …)`).
  *
  * @module
  */
-import { NotFoundError } from '@swarmkit-ts/api'
+import { InvalidArgumentError, NotFoundError, validateConfigSpec, validateNetworkSpec, validateSecretSpec, validateServiceSpec } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import type { ControlApi } from '@swarmkit-ts/core'
 import type { StackSpec } from './convert-stack.ts'
@@ -25,9 +25,35 @@ export interface DeployResult {
   readonly actions: readonly StackAction[]
 }
 
+/**
+ * Checks every object of `stack` as the control API will, before anything is written, so that a
+ * spec the cluster would refuse (a bad constraint, an oversized secret) fails the deploy whole
+ * rather than half-way. The error names the compose object: `services.web: task.placement…`.
+ */
+export function validateStack(stack: StackSpec): void {
+  const check = (kind: string, key: string, validate: () => void): void => {
+    try {
+      validate()
+    } catch (err) {
+      if (err instanceof InvalidArgumentError) throw new InvalidArgumentError(`${kind}.${key}`, err.message, { cause: err })
+      throw err
+    }
+  }
+  for (const s of stack.services) {
+    // Ids are only known once the secrets and configs exist: a placeholder stands in for them.
+    const c = s.spec.task.container
+    const ids = new Map([...(c?.secrets ?? []).map((r) => r.secretName), ...(c?.configs ?? []).map((r) => r.configName)].map((n) => [n, 'unresolved']))
+    check('services', s.key, () => validateServiceSpec(resolveReferences(s.spec, ids, ids)))
+  }
+  for (const n of stack.networks) check('networks', n.key, () => validateNetworkSpec(n.spec))
+  for (const x of stack.secrets) check('secrets', x.key, () => validateSecretSpec(x.spec))
+  for (const x of stack.configs) check('configs', x.key, () => validateConfigSpec(x.spec))
+}
+
 /** Deploys `stack` (see the module doc); resolves with the changes made. */
 export async function deployStack(control: ControlApi, stack: StackSpec, options: DeployStackOptions = {}): Promise<DeployResult> {
   const log = options.log ?? ((): void => {})
+  validateStack(stack)
   const labels = { [NAMESPACE_LABEL]: stack.namespace }
   await requireExternal(() => control.networks.list({ names: [...stack.externalNetworks] }), stack.externalNetworks, 'network')
   await requireExternal(() => control.secrets.list({ names: [...stack.externalSecrets] }), stack.externalSecrets, 'secret')
