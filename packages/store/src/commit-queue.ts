@@ -2,7 +2,7 @@
  * Group commit with pipelining. `update()` callbacks run one after another (each its own atomic
  * transaction, seeing the applied state plus the writes of the queued and in-flight transactions
  * before it) and go out together as change sets of at most {@link MAX_CHANGE_SET_ACTIONS} actions
- * and {@link MAX_CHANGE_SET_BYTES}. Up to {@link MAX_IN_FLIGHT} change sets are in flight at once
+ * and {@link MAX_CHANGE_SET_BYTES}. Up to `maxInFlight` change sets (1 unless the store is told otherwise) are in flight at once
  * (proposed, not yet applied), as etcd overlaps its proposals: a change set goes out while others
  * are in flight only when it is full or holds {@link MIN_PIPELINED_TRANSACTIONS} transactions, and
  * none of its transactions read or wrote over their writes; one that did waits until they are applied, so that a failed change set never leaves a proposed transaction
@@ -62,12 +62,6 @@ interface Chunk {
 }
 
 /**
- * Change sets in flight at once. Raft keeps their order; more would mostly make each smaller
- * (each one's transactions are the updates that arrived while the window was full).
- */
-export const MAX_IN_FLIGHT = 4
-
-/**
  * The transactions a change set needs to go out beside others in flight (a full one always may).
  * Smaller ones wait for the window to empty: each Raft entry costs every member CPU (about 2 ms
  * across three managers), so many small overlapping change sets would cost more than they save
@@ -102,11 +96,14 @@ export class CommitQueue {
   private readonly tables: ReadonlyMap<ObjectKind, Table>
   private readonly clock: Clock
   private readonly proposer: () => Proposer
+  private readonly maxInFlight: number
 
-  constructor(tables: ReadonlyMap<ObjectKind, Table>, clock: Clock, proposer: () => Proposer) {
+  /** `maxInFlight`: change sets in flight at once (at least 1). */
+  constructor(tables: ReadonlyMap<ObjectKind, Table>, clock: Clock, proposer: () => Proposer, maxInFlight = 1) {
     this.tables = tables
     this.clock = clock
     this.proposer = proposer
+    this.maxInFlight = maxInFlight
   }
 
   /** Queues an update transaction. */
@@ -143,7 +140,7 @@ export class CommitQueue {
 
   private pump(): void {
     if (this.planning) return
-    while (this.inFlight.length < MAX_IN_FLIGHT) {
+    while (this.inFlight.length < this.maxInFlight) {
       // Fill the next proposal (empty, or holding a transaction carried over from the last round).
       if (this.planned.length <= 1) {
         this.planning = true

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { MemoryStore, DEFAULT_WATCH_QUEUE_LIMIT, DEFAULT_HISTORY_LIMIT } from './memory-store.ts'
+export { MemoryStore, DEFAULT_WATCH_QUEUE_LIMIT, DEFAULT_HISTORY_LIMIT, DEFAULT_CHANGE_SETS_IN_FLIGHT } from './memory-store.ts'
 export type { MemoryStoreInit } from './memory-store.ts'
 export type { Proposer, ChangeSet, StoreAction, ApplyResult, TransactionResult, LocalChangeSet } from './proposer.ts'
 export type { ReadTx, Tx, TableReader, TableWriter, NewObject, StoredObject, Recipe } from './transaction-types.ts'

@@ -1,8 +1,8 @@
-import { NotLeaderError } from '@swarmkit-ts/api'
+import { InvalidArgumentError, NotLeaderError } from '@swarmkit-ts/api'
 import { describe, expect, it } from 'vitest'
-import { MemoryStore } from '../src/index.ts'
+import { DEFAULT_CHANGE_SETS_IN_FLIGHT, MemoryStore } from '../src/index.ts'
 import type { ApplyResult, ChangeSet, Proposer } from '../src/index.ts'
-import { MAX_IN_FLIGHT, MIN_PIPELINED_TRANSACTIONS } from '../src/commit-queue.ts'
+import { MIN_PIPELINED_TRANSACTIONS } from '../src/commit-queue.ts'
 import { outcome, secret, service, task, tid } from './fixtures.ts'
 
 /** A proposer that holds each proposal until the test releases or fails it (releases apply in call order). */
@@ -27,9 +27,12 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve()
 }
 
+/** The window these tests give their stores. */
+const MAX_IN_FLIGHT = 4
+
 function held(): { store: MemoryStore; proposer: HeldProposer } {
   const proposer = new HeldProposer()
-  const store = new MemoryStore({ proposer })
+  const store = new MemoryStore({ proposer, changeSetsInFlight: MAX_IN_FLIGHT })
   proposer.store = store
   return { store, proposer }
 }
@@ -43,6 +46,14 @@ function creates(store: MemoryStore, ns: string, n: number): Promise<unknown>[] 
 const MIN = MIN_PIPELINED_TRANSACTIONS
 
 describe('pipelined change sets', () => {
+  it('are off by default (one change set in flight) and the window is validated', () => {
+    expect(DEFAULT_CHANGE_SETS_IN_FLIGHT).toBe(1)
+    for (const bad of [0, 65, 1.5]) {
+      expect(() => new MemoryStore({ changeSetsInFlight: bad })).toThrow(InvalidArgumentError)
+      expect(() => new MemoryStore({ changeSetsInFlight: bad })).toThrow(/changeSetsInFlight/)
+    }
+  })
+
   it('overlap independent change sets of enough transactions, up to MAX_IN_FLIGHT; the rest queue into one', async () => {
     const { store, proposer } = held()
     const writes = creates(store, 'f', 1)
