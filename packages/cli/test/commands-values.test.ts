@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseMount, parsePublish } from '../src/commands/service-refs.ts'
+import { envEntries } from '../src/commands/service-spec.ts'
 import { parseBytes, parseCpus, parseCsvOptions, parseDuration, parseInteger, parseKeyValue } from '../src/commands/values.ts'
 import { clarifyUnavailable, errorLine, exitCodeOf, UsageError } from '../src/output/errors.ts'
 import { formatJson } from '../src/output/json.ts'
@@ -16,6 +17,8 @@ describe('flag values', () => {
     expect([parseCpus('--c', '0.5'), parseCpus('--c', '2')]).toEqual([500_000_000, 2_000_000_000])
     expect(() => parseInteger('--replicas', '-1')).toThrow('--replicas: must be a non-negative integer, got "-1"')
     expect(parseKeyValue('--env', 'A=b=c')).toEqual(['A', 'b=c'])
+    expect(envEntries('--env', ['A=1', 'HOME', 'UNSET', 'B='], { HOME: '/root' })).toEqual(['A=1', 'HOME=/root', 'B='])
+    expect(() => envEntries('--env', ['=x'], {})).toThrow('--env: must be key=value, got "=x"')
     expect(parseKeyValue('--label', 'flag')).toEqual(['flag', ''])
     expect([...parseCsvOptions('--mount', 'Type=bind,src=/a,ro').entries()]).toEqual([
       ['type', 'bind'],

@@ -179,8 +179,22 @@ async function networks(control: ControlClient, values: readonly string[]): Prom
   return out
 }
 
-/** The spec `service create <image> [command…]` asks for. */
-export async function createSpec(control: ControlClient, image: string, command: readonly string[], flags: ServiceFlags): Promise<ServiceSpec> {
+/**
+ * `--env` entries as Docker reads them: `KEY=value` as given; a bare `KEY` takes the value of
+ * `KEY` in the CLI's environment, and is dropped when it has none.
+ */
+export function envEntries(flag: string, values: readonly string[], env: Readonly<Record<string, string | undefined>>): string[] {
+  const out: string[] = []
+  for (const v of values) {
+    const [key] = parseKeyValue(flag, v)
+    if (v.includes('=')) out.push(v)
+    else if (env[key] !== undefined) out.push(`${key}=${env[key]}`)
+  }
+  return out
+}
+
+/** The spec `service create <image> [command…]` asks for (`env`: the CLI's environment, for bare `--env KEY`). */
+export async function createSpec(control: ControlClient, image: string, command: readonly string[], flags: ServiceFlags, env: Readonly<Record<string, string | undefined>> = {}): Promise<ServiceSpec> {
   if (image === '') throw new InvalidArgumentError('<image>', 'must not be empty')
   const spec: ServiceSpec = {
     annotations: { name: flags.name ?? '', labels: parseLabels('--label', flags.label ?? []) },
@@ -189,7 +203,7 @@ export async function createSpec(control: ControlClient, image: string, command:
       container: {
         image,
         ...(command.length === 0 ? {} : { command: [...command] }),
-        env: (flags.env ?? []).map((e) => `${parseKeyValue('--env', e)[0]}=${parseKeyValue('--env', e)[1]}`),
+        env: envEntries('--env', flags.env ?? [], env),
         labels: parseLabels('--container-label', flags.containerLabel ?? []),
         mounts: (flags.mount ?? []).map((m) => parseMount('--mount', m)),
         secrets: await resolveSecrets(control, '--secret', flags.secret ?? []),

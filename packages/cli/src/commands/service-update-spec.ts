@@ -7,7 +7,7 @@
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import type { ControlClient } from '@swarmkit-ts/core'
 import { parseMount, parsePublish, portKey, resolveConfigs, resolveSecrets } from './service-refs.ts'
-import type { ServiceFlags } from './service-spec.ts'
+import { envEntries, type ServiceFlags } from './service-spec.ts'
 import { parseKeyValue } from './values.ts'
 
 type ListName = 'env' | 'label' | 'containerLabel' | 'constraint' | 'publish' | 'mount' | 'secret' | 'config' | 'network'
@@ -34,13 +34,13 @@ function editRecord(record: Readonly<Record<string, string>> | undefined, flag: 
   return out
 }
 
-/** Applies every `--x-add` / `--x-rm` of `flags` (removals first, as Docker), resolving secret, config and network names. */
-export async function applyListFlags(spec: ServiceSpec, flags: ServiceUpdateFlags, control: ControlClient): Promise<void> {
+/** Applies every `--x-add` / `--x-rm` of `flags` (removals first, as Docker), resolving secret, config and network names (`env`: the CLI's environment, for a bare `--env-add KEY`). */
+export async function applyListFlags(spec: ServiceSpec, flags: ServiceUpdateFlags, control: ControlClient, env: Readonly<Record<string, string | undefined>> = {}): Promise<void> {
   const container = spec.task.container
   if (container === undefined) return
   if (flags.envAdd !== undefined || flags.envRm !== undefined) {
     const removed = new Set([...(flags.envRm ?? []), ...(flags.envAdd ?? []).map((e) => parseKeyValue('--env-add', e)[0])])
-    container.env = [...(container.env ?? []).filter((e) => !removed.has(keyOf(e))), ...(flags.envAdd ?? [])]
+    container.env = [...(container.env ?? []).filter((e) => !removed.has(keyOf(e))), ...envEntries('--env-add', flags.envAdd ?? [], env)]
   }
   if (flags.labelAdd !== undefined || flags.labelRm !== undefined) spec.annotations.labels = editRecord(spec.annotations.labels, '--label-add', flags.labelAdd, flags.labelRm)
   if (flags.containerLabelAdd !== undefined || flags.containerLabelRm !== undefined) {

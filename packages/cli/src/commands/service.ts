@@ -63,7 +63,7 @@ async function update(ctx: CommandContext, ref: string, flags: ServiceUpdateFlag
       spec.mode = { replicated: { replicas: parseInteger('--replicas', flags.replicas) } }
     }
     applyScalarFlags(spec, flags)
-    await applyListFlags(spec, flags, control)
+    await applyListFlags(spec, flags, control, ctx.io.env ?? process.env)
     if (flags.force === true) spec.task.forceUpdate = (spec.task.forceUpdate ?? 0) + 1
   })
   await settle(ctx, updated.id, 'update', flags)
@@ -79,7 +79,7 @@ export function addServiceCommands(program: Command, ctx: ContextFactory): void 
     .action(async (image: string, command: string[], flags: ServiceFlags & DetachFlags) => {
       const c = ctx()
       const control = await c.control()
-      const created = await control.services.create(await createSpec(control, image, command, flags))
+      const created = await control.services.create(await createSpec(control, image, command, flags, c.io.env ?? process.env))
       await settle(c, created.id, 'create', flags)
     })
 
