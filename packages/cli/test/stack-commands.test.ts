@@ -97,6 +97,8 @@ describe('swarmkit stack', () => {
     })
     expect(await stack(control, ['rm', 'shop'])).toEqual({ stdout: '', stderr: 'Nothing found in stack: shop\n' })
     expect(await stack(control, ['services', 'shop'])).toEqual({ stdout: '', stderr: 'Nothing found in stack: shop\n' })
+    expect(await stack(control, ['services', 'shop'], { format: 'json' })).toEqual({ stdout: '', stderr: 'Nothing found in stack: shop\n' })
+    await expect(stack(control, ['ps', 'shop'])).rejects.toThrow(new NotFoundError('stack', 'shop', { message: 'nothing found in stack: shop' }))
     expect(await stack(control, ['ls'])).toEqual({ stdout: 'NAME   SERVICES\n', stderr: '' })
   })
 

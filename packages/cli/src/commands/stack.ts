@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { InvalidArgumentError, TaskState } from '@swarmkit-ts/api'
+import { InvalidArgumentError, NotFoundError, TaskState } from '@swarmkit-ts/api'
 import type { Command } from 'commander'
 import type { CommandContext } from '../context.ts'
 import { formatJson } from '../output/json.ts'
@@ -104,7 +104,8 @@ async function listStacks(c: CommandContext): Promise<void> {
 async function stackServices(c: CommandContext, stack: string, noTrunc: boolean): Promise<void> {
   const control = await c.control()
   const services = await control.services.list({ labels: { [NAMESPACE_LABEL]: namespaceArg(stack) } })
-  if (services.length === 0 && !c.quiet && c.format !== 'json') {
+  if (services.length === 0) {
+    // Docker's wording, on stderr, exit 0 (whatever the format).
     c.io.stderr.write(`Nothing found in stack: ${stack}\n`)
     return
   }
@@ -118,10 +119,8 @@ async function stackTasks(c: CommandContext, stack: string, noTrunc: boolean): P
   const control = await c.control()
   const services = await control.services.list({ labels: { [NAMESPACE_LABEL]: namespaceArg(stack) } })
   const tasks = services.length === 0 ? [] : await control.tasks.list({ serviceIds: services.map((s) => s.id) })
-  if (tasks.length === 0 && !c.quiet && c.format !== 'json') {
-    c.io.stderr.write(`Nothing found in stack: ${stack}\n`)
-    return
-  }
+  // Unlike `stack services`, docker's `stack ps` fails when there is nothing.
+  if (tasks.length === 0) throw new NotFoundError('stack', stack, { message: `nothing found in stack: ${stack}` })
   const nodes = await control.nodes.list()
   writeTasks(c, tasks, {
     services: new Map(services.map((s) => [s.id, s.spec.annotations.name])),
