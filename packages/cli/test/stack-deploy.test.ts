@@ -97,3 +97,17 @@ describe('stack deploy of specs the cluster refuses', () => {
     expect([await control.services.list(), await control.secrets.list(), await control.networks.list({ labels: { 'com.docker.stack.namespace': 'x' } })]).toEqual([[], [], []])
   })
 })
+
+describe('stack redeploy the control API refuses', () => {
+  const rig = new StackRig()
+
+  it('fails naming the service, with the typed error of the control API', async () => {
+    const control = await rig.start()
+    await deployStack(control, fixtureStack('good/running', ['docker-compose.yml'], 'g'))
+    const api = await control.services.get('g_api')
+    const redeploy = deployStack(control, fixtureStack('good/running', ['global.yml'], 'g'))
+    await expect(redeploy).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(redeploy).rejects.toThrow(`failed to update service g_api: mode: `)
+    expect((await control.services.get('g_api')).spec).toEqual(api.spec)
+  })
+})

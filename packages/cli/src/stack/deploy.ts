@@ -88,11 +88,11 @@ export async function deployStack(control: ControlApi, stack: StackSpec, options
         break
       case 'create-service':
         log(`Creating service ${action.name}`)
-        await control.services.create(action.spec)
+        await named(`failed to create service ${action.name}`, control.services.create(action.spec))
         break
       case 'update-service':
         log(`Updating service ${action.name} (id: ${action.id})`)
-        await control.services.update(action.id, action.spec, { version: action.version })
+        await named(`failed to update service ${action.name}`, control.services.update(action.id, action.spec, { version: action.version }))
         break
     }
     done.push(action)
@@ -115,6 +115,16 @@ export async function deployStack(control: ControlApi, stack: StackSpec, options
   const current = existingServices.filter((s) => serviceNames.has(s.spec.annotations.name))
   for (const a of planServices(desired, current, false)) await apply(a)
   return { actions: done }
+}
+
+/** Awaits `p`; a failure keeps its class and typed context, its message prefixed with `what` (docker's wording). */
+async function named<T>(what: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p
+  } catch (err) {
+    if (err instanceof Error) err.message = `${what}: ${err.message}`
+    throw err
+  }
 }
 
 async function requireExternal(list: () => Promise<readonly { spec: { annotations: { name: string } } }[]>, names: readonly string[], kind: string): Promise<void> {
