@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { CliRig, cliOf, rowsOf } from './commands-rig.ts'
+import { CliRig, cliOf, rowsOf, swarmkit } from './commands-rig.ts'
 
 describe('swarmkit service logs, service ps history, node ps', { timeout: 60_000 }, () => {
   const rig = new CliRig()
 
-  it("prints a service's logs with Docker's prefix, raw, and a tail", async () => {
+  it("prints a service's logs with Docker's prefix, raw, and a tail; --follow until Ctrl-C", async () => {
     const m = await rig.init()
     const cli = cliOf(m)
     const created = await cli('service', 'create', '--name', 'talk', '--replicas', '2', '--update-monitor', '100ms', 'busybox:fake', 'sh', '-c', 'echo one; echo two; sleep 3600')
@@ -16,6 +16,14 @@ describe('swarmkit service logs, service ps history, node ps', { timeout: 60_000
     expect(logs.stdout.trimEnd().split('\n').sort()).toEqual([`${prefix(1)}one`, `${prefix(1)}two`, `${prefix(2)}one`, `${prefix(2)}two`].sort())
     expect((await cli('service', 'logs', '--raw', '--tail', '1', 'talk')).stdout).toBe('two\ntwo\n')
     expect((await cli('service', 'logs', '--no-task-ids', '--tail', '1', 'talk')).stdout.trimEnd().split('\n').sort()).toEqual(['talk.1@m1    | two', 'talk.2@m1    | two'])
+    const stop = new AbortController()
+    const followed = await swarmkit(['--host', `unix://${m.controlSocketPath}`, 'service', 'logs', '--follow', '--raw', '--tail', '1', 'talk'], {
+      signal: stop.signal,
+      onStdout: (out) => {
+        if (out.split('\n').length > 2) stop.abort() // both tasks' last line: Ctrl-C
+      },
+    })
+    expect(followed).toEqual({ code: 0, stdout: 'two\ntwo\n', stderr: '' })
     expect(await cli('service', 'logs', '--tail', 'x', 'talk')).toEqual({ code: 2, stdout: '', stderr: 'swarmkit: InvalidArgumentError: --tail: must be a non-negative integer, got "x"\n' })
   })
 
