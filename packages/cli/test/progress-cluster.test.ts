@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { FailedPreconditionError, NotFoundError, TaskState, UnavailableError } from '@swarmkit-ts/api'
+import { FailedPreconditionError, NotFoundError, NotLeaderError, TaskState, UnavailableError } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import { Cluster, connectControlSocket } from '@swarmkit-ts/core'
 import type { ControlClient, ManagerCluster } from '@swarmkit-ts/core'
@@ -208,12 +208,37 @@ describe('showProgress on a cluster: rollback, pause, scale, Ctrl-C', () => {
     ])
   }, 90_000)
 
-  it('rejects with UnavailableError when the manager goes away', async () => {
+  it('rejects with UnavailableError when the manager stays away for retryMs', async () => {
     const { node, client } = await manager()
     const svc = await client.services.create(spec(1, ['no-such-program']))
     let closing: Promise<void> | undefined
     const { ctx } = context(client, { onWrite: () => void (closing ??= node.close()) })
-    await expect(showProgress(ctx, svc.id, { kind: 'create' })).rejects.toBeInstanceOf(UnavailableError)
+    await expect(showProgress(ctx, svc.id, { kind: 'create', retryMs: 500 })).rejects.toBeInstanceOf(UnavailableError)
     await closing
+  }, 90_000)
+
+  it('reads and watches again when the manager is briefly unavailable', async () => {
+    const { client } = await manager()
+    const svc = await client.services.create(spec(2, ['sleep', '100000']))
+    let listFailures = 2
+    let watchFailures = 1
+    // The real client, but its first task lists and its first watch fail as during an election.
+    const flaky = Object.assign(Object.create(client) as ControlClient, {
+      tasks: {
+        get: (id: string) => client.tasks.get(id),
+        list: (f?: Parameters<ControlClient['tasks']['list']>[0]) =>
+          listFailures-- > 0 ? Promise.reject(new UnavailableError('no leader')) : client.tasks.list(f),
+      },
+      watch: (...args: Parameters<ControlClient['watch']>) =>
+        watchFailures-- > 0
+          ? {
+              [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new NotLeaderError({ message: 'not the leader' })) }),
+            }
+          : client.watch(...args),
+    })
+    const { ctx, lines } = context(flaky)
+    await expect(showProgress(ctx, svc.id, { kind: 'create' })).resolves.toEqual({ kind: 'converged' })
+    expect([listFailures < 0, watchFailures < 0]).toEqual([true, true])
+    expect(lines().at(-1)).toBe(`verify: Service ${svc.id} converged`)
   }, 90_000)
 })

@@ -19,7 +19,8 @@ export { PlainScreen, TtyScreen } from './screen.ts'
 export type { ProgressScreen } from './screen.ts'
 export { drawBar, truncError, stateName, MAX_PROGRESS_BARS } from './lines.ts'
 export type { ProgressWrite, ProgressBar } from './lines.ts'
-export { followProgress } from './follow.ts'
+export { followProgress, FOLLOW_RETRY_MS } from './follow.ts'
+export type { FollowProgressOptions } from './follow.ts'
 
 /** The command whose result is followed (the rollback of `service rollback` is expected, not a failure). */
 export type ProgressKind = 'create' | 'update' | 'scale' | 'rollback'
@@ -28,6 +29,8 @@ export type ProgressKind = 'create' | 'update' | 'scale' | 'rollback'
 export interface ShowProgressOptions {
   /** Which command started the change. */
   readonly kind: ProgressKind
+  /** How long the manager may stay unavailable (a leader election) before the wait fails. @default 30 000 */
+  readonly retryMs?: number
 }
 
 /**
@@ -48,7 +51,8 @@ export type ShowProgressResult = { readonly kind: 'converged' } | { readonly kin
  * when the change did not take: reason `update-paused` (`service update paused: <why>`),
  * `rollback-paused`, `rolled-back` (the updater rolled back after a failure; except after a
  * manually requested rollback) or `service-removed`; with `NotFoundError` when there is no such
- * service; and with the control API's errors.
+ * service; with `UnavailableError` when the manager stays unreachable for `options.retryMs`; and
+ * with the control API's other errors.
  */
 export async function showProgress(ctx: CommandContext, serviceId: string, options: ShowProgressOptions): Promise<ShowProgressResult> {
   const control = await ctx.control()
@@ -68,7 +72,7 @@ export async function showProgress(ctx: CommandContext, serviceId: string, optio
   const onAbort = (): void => local.abort()
   ctx.signal.addEventListener('abort', onAbort, { once: true })
   if (ctx.signal.aborted) local.abort()
-  const snapshots = followProgress(control, service.id, local.signal)
+  const snapshots = followProgress(control, service.id, { signal: local.signal, ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }) })
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
     let next = snapshots.next()
