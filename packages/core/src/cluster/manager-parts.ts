@@ -74,11 +74,11 @@ export async function assembleManager(parts: ManagerAssembly): Promise<Assembled
   })
   const answer = (ctx: { forwarded: boolean }): ControlApi => (ctx.forwarded ? control.direct() : control)
   addCaService(server, { store, logger })
-  addControlService(server, { control: answer, authorize: (call) => void authorizer(call, ['manager']) })
+  addControlService(server, { control: answer, authorize: (call) => void authorizer(call, ['manager']), nodeId: manager.nodeId })
   const dispatcherService = addDispatcherService(server, { dispatcher: () => manager.dispatcher(), authorize: (call) => authorizer(call, ['worker', 'manager']), leaderAddress, logger })
   const logsService = addLogsService(server, { broker: () => logBroker.current(), authorize: authorizer, leaderAddress, logger })
   // The socket also serves logs, subscribed through the worker half's client of the leader's broker.
-  const socket = await serveControlSocket(join(manager.stateDir, CONTROL_SOCKET_FILE), answer, { logs: () => half.logsClient })
+  const socket = await serveControlSocket(join(manager.stateDir, CONTROL_SOCKET_FILE), answer, { logs: () => half.logsClient, nodeId: manager.nodeId })
 
   const half = parts.half ?? new WorkerHalf({ certificates, joinAddress: manager.server.advertiseAddress, nodeAddress: options.nodeAddress ?? ipOr(hostOf(manager.server.advertiseAddress)), options, logger })
   half.useStore(store)

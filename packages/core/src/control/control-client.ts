@@ -45,7 +45,7 @@ import type {
   TasksApi,
   VersionOptions,
 } from './control-api.ts'
-import { FORWARDED_METADATA_KEY, WATCH_METHOD, controlPath } from './control-methods.ts'
+import { FORWARDED_METADATA_KEY, INFO_METHOD, WATCH_METHOD, controlPath } from './control-methods.ts'
 import { decodeResponse, decodeWatchMessage, encodeRequest, encodeWatchRequest, type WireRequest, type WireResponse } from './control-wire.ts'
 import { deepFreeze } from './frozen.ts'
 import { LogsClient, type LogCallOptions, type LogMessage, type SubscribeLogsRequest } from '../logs/index.ts'
@@ -71,6 +71,12 @@ const identity = (b: Buffer): Buffer => b
 
 function version(options: VersionOptions | undefined): { version?: bigint } {
   return options?.version === undefined ? {} : { version: options.version }
+}
+
+/** What {@link ControlClient.info} answers: about the manager called itself (not forwarded). */
+export interface ControlInfo {
+  /** The node id of the manager serving the control API (Docker's `info.Swarm.NodeID`). */
+  readonly nodeId: string
 }
 
 /** The control API of a remote manager. Call {@link ControlClient.close} when done. */
@@ -168,6 +174,16 @@ export class ControlClient implements ControlApi {
     const key = (await this.#unary('RotateUnlockKey', {})).key
     if (key === undefined) throw new InvalidArgumentError('key', 'the server answered no unlock key')
     return key
+  }
+
+  /**
+   * About the manager this client talks to, answered by that manager itself (never forwarded to
+   * the leader): its node id (`swarmkit node ls` marks it with `*`).
+   */
+  async info(): Promise<ControlInfo> {
+    const nodeId = (await this.#unary(INFO_METHOD, {})).nodeId
+    if (nodeId === undefined) throw new InvalidArgumentError('nodeId', 'the server answered no node id')
+    return { nodeId }
   }
 
   /**

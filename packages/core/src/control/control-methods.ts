@@ -25,6 +25,9 @@ export const FORWARDED_METADATA_KEY = 'swarmkit-control-forwarded'
 /** The server-streaming watch method. */
 export const WATCH_METHOD = 'Watch'
 
+/** The unary method answered by the manager called, never forwarded: its own node id (`ControlClient.info`). */
+export const INFO_METHOD = 'Info'
+
 function id(req: WireRequest): string {
   if (req.id === undefined) throw new InvalidArgumentError('id', 'must be a non-empty string')
   return req.id

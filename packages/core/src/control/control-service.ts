@@ -5,12 +5,12 @@
  * @module
  */
 import type { Metadata, Server, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js'
-import { InvalidArgumentError, encodeStoreEvent } from '@swarmkit-ts/api'
+import { FailedPreconditionError, InvalidArgumentError, encodeStoreEvent } from '@swarmkit-ts/api'
 import type { CallWithAuthContext } from '@swarmkit-ts/pki'
 import { rawMethod } from '../rpc/raw-method.ts'
 import { toGrpcError } from '../rpc/errors.ts'
 import type { ControlApi } from './control-api.ts'
-import { CONTROL_METHODS, FORWARDED_METADATA_KEY, WATCH_METHOD, controlPath } from './control-methods.ts'
+import { CONTROL_METHODS, FORWARDED_METADATA_KEY, INFO_METHOD, WATCH_METHOD, controlPath } from './control-methods.ts'
 import { LeaderForwardingControl } from './leader-forwarding.ts'
 import { decodeRequest, decodeWatchRequest, encodeResponse, encodeWatchMessage, type WireRequest, type WireWatchRequest } from './control-wire.ts'
 
@@ -37,6 +37,12 @@ export interface ControlServiceDeps {
    * The local control socket passes a function that lets every caller through.
    */
   readonly authorize: (call: CallWithAuthContext) => void
+  /**
+   * The node id of the manager serving this API, answered by `Info` here, never forwarded (so
+   * `swarmkit node ls` can mark the node it talks to). Without it `Info` fails with
+   * `FailedPreconditionError`.
+   */
+  readonly nodeId?: string
 }
 
 function contextOf(call: { metadata: Metadata }): ControlCallContext {
@@ -48,6 +54,7 @@ export function controlServiceDefinition(): ServiceDefinition {
   const def: Record<string, ServiceDefinition[string]> = {}
   for (const name of Object.keys(CONTROL_METHODS)) def[name] = rawMethod(controlPath(name), name)
   def[WATCH_METHOD] = rawMethod(controlPath(WATCH_METHOD), WATCH_METHOD, true)
+  def[INFO_METHOD] = rawMethod(controlPath(INFO_METHOD), INFO_METHOD)
   return def
 }
 
@@ -96,6 +103,15 @@ export function addControlService(server: Server, deps: ControlServiceDeps): voi
   }
   impl[WATCH_METHOD] = (call: ServerWritableStream<Buffer, Buffer>) => {
     void serveWatch(call, deps)
+  }
+  impl[INFO_METHOD] = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+    try {
+      deps.authorize(call)
+      if (deps.nodeId === undefined) throw new FailedPreconditionError('this control service does not know its node id', { reason: 'no-node-id' })
+      callback(null, encodeResponse({ nodeId: deps.nodeId }))
+    } catch (err) {
+      callback(toGrpcError(err))
+    }
   }
   server.addService(controlServiceDefinition(), impl)
 }

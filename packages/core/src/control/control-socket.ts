@@ -75,15 +75,16 @@ function bind(server: Server, address: string): Promise<void> {
  * @param control - the API to serve, or a function choosing it per call (e.g. a manager's
  *   `LeaderForwardingControl`, or `ClusterLockedError` while locked).
  * @param options - `logs`: also serve `Logs/SubscribeLogs`, each subscription sent there (a
- *   manager's client of the leader's broker), for {@link ControlClient.logs}.
+ *   manager's client of the leader's broker), for {@link ControlClient.logs}; `nodeId`: the
+ *   serving manager's node id, answered by {@link ControlClient.info}.
  * @throws InvalidArgumentError (`path`); FailedPreconditionError when `path` is a live socket
  *   or not a socket at all.
  */
-export async function serveControlSocket(path: string, control: ControlApi | ((context: ControlCallContext) => ControlApi), options: { logs?: () => LogsApi } = {}): Promise<ControlSocket> {
+export async function serveControlSocket(path: string, control: ControlApi | ((context: ControlCallContext) => ControlApi), options: { logs?: () => LogsApi; nodeId?: string } = {}): Promise<ControlSocket> {
   checkPath(path)
   await clearPath(path)
   const server = new Server()
-  addControlService(server, { control: typeof control === 'function' ? control : () => control, authorize: () => undefined })
+  addControlService(server, { control: typeof control === 'function' ? control : () => control, authorize: () => undefined, ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }) })
   if (options.logs !== undefined) addLocalLogsService(server, { logs: options.logs })
   const dir = await mkdtemp(join(dirname(path), `.${basename(path)}-`))
   const tmp = join(dir, 's.sock')

@@ -48,6 +48,7 @@ message ControlResponse {
   repeated bytes objects = 2;
   ControlJoinTokens tokens = 3;
   optional string key = 4;
+  optional string node_id = 5;
 }
 message ControlWatchRequest {
   repeated string kinds = 1;
@@ -101,6 +102,8 @@ export interface WireResponse {
   readonly objects?: readonly Uint8Array[]
   readonly tokens?: JoinTokens
   readonly key?: string
+  /** The node id of the manager answering (`Info`). */
+  readonly nodeId?: string
 }
 
 /** A watch request: the selector and the resume point. */
@@ -205,6 +208,7 @@ export function encodeResponse(res: WireResponse): Buffer {
   if (res.objects !== undefined) msg['objects'] = [...res.objects]
   if (res.tokens !== undefined) msg['tokens'] = { worker: res.tokens.worker, manager: res.tokens.manager }
   set(msg, 'key', res.key)
+  set(msg, 'nodeId', res.nodeId)
   return toBuffer(t.encode(t.fromObject(msg)).finish())
 }
 
@@ -219,6 +223,7 @@ export function decodeResponse(bytes: Uint8Array): WireResponse {
     out['tokens'] = { worker: typeof tokens['worker'] === 'string' ? tokens['worker'] : '', manager: typeof tokens['manager'] === 'string' ? tokens['manager'] : '' }
   }
   if (Object.hasOwn(m, 'key') && typeof m['key'] === 'string') out['key'] = m['key']
+  if (Object.hasOwn(m, 'nodeId') && typeof m['nodeId'] === 'string') out['nodeId'] = m['nodeId']
   return out
 }
 

@@ -50,6 +50,19 @@ describe('the local control socket', () => {
     expect(await caught(client.getCluster())).toBeInstanceOf(ClusterLockedError)
   })
 
+  it('answers Info with the serving node id given to it, and FailedPreconditionError without one', async () => {
+    const rig = controlRig()
+    sockets.push(await serveControlSocket(join(dir, 'a.sock'), rig.control, { nodeId: 'node-a' }))
+    sockets.push(await serveControlSocket(join(dir, 'b.sock'), rig.control))
+    const a = connectControlSocket(join(dir, 'a.sock'))
+    const b = connectControlSocket(join(dir, 'b.sock'))
+    clients.push(a, b)
+    expect(await a.info()).toEqual({ nodeId: 'node-a' })
+    const err = await caught(b.info())
+    expect(err).toBeInstanceOf(FailedPreconditionError)
+    expect((err as FailedPreconditionError).message).toBe('this control service does not know its node id')
+  })
+
   it('refuses to start over a file that is not a socket, leaving it untouched', async () => {
     const path = join(dir, 'notes.txt')
     writeFileSync(path, 'keep me')
