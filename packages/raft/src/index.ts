@@ -71,6 +71,8 @@ export type { MessageOrigin, RaftTransport, RaftTransportHandlers, Undeliverable
 export { MESSAGE_OVERHEAD_BYTES, MESSAGE_ENTRY_OVERHEAD_BYTES, messageSizeBound, maxEntryDataBytes } from './transport/transport.ts'
 // RaftNode: the async driver
 export { RaftNode } from './driver/raft-node.ts'
+export { forceNewCluster } from './driver/force-new-cluster.ts'
+export type { ForceNewClusterResult } from './driver/force-new-cluster.ts'
 export type { RaftNodeInit, RaftNodeEvents, RaftNodeCallOptions, RaftNodeProposeOptions, RaftPeer, StateMachine } from './driver/raft-node.ts'
 export { LeadershipLostError, ProposalOutcomeUnknownError, RaftStoppedError, MemberIdentityError } from './errors.ts'
 // The protobuf codec of Raft messages. GrpcRaftTransport is exported by '@swarmkit-ts/raft/grpc'
