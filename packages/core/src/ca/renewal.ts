@@ -14,13 +14,13 @@ import {
   silentLogger,
   systemClock,
   type Clock,
-  type Cluster,
   type Logger,
   type Node,
+  type ObjectKind,
   type Random,
 } from '@swarmkit-ts/api'
 import { CertificateRenewer, type NodeIdentity, type Validity } from '@swarmkit-ts/pki'
-import type { Frozen, MemoryStore } from '@swarmkit-ts/store'
+import type { MemoryStore, ObjectEvent, ReadTx, WatchSelector } from '@swarmkit-ts/store'
 import type { NodeCertificateStore } from '../certs/node-certificate-store.ts'
 import { renewNodeCertificate, type NodeCertificateResult } from './join.ts'
 
@@ -143,33 +143,37 @@ export async function followNodeCertificate(init: FollowNodeCertificateInit): Pr
 
 async function followOwnNode(init: FollowNodeCertificateInit): Promise<void> {
   const { store, nodeId, certificates, renewal, signal } = init
-  const check = async (node: Frozen<Node> | undefined): Promise<void> => {
+  await followObject(store, (tx) => tx.nodes.get(nodeId), { kinds: 'node', id: nodeId }, signal, async (node) => {
     const held = certificates.identity
     if (node === undefined || held === undefined || !shouldRenewCertificate(node, held)) return
     await renewal.renewNow()
-  }
-  const { result, watch } = store.viewAndWatch((tx) => tx.nodes.get(nodeId), { kinds: 'node', id: nodeId, actions: ['create', 'update'] }, { signal })
-  try {
-    await check(result)
-    for await (const ev of watch) {
-      if (ev.action !== 'commit' && !signal.aborted) await check(ev.object)
-    }
-  } finally {
-    watch.close()
-  }
+  })
 }
 
 async function followClusterRoot(init: FollowNodeCertificateInit): Promise<void> {
   const { store, certificates, signal } = init
-  const adopt = async (cluster: Frozen<Cluster> | undefined): Promise<void> => {
+  await followObject(store, (tx) => tx.clusters.find()[0], { kinds: 'cluster' }, signal, async (cluster) => {
     if (cluster === undefined || cluster.rootCa.caCert.length === 0) return
     await certificates.adoptTrustRoot(Buffer.from(cluster.rootCa.caCert).toString('utf8'))
-  }
-  const { result, watch } = store.viewAndWatch((tx) => tx.clusters.find()[0], { kinds: 'cluster', actions: ['create', 'update'] }, { signal })
+  })
+}
+
+/**
+ * Calls `fn` with the object `read` finds now, then with each created or updated object of the
+ * selected kind (one at a time, in commit order) until `signal` aborts.
+ */
+async function followObject<K extends ObjectKind>(
+  store: MemoryStore,
+  read: (tx: ReadTx) => ObjectEvent<K>['object'] | undefined,
+  selector: Omit<WatchSelector<K>, 'actions'>,
+  signal: AbortSignal,
+  fn: (object: ObjectEvent<K>['object'] | undefined) => Promise<void>,
+): Promise<void> {
+  const { result, watch } = store.viewAndWatch(read, { ...selector, actions: ['create', 'update'] }, { signal })
   try {
-    await adopt(result)
+    await fn(result)
     for await (const ev of watch) {
-      if (ev.action !== 'commit' && !signal.aborted) await adopt(ev.object)
+      if (ev.action !== 'commit' && !signal.aborted) await fn((ev as ObjectEvent<K>).object)
     }
   } finally {
     watch.close()
