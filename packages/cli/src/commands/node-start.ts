@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isIP } from 'node:net'
 import { Option, type Command } from 'commander'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { Cluster, WORKER_RUNTIME_KINDS, type ClusterNode, type RoleEvent, type WorkerRuntimeKind } from '@swarmkit-ts/core'
@@ -27,6 +28,7 @@ interface StartFlags {
   readonly electionTick?: string
   readonly heartbeatTick?: string
   readonly heartbeatPeriodMs?: string
+  readonly meshAddr?: string
 }
 
 /** What a started node reports (the JSON line of `--format json`). */
@@ -51,7 +53,9 @@ function timing(flags: StartFlags): { raft?: { tickMs?: number; electionTick?: n
 
 /** Starts the node `mode` asks for. */
 async function start(mode: 'init' | 'join' | 'open', flags: StartFlags, signal: AbortSignal): Promise<ClusterNode> {
-  const common = { stateDir: flags.stateDir, runtime: flags.runtime, hostname: flags.hostname, advertiseAddr: flags.advertiseAddr, ...timing(flags) }
+  if (flags.meshAddr !== undefined && isIP(flags.meshAddr) === 0) throw new InvalidArgumentError('--mesh-addr', `must be an IP address, got ${JSON.stringify(flags.meshAddr)}`)
+  const mesh = flags.meshAddr === undefined ? {} : { mesh: { listenAddress: flags.meshAddr } }
+  const common = { stateDir: flags.stateDir, runtime: flags.runtime, hostname: flags.hostname, advertiseAddr: flags.advertiseAddr, ...mesh, ...timing(flags) }
   switch (mode) {
     case 'init':
       return Cluster.init({ ...common, listenAddr: flags.listenAddr ?? '127.0.0.1:0', autolock: flags.autolock === true })
@@ -129,6 +133,7 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
     .option('--election-tick <n>', 'Raft ticks before an election (default 10)')
     .option('--heartbeat-tick <n>', 'Raft ticks between heartbeats (default 1)')
     .option('--heartbeat-period-ms <ms>', "the dispatcher's heartbeat period")
+    .option('--mesh-addr <ip>', "run the routing mesh: published ports listen on this IP (a manager's; a worker's waits for a promotion)")
     .action(async (modeArg: string, flags: StartFlags) => {
       const c = ctx()
       const mode = parseChoice('<mode>', modeArg, ['init', 'join', 'open'] as const)

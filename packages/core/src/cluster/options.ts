@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isIP } from 'node:net'
 import { InvalidArgumentError, validateClusterSpec } from '@swarmkit-ts/api'
 import type { ClusterSpec, Logger } from '@swarmkit-ts/api'
 import type { ContainerRuntime } from '@swarmkit-ts/engine-adapter'
@@ -26,8 +27,21 @@ export interface ClusterNodeOptions {
   readonly raft?: ManagerRaftOptions | undefined
   /** The dispatcher's heartbeat period on a manager. @default the cluster spec's (5 s) */
   readonly heartbeatPeriodMs?: number | undefined
+  /**
+   * Runs a routing mesh (Docker's ingress mesh: every published ingress port, load-balanced over
+   * the service's running tasks on any node) listening on `listenAddress` (an IP). Only a manager
+   * holds the store that feeds it: on a worker it listens on nothing until the node is promoted,
+   * and it follows the node across role changes. @default no mesh
+   */
+  readonly mesh?: ClusterMeshOptions | undefined
   /** @default silentLogger */
   readonly logger?: Logger | undefined
+}
+
+/** The routing mesh of a cluster node (see {@link ClusterNodeOptions.mesh}). */
+export interface ClusterMeshOptions {
+  /** The local IP the published ports listen on, e.g. `'0.0.0.0'` or `'127.0.0.2'`. */
+  readonly listenAddress: string
 }
 
 /** Options of `Cluster.init`: a new cluster whose first manager this node is. */
@@ -64,6 +78,13 @@ export interface ClusterOpenOptions extends ClusterNodeOptions {
   readonly listenAddr?: string | undefined
   /** `host:port` other nodes reach a manager at now. @default as before */
   readonly advertiseAddr?: string | undefined
+  /**
+   * A manager only: start as the only manager of a new Raft group, keeping everything the state
+   * directory holds (services, secrets, configs, networks, nodes, the CA and join tokens). Restores
+   * a backup, or recovers from the loss of a majority of managers; other managers then join again
+   * with the manager token (Docker's `swarm init --force-new-cluster`). @default false
+   */
+  readonly forceNewCluster?: boolean | undefined
 }
 
 const ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/
@@ -93,6 +114,12 @@ export function checkNodeOptions(options: ClusterNodeOptions): void {
   if (options.runtime !== undefined) checkRuntimeChoice(options.runtime)
   if (options.hostname !== undefined && (typeof options.hostname !== 'string' || options.hostname === '')) throw new InvalidArgumentError('hostname', 'must be a non-empty string')
   checkPositive(options.heartbeatPeriodMs, 'heartbeatPeriodMs')
+  const mesh: unknown = options.mesh
+  if (mesh !== undefined) {
+    if (typeof mesh !== 'object' || mesh === null) throw new InvalidArgumentError('mesh', 'must be an object with listenAddress')
+    const listenAddress = (mesh as { listenAddress?: unknown }).listenAddress
+    if (typeof listenAddress !== 'string' || isIP(listenAddress) === 0) throw new InvalidArgumentError('mesh.listenAddress', `must be an IP address, got ${JSON.stringify(listenAddress)}`)
+  }
   const raft = options.raft
   if (raft !== undefined) {
     if (typeof raft !== 'object' || raft === null) throw new InvalidArgumentError('raft', 'must be an object')
@@ -130,6 +157,7 @@ export function checkJoinOptions(options: ClusterJoinOptions): void {
 export function checkOpenOptions(options: ClusterOpenOptions): void {
   checkNodeOptions(options)
   if (options.unlockKey !== undefined && (typeof options.unlockKey !== 'string' || options.unlockKey === '')) throw new InvalidArgumentError('unlockKey', 'must be an unlock key (SWMKEY-1-…)')
+  if (options.forceNewCluster !== undefined && typeof options.forceNewCluster !== 'boolean') throw new InvalidArgumentError('forceNewCluster', 'must be a boolean')
   checkOptionalAddress(options.listenAddr, 'listenAddr')
   checkOptionalAddress(options.advertiseAddr, 'advertiseAddr')
 }

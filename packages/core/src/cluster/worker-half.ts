@@ -9,7 +9,8 @@
  */
 import { UnavailableError } from '@swarmkit-ts/api'
 import type { Logger, NetworkAttachment, Task } from '@swarmkit-ts/api'
-import type { DriverNetwork } from '@swarmkit-ts/network'
+import { EMPTY_ROUTING_TABLE, StoreEndpointSource } from '@swarmkit-ts/network'
+import type { DriverNetwork, EndpointSource, RoutingTable, RoutingTableListener } from '@swarmkit-ts/network'
 import { credentials } from '@swarmkit-ts/pki'
 import type { MemoryStore } from '@swarmkit-ts/store'
 import type { NodeCertificateStore } from '../certs/index.ts'
@@ -47,6 +48,71 @@ class RoleNetworkSource implements TaskNetworkSource {
   }
 }
 
+/**
+ * The routing table of a node whose role may change: a `StoreEndpointSource` on the manager's
+ * store while it has one, else empty (a worker cannot see other nodes' tasks). Listeners are told
+ * of every change, a switch of store included.
+ */
+class RoleEndpointSource implements EndpointSource {
+  readonly #listeners = new Set<RoutingTableListener>()
+  readonly #logger: Logger
+  #inner: { readonly source: StoreEndpointSource; readonly unsubscribe: () => void } | undefined
+  #table: RoutingTable = EMPTY_ROUTING_TABLE
+  #stopping: Promise<void> = Promise.resolve()
+
+  constructor(logger: Logger) {
+    this.#logger = logger
+  }
+
+  set store(store: MemoryStore | undefined) {
+    this.#stopInner()
+    if (store !== undefined) {
+      const source = new StoreEndpointSource({ store, logger: this.#logger })
+      const unsubscribe = source.subscribe((table) => this.#publish(table))
+      this.#inner = { source, unsubscribe }
+      source.start()
+    }
+    this.#publish(this.#inner?.source.current() ?? EMPTY_ROUTING_TABLE)
+  }
+
+  current(): RoutingTable {
+    return this.#table
+  }
+
+  subscribe(listener: RoutingTableListener): () => void {
+    const wrapped: RoutingTableListener = (t) => listener(t)
+    this.#listeners.add(wrapped)
+    return () => void this.#listeners.delete(wrapped)
+  }
+
+  /** Stops following the store. */
+  close(): Promise<void> {
+    this.#stopInner()
+    return this.#stopping
+  }
+
+  #stopInner(): void {
+    const inner = this.#inner
+    this.#inner = undefined
+    if (inner === undefined) return
+    inner.unsubscribe()
+    const stopped = inner.source.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the routing table failed', { err: String(err) }))
+    this.#stopping = Promise.all([this.#stopping, stopped]).then(() => undefined)
+  }
+
+  #publish(table: RoutingTable): void {
+    if (table === this.#table) return
+    this.#table = table
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(table)
+      } catch (err) {
+        this.#logger.error('cluster: a routing table listener threw', { err: String(err) })
+      }
+    }
+  }
+}
+
 /** The task-running half of a cluster node (see the module comment). */
 export class WorkerHalf {
   /** The worker node (agent, runtime, task networking). */
@@ -57,6 +123,8 @@ export class WorkerHalf {
   readonly logsClient: LeaderLogsClient
   readonly #publisher: LogPublisher
   readonly #networks = new RoleNetworkSource()
+  /** The mesh's routing table, with `options.mesh` only. */
+  readonly #endpoints: RoleEndpointSource | undefined
   readonly #logger: Logger
   readonly #newConnector: (joinAddress: string | undefined) => GrpcDispatcherConnector
   #connector: GrpcDispatcherConnector
@@ -69,6 +137,7 @@ export class WorkerHalf {
     const identity = certificates.identity
     if (identity === undefined) throw new UnavailableError('the node certificate is not loaded')
     this.#logger = logger
+    this.#endpoints = options.mesh === undefined ? undefined : new RoleEndpointSource(logger)
     this.nodeAddress = init.nodeAddress
     const clientCredentials = (): ReturnType<typeof credentials.forClient> => credentials.forClient(certificates.tlsSource(), { clusterId: identity.clusterId })
     this.#newConnector = (joinAddress) => new GrpcDispatcherConnector({ credentials: clientCredentials(), ...(joinAddress === undefined ? {} : { joinAddress }) })
@@ -79,6 +148,7 @@ export class WorkerHalf {
       dispatcher: (manager) => this.#connector.connect(manager),
       nodeAddress: init.nodeAddress,
       networking: { networks: this.#networks },
+      ...(options.mesh === undefined || this.#endpoints === undefined ? {} : { mesh: { listenAddress: options.mesh.listenAddress, source: this.#endpoints } }),
       logger,
       ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
       ...(options.runtimeOptions === undefined ? {} : { runtimeOptions: options.runtimeOptions }),
@@ -140,9 +210,10 @@ export class WorkerHalf {
     old.close()
   }
 
-  /** The replicated store task networks are read from (a manager's), or `undefined` (a worker). */
+  /** The replicated store task networks (and the routing mesh's table) are read from (a manager's), or `undefined` (a worker). */
   useStore(store: MemoryStore | undefined): void {
     this.#networks.store = store
+    if (this.#endpoints !== undefined) this.#endpoints.store = store
   }
 
   /** Stops the publisher and the worker node (containers keep running) and closes the clients. Idempotent. */
@@ -150,6 +221,7 @@ export class WorkerHalf {
     this.#closing ??= (async () => {
       await this.#publisher.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the log publisher failed', { err: String(err) }))
       await this.worker.stop().catch((err: unknown) => this.#logger.warn('cluster: stopping the worker failed', { err: String(err) }))
+      await this.#endpoints?.close()
       this.#connector.close()
       this.logsClient.close()
     })()

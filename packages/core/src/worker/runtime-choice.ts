@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { Clock } from '@swarmkit-ts/api'
 import { ContainerdRuntime, DockerRuntime, FakeRuntime, ProcessRuntime, createBusyboxImage, findBusybox } from '@swarmkit-ts/engine-adapter'
@@ -22,8 +22,10 @@ export type WorkerRuntimeKind = (typeof WORKER_RUNTIME_KINDS)[number]
 /** Options of the runtimes opened by kind (each used only with its kind). */
 export interface WorkerRuntimeOptions {
   /**
-   * `ProcessRuntime`: the images it knows. @default `{ busybox }` — busybox applets linked under
-   * `<stateDir>/runtime/images/busybox/` when a static busybox is installed, else none
+   * `ProcessRuntime`: the images it knows. @default `{ node, busybox }` — `node` is
+   * {@link nodeProcessImage} (this Node.js, so `node -e '…'` or `node /abs/app.mjs` runs anywhere
+   * this library does); `busybox` is busybox's applets linked under
+   * `<stateDir>/runtime/images/busybox/`, only when a static busybox is installed
    */
   readonly process?: { readonly images?: Readonly<Record<string, ProcessImage>> }
   /**
@@ -119,10 +121,20 @@ async function removeAllThenClose(runtime: ContainerRuntime & { close(): Promise
   }
 }
 
+/**
+ * The `node` image of `ProcessRuntime`: `PATH` is the directory of the Node.js running this
+ * process (`process.execPath`), and its default command is `node` — a task with image `node` and
+ * command `node -e '…'` (or `node /abs/path/app.mjs`) needs nothing installed but Node.js.
+ */
+export function nodeProcessImage(): ProcessImage {
+  return { path: [dirname(process.execPath)], cmd: ['node'] }
+}
+
 async function defaultProcessImages(stateDir: string): Promise<Record<string, ProcessImage>> {
   const busybox = findBusybox()
-  if (busybox === undefined) return {}
-  return { busybox: await createBusyboxImage(join(stateDir, 'runtime', 'images', 'busybox'), busybox) }
+  const node = nodeProcessImage()
+  if (busybox === undefined) return { node }
+  return { node, busybox: await createBusyboxImage(join(stateDir, 'runtime', 'images', 'busybox'), busybox) }
 }
 
 /**
