@@ -129,8 +129,9 @@ export interface NodesApi {
   update(id: string, spec: Node['spec'], options?: VersionOptions): Promise<Frozen<Node>>
   /**
    * Removes the node and denies its certificate. Refused with `FailedPreconditionError`: reason
-   * `node-up` while it is READY unless `force`; reason `manager` while it is a manager (demote
-   * first), whatever `force`.
+   * `node-up` while it is READY unless `force`; reason `manager` while it is a manager and a
+   * member of the Raft group (demote first), whatever `force`. A manager whose Raft member is gone
+   * (a forced new cluster removed it) is removed like a worker, as in SwarmKit.
    */
   remove(id: string, options?: NodeRemoveOptions): Promise<void>
 }

@@ -23,6 +23,12 @@ export interface MembershipHooks {
    * refuse while it is still a Raft member (its demotion not yet reconciled).
    */
   remove(node: Frozen<Node>): Promise<void>
+  /**
+   * Whether node `node` is a member of the Raft group now. A manager's Node that is not (its
+   * member removed by a forced new cluster, say) may be removed without a demotion, as in
+   * SwarmKit. @default every manager counts as a member
+   */
+  isRaftMember?(node: Frozen<Node>): boolean
 }
 
 /** The managers' unlock key (autolock), held by the manager's key store. */

@@ -101,12 +101,13 @@ export class StoreNodes implements NodesApi {
     const force = options?.force ?? false
     if (typeof force !== 'boolean') throw new InvalidArgumentError('force', 'must be a boolean')
     const node = this.#resolve(requireId(id, 'id'))
-    refuseRemoval(node, force)
+    const isMember = (n: Frozen<Node>): boolean => this.#membership?.isRaftMember?.(n) ?? true
+    refuseRemoval(node, force, isMember(node))
     await this.#membership?.remove(node)
     await this.#store.update((tx) => {
       const cur = tx.nodes.get(node.id)
       if (cur === undefined) throw new NotFoundError('node', node.id)
-      refuseRemoval(cur, force)
+      refuseRemoval(cur, force, isMember(cur))
       const cluster = tx.clusters.find()[0]
       if (cluster !== undefined) {
         const expiry = certificateExpiry(cur)
@@ -132,9 +133,12 @@ function checkVersion(node: Frozen<Node>, version: bigint | undefined): void {
   }
 }
 
-/** Refuses removing a manager (whatever `force`) or a node that is up (unless `force`). */
-function refuseRemoval(node: Frozen<Node>, force: boolean): void {
-  if (node.role === NodeRole.MANAGER || node.spec.desiredRole === NodeRole.MANAGER) {
+/**
+ * Refuses removing a manager that is a Raft member (whatever `force`: demote it first) or a node
+ * that is up (unless `force`).
+ */
+function refuseRemoval(node: Frozen<Node>, force: boolean, raftMember: boolean): void {
+  if ((node.role === NodeRole.MANAGER || node.spec.desiredRole === NodeRole.MANAGER) && raftMember) {
     throw new FailedPreconditionError(`node ${node.id} is a cluster manager and a member of the raft cluster: it must be demoted to worker before removal`, {
       reason: 'manager',
     })

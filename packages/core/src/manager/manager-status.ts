@@ -2,6 +2,7 @@
  * A built-in leader component: records in the managers' Node objects who leads and which managers
  * this leader reaches (`managerStatus.leader`, `.reachability`, `.addr`), at the start of each
  * term and then every `intervalMs`, writing only what changed (SwarmKit's leader does the same).
+ * A manager's Node whose Raft member is not in the group is recorded unreachable.
  *
  * @module
  */
@@ -47,6 +48,14 @@ async function record(ctx: LeaderContext, members: readonly ManagerMember[]): Pr
         const addr = m.addr === '' ? ms.addr : m.addr
         if (ms.leader === leader && ms.reachability === reachability && ms.addr === addr) continue
         tx.nodes.update(m.nodeId, (d) => void (d.managerStatus = { raftId: m.raftId, addr, leader, reachability }))
+      }
+      // Managers whose Raft member is gone (a forced new cluster removed them, say): unreachable,
+      // not leading, until they are demoted or removed (SwarmKit shows them so too).
+      const voters = new Set(members.map((m) => m.raftId))
+      for (const n of tx.nodes.find()) {
+        const ms = n.managerStatus
+        if (ms === undefined || voters.has(ms.raftId) || (ms.reachability === 'unreachable' && !ms.leader)) continue
+        tx.nodes.update(n.id, (d) => void (d.managerStatus = { ...ms, leader: false, reachability: 'unreachable' }))
       }
     })
   } catch (err) {

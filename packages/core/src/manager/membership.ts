@@ -188,6 +188,7 @@ export class RaftMembership implements MembershipHost {
         settle(() => {
           if (this.#memberOf(node) !== undefined) throw new FailedPreconditionError(`node ${node.id} is still a member of the Raft group: wait for its demotion to complete`, { reason: 'raft-member' })
         }),
+      isRaftMember: (node) => this.#memberOf(node) !== undefined,
     }
   }
 
