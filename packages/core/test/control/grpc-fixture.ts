@@ -1,7 +1,8 @@
 import type { ServerCredentials} from '@grpc/grpc-js';
 import { Server, type ChannelCredentials } from '@grpc/grpc-js'
 import type { NodeRole } from '@swarmkit-ts/api'
-import { authorize, createCsr, credentials, generateNodeKey, type RootCA, type TlsMaterial } from '@swarmkit-ts/pki'
+import { RootCA, authorize, createCsr, credentials, generateNodeKey, type TlsMaterial } from '@swarmkit-ts/pki'
+import { afterEach, beforeAll } from 'vitest'
 import type { ControlApi } from '../../src/control/control-api.ts'
 import { ControlClient } from '../../src/control/control-client.ts'
 import { addControlService, type ControlCallContext } from '../../src/control/control-service.ts'
@@ -43,4 +44,35 @@ export function bind(server: Server, address: string, creds: ServerCredentials):
 export function clientFor(address: string, material: TlsMaterial): ControlClient {
   const creds: ChannelCredentials = credentials.forClient(material, { clusterId: CLUSTER_ID })
   return new ControlClient({ address, credentials: creds, channelOptions: credentials.channelOptions('manager') })
+}
+
+/** The TLS material of a leader, a follower and a user (all manager certificates of one CA), and what a test started. */
+export interface TwoManagers {
+  leaderMaterial: TlsMaterial
+  followerMaterial: TlsMaterial
+  userMaterial: TlsMaterial
+  /** Servers closed after each test. */
+  readonly servers: ControlServer[]
+  /** Clients and forwarders closed after each test (before the servers). */
+  readonly closers: { close(): void }[]
+}
+
+/**
+ * Registers the hooks of a leader-and-follower suite: one CA and three manager certificates
+ * (mgr1 the leader's, mgr2 the follower's, mgr3 the user's) issued before all tests, and
+ * everything pushed to `servers` and `closers` closed after each. Call it inside `describe`.
+ */
+export function twoManagers(): TwoManagers {
+  const state = { servers: [], closers: [] } as unknown as TwoManagers
+  beforeAll(async () => {
+    const ca = await RootCA.create()
+    state.leaderMaterial = await nodeMaterial(ca, 'mgr1', 'manager')
+    state.followerMaterial = await nodeMaterial(ca, 'mgr2', 'manager')
+    state.userMaterial = await nodeMaterial(ca, 'mgr3', 'manager')
+  })
+  afterEach(async () => {
+    for (const c of state.closers.splice(0)) c.close()
+    for (const s of state.servers.splice(0)) await s.close()
+  })
+  return state
 }

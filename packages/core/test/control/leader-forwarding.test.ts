@@ -1,37 +1,19 @@
 import { NotLeaderError } from '@swarmkit-ts/api'
-import type { TlsMaterial } from '@swarmkit-ts/pki'
-import { RootCA, credentials } from '@swarmkit-ts/pki'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { credentials, type TlsMaterial } from '@swarmkit-ts/pki'
+import { describe, expect, it } from 'vitest'
 import type { ControlApi } from '../../src/control/control-api.ts'
 import { ControlClient } from '../../src/control/control-client.ts'
 import { LeaderForwardingControl } from '../../src/control/leader-forwarding.ts'
 import { caught, controlRig, replicated, seedCluster } from './fixture.ts'
-import { CLUSTER_ID, clientFor, nodeMaterial, startControlServer, type ControlServer } from './grpc-fixture.ts'
+import { CLUSTER_ID, clientFor, startControlServer, twoManagers, type ControlServer } from './grpc-fixture.ts'
 
 describe('LeaderForwardingControl between two managers over gRPC', () => {
-  let ca: RootCA
-  let leaderMaterial: TlsMaterial
-  let followerMaterial: TlsMaterial
-  let userMaterial: TlsMaterial
-  const servers: ControlServer[] = []
-  const closers: { close(): void }[] = []
-
-  beforeAll(async () => {
-    ca = await RootCA.create()
-    leaderMaterial = await nodeMaterial(ca, 'mgr1', 'manager')
-    followerMaterial = await nodeMaterial(ca, 'mgr2', 'manager')
-    userMaterial = await nodeMaterial(ca, 'mgr3', 'manager')
-  })
-
-  afterEach(async () => {
-    for (const c of closers.splice(0)) c.close()
-    for (const s of servers.splice(0)) await s.close()
-  })
+  const m = twoManagers()
 
   /** A manager's server answering with `fwd` (a forwarded call only with `direct()`). */
   async function managerServer(material: TlsMaterial, fwd: LeaderForwardingControl): Promise<ControlServer> {
     const s = await startControlServer(material, (ctx) => (ctx.forwarded ? fwd.direct() : fwd))
-    servers.push(s)
+    m.servers.push(s)
     return s
   }
 
@@ -45,7 +27,7 @@ describe('LeaderForwardingControl between two managers over gRPC', () => {
         return new ControlClient({ address, credentials: credentials.forClient(material, { clusterId: CLUSTER_ID }), channelOptions: credentials.channelOptions(), forwarded: true })
       },
     })
-    closers.push(fwd)
+    m.closers.push(fwd)
     return fwd
   }
 
@@ -53,12 +35,12 @@ describe('LeaderForwardingControl between two managers over gRPC', () => {
     const leaderRig = controlRig()
     await seedCluster(leaderRig.store)
     const leaderState = { local: leaderRig.control as ControlApi | undefined, leader: undefined as string | undefined }
-    const leader = await managerServer(leaderMaterial, forwarding(leaderState, leaderMaterial, []))
+    const leader = await managerServer(m.leaderMaterial, forwarding(leaderState, m.leaderMaterial, []))
     const connected: string[] = []
-    const follower = await managerServer(followerMaterial, forwarding({ local: undefined, leader: leader.address }, followerMaterial, connected))
-    const viaFollower = clientFor(follower.address, userMaterial)
-    const viaLeader = clientFor(leader.address, userMaterial)
-    closers.push(viaFollower, viaLeader)
+    const follower = await managerServer(m.followerMaterial, forwarding({ local: undefined, leader: leader.address }, m.followerMaterial, connected))
+    const viaFollower = clientFor(follower.address, m.userMaterial)
+    const viaLeader = clientFor(leader.address, m.userMaterial)
+    m.closers.push(viaFollower, viaLeader)
 
     const s = await viaFollower.services.create(replicated('web', 2))
     expect(leaderRig.store.view((tx) => tx.services.get(s.id))?.spec.annotations.name).toBe('web')
@@ -81,11 +63,11 @@ describe('LeaderForwardingControl between two managers over gRPC', () => {
   it('follows a leader change: the next call goes to the new leader through a new client', async () => {
     const first = controlRig()
     const second = controlRig()
-    const a = await managerServer(leaderMaterial, forwarding({ local: first.control, leader: undefined }, leaderMaterial, []))
-    const b = await managerServer(userMaterial, forwarding({ local: second.control, leader: undefined }, userMaterial, []))
+    const a = await managerServer(m.leaderMaterial, forwarding({ local: first.control, leader: undefined }, m.leaderMaterial, []))
+    const b = await managerServer(m.userMaterial, forwarding({ local: second.control, leader: undefined }, m.userMaterial, []))
     const state = { local: undefined as ControlApi | undefined, leader: a.address as string | undefined }
     const connected: string[] = []
-    const fwd = forwarding(state, followerMaterial, connected)
+    const fwd = forwarding(state, m.followerMaterial, connected)
     await fwd.services.create(replicated('one', 1))
     state.leader = b.address
     await fwd.services.create(replicated('two', 1))
@@ -99,19 +81,19 @@ describe('LeaderForwardingControl between two managers over gRPC', () => {
 
   it('refuses with NotLeaderError while no leader is known, and never forwards a forwarded call again', async () => {
     const state = { local: undefined as ControlApi | undefined, leader: undefined as string | undefined }
-    const fwd = forwarding(state, followerMaterial, [])
+    const fwd = forwarding(state, m.followerMaterial, [])
     const unknown = await caught(fwd.services.list())
     expect(unknown).toBeInstanceOf(NotLeaderError)
     expect((unknown as NotLeaderError).leaderAddr).toBeUndefined()
-    const follower = await managerServer(followerMaterial, fwd)
+    const follower = await managerServer(m.followerMaterial, fwd)
     state.leader = '127.0.0.1:1'
     const forwardedClient = new ControlClient({
       address: follower.address,
-      credentials: credentials.forClient(userMaterial, { clusterId: CLUSTER_ID }),
+      credentials: credentials.forClient(m.userMaterial, { clusterId: CLUSTER_ID }),
       channelOptions: credentials.channelOptions(),
       forwarded: true,
     })
-    closers.push(forwardedClient)
+    m.closers.push(forwardedClient)
     const refused = await caught(forwardedClient.services.list())
     expect(refused).toBeInstanceOf(NotLeaderError)
     expect((refused as NotLeaderError).leaderAddr).toBe('127.0.0.1:1')
@@ -119,8 +101,8 @@ describe('LeaderForwardingControl between two managers over gRPC', () => {
 
   it('after close a follower refuses calls with NotLeaderError', async () => {
     const leaderRig = controlRig()
-    const leader = await managerServer(leaderMaterial, forwarding({ local: leaderRig.control, leader: undefined }, leaderMaterial, []))
-    const fwd = forwarding({ local: undefined, leader: leader.address }, followerMaterial, [])
+    const leader = await managerServer(m.leaderMaterial, forwarding({ local: leaderRig.control, leader: undefined }, m.leaderMaterial, []))
+    const fwd = forwarding({ local: undefined, leader: leader.address }, m.followerMaterial, [])
     expect(await fwd.services.list()).toEqual([])
     fwd.close()
     expect(await caught(fwd.services.list())).toBeInstanceOf(NotLeaderError)

@@ -1,49 +1,31 @@
 import { NotLeaderError, SequenceConflictError } from '@swarmkit-ts/api'
-import type { TlsMaterial } from '@swarmkit-ts/pki'
-import { RootCA, credentials } from '@swarmkit-ts/pki'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { credentials } from '@swarmkit-ts/pki'
+import { describe, expect, it } from 'vitest'
 import type { ControlApi } from '../../src/control/control-api.ts'
 import { ControlClient } from '../../src/control/control-client.ts'
 import { LeaderForwardingControl, type RemoteControl } from '../../src/control/leader-forwarding.ts'
 import { caught, controlRig, replicated } from './fixture.ts'
-import { CLUSTER_ID, clientFor, nodeMaterial, startControlServer, type ControlServer } from './grpc-fixture.ts'
+import { CLUSTER_ID, clientFor, startControlServer, twoManagers } from './grpc-fixture.ts'
 
 describe('a follower passes control calls on to the leader', () => {
-  let ca: RootCA
-  let leaderMaterial: TlsMaterial
-  let followerMaterial: TlsMaterial
-  let userMaterial: TlsMaterial
-  const servers: ControlServer[] = []
-  const closers: { close(): void }[] = []
-
-  beforeAll(async () => {
-    ca = await RootCA.create()
-    leaderMaterial = await nodeMaterial(ca, 'mgr1', 'manager')
-    followerMaterial = await nodeMaterial(ca, 'mgr2', 'manager')
-    userMaterial = await nodeMaterial(ca, 'mgr3', 'manager')
-  })
-
-  afterEach(async () => {
-    for (const c of closers.splice(0)) c.close()
-    for (const s of servers.splice(0)) await s.close()
-  })
+  const m = twoManagers()
 
   /** A leader answering from its store, a follower forwarding to it through `wrap(client)`, and a user's client of the follower. */
   async function cluster(wrap: (client: ControlClient) => RemoteControl): Promise<{ leader: ControlApi; viaFollower: ControlClient }> {
     const rig = controlRig()
-    const leader = await startControlServer(leaderMaterial, () => rig.control)
-    servers.push(leader)
+    const leader = await startControlServer(m.leaderMaterial, () => rig.control)
+    m.servers.push(leader)
     const fwd = new LeaderForwardingControl({
       local: () => undefined,
       leaderAddress: () => leader.address,
       connect: (address) =>
-        wrap(new ControlClient({ address, credentials: credentials.forClient(followerMaterial, { clusterId: CLUSTER_ID }), channelOptions: credentials.channelOptions(), forwarded: true })),
+        wrap(new ControlClient({ address, credentials: credentials.forClient(m.followerMaterial, { clusterId: CLUSTER_ID }), channelOptions: credentials.channelOptions(), forwarded: true })),
     })
-    closers.push(fwd)
-    const follower = await startControlServer(followerMaterial, (ctx) => (ctx.forwarded ? fwd.direct() : fwd))
-    servers.push(follower)
-    const viaFollower = clientFor(follower.address, userMaterial)
-    closers.push(viaFollower)
+    m.closers.push(fwd)
+    const follower = await startControlServer(m.followerMaterial, (ctx) => (ctx.forwarded ? fwd.direct() : fwd))
+    m.servers.push(follower)
+    const viaFollower = clientFor(follower.address, m.userMaterial)
+    m.closers.push(viaFollower)
     return { leader: rig.control, viaFollower }
   }
 
@@ -84,11 +66,11 @@ describe('a follower passes control calls on to the leader', () => {
 
   it('not while no leader is known: NotLeaderError', async () => {
     const fwd = new LeaderForwardingControl({ local: () => undefined, leaderAddress: () => undefined, connect: () => { throw new Error('no leader to connect to') } })
-    closers.push(fwd)
-    const follower = await startControlServer(followerMaterial, () => fwd)
-    servers.push(follower)
-    const client = clientFor(follower.address, userMaterial)
-    closers.push(client)
+    m.closers.push(fwd)
+    const follower = await startControlServer(m.followerMaterial, () => fwd)
+    m.servers.push(follower)
+    const client = clientFor(follower.address, m.userMaterial)
+    m.closers.push(client)
     expect(await caught(client.services.create(replicated('web', 1)))).toBeInstanceOf(NotLeaderError)
   })
 })
