@@ -18,7 +18,7 @@ const REJECTS_PER_TRANSACTION = 100
 /**
  * The constraint enforcer (SwarmKit's manager/orchestrator/constraintenforcer). At start for
  * every node, then on every node update, it checks the tasks on an ACTIVE node against the node
- * (see {@link noncompliantTasks}) and sets those that no longer fit to observed REJECTED
+ * (see `noncompliantTasks`) and sets those that no longer fit to observed REJECTED
  * ("task rejected by constraint enforcer", err "assigned node no longer meets constraints").
  * It never touches the desired state: the orchestrators see a failed task and replace it
  * elsewhere, through the restart supervisor.

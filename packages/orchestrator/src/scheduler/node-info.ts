@@ -286,7 +286,7 @@ export class NodeSet {
   }
 
   /**
-   * Brings the task's holding up to date from its current object: held when it {@link holdsNode}
+   * Brings the task's holding up to date from its current object: held when it `holdsNode`
    * (on its node, if known), released otherwise. Use for every task create and update event.
    */
   applyTask(task: Frozen<Task>): void {
