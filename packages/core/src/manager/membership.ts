@@ -15,7 +15,7 @@ import type { MembershipHost } from './membership-service.ts'
 import type { JoinResponse } from './membership-wire.ts'
 import { decideRemoval, type MemberReachability } from './quorum.ts'
 
-/** A manager of the Raft group, as {@link RaftMembership.members} reports it. */
+/** A manager of the Raft group, as the leader's membership view (`RaftMembership.members`) reports it. */
 export interface ManagerMember {
   /** Raft member id. */
   readonly raftId: RaftMemberId
