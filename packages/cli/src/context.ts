@@ -4,6 +4,7 @@
  * @module
  */
 import type { ControlClient } from '@swarmkit-ts/core'
+import type { Template } from './output/template.ts'
 import type { RunIo } from './run.ts'
 
 /** Output formats every listing and inspect command accepts (`--format`). */
@@ -15,8 +16,10 @@ export interface CommandContext {
   readonly io: RunIo
   /** Opens (once) and returns the control client: the local socket, or a remote manager with a client certificate. */
   control(): Promise<ControlClient>
-  /** `--format`. */
+  /** `--format` (`table` also for a Go template). */
   readonly format: OutputFormat
+  /** `--format` given as a Go template (`{{.ID}}`, `table {{.ID}}\t{{.Name}}`), parsed. */
+  readonly template?: Template | undefined
   /** `--quiet`: ids only. */
   readonly quiet: boolean
   /** `--debug`: stack traces on errors. */

@@ -10,7 +10,8 @@
  */
 import { Command, CommanderError, Option } from 'commander'
 import type { ControlClient } from '@swarmkit-ts/core'
-import type { CommandContext, OutputFormat } from './context.ts'
+import type { CommandContext } from './context.ts'
+import { parseTemplate } from './output/template.ts'
 import { chooseHost, connect, type ConnectionOptions } from './connect.ts'
 import { addCommands } from './commands/index.ts'
 import { clarifyUnavailable, errorDetail, errorLine, exitCodeOf, EXIT_USAGE, UsageError } from './output/errors.ts'
@@ -34,13 +35,11 @@ interface GlobalFlags extends ConnectionOptions {
   readonly debug?: boolean
 }
 
-const FORMATS: readonly OutputFormat[] = ['table', 'json']
-
 /** Adds `--format` and `--quiet` to every command without them (no defaults: a command's value overrides the global one). */
 function addOutputFlags(cmd: Command): void {
   for (const sub of cmd.commands) addOutputFlags(sub)
   if (cmd.commands.length > 0 && cmd.parent !== null) return
-  if (cmd.options.every((o) => o.long !== '--format')) cmd.addOption(new Option('--format <format>', 'output format').choices(FORMATS))
+  if (cmd.options.every((o) => o.long !== '--format')) cmd.addOption(new Option('--format <format>', 'output format: table, json, or a Go template (\'{{.ID}}\', \'table {{.ID}}\\t{{.Name}}\')'))
   if (cmd.options.every((o) => o.long !== '--quiet')) cmd.option('-q, --quiet', 'only display ids')
 }
 
@@ -77,9 +76,11 @@ export async function run(argv: readonly string[], io: RunIo = { stdout: process
   const flags = (): GlobalFlags => current?.optsWithGlobals() ?? {}
   const ctx = (): CommandContext => {
     const f = flags()
+    const template = f.format === undefined || f.format === 'json' || f.format === 'table' ? undefined : parseTemplate(f.format)
     return {
       io,
       format: f.format === 'json' ? 'json' : 'table',
+      template,
       quiet: f.quiet === true,
       debug: f.debug === true,
       signal,

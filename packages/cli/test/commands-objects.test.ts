@@ -13,7 +13,7 @@ async function until(cond: () => Promise<boolean>, what: string): Promise<void> 
 describe('swarmkit node, secret, config, network, swarm', { timeout: 60_000 }, () => {
   const rig = new CliRig()
 
-  it('lists, inspects, updates and removes nodes with Docker columns and messages', async () => {
+  it('lists (marking the node the CLI talks to with *), inspects, updates and removes nodes with Docker columns and messages', async () => {
     const m = await rig.init()
     const w = await rig.join(m, 'worker', 'w1')
     const cli = cliOf(m)
@@ -25,7 +25,7 @@ describe('swarmkit node, secret, config, network, swarm', { timeout: 60_000 }, (
     const row = (...cells: string[]): string[] => (cells.at(-1) === '' ? row(...cells.slice(0, -1)) : cells)
     expect(rowsOf(ls.stdout)).toEqual([
       ['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'MANAGER STATUS', 'ENGINE VERSION'],
-      row(m.nodeId.slice(0, 12), 'm1', 'Ready', 'Active', 'Leader', await engine(m.nodeId)),
+      row(`${m.nodeId.slice(0, 12)} *`, 'm1', 'Ready', 'Active', 'Leader', await engine(m.nodeId)),
       row(w.nodeId.slice(0, 12), 'w1', 'Ready', 'Active', '', await engine(w.nodeId)),
     ])
     expect((await cli('node', 'ls', '-q')).stdout).toBe(`${m.nodeId}\n${w.nodeId}\n`)

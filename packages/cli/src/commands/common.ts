@@ -8,24 +8,29 @@ import { readFile } from 'node:fs/promises'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { CommandContext } from '../context.ts'
 import { formatJson } from '../output/json.ts'
-import { formatTable } from '../output/table.ts'
+import { writeObjects } from '../output/listing.ts'
+import { templateData } from '../output/template-eval.ts'
 
 /** The context factory every command group is given (the context of the command being run). */
 export type ContextFactory = () => CommandContext
 
 /**
  * Writes a listing: with `--quiet` the ids one per line, with `--format json` the objects as a
- * JSON array, else the table of `head` and `row(object)`.
+ * JSON array, with a Go template each object rendered, else the table of `head` and `row(object)`.
  */
-export function writeListing<T extends { readonly id: string }>(ctx: CommandContext, objects: readonly T[], head: readonly string[], row: (o: T) => readonly string[]): void {
-  if (ctx.quiet) for (const o of objects) ctx.io.stdout.write(`${o.id}\n`)
-  else if (ctx.format === 'json') ctx.io.stdout.write(formatJson(objects))
-  else ctx.io.stdout.write(formatTable(head, objects.map(row)))
+export function writeListing<T extends { readonly id: string }>(
+  ctx: CommandContext,
+  objects: readonly T[],
+  head: readonly string[],
+  row: (o: T) => readonly string[],
+  extra?: (o: T) => Readonly<Record<string, unknown>>,
+): void {
+  writeObjects(ctx, objects, { head, row, id: (o) => o.id, ...(extra === undefined ? {} : { extra }) })
 }
 
 /**
- * `inspect`: the objects `get` finds for `refs`, as a JSON array (Docker's inspect output,
- * whatever `--format`). Fails with the first lookup's error after printing what was found.
+ * `inspect`: the objects `get` finds for `refs`, as a JSON array (Docker's inspect output), or
+ * each rendered by a `--format` Go template (`{{.Spec.Name}}`). Fails with the first lookup's error after printing what was found.
  */
 export async function inspect<T>(ctx: CommandContext, refs: readonly string[], get: (ref: string) => Promise<T>): Promise<void> {
   const found: T[] = []
@@ -37,7 +42,8 @@ export async function inspect<T>(ctx: CommandContext, refs: readonly string[], g
       failure ??= err instanceof Error ? err : new Error(String(err))
     }
   }
-  if (found.length > 0 || failure === undefined) ctx.io.stdout.write(formatJson(found))
+  if (ctx.template !== undefined) for (const o of found) ctx.io.stdout.write(`${ctx.template.execute(templateData(o))}\n`)
+  else if (found.length > 0 || failure === undefined) ctx.io.stdout.write(formatJson(found))
   if (failure !== undefined) throw failure
 }
 

@@ -8,8 +8,8 @@
 import { TaskState, taskStateName } from '@swarmkit-ts/api'
 import type { NodeObject, PortList, ServiceObject, TaskObject } from './objects.ts'
 import type { CommandContext } from '../context.ts'
-import { formatJson } from '../output/json.ts'
-import { formatTable, shortId } from '../output/table.ts'
+import { writeObjects } from '../output/listing.ts'
+import { shortId } from '../output/table.ts'
 import { ago } from '../output/time.ts'
 import { capitalize } from './common.ts'
 
@@ -118,9 +118,10 @@ export function taskRows(tasks: readonly TaskObject[], init: TaskRowsInit): stri
   return rows
 }
 
-/** Writes tasks: ids with `--quiet`, the objects with `--format json`, else {@link taskRows}' table. */
+/** Writes tasks: ids with `--quiet`, the objects with `--format json`, a Go template per task, else {@link taskRows}' table. */
 export function writeTasks(ctx: CommandContext, tasks: readonly TaskObject[], init: TaskRowsInit): void {
-  if (ctx.quiet) for (const t of sortTasks(tasks, (x) => init.services.get(x.serviceId) ?? x.serviceAnnotations.name)) ctx.io.stdout.write(`${t.id}\n`)
-  else if (ctx.format === 'json') ctx.io.stdout.write(formatJson(tasks))
-  else ctx.io.stdout.write(formatTable(TASK_HEAD, taskRows(tasks, init)))
+  const sorted = sortTasks(tasks, (x) => init.services.get(x.serviceId) ?? x.serviceAnnotations.name)
+  const cells = taskRows(tasks, init) // in the same order as `sorted`
+  const rows = new Map(sorted.map((t, i) => [t, cells[i] ?? []]))
+  writeObjects(ctx, ctx.format === 'json' && ctx.template === undefined ? tasks : sorted, { head: TASK_HEAD, row: (t) => rows.get(t) ?? [], id: (t) => t.id })
 }

@@ -6,7 +6,9 @@
  */
 import type { Command } from 'commander'
 import { Option } from 'commander'
+import { FailedPreconditionError } from '@swarmkit-ts/api'
 import type { NodeAvailability, NodeRole, NodeSpec } from '@swarmkit-ts/api'
+import type { ControlClient } from '@swarmkit-ts/core'
 import type { CommandContext } from '../context.ts'
 import { shortId } from '../output/table.ts'
 import { capitalize, forEach, inspect, writeListing, type ContextFactory } from './common.ts'
@@ -26,10 +28,10 @@ export function managerStatus(node: NodeObject): string {
   return m.leader ? 'Leader' : capitalize(m.reachability)
 }
 
-/** One `node ls` row. */
-export function nodeRow(node: NodeObject, noTrunc = false): string[] {
+/** One `node ls` row; the node the CLI talks to (`self`) has ` *` after its id, as Docker's. */
+export function nodeRow(node: NodeObject, noTrunc = false, self?: string): string[] {
   return [
-    shortId(node.id, noTrunc),
+    `${shortId(node.id, noTrunc)}${node.id === self ? ' *' : ''}`,
     node.description?.hostname ?? '',
     capitalize(node.status.state),
     capitalize(node.spec.availability),
@@ -56,6 +58,16 @@ async function editNode(ctx: CommandContext, ref: string, change: (spec: NodeSpe
 
 const nameOf = (n: NodeObject): string => n.description?.hostname ?? n.id
 
+/** The id of the manager serving the control API, or undefined when it cannot say (an older manager). */
+async function selfId(control: ControlClient): Promise<string | undefined> {
+  try {
+    return (await control.info()).nodeId
+  } catch (err) {
+    if (err instanceof FailedPreconditionError || (err instanceof Error && /UNIMPLEMENTED|not implemented/i.test(err.message))) return undefined
+    throw err
+  }
+}
+
 /** Adds the `node` commands to `program`. */
 export function addNodeCommands(program: Command, ctx: ContextFactory): void {
   const node = program.command('node').description('Manage nodes')
@@ -69,8 +81,10 @@ export function addNodeCommands(program: Command, ctx: ContextFactory): void {
     .option('-f, --filter <key=value>', 'id, label, role (manager, worker) or membership (accepted, pending)', collectFilter)
     .action(async (flags: { trunc?: boolean; filter?: string[] }) => {
       const c = ctx()
-      const nodes = [...(await (await c.control()).nodes.list(nodeFilters(flags.filter)))].sort((a, b) => nameOf(a).localeCompare(nameOf(b)) || a.id.localeCompare(b.id))
-      writeListing(c, nodes, NODE_HEAD, (n) => nodeRow(n, flags.trunc === false))
+      const control = await c.control()
+      const nodes = [...(await control.nodes.list(nodeFilters(flags.filter)))].sort((a, b) => nameOf(a).localeCompare(nameOf(b)) || a.id.localeCompare(b.id))
+      const self = await selfId(control)
+      writeListing(c, nodes, NODE_HEAD, (n) => nodeRow(n, flags.trunc === false, self), (n) => ({ Self: n.id === self }))
     })
 
   node

@@ -13,8 +13,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { InvalidArgumentError, NotFoundError, TaskState } from '@swarmkit-ts/api'
 import type { Command } from 'commander'
 import type { CommandContext } from '../context.ts'
-import { formatJson } from '../output/json.ts'
-import { formatTable } from '../output/table.ts'
+import { writeObjects } from '../output/listing.ts'
 import { composeStack } from '../stack/compose.ts'
 import { validateNamespace } from '../stack/convert-stack.ts'
 import { deployStack } from '../stack/deploy.ts'
@@ -96,9 +95,11 @@ async function listStacks(c: CommandContext): Promise<void> {
     counts.set(ns, (counts.get(ns) ?? 0) + 1)
   }
   const stacks = [...counts].sort((a, b) => a[0].localeCompare(b[0]))
-  if (c.quiet) for (const [name] of stacks) c.io.stdout.write(`${name}\n`)
-  else if (c.format === 'json') c.io.stdout.write(formatJson(stacks.map(([name, n]) => ({ name, services: n }))))
-  else c.io.stdout.write(formatTable(['NAME', 'SERVICES'], stacks.map(([name, n]) => [name, String(n)])))
+  writeObjects(
+    c,
+    stacks.map(([name, n]) => ({ name, services: n })),
+    { head: ['NAME', 'SERVICES'], row: (s) => [s.name, String(s.services)], id: (s) => s.name },
+  )
 }
 
 async function stackServices(c: CommandContext, stack: string, noTrunc: boolean): Promise<void> {
@@ -110,9 +111,7 @@ async function stackServices(c: CommandContext, stack: string, noTrunc: boolean)
     return
   }
   const tasks = await control.tasks.list({ serviceIds: services.map((s) => s.id), desiredStates: [TaskState.RUNNING] })
-  if (c.quiet) for (const s of services) c.io.stdout.write(`${s.id}\n`)
-  else if (c.format === 'json') c.io.stdout.write(formatJson(services))
-  else c.io.stdout.write(formatTable(SERVICE_HEAD, services.map((s) => serviceRow(s, tasks, noTrunc))))
+  writeObjects(c, services, { head: SERVICE_HEAD, row: (s) => serviceRow(s, tasks, noTrunc), id: (s) => s.id })
 }
 
 async function stackTasks(c: CommandContext, stack: string, noTrunc: boolean): Promise<void> {

@@ -1,11 +1,12 @@
 /**
  * How a failed command reports: one line on stderr, `swarmkit: <ErrorName>: <message>`, and an
  * exit code — 2 for a bad command line (commander's errors, or an `InvalidArgumentError` naming a
- * flag `--x` or an argument `<x>`), 1 for everything else. The stack only with `--debug`.
+ * flag `--x` or an argument `<x>`), 1 for everything else (a bad `--format` template too, as Docker's). The stack only with `--debug`.
  *
  * @module
  */
 import { InvalidArgumentError, UnavailableError } from '@swarmkit-ts/api'
+import { TemplateError } from './template-eval.ts'
 
 /** Exit code of a failed command. */
 export const EXIT_FAILURE = 1
@@ -26,6 +27,7 @@ export function flagError(field: string, message: string): InvalidArgumentError 
 /** Whether `err` is a mistake in the command line rather than a failure of the command. */
 export function isUsageError(err: unknown): boolean {
   if (err instanceof UsageError) return true
+  if (err instanceof TemplateError) return false
   return err instanceof InvalidArgumentError && /^(?:-|<)/.test(err.field)
 }
 
