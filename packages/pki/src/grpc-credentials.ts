@@ -55,6 +55,7 @@ export const credentials = {
    * role (`swarm-manager`), which every manager certificate carries as a DNS SAN.
    */
   channelOptions(serverRole: NodeRole = 'manager'): ChannelOptions {
-    return { 'grpc.ssl_target_name_override': RoleOu[serverRole], 'grpc.default_authority': RoleOu[serverRole] }
+    // Without channelz: its per-call bookkeeping costs 5–10 % of a call's CPU, and nothing reads it.
+    return { 'grpc.ssl_target_name_override': RoleOu[serverRole], 'grpc.default_authority': RoleOu[serverRole], 'grpc.enable_channelz': 0 }
   },
 } as const

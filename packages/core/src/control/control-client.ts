@@ -99,7 +99,8 @@ export class ControlClient implements ControlApi {
   constructor(init: ControlClientInit) {
     if (typeof init.address !== 'string' || init.address === '') throw new InvalidArgumentError('address', 'must be a non-empty string')
     this.address = init.address
-    this.#client = new Client(init.address, init.credentials, init.channelOptions)
+    // Without channelz unless asked for: its per-call bookkeeping costs 5–10 % of a call's CPU.
+    this.#client = new Client(init.address, init.credentials, { 'grpc.enable_channelz': 0, ...init.channelOptions })
     this.#timeoutMs = init.callTimeoutMs
     this.#forwarded = init.forwarded ?? false
     this.#credentials = init.credentials

