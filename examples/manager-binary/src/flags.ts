@@ -29,7 +29,7 @@ interface CommonCommand extends Timing {
 export type NodeCommand =
   | (CommonCommand & { readonly command: 'init'; readonly listenAddr: string; readonly advertiseAddr?: string; readonly autolock: boolean })
   | (CommonCommand & { readonly command: 'join'; readonly joinAddr: string; readonly token: string; readonly listenAddr?: string; readonly advertiseAddr?: string })
-  | (CommonCommand & { readonly command: 'open'; readonly unlockKey?: string; readonly listenAddr?: string; readonly advertiseAddr?: string })
+  | (CommonCommand & { readonly command: 'open'; readonly unlockKey?: string; readonly listenAddr?: string; readonly advertiseAddr?: string; readonly forceNewCluster: boolean })
 
 /** `--help` was asked: the text to print on stdout. */
 export interface HelpCommand {
@@ -59,6 +59,7 @@ interface RawFlags {
   token?: string
   unlockKey?: string
   autolock?: boolean
+  forceNewCluster?: boolean
   raftTickMs?: number
   electionTick?: number
   heartbeatTick?: number
@@ -119,8 +120,9 @@ export function parseFlags(argv: readonly string[]): NodeCommand | HelpCommand {
   sub('open', 'restart the node of a state directory')
     .option('--unlock-key <key>', 'the unlock key of an autolocked manager (SWMKEY-1-…)')
     .option('--listen-addr <host:port>', 'a new address to listen on (default: the one before)')
+    .option('--force-new-cluster', "a manager: start as the only manager of a new Raft group, keeping the state directory's data", false)
     .action((raw: RawFlags) => {
-      parsed = { command: 'open', ...common(raw), ...defined(raw, ['unlockKey', 'listenAddr', 'advertiseAddr']) }
+      parsed = { command: 'open', ...common(raw), forceNewCluster: raw.forceNewCluster === true, ...defined(raw, ['unlockKey', 'listenAddr', 'advertiseAddr']) }
     })
   try {
     program.parse([...argv], { from: 'user' })

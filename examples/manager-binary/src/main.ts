@@ -49,7 +49,7 @@ export async function startNode(cmd: NodeCommand): Promise<ClusterNode> {
     case 'join':
       return Cluster.join({ ...common, joinAddr: cmd.joinAddr, token: cmd.token, listenAddr: cmd.listenAddr })
     case 'open':
-      return Cluster.open({ ...common, unlockKey: cmd.unlockKey, listenAddr: cmd.listenAddr })
+      return Cluster.open({ ...common, unlockKey: cmd.unlockKey, listenAddr: cmd.listenAddr, forceNewCluster: cmd.forceNewCluster })
   }
 }
 

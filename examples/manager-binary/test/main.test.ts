@@ -129,7 +129,8 @@ describe('manager-binary', () => {
     expect(parseFlags(['join', '--state-dir', 'w', '--join-addr', '127.0.0.1:4242', '--token', 'SWMTKN-1-x', '--runtime', 'fake', '--election-tick', '20'])).toEqual({
       command: 'join', stateDir: 'w', runtime: 'fake', joinAddr: '127.0.0.1:4242', token: 'SWMTKN-1-x', electionTick: 20,
     })
-    expect(parseFlags(['open', '--state-dir', 'm', '--unlock-key', 'SWMKEY-1-k'])).toEqual({ command: 'open', stateDir: 'm', runtime: 'process', unlockKey: 'SWMKEY-1-k' })
+    expect(parseFlags(['open', '--state-dir', 'm', '--unlock-key', 'SWMKEY-1-k'])).toEqual({ command: 'open', stateDir: 'm', runtime: 'process', unlockKey: 'SWMKEY-1-k', forceNewCluster: false })
+    expect(parseFlags(['open', '--state-dir', 'm', '--force-new-cluster'])).toEqual({ command: 'open', stateDir: 'm', runtime: 'process', forceNewCluster: true })
     expect(parseFlags(['init', '--state-dir', 'm', '--autolock'])).toEqual({ command: 'init', stateDir: 'm', runtime: 'process', listenAddr: '127.0.0.1:0', autolock: true })
     expect(() => parseFlags(['join', '--state-dir', 'w', '--token', 't'])).toThrow(new UsageError("required option '--join-addr <host:port>' not specified"))
     expect(() => parseFlags(['init', '--state-dir', 'm', '--raft-tick-ms', '0'])).toThrow(new UsageError("option '--raft-tick-ms <ms>' argument '0' is invalid. must be a positive integer."))

@@ -7,7 +7,8 @@
  * @module
  */
 import { access } from 'node:fs/promises'
-import { AlreadyExistsError, FailedPreconditionError } from '@swarmkit-ts/api'
+import { join } from 'node:path'
+import { AlreadyExistsError, ClusterLockedError, FailedPreconditionError, NotFoundError } from '@swarmkit-ts/api'
 import { generateUnlockKey, ManagerKeyStore } from '@swarmkit-ts/pki'
 import { bootstrapClusterCA, requestNodeCertificate } from '../ca/index.ts'
 import { NodeCertificateStore } from '../certs/index.ts'
@@ -15,6 +16,8 @@ import { LogBrokerComponent } from '../logs/index.ts'
 import { localAddressToward } from '../net/local-address.ts'
 import { ManagerNode, managerStatePaths } from '../manager/index.ts'
 import { ManagerKeyStorage, removeKeyFile } from './key-storage.ts'
+import { CONTROL_SOCKET_FILE } from './manager-parts.ts'
+import { waitForUnlock } from './unlock.ts'
 import type { ManagerCluster } from './manager-cluster.ts'
 import { clusterNodeStatePath, readClusterNodeState, writeClusterNodeState } from './node-state.ts'
 import { checkInitOptions, checkJoinOptions, checkOpenOptions, type ClusterInitOptions, type ClusterJoinOptions, type ClusterOpenOptions } from './options.ts'
@@ -125,12 +128,22 @@ export class Cluster {
    * finishes its demotion and opens as a worker; a worker holding a manager certificate opens as
    * a worker and promotes itself again (see the `role` event).
    *
+   * With `forceNewCluster`, a manager starts as the only member of a new Raft group with
+   * everything its state directory holds (a backup, or the survivor of a quorum loss).
+   *
    * @throws NotFoundError when `stateDir` holds no node; ClusterLockedError when the manager is
-   *   autolocked and `unlockKey` is missing or wrong; InvalidArgumentError naming a bad option.
+   *   autolocked and `unlockKey` is missing or wrong; InvalidArgumentError naming a bad option;
+   *   FailedPreconditionError (reason `not-a-manager`, message starting `forceNewCluster:`) when
+   *   forcing a new cluster from a worker's state directory.
    */
   static async open(options: ClusterOpenOptions): Promise<ClusterNode> {
     checkOpenOptions(options)
-    const state = await readClusterNodeState(options.stateDir)
+    const force = options.forceNewCluster === true
+    const state = await readClusterNodeState(options.stateDir).catch((err: unknown) => {
+      if (force && err instanceof NotFoundError) throw new NotFoundError('cluster node state', options.stateDir, { message: `forceNewCluster: ${options.stateDir} holds no node to restore a cluster from`, cause: err })
+      throw err
+    })
+    if (force && state.role === 'worker') throw notAManager(options.stateDir)
     if (state.role === 'worker') {
       const keyStorage = ManagerKeyStorage.inFile(options.stateDir)
       const certificates = new NodeCertificateStore({ stateDir: options.stateDir, keyStorage })
@@ -142,12 +155,13 @@ export class Cluster {
       return WorkerCluster.start({ certificates, keyStorage, roles: clusterRoles, managers: state.managers, options, listenAddr, advertiseAddr })
     }
     // Read the key once (ClusterLockedError before anything binds); the manager's own key store keeps it after.
-    const keys = await ManagerKeyStore.open(managerStatePaths(options.stateDir).keys, { unlockKey: options.unlockKey })
+    const { keys, unlockKey } = await openKeys(options)
     const keyStorage = ManagerKeyStorage.inMemory(keys.tlsKeyPem)
     const certificates = new NodeCertificateStore({ stateDir: options.stateDir, keyStorage })
     await certificates.load()
     const listenAddress = options.listenAddr ?? state.listenAddr
     const advertiseAddress = options.advertiseAddr ?? state.advertiseAddr
+    if (force && certificates.identity?.role === 'worker') throw notAManager(options.stateDir)
     if (certificates.identity?.role === 'worker') {
       // Demoted (its Raft member removed, a worker certificate issued) before the switch was committed: finish it.
       return clusterRoles.toWorker({ certificates, keyStorage, options, roles: clusterRoles, half: undefined, managers: state.managers, listenAddr: listenAddress, advertiseAddr: advertiseAddress })
@@ -161,7 +175,8 @@ export class Cluster {
       listenAddress,
       advertiseAddress,
       tls: certificates.tlsSource(),
-      unlockKey: options.unlockKey,
+      unlockKey,
+      forceNewCluster: force,
       ...managerInit(options, logBroker),
     })
     keyStorage.attach(manager)
@@ -173,6 +188,25 @@ export class Cluster {
     }
     return startManagerCluster(manager, { certificates, keyStorage, logBroker, options })
   }
+}
+
+/**
+ * The manager's key store, opened with `options.unlockKey`; when locked and `waitForUnlock`,
+ * after waiting for the key on the control socket (see unlock.ts).
+ */
+async function openKeys(options: ClusterOpenOptions): Promise<{ keys: ManagerKeyStore; unlockKey: string | undefined }> {
+  const keyFile = managerStatePaths(options.stateDir).keys
+  try {
+    return { keys: await ManagerKeyStore.open(keyFile, { unlockKey: options.unlockKey }), unlockKey: options.unlockKey }
+  } catch (err) {
+    if (!(err instanceof ClusterLockedError) || options.waitForUnlock !== true) throw err
+    return waitForUnlock({ keyFile, socketPath: join(options.stateDir, CONTROL_SOCKET_FILE), signal: options.signal, onLocked: options.onLocked })
+  }
+}
+
+/** forceNewCluster on a worker's state directory. */
+function notAManager(stateDir: string): FailedPreconditionError {
+  return new FailedPreconditionError(`forceNewCluster: ${stateDir} holds a worker, not a manager: only a manager's state (a backup of one) can start a new cluster`, { reason: 'not-a-manager' })
 }
 
 /** An IP as the host of a `host:port` address (IPv6 in brackets). */

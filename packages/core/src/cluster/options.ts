@@ -85,6 +85,18 @@ export interface ClusterOpenOptions extends ClusterNodeOptions {
    * with the manager token (Docker's `swarm init --force-new-cluster`). @default false
    */
   readonly forceNewCluster?: boolean | undefined
+  /**
+   * An autolocked manager opened without its unlock key (or with a wrong one) waits locked
+   * instead of throwing `ClusterLockedError`: its control socket serves only the unlock call
+   * (`unlockControlSocket`, `swarmkit swarm unlock`), every other call is refused with
+   * `ClusterLockedError`; given the right key, `open` goes on and resolves with the running
+   * manager (Docker's daemon and `docker swarm unlock`). @default false
+   */
+  readonly waitForUnlock?: boolean | undefined
+  /** Called once when the manager starts waiting locked (with `waitForUnlock`). */
+  readonly onLocked?: ((socketPath: string) => void) | undefined
+  /** Gives up waiting for the unlock key (rejects with the signal's reason). */
+  readonly signal?: AbortSignal | undefined
 }
 
 const ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/
@@ -158,6 +170,8 @@ export function checkOpenOptions(options: ClusterOpenOptions): void {
   checkNodeOptions(options)
   if (options.unlockKey !== undefined && (typeof options.unlockKey !== 'string' || options.unlockKey === '')) throw new InvalidArgumentError('unlockKey', 'must be an unlock key (SWMKEY-1-…)')
   if (options.forceNewCluster !== undefined && typeof options.forceNewCluster !== 'boolean') throw new InvalidArgumentError('forceNewCluster', 'must be a boolean')
+  if (options.waitForUnlock !== undefined && typeof options.waitForUnlock !== 'boolean') throw new InvalidArgumentError('waitForUnlock', 'must be a boolean')
+  if (options.onLocked !== undefined && typeof options.onLocked !== 'function') throw new InvalidArgumentError('onLocked', 'must be a function')
   checkOptionalAddress(options.listenAddr, 'listenAddr')
   checkOptionalAddress(options.advertiseAddr, 'advertiseAddr')
 }

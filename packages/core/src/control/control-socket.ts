@@ -76,16 +76,18 @@ function bind(server: Server, address: string): Promise<void> {
  *   `LeaderForwardingControl`, or `ClusterLockedError` while locked).
  * @param options - `logs`: also serve `Logs/SubscribeLogs`, each subscription sent there (a
  *   manager's client of the leader's broker), for {@link ControlClient.logs}; `nodeId`: the
- *   serving manager's node id, answered by {@link ControlClient.info}.
+ *   serving manager's node id, answered by {@link ControlClient.info}; `addServices`: registers
+ *   more services on the socket's server (a locked manager's unlock service).
  * @throws InvalidArgumentError (`path`); FailedPreconditionError when `path` is a live socket
  *   or not a socket at all.
  */
-export async function serveControlSocket(path: string, control: ControlApi | ((context: ControlCallContext) => ControlApi), options: { logs?: () => LogsApi; nodeId?: string } = {}): Promise<ControlSocket> {
+export async function serveControlSocket(path: string, control: ControlApi | ((context: ControlCallContext) => ControlApi), options: { logs?: () => LogsApi; nodeId?: string; addServices?: (server: Server) => void } = {}): Promise<ControlSocket> {
   checkPath(path)
   await clearPath(path)
   const server = new Server()
   addControlService(server, { control: typeof control === 'function' ? control : () => control, authorize: () => undefined, ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }) })
   if (options.logs !== undefined) addLocalLogsService(server, { logs: options.logs })
+  options.addServices?.(server)
   const dir = await mkdtemp(join(dirname(path), `.${basename(path)}-`))
   const tmp = join(dir, 's.sock')
   try {

@@ -27,6 +27,9 @@ import type {
   VersionOptions,
 } from './control-api.ts'
 
+/** What a control call answers while no leader is known (Docker's message). */
+export const NO_LEADER_MESSAGE = "the swarm does not have a leader: it's possible that too few managers are online; make sure more than half of the managers are online"
+
 /** A control API reached over the network, which must be closed when dropped. */
 export interface RemoteControl extends ControlApi {
   /** Closes the connection. */
@@ -154,7 +157,9 @@ export class LeaderForwardingControl implements ControlApi {
     const local = this.#init.local()
     if (local !== undefined) return local
     const address = this.#init.leaderAddress()
-    if (this.#closed || address === undefined || address === '') throw new NotLeaderError({ leaderAddr: address })
+    if (this.#closed) throw new NotLeaderError({ leaderAddr: address })
+    // Docker's words: an election, or a quorum lost (then only a forced new cluster helps).
+    if (address === undefined || address === '') throw new NotLeaderError({ message: NO_LEADER_MESSAGE })
     if (this.#remote === undefined || this.#remoteAddress !== address) {
       this.#remote?.close()
       this.#remote = this.#init.connect(address)

@@ -14,12 +14,14 @@ import type { RaftNode } from '@swarmkit-ts/raft'
 export async function campaignIfAlone(raft: RaftNode): Promise<void> {
   for (let turn = 0; turn < 1000; turn++) {
     const st = raft.status()
-    if (st.config.voters.length !== 1 || st.config.voters[0] !== raft.id || raft.role !== 'follower' || raft.leader !== 0n) return
-    if (raft.applied >= st.hardState.commit) {
-      raft.campaign()
-      return
+    // Committed membership changes decide who votes (a forced new cluster's removals, say): apply them first.
+    if (raft.applied < st.hardState.commit && raft.leader === 0n) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      continue
     }
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    if (st.config.voters.length !== 1 || st.config.voters[0] !== raft.id || raft.role !== 'follower' || raft.leader !== 0n) return
+    raft.campaign()
+    return
   }
 }
 

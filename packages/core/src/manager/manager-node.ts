@@ -9,7 +9,7 @@ import { EventEmitter } from 'eventemitter3'
 import { AlreadyExistsError, FailedPreconditionError, NotLeaderError, cryptoRandom, generateRaftMemberId, silentLogger, systemClock, withClusterDefaults } from '@swarmkit-ts/api'
 import type { Clock, Logger, RaftMemberId, Random } from '@swarmkit-ts/api'
 import { ManagerKeyStore, credentials, generateJoinToken, joinTokenDigest, parseUnlockKey, type NodeIdentity } from '@swarmkit-ts/pki'
-import { FileRaftStorage } from '@swarmkit-ts/raft'
+import { FileRaftStorage, forceNewCluster } from '@swarmkit-ts/raft'
 import { GrpcRaftTransport } from '@swarmkit-ts/raft/grpc'
 import type { Dispatcher } from '@swarmkit-ts/orchestrator'
 import { createReplicatedStore, type MemoryStore, type ReplicatedStore } from '@swarmkit-ts/store'
@@ -217,7 +217,8 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
     }
     // Before binding anything: a locked manager fails fast.
     const keys = await ManagerKeyStore.open(paths.keys, { unlockKey: options.unlockKey, ...(options.random === undefined ? {} : { random: options.random }) })
-    const manager = await ManagerNode.#assemble(options, () => Promise.resolve({ identity, keys }))
+    const force = options.forceNewCluster === true
+    const manager = await ManagerNode.#assemble(options, () => Promise.resolve({ identity, keys }), undefined, force ? (storage, server) => ManagerNode.#forceNewCluster(storage, identity, server, options.logger ?? silentLogger) : undefined)
     // A restart on another address: the group must learn it (see rejoin.ts).
     manager.#addressKeeper = keepAddressCurrent({
       raft: manager.replicated.raft,
@@ -231,8 +232,22 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
     return manager
   }
 
-  /** Listens, prepares identity and keys, opens the storage, builds and starts the manager; cleans up on failure. */
-  static async #assemble(init: ManagerNodeInit, prepare: (server: NodeServer) => Promise<{ identity: ManagerIdentity; keys: ManagerKeyStore }>, beforeStart?: (m: ManagerNode) => void): Promise<ManagerNode> {
+  /** Rewrites the Raft log so that this manager is its group's only member (see `forceNewCluster`). */
+  static async #forceNewCluster(storage: FileRaftStorage, identity: ManagerIdentity, server: NodeServer, logger: Logger): Promise<void> {
+    const result = await forceNewCluster(storage, identity.raftId, server.advertiseAddress)
+    logger.warn('manager: forced a new cluster: this manager is the only member of the Raft group', { removed: result.removed.map(String), discardedEntries: result.discarded })
+  }
+
+  /**
+   * Listens, prepares identity and keys, opens the storage (and `rewrite`s it), builds and starts
+   * the manager; cleans up on failure.
+   */
+  static async #assemble(
+    init: ManagerNodeInit,
+    prepare: (server: NodeServer) => Promise<{ identity: ManagerIdentity; keys: ManagerKeyStore }>,
+    beforeStart?: (m: ManagerNode) => void,
+    rewrite?: (storage: FileRaftStorage, server: NodeServer) => Promise<void>,
+  ): Promise<ManagerNode> {
     const server = new NodeServer({ listenAddress: init.listenAddress, advertiseAddress: init.advertiseAddress, tls: init.tls })
     await server.listen()
     let storage: FileRaftStorage | undefined
@@ -240,6 +255,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
     try {
       const { identity, keys } = await prepare(server)
       storage = await FileRaftStorage.open(managerStatePaths(init.stateDir).raft, { encrypter: keys.dataKeys.encrypter(), ...(init.logger === undefined ? {} : { logger: init.logger }) })
+      await rewrite?.(storage, server)
       manager = new ManagerNode({ init, identity, keys, server }, storage)
       beforeStart?.(manager)
       await manager.replicated.start()

@@ -37,6 +37,14 @@ export interface ManagerNodeInit {
    * under it). On open: required when the manager is autolocked (else `ClusterLockedError`).
    */
   unlockKey?: string | undefined
+  /**
+   * On open only: start as the only member of a new Raft group, keeping everything committed in
+   * the state directory (the store: services, secrets, nodes, the CA, join tokens). The other
+   * managers lose their membership; new ones join with the manager token. Docker's
+   * `swarm init --force-new-cluster`: restoring a backup, recovering from a quorum loss.
+   * @default false
+   */
+  forceNewCluster?: boolean | undefined
   /** Parts started on the leader after the manager's own loops (CA signer, root rotation, log broker). */
   leaderComponents?: readonly LeaderComponent[] | undefined
   /** Raft timing. */

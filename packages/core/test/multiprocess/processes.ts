@@ -167,6 +167,16 @@ export class ProcessRig {
     return line
   }
 
+  /** A fresh state directory path (its parent removed after the test). */
+  newStateDir(): Promise<string> {
+    return this.#stateDir()
+  }
+
+  /** Opens the node a state directory holds (a restored copy, say) as a new test node. */
+  open(name: string, stateDir: string, extra: readonly string[] = []): Promise<TestNode> {
+    return this.#started(name, stateDir, NodeProcess.start(['open', '--state-dir', stateDir, '--hostname', name, ...FAST_FLAGS, ...extra]))
+  }
+
   /** Restarts `node` from its state directory (`open`). */
   async reopen(node: TestNode, extra: readonly string[] = []): Promise<TestNode> {
     const i = this.nodes.indexOf(node)
