@@ -151,12 +151,11 @@ export class RunLoop {
   async #handle(rd: Ready): Promise<void> {
     const host = this.#host
     const st = host.storage
-    if (rd.snapshot !== undefined) st.applySnapshot(rd.snapshot)
-    if (rd.entries.length > 0) st.append(rd.entries)
-    if (rd.hardState !== undefined) st.setHardState(rd.hardState)
     // A leader may replicate while its own write is in flight (Raft thesis §10.2.1): the core
     // counts the leader's own copy only after advance, i.e. once durable. Everything else — and
-    // any message of a Ready that changes the term or vote — waits for the sync.
+    // any message of a Ready that changes the term or vote — waits for the sync. The appends go
+    // out before the storage calls too, which encode (and seal) the records: the followers'
+    // round trip, on the commit's critical path, starts that much sooner.
     const voteChanged = rd.hardState !== undefined && (rd.hardState.term !== this.#hard.term || rd.hardState.vote !== this.#hard.vote)
     const leading = (rd.softState?.state ?? host.role()) === 'leader'
     host.identity.stamp(rd.messages)
@@ -167,6 +166,9 @@ export class RunLoop {
       for (const m of rd.messages) (m.type === 'app' ? early : rest).push(m)
       if (early.length > 0) host.transport.send(early)
     }
+    if (rd.snapshot !== undefined) st.applySnapshot(rd.snapshot)
+    if (rd.entries.length > 0) st.append(rd.entries)
+    if (rd.hardState !== undefined) st.setHardState(rd.hardState)
     let applied = 0
     if (rd.mustSync) {
       const synced = st.sync()
