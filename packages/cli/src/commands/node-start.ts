@@ -29,6 +29,7 @@ interface StartFlags {
   readonly heartbeatTick?: string
   readonly heartbeatPeriodMs?: string
   readonly meshAddr?: string
+  readonly forceNewCluster?: boolean
 }
 
 /** What a started node reports (the JSON line of `--format json`). */
@@ -52,7 +53,7 @@ function timing(flags: StartFlags): { raft?: { tickMs?: number; electionTick?: n
 }
 
 /** Starts the node `mode` asks for. */
-async function start(mode: 'init' | 'join' | 'open', flags: StartFlags, signal: AbortSignal): Promise<ClusterNode> {
+async function start(mode: 'init' | 'join' | 'open', flags: StartFlags, signal: AbortSignal, onLocked?: (socketPath: string) => void): Promise<ClusterNode> {
   if (flags.meshAddr !== undefined && isIP(flags.meshAddr) === 0) throw new InvalidArgumentError('--mesh-addr', `must be an IP address, got ${JSON.stringify(flags.meshAddr)}`)
   const mesh = flags.meshAddr === undefined ? {} : { mesh: { listenAddress: flags.meshAddr } }
   const common = { stateDir: flags.stateDir, runtime: flags.runtime, hostname: flags.hostname, advertiseAddr: flags.advertiseAddr, ...mesh, ...timing(flags) }
@@ -62,7 +63,16 @@ async function start(mode: 'init' | 'join' | 'open', flags: StartFlags, signal: 
     case 'join':
       return Cluster.join({ ...common, joinAddr: flags.joinAddr ?? '', token: flags.token ?? '', listenAddr: flags.listenAddr, signal })
     case 'open':
-      return Cluster.open({ ...common, unlockKey: flags.unlockKey, listenAddr: flags.listenAddr })
+      return Cluster.open({
+        ...common,
+        unlockKey: flags.unlockKey,
+        listenAddr: flags.listenAddr,
+        forceNewCluster: flags.forceNewCluster === true,
+        // Without a key a locked manager waits for `swarmkit swarm unlock` (Docker's daemon does too).
+        waitForUnlock: flags.unlockKey === undefined,
+        onLocked,
+        signal,
+      })
   }
 }
 
@@ -98,20 +108,17 @@ async function readLine(ctx: CommandContext): Promise<string> {
 }
 
 /**
- * Starts the node; `open` of an autolocked manager without a key prompts for it on a terminal
- * (Docker's `swarm unlock`), and `--unlock-key -` reads it from standard input.
+ * Starts the node; `open` of an autolocked manager without a key waits locked until
+ * `swarmkit swarm unlock` gives it (Docker's daemon and `docker swarm unlock`), and
+ * `--unlock-key -` reads the key from standard input.
  */
 async function startUnlocking(ctx: CommandContext, mode: 'init' | 'join' | 'open', flags: StartFlags): Promise<ClusterNode> {
   const unlockKey = flags.unlockKey === '-' ? await readLine(ctx) : flags.unlockKey
   const given = unlockKey === undefined ? flags : { ...flags, unlockKey }
-  try {
-    return await start(mode, given, ctx.signal)
-  } catch (err) {
-    const interactive = ctx.io.stdin === undefined && process.stdin.isTTY
-    if (mode !== 'open' || unlockKey !== undefined || !interactive || !(err instanceof Error) || err.name !== 'ClusterLockedError') throw err
-    ctx.io.stderr.write('This manager is locked. Please enter unlock key: ')
-    return start(mode, { ...flags, unlockKey: await readLine(ctx) }, ctx.signal)
+  const locked = (socketPath: string): void => {
+    ctx.io.stderr.write(`This node is locked: its keys are sealed under the unlock key. Unlock it with \`swarmkit --host unix://${socketPath} swarm unlock\`.\n`)
   }
+  return start(mode, given, ctx.signal, locked)
 }
 
 /** Adds `start` to the `node` command. */
@@ -127,7 +134,8 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
     .option('--token <token>', 'join: the join token (its role makes a manager or a worker)')
     .addOption(new Option('--runtime <kind>', 'the runtime tasks run on').choices(WORKER_RUNTIME_KINDS).default('process'))
     .option('--autolock', 'init: lock the manager keys under an unlock key')
-    .option('--unlock-key <key>', 'open: the unlock key of an autolocked manager (- reads it from standard input; prompted on a terminal)')
+    .option('--unlock-key <key>', 'open: the unlock key of an autolocked manager (- reads it from standard input; without it a locked manager waits for `swarmkit swarm unlock`)')
+    .option('--force-new-cluster', "open: a manager starts as the only manager of a new Raft group, keeping its state directory's data (restore a backup, recover from a lost quorum)")
     .option('--hostname <name>', 'the node hostname')
     .option('--raft-tick-ms <ms>', 'milliseconds per Raft tick (default 1000)')
     .option('--election-tick <n>', 'Raft ticks before an election (default 10)')
@@ -140,7 +148,14 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
       if (mode === 'join' && (flags.joinAddr === undefined || flags.token === undefined)) {
         throw new InvalidArgumentError(flags.joinAddr === undefined ? '--join-addr' : '--token', 'join needs --join-addr and --token')
       }
-      let current = await startUnlocking(c, mode, flags)
+      let current: ClusterNode
+      try {
+        current = await startUnlocking(c, mode, flags)
+      } catch (err) {
+        if (!c.signal.aborted) throw err
+        c.io.stderr.write('swarmkit: stopped before the node started\n')
+        return
+      }
       c.io.stdout.write(report(c, await describe(current, mode === 'init', flags.autolock === true)))
       const follow = (n: ClusterNode): void => {
         const switched = (e: RoleEvent): void => {

@@ -1,6 +1,6 @@
 /**
  * `swarmkit swarm join-token [--rotate] [-q] worker|manager | unlock-key [--rotate] [-q] |
- * ca [--rotate] [-d]`, with Docker's messages (the join command is `swarmkit node start join`).
+ * unlock | ca [--rotate] [-d]`, with Docker's messages (the join command is `swarmkit node start join`).
  *
  * @module
  */
@@ -10,6 +10,7 @@ import type { ClusterSpec, NodeRole } from '@swarmkit-ts/api'
 import type { ControlClient } from '@swarmkit-ts/core'
 import type { CommandContext } from '../context.ts'
 import type { ContextFactory } from './common.ts'
+import { addSwarmUnlockCommand } from './swarm-unlock.ts'
 import { parseChoice } from './values.ts'
 
 /** The cluster address of the leader (else of any manager), for the join command. */
@@ -27,7 +28,7 @@ export function joinInstructions(role: NodeRole, token: string, address: string)
 /** Docker's unlock-key message. */
 export function unlockKeyMessage(key: string): string {
   return (
-    'To unlock a swarm manager after it restarts, run `swarmkit node start open --unlock-key <key>`\n' +
+    'To unlock a swarm manager after it restarts, run `swarmkit swarm unlock` (or `swarmkit node start open --unlock-key <key>`)\n' +
     'with the following key:\n\n' +
     `    ${key}\n\n` +
     'Please remember to store this key in a password manager, since without it you\n' +
@@ -85,6 +86,7 @@ export function addSwarmCommands(program: Command, ctx: ContextFactory): void {
       if (c.quiet) c.io.stdout.write(`${key}\n`)
       else c.io.stdout.write(`${flags.rotate === true ? 'Successfully rotated manager unlock key.\n\n' : ''}${unlockKeyMessage(key)}`)
     })
+  addSwarmUnlockCommand(swarm, ctx)
   swarm
     .command('ca')
     .description('Display and rotate the root CA')

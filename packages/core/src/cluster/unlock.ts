@@ -51,6 +51,7 @@ export async function waitForUnlock(options: WaitForUnlockOptions): Promise<{ ke
     fail = reject
   })
   let unlocking = false
+  let served: Server | undefined
   const unlock = async (key: string): Promise<void> => {
     if (unlocking) throw new FailedPreconditionError('an unlock is already in progress', { reason: 'unlocking' })
     unlocking = true
@@ -66,7 +67,13 @@ export async function waitForUnlock(options: WaitForUnlockOptions): Promise<{ ke
     () => {
       throw lockedError()
     },
-    { ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }), addServices: (server) => addUnlockService(server, unlock) },
+    {
+      ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+      addServices: (server) => {
+        served = server
+        addUnlockService(server, unlock)
+      },
+    },
   )
   const onAbort = (): void => fail?.(options.signal?.reason)
   options.signal?.addEventListener('abort', onAbort, { once: true })
@@ -76,8 +83,17 @@ export async function waitForUnlock(options: WaitForUnlockOptions): Promise<{ ke
     return await opened
   } finally {
     options.signal?.removeEventListener('abort', onAbort)
-    // The answer to the unlock call goes out before the socket closes (grpc-js sends it first).
-    await new Promise((resolve) => setImmediate(resolve))
+    // The answer to the unlock call goes out before the socket closes: a graceful shutdown first.
+    const server = served
+    if (server !== undefined) {
+      let timer: NodeJS.Timeout | undefined
+      // A client holding a call open must not keep the node locked: forced after a while.
+      await new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 5000)
+        server.tryShutdown(() => resolve())
+      })
+      clearTimeout(timer)
+    }
     await socket.close()
   }
 }
