@@ -265,6 +265,18 @@ describe('rollbacks and pauses', () => {
     expect(outcome).toEqual({ kind: 'converged', rollback: 'manually requested rollback' })
   })
 
+  it('a rollback whose tasks converge before the updater marks it completed waits for ROLLBACK_COMPLETED, then says so', () => {
+    const tracker = new ConvergeTracker({ monitorMs: 100 })
+    const started = snapshot({ desired: 1, slots: [[1, RUNNING]], update: [UpdateState.ROLLBACK_STARTED, 'manually requested rollback'] })
+    expect(tracker.step(0, started)).toEqual({ writes: expect.any(Array) as unknown, wakeAtMs: 100 })
+    // The monitor is over but the updater still runs: no end, and no wake-up until its next status.
+    expect(tracker.step(100)).toEqual({ writes: [] })
+    const screen = new PlainScreen()
+    const done = tracker.step(500, snapshot({ desired: 1, slots: [[1, RUNNING]], update: [UpdateState.ROLLBACK_COMPLETED, 'rollback completed'] }))
+    expect(screen.render(done.writes).trimEnd().split('\n').slice(-2)).toEqual(['verify: Service svc1 converged', 'rollback: rollback completed'])
+    expect(done.outcome).toEqual({ kind: 'converged', rollback: 'manually requested rollback' })
+  })
+
   it('ends when the update or the rollback pauses, or the service is removed', () => {
     const paused = play(new PlainScreen(), [
       [0, snapshot({ desired: 1, slots: [[1, RUNNING, v1]], update: [UpdateState.PAUSED, 'update paused due to failure or early termination of task task1'] })],

@@ -61,6 +61,8 @@ export class ConvergeTracker {
   #finalMessage: string | undefined
   readonly #slotMap = new Map<number | string, number>()
   #over = false
+  /** The last status seen was UPDATING or ROLLBACK_STARTED: the updater had not finished. */
+  #settling = false
 
   constructor(init: ConvergeTrackerInit) {
     this.#monitorMs = init.monitorMs
@@ -100,7 +102,8 @@ export class ConvergeTracker {
       case UpdateState.ROLLBACK_PAUSED:
         return end({ kind: 'paused', message: `service rollback paused: ${message}` })
       case UpdateState.ROLLBACK_COMPLETED:
-        if (!this.#converged) this.#finalMessage = message === '' ? 'rollback completed' : message
+        // Also when the tasks converged while the rollback was still marked started (the end was held for this).
+        if (!this.#converged || this.#settling) this.#finalMessage = message === '' ? 'rollback completed' : message
         // A rollback that started and completed between two snapshots still counts as one.
         this.#rollbackReason ??= message === '' ? 'rollback completed' : message
         this.#rollback = true
@@ -111,7 +114,12 @@ export class ConvergeTracker {
       }
     }
 
-    if (this.#converged && this.#convergedAt !== undefined && nowMs - this.#convergedAt >= this.#monitorMs) {
+    // The updater has not said it finished (it always does, COMPLETED or ROLLBACK_COMPLETED, even
+    // when no task needed a change): converged tasks are not the end yet — e.g. a rollback that only
+    // scales is converged before the updater marks it completed.
+    const settling = state === UpdateState.UPDATING || state === UpdateState.ROLLBACK_STARTED
+    this.#settling = settling
+    if (this.#converged && !settling && this.#convergedAt !== undefined && nowMs - this.#convergedAt >= this.#monitorMs) {
       writes.push({ kind: 'line', id: 'verify', text: `Service ${p.serviceId} converged` })
       if (this.#finalMessage !== undefined) writes.push({ kind: 'message', id: 'rollback', text: this.#finalMessage })
       const reason = this.#rollbackReason
@@ -126,6 +134,8 @@ export class ConvergeTracker {
       }
       this.#convergedAt ??= nowMs
       const wait = this.#monitorMs - (nowMs - this.#convergedAt)
+      // Monitor over, the updater still at work: its next status (a new snapshot) steps again.
+      if (wait <= 0 && settling) return { writes }
       // Whole seconds left, rounded up (Docker: the integer part plus one, the same except on the second).
       const seconds = Math.max(1, Math.ceil(wait / 1000))
       writes.push({ kind: 'line', id: 'verify', text: `Waiting ${seconds} seconds to verify that tasks are stable...` })
