@@ -35,9 +35,12 @@ function ensureTmux(): string | undefined {
 const skip = ensureTmux()
 if (skip !== undefined) console.warn(`\n[cli] SKIPPED the tmux test: ${skip}\n`)
 
-/** A tmux server of this test only (its own socket name). */
-const SOCKET = `swarmkit-cli-progress-${process.pid}`
-const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' })
+/**
+ * A tmux server of each test only (its own socket name: a server killed by the previous test may
+ * still be exiting when the next starts, and a new session on its socket then fails).
+ */
+let serverNo = 0
+const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', `swarmkit-cli-progress-${process.pid}-${serverNo}`, '-f', '/dev/null', ...args], { encoding: 'utf8' })
 
 afterEach(() => {
   try {
@@ -45,6 +48,7 @@ afterEach(() => {
   } catch {
     // Already gone.
   }
+  serverNo++
 })
 
 describe.skipIf(skip !== undefined)('the converge display in tmux', () => {
