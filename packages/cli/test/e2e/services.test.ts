@@ -104,6 +104,7 @@ describe('swarmkit end to end: services and stacks', { timeout: 240_000 }, () =>
     const rolled = await cli('service', 'rollback', 'web')
     expect(rolled.code).toBe(0)
     expect(lines(rolled)[0]).toBe(webId)
+    expect(lines(rolled).at(-1)).toBe('rollback: rollback completed')
     await until(async () => (await replicasOf('web')) === '3/3', 'web rolled back to 3 replicas')
     expect((await cli('service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}} {{json .Spec.Task.Container.Env}}', 'web')).stdout).toBe('3 ["COLOR=blue"]\n')
 
