@@ -22,6 +22,7 @@ export interface StackObject<S> {
   readonly key: string
   /** Its name in the cluster. */
   readonly name: string
+  /** Its spec, labelled with the stack's namespace. */
   readonly spec: S
 }
 
@@ -35,9 +36,13 @@ export interface StackSpec {
   readonly networks: readonly StackObject<NetworkSpec>[]
   /** Names of external networks the services use (they must exist). */
   readonly externalNetworks: readonly string[]
+  /** Secrets to create (with their data read from `file:`), or to update when their labels changed. */
   readonly secrets: readonly StackObject<SecretSpec>[]
+  /** Names of external secrets the services use (they must exist). */
   readonly externalSecrets: readonly string[]
+  /** Configs to create, or to update when their labels changed. */
   readonly configs: readonly StackObject<ConfigSpec>[]
+  /** Names of external configs the services use (they must exist). */
   readonly externalConfigs: readonly string[]
   /** What docker would warn about (ignored keys). */
   readonly warnings: readonly string[]

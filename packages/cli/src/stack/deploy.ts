@@ -22,6 +22,7 @@ export interface DeployStackOptions {
 
 /** What a deploy did, in order. */
 export interface DeployResult {
+  /** The changes made, in the order they were made. */
   readonly actions: readonly StackAction[]
 }
 
