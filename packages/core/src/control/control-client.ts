@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Client, Metadata, type ChannelCredentials, type ChannelOptions, type ServiceError } from '@grpc/grpc-js'
+import { Client, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js'
 import { InvalidArgumentError, decodeObject, decodeStoreEvent, encodeSpec } from '@swarmkit-ts/api'
 import type {
   Cluster,
@@ -26,7 +26,6 @@ import type {
   Task,
 } from '@swarmkit-ts/api'
 import type { Frozen, WatchEvent } from '@swarmkit-ts/store'
-import { fromGrpcError } from '../rpc/errors.ts'
 import { readServerStream } from '../rpc/stream.ts'
 import type {
   CommonFilters,
@@ -46,6 +45,7 @@ import type {
   VersionOptions,
 } from './control-api.ts'
 import { FORWARDED_METADATA_KEY, INFO_METHOD, WATCH_METHOD, controlPath } from './control-methods.ts'
+import { ControlSessionClient } from './control-session.ts'
 import { decodeResponse, decodeWatchMessage, encodeRequest, encodeWatchRequest, type WireRequest, type WireResponse } from './control-wire.ts'
 import { deepFreeze } from './frozen.ts'
 import { LogsClient, type LogCallOptions, type LogMessage, type SubscribeLogsRequest } from '../logs/index.ts'
@@ -90,6 +90,8 @@ export class ControlClient implements ControlApi {
   /** The address this client dials. */
   readonly address: string
   readonly #client: Client
+  /** The unary calls, multiplexed on one stream (see `control-session.ts`). */
+  readonly #session: ControlSessionClient
   readonly #timeoutMs: number | undefined
   readonly #forwarded: boolean
   readonly #credentials: ChannelCredentials
@@ -103,6 +105,7 @@ export class ControlClient implements ControlApi {
     this.#client = new Client(init.address, init.credentials, { 'grpc.enable_channelz': 0, ...init.channelOptions })
     this.#timeoutMs = init.callTimeoutMs
     this.#forwarded = init.forwarded ?? false
+    this.#session = new ControlSessionClient(this.#client, () => this.#metadata(), this.#timeoutMs)
     this.#credentials = init.credentials
     this.#channelOptions = init.channelOptions
     const call = (method: string, req: WireRequest): Promise<WireResponse> => this.#unary(method, req)
@@ -199,6 +202,7 @@ export class ControlClient implements ControlApi {
 
   /** Closes the channel; calls in flight fail with `UnavailableError`. */
   close(): void {
+    this.#session.close()
     this.#client.close()
     this.#logs?.close()
   }
@@ -226,13 +230,7 @@ export class ControlClient implements ControlApi {
    * (`LeaderForwardingControl.passThrough`). Rejects with the typed error the server answered.
    */
   forwardRaw(method: string, request: Buffer): Promise<Buffer> {
-    const options = this.#timeoutMs === undefined ? {} : { deadline: Date.now() + this.#timeoutMs }
-    return new Promise((resolve, reject) => {
-      this.#client.makeUnaryRequest(controlPath(method), identity, identity, request, this.#metadata(), options, (err: ServiceError | null, res?: Buffer) => {
-        if (err !== null) reject(fromGrpcError(err))
-        else resolve(res ?? Buffer.alloc(0))
-      })
-    })
+    return this.#session.call(method, request)
   }
 
   async #unary(method: string, req: WireRequest): Promise<WireResponse> {

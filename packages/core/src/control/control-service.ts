@@ -4,13 +4,14 @@
  *
  * @module
  */
-import type { Metadata, Server, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js'
+import type { Metadata, Server, ServerDuplexStream, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js'
 import { FailedPreconditionError, InvalidArgumentError, encodeStoreEvent } from '@swarmkit-ts/api'
 import type { CallWithAuthContext } from '@swarmkit-ts/pki'
 import { rawMethod } from '../rpc/raw-method.ts'
 import { toGrpcError } from '../rpc/errors.ts'
 import type { ControlApi } from './control-api.ts'
 import { CONTROL_METHODS, FORWARDED_METADATA_KEY, INFO_METHOD, WATCH_METHOD, controlPath } from './control-methods.ts'
+import { SESSION_METHOD, serveControlSession } from './control-session.ts'
 import { LeaderForwardingControl } from './leader-forwarding.ts'
 import { decodeRequest, decodeWatchRequest, encodeResponse, encodeWatchMessage, type WireRequest, type WireWatchRequest } from './control-wire.ts'
 
@@ -55,6 +56,7 @@ export function controlServiceDefinition(): ServiceDefinition {
   for (const name of Object.keys(CONTROL_METHODS)) def[name] = rawMethod(controlPath(name), name)
   def[WATCH_METHOD] = rawMethod(controlPath(WATCH_METHOD), WATCH_METHOD, true)
   def[INFO_METHOD] = rawMethod(controlPath(INFO_METHOD), INFO_METHOD)
+  def[SESSION_METHOD] = { ...rawMethod(controlPath(SESSION_METHOD), SESSION_METHOD, true), requestStream: true }
   return def
 }
 
@@ -68,35 +70,45 @@ function decoded<T>(decode: (b: Buffer) => T, bytes: Buffer): T {
 }
 
 /**
+ * Answers one unary call (by method name, with its encoded request envelope) as the service does:
+ * authorize the caller, then `Info` here, or the call passed on as is by a follower's
+ * leader-forwarding API, or decoded and run on `deps.control()`; resolves with the encoded
+ * response, rejects with the typed error.
+ */
+function answerer(deps: ControlServiceDeps): (name: string, request: Buffer, call: CallWithAuthContext & { metadata: Metadata }) => Promise<Buffer> {
+  return (name, request, call) => {
+    try {
+      deps.authorize(call)
+      if (name === INFO_METHOD) {
+        if (deps.nodeId === undefined) throw new FailedPreconditionError('this control service does not know its node id', { reason: 'no-node-id' })
+        return Promise.resolve(encodeResponse({ nodeId: deps.nodeId }))
+      }
+      const run = Object.hasOwn(CONTROL_METHODS, name) ? CONTROL_METHODS[name] : undefined
+      if (run === undefined) throw new InvalidArgumentError('method', `is not a control method: ${JSON.stringify(name)}`)
+      const control = deps.control(contextOf(call))
+      // A follower passes the encoded call on to the leader as is.
+      const pass = control instanceof LeaderForwardingControl ? control.passThrough() : undefined
+      if (pass !== undefined) return pass(name, request)
+      const req: WireRequest = decoded(decodeRequest, request)
+      return run(control, req).then(encodeResponse)
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+}
+
+/**
  * Registers the `swarmkit.core.v1.Control` service on `server`. Every call is authorized first,
  * then answered by `deps.control()`; every error reaches the client as its typed gRPC status
  * (`fromGrpcError` rebuilds it).
  */
 export function addControlService(server: Server, deps: ControlServiceDeps): void {
   const impl: UntypedServiceImplementation = {}
-  for (const [name, run] of Object.entries(CONTROL_METHODS)) {
+  const answer = answerer(deps)
+  for (const name of [...Object.keys(CONTROL_METHODS), INFO_METHOD]) {
     impl[name] = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-      let req: WireRequest
-      let control: ControlApi
-      try {
-        deps.authorize(call)
-        control = deps.control(contextOf(call))
-        // A follower passes the encoded call on to the leader as is.
-        const pass = control instanceof LeaderForwardingControl ? control.passThrough() : undefined
-        if (pass !== undefined) {
-          pass(name, call.request).then(
-            (res) => callback(null, res),
-            (err: unknown) => callback(toGrpcError(err)),
-          )
-          return
-        }
-        req = decoded(decodeRequest, call.request)
-      } catch (err) {
-        callback(toGrpcError(err))
-        return
-      }
-      run(control, req).then(
-        (res) => callback(null, encodeResponse(res)),
+      answer(name, call.request, call).then(
+        (res) => callback(null, res),
         (err: unknown) => callback(toGrpcError(err)),
       )
     }
@@ -104,14 +116,10 @@ export function addControlService(server: Server, deps: ControlServiceDeps): voi
   impl[WATCH_METHOD] = (call: ServerWritableStream<Buffer, Buffer>) => {
     void serveWatch(call, deps)
   }
-  impl[INFO_METHOD] = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-    try {
-      deps.authorize(call)
-      if (deps.nodeId === undefined) throw new FailedPreconditionError('this control service does not know its node id', { reason: 'no-node-id' })
-      callback(null, encodeResponse({ nodeId: deps.nodeId }))
-    } catch (err) {
-      callback(toGrpcError(err))
-    }
+  // The same calls multiplexed on one stream (ControlClient's way): each frame is authorized and
+  // answered as its unary method.
+  impl[SESSION_METHOD] = (call: ServerDuplexStream<Buffer, Buffer>) => {
+    serveControlSession(call, (method, request) => answer(method, request, call))
   }
   server.addService(controlServiceDefinition(), impl)
 }
