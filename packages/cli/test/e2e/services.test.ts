@@ -125,8 +125,17 @@ describe('swarmkit end to end: services and stacks', { timeout: 240_000 }, () =>
     expect(lines(logs).map((l) => l.replace(/ +\| /, ' | ')).sort()).toEqual(tasks.flatMap((t) => [`${prefix(t)} | one`, `${prefix(t)} | two`]).sort())
   })
 
+  it("creates a service through a follower's socket, waiting for it to converge (the watch served by the follower)", async () => {
+    const created = await cluster.cli([...cluster.host('m3'), 'service', 'create', '--name', 'viafollower', '--update-monitor', '200ms', 'busybox:fake', 'sleep', '3600'])
+    expect(created.stderr).toBe('')
+    expect(created.code).toBe(0)
+    const id = lines(created)[0] ?? ''
+    expect(lines(created).at(-1)).toBe(`verify: Service ${id} converged`)
+    expect(await cluster.cli([...cluster.host('m2'), 'service', 'ls', '-q', '--filter', 'name=viafollower'])).toEqual({ code: 0, stdout: `${id}\n`, stderr: '' })
+  })
+
   it('removes services, printing each name, and fails naming the first it cannot find', async () => {
-    expect(await cli('service', 'rm', 'web', 'api', 'talk')).toEqual({ code: 0, stdout: 'web\napi\ntalk\n', stderr: '' })
+    expect(await cli('service', 'rm', 'web', 'api', 'talk', 'viafollower')).toEqual({ code: 0, stdout: 'web\napi\ntalk\nviafollower\n', stderr: '' })
     expect(await cli('service', 'ls')).toEqual({ code: 0, stdout: 'ID   NAME   MODE   REPLICAS   IMAGE   PORTS\n', stderr: '' })
     expect(await cli('service', 'rm', 'web')).toEqual({ code: 1, stdout: '', stderr: 'swarmkit: NotFoundError: service web not found\n' })
   })
