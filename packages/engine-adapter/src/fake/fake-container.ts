@@ -30,6 +30,13 @@ export interface FakeContainerHost {
 
 const DEFAULT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin'
 const noIo: FakeIO = { out: () => {}, err: () => {} }
+/** The files of every container that has none (read-only: shared). */
+const NO_FILES: ReadonlyMap<string, FakeFile> = new Map()
+
+function fileMap(files: NonNullable<RuntimeContainerSpec['files']>): ReadonlyMap<string, FakeFile> {
+  const enc = new TextEncoder()
+  return new Map(files.map((f) => [f.target, { data: typeof f.data === 'string' ? enc.encode(f.data) : f.data.slice(), mode: f.mode ?? 0o444 }]))
+}
 
 /** One container of the fake runtime: state, captured logs, its process, health probes, ports. */
 export class FakeContainer {
@@ -42,12 +49,13 @@ export class FakeContainer {
   ports: PublishedPort[] = []
   readonly logs: LogBuffer
   readonly labels: Readonly<Record<string, string>>
-  readonly files: Map<string, FakeFile>
+  readonly files: ReadonlyMap<string, FakeFile>
   waiters: ((code: number) => void)[] = []
   process: FakeProcess | undefined
   #timers: Timer[] = []
   #servers: Server[] = []
-  readonly #handlers = new Map<number, FakeConnectionHandler>()
+  /** Made when a program first listens. */
+  #handlers: Map<number, FakeConnectionHandler> | undefined
   #failures = 0
 
   readonly id: string
@@ -64,8 +72,7 @@ export class FakeContainer {
     this.host = host
     this.logs = new LogBuffer(() => host.clock.now())
     this.labels = { ...image.labels, ...spec.labels }
-    const enc = new TextEncoder()
-    this.files = new Map((spec.files ?? []).map((f) => [f.target, { data: typeof f.data === 'string' ? enc.encode(f.data) : f.data.slice(), mode: f.mode ?? 0o444 }]))
+    this.files = spec.files === undefined || spec.files.length === 0 ? NO_FILES : fileMap(spec.files)
   }
 
   /** The argv to run: entrypoint (or `command`) followed by cmd (or `args`). */
@@ -104,7 +111,7 @@ export class FakeContainer {
     for (const p of this.spec.ports ?? []) {
       const target = p.target
       const server = createServer((socket) => {
-        const handler = this.#handlers.get(target)
+        const handler = this.#handlers?.get(target)
         if (handler === undefined) socket.destroy()
         else handler(socket)
       })
@@ -150,6 +157,7 @@ export class FakeContainer {
       files: this.files,
       write,
       listen: (port, handler) => {
+        this.#handlers ??= new Map()
         if (this.#handlers.has(port)) return false
         this.#handlers.set(port, handler)
         return true
@@ -242,6 +250,6 @@ export class FakeContainer {
     this.#timers = []
     for (const s of this.#servers) s.close()
     this.#servers = []
-    this.#handlers.clear()
+    this.#handlers?.clear()
   }
 }

@@ -22,6 +22,8 @@ export class FakeProcessKilled extends SwarmkitError {
   }
 }
 
+const defaultDisposition = (): 'default' => 'default'
+
 /** A file visible to a fake process. */
 export interface FakeFile {
   data: Uint8Array
@@ -55,13 +57,14 @@ export class FakeProcess {
    * Disposition of a catchable signal: `'default'` kills, `'ignore'` drops it, `'handle'`
    * interrupts the current sleep and leaves {@link pendingSignal} set for the program.
    */
-  disposition: (signal: 'TERM') => 'default' | 'ignore' | 'handle' = () => 'default'
+  disposition: (signal: 'TERM') => 'default' | 'ignore' | 'handle' = defaultDisposition
   /** A handled signal the program has not processed yet. */
   pendingSignal: 'TERM' | undefined
   readonly #init: FakeProcessInit
   #killedCode: number | undefined
-  readonly #onKill = new Set<(code: number) => void>()
-  readonly #onInterrupt = new Set<() => void>()
+  // Made when first needed: a container's process holds one sleep at a time (100,000 of them in a big cluster).
+  #onKill: Set<(code: number) => void> | undefined
+  #onInterrupt: Set<() => void> | undefined
 
   constructor(init: FakeProcessInit) {
     this.#init = init
@@ -98,8 +101,8 @@ export class FakeProcess {
     return new Promise<void>((resolve, reject) => {
       const done = (): void => {
         timer.cancel()
-        this.#onKill.delete(onKill)
-        this.#onInterrupt.delete(resolveEarly)
+        this.#onKill?.delete(onKill)
+        this.#onInterrupt?.delete(resolveEarly)
       }
       const onKill = (code: number): void => {
         done()
@@ -109,8 +112,8 @@ export class FakeProcess {
         done()
         resolve()
       }
-      this.#onKill.add(onKill)
-      this.#onInterrupt.add(resolveEarly)
+      ;(this.#onKill ??= new Set()).add(onKill)
+      ;(this.#onInterrupt ??= new Set()).add(resolveEarly)
       const timer: Timer = this.clock.setTimeout(resolveEarly, ms)
     })
   }
@@ -131,7 +134,7 @@ export class FakeProcess {
       if (d === 'ignore') return
       if (d === 'handle') {
         this.pendingSignal = 'TERM'
-        for (const f of [...this.#onInterrupt]) f()
+        for (const f of [...(this.#onInterrupt ?? [])]) f()
         return
       }
     }
@@ -142,15 +145,15 @@ export class FakeProcess {
   kill(exitCode: number): void {
     if (this.#killedCode !== undefined) return
     this.#killedCode = exitCode
-    for (const f of [...this.#onKill]) f(exitCode)
-    for (const f of [...this.#killWatchers]) f(exitCode)
+    for (const f of [...(this.#onKill ?? [])]) f(exitCode)
+    for (const f of [...(this.#killWatchers ?? [])]) f(exitCode)
   }
 
-  readonly #killWatchers = new Set<(code: number) => void>()
+  #killWatchers: Set<(code: number) => void> | undefined
 
   /** Resolves with the exit code when the process is killed. */
   whenKilled(): Promise<number> {
     if (this.#killedCode !== undefined) return Promise.resolve(this.#killedCode)
-    return new Promise((resolve) => this.#killWatchers.add(resolve))
+    return new Promise((resolve) => (this.#killWatchers ??= new Set()).add(resolve))
   }
 }
