@@ -82,8 +82,8 @@ export class Cli {
    * display draws in place when the demo runs on a terminal). Resolves with the exit code and
    * the output. `quiet` runs it without printing (the demo's own checks).
    */
-  run(args, { quiet = false, display = [] } = {}) {
-    if (!quiet) this.out.write(`$ swarmkit ${(display.length > 0 ? display : args).map(shellWord).join(' ')}\n`)
+  run(args, { quiet = false } = {}) {
+    if (!quiet) this.out.write(`$ swarmkit ${args.map(shellWord).join(' ')}\n`)
     const tty = !quiet && process.stdout.isTTY === true
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [this.bin, ...args], { stdio: ['ignore', tty ? 'inherit' : 'pipe', 'pipe'] })
