@@ -101,7 +101,7 @@ describe('swarmkit end to end: nodes, secrets, configs, networks, swarm', { time
       [fromStdin.stdout.trim().slice(0, 12), 'api_key', ''],
       [fromFile.stdout.trim().slice(0, 12), 'db_pass', ''],
     ])
-    for (const r of ls.slice(1)) expect(r[3]).toMatch(/^(Less than a second|1 second|\d+ seconds|About a minute) ago$/)
+    for (const r of ls.slice(1)) expect(r[3]).toMatch(/^(Less than a second|1 second|\d+ seconds|About a minute|\d+ minutes) ago$/)
     const inspected = JSON.parse((await cli('secret', 'inspect', 'db_pass')).stdout) as { spec: { annotations: { name: string; labels: Record<string, string> }; data?: string } }[]
     expect(inspected.map((s) => [s.spec.annotations.name, s.spec.annotations.labels, s.spec.data ?? ''])).toEqual([['db_pass', { app: 'db' }, '']])
     expect(await cli('secret', 'ls', '-q', '--filter', 'label=app')).toEqual({ code: 0, stdout: fromFile.stdout, stderr: '' })
