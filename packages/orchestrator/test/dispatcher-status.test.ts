@@ -61,6 +61,35 @@ describe('Dispatcher status intake', () => {
     await f.stop()
   })
 
+  it('writes one batch at a time: updates that arrive while a write is in flight go in the next write, each task with its latest status only', async () => {
+    const f = new DispatcherFixture()
+    const c = await f.connect('n1')
+    await f.store.batch((b) => {
+      for (let i = 0; i < STATUS_FLUSH_LIMIT; i += 100) {
+        b.update((tx) => {
+          for (let j = i; j < i + 100; j++) tx.tasks.create(task(`t${String(j)}`, 'n1'))
+        })
+      }
+    })
+    const ids = Array.from({ length: STATUS_FLUSH_LIMIT }, (_, i) => idOf(`t${String(i)}`))
+    const seen = new Map<string, TaskState[]>()
+    const watch = f.store.watch({ kinds: 'task', actions: ['update'] }, { queueLimit: 10 * STATUS_FLUSH_LIMIT })
+    const watching = (async () => {
+      for await (const ev of watch) if (ev.action === 'update') seen.set(ev.object.id, [...(seen.get(ev.object.id) ?? []), ev.object.status.state])
+    })()
+    const send = (state: TaskState, timestamp: number): Promise<void> =>
+      c.api.updateTaskStatus({ sessionId: c.sessionId, updates: ids.map((taskId) => ({ taskId, status: { timestamp, state } })) })
+    // Each request fills the queue to the limit: the first is written at once, the next two while it is in flight.
+    await Promise.all([send(TaskState.PREPARING, 1), send(TaskState.READY, 2), send(TaskState.RUNNING, 3)])
+    await f.settle()
+    watch.close()
+    await watching
+    expect(f.clock.now()).toBe(1_700_000_000_000)
+    expect(new Set([...seen.values()].map((states) => states.join(',')))).toEqual(new Set([`${TaskState.PREPARING},${TaskState.RUNNING}`]))
+    expect(seen.size).toBe(STATUS_FLUSH_LIMIT)
+    await f.stop()
+  }, 120_000)
+
   it('never moves a state backwards: an update lower than the stored state is ignored', async () => {
     const f = new DispatcherFixture()
     const c = await f.connect('n1')

@@ -2,7 +2,8 @@
  * The status intake of one term: `enqueue` checks that every task is the caller's and keeps
  * the latest status per task; the queue is written `statusFlushMs` (default
  * `STATUS_FLUSH_INTERVAL_MS`) after its first entry, or at once at {@link STATUS_FLUSH_LIMIT}
- * entries, in store batches.
+ * entries, in store batches — one write at a time: a flush due while a write is in flight
+ * happens when it is applied, with each task's latest status by then.
  *
  * @module
  */
@@ -18,6 +19,10 @@ export class StatusQueue {
   readonly #ctx: DispatcherContext
   #queue = new Map<string, TaskStatus>()
   #timer: Timer | undefined
+  /** A write of the queue is in flight. */
+  #writing = false
+  /** A flush came while a write was in flight: flush again once it is applied. */
+  #again = false
 
   constructor(ctx: DispatcherContext) {
     this.#ctx = ctx
@@ -56,9 +61,24 @@ export class StatusQueue {
     this.#timer?.cancel()
     this.#timer = undefined
     if (this.#queue.size === 0) return
+    if (this.#writing) {
+      // One write at a time, as SwarmKit's dispatcher: what arrives meanwhile keeps only each
+      // task's latest status and goes in the next write, once this one is applied.
+      this.#again = true
+      return
+    }
     const queue = this.#queue
     this.#queue = new Map()
-    this.#ctx.track('write task statuses', this.#write(queue))
+    this.#writing = true
+    this.#ctx.track(
+      'write task statuses',
+      this.#write(queue).finally(() => {
+        this.#writing = false
+        if (!this.#again) return
+        this.#again = false
+        this.#flushNow()
+      }),
+    )
   }
 
   async #write(queue: ReadonlyMap<string, TaskStatus>): Promise<void> {
