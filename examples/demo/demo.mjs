@@ -46,7 +46,7 @@ const host = (name) => ['-H', `unix://${sock(name)}`]
 async function startNode(name, args, reportLines) {
   const full = [...args, '--state-dir', join(stateRoot, name), '--hostname', name, ...(name in MESH ? ['--mesh-addr', MESH[name]] : []), ...TIMING]
   out.write(`$ swarmkit node start ${full.join(' ')} &\n`)
-  const node = new NodeProcess(bin, name, full, join(stateRoot, `${name}.log`))
+  const node = new NodeProcess(bin, name, full, join(stateRoot, `${name}${nodes.has(name) ? '-restarted' : ''}.log`))
   nodes.set(name, node)
   const lines = await node.report(reportLines)
   for (const line of lines) out.write(`${line.replace(/(SWMTKN-1-\S{20})\S+/g, '$1…')}\n`)
@@ -133,7 +133,7 @@ async function demo() {
   const bonjour = await curlRound('6 updated tasks answering', port, ['m1', 'm2', 'm3'], 6, (a) => backends(a).size === 6 && a.every((x) => x.body.startsWith('bonjour ')))
   check(bonjour.every((x) => x.body.startsWith('bonjour ')), 'an answer does not carry the new GREETING')
 
-  heading(5, 'Kill the leader (kill -9) and watch the cluster recover')
+  heading(5, 'Kill the leader (kill -9) and watch the cluster recover, then restart it')
   const leader = (await nodeList('m1'))?.find((n) => n.managerStatus?.leader === true)
   const killed = leader?.description?.hostname
   check(killed !== undefined && nodes.has(killed), 'no leader in node ls')
@@ -158,6 +158,15 @@ async function demo() {
   note('the service still answers through the meshes of the managers left')
   const after = await curlRound('answers after the leader died', port, survivors, 6, (a) => a.every((x) => x.body.startsWith('bonjour ')))
   check(after.length === survivors.length * 6, 'the service does not answer after the leader was killed')
+  note(`restart ${killed}: it opens its state directory, catches up through Raft, and stops its tasks that were rescheduled`)
+  await startNode(killed, ['open'], 2)
+  await until(`${killed} ready and reachable again`, async () => {
+    const n = (await nodeList(survivors[0]))?.find((x) => x.description?.hostname === killed)
+    return n?.status.state === 'ready' && n.managerStatus?.reachability === 'reachable' ? true : undefined
+  })
+  await cli.run([...host(killed), 'node', 'ls'])
+  const again = await curlRound('answers through every mesh again', port, ['m1', 'm2', 'm3'], 6, (a) => backends(a).size === 6 && a.every((x) => x.body.startsWith('bonjour ')))
+  check(backends(again).size === 6, `the service does not answer from 6 tasks through every mesh once ${killed} is back`)
 
   heading(6, 'Your turn')
   const alias = `alias swarmkit='node ${bin}'`

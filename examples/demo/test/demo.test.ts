@@ -44,7 +44,7 @@ describe('scripts/demo.sh --ci', () => {
       '== 2. Deploy "web" with 3 replicas, published on port P through the routing mesh',
       '== 3. Scale web from 3 to 6 replicas',
       '== 4. Roll out an update (GREETING=bonjour, 2 tasks at a time) with the converge display',
-      '== 5. Kill the leader (kill -9) and watch the cluster recover',
+      '== 5. Kill the leader (kill -9) and watch the cluster recover, then restart it',
       '== 6. Your turn',
     ])
     expect(stdout).toMatch(/^\$ swarmkit node start init /m)
@@ -56,6 +56,7 @@ describe('scripts/demo.sh --ci', () => {
     expect(stdout).toMatch(/^bonjour from node (m1|m2|m3|w1|w2), container [0-9a-z]+, pid \d+$/m)
     expect(stdout).toMatch(/^\$ kill -9 \d+ {4}# m[123], the leader$/m)
     expect(stdout).toMatch(/^# m[123] is the new leader/m)
+    expect(stdout).toMatch(/^\$ swarmkit node start open --state-dir \S+\/m[123] --hostname m[123] --mesh-addr 127\.0\.0\.[123] /m)
     expect(stdout).toContain('demo: all steps passed')
     expect(stdout).toContain('demo: stopping every node and removing the state')
     const stateDir = /state in (\S+),/.exec(stdout)?.[1]
