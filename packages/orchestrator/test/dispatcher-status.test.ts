@@ -59,7 +59,7 @@ describe('Dispatcher status intake', () => {
     const states = f.store.view((tx) => ids.map((id) => tx.tasks.get(id)?.status.state))
     expect(new Set(states)).toEqual(new Set([TaskState.RUNNING]))
     await f.stop()
-  })
+  }, 120_000)
 
   it('writes one batch at a time: updates that arrive while a write is in flight go in the next write, each task with its latest status only', async () => {
     const f = new DispatcherFixture()
