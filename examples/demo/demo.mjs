@@ -42,16 +42,22 @@ const note = (text) => out.write(`# ${text}\n`)
 const sock = (name) => join(stateRoot, name, 'control.sock')
 const host = (name) => ['-H', `unix://${sock(name)}`]
 
-/** Starts node `name` and prints its command and report. */
-async function startNode(name, args, reportLines) {
-  const full = [...args, '--state-dir', join(stateRoot, name), '--hostname', name, ...(name in MESH ? ['--mesh-addr', MESH[name]] : []), ...TIMING]
-  out.write(`$ swarmkit node start ${full.join(' ')} &\n`)
-  const node = new NodeProcess(bin, name, full, join(stateRoot, `${name}${nodes.has(name) ? '-restarted' : ''}.log`))
-  nodes.set(name, node)
-  const lines = await node.report(reportLines)
-  for (const line of lines) out.write(`${line.replace(/(SWMTKN-1-\S{20})\S+/g, '$1…')}\n`)
-  return lines
+/** Starts nodes `names` together (each command printed, as typed with `&`), then prints their reports in order. */
+async function startNodes(names, args, reportLines) {
+  const started = names.map((name) => {
+    const full = [...args, '--state-dir', join(stateRoot, name), '--hostname', name, ...(name in MESH ? ['--mesh-addr', MESH[name]] : []), ...TIMING]
+    out.write(`$ swarmkit node start ${full.join(' ')} &\n`)
+    const node = new NodeProcess(bin, name, full, join(stateRoot, `${name}${nodes.has(name) ? '-restarted' : ''}.log`))
+    nodes.set(name, node)
+    return node
+  })
+  const reports = await Promise.all(started.map((node) => node.report(reportLines)))
+  for (const line of reports.flat()) out.write(`${line.replace(/(SWMTKN-1-\S{20})\S+/g, '$1…')}\n`)
+  return reports.flat()
 }
+
+/** Starts node `name` and prints its command and report. */
+const startNode = (name, args, reportLines) => startNodes([name], args, reportLines)
 
 /** `node ls` through `via` as objects. */
 const nodeList = (via) => cli.json([...host(via), 'node', 'ls'])
@@ -100,7 +106,7 @@ async function demo() {
   const managerToken = /manager token:\s+(\S+)/.exec(first.join('\n'))?.[1]
   check(address !== undefined && workerToken !== undefined && managerToken !== undefined, `m1 did not report its address and tokens: ${first.join(' | ')}`)
   for (const m of ['m2', 'm3']) await startNode(m, ['join', '--join-addr', address, '--token', managerToken], 2)
-  for (const w of ['w1', 'w2']) await startNode(w, ['join', '--join-addr', address, '--token', workerToken], 1)
+  await startNodes(['w1', 'w2'], ['join', '--join-addr', address, '--token', workerToken], 1)
   await until('5 nodes ready', async () => {
     const list = await nodeList('m1')
     return list !== undefined && list.length === 5 && list.every((n) => n.status.state === 'ready') ? list : undefined
