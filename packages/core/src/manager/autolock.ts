@@ -37,17 +37,28 @@ export function autolockKeeper(random: Random): LeaderComponent {
   return {
     name: 'autolock-keeper',
     start: (ctx) => {
+      // The loop ticks after every commit; only a cluster event (or the start, or a resync) can
+      // call for a write, so the other ticks skip the transaction. A failed write is tried again
+      // at the next tick.
+      let changed = true
       const loop = new StoreLoop({ store: ctx.store, logger: ctx.logger }, 'autolock-keeper', ['cluster'], {
-        resync: () => {},
-        event: () => {},
+        resync: () => (changed = true),
+        event: () => (changed = true),
         tick: async () => {
-          await ctx.store.update((tx) => {
-            for (const c of tx.clusters.find()) {
-              const has = clusterUnlockKey(c) !== undefined
-              if (autolockOn(c) && !has) tx.clusters.update(withKey(c, generateUnlockKey(random)))
-              else if (!autolockOn(c) && has) tx.clusters.update(withKey(c, undefined))
-            }
-          })
+          if (!changed) return
+          changed = false
+          try {
+            await ctx.store.update((tx) => {
+              for (const c of tx.clusters.find()) {
+                const has = clusterUnlockKey(c) !== undefined
+                if (autolockOn(c) && !has) tx.clusters.update(withKey(c, generateUnlockKey(random)))
+                else if (!autolockOn(c) && has) tx.clusters.update(withKey(c, undefined))
+              }
+            })
+          } catch (err) {
+            changed = true
+            throw err
+          }
         },
       })
       loop.start()
@@ -79,6 +90,8 @@ export class UnlockKeyFollower {
   readonly #keys: ManagerKeyStore
   readonly #logger: Logger
   #current: string | undefined
+  /** A cluster event (or the start, or a resync) since the last tick: only then can the key differ. */
+  #changed = true
 
   /** `current`: the key this manager's file is sealed under now (`undefined`: not sealed). */
   constructor(store: MemoryStore, keys: ManagerKeyStore, current: string | undefined, logger: Logger) {
@@ -86,9 +99,9 @@ export class UnlockKeyFollower {
     this.#current = current
     this.#logger = logger
     this.#loop = new StoreLoop({ store, logger }, 'unlock-key-follower', ['cluster'], {
-      resync: () => {},
-      event: () => {},
-      tick: () => this.#follow(store.view((tx) => tx.clusters.find()[0])),
+      resync: () => (this.#changed = true),
+      event: () => (this.#changed = true),
+      tick: () => this.#tick(store),
     })
   }
 
@@ -105,6 +118,18 @@ export class UnlockKeyFollower {
   /** Stops; resolves once no re-sealing is in progress. */
   stop(): Promise<void> {
     return this.#loop.stop()
+  }
+
+  /** The loop ticks after every commit: the key is looked at only after a cluster event (a failed re-seal is tried again at the next tick). */
+  async #tick(store: MemoryStore): Promise<void> {
+    if (!this.#changed) return
+    this.#changed = false
+    try {
+      await this.#follow(store.view((tx) => tx.clusters.find()[0]))
+    } catch (err) {
+      this.#changed = true
+      throw err
+    }
   }
 
   async #follow(cluster: Frozen<Cluster> | undefined): Promise<void> {
