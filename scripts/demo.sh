@@ -53,5 +53,14 @@ if [ "$installed" = false ] || [ "$built" = false ]; then
   trap - EXIT
 fi
 
+# Sources edited after the last build are not rebuilt (a shared work tree changes all the time): say so.
+stale=""
+for pkg in api raft store pki network engine-adapter orchestrator agent core cli; do
+  if [ -n "$(find "packages/$pkg/src" -newer "packages/$pkg/dist/index.js" -name '*.ts' -print -quit 2>/dev/null)" ]; then
+    stale="$stale $pkg"
+  fi
+done
+[ -z "$stale" ] || phase "note: sources changed since the last build (${stale# }): run pnpm build if the demo misbehaves"
+
 phase "starting the demo"
 exec node examples/demo/demo.mjs "$@"

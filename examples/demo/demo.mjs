@@ -203,8 +203,14 @@ async function demo() {
   })
 }
 
-/** Stops every node (SIGTERM, a clean close), kills the task processes they left, removes the state. */
-async function cleanup() {
+let cleaning
+/** Stops every node (SIGTERM, a clean close), kills the task processes they left, removes the state. Once. */
+function cleanup() {
+  cleaning ??= cleanupOnce()
+  return cleaning
+}
+
+async function cleanupOnce() {
   out.write('\ndemo: stopping every node and removing the state\n')
   await Promise.all([...nodes.values()].map((n) => n.stop()))
   if (stateRoot === undefined) return
@@ -221,11 +227,17 @@ process.on('exit', () => {
 })
 
 let failed = false
+let stopping = false
 const stopEarly = () => {
+  if (stopping) return
+  stopping = true
   failed = true
   out.write(`\ndemo: interrupted at step ${step.n} (${step.title})\n`)
   void cleanup().finally(() => process.exit(130))
 }
+// Nobody reads the output any more (a closed pipe, EPIPE): stop as on Ctrl-C, cleaning up.
+out.on('error', stopEarly)
+process.stderr.on('error', stopEarly)
 process.once('SIGINT', stopEarly)
 process.once('SIGTERM', stopEarly)
 try {
