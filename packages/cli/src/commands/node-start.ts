@@ -12,6 +12,7 @@ import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { Cluster, WORKER_RUNTIME_KINDS, type ClusterNode, type RoleEvent, type WorkerRuntimeKind } from '@swarmkit-ts/core'
 import type { CommandContext } from '../context.ts'
 import type { ContextFactory } from './common.ts'
+import { readSecretLine } from './secret-input.ts'
 import { parseChoice, parseInteger } from './values.ts'
 
 interface StartFlags {
@@ -96,24 +97,13 @@ function report(ctx: CommandContext, n: StartedNode): string {
   return `${lines.join('\n')}\n`
 }
 
-/** The first line of standard input, trimmed (an unlock key given as `--unlock-key -`, or typed at the prompt). */
-async function readLine(ctx: CommandContext): Promise<string> {
-  const source: AsyncIterable<string | Uint8Array> = ctx.io.stdin ?? (process.stdin as AsyncIterable<Uint8Array>)
-  let text = ''
-  for await (const chunk of source) {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
-    if (text.includes('\n')) break
-  }
-  return (text.split('\n')[0] ?? '').trim()
-}
-
 /**
  * Starts the node; `open` of an autolocked manager without a key waits locked until
  * `swarmkit swarm unlock` gives it (Docker's daemon and `docker swarm unlock`), and
  * `--unlock-key -` reads the key from standard input.
  */
 async function startUnlocking(ctx: CommandContext, mode: 'init' | 'join' | 'open', flags: StartFlags): Promise<ClusterNode> {
-  const unlockKey = flags.unlockKey === '-' ? await readLine(ctx) : flags.unlockKey
+  const unlockKey = flags.unlockKey === '-' ? await readSecretLine(ctx, 'Please enter unlock key: ') : flags.unlockKey
   const given = unlockKey === undefined ? flags : { ...flags, unlockKey }
   const locked = (socketPath: string): void => {
     ctx.io.stderr.write(`This node is locked: its keys are sealed under the unlock key. Unlock it with \`swarmkit --host unix://${socketPath} swarm unlock\`.\n`)
