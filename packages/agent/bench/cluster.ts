@@ -14,6 +14,8 @@
  * the disk. Virtual time moves to the next timer once a turn of the event loop left nothing to
  * run (heartbeats in 10 ms chunks). Knobs: BENCH_NODES, BENCH_REPLICAS, BENCH_PARALLELISM,
  * BENCH_HB_NODES, BENCH_HB_MINUTES, BENCH_ONLY=create|heartbeat, BENCH_UPDATE=0 (no rolling update). Writes bench-results/agent-cluster.json.
+ * Node flags go after the entry: `node ../../scripts/bench-built.mjs bench/cluster.ts --max-semi-space-size=64`
+ * (a larger young generation: the create runs with GC at ~40% of the main thread; see docs/benchmarks/agent.md).
  */
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
