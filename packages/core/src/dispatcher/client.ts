@@ -142,6 +142,17 @@ export class GrpcDispatcherClient implements DispatcherApi {
   close(): void {
     if (this.#closing.signal.aborted) return
     this.#closing.abort()
-    this.#client.close()
+    closeOnNextTurn(this.#client)
   }
+}
+
+/**
+ * Closes a grpc-js client on the next turn of the event loop. grpc-js (1.14) resolves a target's
+ * address on a later tick; a channel closed before that result lands still creates subchannels
+ * from it and connects them, and nothing closes those — the process cannot exit (seen with
+ * `Cluster.init` closed at once). The cancelled calls have already failed; on the next turn the
+ * resolution has landed and `close()` releases everything.
+ */
+export function closeOnNextTurn(client: Pick<Client, 'close'>): void {
+  setImmediate(() => client.close())
 }

@@ -14,7 +14,7 @@ import { FailedPreconditionError, NotLeaderError, UnavailableError } from '@swar
 import type { DispatcherApi, WeightedManager } from '@swarmkit-ts/api'
 import { leasedDispatcherApi, type ClientLease } from './calls.ts'
 import { ChannelPool } from './channel-pool.ts'
-import { checkAddress, checkChannelOptions, openClient, type DispatcherChannelOptions } from './client.ts'
+import { checkAddress, checkChannelOptions, closeOnNextTurn, openClient, type DispatcherChannelOptions } from './client.ts'
 
 /** Construction options of {@link GrpcDispatcherConnector}. */
 export interface GrpcDispatcherConnectorInit extends DispatcherChannelOptions {
@@ -59,7 +59,7 @@ export class GrpcDispatcherConnector {
       open: (address) => ({ client: openClient(address, this.#init), closing: new AbortController() }),
       close: (channel) => {
         channel.closing.abort()
-        channel.client.close()
+        closeOnNextTurn(channel.client)
       },
     })
   }
