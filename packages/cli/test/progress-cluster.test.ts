@@ -22,11 +22,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
-/** A one-manager cluster on the fake runtime and a control client on its socket. */
+/**
+ * A one-manager cluster on the fake runtime and a control client on its socket. The heartbeat
+ * period is the default (5 s; a node is down after 15 s without one): with 1 s, a CI machine
+ * that stalls the node's event loop for 3 s marks it down, and its tasks are replaced mid-test.
+ */
 async function manager(): Promise<{ node: ManagerCluster; client: ControlClient }> {
   const dir = await mkdtemp(join(tmpdir(), 'cp-'))
   cleanups.push(() => rm(dir, { recursive: true, force: true }))
-  const node = await Cluster.init({ stateDir: join(dir, 's'), listenAddr: '127.0.0.1:0', runtime: 'fake', raft: FAST_RAFT, heartbeatPeriodMs: 1000 })
+  const node = await Cluster.init({ stateDir: join(dir, 's'), listenAddr: '127.0.0.1:0', runtime: 'fake', raft: FAST_RAFT })
   cleanups.push(() => node.close())
   const client = connectControlSocket(node.controlSocketPath)
   cleanups.push(() => client.close())
@@ -96,9 +100,10 @@ describe('showProgress on a cluster, plain output', () => {
     for (const slot of ['1/3', '2/3', '3/3']) {
       const states = out.filter((l) => l.startsWith(`${slot}: `)).map((l) => l.slice(slot.length + 2))
       // Each slot moves forward through Docker's states (the display may skip some) and ends running.
-      expect(states.at(-1)).toBe('running')
-      expect(states.map((s) => ORDER.indexOf(s))).toEqual([...states.map((s) => ORDER.indexOf(s))].sort((a, b) => a - b))
-      expect(states.every((s) => ORDER.includes(s))).toBe(true)
+      const shown = out.join('\n')
+      expect(states.at(-1), shown).toBe('running')
+      expect(states.map((s) => ORDER.indexOf(s)), shown).toEqual([...states.map((s) => ORDER.indexOf(s))].sort((a, b) => a - b))
+      expect(states.every((s) => ORDER.includes(s)), shown).toBe(true)
     }
     const overall = out.filter((l) => l.startsWith('overall progress: ')).map((l) => Number(/: (\d) out of 3/.exec(l)?.[1]))
     expect(overall).toEqual([...overall].sort())
