@@ -3,44 +3,14 @@
  * published with `--publish P:80` answers at `<ip>:P`; a flag value that is not an IP is a bad
  * command line naming the flag.
  */
-import { request } from 'node:http'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { freePort, httpGet } from '../../../scripts/test-support/http.ts'
 import { CliRig, swarmkit } from './commands-rig.ts'
 
 const FAST_FLAGS = ['--raft-tick-ms', '50', '--election-tick', '20', '--heartbeat-period-ms', '1000']
 /** A web server for the process runtime's `node` image: answers `web <WHO>` on `PORT`. */
 const WEB = "require('http').createServer((q, s) => s.end('web ' + process.env.WHO)).listen(Number(process.env.PORT))"
-
-/** A TCP port free on 127.0.0.1 now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** The body of `GET http://127.0.0.1:port/`, or undefined when it fails. */
-function get(port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 5000 }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (body += chunk))
-      res.on('end', () => resolve(body))
-      res.on('error', () => resolve(undefined))
-    })
-    req.on('timeout', () => req.destroy())
-    req.on('error', () => resolve(undefined))
-    req.end()
-  })
-}
 
 describe('swarmkit node start --mesh-addr', { timeout: 240_000 }, () => {
   const rig = new CliRig()
@@ -69,7 +39,7 @@ describe('swarmkit node start --mesh-addr', { timeout: 240_000 }, () => {
     const created = await swarmkit([...host, 'service', 'create', '-d', '--name', 'web', '--publish', `${port}:80`, '--env', 'WHO=meshed', 'node', 'node', '-e', WEB])
     expect(created.code).toBe(0)
     let body: string | undefined
-    for (let i = 0; i < 1200 && (body = await get(port)) === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+    for (let i = 0; i < 1200 && (body = await httpGet('127.0.0.1', port)) === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 100))
     expect(body).toBe('web meshed')
     stop.abort()
     expect((await done).code).toBe(0)

@@ -31,13 +31,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TaskState, UpdateState, type ServiceSpec } from '@swarmkit-ts/api'
 import { Cluster } from '../src/index.ts'
 import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
+import { freePort } from '../../../scripts/test-support/http.ts'
 import { containersWithLabel, dockerCli, dockerUnavailable, engineApi, engineCpuMs, removeContainersWithLabel, startBenchDocker, stopBenchDocker, type BenchDocker } from './docker-engine.ts'
 
 const REPLICAS = Number(process.env['BENCH_SWARM_REPLICAS'] ?? 50)
@@ -89,18 +89,6 @@ async function pollUntil(what: string, check: () => Promise<boolean>): Promise<v
     if (performance.now() > deadline) throw new Error(`${what}: not done after ${String(GUARD_MS)} ms`)
     await sleep(POLL_MS)
   }
-}
-
-/** A free TCP port on 127.0.0.1 (closed again before it is handed to dockerd). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
 }
 
 // ------------------------------------------------------------------------------------------ ours

@@ -3,44 +3,14 @@
  * published port for a task that runs on a worker, on the `process` runtime with its default
  * `node` image (nothing installed but Node.js); bad mesh options name their field.
  */
-import { request } from 'node:http'
-import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError, TaskState } from '@swarmkit-ts/api'
 import { Cluster, type ClusterNode } from '../../src/cluster/index.ts'
 import { nodeProcessImage } from '../../src/worker/index.ts'
+import { freePort, httpGet as get } from '../../../../scripts/test-support/http.ts'
 import { ClusterRig, FAST, until } from './rig.ts'
 
 const rig = new ClusterRig()
-
-/** A TCP port free on 127.0.0.1 now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** The body of `GET http://host:port/`, or `undefined` when the connection fails. */
-function get(host: string, port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ host, port, path: '/', agent: false, timeout: 5000 }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (body += chunk))
-      res.on('end', () => resolve(body))
-      res.on('error', () => resolve(undefined))
-    })
-    req.on('timeout', () => req.destroy())
-    req.on('error', () => resolve(undefined))
-    req.end()
-  })
-}
 
 /** A web server for the `node` image: answers `web <WHO>` on `PORT` (the port the process runtime allocated). */
 const WEB = "require('http').createServer((q, s) => s.end('web ' + process.env.WHO)).listen(Number(process.env.PORT))"
