@@ -94,7 +94,8 @@ const NOOP: Outcome = { kind: 'noop' }
 
 function finish(status: TaskStatus, task: Task, clock: Clock, logger: Logger): TaskStatus {
   const next = { ...status, timestamp: clock.now() }
-  logger.debug('task state changed', { taskId: task.id, from: taskStateName(task.status.state), to: taskStateName(next.state), desired: taskStateName(task.desiredState) })
+  // The line's fields are built per status of every task: not for a logger that drops them.
+  if (logger !== silentLogger) logger.debug('task state changed', { taskId: task.id, from: taskStateName(task.status.state), to: taskStateName(next.state), desired: taskStateName(task.desiredState) })
   return next
 }
 
@@ -110,7 +111,7 @@ function step(task: Task, ctlr: TaskController, signal: AbortSignal, logger: Log
 function decide(task: Task, ctlr: TaskController, signal: AbortSignal, logger: Logger): Outcome | Promise<Outcome> {
   const current = task.status
   const transition = (state: TaskState, message: string): Outcome => {
-    const status: TaskStatus = { ...withoutErr(current), state, message }
+    const status: TaskStatus = { ...('err' in current ? withoutErr(current) : current), state, message }
     return { kind: 'status', status: withContainer(status, ctlr) }
   }
   const fatal = (err: unknown): Outcome => {
