@@ -2,33 +2,10 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CliRig, swarmkit, rowsOf } from './commands-rig.ts'
+import { CliRig, rowsOf, startNode, swarmkit, type Started } from './commands-rig.ts'
 
 const FAST_FLAGS = ['--runtime', 'fake', '--raft-tick-ms', '50', '--election-tick', '20', '--heartbeat-period-ms', '1000']
 const CLI_DIR = fileURLToPath(new URL('..', import.meta.url))
-
-interface Started {
-  readonly nodeId: string
-  readonly role: string
-  readonly address: string
-  readonly controlSocket?: string
-  readonly tokens?: { worker: string; manager: string }
-}
-
-/** Starts `swarmkit --format json node start argv…` in process; resolves its first JSON line, and the run's end. */
-function startNode(argv: readonly string[], signal: AbortSignal, stdin?: string): { ready: Promise<Started>; done: ReturnType<typeof swarmkit> } {
-  let ready!: (s: Started) => void
-  const readyP = new Promise<Started>((resolve) => (ready = resolve))
-  const done = swarmkit(['--format', 'json', 'node', 'start', ...argv], {
-    signal,
-    ...(stdin === undefined ? {} : { stdin }),
-    onStdout: (out) => {
-      const first = out.split('\n')[0]
-      if (out.includes('\n') && first !== undefined) ready(JSON.parse(first) as Started)
-    },
-  })
-  return { ready: Promise.race([readyP, done.then((r) => Promise.reject(new Error(`node start ended: ${r.stderr}`)))]), done }
-}
 
 describe('swarmkit node start', { timeout: 90_000 }, () => {
   const rig = new CliRig()

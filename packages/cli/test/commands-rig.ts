@@ -40,6 +40,30 @@ export async function swarmkit(argv: readonly string[], extra: { stdin?: string;
   return { code, stdout, stderr }
 }
 
+/** The JSON ready line of `swarmkit --format json node start`. */
+export interface Started {
+  readonly nodeId: string
+  readonly role: string
+  readonly address: string
+  readonly controlSocket?: string
+  readonly tokens?: { worker: string; manager: string }
+}
+
+/** Starts `swarmkit --format json node start argv…` in process; resolves its first JSON line, and the run's end. */
+export function startNode(argv: readonly string[], signal: AbortSignal, stdin?: string): { ready: Promise<Started>; done: ReturnType<typeof swarmkit> } {
+  let ready!: (s: Started) => void
+  const readyP = new Promise<Started>((resolve) => (ready = resolve))
+  const done = swarmkit(['--format', 'json', 'node', 'start', ...argv], {
+    signal,
+    ...(stdin === undefined ? {} : { stdin }),
+    onStdout: (out) => {
+      const first = out.split('\n')[0]
+      if (out.includes('\n') && first !== undefined) ready(JSON.parse(first) as Started)
+    },
+  })
+  return { ready: Promise.race([readyP, done.then((r) => Promise.reject(new Error(`node start ended: ${r.stderr}`)))]), done }
+}
+
 /**
  * The rows of a table, header included: each line cut at the columns where the header's cells
  * start (Docker's layout: cells padded to their column's width), so a blank cell stays ''.

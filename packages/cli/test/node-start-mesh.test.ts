@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freePort, httpGet } from '../../../scripts/test-support/http.ts'
-import { CliRig, swarmkit } from './commands-rig.ts'
+import { CliRig, startNode, swarmkit } from './commands-rig.ts'
 
 const FAST_FLAGS = ['--raft-tick-ms', '50', '--election-tick', '20', '--heartbeat-period-ms', '1000']
 /** A web server for the process runtime's `node` image: answers `web <WHO>` on `PORT`. */
@@ -25,17 +25,10 @@ describe('swarmkit node start --mesh-addr', { timeout: 240_000 }, () => {
   it('runs the routing mesh on the given IP: a published port answers there for the service task', async () => {
     const port = await freePort()
     const stop = new AbortController()
-    let ready!: (socket: string) => void
-    const socket = new Promise<string>((resolve) => (ready = resolve))
-    const argv = ['--format', 'json', 'node', 'start', 'init', '--state-dir', join(await rig.dir(), 'm'), '--runtime', 'process', '--mesh-addr', '127.0.0.1', ...FAST_FLAGS]
-    const done = swarmkit(argv, {
-      signal: stop.signal,
-      onStdout: (out) => {
-        if (out.includes('\n')) ready((JSON.parse(out.split('\n')[0] ?? '{}') as { controlSocket: string }).controlSocket)
-      },
-    })
+    const node = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--runtime', 'process', '--mesh-addr', '127.0.0.1', ...FAST_FLAGS], stop.signal)
+    const done = node.done
     running.push({ stop, done })
-    const host = ['--host', `unix://${await Promise.race([socket, done.then((r) => Promise.reject(new Error(`node start ended: ${r.stderr}`)))])}`]
+    const host = ['--host', `unix://${(await node.ready).controlSocket ?? ''}`]
     const created = await swarmkit([...host, 'service', 'create', '-d', '--name', 'web', '--publish', `${port}:80`, '--env', 'WHO=meshed', 'node', 'node', '-e', WEB])
     expect(created.code).toBe(0)
     let body: string | undefined
