@@ -1,0 +1,12 @@
+/**
+ * `@swarmkit-ts/docker-api`: the Docker Engine API (v1.41) on a swarmkit-ts manager, so that the
+ * real `docker` CLI, `docker stack deploy` and dockerode drive the cluster.
+ *
+ * @packageDocumentation
+ */
+export { serveDockerApi, type ServeDockerApiOptions, type DockerApiServer } from './server.ts'
+export { buildDockerApp, DEFAULT_BODY_LIMIT, DEFAULT_ENGINE, type DockerAppOptions } from './app.ts'
+export type { DockerApiManager, EngineIdentity, RouteContext, RouteModule, DockerApp } from './context.ts'
+export { DockerApiError, notSupported, toDockerError } from './errors.ts'
+export { API_VERSION, MIN_API_VERSION, compareApiVersions, requestApiVersion } from './version.ts'
+export { StdStream, stdFrame, startStream, writeChunk, clientGone } from './streams.ts'
