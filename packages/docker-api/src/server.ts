@@ -83,19 +83,12 @@ function listenOn(server: Server, path: string): Promise<void> {
 export async function serveDockerApi(manager: DockerApiManager, options: ServeDockerApiOptions): Promise<DockerApiServer> {
   if (typeof options.socket !== 'string' || options.socket === '') throw new InvalidArgumentError('socket', 'must be the path of a unix socket')
   const closed = new AbortController()
-  let app: FastifyInstance | undefined
-  const server = createServer((req, res) => {
-    if (app === undefined) {
-      res.writeHead(503).end()
-      return
-    }
-    app.routing(req, res)
-  })
-  app = await buildDockerApp(manager, {
+  const app: FastifyInstance = await buildDockerApp(manager, {
     signal: closed.signal,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.engine === undefined ? {} : { engine: options.engine }),
   })
+  const server = createServer((req, res) => app.routing(req, res))
   try {
     await clearSocket(options.socket)
     await listenOn(server, options.socket)
