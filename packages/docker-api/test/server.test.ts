@@ -26,7 +26,7 @@ describe('the Docker API server', () => {
     rig = await DockerRig.start()
   }, 120_000)
   afterAll(async () => {
-    await rig.close()
+    await rig?.close()
   })
 
   it('answers an unknown path with 404 and Docker error body, with the Api-Version header', async () => {
