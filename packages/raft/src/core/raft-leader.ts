@@ -9,7 +9,7 @@ import { ProposalDroppedReason, RaftInvariantError } from '../errors.ts'
 import type { ProposalDroppedReason as DropReason } from '../errors.ts'
 import { ProgressState } from './progress.ts'
 import type { Progress } from './progress.ts'
-import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendAppend } from './raft-replication.ts'
+import { bcastAppend, bcastHeartbeat, bcastNewEntries, maybeSendAppend, sendAppend } from './raft-replication.ts'
 import type { RoleContext } from './role-context.ts'
 import type { AppRespMessage, Entry, HeartbeatRespMessage, Message, PropMessage, ReadIndexMessage } from './types.ts'
 import { NONE } from './types.ts'
@@ -117,8 +117,10 @@ function handleAppResp(r: RoleContext, m: AppRespMessage, pr: Progress): void {
   }
   if (r.maybeCommit()) {
     releasePendingReadIndexMessages(r)
-    bcastAppend(r)
-  } else if (m.from !== r.id && pr.canBumpCommit(r.log.committed)) {
+    // Deferred: the new commit index goes out with the next append (or at the driver's call).
+    if (r.deferCommitBroadcast) bcastNewEntries(r)
+    else bcastAppend(r)
+  } else if (!r.deferCommitBroadcast && m.from !== r.id && pr.canBumpCommit(r.log.committed)) {
     sendAppend(r, m.from)
   }
   if (m.from !== r.id) {

@@ -10,10 +10,34 @@ import type { Progress } from './progress.ts'
 import type { RoleContext } from './role-context.ts'
 import type { Entry } from './types.ts'
 import { isEmptySnapshot } from './types.ts'
+import { RaftRole } from './role.ts'
 
 /** Sends appends (or just the commit index) to every other member. */
 export function bcastAppend(r: RoleContext): void {
   for (const [id] of r.trk.sortedProgress()) if (id !== r.id) sendAppend(r, id)
+}
+
+/**
+ * After a commit with `deferCommitBroadcast`: sends the followers only the entries they still
+ * need (the new commit index rides along); one with nothing to take is not sent the commit index.
+ */
+export function bcastNewEntries(r: RoleContext): void {
+  for (const [id] of r.trk.sortedProgress()) if (id !== r.id) maybeSendAppend(r, id, false)
+}
+
+/** As leader: the commit index when some follower that could take it was not sent it, else 0. */
+export function commitBroadcastPending(r: RoleContext): number {
+  if (r.state !== RaftRole.leader) return 0
+  const commit = r.log.committed
+  for (const [id, pr] of r.trk.progress) if (id !== r.id && !pr.isPaused() && pr.canBumpCommit(commit)) return commit
+  return 0
+}
+
+/** As leader: sends the commit index to every follower that could take it and was not sent it. */
+export function bcastCommit(r: RoleContext): void {
+  if (r.state !== RaftRole.leader) return
+  const commit = r.log.committed
+  for (const [id, pr] of r.trk.sortedProgress()) if (id !== r.id && pr.canBumpCommit(commit)) sendAppend(r, id)
 }
 
 /** Sends an append to `to`, even an empty one. */

@@ -43,6 +43,7 @@ export interface RaftConfig {
   checkQuorum: boolean
   disableProposalForwarding: boolean
   stepDownOnRemoval: boolean
+  deferCommitBroadcast: boolean
   readOnlyOption: ReadOnlyOption
   applied: number
 }
@@ -62,6 +63,7 @@ export class RaftCore implements RoleContext {
   readonly checkQuorum: boolean
   readonly disableProposalForwarding: boolean
   readonly stepDownOnRemoval: boolean
+  readonly deferCommitBroadcast: boolean
 
   term = 0
   vote: RaftMemberId = NONE
@@ -107,6 +109,7 @@ export class RaftCore implements RoleContext {
     this.checkQuorum = c.checkQuorum
     this.disableProposalForwarding = c.disableProposalForwarding
     this.stepDownOnRemoval = c.stepDownOnRemoval
+    this.deferCommitBroadcast = c.deferCommitBroadcast
     this.readOnly = new ReadOnly(c.readOnlyOption)
     this.log = new RaftLogView(c.storage, c.maxCommittedSizePerReady > 0 ? c.maxCommittedSizePerReady : undefined)
     this.trk = new ProgressTracker(c.maxInflightMsgs)

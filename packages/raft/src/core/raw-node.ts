@@ -8,6 +8,7 @@ import type { Logger, Random, RaftMemberId } from '@swarmkit-ts/api'
 import { encodeConfChange } from './conf-change-codec.ts'
 import { ProposalDroppedError, StepLocalMessageError } from '../errors.ts'
 import { RaftCore } from './raft.ts'
+import { bcastCommit, commitBroadcastPending } from './raft-replication.ts'
 import type { ReadOnlyOption } from './read-only.ts'
 import type { ProgressStatus, RaftStatus, Ready, SoftState } from './ready.ts'
 import type { RaftStorage } from '../storage/storage.ts'
@@ -48,6 +49,14 @@ export interface RawNodeInit {
   disableProposalForwarding?: boolean
   /** A leader removed or demoted by a conf change steps down. @default false */
   stepDownOnRemoval?: boolean
+  /**
+   * A leader that advances its commit index sends it to the followers only with the next append
+   * or heartbeat, or when the caller asks ({@link RawNode.broadcastCommit}; see
+   * {@link RawNode.commitBroadcastPending}), instead of an empty append to each at once (etcd's
+   * way). Saves two messages per follower per commit under steady load; followers apply later.
+   * Safety is unchanged: only when followers learn the commit index moves. @default false
+   */
+  deferCommitBroadcast?: boolean
   /** How ReadIndex confirms leadership; `lease-based` requires `checkQuorum`. @default 'safe' */
   readOnlyOption?: ReadOnlyOption
   /** The index the application has already applied (e.g. restored from its snapshot). @default 0 */
@@ -110,6 +119,7 @@ export class RawNode {
       checkQuorum,
       disableProposalForwarding: init.disableProposalForwarding ?? false,
       stepDownOnRemoval: init.stepDownOnRemoval ?? false,
+      deferCommitBroadcast: init.deferCommitBroadcast ?? false,
       readOnlyOption,
       applied: nonNegativeInt(init.applied ?? 0, 'applied'),
     })
@@ -248,6 +258,20 @@ export class RawNode {
    */
   reportSnapshot(id: RaftMemberId, ok: boolean): void {
     this.#r.step({ type: 'snap-status', from: id, to: this.#r.id, term: 0, reject: !ok })
+  }
+
+  /**
+   * With `deferCommitBroadcast`: the leader's commit index when some follower has not been sent
+   * it yet (and could take it), else 0. The caller sends it later with
+   * {@link RawNode.broadcastCommit} unless a later append carries it first.
+   */
+  commitBroadcastPending(): number {
+    return commitBroadcastPending(this.#r)
+  }
+
+  /** As leader, sends the commit index to every follower that has not been sent it (an empty append each). */
+  broadcastCommit(): void {
+    bcastCommit(this.#r)
   }
 
   #softState(): SoftState {

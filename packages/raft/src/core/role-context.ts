@@ -31,6 +31,11 @@ export interface RoleContext {
   /** Largest append, in bytes of entries (`maxSizePerMsg`). */
   readonly maxMsgSize: number
   readonly disableProposalForwarding: boolean
+  /**
+   * A leader does not send a new commit index on its own at once: it rides on the next append
+   * (or heartbeat), or goes out when the driver calls `bcastCommit` (see `RawNodeInit`).
+   */
+  readonly deferCommitBroadcast: boolean
   term: number
   state: RaftRole
   lead: RaftMemberId

@@ -60,7 +60,7 @@ export interface RaftNodeEvents {
 }
 
 /** Construction options for {@link RaftNode}. */
-export interface RaftNodeInit extends Omit<RawNodeInit, 'storage' | 'random' | 'logger' | 'applied'> {
+export interface RaftNodeInit extends Omit<RawNodeInit, 'storage' | 'random' | 'logger' | 'applied' | 'deferCommitBroadcast'> {
   /** Durable log (e.g. `FileRaftStorage`); the driver writes it, the embedder closes it after `stop()`. */
   storage: RaftStorageWithLog
   transport: RaftTransport
@@ -73,6 +73,14 @@ export interface RaftNodeInit extends Omit<RawNodeInit, 'storage' | 'random' | '
   logger?: Logger
   /** Milliseconds per Raft tick (SwarmKit: 1 s). @default 1000 */
   tickMs?: number
+  /**
+   * As leader, how long a new commit index may wait for an append to carry it to the followers
+   * before it is sent on its own (`RawNodeInit.deferCommitBroadcast`); each newer commit restarts
+   * the wait. Under steady load the commit index always rides on the next append, saving each
+   * follower an empty append and its acknowledgement per commit; followers apply up to this much
+   * later when the cluster goes quiet. 0 sends it at once (etcd's way). @default 0
+   */
+  commitBroadcastDelayMs?: number
   /** Take a snapshot after this many applied entries; 0 disables automatic snapshots. @default 10000 */
   snapshotInterval?: number
   /** Entries kept in the log behind a snapshot for slow followers. @default 500 */
@@ -119,6 +127,7 @@ export interface RaftPeer {
 /** The driver's own options of a {@link RaftNodeInit}, validated, with their defaults. @internal */
 export interface DriverOptions {
   tickMs: number
+  commitBroadcastDelayMs: number
   snapshotInterval: number
   logEntriesForSlowFollowers: number
   maxBatchProposals: number
@@ -134,6 +143,8 @@ export interface DriverOptions {
 export function driverOptions(init: RaftNodeInit): DriverOptions {
   const tickMs = init.tickMs ?? 1000
   if (!Number.isFinite(tickMs) || tickMs <= 0) throw new InvalidArgumentError('tickMs', `must be a positive number, got ${String(tickMs)}`)
+  const commitBroadcastDelayMs = init.commitBroadcastDelayMs ?? 0
+  if (!Number.isFinite(commitBroadcastDelayMs) || commitBroadcastDelayMs < 0) throw new InvalidArgumentError('commitBroadcastDelayMs', `must be a non-negative number, got ${String(commitBroadcastDelayMs)}`)
   const snapshotInterval = init.snapshotInterval ?? 10_000
   if (!Number.isSafeInteger(snapshotInterval) || snapshotInterval < 0) throw new InvalidArgumentError('snapshotInterval', 'must be a non-negative integer')
   const logEntriesForSlowFollowers = init.logEntriesForSlowFollowers ?? 500
@@ -142,5 +153,5 @@ export function driverOptions(init: RaftNodeInit): DriverOptions {
   if (!Number.isSafeInteger(maxBatchProposals) || maxBatchProposals < 1) throw new InvalidArgumentError('maxBatchProposals', 'must be a positive integer')
   const maxBatchBytes = init.maxBatchBytes ?? 1024 * 1024
   if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1) throw new InvalidArgumentError('maxBatchBytes', 'must be a positive integer')
-  return { tickMs, snapshotInterval, logEntriesForSlowFollowers, maxBatchProposals, maxBatchBytes }
+  return { tickMs, commitBroadcastDelayMs, snapshotInterval, logEntriesForSlowFollowers, maxBatchProposals, maxBatchBytes }
 }

@@ -78,7 +78,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
   constructor(init: RaftNodeInit) {
     super()
     if (!isRaftMemberId(init.id)) throw new InvalidArgumentError('id', 'must be a non-zero 64-bit bigint')
-    const { tickMs, snapshotInterval, logEntriesForSlowFollowers, maxBatchProposals, maxBatchBytes } = driverOptions(init)
+    const { tickMs, commitBroadcastDelayMs, snapshotInterval, logEntriesForSlowFollowers, maxBatchProposals, maxBatchBytes } = driverOptions(init)
     this.#limits = driverLimits(init.transport.maxMessageBytes, init.maxSizePerMsg)
     this.id = init.id
     this.#transport = init.transport
@@ -112,9 +112,17 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       logEntriesForSlowFollowers,
     })
     if (!isEmptySnapshot(snap)) this.#state.restore(snap)
-    const { storage: _s, transport: _t, stateMachine: _m, clock: _c, tickMs: _tm, snapshotInterval: _si, logEntriesForSlowFollowers: _k, maxBatchProposals: _bp, maxBatchBytes: _bb, maxSizePerMsg: _ms, ...raw } = init
+    const { storage: _s, transport: _t, stateMachine: _m, clock: _c, tickMs: _tm, commitBroadcastDelayMs: _cd, snapshotInterval: _si, logEntriesForSlowFollowers: _k, maxBatchProposals: _bp, maxBatchBytes: _bb, maxSizePerMsg: _ms, ...raw } = init
     const maxSizePerMsg = this.#limits.maxSizePerMsg
-    const rawNode = new RawNode({ ...raw, ...(maxSizePerMsg === undefined ? {} : { maxSizePerMsg }), storage: init.storage, random, logger: this.#logger, applied: this.#state.applied })
+    const rawNode = new RawNode({
+      ...raw,
+      ...(maxSizePerMsg === undefined ? {} : { maxSizePerMsg }),
+      deferCommitBroadcast: commitBroadcastDelayMs > 0,
+      storage: init.storage,
+      random,
+      logger: this.#logger,
+      applied: this.#state.applied,
+    })
     this.#raw = rawNode
     this.#loop = new RunLoop(
       {
@@ -137,6 +145,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       this.#clock,
       tickMs,
       initial.hardState,
+      commitBroadcastDelayMs,
     )
   }
 

@@ -56,13 +56,21 @@ export class RunLoop {
   #failed: unknown
   #loop: Promise<void> | undefined
   #wake = false
+  readonly #commitDelayMs: number
+  /** The deferred commit broadcast's timer, and the commit index it was armed for. */
+  #commitTimer: Timer | undefined
+  #commitArmedFor = 0
 
-  /** `hard`: the hard state in storage at construction. */
-  constructor(host: RunLoopHost, clock: Clock, tickMs: number, hard: HardState) {
+  /**
+   * `hard`: the hard state in storage at construction; `commitDelayMs`: how long a leader's new
+   * commit index may wait for an append to carry it (0: the core sends it at once).
+   */
+  constructor(host: RunLoopHost, clock: Clock, tickMs: number, hard: HardState, commitDelayMs = 0) {
     this.#host = host
     this.#clock = clock
     this.#tickMs = tickMs
     this.#hard = hard
+    this.#commitDelayMs = commitDelayMs
   }
 
   /** Whether `start` was called. */
@@ -97,6 +105,7 @@ export class RunLoop {
   stop(): void {
     this.#stopped = true
     this.#ticker?.cancel()
+    this.#commitTimer?.cancel()
   }
 
   /** The turn under way, if any. */
@@ -108,6 +117,7 @@ export class RunLoop {
   markFailed(err: unknown): void {
     this.#failed = err
     this.#ticker?.cancel()
+    this.#commitTimer?.cancel()
   }
 
   /** Makes sure the loop runs (once) after the current event. */
@@ -140,6 +150,7 @@ export class RunLoop {
           host.flushProposals()
           if (!host.raw.hasReady()) break
           await this.#handle(host.raw.ready())
+          if (this.#commitDelayMs > 0) this.#deferCommitBroadcast()
         } catch (err) {
           host.fail(err)
           return
@@ -192,6 +203,24 @@ export class RunLoop {
     host.readStates(rd.readStates)
     host.raw.advance(rd)
     host.maybeSnapshot()
+  }
+
+  /**
+   * A leader's new commit index that no append carried yet goes out on its own after
+   * `commitDelayMs`; a newer commit restarts the wait, so under steady load it never fires.
+   */
+  #deferCommitBroadcast(): void {
+    const pending = this.#host.raw.commitBroadcastPending()
+    if (pending === 0 || pending <= this.#commitArmedFor) return
+    this.#commitTimer?.cancel()
+    this.#commitArmedFor = pending
+    this.#commitTimer = this.#clock.setTimeout(() => {
+      this.#commitTimer = undefined
+      this.#commitArmedFor = 0
+      if (this.ended) return
+      this.#host.raw.broadcastCommit()
+      this.kick()
+    }, this.#commitDelayMs)
   }
 
   /**
