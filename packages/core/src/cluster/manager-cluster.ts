@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises'
 import { EventEmitter } from 'eventemitter3'
 import { NotLeaderError, UnavailableError, systemClock } from '@swarmkit-ts/api'
 import type { Cluster, ClusterSpec, JoinTokens, NodeRole, Timer } from '@swarmkit-ts/api'
-import { credentials } from '@swarmkit-ts/pki'
+import { credentials, type TlsMaterialSource } from '@swarmkit-ts/pki'
 import type { Frozen, MemoryStore, ObjectEvent, WatchEvent } from '@swarmkit-ts/store'
 import { ControlClient } from '../control/index.ts'
 import type { ConfigsApi, ControlWatchOptions, ControlWatchSelector, LeaderForwardingControl, NetworksApi, SecretsApi, TasksApi, VersionOptions } from '../control/index.ts'
@@ -179,6 +179,15 @@ export class ManagerCluster extends EventEmitter<ClusterEvents> {
     const control = this.#control
     // Resolved at iteration, so a refusal (closed node, no leader) rejects the loop instead of throwing here.
     return { [Symbol.asyncIterator]: () => control.watch(selector, options)[Symbol.asyncIterator]() }
+  }
+
+  /**
+   * This node's TLS material (private key, certificate chain, trusted roots), kept current through
+   * renewals and root rotations: for serving another protocol (the Docker API over TCP) with the
+   * cluster's mutual TLS. Its `current` is a snapshot; subscribe to follow changes.
+   */
+  get tls(): TlsMaterialSource {
+    return this.#parts.certificates.tlsSource()
   }
 
   /** Whether this manager leads now. */
