@@ -119,6 +119,16 @@ describe.skipIf(host.skipped)('ProcessRuntime', () => {
     expect((await rt.inspect(noDir)).error).toBe('working directory /swarmkit-ts-no-such-dir does not exist on the host')
   })
 
+  it('reads a reference without a tag as the tag latest, as Docker does (busybox:latest runs the busybox image)', async () => {
+    const rt = await runtime()
+    await rt.pullImage(`${IMAGE}:latest`)
+    const id = await rt.create(sh('echo tagged', { image: `${IMAGE}:latest` }))
+    await rt.start(id)
+    expect(await rt.wait(id)).toBe(0)
+    expect(await stdout(rt, id)).toEqual(['tagged'])
+    await expect(rt.pullImage(`${IMAGE}:1.36`)).rejects.toThrow(expect.objectContaining({ name: 'ImageNotFoundError' }))
+  })
+
   it('refuses resource limits it cannot enforce', async () => {
     const rt = await runtime()
     await expect(rt.create(sh('true', { resources: { memoryBytes: 1 << 20 } }))).rejects.toThrow(

@@ -126,6 +126,17 @@ export class ProcessRuntime implements ContainerRuntime {
     return rt
   }
 
+  /**
+   * The configured image of `ref`: its own key, or else the same name with or without the tag
+   * `latest` (Docker reads `busybox` as `busybox:latest`, and its CLI sends the tag).
+   */
+  #image(ref: string): ProcessImage | undefined {
+    const images = this.#init.images
+    if (Object.hasOwn(images, ref)) return images[ref]
+    const alias = ref.endsWith(':latest') ? ref.slice(0, -':latest'.length) : /[:@][^/]*$/.test(ref) ? undefined : `${ref}:latest`
+    return alias !== undefined && Object.hasOwn(images, alias) ? images[alias] : undefined
+  }
+
   describe(): Promise<RuntimeDescription> {
     return Promise.resolve({ name: 'process', version: '0.1.0', capabilities: { ...PROCESS_RUNTIME_CAPABILITIES } })
   }
@@ -137,13 +148,13 @@ export class ProcessRuntime implements ContainerRuntime {
       return Promise.reject(toError(err))
     }
     if (options.signal?.aborted === true) return Promise.reject(toError(options.signal.reason))
-    if (!Object.hasOwn(this.#init.images, ref)) return Promise.reject(new ImageNotFoundError(ref))
+    if (this.#image(ref) === undefined) return Promise.reject(new ImageNotFoundError(ref))
     return Promise.resolve()
   }
 
   async create(spec: RuntimeContainerSpec): Promise<string> {
     validateRuntimeContainerSpec(spec, PROCESS_RUNTIME_CAPABILITIES)
-    if (!Object.hasOwn(this.#init.images, spec.image)) throw new ImageNotFoundError(spec.image)
+    if (this.#image(spec.image) === undefined) throw new ImageNotFoundError(spec.image)
     if (spec.name !== undefined && this.#names.has(spec.name)) throw new AlreadyExistsError('container', spec.name)
     const id = Buffer.from(this.#random.bytes(8)).toString('hex')
     if (spec.name !== undefined) this.#names.set(spec.name, id)
@@ -202,7 +213,7 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async #start(e: Entry): Promise<void> {
     const r = e.record
-    const image = this.#init.images[r.spec.image]
+    const image = this.#image(r.spec.image)
     const fail = async (message: string, exitCode: number): Promise<never> => {
       Object.assign(r, { state: 'exited', exitCode, error: message, finishedAt: this.#clock.now() })
       e.logs.close()
@@ -260,7 +271,7 @@ export class ProcessRuntime implements ContainerRuntime {
 
   #scheduleProbes(e: Entry): void {
     const hc = e.record.spec.healthcheck
-    const image = this.#init.images[e.record.spec.image]
+    const image = this.#image(e.record.spec.image)
     if (hc === undefined || image === undefined) return
     const interval = hc.intervalMs ?? HEALTHCHECK_DEFAULTS.intervalMs
     const retries = hc.retries ?? HEALTHCHECK_DEFAULTS.retries
