@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import { isIP } from 'node:net'
 import { createHash, createPublicKey, randomBytes, sign, verify, type KeyObject, type X509Certificate } from 'node:crypto'
 import { InvalidArgumentError, type NodeRole } from '@swarmkit-ts/api'
 import { CA_COMMON_NAME, RoleOu } from './constants.ts'
@@ -109,6 +110,26 @@ export interface NodeCertParams {
   clusterId: string
   notBefore: number
   notAfter: number
+  /** More subject alternative names: IP addresses as IP SANs, anything else as DNS names. */
+  hosts?: readonly string[] | undefined
+}
+
+/** The bytes of an IP SAN for `host` (4 or 16), or undefined when `host` is not an IP address. */
+function ipBytes(host: string): Buffer | undefined {
+  const kind = isIP(host)
+  if (kind === 4) return Buffer.from(host.split('.').map(Number))
+  if (kind !== 6) return undefined
+  // An embedded IPv4 tail (::ffff:1.2.3.4) as two hex words, then `::` expanded to zero words.
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host)
+  const text = v4 === null ? host : host.slice(0, v4.index) + [0, 2].map((k) => ((Number(v4[k + 1]) << 8) | Number(v4[k + 2])).toString(16)).join(':')
+  const [head = '', tail] = text.split('::')
+  const words = (part: string | undefined): number[] => (part === undefined || part === '' ? [] : part.split(':').map((w) => parseInt(w, 16)))
+  const h = words(head)
+  const t = words(tail)
+  const all = [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t]
+  const out = Buffer.alloc(16)
+  all.forEach((w, k) => out.writeUInt16BE(w, k * 2))
+  return out
 }
 
 /** A signed node certificate (DER) with its serial (hex) and whole-second validity. */
@@ -121,6 +142,10 @@ export function buildNodeCertificate(p: NodeCertParams): { der: Buffer; serialNu
   const ia5 = (tag: number, s: string): Buffer => tlv(tag, Buffer.from(s, 'latin1'))
   const names = [ia5(0x82, ou), ia5(0x82, p.nodeId)]
   if (p.role === 'manager') names.push(ia5(0x82, CA_COMMON_NAME))
+  for (const host of p.hosts ?? []) {
+    const ip = ipBytes(host)
+    names.push(ip === undefined ? ia5(0x82, host) : tlv(0x87, ip))
+  }
   names.push(ia5(0x86, spiffeId(p.clusterId, p.role, p.nodeId)))
   const extensions = [
     BASIC_CONSTRAINTS_LEAF,

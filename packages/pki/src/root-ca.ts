@@ -3,6 +3,7 @@
  * CSRs, and cross-signing for root rotation.
  */
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto'
+import { isIP } from 'node:net'
 import {
   DEFAULT_NODE_CERT_EXPIRY_MS,
   FailedPreconditionError,
@@ -39,6 +40,11 @@ export interface IssueOptions {
   ttlMs?: number
   /** Time source. @default systemClock */
   clock?: Clock
+  /**
+   * More subject alternative names, for a server reached by address (the Docker API over TCP):
+   * IP addresses become IP SANs, anything else DNS names.
+   */
+  hosts?: readonly string[]
 }
 
 /** A node certificate issued by {@link RootCA.issue}. */
@@ -65,6 +71,17 @@ function checkTtl(ttlMs: unknown): number {
   if (typeof ttlMs !== 'number' || !Number.isSafeInteger(ttlMs)) throw new InvalidArgumentError('ttlMs', 'must be an integer number of milliseconds')
   if (ttlMs < MIN_NODE_CERT_EXPIRY_MS) throw new InvalidArgumentError('ttlMs', `must be at least ${MIN_NODE_CERT_EXPIRY_MS} ms (1 hour), got ${ttlMs}`)
   return ttlMs
+}
+
+const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9*]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+
+function checkHosts(hosts: unknown): readonly string[] | undefined {
+  if (hosts === undefined) return undefined
+  if (!Array.isArray(hosts)) throw new InvalidArgumentError('hosts', 'must be an array of IP addresses and DNS names')
+  return hosts.map((h: unknown, i) => {
+    if (typeof h !== 'string' || (isIP(h) === 0 && !DNS_NAME.test(h))) throw new InvalidArgumentError(`hosts[${i}]`, `must be an IP address or a DNS name, got ${JSON.stringify(h)}`)
+    return h
+  })
 }
 
 function spkiDer(cert: X509Certificate): Buffer {
@@ -201,10 +218,10 @@ export class RootCA {
   /**
    * Issues a node certificate for the public key of `csrPem` (whose signature is checked):
    * CN = node ID, OU = role, O = cluster ID, DNS SANs role OU and node ID (managers also
-   * `swarm-ca`), one URI SAN `spiffe://<cluster>/<role OU>/<node>`, client and server auth.
+   * `swarm-ca`), then `options.hosts`, one URI SAN `spiffe://<cluster>/<role OU>/<node>`, client and server auth.
    * Backdated one hour; valid for `ttlMs` from now.
    *
-   * @throws InvalidArgumentError naming `csr`, `nodeId`, `role`, `clusterId` or `ttlMs`.
+   * @throws InvalidArgumentError naming `csr`, `nodeId`, `role`, `clusterId`, `ttlMs` or `hosts`.
    * @throws FailedPreconditionError when this CA cannot sign.
    */
   issue(csrPem: string, options: IssueOptions): Promise<IssuedCertificate> {
@@ -235,6 +252,7 @@ export class RootCA {
       clusterId,
       notBefore: now - CERT_BACKDATE_MS,
       notAfter: now + ttlMs,
+      hosts: checkHosts(options.hosts),
     })
     const certPem = toPem('CERTIFICATE', built.der)
     return { certPem, chainPem: certPem + this.intermediatesPem, notBefore: built.notBefore, notAfter: built.notAfter, serialNumber: built.serialNumber }

@@ -98,6 +98,21 @@ describe('RootCA.issue', () => {
     expect(w.notAfter - w.notBefore).toBe(2 * HOUR)
   })
 
+  it('adds the hosts asked for as IP and DNS SANs (IPv4, IPv6 with :: and an IPv4 tail), keeping the node identity', async () => {
+    const ca = await RootCA.create()
+    const csr = await createCsr(await generateNodeKey())
+    const issued = await ca.issue(csr, { nodeId: 'm1', role: 'manager', clusterId: 'c1', hosts: ['127.0.0.1', '::1', 'fe80::1:2', '::ffff:10.0.0.2', 'localhost', 'docker.example.com'] })
+    const c = new X509Certificate(issued.certPem)
+    expect(c.subjectAltName).toBe(
+      'DNS:swarm-manager, DNS:m1, DNS:swarm-ca, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:FE80:0:0:0:0:0:1:2, IP Address:0:0:0:0:0:FFFF:A00:2, DNS:localhost, DNS:docker.example.com, URI:spiffe://c1/swarm-manager/m1',
+    )
+    expect(c.checkIP('127.0.0.1')).toBe('127.0.0.1')
+    expect(c.checkHost('docker.example.com')).toBe('docker.example.com')
+    expect(identityOf(issued.certPem)).toEqual({ nodeId: 'm1', role: 'manager', clusterId: 'c1', spiffeId: 'spiffe://c1/swarm-manager/m1' })
+    await expect(ca.issue(csr, { nodeId: 'm1', role: 'manager', clusterId: 'c1', hosts: ['bad host'] })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'hosts[0]' })
+    await expect(ca.issue(csr, { nodeId: 'm1', role: 'manager', clusterId: 'c1', hosts: ['localhost', ''] })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'hosts[1]' })
+  })
+
   it.runIf(hasOpenssl)('produces certificates openssl verifies against the root', async () => {
     const ca = await RootCA.create()
     const w = await issueNode(ca, 'w1', 'worker')
