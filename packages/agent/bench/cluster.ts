@@ -13,17 +13,28 @@
  * The agents keep their tasks in memory (`MemoryTaskDb`): 100,000 fsynced files would measure
  * the disk. Virtual time moves to the next timer once a turn of the event loop left nothing to
  * run (heartbeats in 10 ms chunks). Knobs: BENCH_NODES, BENCH_REPLICAS, BENCH_PARALLELISM,
- * BENCH_HB_NODES, BENCH_HB_MINUTES, BENCH_ONLY=create|heartbeat, BENCH_UPDATE=0 (no rolling update). Writes bench-results/agent-cluster.json.
+ * BENCH_HB_NODES, BENCH_HB_MINUTES, BENCH_ONLY=create|heartbeat, BENCH_UPDATE=0 (no rolling update), BENCH_PROGRESS_MS (real ms between progress lines, 10,000),
+ * BENCH_AGENT_THREADS=n (the create and update with the agents in n `worker_threads` Workers of
+ * the same process, each running a share of the nodes — test/cluster/threaded-cluster.ts, linked to the dispatcher over a
+ * MessagePort through the wire codec — instead of on the manager's thread; the heap rows then
+ * add the agents' thread's heap to the main one). Writes bench-results/agent-cluster.json.
  * Node flags go after the entry: `node ../../scripts/bench-built.mjs bench/cluster.ts --max-semi-space-size=64`
  * (a larger young generation: the create runs with GC at ~40% of the main thread; see docs/benchmarks/agent.md).
  */
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { NodeState, TaskState, UpdateState } from '@swarmkit-ts/api'
+import { isMainThread, workerData } from 'node:worker_threads'
+import { NodeState, TaskState, taskStateName, UpdateState } from '@swarmkit-ts/api'
+import type { ServiceControl } from '@swarmkit-ts/orchestrator'
+import type { MemoryStore } from '@swarmkit-ts/store'
+import type { ManualClock } from '@swarmkit-ts/testkit'
 import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
+import { AGENT_THREAD, runAgentThread } from '../test/cluster/agent-thread.ts'
+import type { AgentThreadInit } from '../test/cluster/agent-thread.ts'
 import { InProcessCluster, clusterServiceSpec, withEnv } from '../test/cluster/in-process-cluster.ts'
 import { turn } from '../test/cluster/settle.ts'
+import { ThreadedCluster } from '../test/cluster/threaded-cluster.ts'
 
 const NODES = Number(process.env['BENCH_NODES'] ?? 1_000)
 const REPLICAS = Number(process.env['BENCH_REPLICAS'] ?? 100_000)
@@ -32,6 +43,12 @@ const HB_NODES = Number(process.env['BENCH_HB_NODES'] ?? 10_000)
 const HB_MINUTES = Number(process.env['BENCH_HB_MINUTES'] ?? 10)
 const ONLY = process.env['BENCH_ONLY']
 const UPDATE = process.env['BENCH_UPDATE'] !== '0'
+const THREADS = Number(process.env['BENCH_AGENT_THREADS'] ?? 0)
+const THREAD = THREADS > 0
+/** Where the agents ran, for the report. */
+const where = THREAD ? `agents in ${THREADS} worker thread${THREADS === 1 ? '' : 's'}` : "agents on the manager's thread"
+/** Real milliseconds between progress lines. */
+const PROGRESS_MS = Number(process.env['BENCH_PROGRESS_MS'] ?? 10_000)
 /** The ManualClock's start in the cluster helper. */
 const START_MS = 1_700_000_000_000
 
@@ -48,11 +65,11 @@ function heapUsed(): number {
 
 /** Real and CPU milliseconds since construction. */
 class Stopwatch {
-  readonly #t0 = performance.now()
+  readonly t0 = performance.now()
   readonly #cpu0 = process.cpuUsage()
   read(): { ms: number; cpuMs: number } {
     const cpu = process.cpuUsage(this.#cpu0)
-    return { ms: performance.now() - this.#t0, cpuMs: (cpu.user + cpu.system) / 1000 }
+    return { ms: performance.now() - this.t0, cpuMs: (cpu.user + cpu.system) / 1000 }
   }
 }
 
@@ -75,11 +92,11 @@ async function runUntil(c: InProcessCluster, done: () => boolean, guardMs: numbe
   const until = c.clock.now() + guardMs
   let checked = -1n
   let checkAt = 0
-  let reportAt = performance.now() + 10_000
+  let reportAt = performance.now() + PROGRESS_MS
   for (;;) {
     const now = performance.now()
     if (now > reportAt) {
-      reportAt += 10_000
+      reportAt += PROGRESS_MS
       log(`  … ${fmt(c.clock.now() - START_MS)} virtual ms: ${progress()}`)
     }
     const before = c.store.version
@@ -100,25 +117,76 @@ async function runUntil(c: InProcessCluster, done: () => boolean, guardMs: numbe
   }
 }
 
+/** What the create and update need of a cluster, on one thread or two. */
+interface BenchCluster {
+  readonly store: MemoryStore
+  readonly clock: ManualClock
+  readonly services: ServiceControl
+  /** Runs until `done()`, logging `progress()` every 10 s of real time. */
+  runUntil(done: () => boolean, guardMs: number, progress: () => string): Promise<void>
+  /** The heap in use on every thread of the cluster, after full collections. */
+  heapUsed(): Promise<number>
+  close(): Promise<void>
+}
+
+/** `done` that logs `progress()` every 10 s of real time when asked. */
+function reporting(c: { readonly clock: ManualClock }, done: () => boolean, progress: () => string): () => boolean {
+  let reportAt = performance.now() + PROGRESS_MS
+  return () => {
+    if (performance.now() > reportAt) {
+      reportAt += PROGRESS_MS
+      log(`  … ${fmt(c.clock.now() - START_MS)} virtual ms: ${progress()}`)
+    }
+    return done()
+  }
+}
+
+async function startBenchCluster(): Promise<BenchCluster> {
+  if (!THREAD) {
+    const c = await InProcessCluster.start({ nodes: NODES, seed: 17, taskDb: 'memory', watchStates: false })
+    return { store: c.store, clock: c.clock, services: c.services, runUntil: (d, g, p) => runUntil(c, d, g, p), heapUsed: () => Promise.resolve(heapUsed()), close: () => c.close() }
+  }
+  // The agents' thread runs this same module (bundled by bench-built.mjs; through tsx, the test entry).
+  const self = new URL(import.meta.url)
+  const ts = self.pathname.endsWith('.ts')
+  const c = await ThreadedCluster.start({
+    nodes: NODES,
+    threads: THREADS,
+    seed: 17,
+    workerUrl: ts ? new URL('../test/cluster/agent-thread-main.ts', self) : self,
+    execArgv: ts ? ['--conditions=@swarmkit-ts/source', ...process.execArgv] : process.execArgv,
+  })
+  return {
+    store: c.store,
+    clock: c.clock,
+    services: c.services,
+    runUntil: (d, g, p) => c.runUntil(reporting(c, d, p), g),
+    heapUsed: async () => heapUsed() + (await c.agentsHeapUsed()),
+    close: () => c.close(),
+  }
+}
+
 async function benchCreateAndUpdate(): Promise<void> {
   const load = `${fmt(NODES)} nodes, ${fmt(REPLICAS)} replicas`
   const heap0 = heapUsed()
-  const c = await InProcessCluster.start({ nodes: NODES, seed: 17, taskDb: 'memory', watchStates: false })
-  const heapNodes = heapUsed()
-  log(`${NODES} nodes registered`)
+  const c = await startBenchCluster()
+  const heapNodes = await c.heapUsed()
+  log(`${NODES} nodes registered (${where})`)
   const runningCount = (): number => c.store.view((tx) => tx.tasks.find({ state: TaskState.RUNNING }).length)
 
   const spec = { ...clusterServiceSpec('big', REPLICAS), update: { parallelism: PARALLELISM } }
   const create = new Stopwatch()
   const t0 = c.clock.now()
   const svc = await c.services.create(spec)
-  const progress = (): string => `${fmt(runningCount())} RUNNING`
-  await runUntil(c, () => runningCount() === REPLICAS, 3_600_000, progress)
+  const states = [TaskState.NEW, TaskState.PENDING, TaskState.ASSIGNED, TaskState.PREPARING, TaskState.RUNNING] as const
+  const progress = (): string =>
+    c.store.view((tx) => states.map((state) => `${fmt(tx.tasks.find({ state }).length)} ${taskStateName(state)}`).join(', ')) + ` (${fmt(performance.now() - create.t0)} ms)`
+  await c.runUntil(() => runningCount() === REPLICAS, 3_600_000, progress)
   const created = create.read()
   const createVirtual = c.clock.now() - t0
   log(`all ${REPLICAS} RUNNING in ${fmt(created.ms)} ms`)
-  const heapTasks = heapUsed()
-  rows.push({ benchmark: 'create → every task RUNNING', load, value: created.ms, unit: 'ms', target: '< 20,000', note: `${fmt(created.cpuMs)} CPU ms; ${fmt(createVirtual)} virtual ms` })
+  const heapTasks = await c.heapUsed()
+  rows.push({ benchmark: `create → every task RUNNING (${where})`, load, value: created.ms, unit: 'ms', target: '< 20,000', note: `${fmt(created.cpuMs)} CPU ms; ${fmt(createVirtual)} virtual ms` })
   rows.push({ benchmark: 'heap per node (registered, idle)', load, value: (heapNodes - heap0) / NODES, unit: 'bytes', note: 'store node, dispatcher session, agent, runtime, link' })
   rows.push({ benchmark: 'heap per task (RUNNING)', load, value: (heapTasks - heapNodes) / REPLICAS, unit: 'bytes', note: 'store task, assignment, agent task manager, container' })
 
@@ -131,10 +199,10 @@ async function benchCreateAndUpdate(): Promise<void> {
     return s?.updateStatus?.state === UpdateState.COMPLETED && runningCount() === REPLICAS
   }
   const newRunning = (): number => c.store.view((tx) => tx.tasks.find({ serviceId: svc.id })).filter((t) => t.status.state === TaskState.RUNNING && t.spec.container?.env?.[0] === 'V=2').length
-  await runUntil(c, updated, 2 * 3_600_000, () => `${fmt(newRunning())} updated tasks RUNNING`)
+  await c.runUntil(updated, 2 * 3_600_000, () => `${fmt(newRunning())} updated tasks RUNNING`)
   const u = update.read()
   rows.push({
-    benchmark: `rolling update, parallelism ${fmt(PARALLELISM)} (monitor 5 s, stop-first)`,
+    benchmark: `rolling update, parallelism ${fmt(PARALLELISM)} (monitor 5 s, stop-first; ${where})`,
     load,
     value: u.ms,
     unit: 'ms',
@@ -171,7 +239,7 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString()
   const cpu = cpus()[0]?.model ?? 'unknown CPU'
   const load0 = loadavg()[0] ?? 0
-  log(`${cpu}, ${availableParallelism()} cores, load average ${load0.toFixed(2)}`)
+  log(`${cpu}, ${availableParallelism()} cores, load average ${load0.toFixed(2)}; ${where}`)
   if (ONLY === undefined || ONLY === 'create') await benchCreateAndUpdate()
   if (ONLY === undefined || ONLY === 'heartbeat') await benchHeartbeats()
   const load1 = loadavg()[0] ?? 0
@@ -181,4 +249,6 @@ async function main(): Promise<void> {
   log(`wrote ${await writeBenchResults('agent-cluster.json', json)}`)
 }
 
-await main()
+const thread = workerData as { readonly kind?: string; readonly init: AgentThreadInit } | null
+if (!isMainThread && thread?.kind === AGENT_THREAD) await runAgentThread(thread.init)
+else await main()

@@ -43,7 +43,7 @@ export const CLUSTER_IMAGE = 'busybox:fake'
  * rather than an async function: 100,000 of them wait at once in the benchmark, and a suspended
  * async function holds more than a pending reaction.
  */
-const serve: FakeProgram = (_argv, ctx) => {
+export const serve: FakeProgram = (_argv, ctx) => {
   const loop = (): Promise<number> => ctx.process.sleep(1e12).then(() => (ctx.process.pendingSignal !== undefined ? 0 : loop()))
   return loop()
 }
