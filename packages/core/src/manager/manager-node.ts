@@ -29,6 +29,14 @@ import { campaignIfAlone } from './campaign.ts'
 import { roleManager } from './role-manager.ts'
 import { hasManagerState, managerStatePaths, readManagerIdentity, writeManagerIdentity, type ManagerIdentity } from './state-dir.ts'
 
+/**
+ * How long the leader's new commit index may wait for the next append to carry it to the other
+ * managers (`RaftNodeInit.commitBroadcastDelayMs`): under load it always rides along, saving each
+ * follower an empty append and its acknowledgement per write; when the cluster goes quiet the
+ * followers apply the last writes this much later.
+ */
+const COMMIT_BROADCAST_DELAY_MS = 5
+
 /** What a `leader` event says. */
 export interface LeaderEvent {
   /** Whether this manager now leads. */
@@ -120,6 +128,7 @@ export class ManagerNode extends EventEmitter<ManagerNodeEvents> {
         ...(r.electionTick === undefined ? {} : { electionTick: r.electionTick }),
         ...(r.heartbeatTick === undefined ? {} : { heartbeatTick: r.heartbeatTick }),
         ...(r.snapshotInterval === undefined ? {} : { snapshotInterval: r.snapshotInterval }),
+        commitBroadcastDelayMs: COMMIT_BROADCAST_DELAY_MS,
       },
     })
     this.#membership = new RaftMembership(this.replicated, transport, random, () => this.#terms.managersChanged())
