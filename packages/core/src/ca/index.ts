@@ -39,3 +39,5 @@ export type {
   NodeCertificateStatusRequest,
   NodeCertificateStatusResponse,
 } from './wire.ts'
+export { issueServingCertificate } from './serving-certificate.ts'
+export type { ServingCertificateOptions } from './serving-certificate.ts'
