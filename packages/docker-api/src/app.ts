@@ -90,6 +90,12 @@ export async function buildDockerApp(manager: DockerApiManager, options: DockerA
     reply.header('Server', `Docker/${engine.version} (linux)`)
     checkApiVersion(req.raw)
   })
+  // JSON goes out as exactly `application/json`, as dockerd sends it (fastify appends a charset): the
+  // docker CLI reads an error body's message only then, and prints the raw body otherwise.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.getHeader('content-type') === 'application/json; charset=utf-8') reply.header('content-type', 'application/json')
+    return payload
+  })
   app.setErrorHandler((err, _req, reply) => {
     const { status, message } = toDockerError(err)
     void reply.code(status).type('application/json').send({ message })
