@@ -1,11 +1,12 @@
 /**
  * Docker Engine API routes: `/_ping` (with the `API-Version` header a newer client negotiates
- * down to) and `/version`.
+ * down to), `/version` and `/info` (with its `Swarm` section).
  *
  * @module
  */
 import { arch, release } from 'node:os'
 import type { DockerApp, RouteContext } from '../context.ts'
+import { infoToDocker, operatingSystem } from '../translate/info.ts'
 import { API_VERSION, MIN_API_VERSION } from '../version.ts'
 
 const ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' }
@@ -47,6 +48,22 @@ export function systemRoutes(app: DockerApp, ctx: RouteContext): void {
       Arch: details.Arch,
       KernelVersion: details.KernelVersion,
       BuildTime: '',
+    })
+  })
+
+  let os: Promise<string | undefined> | undefined
+  app.get('/info', async () => {
+    const m = ctx.manager
+    os ??= operatingSystem()
+    const [nodes, tasks, cluster, operating] = await Promise.all([m.nodes.list(), m.tasks.list(), m.getCluster(), os])
+    return infoToDocker({
+      nodeId: m.nodeId,
+      address: m.address,
+      nodes,
+      tasks,
+      cluster,
+      engine: ctx.engine,
+      ...(operating === undefined ? {} : { operatingSystem: operating }),
     })
   })
 }
