@@ -223,7 +223,7 @@ export class MemoryStore {
     const match = compileSelector(selector as WatchSelector | undefined)
     const replay = options.since === undefined ? [] : this.changesSince(options.since)
     const limit = positiveInt(options.queueLimit, 'queueLimit', this.watchQueueLimit)
-    const w = new Watcher(match, limit, (x) => this.watchers.delete(x), options.signal)
+    const w = new Watcher(match, limit, (x) => this.watchers.delete(x), options.signal, options.skipEmptyCommits === true)
     if (options.signal?.aborted === true) {
       w.close()
       return asWatch(w)

@@ -28,7 +28,12 @@ export interface StoreLoopHandlers<K extends ObjectKind> {
   resync(tx: ReadTx): void
   /** One create, update or delete, in commit order. */
   event(event: ObjectEvent<K>): void
-  /** After a commit's events, once no later commit is queued (one tick for a burst of queued commits), and after each resync: act on what changed. */
+  /**
+   * After a commit that brought the loop events (of its kinds, past its `where`), once no later
+   * commit is queued (one tick for a burst of queued commits), and after each resync: act on
+   * what changed. A commit with no event for the loop brings no tick, so a loop must not count
+   * on unrelated commits to retry work (a timer of its own does that).
+   */
   tick(): Promise<void> | void
 }
 
@@ -99,7 +104,7 @@ export class StoreLoop<K extends ObjectKind> {
     const { watch } = this.#ctx.store.viewAndWatch(
       (tx) => this.#guard('resync', () => this.#handlers.resync(tx)),
       this.#where === undefined ? { kinds: this.#kinds as K[] } : { kinds: this.#kinds as K[], where: this.#where },
-      { signal: this.#abort.signal, queueLimit: this.#queueLimit },
+      { signal: this.#abort.signal, queueLimit: this.#queueLimit, skipEmptyCommits: true },
     )
     this.#watch = watch
   }

@@ -35,12 +35,33 @@ class ViewTable {
   }
 }
 
+/**
+ * A read-only transaction: each table's view is made when the callback first reads the table
+ * (most views read one or two of the nine), through getters on the prototype.
+ */
+class LazyView {
+  readonly tables: ReadonlyMap<ObjectKind, Table>
+  readonly scope: ViewScope
+  readonly made: Partial<Record<string, ViewTable>> = {}
+  constructor(tables: ReadonlyMap<ObjectKind, Table>, scope: ViewScope) {
+    this.tables = tables
+    this.scope = scope
+  }
+}
+for (const kind of OBJECT_KINDS) {
+  const name = TABLE_NAMES[kind]
+  Object.defineProperty(LazyView.prototype, name, {
+    enumerable: true,
+    get(this: LazyView): ViewTable | undefined {
+      const made = this.made[name]
+      if (made !== undefined) return made
+      const t = this.tables.get(kind)
+      return t === undefined ? undefined : (this.made[name] = new ViewTable(this.scope, t))
+    },
+  })
+}
+
 /** A read-only transaction over `tables`, valid while `scope.open`. */
 export function createView(tables: ReadonlyMap<ObjectKind, Table>, scope: ViewScope): ReadTx {
-  const out: Record<string, ViewTable> = {}
-  for (const kind of OBJECT_KINDS) {
-    const t = tables.get(kind)
-    if (t !== undefined) out[TABLE_NAMES[kind]] = new ViewTable(scope, t)
-  }
-  return out as unknown as ReadTx
+  return new LazyView(tables, scope) as unknown as ReadTx
 }

@@ -59,6 +59,11 @@ export interface WatchOptions {
   readonly since?: bigint
   /** Overrides the store's `watchQueueLimit` for this watcher. */
   readonly queueLimit?: number
+  /**
+   * Deliver a commit event only after an object event this watcher received (a transaction
+   * that changed nothing it selects ends silently for it). @default false
+   */
+  readonly skipEmptyCommits?: boolean
 }
 
 /**
@@ -125,8 +130,12 @@ export class Watcher implements AsyncIterableIterator<StoreEvent> {
   private readonly limit: number
   private readonly detach: (w: Watcher) => void
   private readonly signal: AbortSignal | undefined
+  private readonly skipEmptyCommits: boolean
+  /** Whether an object event was taken since the last commit event (with `skipEmptyCommits`). */
+  private changed = false
 
-  constructor(match: (ev: StoreEvent) => boolean, limit: number, detach: (w: Watcher) => void, signal: AbortSignal | undefined) {
+  constructor(match: (ev: StoreEvent) => boolean, limit: number, detach: (w: Watcher) => void, signal: AbortSignal | undefined, skipEmptyCommits = false) {
+    this.skipEmptyCommits = skipEmptyCommits
     this.match = match
     this.limit = limit
     this.detach = detach
@@ -150,6 +159,11 @@ export class Watcher implements AsyncIterableIterator<StoreEvent> {
   /** Offers an event; ignored unless it matches. Overflow closes the watcher with an error. */
   push(ev: StoreEvent): void {
     if (this.done || !this.match(ev)) return
+    if (this.skipEmptyCommits) {
+      if (ev.action !== 'commit') this.changed = true
+      else if (!this.changed) return
+      else this.changed = false
+    }
     const w = this.waiting
     if (w !== undefined) {
       this.waiting = undefined
