@@ -47,8 +47,25 @@ function failure(error: unknown, message?: string): AllocationFailure {
   return { error: e, message: message ?? e.message }
 }
 
+/** Keys computed for frozen objects (immutable, so a key never goes stale); see {@link memoized}. */
+const inputsKeys = new WeakMap<object, string>()
+const endpointKeys = new WeakMap<object, string>()
+
+/** `compute(o)`, remembered for `o` when it is frozen (every store object is). */
+function memoized<T extends object>(cache: WeakMap<object, string>, o: T, compute: (o: T) => string): string {
+  const known = cache.get(o)
+  if (known !== undefined) return known
+  const key = compute(o)
+  if (Object.isFrozen(o)) cache.set(o, key)
+  return key
+}
+
 /** A comparable key of what a service's allocation depends on in its spec. */
 export function allocationInputs(spec: Frozen<ServiceSpec>): string {
+  return memoized(inputsKeys, spec, computeAllocationInputs)
+}
+
+function computeAllocationInputs(spec: Frozen<ServiceSpec>): string {
   const e = spec.endpoint
   return JSON.stringify({
     mode: e?.mode ?? 'vip',
@@ -59,6 +76,10 @@ export function allocationInputs(spec: Frozen<ServiceSpec>): string {
 
 /** A comparable key of an endpoint (defaults filled in, so a stored copy compares equal to the written one). */
 export function endpointKey(e: Frozen<Endpoint> | undefined): string {
+  return e === undefined ? computeEndpointKey(e) : memoized(endpointKeys, e, computeEndpointKey)
+}
+
+function computeEndpointKey(e: Frozen<Endpoint> | undefined): string {
   return JSON.stringify({
     spec: e?.spec === undefined ? null : { mode: e.spec.mode ?? 'vip', ports: (e.spec.ports ?? []).map(normalizePort) },
     ports: (e?.ports ?? []).map(normalizePort),
