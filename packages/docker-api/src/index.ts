@@ -4,7 +4,8 @@
  *
  * @packageDocumentation
  */
-export { serveDockerApi, type ServeDockerApiOptions, type DockerApiServer } from './server.ts'
+export { serveDockerApi, type ServeDockerApiOptions, type DockerApiServer, type DockerApiSocketServer } from './server.ts'
+export { DOCKER_API_TCP_ROLES, type DockerApiTcpOptions } from './server-tcp.ts'
 export { buildDockerApp, DEFAULT_BODY_LIMIT, DEFAULT_ENGINE, type DockerAppOptions } from './app.ts'
 export type { DockerApiManager, EngineIdentity, RouteContext, RouteModule, DockerApp } from './context.ts'
 export { DockerApiError, notSupported, toDockerError } from './errors.ts'

@@ -1,21 +1,31 @@
 /**
  * `serveDockerApi`: the Docker Engine API of a manager on a unix socket (mode 0600), so that
- * `DOCKER_HOST=unix:///path.sock docker service ls` drives the cluster.
+ * `DOCKER_HOST=unix:///path.sock docker service ls` drives the cluster, and/or on TCP with the
+ * cluster's mutual TLS (`DOCKER_HOST=tcp://host:port docker --tlsverify …` with a manager's
+ * certificate).
  *
  * @module
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { chmod, lstat, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { InvalidArgumentError, AlreadyExistsError } from '@swarmkit-ts/api'
 import type { FastifyInstance } from 'fastify'
 import { buildDockerApp } from './app.ts'
 import type { DockerApiManager, EngineIdentity } from './context.ts'
+import { checkTcpOptions, listenTcp, type DockerApiTcpOptions, type TcpListener } from './server-tcp.ts'
 
-/** Options of {@link serveDockerApi}. */
+/** Options of {@link serveDockerApi}: a `socket`, a `tcp` address, or both. */
 export interface ServeDockerApiOptions {
   /** Path of the unix socket to listen on (created with mode 0600; a stale socket file is replaced). */
-  readonly socket: string
+  readonly socket?: string
+  /**
+   * A TCP address to listen on with the cluster's mutual TLS: the manager's identity in a
+   * certificate of the cluster's CA valid for the dialled address, client certificates required
+   * and verified against the cluster's roots, and only managers of the cluster admitted (403
+   * otherwise), as for the control API.
+   */
+  readonly tcp?: DockerApiTcpOptions
   /** Largest accepted request body in bytes. @default 16 MiB */
   readonly bodyLimit?: number
   /** The engine identity reported to clients. */
@@ -24,15 +34,20 @@ export interface ServeDockerApiOptions {
 
 /** A running Docker API server. */
 export interface DockerApiServer {
-  /** The unix socket path it listens on. */
-  readonly socketPath: string
-  /** `unix://<socketPath>`, for `DOCKER_HOST`. */
+  /** The unix socket path it listens on, when it does. */
+  readonly socketPath: string | undefined
+  /** The TCP address (`host:port`, the chosen port when 0 was asked) it listens on with mutual TLS, when it does. */
+  readonly tcpAddress: string | undefined
+  /** For `DOCKER_HOST`: `unix://<socketPath>`, or `tcp://<tcpAddress>` without a socket. */
   readonly dockerHost: string
   /** Stops listening, ends open streams (logs, events) and removes the socket file. */
   close(): Promise<void>
   /** Same as {@link DockerApiServer.close}. */
   [Symbol.asyncDispose](): Promise<void>
 }
+
+/** A Docker API server listening on a unix socket (and maybe on TCP too). */
+export type DockerApiSocketServer = DockerApiServer & { readonly socketPath: string }
 
 /** Whether something answers on the unix socket at `path`. */
 function socketInUse(path: string): Promise<boolean> {
@@ -80,21 +95,32 @@ function listenOn(server: Server, path: string): Promise<void> {
  * await manager.close()
  * ```
  */
+export async function serveDockerApi(manager: DockerApiManager, options: ServeDockerApiOptions & { readonly socket: string }): Promise<DockerApiSocketServer>
+export async function serveDockerApi(manager: DockerApiManager, options: ServeDockerApiOptions): Promise<DockerApiServer>
 export async function serveDockerApi(manager: DockerApiManager, options: ServeDockerApiOptions): Promise<DockerApiServer> {
-  if (typeof options.socket !== 'string' || options.socket === '') throw new InvalidArgumentError('socket', 'must be the path of a unix socket')
+  const { socket } = options
+  if (socket === undefined && options.tcp === undefined) throw new InvalidArgumentError('socket', 'give a unix socket path, a tcp address, or both')
+  if (socket !== undefined && (typeof socket !== 'string' || socket === '')) throw new InvalidArgumentError('socket', 'must be the path of a unix socket')
+  const tcp = options.tcp === undefined ? undefined : checkTcpOptions(options.tcp)
   const closed = new AbortController()
   const app: FastifyInstance = await buildDockerApp(manager, {
     signal: closed.signal,
     ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     ...(options.engine === undefined ? {} : { engine: options.engine }),
   })
-  const server = createServer((req, res) => app.routing(req, res))
+  const route = (req: IncomingMessage, res: ServerResponse): void => app.routing(req, res)
+  const server = socket === undefined ? undefined : createServer(route)
+  let listener: TcpListener | undefined
   try {
-    await clearSocket(options.socket)
-    await listenOn(server, options.socket)
-    await chmod(options.socket, 0o600)
+    if (server !== undefined && socket !== undefined) {
+      await clearSocket(socket)
+      await listenOn(server, socket)
+      await chmod(socket, 0o600)
+    }
+    if (tcp !== undefined) listener = await listenTcp(manager, tcp, route)
   } catch (err) {
-    server.close()
+    server?.close()
+    if (socket !== undefined && server?.listening === true) await rm(socket, { force: true })
     await app.close()
     throw err
   }
@@ -102,14 +128,19 @@ export async function serveDockerApi(manager: DockerApiManager, options: ServeDo
   const close = (): Promise<void> => {
     closing ??= (async () => {
       closed.abort(new Error('the Docker API server is closing'))
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
+      if (server !== undefined) {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        })
+      }
+      await listener?.close()
       await app.close()
-      await rm(options.socket, { force: true })
+      if (socket !== undefined) await rm(socket, { force: true })
     })()
     return closing
   }
-  return { socketPath: options.socket, dockerHost: `unix://${options.socket}`, close, [Symbol.asyncDispose]: close }
+  const tcpAddress = listener?.address
+  const dockerHost = socket !== undefined ? `unix://${socket}` : `tcp://${tcpAddress ?? ''}`
+  return { socketPath: socket, tcpAddress, dockerHost, close, [Symbol.asyncDispose]: close }
 }

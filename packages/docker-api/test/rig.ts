@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Cluster, type ClusterNodeOptions, type ManagerCluster, type WorkerCluster } from '@swarmkit-ts/core'
-import { serveDockerApi, type DockerApiServer } from '../src/index.ts'
+import { serveDockerApi, type DockerApiSocketServer } from '../src/index.ts'
 
 /** Fast Raft timing for 127.0.0.1 (an election after 1–2 s without a leader: margin on a loaded machine). */
 export const FAST_RAFT = { tickMs: 50, electionTick: 20, heartbeatTick: 1 } as const
@@ -144,6 +144,8 @@ export interface DockerRigOptions {
   readonly runtime?: 'fake' | 'process'
   /** More options of every node. */
   readonly node?: Partial<ClusterNodeOptions>
+  /** Give each node its own hostname (`manager-1`…, `worker-1`…) instead of this machine's. @default false */
+  readonly distinctHostnames?: boolean
 }
 
 /**
@@ -154,7 +156,7 @@ export interface DockerRigOptions {
 export class DockerRig {
   readonly managers: ManagerCluster[] = []
   readonly workers: WorkerCluster[] = []
-  #server: DockerApiServer | undefined
+  #server: DockerApiSocketServer | undefined
   readonly #dirs: string[] = []
   #configDir = ''
 
@@ -174,16 +176,17 @@ export class DockerRig {
 
   async #start(options: DockerRigOptions): Promise<void> {
     const common = { listenAddr: '127.0.0.1:0', runtime: options.runtime ?? 'fake', raft: FAST_RAFT, heartbeatPeriodMs: 1000, ...options.node }
-    const first = await Cluster.init({ stateDir: await this.dir(), ...common })
+    const hostname = (role: string, i: number): { hostname?: string } => (options.distinctHostnames === true ? { hostname: `${role}-${i + 1}` } : {})
+    const first = await Cluster.init({ stateDir: await this.dir(), ...common, ...hostname('manager', 0) })
     this.managers.push(first)
     const tokens = await first.joinTokens()
     for (let i = 1; i < (options.managers ?? 1); i++) {
-      const m = await Cluster.join({ stateDir: await this.dir(), joinAddr: first.address, token: tokens.manager, ...common })
+      const m = await Cluster.join({ stateDir: await this.dir(), joinAddr: first.address, token: tokens.manager, ...common, ...hostname('manager', i) })
       if (m.role !== 'manager') throw new Error('joined as a worker')
       this.managers.push(m)
     }
     for (let i = 0; i < (options.workers ?? 0); i++) {
-      const w = await Cluster.join({ stateDir: await this.dir(), joinAddr: first.address, token: tokens.worker, ...common })
+      const w = await Cluster.join({ stateDir: await this.dir(), joinAddr: first.address, token: tokens.worker, ...common, ...hostname('worker', i) })
       if (w.role !== 'worker') throw new Error('joined as a manager')
       this.workers.push(w)
     }
@@ -200,7 +203,7 @@ export class DockerRig {
   }
 
   /** The server. */
-  get server(): DockerApiServer {
+  get server(): DockerApiSocketServer {
     if (this.#server === undefined) throw new Error('the rig has no server')
     return this.#server
   }
