@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { FailedPreconditionError } from '@swarmkit-ts/api'
-import type { DockerApp, RouteContext } from '../context.ts'
+import { FailedPreconditionError, UnavailableError } from '@swarmkit-ts/api'
+import type { DockerApiManager, DockerApp, RouteContext } from '../context.ts'
 import { DockerApiError, notSupported } from '../errors.ts'
 import { versionParam } from '../translate/meta.ts'
 import { swarmSpecFromDocker, swarmToDocker } from '../translate/swarm.ts'
@@ -16,6 +16,22 @@ import { queryFlag } from '../translate/swarm-json.ts'
 const ALREADY_IN_SWARM = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.'
 
 type Query = Readonly<Record<string, string | undefined>>
+
+/** How long an update waits for the leader to make (or drop) the unlock key. */
+const UNLOCK_KEY_WAIT_MS = 30_000
+
+/**
+ * Waits until the unlock key exists exactly when `autolock` is on. The leader makes (or drops)
+ * the key in a write of its own right after the update (SwarmKit does it in the update), and
+ * `docker swarm update --autolock=true` reads the key at once to print it.
+ */
+async function unlockKeyFollows(m: DockerApiManager, autolock: boolean, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + UNLOCK_KEY_WAIT_MS
+  while (((await m.unlockKey()) !== undefined) !== autolock) {
+    if (Date.now() > deadline || signal.aborted) throw new UnavailableError(`the leader has not ${autolock ? 'made' : 'dropped'} the unlock key yet: read it with docker swarm unlock-key`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
 
 /** Registers the swarm routes. */
 export function swarmRoutes(app: DockerApp, ctx: RouteContext): void {
@@ -38,7 +54,10 @@ export function swarmRoutes(app: DockerApp, ctx: RouteContext): void {
     if (rotateUnlock && spec.encryptionConfig?.autoLockManagers !== true) {
       throw new FailedPreconditionError('cannot rotate the unlock key: autolock is off (docker swarm update --autolock=true)', { reason: 'autolock-off' })
     }
+    const autolock = spec.encryptionConfig?.autoLockManagers === true
+    const wasAutolock = cluster.spec.encryptionConfig?.autoLockManagers === true
     await m.updateCluster(spec, { version })
+    if (autolock !== wasAutolock) await unlockKeyFollows(m, autolock, ctx.signal)
     if (rotateWorker) await m.rotateJoinToken('worker')
     if (rotateManager) await m.rotateJoinToken('manager')
     if (rotateUnlock) await m.rotateUnlockKey()
