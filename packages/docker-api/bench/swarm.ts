@@ -1,0 +1,274 @@
+/**
+ * Issue 20's benchmark: the real `docker` CLI (Debian's 20.10) against our cluster's Docker API
+ * and against Docker Swarm on the same dockerd (the private one of
+ * `packages/engine-adapter/scripts/test-engines.sh`), in the same run:
+ *
+ * 1. `docker service create --replicas 50 --update-parallelism 10 --no-resolve-image --name bench
+ *    <busybox> sh -c '…'` — without `--detach`, so the CLI's own converge wait (its progress
+ *    display, then its 5 s stability check) counts;
+ * 2. `docker service update --env-add X=1 --no-resolve-image bench` — every replica replaced, again
+ *    timed to the CLI's exit after its converge wait.
+ *
+ * The wall time of each command is what a user waits. Ours: a manager with its Docker API on a
+ * unix socket and BENCH_DOCKER_API_WORKERS workers (2), all in this process, each node on
+ * `DockerRuntime` at that dockerd; default timings (heartbeat 5 s, Raft tick 1 s). Swarm: a
+ * single-node swarm of that dockerd (`docker swarm init` on a free loopback port). CPU time per
+ * command: dockerd, its containerd and the live shims, plus this process (our nodes and the API
+ * server) for ours; the CLI's own CPU is left out on both sides. Each command's result is checked
+ * after it exits (50 replicas running; the new env) — untimed.
+ *
+ * Knobs: BENCH_DOCKER_API_REPLICAS (50), BENCH_DOCKER_API_WORKERS (2), BENCH_DOCKER_API_ROUNDS (1;
+ * sides alternate who goes first, medians shown), BENCH_DOCKER_API_SIDES (`ours,swarm`),
+ * BENCH_DOCKER_API_CLI (/usr/bin/docker). Writes bench-results/docker-api-swarm.json. Root only;
+ * `SWARMKIT_ENGINES_DIR=/tmp/mine` gives it a private dockerd. Run: `pnpm bench` in this package.
+ *
+ * @module
+ */
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
+import { Cluster, type ClusterNodeOptions, type ManagerCluster, type WorkerCluster } from '@swarmkit-ts/core'
+import { serveDockerApi } from '../src/index.ts'
+import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
+import { freePort } from '../../../scripts/test-support/http.ts'
+import { containersWithLabel, dockerCli, dockerUnavailable, engineApi, engineCpuMs, removeContainersWithLabel, startBenchDocker, stopBenchDocker, type BenchDocker } from '../../core/bench/docker-engine.ts'
+
+const REPLICAS = Number(process.env['BENCH_DOCKER_API_REPLICAS'] ?? 50)
+const WORKERS = Number(process.env['BENCH_DOCKER_API_WORKERS'] ?? 2)
+const ROUNDS = Number(process.env['BENCH_DOCKER_API_ROUNDS'] ?? 1)
+const SIDES = new Set((process.env['BENCH_DOCKER_API_SIDES'] ?? 'ours,swarm').split(','))
+const CLI = process.env['BENCH_DOCKER_API_CLI'] ?? '/usr/bin/docker'
+const PARALLELISM = 10
+const COMMAND = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] as const
+/** A failure guard only: a command that takes longer is killed and the run fails. */
+const GUARD_MS = 900_000
+const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.id'
+const OUR_INSTANCE_LABEL = 'io.swarmkit-ts.runtime.instance'
+
+const run = promisify(execFile)
+const log = (s: string): void => void process.stderr.write(`${s}\n`)
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+/** Wall and CPU time of the two commands on one side in one round, ms. */
+interface Phases {
+  readonly createMs: number
+  readonly updateMs: number
+  readonly createCpuMs: number
+  readonly updateCpuMs: number
+}
+
+/** Runs the CLI with `DOCKER_HOST=host` (private config); resolves with its wall time and output; throws on a non-zero exit. */
+async function timedCli(host: string, configDir: string, args: readonly string[]): Promise<{ ms: number; stdout: string }> {
+  const t0 = performance.now()
+  try {
+    const { stdout } = await run(CLI, [...args], {
+      maxBuffer: 64 << 20,
+      timeout: GUARD_MS,
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: configDir, DOCKER_CONFIG: configDir, DOCKER_HOST: host, DOCKER_CLI_HINTS: 'false' },
+    })
+    return { ms: performance.now() - t0, stdout }
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string }
+    throw new Error(`docker ${args.join(' ')} failed: ${e.stderr ?? ''}${(e.stdout ?? '').slice(-2000)} ${e.message}`)
+  }
+}
+
+/** CPU used since `start()`: the engine's processes, plus this process's when `self`. */
+function cpuMeter(docker: BenchDocker, self: boolean): { start(): void; read(): number } {
+  let engine0 = 0
+  let own0 = process.cpuUsage()
+  return {
+    start() {
+      engine0 = engineCpuMs(docker.socket)
+      own0 = process.cpuUsage()
+    },
+    read() {
+      const own = process.cpuUsage(own0)
+      return engineCpuMs(docker.socket) - engine0 + (self ? (own.user + own.system) / 1000 : 0)
+    },
+  }
+}
+
+/** The task fields the checks read (Docker's JSON: the same on both sides). */
+interface TaskJson {
+  readonly DesiredState: string
+  readonly Status: { readonly State: string }
+  readonly Spec: { readonly ContainerSpec?: { readonly Env?: readonly string[] } }
+}
+
+/** Checks, after a command returned, that `REPLICAS` tasks run (with `env` when given). */
+async function checkRunning(socket: string, env?: string): Promise<void> {
+  const { ID: id } = (await engineApi(socket, 'GET', '/services/bench')) as { ID: string }
+  const filters = encodeURIComponent(JSON.stringify({ service: [id], 'desired-state': ['running'] }))
+  const tasks = (await engineApi(socket, 'GET', `/tasks?filters=${filters}`)) as TaskJson[]
+  const ok = tasks.filter((t) => t.Status.State === 'running' && (env === undefined || t.Spec.ContainerSpec?.Env?.includes(env) === true)).length
+  if (ok !== REPLICAS) throw new Error(`after the command, ${String(ok)} of ${String(REPLICAS)} tasks run${env === undefined ? '' : ` with ${env}`}`)
+}
+
+/** Both commands against the Docker API at `socket`, timed, with `cpu` measuring. */
+async function runCommands(socket: string, image: string, cpu: { start(): void; read(): number }): Promise<Phases> {
+  const configDir = await mkdtemp(join(tmpdir(), 'swarmkit-bench-dkc-'))
+  const host = `unix://${socket}`
+  try {
+    cpu.start()
+    const create = await timedCli(host, configDir, ['service', 'create', '--replicas', String(REPLICAS), '--update-parallelism', String(PARALLELISM), '--no-resolve-image', '--name', 'bench', image, ...COMMAND])
+    const createCpuMs = cpu.read()
+    log(`  create: ${create.stdout.trim().split('\n').at(-1) ?? ''}`)
+    await checkRunning(socket)
+    cpu.start()
+    const update = await timedCli(host, configDir, ['service', 'update', '--env-add', 'X=1', '--no-resolve-image', 'bench'])
+    const updateCpuMs = cpu.read()
+    log(`  update: ${update.stdout.trim().split('\n').at(-1) ?? ''}`)
+    await checkRunning(socket, 'X=1')
+    return { createMs: create.ms, updateMs: update.ms, createCpuMs, updateCpuMs }
+  } finally {
+    await timedCli(host, configDir, ['service', 'rm', 'bench']).catch((err: unknown) => log(`  ${String(err)}`))
+    await rm(configDir, { recursive: true, force: true })
+  }
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = performance.now() + GUARD_MS
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not done after ${String(GUARD_MS)} ms`)
+    await sleep(200)
+  }
+}
+
+// ------------------------------------------------------------------------------------------ ours
+
+async function runOurs(docker: BenchDocker): Promise<Phases> {
+  const dirs: string[] = []
+  const nodes: (ManagerCluster | WorkerCluster)[] = []
+  const instances: string[] = []
+  const nodeOptions = async (): Promise<ClusterNodeOptions & { readonly listenAddr: string }> => {
+    const dir = await mkdtemp(join(tmpdir(), 'swarmkit-bench-dka-'))
+    dirs.push(dir)
+    const instance = `swarmkit-bench-${randomBytes(6).toString('hex')}`
+    instances.push(instance)
+    return { stateDir: join(dir, 's'), listenAddr: '127.0.0.1:0', runtime: 'docker', runtimeOptions: { docker: { socketPath: docker.socket, instance, allowPull: false } } }
+  }
+  const apiDir = await mkdtemp(join(tmpdir(), 'swarmkit-bench-dks-'))
+  dirs.push(apiDir)
+  try {
+    const manager = await Cluster.init(await nodeOptions())
+    nodes.push(manager)
+    if (manager.role !== 'manager') throw new Error('Cluster.init did not start a manager')
+    const { worker: token } = await manager.joinTokens()
+    for (let i = 0; i < WORKERS; i++) nodes.push(await Cluster.join({ ...(await nodeOptions()), joinAddr: manager.address, token }))
+    await until('every node READY', async () => (await manager.nodes.list()).filter((n) => n.status.state === 'ready').length === WORKERS + 1)
+    const server = await serveDockerApi(manager, { socket: join(apiDir, 'docker.sock') })
+    try {
+      return await runCommands(server.socketPath, docker.image, cpuMeter(docker, true))
+    } finally {
+      await until('our containers gone', async () => (await Promise.all(instances.map((i) => containersWithLabel(docker.socket, `${OUR_INSTANCE_LABEL}=${i}`)))).every((l) => l.length === 0)).catch((err: unknown) =>
+        log(`  ${String(err)}`),
+      )
+      await server.close()
+    }
+  } finally {
+    for (const n of nodes.reverse()) await n.close().catch((err: unknown) => log(`  closing a node: ${String(err)}`))
+    for (const i of instances) {
+      const left = await removeContainersWithLabel(docker.socket, `${OUR_INSTANCE_LABEL}=${i}`)
+      if (left > 0) log(`  removed ${String(left)} containers our nodes left`)
+    }
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  }
+}
+
+// ----------------------------------------------------------------------------------------- swarm
+
+async function runSwarm(docker: BenchDocker): Promise<Phases> {
+  const info = (await engineApi(docker.socket, 'GET', '/info')) as { Swarm?: { LocalNodeState?: string } }
+  if (info.Swarm?.LocalNodeState !== 'inactive') throw new Error(`the dockerd at ${docker.socket} is already in a swarm (${info.Swarm?.LocalNodeState ?? 'unknown'}): run \`docker swarm leave --force\` on it first`)
+  const port = await freePort()
+  await dockerCli(docker.socket, ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', `127.0.0.1:${String(port)}`])
+  try {
+    await until('swarm node ready', async () => ((await engineApi(docker.socket, 'GET', '/nodes')) as { Status: { State: string } }[]).some((n) => n.Status.State === 'ready'))
+    return await runCommands(docker.socket, docker.image, cpuMeter(docker, false))
+  } finally {
+    await until('swarm containers gone', async () => (await containersWithLabel(docker.socket, SWARM_SERVICE_LABEL)).length === 0).catch((err: unknown) => log(`  ${String(err)}`))
+    await dockerCli(docker.socket, ['swarm', 'leave', '--force'])
+    const left = await removeContainersWithLabel(docker.socket, SWARM_SERVICE_LABEL)
+    if (left > 0) log(`  removed ${String(left)} containers the swarm left`)
+  }
+}
+
+// ------------------------------------------------------------------------------------------ main
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? Number.NaN) + (s[mid] ?? Number.NaN)) / 2
+}
+
+/** One row of the table and the JSON. */
+interface Row {
+  readonly command: string
+  readonly side: 'swarmkit-ts' | 'Docker Swarm'
+  readonly medianMs: number
+  readonly runsMs: readonly number[]
+  readonly cpuMs: number
+  readonly vsSwarm?: number | undefined
+  readonly target?: string | undefined
+}
+
+/** Runs the benchmark: prints its table and writes bench-results/docker-api-swarm.json. */
+export async function main(): Promise<void> {
+  const startedAt = new Date().toISOString()
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const load0 = loadavg()[0] ?? 0
+  log(`${cpu}, ${String(availableParallelism())} cores, load average ${load0.toFixed(2)}`)
+  const skip = dockerUnavailable()
+  if (skip !== undefined) {
+    console.log(`docker CLI: swarmkit-ts vs Docker Swarm: SKIPPED — ${skip}`)
+    return
+  }
+  const { stdout: cliVersion } = await run(CLI, ['version', '--format', '{{.Client.Version}}'], { env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent.sock' } }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '?' }))
+  const docker = await startBenchDocker()
+  const ours: Phases[] = []
+  const swarm: Phases[] = []
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? (['ours', 'swarm'] as const) : (['swarm', 'ours'] as const)
+      for (const side of order) {
+        if (!SIDES.has(side)) continue
+        log(`round ${String(round + 1)}/${String(ROUNDS)}: ${side === 'ours' ? `swarmkit-ts (1 manager + ${String(WORKERS)} workers)` : 'Docker Swarm'}, ${String(REPLICAS)} replicas (load average ${(loadavg()[0] ?? 0).toFixed(2)})`)
+        const p = side === 'ours' ? await runOurs(docker) : await runSwarm(docker)
+        log(`  create ${fmt(p.createMs)} ms (${fmt(p.createCpuMs)} CPU ms), update ${fmt(p.updateMs)} ms (${fmt(p.updateCpuMs)} CPU ms)`)
+        ;(side === 'ours' ? ours : swarm).push(p)
+      }
+    }
+  } finally {
+    await stopBenchDocker()
+  }
+  const load1 = loadavg()[0] ?? 0
+  const rows: Row[] = []
+  const commands = [
+    [`docker service create --replicas ${String(REPLICAS)} (converge wait)`, (p: Phases) => p.createMs, (p: Phases) => p.createCpuMs],
+    [`docker service update --env-add X=1 (parallelism ${String(PARALLELISM)}, converge wait)`, (p: Phases) => p.updateMs, (p: Phases) => p.updateCpuMs],
+  ] as const
+  for (const [command, pick, pickCpu] of commands) {
+    const swarmMedian = swarm.length > 0 ? median(swarm.map(pick)) : undefined
+    if (ours.length > 0) {
+      const m = median(ours.map(pick))
+      rows.push({ command, side: 'swarmkit-ts', medianMs: m, runsMs: ours.map(pick), cpuMs: median(ours.map(pickCpu)), vsSwarm: swarmMedian === undefined ? undefined : m / swarmMedian, target: '≤ 0.70× Swarm' })
+    }
+    if (swarmMedian !== undefined) rows.push({ command, side: 'Docker Swarm', medianMs: swarmMedian, runsMs: swarm.map(pick), cpuMs: median(swarm.map(pickCpu)) })
+  }
+  console.log(`${cpu}, ${String(availableParallelism())} cores, Node ${process.version}, load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end`)
+  console.log(`docker CLI ${cliVersion.trim()}: swarmkit-ts (1 manager + ${String(WORKERS)} workers, DockerRuntime) vs Docker Swarm (1 node), same dockerd, ${String(REPLICAS)} replicas, ${String(ROUNDS)} round(s); CPU: dockerd, containerd, live shims (+ our nodes and API server)`)
+  printTable([
+    ['command', 'side', 'median ms', 'runs ms', 'CPU ms', 'vs Swarm', 'target'],
+    ...rows.map((r) => [r.command, r.side, fmt(r.medianMs), r.runsMs.map((x) => fmt(x)).join(' / '), fmt(r.cpuMs), r.vsSwarm === undefined ? '' : `${r.vsSwarm.toFixed(2)}×`, r.target ?? '']),
+  ])
+  const json = { package: '@swarmkit-ts/docker-api', benchmark: 'swarm', startedAt, cpu, cores: availableParallelism(), node: process.version, cli: cliVersion.trim(), loadAverageAtStart: load0, loadAverageAtEnd: load1, replicas: REPLICAS, workers: WORKERS, rounds: ROUNDS, rows }
+  log(`wrote ${await writeBenchResults('docker-api-swarm.json', json)}`)
+}
+
+const entry = basename(process.argv[1] ?? '')
+if (entry === 'swarm.ts' || entry === '.swarm.built.mjs') await main()
