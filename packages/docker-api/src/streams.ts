@@ -64,7 +64,11 @@ export function writeChunk(res: ServerResponse, chunk: Buffer | string): Promise
  */
 export function clientGone(res: ServerResponse, parent?: AbortSignal): AbortSignal {
   const ac = new AbortController()
-  const abort = (): void => ac.abort(new Error('the client closed the connection'))
+  const abort = (): void => {
+    // Drop the listener on the server's long-lived signal, or every stream would leave one behind.
+    parent?.removeEventListener('abort', abort)
+    ac.abort(new Error('the client closed the connection'))
+  }
   res.once('close', abort)
   if (parent !== undefined) {
     if (parent.aborted) abort()
