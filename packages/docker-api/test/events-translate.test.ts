@@ -102,6 +102,14 @@ describe('Docker event messages', () => {
       timeNano: 1796619600128000000,
     })
   })
+
+  it("reports a classic container's task under the container's ID and name, and no service events for it", () => {
+    const classic = { name: 'db', labels: { 'com.swarmkit-ts.classic.container': 'true' } }
+    const [ev] = taskEvents(upd(task(TaskState.READY, { serviceAnnotations: classic }), task(TaskState.RUNNING, { serviceAnnotations: classic })), 0)
+    expect([ev?.Action, ev?.Actor.ID, ev?.id, ev?.Actor.Attributes['name']]).toEqual(['start', 'svc0000000000000000000001', 'svc0000000000000000000001', 'db'])
+    const svc = service(1, 'busybox')
+    expect(dockerEvents({ action: 'create', kind: 'service', object: { ...svc, spec: { ...svc.spec, annotations: classic } } }, 0)).toEqual([])
+  })
 })
 
 describe('the query of /events', () => {

@@ -5,7 +5,8 @@
  * `image.old/new`, `updatestate.old/new`, `availability.old/new`, `role.old/new`,
  * `state.old/new`, `leader.old/new`, `reachability.old/new`) — and tasks as the containers of the
  * cluster seen as one host: `create`, `start`, `die` (with `exitCode`), `stop` and `destroy`
- * from their state changes, scope `local`, with the legacy `status` / `id` / `from` fields.
+ * from their state changes, scope `local`, with the legacy `status` / `id` / `from` fields
+ * (Swarm classic's containers under their own ID and name).
  *
  * @module
  */
@@ -43,7 +44,7 @@ export interface DockerEvent {
   readonly timeNano: bigint
 }
 
-/** The JSON line of `ev` as dockerd writes it (fields in Go's order, `time` in seconds, `timeNano` exact), without the newline. */
+/** The JSON line of `ev` as dockerd writes it (fields in Go's order, attributes sorted, `time` in seconds, `timeNano` exact), without the newline. */
 export function dockerEventJson(ev: DockerEvent): string {
   const { timeNano, ...rest } = ev
   const head = JSON.stringify({
@@ -52,7 +53,8 @@ export function dockerEventJson(ev: DockerEvent): string {
     ...(rest.from === undefined ? {} : { from: rest.from }),
     Type: rest.Type,
     Action: rest.Action,
-    Actor: rest.Actor,
+    // Go writes a map's keys sorted.
+    Actor: { ID: rest.Actor.ID, Attributes: Object.fromEntries(Object.entries(rest.Actor.Attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) },
     scope: rest.scope,
   })
   return `${head.slice(0, -1)},"time":${(timeNano / 1_000_000_000n).toString()},"timeNano":${timeNano.toString()}}`
@@ -117,14 +119,27 @@ function nodeAttributes(n: Frozen<Node>, old: Frozen<Node> | undefined): Record<
   return attrs
 }
 
+/**
+ * The service label of Swarm classic's containers (a service per `docker run`, see
+ * classic-create.ts): their tasks are reported as that container (the service's ID and name),
+ * and the service itself raises no service events.
+ */
+export const CLASSIC_SERVICE_LABEL = 'com.swarmkit-ts.classic.container'
+
+function isClassic(labels: Readonly<Record<string, string>> | undefined): boolean {
+  return labels?.[CLASSIC_SERVICE_LABEL] === 'true'
+}
+
 /** A task's name as Docker names its container: `<service>.<slot>.<task id>` (the node id for a global task). */
 export function taskContainerName(task: Frozen<Task>): string {
+  if (isClassic(task.serviceAnnotations.labels)) return task.serviceAnnotations.name
   if (task.annotations.name !== '') return task.annotations.name
   return `${task.serviceAnnotations.name}.${task.slot === 0 ? task.nodeId : String(task.slot)}.${task.id}`
 }
 
-/** The container ID of a task in events: the runtime's container ID once reported, else the task ID. */
+/** The container ID of a task in events: a classic container's service ID; else the runtime's container ID once reported, else the task ID. */
 export function taskContainerId(task: Frozen<Task>): string {
+  if (isClassic(task.serviceAnnotations.labels)) return task.serviceId
   const id = task.status.containerStatus?.containerId
   return id !== undefined && id !== '' ? id : task.id
 }
@@ -186,6 +201,7 @@ export function dockerEvents(ev: ObjectEvent, nowMs: number): DockerEvent[] {
   const action = ACTION[ev.action]
   switch (ev.kind) {
     case 'service':
+      if (isClassic(ev.object.spec.annotations.labels)) return []
       return [swarmEvent('service', action, ev.object.id, serviceAttributes(ev.object, ev.action === 'update' ? ev.oldObject : undefined), objectTime(ev, nowMs))]
     case 'node':
       return [swarmEvent('node', action, ev.object.id, nodeAttributes(ev.object, ev.action === 'update' ? ev.oldObject : undefined), objectTime(ev, nowMs))]
