@@ -84,6 +84,22 @@ describe('restart supervisor', () => {
     expect(created).toEqual([0])
   })
 
+  it('scaled to 0 and back to 1 under condition none, runs a new task while the removed one is not reaped yet', async () => {
+    const h = new Harness()
+    await h.addNode('n1')
+    const svc = await h.createService(spec({ condition: 'none' }))
+    await h.settle()
+    const [first] = h.running(svc.id)
+    await h.updateService(svc.id, (s) => ({ ...s, mode: { replicated: { replicas: 0 } } }))
+    await h.settle()
+    expect(h.tasks(svc.id).find((t) => t.id === first?.id)?.desiredState).toBe(TaskState.REMOVE)
+    await h.updateService(svc.id, (s) => ({ ...s, mode: { replicated: { replicas: 1 } } }))
+    await h.settle()
+    const running = h.running(svc.id)
+    expect(running.map((t) => t.slot)).toEqual([1])
+    expect(running[0]?.id).not.toBe(first?.id)
+  })
+
   it('with condition on-failure restarts a failed task but not one that exited 0', async () => {
     const h = new Harness()
     const created = recordCreations(h)

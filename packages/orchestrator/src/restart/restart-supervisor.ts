@@ -129,14 +129,18 @@ export class RestartSupervisor implements Component {
    * The tasks of `slot` the update supervisor should get (SwarmKit's `UpdatableTasksInSlot`):
    * those with desired state ≤ RUNNING; or else, when the slot's newest task stopped and is not
    * to be restarted, that task (so a rolling update still replaces it) — except during a
-   * rollback. An empty result means the slot is dead.
+   * rollback. An empty result means the slot is dead. A task desired REMOVE never holds its slot:
+   * its slot was scaled away, so a later scale-up fills the slot again (with restart condition
+   * none, such a task would otherwise keep the slot until the reaper deletes it).
    */
   updatableTasksInSlot(slot: Slot, service: Frozen<Service>): Slot {
     const live = slot.filter((t) => t.desiredState <= TaskState.RUNNING)
     if (live.length > 0 || slot.length === 0) return live
     if (service.updateStatus?.state === UpdateState.ROLLBACK_STARTED) return []
-    let newest = slot[0] as Frozen<Task>
-    for (const t of slot) if (taskStatusTime(t) > taskStatusTime(newest)) newest = t
+    const kept = slot.filter((t) => t.desiredState < TaskState.REMOVE)
+    if (kept.length === 0) return []
+    let newest = kept[0] as Frozen<Task>
+    for (const t of kept) if (taskStatusTime(t) > taskStatusTime(newest)) newest = t
     return this.shouldRestart(newest, service) ? [] : [newest]
   }
 
