@@ -66,12 +66,35 @@ function cpuTicks(pid: number): { user: number; system: number } {
   }
 }
 
-/** Runs `load` and measures the CPU of the client and `pids` over it. */
+/**
+ * Counters of a process that a busy machine does not skew, unlike CPU time: its read and write
+ * system calls (all threads, from /proc/pid/io) and the times its main thread went to sleep
+ * (voluntary context switches: event-loop waits); zeros where /proc lacks them.
+ */
+function wakeCounters(pid: number): { syscalls: number; sleeps: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(text)?.[1] ?? 0)
+    return { syscalls: field(io, 'syscr') + field(io, 'syscw'), sleeps: field(status, 'voluntary_ctxt_switches') }
+  } catch {
+    return { syscalls: 0, sleeps: 0 }
+  }
+}
+
+/** Runs `load` and measures the CPU (and the wake-ups) of the client and `pids` over it. */
 async function measured(pids: readonly number[], load: () => Promise<LoadResult>): Promise<{ r: LoadResult; cpuUsPerOp: number; loadAverage: number }> {
   const all = [process.pid, ...pids]
   const before = all.map(cpuTicks)
+  const wakesBefore = all.map(wakeCounters)
   const loadAverage = loadavg()[0] ?? 0
   const r = await load()
+  const wakes = all.map((pid, i) => {
+    const now = wakeCounters(pid)
+    const per = (n: number): string => (n / Math.max(1, r.ops)).toFixed(1)
+    return `${per(now.syscalls - (wakesBefore[i]?.syscalls ?? 0))}/${per(now.sleeps - (wakesBefore[i]?.sleeps ?? 0))}`
+  })
+  log(`    read+write syscalls / main-thread sleeps per op: client ${wakes.join(', members ')}`)
   const us = (ticks: number): number => (ticks * 10_000) / Math.max(1, r.ops)
   const perProcess = all.map((pid, i) => {
     const now = cpuTicks(pid)
