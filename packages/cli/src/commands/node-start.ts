@@ -1,8 +1,9 @@
 /**
  * `swarmkit node start init | join | open`: runs a node in the foreground until Ctrl-C (SIGINT)
  * or SIGTERM, then closes it cleanly. Prints the node's id, role, address and (a manager's)
- * control socket — and on `init` the join tokens and unlock key — as text, or as one JSON line per
- * start and role change with `--format json`.
+ * control socket and (with `--docker-api`, while a manager) Docker API — and on `init` the join
+ * tokens and unlock key — as text, or as one JSON line per start and role change with
+ * `--format json`.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { Cluster, WORKER_RUNTIME_KINDS, type ClusterNode, type RoleEvent, type WorkerRuntimeKind } from '@swarmkit-ts/core'
 import type { CommandContext } from '../context.ts'
 import type { ContextFactory } from './common.ts'
+import { DockerApiServing, parseDockerApiFlag } from './docker-api-flag.ts'
 import { readSecretLine } from './secret-input.ts'
 import { parseChoice, parseInteger } from './values.ts'
 
@@ -31,6 +33,7 @@ interface StartFlags {
   readonly heartbeatPeriodMs?: string
   readonly meshAddr?: string
   readonly forceNewCluster?: boolean
+  readonly dockerApi?: string
 }
 
 /** What a started node reports (the JSON line of `--format json`). */
@@ -41,6 +44,8 @@ export interface StartedNode {
   readonly controlSocket?: string
   readonly tokens?: { readonly worker: string; readonly manager: string }
   readonly unlockKey?: string
+  /** `DOCKER_HOST` of the Docker API this node serves (`--docker-api`, while it is a manager). */
+  readonly dockerApi?: string
 }
 
 function timing(flags: StartFlags): { raft?: { tickMs?: number; electionTick?: number; heartbeatTick?: number }; heartbeatPeriodMs?: number } {
@@ -92,6 +97,7 @@ function report(ctx: CommandContext, n: StartedNode): string {
   if (ctx.format === 'json') return `${JSON.stringify(n)}\n`
   const lines = [`Node ${n.nodeId} is running as a ${n.role} at ${n.address}`]
   if (n.controlSocket !== undefined) lines.push(`  control socket: ${n.controlSocket}  (swarmkit --host unix://${n.controlSocket} service ls)`)
+  if (n.dockerApi !== undefined) lines.push(`  docker api:     ${n.dockerApi}  (DOCKER_HOST=${n.dockerApi} docker service ls)`)
   if (n.tokens !== undefined) lines.push(`  worker token:   ${n.tokens.worker}`, `  manager token:  ${n.tokens.manager}`)
   if (n.unlockKey !== undefined) lines.push(`  unlock key:     ${n.unlockKey}  (keep it: a restarted manager needs it)`)
   return `${lines.join('\n')}\n`
@@ -132,12 +138,15 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
     .option('--heartbeat-tick <n>', 'Raft ticks between heartbeats (default 1)')
     .option('--heartbeat-period-ms <ms>', "the dispatcher's heartbeat period")
     .option('--mesh-addr <ip>', "run the routing mesh: published ports listen on this IP (a manager's; a worker's waits for a promotion)")
+    .option('--docker-api <address>', "serve the Docker Engine API while a manager: unix:///path.sock (mode 0600) or tcp://host:port (the cluster's mutual TLS, managers' certificates)")
     .action(async (modeArg: string, flags: StartFlags) => {
       const c = ctx()
       const mode = parseChoice('<mode>', modeArg, ['init', 'join', 'open'] as const)
       if (mode === 'join' && (flags.joinAddr === undefined || flags.token === undefined)) {
         throw new InvalidArgumentError(flags.joinAddr === undefined ? '--join-addr' : '--token', 'join needs --join-addr and --token')
       }
+      const dockerApi = flags.dockerApi === undefined ? undefined : new DockerApiServing(parseDockerApiFlag(flags.dockerApi))
+      const withDockerApi = (d: StartedNode): StartedNode => (dockerApi?.dockerHost === undefined ? d : { ...d, dockerApi: dockerApi.dockerHost })
       let current: ClusterNode
       try {
         current = await startUnlocking(c, mode, flags)
@@ -146,12 +155,22 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
         c.io.stderr.write('swarmkit: stopped before the node started\n')
         return
       }
-      c.io.stdout.write(report(c, await describe(current, mode === 'init', flags.autolock === true)))
+      try {
+        await dockerApi?.follow(current)
+      } catch (err) {
+        await current.close()
+        throw err
+      }
+      c.io.stdout.write(report(c, withDockerApi(await describe(current, mode === 'init', flags.autolock === true))))
       const follow = (n: ClusterNode): void => {
         const switched = (e: RoleEvent): void => {
           current = e.node
           follow(e.node)
-          void describe(e.node, false, false).then((d) => c.io.stdout.write(report(c, d)))
+          // A demoted manager stops serving the Docker API, a promoted worker starts.
+          void (dockerApi?.follow(e.node) ?? Promise.resolve())
+            .catch((err: unknown) => c.io.stderr.write(`swarmkit: the Docker API did not start: ${err instanceof Error ? err.message : String(err)}\n`))
+            .then(() => describe(e.node, false, false))
+            .then((d) => c.io.stdout.write(report(c, withDockerApi(d))))
         }
         if (n.role === 'manager') n.once('role', switched)
         else n.once('role', switched)
@@ -162,6 +181,7 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
         else c.signal.addEventListener('abort', () => resolve(), { once: true })
       })
       c.io.stderr.write(`swarmkit: closing ${current.role} ${current.nodeId}\n`)
+      await dockerApi?.close()
       await current.close()
     })
 }
