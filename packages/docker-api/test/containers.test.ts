@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DOCKER_CLIS, DockerRig, until, type DockerCli } from './rig.ts'
+
+/** The columns of `docker ps` as a `--format` table: one object per line. */
+interface PsRow {
+  readonly id: string
+  readonly names: string
+  readonly image: string
+  readonly status: string
+  readonly state: string
+}
+
+let rig: DockerRig
+beforeAll(async () => {
+  rig = await DockerRig.start({ managers: 1, workers: 1, runtime: 'process', distinctHostnames: true })
+}, 120_000)
+afterAll(async () => {
+  await rig?.close()
+})
+
+async function ps(cli: DockerCli, args: readonly string[] = []): Promise<PsRow[]> {
+  const r = await rig.docker(cli, ['ps', ...args, '--no-trunc', '--format', '{{.ID}}|{{.Names}}|{{.Image}}|{{.Status}}|{{.State}}'])
+  expect(r.stderr).toBe('')
+  expect(r.code).toBe(0)
+  return r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const [id = '', names = '', image = '', status = '', state = ''] = l.split('|')
+      return { id, names, image, status, state }
+    })
+}
+
+async function stateOf(cli: DockerCli, name: string): Promise<string> {
+  const r = await rig.docker(cli, ['inspect', '-f', '{{.State.Status}}', name])
+  return r.stdout.trim()
+}
+
+describe.each(DOCKER_CLIS)('classic containers with docker $version', (cli) => {
+  const tag = cli.version.replace(/[^0-9]/g, '')
+  const web = `web-${tag}`
+  const echo = `echo-${tag}`
+
+  it('docker run -d -e constraint:node==worker-1 places the container on that node and docker ps lists it node-prefixed', async () => {
+    const run = await rig.docker(cli, ['run', '-d', '--name', web, '-e', 'constraint:node==worker-1', '-e', 'GREETING=hi', 'busybox', 'sleep', '3600'])
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    const id = run.stdout.trim()
+    expect(id).toMatch(/^[0-9a-z]{25}$/)
+    await until(async () => (await stateOf(cli, web)) === 'running', `${web} running`)
+    const worker = rig.workers[0]
+    const tasks = await rig.manager.tasks.list({ serviceIds: [id] })
+    expect(tasks.map((t) => t.nodeId)).toEqual([worker?.nodeId])
+    expect(tasks[0]?.spec.container?.env).toEqual(['GREETING=hi'])
+    const rows = (await ps(cli)).filter((r) => r.id === id)
+    expect(rows).toHaveLength(1)
+    expect(rows[0]?.names).toBe(`worker-1/${web}`)
+    expect(rows[0]?.image).toBe('busybox')
+    expect(rows[0]?.state).toBe('running')
+    expect(rows[0]?.status).toMatch(/^Up /)
+  }, 240_000)
+
+  it('docker inspect shows the state, the config and classic\'s Node section', async () => {
+    const r = await rig.docker(cli, ['inspect', web])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const [doc] = JSON.parse(r.stdout) as [{ Name: string; State: { Status: string; Running: boolean; StartedAt: string }; Config: { Image: string; Cmd: string[]; Env: string[] }; Node: { Name: string; ID: string }; HostConfig: { RestartPolicy: { Name: string } } }]
+    expect(doc.Name).toBe(`/${web}`)
+    expect(doc.State.Status).toBe('running')
+    expect(doc.State.Running).toBe(true)
+    expect(doc.State.StartedAt).toMatch(/^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/)
+    expect(doc.Config.Image).toBe('busybox')
+    expect(doc.Config.Cmd).toEqual(['sleep', '3600'])
+    expect(doc.Config.Env).toEqual(['GREETING=hi'])
+    expect(doc.HostConfig.RestartPolicy.Name).toBe('no')
+    expect(doc.Node.Name).toBe('worker-1')
+    expect(doc.Node.ID).toBe(rig.workers[0]?.nodeId)
+  }, 240_000)
+
+  it('docker logs prints what the container wrote on stdout and stderr, and ps -a shows it exited', async () => {
+    const run = await rig.docker(cli, ['run', '-d', '--name', echo, 'busybox', 'sh', '-c', 'echo out; echo err >&2'])
+    expect(run.code).toBe(0)
+    await until(async () => (await stateOf(cli, echo)) === 'exited', `${echo} exited`)
+    const logs = await rig.docker(cli, ['logs', echo])
+    expect(logs.code).toBe(0)
+    expect(logs.stdout).toBe('out\n')
+    expect(logs.stderr).toBe('err\n')
+    const all = (await ps(cli, ['-a', '--filter', `name=${echo}`])).map((r) => r.status.replace(/\) .*$/, ')'))
+    expect(all).toEqual(['Exited (0)'])
+    expect((await ps(cli)).some((r) => r.names.endsWith(`/${echo}`))).toBe(false)
+  }, 240_000)
+
+  it('docker logs -f follows new lines until the client is killed', async () => {
+    const name = `ticker-${tag}`
+    const run = await rig.docker(cli, ['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'i=0; while true; do echo line$i; i=$((i+1)); sleep 0.2; done'])
+    expect(run.code).toBe(0)
+    const child = spawn(cli.path, ['logs', '-f', name], { env: { PATH: process.env['PATH'] ?? '', HOME: rig.configDir, DOCKER_HOST: rig.dockerHost, DOCKER_CONFIG: rig.configDir } })
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
+    try {
+      await until(() => out.split('\n').length > 4, 'four followed lines')
+    } finally {
+      child.kill('SIGTERM')
+      await closed
+    }
+    expect(out.split('\n').slice(0, 4)).toEqual(['line0', 'line1', 'line2', 'line3'])
+    const rm = await rig.docker(cli, ['rm', '-f', name])
+    expect(rm.code).toBe(0)
+  }, 240_000)
+
+  it('docker stop ends the task and keeps the container, exited, for ps -a; docker start runs it again', async () => {
+    const stop = await rig.docker(cli, ['stop', web])
+    expect(stop.stderr).toBe('')
+    expect(stop.code).toBe(0)
+    expect(stop.stdout.trim()).toBe(web)
+    expect(await stateOf(cli, web)).toBe('exited')
+    const rows = await ps(cli, ['-a', '--filter', `name=${web}`])
+    expect(rows.map((r) => [r.names, r.state])).toEqual([[`worker-1/${web}`, 'exited']])
+    expect(rows[0]?.status).toMatch(/^Exited \(\d+\) /)
+    const again = await rig.docker(cli, ['stop', web])
+    expect(again.code).toBe(0)
+    const start = await rig.docker(cli, ['start', web])
+    expect(start.stderr).toBe('')
+    expect(start.code).toBe(0)
+    await until(async () => (await stateOf(cli, web)) === 'running', `${web} running again`)
+  }, 240_000)
+
+  it('docker rm refuses a running container without -f, and docker rm -f removes it', async () => {
+    const rm = await rig.docker(cli, ['rm', web])
+    expect(rm.code).toBe(1)
+    expect(rm.stderr).toContain('You cannot remove a running container')
+    const forced = await rig.docker(cli, ['rm', '-f', web])
+    expect(forced.stderr).toBe('')
+    expect(forced.code).toBe(0)
+    expect(forced.stdout.trim()).toBe(web)
+    expect((await ps(cli, ['-a'])).some((r) => r.names.endsWith(web))).toBe(false)
+    const gone = await rig.docker(cli, ['inspect', web])
+    expect(gone.code).toBe(1)
+    expect(gone.stderr).toContain(`No such object: ${web}`)
+  }, 240_000)
+
+  it('docker run without -d attaches: prints the output and exits with the container\'s code', async () => {
+    const r = await rig.docker(cli, ['run', '--name', `attach-${tag}`, 'busybox', 'sh', '-c', 'echo hello; echo oops >&2; exit 3'])
+    expect(r.stdout).toBe('hello\n')
+    expect(r.stderr).toBe('oops\n')
+    expect(r.code).toBe(3)
+    const rm = await rig.docker(cli, ['rm', `attach-${tag}`])
+    expect(rm.code).toBe(0)
+  }, 240_000)
+})
