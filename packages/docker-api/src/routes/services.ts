@@ -64,6 +64,17 @@ async function specFromBody(manager: DockerApiManager, body: unknown): Promise<S
   return resolveServiceReferences(manager, serviceSpecFromDocker(body))
 }
 
+/**
+ * The body without a top-level `version` equal to the query's: dockerode's `service.update({
+ * version, ...Spec })` sends its options as both the query and the body, and dockerd's JSON
+ * decoding ignores the extra field. Any other `version` is left for the strict translation to refuse.
+ */
+function withoutEchoedVersion(body: unknown, version: bigint): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('version' in body)) return body
+  const { version: echoed, ...rest } = body as Record<string, unknown>
+  return (typeof echoed === 'number' || typeof echoed === 'string') && String(echoed) === String(version) ? rest : body
+}
+
 /** Registers the services routes. */
 export function servicesRoutes(app: DockerApp, ctx: RouteContext): void {
   const { manager } = ctx
@@ -114,7 +125,7 @@ export function servicesRoutes(app: DockerApp, ctx: RouteContext): void {
       await manager.services.rollback(service.id, { version })
       return { Warnings: [] }
     }
-    const spec = keepBeyondDocker(service.spec, await specFromBody(manager, req.body))
+    const spec = keepBeyondDocker(service.spec, await specFromBody(manager, withoutEchoedVersion(req.body, version)))
     await manager.services.update(service.id, spec, { version })
     return { Warnings: [] }
   })
