@@ -11,3 +11,7 @@ export type { DockerApiManager, EngineIdentity, RouteContext, RouteModule, Docke
 export { DockerApiError, notSupported, toDockerError } from './errors.ts'
 export { API_VERSION, MIN_API_VERSION, compareApiVersions, requestApiVersion } from './version.ts'
 export { StdStream, stdFrame, startStream, writeChunk, clientGone } from './streams.ts'
+export { serviceSpecFromDocker, serviceSpecToDocker } from './translate/service-spec.ts'
+export { serviceToDocker, serviceStatus, type ServiceToDockerOptions, type DockerServiceStatus } from './translate/service-object.ts'
+export { taskToDocker, taskUpToDate, dockerTaskState } from './translate/task-object.ts'
+export type { DockerJson } from './translate/service-container.ts'
