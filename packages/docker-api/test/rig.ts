@@ -121,6 +121,8 @@ export function runDocker(cli: DockerCli, dockerHost: string, configDir: string,
       clearTimeout(timer)
       resolve({ code: code ?? (signal === null ? -1 : 128), stdout, stderr })
     })
+    // A CLI that exits without reading its input closes the pipe: that is no failure of the run.
+    child.stdin.once('error', () => undefined)
     child.stdin.end(options.stdin ?? '')
   })
 }
