@@ -1,0 +1,63 @@
+import { hostname } from 'node:os'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DOCKER_CLIS, DockerRig, until } from './rig.ts'
+
+const SHELL = { path: ['/usr/bin', '/bin'] }
+
+let rig: DockerRig
+beforeAll(async () => {
+  rig = await DockerRig.start({ runtime: 'process', node: { runtimeOptions: { process: { images: { 'shell:1': SHELL } } } } })
+}, 120_000)
+afterAll(async () => {
+  await rig?.close()
+})
+
+const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== '')
+
+describe.each(DOCKER_CLIS)('tasks and service modes through docker ($version)', (cli) => {
+  const n = DOCKER_CLIS.indexOf(cli)
+  const global = `glob${n}`
+  const job = `job${n}`
+  const docker = (...args: string[]): ReturnType<DockerRig['docker']> => rig.docker(cli, args)
+
+  it('a global service runs one task per node: ls shows global 1/1, ps names the task service.node', async () => {
+    const c = await docker('service', 'create', '--detach', '--mode', 'global', '--name', global, 'shell:1', 'sh', '-c', 'echo "global on $(hostname)"; exec sleep 3600')
+    expect(c.code).toBe(0)
+    await until(async () => (await docker('service', 'ls', '--filter', `name=${global}`, '--format', '{{.Replicas}}')).stdout === '1/1\n', `${global} 1/1`)
+    expect((await docker('service', 'ls', '--filter', `name=${global}`, '--format', '{{.Mode}}')).stdout).toBe('global\n')
+    const ps = await docker('service', 'ps', global, '--filter', 'desired-state=running', '--no-trunc', '--format', '{{.Name}}|{{.Node}}|{{.DesiredState}}')
+    expect(ps).toEqual({ code: 0, stdout: `${global}.${rig.manager.nodeId}|${hostname()}|Running\n`, stderr: '' })
+  }, 240_000)
+
+  it('docker inspect --type task gives the task as Docker JSON, and service logs <task> its lines', async () => {
+    const ids = lines((await docker('service', 'ps', global, '-q', '--no-trunc')).stdout)
+    expect(ids).toHaveLength(1)
+    const id = ids[0] ?? ''
+    const r = await docker('inspect', '--type', 'task', id)
+    expect(r.code).toBe(0)
+    const [task] = JSON.parse(r.stdout) as Record<string, unknown>[]
+    const service = await rig.manager.services.get(global)
+    expect(task).toMatchObject({
+      ID: id,
+      ServiceID: service.id,
+      NodeID: rig.manager.nodeId,
+      DesiredState: 'running',
+      Status: { State: 'running', ContainerStatus: { ExitCode: 0 } },
+      Spec: { ContainerSpec: { Image: 'shell:1' }, Runtime: 'container' },
+    })
+    expect(task).not.toHaveProperty('Slot')
+    await until(async () => (await docker('service', 'logs', '--raw', id)).stdout === `global on ${hostname()}\n`, `the logs of task ${id}`)
+    expect((await docker('service', 'rm', global)).code).toBe(0)
+  }, 240_000)
+
+  it('a replicated job runs to completion: the CLI waits for "job complete" and ls counts the completions', async () => {
+    const r = await docker('service', 'create', '--mode', 'replicated-job', '--replicas', '2', '--name', job, 'shell:1', 'sh', '-c', 'echo done')
+    expect(r.code).toBe(0)
+    expect(lines(r.stdout).at(-1)).toBe('job complete')
+    const ls = await docker('service', 'ls', '--filter', `name=${job}`, '--format', '{{.Mode}}|{{.Replicas}}')
+    expect(ls.stdout).toBe('replicated job|0/2 (2/2 completed)\n')
+    const ps = await docker('service', 'ps', job, '--format', '{{.DesiredState}}|{{.CurrentState}}')
+    for (const l of lines(ps.stdout)) expect(l).toMatch(/^Complete\|Complete .* ago$/)
+    expect((await docker('service', 'rm', job)).code).toBe(0)
+  }, 240_000)
+})
