@@ -55,7 +55,8 @@ export function tasksRoutes(app: DockerApp, ctx: RouteContext): void {
     })
     const names = filters.get('name')
     if (names !== undefined) tasks = tasks.filter((t) => names.some((n) => dockerTaskName(t).startsWith(n)))
-    tasks = tasks.filter((t) => matchLabels(filters, t.annotations.labels))
+    // SwarmKit matches a task's `label` filter on its service's labels (docker stack ps filters on the stack label).
+    tasks = tasks.filter((t) => matchLabels(filters, t.serviceAnnotations.labels))
     if (filters.has('_up-to-date')) {
       const byId = new Map<string, Service>()
       for (const s of services) byId.set(s.id, s)
