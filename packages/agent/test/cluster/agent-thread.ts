@@ -10,12 +10,14 @@
  * only when both threads are idle, to the earlier of their next timers.
  *
  * Control values (the binding's `send`): from the main thread `{ advance: ms }` (the clock's new
- * time), `{ heap: true }` (how much of this thread's heap is in use, after full collections when
- * node runs with `--expose-gc`) and `{ stop: true }`; to it `{ idle: { received, nextDueAt } }`,
- * `{ heap: bytes }`, `{ stopped: true }` and `{ failed: message }`.
+ * time), `{ ask: 'heap' }` (how much of this thread's heap is in use, after full collections when
+ * node runs with `--expose-gc`), `{ ask: 'cpu' }` (this thread's CPU time so far, in ms; -1 where
+ * `/proc/thread-self` is missing) and `{ stop: true }`; to it `{ idle: { received, nextDueAt } }`,
+ * `{ answer: number }`, `{ stopped: true }` and `{ failed: message }`.
  *
  * @module
  */
+import { readFileSync } from 'node:fs'
 import { getHeapStatistics } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { MessagePort } from 'node:worker_threads'
@@ -41,11 +43,11 @@ export interface AgentThreadInit {
 }
 
 /** A control value of the main thread. */
-export type ToAgents = { readonly advance: number } | { readonly heap: true } | { readonly stop: true }
+export type ToAgents = { readonly advance: number } | { readonly ask: 'heap' | 'cpu' } | { readonly stop: true }
 /** A control value of the agents' thread. */
 export type FromAgents =
   | { readonly idle: { readonly received: number; readonly nextDueAt: number | null } }
-  | { readonly heap: number }
+  | { readonly answer: number }
   | { readonly stopped: true }
   | { readonly failed: string }
 
@@ -61,6 +63,18 @@ function heapUsed(): number {
     // no --expose-gc: the heap as it is
   }
   return getHeapStatistics().used_heap_size
+}
+
+/** The calling thread's CPU time (user and system) in ms, from `/proc/thread-self/stat` (Linux); -1 elsewhere. */
+export function threadCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (USER_HZ, 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return -1
+  }
 }
 
 /** Runs the agents of `init.nodes` until the main thread says stop. */
@@ -104,7 +118,7 @@ export async function runAgentThread(init: AgentThreadInit): Promise<void> {
     onOther: (value) => {
       const v = value as ToAgents
       if ('advance' in v) clock.advance(Math.max(0, v.advance - clock.now()))
-      else if ('heap' in v) client.send({ heap: heapUsed() } satisfies FromAgents)
+      else if ('ask' in v) client.send({ answer: v.ask === 'heap' ? heapUsed() : threadCpuMs() } satisfies FromAgents)
       else void stop().catch(failed)
     },
   })

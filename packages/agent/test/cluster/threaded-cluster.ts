@@ -67,8 +67,8 @@ class AgentThread {
   /** The thread's last idle report (it sends nothing after it until it receives a batch). */
   idle: { readonly received: number; readonly nextDueAt: number | null } | undefined
   stopped = false
-  /** Waiting for the thread's heap figure. */
-  heap: ((bytes: number) => void) | undefined
+  /** Waiting for the thread's answer. */
+  answer: ((value: number) => void) | undefined
 
   constructor(cluster: { api(id: string): DispatcherApi; fail(err: Error): void; wake(): void }, init: ThreadedClusterInit, nodes: AgentThreadInit['nodes'], seed: number) {
     const { port1, port2 } = new MessageChannel()
@@ -76,7 +76,7 @@ class AgentThread {
       onOther: (value) => {
         const v = value as FromAgents
         if ('idle' in v) this.idle = v.idle
-        else if ('heap' in v) this.heap?.(v.heap)
+        else if ('answer' in v) this.answer?.(v.answer)
         else if ('failed' in v) cluster.fail(new Error(`an agents' thread failed: ${v.failed}`))
         else this.stopped = true
       },
@@ -221,17 +221,28 @@ export class ThreadedCluster {
    */
   async agentsHeapUsed(): Promise<number> {
     let total = 0
+    for (const bytes of await this.#ask('heap')) total += bytes
+    return total
+  }
+
+  /** The CPU time of each agents' thread so far, in ms (-1 each where `/proc/thread-self` is missing). */
+  agentsCpuMs(): Promise<number[]> {
+    return this.#ask('cpu')
+  }
+
+  async #ask(what: 'heap' | 'cpu'): Promise<number[]> {
+    const answers: number[] = []
     for (const t of this.#threads) {
-      const bytes = new Promise<number>((resolve) => (t.heap = resolve))
-      t.send({ heap: true })
+      const answer = new Promise<number>((resolve) => (t.answer = resolve))
+      t.send({ ask: what })
       for (let got: number | undefined; got === undefined; ) {
         if (this.#failure !== undefined) throw this.#failure
-        got = await Promise.race([bytes, this.#activity().then(() => undefined)])
-        if (got !== undefined) total += got
+        got = await Promise.race([answer, this.#activity().then(() => undefined)])
+        if (got !== undefined) answers.push(got)
       }
-      t.heap = undefined
+      t.answer = undefined
     }
-    return total
+    return answers
   }
 
   /** Stops the agents, their threads and the leader's loops. */
