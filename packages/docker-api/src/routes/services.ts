@@ -14,16 +14,11 @@ import { matchLabels, parseFilters } from '../filters.ts'
 import { versionParam } from '../translate/meta.ts'
 import { logsQuery, boolQuery, streamLogs } from '../translate/service-logs.ts'
 import { serviceStatus, serviceToDocker } from '../translate/service-object.ts'
-import { resolveObject, resolveServiceReferences } from '../translate/service-resolve.ts'
+import { optionalList, resolveObject, resolveServiceReferences } from '../translate/service-resolve.ts'
 import { serviceSpecFromDocker } from '../translate/service-spec.ts'
 
 type Query = Readonly<Record<string, unknown>>
 type Params = Readonly<Record<string, string>>
-
-/** `{ [key]: values }` when there are values, else `{}` (for optional filter fields). */
-function optionalList<K extends string>(key: K, values: readonly string[] | undefined): Partial<Record<K, readonly string[]>> {
-  return values === undefined ? {} : ({ [key]: values } as Record<K, readonly string[]>)
-}
 
 const MODES = ['replicated', 'global', 'replicated-job', 'global-job'] as const
 const MODE_KIND: Readonly<Record<(typeof MODES)[number], NonNullable<ServiceFilters['modes']>[number]>> = {

@@ -10,16 +10,11 @@ import type { DockerApiManager, DockerApp, RouteContext } from '../context.ts'
 import { DockerApiError } from '../errors.ts'
 import { matchLabels, parseFilters } from '../filters.ts'
 import { logsQuery, streamLogs } from '../translate/service-logs.ts'
-import { resolveObject } from '../translate/service-resolve.ts'
+import { optionalList, resolveObject } from '../translate/service-resolve.ts'
 import { DOCKER_TASK_STATES, dockerTaskName, taskToDocker, taskUpToDate } from '../translate/task-object.ts'
 
 type Query = Readonly<Record<string, unknown>>
 type Params = Readonly<Record<string, string>>
-
-/** `{ [key]: values }` when there are values, else `{}` (for optional filter fields). */
-function optionalList<K extends string>(key: K, values: readonly string[] | undefined): Partial<Record<K, readonly string[]>> {
-  return values === undefined ? {} : ({ [key]: values } as Record<K, readonly string[]>)
-}
 
 const FILTERS = ['id', 'name', 'service', 'node', 'label', 'desired-state', 'runtime', '_up-to-date']
 

@@ -30,6 +30,7 @@ function typeName(v: unknown): string {
 
 /** The fields of one JSON object, read by name; see the module comment. */
 export class JsonFields {
+  /** The path of this object in the request (`''` for the body itself). */
   readonly path: string
   readonly #value: Readonly<Record<string, unknown>>
   readonly #taken = new Set<string>()

@@ -21,11 +21,17 @@ export function boolQuery(raw: unknown): boolean {
 
 /** The parameters of a logs request. */
 export interface LogsQuery {
+  /** Keep streaming new lines (`follow`). */
   readonly follow: boolean
+  /** The last lines of each task only (`tail`; absent: all). */
   readonly tail?: number
+  /** Only lines at or after this time, ms since the epoch (`since`). */
   readonly since?: number
+  /** Prefix each line with its time (`timestamps`). */
   readonly timestamps: boolean
+  /** Prefix each line with the swarm attributes (`details`). */
   readonly details: boolean
+  /** The streams asked for (`stdout`, `stderr`; at least one). */
   readonly streams: readonly LogStream[]
 }
 

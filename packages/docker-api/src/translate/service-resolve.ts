@@ -32,6 +32,11 @@ export async function resolveObject<T extends { readonly id: string }>(kind: str
   return only
 }
 
+/** `{ [key]: values }` when there are values, else `{}` (optional list filters of the control API). */
+export function optionalList<K extends string>(key: K, values: readonly string[] | undefined): Partial<Record<K, readonly string[]>> {
+  return values === undefined ? {} : ({ [key]: values } as Record<K, readonly string[]>)
+}
+
 async function networkIds(manager: DockerApiManager, list: readonly NetworkAttachmentConfig[] | undefined, path: string): Promise<NetworkAttachmentConfig[] | undefined> {
   if (list === undefined) return undefined
   return Promise.all(
