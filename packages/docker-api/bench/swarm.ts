@@ -31,6 +31,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { TaskState, UpdateState } from '@swarmkit-ts/api'
 import { Cluster, type ClusterNodeOptions, type ManagerCluster, type WorkerCluster } from '@swarmkit-ts/core'
 import { serveDockerApi } from '../src/index.ts'
 import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
@@ -109,20 +110,38 @@ async function checkRunning(socket: string, env?: string): Promise<void> {
   if (ok !== REPLICAS) throw new Error(`after the command, ${String(ok)} of ${String(REPLICAS)} tasks run${env === undefined ? '' : ` with ${env}`}`)
 }
 
+/** Our store, read while a command runs: when did the service converge there (diagnostics, ours only). */
+type Probe = (env?: string) => boolean
+
+/** Runs `command`, noting when `probe` first holds (read every 100 ms) — ms from the start, or undefined. */
+async function probed<T>(probe: Probe | undefined, env: string | undefined, command: () => Promise<T>): Promise<{ result: T; convergedMs: number | undefined }> {
+  const t0 = performance.now()
+  let convergedMs: number | undefined
+  const timer = probe === undefined ? undefined : setInterval(() => void (convergedMs ??= probe(env) ? performance.now() - t0 : undefined), 100)
+  try {
+    return { result: await command(), convergedMs }
+  } finally {
+    clearInterval(timer)
+  }
+}
+
 /** Both commands against the Docker API at `socket`, timed, with `cpu` measuring. */
-async function runCommands(socket: string, image: string, cpu: { start(): void; read(): number }): Promise<Phases> {
+async function runCommands(socket: string, image: string, cpu: { start(): void; read(): number }, probe?: Probe): Promise<Phases> {
   const configDir = await mkdtemp(join(tmpdir(), 'swarmkit-bench-dkc-'))
   const host = `unix://${socket}`
+  const seen = (ms: number | undefined): string => (ms === undefined ? '' : ` (converged in our store at ${fmt(ms)} ms)`)
   try {
     cpu.start()
-    const create = await timedCli(host, configDir, ['service', 'create', '--replicas', String(REPLICAS), '--update-parallelism', String(PARALLELISM), '--no-resolve-image', '--name', 'bench', image, ...COMMAND])
+    const { result: create, convergedMs: createSeen } = await probed(probe, undefined, () =>
+      timedCli(host, configDir, ['service', 'create', '--replicas', String(REPLICAS), '--update-parallelism', String(PARALLELISM), '--no-resolve-image', '--name', 'bench', image, ...COMMAND]),
+    )
     const createCpuMs = cpu.read()
-    log(`  create: ${create.stdout.trim().split('\n').at(-1) ?? ''}`)
+    log(`  create: ${create.stdout.trim().split('\n').at(-1) ?? ''}, ${fmt(create.ms)} ms${seen(createSeen)}`)
     await checkRunning(socket)
     cpu.start()
-    const update = await timedCli(host, configDir, ['service', 'update', '--env-add', 'X=1', '--no-resolve-image', 'bench'])
+    const { result: update, convergedMs: updateSeen } = await probed(probe, 'X=1', () => timedCli(host, configDir, ['service', 'update', '--env-add', 'X=1', '--no-resolve-image', 'bench']))
     const updateCpuMs = cpu.read()
-    log(`  update: ${update.stdout.trim().split('\n').at(-1) ?? ''}`)
+    log(`  update: ${update.stdout.trim().split('\n').at(-1) ?? ''}, ${fmt(update.ms)} ms${seen(updateSeen)}`)
     await checkRunning(socket, 'X=1')
     return { createMs: create.ms, updateMs: update.ms, createCpuMs, updateCpuMs }
   } finally {
@@ -163,7 +182,16 @@ async function runOurs(docker: BenchDocker): Promise<Phases> {
     await until('every node READY', async () => (await manager.nodes.list()).filter((n) => n.status.state === 'ready').length === WORKERS + 1)
     const server = await serveDockerApi(manager, { socket: join(apiDir, 'docker.sock') })
     try {
-      return await runCommands(server.socketPath, docker.image, cpuMeter(docker, true))
+      const store = manager.manager.store
+      const probe: Probe = (env) =>
+        store.view((tx) => {
+          const service = tx.services.find({ name: 'bench' })[0]
+          if (service === undefined) return false
+          if (env !== undefined && service.updateStatus?.state !== UpdateState.COMPLETED) return false
+          const tasks = tx.tasks.find({ serviceId: service.id })
+          return tasks.filter((t) => t.desiredState === TaskState.RUNNING && t.status.state === TaskState.RUNNING && (env === undefined || t.spec.container?.env?.includes(env) === true)).length === REPLICAS
+        })
+      return await runCommands(server.socketPath, docker.image, cpuMeter(docker, true), probe)
     } finally {
       await until('our containers gone', async () => (await Promise.all(instances.map((i) => containersWithLabel(docker.socket, `${OUR_INSTANCE_LABEL}=${i}`)))).every((l) => l.length === 0)).catch((err: unknown) =>
         log(`  ${String(err)}`),
