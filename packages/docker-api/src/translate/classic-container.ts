@@ -23,7 +23,7 @@ export function containerConfig(service: Frozen<Service>): Record<string, unknow
   const c = service.spec.task.container
   const h = c?.healthcheck
   return {
-    Hostname: c?.hostname ?? service.id.slice(0, 12),
+    Hostname: c?.hostname ?? '',
     Domainname: '',
     User: c?.user ?? '',
     AttachStdin: false,
