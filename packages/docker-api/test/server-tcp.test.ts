@@ -4,15 +4,16 @@
  * handshake; a worker's certificate is refused (403) as for the control API; the server's
  * certificate is the cluster CA's, valid for the dialled address.
  */
+import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:https'
 import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Cluster, nodeCertificatePaths, type ManagerCluster } from '@swarmkit-ts/core'
+import { Cluster, issueServingCertificate, nodeCertificatePaths, type ManagerCluster } from '@swarmkit-ts/core'
 import { serveDockerApi, type DockerApiServer } from '../src/index.ts'
-import { DOCKER_CLIS, DockerRig, FAST_RAFT, runDocker, type CliResult, type DockerCli } from './rig.ts'
+import { DOCKER_CLIS, DockerRig, FAST_RAFT, runDocker, until, type CliResult, type DockerCli } from './rig.ts'
 
 /** PEM files of a client: the CA to verify the server with, and a certificate and key. */
 interface ClientFiles {
@@ -115,6 +116,28 @@ describe('serveDockerApi over TCP', () => {
       req.end()
     })
     expect(err.code).toBe('ECONNRESET')
+  })
+
+  it('serves a newly issued certificate on new connections after the node’s certificate is renewed', async () => {
+    const serial = async (): Promise<string> => {
+      const [host = '', port = ''] = (server.tcpAddress ?? '').split(':')
+      return new Promise<string>((resolve, reject) => {
+        const req = request({ host, port: Number(port), path: '/_ping', agent: false, ca: readFileSync(manager2.ca, 'utf8'), cert: readFileSync(manager2.cert, 'utf8'), key: readFileSync(manager2.key, 'utf8') }, (res) => {
+          const s = (res.socket as TLSSocket).getPeerCertificate().serialNumber.toLowerCase()
+          res.resume().on('end', () => resolve(s))
+        })
+        req.on('error', reject)
+        req.end()
+      })
+    }
+    const before = await serial()
+    // A renewal: a new certificate of the cluster's CA for the same identity and key.
+    const renewed = await issueServingCertificate({ store: rig.manager.manager.store, tls: rig.manager.tls, hosts: [] })
+    rig.manager.tls.update(renewed)
+    await until(async () => (await serial()) !== before, 'a re-issued serving certificate')
+    const after = await serial()
+    expect(after).not.toBe(before)
+    expect(after).not.toBe(new X509Certificate(renewed.certChainPem).serialNumber.toLowerCase())
   })
 
   it('refuses a serve without a socket or an address, and bad tcp options, naming the field', async () => {
