@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DOCKER_CLIS, DockerRig, until, type DockerCli } from './rig.ts'
 
@@ -148,5 +150,23 @@ describe.each(DOCKER_CLIS)('classic containers with docker $version', (cli) => {
     expect(r.code).toBe(3)
     const rm = await rig.docker(cli, ['rm', `attach-${tag}`])
     expect(rm.code).toBe(0)
+  }, 240_000)
+
+  it('docker run --rm removes the container once it ends, attached or detached', async () => {
+    const attached = await rig.docker(cli, ['run', '--rm', '--name', `rm-${tag}`, 'busybox', 'echo', 'hi'])
+    expect(attached.stdout).toBe('hi\n')
+    expect(attached.code).toBe(0)
+    expect((await rig.docker(cli, ['inspect', `rm-${tag}`])).code).toBe(1)
+    const detached = await rig.docker(cli, ['run', '-d', '--rm', '--name', `rmd-${tag}`, 'busybox', 'true'])
+    expect(detached.code).toBe(0)
+    await until(async () => (await rig.docker(cli, ['inspect', `rmd-${tag}`])).code === 1, `rmd-${tag} removed`)
+  }, 240_000)
+
+  it('docker build is refused (501) saying where to build instead', async () => {
+    const dir = await rig.tempDir('dkb-')
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox\n')
+    const r = await rig.docker(cli, ['build', '.'], { cwd: dir })
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('Error response from daemon: build is not supported by swarmkit-ts: build the image elsewhere')
   }, 240_000)
 })
