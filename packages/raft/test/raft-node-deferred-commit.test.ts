@@ -8,9 +8,9 @@ import type { Message, RaftTransport } from '../src/index.ts'
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 
 /** A cluster of three whose members' transports record every message they are handed. */
-async function recordingCluster(commitBroadcastDelayMs: number): Promise<{ c: DriverCluster; sent: Message[]; leader: DriverMember; followers: DriverMember[] }> {
+async function recordingCluster(commitBroadcastDelayMs: number, readOnlyOption: 'safe' | 'lease-based' = 'safe'): Promise<{ c: DriverCluster; sent: Message[]; leader: DriverMember; followers: DriverMember[] }> {
   // Ticks of 1 s: no heartbeat (which carries the commit index too) falls in the short windows below.
-  const c = new DriverCluster({ commitBroadcastDelayMs, tickMs: 1000 })
+  const c = new DriverCluster({ commitBroadcastDelayMs, tickMs: 1000, readOnlyOption })
   const sent: Message[] = []
   c.bus.endpoint = (self: bigint): RaftTransport => {
     const t = Bus.prototype.endpoint.call(c.bus, self)
@@ -58,6 +58,21 @@ describe('RaftNode commitBroadcastDelayMs: the leader defers sending a new commi
     // The last one goes out on its own after the delay.
     await c.run(100)
     for (const f of followers) expect(f.sm.data.get('k4')).toBe('4')
+  })
+
+  it('tells a follower asking for a lease-based linearizable read the commit index with the answer, without waiting for the delay', async () => {
+    // (A safe read confirms leadership with heartbeats, which carry the commit index anyway.)
+    const { c, leader, followers } = await recordingCluster(10_000, 'lease-based')
+    const f = followers[0] as DriverMember
+    expect(await c.settle(leader.node.propose(enc('a=1')))).toBe('1')
+    expect(f.sm.data.get('a')).toBeUndefined()
+    let served = false
+    const read = f.node.linearizableRead().then(() => (served = true))
+    // Far below the 10 s delay and the 1 s heartbeat.
+    await c.run(50)
+    expect(served).toBe(true)
+    await read
+    expect(f.sm.data.get('a')).toBe('1')
   })
 
   it('sends the commit index at once by default (an empty append to each follower right after the commit)', async () => {

@@ -223,4 +223,8 @@ function respondToReadIndex(r: RoleContext, req: ReadIndexMessage, index: number
     return
   }
   r.send({ type: 'read-index-resp', to: req.from, index, context: req.context })
+  // The follower serves the read once it has applied `index`: with a deferred commit broadcast,
+  // tell it the commit index now rather than after the driver's delay.
+  const pr = r.deferCommitBroadcast ? r.trk.progress.get(req.from) : undefined
+  if (pr?.canBumpCommit(r.log.committed) === true) sendAppend(r, req.from)
 }
