@@ -10,7 +10,8 @@
  * Env: BENCH_SECONDS (window per row, default 3), BENCH_CONCURRENCY (e.g. `1,64,256`),
  * BENCH_CONTROL_SIDES (`ours,etcd`), BENCH_CONTROL_VIA (`leader` default, or `follower`: our
  * clients talk to a follower, which forwards), BENCH_CONTROL_PROFILE=dir (the managers run with
- * `--cpu-prof --cpu-prof-dir=dir`; stopped cleanly so the profiles are written), BENCH_ETCD_TLS=0
+ * `--cpu-prof --cpu-prof-dir=dir`; stopped cleanly so the profiles are written), BENCH_CONTROL_NODE_FLAGS
+ * (more node flags for the managers, space-separated, e.g. `--prof --logfile=/tmp/v8-%p.log`), BENCH_ETCD_TLS=0
  * (etcd on plain TCP). A partial run (BENCH_CONCURRENCY, BENCH_CONTROL_SIDES or BENCH_CONTROL_VIA set)
  * writes no JSON.
  */
@@ -29,6 +30,8 @@ const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,64,256').split(',').map
 const SIDES = new Set((process.env.BENCH_CONTROL_SIDES ?? 'ours,etcd').split(','))
 const VIA = process.env.BENCH_CONTROL_VIA === 'follower' ? 'follower' : 'leader'
 const PROFILE_DIR = process.env.BENCH_CONTROL_PROFILE
+/** More node flags for the managers (space-separated), e.g. `--prof --logfile=/tmp/v8-%p.log`. */
+const NODE_FLAGS = (process.env.BENCH_CONTROL_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '')
 /** etcd with mutual TLS on client and peer traffic, as our managers (BENCH_ETCD_TLS=0: plain TCP). */
 const ETCD_TLS = process.env.BENCH_ETCD_TLS !== '0'
 
@@ -106,7 +109,7 @@ async function measured(pids: readonly number[], load: () => Promise<LoadResult>
 
 async function runOurs(rows: Row[], ours: Map<number, LoadResult>): Promise<void> {
   log(`swarmkit-ts: 3 manager processes (bundled manager-binary), control gRPC over mTLS to the ${VIA}`)
-  const nodeFlags = PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]
+  const nodeFlags = [...(PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]), ...NODE_FLAGS]
   const cluster = await ManagerProcesses.start(nodeFlags)
   try {
     const leader = await cluster.leader()
