@@ -47,6 +47,10 @@ describe.each(DOCKER_CLIS)('tasks and service modes through docker ($version)', 
     })
     expect(task).not.toHaveProperty('Slot')
     await until(async () => (await docker('service', 'logs', '--raw', id)).stdout === `global on ${hostname()}\n`, `the logs of task ${id}`)
+    const stamped = await docker('service', 'logs', '--timestamps', '--tail', '1', global)
+    expect(stamped.code).toBe(0)
+    // The CLI names a global task's lines service.<slot 0>.task, as with Docker.
+    expect(stamped.stdout).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z ${global}\\.0\\.${id.slice(0, 12)}@${hostname()}\\s+\\| global on ${hostname()}\\n$`))
     expect((await docker('service', 'rm', global)).code).toBe(0)
   }, 240_000)
 
