@@ -115,7 +115,8 @@ describe('serveDockerApi over TCP', () => {
       req.on('error', resolve)
       req.end()
     })
-    expect(err.code).toBe('ECONNRESET')
+    // Depending on timing: the connection reset, or the alert (never an HTTP answer).
+    expect(['ECONNRESET', 'EPIPE', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA']).toContain(err.code)
   })
 
   it('serves a newly issued certificate on new connections after the node’s certificate is renewed', async () => {
@@ -163,8 +164,11 @@ describe.each(DOCKER_CLIS)('docker $version over TCP with the cluster’s mutual
   it('fails the TLS handshake with a certificate of another CA', async () => {
     const r = await tlsDocker(cli, foreign, ['version', '--format', '{{.Server.APIVersion}}'])
     expect(r.code).toBe(1)
-    // The server ends the handshake without a response: the client sees the connection end or reset.
-    expect(r.stderr).toMatch(/^error during connect: Get "https:\/\/127\.0\.0\.1:\d+\/v1\.\d+\/version": (EOF|read tcp [\d.:]+->[\d.:]+: read: connection reset by peer)\n$/)
+    // The server ends the handshake without a response: depending on timing the client sees the
+    // connection end or reset (reading or writing its request), or the alert.
+    expect(r.stderr).toMatch(
+      /^error during connect: Get "https:\/\/127\.0\.0\.1:\d+\/v1\.\d+\/version": (EOF|(read|write) tcp [\d.:]+->[\d.:]+: (read|write): (connection reset by peer|broken pipe)|remote error: tls: (unknown certificate authority|bad certificate))\n$/,
+    )
   })
 
   it('refuses a worker’s certificate with 403, as the control API does', async () => {
