@@ -15,3 +15,7 @@ export { serviceSpecFromDocker, serviceSpecToDocker } from './translate/service-
 export { serviceToDocker, serviceStatus, type ServiceToDockerOptions, type DockerServiceStatus } from './translate/service-object.ts'
 export { taskToDocker, taskUpToDate, dockerTaskState } from './translate/task-object.ts'
 export type { DockerJson } from './translate/service-container.ts'
+export { readClassicCreate, CLASSIC_CONTAINER_LABEL, CLASSIC_AUTO_REMOVE_LABEL, type ClassicCreate } from './translate/classic-create.ts'
+export { classicEnvironment, isClassicEntry, type ClassicEnvironment, type ClassicPlacementLookup } from './translate/classic-constraints.ts'
+export { containerInspect, containerSummary, containerConfig, hostConfig } from './translate/classic-container.ts'
+export { classicState, type ClassicState, type ContainerStatus } from './translate/classic-state.ts'

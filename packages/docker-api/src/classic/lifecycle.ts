@@ -11,6 +11,7 @@ import { NotFoundError, SequenceConflictError, TaskState } from '@swarmkit-ts/ap
 import type { Service, ServiceSpec, Task } from '@swarmkit-ts/api'
 import type { Frozen, MemoryStore } from '@swarmkit-ts/store'
 import type { DockerApiManager } from '../context.ts'
+import { DockerApiError } from '../errors.ts'
 import {
   CLASSIC_AUTO_REMOVE_LABEL,
   CLASSIC_EXIT_CODE_LABEL,
@@ -117,7 +118,12 @@ export async function stopContainer(manager: DockerApiManager, service: Frozen<S
   )
   ended.catch(() => undefined)
   await editService(manager, service.id, (spec) => ({ ...spec, mode: { replicated: { replicas: 0 } } }))
-  await ended
+  await ended.catch((err: unknown) => {
+    if (signal.reason instanceof Error && signal.reason.name === 'TimeoutError') {
+      throw new DockerApiError(500, `container ${service.spec.annotations.name} is stopping but its task has not reported its end in time (is its node down?)`)
+    }
+    throw err
+  })
   const task = last ?? running
   const exitCode = last === undefined ? 0 : taskExitCode(last)
   await editService(manager, service.id, (spec) => ({

@@ -59,7 +59,8 @@ const REFUSED: readonly (readonly [method: 'GET' | 'POST' | 'PUT', path: string,
 /** Registers the containers routes. */
 export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
   const { manager } = ctx
-  void autoRemove(manager, ctx.signal)
+  // Ends with the server; a failure only stops `--rm` removals (a manager closing under it).
+  autoRemove(manager, ctx.signal).catch(() => undefined)
 
   app.post('/containers/create', async (req, reply) => {
     const q = query(req)
@@ -124,15 +125,17 @@ export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
     return reply.code(started ? 204 : 304).send()
   })
 
-  const stop = async (ref: string, signal: AbortSignal): Promise<boolean> => {
+  /** Stops `ref`, guarded by its stop grace period plus a minute (a node that never reports the end). */
+  const stop = async (ref: string): Promise<boolean> => {
     const c = await findContainer(manager, ref)
-    return stopContainer(manager, c.service, c.state, signal)
+    const graceMs = c.service.spec.task.container?.stopGracePeriodMs ?? 10_000
+    return stopContainer(manager, c.service, c.state, AbortSignal.any([ctx.signal, AbortSignal.timeout(graceMs + 60_000)]))
   }
 
   app.post<{ Params: IdParams }>('/containers/:id/stop', async (req, reply) => {
     const t = query(req)['t']
     if (t !== undefined && t !== '' && !/^-?\d+$/.test(t)) throw new InvalidArgumentError('t', `invalid stop timeout ${JSON.stringify(t)}`)
-    const stopped = await stop(req.params.id, ctx.signal)
+    const stopped = await stop(req.params.id)
     return reply.code(stopped ? 204 : 304).send()
   })
 
@@ -141,8 +144,10 @@ export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
     if (!['', 'KILL', 'SIGKILL', '9'].includes(signal)) {
       throw notSupported(`sending signal ${signal} (docker kill -s)`, 'a task can only be stopped: its StopSignal, then SIGKILL after its StopTimeout (docker kill, docker stop)')
     }
-    const c = await findContainer(manager, req.params.id)
-    if (!(await stopContainer(manager, c.service, c.state, ctx.signal))) throw new DockerApiError(409, `Cannot kill container: ${req.params.id}: Container ${c.service.id} is not running`)
+    if (!(await stop(req.params.id))) {
+      const c = await findContainer(manager, req.params.id)
+      throw new DockerApiError(409, `Cannot kill container: ${req.params.id}: Container ${c.service.id} is not running`)
+    }
     return reply.code(204).send()
   })
 

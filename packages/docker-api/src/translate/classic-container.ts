@@ -167,6 +167,13 @@ export function nodeSection(node: Frozen<Node> | undefined): Record<string, unkn
   }
 }
 
+/** `NetworkSettings.Ports` of a running container (`docker port`): `"80/tcp": [{HostIp, HostPort}]`. */
+function publishedPorts(state: ClassicState): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {}
+  for (const p of ports(state.task, state.running)) if (p.PublicPort !== undefined) (out[`${p.PrivatePort}/${p.Type}`] ??= []).push({ HostIp: p.IP, HostPort: String(p.PublicPort) })
+  return out
+}
+
 /** The `GET /containers/{id}/json` document. */
 export function containerInspect(service: Frozen<Service>, tasks: readonly Frozen<Task>[], node: Frozen<Node> | undefined): Record<string, unknown> {
   const state = classicState(service, tasks)
@@ -209,6 +216,6 @@ export function containerInspect(service: Frozen<Service>, tasks: readonly Froze
     GraphDriver: { Data: null, Name: '' },
     Mounts: (c?.mounts ?? []).map((m) => ({ Type: m.type, Source: m.source ?? '', Destination: m.target, Mode: m.readOnly === true ? 'ro' : '', RW: m.readOnly !== true, Propagation: '' })),
     Config: containerConfig(service),
-    NetworkSettings: { Bridge: '', SandboxID: '', Ports: {}, Networks: {} },
+    NetworkSettings: { Bridge: '', SandboxID: '', Ports: publishedPorts(state), Networks: {} },
   }
 }
