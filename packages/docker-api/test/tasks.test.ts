@@ -54,6 +54,26 @@ describe.each(DOCKER_CLIS)('tasks and service modes through docker ($version)', 
     expect((await docker('service', 'rm', global)).code).toBe(0)
   }, 240_000)
 
+  it('a failed update pauses (the CLI exits 1 with Docker\'s message) or, with failure action rollback, rolls back', async () => {
+    const paused = `paused${n}`
+    const back = `back${n}`
+    for (const [name, action] of [[paused, 'pause'], [back, 'rollback']] as const) {
+      const c = await docker('service', 'create', '--no-resolve-image', '--name', name, '--update-monitor', '1s', '--update-failure-action', action, 'shell:1', 'sleep', '3600')
+      expect(c.code).toBe(0)
+    }
+    const p = await docker('service', 'update', '--no-resolve-image', '--image', 'nosuch:1', paused)
+    expect(p.code).toBe(1)
+    expect(p.stderr).toMatch(/^service update paused: update paused due to failure or early termination of task [a-z0-9]{25}\n$/)
+    expect(JSON.parse((await docker('service', 'inspect', '--format', '{{json .UpdateStatus.State}}', paused)).stdout)).toBe('paused')
+
+    const r = await docker('service', 'update', '--no-resolve-image', '--image', 'nosuch:1', back)
+    expect(r.code).toBe(0)
+    expect(lines(r.stdout).at(-1)).toBe('rollback: rollback completed')
+    const status = await docker('service', 'inspect', '--format', '{{.UpdateStatus.State}} {{.Spec.TaskTemplate.ContainerSpec.Image}}', back)
+    expect(status.stdout).toBe('rollback_completed shell:1\n')
+    for (const name of [paused, back]) expect((await docker('service', 'rm', name)).code).toBe(0)
+  }, 240_000)
+
   it('a replicated job runs to completion: the CLI waits for "job complete" and ls counts the completions', async () => {
     const r = await docker('service', 'create', '--mode', 'replicated-job', '--replicas', '2', '--name', job, 'shell:1', 'sh', '-c', 'echo done')
     expect(r.code).toBe(0)
