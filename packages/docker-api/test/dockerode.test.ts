@@ -124,6 +124,37 @@ describe.each(transports)('dockerode over $name', ({ name, client }) => {
   }, 240_000)
 })
 
+describe('dockerode updates of other objects with its usual { version, ...Spec }', () => {
+  it('updates a secret’s and a config’s labels and a node’s availability', async () => {
+    const docker = new Docker({ socketPath: rig.server.socketPath })
+    // @types/dockerode types both creations as any: they resolve with dockerode's Secret / Config objects.
+    const secret = (await docker.createSecret({ Name: 'dko-secret', Data: Buffer.from('s3cret').toString('base64') })) as Docker.Secret
+    const config = (await docker.createConfig({ Name: 'dko-config', Data: Buffer.from('conf').toString('base64') })) as Docker.Config
+    for (const payload of [secret, config]) {
+      const before = (await payload.inspect()) as { Version: { Index: number }; Spec: { Name: string } }
+      await payload.update({ version: before.Version.Index, ...before.Spec, Labels: { team: 'dockerode' } })
+      const after = (await payload.inspect()) as { Spec: { Name: string; Labels: Record<string, string> } }
+      expect(after.Spec).toMatchObject({ Name: before.Spec.Name, Labels: { team: 'dockerode' } })
+      await payload.remove()
+    }
+    const w = rig.workers[0]
+    if (w === undefined) throw new Error('no worker')
+    const node = docker.getNode(w.nodeId)
+    // A node's version also moves with its heartbeats and status: retry a stale one, as a client would.
+    await until(async () => {
+      const n = (await node.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> }
+      return node.update({ version: n.Version.Index, ...n.Spec, Availability: 'pause' }).then(
+        () => true,
+        (err: { statusCode?: number }) => {
+          if (err.statusCode === 409) return false
+          throw err
+        },
+      )
+    }, 'a node update with a current version')
+    expect(((await node.inspect()) as { Spec: { Availability: string } }).Spec.Availability).toBe('pause')
+  })
+})
+
 describe('dockerode over TCP without a manager certificate', () => {
   it('fails to connect with a certificate-less client, and is refused (403) with a worker’s certificate', async () => {
     const [host = '', port = ''] = (tcp.tcpAddress ?? '').split(':')

@@ -9,7 +9,7 @@ import { InvalidArgumentError, type Node } from '@swarmkit-ts/api'
 import type { Frozen } from '@swarmkit-ts/store'
 import type { DockerApp, RouteContext } from '../context.ts'
 import { matchOne, parseFilters, type DockerFilters } from '../filters.ts'
-import { versionParam } from '../translate/meta.ts'
+import { versionParam, withoutEchoedVersion } from '../translate/meta.ts'
 import { nodeSpecFromDocker, nodeToDocker } from '../translate/node.ts'
 import { queryFlag } from '../translate/swarm-json.ts'
 import { tlsInfoOf, type DockerTlsInfo } from '../translate/swarm-tls.ts'
@@ -72,7 +72,7 @@ export function nodesRoutes(app: DockerApp, ctx: RouteContext): void {
   app.post<{ Params: { id: string } }>('/nodes/:id/update', async (req, reply) => {
     const version = versionParam((req.query as Query)['version'])
     const node = await lookup('node', m.nodes, req.params.id)
-    const spec = nodeSpecFromDocker(req.body, node.spec)
+    const spec = nodeSpecFromDocker(withoutEchoedVersion(req.body, version), node.spec)
     await m.nodes.update(node.id, spec, { version })
     void reply.code(200).send()
   })

@@ -10,7 +10,7 @@ import type { SecretsApi } from '@swarmkit-ts/core'
 import type { Frozen } from '@swarmkit-ts/store'
 import type { DockerApp, RouteContext } from '../context.ts'
 import { matchLabels, matchOne, parseFilters, type DockerFilters } from '../filters.ts'
-import { versionParam } from '../translate/meta.ts'
+import { versionParam, withoutEchoedVersion } from '../translate/meta.ts'
 import { secretSpecFromDocker, secretToDocker } from '../translate/secret.ts'
 import { lookup } from '../translate/swarm-lookup.ts'
 
@@ -47,7 +47,7 @@ export function payloadRoutes<T extends Secret | Config, S extends SecretSpec | 
   app.get<{ Params: { id: string } }>(`${base}/:id`, async (req) => r.toDocker(await lookup(r.kind, r.api, req.params.id)))
   app.post<{ Params: { id: string } }>(`${base}/:id/update`, async (req, reply) => {
     const version = versionParam((req.query as Query)['version'])
-    const spec = r.fromDocker(req.body)
+    const spec = r.fromDocker(withoutEchoedVersion(req.body, version))
     const cur = await lookup(r.kind, r.api, req.params.id)
     await r.api.update(cur.id, spec, { version })
     void reply.code(200).send()

@@ -11,7 +11,8 @@ import type { ServiceFilters } from '@swarmkit-ts/core'
 import type { DockerApiManager, DockerApp, RouteContext } from '../context.ts'
 import { DockerApiError } from '../errors.ts'
 import { matchLabels, parseFilters } from '../filters.ts'
-import { versionParam } from '../translate/meta.ts'
+import { versionParam, withoutEchoedVersion } from '../translate/meta.ts'
+import { inDockerTerms } from '../translate/service-errors.ts'
 import { logsQuery, boolQuery, streamLogs } from '../translate/service-logs.ts'
 import { serviceStatus, serviceToDocker } from '../translate/service-object.ts'
 import { optionalList, resolveObject, resolveServiceReferences } from '../translate/service-resolve.ts'
@@ -59,17 +60,6 @@ async function specFromBody(manager: DockerApiManager, body: unknown): Promise<S
   return resolveServiceReferences(manager, serviceSpecFromDocker(body))
 }
 
-/**
- * The body without a top-level `version` equal to the query's: dockerode's `service.update({
- * version, ...Spec })` sends its options as both the query and the body, and dockerd's JSON
- * decoding ignores the extra field. Any other `version` is left for the strict translation to refuse.
- */
-function withoutEchoedVersion(body: unknown, version: bigint): unknown {
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('version' in body)) return body
-  const { version: echoed, ...rest } = body as Record<string, unknown>
-  return (typeof echoed === 'number' || typeof echoed === 'string') && String(echoed) === String(version) ? rest : body
-}
-
 /** Registers the services routes. */
 export function servicesRoutes(app: DockerApp, ctx: RouteContext): void {
   const { manager } = ctx
@@ -96,7 +86,9 @@ export function servicesRoutes(app: DockerApp, ctx: RouteContext): void {
     // X-Registry-Auth is ignored: nodes pull (or find) images themselves.
     const spec = await specFromBody(manager, req.body)
     const named: ServiceSpec = spec.annotations.name === '' ? { ...spec, annotations: { ...spec.annotations, name: `service-${randomBytes(5).toString('hex')}` } } : spec
-    const created = await manager.services.create(named)
+    const created = await manager.services.create(named).catch((err: unknown) => {
+      throw inDockerTerms(err)
+    })
     void reply.code(201)
     return { ID: created.id }
   })
@@ -121,7 +113,9 @@ export function servicesRoutes(app: DockerApp, ctx: RouteContext): void {
       return { Warnings: [] }
     }
     const spec = keepBeyondDocker(service.spec, await specFromBody(manager, withoutEchoedVersion(req.body, version)))
-    await manager.services.update(service.id, spec, { version })
+    await manager.services.update(service.id, spec, { version }).catch((err: unknown) => {
+      throw inDockerTerms(err)
+    })
     return { Warnings: [] }
   })
 

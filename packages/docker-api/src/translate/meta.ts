@@ -43,3 +43,15 @@ export function versionParam(raw: unknown): bigint {
   }
   return BigInt(raw)
 }
+
+/**
+ * An update body without a top-level `version` equal to the query's: dockerode's `update({
+ * version, ...Spec })` (services, nodes, secrets, configs) sends its options as both the query and
+ * the body, and dockerd's JSON decoding ignores the extra field. Any other `version` stays, for the
+ * strict translation to refuse.
+ */
+export function withoutEchoedVersion(body: unknown, version: bigint): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('version' in body)) return body
+  const { version: echoed, ...rest } = body as Record<string, unknown>
+  return (typeof echoed === 'number' || typeof echoed === 'string') && String(echoed) === String(version) ? rest : body
+}
