@@ -57,6 +57,8 @@ const CONFIG_RULES: Readonly<Record<string, FieldRule>> = {
   HostConfig: 'mapped',
   NetworkingConfig: 'mapped',
   Platform: 'ignored',
+  // dockerode repeats its query parameters in the body; the query's `name` is the one used.
+  name: 'ignored',
 }
 
 const HEALTH_RULES: Readonly<Record<string, FieldRule>> = { Test: 'mapped', Interval: 'mapped', Timeout: 'mapped', StartPeriod: 'mapped', StartInterval: 'mapped', Retries: 'mapped' }
