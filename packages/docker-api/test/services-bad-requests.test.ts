@@ -50,6 +50,19 @@ describe('bad requests to the services and tasks endpoints', () => {
     expect(await rig.manager.services.list({ names: ['m'] })).toEqual([])
   })
 
+  it('names the Docker field of what the api refuses (a bad name, a relative mount target, a rename)', async () => {
+    const name = await call('POST', '/services/create', spec('Bad Name'))
+    expect(name.status).toBe(400)
+    expect((name.body as { message: string }).message).toMatch(/^Name: "Bad Name" is not a valid DNS label/)
+    const body = spec('mounts')
+    ;(body['TaskTemplate'] as { ContainerSpec: Record<string, unknown> }).ContainerSpec['Mounts'] = [{ Type: 'volume', Source: 'data', Target: 'data' }]
+    expect(await call('POST', '/services/create', body)).toEqual({ status: 400, body: { message: 'TaskTemplate.ContainerSpec.Mounts[0].Target: "data" must be an absolute path' } })
+    const made = await call('POST', '/services/create', spec('named'))
+    expect(made.status).toBe(201)
+    const v = (await rig.manager.services.get('named')).meta.version.index
+    expect(await call('POST', `/services/named/update?version=${v}`, spec('renamed'))).toEqual({ status: 400, body: { message: 'Name: renaming a service is not supported' } })
+  })
+
   it('create refuses a reference to a secret that does not exist, naming the field', async () => {
     const body = spec('with-secret')
     ;(body['TaskTemplate'] as { ContainerSpec: Record<string, unknown> }).ContainerSpec['Secrets'] = [{ SecretName: 'nosuch', File: { Name: 'nosuch', UID: '0', GID: '0', Mode: 292 } }]

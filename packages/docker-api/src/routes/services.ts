@@ -12,6 +12,7 @@ import type { DockerApiManager, DockerApp, RouteContext } from '../context.ts'
 import { DockerApiError } from '../errors.ts'
 import { matchLabels, parseFilters } from '../filters.ts'
 import { versionParam, withoutEchoedVersion } from '../translate/meta.ts'
+import { inDockerTerms } from '../translate/service-errors.ts'
 import { logsQuery, boolQuery, streamLogs } from '../translate/service-logs.ts'
 import { serviceStatus, serviceToDocker } from '../translate/service-object.ts'
 import { optionalList, resolveObject, resolveServiceReferences } from '../translate/service-resolve.ts'
@@ -85,7 +86,9 @@ export function servicesRoutes(app: DockerApp, ctx: RouteContext): void {
     // X-Registry-Auth is ignored: nodes pull (or find) images themselves.
     const spec = await specFromBody(manager, req.body)
     const named: ServiceSpec = spec.annotations.name === '' ? { ...spec, annotations: { ...spec.annotations, name: `service-${randomBytes(5).toString('hex')}` } } : spec
-    const created = await manager.services.create(named)
+    const created = await manager.services.create(named).catch((err: unknown) => {
+      throw inDockerTerms(err)
+    })
     void reply.code(201)
     return { ID: created.id }
   })
@@ -110,7 +113,9 @@ export function servicesRoutes(app: DockerApp, ctx: RouteContext): void {
       return { Warnings: [] }
     }
     const spec = keepBeyondDocker(service.spec, await specFromBody(manager, withoutEchoedVersion(req.body, version)))
-    await manager.services.update(service.id, spec, { version })
+    await manager.services.update(service.id, spec, { version }).catch((err: unknown) => {
+      throw inDockerTerms(err)
+    })
     return { Warnings: [] }
   })
 
