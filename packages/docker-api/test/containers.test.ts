@@ -129,6 +129,20 @@ describe.each(DOCKER_CLIS)('classic containers with docker $version', (cli) => {
     await until(async () => (await stateOf(cli, web)) === 'running', `${web} running again`)
   }, 240_000)
 
+  it('docker restart runs a new task, and docker start -a attaches to an exited container\'s next run', async () => {
+    const before = await rig.docker(cli, ['inspect', '-f', '{{.State.StartedAt}}', web])
+    const restart = await rig.docker(cli, ['restart', web])
+    expect(restart.stderr).toBe('')
+    expect(restart.code).toBe(0)
+    await until(async () => (await stateOf(cli, web)) === 'running', `${web} running after the restart`)
+    const after = await rig.docker(cli, ['inspect', '-f', '{{.State.StartedAt}}', web])
+    expect(after.stdout).not.toBe(before.stdout)
+    const start = await rig.docker(cli, ['start', '-a', echo])
+    expect(start.stdout).toBe('out\n')
+    expect(start.stderr).toBe('err\n')
+    expect(start.code).toBe(0)
+  }, 240_000)
+
   it('docker rm refuses a running container without -f, and docker rm -f removes it', async () => {
     const rm = await rig.docker(cli, ['rm', web])
     expect(rm.code).toBe(1)

@@ -51,7 +51,6 @@ const REFUSED: readonly (readonly [method: 'GET' | 'POST' | 'PUT', path: string,
   ['POST', '/containers/:id/rename', 'rename', 'a container is a service and a service keeps its name; create a new one'],
   ['POST', '/containers/:id/update', 'update', 'remove the container and run it again with the new settings (or use docker service update)'],
   ['POST', '/containers/:id/resize', 'resizing a TTY', 'containers here have no TTY'],
-  ['POST', '/containers/:id/restart', 'restart', 'use docker stop then docker start'],
   ['POST', '/containers/prune', 'prune', 'remove stopped containers with docker rm'],
   ['POST', '/commit', 'commit', 'a task\'s filesystem stays on its node; build an image instead'],
 ]
@@ -137,6 +136,13 @@ export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
     if (t !== undefined && t !== '' && !/^-?\d+$/.test(t)) throw new InvalidArgumentError('t', `invalid stop timeout ${JSON.stringify(t)}`)
     const stopped = await stop(req.params.id)
     return reply.code(stopped ? 204 : 304).send()
+  })
+
+  app.post<{ Params: IdParams }>('/containers/:id/restart', async (req, reply) => {
+    await stop(req.params.id)
+    const c = await findContainer(manager, req.params.id)
+    await startContainer(manager, c.service, c.state)
+    return reply.code(204).send()
   })
 
   app.post<{ Params: IdParams }>('/containers/:id/kill', async (req, reply) => {
