@@ -41,24 +41,27 @@ export function checkTcpOptions(tcp: DockerApiTcpOptions): DockerApiTcpOptions {
   if (typeof tcp !== 'object' || tcp === null) throw new InvalidArgumentError('tcp', 'must be { host, port }')
   if (typeof tcp.host !== 'string') throw new InvalidArgumentError('tcp.host', 'must be an address or host name')
   if (!Number.isInteger(tcp.port) || tcp.port < 0 || tcp.port > 65535) throw new InvalidArgumentError('tcp.port', `must be an integer in 0–65535, got ${String(tcp.port)}`)
-  if (tcp.hosts !== undefined && (!Array.isArray(tcp.hosts) || tcp.hosts.some((h) => typeof h !== 'string' || h === ''))) {
-    throw new InvalidArgumentError('tcp.hosts', 'must be an array of host names and IP addresses')
-  }
+  if (tcp.hosts !== undefined && !Array.isArray(tcp.hosts)) throw new InvalidArgumentError('tcp.hosts', 'must be an array of host names and IP addresses')
+  tcp.hosts?.forEach((h: unknown, i) => {
+    if (!isHostName(h)) throw new InvalidArgumentError(`tcp.hosts[${i}]`, `must be a host name or an IP address, got ${JSON.stringify(h)}`)
+  })
   return tcp
+}
+
+const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9*]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+
+/** Whether `h` can be a subject alternative name: an IP address or a DNS name. */
+function isHostName(h: unknown): h is string {
+  return typeof h === 'string' && (isIP(h) !== 0 || DNS_NAME.test(h))
 }
 
 /** The names and addresses the serving certificate covers for `tcp`. */
 export function certificateHosts(tcp: DockerApiTcpOptions): string[] {
-  const hosts = new Set<string>()
-  if (WILDCARDS.has(tcp.host)) {
-    hosts.add('localhost')
-    hosts.add(hostname())
-    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.scopeid === undefined || a.scopeid === 0) hosts.add(a.address)
-  } else {
-    hosts.add(tcp.host)
-  }
-  for (const h of tcp.hosts ?? []) hosts.add(h)
-  return [...hosts].filter((h) => isIP(h) !== 0 || /^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(h))
+  // This machine's names and addresses only where they can be SANs (a host name may not be).
+  const found = WILDCARDS.has(tcp.host)
+    ? ['localhost', hostname(), ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((a) => a.scopeid === undefined || a.scopeid === 0).map((a) => a.address))]
+    : [tcp.host]
+  return [...new Set([...found.filter(isHostName), ...(tcp.hosts ?? [])])]
 }
 
 /** `host:port` of a bound TCP server (IPv6 in brackets); a wildcard bind reports loopback. */

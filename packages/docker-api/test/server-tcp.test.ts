@@ -13,6 +13,7 @@ import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster, issueServingCertificate, nodeCertificatePaths, type ManagerCluster } from '@swarmkit-ts/core'
 import { serveDockerApi, type DockerApiServer } from '../src/index.ts'
+import { certificateHosts } from '../src/server-tcp.ts'
 import { DOCKER_CLIS, DockerRig, FAST_RAFT, runDocker, until, type CliResult, type DockerCli } from './rig.ts'
 
 /** PEM files of a client: the CA to verify the server with, and a certificate and key. */
@@ -141,9 +142,17 @@ describe('serveDockerApi over TCP', () => {
     expect(after).not.toBe(new X509Certificate(renewed.certChainPem).serialNumber.toLowerCase())
   })
 
+  it('makes its certificate valid for the bound address and the hosts given, or for loopback, localhost and this machine when bound to a wildcard', () => {
+    expect(certificateHosts({ host: '127.0.0.1', port: 0, hosts: ['docker.example.com', '10.1.2.3'] })).toEqual(['127.0.0.1', 'docker.example.com', '10.1.2.3'])
+    const wildcard = certificateHosts({ host: '0.0.0.0', port: 0 })
+    expect(wildcard).toEqual(expect.arrayContaining(['localhost', '127.0.0.1']))
+    expect(wildcard).not.toContain('0.0.0.0')
+  })
+
   it('refuses a serve without a socket or an address, and bad tcp options, naming the field', async () => {
     await expect(serveDockerApi(rig.manager, {})).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'socket' })
     await expect(serveDockerApi(rig.manager, { tcp: { host: '127.0.0.1', port: 70000 } })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'tcp.port' })
+    await expect(serveDockerApi(rig.manager, { tcp: { host: '127.0.0.1', port: 0, hosts: ['docker.example.com', 'not a name'] } })).rejects.toMatchObject({ name: 'InvalidArgumentError', field: 'tcp.hosts[1]' })
   })
 })
 
