@@ -4,7 +4,7 @@
  * and stream message crosses the wire codec (dispatcher.proto) as bytes, and every error as a
  * gRPC status — as over the network, without the faults of `inProcessDispatcher`. One port
  * carries the calls of every node (each frame names its node), and each side posts what it has
- * to send once per turn of its event loop, as one batch of frames.
+ * to send once per turn of its event loop as one batch of frames, or sooner once 64 are queued.
  *
  * Frames that are not the binding's (`{ k: 'x', v }`, sent with `send`) travel in order with
  * it, so that a thread can tell the other one it is idle after everything it sent before.
@@ -49,7 +49,10 @@ export interface PortEndOptions {
   readonly onOther?: (value: unknown) => void
 }
 
-/** Posts frames in batches (one per turn) and counts batches both ways. */
+/** Frames in one batch at most: a fuller queue is posted at once. */
+const MAX_BATCH = 64
+
+/** Posts frames in batches (one per turn, or every {@link MAX_BATCH} frames) and counts batches both ways. */
 class FramePipe<Out> {
   readonly #port: MessagePort
   #queue: (Out | OtherFrame)[] = []
@@ -68,9 +71,15 @@ class FramePipe<Out> {
 
   send(frame: Out | OtherFrame): void {
     this.#queue.push(frame)
+    // A long run of promise callbacks (a wave of tasks) holds the turn: post what it has queued
+    // so far rather than all of it at its end, so that the other thread can start on it.
+    if (this.#queue.length >= MAX_BATCH) return this.#flush()
     if (this.#scheduled) return
     this.#scheduled = true
-    setImmediate(() => this.#flush())
+    setImmediate(() => {
+      this.#scheduled = false
+      this.#flush()
+    })
   }
 
   /** Frames queued and not posted yet. */
@@ -79,7 +88,6 @@ class FramePipe<Out> {
   }
 
   #flush(): void {
-    this.#scheduled = false
     if (this.#queue.length === 0) return
     const batch = this.#queue
     this.#queue = []
