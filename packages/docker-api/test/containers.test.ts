@@ -183,4 +183,31 @@ describe.each(DOCKER_CLIS)('classic containers with docker $version', (cli) => {
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('Error response from daemon: build is not supported by swarmkit-ts: build the image elsewhere')
   }, 240_000)
+
+  it('docker run -p 80 publishes on a port the node picks (docker port, ps), and --network attaches an overlay network with its alias', async () => {
+    const net = `net-${tag}`
+    await rig.manager.networks.create({ annotations: { name: net }, driverConfig: { name: 'overlay' } })
+    const run = await rig.docker(cli, ['run', '-d', '-p', '80', '--network', net, '--network-alias', 'db', '--name', `pub-${tag}`, 'busybox', 'sleep', '3600'])
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    const service = await rig.manager.services.get(run.stdout.trim())
+    expect(service.spec.task.networks).toEqual([{ target: net, aliases: ['db'] }])
+    expect(service.spec.endpoint?.ports).toEqual([{ protocol: 'tcp', targetPort: 80, publishMode: 'host' }])
+    await until(async () => (await rig.docker(cli, ['port', `pub-${tag}`])).stdout !== '', `pub-${tag} published`)
+    const port = await rig.docker(cli, ['port', `pub-${tag}`])
+    expect(port.stdout).toMatch(/^80\/tcp -> 0\.0\.0\.0:[1-9]\d*\n$/)
+    const published = port.stdout.trim().split(':').pop()
+    const row = (await ps(cli)).find((r) => r.names.endsWith(`/pub-${tag}`))
+    expect(row?.status).toMatch(/^Up /)
+    const ports = await rig.docker(cli, ['ps', '--filter', `name=pub-${tag}`, '--format', '{{.Ports}}'])
+    expect(ports.stdout.trim()).toBe(`0.0.0.0:${published}->80/tcp`)
+    expect((await rig.docker(cli, ['rm', '-f', `pub-${tag}`])).code).toBe(0)
+  }, 240_000)
+
+  it('a name taken by a swarm service is refused with Docker\'s conflict wording', async () => {
+    const svc = await rig.manager.services.create({ annotations: { name: `svc-${tag}` }, mode: { replicated: { replicas: 0 } }, task: { container: { image: 'busybox' } } })
+    const r = await rig.docker(cli, ['run', '-d', '--name', `svc-${tag}`, 'busybox', 'true'])
+    expect(r.code).toBe(125)
+    expect(r.stderr).toContain(`Conflict. The container name "/svc-${tag}" is already in use by service "${svc.id}" (a container is a service here).`)
+  }, 240_000)
 })

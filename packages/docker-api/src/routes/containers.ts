@@ -12,7 +12,7 @@ import { AlreadyExistsError, InvalidArgumentError } from '@swarmkit-ts/api'
 import type { LogStream } from '@swarmkit-ts/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { autoRemove, startContainer, stopContainer, waitContainer, type WaitCondition } from '../classic/lifecycle.ts'
-import { classicServices, findContainer, loadContainer, placementLookup, resolveService, sameImage } from '../classic/containers.ts'
+import { classicServices, findContainer, isClassic, loadContainer, placementLookup, resolveService, sameImage } from '../classic/containers.ts'
 import { randomContainerName, validContainerName } from '../classic/names.ts'
 import { attachOutput, writeLogs } from '../classic/output.ts'
 import type { DockerApp, RouteContext } from '../context.ts'
@@ -79,7 +79,8 @@ export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
         if (!(err instanceof Error && err.name === AlreadyExistsError.name)) throw err
         if (given === '' && attempt < 10) continue
         const holder = await manager.services.get(name).catch(() => undefined)
-        throw new DockerApiError(409, `Conflict. The container name "/${name}" is already in use by ${holder === undefined ? 'a service' : `container "${holder.id}"`}. You have to remove (or rename) that container to be able to reuse that name.`)
+        const by = holder === undefined ? 'another object' : isClassic(holder) ? `container "${holder.id}"` : `service "${holder.id}" (a container is a service here)`
+        throw new DockerApiError(409, `Conflict. The container name "/${name}" is already in use by ${by}. You have to remove (or rename) that container to be able to reuse that name.`)
       }
     }
   })
