@@ -188,7 +188,14 @@ export async function autoRemove(manager: DockerApiManager, signal: AbortSignal)
     await manager.services.remove(s.id).catch(() => undefined)
   }
   for (;;) {
-    const watch = store.watch({ kinds: ['task', 'service'], actions: ['create', 'update'] }, { signal })
+    const watch = store.watch(
+      {
+        kinds: ['task', 'service'],
+        actions: ['create', 'update'],
+        where: (ev) => (ev.kind === 'task' ? ev.object.serviceAnnotations : ev.object.spec.annotations).labels?.[CLASSIC_AUTO_REMOVE_LABEL] === 'true',
+      },
+      { signal },
+    )
     try {
       for await (const ev of watch) {
         if (ev.action === 'commit') continue
