@@ -38,9 +38,17 @@ function subjectDer(der: Uint8Array): Uint8Array | undefined {
   return der.subarray(pos, tlv(der, pos).end)
 }
 
+/** The last root certificate's TLS info: `GET /nodes` (which `docker service create` polls) carries it for every node. */
+let last: { readonly pem: string; readonly info: DockerTlsInfo } | undefined
+
 /** The TLS info of a root CA certificate (PEM bytes); empty fields when it does not parse. */
 export function tlsInfoOf(caCertPem: Uint8Array): DockerTlsInfo {
   const pem = Buffer.from(caCertPem).toString('utf8')
+  if (last?.pem !== pem) last = { pem, info: parseTlsInfo(pem) }
+  return { ...last.info }
+}
+
+function parseTlsInfo(pem: string): DockerTlsInfo {
   try {
     const cert = new X509Certificate(pem)
     const subject = subjectDer(new Uint8Array(cert.raw))
