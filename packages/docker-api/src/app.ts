@@ -53,6 +53,9 @@ const MODULES: readonly RouteModule[] = [
   distributionRoutes,
 ]
 
+/** Routes whose body is not JSON (a tar or an image archive): the Buffer goes to the handler. */
+const RAW_BODY_ROUTES: ReadonlySet<string> = new Set(['/build', '/images/load', '/images/create', '/images/*', '/containers/:id/archive'])
+
 /** Parses a JSON body; an empty body is `undefined` (Docker's CLI sends `Content-Type` with no body at times). */
 function parseJsonBody(body: string): unknown {
   if (body.trim() === '') return undefined
@@ -89,6 +92,12 @@ export async function buildDockerApp(manager: DockerApiManager, options: DockerA
     reply.header('Ostype', 'linux')
     reply.header('Server', `Docker/${engine.version} (linux)`)
     checkApiVersion(req.raw)
+  })
+  // A body that is not JSON, where JSON is expected, is refused as dockerd's CheckForJSON does
+  // (routes that take raw bodies — a build context, an image archive — are listed).
+  app.addHook('preHandler', (req, _reply, done) => {
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0 || RAW_BODY_ROUTES.has(req.routeOptions.url ?? '')) done()
+    else done(new DockerApiError(400, `unsupported Content-Type header (${req.headers['content-type'] ?? ''}): must be 'application/json'`))
   })
   // JSON goes out as exactly `application/json`, as dockerd sends it (fastify appends a charset): the
   // docker CLI reads an error body's message only then, and prints the raw body otherwise.
