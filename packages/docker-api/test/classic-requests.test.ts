@@ -104,6 +104,13 @@ describe.each(DOCKER_CLIS)('images and refusals with docker $version', (cli: Doc
     expect((await rig.docker(cli, ['inspect', `tty-${tag}`])).code).toBe(1)
   }, 240_000)
 
+  it('docker run -i is refused before anything is created', async () => {
+    const r = await rig.docker(cli, ['run', '-i', '--name', `stdin-${tag}`, 'busybox:fake', 'cat'], { stdin: 'x\n' })
+    expect(r.code).toBe(125)
+    expect(r.stderr).toContain('attaching stdin (docker run -i) is not supported by swarmkit-ts')
+    expect((await rig.docker(cli, ['inspect', `stdin-${tag}`])).code).toBe(1)
+  }, 240_000)
+
   it('docker kill -s HUP is refused; docker kill stops the container', async () => {
     await until(async () => (await rig.docker(cli, ['inspect', '-f', '{{.State.Status}}', `img-${tag}`])).stdout.trim() === 'running', 'the container running')
     const hup = await rig.docker(cli, ['kill', '-s', 'HUP', `img-${tag}`])
