@@ -64,6 +64,30 @@ describe.each(DOCKER_CLIS)('docker network ($version)', (cli) => {
   })
 })
 
+describe.each(DOCKER_CLIS)('docker network prune ($version)', (cli) => {
+  let rig: DockerRig
+  beforeAll(async () => {
+    rig = await DockerRig.start()
+  }, 120_000)
+  afterAll(async () => {
+    await rig?.close()
+  })
+
+  it('removes the unused networks matching the filters, keeping used ones and the ingress', async () => {
+    const m = rig.manager
+    const used = await m.networks.create({ annotations: { name: 'used' }, driverConfig: { name: 'overlay' } })
+    await m.networks.create({ annotations: { name: 'idle' }, driverConfig: { name: 'overlay' } })
+    await m.networks.create({ annotations: { name: 'kept', labels: { keep: 'yes' } }, driverConfig: { name: 'overlay' } })
+    const svc = await m.services.create({ annotations: { name: 'web' }, mode: { replicated: { replicas: 0 } }, task: { container: { image: 'busybox:fake' }, networks: [{ target: used.id }] } })
+    const r = await rig.docker(cli, ['network', 'prune', '-f', '--filter', 'label!=keep'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('Deleted Networks:\nidle\n\n')
+    expect((await m.networks.list()).map((n) => n.spec.annotations.name)).toEqual(['ingress', 'kept', 'used'])
+    await m.services.remove(svc.id)
+  })
+})
+
 describe('the /networks endpoints', () => {
   let rig: DockerRig
   beforeAll(async () => {
