@@ -155,4 +155,21 @@ describe.skipIf(DEBIAN_DOCKER === undefined)('the docker CLIs against a 3-manage
       }, "the follower's service events")
     })
   })
+
+  it('stops serving the Docker API on a demoted manager, and serves it again once the node is promoted', async () => {
+    const cli = DEBIAN_DOCKER as DockerCli
+    const m3 = cluster.dockerHost('m3')
+    const onM3 = (): Promise<CliResult> => cluster.docker(cli, 'm3', ['version', '--format', '{{.Server.APIVersion}}'])
+    expect((await cluster.docker(cli, 'm1', ['node', 'demote', 'm3'])).stdout).toBe('Manager m3 demoted in the swarm.\n')
+    await until(() => cluster.reports('m3').some((r) => r.role === 'worker'), 'm3 reporting itself a worker')
+    expect(cluster.reports('m3').at(-1)).toEqual({ nodeId: cluster.node('m3').nodeId, role: 'worker', address: expect.any(String) as string })
+    const refused = await onM3()
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('Cannot connect to the Docker daemon at unix://')
+
+    expect((await cluster.docker(cli, 'm1', ['node', 'promote', 'm3'])).stdout).toBe('Node m3 promoted to a manager in the swarm.\n')
+    await until(() => cluster.reports('m3').at(-1)?.role === 'manager', 'm3 reporting itself a manager again')
+    expect(cluster.reports('m3').at(-1)?.dockerApi).toBe(m3)
+    await until(async () => (await onM3()).stdout === '1.41\n', "m3's Docker API answering again")
+  })
 })

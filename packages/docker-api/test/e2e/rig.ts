@@ -75,6 +75,8 @@ interface NodeChild {
   readonly child: ChildProcess
   readonly exited: Promise<number | null>
   readonly started: StartedNode
+  /** Everything it printed on stdout so far (one JSON line per start and role change). */
+  readonly stdout: () => string
 }
 
 /**
@@ -140,6 +142,17 @@ export class E2eDockerCluster {
     return n.started
   }
 
+  /** Every JSON line node `name` printed: its start, then each role change. */
+  reports(name: string): StartedNode[] {
+    const n = this.#nodes.get(name)
+    if (n === undefined) throw new Error(`no node ${name}`)
+    return n
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as StartedNode)
+  }
+
   /** `DOCKER_HOST` of node `name`'s Docker API. */
   dockerHost(name: string): string {
     const host = this.node(name).dockerApi
@@ -168,7 +181,7 @@ export class E2eDockerCluster {
       })
       void exited.then((code) => reject(new Error(`node ${name} exited (${String(code)}) before it started: ${stderr}`)))
     })
-    this.#nodes.set(name, { child, exited, started })
+    this.#nodes.set(name, { child, exited, started, stdout: () => stdout })
     return started
   }
 
