@@ -5,32 +5,15 @@
  *
  * @module
  */
-import { ErrorName, InvalidArgumentError, NotFoundError, type NetworkAttachmentConfig, type ServiceSpec } from '@swarmkit-ts/api'
+import { ErrorName, InvalidArgumentError, type NetworkAttachmentConfig, type ServiceSpec } from '@swarmkit-ts/api'
 import type { DockerApiManager } from '../context.ts'
-
-/** A handle with `get` by ID or name and `list` by ID prefixes. */
-interface Resolvable<T extends { readonly id: string }> {
-  get(idOrName: string): Promise<T>
-  list(filters?: { readonly idPrefixes?: readonly string[] }): Promise<readonly T[]>
-}
+import { lookup } from './swarm-lookup.ts'
 
 /**
- * The object `input` names: a full ID or exact name, else a unique ID prefix. None: `<kind>
- * <input> not found` (404); several: `<kind> <input> is ambiguous (<n> matches found)` (400).
+ * The object `input` names (full ID, exact name, unique ID prefix; Docker's order and messages):
+ * the lookup every swarm route shares.
  */
-export async function resolveObject<T extends { readonly id: string }>(kind: string, api: Resolvable<T>, input: string): Promise<T> {
-  if (input === '') throw new NotFoundError(kind, input)
-  try {
-    return await api.get(input)
-  } catch (err) {
-    if (!(err instanceof Error) || err.name !== ErrorName.NotFound) throw err
-  }
-  const found = await api.list({ idPrefixes: [input] })
-  if (found.length > 1) throw new InvalidArgumentError('', `${kind} ${input} is ambiguous (${found.length} matches found)`)
-  const only = found[0]
-  if (only === undefined) throw new NotFoundError(kind, input)
-  return only
-}
+export const resolveObject = lookup
 
 /** `{ [key]: values }` when there are values, else `{}` (optional list filters of the control API). */
 export function optionalList<K extends string>(key: K, values: readonly string[] | undefined): Partial<Record<K, readonly string[]>> {
