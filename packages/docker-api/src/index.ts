@@ -26,3 +26,6 @@ export { nodeToDocker, nodeSpecFromDocker, type DockerNode, type DockerNodeSpec,
 export { secretToDocker, secretSpecFromDocker, type DockerSecret, type DockerSecretSpec } from './translate/secret.ts'
 export { configToDocker, configSpecFromDocker, type DockerConfig, type DockerConfigSpec } from './translate/config.ts'
 export { networkToDocker, networkSpecFromDocker, type DockerNetwork, type DockerIpamConfig } from './translate/network.ts'
+export { dockerEvents, dockerEventJson, taskEvents, DockerEventType, type DockerEvent, type DockerEventActor } from './translate/event.ts'
+export { EVENT_FILTERS, matchEvent, parseEventFilters, parseEventTime } from './translate/event-filter.ts'
+export { EventHistory, EVENT_HISTORY_LIMIT, followStore, type DockerEventListener } from './translate/event-history.ts'

@@ -13,14 +13,14 @@ import { dockerEvents, type DockerEvent } from './event.ts'
 export const EVENT_HISTORY_LIMIT = 1024
 
 /** Receives each new event. */
-export type EventListener = (ev: DockerEvent) => void
+export type DockerEventListener = (ev: DockerEvent) => void
 
 /** The recent events and the live listeners. */
 export class EventHistory {
   readonly #limit: number
   readonly #ring: DockerEvent[] = []
   #start = 0
-  readonly #listeners = new Set<EventListener>()
+  readonly #listeners = new Set<DockerEventListener>()
 
   constructor(limit = EVENT_HISTORY_LIMIT) {
     this.#limit = limit
@@ -54,7 +54,7 @@ export class EventHistory {
   }
 
   /** Adds a listener of new events; returns its removal. */
-  subscribe(listener: EventListener): () => void {
+  subscribe(listener: DockerEventListener): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }

@@ -12,6 +12,7 @@
  */
 import { TaskState, type Node, type Service, type Task } from '@swarmkit-ts/api'
 import type { Frozen, ObjectEvent } from '@swarmkit-ts/store'
+import { CLASSIC_CONTAINER_LABEL } from './classic-create.ts'
 
 /** The object types of Docker's events this server reports. */
 export const DockerEventType = { service: 'service', node: 'node', secret: 'secret', config: 'config', network: 'network', container: 'container' } as const
@@ -120,14 +121,12 @@ function nodeAttributes(n: Frozen<Node>, old: Frozen<Node> | undefined): Record<
 }
 
 /**
- * The service label of Swarm classic's containers (a service per `docker run`, see
- * classic-create.ts): their tasks are reported as that container (the service's ID and name),
- * and the service itself raises no service events.
+ * Whether a service is one of Swarm classic's containers (a service per `docker run`, marked with
+ * {@link CLASSIC_CONTAINER_LABEL}): its tasks are reported as that container (the service's ID and
+ * name), and the service itself raises no service events.
  */
-export const CLASSIC_SERVICE_LABEL = 'com.swarmkit-ts.classic.container'
-
 function isClassic(labels: Readonly<Record<string, string>> | undefined): boolean {
-  return labels?.[CLASSIC_SERVICE_LABEL] === 'true'
+  return labels?.[CLASSIC_CONTAINER_LABEL] === 'true'
 }
 
 /** A task's name as Docker names its container: `<service>.<slot>.<task id>` (the node id for a global task). */
