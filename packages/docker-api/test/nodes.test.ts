@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TaskState } from '@swarmkit-ts/api'
 import type { ClusterNode, RoleEvent } from '@swarmkit-ts/core'
 import { DOCKER_CLIS, DockerRig, until } from './rig.ts'
+import { api } from './swarm-http.ts'
 
 /** The rows of a `docker … ls` table: cells split on runs of two or more spaces, the header dropped. */
 function rows(out: string): string[][] {
@@ -116,4 +117,31 @@ describe.each(DOCKER_CLIS)('docker node ($version) on 3 managers and a worker', 
       return n.role === 'worker' && n.managerStatus === undefined
     }, 'the demoted node a worker', 120_000)
   }, 240_000)
+})
+
+describe('the /nodes endpoints refuse bad updates, changing nothing', () => {
+  let rig: DockerRig
+  beforeAll(async () => {
+    rig = await DockerRig.start()
+  }, 120_000)
+  afterAll(async () => {
+    await rig?.close()
+  })
+
+  it('a stale or missing version, an unknown field, a bad availability', async () => {
+    const id = rig.manager.nodeId
+    const before = await rig.manager.nodes.get(id)
+    const v = before.meta.version.index
+    const spec = { Labels: {}, Role: 'manager', Availability: 'active' }
+    expect((await api(rig, 'POST', `/v1.41/nodes/${id}/update?version=${v - 1n}`, { ...spec, Labels: { a: 'b' } })).status).toBe(409)
+    expect((await api(rig, 'POST', `/v1.41/nodes/${id}/update`, spec)).status).toBe(400)
+    expect(await api(rig, 'POST', `/v1.41/nodes/${id}/update?version=${v}`, { ...spec, Hostname: 'x' })).toEqual({ status: 400, body: { message: 'Hostname: unknown field Hostname' } })
+    expect(await api(rig, 'POST', `/v1.41/nodes/${id}/update?version=${v}`, { ...spec, Availability: 'gone' })).toEqual({
+      status: 400,
+      body: { message: 'Availability: invalid availability "gone": must be active, pause or drain' },
+    })
+    expect((await rig.manager.nodes.get(id)).spec).toEqual(before.spec) // its status moves on its own
+    expect(await api(rig, 'GET', `/v1.41/nodes?filters=${encodeURIComponent('{"role":{"boss":true}}')}`)).toEqual({ status: 400, body: { message: "filters: Invalid filter 'role=boss'" } })
+    expect(await api(rig, 'GET', '/v1.41/nodes/nosuch')).toEqual({ status: 404, body: { message: 'node nosuch not found' } })
+  })
 })
