@@ -100,7 +100,7 @@ describe.each(DOCKER_CLIS)('classic containers with docker $version', (cli) => {
     expect((await ps(cli)).some((r) => r.names.endsWith(`/${echo}`))).toBe(false)
   }, 240_000)
 
-  it('docker logs -f follows new lines until the client is killed', async () => {
+  it('docker logs -f follows new lines until the client is killed, and docker attach shows only new lines', async () => {
     const name = `ticker-${tag}`
     const run = await rig.docker(cli, ['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'i=0; while true; do echo line$i; i=$((i+1)); sleep 0.2; done'])
     expect(run.code).toBe(0)
@@ -115,6 +115,21 @@ describe.each(DOCKER_CLIS)('classic containers with docker $version', (cli) => {
       await closed
     }
     expect(out.split('\n').slice(0, 4)).toEqual(['line0', 'line1', 'line2', 'line3'])
+    // docker attach to the running container: only lines written from now on.
+    const attach = spawn(cli.path, ['attach', '--no-stdin', name], { env: { PATH: process.env['PATH'] ?? '', HOME: rig.configDir, DOCKER_HOST: rig.dockerHost, DOCKER_CONFIG: rig.configDir } })
+    let attached = ''
+    attach.stdout.setEncoding('utf8').on('data', (d: string) => (attached += d))
+    const detached = new Promise<void>((resolve) => attach.once('close', () => resolve()))
+    try {
+      await until(() => attached.split('\n').length > 2, 'two attached lines')
+    } finally {
+      attach.kill('SIGKILL')
+      await detached
+    }
+    const [first = '', second = ''] = attached.split('\n')
+    expect(first).toMatch(/^line\d+$/)
+    expect(first).not.toBe('line0')
+    expect(Number(second.slice(4))).toBe(Number(first.slice(4)) + 1)
     const rm = await rig.docker(cli, ['rm', '-f', name])
     expect(rm.code).toBe(0)
   }, 240_000)

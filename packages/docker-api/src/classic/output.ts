@@ -63,9 +63,9 @@ function writeRaw(socket: Duplex, chunk: Buffer | string): Promise<boolean> {
 }
 
 /**
- * Serves a non-TTY attach on a hijacked connection: answers `101 UPGRADED`, waits for the
- * container's next run (the CLI starts it after attaching), follows that task's output, and once
- * it ends sends the lines that arrived late and closes the connection.
+ * Serves a non-TTY attach on a hijacked connection: answers `101 UPGRADED`, takes the running task
+ * or else waits for the container's next run (the CLI starts it after attaching), follows that
+ * task's new output, and once it ends sends the lines that arrived late and closes the connection.
  */
 export async function attachOutput(manager: DockerApiManager, serviceId: string, socket: Duplex, streams: readonly LogStream[], signal: AbortSignal): Promise<void> {
   // The CLI half-closes its side (no stdin); node's HTTP server would then end ours: the
@@ -77,11 +77,17 @@ export async function attachOutput(manager: DockerApiManager, serviceId: string,
   socket.once('close', abort)
   signal.addEventListener('abort', abort, { once: true })
   try {
-    // The run to attach to: the first task created from now on (the CLI starts the container next).
+    // The run to attach to: the running task (docker attach), or else the first task created from
+    // now on (docker run / start -a start the container after attaching).
     const store = manager.manager.store
-    const before = new Set(store.view((tx) => tx.tasks.find({ serviceId }).map((t) => t.id)))
-    const runId = await observe(store, serviceId, (v) => (v.service === undefined ? '' : v.tasks.find((t) => !before.has(t.id))?.id), gone.signal)
+    const current = store.view((tx) => tx.tasks.find({ serviceId }))
+    const live = current.find((t) => t.desiredState <= TaskState.RUNNING && t.status.state <= TaskState.RUNNING && t.status.state >= TaskState.ASSIGNED)
+    const before = new Set(current.map((t) => t.id))
+    const runId = live?.id ?? (await observe(store, serviceId, (v) => (v.service === undefined ? '' : v.tasks.find((t) => !before.has(t.id))?.id), gone.signal))
     if (runId === '') return
+    // Lines the running task wrote before the attach are not sent (Docker's attach starts now).
+    let skip = 0
+    if (live !== undefined) for await (const m of manager.services.logs(serviceId, { follow: false, streams, signal: gone.signal })) if (m.taskId === runId) skip++
     const following = new AbortController()
     gone.signal.addEventListener('abort', () => following.abort(), { once: true })
     const ended = observe(store, serviceId, (v) => (v.tasks.every((t) => t.id !== runId || t.status.state >= TaskState.COMPLETE) ? true : undefined), gone.signal).finally(() => following.abort())
@@ -89,8 +95,7 @@ export async function attachOutput(manager: DockerApiManager, serviceId: string,
     let sent = 0
     try {
       for await (const m of manager.services.logs(serviceId, { follow: true, streams, signal: following.signal })) {
-        if (m.taskId !== runId) continue
-        sent++
+        if (m.taskId !== runId || ++sent <= skip) continue
         if (!(await writeRaw(socket, logFrame(m, false)))) return
       }
     } catch (err) {
