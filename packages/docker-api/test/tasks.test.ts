@@ -74,14 +74,21 @@ describe.each(DOCKER_CLIS)('tasks and service modes through docker ($version)', 
     for (const name of [paused, back]) expect((await docker('service', 'rm', name)).code).toBe(0)
   }, 240_000)
 
-  it('a replicated job runs to completion: the CLI waits for "job complete" and ls counts the completions', async () => {
+  it('jobs run to completion: the CLI waits for "job complete" and ls counts as SwarmKit does', async () => {
     const r = await docker('service', 'create', '--mode', 'replicated-job', '--replicas', '2', '--name', job, 'shell:1', 'sh', '-c', 'echo done')
     expect(r.code).toBe(0)
     expect(lines(r.stdout).at(-1)).toBe('job complete')
-    const ls = await docker('service', 'ls', '--filter', `name=${job}`, '--format', '{{.Mode}}|{{.Replicas}}')
-    expect(ls.stdout).toBe('replicated job|0/2 (2/2 completed)\n')
     const ps = await docker('service', 'ps', job, '--format', '{{.DesiredState}}|{{.CurrentState}}')
+    expect(lines(ps.stdout)).toHaveLength(2)
     for (const l of lines(ps.stdout)) expect(l).toMatch(/^Complete\|Complete .* ago$/)
-    expect((await docker('service', 'rm', job)).code).toBe(0)
+    // --replicas 2 sets both counts; a job without them gets MaxConcurrent 1 and TotalCompletions 1.
+    const once = `once${n}`
+    const g = `gjob${n}`
+    for (const args of [['--mode', 'replicated-job', '--name', once], ['--mode', 'global-job', '--name', g]]) {
+      expect((await docker('service', 'create', ...args, 'shell:1', 'sh', '-c', 'echo done')).code).toBe(0)
+    }
+    const ls = await docker('service', 'ls', '--filter', `name=${job}`, '--filter', `name=${once}`, '--filter', `name=${g}`, '--format', '{{.Name}}|{{.Mode}}|{{.Replicas}}')
+    expect(lines(ls.stdout).sort()).toEqual([`${g}|global job|0/0 (1/1 completed)`, `${job}|replicated job|0/2 (2/2 completed)`, `${once}|replicated job|0/1 (1/1 completed)`].sort())
+    for (const name of [job, once, g]) expect((await docker('service', 'rm', name)).code).toBe(0)
   }, 240_000)
 })

@@ -88,7 +88,8 @@ const task = some(
 const mode = fc.oneof(
   fc.record({ replicated: fc.record({ replicas: fc.nat(100) }) }),
   fc.constant({ global: {} }),
-  fc.record({ replicatedJob: some({ maxConcurrent: pos, totalCompletions: pos }) }),
+  // Docker's JSON always has both (the CLI dereferences TotalCompletions): written with their defaults.
+  fc.record({ replicatedJob: fc.record({ maxConcurrent: pos, totalCompletions: pos }) }),
   fc.constant({ globalJob: {} }),
 )
 const spec: fc.Arbitrary<ServiceSpec> = some(
@@ -163,6 +164,13 @@ describe('Docker ServiceSpec translation', () => {
     expect(() => serviceSpecFromDocker({ Name: 'm', Mode: { Replicated: { Replicas: -1 } } })).toThrow(
       expect.objectContaining({ field: 'Mode.Replicated.Replicas', message: 'Mode.Replicated.Replicas: must be an integer of at least 0, got -1' }),
     )
+  })
+
+  it('writes a replicated job with both counts, defaults filled (MaxConcurrent 1, TotalCompletions = MaxConcurrent)', () => {
+    const job = (replicatedJob: { maxConcurrent?: number }): unknown =>
+      serviceSpecToDocker({ annotations: { name: 'j' }, mode: { replicatedJob }, task: { container: { image: 'busybox' } } })['Mode']
+    expect(job({})).toEqual({ ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } })
+    expect(job({ maxConcurrent: 3 })).toEqual({ ReplicatedJob: { MaxConcurrent: 3, TotalCompletions: 3 } })
   })
 
   it('writes Docker durations in ns, ports with their protocol and publish mode, and the container runtime', () => {

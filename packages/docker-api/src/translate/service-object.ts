@@ -19,23 +19,28 @@ export interface DockerServiceStatus {
 }
 
 /**
- * `ServiceStatus` of `service` from its tasks (of the current job iteration for jobs): running
- * tasks that should run; desired tasks (replicas; for a global service the tasks that should run,
- * one per eligible node; for a job its total completions, or its tasks for a global job); and
- * completed tasks.
+ * `ServiceStatus` of `service` from its tasks, counted as SwarmKit's ListServiceStatuses does (for
+ * a job, only the tasks of its current iteration): running tasks are those whose state is running;
+ * desired tasks are the replicas, a replicated job's `maxConcurrent`, or for global services and
+ * jobs the tasks that should run or complete and have not completed; completed tasks (jobs only).
  */
 export function serviceStatus(service: Service, tasks: readonly Task[]): DockerServiceStatus {
-  const mine = tasks.filter((t) => t.serviceId === service.id)
   const mode = service.spec.mode
   const iteration = service.jobStatus?.jobIteration.index
-  const current = iteration === undefined ? mine : mine.filter((t) => t.jobIteration?.index === iteration)
-  const running = current.filter((t) => t.desiredState <= TaskState.RUNNING && t.status.state === TaskState.RUNNING).length
-  const completed = current.filter((t) => t.status.state === TaskState.COMPLETE).length
-  let desired: number
-  if ('replicated' in mode) desired = mode.replicated.replicas ?? 1
-  else if ('global' in mode) desired = current.filter((t) => t.desiredState <= TaskState.RUNNING).length
-  else if ('replicatedJob' in mode) desired = mode.replicatedJob.totalCompletions ?? mode.replicatedJob.maxConcurrent ?? 1
-  else desired = current.filter((t) => t.desiredState <= TaskState.COMPLETE).length
+  let running = 0
+  let desired = 'replicated' in mode ? (mode.replicated.replicas ?? 1) : 'replicatedJob' in mode ? (mode.replicatedJob.maxConcurrent ?? 1) : 0
+  const global = 'global' in mode || 'globalJob' in mode
+  let completed = 0
+  for (const t of tasks) {
+    if (t.serviceId !== service.id) continue
+    if (iteration !== undefined) {
+      if (t.jobIteration?.index !== iteration) continue
+      if (t.status.state === TaskState.COMPLETE) completed++
+    }
+    if (t.status.state === TaskState.RUNNING) running++
+    if (global && t.desiredState === TaskState.RUNNING) desired++
+    if (global && t.desiredState === TaskState.COMPLETE && t.status.state !== TaskState.COMPLETE) desired++
+  }
   return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: completed }
 }
 

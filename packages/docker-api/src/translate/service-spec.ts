@@ -53,7 +53,11 @@ function modeFromDocker(f: JsonFields | undefined): ServiceMode {
 function modeToDocker(m: ServiceMode): DockerJson {
   if ('replicated' in m) return { Replicated: { Replicas: m.replicated.replicas ?? 1 } }
   if ('global' in m) return { Global: {} }
-  if ('replicatedJob' in m) return { ReplicatedJob: compact<DockerJson>({ MaxConcurrent: m.replicatedJob.maxConcurrent, TotalCompletions: m.replicatedJob.totalCompletions }) }
+  if ('replicatedJob' in m) {
+    // Always both, defaults filled (as the daemon stores them): the CLI dereferences TotalCompletions.
+    const maxConcurrent = m.replicatedJob.maxConcurrent ?? 1
+    return { ReplicatedJob: { MaxConcurrent: maxConcurrent, TotalCompletions: m.replicatedJob.totalCompletions ?? maxConcurrent } }
+  }
   return { GlobalJob: {} }
 }
 
