@@ -28,6 +28,8 @@ describe.each(DOCKER_CLIS)('docker node ($version) on 3 managers and a worker', 
   beforeAll(async () => {
     rig = await DockerRig.start({ managers: 3, workers: 1 })
     for (const w of rig.workers) track(w)
+    // A node is READY once its first heartbeat session is up: the rig may return before.
+    await until(async () => (await rig.manager.nodes.list()).every((n) => n.status.state === 'ready'), 'every node ready', 100_000)
   }, 120_000)
   afterAll(async () => {
     for (const n of successors.splice(0).reverse()) await n.close().catch(() => undefined)
