@@ -232,4 +232,24 @@ describe.each(DOCKER_CLIS)('classic containers with docker $version', (cli) => {
     expect(r.code).toBe(125)
     expect(r.stderr).toContain(`Conflict. The container name "/svc-${tag}" is already in use by service "${svc.id}" (a container is a service here).`)
   }, 240_000)
+
+  it('lists the tasks of swarm services as containers, node-prefixed and read only (inspect, logs; stop refused)', async () => {
+    const svc = await rig.manager.services.create({ annotations: { name: `swarm-${tag}` }, mode: { replicated: { replicas: 2 } }, task: { container: { image: 'busybox', command: ['sh', '-c', 'echo from-task; sleep 3600'] } } })
+    try {
+      await until(async () => (await ps(cli, ['--filter', `name=swarm-${tag}.`])).length === 2, `both tasks of swarm-${tag} listed`)
+      const tasks = await rig.manager.tasks.list({ serviceIds: [svc.id] })
+      const rows = await ps(cli, ['--filter', `name=swarm-${tag}.`])
+      const hosts = new Map([rig.manager, ...rig.workers].map((n) => [n.nodeId, n === rig.manager ? 'manager-1' : 'worker-1']))
+      expect(rows.map((r) => r.names).sort()).toEqual(tasks.map((t) => `${hosts.get(t.nodeId) ?? ''}/swarm-${tag}.${t.slot}.${t.id}`).sort())
+      const name = `swarm-${tag}.${tasks[0]?.slot ?? 0}.${tasks[0]?.id ?? ''}`
+      const inspect = await rig.docker(cli, ['inspect', '-f', '{{.State.Status}} {{json .Config.Entrypoint}}', name])
+      expect(inspect.stdout).toBe('running ["sh","-c","echo from-task; sleep 3600"]\n')
+      await until(async () => (await rig.docker(cli, ['logs', name])).stdout === 'from-task\n', `the logs of ${name}`)
+      const stop = await rig.docker(cli, ['stop', name])
+      expect(stop.code).toBe(1)
+      expect(stop.stderr).toContain(`container ${name} is task ${tasks[0]?.id ?? ''} of service swarm-${tag}, which manages it: use docker service scale / update / rm swarm-${tag}`)
+    } finally {
+      await rig.manager.services.remove(svc.id)
+    }
+  }, 240_000)
 })

@@ -15,6 +15,8 @@ import { observe } from './lifecycle.ts'
 
 /** Options of {@link writeLogs}. */
 export interface ClassicLogsOptions {
+  /** Only this task's lines (a swarm task shown as a container). */
+  readonly taskId?: string
   readonly follow: boolean
   readonly tail?: number
   readonly since?: number
@@ -43,7 +45,10 @@ export async function writeLogs(manager: DockerApiManager, serviceId: string, re
     streams: options.streams,
     signal: options.signal,
   })
-  for await (const m of lines) if (!(await writeChunk(res, logFrame(m, options.timestamps)))) return
+  for await (const m of lines) {
+    if (options.taskId !== undefined && m.taskId !== options.taskId) continue
+    if (!(await writeChunk(res, logFrame(m, options.timestamps)))) return
+  }
 }
 
 function writeRaw(socket: Duplex, chunk: Buffer | string): Promise<boolean> {

@@ -9,10 +9,13 @@
  * @module
  */
 import { AlreadyExistsError, InvalidArgumentError } from '@swarmkit-ts/api'
+import type { Node, Service } from '@swarmkit-ts/api'
+import type { Frozen } from '@swarmkit-ts/store'
 import type { LogStream } from '@swarmkit-ts/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { autoRemove, startContainer, stopContainer, waitContainer, type WaitCondition } from '../classic/lifecycle.ts'
-import { classicServices, findContainer, isClassic, loadContainer, placementLookup, resolveService, sameImage } from '../classic/containers.ts'
+import { classicServices, findContainer, isClassic, loadContainer, placementLookup, resolveService, sameImage, type ClassicContainer } from '../classic/containers.ts'
+import { findTaskContainer, managedByService, taskContainerName, taskContainers, taskContainerState, taskSummary, type TaskContainer } from '../classic/task-containers.ts'
 import { randomContainerName, validContainerName } from '../classic/names.ts'
 import { attachOutput, writeLogs } from '../classic/output.ts'
 import type { DockerApp, RouteContext } from '../context.ts'
@@ -21,8 +24,21 @@ import { matchLabels, matchOne, parseFilters } from '../filters.ts'
 import { clientGone, startStream } from '../streams.ts'
 import { containerInspect, containerSummary } from '../translate/classic-container.ts'
 import { readClassicCreate } from '../translate/classic-create.ts'
+import type { ClassicState } from '../translate/classic-state.ts'
 
 type Query = Readonly<Record<string, string | undefined>>
+
+/** A container as `GET /containers/json` filters it: a classic container or a swarm task. */
+interface Listed {
+  readonly id: string
+  readonly name: string
+  readonly labels: Readonly<Record<string, string>> | undefined
+  readonly image: string
+  readonly created: number
+  readonly state: ClassicState
+  readonly node: Frozen<Node> | undefined
+  summary(): Record<string, unknown>
+}
 type IdParams = { readonly id: string }
 
 /** Docker's boolean query values: `1`, `true`, `True` … */
@@ -93,41 +109,84 @@ export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
     const limit = q['limit'] === undefined || q['limit'] === '' ? -1 : Number(q['limit'])
     if (!Number.isInteger(limit)) throw new InvalidArgumentError('limit', `invalid limit ${JSON.stringify(q['limit'])}`)
     const [services, nodes] = await Promise.all([classicServices(manager), manager.nodes.list()])
-    const containers = await Promise.all(services.map((s) => loadContainer(manager, s, nodes)))
     const now = Date.now()
-    const out = containers
-      .filter(({ service, state, node }) => {
+    const classic: Listed[] = (await Promise.all(services.map((s) => loadContainer(manager, s, nodes)))).map(({ service, state, node }) => ({
+      id: service.id,
+      name: service.spec.annotations.name,
+      labels: service.spec.task.container?.labels,
+      image: service.spec.task.container?.image ?? '',
+      created: service.meta.createdAt,
+      state,
+      node,
+      summary: () => containerSummary(service, state, node, now),
+    }))
+    const tasks: Listed[] = (await taskContainers(manager, nodes)).map((c) => ({
+      id: c.task.id,
+      name: taskContainerName(c.task),
+      labels: c.task.spec.container?.labels,
+      image: c.task.spec.container?.image ?? '',
+      created: c.task.meta.createdAt,
+      state: taskContainerState(c.task),
+      node: c.node,
+      summary: () => taskSummary(c, now),
+    }))
+    const out = [...classic, ...tasks]
+      .filter(({ id, name, labels, image, state, node }) => {
         if (!all && !(state.running || state.status === 'restarting')) return false
-        const names = [service.spec.annotations.name]
         return (
-          matchOne(filters, 'id', service.id, true) &&
-          (filters.get('name')?.some((n) => names.some((x) => x.includes(n.replace(/^\//, '')))) ?? true) &&
-          matchLabels(filters, service.spec.task.container?.labels) &&
+          matchOne(filters, 'id', id, true) &&
+          (filters.get('name')?.some((n) => name.includes(n.replace(/^\//, ''))) ?? true) &&
+          matchLabels(filters, labels) &&
           matchOne(filters, 'status', state.status) &&
           (filters.get('node')?.some((n) => node !== undefined && (node.id === n || node.description?.hostname === n)) ?? true) &&
           (filters.get('exited')?.some((c) => state.status === 'exited' && Number(c) === state.exitCode) ?? true) &&
-          (filters.get('ancestor')?.some((i) => sameImage(service.spec.task.container?.image ?? '', i)) ?? true)
+          (filters.get('ancestor')?.some((i) => sameImage(image, i)) ?? true)
         )
       })
-      .sort((a, b) => b.service.meta.createdAt - a.service.meta.createdAt)
-      .map(({ service, state, node }) => containerSummary(service, state, node, now))
+      .sort((a, b) => b.created - a.created)
+      .map((c) => c.summary())
     return reply.send(limit > 0 ? out.slice(0, limit) : out)
   })
 
+  /** A swarm task named by `ref` when no classic container is (`err`, a 404, otherwise). */
+  const taskFor = async (ref: string, err: unknown): Promise<TaskContainer> => {
+    if (!(err instanceof DockerApiError && err.status === 404)) throw err
+    const task = await findTaskContainer(manager, ref)
+    if (task === undefined) throw err
+    return task
+  }
+  /** The classic container `ref`; a swarm task's container is refused (its service manages it). */
+  const classicOnly = async (ref: string): Promise<ClassicContainer> => {
+    try {
+      return await findContainer(manager, ref)
+    } catch (err) {
+      throw managedByService(await taskFor(ref, err))
+    }
+  }
+  const classicServiceOnly = async (ref: string): Promise<Frozen<Service>> => (await classicOnly(ref)).service
+
   app.get<{ Params: IdParams }>('/containers/:id/json', async (req, reply) => {
-    const c = await findContainer(manager, req.params.id)
-    return reply.send(containerInspect(c.service, c.tasks, c.node))
+    const doc = await findContainer(manager, req.params.id).then(
+      (c) => containerInspect(c.service, c.tasks, c.node),
+      async (err: unknown) => {
+        const t = await taskFor(req.params.id, err)
+        // A task's container reads like a one-task classic container of the task's spec.
+        const asService = { id: t.task.id, meta: t.task.meta, spec: { annotations: { name: taskContainerName(t.task) }, task: t.task.spec, mode: { replicated: { replicas: 1 } } } }
+        return containerInspect(asService, [t.task], t.node)
+      },
+    )
+    return reply.send(doc)
   })
 
   app.post<{ Params: IdParams }>('/containers/:id/start', async (req, reply) => {
-    const c = await findContainer(manager, req.params.id)
+    const c = await classicOnly(req.params.id)
     const started = await startContainer(manager, c.service, c.state)
     return reply.code(started ? 204 : 304).send()
   })
 
   /** Stops `ref`, guarded by its stop grace period plus a minute (a node that never reports the end). */
   const stop = async (ref: string): Promise<boolean> => {
-    const c = await findContainer(manager, ref)
+    const c = await classicOnly(ref)
     const graceMs = c.service.spec.task.container?.stopGracePeriodMs ?? 10_000
     return stopContainer(manager, c.service, c.state, AbortSignal.any([ctx.signal, AbortSignal.timeout(graceMs + 60_000)]))
   }
@@ -159,7 +218,7 @@ export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
   })
 
   app.delete<{ Params: IdParams }>('/containers/:id', async (req, reply) => {
-    const c = await findContainer(manager, req.params.id)
+    const c = await classicOnly(req.params.id)
     if ((c.state.running || c.state.status === 'restarting') && !flag(query(req)['force'])) {
       throw new DockerApiError(409, `You cannot remove a running container ${c.service.id}. Stop the container before attempting removal or force remove`)
     }
@@ -170,7 +229,7 @@ export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
   app.post<{ Params: IdParams }>('/containers/:id/wait', async (req, reply) => {
     const condition = query(req)['condition'] ?? ''
     if (!['', 'not-running', 'next-exit', 'removed'].includes(condition)) throw new InvalidArgumentError('condition', `invalid condition: ${JSON.stringify(condition)}`)
-    const service = await resolveService(manager, req.params.id)
+    const service = await classicServiceOnly(req.params.id)
     const res = startStream(reply, 'application/json')
     const gone = clientGone(res, ctx.signal)
     try {
@@ -183,7 +242,13 @@ export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
 
   app.get<{ Params: IdParams }>('/containers/:id/logs', async (req, reply) => {
     const q = query(req)
-    const service = await resolveService(manager, req.params.id)
+    const target = await resolveService(manager, req.params.id).then(
+      (service) => ({ serviceId: service.id, taskId: undefined }),
+      async (err: unknown) => {
+        const t = await taskFor(req.params.id, err)
+        return { serviceId: t.task.serviceId, taskId: t.task.id }
+      },
+    )
     const streams: LogStream[] = [...(flag(q['stdout']) ? (['stdout'] as const) : []), ...(flag(q['stderr']) ? (['stderr'] as const) : [])]
     if (streams.length === 0) throw new DockerApiError(400, 'Bad parameters: you must choose at least one stream')
     const tail = q['tail'] === undefined || q['tail'] === '' || q['tail'] === 'all' ? undefined : Number(q['tail'])
@@ -195,7 +260,8 @@ export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
     const res = startStream(reply, 'application/vnd.docker.raw-stream')
     const signal = clientGone(res, ctx.signal)
     try {
-      await writeLogs(manager, service.id, res, { follow: flag(q['follow']), timestamps: flag(q['timestamps']), streams, signal, ...(tail === undefined ? {} : { tail }), ...(since === undefined ? {} : { since }) })
+      await writeLogs(manager, target.serviceId, res, {
+        ...(target.taskId === undefined ? {} : { taskId: target.taskId }), follow: flag(q['follow']), timestamps: flag(q['timestamps']), streams, signal, ...(tail === undefined ? {} : { tail }), ...(since === undefined ? {} : { since }) })
     } catch (err) {
       if (!signal.aborted) res.destroy(err as Error)
     } finally {
@@ -205,7 +271,7 @@ export function containersRoutes(app: DockerApp, ctx: RouteContext): void {
 
   app.post<{ Params: IdParams }>('/containers/:id/attach', async (req, reply: FastifyReply) => {
     const q = query(req)
-    const service = await resolveService(manager, req.params.id)
+    const service = await classicServiceOnly(req.params.id)
     if (flag(q['stdin'])) throw notSupported('attaching stdin', 'a task has no input stream; attach without stdin (docker run without -i)')
     if (!flag(q['stream'])) throw notSupported('attaching without stream=1 (logs=1 only)', 'use docker logs')
     const streams: LogStream[] = [...(flag(q['stdout']) ? (['stdout'] as const) : []), ...(flag(q['stderr']) ? (['stderr'] as const) : [])]
