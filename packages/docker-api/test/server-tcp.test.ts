@@ -177,7 +177,7 @@ describe.each(DOCKER_CLIS)('docker $version over TCP with the cluster’s mutual
     // (the end, a reset or the alert, depending on timing), never a daemon's response.
     expect(r.stderr).toMatch(/^error during connect: Get "https:\/\/127\.0\.0\.1:\d+\/v1\.\d+\/version": /)
     expect(r.stderr).not.toContain('Error response from daemon')
-    expect(r.stdout).toBe('')
+    expect(r.stdout.trim()).toBe('')
   })
 
   it('refuses a worker’s certificate with 403, as the control API does', async () => {
