@@ -6,6 +6,8 @@
 import { spawn } from 'node:child_process'
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { serveDockerApi } from '../src/index.ts'
 import { DOCKER_CLIS, DockerRig, until, type DockerCli } from './rig.ts'
 
 interface EventLine {
@@ -140,10 +142,43 @@ describe.each(DOCKER_CLIS)('docker events ($version)', { timeout: 120_000 }, (cl
     expect(events[2]?.Actor.Attributes['exitCode']).toMatch(/^\d+$/)
   })
 
+  it("prints Docker's default line per event: time, type, action, ID and attributes", async () => {
+    const since = unixNow()
+    const cfg = await rig.manager.configs.create({ annotations: { name: `cfg-${v}` }, data: new TextEncoder().encode('x') })
+    let out = ''
+    await until(async () => (out = (await rig.docker(cli, ['events', '--since', since, '--until', unixNow(), '--filter', 'type=config'])).stdout) !== '', 'the config event')
+    expect(out).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z config create ${cfg.id} \\(name=cfg-${v}\\)\\n$`))
+  })
+
   it("refuses an unknown filter and an until before since with Docker's messages", async () => {
     const bad = await rig.docker(cli, ['events', '--filter', 'colour=red', '--since', '1', '--until', '2'])
     expect([bad.code, bad.stderr.trim()]).toEqual([1, "Error response from daemon: invalid filter 'colour'"])
     const r = await get(rig.server.socketPath, '/v1.41/events?since=20&until=10')
     expect(r).toEqual({ status: 400, body: JSON.stringify({ message: '`since` time (20) cannot be after `until` time (10)' }) })
   })
+})
+
+describe('the events stream and the server', () => {
+  it('ends an open stream when the server closes: the connection goes, nothing was written', async () => {
+    const rig = await DockerRig.start()
+    try {
+      const server = await serveDockerApi(rig.manager, { socket: join(await rig.tempDir('dkev-'), 'events.sock') })
+      const ended = await new Promise<{ status: number; ended: Promise<string> }>((resolve, reject) => {
+        const req = request({ socketPath: server.socketPath, path: '/v1.41/events' }, (res) => {
+          let body = ''
+          res.setEncoding('utf8').on('data', (d: string) => (body += d))
+          // The server drops its connections on close: the response ends or is cut, either way it closes.
+          res.once('error', () => undefined)
+          resolve({ status: res.statusCode ?? 0, ended: new Promise((done) => res.once('close', () => done(body))) })
+        })
+        req.once('error', reject)
+        req.end()
+      })
+      expect(ended.status).toBe(200)
+      await server.close()
+      expect(await ended.ended).toBe('')
+    } finally {
+      await rig.close()
+    }
+  }, 120_000)
 })
