@@ -1,5 +1,7 @@
-import { request } from 'node:http'
+import { request, type IncomingMessage } from 'node:http'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { serveDockerApi } from '../src/index.ts'
 import { DockerRig } from './rig.ts'
 
 let rig: DockerRig
@@ -115,5 +117,23 @@ describe('bad requests to the services and tasks endpoints', () => {
     expect((await call('GET', `/services/${s.id.slice(0, 6)}`)).body).toMatchObject({ ID: s.id, Spec: { Name: 'stale' } })
     const listed = (await call('GET', `/services?status=true&filters=${encodeURIComponent('{"name":{"stale":true}}')}`)).body as { ServiceStatus: { DesiredTasks: number } }[]
     expect(listed.map((x) => x.ServiceStatus.DesiredTasks)).toEqual([2])
+  })
+})
+
+describe('service log streams', () => {
+  it('a followed log stream starts at once (headers flushed) and ends when the server closes', async () => {
+    const server = await serveDockerApi(rig.manager, { socket: join(await rig.tempDir('dkl-'), 'd.sock') })
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request({ socketPath: server.socketPath, path: '/v1.41/services/stale/logs?follow=1&stdout=1&stderr=1&details=1' }, resolve)
+      req.once('error', reject)
+      req.end()
+    })
+    expect([res.statusCode, res.headers['content-type']]).toEqual([200, 'application/vnd.docker.raw-stream'])
+    const ended = new Promise<boolean>((resolve) => {
+      res.once('close', () => resolve(true))
+      res.resume()
+    })
+    await server.close()
+    expect(await ended).toBe(true)
   })
 })
