@@ -36,6 +36,22 @@ configs:
   app_conf: {file: ./app.conf}
 `
 
+/** A stack on what exists already: an external network and secret, a global service. */
+const EXTERNAL = `version: "3.8"
+services:
+  agent:
+    image: busybox:fake
+    command: ["sleep", "3600"]
+    networks: [shared]
+    secrets: [shared_key]
+    deploy:
+      mode: global
+networks:
+  shared: {external: true}
+secrets:
+  shared_key: {external: true}
+`
+
 const NS = 'com.docker.stack.namespace'
 
 function rows(out: string): string[][] {
@@ -56,6 +72,7 @@ describe.each(DOCKER_CLIS)('docker stack ($version) from a compose file', (cli) 
     await writeFile(join(dir, 'compose.yml'), COMPOSE)
     await writeFile(join(dir, 'api_key.txt'), 'k3y')
     await writeFile(join(dir, 'app.conf'), 'a=1\n')
+    await writeFile(join(dir, 'external.yml'), EXTERNAL)
   }, 120_000)
   afterAll(async () => {
     await rig?.close()
@@ -146,5 +163,22 @@ describe.each(DOCKER_CLIS)('docker stack ($version) from a compose file', (cli) 
     expect(await rig.manager.configs.list()).toEqual([])
     expect((await rig.manager.networks.list()).map((n) => n.spec.annotations.name)).toEqual(['ingress'])
     expect(rows((await rig.docker(cli, ['stack', 'ls'])).stdout)).toEqual([])
+  }, 120_000)
+
+  it('a stack uses external networks and secrets by name, and stack rm leaves them', async () => {
+    const m = rig.manager
+    const shared = await m.networks.create({ annotations: { name: 'shared' }, driverConfig: { name: 'overlay' }, attachable: true })
+    const key = await m.secrets.create({ annotations: { name: 'shared_key' }, data: new TextEncoder().encode('k') })
+    const r = await rig.docker(cli, ['stack', 'deploy', '-c', 'external.yml', 'ext'], { cwd: dir })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('Creating service ext_agent\n')
+    const agent = await m.services.get('ext_agent')
+    expect(agent.spec.mode).toEqual({ global: {} })
+    expect(agent.spec.task.networks?.map((n) => n.target)).toEqual([shared.id])
+    expect(agent.spec.task.container?.secrets?.map((x) => x.secretId)).toEqual([key.id])
+    const rm = await rig.docker(cli, ['stack', 'rm', 'ext'])
+    expect(rm.stdout).toBe('Removing service ext_agent\n')
+    expect((await m.networks.get('shared')).id).toBe(shared.id)
+    expect((await m.secrets.get('shared_key')).id).toBe(key.id)
   }, 120_000)
 })
