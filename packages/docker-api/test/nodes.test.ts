@@ -124,7 +124,7 @@ describe.each(DOCKER_CLIS)('docker node ($version) on 3 managers and a worker', 
 describe('the /nodes endpoints refuse bad updates, changing nothing', () => {
   let rig: DockerRig
   beforeAll(async () => {
-    rig = await DockerRig.start()
+    rig = await DockerRig.start({ workers: 1 })
   }, 120_000)
   afterAll(async () => {
     await rig?.close()
@@ -145,5 +145,12 @@ describe('the /nodes endpoints refuse bad updates, changing nothing', () => {
     expect((await rig.manager.nodes.get(id)).spec).toEqual(before.spec) // its status moves on its own
     expect(await api(rig, 'GET', `/v1.41/nodes?filters=${encodeURIComponent('{"role":{"boss":true}}')}`)).toEqual({ status: 400, body: { message: "filters: Invalid filter 'role=boss'" } })
     expect(await api(rig, 'GET', '/v1.41/nodes/nosuch')).toEqual({ status: 404, body: { message: 'node nosuch not found' } })
+  })
+
+  it('a hostname two nodes share names neither: 400 ambiguous, as dockerd', async () => {
+    const host = (await rig.manager.nodes.get(rig.manager.nodeId)).description?.hostname ?? ''
+    const worker = await rig.manager.nodes.get(rig.workers[0]?.nodeId ?? '')
+    expect(worker.description?.hostname).toBe(host) // the rig gives every node this machine's hostname
+    expect(await api(rig, 'GET', `/v1.41/nodes/${host}`)).toEqual({ status: 400, body: { message: `node ${host} is ambiguous (2 matches found)` } })
   })
 })

@@ -1,6 +1,6 @@
 /**
  * Resolving the `{id}` of a path the way Docker's daemon does for swarm objects: a full ID, then
- * an exact name, then a unique ID prefix. No match is `<kind> <input> not found` (404); several
+ * an exact name (a node's hostname too, which several nodes may share), then a unique ID prefix. No match is `<kind> <input> not found` (404); several
  * are `<kind> <input> is ambiguous (<n> matches found)` (400).
  *
  * @module
@@ -18,14 +18,26 @@ export interface LookupApi<T extends { readonly id: string }> {
 /** The object `input` names (full ID, exact name, unique ID prefix), or Docker's errors. */
 export async function lookup<T extends { readonly id: string }>(kind: string, api: LookupApi<T>, input: string): Promise<Frozen<T>> {
   if (input === '') throw new NotFoundError(kind, input)
+  let found: Frozen<T> | undefined
   try {
-    return await api.get(input)
+    found = await api.get(input)
   } catch (err) {
     if (!(err instanceof Error) || err.name !== ErrorName.NotFound) throw err
   }
+  if (found !== undefined) {
+    if (found.id === input) return found
+    // Found by name: nodes may share a hostname, which names none of them (dockerd's rule).
+    const byName = await api.list({ names: [input] })
+    if (byName.length > 1) throw ambiguous(kind, input, byName.length)
+    return found
+  }
   const byPrefix = await api.list({ idPrefixes: [input] })
-  if (byPrefix.length > 1) throw new InvalidArgumentError('', `${kind} ${input} is ambiguous (${byPrefix.length} matches found)`)
-  const found = byPrefix[0]
-  if (found === undefined) throw new NotFoundError(kind, input)
-  return found
+  if (byPrefix.length > 1) throw ambiguous(kind, input, byPrefix.length)
+  const one = byPrefix[0]
+  if (one === undefined) throw new NotFoundError(kind, input)
+  return one
+}
+
+function ambiguous(kind: string, input: string, n: number): InvalidArgumentError {
+  return new InvalidArgumentError('', `${kind} ${input} is ambiguous (${n} matches found)`)
 }
