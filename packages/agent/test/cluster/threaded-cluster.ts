@@ -248,7 +248,9 @@ export class ThreadedCluster {
   /** Stops the agents, their threads and the leader's loops. */
   async close(): Promise<void> {
     for (const t of this.#threads) if (!t.stopped && this.#failure === undefined) t.send({ stop: true })
-    while (this.#failure === undefined && !this.#threads.every((t) => t.stopped)) await Promise.race([this.#activity(), turn()])
+    // A real-time guard: threads that do not answer within 60 s are terminated all the same.
+    const giveUpAt = performance.now() + 60_000
+    while (this.#failure === undefined && !this.#threads.every((t) => t.stopped) && performance.now() < giveUpAt) await Promise.race([this.#activity(), turn()])
     for (const t of this.#threads) {
       t.stopped = true
       t.server.close()
