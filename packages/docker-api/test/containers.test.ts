@@ -61,6 +61,8 @@ describe.each(DOCKER_CLIS)('classic containers with docker $version', (cli) => {
     expect(rows[0]?.image).toBe('busybox')
     expect(rows[0]?.state).toBe('running')
     expect(rows[0]?.status).toMatch(/^Up /)
+    const short = await rig.docker(cli, ['inspect', '-f', '{{.Name}}', id.slice(0, 12)])
+    expect(short.stdout).toBe(`/${web}\n`)
     expect((await ps(cli, ['--filter', 'node=worker-1'])).some((r) => r.id === id)).toBe(true)
     expect((await ps(cli, ['--filter', 'node=manager-1'])).some((r) => r.id === id)).toBe(false)
     expect((await ps(cli, ['-a', '--filter', 'status=exited'])).some((r) => r.id === id)).toBe(false)
