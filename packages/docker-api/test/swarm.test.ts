@@ -66,6 +66,21 @@ describe.each(DOCKER_CLIS)('docker swarm ($version) against a manager', (cli) =>
     expect((await rig.manager.getCluster()).spec.encryptionConfig?.autoLockManagers).toBe(false)
   })
 
+  it('swarm ca prints the root CA; swarm ca --rotate replaces it once every node holds a new certificate', async () => {
+    const before = Buffer.from((await rig.manager.getCluster()).rootCa.caCert).toString('utf8')
+    const ca = await rig.docker(cli, ['swarm', 'ca'])
+    expect(ca.code).toBe(0)
+    expect(ca.stdout.trim()).toBe(before.trim())
+    const r = await rig.docker(cli, ['swarm', 'ca', '--rotate', '-q'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const after = await rig.manager.getCluster()
+    expect(after.rootCa.rootRotation).toBeUndefined()
+    const root = Buffer.from(after.rootCa.caCert).toString('utf8')
+    expect(root).not.toBe(before)
+    expect((await rig.docker(cli, ['swarm', 'ca'])).stdout.trim()).toBe(root.trim())
+  }, 240_000)
+
   it('swarm init and join answer that the node is already part of a swarm', async () => {
     const r = await rig.docker(cli, ['swarm', 'init'])
     expect(r.code).toBe(1)
