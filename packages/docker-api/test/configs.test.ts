@@ -60,7 +60,7 @@ describe('the /configs endpoints', () => {
     const got = await api(rig, 'GET', `/v1.41/configs/${id}`)
     expect((got.body as { Spec: unknown }).Spec).toEqual({ Name: 'c', Labels: {}, Data: 'aGVsbG8=' })
     expect((await api(rig, 'POST', '/v1.41/configs/create', { Name: 'd', Data: 'eA==', Templating: { Name: 'golang' } })).status).toBe(400)
-    expect(await api(rig, 'POST', '/v1.41/configs/create', { Name: 'd', Data: 'eA==', Driver: { Name: 'x' } })).toEqual({ status: 400, body: { message: 'Driver: unknown field Driver' } })
+    expect(await api(rig, 'POST', '/v1.41/configs/create', { Name: 'd', Data: 'eA==', Driver: { Name: 'x' } })).toEqual({ status: 400, body: { message: 'Driver: unknown field' } })
     expect((await rig.manager.configs.list()).map((c) => c.spec.annotations.name)).toEqual(['c'])
     expect(await api(rig, 'GET', '/v1.41/configs/nosuch')).toEqual({ status: 404, body: { message: 'config nosuch not found' } })
   })

@@ -47,7 +47,7 @@ describe.each(DOCKER_CLIS)('docker network ($version)', (cli) => {
   it('a bridge network (the default driver) is refused with a message naming the driver', async () => {
     const r = await rig.docker(cli, ['network', 'create', 'local'])
     expect(r.code).toBe(1)
-    expect(r.stderr).toBe('Error response from daemon: Driver: network driver "bridge" is not supported by swarmkit-ts: only overlay networks span the cluster (docker network create -d overlay)\n')
+    expect(r.stderr).toBe('Error response from daemon: Driver: "bridge" is not supported by swarmkit-ts: only overlay networks span the cluster (docker network create -d overlay)\n')
   })
 
   it('network rm refuses a network a service uses, then removes it', async () => {
@@ -103,12 +103,12 @@ describe('the /networks endpoints', () => {
     expect((await api(rig, 'POST', '/v1.41/networks/create', { ...base, IPAM: { Driver: 'infoblox' } })).status).toBe(400)
     expect(await api(rig, 'POST', '/v1.41/networks/create', { ...base, Options: { encrypted: '' } })).toEqual({
       status: 400,
-      body: { message: 'Options.encrypted: Options.encrypted is not supported by swarmkit-ts: overlay traffic is not encrypted' },
+      body: { message: 'Options.encrypted: is not supported by swarmkit-ts: overlay traffic is not encrypted' },
     })
     expect((await api(rig, 'POST', '/v1.41/networks/create', { ...base, ConfigOnly: true })).status).toBe(400)
     expect(await api(rig, 'POST', '/v1.41/networks/create', { ...base, IPAM: { Config: [{ Subnet: '10.9.0.0/24', Bogus: 1 }] } })).toEqual({
       status: 400,
-      body: { message: 'IPAM.Config[0].Bogus: unknown field IPAM.Config[0].Bogus' },
+      body: { message: 'IPAM.Config[0].Bogus: unknown field' },
     })
     expect((await rig.manager.networks.list()).map((n) => n.spec.annotations.name)).toEqual(['ingress'])
   })

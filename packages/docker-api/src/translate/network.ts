@@ -107,17 +107,17 @@ export function networkSpecFromDocker(body: unknown): NetworkSpec {
   optBool(obj['CheckDuplicate'], 'CheckDuplicate') // names are always unique in a cluster
   const driver = optString(obj['Driver'], 'Driver') ?? ''
   if (driver !== '' && driver !== OVERLAY) {
-    throw new InvalidArgumentError('Driver', `network driver ${JSON.stringify(driver)} is not supported by swarmkit-ts: only overlay networks span the cluster (docker network create -d overlay)`)
+    throw new InvalidArgumentError('Driver', `${JSON.stringify(driver)} is not supported by swarmkit-ts: only overlay networks span the cluster (docker network create -d overlay)`)
   }
   const scope = optString(obj['Scope'], 'Scope') ?? ''
-  if (scope !== '' && scope !== 'swarm') throw new InvalidArgumentError('Scope', `scope ${JSON.stringify(scope)} is not supported by swarmkit-ts: every network is swarm-scoped`)
+  if (scope !== '' && scope !== 'swarm') throw new InvalidArgumentError('Scope', `${JSON.stringify(scope)} is not supported by swarmkit-ts: every network is swarm-scoped`)
   const options = optStringMap(obj['Options'], 'Options')
-  if (options?.['encrypted'] !== undefined) throw new InvalidArgumentError('Options.encrypted', 'Options.encrypted is not supported by swarmkit-ts: overlay traffic is not encrypted')
+  if (options?.['encrypted'] !== undefined) throw new InvalidArgumentError('Options.encrypted', 'is not supported by swarmkit-ts: overlay traffic is not encrypted')
   const ipam = objectAt(obj['IPAM'], 'IPAM')
   checkFields(ipam, 'IPAM', ['Driver', 'Config', 'Options'])
   const ipamDriver = optString(ipam['Driver'], 'IPAM.Driver') ?? ''
   if (ipamDriver !== '' && ipamDriver !== 'default') {
-    throw new InvalidArgumentError('IPAM.Driver', `IPAM driver ${JSON.stringify(ipamDriver)} is not supported by swarmkit-ts: only the default IPAM allocates addresses`)
+    throw new InvalidArgumentError('IPAM.Driver', `${JSON.stringify(ipamDriver)} is not supported by swarmkit-ts: only the default IPAM allocates addresses`)
   }
   const ipamOptions = optStringMap(ipam['Options'], 'IPAM.Options')
   const rawConfigs = ipam['Config'] ?? []

@@ -36,7 +36,7 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 /** Standard padded base64 (as Go's `[]byte` JSON), strictly; 400 naming `path` otherwise. */
 export function decodeBase64(v: unknown, path: string): Uint8Array {
   const s = optString(v, path) ?? ''
-  if (!STRICT_BASE64.test(s)) throw new InvalidArgumentError(path, `${path} is not valid base64`)
+  if (!STRICT_BASE64.test(s)) throw new InvalidArgumentError(path, 'is not valid base64')
   return new Uint8Array(Buffer.from(s, 'base64'))
 }
 
@@ -48,7 +48,7 @@ export function refusePayloadDrivers(obj: JsonObject, withDriver: boolean): void
     const name = optString(d['Name'], `${key}.Name`) ?? ''
     if (name !== '') {
       const what = key === 'Driver' ? 'secret driver plugins' : 'templated payloads'
-      throw new InvalidArgumentError(key, `${key} is not supported by swarmkit-ts: the agents do not run ${what}`)
+      throw new InvalidArgumentError(key, `is not supported by swarmkit-ts: the agents do not run ${what}`)
     }
   }
 }

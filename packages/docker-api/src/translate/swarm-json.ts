@@ -27,19 +27,19 @@ export function objectAt(v: unknown, path: string): JsonObject {
 }
 
 /**
- * Refuses the fields of `obj` that are not in `known` (400: `<path>.<field> is not a field of
- * Docker's API`), and those in `unsupported` that are not zero (400: `… is not supported by
- * swarmkit-ts`, with `why`).
+ * Refuses the fields of `obj` that are not in `known` (400: `<path>.<field>: unknown field`), and
+ * those in `unsupported` that are not zero (400: `<path>.<field>: is not supported by swarmkit-ts:
+ * <why>`).
  */
 export function checkFields(obj: JsonObject, path: string, known: readonly string[], unsupported: Readonly<Record<string, string>> = {}): void {
   for (const [k, v] of Object.entries(obj)) {
     const at = path === '' ? k : `${path}.${k}`
     const why = unsupported[k]
     if (why !== undefined) {
-      if (!isZero(v)) throw new InvalidArgumentError(at, `${at} is not supported by swarmkit-ts: ${why}`)
+      if (!isZero(v)) throw new InvalidArgumentError(at, `is not supported by swarmkit-ts: ${why}`)
       continue
     }
-    if (!known.includes(k)) throw new InvalidArgumentError(at, `unknown field ${at}`)
+    if (!known.includes(k)) throw new InvalidArgumentError(at, 'unknown field')
   }
 }
 
