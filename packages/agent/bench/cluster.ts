@@ -12,12 +12,15 @@
  *
  * The agents keep their tasks in memory (`MemoryTaskDb`): 100,000 fsynced files would measure
  * the disk. Virtual time moves to the next timer once a turn of the event loop left nothing to
- * run (heartbeats in 10 ms chunks). Knobs: BENCH_NODES, BENCH_REPLICAS, BENCH_PARALLELISM,
- * BENCH_HB_NODES, BENCH_HB_MINUTES, BENCH_ONLY=create|heartbeat, BENCH_UPDATE=0 (no rolling update), BENCH_PROGRESS_MS (real ms between progress lines, 10,000),
+ * run (heartbeats in 10 ms chunks). The create's row gives the process's CPU time and each
+ * thread's own (from /proc/thread-self on Linux). Knobs: BENCH_NODES, BENCH_REPLICAS,
+ * BENCH_PARALLELISM, BENCH_HB_NODES, BENCH_HB_MINUTES, BENCH_ONLY=create|heartbeat, BENCH_UPDATE=0
+ * (no rolling update), BENCH_PROGRESS_MS (real ms between progress lines, 10,000),
  * BENCH_AGENT_THREADS=n (the create and update with the agents in n `worker_threads` Workers of
- * the same process, each running a share of the nodes — test/cluster/threaded-cluster.ts, linked to the dispatcher over a
- * MessagePort through the wire codec — instead of on the manager's thread; the heap rows then
- * add the agents' thread's heap to the main one). Writes bench-results/agent-cluster.json.
+ * the same process, each running a share of the nodes — test/cluster/threaded-cluster.ts, linked
+ * to the dispatcher over a MessagePort through the wire codec — instead of on the manager's
+ * thread; the heap rows then add the agents' threads' heaps to the main one; the heartbeat
+ * benchmark stays on one thread). Writes bench-results/agent-cluster.json.
  * Node flags go after the entry: `node ../../scripts/bench-built.mjs bench/cluster.ts --max-semi-space-size=64`
  * (a larger young generation: the create runs with GC at ~40% of the main thread; see docs/benchmarks/agent.md).
  */
