@@ -195,6 +195,7 @@ export async function runSimulation(schedule: Schedule, options: RunOptions = {}
     ...(schedule.maxInflightMsgs === undefined ? {} : { maxInflightMsgs: schedule.maxInflightMsgs }),
     ...(schedule.maxSyncDelayMs === undefined ? {} : { maxSyncDelayMs: schedule.maxSyncDelayMs }),
     ...(schedule.atomicSnapshotWrites === undefined ? {} : { atomicSnapshotWrites: schedule.atomicSnapshotWrites }),
+    ...(schedule.commitBroadcastDelayMs === undefined ? {} : { commitBroadcastDelayMs: schedule.commitBroadcastDelayMs }),
     diskFault: options.diskFault ?? 'none',
     durabilityChecks: options.durabilityChecks ?? true,
     network:

@@ -60,6 +60,8 @@ export interface Schedule {
    * @default false
    */
   readonly atomicSnapshotWrites?: boolean
+  /** The leader's deferred commit broadcast (`RaftNode` `commitBroadcastDelayMs`). @default 0 */
+  readonly commitBroadcastDelayMs?: number
   readonly steps: readonly Step[]
 }
 
@@ -120,6 +122,7 @@ export function scheduleArb(opts: ScheduleArbOptions): fc.Arbitrary<Schedule> {
     maxSyncDelayMs: fc.constantFrom(2, 2, 30),
     wireCodec: fc.constantFrom(false, false, false, true),
     atomicSnapshotWrites: fc.boolean(), // torn snapshot + hard state writes: fixed in RaftCore.loadState
+    commitBroadcastDelayMs: fc.constantFrom(0, 0, 5, 50),
     steps: fc.array(fc.record({ action: actionArb, waitMs: waitArb }), { minLength: opts.minSteps ?? 3, maxLength: opts.maxSteps ?? 12 }),
   })
 }

@@ -42,6 +42,8 @@ export interface WorldInit {
   diskFault?: DiskFault
   /** See `Schedule.atomicSnapshotWrites`. */
   atomicSnapshotWrites?: boolean
+  /** See `Schedule.commitBroadcastDelayMs`. @default 0 */
+  commitBroadcastDelayMs?: number
   /** Check durable-state invariants. @default true */
   durabilityChecks?: boolean
   /** Receives a line per notable event (roles, crashes, client operations), for debugging. */
@@ -247,6 +249,7 @@ export class SimWorld {
       readOnlyOption: this.#init.readOnly ?? 'safe',
       maxSizePerMsg: this.#init.maxSizePerMsg ?? 65535,
       maxInflightMsgs: this.#init.maxInflightMsgs ?? 256,
+      commitBroadcastDelayMs: this.#init.commitBroadcastDelayMs ?? 0,
     })
     const trace = this.#init.trace
     if (trace !== undefined) {
