@@ -26,9 +26,9 @@ export interface ClassicState {
   readonly exitCode: number
   readonly pid: number
   readonly error: string
-  /** RFC 3339, or {@link ZERO_TIME}. */
+  /** RFC 3339, or Go's zero time `0001-01-01T00:00:00Z` (never). */
   readonly startedAt: string
-  /** RFC 3339, or {@link ZERO_TIME}. */
+  /** RFC 3339, or Go's zero time `0001-01-01T00:00:00Z` (never). */
   readonly finishedAt: string
   /** The task shown (the newest), if any. */
   readonly task: Frozen<Task> | undefined
