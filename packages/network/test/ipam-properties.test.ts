@@ -7,7 +7,7 @@
 import { AlreadyExistsError, InvalidArgumentError, ResourceExhaustedError, TaskState } from '@swarmkit-ts/api'
 import type { Cluster, Network, NetworkSpec, Service, Task } from '@swarmkit-ts/api'
 import fc from 'fast-check'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import {
   Ipam,
   MAX_BITMAP_ADDRESSES,
@@ -25,6 +25,9 @@ import {
 } from '../src/ipam/index.ts'
 import type { AddressFamily, IpAddress, Subnet } from '../src/ipam/index.ts'
 import { network, service, task } from './ipam-fixtures.ts'
+
+// Property runs of thousands of cases: a failure guard for CI's loaded 2 cores (a run took 3–5 s there), not a timing assertion.
+vi.setConfig({ testTimeout: 60_000 })
 
 const RUNS = 500
 

@@ -1,7 +1,10 @@
 import fc from 'fast-check'
 import { Immer } from 'immer'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { produce } from '../src/objects/draft.ts'
+
+// Property runs of thousands of cases: a failure guard for CI's loaded 2 cores (a run took 3–5 s there), not a timing assertion.
+vi.setConfig({ testTimeout: 60_000 })
 
 // immer is the reference: the store's drafts must give the same results for the data the store
 // holds (plain objects, arrays, strings, numbers, bigints, booleans, null, byte arrays).
