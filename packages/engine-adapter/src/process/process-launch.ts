@@ -110,7 +110,9 @@ export function spawnWorkload(options: { shell: string; setsid: string; exe: str
       reject(err)
     }
     child.once('error', fail)
-    void exit.then((code) => fail(new Error(`shim exited (${code}) before reporting the workload's pid`)))
+    // 'close' (not 'exit'): it comes after every byte of stdout was delivered, so a quick workload
+    // whose shim printed its pid and ended at once is not mistaken for a shim that printed nothing.
+    child.once('close', (code, signal) => fail(new Error(`shim exited (${code ?? 128 + signalNumber(signal)}) before reporting the workload's pid`)))
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8')
       const nl = out.indexOf('\n')
