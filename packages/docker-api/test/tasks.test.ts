@@ -78,9 +78,9 @@ describe.each(DOCKER_CLIS)('tasks and service modes through docker ($version)', 
     const r = await docker('service', 'create', '--mode', 'replicated-job', '--replicas', '2', '--name', job, 'shell:1', 'sh', '-c', 'echo done')
     expect(r.code).toBe(0)
     expect(lines(r.stdout).at(-1)).toBe('job complete')
-    const ps = await docker('service', 'ps', job, '--format', '{{.DesiredState}}|{{.CurrentState}}')
-    expect(lines(ps.stdout)).toHaveLength(2)
-    for (const l of lines(ps.stdout)) expect(l).toMatch(/^Complete\|Complete .* ago$/)
+    const ps = await docker('service', 'ps', '--no-trunc', job, '--format', '{{.DesiredState}}|{{.CurrentState}}|{{.Error}}')
+    expect(lines(ps.stdout), ps.stdout).toHaveLength(2)
+    for (const l of lines(ps.stdout)) expect(l).toMatch(/^Complete\|Complete .* ago\|$/)
     // --replicas 2 sets both counts; a job without them gets MaxConcurrent 1 and TotalCompletions 1.
     const once = `once${n}`
     const g = `gjob${n}`
