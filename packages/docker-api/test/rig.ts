@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Cluster, type ClusterNodeOptions, type ManagerCluster, type WorkerCluster } from '@swarmkit-ts/core'
 import { serveDockerApi, type DockerApiSocketServer } from '../src/index.ts'
+import { killWorkloads } from './workloads.ts'
 
 /** Fast Raft timing for 127.0.0.1 (an election after 1–2 s without a leader: margin on a loaded machine). */
 export const FAST_RAFT = { tickMs: 50, electionTick: 20, heartbeatTick: 1 } as const
@@ -243,6 +244,8 @@ export class DockerRig {
     this.#server = undefined
     for (const w of this.workers.splice(0).reverse()) await w.close().catch(() => undefined)
     for (const m of this.managers.splice(0).reverse()) await m.close().catch(() => undefined)
+    // The process runtime's workloads outlive their nodes by design (adoption): leave nothing running.
+    for (const d of this.#dirs) await killWorkloads(d)
     for (const d of this.#dirs.splice(0)) await rm(d, { recursive: true, force: true })
   }
 }

@@ -6,12 +6,13 @@
  * packages left to Node), as the CLI's own end-to-end suite does.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type Plugin } from 'esbuild'
 import { runDocker, until, type CliResult, type DockerCli, type RunDockerOptions } from '../rig.ts'
+import { killWorkloads } from '../workloads.ts'
 
 const CLI_BIN = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url))
 
@@ -79,26 +80,6 @@ interface NodeChild {
   readonly stdout: () => string
 }
 
-/**
- * Kills (the process group of) every workload the process runtime left under `dir`: a node's
- * tasks outlive it by design (a restarted node adopts them), and a test leaves nothing running.
- */
-async function killWorkloads(dir: string): Promise<void> {
-  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[])
-  for (const rel of entries.filter((e) => e.endsWith('container.json'))) {
-    const record = JSON.parse(await readFile(join(dir, rel), 'utf8').catch(() => '{}')) as { pid?: number; pidStartTime?: string }
-    if (record.pid === undefined || record.pidStartTime === undefined) continue
-    const stat = await readFile(`/proc/${record.pid}/stat`, 'utf8').catch(() => '')
-    // Field 22 (after the parenthesised command) is the start time: the same process, not a reused pid.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    if (fields[19] !== record.pidStartTime) continue
-    try {
-      process.kill(-record.pid, 'SIGKILL')
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-}
 
 /**
  * Three managers m1 (init, routing mesh on 127.0.0.1), m2 and m3 (joined), each a `swarmkit node
