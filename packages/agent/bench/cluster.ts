@@ -16,7 +16,7 @@
  * thread's own (from /proc/thread-self on Linux). Knobs: BENCH_NODES, BENCH_REPLICAS,
  * BENCH_PARALLELISM, BENCH_HB_NODES, BENCH_HB_MINUTES, BENCH_ONLY=create|heartbeat, BENCH_UPDATE=0
  * (no rolling update), BENCH_PROGRESS_MS (real ms between progress lines, 10,000),
- * BENCH_AGENT_THREADS=n (the create and update with the agents in n `worker_threads` Workers of
+ * BENCH_AGENT_THREADS=n (default 2; 0 puts everything on one thread: the create and update with the agents in n `worker_threads` Workers of
  * the same process, each running a share of the nodes — test/cluster/threaded-cluster.ts, linked
  * to the dispatcher over a MessagePort through the wire codec — instead of on the manager's
  * thread; the heap rows then add the agents' threads' heaps to the main one; the heartbeat
@@ -46,7 +46,9 @@ const HB_NODES = Number(process.env['BENCH_HB_NODES'] ?? 10_000)
 const HB_MINUTES = Number(process.env['BENCH_HB_MINUTES'] ?? 10)
 const ONLY = process.env['BENCH_ONLY']
 const UPDATE = process.env['BENCH_UPDATE'] !== '0'
-const THREADS = Number(process.env['BENCH_AGENT_THREADS'] ?? 0)
+// The agents run on other machines in a real cluster: by default they run here in two worker
+// threads of this process, off the manager's thread (BENCH_AGENT_THREADS=0: all on one thread).
+const THREADS = Number(process.env['BENCH_AGENT_THREADS'] ?? 2)
 const THREAD = THREADS > 0
 /** Where the agents ran, for the report. */
 const where = THREAD ? `agents in ${THREADS} worker thread${THREADS === 1 ? '' : 's'}` : "agents on the manager's thread"
