@@ -7,10 +7,10 @@
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { chmod, lstat, rm } from 'node:fs/promises'
-import { connect } from 'node:net'
-import { InvalidArgumentError, AlreadyExistsError } from '@swarmkit-ts/api'
+import { chmod, rm } from 'node:fs/promises'
+import { InvalidArgumentError } from '@swarmkit-ts/api'
 import type { FastifyInstance } from 'fastify'
+import { clearSocketPath } from '@swarmkit-ts/core'
 import { buildDockerApp } from './app.ts'
 import type { DockerApiManager, EngineIdentity } from './context.ts'
 import { checkTcpOptions, listenTcp, type DockerApiTcpOptions, type TcpListener } from './server-tcp.ts'
@@ -48,27 +48,6 @@ export interface DockerApiServer {
 
 /** A Docker API server listening on a unix socket (and maybe on TCP too). */
 export type DockerApiSocketServer = DockerApiServer & { readonly socketPath: string }
-
-/** Whether something answers on the unix socket at `path`. */
-function socketInUse(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path)
-    s.once('connect', () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once('error', () => resolve(false))
-  })
-}
-
-/** Removes a stale socket file at `path`; refuses when a server still answers there. */
-async function clearSocket(path: string): Promise<void> {
-  const st = await lstat(path).catch(() => undefined)
-  if (st === undefined) return
-  if (!st.isSocket()) throw new InvalidArgumentError('socket', `${path} exists and is not a socket`)
-  if (await socketInUse(path)) throw new AlreadyExistsError('docker api socket', path, { message: `a server already listens on ${path}` })
-  await rm(path, { force: true })
-}
 
 function listenOn(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -113,7 +92,7 @@ export async function serveDockerApi(manager: DockerApiManager, options: ServeDo
   let listener: TcpListener | undefined
   try {
     if (server !== undefined && socket !== undefined) {
-      await clearSocket(socket)
+      await clearSocketPath(socket)
       await listenOn(server, socket)
       await chmod(socket, 0o600)
     }

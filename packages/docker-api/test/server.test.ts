@@ -1,5 +1,9 @@
+import { spawnSync } from 'node:child_process'
+import { stat, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { serveDockerApi } from '../src/index.ts'
 import { DEBIAN_DOCKER, DockerRig } from './rig.ts'
 
 interface Answer {
@@ -54,8 +58,26 @@ describe('the Docker API server', () => {
     expect((JSON.parse(a.body) as { message: string }).message).toMatch(/^malformed JSON in the request body: /)
   })
 
+  it('refuses a socket another server listens on or a file that is no socket (FailedPreconditionError), and replaces a stale socket', async () => {
+    await expect(serveDockerApi(rig.manager, { socket: rig.server.socketPath })).rejects.toMatchObject({ name: 'FailedPreconditionError', reason: 'socket-in-use' })
+    const dir = await rig.tempDir('dks-')
+    const plain = join(dir, 'plain')
+    await writeFile(plain, '')
+    await expect(serveDockerApi(rig.manager, { socket: plain })).rejects.toMatchObject({ name: 'FailedPreconditionError', reason: 'not-a-socket' })
+    // A server killed while listening leaves its socket file behind, with nobody answering.
+    const stale = join(dir, 'stale.sock')
+    spawnSync(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))", stale])
+    expect((await stat(stale)).isSocket()).toBe(true)
+    const second = await serveDockerApi(rig.manager, { socket: stale })
+    try {
+      const a = await call(stale, 'GET', '/_ping')
+      expect([a.status, a.body]).toEqual([200, 'OK'])
+    } finally {
+      await second.close()
+    }
+  })
+
   it('creates its socket with mode 0600', async () => {
-    const { stat } = await import('node:fs/promises')
     expect((await stat(rig.server.socketPath)).mode & 0o777).toBe(0o600)
   })
 

@@ -44,11 +44,12 @@ function listening(path: string): Promise<boolean> {
 }
 
 /**
- * Makes room for the socket at `path`: nothing there is fine; a stale socket (nobody listening)
- * is removed; a live socket or any other file is refused with `FailedPreconditionError`
- * (reason `socket-in-use`, `not-a-socket`) and left as it is.
+ * Makes room for a unix socket at `path` before listening there: nothing there is fine; a stale
+ * socket (nobody listening) is removed; a live socket or any other file is refused with
+ * `FailedPreconditionError` (reason `socket-in-use`, `not-a-socket`) and left as it is. Used by
+ * the control socket and by other servers on a manager (the Docker API's socket).
  */
-async function clearPath(path: string): Promise<void> {
+export async function clearSocketPath(path: string): Promise<void> {
   let st
   try {
     st = await lstat(path)
@@ -83,7 +84,7 @@ function bind(server: Server, address: string): Promise<void> {
  */
 export async function serveControlSocket(path: string, control: ControlApi | ((context: ControlCallContext) => ControlApi), options: { logs?: () => LogsApi; nodeId?: string; addServices?: (server: Server) => void } = {}): Promise<ControlSocket> {
   checkPath(path)
-  await clearPath(path)
+  await clearSocketPath(path)
   const server = new Server()
   addControlService(server, { control: typeof control === 'function' ? control : () => control, authorize: () => undefined, ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }) })
   if (options.logs !== undefined) addLocalLogsService(server, { logs: options.logs })
@@ -93,7 +94,7 @@ export async function serveControlSocket(path: string, control: ControlApi | ((c
   try {
     await bind(server, `unix:${tmp}`)
     await chmod(tmp, CONTROL_SOCKET_MODE)
-    await clearPath(path)
+    await clearSocketPath(path)
     await rename(tmp, path)
   } catch (err) {
     server.forceShutdown()
