@@ -47,3 +47,10 @@ export async function writeBenchResults(file: string, json: unknown): Promise<st
   await writeFile(path, `${JSON.stringify(json, null, 2)}\n`)
   return path
 }
+
+/** The median of `xs` (the mean of the middle two for an even count; NaN when empty). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? Number.NaN) + (s[mid] ?? Number.NaN)) / 2
+}

@@ -36,7 +36,7 @@ import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TaskState, UpdateState, type ServiceSpec } from '@swarmkit-ts/api'
 import { Cluster } from '../src/index.ts'
-import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
+import { median, printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
 import { freePort } from '../../../scripts/test-support/http.ts'
 import { containersWithLabel, dockerCli, dockerUnavailable, engineApi, engineCpuMs, removeContainersWithLabel, startBenchDocker, stopBenchDocker, type BenchDocker } from './docker-engine.ts'
 
@@ -202,12 +202,6 @@ async function runSwarm(docker: BenchDocker): Promise<Phases> {
 }
 
 // ------------------------------------------------------------------------------------------ main
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? Number.NaN) + (s[mid] ?? Number.NaN)) / 2
-}
 
 /** One row of the table and the JSON. */
 interface Row {

@@ -34,7 +34,7 @@ import { promisify } from 'node:util'
 import { TaskState, UpdateState } from '@swarmkit-ts/api'
 import { Cluster, type ClusterNodeOptions, type ManagerCluster, type WorkerCluster } from '@swarmkit-ts/core'
 import { serveDockerApi } from '../src/index.ts'
-import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
+import { median, printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
 import { freePort } from '../../../scripts/test-support/http.ts'
 import { containersWithLabel, dockerCli, dockerUnavailable, engineApi, engineCpuMs, removeContainersWithLabel, startBenchDocker, stopBenchDocker, type BenchDocker } from '../../core/bench/docker-engine.ts'
 
@@ -227,12 +227,6 @@ async function runSwarm(docker: BenchDocker): Promise<Phases> {
 }
 
 // ------------------------------------------------------------------------------------------ main
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? Number.NaN) + (s[mid] ?? Number.NaN)) / 2
-}
 
 /** One row of the table and the JSON. */
 interface Row {
