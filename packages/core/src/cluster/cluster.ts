@@ -24,6 +24,7 @@ import { checkInitOptions, checkJoinOptions, checkOpenOptions, type ClusterInitO
 import type { ClusterNode } from './role-events.ts'
 import { clusterRoles, managerInit, removeManagerState, startManagerCluster } from './role-switch.ts'
 import { WorkerCluster } from './worker-cluster.ts'
+import type { SimulateOptions, SimulatedCluster } from '../simulate/index.ts'
 
 export { ManagerKeyStorage } from './key-storage.ts'
 export type { ClusterNode } from './role-events.ts'
@@ -39,6 +40,20 @@ async function refuseExisting(stateDir: string): Promise<void> {
 /** Creates, joins and reopens cluster nodes. Not constructed: use its static methods. */
 export class Cluster {
   private constructor() {}
+
+  /**
+   * Simulates a whole cluster in this process on a virtual clock, seeded and replayable: managers
+   * with Raft over an in-memory network, the leader's loops, workers with agents on `FakeRuntime`
+   * — behind the same handles as a manager (`services`, `tasks`, `nodes`, …), plus virtual time
+   * (`advance`, `runUntil`) and faults (`partition`, `crash`, `failTask`, `slowDisk`). The same
+   * as `simulateCluster` from `@swarmkit-ts/core/testing` (loaded on first use).
+   *
+   * @throws InvalidArgumentError naming a bad option.
+   */
+  static async simulate(options?: SimulateOptions): Promise<SimulatedCluster> {
+    const { simulateCluster } = await import('../simulate/index.ts')
+    return simulateCluster(options)
+  }
 
   /**
    * Creates a new cluster of which this node is the first manager (and runs tasks): the root CA

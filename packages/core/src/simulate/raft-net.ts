@@ -1,0 +1,108 @@
+/**
+ * The managers' Raft plumbing in a simulation: testkit's `MemoryNetwork` carrying Raft messages
+ * (every delivery a deep copy, as a real transport deserializes a fresh message), and a storage
+ * wrapper whose `sync` takes virtual time (`slowDisk`).
+ *
+ * @module
+ */
+import type { Random } from '@swarmkit-ts/api'
+import type { ConfState, Entry, HardState, Message, RaftInitialState, RaftStorageWithLog, Snapshot } from '@swarmkit-ts/raft'
+import { MemoryNetwork } from '@swarmkit-ts/testkit'
+import type { ManualClock } from '@swarmkit-ts/testkit'
+
+const copyEntry = (e: Entry): Entry => ({ ...e, data: e.data.slice() })
+const copyConfState = (cs: ConfState): ConfState => ({
+  voters: [...cs.voters],
+  learners: [...cs.learners],
+  votersOutgoing: [...cs.votersOutgoing],
+  learnersNext: [...cs.learnersNext],
+  autoLeave: cs.autoLeave,
+})
+
+/** A deep copy of a Raft message: nothing is shared between sender and receiver. */
+export function copyRaftMessage(m: Message): Message {
+  switch (m.type) {
+    case 'app':
+    case 'prop':
+      return { ...m, entries: m.entries.map(copyEntry) }
+    case 'snapshot':
+      return { ...m, snapshot: { metadata: { ...m.snapshot.metadata, confState: copyConfState(m.snapshot.metadata.confState) }, data: m.snapshot.data.slice() } }
+    case 'heartbeat':
+    case 'heartbeat-resp':
+    case 'read-index':
+    case 'read-index-resp':
+      return { ...m, context: m.context.slice() }
+    default:
+      return { ...m }
+  }
+}
+
+/** The network of the managers' Raft messages, with `delayMs` per message and `drop` probability. */
+export function raftNetwork(clock: ManualClock, random: Random, faults: { readonly drop: number; readonly delayMs: readonly [number, number] }): MemoryNetwork<Message> {
+  return new MemoryNetwork<Message>({
+    clock,
+    random,
+    defaultDelayMs: [1, 1],
+    faults: { drop: faults.drop, delayMs: faults.delayMs },
+    isSnapshot: (m) => m.type === 'snapshot',
+    clone: copyRaftMessage,
+    strictPeers: true,
+  })
+}
+
+/**
+ * A manager's Raft storage (its "disk", which outlives a crash of the manager) whose `sync`
+ * takes {@link SlowDiskStorage.delayMs} of virtual time. Writes land in memory at once and count
+ * as durable only once `sync` resolves — but a crash keeps them (a simplification: the simulated
+ * disk never loses an unsynced write).
+ */
+export class SlowDiskStorage implements RaftStorageWithLog {
+  readonly #inner: RaftStorageWithLog
+  readonly #clock: ManualClock
+  /** Virtual ms each `sync` takes (0: at once). */
+  delayMs = 0
+
+  constructor(inner: RaftStorageWithLog, clock: ManualClock) {
+    this.#inner = inner
+    this.#clock = clock
+  }
+
+  initialState(): RaftInitialState {
+    return this.#inner.initialState()
+  }
+  entries(lo: number, hi: number, maxBytes?: number): Entry[] {
+    return this.#inner.entries(lo, hi, maxBytes)
+  }
+  term(i: number): number {
+    return this.#inner.term(i)
+  }
+  firstIndex(): number {
+    return this.#inner.firstIndex()
+  }
+  lastIndex(): number {
+    return this.#inner.lastIndex()
+  }
+  snapshot(): Snapshot {
+    return this.#inner.snapshot()
+  }
+  append(entries: readonly Entry[]): void {
+    this.#inner.append(entries)
+  }
+  setHardState(hs: HardState): void {
+    this.#inner.setHardState(hs)
+  }
+  applySnapshot(snap: Snapshot): void {
+    this.#inner.applySnapshot(snap)
+  }
+  createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot {
+    return this.#inner.createSnapshot(index, confState, data)
+  }
+  compact(index: number): void {
+    this.#inner.compact(index)
+  }
+  async sync(): Promise<void> {
+    await this.#inner.sync()
+    const ms = this.delayMs
+    if (ms > 0) await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, ms))
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * One simulated worker: an `Agent` on its own `FakeRuntime`, with a `MemoryTaskDb` that outlives
+ * a crash (its disk), connected to the managers through in-process dispatcher bindings
+ * (testkit's `inProcessDispatcher`: every message through the wire codec) — one per manager it
+ * has talked to, cut by partitions and crashes, so that the agent fails over to the current
+ * leader as a real worker does (the session's manager list, `NotLeaderError`'s leader address).
+ *
+ * @module
+ */
+import { UnavailableError, silentLogger } from '@swarmkit-ts/api'
+import type { DispatcherApi, DispatcherStreamOptions, Logger, Random, WeightedManager } from '@swarmkit-ts/api'
+import { Agent, MemoryTaskDb, RuntimeExecutor } from '@swarmkit-ts/agent'
+import { FakeRuntime } from '@swarmkit-ts/engine-adapter'
+import type { FakeProcess, FakeProgram } from '@swarmkit-ts/engine-adapter'
+import { inProcessDispatcher } from '@swarmkit-ts/testkit'
+import type { DispatcherBinding, ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
+import type { ResolvedSimulateOptions } from './options.ts'
+import type { SimManager } from './sim-manager.ts'
+
+/** The image of simulated services: its entrypoint `serve` runs until stopped. */
+export const SIMULATED_IMAGE = 'busybox:fake'
+
+/** What every worker of one simulated cluster shares. */
+export interface SimWorkerContext {
+  readonly clock: ManualClock
+  readonly options: ResolvedSimulateOptions
+  readonly logger: Logger
+  /** The managers, by address. */
+  readonly managers: ReadonlyMap<string, SimManager>
+  /** The current leader's address, when there is one. */
+  readonly leaderAddr: () => string | undefined
+  /** Whether this worker and that manager can talk (no partition between them, the manager up). */
+  readonly reachable: (worker: SimWorker, manager: SimManager) => boolean
+  /** Draws of the background task failures. */
+  readonly failures: Random
+}
+
+/** Streams `open()`'s items; `open` runs (and may throw) at the first `next`. */
+async function* lazy<M>(open: () => AsyncIterable<M>): AsyncGenerator<M, void, undefined> {
+  yield* open()
+}
+
+/** See the module doc. */
+export class SimWorker {
+  readonly index: number
+  readonly nodeId: string
+  readonly hostname: string
+  /** The worker's disk: the agent's task database, which a crash keeps. */
+  readonly taskDb = new MemoryTaskDb()
+  /** The worker's engine (a new, empty one after a crash). */
+  runtime: FakeRuntime
+  readonly #ctx: SimWorkerContext
+  readonly #random: SeededRandom
+  readonly #bindings = new Map<string, DispatcherBinding>()
+  /** The processes of running `serve` containers, by container hostname (the id's first 12 characters). */
+  readonly #processes = new Map<string, FakeProcess>()
+  #agent: Agent | undefined
+
+  constructor(ctx: SimWorkerContext, index: number, nodeId: string, random: SeededRandom) {
+    this.#ctx = ctx
+    this.index = index
+    this.nodeId = nodeId
+    this.hostname = `worker-${index}`
+    this.#random = random
+    this.runtime = this.#newRuntime()
+  }
+
+  /** Whether the agent runs. */
+  get up(): boolean {
+    return this.#agent !== undefined
+  }
+
+  #newRuntime(): FakeRuntime {
+    const { clock, options, failures } = this.#ctx
+    const processes = this.#processes
+    const rate = options.faults.taskFailureRate
+    const serve: FakeProgram = (_argv, ctx) => {
+      const proc = ctx.process
+      const key = ctx.env['HOSTNAME'] ?? ''
+      processes.set(key, proc)
+      const failAfter = rate > 0 && failures.float() < rate ? 1_000 + failures.int(9_000) : undefined
+      const loop = (): Promise<number> => proc.sleep(1e12).then(() => (proc.pendingSignal !== undefined ? 0 : loop()))
+      const run = failAfter === undefined ? loop() : proc.sleep(failAfter).then(() => (proc.pendingSignal !== undefined ? 0 : 1))
+      return run.finally(() => processes.delete(key))
+    }
+    return new FakeRuntime({ clock, images: { [SIMULATED_IMAGE]: { entrypoint: ['serve'], cmd: [] } }, programs: { serve } })
+  }
+
+  /** The dispatcher api the agent gets for a session attempt with `manager` (the first manager when none). */
+  #connect(manager: WeightedManager | undefined): DispatcherApi {
+    const managers = this.#ctx.managers
+    const target = (manager === undefined ? undefined : managers.get(manager.addr)) ?? managers.values().next().value
+    if (target === undefined) throw new UnavailableError('no manager')
+    let binding = this.#bindings.get(target.addr)
+    if (binding === undefined) {
+      const nodeId = this.nodeId
+      const leaderAddr = this.#ctx.leaderAddr
+      const server: DispatcherApi = {
+        session: (request, options?: DispatcherStreamOptions) => lazy(() => target.dispatcherFor(nodeId, leaderAddr).session(request, options)),
+        assignments: (request, options?: DispatcherStreamOptions) => lazy(() => target.dispatcherFor(nodeId, leaderAddr).assignments(request, options)),
+        heartbeat: (request) => Promise.resolve().then(() => target.dispatcherFor(nodeId, leaderAddr).heartbeat(request)),
+        updateTaskStatus: (request) => Promise.resolve().then(() => target.dispatcherFor(nodeId, leaderAddr).updateTaskStatus(request)),
+      }
+      binding = inProcessDispatcher(server, { clock: this.#ctx.clock, random: this.#random.fork() })
+      this.#bindings.set(target.addr, binding)
+    }
+    const reachable = this.#ctx.reachable(this, target)
+    if (reachable && !binding.faults.connected) binding.faults.reconnect()
+    if (!reachable && binding.faults.connected) binding.faults.disconnect({ halfOpen: true })
+    return binding
+  }
+
+  /**
+   * Cuts this worker's connections that can no longer carry messages (a partition, a crashed
+   * manager): their streams end, as a dead TCP connection's would; the manager's side is not
+   * told (`halfOpen`: it notices the missing heartbeats).
+   */
+  cutUnreachable(): void {
+    for (const [addr, binding] of this.#bindings) {
+      const m = this.#ctx.managers.get(addr)
+      if (m === undefined || !binding.faults.connected) continue
+      if (!this.#ctx.reachable(this, m)) binding.faults.disconnect({ halfOpen: m.up })
+    }
+  }
+
+  /** Starts the agent on the task database (and the runtime, new after a crash). */
+  async start(): Promise<void> {
+    if (this.#agent !== undefined) return
+    const { clock, options, logger } = this.#ctx
+    const log = logger === silentLogger ? logger : logger.child({ node: this.hostname })
+    const executor = new RuntimeExecutor({
+      runtime: this.runtime,
+      clock,
+      logger: log,
+      hostname: this.hostname,
+      platform: { os: 'linux', architecture: 'x86_64' },
+      resources: { nanoCpus: options.nodeResources.nanoCpus, memoryBytes: options.nodeResources.memoryBytes },
+    })
+    const agent = new Agent({
+      dispatcher: (manager) => this.#connect(manager),
+      // Every manager, as a worker knows them from its state (the sessions keep the list current).
+      managers: [...this.#ctx.managers.values()].map((m) => ({ nodeId: m.nodeId, addr: m.addr, weight: 10 })),
+      executor,
+      taskDb: this.taskDb,
+      clock,
+      random: this.#random.fork(),
+      logger: log,
+    })
+    this.#agent = agent
+    await agent.start()
+  }
+
+  /**
+   * Crashes the machine: its connections go silent (the dispatcher only notices the missing
+   * heartbeats), the agent stops, every container is gone (a new, empty engine); the task
+   * database stays.
+   */
+  async crash(): Promise<void> {
+    const agent = this.#agent
+    if (agent === undefined) return
+    this.#agent = undefined
+    for (const binding of this.#bindings.values()) if (binding.faults.connected) binding.faults.disconnect({ halfOpen: true })
+    await agent.stop()
+    const old = this.runtime
+    for (const c of await old.list()) if (c.state === 'running') await old.stop(c.id, { graceMs: 0 })
+    this.#processes.clear()
+    this.runtime = this.#newRuntime()
+  }
+
+  /** Stops the agent and every container (the cluster closes). */
+  async close(): Promise<void> {
+    await this.crash()
+  }
+
+  /**
+   * Makes the container of a running task exit with `exitCode`; false when it runs no container
+   * of the `serve` program here.
+   */
+  failContainer(containerId: string, exitCode: number): boolean {
+    const proc = this.#processes.get(containerId.slice(0, 12))
+    if (proc === undefined) return false
+    proc.kill(exitCode)
+    return true
+  }
+}
