@@ -3,7 +3,7 @@ import type { ServiceSpec } from '@swarmkit-ts/api'
 import { describe, expect, it } from 'vitest'
 import { PROGRESS_QUEUE_LIMIT, newTask, serviceProgress } from '../src/index.ts'
 import type { ServiceProgress } from '../src/index.ts'
-import { Harness, flush, replicatedSpec } from './helpers/harness.ts'
+import { Harness, flush, globalSpec, replicatedSpec } from './helpers/harness.ts'
 
 /** A harness without the orchestrator: the tests write tasks themselves. */
 async function bare(replicas: number): Promise<{ h: Harness; id: string; taskIds: string[] }> {
@@ -214,6 +214,22 @@ describe('serviceProgress', () => {
     const p = value(await stream.next())
     expect(p.updateStatus).toStrictEqual({ state: UpdateState.PAUSED, message: 'update paused due to failure or early termination of task x', startedAt: 5 })
     expect(p.converged).toBe(false)
+    await stream.return?.()
+  })
+})
+
+describe('serviceProgress of a global service before its tasks exist', () => {
+  it('counts the eligible nodes as desired: a global service without tasks yet is not converged', async () => {
+    const h = new Harness({ start: false })
+    h.driver.enabled = false
+    await h.addNode('a')
+    await h.addNode('b')
+    const paused = await h.addNode('c')
+    await h.setAvailability(paused, 'pause')
+    const svc = await h.createService(globalSpec('agent'))
+    const stream = serviceProgress(h.store, svc.id)[Symbol.asyncIterator]()
+    const first = value(await stream.next())
+    expect([first.mode, first.desired, first.running, first.slots.length, first.converged]).toEqual(['global', 2, 0, 0, false])
     await stream.return?.()
   })
 })

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { TaskState, UpdateState } from '@swarmkit-ts/api'
+import { NodeAvailability, TaskState, UpdateState } from '@swarmkit-ts/api'
 import type { Node, Service, ServiceModeKind, Task } from '@swarmkit-ts/api'
 import type { Frozen } from '@swarmkit-ts/store'
-import { isGlobalMode, isJob, isTaskDirty, modeKind } from '../common/task.ts'
+import { isGlobalMode, isInvalidNode, isJob, isTaskDirty, modeKind, nodeMatchesConstraints } from '../common/task.ts'
 
 /** One slot of a service as the converge display shows it: its current task. */
 export interface SlotProgress {
@@ -105,12 +105,16 @@ function better(a: Frozen<Task>, aUpToDate: boolean, b: Frozen<Task>, bUpToDate:
 /**
  * The progress of `service` given all its `tasks` and a lookup of nodes by id. Pure. With
  * `deleted`, `service` is the last version seen before its deletion and the snapshot says so.
+ * `globalNodes` (a global service only): the nodes it should run on now (see
+ * {@link globalServiceNodes}); `desired` then counts them and the nodes still holding a live
+ * task — without it, a global service just created (no task yet) would count as converged.
  */
 export function computeProgress(
   service: Frozen<Service>,
   tasks: readonly Frozen<Task>[],
   nodeOf: (id: string) => Frozen<Node> | undefined,
   deleted = false,
+  globalNodes?: ReadonlySet<string>,
 ): ServiceProgress {
   const kind = modeKind(service)
   const job = isJob(service)
@@ -129,11 +133,16 @@ export function computeProgress(
   let running = 0
   let runningUpToDate = 0
   let live = 0
+  /** Live tasks on nodes outside `globalNodes`. */
+  let liveElsewhere = 0
   for (const { task: t, upToDate } of current.values()) {
     const done = job ? t.status.state === TaskState.COMPLETE : t.status.state === TaskState.RUNNING && t.desiredState === TaskState.RUNNING
     if (done) running++
     if (done && upToDate) runningUpToDate++
-    if (t.desiredState <= (job ? TaskState.COMPLETE : TaskState.RUNNING)) live++
+    if (t.desiredState <= (job ? TaskState.COMPLETE : TaskState.RUNNING)) {
+      live++
+      if (globalNodes !== undefined && !globalNodes.has(t.nodeId)) liveElsewhere++
+    }
     slots.push(
       Object.freeze({
         slot: t.slot,
@@ -148,7 +157,7 @@ export function computeProgress(
     )
   }
   slots.sort(global ? (a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0) : (a, b) => a.slot - b.slot)
-  const desired = deleted ? 0 : desiredCount(service, live)
+  const desired = deleted ? 0 : global && !job && globalNodes !== undefined ? globalNodes.size + liveElsewhere : desiredCount(service, live)
   const u = deleted ? undefined : service.updateStatus
   const updateStatus: UpdateProgress | undefined =
     u === undefined
@@ -226,4 +235,18 @@ export function progressEqual(a: ServiceProgress, b: ServiceProgress): boolean {
     }
   }
   return true
+}
+
+/**
+ * The nodes a global (non-job) service should run on now, as the global orchestrator decides:
+ * valid (not DOWN, not drained), active (a paused node gets no new task) and matching the
+ * placement constraints. `undefined` for other modes.
+ */
+export function globalServiceNodes(service: Frozen<Service>, nodes: readonly Frozen<Node>[]): ReadonlySet<string> | undefined {
+  if (!('global' in service.spec.mode)) return undefined
+  const out = new Set<string>()
+  for (const n of nodes) {
+    if (!isInvalidNode(n) && n.spec.availability === NodeAvailability.ACTIVE && nodeMatchesConstraints(service.spec.task, n)) out.add(n.id)
+  }
+  return out
 }

@@ -9,7 +9,7 @@ import { NotFoundError } from '@swarmkit-ts/api'
 import type { Service } from '@swarmkit-ts/api'
 import type { Frozen, MemoryStore, ReadTx, Watch, WatchSelector } from '@swarmkit-ts/store'
 import { WatchQueueOverflowError } from '@swarmkit-ts/store'
-import { computeProgress, progressEqual } from './progress-snapshot.ts'
+import { computeProgress, globalServiceNodes, progressEqual } from './progress-snapshot.ts'
 import type { ServiceProgress } from './progress-snapshot.ts'
 
 /** Options of {@link serviceProgress}. */
@@ -82,7 +82,9 @@ async function* progressStream(
     const current = tx.services.get(serviceId)
     const service = current ?? lastService
     const progress =
-      service === undefined ? undefined : computeProgress(service, tx.tasks.find({ serviceId }), (id) => tx.nodes.get(id), current === undefined)
+      service === undefined
+        ? undefined
+        : computeProgress(service, tx.tasks.find({ serviceId }), (id) => tx.nodes.get(id), current === undefined, current === undefined ? undefined : globalServiceNodes(service, tx.nodes.find()))
     return { version: store.version, service: current, progress }
   }
   const selector: WatchSelector<Kinds> = {
