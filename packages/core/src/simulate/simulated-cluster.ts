@@ -158,7 +158,12 @@ class Simulation implements SimulatedCluster {
     })
     await this.#time.drive(write, LEADER_WAIT_MS, 'the bootstrap write')
     for (const w of this.#workers) await this.#time.drive(w.start(), LEADER_WAIT_MS, `start of ${w.hostname}`)
-    await this.#time.settle()
+    // Ready when every worker has registered (a global service created now covers them all).
+    const ready = (): boolean => {
+      const store = this.#leaderManager()?.member.store
+      return store !== undefined && store.view((tx) => this.#workers.every((w) => tx.nodes.get(w.nodeId)?.status.state === 'ready'))
+    }
+    await this.#time.until(ready, LEADER_WAIT_MS, 'the registration of every worker')
   }
 
   // ------------------------------------------------------------------ leader and routing
