@@ -79,6 +79,8 @@ function withTimeout<T>(clock: Clock, ms: number, what: string, signal: AbortSig
   if (ms <= 0) return promise
   return new Promise<T>((resolve, reject) => {
     if (signal.aborted) {
+      // The call is made already: its outcome is no longer wanted, nor may its failure go unhandled.
+      promise.catch(() => undefined)
       reject(signal.reason as Error)
       return
     }
