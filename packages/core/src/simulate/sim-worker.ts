@@ -78,6 +78,7 @@ export class SimWorker {
       const proc = ctx.process
       const key = ctx.env['HOSTNAME'] ?? ''
       processes.set(key, proc)
+      void proc.whenKilled().then(() => processes.delete(key))
       const failAfter = rate > 0 && failures.float() < rate ? 1_000 + failures.int(9_000) : undefined
       const loop = (): Promise<number> => proc.sleep(1e12).then(() => (proc.pendingSignal !== undefined ? 0 : loop()))
       const run = failAfter === undefined ? loop() : proc.sleep(failAfter).then(() => (proc.pendingSignal !== undefined ? 0 : 1))
@@ -179,6 +180,7 @@ export class SimWorker {
   failContainer(containerId: string, exitCode: number): boolean {
     const proc = this.#processes.get(containerId.slice(0, 12))
     if (proc === undefined) return false
+    this.#processes.delete(containerId.slice(0, 12))
     proc.kill(exitCode)
     return true
   }

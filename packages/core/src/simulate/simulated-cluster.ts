@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, generateId, generateRaftMemberId, silentLogger, withClusterDefaults } from '@swarmkit-ts/api'
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, TaskState, generateId, generateRaftMemberId, silentLogger, withClusterDefaults } from '@swarmkit-ts/api'
 import type { Cluster, ClusterSpec, JoinTokens, NodeRole, WeightedManager } from '@swarmkit-ts/api'
 import { generateJoinToken, joinTokenDigest } from '@swarmkit-ts/pki'
 import type { RaftRole } from '@swarmkit-ts/raft'
@@ -356,8 +356,9 @@ class Simulation implements SimulatedCluster {
     const n = this.#node(nodeId)
     if (!n.up) return
     this.#trace.add(`crash ${n.hostname}`)
-    const before = this.#transitions.get(nodeId) ?? Promise.resolve()
-    const stop = before.then(() => n.crash())
+    const before = this.#transitions.get(nodeId)
+    // Without a transition in progress the node stops at once (its `up` is false on return).
+    const stop = before === undefined ? n.crash() : before.then(() => n.crash())
     if (n instanceof SimManager) for (const w of this.#workers) w.cutUnreachable()
     this.#transitions.set(nodeId, stop)
   }
@@ -376,6 +377,7 @@ class Simulation implements SimulatedCluster {
     if (!Number.isSafeInteger(exitCode) || exitCode < 1 || exitCode > 255) throw new InvalidArgumentError('exitCode', `must be an integer in [1, 255], got ${String(exitCode)}`)
     const task = this.store().view((tx) => tx.tasks.get(taskId))
     if (task === undefined) throw new NotFoundError('task', taskId)
+    if (task.status.state !== TaskState.RUNNING) throw new FailedPreconditionError(`task ${taskId} is not running`, { reason: 'task-not-running' })
     const worker = this.#workers.find((w) => w.nodeId === task.nodeId)
     const containerId = task.status.containerStatus?.containerId
     if (worker === undefined || containerId === undefined || !worker.failContainer(containerId, exitCode)) {
