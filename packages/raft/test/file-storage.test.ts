@@ -182,6 +182,79 @@ describe('FileRaftStorage sync()', () => {
   })
 })
 
+describe('FileRaftStorage syncNow()', () => {
+  it('makes entries and hard state durable before it returns true: abandoned at once, they are all reopened', async () => {
+    const dir = await tempDir()
+    const s = await openIn(dir)
+    s.append([ent(1, 1), ent(2, 1)])
+    s.setHardState({ term: 1, vote: 2n, commit: 1 })
+    expect(s.syncNow()).toBe(true)
+    s.append([ent(3, 1)])
+    expect(s.syncNow()).toBe(true)
+    expect(s.syncNow()).toBe(true) // nothing new
+    const synced = dump(s)
+    s.append([ent(4, 1)]) // never synced: lost in the crash below
+    await s.abandon()
+    const r = await openIn(dir)
+    expect(dump(r)).toEqual(synced)
+    expect(r.hardState()).toEqual({ term: 1, vote: 2n, commit: 1 })
+  })
+
+  it('does nothing and returns false while a sync() is in flight, a snapshot or a compaction is pending, or a beforeSync hook is set', async () => {
+    const dir = await tempDir()
+    const s = await openIn(dir)
+    s.append([ent(1, 1), ent(2, 1), ent(3, 1)])
+    const inFlight = s.sync()
+    s.append([ent(4, 1)])
+    expect(s.syncNow()).toBe(false)
+    await inFlight
+    expect(s.syncNow()).toBe(true)
+    s.createSnapshot(2, cs, bytes(1))
+    expect(s.syncNow()).toBe(false)
+    await s.sync()
+    s.compact(1)
+    expect(s.syncNow()).toBe(false)
+    await s.sync()
+    const hooked = await openIn(await tempDir(), { hooks: { beforeSync: () => undefined } })
+    hooked.append([ent(1, 1)])
+    expect(hooked.syncNow()).toBe(false)
+    await hooked.sync()
+    await s.abandon()
+    expect((await openIn(dir)).lastIndex()).toBe(4)
+  })
+
+  it('leaves a full segment to sync(), which rolls to the next one', async () => {
+    const dir = await tempDir()
+    const s = await openIn(dir, { segmentBytes: 256 })
+    s.append([ent(1, 1, 1)])
+    expect(s.syncNow()).toBe(true)
+    s.append(Array.from({ length: 8 }, (_, i) => ({ ...ent(i + 2, 1), data: new Uint8Array(64).fill(i) })))
+    expect(s.syncNow()).toBe(false)
+    await s.sync()
+    s.append([ent(10, 1)])
+    expect(s.syncNow()).toBe(false) // the segment is full: sync() rolls first
+    await s.sync()
+    expect((await readdir(dir)).filter((n) => n.endsWith('.log')).length).toBe(2)
+    s.append([ent(11, 1)])
+    expect(s.syncNow()).toBe(true)
+    await s.abandon()
+    expect((await openIn(dir)).lastIndex()).toBe(11)
+  })
+
+  it('returns false once closed or failed', async () => {
+    const boom = new Error('EIO: injected')
+    let fail = false
+    const s = await openIn(await tempDir(), { hooks: { beforeSync: () => { if (fail) throw boom } } })
+    s.append([ent(1, 1)])
+    fail = true
+    await expect(s.sync()).rejects.toBe(boom)
+    expect(s.syncNow()).toBe(false)
+    const c = await openIn(await tempDir())
+    await c.close()
+    expect(c.syncNow()).toBe(false)
+  })
+})
+
 describe('FileRaftStorage snapshot files', () => {
   it('fails sync() when the snapshot file cannot be made durable, recording nothing', async () => {
     const boom = new Error('ENOSPC: injected')
