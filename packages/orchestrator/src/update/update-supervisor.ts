@@ -38,7 +38,8 @@ export class UpdateSupervisor implements Component {
   /**
    * Brings `slots` (the service's runnable slots: per slot number, or per node for global
    * services) to the service's current spec. Starts an updater unless one already runs for this
-   * spec (same spec at the same spec version); an updater for another spec is cancelled first,
+   * spec (same spec at the same spec version) and is still dispatching slots; an updater for
+   * another spec, or one that is completing, is cancelled first,
    * and the new one starts once it has stopped. Slots that are up to date with more than one
    * task are trimmed to the up-to-date one.
    */
@@ -46,7 +47,7 @@ export class UpdateSupervisor implements Component {
     if (this.#stopped) return
     const id = service.id
     const current = this.#updaters.get(id)
-    if (current !== undefined && !current.cancelled && current.targets(service)) return
+    if (current !== undefined && !current.cancelled && !current.completing && current.targets(service)) return
     const updater = new Updater({ ctx: this.#ctx, restarts: this.#restarts, cluster, service })
     this.#updaters.set(id, updater)
     const previous = current?.cancel() ?? Promise.resolve()

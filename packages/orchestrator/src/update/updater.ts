@@ -90,6 +90,7 @@ export class Updater {
   #observer: TaskObserver | undefined
   #outcomeWrite: Promise<void> = Promise.resolve()
   #done: Promise<void> | undefined
+  #completing = false
 
   constructor(init: UpdaterInit) {
     this.#ctx = init.ctx
@@ -102,6 +103,15 @@ export class Updater {
   /** Whether `cancel()` was called. */
   get cancelled(): boolean {
     return this.#cancel.fired
+  }
+
+  /**
+   * Whether the update has dispatched its last slot and is writing (or wrote) its completion: it
+   * will look at no slot again, so slots that became dirty meanwhile (a second task in a slot,
+   * created by a racing write) need a new updater.
+   */
+  get completing(): boolean {
+    return this.#completing
   }
 
   /** Whether this update works towards `service` as it is now: the same spec at the same spec version. */
@@ -144,6 +154,7 @@ export class Updater {
     const ctx = this.#ctx
     const dirty = ctx.store.view((tx) => dirtySlots(service, refreshSlots(tx, service, given), nodeLookup(tx)))
     if (dirty.length === 0) {
+      this.#completing = true
       if (isInProgress(status)) await this.#status.complete(ctx.clock.now())
       return
     }
@@ -173,6 +184,7 @@ export class Updater {
     if (this.#halt.fired) return
     // Monitoring is over: a failure observed from now on no longer counts.
     this.#halt.fire()
+    this.#completing = true
     await this.#status.complete(ctx.clock.now())
   }
 
