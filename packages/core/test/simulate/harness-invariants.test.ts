@@ -53,7 +53,7 @@ function task(id: string, svc: Service, slot: number, nodeId: string, extra: { s
     serviceId: svc.id,
     slot,
     nodeId,
-    annotations: {},
+    annotations: { name: `${svc.spec.annotations.name}.${slot}` },
     serviceAnnotations: { name: svc.spec.annotations.name },
     status: { timestamp: 0, state: extra.state ?? TaskState.RUNNING },
     desiredState: extra.desired ?? TaskState.RUNNING,
@@ -145,6 +145,14 @@ describe('the harness store invariants', () => {
       '[update] service web: task t1 (slot 1) runs an old spec though the update is completed',
     ])
     expect(messages({ nodes: [node('n1')], services: [done], tasks: [task('t1', done, 1, 'n1')] })).toEqual([])
+  })
+
+  it('accept an update still running while its new task fits on no node (start-first at max replicas per node)', () => {
+    const next: TaskSpec = { container: { image: 'busybox:fake', env: ['V=2'] }, placement: { maxReplicas: 1 } }
+    const stuck = service('web', { replicated: { replicas: 1 } }, { task: next, updateStatus: { state: 'updating' } })
+    const tasks = [task('t1', stuck, 1, 'n1', { spec: { ...spec, placement: { maxReplicas: 1 } } }), task('t2', stuck, 1, '', { state: TaskState.PENDING })]
+    expect(messages({ nodes: [node('n1')], services: [stuck], tasks })).toEqual([])
+    expect(messages({ nodes: [node('n1'), node('n2')], services: [stuck], tasks })).toEqual(['[update] service web: update still updating after converging'])
   })
 
   it('read a MemoryStore as well as a snapshot', async () => {

@@ -49,6 +49,7 @@ const failureAction = fc.constantFrom('pause' as const, 'continue' as const, 'ro
 export function arbClusterOperation(options: ClusterOperationArbitraryOptions = {}): fc.Arbitrary<ClusterOperation> {
   const maxReplicas = options.maxReplicas ?? 6
   const replicas = fc.integer({ min: 0, max: maxReplicas })
+  // Max replicas per node only for replicated services, as Docker's CLI allows.
   const created: fc.Arbitrary<ClusterOperation> = fc.record({
     kind: fc.constant('create-service' as const),
     replicas: options.global === false ? replicas : fc.oneof({ weight: 4, arbitrary: replicas }, { weight: 1, arbitrary: fc.constant(null) }),
@@ -57,7 +58,7 @@ export function arbClusterOperation(options: ClusterOperationArbitraryOptions = 
     failureAction,
     order: fc.constantFrom('stop-first' as const, 'start-first' as const),
     parallelism: fc.constantFrom(0, 1, 2),
-  })
+  }).map((op) => (op.kind === 'create-service' && op.replicas === null ? { ...op, maxReplicasPerNode: 0 } : op))
   return fc.oneof(
     { weight: 3, arbitrary: created },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('update-service' as const), service: index, failureAction }) },

@@ -10,7 +10,7 @@
  * @module
  */
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@swarmkit-ts/api'
-import type { NodeAvailability, Service } from '@swarmkit-ts/api'
+import type { NodeAvailability, Service, ServiceSpec } from '@swarmkit-ts/api'
 import type { Operation } from '@swarmkit-ts/testkit'
 import type { Frozen } from '@swarmkit-ts/store'
 import type { ServiceOpError, ServiceOpInput, ServiceOpOutput, ServiceValue } from './service-model.ts'
@@ -38,14 +38,19 @@ export interface AvailabilityCall {
   readonly version?: bigint
 }
 
-/** What the harness reads back from a service it wrote: its token, replica count and failure action. */
-export function serviceValue(service: Frozen<Service>): ServiceValue {
-  const mode = service.spec.mode
+/** What the harness writes with `spec`: its token, replica count and failure action. */
+export function specValue(spec: Frozen<ServiceSpec>): ServiceValue {
+  const mode = spec.mode
   return {
-    token: service.spec.annotations.labels?.[HARNESS_TOKEN_LABEL] ?? '',
+    token: spec.annotations.labels?.[HARNESS_TOKEN_LABEL] ?? '',
     replicas: 'replicated' in mode ? (mode.replicated.replicas ?? 1) : null,
-    rollbackOnFailure: service.spec.update?.failureAction === 'rollback',
+    rollbackOnFailure: spec.update?.failureAction === 'rollback',
   }
+}
+
+/** What the harness reads back from a service it wrote (see {@link specValue}). */
+export function serviceValue(service: Frozen<Service>): ServiceValue {
+  return specValue(service.spec)
 }
 
 /** The refusal `err` stands for, or undefined when the call's outcome is unknown. */

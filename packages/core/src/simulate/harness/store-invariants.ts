@@ -91,6 +91,22 @@ function hasRoom(node: Frozen<Node>, service: Frozen<Service>, snap: StoreSnapsh
   return here < max
 }
 
+/**
+ * Whether the service has a task waiting for its node (desired RUNNING, not yet assigned) that
+ * has no room on any node it may take (its pre-assigned node for a global task). A rolling
+ * update with `start-first` waits so, as in SwarmKit, with its old tasks still running — the
+ * slot or node then legitimately runs more than one task.
+ */
+function waitingForRoom(svc: Frozen<Service>, snap: StoreSnapshot, free: Map<string, { cpu: number; mem: number }>): boolean {
+  return snap.tasks.some(
+    (t) =>
+      t.serviceId === svc.id &&
+      t.desiredState === TaskState.RUNNING &&
+      t.status.state < TaskState.ASSIGNED &&
+      !snap.nodes.some((n) => (t.nodeId === '' || t.nodeId === n.id) && hasRoom(n, svc, snap, free)),
+  )
+}
+
 /** Whether the service restarts its tasks forever (condition any, no attempt limit): only then must every replica run. */
 function restartsForever(service: Frozen<Service>): boolean {
   const p = service.spec.task.restart
@@ -101,6 +117,8 @@ function restartsForever(service: Frozen<Service>): boolean {
  * Every replicated service runs at most its replica count of tasks (observed and desired
  * RUNNING), one per slot, and exactly that many unless no eligible node has room for another
  * (constraints, availability, resources, max replicas per node) or the restart policy gives up.
+ * Not checked while a task of the service waits for room (a `start-first` update that cannot
+ * place its new task keeps the old ones running).
  */
 export function checkReplicas(snap: StoreSnapshot): ClusterViolation[] {
   const out: ClusterViolation[] = []
@@ -109,6 +127,7 @@ export function checkReplicas(snap: StoreSnapshot): ClusterViolation[] {
     if (!('replicated' in svc.spec.mode) || svc.pendingDelete === true) continue
     const want = svc.spec.mode.replicated.replicas ?? 1
     const running = snap.tasks.filter((t) => t.serviceId === svc.id && isRunningTask(t))
+    if (waitingForRoom(svc, snap, free)) continue
     const slots = new Map<number, number>()
     for (const t of running) slots.set(t.slot, (slots.get(t.slot) ?? 0) + 1)
     for (const [slot, n] of slots) if (n > 1) out.push({ invariant: ClusterInvariant.REPLICAS, message: `service ${serviceName(svc)}: slot ${slot} runs ${n} tasks` })
@@ -123,7 +142,8 @@ export function checkReplicas(snap: StoreSnapshot): ClusterViolation[] {
 
 /**
  * Every global service runs one task (observed and desired RUNNING) on each eligible node with
- * room for it, and never more than one on a node.
+ * room for it, and never more than one on a node (unless a task of it waits for room, as a
+ * `start-first` update does with the old tasks still running).
  */
 export function checkGlobal(snap: StoreSnapshot): ClusterViolation[] {
   const out: ClusterViolation[] = []
@@ -131,9 +151,10 @@ export function checkGlobal(snap: StoreSnapshot): ClusterViolation[] {
   for (const svc of snap.services) {
     if (!('global' in svc.spec.mode) || svc.pendingDelete === true) continue
     const running = snap.tasks.filter((t) => t.serviceId === svc.id && isRunningTask(t))
+    const waiting = waitingForRoom(svc, snap, free)
     for (const node of snap.nodes) {
       const here = running.filter((t) => t.nodeId === node.id).length
-      if (here > 1) out.push({ invariant: ClusterInvariant.GLOBAL, message: `service ${serviceName(svc)}: ${here} tasks RUNNING on node ${node.id}` })
+      if (here > 1 && !waiting) out.push({ invariant: ClusterInvariant.GLOBAL, message: `service ${serviceName(svc)}: ${here} tasks RUNNING on node ${node.id}` })
       else if (here === 0 && restartsForever(svc) && hasRoom(node, svc, snap, free)) out.push({ invariant: ClusterInvariant.GLOBAL, message: `service ${serviceName(svc)}: no task RUNNING on eligible node ${node.id}` })
     }
   }
@@ -164,17 +185,21 @@ export function checkPlacement(snap: StoreSnapshot): ClusterViolation[] {
 const ENDED_BY_POLICY: Readonly<Record<string, 'update' | 'rollback'>> = { [UpdateState.PAUSED]: 'update', [UpdateState.ROLLBACK_PAUSED]: 'rollback' }
 
 /**
- * Every rolling update ended: none is still UPDATING or ROLLBACK_STARTED; a PAUSED update (or
+ * Every rolling update ended: none is still UPDATING or ROLLBACK_STARTED (unless its new task
+ * fits on no node: it waits for room, as in SwarmKit); a PAUSED update (or
  * rollback) is one whose failure action is `pause`; and unless paused, every running task of the
  * service runs its current spec (none is left dirty).
  */
 export function checkUpdates(snap: StoreSnapshot): ClusterViolation[] {
   const out: ClusterViolation[] = []
   const nodes = new Map(snap.nodes.map((n) => [n.id, n]))
+  const free = freeResources(snap)
   for (const svc of snap.services) {
     if (svc.pendingDelete === true) continue
     const state = svc.updateStatus?.state
     if (state === UpdateState.UPDATING || state === UpdateState.ROLLBACK_STARTED) {
+      // An update whose new task fits on no node waits for room, as in SwarmKit (start-first with max replicas per node, say).
+      if (waitingForRoom(svc, snap, free)) continue
       out.push({ invariant: ClusterInvariant.UPDATE, message: `service ${serviceName(svc)}: update still ${state} after converging` })
       continue
     }

@@ -22,6 +22,8 @@ export const ClusterInvariant = {
   AGREEMENT: 'agreement',
   /** The history of control calls is linearizable (testkit's checker over a services model). */
   LINEARIZABLE: 'linearizable',
+  /** The healed cluster reached a stable converged state within the virtual time allowed. */
+  CONVERGENCE: 'convergence',
 } as const
 /** The name of one cluster invariant. */
 export type ClusterInvariant = (typeof ClusterInvariant)[keyof typeof ClusterInvariant]
