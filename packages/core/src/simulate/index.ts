@@ -4,7 +4,8 @@
  *
  * @module
  */
-export { simulateCluster, SIMULATION_EPOCH_MS, DEFAULT_MAX_VIRTUAL_MS, LEADER_WAIT_MS } from './simulated-cluster.ts'
+export { simulateCluster, SIMULATION_EPOCH_MS, DEFAULT_MAX_VIRTUAL_MS } from './simulated-cluster.ts'
+export { LEADER_WAIT_MS } from './leader-control.ts'
 export { SimulationDeadlineError } from './driver.ts'
 export { SIMULATED_IMAGE } from './sim-worker.ts'
 export { MAX_SIMULATED_MANAGERS } from './options.ts'

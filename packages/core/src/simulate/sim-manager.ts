@@ -89,6 +89,11 @@ export class SimManager {
     return this.#control
   }
 
+  /** Aborted when this run of the manager ends (a crash); `undefined` while down. */
+  get lifeSignal(): AbortSignal | undefined {
+    return this.#life?.signal
+  }
+
   /** Whether this manager runs and leads. */
   get isLeader(): boolean {
     return this.#member?.isLeader === true

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, TaskState, generateId, generateRaftMemberId, silentLogger, withClusterDefaults } from '@swarmkit-ts/api'
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, TaskState, UnavailableError, generateId, generateRaftMemberId, silentLogger } from '@swarmkit-ts/api'
 import type { Cluster, ClusterSpec, JoinTokens, NodeRole, WeightedManager } from '@swarmkit-ts/api'
-import { generateJoinToken, joinTokenDigest } from '@swarmkit-ts/pki'
 import type { RaftRole } from '@swarmkit-ts/raft'
 import type { Frozen, MemoryStore, WatchEvent } from '@swarmkit-ts/store'
 import { ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
@@ -15,8 +14,9 @@ import type { MemoryNetwork } from '@swarmkit-ts/testkit'
 import type { Message } from '@swarmkit-ts/raft'
 import { clusterNodes, type ClusterNodes, type ClusterServices } from '../cluster/handles.ts'
 import type { ConfigsApi, ControlApi, ControlWatchOptions, ControlWatchSelector, NetworksApi, SecretsApi, TasksApi, VersionOptions } from '../control/index.ts'
-import { SimulationDeadlineError, VirtualTime } from './driver.ts'
-import { isRetryable, leaderControl } from './leader-control.ts'
+import { VirtualTime } from './driver.ts'
+import { LEADER_WAIT_MS, LeaderRouter, leaderControl } from './leader-control.ts'
+import { writeClusterObjects } from './bootstrap.ts'
 import { resolveSimulateOptions, type ResolvedSimulateOptions, type SimulateOptions } from './options.ts'
 import { raftNetwork } from './raft-net.ts'
 import { simulatedServices } from './services.ts'
@@ -29,8 +29,6 @@ import type { RunUntilOptions, SimulatedCluster, SimulatedNode, SimulatedRaftSta
 export const SIMULATION_EPOCH_MS = 1_700_000_000_000
 /** Default bound of `runUntil`, and of every handle call, in virtual ms. */
 export const DEFAULT_MAX_VIRTUAL_MS = 600_000
-/** How long a handle call waits for a leader before `SimulationDeadlineError`, in virtual ms. */
-export const LEADER_WAIT_MS = 60_000
 
 /** Creates a simulated cluster, waits for its first leader and bootstraps it. See `Cluster.simulate`. */
 export async function simulateCluster(options?: SimulateOptions): Promise<SimulatedCluster> {
@@ -44,19 +42,6 @@ export async function simulateCluster(options?: SimulateOptions): Promise<Simula
   return sim
 }
 
-/** A short description of a control call's arguments for the trace. */
-function describeArgs(args: readonly unknown[]): string {
-  return args
-    .filter((a) => a !== undefined)
-    .map((a) => {
-      if (typeof a === 'string' || typeof a === 'number' || typeof a === 'bigint') return String(a)
-      const name = (a as { annotations?: { name?: unknown } } | undefined)?.annotations?.name
-      return typeof name === 'string' ? name : '{…}'
-    })
-    .join(' ')
-}
-
-const WRITES = new Set(['create', 'update', 'scale', 'rollback', 'remove', 'updateCluster', 'rotateJoinToken', 'rotateUnlockKey'])
 
 /** The simulated cluster (see the module doc). */
 class Simulation implements SimulatedCluster {
@@ -68,7 +53,6 @@ class Simulation implements SimulatedCluster {
   readonly networks: NetworksApi
   readonly secrets: SecretsApi
   readonly configs: ConfigsApi
-  readonly #options: ResolvedSimulateOptions
   readonly #random: SeededRandom
   readonly #time: VirtualTime
   readonly #network: MemoryNetwork<Message>
@@ -85,7 +69,6 @@ class Simulation implements SimulatedCluster {
   #closing: Promise<void> | undefined
 
   constructor(options: ResolvedSimulateOptions) {
-    this.#options = options
     this.seed = options.seed
     this.clock = new ManualClock(SIMULATION_EPOCH_MS)
     this.#random = new SeededRandom(options.seed)
@@ -117,7 +100,8 @@ class Simulation implements SimulatedCluster {
       failures,
     }
     for (let i = 0; i < options.workers; i++) this.#workers.push(new SimWorker(workerCtx, i, generateId(this.#random), this.#random.fork()))
-    this.#control = leaderControl({ call: (name, args, fn) => this.#call(name, args, fn) }, (selector, opts) => this.watch(selector, opts))
+    const router = new LeaderRouter({ leader: () => this.#leaderManager(), clock: this.clock, time: this.#time, trace: this.#trace, retryMs: options.raft.tickMs })
+    this.#control = leaderControl(router, (selector, opts) => this.watch(selector, opts))
     this.services = simulatedServices(this.#control, {
       store: () => this.store(),
       drive: (p, what) => this.#time.drive(p, DEFAULT_MAX_VIRTUAL_MS, what),
@@ -136,26 +120,7 @@ class Simulation implements SimulatedCluster {
     await this.#time.until(() => this.#leaderManager()?.serving === true, LEADER_WAIT_MS, 'the first leader')
     const leader = this.#leaderManager()
     if (leader === undefined) throw new FailedPreconditionError('no leader', { reason: 'no-leader' })
-    const trust = `simulated root CA of seed ${this.seed}`
-    const clusterId = generateId(this.#random)
-    const joinTokens = { worker: generateJoinToken(trust, this.#random), manager: generateJoinToken(trust, this.#random) }
-    const write = leader.member.store.update((tx) => {
-      tx.clusters.create({
-        id: clusterId,
-        spec: withClusterDefaults({ annotations: { name: 'default' } }),
-        rootCa: { caCert: new TextEncoder().encode(trust), caCertHash: joinTokenDigest(trust), joinTokens },
-      })
-      for (const m of this.#managers) {
-        tx.nodes.create({
-          id: m.nodeId,
-          spec: { annotations: { name: '' }, desiredRole: 'manager', membership: 'accepted', availability: 'drain' },
-          role: 'manager',
-          description: { hostname: m.hostname },
-          status: { state: 'unknown' },
-          managerStatus: { raftId: m.raftId, addr: m.addr, leader: m === leader, reachability: 'reachable' },
-        })
-      }
-    })
+    const write = writeClusterObjects(leader.member.store, { managers: this.#managers, leader, random: this.#random, seed: this.seed })
     await this.#time.drive(write, LEADER_WAIT_MS, 'the bootstrap write')
     for (const w of this.#workers) await this.#time.drive(w.start(), LEADER_WAIT_MS, `start of ${w.hostname}`)
     // Ready when every worker has registered (a global service created now covers them all).
@@ -198,31 +163,6 @@ class Simulation implements SimulatedCluster {
     }
   }
 
-  async #call<R>(name: string, args: readonly unknown[], fn: (control: ControlApi) => Promise<R>): Promise<R> {
-    const write = WRITES.has(name.slice(name.lastIndexOf('.') + 1))
-    const attempt = async (): Promise<R> => {
-      const deadline = this.clock.now() + LEADER_WAIT_MS
-      for (;;) {
-        const leader = this.#leaderManager()
-        if (leader !== undefined) {
-          try {
-            const result = await fn(leader.control)
-            if (write) this.#trace.add(`control ${name} ${describeArgs(args)} -> ok${describeResult(result)}`)
-            return result
-          } catch (err) {
-            if (!isRetryable(err)) {
-              if (write) this.#trace.add(`control ${name} ${describeArgs(args)} -> ${(err as Error).name}`)
-              throw err
-            }
-          }
-        }
-        if (this.clock.now() >= deadline) throw new SimulationDeadlineError(`simulate: ${name}: no leader answered within ${LEADER_WAIT_MS} virtual ms`, LEADER_WAIT_MS)
-        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.#options.raft.tickMs))
-      }
-    }
-    return this.#time.drive(attempt(), DEFAULT_MAX_VIRTUAL_MS, name)
-  }
-
   // ------------------------------------------------------------------ handles beyond the control API
 
   getCluster(): Promise<Frozen<Cluster>> {
@@ -241,12 +181,31 @@ class Simulation implements SimulatedCluster {
     return this.#control.rotateJoinToken(role)
   }
 
+  /**
+   * Store events of the leader at the time of the call (else of a running manager). When that
+   * manager crashes, the iteration fails with `UnavailableError`, as a watch stream whose
+   * server died would.
+   */
   watch(selector?: ControlWatchSelector, options?: ControlWatchOptions): AsyncIterable<WatchEvent> {
     return {
-      [Symbol.asyncIterator]: () => {
-        const leader = this.#leaderManager() ?? this.#managers.find((m) => m.up)
-        if (leader === undefined) throw new FailedPreconditionError('simulate: every manager is down', { reason: 'no-manager' })
-        return leader.control.watch(selector, options)[Symbol.asyncIterator]()
+      [Symbol.asyncIterator]: (): AsyncIterator<WatchEvent> => {
+        const m = this.#leaderManager() ?? this.#managers.find((x) => x.up)
+        const life = m?.lifeSignal
+        if (m === undefined || life === undefined) throw new UnavailableError('simulate: every manager is down')
+        const own = options?.signal
+        const signal = own === undefined ? life : AbortSignal.any([own, life])
+        const inner = m.control.watch(selector, { ...options, signal })[Symbol.asyncIterator]()
+        return {
+          next: async (): Promise<IteratorResult<WatchEvent>> => {
+            const r = await inner.next()
+            if (r.done === true && life.aborted && own?.aborted !== true) throw new UnavailableError(`simulate: ${m.hostname}, which served this watch, crashed`)
+            return r
+          },
+          return: async (): Promise<IteratorResult<WatchEvent>> => {
+            await inner.return?.()
+            return { done: true, value: undefined }
+          },
+        }
       },
     }
   }
@@ -407,10 +366,4 @@ class Simulation implements SimulatedCluster {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
   }
-}
-
-/** ` <id>` of a result with an id (for the trace). */
-function describeResult(result: unknown): string {
-  const id = (result as { id?: unknown } | undefined)?.id
-  return typeof id === 'string' ? ` ${id.slice(0, 8)}` : ''
 }

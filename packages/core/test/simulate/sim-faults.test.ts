@@ -104,4 +104,30 @@ describe('simulated faults', () => {
     expect((await sim.services.list()).map((s) => s.spec.annotations.name)).toEqual(['fast', 'slow'])
     expect(() => sim!.slowDisk(leader.id, -1)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'ms' }))
   })
+
+  it('watch: events arrive as virtual time moves; the watch fails with UnavailableError when its manager crashes', async () => {
+    sim = await simulateCluster({ managers: 3, workers: 1, seed: 26 })
+    const it = sim.watch({ kinds: ['service'], actions: ['create'] })[Symbol.asyncIterator]()
+    const next = it.next()
+    const svc = await sim.services.create(spec('web', 1))
+    const ev = await next
+    expect(ev.done === true ? undefined : ev.value).toMatchObject({ kind: 'service', action: 'create', object: { id: svc.id } })
+    const pending = it.next()
+    pending.catch(() => undefined)
+    sim.crash(sim.leader()!.id)
+    await sim.settle()
+    await expect(pending).rejects.toMatchObject({ name: 'UnavailableError' })
+  })
+
+  it('a read sent to an isolated leader that has not noticed yet is answered by the next leader', async () => {
+    sim = await simulateCluster({ managers: 3, workers: 1, seed: 27 })
+    await sim.services.create(spec('before', 1))
+    const old = sim.leader()!
+    sim.partition([old.id])
+    expect(sim.leader()?.id).toBe(old.id)
+    const names = (await sim.services.list()).map((s) => s.spec.annotations.name)
+    expect(names).toEqual(['before'])
+    expect(sim.leader()?.id).not.toBe(old.id)
+    expect(sim.raftStatus(old.id).leader).toBe(0n)
+  })
 })
