@@ -104,41 +104,52 @@ const spec = (name: string, replicas: number): ServiceSpec => ({
   task: { container: { image: 'busybox:fake' } },
 })
 
+/** When a wait's condition came true: real and CPU ms, virtual ms, since the wait began. */
+interface Reached {
+  readonly ms: number
+  readonly cpuMs: number
+  readonly virtualMs: number
+}
+
 /**
- * Moves the cluster until `progress()` reaches `total` and `extra()` holds, returning the virtual
- * ms taken. Both scan the leader's store, so they run only when the store moved: at once when it
- * went quiet (the last change of a wave), at most every 200 real ms while it moves (not after
- * every timer, which would make the wait quadratic in the number of tasks).
+ * Moves the cluster until `progress()` reaches `total` and `extra()` holds. Both scan the
+ * leader's store, so they run at most every 500 ms of real time (and never more than a tenth of
+ * it): the condition depends only on the store, so it came true at the last change of the store
+ * before the check that saw it — the times of that change are returned (from `watch` and from
+ * virtual time `v0`), whatever ran after.
  */
-async function waitFor(sim: SimulatedCluster, progress: () => number, total: number, what: string, extra: () => boolean = () => true): Promise<number> {
+async function waitFor(sim: SimulatedCluster, watch: Stopwatch, v0: number, progress: () => number, total: number, what: string, extra: () => boolean = () => true): Promise<Reached> {
   let seen = -1n
   let checked = -1n
   let checkAt = 0
   let reportAt = performance.now() + PROGRESS_MS
   let last = 0
   let done = false
-  const started = performance.now()
-  const v0 = sim.now()
-  return sim.runUntil(
+  let changed: Reached = { ...watch.read(), virtualMs: 0 }
+  await sim.runUntil(
     () => {
       const version = sim.store().version
-      const quiet = version === seen
-      seen = version
+      if (version !== seen) {
+        seen = version
+        changed = { ...watch.read(), virtualMs: sim.now() - v0 }
+      }
       const now = performance.now()
-      if (version !== checked && (quiet || now >= checkAt)) {
+      if (version !== checked && now >= checkAt) {
         checked = version
-        checkAt = now + 200
         last = progress()
         done = last >= total && extra()
+        const took = performance.now() - now
+        checkAt = performance.now() + Math.max(500, 10 * took)
       }
       if (now >= reportAt) {
         reportAt = now + PROGRESS_MS
-        log(`  … ${what}: ${fmt(last)} of ${fmt(total)} after ${fmt(now - started)} ms (${fmt(sim.now() - v0)} virtual ms)`)
+        log(`  … ${what}: ${fmt(last)} of ${fmt(total)} after ${fmt(watch.read().ms)} ms (${fmt(sim.now() - v0)} virtual ms)`)
       }
       return done
     },
     { maxVirtualMs: GUARD_VIRTUAL_MS },
   )
+  return changed
 }
 
 /** Tasks observed RUNNING in the leader's store. */
@@ -159,9 +170,8 @@ async function createRow(name: string, managers: number, s: Shape, target?: stri
   const creates: Promise<unknown>[] = []
   for (let i = 0; i < s.services; i++) creates.push(sim.services.create(spec(`svc-${i}`, s.replicas)))
   await Promise.all(creates)
-  await waitFor(sim, () => running(sim), total, 'RUNNING')
-  const r = watch.read()
-  const virtualMs = sim.now() - v0
+  const r = await waitFor(sim, watch, v0, () => running(sim), total, 'RUNNING')
+  const virtualMs = r.virtualMs
   const peak = peakRss()
   const heap = heapUsed()
   log(`${name}: all ${fmt(total)} RUNNING in ${fmt(r.ms)} ms (${fmt(r.cpuMs)} CPU ms, ${fmt(virtualMs)} virtual ms)`)
@@ -190,9 +200,8 @@ async function drainRow(sim: SimulatedCluster, total: number, managers: number):
   const placed = (): number =>
     sim.store().view((tx) => tx.tasks.find({ state: TaskState.RUNNING }).filter((t) => t.desiredState === TaskState.RUNNING && t.nodeId !== undefined && !drained.has(t.nodeId)).length)
   const onDrained = (): number => sim.store().view((tx) => tx.tasks.find().filter((t) => t.nodeId !== undefined && drained.has(t.nodeId) && t.status.state <= TaskState.RUNNING).length)
-  await waitFor(sim, placed, total, 'RUNNING off the drained workers', () => onDrained() === 0)
-  const r = watch.read()
-  const virtualMs = sim.now() - v0
+  const r = await waitFor(sim, watch, v0, placed, total, 'RUNNING off the drained workers', () => onDrained() === 0)
+  const virtualMs = r.virtualMs
   log(`drain: every task RUNNING elsewhere in ${fmt(r.ms)} ms (${fmt(r.cpuMs)} CPU ms, ${fmt(virtualMs)} virtual ms)`)
   rows.push({ benchmark: 'drain → every task RUNNING elsewhere', load, wallMs: r.ms, cpuMs: r.cpuMs, virtualMs, peakRssBytes: peakRss(), heapBytes: heapUsed() })
 }
