@@ -104,4 +104,27 @@ describe('the history recorder and its checks', () => {
       'the store is at version 4, below the acknowledged version 5',
     ])
   })
+
+  it('accepts either of two concurrent availability writes, and only the later of two sequential ones', async () => {
+    const node = (availability: 'active' | 'pause' | 'drain') => ({
+      id: 'n1'.padEnd(25, '0'),
+      meta: { version: { index: 0n }, createdAt: 0, updatedAt: 0 },
+      spec: { annotations: { name: 'n1' }, desiredRole: 'worker' as const, membership: 'accepted' as const, availability },
+      status: { state: 'ready' as const },
+      role: 'worker' as const,
+    })
+    const store = new MemoryStore()
+    await store.update((tx) => tx.nodes.create(node('active')))
+    let now = 0
+    const concurrent = new ClusterHistory(() => now++)
+    const answer = { meta: { version: { index: 1n } } }
+    const first = concurrent.availability(node('active').id, 'pause', () => Promise.resolve(answer))
+    const second = concurrent.availability(node('active').id, 'active', () => Promise.resolve(answer))
+    await Promise.all([first, second])
+    expect(checkAcknowledgedWrites(store, concurrent)).toEqual([])
+    const sequential = new ClusterHistory(() => now++)
+    await sequential.availability(node('active').id, 'active', () => Promise.resolve(answer))
+    await sequential.availability(node('active').id, 'drain', () => Promise.resolve(answer))
+    expect(checkAcknowledgedWrites(store, sequential).map((x) => x.message)).toEqual([`node ${node('active').id}: acknowledged availability drain, the store has active`])
+  })
 })

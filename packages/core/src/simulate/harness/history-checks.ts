@@ -15,8 +15,8 @@ const WRITES: ReadonlySet<ServiceOpInput['type']> = new Set(['create', 'update',
 /**
  * Every write the harness saw acknowledged is still in `store`: the store's version reached it,
  * the service exists (unless a removal of it was attempted) at that version or a later one, and
- * when no later write touched it, it holds what was written; every node availability
- * acknowledged last is the node's.
+ * when no later write touched it, it holds what was written; every node's availability is
+ * that of a write not superseded by an acknowledged write called after it returned.
  */
 export function checkAcknowledgedWrites(store: MemoryStore, history: ClusterHistory): ClusterViolation[] {
   const out: ClusterViolation[] = []
@@ -42,13 +42,15 @@ export function checkAcknowledgedWrites(store: MemoryStore, history: ClusterHist
       v(`service ${input.name}: version ${call.version} holds write ${token}, not the acknowledged ${input.value.token}`)
   }
   if (store.version < highest) v(`the store is at version ${store.version}, below the acknowledged version ${highest}`)
-  const lastWrite = new Map<string, (typeof history.availabilityCalls)[number]>()
-  for (const c of history.availabilityCalls) if (c.acknowledged !== false) lastWrite.set(c.nodeId, c)
-  for (const [nodeId, c] of lastWrite) {
+  // A node's availability is that of a write not superseded by an acknowledged one called after it returned.
+  const writes = history.availabilityCalls.filter((c) => c.acknowledged !== false)
+  for (const nodeId of new Set(writes.filter((c) => c.acknowledged === true).map((c) => c.nodeId))) {
+    const mine = writes.filter((c) => c.nodeId === nodeId)
+    const candidates = mine.filter((w) => !mine.some((b) => b.acknowledged === true && w.return !== undefined && b.call > w.return))
     const node = nodes.find((n) => n.id === nodeId)
-    if (c.acknowledged !== true) continue
-    if (node === undefined) v(`node ${nodeId}: its acknowledged availability ${c.availability} is lost — the node is gone`)
-    else if (node.spec.availability !== c.availability) v(`node ${nodeId}: acknowledged availability ${c.availability}, the store has ${node.spec.availability}`)
+    const allowed = [...new Set(candidates.map((c) => c.availability))].sort()
+    if (node === undefined) v(`node ${nodeId}: its acknowledged availability is lost — the node is gone`)
+    else if (!allowed.includes(node.spec.availability)) v(`node ${nodeId}: acknowledged availability ${allowed.join(' or ')}, the store has ${node.spec.availability}`)
   }
   return out
 }

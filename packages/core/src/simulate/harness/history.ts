@@ -32,6 +32,8 @@ export interface AvailabilityCall {
   readonly availability: NodeAvailability
   /** When it was invoked (virtual ms). */
   readonly call: number
+  /** When its answer arrived (virtual ms); absent when indeterminate. */
+  readonly return?: number
   /** `true` acknowledged, `false` refused (changed nothing), `undefined` indeterminate. */
   readonly acknowledged: boolean | undefined
   /** The node's store version after an acknowledged write. */
@@ -118,10 +120,10 @@ export class ClusterHistory {
     this.#availability.push({ nodeId, availability, call: start, acknowledged: undefined })
     try {
       const node = await call()
-      this.#availability[index] = { nodeId, availability, call: start, acknowledged: true, version: node.meta.version.index }
+      this.#availability[index] = { nodeId, availability, call: start, return: this.#now(), acknowledged: true, version: node.meta.version.index }
       return true
     } catch (err) {
-      if (definiteError(err) !== undefined) this.#availability[index] = { nodeId, availability, call: start, acknowledged: false }
+      if (definiteError(err) !== undefined) this.#availability[index] = { nodeId, availability, call: start, return: this.#now(), acknowledged: false }
       return false
     }
   }
