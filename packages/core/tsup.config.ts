@@ -7,5 +7,6 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
-  splitting: false,
+  // Chunks: the simulator (and @swarmkit-ts/testkit) load only when Cluster.simulate is first called.
+  splitting: true,
 })
