@@ -59,9 +59,9 @@ export interface LeaderRouterInit {
 }
 
 /**
- * Runs control calls on the current leader as a client that follows it: a read first confirms
+ * Runs control calls on the current leader as a client that follows it: a call first confirms
  * leadership with a ReadIndex round (so that a deposed leader that has not noticed yet never
- * answers with stale data); a call refused before anything was proposed is tried again on the
+ * answers with stale data, and a new leader has applied its predecessors' writes); a call refused before anything was proposed is tried again on the
  * next leader; with no leader for {@link LEADER_WAIT_MS}, `SimulationDeadlineError`.
  */
 export class LeaderRouter implements LeaderControlHost {
@@ -81,9 +81,11 @@ export class LeaderRouter implements LeaderControlHost {
     const deadline = clock.now() + LEADER_WAIT_MS
     for (;;) {
       const leader = this.#init.leader()
-      // A read waits for a ReadIndex round first; any failure of it (leadership lost, the manager
-      // crashed) means the read has not happened: try again.
-      const confirmed = leader === undefined ? false : write || (await leader.member.raft.linearizableRead().then(() => leader.up, () => false))
+      // Every call waits for a ReadIndex round first: a deposed leader never answers a read with
+      // stale data, and a new leader validates a write (a NotFoundError, say) only once it applied
+      // what earlier leaders committed. Any failure of it (leadership lost, the manager crashed)
+      // means the call has not happened: try again.
+      const confirmed = leader === undefined ? false : await leader.member.raft.linearizableRead().then(() => leader.up, () => false)
       if (leader !== undefined && confirmed) {
         try {
           const result = await fn(leader.control)
