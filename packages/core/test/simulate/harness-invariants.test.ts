@@ -130,7 +130,7 @@ describe('the harness store invariants', () => {
     expect(messages(snap, false)).toEqual([])
   })
 
-  it('find an update still running, paused against its failure action, or ended with tasks on the old spec', () => {
+  it('find an update still running, paused against its failure action, or ended with tasks on the old spec (a global task on a paused node excepted)', () => {
     const next: TaskSpec = { container: { image: 'busybox:fake', env: ['V=2'] } }
     const updating = service('web', { replicated: { replicas: 1 } }, { task: next, updateStatus: { state: 'updating' } })
     expect(messages({ nodes: [node('n1')], services: [updating], tasks: [task('t1', updating, 1, 'n1')] })).toEqual(['[update] service web: update still updating after converging'])
@@ -145,6 +145,12 @@ describe('the harness store invariants', () => {
       '[update] service web: task t1 (slot 1) runs an old spec though the update is completed',
     ])
     expect(messages({ nodes: [node('n1')], services: [done], tasks: [task('t1', done, 1, 'n1')] })).toEqual([])
+    const global = service('g', { global: {} }, { task: next, updateStatus: { state: 'completed' } })
+    const onPaused = [node('n1', { availability: 'pause' }), node('n2')]
+    expect(messages({ nodes: onPaused, services: [global], tasks: [task('g1', global, 0, 'n1', { spec }), task('g2', global, 0, 'n2')] })).toEqual([])
+    expect(messages({ nodes: onPaused, services: [global], tasks: [task('g1', global, 0, 'n1'), task('g2', global, 0, 'n2', { spec })] })).toEqual([
+      '[update] service g: task g2 (slot 0) runs an old spec though the update is completed',
+    ])
   })
 
   it('accept an update still running while its new task fits on no node (start-first at max replicas per node)', () => {

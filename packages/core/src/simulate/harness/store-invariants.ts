@@ -188,7 +188,8 @@ const ENDED_BY_POLICY: Readonly<Record<string, 'update' | 'rollback'>> = { [Upda
  * Every rolling update ended: none is still UPDATING or ROLLBACK_STARTED (unless its new task
  * fits on no node: it waits for room, as in SwarmKit); a PAUSED update (or
  * rollback) is one whose failure action is `pause`; and unless paused, every running task of the
- * service runs its current spec (none is left dirty).
+ * service runs its current spec (none is left dirty), but for a global service's task on a
+ * paused node, which SwarmKit leaves as it is.
  */
 export function checkUpdates(snap: StoreSnapshot): ClusterViolation[] {
   const out: ClusterViolation[] = []
@@ -209,8 +210,11 @@ export function checkUpdates(snap: StoreSnapshot): ClusterViolation[] {
       if (action !== 'pause') out.push({ invariant: ClusterInvariant.UPDATE, message: `service ${serviceName(svc)}: ${state} though its ${pausedBy} failure action is ${action}` })
       continue
     }
+    const global = 'global' in svc.spec.mode
     for (const t of snap.tasks) {
       if (t.serviceId !== svc.id || !isRunningTask(t)) continue
+      // SwarmKit's global orchestrator neither adds nor updates tasks on a paused node.
+      if (global && nodes.get(t.nodeId)?.spec.availability === 'pause') continue
       if (isTaskDirty(svc, t, nodes.get(t.nodeId))) out.push({ invariant: ClusterInvariant.UPDATE, message: `service ${serviceName(svc)}: task ${t.id} (slot ${t.slot}) runs an old spec though the update is ${state ?? 'not started'}` })
     }
   }
