@@ -49,7 +49,9 @@ export class TraceLog {
     if (!this.#on) return
     const pending: string[] = []
     try {
-      for await (const ev of store.watch({}, { signal })) {
+      // No queue limit: the trace is the record, and an overflow would cut it short. The loop
+      // drains the queue every turn, so it holds at most what one turn applied.
+      for await (const ev of store.watch({}, { signal, queueLimit: Number.MAX_SAFE_INTEGER })) {
         if (ev.action === 'commit') {
           if (ev.version.index > this.#applied) {
             this.#applied = ev.version.index
