@@ -15,7 +15,7 @@ export interface SimulatedFaults {
   readonly taskFailureRate?: number
 }
 
-/** Options of `Cluster.simulate` / {@link simulateCluster}. */
+/** Options of `Cluster.simulate` / `simulateCluster` (`@swarmkit-ts/core/testing`). */
 export interface SimulateOptions {
   /** Managers (Raft voters), 1..7. @default 3 */
   readonly managers?: number

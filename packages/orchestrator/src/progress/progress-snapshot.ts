@@ -106,7 +106,7 @@ function better(a: Frozen<Task>, aUpToDate: boolean, b: Frozen<Task>, bUpToDate:
  * The progress of `service` given all its `tasks` and a lookup of nodes by id. Pure. With
  * `deleted`, `service` is the last version seen before its deletion and the snapshot says so.
  * `globalNodes` (a global service only): the nodes it should run on now (see
- * {@link globalServiceNodes}); `desired` then counts them and the nodes still holding a live
+ * `globalServiceNodes`); `desired` then counts them and the nodes still holding a live
  * task — without it, a global service just created (no task yet) would count as converged.
  */
 export function computeProgress(
