@@ -34,6 +34,12 @@ export interface ClusterCaseOptions {
   readonly converge?: ConvergeOptions
   /** Search steps per service for the linearizability check. @default 1_000_000 */
   readonly linearizabilitySteps?: number
+  /**
+   * Runs on the fresh cluster before the schedule: the embedder's own services, labels,
+   * networks. The schedule's operations only touch the services it creates itself (`s1`, `s2`…),
+   * while its faults (crashes, partitions, drains) hit every node.
+   */
+  readonly setup?: (cluster: SimulatedCluster) => Promise<void>
 }
 
 /** What {@link runClusterCase} found. */
@@ -47,7 +53,7 @@ export interface ClusterCaseResult {
 }
 
 /**
- * Runs one case on a fresh simulated cluster: the schedule, then {@link convergeCluster}, then
+ * Runs one case on a fresh simulated cluster: `options.setup`, the schedule, then {@link convergeCluster}, then
  * {@link checkClusterInvariants} with the history, then `check` (whose error propagates). The
  * cluster is closed in every case.
  */
@@ -55,6 +61,7 @@ export async function runClusterCase(c: ClusterCase, options: ClusterCaseOptions
   const cluster = await simulateCluster({ ...options.simulate, managers: c.managers, workers: c.workers, seed: c.seed })
   try {
     const start = cluster.now()
+    await options.setup?.(cluster)
     const run = await runClusterSchedule(cluster, c.schedule)
     const converged = await convergeCluster(cluster, options.converge)
     const violations = checkClusterInvariants(cluster, { history: run.history, ...(options.linearizabilitySteps === undefined ? {} : { linearizabilitySteps: options.linearizabilitySteps }) })
