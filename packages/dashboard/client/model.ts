@@ -109,9 +109,26 @@ export class Model {
       dirty.removedServices.add(id)
     }
     if (d.raft !== undefined) {
+      const before = this.raftLeaderNodeId()
       this.raft = d.raft
       dirty.raft = true
+      const after = this.raftLeaderNodeId()
+      if (after !== before) for (const id of [before, after]) if (this.nodes.has(id)) dirty.columns.add(id)
     }
+  }
+
+  /** The node of the Raft leader the serving manager knows now ('' when none or not known). */
+  raftLeaderNodeId(): string {
+    return this.raft.members.find((m) => m.leader)?.nodeId ?? ''
+  }
+
+  /**
+   * Whether node `id` leads: as the serving manager's Raft sees it now when that names a node,
+   * else as the store records it (`managerStatus.leader`, refreshed by the leader every few seconds).
+   */
+  isLeader(id: string): boolean {
+    const fromRaft = this.raftLeaderNodeId()
+    return fromRaft !== '' ? fromRaft === id : this.nodes.get(id)?.leader === true
   }
 
   #putTask(t: TaskView): void {

@@ -187,11 +187,12 @@ export class Renderer {
     }
     c.root.className = `node state-${n.state} availability-${n.availability}${this.#matches(id) ? '' : ' hidden'}`
     c.root.dataset.role = n.role
-    c.root.dataset.leader = String(n.leader)
+    const leader = this.#model.isLeader(id)
+    c.root.dataset.leader = String(leader)
     c.root.dataset.availability = n.availability
     c.root.dataset.state = n.state
     c.name.textContent = n.hostname
-    c.mark.textContent = n.leader ? '★ leader' : ''
+    c.mark.textContent = leader ? '★ leader' : ''
     c.line.textContent = `${n.role}${n.reachability === '' ? '' : ` (${n.reachability})`} · ${n.availability} · ${n.state}`
     let cpu = 0
     let mem = 0
