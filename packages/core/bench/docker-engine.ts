@@ -156,3 +156,62 @@ export function engineCpuMs(socket: string): number {
   }
   return ticks * 10 // USER_HZ is 100 on Linux
 }
+
+/** CPU used since `start()` (ms): the engine's processes, plus this process's when `self` (ours: our nodes run here). */
+export function cpuMeter(docker: BenchDocker, self: boolean): { start(): void; read(): number } {
+  let engine0 = 0
+  let own0 = process.cpuUsage()
+  return {
+    start() {
+      engine0 = engineCpuMs(docker.socket)
+      own0 = process.cpuUsage()
+    },
+    read() {
+      const own = process.cpuUsage(own0)
+      return engineCpuMs(docker.socket) - engine0 + (self ? (own.user + own.system) / 1000 : 0)
+    },
+  }
+}
+
+/** The label Docker Swarm puts on its tasks' containers. */
+export const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.id'
+
+/**
+ * Runs `body` on a single-node Docker Swarm of the benchmark's dockerd — `docker swarm init` on a
+ * free loopback port (refused if that dockerd is in a swarm already), `body` once the node is
+ * ready — then waits (up to `guardMs`) for the swarm's containers to go, leaves the swarm and
+ * removes any container it left. `poll(what, check)` is the caller's wait loop.
+ */
+export async function withSwarm<T>(docker: BenchDocker, port: number, poll: (what: string, check: () => Promise<boolean>) => Promise<void>, body: () => Promise<T>, log: (line: string) => void): Promise<T> {
+  const info = (await engineApi(docker.socket, 'GET', '/info')) as { Swarm?: { LocalNodeState?: string } }
+  if (info.Swarm?.LocalNodeState !== 'inactive') throw new Error(`the dockerd at ${docker.socket} is already in a swarm (${info.Swarm?.LocalNodeState ?? 'unknown'}): run \`docker swarm leave --force\` on it first`)
+  await dockerCli(docker.socket, ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', `127.0.0.1:${String(port)}`])
+  try {
+    await poll('swarm node ready', async () => ((await engineApi(docker.socket, 'GET', '/nodes')) as { Status: { State: string } }[]).some((n) => n.Status.State === 'ready'))
+    return await body()
+  } finally {
+    await poll('swarm containers gone', async () => (await containersWithLabel(docker.socket, SWARM_SERVICE_LABEL)).length === 0).catch((err: unknown) => log(`  ${String(err)}`))
+    await dockerCli(docker.socket, ['swarm', 'leave', '--force'])
+    const left = await removeContainersWithLabel(docker.socket, SWARM_SERVICE_LABEL)
+    if (left > 0) log(`  removed ${String(left)} containers the swarm left`)
+  }
+}
+
+/**
+ * `rounds` rounds of the two sides on the benchmark's dockerd (started first, stopped after),
+ * alternating who goes first; `sides` picks which run. Returns each side's results in order.
+ */
+export async function alternateSides<P>(rounds: number, sides: ReadonlySet<string>, run: (side: 'ours' | 'swarm', docker: BenchDocker, round: number) => Promise<P>): Promise<{ ours: P[]; swarm: P[] }> {
+  const docker = await startBenchDocker()
+  const ours: P[] = []
+  const swarm: P[] = []
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? (['ours', 'swarm'] as const) : (['swarm', 'ours'] as const)
+      for (const side of order) if (sides.has(side)) (side === 'ours' ? ours : swarm).push(await run(side, docker, round))
+    }
+  } finally {
+    await stopBenchDocker()
+  }
+  return { ours, swarm }
+}

@@ -38,7 +38,7 @@ import { TaskState, UpdateState, type ServiceSpec } from '@swarmkit-ts/api'
 import { Cluster } from '../src/index.ts'
 import { median, printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
 import { freePort } from '../../../scripts/test-support/http.ts'
-import { containersWithLabel, dockerCli, dockerUnavailable, engineApi, engineCpuMs, removeContainersWithLabel, startBenchDocker, stopBenchDocker, type BenchDocker } from './docker-engine.ts'
+import { alternateSides, containersWithLabel, cpuMeter, dockerUnavailable, engineApi, removeContainersWithLabel, withSwarm, type BenchDocker } from './docker-engine.ts'
 
 const REPLICAS = Number(process.env['BENCH_SWARM_REPLICAS'] ?? 50)
 const ROUNDS = Number(process.env['BENCH_SWARM_ROUNDS'] ?? 1)
@@ -50,7 +50,6 @@ const POLL_MS = 100
 const GUARD_MS = 600_000
 const COMMAND = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] as const
 const NEW_ENV = 'BENCH_VERSION=2'
-const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.id'
 const OUR_INSTANCE_LABEL = 'io.swarmkit-ts.runtime.instance'
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`)
@@ -63,22 +62,6 @@ interface Phases {
   /** CPU of the engine's processes, plus (ours) of this process, which runs our node. */
   readonly createCpuMs: number
   readonly updateCpuMs: number
-}
-
-/** CPU used since `start()`: the engine's processes, plus this process's when `self`. */
-function cpuMeter(docker: BenchDocker, self: boolean): { start(): void; read(): number } {
-  let engine0 = 0
-  let own0 = process.cpuUsage()
-  return {
-    start() {
-      engine0 = engineCpuMs(docker.socket)
-      own0 = process.cpuUsage()
-    },
-    read() {
-      const own = process.cpuUsage(own0)
-      return engineCpuMs(docker.socket) - engine0 + (self ? (own.user + own.system) / 1000 : 0)
-    },
-  }
 }
 
 /** Polls `check` every {@link POLL_MS} until it holds; throws naming `what` after {@link GUARD_MS}. */
@@ -156,49 +139,39 @@ interface SwarmService {
 
 async function runSwarm(docker: BenchDocker): Promise<Phases> {
   const api = (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> => engineApi(docker.socket, method, path, body)
-  const info = (await api('GET', '/info')) as { Swarm?: { LocalNodeState?: string } }
-  if (info.Swarm?.LocalNodeState !== 'inactive') throw new Error(`the dockerd at ${docker.socket} is already in a swarm (${info.Swarm?.LocalNodeState ?? 'unknown'}): run \`docker swarm leave --force\` on it first`)
-  const port = await freePort()
-  await dockerCli(docker.socket, ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', `127.0.0.1:${String(port)}`])
   let serviceId: string | undefined
-  try {
-    await pollUntil('swarm node ready', async () => ((await api('GET', '/nodes')) as { Status: { State: string } }[]).some((n) => n.Status.State === 'ready'))
-    const tasks = async (): Promise<SwarmTask[]> => (await api('GET', `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [serviceId ?? ''] }))}`)) as SwarmTask[]
-    const running = async (env?: string): Promise<number> =>
-      (await tasks()).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running' && (env === undefined || t.Spec.ContainerSpec?.Env?.includes(env) === true)).length
+  return withSwarm(docker, await freePort(), pollUntil, async () => {
+    try {
+      const tasks = async (): Promise<SwarmTask[]> => (await api('GET', `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [serviceId ?? ''] }))}`)) as SwarmTask[]
+      const running = async (env?: string): Promise<number> =>
+        (await tasks()).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running' && (env === undefined || t.Spec.ContainerSpec?.Env?.includes(env) === true)).length
 
-    const spec = { Name: 'bench', TaskTemplate: { ContainerSpec: { Image: docker.image, Command: [...COMMAND] } }, Mode: { Replicated: { Replicas: REPLICAS } } }
-    const cpu = cpuMeter(docker, false)
-    cpu.start()
-    const t0 = performance.now()
-    serviceId = ((await api('POST', '/services/create', spec)) as { ID: string }).ID
-    await pollUntil('swarm: create', async () => (await running()) === REPLICAS)
-    const createMs = performance.now() - t0
-    const createCpuMs = cpu.read()
+      const spec = { Name: 'bench', TaskTemplate: { ContainerSpec: { Image: docker.image, Command: [...COMMAND] } }, Mode: { Replicated: { Replicas: REPLICAS } } }
+      const cpu = cpuMeter(docker, false)
+      cpu.start()
+      const t0 = performance.now()
+      serviceId = ((await api('POST', '/services/create', spec)) as { ID: string }).ID
+      await pollUntil('swarm: create', async () => (await running()) === REPLICAS)
+      const createMs = performance.now() - t0
+      const createCpuMs = cpu.read()
 
-    const current = (await api('GET', `/services/${serviceId}`)) as SwarmService
-    const updated = {
-      ...current.Spec,
-      TaskTemplate: { ...current.Spec.TaskTemplate, ContainerSpec: { ...current.Spec.TaskTemplate.ContainerSpec, Env: [NEW_ENV] } },
-      UpdateConfig: { Parallelism: PARALLELISM, Delay: 0, Monitor: MONITOR_MS * 1_000_000, FailureAction: 'pause', Order: 'stop-first' },
-    }
-    cpu.start()
-    const t1 = performance.now()
-    await api('POST', `/services/${serviceId}/update?version=${String(current.Version.Index)}`, updated)
-    const id = serviceId
-    await pollUntil('swarm: rolling update', async () => ((await api('GET', `/services/${id}`)) as SwarmService).UpdateStatus?.State === 'completed' && (await running(NEW_ENV)) === REPLICAS)
-    const updateMs = performance.now() - t1
-    return { createMs, updateMs, createCpuMs, updateCpuMs: cpu.read() }
-  } finally {
-    if (serviceId !== undefined) {
+      const current = (await api('GET', `/services/${serviceId}`)) as SwarmService
+      const updated = {
+        ...current.Spec,
+        TaskTemplate: { ...current.Spec.TaskTemplate, ContainerSpec: { ...current.Spec.TaskTemplate.ContainerSpec, Env: [NEW_ENV] } },
+        UpdateConfig: { Parallelism: PARALLELISM, Delay: 0, Monitor: MONITOR_MS * 1_000_000, FailureAction: 'pause', Order: 'stop-first' },
+      }
+      cpu.start()
+      const t1 = performance.now()
+      await api('POST', `/services/${serviceId}/update?version=${String(current.Version.Index)}`, updated)
       const id = serviceId
-      await api('DELETE', `/services/${id}`)
-      await pollUntil('swarm: service removed', async () => (await containersWithLabel(docker.socket, `${SWARM_SERVICE_LABEL}=${id}`)).length === 0).catch((err: unknown) => log(`  ${String(err)}`))
+      await pollUntil('swarm: rolling update', async () => ((await api('GET', `/services/${id}`)) as SwarmService).UpdateStatus?.State === 'completed' && (await running(NEW_ENV)) === REPLICAS)
+      const updateMs = performance.now() - t1
+      return { createMs, updateMs, createCpuMs, updateCpuMs: cpu.read() }
+    } finally {
+      if (serviceId !== undefined) await api('DELETE', `/services/${serviceId}`)
     }
-    await dockerCli(docker.socket, ['swarm', 'leave', '--force'])
-    const left = await removeContainersWithLabel(docker.socket, SWARM_SERVICE_LABEL)
-    if (left > 0) log(`  removed ${String(left)} containers the swarm left`)
-  }
+  }, log)
 }
 
 // ------------------------------------------------------------------------------------------ main
@@ -226,23 +199,12 @@ export async function main(): Promise<void> {
     console.log(`swarmkit-ts vs Docker Swarm: SKIPPED — ${skip}`)
     return
   }
-  const docker = await startBenchDocker()
-  const ours: Phases[] = []
-  const swarm: Phases[] = []
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? (['ours', 'swarm'] as const) : (['swarm', 'ours'] as const)
-      for (const side of order) {
-        if (!SIDES.has(side)) continue
-        log(`round ${String(round + 1)}/${String(ROUNDS)}: ${side === 'ours' ? 'swarmkit-ts' : 'Docker Swarm'}, ${String(REPLICAS)} replicas (load average ${(loadavg()[0] ?? 0).toFixed(2)})`)
-        const p = side === 'ours' ? await runOurs(docker) : await runSwarm(docker)
-        log(`  create ${fmt(p.createMs)} ms (${fmt(p.createCpuMs)} CPU ms), rolling update ${fmt(p.updateMs)} ms (${fmt(p.updateCpuMs)} CPU ms)`)
-        ;(side === 'ours' ? ours : swarm).push(p)
-      }
-    }
-  } finally {
-    await stopBenchDocker()
-  }
+  const { ours, swarm } = await alternateSides<Phases>(ROUNDS, SIDES, async (side, docker, round) => {
+    log(`round ${String(round + 1)}/${String(ROUNDS)}: ${side === 'ours' ? 'swarmkit-ts' : 'Docker Swarm'}, ${String(REPLICAS)} replicas (load average ${(loadavg()[0] ?? 0).toFixed(2)})`)
+    const p = side === 'ours' ? await runOurs(docker) : await runSwarm(docker)
+    log(`  create ${fmt(p.createMs)} ms (${fmt(p.createCpuMs)} CPU ms), rolling update ${fmt(p.updateMs)} ms (${fmt(p.updateCpuMs)} CPU ms)`)
+    return p
+  })
   const load1 = loadavg()[0] ?? 0
   const rows: Row[] = []
   const phases = [

@@ -36,7 +36,7 @@ import { Cluster, type ClusterNodeOptions, type ManagerCluster, type WorkerClust
 import { serveDockerApi } from '../src/index.ts'
 import { median, printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
 import { freePort } from '../../../scripts/test-support/http.ts'
-import { containersWithLabel, dockerCli, dockerUnavailable, engineApi, engineCpuMs, removeContainersWithLabel, startBenchDocker, stopBenchDocker, type BenchDocker } from '../../core/bench/docker-engine.ts'
+import { alternateSides, containersWithLabel, cpuMeter, dockerUnavailable, engineApi, removeContainersWithLabel, withSwarm, type BenchDocker } from '../../core/bench/docker-engine.ts'
 
 const REPLICAS = Number(process.env['BENCH_DOCKER_API_REPLICAS'] ?? 50)
 const WORKERS = Number(process.env['BENCH_DOCKER_API_WORKERS'] ?? 2)
@@ -47,7 +47,6 @@ const PARALLELISM = 10
 const COMMAND = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] as const
 /** A failure guard only: a command that takes longer is killed and the run fails. */
 const GUARD_MS = 900_000
-const SWARM_SERVICE_LABEL = 'com.docker.swarm.service.id'
 const OUR_INSTANCE_LABEL = 'io.swarmkit-ts.runtime.instance'
 
 const run = promisify(execFile)
@@ -75,22 +74,6 @@ async function timedCli(host: string, configDir: string, args: readonly string[]
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string }
     throw new Error(`docker ${args.join(' ')} failed: ${e.stderr ?? ''}${(e.stdout ?? '').slice(-2000)} ${e.message}`)
-  }
-}
-
-/** CPU used since `start()`: the engine's processes, plus this process's when `self`. */
-function cpuMeter(docker: BenchDocker, self: boolean): { start(): void; read(): number } {
-  let engine0 = 0
-  let own0 = process.cpuUsage()
-  return {
-    start() {
-      engine0 = engineCpuMs(docker.socket)
-      own0 = process.cpuUsage()
-    },
-    read() {
-      const own = process.cpuUsage(own0)
-      return engineCpuMs(docker.socket) - engine0 + (self ? (own.user + own.system) / 1000 : 0)
-    },
   }
 }
 
@@ -211,19 +194,7 @@ async function runOurs(docker: BenchDocker): Promise<Phases> {
 // ----------------------------------------------------------------------------------------- swarm
 
 async function runSwarm(docker: BenchDocker): Promise<Phases> {
-  const info = (await engineApi(docker.socket, 'GET', '/info')) as { Swarm?: { LocalNodeState?: string } }
-  if (info.Swarm?.LocalNodeState !== 'inactive') throw new Error(`the dockerd at ${docker.socket} is already in a swarm (${info.Swarm?.LocalNodeState ?? 'unknown'}): run \`docker swarm leave --force\` on it first`)
-  const port = await freePort()
-  await dockerCli(docker.socket, ['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', `127.0.0.1:${String(port)}`])
-  try {
-    await until('swarm node ready', async () => ((await engineApi(docker.socket, 'GET', '/nodes')) as { Status: { State: string } }[]).some((n) => n.Status.State === 'ready'))
-    return await runCommands(docker.socket, docker.image, cpuMeter(docker, false))
-  } finally {
-    await until('swarm containers gone', async () => (await containersWithLabel(docker.socket, SWARM_SERVICE_LABEL)).length === 0).catch((err: unknown) => log(`  ${String(err)}`))
-    await dockerCli(docker.socket, ['swarm', 'leave', '--force'])
-    const left = await removeContainersWithLabel(docker.socket, SWARM_SERVICE_LABEL)
-    if (left > 0) log(`  removed ${String(left)} containers the swarm left`)
-  }
+  return withSwarm(docker, await freePort(), until, () => runCommands(docker.socket, docker.image, cpuMeter(docker, false)), log)
 }
 
 // ------------------------------------------------------------------------------------------ main
@@ -251,23 +222,12 @@ export async function main(): Promise<void> {
     return
   }
   const { stdout: cliVersion } = await run(CLI, ['version', '--format', '{{.Client.Version}}'], { env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent.sock' } }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '?' }))
-  const docker = await startBenchDocker()
-  const ours: Phases[] = []
-  const swarm: Phases[] = []
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? (['ours', 'swarm'] as const) : (['swarm', 'ours'] as const)
-      for (const side of order) {
-        if (!SIDES.has(side)) continue
-        log(`round ${String(round + 1)}/${String(ROUNDS)}: ${side === 'ours' ? `swarmkit-ts (1 manager + ${String(WORKERS)} workers)` : 'Docker Swarm'}, ${String(REPLICAS)} replicas (load average ${(loadavg()[0] ?? 0).toFixed(2)})`)
-        const p = side === 'ours' ? await runOurs(docker) : await runSwarm(docker)
-        log(`  create ${fmt(p.createMs)} ms (${fmt(p.createCpuMs)} CPU ms), update ${fmt(p.updateMs)} ms (${fmt(p.updateCpuMs)} CPU ms)`)
-        ;(side === 'ours' ? ours : swarm).push(p)
-      }
-    }
-  } finally {
-    await stopBenchDocker()
-  }
+  const { ours, swarm } = await alternateSides<Phases>(ROUNDS, SIDES, async (side, docker, round) => {
+    log(`round ${String(round + 1)}/${String(ROUNDS)}: ${side === 'ours' ? `swarmkit-ts (1 manager + ${String(WORKERS)} workers)` : 'Docker Swarm'}, ${String(REPLICAS)} replicas (load average ${(loadavg()[0] ?? 0).toFixed(2)})`)
+    const p = side === 'ours' ? await runOurs(docker) : await runSwarm(docker)
+    log(`  create ${fmt(p.createMs)} ms (${fmt(p.createCpuMs)} CPU ms), update ${fmt(p.updateMs)} ms (${fmt(p.updateCpuMs)} CPU ms)`)
+    return p
+  })
   const load1 = loadavg()[0] ?? 0
   const rows: Row[] = []
   const commands = [
