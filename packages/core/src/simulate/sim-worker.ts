@@ -129,6 +129,7 @@ export class SimWorker {
     if (this.#agent !== undefined) return
     const { clock, options, logger } = this.#ctx
     const log = logger === silentLogger ? logger : logger.child({ node: this.hostname })
+    const leader = this.#ctx.leaderAddr()
     const executor = new RuntimeExecutor({
       runtime: this.runtime,
       clock,
@@ -139,8 +140,9 @@ export class SimWorker {
     })
     const agent = new Agent({
       dispatcher: (manager) => this.#connect(manager),
-      // Every manager, as a worker knows them from its state (the sessions keep the list current).
-      managers: [...this.#ctx.managers.values()].map((m) => ({ nodeId: m.nodeId, addr: m.addr, weight: 10 })),
+      // Every manager, as a worker knows them from its state (the sessions keep the list current);
+      // the leader weighs most, as in the dispatcher's lists, so most first sessions reach it.
+      managers: [...this.#ctx.managers.values()].map((m) => ({ nodeId: m.nodeId, addr: m.addr, weight: m.addr === leader ? 10 : 1 })),
       executor,
       taskDb: this.taskDb,
       clock,
