@@ -222,7 +222,7 @@ export function checkUpdates(snap: StoreSnapshot): ClusterViolation[] {
 }
 
 /**
- * Every store check: {@link checkResources} always; with `converged` (the default) also
+ * Every store check: the resources check always; with `converged` (the default) also
  * replicas, global services, placement on drained or down nodes and rolling updates.
  */
 export function checkStoreInvariants(store: MemoryStore | StoreSnapshot, options: StoreInvariantOptions = {}): ClusterViolation[] {
