@@ -1,7 +1,7 @@
 /**
  * `swarmkit node start init | join | open`: runs a node in the foreground until Ctrl-C (SIGINT)
  * or SIGTERM, then closes it cleanly. Prints the node's id, role, address and (a manager's)
- * control socket and (with `--docker-api`, while a manager) Docker API — and on `init` the join
+ * control socket, (with `--docker-api`, while a manager) Docker API and (with `--dashboard`) dashboard URL — and on `init` the join
  * tokens and unlock key — as text, or as one JSON line per start and role change with
  * `--format json`.
  *
@@ -13,6 +13,7 @@ import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { Cluster, WORKER_RUNTIME_KINDS, type ClusterNode, type RoleEvent, type WorkerRuntimeKind } from '@swarmkit-ts/core'
 import type { CommandContext } from '../context.ts'
 import type { ContextFactory } from './common.ts'
+import { DashboardServing, parseDashboardFlag } from './dashboard-flag.ts'
 import { DockerApiServing, parseDockerApiFlag } from './docker-api-flag.ts'
 import { readSecretLine } from './secret-input.ts'
 import { parseChoice, parseInteger } from './values.ts'
@@ -34,6 +35,8 @@ interface StartFlags {
   readonly meshAddr?: string
   readonly forceNewCluster?: boolean
   readonly dockerApi?: string
+  readonly dashboard?: string
+  readonly dashboardActions?: boolean
 }
 
 /** What a started node reports (the JSON line of `--format json`). */
@@ -46,6 +49,8 @@ export interface StartedNode {
   readonly unlockKey?: string
   /** `DOCKER_HOST` of the Docker API this node serves (`--docker-api`, while it is a manager). */
   readonly dockerApi?: string
+  /** The URL of the dashboard this node serves (`--dashboard`, while a manager; with the actions token in its fragment under `--dashboard-actions`). */
+  readonly dashboard?: string
 }
 
 function timing(flags: StartFlags): { raft?: { tickMs?: number; electionTick?: number; heartbeatTick?: number }; heartbeatPeriodMs?: number } {
@@ -98,6 +103,7 @@ function report(ctx: CommandContext, n: StartedNode): string {
   const lines = [`Node ${n.nodeId} is running as a ${n.role} at ${n.address}`]
   if (n.controlSocket !== undefined) lines.push(`  control socket: ${n.controlSocket}  (swarmkit --host unix://${n.controlSocket} service ls)`)
   if (n.dockerApi !== undefined) lines.push(`  docker api:     ${n.dockerApi}  (DOCKER_HOST=${n.dockerApi} docker service ls)`)
+  if (n.dashboard !== undefined) lines.push(`  dashboard:      ${n.dashboard}`)
   if (n.tokens !== undefined) lines.push(`  worker token:   ${n.tokens.worker}`, `  manager token:  ${n.tokens.manager}`)
   if (n.unlockKey !== undefined) lines.push(`  unlock key:     ${n.unlockKey}  (keep it: a restarted manager needs it)`)
   return `${lines.join('\n')}\n`
@@ -139,6 +145,8 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
     .option('--heartbeat-period-ms <ms>', "the dispatcher's heartbeat period")
     .option('--mesh-addr <ip>', "run the routing mesh: published ports listen on this IP (a manager's; a worker's waits for a promotion)")
     .option('--docker-api <address>', "serve the Docker Engine API while a manager: unix:///path.sock (mode 0600) or tcp://host:port (the cluster's mutual TLS, managers' certificates)")
+    .option('--dashboard <host:port>', 'serve the live web dashboard while a manager (read-only unless --dashboard-actions)')
+    .option('--dashboard-actions', "the dashboard's scale, drain and rollback buttons, behind a token printed in the dashboard's URL")
     .action(async (modeArg: string, flags: StartFlags) => {
       const c = ctx()
       const mode = parseChoice('<mode>', modeArg, ['init', 'join', 'open'] as const)
@@ -146,7 +154,12 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
         throw new InvalidArgumentError(flags.joinAddr === undefined ? '--join-addr' : '--token', 'join needs --join-addr and --token')
       }
       const dockerApi = flags.dockerApi === undefined ? undefined : new DockerApiServing(parseDockerApiFlag(flags.dockerApi))
-      const withDockerApi = (d: StartedNode): StartedNode => (dockerApi?.dockerHost === undefined ? d : { ...d, dockerApi: dockerApi.dockerHost })
+      if (flags.dashboardActions === true && flags.dashboard === undefined) throw new InvalidArgumentError('--dashboard-actions', 'needs --dashboard')
+      const dashboard = flags.dashboard === undefined ? undefined : new DashboardServing(parseDashboardFlag(flags.dashboard), flags.dashboardActions === true)
+      const withDockerApi = (d: StartedNode): StartedNode => {
+        const withApi = dockerApi?.dockerHost === undefined ? d : { ...d, dockerApi: dockerApi.dockerHost }
+        return dashboard?.url === undefined ? withApi : { ...withApi, dashboard: dashboard.url }
+      }
       let current: ClusterNode
       try {
         current = await startUnlocking(c, mode, flags)
@@ -157,7 +170,9 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
       }
       try {
         await dockerApi?.follow(current)
+        await dashboard?.follow(current)
       } catch (err) {
+        await dockerApi?.close()
         await current.close()
         throw err
       }
@@ -169,6 +184,8 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
           // A demoted manager stops serving the Docker API, a promoted worker starts.
           void (dockerApi?.follow(e.node) ?? Promise.resolve())
             .catch((err: unknown) => c.io.stderr.write(`swarmkit: the Docker API did not start: ${err instanceof Error ? err.message : String(err)}\n`))
+            .then(() => dashboard?.follow(e.node))
+            .catch((err: unknown) => c.io.stderr.write(`swarmkit: the dashboard did not start: ${err instanceof Error ? err.message : String(err)}\n`))
             .then(() => describe(e.node, false, false))
             .then((d) => c.io.stdout.write(report(c, withDockerApi(d))))
         }
@@ -182,6 +199,7 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
       })
       c.io.stderr.write(`swarmkit: closing ${current.role} ${current.nodeId}\n`)
       await dockerApi?.close()
+      await dashboard?.close()
       await current.close()
     })
 }
