@@ -84,7 +84,11 @@ export class Model {
         if (old.state !== t.state) dirty.columns.add(t.nodeId)
         continue
       }
-      if (old !== undefined) this.#dropTask(old)
+      if (old !== undefined) {
+        // Moved to another column (scheduled, say): both columns change.
+        this.#dropTask(old)
+        dirty.columns.add(old.nodeId)
+      }
       this.#putTask(t)
       dirty.columns.add(t.nodeId)
     }

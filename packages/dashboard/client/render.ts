@@ -164,7 +164,16 @@ export class Renderer {
 
   #drawColumn(id: string): void {
     const node = this.#model.nodes.get(id)
-    if (node === undefined && id !== UNASSIGNED) return
+    if (node === undefined && (id !== UNASSIGNED || (this.#model.tasksByNode.get(UNASSIGNED)?.size ?? 0) === 0)) {
+      // A node column waiting for its node, or the unassigned column once empty.
+      const gone = this.#columns.get(id)
+      if (gone !== undefined && id === UNASSIGNED) {
+        this.#observer.unobserve(gone.root)
+        gone.root.remove()
+        this.#columns.delete(id)
+      }
+      return
+    }
     let c = this.#columns.get(id)
     if (c === undefined) {
       c = newColumn(id)
@@ -300,7 +309,7 @@ export class Renderer {
       ...r.members.map((m) => {
         const tr = document.createElement('tr')
         tr.dataset.raftId = m.raftId
-        tr.append(el('td', '', m.raftId), el('td', '', nodes.get(m.nodeId)?.hostname ?? m.nodeId), el('td', '', m.addr), el('td', '', m.up ? 'up' : 'down'), el('td', '', m.leader ? '★' : ''))
+        tr.append(el('td', '', m.raftId), el('td', '', nodes.get(m.nodeId)?.hostname ?? m.nodeId), el('td', '', m.addr), el('td', 'reached', m.up ? 'yes' : 'no'), el('td', '', m.leader ? '★' : ''))
         return tr
       }),
     )
