@@ -1,27 +1,25 @@
 /**
  * The services handle of a simulated cluster: the leader-routed control API's services, with
  * `progress` and `waitConverged` computed on the leader's store (as a manager's handle computes
- * them on its own) while virtual time is driven. Service logs are not simulated.
+ * them on its own), and `logs` from the leader's log broker, while virtual time is driven (a
+ * `follow` that sees no line within the simulation's bound fails with `SimulationDeadlineError`).
  *
  * @module
  */
-import { FailedPreconditionError } from '@swarmkit-ts/api'
 import type { ServiceProgress } from '@swarmkit-ts/orchestrator'
 import type { MemoryStore } from '@swarmkit-ts/store'
 import { clusterServices, type ClusterServices, type ServiceWaitOptions } from '../cluster/handles.ts'
 import type { ControlApi } from '../control/index.ts'
-import type { LogsApi } from '../logs/index.ts'
+import type { LogMessage, LogsApi } from '../logs/index.ts'
 
 /** What the services handle needs of the simulation. */
 export interface SimulatedServicesHost {
   /** The leader's store (else a running manager's). */
   store(): MemoryStore
+  /** The leader's log broker as a `LogsApi` (`UnavailableError` while there is none). */
+  logs(): LogsApi
   /** Drives virtual time until `promise` settles (within the simulation's bound). */
   drive<T>(promise: Promise<T>, what: string): Promise<T>
-}
-
-const noLogs = (): LogsApi => {
-  throw new FailedPreconditionError('service logs are not simulated', { reason: 'not-simulated' })
 }
 
 /** Runs `use` with a signal that aborts when `options.signal` does or when `use` ends. */
@@ -37,7 +35,7 @@ async function withOwnSignal<T>(options: ServiceWaitOptions, use: (signal: Abort
 
 /** See the module doc. */
 export function simulatedServices(control: ControlApi, host: SimulatedServicesHost): ClusterServices {
-  const on = (): ClusterServices => clusterServices(control, host.store(), noLogs)
+  const on = (): ClusterServices => clusterServices(control, host.store(), () => host.logs())
   const services = control.services
   return {
     create: (spec) => services.create(spec),
@@ -47,11 +45,18 @@ export function simulatedServices(control: ControlApi, host: SimulatedServicesHo
     scale: (id, replicas, options) => services.scale(id, replicas, options),
     rollback: (id, options) => services.rollback(id, options),
     remove: (id) => services.remove(id),
-    logs() {
+    logs(idOrName, options = {}) {
       return {
-        [Symbol.asyncIterator]: () => ({
-          next: () => Promise.reject(new FailedPreconditionError('service logs are not simulated', { reason: 'not-simulated' })),
-        }),
+        [Symbol.asyncIterator]: () => {
+          const inner = on().logs(idOrName, options)[Symbol.asyncIterator]()
+          return {
+            next: (): Promise<IteratorResult<LogMessage>> => host.drive(inner.next(), `logs of ${idOrName}`),
+            return: async (): Promise<IteratorResult<LogMessage>> => {
+              await inner.return?.()
+              return { done: true, value: undefined }
+            },
+          }
+        },
       }
     },
     progress(idOrName, options = {}) {

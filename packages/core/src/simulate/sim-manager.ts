@@ -1,7 +1,7 @@
 /**
  * One simulated manager: its replicated store over a `RaftNode` (memory storage that outlives a
  * crash, a slow-disk wrapper, an endpoint on the cluster's Raft `MemoryNetwork`), the leader's
- * loops (`LeaderTerms`: allocator, orchestrator with scheduler, dispatcher) started on election,
+ * loops (`LeaderTerms`: allocator, orchestrator with scheduler, dispatcher, log broker) started on election,
  * and a `StoreControlApi` on its store.
  *
  * @module
@@ -16,6 +16,8 @@ import type { ManualClock, MemoryNetwork, SeededRandom } from '@swarmkit-ts/test
 import type { MembershipHooks } from '../control/control-hooks.ts'
 import { StoreControlApi } from '../control/store-control-api.ts'
 import { LeaderTerms } from '../manager/leader-terms.ts'
+import { LogBrokerComponent } from '../logs/log-broker-component.ts'
+import type { LogBroker } from '../logs/log-broker.ts'
 import type { ResolvedSimulateOptions } from './options.ts'
 import { SlowDiskStorage } from './raft-net.ts'
 
@@ -59,6 +61,7 @@ export class SimManager {
   #member: ReplicatedStore<MemoryStore> | undefined
   #terms: LeaderTerms | undefined
   #control: StoreControlApi | undefined
+  #logBroker: LogBrokerComponent | undefined
   #life: AbortController | undefined
 
   constructor(ctx: SimManagerContext, index: number, nodeId: string, raftId: RaftMemberId, random: SeededRandom) {
@@ -92,6 +95,11 @@ export class SimManager {
   /** Aborted when this run of the manager ends (a crash); `undefined` while down. */
   get lifeSignal(): AbortSignal | undefined {
     return this.#life?.signal
+  }
+
+  /** The log broker while this manager leads (its term's), else undefined. */
+  get logBroker(): LogBroker | undefined {
+    return this.#logBroker?.current()
   }
 
   /** Whether this manager runs and leads. */
@@ -130,7 +138,9 @@ export class SimManager {
     })
     if (peers !== undefined) member.bootstrap(peers)
     const store = member.store
+    const logBroker = new LogBrokerComponent()
     const terms = new LeaderTerms({
+      components: [logBroker],
       store,
       clock,
       random,
@@ -147,6 +157,7 @@ export class SimManager {
     member.raft.on('leader:changed', () => terms.managersChanged())
     this.#member = member
     this.#terms = terms
+    this.#logBroker = logBroker
     this.#control = new StoreControlApi({ store, clock, random, membership: SIMULATED_MEMBERSHIP })
     this.#life = new AbortController()
     this.#ctx.onStore(this, store, this.#life.signal)
@@ -159,7 +170,7 @@ export class SimManager {
     if (member === undefined) return
     this.#ctx.network.disconnect(this.raftId)
     const terms = this.#terms
-    this.#member = this.#terms = this.#control = undefined
+    this.#member = this.#terms = this.#control = this.#logBroker = undefined
     this.#life?.abort()
     this.#life = undefined
     await terms?.close()

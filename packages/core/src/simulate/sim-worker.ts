@@ -4,6 +4,8 @@
  * (testkit's `inProcessDispatcher`: every message through the wire codec) — one per manager it
  * has talked to, cut by partitions and crashes, so that the agent fails over to the current
  * leader as a real worker does (the session's manager list, `NotLeaderError`'s leader address).
+ * Its task logs go to the leader's log broker through a `LogPublisher` (in process: the log
+ * streams do not feel partitions; a broker the worker cannot reach is refused at connection).
  *
  * @module
  */
@@ -14,6 +16,8 @@ import { FakeRuntime } from '@swarmkit-ts/engine-adapter'
 import type { FakeProcess, FakeProgram } from '@swarmkit-ts/engine-adapter'
 import { inProcessDispatcher } from '@swarmkit-ts/testkit'
 import type { DispatcherBinding, ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
+import { LogPublisher } from '../logs/log-publisher.ts'
+import type { LogBrokerWorkerApi } from '../logs/types.ts'
 import type { ResolvedSimulateOptions } from './options.ts'
 import type { SimManager } from './sim-manager.ts'
 
@@ -29,6 +33,8 @@ export interface SimWorkerContext {
   readonly managers: ReadonlyMap<string, SimManager>
   /** The current leader's address, when there is one. */
   readonly leaderAddr: () => string | undefined
+  /** The leader's log broker for this worker, when it has one and can reach it (else `UnavailableError`). */
+  readonly logBroker: (worker: SimWorker) => LogBrokerWorkerApi
   /** Whether this worker and that manager can talk (no partition between them, the manager up). */
   readonly reachable: (worker: SimWorker, manager: SimManager) => boolean
   /** Draws of the background task failures. */
@@ -38,6 +44,14 @@ export interface SimWorkerContext {
 /** Streams `open()`'s items; `open` runs (and may throw) at the first `next`. */
 async function* lazy<M>(open: () => AsyncIterable<M>): AsyncGenerator<M, void, undefined> {
   yield* open()
+}
+
+/** The tasks of `agent` that have a container, for the log publisher. */
+function* running(agent: Agent): Iterable<{ task: { id: string; serviceId: string; nodeId: string }; containerId: string }> {
+  for (const task of agent.tasks()) {
+    const containerId = task.status.containerStatus?.containerId
+    if (containerId !== undefined && containerId !== '') yield { task, containerId }
+  }
 }
 
 /** See the module doc. */
@@ -55,6 +69,7 @@ export class SimWorker {
   /** The processes of running `serve` containers, by container hostname (the id's first 12 characters). */
   readonly #processes = new Map<string, FakeProcess>()
   #agent: Agent | undefined
+  #publisher: LogPublisher | undefined
 
   constructor(ctx: SimWorkerContext, index: number, nodeId: string, random: SeededRandom) {
     this.#ctx = ctx
@@ -151,6 +166,17 @@ export class SimWorker {
     })
     this.#agent = agent
     await agent.start()
+    // The task logs, published to the leader's broker as a worker node does.
+    const publisher = new LogPublisher({
+      nodeId: this.nodeId,
+      runtime: this.runtime,
+      tasks: () => running(agent),
+      broker: () => this.#ctx.logBroker(this),
+      clock,
+      logger: log,
+    })
+    this.#publisher = publisher
+    publisher.start()
   }
 
   /**
@@ -163,6 +189,9 @@ export class SimWorker {
     if (agent === undefined) return
     this.#agent = undefined
     for (const binding of this.#bindings.values()) if (binding.faults.connected) binding.faults.disconnect({ halfOpen: true })
+    const publisher = this.#publisher
+    this.#publisher = undefined
+    await publisher?.stop()
     await agent.stop()
     const old = this.runtime
     for (const c of await old.list()) if (c.state === 'running') await old.stop(c.id, { graceMs: 0 })

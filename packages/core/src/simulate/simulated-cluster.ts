@@ -97,6 +97,12 @@ class Simulation implements SimulatedCluster {
       managers: this.#byAddr,
       leaderAddr: () => this.#leaderManager()?.addr,
       reachable: (w: SimWorker, m: SimManager) => m.up && !this.#cut(w.nodeId, m.nodeId),
+      logBroker: (w: SimWorker) => {
+        const m = this.#leaderManager()
+        const broker = m?.logBroker
+        if (m === undefined || broker === undefined || this.#cut(w.nodeId, m.nodeId)) throw new UnavailableError('simulate: no log broker within reach')
+        return broker.workerApi(w.nodeId)
+      },
       failures,
     }
     for (let i = 0; i < options.workers; i++) this.#workers.push(new SimWorker(workerCtx, i, generateId(this.#random), this.#random.fork()))
@@ -104,6 +110,11 @@ class Simulation implements SimulatedCluster {
     this.#control = leaderControl(router, (selector, opts) => this.watch(selector, opts))
     this.services = simulatedServices(this.#control, {
       store: () => this.store(),
+      logs: () => {
+        const broker = this.#leaderManager()?.logBroker
+        if (broker === undefined) throw new UnavailableError('simulate: there is no leader (no log broker)')
+        return { subscribe: (request, opts) => broker.subscribe(request, opts) }
+      },
       drive: (p, what) => this.#time.drive(p, DEFAULT_MAX_VIRTUAL_MS, what),
     })
     this.tasks = this.#control.tasks

@@ -52,7 +52,7 @@ export interface RunUntilOptions {
  * `SimulationDeadlineError`). Virtual time moves only inside these calls.
  */
 export interface SimulatedCluster extends AsyncDisposable {
-  /** Services, with `progress` and `waitConverged` (`logs` is not simulated: `FailedPreconditionError`). */
+  /** Services, with `progress`, `waitConverged` and `logs` (from the leader's log broker). */
   readonly services: ClusterServices
   /** Tasks (read only). */
   readonly tasks: TasksApi

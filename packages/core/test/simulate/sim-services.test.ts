@@ -79,12 +79,45 @@ describe('simulated services', () => {
     expect([...after.values()]).toEqual([3, 3])
   })
 
-  it('refuses promotion and service logs, which are not simulated', async () => {
+  it('refuses promotion, which is not simulated', async () => {
     sim = await simulateCluster({ managers: 1, workers: 1, seed: 14 })
     const worker = sim.members().find((m) => m.role === 'worker')!.id
     await expect(sim.nodes.promote(worker)).rejects.toMatchObject({ name: 'FailedPreconditionError', reason: 'not-simulated' })
-    const svc = await sim.services.create(spec('web', 1))
-    const it = sim.services.logs(svc.id)[Symbol.asyncIterator]()
-    await expect(it.next()).rejects.toMatchObject({ name: 'FailedPreconditionError', reason: 'not-simulated' })
+  })
+
+  it('reads the logs of a service from its tasks on the workers, through the leader', async () => {
+    sim = await simulateCluster({ managers: 3, workers: 2, seed: 15 })
+    const svc = await sim.services.create({
+      annotations: { name: 'hello' },
+      mode: { replicated: { replicas: 2 } },
+      task: { container: { image: 'busybox:fake', command: ['sh', '-c', 'echo hello from $HOSTNAME; echo oops >&2; sleep 100000'] } },
+    })
+    await sim.services.waitConverged(svc.id)
+    const lines: string[] = []
+    const tasks = new Map((await sim.tasks.list({ serviceIds: [svc.id] })).map((t) => [t.id, t]))
+    for await (const m of sim.services.logs(svc.id)) {
+      const container = tasks.get(m.taskId)?.status.containerStatus?.containerId ?? '?'
+      lines.push(`${m.stream} ${m.line.replace(container.slice(0, 12), '<host>')} ${tasks.get(m.taskId)?.nodeId === m.nodeId}`)
+    }
+    expect(lines.sort()).toEqual(['stderr oops true', 'stderr oops true', 'stdout hello from <host> true', 'stdout hello from <host> true'])
+  })
+
+  it('follows the logs of a service as virtual time moves, until the caller stops', async () => {
+    sim = await simulateCluster({ managers: 1, workers: 1, seed: 16 })
+    const svc = await sim.services.create({
+      annotations: { name: 'ticker' },
+      mode: { replicated: { replicas: 1 } },
+      task: { container: { image: 'busybox:fake', command: ['sh', '-c', 'while true; do echo tick; sleep 1; done'] } },
+    })
+    await sim.services.waitConverged(svc.id)
+    const start = sim.now()
+    const lines: string[] = []
+    for await (const m of sim.services.logs(svc.id, { follow: true, tail: 0 })) {
+      lines.push(m.line)
+      if (lines.length === 3) break
+    }
+    expect(lines.length).toBe(3)
+    expect(lines).toEqual(['tick', 'tick', 'tick'])
+    expect(sim.now() - start >= 2_000).toBe(true)
   })
 })
