@@ -246,8 +246,8 @@ class Simulation implements SimulatedCluster {
   }
 
   raftStatus(nodeId?: string): SimulatedRaftStatus {
-    const m = nodeId === undefined ? this.#leaderManager() : this.#manager(nodeId)
-    if (m === undefined) throw new FailedPreconditionError('simulate: there is no leader', { reason: 'no-leader' })
+    const m = nodeId === undefined ? (this.#leaderManager() ?? this.#managers.find((x) => x.up)) : this.#manager(nodeId)
+    if (m === undefined) throw new FailedPreconditionError('simulate: every manager is down', { reason: 'no-manager' })
     const st = m.member.raft.status()
     const byRaft = new Map(this.#managers.map((x) => [x.raftId, x]))
     return {

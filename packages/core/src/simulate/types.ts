@@ -101,7 +101,11 @@ export interface SimulatedCluster extends AsyncDisposable {
   failTask(taskId: string, options?: { readonly exitCode?: number }): void
   /** Makes a manager's Raft storage writes take `ms` of virtual time (0: normal). */
   slowDisk(nodeId: string, ms: number): void
-  /** A manager's view of Raft (default: the leader's). */
+  /**
+   * A manager's view of Raft (default: the leader's, else — while there is none — the first
+   * running manager's, whose `leader` is then `0n`). `FailedPreconditionError` (reason
+   * `node-down`) for a crashed manager, (reason `no-manager`) when every manager is down.
+   */
   raftStatus(nodeId?: string): SimulatedRaftStatus
   /** The trace so far (same seed and calls ⇒ the same text). */
   trace(): string

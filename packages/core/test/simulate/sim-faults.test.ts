@@ -140,6 +140,8 @@ describe('simulated faults', () => {
     const managers = sim.members().filter((m) => m.role === 'manager')
     for (const m of managers) sim.crash(m.id)
     expect(sim.leader()).toBe(undefined)
+    await sim.restart(managers[0]!.id)
+    expect(sim.raftStatus().leader).toBe(0n)
     for (const m of managers) await sim.restart(m.id)
     await sim.runUntil(() => sim!.leader() !== undefined)
     expect((await sim.services.get(svc.id)).spec.annotations.labels).toEqual({ round: '5' })

@@ -79,7 +79,10 @@ describe('simulated cluster lifecycle', () => {
   it('a call with every manager down waits for a leader, then fails with SimulationDeadlineError', async () => {
     const sim = await simulateCluster({ managers: 1, workers: 0, seed: 6 })
     try {
-      sim.crash(sim.leader()!.id)
+      const id = sim.leader()!.id
+      sim.crash(id)
+      expect(() => sim.raftStatus()).toThrow(expect.objectContaining({ name: 'FailedPreconditionError', reason: 'no-manager' }))
+      expect(() => sim.raftStatus(id)).toThrow(expect.objectContaining({ name: 'FailedPreconditionError', reason: 'node-down' }))
       const start = sim.now()
       await expect(sim.services.list()).rejects.toMatchObject({ name: 'UnavailableError', reason: 'deadline' })
       expect(sim.now() - start >= 60_000).toBe(true)

@@ -9,8 +9,8 @@ afterEach(async () => {
   sim = undefined
 })
 
-describe('simulateCluster smoke', () => {
-  it('creates a service that converges, survives a leader crash', async () => {
+describe('the README scenario', () => {
+  it('6 replicas converge; after a leader crash a new leader converges a scale to 8', async () => {
     sim = await simulateCluster({ managers: 3, workers: 3, seed: 7 })
     expect(sim.leader()).toBeDefined()
     const svc = await sim.services.create({ annotations: { name: 'web' }, mode: { replicated: { replicas: 6 } }, task: { container: { image: 'busybox:fake' } } })
