@@ -1,7 +1,7 @@
 /**
  * One simulated manager: its replicated store over a `RaftNode` (memory storage that outlives a
  * crash, a slow-disk wrapper, an endpoint on the cluster's Raft `MemoryNetwork`), the leader's
- * loops (`LeaderTerms`: allocator, orchestrator with scheduler, dispatcher, log broker) started on election,
+ * loops (`LeaderTerms`: allocator, orchestrator with scheduler, dispatcher, the managers' status, log broker) started on election,
  * and a `StoreControlApi` on its store.
  *
  * @module
@@ -16,6 +16,8 @@ import type { ManualClock, MemoryNetwork, SeededRandom } from '@swarmkit-ts/test
 import type { MembershipHooks } from '../control/control-hooks.ts'
 import { StoreControlApi } from '../control/store-control-api.ts'
 import { LeaderTerms } from '../manager/leader-terms.ts'
+import { managerStatusComponent } from '../manager/manager-status.ts'
+import type { ManagerMember } from '../manager/membership.ts'
 import { LogBrokerComponent } from '../logs/log-broker-component.ts'
 import type { LogBroker } from '../logs/log-broker.ts'
 import type { ResolvedSimulateOptions } from './options.ts'
@@ -29,6 +31,8 @@ export interface SimManagerContext {
   readonly logger: Logger
   /** The managers as the dispatcher lists them to agents (leader first). */
   readonly managerList: () => readonly WeightedManager[]
+  /** The Raft group as manager `self` sees it (who it reaches), for the managers' Node status. */
+  readonly members: (self: SimManager) => readonly ManagerMember[]
   /** This manager's role changed (trace, agents' links). */
   readonly onRole: (manager: SimManager, role: RaftRole) => void
   /** This manager's store was (re)created: follow it (trace). */
@@ -140,7 +144,8 @@ export class SimManager {
     const store = member.store
     const logBroker = new LogBrokerComponent()
     const terms = new LeaderTerms({
-      components: [logBroker],
+      // As a real manager: the managers' Node status (leader, reachability), then the log broker.
+      components: [managerStatusComponent(() => this.#ctx.members(this)), logBroker],
       store,
       clock,
       random,

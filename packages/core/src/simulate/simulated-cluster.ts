@@ -83,6 +83,8 @@ class Simulation implements SimulatedCluster {
       logger: silentLogger,
       managerList: () => this.#managerList(),
       onRole: (m: SimManager, role: RaftRole) => this.#onRole(m, role),
+      members: (self: SimManager) =>
+        this.#managers.map((m) => ({ raftId: m.raftId, addr: m.addr, nodeId: m.nodeId, leader: m === self && self.isLeader, reachable: m === self || (m.up && !this.#cut(self.nodeId, m.nodeId)) })),
       onStore: (_m: SimManager, store: MemoryStore, signal: AbortSignal) => void this.#trace.follow(store, signal),
     }
     for (let i = 0; i < options.managers; i++) {

@@ -29,7 +29,13 @@ describe('simulated faults', () => {
     for (const id of ids) await sim.services.waitConverged(id)
     const running = (await sim.tasks.list()).filter(isUp)
     expect(running.length).toBe(8)
+    // The new leader records who leads and whom it reaches in the managers' Nodes, as a real one does.
+    await sim.runUntil(async () => (await sim!.nodes.get(old.id)).managerStatus?.reachability === 'unreachable')
+    const leaderNode = await sim.nodes.get(sim.leader()!.id)
+    expect([leaderNode.managerStatus?.leader, leaderNode.managerStatus?.reachability]).toEqual([true, 'reachable'])
+    expect((await sim.nodes.get(old.id)).managerStatus?.leader).toBe(false)
     await sim.restart(old.id)
+    await sim.runUntil(async () => (await sim!.nodes.get(old.id)).managerStatus?.reachability === 'reachable')
     await sim.runUntil(() => sim!.raftStatus(old.id).appliedIndex === sim!.raftStatus().appliedIndex)
     expect(sim.store(old.id).view((tx) => tx.services.find().map((s) => s.id).sort())).toEqual([...ids].sort())
   })
