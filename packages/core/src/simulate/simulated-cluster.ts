@@ -42,7 +42,6 @@ export async function simulateCluster(options?: SimulateOptions): Promise<Simula
   return sim
 }
 
-
 /** The simulated cluster (see the module doc). */
 class Simulation implements SimulatedCluster {
   readonly seed: number
