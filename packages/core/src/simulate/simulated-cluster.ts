@@ -136,9 +136,15 @@ class Simulation implements SimulatedCluster {
     await this.#time.drive(write, LEADER_WAIT_MS, 'the bootstrap write')
     for (const w of this.#workers) await this.#time.drive(w.start(), LEADER_WAIT_MS, `start of ${w.hostname}`)
     // Ready when every worker has registered (a global service created now covers them all).
+    // Checked only when the leader's store changed, over the workers not seen ready yet.
+    let waiting = this.#workers.map((w) => w.nodeId)
+    let checked: bigint | undefined
     const ready = (): boolean => {
       const store = this.#leaderManager()?.member.store
-      return store !== undefined && store.view((tx) => this.#workers.every((w) => tx.nodes.get(w.nodeId)?.status.state === 'ready'))
+      if (store === undefined || store.version === checked) return waiting.length === 0
+      checked = store.version
+      waiting = store.view((tx) => waiting.filter((id) => tx.nodes.get(id)?.status.state !== 'ready'))
+      return waiting.length === 0
     }
     await this.#time.until(ready, LEADER_WAIT_MS, 'the registration of every worker')
   }
