@@ -154,4 +154,27 @@ describe('simulated faults', () => {
     await sim.services.waitConverged(svc.id)
     expect((await sim.tasks.list({ serviceIds: [svc.id] })).filter(isUp).length).toBe(4)
   })
+
+  it('a worker cut off from the managers goes down and its tasks move; healed, it comes back and keeps no extra task running', async () => {
+    sim = await simulateCluster({ managers: 3, workers: 3, seed: 29 })
+    const svc = await sim.services.create(spec('web', 6))
+    await sim.services.waitConverged(svc.id)
+    const cut = sim.members().find((m) => m.role === 'worker')!.id
+    sim.partition([cut])
+    await sim.runUntil(async () => (await sim!.nodes.get(cut)).status.state === 'down')
+    await sim.runUntil(async () => {
+      const up = (await sim!.tasks.list({ serviceIds: [svc.id] })).filter(isUp)
+      return up.length === 6 && up.every((t) => t.nodeId !== cut)
+    })
+    sim.heal()
+    await sim.runUntil(async () => (await sim!.nodes.get(cut)).status.state === 'ready')
+    await sim.advance(30_000)
+    const up = (await sim.tasks.list({ serviceIds: [svc.id] })).filter(isUp)
+    expect(up.length).toBe(6)
+    expect(new Set(up.map((t) => t.slot)).size).toBe(6)
+    // The replacements stay where they are: the healed worker is assigned no task to run.
+    const store = sim.store()
+    const assigned = store.view((tx) => tx.tasks.find({ nodeId: cut })).filter((t) => t.desiredState === TaskState.RUNNING)
+    expect(assigned.length).toBe(0)
+  })
 })
