@@ -14,6 +14,8 @@ interface PageProbe {
   deltas: number
   lastEventId: string
   connected: boolean
+  /** `performance.now()` when the first snapshot was drawn (page-load benchmarks). */
+  firstDrawMs: number
 }
 
 declare global {
@@ -34,10 +36,12 @@ function takeToken(): string | undefined {
 }
 
 function start(): void {
-  const probe: PageProbe = { snapshots: 0, deltas: 0, lastEventId: '', connected: false }
+  const probe: PageProbe = { snapshots: 0, deltas: 0, lastEventId: '', connected: false, firstDrawMs: 0 }
   window.__dashboard = probe
   const model = new Model()
-  const renderer = new Renderer(model)
+  const renderer = new Renderer(model, () => {
+    if (probe.firstDrawMs === 0 && probe.snapshots > 0) probe.firstDrawMs = performance.now()
+  })
   const token = takeToken()
   const status = document.getElementById('action-status') as HTMLSpanElement
   const connection = document.getElementById('connection') as HTMLSpanElement

@@ -59,8 +59,12 @@ export class Renderer {
   #filter = ''
   #frame = 0
 
-  constructor(model: Model) {
+  readonly #onDrawn: () => void
+
+  /** `onDrawn` runs after each draw. */
+  constructor(model: Model, onDrawn: () => void = () => undefined) {
     this.#model = model
+    this.#onDrawn = onDrawn
     this.#observer = new IntersectionObserver((entries) => this.#onIntersect(entries), { rootMargin: '100% 0px' })
   }
 
@@ -122,6 +126,7 @@ export class Renderer {
       if (d.raft) this.#drawRaft()
     }
     this.#summary.textContent = `${m.nodes.size} nodes · ${m.tasks.size} tasks · ${m.services.size} services`
+    this.#onDrawn()
   }
 
   /** Redraws the ages of the drawn cards (the clock moved). */
