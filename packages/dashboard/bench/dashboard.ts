@@ -138,6 +138,8 @@ async function main(): Promise<void> {
       await page.locator(`.node[data-node-id="${first}"]`).scrollIntoViewIfNeeded()
       await page.waitForSelector(`.node[data-node-id="${first}"] .task`, { timeout: 60_000 })
       const drawnCards = await page.locator('.task').count()
+      await mkdir(`${OUT}dashboard`, { recursive: true })
+      await page.screenshot({ path: `${OUT}dashboard/bench-${label}.png` })
       const tasks = cluster.store().view((tx) => tx.tasks.find({ nodeId: first }))
       const lat = await latency(page, cluster, tasks)
       results[label] = {
