@@ -39,6 +39,7 @@ function turn(): Promise<void> {
 
 /** The cluster's time driver (see the module doc). */
 export class VirtualTime {
+  /** The clock it moves. */
   readonly clock: ManualClock
   #closed = false
 

@@ -51,8 +51,11 @@ function describeResult(result: unknown): string {
 export interface LeaderRouterInit {
   /** The current leader, if any. */
   readonly leader: () => SimManager | undefined
+  /** The cluster's clock (the retry timers). */
   readonly clock: Clock
+  /** What drives virtual time while a call is pending. */
   readonly time: VirtualTime
+  /** Where writes are recorded. */
   readonly trace: TraceLog
   /** Virtual ms between two tries while there is no leader. */
   readonly retryMs: number

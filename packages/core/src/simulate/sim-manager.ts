@@ -25,9 +25,13 @@ import { SlowDiskStorage } from './raft-net.ts'
 
 /** What every manager of one simulated cluster shares. */
 export interface SimManagerContext {
+  /** The cluster's one clock. */
   readonly clock: ManualClock
+  /** The network of the managers' Raft messages. */
   readonly network: MemoryNetwork<Message>
+  /** The cluster's options. */
   readonly options: ResolvedSimulateOptions
+  /** Where the manager's parts log. */
   readonly logger: Logger
   /** The managers as the dispatcher lists them to agents (leader first). */
   readonly managerList: () => readonly WeightedManager[]
@@ -52,9 +56,13 @@ const SIMULATED_MEMBERSHIP: MembershipHooks = {
 
 /** See the module doc. */
 export class SimManager {
+  /** Its position among the managers (`manager-<index>`). */
   readonly index: number
+  /** The id of its Node object. */
   readonly nodeId: string
+  /** Its Raft member id. */
   readonly raftId: RaftMemberId
+  /** `manager-<index>`. */
   readonly hostname: string
   /** The address agents and other managers know this manager by. */
   readonly addr: string

@@ -26,8 +26,11 @@ export const SIMULATED_IMAGE = 'busybox:fake'
 
 /** What every worker of one simulated cluster shares. */
 export interface SimWorkerContext {
+  /** The cluster's one clock. */
   readonly clock: ManualClock
+  /** The cluster's options. */
   readonly options: ResolvedSimulateOptions
+  /** Where the agent logs. */
   readonly logger: Logger
   /** The managers, by address. */
   readonly managers: ReadonlyMap<string, SimManager>
@@ -56,8 +59,11 @@ function* running(agent: Agent): Iterable<{ task: { id: string; serviceId: strin
 
 /** See the module doc. */
 export class SimWorker {
+  /** Its position among the workers (`worker-<index>`). */
   readonly index: number
+  /** The id of its Node object (registered by its first session). */
   readonly nodeId: string
+  /** `worker-<index>`. */
   readonly hostname: string
   /** The worker's disk: the agent's task database, which a crash keeps. */
   readonly taskDb = new MemoryTaskDb()
