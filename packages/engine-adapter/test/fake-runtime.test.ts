@@ -124,6 +124,19 @@ describe('FakeRuntime failure injection', () => {
     expect(await rt.inspect(id)).toMatchObject({ state: 'exited', exitCode: 139, finishedAt: 1_003_000 })
   })
 
+  it('kill: a running container dies at once with the given code; refused for a stopped or unknown one', async () => {
+    const { clock, rt } = setup()
+    const id = await rt.create(sh('while true; do sleep 1; done'))
+    await rt.start(id)
+    await advance(clock, 1_500, 100)
+    rt.kill(id, 3)
+    expect(await rt.inspect(id)).toMatchObject({ state: 'exited', exitCode: 3, finishedAt: 1_001_500 })
+    expect(await rt.wait(id)).toBe(3)
+    expect(() => rt.kill(id, 3)).toThrow(expect.objectContaining({ name: 'FailedPreconditionError', reason: 'not-running' }))
+    expect(() => rt.kill('nope', 3)).toThrow(expect.objectContaining({ name: 'NotFoundError' }))
+    expect(() => rt.kill(id, 256)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field: 'exitCode' }))
+  })
+
   it('unhealthy: probes fail regardless of the command', async () => {
     const { clock, rt } = setup()
     rt.inject({ kind: 'unhealthy' })

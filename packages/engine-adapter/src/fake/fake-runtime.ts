@@ -1,4 +1,4 @@
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError, sleep, systemClock, type Clock } from '@swarmkit-ts/api'
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, sleep, systemClock, type Clock } from '@swarmkit-ts/api'
 import { ContainerStartError, ImageNotFoundError } from '../errors.ts'
 import { EventJournal } from '../shared/event-journal.ts'
 import { programLookup } from './fake-applets.ts'
@@ -91,6 +91,20 @@ export class FakeRuntime implements ContainerRuntime {
   /** Injects a failure into matching containers or pulls (see {@link FakeFault}). */
   inject(fault: FakeFault, match?: FakeFaultMatch): FakeFaultHandle {
     return this.#faults.add(fault, match)
+  }
+
+  /**
+   * Makes running container `id` die at once with `exitCode`, as a crash of its process would
+   * (failure injection into a container already running; `inject` affects later ones).
+   *
+   * @throws NotFoundError for an unknown container; FailedPreconditionError (reason
+   *   `not-running`) when it is not running; InvalidArgumentError for an exit code outside 0..255.
+   */
+  kill(id: string, exitCode: number): void {
+    if (!Number.isSafeInteger(exitCode) || exitCode < 0 || exitCode > 255) throw new InvalidArgumentError('exitCode', `must be an integer in [0, 255], got ${String(exitCode)}`)
+    const c = this.#get(id)
+    if (c.state !== 'running') throw new FailedPreconditionError(`container ${id} is not running (${c.state})`, { reason: 'not-running' })
+    c.kill(exitCode)
   }
 
   /** Number of containers held (in any state). */
