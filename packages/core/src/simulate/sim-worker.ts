@@ -13,7 +13,7 @@ import { UnavailableError, silentLogger } from '@swarmkit-ts/api'
 import type { DispatcherApi, DispatcherStreamOptions, Logger, Random, WeightedManager } from '@swarmkit-ts/api'
 import { Agent, MemoryTaskDb, RuntimeExecutor } from '@swarmkit-ts/agent'
 import { FakeRuntime } from '@swarmkit-ts/engine-adapter'
-import type { FakeProcess, FakeProgram } from '@swarmkit-ts/engine-adapter'
+import type { FakeProgram } from '@swarmkit-ts/engine-adapter'
 import { inProcessDispatcher } from '@swarmkit-ts/testkit'
 import type { DispatcherBinding, ManualClock, SeededRandom } from '@swarmkit-ts/testkit'
 import { LogPublisher } from '../logs/log-publisher.ts'
@@ -72,8 +72,6 @@ export class SimWorker {
   readonly #ctx: SimWorkerContext
   readonly #random: SeededRandom
   readonly #bindings = new Map<string, DispatcherBinding>()
-  /** The processes of running `serve` containers, by container hostname (the id's first 12 characters). */
-  readonly #processes = new Map<string, FakeProcess>()
   #agent: Agent | undefined
   #publisher: LogPublisher | undefined
 
@@ -93,17 +91,13 @@ export class SimWorker {
 
   #newRuntime(): FakeRuntime {
     const { clock, options, failures } = this.#ctx
-    const processes = this.#processes
     const rate = options.faults.taskFailureRate
+    // Runs until signalled; with the background task failures, may exit 1 after 1–10 s instead.
     const serve: FakeProgram = (_argv, ctx) => {
       const proc = ctx.process
-      const key = ctx.env['HOSTNAME'] ?? ''
-      processes.set(key, proc)
-      void proc.whenKilled().then(() => processes.delete(key))
       const failAfter = rate > 0 && failures.float() < rate ? 1_000 + failures.int(9_000) : undefined
       const loop = (): Promise<number> => proc.sleep(1e12).then(() => (proc.pendingSignal !== undefined ? 0 : loop()))
-      const run = failAfter === undefined ? loop() : proc.sleep(failAfter).then(() => (proc.pendingSignal !== undefined ? 0 : 1))
-      return run.finally(() => processes.delete(key))
+      return failAfter === undefined ? loop() : proc.sleep(failAfter).then(() => (proc.pendingSignal !== undefined ? 0 : 1))
     }
     return new FakeRuntime({ clock, images: { [SIMULATED_IMAGE]: { entrypoint: ['serve'], cmd: [] } }, programs: { serve } })
   }
@@ -201,7 +195,6 @@ export class SimWorker {
     await agent.stop()
     const old = this.runtime
     for (const c of await old.list()) if (c.state === 'running') await old.stop(c.id, { graceMs: 0 })
-    this.#processes.clear()
     this.runtime = this.#newRuntime()
   }
 
@@ -210,15 +203,14 @@ export class SimWorker {
     await this.crash()
   }
 
-  /**
-   * Makes the container of a running task exit with `exitCode`; false when it runs no container
-   * of the `serve` program here.
-   */
+  /** Makes container `containerId` exit with `exitCode` now; false when this worker's engine runs no such container. */
   failContainer(containerId: string, exitCode: number): boolean {
-    const proc = this.#processes.get(containerId.slice(0, 12))
-    if (proc === undefined) return false
-    this.#processes.delete(containerId.slice(0, 12))
-    proc.kill(exitCode)
-    return true
+    const c = this.runtime
+    try {
+      c.kill(containerId, exitCode)
+      return true
+    } catch {
+      return false
+    }
   }
 }

@@ -94,6 +94,22 @@ describe('simulated faults', () => {
     expect(() => sim!.failTask('nosuchtask')).toThrow(expect.objectContaining({ name: 'NotFoundError' }))
   })
 
+  it('failTask works on any program (a shell loop here), and a task with restart condition none is not replaced', async () => {
+    sim = await simulateCluster({ managers: 1, workers: 1, seed: 30 })
+    const svc = await sim.services.create({
+      annotations: { name: 'once' },
+      mode: { replicated: { replicas: 1 } },
+      task: { container: { image: 'busybox:fake', command: ['sh', '-c', 'while true; do sleep 1; done'] }, restart: { condition: 'none' } },
+    })
+    await sim.services.waitConverged(svc.id)
+    const victim = (await sim.tasks.list({ serviceIds: [svc.id] })).find(isUp)!
+    sim.failTask(victim.id, { exitCode: 42 })
+    await sim.runUntil(async () => (await sim!.tasks.get(victim.id)).status.state === TaskState.FAILED)
+    await sim.advance(60_000)
+    const tasks = await sim.tasks.list({ serviceIds: [svc.id] })
+    expect(tasks.map((t) => [t.id, t.status.state, t.status.containerStatus?.exitCode])).toEqual([[victim.id, TaskState.FAILED, 42]])
+  })
+
   it('slowDisk: writes through a manager with a slow disk take its virtual time, and still commit', async () => {
     sim = await simulateCluster({ managers: 1, workers: 1, seed: 25 })
     const leader = sim.leader()!
