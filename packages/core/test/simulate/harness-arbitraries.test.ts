@@ -11,7 +11,7 @@ const FAULTS = new Set(['crash-worker', 'restart-worker', 'crash-leader', 'resta
 
 describe('the harness arbitraries', () => {
   it('draw bounded schedules of plain data, operations-only when faults are off', () => {
-    for (const schedule of fc.sample(arbClusterSchedule({ minLength: 2, maxLength: 5, maxReplicas: 4 }), { numRuns: 300, seed: 3 })) {
+    for (const schedule of fc.sample(arbClusterSchedule({ minLength: 2, maxLength: 5, maxReplicas: 4, leadingService: false }), { numRuns: 300, seed: 3 })) {
       expect(schedule.length).toBeGreaterThanOrEqual(2)
       expect(schedule.length).toBeLessThanOrEqual(5)
       expect(JSON.parse(JSON.stringify(schedule))).toEqual(schedule)
@@ -22,6 +22,13 @@ describe('the harness arbitraries', () => {
     }
     const quiet = fc.sample(arbClusterSchedule({ faults: false }), { numRuns: 200, seed: 4 }).flat()
     expect(quiet.filter((s) => FAULTS.has(s.kind))).toEqual([])
+  })
+
+  it('start a schedule with a replicated service of at least one replica and a second of time, unless told not to', () => {
+    for (const [first, second] of fc.sample(arbClusterSchedule({ maxReplicas: 3 }), { numRuns: 200, seed: 8 })) {
+      expect(first?.kind === 'create-service' && first.replicas !== null && first.replicas >= 1 && first.replicas <= 3).toBe(true)
+      expect(second).toEqual({ kind: 'advance', ms: 1_000 })
+    }
   })
 
   it('leave out the fault kinds switched off, and draw every kind otherwise', () => {

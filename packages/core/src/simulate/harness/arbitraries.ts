@@ -40,6 +40,12 @@ export interface ClusterScheduleArbitraryOptions extends ClusterOperationArbitra
   readonly maxLength?: number
   /** Include faults at all (an operations-only schedule otherwise). @default true */
   readonly faults?: boolean
+  /**
+   * Start with the creation of a replicated service with at least one replica (then an advance
+   * of a second), so that updates, rollbacks and task failures have something to act on; it
+   * comes on top of `minLength`..`maxLength`. @default true
+   */
+  readonly leadingService?: boolean
 }
 
 const index = fc.nat({ max: 15 })
@@ -97,14 +103,20 @@ export function arbClusterFault(options: ClusterFaultArbitraryOptions = {}): fc.
 }
 
 /**
- * A bounded schedule mixing operations (two thirds) and faults (one third); about one operation
- * in five is `concurrent` (started together with the next steps). Shrinks towards shorter
- * schedules of simpler steps.
+ * A bounded schedule mixing operations (two thirds) and faults (one third), after a leading
+ * service (see {@link ClusterScheduleArbitraryOptions.leadingService}); about one operation in
+ * five is `concurrent` (started together with the next steps). Shrinks towards shorter schedules
+ * of simpler steps.
  */
 export function arbClusterSchedule(options: ClusterScheduleArbitraryOptions = {}): fc.Arbitrary<ClusterSchedule> {
   const operation: fc.Arbitrary<ClusterStep> = fc
     .tuple(arbClusterOperation(options), fc.nat({ max: 4 }))
     .map(([op, n]) => (n === 0 && op.kind !== 'advance' ? { ...op, concurrent: true } : op))
   const step = options.faults === false ? operation : fc.oneof({ weight: 2, arbitrary: operation }, { weight: 1, arbitrary: arbClusterFault(options) })
-  return fc.array(step, { minLength: options.minLength ?? 1, maxLength: options.maxLength ?? 12 })
+  const steps = fc.array(step, { minLength: options.minLength ?? 1, maxLength: options.maxLength ?? 12 })
+  if (options.leadingService === false) return steps
+  const leading = arbClusterOperation({ ...options, global: false, maxReplicas: Math.max(1, options.maxReplicas ?? 6) }).filter(
+    (op) => op.kind === 'create-service' && op.replicas !== null && op.replicas >= 1,
+  )
+  return fc.tuple(leading, steps).map(([first, rest]): ClusterSchedule => [first, { kind: 'advance', ms: 1_000 }, ...rest])
 }
