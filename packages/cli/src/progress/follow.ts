@@ -6,7 +6,7 @@
  * @module
  */
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, NotLeaderError, UnavailableError } from '@swarmkit-ts/api'
-import { computeProgress, progressEqual } from '@swarmkit-ts/core'
+import { computeProgress, globalServiceNodes, progressEqual } from '@swarmkit-ts/core'
 import type { ControlApi, ServiceProgress } from '@swarmkit-ts/core'
 
 /** A store event as the control API's watch yields it. */
@@ -106,7 +106,7 @@ export async function* followProgress(control: ControlApi, idOrName: string, opt
         service = await control.services.get(serviceId)
         const [tasks, nodes] = await Promise.all([control.tasks.list({ serviceIds: [serviceId] }), control.nodes.list()])
         const byId = new Map(nodes.map((n) => [n.id, n]))
-        p = computeProgress(service, tasks, (id) => byId.get(id))
+        p = computeProgress(service, tasks, (id) => byId.get(id), false, globalServiceNodes(service, nodes))
         failingSince = undefined
       } catch (err) {
         if (signal.aborted) return
