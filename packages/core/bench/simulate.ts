@@ -15,7 +15,7 @@
  * pnpm bench` (bench/run.ts). Knobs: `BENCH_SIM_ROWS` (`small,large,drain`: which rows; default `small,drain`, plus `large` with `BENCH_SIM_1M=1`),
  * `BENCH_MANAGERS` (default 3; `BENCH_LARGE_MANAGERS` for the large row, default the same),
  * `BENCH_SMALL` / `BENCH_LARGE` (`workers×services×replicas`, e.g. `200×10×1000`),
- * `BENCH_DRAIN_WORKERS` (10,000), `BENCH_DRAINED` (1,000), `BENCH_PROGRESS_MS` (real ms between
+ * `BENCH_SNAPSHOT_INTERVAL` (the managers' Raft snapshot interval), `BENCH_DRAIN_WORKERS` (10,000), `BENCH_DRAINED` (1,000), `BENCH_PROGRESS_MS` (real ms between
  * progress lines, 10,000). Node flags go after the entry (`--max-old-space-size=12000
  * --max-semi-space-size=64`). Writes bench-results/core-simulate.json.
  *
@@ -37,6 +37,8 @@ const LARGE_MANAGERS = Number(process.env['BENCH_LARGE_MANAGERS'] ?? MANAGERS)
 const DRAIN_WORKERS = Number(process.env['BENCH_DRAIN_WORKERS'] ?? 10_000)
 const DRAINED = Number(process.env['BENCH_DRAINED'] ?? 1_000)
 const DRAIN_TASKS = Number(process.env['BENCH_DRAIN_TASKS'] ?? 100_000)
+/** The managers' Raft snapshot interval (entries), when set; else the simulator's default. */
+const SNAPSHOT_INTERVAL = process.env['BENCH_SNAPSHOT_INTERVAL'] === undefined ? undefined : Number(process.env['BENCH_SNAPSHOT_INTERVAL'])
 const PROGRESS_MS = Number(process.env['BENCH_PROGRESS_MS'] ?? 10_000)
 /** Virtual time any one phase may take before the run counts as failed. */
 const GUARD_VIRTUAL_MS = 3_600_000
@@ -161,10 +163,12 @@ async function createRow(name: string, managers: number, s: Shape, target?: stri
   const load = `${managers} managers, ${fmt(s.workers)} workers, ${fmt(s.services)} services × ${fmt(s.replicas)}`
   const heap0 = heapUsed()
   const boot = new Stopwatch()
-  const sim = await simulateCluster({ managers, workers: s.workers, seed: 21, trace: false })
+  const raft = SNAPSHOT_INTERVAL === undefined ? {} : { raft: { snapshotInterval: SNAPSHOT_INTERVAL } }
+  const sim = await simulateCluster({ managers, workers: s.workers, seed: 21, trace: false, ...raft })
   const booted = boot.read()
   const heapNodes = heapUsed()
   log(`${name}: ${load} — cluster up in ${fmt(booted.ms)} ms (${fmt(booted.cpuMs)} CPU ms), heap ${mb(heapNodes - heap0)}`)
+  const entries0 = sim.raftStatus().commitIndex
   const watch = new Stopwatch()
   const v0 = sim.now()
   const creates: Promise<unknown>[] = []
@@ -174,7 +178,9 @@ async function createRow(name: string, managers: number, s: Shape, target?: stri
   const virtualMs = r.virtualMs
   const peak = peakRss()
   const heap = heapUsed()
-  log(`${name}: all ${fmt(total)} RUNNING in ${fmt(r.ms)} ms (${fmt(r.cpuMs)} CPU ms, ${fmt(virtualMs)} virtual ms)`)
+  const offHeap = process.memoryUsage().arrayBuffers
+  const entries = Number(sim.raftStatus().commitIndex - entries0)
+  log(`${name}: all ${fmt(total)} RUNNING in ${fmt(r.ms)} ms (${fmt(r.cpuMs)} CPU ms, ${fmt(virtualMs)} virtual ms, ${fmt(entries)} Raft entries)`)
   rows.push({
     benchmark: `create → every task RUNNING (${name})`,
     load,
@@ -184,7 +190,7 @@ async function createRow(name: string, managers: number, s: Shape, target?: stri
     peakRssBytes: peak,
     heapBytes: heap - heap0,
     ...(target === undefined ? {} : { target }),
-    note: `cluster up: ${fmt(booted.ms)} ms; heap per worker ${fmt((heapNodes - heap0) / s.workers)} B, per task ${fmt((heap - heapNodes) / total)} B`,
+    note: `${fmt(entries)} Raft entries; ArrayBuffers ${mb(offHeap)}; cluster up: ${fmt(booted.ms)} ms; heap per worker ${fmt((heapNodes - heap0) / s.workers)} B, per task ${fmt((heap - heapNodes) / total)} B`,
   })
   return sim
 }
