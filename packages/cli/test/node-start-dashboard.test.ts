@@ -2,6 +2,7 @@
  * `swarmkit node start --dashboard host:port [--dashboard-actions]`: the manager serves the live
  * dashboard, reports its URL (with the actions token in the fragment), and refuses bad flags.
  */
+import { get } from 'node:https'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CliRig, startNode, swarmkit, type Started } from './commands-rig.ts'
@@ -49,5 +50,22 @@ describe('swarmkit node start --dashboard', { timeout: 90_000 }, () => {
       stdout: '',
       stderr: 'swarmkit: InvalidArgumentError: --dashboard-actions: needs --dashboard\n',
     })
+    expect((await swarmkit(['node', 'start', 'init', '--state-dir', dir, '--dashboard-tls'])).stderr).toBe('swarmkit: InvalidArgumentError: --dashboard-tls: needs --dashboard\n')
+  })
+
+  it('serves the dashboard over HTTPS with --dashboard-tls', async () => {
+    const stop = new AbortController()
+    const node = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--dashboard', '127.0.0.1:0', '--dashboard-tls', ...FAST_FLAGS], stop.signal)
+    running.push({ stop, done: node.done })
+    const m = (await node.ready) as Started & { dashboard?: string }
+    expect(m.dashboard).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/)
+    // The certificate is the cluster CA's (tls.test.ts in the dashboard checks it against the root).
+    const status = await new Promise<number>((resolve, reject) => {
+      get(m.dashboard ?? '', { rejectUnauthorized: false }, (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      }).on('error', reject)
+    })
+    expect(status).toBe(200)
   })
 })

@@ -18,6 +18,12 @@ export interface ServeDashboardOptions {
   readonly actions?: boolean
   /** The actions token (at least 16 printable characters); default: a random one, returned by `serveDashboard`. */
   readonly token?: string
+  /**
+   * Serve HTTPS with the cluster's certificates (a manager only): a serving certificate from the
+   * cluster's CA; a client presenting a manager certificate of this cluster may act without the
+   * token (the control API's rule). @default false
+   */
+  readonly tls?: boolean
   /** The page title (the cluster's name, say). @default 'swarmkit-ts' */
   readonly title?: string
   /** How often the Raft panel is re-read, in ms (it changes without a store write on an election). @default 1000 */
@@ -31,6 +37,7 @@ export interface DashboardSettings {
   readonly host: string
   readonly port: number
   readonly actions: boolean
+  readonly tls: boolean
   readonly token: string | undefined
   readonly title: string
   readonly sampleIntervalMs: number
@@ -56,10 +63,11 @@ export function checkOptions(options: ServeDashboardOptions): DashboardSettings 
     checkToken(options.token)
     if (!actions) throw new InvalidArgumentError('token', 'is only used with actions: true')
   }
+  if (options.tls !== undefined && typeof options.tls !== 'boolean') throw new InvalidArgumentError('tls', 'must be a boolean')
   const title = options.title ?? 'swarmkit-ts'
   if (typeof title !== 'string' || title.length > 200) throw new InvalidArgumentError('title', 'must be a string of at most 200 characters')
   const sampleIntervalMs = options.sampleIntervalMs ?? 1000
   if (!Number.isInteger(sampleIntervalMs) || sampleIntervalMs < 10 || sampleIntervalMs > 60_000) throw new InvalidArgumentError('sampleIntervalMs', 'must be an integer from 10 to 60000')
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new InvalidArgumentError('signal', 'must be an AbortSignal')
-  return { host, port, actions, token: actions ? (options.token ?? undefined) : undefined, title, sampleIntervalMs }
+  return { host, port, actions, tls: options.tls === true, token: actions ? (options.token ?? undefined) : undefined, title, sampleIntervalMs }
 }

@@ -6,6 +6,9 @@
  *
  * @module
  */
+import type { Server as HttpServer } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { Server as TlsServer, TLSSocket } from 'node:tls'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { InvalidArgumentError, NodeAvailability, PermissionDeniedError, SwarmkitError } from '@swarmkit-ts/api'
 import { loadAssets, type Assets } from './assets.ts'
@@ -18,7 +21,7 @@ import { parseLastEventId, sseRetry } from './sse.ts'
 
 /** A running dashboard. */
 export interface DashboardServer extends AsyncDisposable {
-  /** The page's URL (`http://host:port/`). */
+  /** The page's URL (`http://host:port/`, or `https://` with `tls`). */
   readonly url: string
   /** The actions token (only with `actions: true`). */
   readonly token?: string
@@ -49,8 +52,10 @@ export async function serveDashboard(target: DashboardTarget, options: ServeDash
   const source = toDashboardSource(target)
   const assets = await loadAssets()
   const token = settings.actions ? (settings.token ?? newToken()) : undefined
+  if (settings.tls && source.tls === undefined) throw new InvalidArgumentError('tls', 'needs a manager (a simulated cluster has no certificates)')
+  const https = settings.tls && source.tls !== undefined ? await source.tls.issue([settings.host]) : undefined
   const feed = new DashboardFeed(source, { actions: settings.actions, sampleIntervalMs: settings.sampleIntervalMs })
-  const app = buildApp({ source, feed, assets, settings, token })
+  const app = buildApp({ source, feed, assets, settings, token, https })
   feed.start()
   try {
     await app.listen({ host: settings.host, port: settings.port })
@@ -61,12 +66,15 @@ export async function serveDashboard(target: DashboardTarget, options: ServeDash
   }
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : settings.port
+  // Follows renewals and root rotations: new connections get a certificate from the current CA.
+  const unfollow = https === undefined ? undefined : source.tls?.follow([settings.host], (m) => (app.server as unknown as TlsServer).setSecureContext({ key: m.keyPem, cert: m.certChainPem, ca: m.trustBundlePem }))
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
-  const url = `http://${host}:${port}/`
+  const url = `${https === undefined ? 'http' : 'https'}://${host}:${port}/`
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= (async () => {
       options.signal?.removeEventListener('abort', onAbort)
+      unfollow?.()
       feed.close()
       await app.close()
     })()
@@ -89,10 +97,25 @@ interface AppParts {
   readonly assets: Assets
   readonly settings: DashboardSettings
   readonly token: string | undefined
+  /** The serving certificate, with `tls`. */
+  readonly https: { readonly keyPem: string; readonly certChainPem: string; readonly trustBundlePem: string } | undefined
 }
 
-function buildApp({ source, feed, assets, settings, token }: AppParts): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 64 * 1024 })
+function buildApp({ source, feed, assets, settings, token, https }: AppParts): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 64 * 1024,
+    // HTTPS asks for a client certificate without requiring one: a browser without one still
+    // reads; a manager certificate of the cluster may act. (https.Server serves the same
+    // request/response API as http.Server, which is the type fastify is built with here.)
+    ...(https === undefined
+      ? {}
+      : {
+          serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) =>
+            createHttpsServer({ key: https.keyPem, cert: https.certChainPem, ca: https.trustBundlePem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, handler) as unknown as HttpServer,
+        }),
+  })
   app.addHook('onSend', async (_req, reply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) void reply.header(k, v)
   })
@@ -119,8 +142,19 @@ function buildApp({ source, feed, assets, settings, token }: AppParts): FastifyI
     feed.subscribe(client, parseLastEventId(req.headers['last-event-id']))
   })
 
+  const managerCertificate = (req: FastifyRequest): boolean => {
+    const socket = req.raw.socket as Partial<TLSSocket>
+    if (https === undefined || socket.authorized !== true || socket.getPeerCertificate === undefined || source.tls === undefined) return false
+    try {
+      source.tls.authorizeManager(socket.getPeerCertificate())
+      return true
+    } catch {
+      return false
+    }
+  }
   const authorize = (req: FastifyRequest): void => {
     if (token === undefined) throw new PermissionDeniedError('actions are disabled: this dashboard is read-only (serve it with actions: true)')
+    if (managerCertificate(req)) return
     if (!bearerMatches(req.headers.authorization, token)) throw new PermissionDeniedError('a valid actions token is required (Authorization: Bearer <token>)')
   }
   const action = (run: (req: FastifyRequest<{ Params: { id: string } }>) => Promise<void>) => async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {

@@ -5,9 +5,10 @@
  *
  * @module
  */
+import type { PeerCertificate } from 'node:tls'
 import { InvalidArgumentError, systemClock } from '@swarmkit-ts/api'
 import type { NodeAvailability } from '@swarmkit-ts/api'
-import type { ManagerCluster } from '@swarmkit-ts/core'
+import { SigningCACache, clusterAuthorizer, issueServingCertificate, type ManagerCluster } from '@swarmkit-ts/core'
 import type { MemoryStore } from '@swarmkit-ts/store'
 import type { RaftMemberView, RaftView } from './view-model.ts'
 
@@ -31,6 +32,21 @@ export interface DashboardSource {
   setAvailability(nodeId: string, availability: NodeAvailability): Promise<void>
   /** Rolls a service back to its previous spec. */
   rollback(serviceId: string): Promise<void>
+  /** The cluster's certificates, when the source has them (a manager; a simulated cluster has none). */
+  readonly tls?: DashboardTls
+}
+
+/** HTTPS with the cluster's certificates: the serving certificate, and who may act by certificate. */
+export interface DashboardTls {
+  /** A serving certificate with the manager's identity, from the cluster's CA, valid for `hosts`. */
+  issue(hosts: readonly string[]): ReturnType<typeof issueServingCertificate>
+  /**
+   * Calls `apply` with a new serving certificate for `hosts` whenever the node's own material
+   * changes (a renewal, a root rotation); returns the function that stops following.
+   */
+  follow(hosts: readonly string[], apply: (material: Awaited<ReturnType<typeof issueServingCertificate>>) => void): () => void
+  /** Throws `PermissionDeniedError` unless `peer` is a manager certificate of this cluster, not removed (the control API's rule). */
+  authorizeManager(peer: PeerCertificate): void
 }
 
 /**
@@ -61,7 +77,29 @@ export type DashboardTarget = ManagerCluster | SimulatedClusterLike
 
 /** The adapter of a running manager: its own store (followers show what they replicated), its Raft member. */
 export function managerSource(manager: ManagerCluster): DashboardSource {
+  const store = manager.manager.store
+  const authorize = clusterAuthorizer(store, { clusterId: manager.clusterId })
+  const signingCA = new SigningCACache()
   return {
+    tls: {
+      issue: (hosts) => issueServingCertificate({ store, tls: manager.tls, hosts, signingCA }),
+      follow: (hosts, apply) => {
+        let basedOn = manager.tls.current
+        let chain = Promise.resolve()
+        // The listener also fires once at subscription: only a different material re-issues.
+        const onChange = (): void => {
+          chain = chain.then(async () => {
+            const now = manager.tls.current
+            if (now === basedOn) return
+            basedOn = now
+            apply(await issueServingCertificate({ store, tls: manager.tls, hosts, signingCA }))
+          }).catch(() => undefined) // keep serving the previous certificate; the next change tries again
+        }
+        manager.tls.addIdentityCertificateListener(onChange)
+        return () => manager.tls.removeIdentityCertificateListener(onChange)
+      },
+      authorizeManager: (peer) => authorize({ getAuthContext: () => ({ transportSecurityType: 'ssl', sslPeerCertificate: peer }) }, ['manager']),
+    },
     store: () => manager.manager.store,
     now: () => systemClock.now(),
     raft: () => managerRaftView(manager),

@@ -1,7 +1,7 @@
 /**
  * `swarmkit node start --dashboard <host:port>`: the live web dashboard of the node while it is a
  * manager (read-only; with `--dashboard-actions`, scale, drain and rollback behind a token printed
- * at start). A worker serves nothing; a promoted worker starts serving, a demoted manager stops.
+ * at start; with `--dashboard-tls`, HTTPS with the cluster's certificates). A worker serves nothing; a promoted worker starts serving, a demoted manager stops.
  *
  * @module
  */
@@ -18,11 +18,14 @@ export function parseDashboardFlag(value: string): string {
 export class DashboardServing {
   readonly #listen: string
   readonly #actions: boolean
+  readonly #tls: boolean
   #server: DashboardServer | undefined
 
-  constructor(listen: string, actions: boolean) {
+  /** `tls`: HTTPS with the cluster's certificates (a manager certificate may act without the token). */
+  constructor(listen: string, actions: boolean, tls = false) {
     this.#listen = listen
     this.#actions = actions
+    this.#tls = tls
   }
 
   /** The URL to open (with the actions token in its fragment when actions are on), when the node serves. */
@@ -33,7 +36,7 @@ export class DashboardServing {
   /** Serves `node`'s dashboard when it is a manager (stopping the previous node's first); stops when it is a worker. */
   async follow(node: ClusterNode): Promise<void> {
     await this.close()
-    if (node.role === 'manager') this.#server = await serveDashboard(node, { listen: this.#listen, actions: this.#actions })
+    if (node.role === 'manager') this.#server = await serveDashboard(node, { listen: this.#listen, actions: this.#actions, tls: this.#tls })
   }
 
   /** Stops serving (ends open streams). */

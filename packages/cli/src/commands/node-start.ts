@@ -37,6 +37,7 @@ interface StartFlags {
   readonly dockerApi?: string
   readonly dashboard?: string
   readonly dashboardActions?: boolean
+  readonly dashboardTls?: boolean
 }
 
 /** What a started node reports (the JSON line of `--format json`). */
@@ -147,6 +148,7 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
     .option('--docker-api <address>', "serve the Docker Engine API while a manager: unix:///path.sock (mode 0600) or tcp://host:port (the cluster's mutual TLS, managers' certificates)")
     .option('--dashboard <host:port>', 'serve the live web dashboard while a manager (read-only unless --dashboard-actions)')
     .option('--dashboard-actions', "the dashboard's scale, drain and rollback buttons, behind a token printed in the dashboard's URL")
+    .option('--dashboard-tls', "serve the dashboard over HTTPS with the cluster's certificates (a manager client certificate may act without the token)")
     .action(async (modeArg: string, flags: StartFlags) => {
       const c = ctx()
       const mode = parseChoice('<mode>', modeArg, ['init', 'join', 'open'] as const)
@@ -154,8 +156,10 @@ export function addNodeStartCommand(node: Command, ctx: ContextFactory): void {
         throw new InvalidArgumentError(flags.joinAddr === undefined ? '--join-addr' : '--token', 'join needs --join-addr and --token')
       }
       const dockerApi = flags.dockerApi === undefined ? undefined : new DockerApiServing(parseDockerApiFlag(flags.dockerApi))
-      if (flags.dashboardActions === true && flags.dashboard === undefined) throw new InvalidArgumentError('--dashboard-actions', 'needs --dashboard')
-      const dashboard = flags.dashboard === undefined ? undefined : new DashboardServing(parseDashboardFlag(flags.dashboard), flags.dashboardActions === true)
+      for (const [flag, set] of [['--dashboard-actions', flags.dashboardActions], ['--dashboard-tls', flags.dashboardTls]] as const) {
+        if (set === true && flags.dashboard === undefined) throw new InvalidArgumentError(flag, 'needs --dashboard')
+      }
+      const dashboard = flags.dashboard === undefined ? undefined : new DashboardServing(parseDashboardFlag(flags.dashboard), flags.dashboardActions === true, flags.dashboardTls === true)
       const withDockerApi = (d: StartedNode): StartedNode => {
         const withApi = dockerApi?.dockerHost === undefined ? d : { ...d, dockerApi: dockerApi.dockerHost }
         return dashboard?.url === undefined ? withApi : { ...withApi, dashboard: dashboard.url }
