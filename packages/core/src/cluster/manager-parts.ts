@@ -12,6 +12,7 @@ import { credentials } from '@swarmkit-ts/pki'
 import { addCaService, clusterAuthorizer, followNodeCertificate, NodeCertificateRenewal } from '../ca/index.ts'
 import type { NodeCertificateStore } from '../certs/index.ts'
 import { addControlService, ControlClient, LeaderForwardingControl, serveControlSocket, StoreControlApi } from '../control/index.ts'
+import { readyLeaderControl } from './leader-ready.ts'
 import type { ControlApi, ControlSocket } from '../control/index.ts'
 import { addDispatcherService, type DispatcherService } from '../dispatcher/index.ts'
 import { addLogsService, type LogBrokerComponent, type LogsService } from '../logs/index.ts'
@@ -62,7 +63,11 @@ export async function assembleManager(parts: ManagerAssembly): Promise<Assembled
   const authorizer = clusterAuthorizer(store, { clusterId: manager.clusterId })
   const leaderAddress = (): string | undefined => manager.leaderAddress()
 
-  const local = new StoreControlApi({ store, clock: systemClock, random: cryptoRandom, membership: manager.membershipHooks(), keys: manager.keyHooks() })
+  // A new leader serves control calls only once its store holds what earlier terms committed: its
+  // leader loops start after that read (see leader-ready.ts).
+  const local = readyLeaderControl(new StoreControlApi({ store, clock: systemClock, random: cryptoRandom, membership: manager.membershipHooks(), keys: manager.keyHooks() }), () =>
+    manager.leaderLoopsRunning ? undefined : manager.replicated.raft.linearizableRead(),
+  )
   let closed: string | undefined
   const control = new LeaderForwardingControl({
     local: () => {
