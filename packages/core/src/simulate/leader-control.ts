@@ -62,9 +62,10 @@ export interface LeaderRouterInit {
 }
 
 /**
- * Runs control calls on the current leader as a client that follows it: a call first confirms
+ * Runs control calls on the current leader as a client that follows it: a read first confirms
  * leadership with a ReadIndex round (so that a deposed leader that has not noticed yet never
- * answers with stale data, and a new leader has applied its predecessors' writes); a call refused before anything was proposed is tried again on the
+ * answers with stale data); a new leader answers only once it applied its predecessors' writes
+ * (its `readyLeaderControl`); a call refused before anything was proposed is tried again on the
  * next leader; with no leader for {@link LEADER_WAIT_MS}, `SimulationDeadlineError`.
  */
 export class LeaderRouter implements LeaderControlHost {
@@ -84,11 +85,12 @@ export class LeaderRouter implements LeaderControlHost {
     const deadline = clock.now() + LEADER_WAIT_MS
     for (;;) {
       const leader = this.#init.leader()
-      // Every call waits for a ReadIndex round first: a deposed leader never answers a read with
-      // stale data, and a new leader validates a write (a NotFoundError, say) only once it applied
-      // what earlier leaders committed. Any failure of it (leadership lost, the manager crashed)
-      // means the call has not happened: try again.
-      const confirmed = leader === undefined ? false : await leader.member.raft.linearizableRead().then(() => leader.up, () => false)
+      // A read waits for a ReadIndex round first, so that a deposed leader that has not noticed
+      // never answers with stale data; any failure of it (leadership lost, the manager crashed)
+      // means the read has not happened: try again. A write needs none: the leader's control API
+      // validates it only once its store holds what earlier terms committed (`readyLeaderControl`,
+      // as on a real manager), and Raft refuses it on a deposed leader.
+      const confirmed = leader === undefined ? false : write || (await leader.member.raft.linearizableRead().then(() => leader.up, () => false))
       if (leader !== undefined && confirmed) {
         try {
           const result = await fn(leader.control)

@@ -2,7 +2,7 @@
  * One simulated manager: its replicated store over a `RaftNode` (memory storage that outlives a
  * crash, a slow-disk wrapper, an endpoint on the cluster's Raft `MemoryNetwork`), the leader's
  * loops (`LeaderTerms`: allocator, orchestrator with scheduler, dispatcher, the managers' status, log broker) started on election,
- * and a `StoreControlApi` on its store.
+ * and a `StoreControlApi` on its store, served as a real leader serves it (`readyLeaderControl`).
  *
  * @module
  */
@@ -15,6 +15,8 @@ import type { MemoryStore, ReplicatedStore } from '@swarmkit-ts/store'
 import type { ManualClock, MemoryNetwork, SeededRandom } from '@swarmkit-ts/testkit'
 import type { MembershipHooks } from '../control/control-hooks.ts'
 import { StoreControlApi } from '../control/store-control-api.ts'
+import type { ControlApi } from '../control/control-api.ts'
+import { readyLeaderControl } from '../cluster/leader-ready.ts'
 import { LeaderTerms } from '../manager/leader-terms.ts'
 import { managerStatusComponent } from '../manager/manager-status.ts'
 import type { ManagerMember } from '../manager/membership.ts'
@@ -72,7 +74,7 @@ export class SimManager {
   readonly #random: SeededRandom
   #member: ReplicatedStore<MemoryStore> | undefined
   #terms: LeaderTerms | undefined
-  #control: StoreControlApi | undefined
+  #control: ControlApi | undefined
   #logBroker: LogBrokerComponent | undefined
   #life: AbortController | undefined
 
@@ -99,7 +101,7 @@ export class SimManager {
   }
 
   /** The control API on this manager's store (writes succeed on the leader only). */
-  get control(): StoreControlApi {
+  get control(): ControlApi {
     if (this.#control === undefined) throw new FailedPreconditionError(`manager ${this.hostname} is down`, { reason: 'node-down' })
     return this.#control
   }
@@ -171,7 +173,8 @@ export class SimManager {
     this.#member = member
     this.#terms = terms
     this.#logBroker = logBroker
-    this.#control = new StoreControlApi({ store, clock, random, membership: SIMULATED_MEMBERSHIP })
+    // As a real manager: a call waits until the store holds what earlier terms committed.
+    this.#control = readyLeaderControl(new StoreControlApi({ store, clock, random, membership: SIMULATED_MEMBERSHIP }), () => (terms.running ? undefined : member.raft.linearizableRead()))
     this.#life = new AbortController()
     this.#ctx.onStore(this, store, this.#life.signal)
     await member.start()
