@@ -62,9 +62,10 @@ export class FakeProcess {
   pendingSignal: 'TERM' | undefined
   readonly #init: FakeProcessInit
   #killedCode: number | undefined
-  // Made when first needed: a container's process holds one sleep at a time (100,000 of them in a big cluster).
-  #onKill: Set<(code: number) => void> | undefined
-  #onInterrupt: Set<() => void> | undefined
+  // A container's process holds one sleep at a time (100,000 of them in a big cluster): the first
+  // sleep's callbacks take a slot each, and only a second concurrent sleep makes the sets.
+  #onKill: Listeners<number> = { first: undefined, more: undefined }
+  #onInterrupt: Listeners<void> = { first: undefined, more: undefined }
 
   constructor(init: FakeProcessInit) {
     this.#init = init
@@ -101,8 +102,8 @@ export class FakeProcess {
     return new Promise<void>((resolve, reject) => {
       const done = (): void => {
         timer.cancel()
-        this.#onKill?.delete(onKill)
-        this.#onInterrupt?.delete(resolveEarly)
+        unlisten(this.#onKill, onKill)
+        unlisten(this.#onInterrupt, resolveEarly)
       }
       const onKill = (code: number): void => {
         done()
@@ -112,8 +113,8 @@ export class FakeProcess {
         done()
         resolve()
       }
-      ;(this.#onKill ??= new Set()).add(onKill)
-      ;(this.#onInterrupt ??= new Set()).add(resolveEarly)
+      listen(this.#onKill, onKill)
+      listen(this.#onInterrupt, resolveEarly)
       const timer: Timer = this.clock.setTimeout(resolveEarly, ms)
     })
   }
@@ -134,7 +135,7 @@ export class FakeProcess {
       if (d === 'ignore') return
       if (d === 'handle') {
         this.pendingSignal = 'TERM'
-        for (const f of [...(this.#onInterrupt ?? [])]) f()
+        for (const f of listeners(this.#onInterrupt)) f()
         return
       }
     }
@@ -145,15 +146,42 @@ export class FakeProcess {
   kill(exitCode: number): void {
     if (this.#killedCode !== undefined) return
     this.#killedCode = exitCode
-    for (const f of [...(this.#onKill ?? [])]) f(exitCode)
-    for (const f of [...(this.#killWatchers ?? [])]) f(exitCode)
+    for (const f of listeners(this.#onKill)) f(exitCode)
+    for (const f of listeners(this.#killWatchers)) f(exitCode)
   }
 
-  #killWatchers: Set<(code: number) => void> | undefined
+  #killWatchers: Listeners<number> = { first: undefined, more: undefined }
 
   /** Resolves with the exit code when the process is killed. */
   whenKilled(): Promise<number> {
     if (this.#killedCode !== undefined) return Promise.resolve(this.#killedCode)
-    return new Promise((resolve) => (this.#killWatchers ??= new Set()).add(resolve))
+    return new Promise((resolve) => listen(this.#killWatchers, resolve))
   }
+}
+
+/**
+ * Callbacks of one kind on a process: the first in a slot, the others (rare: a second concurrent
+ * sleep or watcher) in a set made when needed — a Set per process and kind cost ~200 bytes each
+ * for 100,000 processes that hold one callback each.
+ */
+interface Listeners<T> {
+  first: ((value: T) => void) | undefined
+  more: Set<(value: T) => void> | undefined
+}
+
+function listen<T>(l: Listeners<T>, f: (value: T) => void): void {
+  if (l.first === undefined && (l.more === undefined || l.more.size === 0)) l.first = f
+  else (l.more ??= new Set()).add(f)
+}
+
+function unlisten<T>(l: Listeners<T>, f: (value: T) => void): void {
+  if (l.first === f) l.first = undefined
+  else l.more?.delete(f)
+}
+
+/** A copy of the callbacks, in the order they were added (callbacks may unlisten while called). */
+function listeners<T>(l: Listeners<T>): ((value: T) => void)[] {
+  const out = l.first === undefined ? [] : [l.first]
+  if (l.more !== undefined) for (const f of l.more) out.push(f)
+  return out
 }
