@@ -9,6 +9,14 @@ import { age, formatResources, holdsResources, UNASSIGNED, type Model } from './
 
 /** Cards drawn per column at most. */
 export const MAX_CARDS = 60
+/** A card's height and the gap between cards, in em (app.css: `.task` height, `.cards` gap). */
+const CARD_EM = 5.8
+const GAP_EM = 0.3
+
+/** Keeps the room of `n` cards in a column whose cards are not drawn (so columns do not move when they are). */
+function reserve(cards: HTMLElement, n: number): void {
+  cards.style.height = n === 0 ? '' : `${n * CARD_EM + (n - 1) * GAP_EM}em`
+}
 
 /** What the buttons do (given only when the page may act). */
 export interface ActionHandlers {
@@ -188,7 +196,10 @@ export class Renderer {
     }
     this.#drawHeader(id, c)
     if (c.visible) this.#drawCards(id, c)
-    else c.stale = true
+    else {
+      c.stale = true
+      reserve(c.cards, Math.min(MAX_CARDS, this.#model.tasksByNode.get(id)?.size ?? 0))
+    }
   }
 
   #drawHeader(id: string, c: Column): void {
@@ -254,6 +265,7 @@ export class Renderer {
       return card
     })
     c.cards.replaceChildren(...cards)
+    c.cards.style.height = ''
     c.more.textContent = tasks.length > shown.length ? `… ${tasks.length - shown.length} more` : ''
   }
 
@@ -268,6 +280,7 @@ export class Renderer {
         // Off screen: drop the cards (they are drawn again when the column comes back).
         for (const card of [...c.cards.children] as HTMLDivElement[]) this.#cards.delete(card.dataset.taskId ?? '')
         c.cards.replaceChildren()
+        reserve(c.cards, Math.min(MAX_CARDS, this.#model.tasksByNode.get(id)?.size ?? 0))
         c.stale = true
       }
     }
