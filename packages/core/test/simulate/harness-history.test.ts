@@ -105,6 +105,22 @@ describe('the history recorder and its checks', () => {
     ])
   })
 
+  it('accepts an acknowledged write undone by a removal called before it but still running', async () => {
+    let now = 0
+    const history = new ClusterHistory(() => now++)
+    let release: () => void = () => undefined
+    const removal = history.service({ type: 'remove', name: 's1' }, () => new Promise<void>((resolve) => (release = resolve)))
+    await history.service({ type: 'update', name: 's1', value: v('b') }, () => Promise.resolve(stored('s1', 'b', 5n)))
+    release()
+    await removal
+    const store = new MemoryStore({ version: 6n })
+    expect(checkAcknowledgedWrites(store, history)).toEqual([])
+    const finished = new ClusterHistory(() => now++)
+    await finished.service({ type: 'remove', name: 's1' }, () => Promise.resolve())
+    await finished.service({ type: 'update', name: 's1', value: v('b') }, () => Promise.resolve(stored('s1', 'b', 5n)))
+    expect(checkAcknowledgedWrites(store, finished).map((x) => x.message)).toEqual(['service s1: its acknowledged update (version 5) is lost — the service is gone'])
+  })
+
   it('accepts either of two concurrent availability writes, and only the later of two sequential ones', async () => {
     const node = (availability: 'active' | 'pause' | 'drain') => ({
       id: 'n1'.padEnd(25, '0'),

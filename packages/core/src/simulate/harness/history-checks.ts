@@ -30,7 +30,12 @@ export function checkAcknowledgedWrites(store: MemoryStore, history: ClusterHist
     if (call.version !== undefined && call.version > highest) highest = call.version
     if (!WRITES.has(input.type) || output === undefined || !output.ok || call.version === undefined) continue
     const later = calls.slice(i + 1).filter((c) => c.operation.input.name === input.name && c.operation.input.type !== 'get')
-    if (later.some((c) => c.operation.input.type === 'remove' && c.operation.output?.ok !== false)) continue
+    // A removal not refused may have undone the write unless it returned before the write was called.
+    const call0 = call.operation.call
+    const removed = calls.some(
+      (c, j) => j !== i && c.operation.input.name === input.name && c.operation.input.type === 'remove' && c.operation.output?.ok !== false && (c.operation.return === undefined || c.operation.return >= call0),
+    )
+    if (removed) continue
     const s = byName.get(input.name)
     if (s === undefined) {
       v(`service ${input.name}: its acknowledged ${input.type} (version ${call.version}) is lost — the service is gone`)
