@@ -7,6 +7,11 @@
  * carrying the version it read: no conflicts) or puts its own key (a value the size of the
  * encoded service spec). Prints a table and writes bench-results/core-control.json.
  *
+ * Before the measured rows each side gets an unmeasured warm-up: BENCH_WARMUP_SECONDS (default 3)
+ * at the highest concurrency — the same load on both, so that what is timed is a running
+ * cluster (Node's JIT has compiled the hot paths; Go's etcd has nothing to warm but its caches),
+ * not the first seconds after start.
+ *
  * Env: BENCH_SECONDS (window per row, default 3), BENCH_CONCURRENCY (e.g. `1,64,256`),
  * BENCH_CONTROL_SIDES (`ours,etcd`), BENCH_CONTROL_VIA (`leader` default, or `follower`: our
  * clients talk to a follower, which forwards), BENCH_CONTROL_PROFILE=dir (the managers run with
@@ -26,6 +31,7 @@ import { ManagerProcesses } from './control-cluster.ts'
 import { makeEtcdTls, opensslAvailable } from './etcd-tls.ts'
 
 const windowMs = Number(process.env.BENCH_SECONDS ?? 3) * 1000
+const warmupMs = Number(process.env.BENCH_WARMUP_SECONDS ?? 3) * 1000
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,64,256').split(',').map(Number)
 const SIDES = new Set((process.env.BENCH_CONTROL_SIDES ?? 'ours,etcd').split(','))
 const VIA = process.env.BENCH_CONTROL_VIA === 'follower' ? 'follower' : 'leader'
@@ -120,13 +126,22 @@ async function runOurs(rows: Row[], ours: Map<number, LoadResult>): Promise<void
       const ids: string[] = []
       for (let i = 0; i < n; i++) ids.push((await client.services.create(benchServiceSpec(i, 0))).id)
       const versions = new Map<number, bigint>()
-      for (const c of CONCURRENCY) {
+      const update = async (w: number, seq: number): Promise<void> => {
+        const s = await client.services.update(ids[w] ?? '', benchServiceSpec(w, seq + 1), { version: versions.get(w) ?? 0n })
+        versions.set(w, s.meta.version.index)
+      }
+      const readVersions = async (c: number): Promise<void> => {
         for (let w = 0; w < c; w++) versions.set(w, (await client.services.get(ids[w] ?? '')).meta.version.index)
+      }
+      if (warmupMs > 0) {
+        await readVersions(n)
+        // Generations far from the measured rows' (seq + 1): every warm-up write changes the label too.
+        await runLoad(n, warmupMs, (w, seq) => update(w, seq + 1_000_000_000))
+      }
+      for (const c of CONCURRENCY) {
+        await readVersions(c)
         const { r, cpuUsPerOp, loadAverage } = await measured(cluster.pids(), () =>
-          runLoad(c, windowMs, async (w, seq) => {
-            const s = await client.services.update(ids[w] ?? '', benchServiceSpec(w, seq + 1), { version: versions.get(w) ?? 0n })
-            versions.set(w, s.meta.version.index)
-          }),
+          runLoad(c, windowMs, update),
         )
         ours.set(c, r)
         log(`  ${c} clients: ${r.perSecond.toFixed(0)} updates/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${cpuUsPerOp.toFixed(0)} CPU µs/op`)
@@ -153,6 +168,7 @@ async function runEtcd(rows: Row[], ours: Map<number, LoadResult>, valueBytes: n
   const etcd = await startEtcdCluster(tls === undefined ? {} : { tls })
   try {
     const value = new Uint8Array(valueBytes).fill(118)
+    if (warmupMs > 0) await runLoad(Math.max(...CONCURRENCY), warmupMs, (w) => etcd.put(`bench-${w}`, value))
     for (const c of CONCURRENCY) {
       const { r, cpuUsPerOp, loadAverage } = await measured(etcdPids(), () => runLoad(c, windowMs, (w) => etcd.put(`bench-${w}`, value)))
       const mine = ours.get(c)
@@ -212,7 +228,7 @@ export async function main(): Promise<void> {
   const out = new URL('../../../bench-results/', import.meta.url)
   await mkdir(out, { recursive: true })
   const file = new URL('core-control.json', out)
-  const json = { package: '@swarmkit-ts/core', benchmark: 'control-writes', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, valueBytes, windowMs, rows }
+  const json = { package: '@swarmkit-ts/core', benchmark: 'control-writes', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, valueBytes, windowMs, warmupMs, rows }
   await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
   log(`wrote ${file.pathname}`)
 }
