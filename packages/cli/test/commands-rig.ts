@@ -9,6 +9,7 @@ import { Readable } from 'node:stream'
 import { afterEach } from 'vitest'
 import { Cluster, type ClusterNode, type ManagerCluster } from '@swarmkit-ts/core'
 import { run } from '../src/index.ts'
+import { killWorkloads } from '../../../scripts/test-support/workloads.ts'
 
 /** Fast Raft timing on 127.0.0.1, the fake runtime, a 1 s dispatcher heartbeat. */
 export const FAST = { runtime: 'fake', raft: { tickMs: 50, electionTick: 20, heartbeatTick: 1 }, heartbeatPeriodMs: 1000 } as const
@@ -87,6 +88,8 @@ export class CliRig {
   constructor() {
     afterEach(async () => {
       for (const n of this.nodes.splice(0).reverse()) await n.close()
+      // The process runtime's workloads outlive their node by design: a test leaves none running.
+      for (const d of this.#dirs) await killWorkloads(d)
       for (const d of this.#dirs.splice(0)) await rm(d, { recursive: true, force: true })
     })
   }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Cluster, type ClusterNodeOptions, type ManagerCluster, type WorkerCluster } from '@swarmkit-ts/core'
 import { serveDockerApi, type DockerApiSocketServer } from '../src/index.ts'
-import { killWorkloads } from './workloads.ts'
+import { killWorkloads } from '../../../scripts/test-support/workloads.ts'
 
 /** Fast Raft timing for 127.0.0.1 (an election after 1–2 s without a leader: margin on a loaded machine). */
 export const FAST_RAFT = { tickMs: 50, electionTick: 20, heartbeatTick: 1 } as const

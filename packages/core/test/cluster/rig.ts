@@ -10,6 +10,7 @@ import { TaskState } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
 import { Cluster, type ClusterNode, type ManagerCluster, type WorkerCluster } from '../../src/cluster/index.ts'
 import type { ClusterNodeOptions } from '../../src/cluster/index.ts'
+import { killWorkloads } from '../../../../scripts/test-support/workloads.ts'
 
 /** Fast Raft timing for 127.0.0.1 (election after 1–2 s without a leader: margin on a loaded machine). */
 export const FAST_RAFT = { tickMs: 50, electionTick: 20, heartbeatTick: 1 } as const
@@ -37,6 +38,8 @@ export class ClusterRig {
   constructor() {
     afterEach(async () => {
       for (const n of this.nodes.splice(0).reverse()) await n.close()
+      // The process runtime's workloads outlive their node by design: a test leaves none running.
+      for (const d of this.#dirs) await killWorkloads(d)
       for (const d of this.#dirs.splice(0)) await rm(d, { recursive: true, force: true })
     })
   }

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type Plugin } from 'esbuild'
 import { runDocker, until, type CliResult, type DockerCli, type RunDockerOptions } from '../rig.ts'
-import { killWorkloads } from '../workloads.ts'
+import { killWorkloads } from '../../../../scripts/test-support/workloads.ts'
 
 const CLI_BIN = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url))
 

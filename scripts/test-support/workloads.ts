@@ -1,5 +1,5 @@
 /**
- * Cleanup shared by the Docker API test rigs: the process runtime's workloads outlive their node
+ * Cleanup shared by the test rigs (core cluster, cli, Docker API): the process runtime's workloads outlive their node
  * by design (a restarted node adopts them), so a rig kills what its nodes left running.
  */
 import { readdir, readFile } from 'node:fs/promises'
