@@ -1,42 +1,31 @@
 import { describe, expect, it } from 'vitest'
 import { Bus, DriverCluster, flush } from './helpers/driver-cluster.ts'
-import type { DriverMember } from './helpers/driver-cluster.ts'
 import type { Entry, Message, RaftTransport } from '../src/index.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
-
-/** Makes every member's transport record the appends it is handed (and `extra`'s methods). */
-function recordAppends(c: DriverCluster, events: string[], extra: Partial<RaftTransport> = {}): void {
-  c.bus.endpoint = (self: bigint): RaftTransport => {
-    const t = Bus.prototype.endpoint.call(c.bus, self)
-    return {
-      ...t,
-      send: (msgs: readonly Message[]) => {
-        for (const m of msgs) if (m.type === 'app') for (const e of m.entries) events.push(`send ${m.to} ${e.index}`)
-        t.send(msgs)
-      },
-      ...extra,
-    }
-  }
-}
-
-/** Makes the leader's storage record the entries appended to it. */
-function recordOwnAppends(leader: DriverMember, events: string[]): void {
-  const append = leader.storage.append.bind(leader.storage)
-  leader.storage.append = (entries: readonly Entry[]) => {
-    for (const e of entries) events.push(`append ${e.index}`)
-    append(entries)
-  }
-}
 
 describe('RaftNode leader: replication starts before its own write', () => {
   it('sends the appends of a new entry to every follower before appending the entry to its own storage', async () => {
     const c = new DriverCluster()
     const events: string[] = []
-    recordAppends(c, events)
+    // Every member's transport records the appends it is handed.
+    c.bus.endpoint = (self: bigint): RaftTransport => {
+      const t = Bus.prototype.endpoint.call(c.bus, self)
+      return {
+        ...t,
+        send: (msgs: readonly Message[]) => {
+          for (const m of msgs) if (m.type === 'app') for (const e of m.entries) events.push(`send ${m.to} ${e.index}`)
+          t.send(msgs)
+        },
+      }
+    }
     await c.bootstrap([1n, 2n, 3n])
     const leader = await c.waitLeader()
-    recordOwnAppends(leader, events)
+    const append = leader.storage.append.bind(leader.storage)
+    leader.storage.append = (entries: readonly Entry[]) => {
+      for (const e of entries) events.push(`append ${e.index}`)
+      append(entries)
+    }
     events.length = 0
 
     const p = leader.node.propose(enc('k=v'))
@@ -52,15 +41,27 @@ describe('RaftNode leader: replication starts before its own write', () => {
   it('waits for a transport that writes later (flushed()) before its own storage write', async () => {
     const c = new DriverCluster()
     const events: string[] = []
-    recordAppends(c, events, {
-      flushed: () => {
-        events.push('flushing')
-        return new Promise<void>((resolve) => setImmediate(() => (events.push('flushed'), resolve())))
-      },
-    })
+    c.bus.endpoint = (self: bigint): RaftTransport => {
+      const t = Bus.prototype.endpoint.call(c.bus, self)
+      return {
+        ...t,
+        send: (msgs: readonly Message[]) => {
+          for (const m of msgs) if (m.type === 'app') for (const e of m.entries) events.push(`send ${m.to} ${e.index}`)
+          t.send(msgs)
+        },
+        flushed: () => {
+          events.push('flushing')
+          return new Promise<void>((resolve) => setImmediate(() => (events.push('flushed'), resolve())))
+        },
+      }
+    }
     await c.bootstrap([1n, 2n, 3n])
     const leader = await c.waitLeader()
-    recordOwnAppends(leader, events)
+    const append = leader.storage.append.bind(leader.storage)
+    leader.storage.append = (entries: readonly Entry[]) => {
+      for (const e of entries) events.push(`append ${e.index}`)
+      append(entries)
+    }
     await c.run(1000)
     events.length = 0
 
