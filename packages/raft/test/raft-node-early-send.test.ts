@@ -37,42 +37,4 @@ describe('RaftNode leader: replication starts before its own write', () => {
     await c.run(100)
     expect(await p).toBe('v')
   })
-
-  it('waits for a transport that writes later (flushed()) before its own storage write', async () => {
-    const c = new DriverCluster()
-    const events: string[] = []
-    c.bus.endpoint = (self: bigint): RaftTransport => {
-      const t = Bus.prototype.endpoint.call(c.bus, self)
-      return {
-        ...t,
-        send: (msgs: readonly Message[]) => {
-          for (const m of msgs) if (m.type === 'app') for (const e of m.entries) events.push(`send ${m.to} ${e.index}`)
-          t.send(msgs)
-        },
-        flushed: () => {
-          events.push('flushing')
-          return new Promise<void>((resolve) => setImmediate(() => (events.push('flushed'), resolve())))
-        },
-      }
-    }
-    await c.bootstrap([1n, 2n, 3n])
-    const leader = await c.waitLeader()
-    const append = leader.storage.append.bind(leader.storage)
-    leader.storage.append = (entries: readonly Entry[]) => {
-      for (const e of entries) events.push(`append ${e.index}`)
-      append(entries)
-    }
-    await c.run(1000)
-    events.length = 0
-
-    const p = leader.node.propose(enc('k=v'))
-    await flush()
-    const index = leader.storage.lastIndex()
-    const followers = [1n, 2n, 3n].filter((id) => id !== leader.id)
-    const at = events.indexOf(`append ${index}`)
-    expect(events.slice(at - followers.length - 2, at + 1)).toEqual([...followers.map((id) => `send ${id} ${index}`), 'flushing', 'flushed', `append ${index}`])
-
-    await c.run(100)
-    expect(await p).toBe('v')
-  })
 })

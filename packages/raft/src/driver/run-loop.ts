@@ -175,10 +175,7 @@ export class RunLoop {
       const early: Message[] = []
       rest = []
       for (const m of rd.messages) (m.type === 'app' ? early : rest).push(m)
-      if (early.length > 0) {
-        host.transport.send(early)
-        if (host.transport.flushed !== undefined) await host.transport.flushed()
-      }
+      if (early.length > 0) host.transport.send(early)
     }
     if (rd.snapshot !== undefined) st.applySnapshot(rd.snapshot)
     if (rd.entries.length > 0) st.append(rd.entries)

@@ -409,15 +409,6 @@ export class GrpcRaftTransport implements RaftTransport {
     for (const to of unknown) this.#ctx.unreachable(to)
   }
 
-  /**
-   * Resolves after the current turn's HTTP/2 writes: grpc-js hands a message to the HTTP/2
-   * session, which writes its frames to the socket in a native immediate of this turn; an
-   * immediate scheduled now runs after those.
-   */
-  flushed(): Promise<void> {
-    return new Promise((resolve) => setImmediate(resolve))
-  }
-
   /** Sets the address of a member; a changed address restarts its stream at once. */
   addPeer(id: RaftMemberId, address: string): void {
     checkAddress(address, 'address')

@@ -123,13 +123,6 @@ export interface RaftTransport {
   start(handlers: RaftTransportHandlers): Promise<void>
   /** Queues messages for delivery to their `to` members (best effort, never throws for a down peer). */
   send(messages: readonly Message[]): void
-  /**
-   * Optional: resolves once the messages `send` was given so far are on their way (handed to the
-   * network), for a transport that writes them later in the event loop's turn. A leader's
-   * driver waits for it after sending its appends, before its own storage write: the appends
-   * then leave before the write's encoding and sealing rather than after.
-   */
-  flushed?(): Promise<void>
   /** Tells the transport where a member can be reached (replacing any previous address). */
   addPeer(id: RaftMemberId, address: string): void
   /** Forgets a member; queued messages to it are dropped. */
