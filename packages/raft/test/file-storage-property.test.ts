@@ -14,7 +14,6 @@ type Op =
   | { kind: 'applySnapshot'; ahead: number; term: number }
   | { kind: 'compact'; at: number }
   | { kind: 'sync' }
-  | { kind: 'syncNow' }
   | { kind: 'reopen' }
   | { kind: 'crash' }
 
@@ -25,7 +24,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('applySnapshot' as const), ahead: fc.nat(4), term: fc.integer({ min: 1, max: 8 }) }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('compact' as const), at: fc.nat() }), weight: 2 },
   { arbitrary: fc.constant({ kind: 'sync' as const }), weight: 3 },
-  { arbitrary: fc.constant({ kind: 'syncNow' as const }), weight: 2 },
   { arbitrary: fc.constant({ kind: 'reopen' as const }), weight: 1 },
   { arbitrary: fc.constant({ kind: 'crash' as const }), weight: 1 },
 )
@@ -67,7 +65,6 @@ function concrete(op: Op, m: MemoryRaftStorage): Write | undefined {
       return (s) => s.compact(index)
     }
     case 'sync':
-    case 'syncNow':
     case 'reopen':
     case 'crash':
       return undefined
@@ -98,7 +95,7 @@ function rebuild(writes: readonly Write[]): MemoryRaftStorage {
 }
 
 describe('FileRaftStorage against MemoryRaftStorage', () => {
-  it('gives the same reads after any sequence of writes, syncs (sync() and syncNow()), reopens and crashes', async () => {
+  it('gives the same reads after any sequence of writes, syncs, reopens and crashes', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: 200, max: 2000 }), async (ops, segmentBytes) => {
         const dir = await mkdtemp(join(tmpdir(), 'raft-file-storage-prop-'))
@@ -122,12 +119,6 @@ describe('FileRaftStorage against MemoryRaftStorage', () => {
               await file.sync()
               synced.push(...unsynced)
               unsynced = []
-            } else if (op.kind === 'syncNow') {
-              // Durable when it says so; else nothing happened (a later sync() covers it).
-              if (file.syncNow()) {
-                synced.push(...unsynced)
-                unsynced = []
-              }
             } else if (op.kind === 'reopen') {
               await file.close()
               file = await FileRaftStorage.open(dir, { segmentBytes })

@@ -181,21 +181,14 @@ export class RunLoop {
     if (rd.entries.length > 0) st.append(rd.entries)
     if (rd.hardState !== undefined) st.setHardState(rd.hardState)
     let applied = 0
-    const overlap = rd.snapshot === undefined && rd.softState === undefined && !voteChanged
-    if (rd.mustSync && overlap && !leading && st.syncNow !== undefined) {
-      // A follower has nothing to do until its write is durable but acknowledge it: the barrier
-      // on this thread saves the thread pool's two hand-offs on the commit's critical path. The
-      // committed entries it already holds durably go first (see below).
-      applied = this.#applyDurable(rd)
-      if (!st.syncNow()) await st.sync()
-    } else if (rd.mustSync) {
+    if (rd.mustSync) {
       const synced = st.sync()
       // While the write is in flight, apply the committed entries that this member already holds
       // durably (below this Ready's new entries): they are committed, i.e. durable on a quorum,
       // whatever happens to this write (etcd's server applies them concurrently with its WAL
       // save too). Only in a Ready that changes neither role, term, vote nor snapshot, and only
       // up to the first membership change, so those keep their order with the rest.
-      if (overlap) {
+      if (rd.snapshot === undefined && rd.softState === undefined && !voteChanged) {
         // A failing apply fails the node below; the write's outcome then no longer matters.
         synced.catch(() => undefined)
         applied = this.#applyDurable(rd)

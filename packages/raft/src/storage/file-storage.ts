@@ -224,35 +224,6 @@ export class FileRaftStorage implements RaftStorageWithLog {
   }
 
   /**
-   * A durability barrier on the calling thread: writes and fdatasyncs every write issued so far
-   * before returning `true`, when that needs nothing else — no barrier in flight, no snapshot
-   * file being written, only entries and hard states pending, and room in the open segment.
-   * Returns `false` with nothing done otherwise (use {@link FileRaftStorage.sync}). For a caller
-   * with nothing to do meanwhile, such as a follower between an append and its acknowledgement:
-   * it saves `sync()`'s two hand-offs to and from the thread pool.
-   *
-   * @throws the I/O error; the storage is failed afterwards, as after a failed `sync()`.
-   */
-  syncNow(): boolean {
-    if (this.#closed || this.#abandoned || this.#failure !== undefined) return false
-    if (this.#durable >= this.#issued) return true
-    if (this.#round !== undefined || this.#snapshotWrites.length > 0) return false
-    const records = this.#pending
-    for (const r of records) if (r.plain !== true) return false
-    let written: boolean
-    try {
-      written = this.#writer.writeNow(records)
-    } catch (err) {
-      this.#failure ??= { error: asError(err) }
-      throw this.#failure.error
-    }
-    if (!written) return false
-    this.#pending = []
-    this.#durable = this.#issued
-    return true
-  }
-
-  /**
    * Makes every write durable, then closes the files. Reads keep working; writes and `sync()`
    * are refused afterwards.
    */
@@ -302,8 +273,7 @@ export class FileRaftStorage implements RaftStorageWithLog {
   #record(type: RecordType, payload: Uint8Array, snapshot?: SnapshotName): void {
     try {
       const sealed = sealPayload(type, payload, this.#encrypter, walRecordAad(type))
-      const plain = type === RecordType.entries || type === RecordType.hardState
-      this.#pending.push({ bytes: frameRecord(sealed.typeByte, sealed.payload), stateAfter: this.#walState(), snapshot, plain })
+      this.#pending.push({ bytes: frameRecord(sealed.typeByte, sealed.payload), stateAfter: this.#walState(), snapshot })
       this.#issued++
     } catch (err) {
       this.#failure ??= { error: asError(err) }

@@ -166,14 +166,6 @@ export interface RaftLog {
    * storage. Rejects on an I/O error, after which the storage must not be used again.
    */
   sync(): Promise<void>
-
-  /**
-   * Optional: the same barrier on the calling thread. Returns `true` once every write issued
-   * before the call is durable, or `false` having done nothing when it cannot do that without
-   * waiting (the caller then uses {@link RaftLog.sync}). Throws on an I/O error, after which the
-   * storage must not be used again. A follower uses it between an append and its acknowledgement.
-   */
-  syncNow?(): boolean
 }
 
 /** A storage the core can read and the embedder can write: what a `RawNode` is usually given. */

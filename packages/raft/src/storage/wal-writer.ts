@@ -6,7 +6,6 @@
  * @internal
  */
 import { join } from 'node:path'
-import { fdatasyncSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import type { Logger } from '@swarmkit-ts/api'
@@ -27,8 +26,6 @@ export interface PendingRecord {
   stateAfter: WalState
   /** Set on a snapshot marker: the snapshot file it refers to. */
   snapshot?: SnapshotName | undefined
-  /** Entries or hard state: nothing to remove or rename once durable. */
-  plain?: boolean | undefined
 }
 
 /** Options of {@link WalWriter}. */
@@ -117,27 +114,6 @@ export class WalWriter {
     this.#writeChunks(chunks, chunkBytes)
     await datasync(this.#fh, this.#currentPath(), this.#opts.hooks)
     if (created) await syncDir(this.#dir, this.#opts.hooks)
-  }
-
-  /**
-   * Writes `records` and fdatasyncs them on the calling thread, when that needs nothing else:
-   * they fit in the open segment and no `beforeSync` hook is set. Returns false (nothing
-   * written) otherwise; the caller then uses {@link WalWriter.write}. Throws on an I/O error.
-   */
-  writeNow(records: readonly PendingRecord[]): boolean {
-    if (this.#opts.hooks.beforeSync !== undefined) return false
-    let bytes = 0
-    for (const rec of records) bytes += rec.bytes.length
-    if (this.#size + bytes >= this.#opts.segmentBytes) return false
-    const last = records[records.length - 1]
-    if (last === undefined) return true
-    this.#writeChunks(
-      records.map((r) => r.bytes),
-      bytes,
-    )
-    this.#state = last.stateAfter
-    fdatasyncSync(this.#fh.fd)
-    return true
   }
 
   /**
