@@ -5,7 +5,7 @@
  */
 import { TaskState, taskStateName } from '@swarmkit-ts/api'
 import type { Node, Service, Task } from '@swarmkit-ts/api'
-import { computeProgress } from '@swarmkit-ts/core'
+import { computeProgress, globalServiceNodes } from '@swarmkit-ts/core'
 import type { Frozen } from '@swarmkit-ts/store'
 import type { NodeView, ServiceView, TaskView } from './view-model.ts'
 
@@ -51,9 +51,14 @@ export function toTaskView(task: Frozen<Task>): TaskView {
   }
 }
 
-/** A service's row, with its counts and rollout from the orchestrator's progress of `tasks` (the service's tasks). */
-export function toServiceView(service: Frozen<Service>, tasks: readonly Frozen<Task>[], nodeOf: (id: string) => Frozen<Node> | undefined): ServiceView {
-  const progress = computeProgress(service, tasks, nodeOf)
+/**
+ * A service's row, with its counts and rollout from the orchestrator's progress of `tasks` (the
+ * service's tasks). `nodes` lists the cluster's nodes, read only for a global service: its desired
+ * count is the nodes it should run on, not the tasks it has so far.
+ */
+export function toServiceView(service: Frozen<Service>, tasks: readonly Frozen<Task>[], nodeOf: (id: string) => Frozen<Node> | undefined, nodes: () => readonly Frozen<Node>[]): ServiceView {
+  const globalNodes = 'global' in service.spec.mode ? globalServiceNodes(service, nodes()) : undefined
+  const progress = computeProgress(service, tasks, nodeOf, false, globalNodes)
   const base = {
     id: service.id,
     name: service.spec.annotations.name,

@@ -171,7 +171,7 @@ export class DashboardFeed {
       if (list === undefined) byService.set(t.serviceId, [t])
       else list.push(t)
     }
-    for (const s of result.services) this.#services.set(s.id, toServiceView(s, byService.get(s.id) ?? [], (id) => nodesById.get(id)))
+    for (const s of result.services) this.#services.set(s.id, toServiceView(s, byService.get(s.id) ?? [], (id) => nodesById.get(id), () => result.nodes))
     this.#version = result.version
     this.#flushed = result.version
     this.#replayFrom = result.version
@@ -301,7 +301,7 @@ export class DashboardFeed {
           if (this.#services.delete(id)) removedServices.push(id)
           continue
         }
-        const v = toServiceView(s, tx.tasks.find({ serviceId: id }), (n) => tx.nodes.get(n))
+        const v = toServiceView(s, tx.tasks.find({ serviceId: id }), (n) => tx.nodes.get(n), () => tx.nodes.find())
         if (sameJson(this.#services.get(id), v)) continue
         this.#services.set(id, v)
         services.push(v)
