@@ -54,3 +54,13 @@ export function median(xs: readonly number[]): number {
   const mid = Math.floor(s.length / 2)
   return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? Number.NaN) + (s[mid] ?? Number.NaN)) / 2
 }
+
+/** Real and CPU milliseconds (this process) since construction. */
+export class Stopwatch {
+  readonly t0 = performance.now()
+  readonly #cpu0 = process.cpuUsage()
+  read(): { ms: number; cpuMs: number } {
+    const cpu = process.cpuUsage(this.#cpu0)
+    return { ms: performance.now() - this.t0, cpuMs: (cpu.user + cpu.system) / 1000 }
+  }
+}

@@ -32,7 +32,7 @@ import { NodeState, TaskState, taskStateName, UpdateState } from '@swarmkit-ts/a
 import type { ServiceControl } from '@swarmkit-ts/orchestrator'
 import type { MemoryStore } from '@swarmkit-ts/store'
 import type { ManualClock } from '@swarmkit-ts/testkit'
-import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
+import { printTable, writeBenchResults, Stopwatch } from '../../../scripts/test-support/bench-report.ts'
 import { AGENT_THREAD, runAgentThread, threadCpuMs } from '../test/cluster/agent-thread.ts'
 import type { AgentThreadInit } from '../test/cluster/agent-thread.ts'
 import { InProcessCluster, clusterServiceSpec, withEnv } from '../test/cluster/in-process-cluster.ts'
@@ -66,16 +66,6 @@ const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maxim
 function heapUsed(): number {
   for (let i = 0; i < 3; i++) gcFn()
   return process.memoryUsage().heapUsed
-}
-
-/** Real and CPU milliseconds since construction. */
-class Stopwatch {
-  readonly t0 = performance.now()
-  readonly #cpu0 = process.cpuUsage()
-  read(): { ms: number; cpuMs: number } {
-    const cpu = process.cpuUsage(this.#cpu0)
-    return { ms: performance.now() - this.t0, cpuMs: (cpu.user + cpu.system) / 1000 }
-  }
 }
 
 interface Row {

@@ -26,7 +26,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { TaskState } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
-import { printTable, writeBenchResults } from '../../../scripts/test-support/bench-report.ts'
+import { printTable, writeBenchResults, Stopwatch } from '../../../scripts/test-support/bench-report.ts'
 import { simulateCluster } from '../src/testing.ts'
 import type { SimulatedCluster } from '../src/testing.ts'
 
@@ -76,16 +76,6 @@ function heapUsed(): number {
 
 /** Peak resident set size of the process so far, in bytes. */
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024
-
-/** Real and CPU milliseconds since construction. */
-class Stopwatch {
-  readonly t0 = performance.now()
-  readonly #cpu0 = process.cpuUsage()
-  read(): { ms: number; cpuMs: number } {
-    const cpu = process.cpuUsage(this.#cpu0)
-    return { ms: performance.now() - this.t0, cpuMs: (cpu.user + cpu.system) / 1000 }
-  }
-}
 
 interface Row {
   readonly benchmark: string
