@@ -8,7 +8,7 @@ import { TaskState, type Task } from '@swarmkit-ts/api'
 import { FakeRuntime } from '@swarmkit-ts/engine-adapter'
 import { ManualClock } from '@swarmkit-ts/testkit'
 import { ControllerClosedError, doStep, RuntimeExecutor, TASK_ID_LABEL } from '../src/exec/index.ts'
-import { makeDeps, makeTask, settle } from './helpers/exec-fixtures.ts'
+import { flush, makeDeps, makeTask, overrideRuntime, settle } from './helpers/exec-fixtures.ts'
 
 function setup(): { clock: ManualClock; fake: FakeRuntime; executor: () => RuntimeExecutor } {
   const clock = new ManualClock(1_000)
@@ -74,6 +74,34 @@ describe('RuntimeTaskController', () => {
     await expect(ctlr.shutdown(signal())).rejects.toBeInstanceOf(ControllerClosedError)
     expect(() => ctlr.update(task)).toThrow(ControllerClosedError)
     expect((await fake.list())[0]?.state).toBe('running')
+  })
+
+  it("a step controller's signal reaches the runtime as it is; the caller and close() abort it", async () => {
+    const { clock, fake } = setup()
+    const seen: (AbortSignal | undefined)[] = []
+    const runtime = overrideRuntime(fake, { wait: (id, options) => (seen.push(options?.signal), fake.wait(id, options)) })
+    const executor = new RuntimeExecutor({ runtime, clock })
+    const a = executor.controller(makeTask(), makeDeps())
+    const b = executor.controller(makeTask({}, { id: 'task2' }), makeDeps())
+    for (const ctlr of [a, b]) {
+      await settle(ctlr.prepare(signal()), clock)
+      await settle(ctlr.start(signal()), clock)
+    }
+    const stepA = a.stepController?.()
+    const stepB = b.stepController?.()
+    if (stepA === undefined || stepB === undefined) throw new Error('RuntimeTaskController has stepController')
+    const waitingA = a.wait(stepA.signal)
+    const waitingB = b.wait(stepB.signal)
+    await flush()
+    expect(seen).toEqual([stepA.signal, stepB.signal])
+    const changed = new Error('task changed')
+    stepA.abort(changed)
+    await expect(waitingA).rejects.toBe(changed)
+    b.close()
+    expect(stepB.signal.reason).toBeInstanceOf(ControllerClosedError)
+    await expect(waitingB).rejects.toBeInstanceOf(ControllerClosedError)
+    expect(b.stepController?.().signal.reason).toBeInstanceOf(ControllerClosedError)
+    expect((await fake.list()).map((c) => c.state)).toEqual(['running', 'running'])
   })
 
   it('update refuses another task', () => {

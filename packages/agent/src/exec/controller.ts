@@ -64,4 +64,11 @@ export interface TaskController {
   containerStatus(): ContainerStatus | undefined
   /** Where the task's published ports are reachable once it runs (SwarmKit's `PortStatuser`); optional. */
   portStatus?(): PortStatus | undefined
+  /**
+   * Optional: a new controller for the caller's steps, aborted by the caller (e.g. when the task
+   * changed) and by {@link TaskController.close}. A caller that passes its signal to every method
+   * spares the controller a signal of its own linked to the caller's (an AbortSignal costs ~0.8 KB
+   * of heap: the task manager holds one per task). Each call replaces the previous one.
+   */
+  stepController?(): AbortController
 }

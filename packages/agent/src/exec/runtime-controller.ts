@@ -213,6 +213,15 @@ export class RuntimeTaskController implements TaskController {
     await this.#init.networking?.releaseTask(this.#task.id)
   }
 
+  /** A step controller that `close()` aborts, and that {@link #signal} gives the runtime as it is (no linked controller). */
+  stepController(): AbortController {
+    const step = new AbortController()
+    if (this.#closed) step.abort(new ControllerClosedError(this.#task.id))
+    this.#stepSignal = step.signal
+    this.#step = step
+    return step
+  }
+
   close(): void {
     if (this.#closed) return
     this.#closed = true

@@ -97,7 +97,8 @@ export class TaskManager {
   async #run(): Promise<void> {
     while (!this.#closed) {
       // One controller for as long as nothing aborts it: a step is cheap, a signal is not.
-      const op = this.#op !== undefined && !this.#op.signal.aborted ? this.#op : new AbortController()
+      // The controller's own step controller when it has one: one AbortController per task, not two.
+      const op = this.#op !== undefined && !this.#op.signal.aborted ? this.#op : (this.#init.controller.stepController?.() ?? new AbortController())
       this.#op = op
       this.#dirty = false
       let status: TaskStatus | undefined
