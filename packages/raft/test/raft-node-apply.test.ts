@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DriverCluster, flush } from './helpers/driver-cluster.ts'
+import { Bus, DriverCluster, flush } from './helpers/driver-cluster.ts'
+import type { Message, RaftTransport } from '../src/index.ts'
 import type { DriverMember } from './helpers/driver-cluster.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -76,5 +77,45 @@ describe('RaftNode applies committed entries while a write is in flight', () => 
       await c.run(10)
     }
     expect(f.sm.data.get('x')).toBe('1')
+  })
+})
+
+describe('RaftNode follower: its acknowledgement does not wait for its apply', () => {
+  it('sends the acknowledgement of new entries before it applies the committed entries that came with them', async () => {
+    // A long commit-broadcast delay and ticks of 1 s: x's commit index reaches the followers only
+    // with the append of y, in one Ready that both stores y and applies x.
+    const c = new DriverCluster({ commitBroadcastDelayMs: 10_000, tickMs: 1000 })
+    const events: string[] = []
+    c.bus.endpoint = (self: bigint): RaftTransport => {
+      const t = Bus.prototype.endpoint.call(c.bus, self)
+      return {
+        ...t,
+        send: (msgs: readonly Message[]) => {
+          for (const m of msgs) if (m.type === 'app-resp' && !m.reject) events.push(`${self} ack ${m.index}`)
+          t.send(msgs)
+        },
+      }
+    }
+    await c.bootstrap([1n, 2n, 3n])
+    const leader = await c.waitLeader(60_000)
+    await c.run(3000)
+    for (const m of c.members.values()) {
+      if (m === leader) continue
+      const apply = m.sm.apply.bind(m.sm)
+      m.sm.apply = (payload: Uint8Array): unknown => {
+        events.push(`${m.id} apply ${new TextDecoder().decode(payload)}`)
+        return apply(payload)
+      }
+    }
+    expect(await c.settle(leader.node.propose(enc('x=1')))).toBe('1')
+    const x = leader.storage.lastIndex()
+    events.length = 0
+    expect(await c.settle(leader.node.propose(enc('y=2')))).toBe('2')
+    await c.run(50)
+    for (const f of [...c.members.values()].filter((m) => m !== leader)) {
+      const mine = events.filter((e) => e.startsWith(`${f.id} `))
+      // The Ready holding y acknowledges it first, then applies x (committed, durable earlier).
+      expect(mine.slice(0, 2)).toEqual([`${f.id} ack ${x + 1}`, `${f.id} apply x=1`])
+    }
   })
 })

@@ -2,8 +2,9 @@
  * The loop of the {@link RaftNode} driver: the ticker, and the turns that take each `Ready` of
  * the core through its steps in the order `Ready` documents — persist (entries, hard state,
  * snapshot), send, apply, advance — with two overlaps that keep it correct: a leader sends its
- * appends while its own write is in flight (Raft thesis §10.2.1), and committed entries already
- * durable here are applied while the write is in flight.
+ * appends while its own write is in flight (Raft thesis §10.2.1), and applies committed entries
+ * already durable here while the write is in flight. A follower sends its acknowledgements as
+ * soon as its write is durable and applies after.
  *
  * It also owns the driver's lifecycle: started, stopped, failed.
  *
@@ -183,12 +184,16 @@ export class RunLoop {
     let applied = 0
     if (rd.mustSync) {
       const synced = st.sync()
-      // While the write is in flight, apply the committed entries that this member already holds
-      // durably (below this Ready's new entries): they are committed, i.e. durable on a quorum,
-      // whatever happens to this write (etcd's server applies them concurrently with its WAL
-      // save too). Only in a Ready that changes neither role, term, vote nor snapshot, and only
-      // up to the first membership change, so those keep their order with the rest.
-      if (rd.snapshot === undefined && rd.softState === undefined && !voteChanged) {
+      // A leader, while its write is in flight, applies the committed entries that it already
+      // holds durably (below this Ready's new entries): they are committed, i.e. durable on a
+      // quorum, whatever happens to this write (etcd's server applies them concurrently with its
+      // WAL save too), and applying them is what answers its clients. Only in a Ready that changes
+      // neither role, term, vote nor snapshot, and only up to the first membership change, so
+      // those keep their order with the rest. A follower applies after it has sent this Ready's
+      // messages: its acknowledgement of the new entries is on the leader's commit path and
+      // must not wait for the apply (under load the previous batch's apply takes several times
+      // the fsync), so it goes out as soon as the write is durable.
+      if (leading && rd.snapshot === undefined && rd.softState === undefined && !voteChanged) {
         // A failing apply fails the node below; the write's outcome then no longer matters.
         synced.catch(() => undefined)
         applied = this.#applyDurable(rd)
