@@ -5,6 +5,7 @@
  * holding a manager certificate of the cluster (the leader's own, read from its state directory).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -57,11 +58,24 @@ function startProcess(binary: string, nodeFlags: readonly string[], name: string
   let out = ''
   let err = ''
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s))
+  // Node flags such as --trace-gc print to stdout too: the ready line is the first JSON line; with
+  // BENCH_CONTROL_STDOUT_DIR set, everything the child prints to stdout goes to <dir>/<name>.log.
+  const logDir = process.env.BENCH_CONTROL_STDOUT_DIR
+  const logFile = logDir === undefined ? undefined : createWriteStream(join(logDir, `${name}.log`))
+  let ready = false
   return new Promise((resolve, reject) => {
     child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+      logFile?.write(s)
+      if (ready) return
       out += s
-      const nl = out.indexOf('\n')
-      if (nl >= 0) resolve({ name, stateDir, child, ready: JSON.parse(out.slice(0, nl)) as ReadyLine })
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+        const line = out.slice(0, nl)
+        out = out.slice(nl + 1)
+        if (!line.startsWith('{')) continue
+        ready = true
+        resolve({ name, stateDir, child, ready: JSON.parse(line) as ReadyLine })
+        return
+      }
     })
     child.once('exit', (code, signal) => reject(new Error(`${name} exited (${code ?? signal ?? '?'}) before it was ready: ${err.trim()}`)))
   })
