@@ -12,9 +12,16 @@ import { SEALED_FLAG } from './wal-record.ts'
 
 const utf8 = new TextEncoder()
 
-/** Additional authenticated data of a WAL record: binds the record type. */
+const recordAads = new Map<number, Uint8Array>()
+
+/**
+ * Additional authenticated data of a WAL record: binds the record type. One shared array per
+ * type (every record is sealed with it): never write into it.
+ */
 export function walRecordAad(type: number): Uint8Array {
-  return utf8.encode(`swarmkit-ts/raft-wal/v1/type=${type}`)
+  let aad = recordAads.get(type)
+  if (aad === undefined) recordAads.set(type, (aad = utf8.encode(`swarmkit-ts/raft-wal/v1/type=${type}`)))
+  return aad
 }
 
 /** Additional authenticated data of a snapshot file: binds the position named by the file. */
