@@ -1,6 +1,6 @@
 import { ManualClock } from '@swarmkit-ts/testkit'
 import { describe, expect, it } from 'vitest'
-import { FakeRuntime, type RuntimeContainerSpec, type FakeProgram, type RuntimeEvent } from '../src/index.ts'
+import { FakeProcess, FakeProcessKilled, FakeRuntime, type RuntimeContainerSpec, type FakeProgram, type RuntimeEvent } from '../src/index.ts'
 
 const IMAGE = 'busybox:fake'
 /** Lets promise continuations (and I/O callbacks) run. */
@@ -59,6 +59,32 @@ describe('FakeRuntime on a ManualClock', () => {
     await advance(clock, 10)
     await stopping
     expect(await rt.inspect(id)).toMatchObject({ exitCode: 137, finishedAt: 1_002_000 })
+  })
+
+  it('a container that never wrote has empty, ended logs after it exits, and none once removed', async () => {
+    const { clock, rt } = setup()
+    const quiet = await rt.create(sh('sleep 5; exit 3'))
+    const removed = await rt.create(sh('sleep 5'))
+    await rt.start(quiet)
+    await rt.start(removed)
+    await advance(clock, 5_000)
+    expect(await rt.wait(quiet)).toBe(3)
+    const lines: string[] = []
+    for await (const l of rt.logs(quiet, { follow: true })) lines.push(l.line)
+    expect(lines).toEqual([])
+    await rt.remove(removed)
+    await expect(rt.logs(removed)[Symbol.asyncIterator]().next()).rejects.toMatchObject({ name: 'NotFoundError' })
+  })
+
+  it('a program that writes through a detached io function is captured', async () => {
+    const detached: FakeProgram = (_argv, { io }) => {
+      const { out, err } = io
+      out('to out\n')
+      err('to err\n')
+      return Promise.resolve(0)
+    }
+    const rt = new FakeRuntime({ programs: { detached } })
+    expect(await runToEnd(rt, { image: IMAGE, command: ['detached'] })).toEqual({ exitCode: 0, logs: ['to out', 'to err'] })
   })
 
   it('a process without a TERM trap dies with 143', async () => {
@@ -197,6 +223,21 @@ describe('FakeRuntime failure injection', () => {
     expect(() => new FakeRuntime({ registry: { 'remote/app:': {} } })).toThrow(
       expect.objectContaining({ name: 'InvalidArgumentError', field: 'registry["remote/app:"]' }),
     )
+  })
+})
+
+describe('FakeProcess', () => {
+  it('calls onKill once, synchronously, with the exit code, after waking its sleeps', async () => {
+    const calls: string[] = []
+    const proc = new FakeProcess({ clock: new ManualClock(0), env: { A: '1' }, cwd: '/', files: new Map(), write: () => undefined, onKill: (code) => calls.push(`onKill ${code}`) })
+    const sleeping = proc.sleep(1_000).catch((err: unknown) => calls.push(err instanceof FakeProcessKilled ? `sleep killed ${err.exitCode}` : 'other'))
+    proc.kill(9)
+    expect(calls).toEqual(['onKill 9'])
+    proc.kill(15)
+    await sleeping
+    expect(calls).toEqual(['onKill 9', 'sleep killed 9'])
+    expect(proc.killedCode).toBe(9)
+    expect(proc.env).toEqual({ A: '1' })
   })
 })
 

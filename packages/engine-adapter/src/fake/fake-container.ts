@@ -1,6 +1,6 @@
 import type { Clock, Timer } from '@swarmkit-ts/api'
 import { createServer, type Server } from 'node:net'
-import { FakeProcess, FakeProcessKilled, type FakeConnectionHandler, type FakeFile } from './fake-process.ts'
+import { FakeProcess, FakeProcessKilled, type FakeConnectionHandler, type FakeFile, type FakeProcessInit } from './fake-process.ts'
 import type { FakeIO, FakeProgramContext, FakeProgramLookup } from './fake-shell.ts'
 import { LogBuffer } from '../shared/log-buffer.ts'
 import type { ContainerInfo, RuntimeContainerSpec, ContainerState, HealthStatus, PublishedPort } from '../runtime.ts'
@@ -23,6 +23,8 @@ export interface FakeImage {
 /** Hooks a container calls back into its runtime. */
 export interface FakeContainerHost {
   clock: Clock
+  /** `clock.now()` as a function (one for all the runtime's log buffers). */
+  now: () => number
   lookup: FakeProgramLookup
   onExit(c: FakeContainer): void
   onHealth(c: FakeContainer): void
@@ -38,6 +40,68 @@ function fileMap(files: NonNullable<RuntimeContainerSpec['files']>): ReadonlyMap
   return new Map(files.map((f) => [f.target, { data: typeof f.data === 'string' ? enc.encode(f.data) : f.data.slice(), mode: f.mode ?? 0o444 }]))
 }
 
+/**
+ * A program's output to its process. Each function is made when first read (most simulated
+ * programs never write), and may be called detached (`const { out } = io`) like a closure.
+ */
+class ProcessIO implements FakeIO {
+  readonly #proc: FakeProcess
+  #out: ((text: string) => void) | undefined
+  #err: ((text: string) => void) | undefined
+  constructor(proc: FakeProcess) {
+    this.#proc = proc
+  }
+  get out(): (text: string) => void {
+    return (this.#out ??= (text) => this.#proc.write('stdout', text))
+  }
+  get err(): (text: string) => void {
+    return (this.#err ??= (text) => this.#proc.write('stderr', text))
+  }
+}
+
+/**
+ * What a process of a container sees, as one object with methods instead of an object with a
+ * closure per hook; its environment is computed on first use.
+ */
+class ContainerProcessInit implements FakeProcessInit {
+  readonly #container: FakeContainer
+  readonly #logs: FakeContainer | undefined
+  readonly #onKill: ((code: number) => void) | undefined
+  #env: Record<string, string> | undefined
+  readonly cwd: string
+
+  constructor(container: FakeContainer, logs: FakeContainer | undefined, onKill: ((code: number) => void) | undefined) {
+    this.#container = container
+    this.#logs = logs
+    this.#onKill = onKill
+    this.cwd = container.spec.workingDir ?? container.image.workingDir ?? '/'
+  }
+
+  get clock(): Clock {
+    return this.#container.host.clock
+  }
+
+  get env(): Record<string, string> {
+    return (this.#env ??= this.#container.env())
+  }
+
+  get files(): ReadonlyMap<string, FakeFile> {
+    return this.#container.files
+  }
+
+  write(stream: 'stdout' | 'stderr', text: string): void {
+    this.#logs?.logs.write(stream, text)
+  }
+
+  listen(port: number, handler: FakeConnectionHandler): boolean {
+    return this.#container.listen(port, handler)
+  }
+
+  onKill(code: number): void {
+    this.#onKill?.(code)
+  }
+}
+
 /** One container of the fake runtime: state, captured logs, its process, health probes, ports. */
 export class FakeContainer {
   state: ContainerState = 'created'
@@ -47,7 +111,10 @@ export class FakeContainer {
   error: string | undefined
   health: HealthStatus | undefined
   ports: PublishedPort[] = []
-  readonly logs: LogBuffer
+  /** The captured output, made on first use (most simulated containers never write or get read). */
+  #logs: LogBuffer | undefined
+  /** What happened to the logs before they were made: closed, or discarded. */
+  #logsEnded: 'closed' | 'discarded' | undefined
   readonly labels: Readonly<Record<string, string>>
   readonly files: ReadonlyMap<string, FakeFile>
   waiters: ((code: number) => void)[] = []
@@ -70,9 +137,30 @@ export class FakeContainer {
     this.image = image
     this.createdAt = createdAt
     this.host = host
-    this.logs = new LogBuffer(() => host.clock.now())
     this.labels = { ...image.labels, ...spec.labels }
     this.files = spec.files === undefined || spec.files.length === 0 ? NO_FILES : fileMap(spec.files)
+  }
+
+  /** The captured output of the run (made when first asked for, ended as it would have been). */
+  get logs(): LogBuffer {
+    if (this.#logs !== undefined) return this.#logs
+    const logs = new LogBuffer(this.host.now)
+    if (this.#logsEnded === 'discarded') logs.discard()
+    else if (this.#logsEnded === 'closed') logs.close()
+    this.#logs = logs
+    return logs
+  }
+
+  /** Flushes the logs and ends their followers (the process exited). */
+  closeLogs(): void {
+    if (this.#logs !== undefined) this.#logs.close()
+    else this.#logsEnded ??= 'closed'
+  }
+
+  /** Drops the logs (the container was removed). */
+  discardLogs(): void {
+    if (this.#logs !== undefined) this.#logs.discard()
+    else this.#logsEnded = 'discarded'
   }
 
   /** The argv to run: entrypoint (or `command`) followed by cmd (or `args`). */
@@ -130,51 +218,49 @@ export class FakeContainer {
   launch(exitFault: { exitCode: number; afterMs?: number } | undefined): boolean {
     const argv = this.argv()
     if (exitFault === undefined && (argv[0] === undefined || this.host.lookup(argv[0]) === undefined)) return false
-    const proc = this.#newProcess((stream, text) => this.logs.write(stream, text))
-    const io: FakeIO = { out: (t) => proc.write('stdout', t), err: (t) => proc.write('stderr', t) }
+    // A kill records the exit at once (the program may never notice it); else its own end does.
+    const proc = this.#newProcess(this, (code) => this.exited(code))
     this.process = proc
-    const running =
-      exitFault === undefined
-        ? this.#runner(proc)(argv, io)
-        : (async () => {
-            await proc.sleep(exitFault.afterMs ?? 0)
-            return exitFault.exitCode
-          })()
-    const finished = running.catch((err: unknown) => {
-      if (err instanceof FakeProcessKilled) return err.exitCode
-      this.logs.write('stderr', `fake runtime: ${String(err)}\n`)
-      return 1
-    })
-    void Promise.race([finished, proc.whenKilled()]).then((code) => this.exited(code))
+    const running = exitFault === undefined ? this.#runner(proc)(argv, new ProcessIO(proc)) : proc.sleep(exitFault.afterMs ?? 0).then(() => exitFault.exitCode)
+    running.then(
+      (code) => this.exited(code),
+      (err: unknown) => {
+        if (err instanceof FakeProcessKilled) return this.exited(err.exitCode)
+        this.logs.write('stderr', `fake runtime: ${String(err)}\n`)
+        this.exited(1)
+      },
+    )
     return true
   }
 
-  #newProcess(write: (stream: 'stdout' | 'stderr', text: string) => void): FakeProcess {
-    return new FakeProcess({
-      clock: this.host.clock,
-      env: this.env(),
-      cwd: this.spec.workingDir ?? this.image.workingDir ?? '/',
-      files: this.files,
-      write,
-      listen: (port, handler) => {
-        this.#handlers ??= new Map()
-        if (this.#handlers.has(port)) return false
-        this.#handlers.set(port, handler)
-        return true
-      },
-    })
+  /** A process of this container: its output to `logs` (or nowhere: a probe's), killed → `onKill`. */
+  #newProcess(logs: FakeContainer | undefined, onKill?: (code: number) => void): FakeProcess {
+    return new FakeProcess(new ContainerProcessInit(this, logs, onKill))
+  }
+
+  /** Registers a program's listener on `port` of this container (see {@link FakeProcessInit.listen}). */
+  listen(port: number, handler: FakeConnectionHandler): boolean {
+    this.#handlers ??= new Map()
+    if (this.#handlers.has(port)) return false
+    this.#handlers.set(port, handler)
+    return true
   }
 
   #runner(proc: FakeProcess): (argv: readonly string[], io: FakeIO, env?: Readonly<Record<string, string>>) => Promise<number> {
-    const run = async (argv: readonly string[], io: FakeIO, env?: Readonly<Record<string, string>>): Promise<number> => {
-      const [name] = argv
-      const program = name === undefined ? undefined : this.host.lookup(name)
-      if (program === undefined) {
-        io.err(`sh: ${name ?? ''}: not found\n`)
-        return 127
+    // Not an async function: the program's own promise is the run's (one promise less per process).
+    const run = (argv: readonly string[], io: FakeIO, env?: Readonly<Record<string, string>>): Promise<number> => {
+      try {
+        const [name] = argv
+        const program = name === undefined ? undefined : this.host.lookup(name)
+        if (program === undefined) {
+          io.err(`sh: ${name ?? ''}: not found\n`)
+          return Promise.resolve(127)
+        }
+        const ctx: FakeProgramContext = { process: proc, env: env ?? proc.env, io, run }
+        return program(argv, ctx)
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)))
       }
-      const ctx: FakeProgramContext = { process: proc, env: env ?? proc.env, io, run }
-      return program(argv, ctx)
     }
     return run
   }
@@ -198,7 +284,7 @@ export class FakeContainer {
     const argv = kind === 'CMD-SHELL' ? ['sh', '-c', rest[0] ?? ''] : rest
     const probe = (): void => {
       if (this.state !== 'running') return
-      const proc = this.#newProcess(() => {})
+      const proc = this.#newProcess(undefined)
       const timer = this.host.clock.setTimeout(() => proc.kill(124), timeout)
       const settle = (code: number): void => {
         timer.cancel()
@@ -237,7 +323,7 @@ export class FakeContainer {
     this.exitCode = code
     this.finishedAt = this.host.clock.now()
     this.release()
-    this.logs.close()
+    this.closeLogs()
     this.host.onExit(this)
     const waiters = this.waiters
     this.waiters = []

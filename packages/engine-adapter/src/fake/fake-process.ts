@@ -42,6 +42,8 @@ export interface FakeProcessInit {
   write: (stream: 'stdout' | 'stderr', text: string) => void
   /** Registers a listener on a port inside the container; returns false when it cannot. */
   listen?: (port: number, handler: FakeConnectionHandler) => boolean
+  /** Called once, synchronously, with the exit code when the process is killed (after its sleeps are woken). */
+  onKill?: (exitCode: number) => void
 }
 
 /**
@@ -50,7 +52,6 @@ export interface FakeProcessInit {
  */
 export class FakeProcess {
   readonly clock: Clock
-  readonly env: Record<string, string>
   readonly cwd: string
   readonly files: ReadonlyMap<string, FakeFile>
   /**
@@ -70,9 +71,13 @@ export class FakeProcess {
   constructor(init: FakeProcessInit) {
     this.#init = init
     this.clock = init.clock
-    this.env = init.env
     this.cwd = init.cwd
     this.files = init.files
+  }
+
+  /** The environment (read from the init when asked: it may be made on first use). */
+  get env(): Record<string, string> {
+    return this.#init.env
   }
 
   /** Exit code once killed, else undefined. */
@@ -147,6 +152,7 @@ export class FakeProcess {
     if (this.#killedCode !== undefined) return
     this.#killedCode = exitCode
     for (const f of listeners(this.#onKill)) f(exitCode)
+    this.#init.onKill?.(exitCode)
     for (const f of listeners(this.#killWatchers)) f(exitCode)
   }
 

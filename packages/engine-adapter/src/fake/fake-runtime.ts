@@ -80,6 +80,7 @@ export class FakeRuntime implements ContainerRuntime {
     this.#journal = new EventJournal({ capacity: init.eventCapacity ?? 10_000 })
     this.#host = {
       clock: this.#clock,
+      now: () => this.#clock.now(),
       lookup: programLookup(init.programs),
       onExit: (c) => this.#emit(c, { type: 'die', exitCode: c.exitCode ?? 0 }),
       onHealth: (c) => {
@@ -157,7 +158,7 @@ export class FakeRuntime implements ContainerRuntime {
       c.error = message
       c.finishedAt = this.#clock.now()
       c.release()
-      c.logs.close()
+      c.closeLogs()
       const waiters = c.waiters
       c.waiters = []
       for (const w of waiters) w(exitCode)
@@ -231,7 +232,7 @@ export class FakeRuntime implements ContainerRuntime {
         c.kill(137)
       }
       c.release()
-      c.logs.discard()
+      c.discardLogs()
       this.#containers.delete(id)
       if (c.spec.name !== undefined) this.#names.delete(c.spec.name)
       const waiters = c.waiters
