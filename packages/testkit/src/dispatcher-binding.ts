@@ -144,6 +144,11 @@ class FaultState implements DispatcherFaultControl {
   #faults: DispatcherFaults
   /** Aborted (with an `UnavailableError`) when the connection is cut; replaced on reconnect. */
   #link = new AbortController()
+  /**
+   * The unary calls in flight on the current connection, failed when it is cut: a set, where a
+   * listener each on the link's signal cost an EventTarget's add and remove per call.
+   */
+  #calls = new Set<(reason: Error) => void>()
   #halfOpen = false
   /** Counters, written by the binding. */
   readonly counts = { calls: 0, messages: 0, dropped: 0 }
@@ -163,7 +168,11 @@ class FaultState implements DispatcherFaultControl {
   disconnect(options: DisconnectOptions = {}): void {
     if (this.#link.signal.aborted) return
     this.#halfOpen = options.halfOpen === true
-    this.#link.abort(new UnavailableError('dispatcher binding: disconnected'))
+    const reason = new UnavailableError('dispatcher binding: disconnected')
+    this.#link.abort(reason)
+    const calls = this.#calls
+    this.#calls = new Set()
+    for (const fail of calls) fail(reason)
   }
 
   /** Whether the current cut is half-open. */
@@ -186,6 +195,29 @@ class FaultState implements DispatcherFaultControl {
   /** The current connection: aborts when it is cut. */
   link(): AbortSignal {
     return this.#link.signal
+  }
+
+  /**
+   * Settles like `promise`, or rejects with the link's reason as soon as `link` is cut (at once
+   * when it is already).
+   */
+  untilLost<T>(promise: Promise<T>, link: AbortSignal): Promise<T> {
+    if (link.aborted) return Promise.reject(link.reason as Error)
+    // Not aborted: `link` is the current connection (only a cut one is replaced).
+    const calls = this.#calls
+    return new Promise<T>((resolve, reject) => {
+      calls.add(reject)
+      promise.then(
+        (value) => {
+          calls.delete(reject)
+          resolve(value)
+        },
+        (err: Error) => {
+          calls.delete(reject)
+          reject(err)
+        },
+      )
+    })
   }
 }
 
@@ -251,7 +283,7 @@ class InProcessDispatcher implements DispatcherBinding {
     if (fate.lost && !lostResponse) throw new UnavailableError('dispatcher binding: the request was lost')
     let response: DispatcherMessages[R]
     try {
-      response = await untilLost(call(wireRequest), link)
+      response = await this.#state.untilLost(call(wireRequest), link)
     } catch (err) {
       if (err === link.reason) throw err
       throw rewire(err)
@@ -298,14 +330,4 @@ class InProcessDispatcher implements DispatcherBinding {
       },
     })
   }
-}
-
-/** Settles like `promise`, or rejects with the link's reason as soon as it is cut. */
-function untilLost<T>(promise: Promise<T>, link: AbortSignal): Promise<T> {
-  if (link.aborted) return Promise.reject(link.reason as Error)
-  return new Promise<T>((resolve, reject) => {
-    const onLost = (): void => reject(link.reason as Error)
-    link.addEventListener('abort', onLost, { once: true })
-    void promise.then(resolve, reject).finally(() => link.removeEventListener('abort', onLost))
-  })
 }

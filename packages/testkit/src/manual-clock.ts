@@ -1,12 +1,30 @@
 import { FailedPreconditionError, InvalidArgumentError } from '@swarmkit-ts/api'
 import type { Clock, Timer } from '@swarmkit-ts/api'
 
-/** One scheduled callback; `index` is its slot in the heap, or -1 once it has run or was cancelled. */
-interface Entry {
+/** Takes a scheduled entry out of its clock's heap (set by ManualClock's static block). */
+let removeEntry: (clock: ManualClock, entry: Entry) => void = () => undefined
+
+/**
+ * One scheduled callback, which is also its {@link Timer} (one object per timer, not an entry, a
+ * timer and a closure); `index` is its slot in the heap, or -1 once it has run or was cancelled.
+ */
+class Entry implements Timer {
   readonly due: number
   readonly seq: number
   readonly callback: () => void
-  index: number
+  index = -1
+  readonly #clock: ManualClock
+
+  constructor(clock: ManualClock, due: number, seq: number, callback: () => void) {
+    this.#clock = clock
+    this.due = due
+    this.seq = seq
+    this.callback = callback
+  }
+
+  cancel(): void {
+    if (this.index >= 0) removeEntry(this.#clock, this)
+  }
 }
 
 /** Options of {@link ManualClock.runAll}. */
@@ -37,6 +55,10 @@ export class ManualClock implements Clock {
   #seq = 0
   readonly #heap: Entry[] = []
 
+  static {
+    removeEntry = (clock, entry) => clock.#removeAt(entry.index)
+  }
+
   /** @param startMs - the initial time, in milliseconds since the Unix epoch. */
   constructor(startMs = 0) {
     if (!Number.isFinite(startMs)) throw new InvalidArgumentError('startMs', `must be finite, got ${startMs}`)
@@ -51,13 +73,9 @@ export class ManualClock implements Clock {
   /** Schedules `callback` at `now() + ms`; a negative or NaN `ms` counts as 0. */
   setTimeout(callback: () => void, ms: number): Timer {
     const delay = ms > 0 ? ms : 0 // also maps NaN to 0
-    const entry: Entry = { due: this.#now + delay, seq: this.#seq++, callback, index: -1 }
+    const entry = new Entry(this, this.#now + delay, this.#seq++, callback)
     this.#push(entry)
-    return {
-      cancel: () => {
-        if (entry.index >= 0) this.#removeAt(entry.index)
-      },
-    }
+    return entry
   }
 
   /**
