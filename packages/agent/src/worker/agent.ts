@@ -72,11 +72,40 @@ class DescriptionChanged extends Error {
 }
 
 /**
- * Rejects with `UnavailableError` when `promise` has not settled within `ms` on `clock` (0:
- * never), or with the signal's reason when `signal` aborts first; the timer never outlives it.
+ * Callbacks run once when a signal aborts, through one listener on it: adding and removing one is
+ * a Set's work, not an EventTarget's (every status update and heartbeat adds one).
  */
-function withTimeout<T>(clock: Clock, ms: number, what: string, signal: AbortSignal, promise: Promise<T>): Promise<T> {
+class AbortWatch {
+  readonly signal: AbortSignal
+  readonly #callbacks = new Set<() => void>()
+
+  constructor(signal: AbortSignal) {
+    this.signal = signal
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const f of [...this.#callbacks]) f()
+      },
+      { once: true },
+    )
+  }
+
+  add(f: () => void): void {
+    this.#callbacks.add(f)
+  }
+
+  delete(f: () => void): void {
+    this.#callbacks.delete(f)
+  }
+}
+
+/**
+ * Rejects with `UnavailableError` when `promise` has not settled within `ms` on `clock` (0:
+ * never), or with the signal's reason when `watch`'s signal aborts first; the timer never outlives it.
+ */
+function withTimeout<T>(clock: Clock, ms: number, what: string, watch: AbortWatch, promise: Promise<T>): Promise<T> {
   if (ms <= 0) return promise
+  const signal = watch.signal
   return new Promise<T>((resolve, reject) => {
     if (signal.aborted) {
       // The call is made already: its outcome is no longer wanted, nor may its failure go unhandled.
@@ -86,17 +115,17 @@ function withTimeout<T>(clock: Clock, ms: number, what: string, signal: AbortSig
     }
     const done = (): void => {
       timer.cancel()
-      signal.removeEventListener('abort', onAbort)
+      watch.delete(onAbort)
     }
     const onAbort = (): void => {
       done()
       reject(signal.reason as Error)
     }
     const timer = clock.setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
+      watch.delete(onAbort)
       reject(new UnavailableError(`${what}: no answer within ${ms} ms`))
     }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
+    watch.add(onAbort)
     promise.then(
       (value) => {
         done()
@@ -146,6 +175,7 @@ export class Agent {
   readonly #logger: Logger
   readonly #managers: ManagerList
   readonly #stop = new AbortController()
+  readonly #stopWatch = new AbortWatch(this.#stop.signal)
   #worker: Worker | undefined
   #reporter: StatusReporter | undefined
   #loop: Promise<void> | undefined
@@ -275,10 +305,11 @@ export class Agent {
       failed = reject
     })
     failure.catch(() => undefined)
+    const sessionWatch = new AbortWatch(session.signal)
     try {
       const description = await this.#init.executor.describe()
       const stream = api.session({ description, ...(this.#sessionId === undefined ? {} : { sessionId: this.#sessionId }) }, { signal: session.signal })[Symbol.asyncIterator]()
-      const first = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'registration', session.signal, stream.next())
+      const first = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'registration', sessionWatch, stream.next())
       if (first.done === true) throw new UnavailableError('the session stream ended before registration')
       this.#sessionId = first.value.sessionId
       this.#node = first.value.node
@@ -293,7 +324,7 @@ export class Agent {
       this.#reporter?.retryNow()
       const tasks = [
         this.#followSession(stream),
-        this.#heartbeat(api, sessionId, session.signal),
+        this.#heartbeat(api, sessionId, sessionWatch),
         this.#assignments(api, sessionId, session.signal),
         this.#watchDescription(description, session.signal),
       ]
@@ -318,11 +349,11 @@ export class Agent {
     }
   }
 
-  async #heartbeat(api: DispatcherApi, sessionId: string, signal: AbortSignal): Promise<never> {
+  async #heartbeat(api: DispatcherApi, sessionId: string, watch: AbortWatch): Promise<never> {
     for (;;) {
-      const { periodMs } = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'heartbeat', signal, api.heartbeat({ sessionId }))
+      const { periodMs } = await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'heartbeat', watch, api.heartbeat({ sessionId }))
       // A period that is not a positive number would spin: beat at the default period instead.
-      await sleep(this.#init.clock, Number.isFinite(periodMs) && periodMs > 0 ? periodMs : DEFAULT_HEARTBEAT_PERIOD_MS, { signal })
+      await sleep(this.#init.clock, Number.isFinite(periodMs) && periodMs > 0 ? periodMs : DEFAULT_HEARTBEAT_PERIOD_MS, { signal: watch.signal })
     }
   }
 
@@ -379,7 +410,7 @@ export class Agent {
     const sessionId = this.#sessionId
     if (api === undefined || sessionId === undefined) throw new UnavailableError('no session')
     try {
-      await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'status update', this.#stop.signal, api.updateTaskStatus({ sessionId, updates }))
+      await withTimeout(this.#init.clock, this.#rpcTimeoutMs, 'status update', this.#stopWatch, api.updateTaskStatus({ sessionId, updates }))
     } catch (err) {
       if (isSessionInvalid(err) && this.#api === api) this.#failSession?.(err)
       throw err
