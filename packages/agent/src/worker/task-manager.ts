@@ -48,11 +48,15 @@ export class TaskManager {
   #wake: (() => void) | undefined
   #dirty = false
   #closed = false
-  #loop: Promise<void> | undefined
+  /** The loop was started and has not ended. */
+  #running = false
+  #started = false
+  /** Why the loop ended, when a report failed. */
+  #failure: Error | undefined
+  /** Resolves `close()`'s wait for the loop's end. */
+  #onEnd: (() => void) | undefined
   /** doStep's context, kept while the step signal is (made again only when a step was aborted). */
-  #ctx: DoStepContext | undefined
-  /** A temporary error is reported (same state, `err` set) while doStep retries it. */
-  readonly #onRetry = (retrying: TaskStatus): void => void this.#init.report(retrying)
+  #ctx: StepContext | undefined
 
   constructor(init: TaskManagerInit) {
     this.#init = init
@@ -72,7 +76,10 @@ export class TaskManager {
 
   /** Starts the loop (once). */
   start(): void {
-    this.#loop ??= this.#run()
+    if (this.#started) return
+    this.#started = true
+    this.#running = true
+    this.#turn()
   }
 
   /** Gives the loop the managers' latest version of the task. */
@@ -91,35 +98,89 @@ export class TaskManager {
     this.#closed = true
     this.#op?.abort(MANAGER_CLOSED)
     this.#wake?.()
-    await this.#loop
+    if (this.#running) await new Promise<void>((resolve) => (this.#onEnd = resolve))
+    if (this.#failure !== undefined) throw this.#failure
   }
 
-  async #run(): Promise<void> {
-    while (!this.#closed) {
+  /**
+   * One turn of the loop: a step, then {@link #afterStep}. Each turn starts the next from a
+   * callback — a chain of turns rather than a suspended async function, and no promise returned
+   * up the chain, so none accumulates.
+   */
+  #turn(): void {
+    this.#wake = undefined
+    if (this.#closed) return this.#end()
+    let step: Promise<TaskStatus | undefined>
+    try {
       // One controller for as long as nothing aborts it: a step is cheap, a signal is not.
       // The controller's own step controller when it has one: one AbortController per task, not two.
       const op = this.#op !== undefined && !this.#op.signal.aborted ? this.#op : (this.#init.controller.stepController?.() ?? new AbortController())
       this.#op = op
       this.#dirty = false
-      let status: TaskStatus | undefined
-      if (this.#ctx?.signal !== op.signal) this.#ctx = { clock: this.#init.clock, signal: op.signal, logger: this.#logger, onRetry: this.#onRetry }
-      try {
-        status = await doStep(this.#task, this.#init.controller, this.#ctx)
-      } catch (err) {
-        if (this.#closed) break
-        if (!op.signal.aborted) this.#logger.error('task manager: step failed', { err: String(err) })
-      }
-      if (this.#closed) break
-      if (status !== undefined) {
-        this.#task = { ...this.#task, status }
-        await this.#init.report(status)
-        continue
-      }
-      if (op.signal.aborted || this.#dirty) continue
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve
-      })
-      this.#wake = undefined
+      if (this.#ctx?.signal !== op.signal) this.#ctx = new StepContext(this.#init, op.signal, this.#logger)
+      step = doStep(this.#task, this.#init.controller, this.#ctx)
+    } catch (err) {
+      return this.#end(err instanceof Error ? err : new Error(String(err)))
     }
+    step.then(
+      (status) => this.#afterStep(status),
+      (err: unknown) => {
+        if (!this.#closed && this.#op?.signal.aborted !== true) this.#logger.error('task manager: step failed', { err: String(err) })
+        this.#afterStep(undefined)
+      },
+    )
+  }
+
+  /** After a step: report its status and go on, go on at once (aborted or changed), or idle until woken. */
+  #afterStep(status: TaskStatus | undefined): void {
+    if (this.#closed) return this.#end()
+    if (status !== undefined) {
+      this.#task = { ...this.#task, status }
+      this.#init.report(status).then(
+        () => this.#turn(),
+        (err: Error) => this.#end(err),
+      )
+      return
+    }
+    if (this.#op?.signal.aborted === true || this.#dirty) return this.#turn()
+    // Woken by update() or close(): the next turn runs in a microtask, not inside them.
+    this.#wake = () => {
+      this.#wake = undefined
+      queueMicrotask(() => this.#turn())
+    }
+  }
+
+  /** Ends the loop (with the error of a failed report, which `close()` then throws). */
+  #end(err?: Error): void {
+    if (!this.#running) return
+    this.#running = false
+    this.#failure = err
+    const onEnd = this.#onEnd
+    this.#onEnd = undefined
+    onEnd?.()
+  }
+}
+
+/**
+ * doStep's context for one step signal: a temporary error is reported (same state, `err` set)
+ * while doStep retries it — a method of this object rather than a closure per task manager.
+ */
+class StepContext implements DoStepContext {
+  readonly #init: TaskManagerInit
+  readonly signal: AbortSignal
+  readonly logger: Logger
+
+  constructor(init: TaskManagerInit, signal: AbortSignal, logger: Logger) {
+    this.#init = init
+    this.signal = signal
+    this.logger = logger
+  }
+
+  get clock(): Clock {
+    return this.#init.clock
+  }
+
+  onRetry(retrying: TaskStatus): void {
+    void this.#init.report(retrying)
   }
 }
