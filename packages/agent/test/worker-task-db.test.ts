@@ -144,6 +144,23 @@ describe('MemoryTaskDb', () => {
     await mem.delete('t1')
     expect(mem.entries()).toEqual([])
   })
+
+  it('gives each read the latest status, and an entry read before a write stays as it was', async () => {
+    const mem = new MemoryTaskDb()
+    const t1 = task('t1')
+    await mem.put({ task: t1, assigned: true })
+    const before = mem.get('t1')
+    await mem.putStatus('t1', status(TaskState.STARTING, 2))
+    await mem.putStatus('t1', status(TaskState.RUNNING, 3))
+    const running = mem.get('t1')
+    expect(running).toEqual({ task: { ...t1, status: status(TaskState.RUNNING, 3) }, assigned: true })
+    expect(before).toEqual({ task: t1, assigned: true })
+    expect(t1.status).toEqual(task('t1').status)
+    await mem.setAssigned('t1', false)
+    expect(running?.assigned).toBe(true)
+    expect(mem.get('t1')).toEqual({ task: { ...t1, status: status(TaskState.RUNNING, 3) }, assigned: false })
+    expect(mem.get('unknown')).toBeUndefined()
+  })
 })
 
 describe('Agent over a damaged task db', () => {

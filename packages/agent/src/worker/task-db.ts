@@ -46,27 +46,48 @@ export interface TaskDb {
   close(): Promise<void>
 }
 
+/**
+ * An entry as {@link MemoryTaskDb} holds it: the status of the last `putStatus` is kept apart
+ * until the entry is read, so a status costs no copy of the task (the task manager holds its
+ * own), and a flag or a status is set in place.
+ */
+interface HeldEntry {
+  task: Task
+  assigned: boolean
+  status: TaskStatus | undefined
+}
+
+/** The entry of `held` as read: its task with the latest status (merged once, then kept). */
+function readEntry(held: HeldEntry): TaskDbEntry {
+  if (held.status !== undefined) {
+    held.task = { ...held.task, status: held.status }
+    held.status = undefined
+  }
+  return { task: held.task, assigned: held.assigned }
+}
+
 /** A {@link TaskDb} in memory (nothing survives the process): for simulations and tests. */
 export class MemoryTaskDb implements TaskDb {
-  readonly #entries = new Map<string, TaskDbEntry>()
+  readonly #entries = new Map<string, HeldEntry>()
   entries(): readonly TaskDbEntry[] {
-    return [...this.#entries.values()]
+    return [...this.#entries.values()].map(readEntry)
   }
   get(taskId: string): TaskDbEntry | undefined {
-    return this.#entries.get(taskId)
+    const held = this.#entries.get(taskId)
+    return held === undefined ? undefined : readEntry(held)
   }
   put(entry: TaskDbEntry): Promise<void> {
-    this.#entries.set(entry.task.id, entry)
+    this.#entries.set(entry.task.id, { task: entry.task, assigned: entry.assigned, status: undefined })
     return Promise.resolve()
   }
   putStatus(taskId: string, status: TaskStatus): Promise<void> {
-    const e = this.#entries.get(taskId)
-    if (e !== undefined) this.#entries.set(taskId, { ...e, task: { ...e.task, status } })
+    const held = this.#entries.get(taskId)
+    if (held !== undefined) held.status = status
     return Promise.resolve()
   }
   setAssigned(taskId: string, assigned: boolean): Promise<void> {
-    const e = this.#entries.get(taskId)
-    if (e !== undefined) this.#entries.set(taskId, { ...e, assigned })
+    const held = this.#entries.get(taskId)
+    if (held !== undefined) held.assigned = assigned
     return Promise.resolve()
   }
   delete(taskId: string): Promise<void> {
