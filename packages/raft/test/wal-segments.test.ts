@@ -4,6 +4,7 @@ import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import type { Entry , FileRaftStorage} from '../src/index.ts'
 import { emptyConfState } from '../src/index.ts'
+import { PREALLOCATE_BYTES } from '../src/storage/wal-writer.ts'
 import { useFileStorageFixture } from './helpers/file-storage-fixture.ts'
 
 const { tempDir, openIn } = useFileStorageFixture('raft-wal-segments-')
@@ -134,5 +135,50 @@ describe('WAL segments', () => {
     await r.close()
     const again = await openIn(dir, { segmentBytes: 256 })
     expect([again.firstIndex(), again.lastIndex(), again.term(25)]).toEqual([26, 30, 2])
+  })
+})
+
+describe('WAL segments: preallocation', () => {
+  const zeroTail = (buf: Buffer): number => {
+    let n = 0
+    while (n < buf.length && buf[buf.length - 1 - n] === 0) n++
+    return n
+  }
+
+  it('keeps the open segment zero-filled ahead of its records, and recovers after a crash without a warning', async () => {
+    const dir = await tempDir()
+    const s = await openIn(dir)
+    await fill(s, 5)
+    const name = 'wal-0000000000000000-0000000000000001.log'
+    const buf = await readFile(join(dir, name))
+    // A megabyte of zeros past the records of the first write (the next four are within it).
+    expect(buf.length - zeroTail(buf)).toBeLessThan(1000)
+    expect(buf.length).toBeGreaterThan(PREALLOCATE_BYTES)
+    expect(buf.length).toBeLessThan(PREALLOCATE_BYTES + 200)
+    await s.abandon()
+    const r = await openIn(dir)
+    expect(r.entries(1, 6)).toEqual(Array.from({ length: 5 }, (_, i) => entry(i + 1)))
+    r.append([entry(6)])
+    await r.sync()
+    expect(r.entries(6, 7)).toEqual([entry(6)])
+    await r.close()
+    // Closed: the zeros are cut off, the file ends with its last record.
+    expect(zeroTail(await readFile(join(dir, name)))).toBe(0)
+  })
+
+  it('cuts the zero tail of a full segment before it starts the next one, so only the last segment may have one', async () => {
+    const dir = await tempDir()
+    const s = await openIn(dir, { segmentBytes: 4096 })
+    await fill(s, 200)
+    const segs = await segments(dir)
+    expect(segs.length).toBeGreaterThanOrEqual(3)
+    for (const seg of segs.slice(0, -1)) {
+      const buf = await readFile(join(dir, seg.name))
+      expect({ seg: seg.name, zeros: zeroTail(buf), below: buf.length < 4096 + 200 }).toEqual({ seg: seg.name, zeros: 0, below: true })
+    }
+    await s.abandon()
+    const r = await openIn(dir, { segmentBytes: 4096 })
+    expect(r.entries(1, 201)).toEqual(Array.from({ length: 200 }, (_, i) => entry(i + 1)))
+    await r.close()
   })
 })

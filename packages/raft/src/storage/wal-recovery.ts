@@ -64,7 +64,11 @@ export async function recoverWal(dir: string, names: readonly string[], opts: Re
     const buf = await readFile(path)
     const scan = scanRecords(buf, path, isLast)
     if (scan.tail !== undefined) {
-      opts.logger.warn('raft wal: truncating a torn tail', { file: path, offset: scan.validEnd, bytes: buf.length - scan.validEnd, reason: scan.tail })
+      // Zeros after the last record are the writer's preallocation (or a write that never
+      // reached the disk): expected, so only logged at debug.
+      const fields = { file: path, offset: scan.validEnd, bytes: buf.length - scan.validEnd, reason: scan.tail }
+      if (scan.tail === 'trailing zeros') opts.logger.debug('raft wal: cutting the zeroed tail of the last segment', fields)
+      else opts.logger.warn('raft wal: truncating a torn tail', fields)
       await truncateFile(path, scan.validEnd, opts.hooks)
     }
     if (scan.records.length === 0 && isLast) {

@@ -3,6 +3,14 @@
  * segment once the current one has reached the size limit, and removal of the segments that the
  * compaction point has passed.
  *
+ * The open segment is kept zero-filled {@link PREALLOCATE_BYTES} ahead of its records (as etcd
+ * preallocates its segments): a write then lands in blocks the file already has, so its
+ * fdatasync flushes data only — no size or block-allocation change to commit to the
+ * filesystem's journal on every write (on ext4 here: ~190 → ~135 µs per fdatasync alone, ~270 →
+ * ~195 µs with three members writing). Recovery reads the zeros after the last record as the
+ * segment's end; a full segment is truncated to its records before the next one is created, so
+ * only the last segment ever has a zero tail.
+ *
  * @internal
  */
 import { join } from 'node:path'
@@ -28,6 +36,11 @@ export interface PendingRecord {
   snapshot?: SnapshotName | undefined
 }
 
+/** How far ahead of its records the open segment is zero-filled (at most to the segment size). */
+export const PREALLOCATE_BYTES = 1 << 20
+
+let zeros: Buffer | undefined
+
 /** Options of {@link WalWriter}. */
 export interface WalWriterOptions {
   segmentBytes: number
@@ -43,8 +56,10 @@ export class WalWriter {
   /** Segments on disk, ascending; the last one is open. */
   readonly #segments: SegmentName[]
   #fh: FileHandle
-  /** Bytes in the open segment. */
+  /** Bytes of records in the open segment. */
   #size: number
+  /** Bytes of the open segment's file: its records, then zeros. */
+  #allocated: number
   /** The state after the last record written. */
   #state: WalState
 
@@ -54,6 +69,7 @@ export class WalWriter {
     this.#segments = segments
     this.#fh = fh
     this.#size = size
+    this.#allocated = size
     this.#state = state
   }
 
@@ -134,9 +150,16 @@ export class WalWriter {
     if (removed > 0) await syncDir(this.#dir, this.#opts.hooks)
   }
 
-  /** Closes the open segment (written data stays; nothing is synced). */
+  /**
+   * Closes the open segment (written data stays; nothing is synced). Its zero tail is cut off
+   * first (not synced either: recovery reads leftover zeros as the end anyway).
+   */
   async close(): Promise<void> {
-    await this.#fh.close()
+    try {
+      if (this.#allocated > this.#size) await this.#fh.truncate(this.#size)
+    } finally {
+      await this.#fh.close()
+    }
   }
 
   #currentPath(): string {
@@ -147,10 +170,27 @@ export class WalWriter {
     if (bytes === 0) return
     writeFullySync(this.#fh, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes), this.#size)
     this.#size += bytes
+    if (this.#size > this.#allocated) this.#allocated = this.#size
+    // Past the zeroed part: zero the next stretch too, synced with these records (one journal
+    // commit per stretch instead of one per write).
+    if (this.#allocated - this.#size < PREALLOCATE_BYTES / 2) this.#preallocate()
   }
 
-  /** Finishes the open segment durably and starts the next one. */
+  /** Zero-fills the open segment up to {@link PREALLOCATE_BYTES} past its records (at most to the segment size). */
+  #preallocate(): void {
+    const target = Math.min(this.#size + PREALLOCATE_BYTES, this.#opts.segmentBytes)
+    if (target <= this.#allocated) return
+    zeros ??= Buffer.alloc(PREALLOCATE_BYTES)
+    writeFullySync(this.#fh, zeros.subarray(0, target - this.#allocated), this.#allocated)
+    this.#allocated = target
+  }
+
+  /** Finishes the open segment durably (its zero tail cut off) and starts the next one. */
   async #roll(): Promise<void> {
+    if (this.#allocated > this.#size) {
+      await this.#fh.truncate(this.#size)
+      this.#allocated = this.#size
+    }
     await datasync(this.#fh, this.#currentPath(), this.#opts.hooks)
     await this.#fh.close()
     const seq = (this.#segments[this.#segments.length - 1] as SegmentName).seq + 1
@@ -158,6 +198,7 @@ export class WalWriter {
     this.#segments.push(seg)
     this.#fh = fh
     this.#size = size
+    this.#allocated = size
   }
 }
 
