@@ -11,7 +11,11 @@ import type { Logger, ObjectKind } from '@swarmkit-ts/api'
 import { WatchQueueOverflowError } from './errors.ts'
 import type { MemoryStore } from './memory-store.ts'
 import type { ReadTx } from './transaction-types.ts'
+import { pollWatch } from './watch.ts'
 import type { ObjectEvent, Watch } from './watch.ts'
+
+/** One settled promise: awaiting it yields a microtask without making a promise. */
+const RESOLVED: Promise<void> = Promise.resolve()
 
 /** What a {@link StoreLoop} runs on: the store it watches and where it reports failures. */
 export interface StoreLoopContext {
@@ -113,13 +117,26 @@ export class StoreLoop<K extends ObjectKind> {
     await this.#guardAsync(() => this.#handlers.tick())
     while (!this.stopping) {
       try {
-        for await (const ev of this.#watch as Watch<K>) {
-          if (this.stopping) return
+        const watch = this.#watch as Watch<K>
+        for (;;) {
+          // A queued event is taken without a promise or an iterator result of its own; the loop
+          // still yields one microtask per event, as `for await` over `next()` did, so the
+          // interleaving with every other task of the process stays exactly what it was.
+          let ev = pollWatch(watch)
+          if (ev === undefined) {
+            const r = await watch.next()
+            if (r.done === true) break
+            ev = r.value
+          } else await RESOLVED
+          if (this.stopping) {
+            watch.close()
+            return
+          }
           if (ev.action === 'commit') {
             // Commits already queued behind this one are read first, and one tick acts on them
             // all: a tick that writes waits for its commit, and a tick per queued commit made a
             // burst of N small commits (one task each) cost N round trips through Raft.
-            if ((this.#watch as Watch<K>).queued > 0) continue
+            if (watch.queued > 0) continue
             await this.#tick()
             continue
           }

@@ -201,17 +201,26 @@ export class Watcher implements AsyncIterableIterator<StoreEvent> {
     this.detach(this)
   }
 
-  next(): Promise<IteratorResult<StoreEvent>> {
-    if (this.head < this.queue.length) {
-      const value = this.queue[this.head] as StoreEvent
-      this.head++
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head)
-        this.head = 0
-      }
-      if (value.action === 'commit') this.lastCommit = value.version.index
-      return Promise.resolve({ value, done: false })
+  /**
+   * The next queued event, taken synchronously, or undefined when none is queued (then `next()`
+   * says whether the watch waits, ended or failed). For the store's own consumers
+   * ({@link pollWatch}): no promise and no iterator result per event.
+   */
+  poll(): StoreEvent | undefined {
+    if (this.head >= this.queue.length) return undefined
+    const value = this.queue[this.head] as StoreEvent
+    this.head++
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
     }
+    if (value.action === 'commit') this.lastCommit = value.version.index
+    return value
+  }
+
+  next(): Promise<IteratorResult<StoreEvent>> {
+    const value = this.poll()
+    if (value !== undefined) return Promise.resolve({ value, done: false })
     if (this.error !== undefined) {
       const e = this.error
       this.error = undefined
@@ -250,4 +259,13 @@ export class Watcher implements AsyncIterableIterator<StoreEvent> {
 /** A watcher as its user sees it: events typed by the selector's kinds, objects deeply readonly (they are frozen). */
 export function asWatch<K extends ObjectKind>(w: Watcher): Watch<K> {
   return w as unknown as Watch<K>
+}
+
+/**
+ * The next event already queued on `w` (a watch this store made), taken synchronously, or
+ * undefined when none is queued — then `next()` waits, ends or fails as usual. Internal: lets a
+ * store loop drain a burst without a promise per event.
+ */
+export function pollWatch<K extends ObjectKind>(w: Watch<K>): WatchEvent<K> | undefined {
+  return (w as unknown as Watcher).poll() as WatchEvent<K> | undefined
 }

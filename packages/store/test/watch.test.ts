@@ -1,6 +1,7 @@
 import type { StoreEvent } from '@swarmkit-ts/api'
 import { describe, expect, it } from 'vitest'
-import { MemoryStore } from '../src/index.ts'
+import { MemoryStore, WatchQueueOverflowError } from '../src/index.ts'
+import { pollWatch } from '../src/watch.ts'
 import type { Watch } from '../src/index.ts'
 import { outcome, service, task, tid } from './fixtures.ts'
 
@@ -33,6 +34,33 @@ describe('watch', () => {
     expect(upd?.action === 'update' && [upd.oldObject?.meta.version.index, upd.object.meta.version.index]).toEqual([1n, 2n])
     w.close()
     expect(store.watcherCount).toBe(0)
+  })
+
+  it('pollWatch takes queued events synchronously, in order, and leaves waiting, the end and errors to next()', async () => {
+    const store = new MemoryStore({ watchQueueLimit: 3 })
+    const w = store.watch({ kinds: 'task' })
+    expect(pollWatch(w)).toBeUndefined()
+    await store.update((tx) => tx.tasks.create(task(tid('t', 1), tid('s', 1), 1)))
+    expect(w.queued).toBe(2)
+    expect(short(pollWatch(w) as StoreEvent)).toBe('create:task:t1')
+    expect(w.queued).toBe(1)
+    expect(short(pollWatch(w) as StoreEvent)).toBe('commit@1')
+    expect(pollWatch(w)).toBeUndefined()
+    // Nothing queued: next() waits for the next event, as before.
+    const pending = w.next()
+    await store.update((tx) => tx.tasks.update(tid('t', 1), (d) => void (d.slot = 2)))
+    expect(short((await pending).value as StoreEvent)).toBe('update:task:t1')
+    expect(short(pollWatch(w) as StoreEvent)).toBe('commit@2')
+    // An overflow drops the queue: poll finds nothing, next() rejects with the overflow.
+    await store.update((tx) => {
+      tx.tasks.create(task(tid('t', 2), tid('s', 1), 2))
+      tx.tasks.create(task(tid('t', 3), tid('s', 1), 3))
+      tx.tasks.create(task(tid('t', 4), tid('s', 1), 4))
+    })
+    expect(pollWatch(w)).toBeUndefined()
+    await expect(w.next()).rejects.toBeInstanceOf(WatchQueueOverflowError)
+    expect(pollWatch(w)).toBeUndefined()
+    expect(await w.next()).toEqual({ value: undefined, done: true })
   })
 
   it('filters by kinds, actions, id, prefixes, name and predicate', async () => {

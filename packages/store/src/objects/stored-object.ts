@@ -42,11 +42,13 @@ export function withMeta<T extends { readonly meta: unknown }>(obj: T, meta: Met
  * strings are the stored ones, whose hashes the index maps have already computed.
  */
 export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: T | undefined, meta: MetaFields): T {
-  // A new top level (the change set keeps its object, meta included); the parts below are
-  // frozen in place or replaced by equal parts of `cur`, which changes no value.
+  // Frozen in place, top level included: the decoded change set is the store's alone (nothing
+  // else holds its objects), so no copy of the top level and no key list. The parts below are
+  // frozen in place or replaced by equal parts of `cur`, which changes no value. for…in sees
+  // exactly the own keys (decoded objects are plain, without enumerable inherited keys).
   const c = cur as unknown as Record<string, unknown> | undefined
-  const out: Record<string, unknown> = { ...(obj as unknown as Record<string, unknown>) }
-  for (const key of Object.keys(out)) if (key !== 'meta') out[key] = share(out[key], c?.[key])
+  const out = obj as unknown as Record<string, unknown>
+  for (const key in out) if (key !== 'meta') out[key] = share(out[key], c?.[key])
   out['meta'] = frozenMeta(meta)
   return Object.freeze(out) as unknown as T
 }
@@ -64,7 +66,7 @@ function share(n: unknown, old: unknown): unknown {
   } else {
     const rec = n as Record<string, unknown>
     const prev = typeof old === 'object' && old !== null && !Array.isArray(old) && !ArrayBuffer.isView(old) ? (old as Record<string, unknown>) : undefined
-    for (const key of Object.keys(rec)) rec[key] = share(rec[key], prev?.[key])
+    for (const key in rec) rec[key] = share(rec[key], prev?.[key])
   }
   return Object.freeze(n)
 }
