@@ -113,3 +113,24 @@ describe('FileRaftStorage encryption', () => {
     await expect(openIn(dir)).rejects.toMatchObject({ name: 'StorageDecryptionError' })
   })
 })
+
+describe('FileRaftStorage encryption: what is sealed', () => {
+  it('seals entry records and writes hard state records in the clear (term, vote and commit hold no secret)', async () => {
+    const dir = await encryptedStore(new AesGcmEncrypter('dek-1'))
+    const buf = await readFile(join(dir, 'wal-0000000000000000-0000000000000001.log'))
+    const types: number[] = []
+    for (let pos = 0; pos + 9 <= buf.length; ) {
+      const len = buf.readUInt32LE(pos)
+      if (len === 0 && buf[pos + 8] === 0) break
+      types.push(buf[pos + 8] as number)
+      pos += 9 + len
+    }
+    // segment start (1) and entries (2) sealed (0x80), hard state (3) not, snapshot marker (4) sealed.
+    expect(types.map((t) => ({ type: t & 0x7f, sealed: (t & 0x80) !== 0 }))).toEqual([
+      { type: 1, sealed: true },
+      { type: 2, sealed: true },
+      { type: 3, sealed: false },
+      { type: 4, sealed: true },
+    ])
+  })
+})

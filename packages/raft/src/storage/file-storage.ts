@@ -193,7 +193,10 @@ export class FileRaftStorage implements RaftStorageWithLog {
     this.#checkWritable()
     assertMemberIdEncodable(hs.vote, 'hardState.vote')
     this.#mem.setHardState(hs)
-    this.#record(RecordType.hardState, encodeHardState(hs))
+    // Never sealed: term, vote and commit index hold no secret (SwarmKit's encrypted WAL leaves
+    // etcd's hard state records in the clear too), and a Ready that appends writes one, so one
+    // encryption less per write on every member. Recovery reads plaintext records either way.
+    this.#record(RecordType.hardState, encodeHardState(hs), undefined, false)
   }
 
   applySnapshot(snap: Snapshot): void {
@@ -270,9 +273,9 @@ export class FileRaftStorage implements RaftStorageWithLog {
    * Frames a record for a write already applied in memory. A failure here (the encrypter threw)
    * leaves memory ahead of the WAL, so the storage is failed.
    */
-  #record(type: RecordType, payload: Uint8Array, snapshot?: SnapshotName): void {
+  #record(type: RecordType, payload: Uint8Array, snapshot?: SnapshotName, seal = true): void {
     try {
-      const sealed = sealPayload(type, payload, this.#encrypter, walRecordAad(type))
+      const sealed = sealPayload(type, payload, seal ? this.#encrypter : undefined, walRecordAad(type))
       this.#pending.push({ bytes: frameRecord(sealed.typeByte, sealed.payload), stateAfter: this.#walState(), snapshot })
       this.#issued++
     } catch (err) {
