@@ -7,7 +7,7 @@ import type { ContainerRuntime, RuntimeCapabilities } from '@swarmkit-ts/engine-
 import type { TaskController, TaskDependencies } from './controller.ts'
 import type { TaskNetworking } from './networking.ts'
 import { ContainerIndex } from './container-index.ts'
-import { RuntimeTaskController } from './runtime-controller.ts'
+import { RuntimeTaskController, type RuntimeTaskControllerInit } from './runtime-controller.ts'
 
 /** Construction options of {@link RuntimeExecutor}. */
 export interface RuntimeExecutorInit {
@@ -46,6 +46,12 @@ export class RuntimeExecutor {
   readonly #logger: Logger
   #capabilities: Promise<RuntimeCapabilities> | undefined
   readonly #index: ContainerIndex
+  readonly #capabilitiesOf = (): Promise<RuntimeCapabilities> => this.#runtimeCapabilities()
+  /**
+   * The controllers' init when it is the same for every task (the same dependencies, and a
+   * logger whose child is itself, like the silent one): one object for all, not one per task.
+   */
+  #shared: RuntimeTaskControllerInit | undefined
 
   constructor(init: RuntimeExecutorInit) {
     this.#init = init
@@ -73,14 +79,12 @@ export class RuntimeExecutor {
 
   /** The controller of `task`; it finds an existing container of the task (label) and adopts it. */
   controller(task: Task, deps: TaskDependencies): TaskController {
-    return new RuntimeTaskController(task, {
-      runtime: this.#init.runtime,
-      capabilities: () => this.#runtimeCapabilities(),
-      deps,
-      logger: this.#logger.child({ taskId: task.id }),
-      networking: this.#init.networking,
-      index: this.#index,
-    })
+    const logger = this.#logger.child({ taskId: task.id })
+    const shared = this.#shared
+    if (shared?.deps === deps && shared.logger === logger) return new RuntimeTaskController(task, shared)
+    const init: RuntimeTaskControllerInit = { runtime: this.#init.runtime, capabilities: this.#capabilitiesOf, deps, logger, networking: this.#init.networking, index: this.#index }
+    if (logger === this.#logger) this.#shared = init
+    return new RuntimeTaskController(task, init)
   }
 
   #runtimeCapabilities(): Promise<RuntimeCapabilities> {

@@ -117,7 +117,8 @@ export class FakeContainer {
   #logsEnded: 'closed' | 'discarded' | undefined
   readonly labels: Readonly<Record<string, string>>
   readonly files: ReadonlyMap<string, FakeFile>
-  waiters: ((code: number) => void)[] = []
+  /** The `wait` calls in progress, settled with the exit code (-1: the container was removed). */
+  waiters: { settle(code: number): void }[] = []
   process: FakeProcess | undefined
   #timers: Timer[] = []
   #servers: Server[] = []
@@ -327,7 +328,7 @@ export class FakeContainer {
     this.host.onExit(this)
     const waiters = this.waiters
     this.waiters = []
-    for (const w of waiters) w(code)
+    for (const w of waiters) w.settle(code)
   }
 
   /** Cancels timers and closes listeners. */

@@ -161,7 +161,7 @@ export class FakeRuntime implements ContainerRuntime {
       c.closeLogs()
       const waiters = c.waiters
       c.waiters = []
-      for (const w of waiters) w(exitCode)
+      for (const w of waiters) w.settle(exitCode)
       return new ContainerStartError(id, message, { exitCode })
     }
     const failure = this.#faults.take('start-failure', c.spec)
@@ -197,17 +197,9 @@ export class FakeRuntime implements ContainerRuntime {
     const { signal } = options
     if (signal?.aborted === true) return Promise.reject(signal.reason as Error)
     return new Promise<number>((resolve, reject) => {
-      const onAbort = (): void => {
-        c.waiters = c.waiters.filter((w) => w !== waiter)
-        reject(signal?.reason as Error)
-      }
-      const waiter = (code: number): void => {
-        signal?.removeEventListener('abort', onAbort)
-        if (code < 0) reject(new NotFoundError('container', id))
-        else resolve(code)
-      }
+      const waiter = new ContainerWait(c, signal, resolve, reject)
       c.waiters.push(waiter)
-      signal?.addEventListener('abort', onAbort, { once: true })
+      signal?.addEventListener('abort', waiter, { once: true })
     })
   }
 
@@ -237,7 +229,7 @@ export class FakeRuntime implements ContainerRuntime {
       if (c.spec.name !== undefined) this.#names.delete(c.spec.name)
       const waiters = c.waiters
       c.waiters = []
-      for (const w of waiters) w(-1)
+      for (const w of waiters) w.settle(-1)
       this.#emit(c, { type: 'destroy' })
       return Promise.resolve()
     } catch (err) {
@@ -289,6 +281,37 @@ export class FakeRuntime implements ContainerRuntime {
 
   #emit(c: FakeContainer, event: { type: 'create' | 'start' | 'destroy' } | { type: 'die'; exitCode: number } | { type: 'health'; health: 'healthy' | 'unhealthy' }): void {
     this.#journal.append({ ...event, id: c.id, labels: c.labels, time: this.#clock.now() })
+  }
+}
+
+/**
+ * One `wait` on a container: settles its promise with the exit code, and is its own listener on
+ * the caller's signal (`handleEvent`), one object where two closures and their context were.
+ */
+class ContainerWait {
+  readonly #c: FakeContainer
+  readonly #signal: AbortSignal | undefined
+  readonly #resolve: (code: number) => void
+  readonly #reject: (err: Error) => void
+
+  constructor(c: FakeContainer, signal: AbortSignal | undefined, resolve: (code: number) => void, reject: (err: Error) => void) {
+    this.#c = c
+    this.#signal = signal
+    this.#resolve = resolve
+    this.#reject = reject
+  }
+
+  /** The caller's signal aborted: stop waiting. */
+  handleEvent(): void {
+    this.#c.waiters = this.#c.waiters.filter((w) => w !== this)
+    this.#reject(this.#signal?.reason as Error)
+  }
+
+  /** The container exited with `code`, or was removed (-1). */
+  settle(code: number): void {
+    this.#signal?.removeEventListener('abort', this)
+    if (code < 0) this.#reject(new NotFoundError('container', this.#c.id))
+    else this.#resolve(code)
   }
 }
 
