@@ -51,6 +51,15 @@ export interface MemoryStoreInit {
    * commit. On a CPU-bound machine the smaller entries cost more than the overlap saves.
    */
   readonly changeSetsInFlight?: number
+  /**
+   * Build each secondary index when it is first looked up (by `find`, or by the apply path's
+   * unique-name check) instead of keeping every index from the start; default false. A store
+   * that is rarely queried — a Raft follower's, until it leads — then spends nothing on
+   * indexes it never reads (their upkeep on every write, their memory). The first lookup of an
+   * index scans its table, and `find` on an index built over existing objects lists them in
+   * the objects' order (it promises no order either way).
+   */
+  readonly lazyIndexes?: boolean
 }
 
 /** Change sets in flight at once unless `MemoryStoreInit.changeSetsInFlight` says otherwise. */
@@ -75,9 +84,11 @@ export class MemoryStore {
   private readonly proposer: Proposer
   private readonly watchQueueLimit: number
   private currentVersion: bigint
+  private readonly lazyIndexes: boolean
 
   constructor(init: MemoryStoreInit = {}) {
-    for (const kind of OBJECT_KINDS) this.tables.set(kind, new Table(kind))
+    this.lazyIndexes = init.lazyIndexes === true
+    for (const kind of OBJECT_KINDS) this.tables.set(kind, new Table(kind, this.lazyIndexes))
     this.watchQueueLimit = positiveInt(init.watchQueueLimit, 'watchQueueLimit', DEFAULT_WATCH_QUEUE_LIMIT)
     const version = init.version ?? 0n
     if (typeof version !== 'bigint' || version < 0n) throw new InvalidArgumentError('version', 'must be a non-negative bigint')
@@ -276,7 +287,7 @@ export class MemoryStore {
   restore(bytes: Uint8Array): void {
     const snap = decodeSnapshot(bytes)
     const next = new Map<ObjectKind, Table>()
-    for (const kind of OBJECT_KINDS) next.set(kind, new Table(kind))
+    for (const kind of OBJECT_KINDS) next.set(kind, new Table(kind, this.lazyIndexes))
     const names = new Map<string, string>()
     snap.objects.forEach(({ kind, object }, i) => {
       try {
@@ -317,7 +328,7 @@ export class MemoryStore {
 
   /**
    * Diagnostics: recomputes every index from the objects and lists each difference (empty when
-   * the indexes are exact). Costs a full scan.
+   * the indexes are exact). Costs a full scan. With `lazyIndexes`, checks the indexes built so far.
    */
   checkIndexes(): string[] {
     const out: string[] = []

@@ -47,6 +47,18 @@ interface Index {
   readonly keys: (o: StoreObject) => Keys
   readonly deps: readonly string[]
   readonly map: IndexMap
+  /** Whether `map` is kept up to date (always, unless the table's indexes are lazy and nothing has looked this one up yet). */
+  built: boolean
+}
+
+function addAll(map: IndexMap, keys: Keys, id: string): void {
+  if (typeof keys === 'string') addKey(map, keys, id)
+  else if (keys !== undefined) for (const k of keys) addKey(map, k, id)
+}
+
+function removeAll(map: IndexMap, keys: Keys, id: string): void {
+  if (typeof keys === 'string') removeKey(map, keys, id)
+  else if (keys !== undefined) for (const k of keys) removeKey(map, k, id)
 }
 
 function depsSame(deps: readonly string[], a: StoreObject, b: StoreObject): boolean {
@@ -63,15 +75,33 @@ export class Table {
   /** Objects by id. Read-only for everyone but the store's apply path. */
   readonly objects = new Map<string, StoreObject>()
   private readonly indexes: readonly Index[]
-  private readonly byName = new Map<string, IndexMap>()
+  private readonly byName = new Map<string, Index>()
 
-  constructor(kind: ObjectKind) {
+  /**
+   * @param lazy - each index is built (from a scan of the objects) when it is first looked up,
+   *   and kept up to date from then on; until then writes cost nothing for it. A store that is
+   *   never queried (a follower's) keeps no index but the ones its apply path uses. An index
+   *   built over existing objects lists ids in the objects' order, not in the order they took
+   *   their keys: `find` promises no order.
+   */
+  constructor(kind: ObjectKind, lazy = false) {
     this.kind = kind
     this.indexes = Object.entries(INDEXES[kind]).map(([name, def]) => {
-      const map: IndexMap = new Map()
-      this.byName.set(name, map)
-      return { name, keys: def.keys, deps: def.deps, map }
+      const ix: Index = { name, keys: def.keys, deps: def.deps, map: new Map(), built: !lazy }
+      this.byName.set(name, ix)
+      return ix
     })
+  }
+
+  /** The map of index `name`, built first if it is not yet (lazy indexes); undefined for an unknown index. */
+  private map(name: string): IndexMap | undefined {
+    const ix = this.byName.get(name)
+    if (ix === undefined) return undefined
+    if (!ix.built) {
+      for (const o of this.objects.values()) addAll(ix.map, ix.keys(o), o.id)
+      ix.built = true
+    }
+    return ix.map
   }
 
   /** Number of objects. */
@@ -89,16 +119,14 @@ export class Table {
     const id = obj.id
     this.objects.set(id, obj)
     for (const ix of this.indexes) {
-      if (old !== undefined && depsSame(ix.deps, old, obj)) continue
+      if (!ix.built || (old !== undefined && depsSame(ix.deps, old, obj))) continue
       const next = ix.keys(obj)
       if (old !== undefined) {
         const prev = ix.keys(old)
         if (sameKeys(prev, next)) continue
-        if (typeof prev === 'string') removeKey(ix.map, prev, id)
-        else if (prev !== undefined) for (const k of prev) removeKey(ix.map, k, id)
+        removeAll(ix.map, prev, id)
       }
-      if (typeof next === 'string') addKey(ix.map, next, id)
-      else if (next !== undefined) for (const k of next) addKey(ix.map, k, id)
+      addAll(ix.map, next, id)
     }
   }
 
@@ -106,16 +134,12 @@ export class Table {
   remove(old: StoreObject): void {
     const id = old.id
     this.objects.delete(id)
-    for (const ix of this.indexes) {
-      const prev = ix.keys(old)
-      if (typeof prev === 'string') removeKey(ix.map, prev, id)
-      else if (prev !== undefined) for (const k of prev) removeKey(ix.map, k, id)
-    }
+    for (const ix of this.indexes) if (ix.built) removeAll(ix.map, ix.keys(old), id)
   }
 
   /** Ids whose index `index` has `key`. */
   ids(index: string, key: string): Iterable<string> | undefined {
-    const cur = this.byName.get(index)?.get(key)
+    const cur = this.map(index)?.get(key)
     return typeof cur === 'string' ? [cur] : cur
   }
 
@@ -125,7 +149,7 @@ export class Table {
       case 'all':
         return [...this.objects.values()]
       case 'index': {
-        const ids = this.byName.get(q.index)?.get(q.key)
+        const ids = this.map(q.index)?.get(q.key)
         if (ids === undefined) return []
         if (typeof ids === 'string') {
           const o = this.objects.get(ids)
@@ -156,7 +180,7 @@ export class Table {
         // A walk over the index's keys (not the objects); an object under several matching keys is listed once.
         const seen = new Set<string>()
         const out: StoreObject[] = []
-        for (const [key, ids] of this.byName.get(q.index) ?? []) {
+        for (const [key, ids] of this.map(q.index) ?? []) {
           if (!key.startsWith(q.prefix)) continue
           for (const id of typeof ids === 'string' ? [ids] : ids) {
             const o = seen.has(id) ? undefined : this.objects.get(id)
@@ -169,14 +193,20 @@ export class Table {
     }
   }
 
-  /** Recomputes every index from the objects; returns one line per difference. */
+  /** Whether index `name` is built (always, unless the table's indexes are lazy). */
+  isBuilt(name: string): boolean {
+    return this.byName.get(name)?.built === true
+  }
+
+  /** Recomputes every built index from the objects; returns one line per difference. */
   verify(): string[] {
     const fresh = new Table(this.kind)
     for (const o of this.objects.values()) fresh.put(o, undefined)
     const out: string[] = []
     const asSet = (v: Ids | undefined): ReadonlySet<string> => (v === undefined ? new Set() : typeof v === 'string' ? new Set([v]) : v)
     for (const ix of this.indexes) {
-      const want = fresh.byName.get(ix.name) ?? new Map<string, Ids>()
+      if (!ix.built) continue
+      const want = fresh.byName.get(ix.name)?.map ?? new Map<string, Ids>()
       for (const [key, ids] of want) {
         const got = asSet(ix.map.get(key))
         for (const id of asSet(ids)) if (!got.has(id)) out.push(`${this.kind}.${ix.name}[${JSON.stringify(key)}] misses ${id}`)

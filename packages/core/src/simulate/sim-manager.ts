@@ -149,6 +149,10 @@ export class SimManager {
         heartbeatTick: options.raft.heartbeatTick,
         snapshotInterval: options.raft.snapshotInterval,
       },
+      // A follower's store is never queried: it keeps no index until it leads (and then builds
+      // each on first use). On the leader the loops look their indexes up while the tables are
+      // still small.
+      store: { lazyIndexes: true },
     })
     if (peers !== undefined) member.bootstrap(peers)
     const store = member.store
