@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { TaskState, UnavailableError, type TaskStatus } from '@swarmkit-ts/api'
 import { FakeRuntime, type ContainerRuntime } from '@swarmkit-ts/engine-adapter'
 import { ManualClock } from '@swarmkit-ts/testkit'
-import { doStep, RuntimeExecutor, TASK_ID_LABEL } from '../src/exec/index.ts'
+import { doStep, RuntimeExecutor, TASK_ID_LABEL, type TaskController } from '../src/exec/index.ts'
 import { makeDeps, makeSecret, makeTask, overrideRuntime, run, settle, step } from './helpers/exec-fixtures.ts'
 
 const { ACCEPTED, PREPARING, READY, STARTING, RUNNING, COMPLETE, SHUTDOWN, FAILED, REJECTED } = TaskState
@@ -42,6 +42,31 @@ describe('doStep on FakeRuntime', () => {
     expect(seen.slice(0, 3).every((s) => s.containerStatus === undefined)).toBe(true)
     expect(seen.at(-1)?.timestamp).toBe(6_000)
     expect(seen.every((s) => s.err === undefined)).toBe(true)
+  })
+
+  it('a controller call that throws instead of rejecting fails the step like a rejection', async () => {
+    const { clock, executor } = setup()
+    const task = makeTask()
+    const inner = executor.controller(task, makeDeps())
+    const throwing: TaskController = {
+      update: (t) => inner.update(t),
+      prepare: () => {
+        throw new Error('no prepare today')
+      },
+      start: (signal) => inner.start(signal),
+      wait: (signal) => inner.wait(signal),
+      shutdown: () => {
+        throw new Error('no shutdown today')
+      },
+      terminate: () => inner.terminate(),
+      remove: () => inner.remove(),
+      close: () => inner.close(),
+      containerStatus: () => inner.containerStatus(),
+    }
+    const preparing = makeTask({}, { status: { timestamp: 0, state: PREPARING } })
+    expect(await step(preparing, throwing, clock)).toMatchObject({ state: REJECTED, err: 'no prepare today', timestamp: 1_000 })
+    const stopping = makeTask({}, { status: { timestamp: 0, state: RUNNING }, desiredState: SHUTDOWN })
+    expect(await step(stopping, throwing, clock)).toMatchObject({ state: FAILED, err: 'no shutdown today', timestamp: 1_000 })
   })
 
   it('a non-zero exit makes the task FAILED with the exit code and SwarmKit\'s error text', async () => {

@@ -63,107 +63,155 @@ type Outcome = { kind: 'status'; status: TaskStatus } | { kind: 'noop' } | { kin
  * when it has one). A new status clears `err` (unless failed) and has `timestamp` = `clock.now()`.
  */
 export function doStep(task: Task, controller: TaskController, ctx: DoStepContext): Promise<TaskStatus | undefined> {
-  // Promise chains rather than async functions: a running task waits here for as long as its
-  // container runs, and a suspended async function costs several times a pending reaction.
-  const logger = ctx.logger ?? silentLogger
-  const backoff = ctx.backoff ?? DEFAULT_RETRY_BACKOFF
-  const attempt = (n: number, delay: number): Promise<TaskStatus | undefined> => {
-    if (ctx.signal.aborted) return NOTHING
-    return step(task, controller, ctx.signal, logger).then((outcome) => {
-      if (ctx.signal.aborted) return undefined
-      switch (outcome.kind) {
-        case 'noop':
-          return undefined
-        case 'status':
-          return finish(outcome.status, task, ctx.clock, logger)
-        case 'retry':
-          logger.warn('temporary task error, retrying', { taskId: task.id, err: outcome.status.err, attempt: n, delayMs: delay })
-          ctx.onRetry?.({ ...outcome.status, timestamp: ctx.clock.now() }, n, delay)
-          return sleep(ctx.clock, delay, { signal: ctx.signal }).then(
-            () => attempt(n + 1, Math.min(delay * backoff.factor, backoff.maxMs)),
-            () => undefined,
-          )
-      }
-    })
-  }
-  return attempt(1, backoff.initialMs)
+  if (ctx.signal.aborted) return NOTHING
+  return new Step(task, controller, ctx).attempt()
 }
 
 const NOTHING: Promise<undefined> = Promise.resolve(undefined)
 const NOOP: Outcome = { kind: 'noop' }
+
+/**
+ * One {@link doStep}: its attempts (a retry of a temporary error is another). Promise chains
+ * rather than async functions, and one object rather than closures per stage: a running task
+ * waits here for as long as its container runs, so what its wait holds is held per task.
+ */
+class Step {
+  readonly #task: Task
+  readonly #ctlr: TaskController
+  readonly #ctx: DoStepContext
+  readonly #logger: Logger
+  /** The attempt (from 1) and the delay before the next one. */
+  #n = 1
+  #delay: number
+
+  constructor(task: Task, ctlr: TaskController, ctx: DoStepContext) {
+    this.#task = task
+    this.#ctlr = ctlr
+    this.#ctx = ctx
+    this.#logger = ctx.logger ?? silentLogger
+    this.#delay = (ctx.backoff ?? DEFAULT_RETRY_BACKOFF).initialMs
+  }
+
+  /** One attempt: the outcome of at most one controller call, settled in a later microtask. */
+  attempt(): Promise<TaskStatus | undefined> {
+    if (this.#ctx.signal.aborted) return NOTHING
+    try {
+      const decided = this.#decide()
+      if (decided instanceof Promise) return decided
+      return NOTHING.then(() => this.#settle(decided))
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  /** The attempt's outcome as doStep's result: nothing, the next status, or a retry after a delay. */
+  #settle(outcome: Outcome): TaskStatus | undefined | Promise<TaskStatus | undefined> {
+    const ctx = this.#ctx
+    if (ctx.signal.aborted) return undefined
+    switch (outcome.kind) {
+      case 'noop':
+        return undefined
+      case 'status':
+        return finish(outcome.status, this.#task, ctx.clock, this.#logger)
+      case 'retry': {
+        const n = this.#n
+        const delay = this.#delay
+        this.#logger.warn('temporary task error, retrying', { taskId: this.#task.id, err: outcome.status.err, attempt: n, delayMs: delay })
+        ctx.onRetry?.({ ...outcome.status, timestamp: ctx.clock.now() }, n, delay)
+        return sleep(ctx.clock, delay, { signal: ctx.signal }).then(
+          () => {
+            const backoff = ctx.backoff ?? DEFAULT_RETRY_BACKOFF
+            this.#n = n + 1
+            this.#delay = Math.min(delay * backoff.factor, backoff.maxMs)
+            return this.attempt()
+          },
+          () => undefined,
+        )
+      }
+    }
+  }
+
+  /** The step's outcome, or the promise of doStep's result when a controller call runs. */
+  #decide(): Outcome | Promise<TaskStatus | undefined> {
+    const task = this.#task
+    const ctlr = this.#ctlr
+    const current = task.status
+    const signal = this.#ctx.signal
+    if (task.desiredState >= TaskState.SHUTDOWN) {
+      if (current.state >= TaskState.COMPLETE) return NOOP
+      return this.#call(() => ctlr.shutdown(signal), TaskState.SHUTDOWN, 'shutdown')
+    }
+    if (current.state > task.desiredState) return NOOP
+    switch (current.state) {
+      case TaskState.PREPARING:
+        return this.#call(() => ctlr.prepare(signal), TaskState.READY, 'prepared')
+      case TaskState.STARTING:
+        return this.#call(() => ctlr.start(signal), TaskState.RUNNING, 'started')
+      case TaskState.RUNNING:
+        return this.#call(() => ctlr.wait(signal), TaskState.COMPLETE, 'finished')
+      default:
+        break // the pause states below
+    }
+    if (current.state >= task.desiredState) return NOOP
+    switch (current.state) {
+      case TaskState.NEW:
+      case TaskState.PENDING:
+      case TaskState.ASSIGNED:
+        return this.#transition(TaskState.ACCEPTED, 'accepted')
+      case TaskState.ACCEPTED:
+        return this.#transition(TaskState.PREPARING, 'preparing')
+      case TaskState.READY:
+        return this.#transition(TaskState.STARTING, 'starting')
+      default:
+        return NOOP
+    }
+  }
+
+  /** Calls the controller; a synchronous throw is the call's failure. */
+  #call(op: () => Promise<void>, next: TaskState, message: string): Promise<TaskStatus | undefined> {
+    let pending: Promise<void>
+    try {
+      pending = op()
+    } catch (err) {
+      return NOTHING.then(() => this.#settle(this.#fatal(err)))
+    }
+    return this.#run(pending, next, message)
+  }
+
+  /** The call's end: `next` when it succeeds, its failure's status when not. */
+  #run(pending: Promise<void>, next: TaskState, message: string): Promise<TaskStatus | undefined> {
+    return pending.then(
+      () => this.#settle(this.#transition(next, message)),
+      (err: unknown) => this.#settle(this.#fatal(err)),
+    )
+  }
+
+  #transition(state: TaskState, message: string): Outcome {
+    const current = this.#task.status
+    const status: TaskStatus = { ...('err' in current ? withoutErr(current) : current), state, message }
+    return { kind: 'status', status: withContainer(status, this.#ctlr) }
+  }
+
+  #fatal(err: unknown): Outcome {
+    const e = err instanceof Error ? err : new Error(String(err))
+    // Abandoned, not failed: the step was aborted or the controller closed under it (the agent stopping).
+    if (this.#ctx.signal.aborted || e.name === 'ControllerClosedError') return NOOP
+    const current = this.#task.status
+    const failed: TaskStatus = { ...current, err: e.message }
+    if (isTemporaryError(e)) return { kind: 'retry', status: failed }
+    this.#logger.error('fatal task error', { taskId: this.#task.id, err: e.message, state: taskStateName(current.state) })
+    failed.state = current.state < TaskState.STARTING ? TaskState.REJECTED : TaskState.FAILED
+    // Like SwarmKit's ExitCoder: TaskExitError, and the runtime's ContainerStartError (126/127).
+    const exitCode = (e as { exitCode?: unknown }).exitCode
+    return { kind: 'status', status: withContainer(failed, this.#ctlr, typeof exitCode === 'number' ? exitCode : undefined) }
+  }
+}
 
 function finish(status: TaskStatus, task: Task, clock: Clock, logger: Logger): TaskStatus {
   const next = { ...status, timestamp: clock.now() }
   // The line's fields are built per status of every task: not for a logger that drops them.
   if (logger !== silentLogger) logger.debug('task state changed', { taskId: task.id, from: taskStateName(task.status.state), to: taskStateName(next.state), desired: taskStateName(task.desiredState) })
   return next
-}
-
-function step(task: Task, ctlr: TaskController, signal: AbortSignal, logger: Logger): Promise<Outcome> {
-  try {
-    return Promise.resolve(decide(task, ctlr, signal, logger))
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)))
-  }
-}
-
-/** The step's outcome, or the promise of it when a controller call runs. */
-function decide(task: Task, ctlr: TaskController, signal: AbortSignal, logger: Logger): Outcome | Promise<Outcome> {
-  const current = task.status
-  const transition = (state: TaskState, message: string): Outcome => {
-    const status: TaskStatus = { ...('err' in current ? withoutErr(current) : current), state, message }
-    return { kind: 'status', status: withContainer(status, ctlr) }
-  }
-  const fatal = (err: unknown): Outcome => {
-    const e = err instanceof Error ? err : new Error(String(err))
-    // Abandoned, not failed: the step was aborted or the controller closed under it (the agent stopping).
-    if (signal.aborted || e.name === 'ControllerClosedError') return NOOP
-    const failed: TaskStatus = { ...current, err: e.message }
-    if (isTemporaryError(e)) return { kind: 'retry', status: failed }
-    logger.error('fatal task error', { taskId: task.id, err: e.message, state: taskStateName(current.state) })
-    failed.state = current.state < TaskState.STARTING ? TaskState.REJECTED : TaskState.FAILED
-    // Like SwarmKit's ExitCoder: TaskExitError, and the runtime's ContainerStartError (126/127).
-    const exitCode = (e as { exitCode?: unknown }).exitCode
-    return { kind: 'status', status: withContainer(failed, ctlr, typeof exitCode === 'number' ? exitCode : undefined) }
-  }
-  const run = (op: (s: AbortSignal) => Promise<void>, next: TaskState, message: string): Promise<Outcome> => {
-    let pending: Promise<void>
-    try {
-      pending = op(signal)
-    } catch (err) {
-      return Promise.resolve(fatal(err))
-    }
-    return pending.then(() => transition(next, message), fatal)
-  }
-
-  if (task.desiredState >= TaskState.SHUTDOWN) {
-    if (current.state >= TaskState.COMPLETE) return NOOP
-    return run((s) => ctlr.shutdown(s), TaskState.SHUTDOWN, 'shutdown')
-  }
-  if (current.state > task.desiredState) return NOOP
-  switch (current.state) {
-    case TaskState.PREPARING:
-      return run((s) => ctlr.prepare(s), TaskState.READY, 'prepared')
-    case TaskState.STARTING:
-      return run((s) => ctlr.start(s), TaskState.RUNNING, 'started')
-    case TaskState.RUNNING:
-      return run((s) => ctlr.wait(s), TaskState.COMPLETE, 'finished')
-    default:
-      break // the pause states below
-  }
-  if (current.state >= task.desiredState) return NOOP
-  switch (current.state) {
-    case TaskState.NEW:
-    case TaskState.PENDING:
-    case TaskState.ASSIGNED:
-      return transition(TaskState.ACCEPTED, 'accepted')
-    case TaskState.ACCEPTED:
-      return transition(TaskState.PREPARING, 'preparing')
-    case TaskState.READY:
-      return transition(TaskState.STARTING, 'starting')
-    default:
-      return NOOP
-  }
 }
 
 function withoutErr(status: TaskStatus): TaskStatus {
