@@ -301,6 +301,32 @@ describe('scheduler NodeSet', () => {
     expect([set.get('a'), set.nodeOf('u'), set.size]).toEqual([undefined, undefined, 0])
   })
 
+  it('a status update of a holding task keeps its holding as it is; a change of what it takes replaces it', () => {
+    const s = { spec: { container: { image: 'busybox' }, resources: { reservations: { nanoCpus: 1e9 } } }, hostPorts: [8080] }
+    const gpu = [{ kind: 'GPU', namedValue: 'gpu1' }]
+    const set = NodeSet.from([makeNode('a', { resources: { nanoCpus: 4e9, generic: [{ kind: 'GPU', namedValue: 'gpu0' }, { kind: 'GPU', namedValue: 'gpu1' }] } })], [])
+    const a = (): unknown[] => [set.get('a')?.availableNanoCpus, set.get('a')?.activeTasks, set.get('a')?.availableNamed.get('GPU'), set.get('a')?.hostPorts.get('tcp/8080')]
+    set.applyTask({ ...makeTask('t', { ...s, nodeId: 'a', state: TaskState.ASSIGNED }), assignedGenericResources: gpu })
+    expect(a()).toEqual([3e9, 1, ['gpu0'], 1])
+    expect(set.get('a')?.holdsSame({ ...makeTask('t', { ...s, nodeId: 'a', state: TaskState.RUNNING }), assignedGenericResources: gpu }, gpu)).toBe(true)
+    for (const state of [TaskState.ACCEPTED, TaskState.PREPARING, TaskState.RUNNING]) {
+      set.applyTask({ ...makeTask('t', { ...s, nodeId: 'a', state }), assignedGenericResources: [{ kind: 'GPU', namedValue: 'gpu1' }] })
+      expect(a()).toEqual([3e9, 1, ['gpu0'], 1])
+    }
+    // Desired SHUTDOWN: still held, no longer active.
+    const stopping = { ...makeTask('t', { ...s, nodeId: 'a', state: TaskState.RUNNING, desiredState: TaskState.SHUTDOWN }), assignedGenericResources: gpu }
+    expect(set.get('a')?.holdsSame(stopping, gpu)).toBe(false)
+    set.applyTask(stopping)
+    expect(a()).toEqual([3e9, 0, ['gpu0'], 1])
+    // Other reservations, other generic resources or other ports: not the same holding.
+    const other = makeTask('t', { spec: { container: { image: 'busybox' }, resources: { reservations: { nanoCpus: 2e9 } } }, nodeId: 'a', state: TaskState.RUNNING, desiredState: TaskState.SHUTDOWN })
+    expect(set.get('a')?.holdsSame(other, gpu)).toBe(false)
+    expect(set.get('a')?.holdsSame(stopping, [{ kind: 'GPU', namedValue: 'gpu0' }])).toBe(false)
+    expect(set.get('a')?.holdsSame({ ...stopping, endpoint: { ports: [] } }, gpu)).toBe(false)
+    set.applyTask({ ...other, assignedGenericResources: [{ kind: 'GPU', namedValue: 'gpu0' }] })
+    expect(a()).toEqual([2e9, 0, ['gpu1'], undefined])
+  })
+
   it('a node update keeps what its tasks hold', () => {
     const s = { spec: { container: { image: 'busybox' }, resources: { reservations: { memoryBytes: 1 * GB } } } }
     const set = NodeSet.from([makeNode('a', { resources: { memoryBytes: 2 * GB } })], [runningOn('t', 'a', s)])

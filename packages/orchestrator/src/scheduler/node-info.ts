@@ -44,6 +44,21 @@ export function hostPortKeys(task: Frozen<Task>): string[] {
   return keys
 }
 
+/** Whether two lists of generic resources are the same, in the same order. */
+function sameGeneric(a: readonly GenericResource[], b: readonly GenericResource[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as GenericResource
+    const y = b[i] as GenericResource
+    if (x.kind !== y.kind) return false
+    if ('namedValue' in x) {
+      if (!('namedValue' in y) || x.namedValue !== y.namedValue) return false
+    } else if ('namedValue' in y || x.discreteValue !== y.discreteValue) return false
+  }
+  return true
+}
+
 /** What a holding task took on its node, kept so that its removal gives exactly that back. */
 interface Holding {
   readonly serviceId: string
@@ -153,6 +168,18 @@ export class NodeInfo {
       this.activeTasks++
       this.tasksByService.set(holding.serviceId, this.serviceTasks(holding.serviceId) + 1)
     }
+  }
+
+  /** Whether `task` holds the node with exactly what {@link holdingOf}(task, generic) would take. */
+  holdsSame(task: Frozen<Task>, generic: readonly GenericResource[]): boolean {
+    const h = this.#holdings.get(task.id)
+    if (h === undefined) return false
+    const r = task.spec.resources?.reservations
+    if (h.serviceId !== task.serviceId || h.active !== countsAsActive(task) || h.nanoCpus !== (r?.nanoCpus ?? 0) || h.memoryBytes !== (r?.memoryBytes ?? 0)) return false
+    if (!sameGeneric(h.generic, generic)) return false
+    if (h.ports.length === 0 && (task.endpoint?.ports ?? []).length === 0) return true
+    const ports = hostPortKeys(task)
+    return ports.length === h.ports.length && ports.every((p, i) => p === h.ports[i])
   }
 
   /** Gives back what task `taskId` held (returned); a no-op when it held nothing. */
@@ -310,6 +337,10 @@ export class NodeSet {
    * back with {@link removeTask}.
    */
   place(task: Frozen<Task>, nodeId: string, generic: readonly GenericResource[]): void {
+    // Already held there, with the same holding (every status update of a running task): a
+    // release and the same hold would change nothing but the order of sets that every reader
+    // sorts or dedupes (the load heaps, the service's nodes).
+    if (this.#taskNode.get(task.id) === nodeId && this.#nodes.get(nodeId)?.holdsSame(task, generic) === true) return
     this.removeTask(task.id)
     const info = this.#nodes.get(nodeId)
     if (info === undefined) return
