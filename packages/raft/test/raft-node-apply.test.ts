@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Bus, DriverCluster, flush } from './helpers/driver-cluster.ts'
-import type { Message, RaftTransport } from '../src/index.ts'
+import { DriverCluster, flush, recordSends } from './helpers/driver-cluster.ts'
 import type { DriverMember } from './helpers/driver-cluster.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -86,16 +85,9 @@ describe('RaftNode follower: its acknowledgement does not wait for its apply', (
     // with the append of y, in one Ready that both stores y and applies x.
     const c = new DriverCluster({ commitBroadcastDelayMs: 10_000, tickMs: 1000 })
     const events: string[] = []
-    c.bus.endpoint = (self: bigint): RaftTransport => {
-      const t = Bus.prototype.endpoint.call(c.bus, self)
-      return {
-        ...t,
-        send: (msgs: readonly Message[]) => {
-          for (const m of msgs) if (m.type === 'app-resp' && !m.reject) events.push(`${self} ack ${m.index}`)
-          t.send(msgs)
-        },
-      }
-    }
+    recordSends(c.bus, (self, msgs) => {
+      for (const m of msgs) if (m.type === 'app-resp' && !m.reject) events.push(`${self} ack ${m.index}`)
+    })
     await c.bootstrap([1n, 2n, 3n])
     const leader = await c.waitLeader(60_000)
     await c.run(3000)

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import { Bus, DriverCluster } from './helpers/driver-cluster.ts'
+import { DriverCluster, recordSends } from './helpers/driver-cluster.ts'
 import type { DriverMember } from './helpers/driver-cluster.ts'
 import { MemoryRaftStorage, RaftNode } from '../src/index.ts'
-import type { Message, RaftTransport } from '../src/index.ts'
+import type { Message } from '../src/index.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -12,10 +12,7 @@ async function recordingCluster(commitBroadcastDelayMs: number, readOnlyOption: 
   // Ticks of 1 s: no heartbeat (which carries the commit index too) falls in the short windows below.
   const c = new DriverCluster({ commitBroadcastDelayMs, tickMs: 1000, readOnlyOption })
   const sent: Message[] = []
-  c.bus.endpoint = (self: bigint): RaftTransport => {
-    const t = Bus.prototype.endpoint.call(c.bus, self)
-    return { ...t, send: (msgs: readonly Message[]) => (sent.push(...msgs), t.send(msgs)) }
-  }
+  recordSends(c.bus, (_from, msgs) => sent.push(...msgs))
   await c.bootstrap([1n, 2n, 3n])
   const leader = await c.waitLeader(60_000)
   // Let the election's own entry reach every member, then start recording afresh.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Bus, DriverCluster, flush } from './helpers/driver-cluster.ts'
-import type { Entry, Message, RaftTransport } from '../src/index.ts'
+import { DriverCluster, flush, recordSends } from './helpers/driver-cluster.ts'
+import type { Entry } from '../src/index.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -9,16 +9,9 @@ describe('RaftNode leader: replication starts before its own write', () => {
     const c = new DriverCluster()
     const events: string[] = []
     // Every member's transport records the appends it is handed.
-    c.bus.endpoint = (self: bigint): RaftTransport => {
-      const t = Bus.prototype.endpoint.call(c.bus, self)
-      return {
-        ...t,
-        send: (msgs: readonly Message[]) => {
-          for (const m of msgs) if (m.type === 'app') for (const e of m.entries) events.push(`send ${m.to} ${e.index}`)
-          t.send(msgs)
-        },
-      }
-    }
+    recordSends(c.bus, (_from, msgs) => {
+      for (const m of msgs) if (m.type === 'app') for (const e of m.entries) events.push(`send ${m.to} ${e.index}`)
+    })
     await c.bootstrap([1n, 2n, 3n])
     const leader = await c.waitLeader()
     const append = leader.storage.append.bind(leader.storage)

@@ -66,6 +66,23 @@ export class Bus {
   }
 }
 
+/**
+ * Makes every member created from now on hand `record` the messages its transport is given
+ * (with the sender), before they go on the bus.
+ */
+export function recordSends(bus: Bus, record: (from: bigint, msgs: readonly Message[]) => void): void {
+  bus.endpoint = (self: bigint): RaftTransport => {
+    const t = Bus.prototype.endpoint.call(bus, self)
+    return {
+      ...t,
+      send: (msgs: readonly Message[]) => {
+        record(self, msgs)
+        t.send(msgs)
+      },
+    }
+  }
+}
+
 export interface DriverMember {
   id: bigint
   node: RaftNode
