@@ -144,6 +144,9 @@ class FaultState implements DispatcherFaultControl {
   #faults: DispatcherFaults
   /** Aborted (with an `UnavailableError`) when the connection is cut; replaced on reconnect. */
   #link = new AbortController()
+  /** The current link's signal, and why it was cut (read per call: cheaper than the signal's getters). */
+  #linkSignal = this.#link.signal
+  #cut: Error | undefined
   /**
    * The unary calls in flight on the current connection, failed when it is cut: a set, where a
    * listener each on the link's signal cost an EventTarget's add and remove per call.
@@ -166,9 +169,10 @@ class FaultState implements DispatcherFaultControl {
   }
 
   disconnect(options: DisconnectOptions = {}): void {
-    if (this.#link.signal.aborted) return
+    if (this.#cut !== undefined) return
     this.#halfOpen = options.halfOpen === true
     const reason = new UnavailableError('dispatcher binding: disconnected')
+    this.#cut = reason
     this.#link.abort(reason)
     const calls = this.#calls
     this.#calls = new Set()
@@ -181,11 +185,14 @@ class FaultState implements DispatcherFaultControl {
   }
 
   reconnect(): void {
-    if (this.#link.signal.aborted) this.#link = new AbortController()
+    if (this.#cut === undefined) return
+    this.#link = new AbortController()
+    this.#linkSignal = this.#link.signal
+    this.#cut = undefined
   }
 
   get connected(): boolean {
-    return !this.#link.signal.aborted
+    return this.#cut === undefined
   }
 
   get stats(): DispatcherBindingStats {
@@ -194,7 +201,12 @@ class FaultState implements DispatcherFaultControl {
 
   /** The current connection: aborts when it is cut. */
   link(): AbortSignal {
-    return this.#link.signal
+    return this.#linkSignal
+  }
+
+  /** Why `link` was cut, or undefined while it is up. */
+  lost(link: AbortSignal): Error | undefined {
+    return link === this.#linkSignal ? this.#cut : (link.reason as Error)
   }
 
   /**
@@ -202,8 +214,9 @@ class FaultState implements DispatcherFaultControl {
    * when it is already).
    */
   untilLost<T>(promise: Promise<T>, link: AbortSignal): Promise<T> {
-    if (link.aborted) return Promise.reject(link.reason as Error)
-    // Not aborted: `link` is the current connection (only a cut one is replaced).
+    const lost = this.lost(link)
+    if (lost !== undefined) return Promise.reject(lost)
+    // Not cut: `link` is the current connection (only a cut one is replaced).
     const calls = this.#calls
     return new Promise<T>((resolve, reject) => {
       calls.add(reject)
@@ -273,7 +286,8 @@ class InProcessDispatcher implements DispatcherBinding {
     call: (request: DispatcherMessages[Q]) => Promise<DispatcherMessages[R]>,
   ): Promise<DispatcherMessages[R]> {
     const link = this.#state.link()
-    if (link.aborted) throw link.reason as Error
+    const lost = this.#state.lost(link)
+    if (lost !== undefined) throw lost
     this.#state.counts.calls++
     const wireRequest = carry(reqType, request)
     const fate = this.#fate()
@@ -285,7 +299,7 @@ class InProcessDispatcher implements DispatcherBinding {
     try {
       response = await this.#state.untilLost(call(wireRequest), link)
     } catch (err) {
-      if (err === link.reason) throw err
+      if (err === this.#state.lost(link)) throw err
       throw rewire(err)
     }
     if (lostResponse) throw new UnavailableError('dispatcher binding: the response was lost')

@@ -77,13 +77,17 @@ class DescriptionChanged extends Error {
  */
 class AbortWatch {
   readonly signal: AbortSignal
+  /** Whether the signal aborted (read per call: cheaper than the signal's getter). */
+  aborted: boolean
   readonly #callbacks = new Set<() => void>()
 
   constructor(signal: AbortSignal) {
     this.signal = signal
+    this.aborted = signal.aborted
     signal.addEventListener(
       'abort',
       () => {
+        this.aborted = true
         for (const f of [...this.#callbacks]) f()
       },
       { once: true },
@@ -107,7 +111,7 @@ function withTimeout<T>(clock: Clock, ms: number, what: string, watch: AbortWatc
   if (ms <= 0) return promise
   const signal = watch.signal
   return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) {
+    if (watch.aborted) {
       // The call is made already: its outcome is no longer wanted, nor may its failure go unhandled.
       promise.catch(() => undefined)
       reject(signal.reason as Error)
