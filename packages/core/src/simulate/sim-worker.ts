@@ -93,11 +93,13 @@ export class SimWorker {
     const { clock, options, failures } = this.#ctx
     const rate = options.faults.taskFailureRate
     // Runs until signalled; with the background task failures, may exit 1 after 1–10 s instead.
+    // It installs no trap, so TERM keeps its default disposition and kills the process, whose
+    // exit the container records at the kill: waiting for the kill is enough (no sleep, no
+    // clock timer per running task).
     const serve: FakeProgram = (_argv, ctx) => {
       const proc = ctx.process
       const failAfter = rate > 0 && failures.float() < rate ? 1_000 + failures.int(9_000) : undefined
-      const loop = (): Promise<number> => proc.sleep(1e12).then(() => (proc.pendingSignal !== undefined ? 0 : loop()))
-      return failAfter === undefined ? loop() : proc.sleep(failAfter).then(() => (proc.pendingSignal !== undefined ? 0 : 1))
+      return failAfter === undefined ? proc.whenKilled() : proc.sleep(failAfter).then(() => (proc.pendingSignal !== undefined ? 0 : 1))
     }
     return new FakeRuntime({ clock, images: { [SIMULATED_IMAGE]: { entrypoint: ['serve'], cmd: [] } }, programs: { serve } })
   }
