@@ -16,7 +16,8 @@
  * BENCH_CONTROL_SIDES (`ours,etcd`), BENCH_CONTROL_VIA (`leader` default, or `follower`: our
  * clients talk to a follower, which forwards), BENCH_CONTROL_PROFILE=dir (the managers run with
  * `--cpu-prof --cpu-prof-dir=dir`; stopped cleanly so the profiles are written), BENCH_CONTROL_NODE_FLAGS
- * (more node flags for the managers, space-separated, e.g. `--prof --logfile=/tmp/v8-%p.log`), BENCH_ETCD_TLS=0
+ * (more node flags for the managers, space-separated, e.g. `--prof --logfile=/tmp/v8-%p.log`),
+ * BENCH_CONTROL_STDOUT_DIR=dir (each manager's stdout to dir/<name>.log, e.g. with `--trace-gc`), BENCH_ETCD_TLS=0
  * (etcd on plain TCP). A partial run (BENCH_CONCURRENCY, BENCH_CONTROL_SIDES or BENCH_CONTROL_VIA set)
  * writes no JSON.
  */
