@@ -42,7 +42,7 @@ export class RuntimeTaskController implements TaskController {
   /** Aborted by `close()`; made when first needed (most controllers never need it). */
   #closing: AbortController | undefined
   #closed = false
-  /** The last step signal given to {@link #signal}, and the controller that follows it and `close()` (steps reuse their signal). */
+  /** The last step signal given to `#signal`, and the controller that follows it and `close()` (steps reuse their signal). */
   #stepSignal: AbortSignal | undefined
   #step: AbortController | undefined
   #id: string | undefined
@@ -213,7 +213,7 @@ export class RuntimeTaskController implements TaskController {
     await this.#init.networking?.releaseTask(this.#task.id)
   }
 
-  /** A step controller that `close()` aborts, and that {@link #signal} gives the runtime as it is (no linked controller). */
+  /** A step controller that `close()` aborts, and that the private `#signal` gives the runtime as it is (no linked controller). */
   stepController(): AbortController {
     const step = new AbortController()
     if (this.#closed) step.abort(new ControllerClosedError(this.#task.id))

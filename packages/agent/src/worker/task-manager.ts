@@ -103,7 +103,7 @@ export class TaskManager {
   }
 
   /**
-   * One turn of the loop: a step, then {@link #afterStep}. Each turn starts the next from a
+   * One turn of the loop: a step, then `#afterStep`. Each turn starts the next from a
    * callback — a chain of turns rather than a suspended async function, and no promise returned
    * up the chain, so none accumulates.
    */

@@ -170,7 +170,7 @@ export class NodeInfo {
     }
   }
 
-  /** Whether `task` holds the node with exactly what {@link holdingOf}(task, generic) would take. */
+  /** Whether `task` holds the node with exactly what `holdingOf(task, generic)` would take. */
   holdsSame(task: Frozen<Task>, generic: readonly GenericResource[]): boolean {
     const h = this.#holdings.get(task.id)
     if (h === undefined) return false
