@@ -8,8 +8,8 @@
  * fdatasync flushes data only — no size or block-allocation change to commit to the
  * filesystem's journal on every write (on ext4 here: ~190 → ~135 µs per fdatasync alone, ~270 →
  * ~195 µs with three members writing). Recovery reads the zeros after the last record as the
- * segment's end; a full segment is truncated to its records before the next one is created, so
- * only the last segment ever has a zero tail.
+ * segment's end; zeros never go past `segmentBytes` and a segment rolls only once its records
+ * reach it, so only the last segment ever has a zero tail.
  *
  * @internal
  */
@@ -185,12 +185,11 @@ export class WalWriter {
     this.#allocated = target
   }
 
-  /** Finishes the open segment durably (its zero tail cut off) and starts the next one. */
+  /**
+   * Finishes the open segment durably and starts the next one. (A full segment has no zero tail:
+   * zeros reach at most `segmentBytes`, and a segment rolls only once its records reach that.)
+   */
   async #roll(): Promise<void> {
-    if (this.#allocated > this.#size) {
-      await this.#fh.truncate(this.#size)
-      this.#allocated = this.#size
-    }
     await datasync(this.#fh, this.#currentPath(), this.#opts.hooks)
     await this.#fh.close()
     const seq = (this.#segments[this.#segments.length - 1] as SegmentName).seq + 1
