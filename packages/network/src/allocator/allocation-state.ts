@@ -60,8 +60,15 @@ function memoized<T extends object>(cache: WeakMap<object, string>, o: T, comput
   return key
 }
 
+/** The inputs of a spec without an endpoint or networks, and the key of no endpoint (see below). */
+const NO_INPUTS = JSON.stringify({ mode: 'vip', ports: [], targets: [] })
+const NO_ENDPOINT = JSON.stringify({ spec: null, ports: [], vips: [] })
+
 /** A comparable key of what a service's allocation depends on in its spec. */
 export function allocationInputs(spec: Frozen<ServiceSpec>): string {
+  // Most updates change neither: a spec decoded afresh (as a leader's every update is) would
+  // miss the cache and pay a JSON encoding for the same key.
+  if (spec.endpoint === undefined && (spec.task.networks?.length ?? 0) === 0 && (spec.networks?.length ?? 0) === 0) return NO_INPUTS
   return memoized(inputsKeys, spec, computeAllocationInputs)
 }
 
@@ -76,7 +83,7 @@ function computeAllocationInputs(spec: Frozen<ServiceSpec>): string {
 
 /** A comparable key of an endpoint (defaults filled in, so a stored copy compares equal to the written one). */
 export function endpointKey(e: Frozen<Endpoint> | undefined): string {
-  return e === undefined ? computeEndpointKey(e) : memoized(endpointKeys, e, computeEndpointKey)
+  return e === undefined ? NO_ENDPOINT : memoized(endpointKeys, e, computeEndpointKey)
 }
 
 function computeEndpointKey(e: Frozen<Endpoint> | undefined): string {
