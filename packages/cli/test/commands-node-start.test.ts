@@ -1,32 +1,22 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
-import { CliRig, rowsOf, startNode, swarmkit, type Started } from './commands-rig.ts'
+import { describe, expect, it } from 'vitest'
+import { CliRig, FAST_NODE_FLAGS, foregroundNodes, rowsOf, swarmkit, type Started } from './commands-rig.ts'
 
-const FAST_FLAGS = ['--runtime', 'fake', '--raft-tick-ms', '50', '--election-tick', '20', '--heartbeat-period-ms', '1000']
+const FAST_FLAGS = ['--runtime', 'fake', ...FAST_NODE_FLAGS]
 const CLI_DIR = fileURLToPath(new URL('..', import.meta.url))
 
 describe('swarmkit node start', { timeout: 90_000 }, () => {
   const rig = new CliRig()
-  const running: { stop: AbortController; done: Promise<unknown> }[] = []
-  afterEach(async () => {
-    for (const r of running.splice(0)) {
-      r.stop.abort()
-      await r.done
-    }
-  })
+  const startNode = foregroundNodes()
 
   it('inits a manager and joins a worker in the foreground, serves the CLI on its socket, and closes both on abort', async () => {
-    const stopManager = new AbortController()
-    const stopWorker = new AbortController()
-    const manager = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--hostname', 'm1', ...FAST_FLAGS], stopManager.signal)
-    running.push({ stop: stopManager, done: manager.done })
+    const manager = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--hostname', 'm1', ...FAST_FLAGS])
     const m = await manager.ready
     expect(m.role).toBe('manager')
     expect(m.tokens?.worker).toMatch(/^SWMTKN-1-/)
-    const worker = startNode(['join', '--state-dir', join(await rig.dir(), 'w'), '--join-addr', m.address, '--token', m.tokens?.worker ?? '', '--hostname', 'w1', ...FAST_FLAGS], stopWorker.signal)
-    running.unshift({ stop: stopWorker, done: worker.done })
+    const worker = startNode(['join', '--state-dir', join(await rig.dir(), 'w'), '--join-addr', m.address, '--token', m.tokens?.worker ?? '', '--hostname', 'w1', ...FAST_FLAGS], { stopFirst: true })
     const w = await worker.ready
     expect(w).toEqual({ nodeId: w.nodeId, role: 'worker', address: w.address })
 
@@ -36,9 +26,9 @@ describe('swarmkit node start', { timeout: 90_000 }, () => {
     for (let i = 0; i < 600 && !(await hostnames()).includes('w1'); i++) await new Promise((resolve) => setTimeout(resolve, 50))
     expect(await hostnames()).toEqual(['HOSTNAME', 'm1', 'w1'])
 
-    stopWorker.abort()
+    worker.stop.abort()
     expect(await worker.done).toEqual({ code: 0, stdout: `${JSON.stringify(w)}\n`, stderr: `swarmkit: closing worker ${w.nodeId}\n` })
-    stopManager.abort()
+    manager.stop.abort()
     const closed = await manager.done
     expect(closed.code).toBe(0)
     expect(closed.stderr).toBe(`swarmkit: closing manager ${m.nodeId}\n`)
@@ -46,22 +36,18 @@ describe('swarmkit node start', { timeout: 90_000 }, () => {
 
   it('opens an autolocked manager only with its unlock key, read from stdin with --unlock-key -', async () => {
     const dir = join(await rig.dir(), 'm')
-    const stop1 = new AbortController()
-    const first = startNode(['init', '--autolock', '--state-dir', dir, ...FAST_FLAGS], stop1.signal)
-    running.push({ stop: stop1, done: first.done })
+    const first = startNode(['init', '--autolock', '--state-dir', dir, ...FAST_FLAGS])
     const m = await first.ready
     const key = (m as Started & { unlockKey?: string }).unlockKey ?? ''
     expect(key).toMatch(/^SWMKEY-1-/)
-    stop1.abort()
+    first.stop.abort()
     expect((await first.done).code).toBe(0)
 
     // A wrong key given on the command line fails at once (without a key it waits locked: swarm-unlock.test.ts).
     const locked = await swarmkit(['node', 'start', 'open', '--unlock-key', `SWMKEY-1-${Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '')}`, '--state-dir', dir, ...FAST_FLAGS])
     expect(locked.code).toBe(1)
     expect(locked.stderr).toMatch(/^swarmkit: ClusterLockedError: [^\n]+\n$/)
-    const stop2 = new AbortController()
-    const reopened = startNode(['open', '--unlock-key', '-', '--state-dir', dir, ...FAST_FLAGS], stop2.signal, `${key}\n`)
-    running.push({ stop: stop2, done: reopened.done })
+    const reopened = startNode(['open', '--unlock-key', '-', '--state-dir', dir, ...FAST_FLAGS], { stdin: `${key}\n` })
     expect(await reopened.ready).toEqual({ nodeId: m.nodeId, role: 'manager', address: m.address, controlSocket: m.controlSocket })
   })
 

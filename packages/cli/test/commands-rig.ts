@@ -65,6 +65,38 @@ export function startNode(argv: readonly string[], signal: AbortSignal, stdin?: 
   return { ready: Promise.race([readyP, done.then((r) => Promise.reject(new Error(`node start ended: ${r.stderr}`)))]), done }
 }
 
+/** Raft timings that make a foreground node elect itself and settle fast in tests. */
+export const FAST_NODE_FLAGS: readonly string[] = ['--raft-tick-ms', '50', '--election-tick', '20', '--heartbeat-period-ms', '1000']
+
+/** A foreground node of a test (see {@link foregroundNodes}): `startNode`'s handles and its stop. */
+export interface ForegroundNode {
+  readonly ready: Promise<Started>
+  readonly done: ReturnType<typeof swarmkit>
+  readonly stop: AbortController
+}
+
+/**
+ * A starter of foreground nodes (`node start`, in process) for one test file: every node a test
+ * started is stopped and awaited after it — one started with `stopFirst` (a worker) before the
+ * others (its manager).
+ */
+export function foregroundNodes(): (argv: readonly string[], options?: { readonly stdin?: string; readonly stopFirst?: boolean }) => ForegroundNode {
+  const running: ForegroundNode[] = []
+  afterEach(async () => {
+    for (const r of running.splice(0)) {
+      r.stop.abort()
+      await r.done
+    }
+  })
+  return (argv, options = {}) => {
+    const stop = new AbortController()
+    const node = { ...startNode(argv, stop.signal, options.stdin), stop }
+    if (options.stopFirst === true) running.unshift(node)
+    else running.push(node)
+    return node
+  }
+}
+
 /**
  * The rows of a table, header included: each line cut at the columns where the header's cells
  * start (Docker's layout: cells padded to their column's width), so a blank cell stays ''.

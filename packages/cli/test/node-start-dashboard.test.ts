@@ -4,25 +4,17 @@
  */
 import { get } from 'node:https'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { CliRig, startNode, swarmkit, type Started } from './commands-rig.ts'
+import { describe, expect, it } from 'vitest'
+import { CliRig, FAST_NODE_FLAGS, foregroundNodes, swarmkit, type Started } from './commands-rig.ts'
 
-const FAST_FLAGS = ['--runtime', 'fake', '--raft-tick-ms', '50', '--election-tick', '20', '--heartbeat-period-ms', '1000']
+const FAST_FLAGS = ['--runtime', 'fake', ...FAST_NODE_FLAGS]
 
 describe('swarmkit node start --dashboard', { timeout: 90_000 }, () => {
   const rig = new CliRig()
-  const running: { stop: AbortController; done: Promise<unknown> }[] = []
-  afterEach(async () => {
-    for (const r of running.splice(0)) {
-      r.stop.abort()
-      await r.done
-    }
-  })
+  const startNode = foregroundNodes()
 
   it('serves the dashboard of a manager and reports its URL with the actions token', async () => {
-    const stop = new AbortController()
-    const node = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--hostname', 'm1', '--dashboard', '127.0.0.1:0', '--dashboard-actions', ...FAST_FLAGS], stop.signal)
-    running.push({ stop, done: node.done })
+    const node = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--hostname', 'm1', '--dashboard', '127.0.0.1:0', '--dashboard-actions', ...FAST_FLAGS])
     const m = (await node.ready) as Started & { dashboard?: string }
     expect(m.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43}$/)
     const url = new URL(m.dashboard ?? '')
@@ -33,7 +25,7 @@ describe('swarmkit node start --dashboard', { timeout: 90_000 }, () => {
       fetch(new URL(`/api/nodes/${m.nodeId}/availability`, url), { method: 'POST', headers: { 'content-type': 'application/json', ...(auth === undefined ? {} : { authorization: `Bearer ${auth}` }) }, body: '{"availability":"pause"}' })
     expect((await drain()).status).toBe(403)
     expect((await drain(token)).status).toBe(200)
-    stop.abort()
+    node.stop.abort()
     expect((await node.done).code).toBe(0)
     await expect(fetch(url)).rejects.toThrow()
   })
@@ -54,9 +46,7 @@ describe('swarmkit node start --dashboard', { timeout: 90_000 }, () => {
   })
 
   it('serves the dashboard over HTTPS with --dashboard-tls', async () => {
-    const stop = new AbortController()
-    const node = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--dashboard', '127.0.0.1:0', '--dashboard-tls', ...FAST_FLAGS], stop.signal)
-    running.push({ stop, done: node.done })
+    const node = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--dashboard', '127.0.0.1:0', '--dashboard-tls', ...FAST_FLAGS])
     const m = (await node.ready) as Started & { dashboard?: string }
     expect(m.dashboard).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/)
     // The certificate is the cluster CA's (tls.test.ts in the dashboard checks it against the root).

@@ -4,38 +4,28 @@
  * command line naming the flag.
  */
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { freePort, httpGet } from '../../../scripts/test-support/http.ts'
-import { CliRig, startNode, swarmkit } from './commands-rig.ts'
+import { CliRig, FAST_NODE_FLAGS, foregroundNodes, swarmkit } from './commands-rig.ts'
 
-const FAST_FLAGS = ['--raft-tick-ms', '50', '--election-tick', '20', '--heartbeat-period-ms', '1000']
 /** A web server for the process runtime's `node` image: answers `web <WHO>` on `PORT`. */
 const WEB = "require('http').createServer((q, s) => s.end('web ' + process.env.WHO)).listen(Number(process.env.PORT))"
 
 describe('swarmkit node start --mesh-addr', { timeout: 240_000 }, () => {
   const rig = new CliRig()
-  const running: { stop: AbortController; done: Promise<unknown> }[] = []
-  afterEach(async () => {
-    for (const r of running.splice(0)) {
-      r.stop.abort()
-      await r.done
-    }
-  })
+  const startNode = foregroundNodes()
 
   it('runs the routing mesh on the given IP: a published port answers there for the service task', async () => {
     const port = await freePort()
-    const stop = new AbortController()
-    const node = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--runtime', 'process', '--mesh-addr', '127.0.0.1', ...FAST_FLAGS], stop.signal)
-    const done = node.done
-    running.push({ stop, done })
+    const node = startNode(['init', '--state-dir', join(await rig.dir(), 'm'), '--runtime', 'process', '--mesh-addr', '127.0.0.1', ...FAST_NODE_FLAGS])
     const host = ['--host', `unix://${(await node.ready).controlSocket ?? ''}`]
     const created = await swarmkit([...host, 'service', 'create', '-d', '--name', 'web', '--publish', `${port}:80`, '--env', 'WHO=meshed', 'node', 'node', '-e', WEB])
     expect(created.code).toBe(0)
     let body: string | undefined
     for (let i = 0; i < 1200 && (body = await httpGet('127.0.0.1', port)) === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 100))
     expect(body).toBe('web meshed')
-    stop.abort()
-    expect((await done).code).toBe(0)
+    node.stop.abort()
+    expect((await node.done).code).toBe(0)
   })
 
   it('refuses a --mesh-addr that is not an IP address, naming the flag', async () => {
