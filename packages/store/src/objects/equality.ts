@@ -37,26 +37,29 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return true
 }
 
-/** Structural equality of two trees without `undefined` values (decoded and stored objects). */
+/**
+ * Structural equality of two trees (decoded and stored objects). The checks are ordered for the
+ * common case, plain objects: no helper call per node, and `Object.hasOwn` only for an
+ * `undefined` member (absent and `undefined` differ here, unlike {@link deepEqual}).
+ */
 export function sameTree(a: unknown, b: unknown): boolean {
-  const leaf = leafEqual(a, b)
-  if (leaf !== undefined) return leaf
-  const aa = Array.isArray(a)
-  if (aa !== Array.isArray(b)) return false
-  if (aa) {
-    const x = a as unknown[]
-    const y = b as unknown[]
-    if (x.length !== y.length) return false
-    for (let i = 0; i < x.length; i++) if (!sameTree(x[i], y[i])) return false
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!sameTree(a[i], b[i])) return false
     return true
   }
+  if (Array.isArray(b)) return false
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) return leafEqual(a, b) === true
   // for…in instead of Object.keys: no allocation (these are plain objects without enumerable
   // inherited keys, so it sees exactly the own keys).
   const x = a as Record<string, unknown>
   const y = b as Record<string, unknown>
   let n = 0
   for (const k in x) {
-    if (!Object.hasOwn(y, k) || !sameTree(x[k], y[k])) return false
+    const v = x[k]
+    if (v === undefined ? !Object.hasOwn(y, k) || y[k] !== undefined : !sameTree(v, y[k])) return false
     n++
   }
   for (const _ in y) n--

@@ -35,11 +35,21 @@ export function withMeta<T extends { readonly meta: unknown }>(obj: T, meta: Met
 }
 
 /**
+ * Top-level keys whose new value is, in the common case, another key's current value: a service
+ * update makes the old `spec` the new `previousSpec` (and `specVersion` the `previousSpecVersion`),
+ * so a decoded `previousSpec` is tried against the stored `spec` first. Only a whole-tree match is
+ * taken from there; otherwise the key's own stored value is the base to share with, as for any key.
+ */
+const ALIASES: Readonly<Record<string, string>> = { previousSpec: 'spec', previousSpecVersion: 'specVersion' }
+
+/**
  * Takes ownership of a freshly decoded object that replaces `cur`: every part equal to the same
  * part of `cur` is replaced by `cur`'s (already frozen) part, the rest is frozen in place, and the
  * meta is replaced. Sharing unchanged parts keeps memory flat across updates and keeps identity
  * for the index checks (`depsSame`), exactly as a recipe's draft on the leader does; equal
- * strings are the stored ones, whose hashes the index maps have already computed.
+ * strings are the stored ones, whose hashes the index maps have already computed. A
+ * `previousSpec` (`previousSpecVersion`) equal to `cur`'s `spec` (`specVersion`) is that very
+ * part of `cur`, as on the leader, where the update moved it there.
  */
 export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: T | undefined, meta: MetaFields): T {
   // Frozen in place, top level included: the decoded change set is the store's alone (nothing
@@ -48,25 +58,54 @@ export function adoptDecoded<T extends { readonly meta: unknown }>(obj: T, cur: 
   // exactly the own keys (decoded objects are plain, without enumerable inherited keys).
   const c = cur as unknown as Record<string, unknown> | undefined
   const out = obj as unknown as Record<string, unknown>
-  for (const key in out) if (key !== 'meta') out[key] = share(out[key], c?.[key])
+  for (const key in out) {
+    if (key === 'meta') continue
+    const v = out[key]
+    const alias = c === undefined ? undefined : ALIASES[key]
+    const other = alias === undefined ? undefined : c?.[alias]
+    out[key] = other !== undefined && sameTree(v, other) ? other : share(v, c?.[key])
+  }
   out['meta'] = frozenMeta(meta)
   return Object.freeze(out) as unknown as T
 }
 
-/** `n` frozen in place, with every part equal to the same part of `old` taken from `old`. */
+/**
+ * `n` frozen in place, with every part equal to the same part of `old` taken from `old`; `old`
+ * itself when the whole of `n` equals it. One pass, bottom up: a node equals `old`'s when each
+ * of its members came back as `old`'s member and the key sets match (so no subtree is compared
+ * twice). Conservative where it cannot tell cheaply (an `undefined` member, NaN): the node is then
+ * kept as a frozen equal copy, which changes no value.
+ */
 function share(n: unknown, old: unknown): unknown {
   // An equal string: keep the stored one (its hash is already computed for the index maps).
   if (typeof n === 'string') return n === old ? old : n
   if (n === null || typeof n !== 'object') return n
-  if (old !== undefined && sameTree(n, old)) return old
-  if (ArrayBuffer.isView(n)) return n
+  if (ArrayBuffer.isView(n)) return old !== undefined && sameTree(n, old) ? old : n
   if (Array.isArray(n)) {
     const prev = Array.isArray(old) ? (old as unknown[]) : undefined
-    for (let i = 0; i < n.length; i++) n[i] = share(n[i], prev?.[i])
-  } else {
-    const rec = n as Record<string, unknown>
-    const prev = typeof old === 'object' && old !== null && !Array.isArray(old) && !ArrayBuffer.isView(old) ? (old as Record<string, unknown>) : undefined
-    for (const key in rec) rec[key] = share(rec[key], prev?.[key])
+    let same = prev !== undefined && prev.length === n.length
+    for (let i = 0; i < n.length; i++) {
+      const p = prev?.[i]
+      const r = share(n[i], p)
+      n[i] = r
+      if (r !== p || p === undefined) same = false
+    }
+    return same ? prev : Object.freeze(n)
+  }
+  const rec = n as Record<string, unknown>
+  const prev = typeof old === 'object' && old !== null && !Array.isArray(old) && !ArrayBuffer.isView(old) ? (old as Record<string, unknown>) : undefined
+  let same = prev !== undefined
+  let count = 0
+  for (const key in rec) {
+    const p = prev?.[key]
+    const r = share(rec[key], p)
+    rec[key] = r
+    if (r !== p || p === undefined) same = false
+    count++
+  }
+  if (same) {
+    for (const _ in prev) count--
+    if (count === 0) return prev
   }
   return Object.freeze(n)
 }
