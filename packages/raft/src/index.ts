@@ -78,3 +78,4 @@ export { LeadershipLostError, ProposalOutcomeUnknownError, RaftStoppedError, Mem
 // The protobuf codec of Raft messages. GrpcRaftTransport is exported by '@swarmkit-ts/raft/grpc'
 // (src/grpc.ts), so that this entry never loads @grpc/grpc-js (an optional peer dependency).
 export { encodeMessage, decodeMessage } from './transport/message-codec.ts'
+export { copyMessage } from './transport/message-copy.ts'

@@ -6,36 +6,10 @@
  * @module
  */
 import type { Random } from '@swarmkit-ts/api'
+import { copyMessage } from '@swarmkit-ts/raft'
 import type { ConfState, Entry, HardState, Message, RaftInitialState, RaftStorageWithLog, Snapshot } from '@swarmkit-ts/raft'
 import { MemoryNetwork } from '@swarmkit-ts/testkit'
 import type { ManualClock } from '@swarmkit-ts/testkit'
-
-const copyEntry = (e: Entry): Entry => ({ ...e, data: e.data.slice() })
-const copyConfState = (cs: ConfState): ConfState => ({
-  voters: [...cs.voters],
-  learners: [...cs.learners],
-  votersOutgoing: [...cs.votersOutgoing],
-  learnersNext: [...cs.learnersNext],
-  autoLeave: cs.autoLeave,
-})
-
-/** A deep copy of a Raft message: nothing is shared between sender and receiver. */
-export function copyRaftMessage(m: Message): Message {
-  switch (m.type) {
-    case 'app':
-    case 'prop':
-      return { ...m, entries: m.entries.map(copyEntry) }
-    case 'snapshot':
-      return { ...m, snapshot: { metadata: { ...m.snapshot.metadata, confState: copyConfState(m.snapshot.metadata.confState) }, data: m.snapshot.data.slice() } }
-    case 'heartbeat':
-    case 'heartbeat-resp':
-    case 'read-index':
-    case 'read-index-resp':
-      return { ...m, context: m.context.slice() }
-    default:
-      return { ...m }
-  }
-}
 
 /** The network of the managers' Raft messages, with `delayMs` per message and `drop` probability. */
 export function raftNetwork(clock: ManualClock, random: Random, faults: { readonly drop: number; readonly delayMs: readonly [number, number] }): MemoryNetwork<Message> {
@@ -45,7 +19,7 @@ export function raftNetwork(clock: ManualClock, random: Random, faults: { readon
     defaultDelayMs: [1, 1],
     faults: { drop: faults.drop, delayMs: faults.delayMs },
     isSnapshot: (m) => m.type === 'snapshot',
-    clone: copyRaftMessage,
+    clone: copyMessage,
     strictPeers: true,
   })
 }

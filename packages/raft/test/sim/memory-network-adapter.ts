@@ -15,39 +15,12 @@
 import type { Random } from '@swarmkit-ts/api'
 import { MemoryNetwork } from '@swarmkit-ts/testkit'
 import type { ManualClock } from '@swarmkit-ts/testkit'
-import { decodeMessage, encodeMessage } from '../../src/index.ts'
-import type { ConfState, Entry, Message, RaftTransport } from '../../src/index.ts'
+import { copyMessage, decodeMessage, encodeMessage } from '../../src/index.ts'
+import type { Message, RaftTransport } from '../../src/index.ts'
 import type { LinkFaults, SimNetwork } from './sim-network.ts'
 
 /** Chance that a message is held back (and overtaken) while reordering is on. */
 const REORDER_CHANCE = 0.3
-
-const copyEntry = (e: Entry): Entry => ({ ...e, data: e.data.slice() })
-const copyConfState = (cs: ConfState): ConfState => ({
-  voters: [...cs.voters],
-  learners: [...cs.learners],
-  votersOutgoing: [...cs.votersOutgoing],
-  learnersNext: [...cs.learnersNext],
-  autoLeave: cs.autoLeave,
-})
-
-/** A deep copy of a message: nothing is shared between sender and receiver. */
-export function copyMessage(m: Message): Message {
-  switch (m.type) {
-    case 'app':
-    case 'prop':
-      return { ...m, entries: m.entries.map(copyEntry) }
-    case 'snapshot':
-      return { ...m, snapshot: { metadata: { ...m.snapshot.metadata, confState: copyConfState(m.snapshot.metadata.confState) }, data: m.snapshot.data.slice() } }
-    case 'heartbeat':
-    case 'heartbeat-resp':
-    case 'read-index':
-    case 'read-index-resp':
-      return { ...m, context: m.context.slice() }
-    default:
-      return { ...m }
-  }
-}
 
 /** Options of {@link MemorySimNetwork}. */
 export interface MemorySimNetworkOptions {
