@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../src/index.ts'
 import { frozenMeta, keptSize } from '../src/objects/meta.ts'
 import { estimateBytes, sizeAfterUpdate } from '../src/objects/size-estimate.ts'
-import { task, tid } from './fixtures.ts'
+import { service, task, tid } from './fixtures.ts'
 
 const KEYS = ['id', 'spec', 'status', 'labels', 'slot', 'x']
 const record = fc.dictionary(fc.constantFrom(...KEYS), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
@@ -25,6 +25,36 @@ describe('size estimates of updates', () => {
       }),
       { numRuns: 1000 },
     )
+  })
+
+  it('stays exact when parts move between keys (walked once: the memo is by identity)', () => {
+    fc.assert(
+      fc.property(record, fc.array(fc.tuple(fc.constantFrom(...KEYS), fc.constantFrom(...KEYS)), { maxLength: 4 }), (prevRaw, moves) => {
+        const prev = Object.freeze({ ...prevRaw, meta: storeMeta(3n) })
+        const next: Record<string, unknown> = { ...prev }
+        for (const [from, to] of moves) if (to !== 'id' && Object.hasOwn(prev, from)) next[to] = (prev as Record<string, unknown>)[from]
+        expect(sizeAfterUpdate(next, prev)).toBe(estimateBytes({ ...next, meta: storeMeta(0n) }))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it("keeps an exact estimate through a service update's recipe (the old spec becomes previousSpec)", async () => {
+    const store = new MemoryStore()
+    const id = tid('s', 1)
+    await store.update((tx) => tx.services.create(service(id, 'web')))
+    for (let i = 0; i < 6; i++) {
+      await store.update((tx) =>
+        tx.services.update(id, (s) => {
+          s.previousSpec = s.spec
+          s.spec = { ...s.spec, annotations: { name: 'web', labels: { gen: 'x'.repeat(i) } } }
+        }),
+      )
+      const s = store.view((tx) => tx.services.get(id))
+      if (s === undefined) throw new Error('service missing')
+      expect(s.previousSpec).toBeDefined()
+      expect(keptSize(s)).toBe(estimateBytes(s))
+    }
   })
 
   it('objects updated through the store keep an exact estimate in their meta, by recipe and by whole object', async () => {
