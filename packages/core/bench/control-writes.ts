@@ -12,6 +12,10 @@
  * cluster (Node's JIT has compiled the hot paths; Go's etcd has nothing to warm but its caches),
  * not the first seconds after start.
  *
+ * Rounds: BENCH_CONTROL_ROUNDS (default 3) times both sides afresh, alternating which goes first;
+ * the summary gives each row's median over the rounds and the median of the rounds' ratios (with
+ * their range) — one 3 s window on this VM varies by ±20–30 %, at one client more.
+ *
  * Env: BENCH_SECONDS (window per row, default 3), BENCH_CONCURRENCY (e.g. `1,64,256`),
  * BENCH_CONTROL_SIDES (`ours,etcd`), BENCH_CONTROL_VIA (`leader` default, or `follower`: our
  * clients talk to a follower, which forwards), BENCH_CONTROL_PROFILE=dir (the managers run with
@@ -35,6 +39,7 @@ const windowMs = Number(process.env.BENCH_SECONDS ?? 3) * 1000
 const warmupMs = Number(process.env.BENCH_WARMUP_SECONDS ?? 3) * 1000
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,64,256').split(',').map(Number)
 const SIDES = new Set((process.env.BENCH_CONTROL_SIDES ?? 'ours,etcd').split(','))
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_CONTROL_ROUNDS ?? 3)) || 1)
 const VIA = process.env.BENCH_CONTROL_VIA === 'follower' ? 'follower' : 'leader'
 const PROFILE_DIR = process.env.BENCH_CONTROL_PROFILE
 /** More node flags for the managers (space-separated), e.g. `--prof --logfile=/tmp/v8-%p.log`. */
@@ -44,6 +49,8 @@ const ETCD_TLS = process.env.BENCH_ETCD_TLS !== '0'
 
 /** One row of the table. */
 interface Row {
+  /** The round it was measured in (1…); absent in the summary rows. */
+  readonly round?: number
   readonly benchmark: string
   readonly load: string
   readonly opsPerSec: number
@@ -114,7 +121,11 @@ async function measured(pids: readonly number[], load: () => Promise<LoadResult>
   return { r, cpuUsPerOp: perProcess.reduce((a, p) => a + p.user + p.system, 0), loadAverage }
 }
 
-async function runOurs(rows: Row[], ours: Map<number, LoadResult>): Promise<void> {
+/** One side's rows of one round, by concurrency. */
+type SideRun = Map<number, { readonly row: Row; readonly r: LoadResult }>
+
+async function runOurs(round: number): Promise<SideRun> {
+  const out: SideRun = new Map()
   log(`swarmkit-ts: 3 manager processes (bundled manager-binary), control gRPC over mTLS to the ${VIA}`)
   const nodeFlags = [...(PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]), ...NODE_FLAGS]
   const cluster = await ManagerProcesses.start(nodeFlags)
@@ -144,10 +155,9 @@ async function runOurs(rows: Row[], ours: Map<number, LoadResult>): Promise<void
         const { r, cpuUsPerOp, loadAverage } = await measured(cluster.pids(), () =>
           runLoad(c, windowMs, update),
         )
-        ours.set(c, r)
         log(`  ${c} clients: ${r.perSecond.toFixed(0)} updates/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${cpuUsPerOp.toFixed(0)} CPU µs/op`)
-        const row: Row = { benchmark: `swarmkit-ts, 3 managers, service updates (mTLS, to the ${VIA})`, load: `${c} clients`, opsPerSec: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerOp, loadAverage }
-        rows.push(r.errors > 0 ? { ...row, note: `${r.errors} errors` } : row)
+        const row: Row = { round, benchmark: OURS_NAME, load: `${c} clients`, opsPerSec: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerOp, loadAverage }
+        out.set(c, { row: r.errors > 0 ? { ...row, note: `${r.errors} errors` } : row, r })
       }
     } finally {
       client.close()
@@ -155,13 +165,11 @@ async function runOurs(rows: Row[], ours: Map<number, LoadResult>): Promise<void
   } finally {
     await cluster.stop()
   }
+  return out
 }
 
-async function runEtcd(rows: Row[], ours: Map<number, LoadResult>, valueBytes: number): Promise<void> {
-  if (!(await etcdAvailable())) {
-    rows.push({ benchmark: 'etcd 3.4 (peer)', load: '-', opsPerSec: Number.NaN, loadAverage: loadavg()[0] ?? 0, note: 'etcd not installed (apt-get install etcd-server); no ratio' })
-    return
-  }
+async function runEtcd(round: number, valueBytes: number): Promise<SideRun> {
+  const out: SideRun = new Map()
   const tlsDir = ETCD_TLS && opensslAvailable() ? await mkdtemp(join(tmpdir(), 'skts-etcd-tls-')) : undefined
   const tls = tlsDir === undefined ? undefined : makeEtcdTls(tlsDir)
   const security = tls === undefined ? 'no TLS' : 'mTLS'
@@ -172,16 +180,65 @@ async function runEtcd(rows: Row[], ours: Map<number, LoadResult>, valueBytes: n
     if (warmupMs > 0) await runLoad(Math.max(...CONCURRENCY), warmupMs, (w) => etcd.put(`bench-${w}`, value))
     for (const c of CONCURRENCY) {
       const { r, cpuUsPerOp, loadAverage } = await measured(etcdPids(), () => runLoad(c, windowMs, (w) => etcd.put(`bench-${w}`, value)))
-      const mine = ours.get(c)
-      const ratio = mine === undefined || r.perSecond === 0 ? undefined : mine.perSecond / r.perSecond
       log(`  ${c} clients: ${r.perSecond.toFixed(0)} puts/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${cpuUsPerOp.toFixed(0)} CPU µs/op`)
-      const row: Row = { benchmark: `etcd 3.4, 3 members, puts (${security}, to the leader)`, load: `${c} clients`, opsPerSec: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerOp, loadAverage }
-      rows.push(ratio === undefined ? row : { ...row, note: `swarmkit-ts / etcd = ${ratio.toFixed(2)}×` })
+      const row: Row = { round, benchmark: `etcd 3.4, 3 members, puts (${security}, to the leader)`, load: `${c} clients`, opsPerSec: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuUsPerOp, loadAverage }
+      out.set(c, { row: r.errors > 0 ? { ...row, note: `${r.errors} errors` } : row, r })
     }
   } finally {
     await etcd.stop()
     if (tlsDir !== undefined) await rm(tlsDir, { recursive: true, force: true })
   }
+  return out
+}
+
+const OURS_NAME = `swarmkit-ts, 3 managers, service updates (mTLS, to the ${VIA})`
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
+
+/**
+ * The rows of every round (each etcd row noted with its round's ratio), then one summary row per
+ * side and concurrency: medians over the rounds, and on etcd's the median of the rounds' ratios.
+ */
+function tabulate(runs: readonly { readonly ours?: SideRun; readonly etcd?: SideRun }[]): Row[] {
+  const rows: Row[] = []
+  for (const run of runs) {
+    for (const c of CONCURRENCY) {
+      const o = run.ours?.get(c)
+      const e = run.etcd?.get(c)
+      if (o !== undefined) rows.push(o.row)
+      if (e !== undefined) {
+        const ratio = o === undefined || e.r.perSecond === 0 ? undefined : o.r.perSecond / e.r.perSecond
+        rows.push(ratio === undefined || e.row.note !== undefined ? e.row : { ...e.row, note: `swarmkit-ts / etcd = ${ratio.toFixed(2)}×` })
+      }
+    }
+  }
+  if (runs.length < 2) return rows
+  const summary = (side: 'ours' | 'etcd', c: number): Row | undefined => {
+    const got = runs.map((run) => run[side]?.get(c)).filter((x) => x !== undefined)
+    const first = got[0]
+    if (first === undefined) return undefined
+    const med = (f: (row: Row) => number | undefined): number => median(got.map((g) => f(g.row) ?? Number.NaN))
+    const row: Row = { benchmark: first.row.benchmark, load: `${c} clients`, opsPerSec: med((r) => r.opsPerSec), p50Ms: med((r) => r.p50Ms), p99Ms: med((r) => r.p99Ms), cpuUsPerOp: med((r) => r.cpuUsPerOp), loadAverage: med((r) => r.loadAverage) }
+    if (side === 'ours') return row
+    const ratios = runs.flatMap((run) => {
+      const o = run.ours?.get(c)
+      const e = run.etcd?.get(c)
+      return o === undefined || e === undefined || e.r.perSecond === 0 ? [] : [o.r.perSecond / e.r.perSecond]
+    })
+    if (ratios.length === 0) return row
+    return { ...row, note: `swarmkit-ts / etcd = ${median(ratios).toFixed(2)}× (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×)` }
+  }
+  for (const c of CONCURRENCY) {
+    for (const side of ['ours', 'etcd'] as const) {
+      const row = summary(side, c)
+      if (row !== undefined) rows.push(row)
+    }
+  }
+  return rows
 }
 
 /** The pids of the running etcd processes (children of this process), from /proc. */
@@ -203,8 +260,8 @@ function etcdPids(): number[] {
 function printTable(rows: readonly Row[]): void {
   const fmt = (n: number | undefined, d = 0): string => (n === undefined || Number.isNaN(n) ? '' : n.toFixed(d))
   const table = [
-    ['benchmark', 'load', 'ops/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'load avg', 'note'],
-    ...rows.map((r) => [r.benchmark, r.load, fmt(r.opsPerSec), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.cpuUsPerOp), fmt(r.loadAverage, 2), r.note ?? '']),
+    ['round', 'benchmark', 'load', 'ops/s', 'p50 ms', 'p99 ms', 'CPU µs/op', 'load avg', 'note'],
+    ...rows.map((r) => [r.round === undefined ? 'median' : String(r.round), r.benchmark, r.load, fmt(r.opsPerSec), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.cpuUsPerOp), fmt(r.loadAverage, 2), r.note ?? '']),
   ]
   const widths = table[0]?.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length))) ?? []
   for (const row of table) console.log(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '))
@@ -217,10 +274,21 @@ export async function main(): Promise<void> {
   const load0 = loadavg()[0] ?? 0
   const valueBytes = encodeSpec('service', benchServiceSpec(255, 1000)).byteLength
   log(`${cpu}, ${availableParallelism()} cores, load average ${load0.toFixed(2)}`)
-  const rows: Row[] = []
-  const ours = new Map<number, LoadResult>()
-  if (SIDES.has('ours')) await runOurs(rows, ours)
-  if (SIDES.has('etcd')) await runEtcd(rows, ours, valueBytes)
+  const etcdHere = SIDES.has('etcd') && (await etcdAvailable())
+  const runs: { ours?: SideRun; etcd?: SideRun }[] = []
+  for (let round = 1; round <= ROUNDS; round++) {
+    if (ROUNDS > 1) log(`round ${round} of ${ROUNDS}`)
+    const run: { ours?: SideRun; etcd?: SideRun } = {}
+    // Alternate which side goes first, so that neither always runs on a machine the other warmed.
+    const order = round % 2 === 1 ? (['ours', 'etcd'] as const) : (['etcd', 'ours'] as const)
+    for (const side of order) {
+      if (side === 'ours' && SIDES.has('ours')) run.ours = await runOurs(round)
+      if (side === 'etcd' && etcdHere) run.etcd = await runEtcd(round, valueBytes)
+    }
+    runs.push(run)
+  }
+  const rows = tabulate(runs)
+  if (SIDES.has('etcd') && !etcdHere) rows.push({ benchmark: 'etcd 3.4 (peer)', load: '-', opsPerSec: Number.NaN, loadAverage: loadavg()[0] ?? 0, note: 'etcd not installed (apt-get install etcd-server); no ratio' })
   const load1 = loadavg()[0] ?? 0
   console.log(`${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end`)
   printTable(rows)
@@ -229,7 +297,7 @@ export async function main(): Promise<void> {
   const out = new URL('../../../bench-results/', import.meta.url)
   await mkdir(out, { recursive: true })
   const file = new URL('core-control.json', out)
-  const json = { package: '@swarmkit-ts/core', benchmark: 'control-writes', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, valueBytes, windowMs, warmupMs, rows }
+  const json = { package: '@swarmkit-ts/core', benchmark: 'control-writes', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, valueBytes, windowMs, warmupMs, rounds: ROUNDS, rows }
   await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
   log(`wrote ${file.pathname}`)
 }
