@@ -53,43 +53,55 @@ function baseSize(prev: { readonly meta: unknown }): number {
 export function sizeAfterChanges(next: object, prev: { readonly meta: unknown }, changed: readonly (string | symbol)[]): number {
   const a = next as Readonly<Record<string, unknown>>
   const b = prev as unknown as Readonly<Record<string, unknown>>
-  let n = baseSize(prev)
-  const memo: Memo = { parts: [], sizes: [] }
+  const delta = new Delta()
   for (let i = 0; i < changed.length; i++) {
     const k = changed[i]
     // Symbol keys are not counted by estimateBytes; `meta` is the store's.
     if (typeof k !== 'string' || k === 'meta' || changed.indexOf(k) < i) continue
-    n += fieldDelta(a, b, k, memo)
+    delta.field(a, b, k)
   }
-  return n
+  return baseSize(prev) + delta.total()
 }
 
 /**
- * The estimates of the parts one size computation has walked, by identity: a part that moved to
- * another key (a service update's old `spec` becomes its `previousSpec`) is walked once.
+ * The difference the changed top-level fields make to {@link estimateBytes}, with every part
+ * counted by identity before any is walked: a part removed under one key and added under another
+ * (a service update's old `spec` becomes its `previousSpec`) cancels out and is not walked at
+ * all, and a part counted twice is walked once.
  */
-interface Memo {
-  readonly parts: object[]
-  readonly sizes: number[]
-}
+class Delta {
+  #bytes = 0
+  readonly #parts: object[] = []
+  readonly #counts: number[] = []
 
-/** {@link estimateBytes} of `v`, through `memo` for objects. */
-function estimateOnce(v: unknown, memo: Memo | undefined): number {
-  if (memo === undefined || typeof v !== 'object' || v === null) return estimateBytes(v)
-  const i = memo.parts.indexOf(v)
-  if (i >= 0) return memo.sizes[i] as number
-  const size = estimateBytes(v)
-  memo.parts.push(v)
-  memo.sizes.push(size)
-  return size
-}
+  /** Counts field `k` of `a` in and field `k` of `b` out (either may lack it). */
+  field(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>, k: string): void {
+    if (Object.hasOwn(b, k)) this.#add(b[k], -1, k)
+    if (Object.hasOwn(a, k)) this.#add(a[k], 1, k)
+  }
 
-/** What field `k` adds to {@link estimateBytes} of `a` over that of `b` (either may lack it). */
-function fieldDelta(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>, k: string, memo?: Memo): number {
-  let d = 0
-  if (Object.hasOwn(b, k)) d -= 4 + k.length + estimateOnce(b[k], memo)
-  if (Object.hasOwn(a, k)) d += 4 + k.length + estimateOnce(a[k], memo)
-  return d
+  #add(v: unknown, sign: number, k: string): void {
+    this.#bytes += sign * (4 + k.length)
+    if (typeof v !== 'object' || v === null) {
+      this.#bytes += sign * estimateBytes(v)
+      return
+    }
+    const i = this.#parts.indexOf(v)
+    if (i < 0) {
+      this.#parts.push(v)
+      this.#counts.push(sign)
+    } else this.#counts[i] = (this.#counts[i] as number) + sign
+  }
+
+  /** The difference in bytes (walks the parts whose counts did not cancel out). */
+  total(): number {
+    let n = this.#bytes
+    for (let i = 0; i < this.#parts.length; i++) {
+      const c = this.#counts[i] as number
+      if (c !== 0) n += c * estimateBytes(this.#parts[i])
+    }
+    return n
+  }
 }
 
 /**
@@ -101,10 +113,9 @@ function fieldDelta(a: Readonly<Record<string, unknown>>, b: Readonly<Record<str
 export function sizeAfterUpdate(next: object, prev: { readonly meta: unknown }): number {
   const a = next as Readonly<Record<string, unknown>>
   const b = prev as unknown as Readonly<Record<string, unknown>>
-  let n = baseSize(prev)
-  const memo: Memo = { parts: [], sizes: [] }
-  for (const k in a) if (k !== 'meta' && a[k] !== b[k]) n += fieldDelta(a, b, k, memo)
+  const delta = new Delta()
+  for (const k in a) if (k !== 'meta' && a[k] !== b[k]) delta.field(a, b, k)
   // Fields `next` dropped (Object.hasOwn only for an undefined value).
-  for (const k in b) if (k !== 'meta' && a[k] === undefined && !Object.hasOwn(a, k)) n += fieldDelta(a, b, k, memo)
-  return n
+  for (const k in b) if (k !== 'meta' && a[k] === undefined && !Object.hasOwn(a, k)) delta.field(a, b, k)
+  return baseSize(prev) + delta.total()
 }
