@@ -3,7 +3,8 @@
  * per update of `applyEncodedChangeSet` (decode + apply) on a follower store, and of the decode
  * alone. A leader `MemoryStore` makes the change sets the way the control API does (the old spec
  * becomes `previousSpec`, labels `gen` bumped), `BENCH_BATCH` updates per change set (group
- * commit); the follower replays them, timed, `BENCH_ROUNDS` times over fresh follower stores.
+ * commit); the follower replays them, timed, `BENCH_ROUNDS` times over fresh follower stores. The
+ * leader's own CPU per update (one cold run) is printed too.
  *
  * Run: `node scripts/bench-built.mjs packages/store/bench/follower-apply.ts` after `pnpm build`.
  */
@@ -40,7 +41,7 @@ class RecordingProposer implements Proposer {
   }
 }
 
-async function leaderPayloads(): Promise<{ creates: Uint8Array[]; updates: Uint8Array[]; count: number }> {
+async function leaderPayloads(): Promise<{ creates: Uint8Array[]; updates: Uint8Array[]; count: number; leaderUs: number }> {
   const proposer = new RecordingProposer()
   const leader = new MemoryStore({ proposer, historyLimit: 0 })
   proposer.store = leader
@@ -54,6 +55,7 @@ async function leaderPayloads(): Promise<{ creates: Uint8Array[]; updates: Uint8
   })
   const creates = proposer.payloads.splice(0)
   let count = 0
+  const t0 = cpuUs()
   for (let gen = 1; gen <= GENERATIONS; gen++) {
     for (let i = 0; i < SERVICES; i += BATCH) {
       await leader.batch((b) => {
@@ -75,7 +77,8 @@ async function leaderPayloads(): Promise<{ creates: Uint8Array[]; updates: Uint8
       })
     }
   }
-  return { creates, updates: proposer.payloads.splice(0), count }
+  const leaderUs = (cpuUs() - t0) / count
+  return { creates, updates: proposer.payloads.splice(0), count, leaderUs }
 }
 
 function cpuUs(): number {
@@ -84,7 +87,7 @@ function cpuUs(): number {
 }
 
 async function main(): Promise<void> {
-  const { creates, updates, count } = await leaderPayloads()
+  const { creates, updates, count, leaderUs } = await leaderPayloads()
   const bytes = updates.reduce((a, p) => a + p.length, 0)
   process.stderr.write(`${SERVICES} services × ${GENERATIONS} generations = ${count} updates in ${updates.length} change sets (${(bytes / count).toFixed(0)} B per update)\n`)
   const applyUs: number[] = []
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
   const fmt = (xs: number[]): string => `median ${median(xs).toFixed(2)} (${xs.map((x) => x.toFixed(2)).join(' ')})`
+  process.stdout.write(`leader (recipe, size, encode, local apply; first run, cold): ${leaderUs.toFixed(2)} CPU µs/update\n`)
   process.stdout.write(`apply (decode + apply): ${fmt(applyUs)} CPU µs/update\n`)
   process.stdout.write(`decode alone:           ${fmt(decodeUs)} CPU µs/update\n`)
 }
