@@ -16,7 +16,7 @@ import { deepEqual } from './objects/equality.ts'
 import { ownFrozen } from './objects/freeze.ts'
 import { isLocalChangeSet } from './proposer.ts'
 import type { ApplyResult, ChangeSet, LocalChangeSet, Proposer, TransactionResult } from './proposer.ts'
-import { decodeSnapshot, encodeSnapshot } from './snapshot.ts'
+import { SlicedSnapshot, decodeSnapshot, encodeSnapshot } from './snapshot.ts'
 import { Table } from './table.ts'
 import type { ReadTx, Tx } from './transaction-types.ts'
 import { validateObject } from './objects/validate.ts'
@@ -274,6 +274,23 @@ export class MemoryStore {
     return encodeSnapshot(
       this.currentVersion,
       OBJECT_KINDS.map((k) => [k, (this.tables.get(k) as Table).objects.values()] as const),
+    )
+  }
+
+  /**
+   * Starts a snapshot of the current state whose encoding is spread over many calls: the objects
+   * of every table are captured now (references only — stored objects are frozen, so later
+   * writes, and a `restore`, leave them as they are); then each `step()` encodes at most
+   * `options.sliceObjects` of them (default 1,000) and returns `undefined`, and the step after
+   * the last object returns the bytes {@link MemoryStore.snapshot} would have returned now
+   * (`version` is the store version they are of). A step after that throws. The capture costs
+   * one array of references per table; the encoding is the same work as `snapshot()`'s.
+   */
+  beginSnapshot(options: { readonly sliceObjects?: number } = {}): { readonly version: bigint; step(): Uint8Array | undefined } {
+    return new SlicedSnapshot(
+      this.currentVersion,
+      OBJECT_KINDS.map((k) => [k, Array.from((this.tables.get(k) as Table).objects.values())] as const),
+      options.sliceObjects,
     )
   }
 

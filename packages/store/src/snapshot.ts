@@ -87,27 +87,123 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** Encodes the objects of every table at `version`. */
 export function encodeSnapshot(version: bigint, tables: Iterable<readonly [ObjectKind, Iterable<StoreObject>]>): Uint8Array {
-  const w = new Writer()
-  w.small((1 << 3) | 0)
-  w.small(SNAPSHOT_FORMAT)
-  w.small((2 << 3) | 0)
-  w.varint(version)
-  for (const [kind, objects] of tables) {
-    const kindBytes = encoder.encode(kind)
-    for (const obj of objects) {
-      const body = encodeObject(kind, obj)
-      const inner = 1 + 1 + kindBytes.length + 1 + varintSize(body.length) + body.length
-      w.small((3 << 3) | 2)
-      w.small(inner)
-      w.small((1 << 3) | 2)
-      w.bytes(kindBytes)
-      w.small((2 << 3) | 2)
-      w.bytes(body)
-    }
-  }
-  return w.finish()
+  const e = new SnapshotEncoder(version)
+  for (const [kind, objects] of tables) for (const obj of objects) e.object(kind, obj)
+  return e.finish()
 }
 
+/**
+ * An {@link encodeSnapshot} written one object at a time, so that the caller can spread it over
+ * several turns: the same calls give the same bytes.
+ */
+export class SnapshotEncoder {
+  readonly #w = new Writer()
+  #kind: ObjectKind | undefined
+  #kindBytes = new Uint8Array(0)
+
+  constructor(version: bigint) {
+    const w = this.#w
+    w.small((1 << 3) | 0)
+    w.small(SNAPSHOT_FORMAT)
+    w.small((2 << 3) | 0)
+    w.varint(version)
+  }
+
+  /** Appends one object. */
+  object(kind: ObjectKind, obj: StoreObject): void {
+    if (kind !== this.#kind) {
+      this.#kind = kind
+      this.#kindBytes = encoder.encode(kind)
+    }
+    const w = this.#w
+    const kindBytes = this.#kindBytes
+    const body = encodeObject(kind, obj)
+    const inner = 1 + 1 + kindBytes.length + 1 + varintSize(body.length) + body.length
+    w.small((3 << 3) | 2)
+    w.small(inner)
+    w.small((1 << 3) | 2)
+    w.bytes(kindBytes)
+    w.small((2 << 3) | 2)
+    w.bytes(body)
+  }
+
+  /** The snapshot's bytes (call once, after the last object). */
+  finish(): Uint8Array {
+    return this.#w.finish()
+  }
+}
+
+/** Objects a {@link SlicedSnapshot} encodes per step unless told otherwise. */
+export const DEFAULT_SNAPSHOT_SLICE_OBJECTS = 1_000
+
+/**
+ * A store snapshot captured at one version and encoded a bounded slice at a time (see
+ * `MemoryStore.beginSnapshot`): each {@link SlicedSnapshot.step} encodes at most `sliceObjects`
+ * objects, and the step after the last object joins the encoded parts into the snapshot's bytes
+ * and returns them — exactly the bytes `MemoryStore.snapshot()` returned at that version.
+ */
+export class SlicedSnapshot {
+  /** The store version the snapshot is of. */
+  readonly version: bigint
+  /** Objects encoded per step. */
+  readonly sliceObjects: number
+  readonly #tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[]
+  readonly #encoder: SnapshotEncoder
+  #table = 0
+  #next = 0
+  #encoded = 0
+  #done = false
+
+  /** `tables`: per kind, in snapshot order, the objects captured (frozen: they never change). */
+  constructor(version: bigint, tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[], sliceObjects: number = DEFAULT_SNAPSHOT_SLICE_OBJECTS) {
+    if (!Number.isSafeInteger(sliceObjects) || sliceObjects < 1) throw new InvalidArgumentError('sliceObjects', 'must be a positive integer')
+    this.version = version
+    this.sliceObjects = sliceObjects
+    this.#tables = tables
+    this.#encoder = new SnapshotEncoder(version)
+  }
+
+  /** Objects encoded so far. */
+  get encoded(): number {
+    return this.#encoded
+  }
+
+  /** Objects captured, in all. */
+  get objects(): number {
+    let n = 0
+    for (const [, objs] of this.#tables) n += objs.length
+    return n
+  }
+
+  /**
+   * Encodes the next slice (at most `sliceObjects` objects) and returns `undefined`; once every
+   * object is encoded, returns the snapshot's bytes (one step of its own). Steps after that throw.
+   */
+  step(): Uint8Array | undefined {
+    if (this.#done) throw new InvalidArgumentError('', 'snapshot: this sliced snapshot is already complete')
+    const tables = this.#tables
+    let budget = this.sliceObjects
+    let worked = false
+    while (this.#table < tables.length) {
+      const [kind, objs] = tables[this.#table] as readonly [ObjectKind, readonly StoreObject[]]
+      if (this.#next >= objs.length) {
+        this.#table++
+        this.#next = 0
+        continue
+      }
+      if (budget === 0) return undefined
+      const end = Math.min(objs.length, this.#next + budget)
+      for (let i = this.#next; i < end; i++) this.#encoder.object(kind, objs[i] as StoreObject)
+      budget -= end - this.#next
+      this.#encoded += end - this.#next
+      this.#next = end
+      worked = true
+    }
+    if (worked) return undefined
+    this.#done = true
+    return this.#encoder.finish()
+  }
+}
 
 class Reader {
   pos: number

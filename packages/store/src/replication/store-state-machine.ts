@@ -24,6 +24,12 @@ export interface ReplicableStore {
   applyEncodedChangeSet(payload: Uint8Array, index: bigint): ApplyResult
   /** Serializes the whole store. */
   snapshot(): Uint8Array
+  /**
+   * Optional: captures the store now and returns its snapshot encoded a slice at a time (see
+   * `MemoryStore.beginSnapshot`): each `step()` does a bounded part of the work and the last one
+   * returns the bytes `snapshot()` would have returned at the capture.
+   */
+  beginSnapshot?(options?: { readonly sliceObjects?: number }): { step(): Uint8Array | undefined }
   /** Replaces the whole store with a snapshot taken by `snapshot` (possibly on another member). */
   restore(bytes: Uint8Array): void
 }
@@ -49,9 +55,15 @@ export interface ReplicableStore {
  */
 export class StoreStateMachine implements StateMachine {
   readonly #store: ReplicableStore
+  readonly #sliceObjects: number | undefined
 
-  constructor(store: ReplicableStore) {
+  /**
+   * `init.snapshotSliceObjects`: objects encoded per step of a Raft snapshot (see
+   * {@link StoreStateMachine.beginSnapshot}; default the store's, 1,000 for a `MemoryStore`).
+   */
+  constructor(store: ReplicableStore, init: { readonly snapshotSliceObjects?: number } = {}) {
     this.#store = store
+    this.#sliceObjects = init.snapshotSliceObjects
   }
 
   /** The store this state machine applies to. */
@@ -72,6 +84,19 @@ export class StoreStateMachine implements StateMachine {
   /** The store's snapshot. */
   snapshot(): Uint8Array {
     return this.#store.snapshot()
+  }
+
+  /**
+   * The store's snapshot taken now and encoded a slice at a time, so that a `RaftNode` taking
+   * its periodic snapshot never holds the event loop for the whole store: each `step()` encodes
+   * at most `snapshotSliceObjects` objects. A store without `beginSnapshot` is encoded whole
+   * here, at once (its `snapshot()`), and the first step returns it.
+   */
+  beginSnapshot(): { step(): Uint8Array | undefined } {
+    const store = this.#store
+    if (store.beginSnapshot !== undefined) return store.beginSnapshot(this.#sliceObjects === undefined ? {} : { sliceObjects: this.#sliceObjects })
+    const bytes = store.snapshot()
+    return { step: () => bytes }
   }
 
   /** Replaces the store's state with a snapshot. */
