@@ -6,9 +6,15 @@
  * `logEntriesForSlowFollowers` entries behind them). Applying an entry also settles the request
  * of this driver that it carries.
  *
+ * A state machine with `beginSnapshot` is snapshotted in slices: `maybeSnapshot` captures the
+ * applied state at index I (the state machine's capture, and copies of the sessions, members,
+ * incarnations and configuration of I), `snapshotSlice` encodes one slice per call, and after
+ * the last one the snapshot is stored at I and the log compacted — unless a Raft snapshot was
+ * restored meanwhile (or storage holds one at I or later): then it is dropped. One at a time.
+ *
  * @internal
  */
-import type { Logger } from '@swarmkit-ts/api'
+import type { Logger, RaftMemberId } from '@swarmkit-ts/api'
 import { decodeConfChange } from '../core/conf-change-codec.ts'
 import type { AnyConfChange, ConfState, Entry, Snapshot } from '../core/types.ts'
 import { ProposalDroppedError, ProposalOutcomeUnknownError } from '../errors.ts'
@@ -36,6 +42,16 @@ export interface AppliedStateInit {
   logEntriesForSlowFollowers: number
 }
 
+/** A snapshot captured at `index` whose state machine part is still being encoded. */
+interface PendingSnapshot {
+  readonly index: number
+  readonly confState: ConfState
+  readonly members: Map<RaftMemberId, string>
+  readonly sessions: Map<string, number>
+  readonly incarnations: Map<RaftMemberId, bigint>
+  readonly state: { step(): Uint8Array | undefined }
+}
+
 /** What has been applied on this member, and how to apply more. */
 export class AppliedState {
   readonly #sm: StateMachine
@@ -52,6 +68,8 @@ export class AppliedState {
   #confState: ConfState
   #applied = 0
   #snapshotIndex = 0
+  /** The snapshot being encoded in slices, if any. */
+  #pending: PendingSnapshot | undefined
 
   constructor(init: AppliedStateInit) {
     this.#sm = init.stateMachine
@@ -117,16 +135,65 @@ export class AppliedState {
     this.#confState = snap.metadata.confState
     this.#applied = snap.metadata.index
     this.#snapshotIndex = snap.metadata.index
+    if (this.#pending !== undefined) {
+      this.#logger.info('raft: snapshot in progress dropped, a newer one was restored', { index: this.#pending.index, restored: snap.metadata.index })
+      this.#pending = undefined
+    }
   }
 
-  /** Takes a snapshot and compacts the log when `snapshotInterval` entries were applied since the last one. */
+  /** Whether a snapshot is being encoded in slices (see `snapshotSlice`). */
+  get snapshotInFlight(): boolean {
+    return this.#pending !== undefined
+  }
+
+  /**
+   * When `snapshotInterval` entries were applied since the last snapshot and none is in flight:
+   * takes a snapshot and compacts the log — or, with a state machine that has `beginSnapshot`,
+   * captures one for `snapshotSlice` to encode.
+   */
   maybeSnapshot(): void {
-    if (this.#snapshotInterval === 0 || this.#applied - this.#snapshotIndex < this.#snapshotInterval) return
+    if (this.#pending !== undefined || this.#snapshotInterval === 0 || this.#applied - this.#snapshotIndex < this.#snapshotInterval) return
+    if (this.#sm.beginSnapshot !== undefined) {
+      this.#pending = {
+        index: this.#applied,
+        confState: this.#confState,
+        members: this.#addresses.snapshot(),
+        sessions: this.#sessions.snapshot(),
+        incarnations: new Map(this.#identity.bound),
+        state: this.#sm.beginSnapshot(),
+      }
+      return
+    }
     const data = encodeNodeSnapshot({ members: this.#addresses.snapshot(), state: this.#sm.snapshot(), sessions: this.#sessions.snapshot(), incarnations: new Map(this.#identity.bound) })
-    this.#storage.createSnapshot(this.#applied, this.#confState, data)
-    this.#snapshotIndex = this.#applied
-    const compactTo = this.#applied - this.#keep
+    this.#store(this.#applied, this.#confState, data)
+  }
+
+  /**
+   * Encodes one slice of the snapshot in flight; after the last, stores it and compacts the log
+   * (or drops it when storage already holds a snapshot at its index or later). Returns whether
+   * one is still in flight.
+   */
+  snapshotSlice(): boolean {
+    const p = this.#pending
+    if (p === undefined) return false
+    const state = p.state.step()
+    if (state === undefined) return true
+    this.#pending = undefined
+    const held = this.#storage.snapshot().metadata.index
+    if (held >= p.index) {
+      this.#logger.info('raft: snapshot dropped, storage holds a newer one', { index: p.index, held })
+      return false
+    }
+    this.#store(p.index, p.confState, encodeNodeSnapshot({ members: p.members, state, sessions: p.sessions, incarnations: p.incarnations }))
+    return false
+  }
+
+  /** Stores a snapshot of the applied state at `index` and compacts the log behind it. */
+  #store(index: number, confState: ConfState, data: Uint8Array): void {
+    this.#storage.createSnapshot(index, confState, data)
+    this.#snapshotIndex = index
+    const compactTo = index - this.#keep
     if (compactTo >= this.#storage.firstIndex()) this.#storage.compact(compactTo)
-    this.#logger.info('raft: snapshot taken', { index: this.#applied })
+    this.#logger.info('raft: snapshot taken', { index })
   }
 }

@@ -29,6 +29,22 @@ export interface StateMachine {
   apply(payload: Uint8Array, entry: { index: number; term: number }, local?: object): unknown
   /** Serializes the whole state as of the last applied entry. */
   snapshot(): Uint8Array
+  /**
+   * Optional: takes the driver's periodic snapshots without holding the event loop for the whole
+   * state. When present, the driver calls it instead of `snapshot()` when a snapshot is due, and
+   * then calls `step()` of what it returns once per turn of its loop (each turn a timer of the
+   * driver's clock of its own, so other work runs in between) until a step returns the bytes.
+   *
+   * The contract: `beginSnapshot` captures the state as of the last applied entry, synchronously
+   * and cheaply (entries applied afterwards must not reach the snapshot); each `step()` does a
+   * bounded amount of the encoding and returns `undefined`, or the snapshot's bytes once complete
+   * — bytes `restore` accepts, giving the state of the capture (what `snapshot()` returned then).
+   * The driver never has two in flight, and may abandon one at any point (when it restores a
+   * snapshot from the leader meanwhile, stops or fails): nothing is called then, and what the
+   * capture holds must simply become garbage. Calls stay deterministic: the driver's turns come
+   * from its clock and its `Ready`s.
+   */
+  beginSnapshot?(): { step(): Uint8Array | undefined }
   /** Replaces the whole state with a snapshot produced by `snapshot` (possibly on another member). */
   restore(data: Uint8Array): void
 }

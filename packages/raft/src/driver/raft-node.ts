@@ -140,6 +140,8 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
           this.#requests.serveReads(this.#state.applied)
         },
         maybeSnapshot: () => this.#state.maybeSnapshot(),
+        snapshotInFlight: () => this.#state.snapshotInFlight,
+        snapshotSlice: () => void this.#state.snapshotSlice(),
         fail: (err) => this.#fail(err),
       },
       this.#clock,

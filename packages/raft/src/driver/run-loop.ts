@@ -6,6 +6,10 @@
  * already durable here while the write is in flight. A follower sends its acknowledgements as
  * soon as its write is durable and applies after.
  *
+ * A snapshot the applied state encodes in slices (a state machine with `beginSnapshot`) gets one
+ * slice per turn of its own: a zero-delay timer of the driver's clock, so that messages, ticks
+ * and proposals are handled between slices, and a simulated cluster replays the same turns.
+ *
  * It also owns the driver's lifecycle: started, stopped, failed.
  *
  * @internal
@@ -38,8 +42,12 @@ export interface RunLoopHost {
   apply(e: Entry): void
   /** The core told these read indexes; then reads up to the applied index may be served. */
   readStates(states: readonly ReadState[]): void
-  /** After a Ready is handled: take a snapshot if due. */
+  /** After a Ready is handled: take a snapshot if due (or capture one to encode in slices). */
   maybeSnapshot(): void
+  /** Whether a snapshot is being encoded in slices. */
+  snapshotInFlight(): boolean
+  /** Encodes one slice of the snapshot in flight (storing it after the last). */
+  snapshotSlice(): void
   /** Storage, the state machine or the core threw in the loop: the node fails. */
   fail(err: unknown): void
 }
@@ -61,6 +69,9 @@ export class RunLoop {
   /** The deferred commit broadcast's timer, and the commit index it was armed for. */
   #commitTimer: Timer | undefined
   #commitArmedFor = 0
+  /** The timer of the next snapshot slice's turn; `#sliceDue` once it fired. */
+  #sliceTimer: Timer | undefined
+  #sliceDue = false
 
   /**
    * `hard`: the hard state in storage at construction; `commitDelayMs`: how long a leader's new
@@ -107,6 +118,7 @@ export class RunLoop {
     this.#stopped = true
     this.#ticker?.cancel()
     this.#commitTimer?.cancel()
+    this.#sliceTimer?.cancel()
   }
 
   /** The turn under way, if any. */
@@ -119,6 +131,7 @@ export class RunLoop {
     this.#failed = err
     this.#ticker?.cancel()
     this.#commitTimer?.cancel()
+    this.#sliceTimer?.cancel()
   }
 
   /** Makes sure the loop runs (once) after the current event. */
@@ -149,15 +162,38 @@ export class RunLoop {
       for (;;) {
         try {
           host.flushProposals()
-          if (!host.raw.hasReady()) break
+          if (!host.raw.hasReady()) {
+            this.#sliceTurn()
+            break
+          }
           await this.#handle(host.raw.ready())
           if (this.#commitDelayMs > 0) this.#deferCommitBroadcast()
+          // Under steady load this loop may not end for a long time: slices go between Readies.
+          this.#sliceTurn()
         } catch (err) {
           host.fail(err)
           return
         }
       }
     }
+  }
+
+  /**
+   * Encodes a slice of the snapshot in flight if its timer fired since the last one (at most one
+   * per firing), and arms the timer for the next (see the module doc).
+   */
+  #sliceTurn(): void {
+    if (this.#sliceDue) {
+      this.#sliceDue = false
+      this.#host.snapshotSlice()
+    }
+    if (this.#sliceTimer !== undefined || this.ended || !this.#host.snapshotInFlight()) return
+    this.#sliceTimer = this.#clock.setTimeout(() => {
+      this.#sliceTimer = undefined
+      if (this.ended) return
+      this.#sliceDue = true
+      this.kick()
+    }, 0)
   }
 
   async #handle(rd: Ready): Promise<void> {
