@@ -2,7 +2,7 @@ import type { ServiceSpec } from '@swarmkit-ts/api'
 import { describe, expect, it } from 'vitest'
 import { allocationInputs, endpointKey } from '../src/allocator/allocation-state.ts'
 
-const base: ServiceSpec = { annotations: { name: 'web' }, task: { container: { image: 'busybox' } } }
+const base: ServiceSpec = { annotations: { name: 'web' }, mode: { replicated: { replicas: 1 } }, task: { container: { image: 'busybox' } } }
 
 describe('allocation keys', () => {
   it('a spec without endpoint or networks has the key of an empty endpoint and no networks', () => {
