@@ -6,6 +6,7 @@ import { decodeMemberContext, decodeNodeSnapshot, decodeProposal, decodeProposal
 
 const root = protobuf.parse(readFileSync(new URL('../proto/raft-node.proto', import.meta.url), 'utf8')).root
 const Proposal = root.lookupType('swarmkit_ts.raft.node.v1.Proposal')
+const NodeSnapshot = root.lookupType('swarmkit_ts.raft.node.v1.NodeSnapshot')
 
 describe('RaftNode envelopes', () => {
   it('hand-written proposal encoding is standard protobuf, both ways', () => {
@@ -62,5 +63,31 @@ describe('RaftNode envelopes', () => {
     expect(back.members).toEqual(members)
     expect(back.state).toEqual(new Uint8Array([9, 9]))
     expect(back.sessions).toEqual(new Map([['0102030405060708', 2 ** 40 + 5]]))
+  })
+
+  it('node snapshots are the bytes protobufjs writes for the whole envelope (the state copied once, in place)', () => {
+    const id = fc.bigInt({ min: 1n, max: 2n ** 64n - 1n })
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(id, fc.string({ maxLength: 20 })), { maxLength: 4 }),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.array(fc.tuple(fc.uint8Array({ minLength: 8, maxLength: 8 }), fc.nat()), { maxLength: 3 }),
+        fc.array(fc.tuple(id, id), { maxLength: 3 }),
+        (members, state, sessions, incarnations) => {
+          const hex = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join('')
+          const bytes = encodeNodeSnapshot({ members: new Map(members), state, sessions: new Map(sessions.map(([n, seq]) => [hex(n), seq])), incarnations: new Map(incarnations) })
+          const reference = NodeSnapshot.encode(
+            NodeSnapshot.fromObject({
+              members: [...new Map(members)].map(([i, address]) => ({ id: i.toString(), address })),
+              state,
+              sessions: [...new Map(sessions.map(([n, seq]) => [hex(n), seq]))].map(([n, lastSeq]) => ({ nonce: Uint8Array.from(Buffer.from(n, 'hex')), lastSeq })),
+              incarnations: [...new Map(incarnations)].map(([i, inc]) => ({ id: i.toString(), incarnation: inc.toString() })),
+            }),
+          ).finish()
+          expect(bytes).toEqual(new Uint8Array(reference))
+          expect(decodeNodeSnapshot(bytes).state).toEqual(state)
+        },
+      ),
+    )
   })
 })

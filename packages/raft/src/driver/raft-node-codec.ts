@@ -288,12 +288,28 @@ function nonceBytes(key: string): Uint8Array {
   return b
 }
 
+/**
+ * The bytes protobufjs writes for the whole envelope (fields in number order: members 1, state 2,
+ * sessions 3, incarnations 4), with the state — nearly all of a large snapshot — copied once,
+ * straight into place: the small fields around it are encoded apart.
+ */
 export function encodeNodeSnapshot(s: NodeSnapshotEnvelope): Uint8Array {
   const t = schema().nodeSnapshot
   const members = [...s.members].map(([id, address]) => ({ id: id.toString(), address }))
   const sessions = [...s.sessions].map(([nonce, lastSeq]) => ({ nonce: nonceBytes(nonce), lastSeq }))
   const incarnations = [...(s.incarnations ?? [])].map(([id, incarnation]) => ({ id: id.toString(), incarnation: incarnation.toString() }))
-  return t.encode(t.fromObject({ members, state: s.state, sessions, incarnations })).finish()
+  const head = t.encode(t.fromObject({ members })).finish()
+  const tail = t.encode(t.fromObject({ sessions, incarnations })).finish()
+  const n = s.state.length
+  // Written even when empty, as protobufjs writes a field set explicitly.
+  const out = new Uint8Array(head.length + 1 + varintSize(n) + n + tail.length)
+  out.set(head, 0)
+  let o = head.length
+  out[o++] = (2 << 3) | 2
+  o = writeVarint(out, o, n)
+  out.set(s.state, o)
+  out.set(tail, o + n)
+  return out
 }
 
 export function decodeNodeSnapshot(data: Uint8Array): NodeSnapshotEnvelope {
