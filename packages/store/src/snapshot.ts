@@ -69,6 +69,11 @@ class Writer {
     this.buf.set(b, this.pos)
     this.pos += b.length
   }
+  /** The bytes written, as the parts they sit in (call once; no write after it). */
+  seal(): Uint8Array[] {
+    this.flush()
+    return this.parts
+  }
   finish(): Uint8Array {
     this.flush()
     const total = this.parts.reduce((n, p) => n + p.length, 0)
@@ -131,16 +136,24 @@ export class SnapshotEncoder {
   finish(): Uint8Array {
     return this.#w.finish()
   }
+
+  /** The snapshot's bytes as consecutive parts, to join later (call once, after the last object). */
+  parts(): Uint8Array[] {
+    return this.#w.seal()
+  }
 }
 
 /** Objects a {@link SlicedSnapshot} encodes per step unless told otherwise. */
 export const DEFAULT_SNAPSHOT_SLICE_OBJECTS = 1_000
+/** Bytes a {@link SlicedSnapshot} copies into the joined snapshot per step unless told otherwise. */
+export const DEFAULT_SNAPSHOT_JOIN_BYTES = 4 * 1024 * 1024
 
 /**
  * A store snapshot captured at one version and encoded a bounded slice at a time (see
  * `MemoryStore.beginSnapshot`): each {@link SlicedSnapshot.step} encodes at most `sliceObjects`
- * objects, and the step after the last object joins the encoded parts into the snapshot's bytes
- * and returns them — exactly the bytes `MemoryStore.snapshot()` returned at that version.
+ * objects; then the encoded parts are copied into one array, `joinBytes` (about) per step, and
+ * the step that copies the last part returns it — exactly the bytes `MemoryStore.snapshot()`
+ * returned at that version.
  */
 export class SlicedSnapshot {
   /** The store version the snapshot is of. */
@@ -148,17 +161,22 @@ export class SlicedSnapshot {
   /** Objects encoded per step. */
   readonly sliceObjects: number
   readonly #tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[]
+  readonly #joinBytes: number
   readonly #encoder: SnapshotEncoder
   #table = 0
   #next = 0
   #encoded = 0
+  /** Once every object is encoded: the parts, the joined array and how far the copy is. */
+  #join: { readonly parts: Uint8Array[]; readonly out: Uint8Array; next: number; at: number } | undefined
   #done = false
 
   /** `tables`: per kind, in snapshot order, the objects captured (frozen: they never change). */
-  constructor(version: bigint, tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[], sliceObjects: number = DEFAULT_SNAPSHOT_SLICE_OBJECTS) {
+  constructor(version: bigint, tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[], sliceObjects: number = DEFAULT_SNAPSHOT_SLICE_OBJECTS, joinBytes: number = DEFAULT_SNAPSHOT_JOIN_BYTES) {
     if (!Number.isSafeInteger(sliceObjects) || sliceObjects < 1) throw new InvalidArgumentError('sliceObjects', 'must be a positive integer')
+    if (!Number.isSafeInteger(joinBytes) || joinBytes < 1) throw new InvalidArgumentError('joinBytes', 'must be a positive integer')
     this.version = version
     this.sliceObjects = sliceObjects
+    this.#joinBytes = joinBytes
     this.#tables = tables
     this.#encoder = new SnapshotEncoder(version)
   }
@@ -177,10 +195,34 @@ export class SlicedSnapshot {
 
   /**
    * Encodes the next slice (at most `sliceObjects` objects) and returns `undefined`; once every
-   * object is encoded, returns the snapshot's bytes (one step of its own). Steps after that throw.
+   * object is encoded, copies the next `joinBytes` of the parts into the snapshot's array (at
+   * least one part) and returns it after the last part. Steps after that throw.
    */
   step(): Uint8Array | undefined {
     if (this.#done) throw new InvalidArgumentError('', 'snapshot: this sliced snapshot is already complete')
+    if (this.#join === undefined && this.#encode()) return undefined
+    const j = (this.#join ??= this.#startJoin())
+    let budget = this.#joinBytes
+    while (j.next < j.parts.length && budget > 0) {
+      const part = j.parts[j.next++] as Uint8Array
+      j.out.set(part, j.at)
+      j.at += part.length
+      budget -= part.length
+    }
+    if (j.next < j.parts.length) return undefined
+    this.#done = true
+    return j.out
+  }
+
+  #startJoin(): { readonly parts: Uint8Array[]; readonly out: Uint8Array; next: number; at: number } {
+    const parts = this.#encoder.parts()
+    let total = 0
+    for (const p of parts) total += p.length
+    return { parts, out: new Uint8Array(total), next: 0, at: 0 }
+  }
+
+  /** Encodes up to `sliceObjects` objects; false once every object was encoded before this call. */
+  #encode(): boolean {
     const tables = this.#tables
     let budget = this.sliceObjects
     let worked = false
@@ -191,7 +233,7 @@ export class SlicedSnapshot {
         this.#next = 0
         continue
       }
-      if (budget === 0) return undefined
+      if (budget === 0) return true
       const end = Math.min(objs.length, this.#next + budget)
       for (let i = this.#next; i < end; i++) this.#encoder.object(kind, objs[i] as StoreObject)
       budget -= end - this.#next
@@ -199,9 +241,7 @@ export class SlicedSnapshot {
       this.#next = end
       worked = true
     }
-    if (worked) return undefined
-    this.#done = true
-    return this.#encoder.finish()
+    return worked
   }
 }
 

@@ -2,7 +2,7 @@
  * `MemoryStore.beginSnapshot`: a snapshot captured at one version and encoded a bounded slice at
  * a time gives exactly the bytes of `snapshot()` at that version, whatever is written meanwhile.
  */
-import { TaskState } from '@swarmkit-ts/api'
+import { OBJECT_KINDS, TaskState } from '@swarmkit-ts/api'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MemoryStore, StoreStateMachine } from '../src/index.ts'
@@ -107,6 +107,23 @@ describe('MemoryStore.beginSnapshot', () => {
     }
     expect(perStep).toEqual([4, 4, 4, 1])
     expect(() => s.step()).toThrow(expect.objectContaining({ name: 'InvalidArgumentError' }))
+  })
+
+  it('joins the encoded parts into the snapshot in steps of about joinBytes', async () => {
+    const store = new MemoryStore()
+    // Objects above 4 KiB are parts of their own in the encoder: one part per task and one between.
+    for (let i = 0; i < 5; i++) await store.update((tx) => void tx.tasks.create(task(tid('t', i), tid('s', 0), i, { labels: { big: 'x'.repeat(5_000 + i) } })))
+    const expected = store.snapshot()
+    const tasks = store.view((tx) => tx.tasks.find())
+    const sliced = new SlicedSnapshot(store.version, OBJECT_KINDS.map((k) => [k, k === 'task' ? tasks : []] as const), 100, 1)
+    let bytes: Uint8Array | undefined
+    let steps = 1
+    while ((bytes = sliced.step()) === undefined) steps++
+    expect(bytes).toEqual(expected)
+    // One step encodes the five tasks, then one part per step: each task's key and length (the
+    // first with the snapshot's header), and each task's body.
+    expect(steps).toBe(1 + 10)
+    expect(() => new SlicedSnapshot(0n, [], 1, 0)).toThrow(expect.objectContaining({ field: 'joinBytes' }))
   })
 
   it('is unaffected by a restore after the capture', async () => {
