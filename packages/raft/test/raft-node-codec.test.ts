@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { readFileSync } from 'node:fs'
 import protobuf from 'protobufjs'
 import { describe, expect, it } from 'vitest'
-import { decodeMemberContext, decodeNodeSnapshot, decodeProposal, decodeProposals, encodeMemberContext, encodeNodeSnapshot, encodeProposal, encodeProposalBatch } from '../src/driver/raft-node-codec.ts'
+import { NodeSnapshotWriter, decodeMemberContext, decodeNodeSnapshot, decodeProposal, decodeProposals, encodeMemberContext, encodeNodeSnapshot, encodeProposal, encodeProposalBatch } from '../src/driver/raft-node-codec.ts'
 
 const root = protobuf.parse(readFileSync(new URL('../proto/raft-node.proto', import.meta.url), 'utf8')).root
 const Proposal = root.lookupType('swarmkit_ts.raft.node.v1.Proposal')
@@ -65,7 +65,7 @@ describe('RaftNode envelopes', () => {
     expect(back.sessions).toEqual(new Map([['0102030405060708', 2 ** 40 + 5]]))
   })
 
-  it('node snapshots are the bytes protobufjs writes for the whole envelope (the state copied once, in place)', () => {
+  it('node snapshots are the bytes protobufjs writes for the whole envelope (the state copied once, in place, in steps if asked)', () => {
     const id = fc.bigInt({ min: 1n, max: 2n ** 64n - 1n })
     fc.assert(
       fc.property(
@@ -73,9 +73,21 @@ describe('RaftNode envelopes', () => {
         fc.uint8Array({ maxLength: 300 }),
         fc.array(fc.tuple(fc.uint8Array({ minLength: 8, maxLength: 8 }), fc.nat()), { maxLength: 3 }),
         fc.array(fc.tuple(id, id), { maxLength: 3 }),
-        (members, state, sessions, incarnations) => {
+        fc.integer({ min: 1, max: 100 }),
+        (members, state, sessions, incarnations, chunk) => {
           const hex = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join('')
-          const bytes = encodeNodeSnapshot({ members: new Map(members), state, sessions: new Map(sessions.map(([n, seq]) => [hex(n), seq])), incarnations: new Map(incarnations) })
+          const envelope = { members: new Map(members), state, sessions: new Map(sessions.map(([n, seq]) => [hex(n), seq])), incarnations: new Map(incarnations) }
+          const bytes = encodeNodeSnapshot(envelope)
+          // Written `chunk` bytes of the state per step: the same bytes, in ceil(n / chunk) steps.
+          const writer = new NodeSnapshotWriter(envelope)
+          let sliced: Uint8Array | undefined
+          let steps = 0
+          do {
+            sliced = writer.step(chunk)
+            steps++
+          } while (sliced === undefined)
+          expect(sliced).toEqual(bytes)
+          expect(steps).toBe(Math.max(1, Math.ceil(state.length / chunk)))
           const reference = NodeSnapshot.encode(
             NodeSnapshot.fromObject({
               members: [...new Map(members)].map(([i, address]) => ({ id: i.toString(), address })),

@@ -8,8 +8,9 @@
  *
  * A state machine with `beginSnapshot` is snapshotted in slices: `maybeSnapshot` captures the
  * applied state at index I (the state machine's capture, and copies of the sessions, members,
- * incarnations and configuration of I), `snapshotSlice` encodes one slice per call, and after
- * the last one the snapshot is stored at I and the log compacted — unless a Raft snapshot was
+ * incarnations and configuration of I), `snapshotSlice` does one slice per call (a step of the
+ * state machine's encoding, then 4 MiB of the copy into the driver's envelope), and after the
+ * last one the snapshot is stored at I and the log compacted — unless a Raft snapshot was
  * restored meanwhile (or storage holds one at I or later): then it is dropped. One at a time.
  *
  * @internal
@@ -22,7 +23,7 @@ import type { RaftStorageWithLog } from '../storage/storage.ts'
 import type { MemberAddressBook } from './member-addresses.ts'
 import type { MemberIdentities } from './member-identity.ts'
 import { ProposalSessions } from './proposal-sessions.ts'
-import { decodeMemberContext, decodeNodeSnapshot, decodeProposals, encodeNodeSnapshot, isIncarnationEntry } from './raft-node-codec.ts'
+import { NodeSnapshotWriter, decodeMemberContext, decodeNodeSnapshot, decodeProposals, encodeNodeSnapshot, isIncarnationEntry } from './raft-node-codec.ts'
 import type { StateMachine } from './raft-node-types.ts'
 import type { RequestWaiters } from './request-waiters.ts'
 
@@ -42,7 +43,10 @@ export interface AppliedStateInit {
   logEntriesForSlowFollowers: number
 }
 
-/** A snapshot captured at `index` whose state machine part is still being encoded. */
+/** Bytes of the state copied into the driver's envelope per slice (after the state machine's slices). */
+const ENVELOPE_SLICE_BYTES = 4 * 1024 * 1024
+
+/** A snapshot captured at `index` whose state machine part, then envelope, is still being encoded. */
 interface PendingSnapshot {
   readonly index: number
   readonly confState: ConfState
@@ -50,6 +54,8 @@ interface PendingSnapshot {
   readonly sessions: Map<string, number>
   readonly incarnations: Map<RaftMemberId, bigint>
   readonly state: { step(): Uint8Array | undefined }
+  /** Once the state machine's bytes came: the envelope being written around them. */
+  envelope?: NodeSnapshotWriter
 }
 
 /** What has been applied on this member, and how to apply more. */
@@ -169,22 +175,29 @@ export class AppliedState {
   }
 
   /**
-   * Encodes one slice of the snapshot in flight; after the last, stores it and compacts the log
-   * (or drops it when storage already holds a snapshot at its index or later). Returns whether
-   * one is still in flight.
+   * Encodes one slice of the snapshot in flight — a step of the state machine's encoding, then
+   * copies of 4 MiB of it into the driver's envelope; after the last, stores it and compacts the
+   * log (or drops it when storage already holds a snapshot at its index or later). Returns
+   * whether one is still in flight.
    */
   snapshotSlice(): boolean {
     const p = this.#pending
     if (p === undefined) return false
-    const state = p.state.step()
-    if (state === undefined) return true
+    if (p.envelope === undefined) {
+      const state = p.state.step()
+      if (state === undefined) return true
+      p.envelope = new NodeSnapshotWriter({ members: p.members, state, sessions: p.sessions, incarnations: p.incarnations })
+      return true
+    }
+    const data = p.envelope.step(ENVELOPE_SLICE_BYTES)
+    if (data === undefined) return true
     this.#pending = undefined
     const held = this.#storage.snapshot().metadata.index
     if (held >= p.index) {
       this.#logger.info('raft: snapshot dropped, storage holds a newer one', { index: p.index, held })
       return false
     }
-    this.#store(p.index, p.confState, encodeNodeSnapshot({ members: p.members, state, sessions: p.sessions, incarnations: p.incarnations }))
+    this.#store(p.index, p.confState, data)
     return false
   }
 

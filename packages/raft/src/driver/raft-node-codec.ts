@@ -294,22 +294,47 @@ function nonceBytes(key: string): Uint8Array {
  * straight into place: the small fields around it are encoded apart.
  */
 export function encodeNodeSnapshot(s: NodeSnapshotEnvelope): Uint8Array {
-  const t = schema().nodeSnapshot
-  const members = [...s.members].map(([id, address]) => ({ id: id.toString(), address }))
-  const sessions = [...s.sessions].map(([nonce, lastSeq]) => ({ nonce: nonceBytes(nonce), lastSeq }))
-  const incarnations = [...(s.incarnations ?? [])].map(([id, incarnation]) => ({ id: id.toString(), incarnation: incarnation.toString() }))
-  const head = t.encode(t.fromObject({ members })).finish()
-  const tail = t.encode(t.fromObject({ sessions, incarnations })).finish()
-  const n = s.state.length
-  // Written even when empty, as protobufjs writes a field set explicitly.
-  const out = new Uint8Array(head.length + 1 + varintSize(n) + n + tail.length)
-  out.set(head, 0)
-  let o = head.length
-  out[o++] = (2 << 3) | 2
-  o = writeVarint(out, o, n)
-  out.set(s.state, o)
-  out.set(tail, o + n)
-  return out
+  return new NodeSnapshotWriter(s).step(Number.POSITIVE_INFINITY) as Uint8Array
+}
+
+/**
+ * {@link encodeNodeSnapshot} a bounded copy at a time: the construction places the small fields
+ * (the array is allocated whole), each `step(bytes)` copies up to `bytes` of the state.
+ */
+export class NodeSnapshotWriter {
+  readonly #out: Uint8Array
+  readonly #state: Uint8Array
+  readonly #at: number
+  #copied = 0
+
+  constructor(s: NodeSnapshotEnvelope) {
+    const t = schema().nodeSnapshot
+    const members = [...s.members].map(([id, address]) => ({ id: id.toString(), address }))
+    const sessions = [...s.sessions].map(([nonce, lastSeq]) => ({ nonce: nonceBytes(nonce), lastSeq }))
+    const incarnations = [...(s.incarnations ?? [])].map(([id, incarnation]) => ({ id: id.toString(), incarnation: incarnation.toString() }))
+    const head = t.encode(t.fromObject({ members })).finish()
+    const tail = t.encode(t.fromObject({ sessions, incarnations })).finish()
+    const n = s.state.length
+    // Written even when empty, as protobufjs writes a field set explicitly.
+    const out = new Uint8Array(head.length + 1 + varintSize(n) + n + tail.length)
+    out.set(head, 0)
+    let o = head.length
+    out[o++] = (2 << 3) | 2
+    o = writeVarint(out, o, n)
+    out.set(tail, o + n)
+    this.#out = out
+    this.#state = s.state
+    this.#at = o
+  }
+
+  /** Copies up to `bytes` more of the state; returns the envelope once the state is all in. */
+  step(bytes: number): Uint8Array | undefined {
+    const state = this.#state
+    const end = Math.min(state.length, this.#copied + bytes)
+    this.#out.set(end === state.length && this.#copied === 0 ? state : state.subarray(this.#copied, end), this.#at + this.#copied)
+    this.#copied = end
+    return end === state.length ? this.#out : undefined
+  }
 }
 
 export function decodeNodeSnapshot(data: Uint8Array): NodeSnapshotEnvelope {
