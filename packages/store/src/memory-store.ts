@@ -281,10 +281,11 @@ export class MemoryStore {
    * Starts a snapshot of the current state whose encoding is spread over many calls: the objects
    * of every table are captured now (references only — stored objects are frozen, so later
    * writes, and a `restore`, leave them as they are); then each `step()` encodes at most
-   * `options.sliceObjects` of them (default 1,000) and returns `undefined`, and the step after
-   * the last object returns the bytes {@link MemoryStore.snapshot} would have returned now
-   * (`version` is the store version they are of). A step after that throws. The capture costs
-   * one array of references per table; the encoding is the same work as `snapshot()`'s.
+   * `options.sliceObjects` of them (default 1,000) and returns `undefined`, the following steps
+   * join the encoded parts into one array (about 4 MiB per step), and the step that joins the
+   * last part returns the bytes {@link MemoryStore.snapshot} would have returned now (`version`
+   * is the store version they are of). A step after that throws. The capture costs one array of
+   * references per table; the encoding is the same work as `snapshot()`'s.
    */
   beginSnapshot(options: { readonly sliceObjects?: number } = {}): { readonly version: bigint; step(): Uint8Array | undefined } {
     return new SlicedSnapshot(
