@@ -45,8 +45,11 @@ export interface EncodedShape {
 }
 
 interface Compiled {
-  /** Encodes a value (filling in `shape` when given), or returns undefined when the interpreting codec must handle it. */
-  readonly encode: (value: unknown, shape?: EncodedShape) => Uint8Array | undefined
+  /**
+   * Encodes a value (filling in `shape` when given; `pooled`: see `FastWriter.finish`), or
+   * returns undefined when the interpreting codec must handle it.
+   */
+  readonly encode: (value: unknown, shape?: EncodedShape, pooled?: boolean) => Uint8Array | undefined
   /** Decodes bytes, or returns undefined when the interpreting codec must handle them. */
   readonly decode: (bytes: Uint8Array) => Record<string, unknown> | undefined
 }
@@ -85,7 +88,7 @@ function compile(root: MessagePlan): Compiled {
     enums.map((e) => e.fromWire.get(0)),
   )
   return {
-    encode(value: unknown, shape?: EncodedShape): Uint8Array | undefined {
+    encode(value: unknown, shape?: EncodedShape, pooled = false): Uint8Array | undefined {
       const shared = !writerBusy
       const w = shared ? (sharedWriter ??= new FastWriter()) : new FastWriter(256)
       if (shared) writerBusy = true
@@ -94,7 +97,7 @@ function compile(root: MessagePlan): Compiled {
       try {
         enc(w, value)
         if (shape !== undefined) shape.canonical = w.canonical
-        return w.finish()
+        return w.finish(pooled)
       } catch (err) {
         if (err === BAIL) return undefined
         throw err

@@ -73,6 +73,14 @@ export function encodeDispatcherMessage<T extends DispatcherMessageType>(type: T
   return encodeMessage(plan(type), value)
 }
 
+/**
+ * {@link encodeDispatcherMessage}, with bytes that may be a view into a shared slab (see
+ * `encodeObjectPooled`): for a message handed to a transport or decoded at once.
+ */
+export function encodeDispatcherMessagePooled<T extends DispatcherMessageType>(type: T, value: DispatcherMessages[T]): Uint8Array {
+  return encodeMessage(plan(type), value, undefined, undefined, true)
+}
+
 /** Decodes a dispatcher wire message of the given type, as written by {@link encodeDispatcherMessage}. */
 export function decodeDispatcherMessage<T extends DispatcherMessageType>(type: T, bytes: Uint8Array): DispatcherMessages[T] {
   return decodeMessage(plan(type), bytes) as unknown as DispatcherMessages[T]

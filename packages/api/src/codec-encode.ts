@@ -21,11 +21,12 @@ const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): bo
 
 /**
  * Encodes `value` as message `plan`; `path` prefixes error paths. `shape.canonical` is set to
- * whether decoding gives back a deep-equal value (false when unsure).
+ * whether decoding gives back a deep-equal value (false when unsure). `pooled`: the bytes may be
+ * a view into a shared slab (see `FastWriter.finish`).
  */
-export function encodeMessage(plan: MessagePlan, value: unknown, path?: Path, shape?: EncodedShape): Uint8Array {
+export function encodeMessage(plan: MessagePlan, value: unknown, path?: Path, shape?: EncodedShape, pooled = false): Uint8Array {
   // The compiled fast path handles the common case; anything it is unsure about comes here.
-  const fast = fastCodec(plan).encode(value, shape)
+  const fast = fastCodec(plan).encode(value, shape, pooled)
   if (fast !== undefined) return fast
   // Values the fast path hands over (e.g. keys set to undefined) are not known to be canonical.
   if (shape !== undefined) shape.canonical = false

@@ -195,16 +195,41 @@ export class FastWriter {
     this.pos = end
   }
 
-  /** A copy of the bytes written: a plain Uint8Array with a buffer of its own. */
-  finish(): Uint8Array {
+  /**
+   * A copy of the bytes written: a plain Uint8Array with a buffer of its own — or, with `pooled`
+   * and up to {@link POOL_MAX_BYTES} bytes, a view into a shared slab, as Node's
+   * `Buffer.allocUnsafe` pool does. A fresh ArrayBuffer per message costs far more than the copy,
+   * and more on a big heap (an off-heap backing store that V8 tracks and sweeps): ~27 µs each in
+   * a simulation holding a million tasks, against ~2.6 µs on a small heap.
+   */
+  finish(pooled = false): Uint8Array {
     const n = this.pos
-    const out = new Uint8Array(n)
     const buf = this.buf
-    if (n > 256) out.set(buf.subarray(0, n))
-    else for (let i = 0; i < n; i++) out[i] = buf[i] as number
-    return out
+    if (!pooled || n > POOL_MAX_BYTES) {
+      const out = new Uint8Array(n)
+      if (n > 256) out.set(buf.subarray(0, n))
+      else for (let i = 0; i < n; i++) out[i] = buf[i] as number
+      return out
+    }
+    if (slabPos + n > SLAB_BYTES) {
+      slab = new Uint8Array(SLAB_BYTES)
+      slabPos = 0
+    }
+    const start = slabPos
+    // Views start 8-byte aligned, like Node's pool's.
+    slabPos = (start + n + 7) & ~7
+    if (n > 64) slab.set(buf.subarray(0, n), start)
+    else for (let i = 0; i < n; i++) slab[start + i] = buf[i] as number
+    return slab.subarray(start, start + n)
   }
 }
+
+/** The size of a slab that pooled encodings are copied into (see {@link FastWriter.finish}). */
+const SLAB_BYTES = 16 * 1024
+/** Pooled encodings longer than this get an ArrayBuffer of their own. */
+export const POOL_MAX_BYTES = 2 * 1024
+let slab = new Uint8Array(SLAB_BYTES)
+let slabPos = 0
 
 // ---------------------------------------------------------------------------------- reading
 

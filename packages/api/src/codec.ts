@@ -83,6 +83,16 @@ export function encodeObject<K extends ObjectKind>(kind: K, obj: ObjectKinds[K],
   return encodeMessage(objectPlan(kind), obj, undefined, shape)
 }
 
+/**
+ * {@link encodeObject}, with bytes that may be a view into a shared 16 KiB slab (as Node's
+ * `Buffer.allocUnsafe` pool): for bytes copied or consumed soon after. A fresh ArrayBuffer per
+ * object costs far more than the copy on a big heap. The bytes are never overwritten, but their
+ * `.buffer` is the slab: read them through `byteOffset`/`byteLength`, and never transfer it.
+ */
+export function encodeObjectPooled<K extends ObjectKind>(kind: K, obj: ObjectKinds[K], shape?: EncodedShape): Uint8Array {
+  return encodeMessage(objectPlan(kind), obj, undefined, shape, true)
+}
+
 /** Decodes a stored object of the given kind, as written by {@link encodeObject}. */
 export function decodeObject<K extends ObjectKind>(kind: K, bytes: Uint8Array): ObjectKinds[K] {
   return decodeMessage(objectPlan(kind), bytes) as unknown as ObjectKinds[K]

@@ -191,7 +191,7 @@ export {
   validateClusterSpec,
 } from './validate-objects.ts'
 
-export { encodeObject, decodeObject, encodeSpec, decodeSpec, encodeStoreEvent, decodeStoreEvent } from './codec.ts'
+export { encodeObject, encodeObjectPooled, decodeObject, encodeSpec, decodeSpec, encodeStoreEvent, decodeStoreEvent } from './codec.ts'
 export type { SpecKinds, SpecKind, EncodedShape } from './codec.ts'
 
 export type {
@@ -208,7 +208,7 @@ export type {
   AssignmentChange,
   AssignmentsMessage,
 } from './dispatcher-api.ts'
-export { encodeDispatcherMessage, decodeDispatcherMessage, DISPATCHER_MESSAGE_TYPES } from './codec-dispatcher.ts'
+export { encodeDispatcherMessage, encodeDispatcherMessagePooled, decodeDispatcherMessage, DISPATCHER_MESSAGE_TYPES } from './codec-dispatcher.ts'
 export type {
   DispatcherMessages,
   DispatcherMessageType,

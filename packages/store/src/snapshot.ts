@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { InvalidArgumentError, OBJECT_KINDS, decodeObject, encodeObject } from '@swarmkit-ts/api'
+import { InvalidArgumentError, OBJECT_KINDS, decodeObject, encodeObjectPooled } from '@swarmkit-ts/api'
 import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import { isObjectKind } from './kinds.ts'
 import { varintSize } from './replication/varint.ts'
@@ -122,7 +122,8 @@ export class SnapshotEncoder {
     }
     const w = this.#w
     const kindBytes = this.#kindBytes
-    const body = encodeObject(kind, obj)
+    // Copied into the snapshot at once: a pooled encoding saves an ArrayBuffer per object.
+    const body = encodeObjectPooled(kind, obj)
     const inner = 1 + 1 + kindBytes.length + 1 + varintSize(body.length) + body.length
     w.small((3 << 3) | 2)
     w.small(inner)

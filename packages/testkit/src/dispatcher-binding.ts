@@ -7,7 +7,7 @@
  */
 import {
   decodeDispatcherMessage,
-  encodeDispatcherMessage,
+  encodeDispatcherMessagePooled,
   fromGrpcStatus,
   InvalidArgumentError,
   toGrpcStatus,
@@ -131,7 +131,7 @@ function validateDispatcherFaults(faults: DispatcherFaults, field: string): Disp
 
 /** Carries a message through the wire codec: what the other side decodes. */
 function carry<T extends DispatcherMessageType>(type: T, value: DispatcherMessages[T]): DispatcherMessages[T] {
-  return decodeDispatcherMessage(type, encodeDispatcherMessage(type, value))
+  return decodeDispatcherMessage(type, encodeDispatcherMessagePooled(type, value))
 }
 
 /** Carries an error as a gRPC status: the same class, message and context, without the cause. */

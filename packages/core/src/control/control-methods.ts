@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { InvalidArgumentError, decodeSpec, encodeObject } from '@swarmkit-ts/api'
+import { InvalidArgumentError, decodeSpec, encodeObjectPooled } from '@swarmkit-ts/api'
 import type { NodeRole, ObjectKind, ObjectKinds, SpecKind, SpecKinds } from '@swarmkit-ts/api'
 import type { Frozen } from '@swarmkit-ts/store'
 import type { ControlApi } from './control-api.ts'
@@ -49,11 +49,11 @@ function version(req: WireRequest): { version?: bigint } {
 
 /** An object as the wire carries it (api's codec takes the mutable type; nothing is written). */
 function one<K extends ObjectKind>(kind: K, obj: Frozen<ObjectKinds[K]>): WireResponse {
-  return { object: encodeObject(kind, obj as ObjectKinds[K]) }
+  return { object: encodeObjectPooled(kind, obj as ObjectKinds[K]) }
 }
 
 function many<K extends ObjectKind>(kind: K, list: readonly Frozen<ObjectKinds[K]>[]): WireResponse {
-  return { objects: list.map((o) => encodeObject(kind, o as ObjectKinds[K])) }
+  return { objects: list.map((o) => encodeObjectPooled(kind, o as ObjectKinds[K])) }
 }
 
 const NONE: WireResponse = {}

@@ -16,7 +16,7 @@
  * @module
  */
 import type { MethodDefinition } from '@grpc/grpc-js'
-import { decodeDispatcherMessage, encodeDispatcherMessage } from '@swarmkit-ts/api'
+import { decodeDispatcherMessage, encodeDispatcherMessagePooled } from '@swarmkit-ts/api'
 import type { DispatcherMessages, DispatcherMessageType } from '@swarmkit-ts/api'
 
 /** The fully qualified name of the dispatcher's gRPC service. */
@@ -24,6 +24,14 @@ export const DISPATCHER_SERVICE_NAME = 'swarmkit.core.v1.Dispatcher'
 
 /** A method of the dispatcher service, typed by its wire messages. */
 export type DispatcherMethod<Q extends DispatcherMessageType, R extends DispatcherMessageType> = MethodDefinition<DispatcherMessages[Q], DispatcherMessages[R]>
+
+/**
+ * The bytes handed to grpc-js, which copies them into its frame at once: a view of the pooled
+ * encoding (no copy, no ArrayBuffer of its own).
+ */
+function wire(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength)
+}
 
 function method<Q extends DispatcherMessageType, R extends DispatcherMessageType>(
   name: string,
@@ -35,9 +43,9 @@ function method<Q extends DispatcherMessageType, R extends DispatcherMessageType
     path: `/${DISPATCHER_SERVICE_NAME}/${name}`,
     requestStream: false,
     responseStream,
-    requestSerialize: (value) => Buffer.from(encodeDispatcherMessage(request, value)),
+    requestSerialize: (value) => wire(encodeDispatcherMessagePooled(request, value)),
     requestDeserialize: (bytes) => decodeDispatcherMessage(request, bytes),
-    responseSerialize: (value) => Buffer.from(encodeDispatcherMessage(response, value)),
+    responseSerialize: (value) => wire(encodeDispatcherMessagePooled(response, value)),
     responseDeserialize: (bytes) => decodeDispatcherMessage(response, bytes),
     originalName: name.charAt(0).toLowerCase() + name.slice(1),
   }
