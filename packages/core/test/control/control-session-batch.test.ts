@@ -106,7 +106,7 @@ describe('control session batches', () => {
       ]),
     )
     const settled = await Promise.allSettled(results)
-    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value.toString() : s.reason))).toEqual(['A', expect.any(NotFoundError), 'C'])
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value.toString() : (s.reason as unknown)))).toEqual(['A', expect.any(NotFoundError), 'C'])
     session.close()
   })
 
