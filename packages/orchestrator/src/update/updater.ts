@@ -229,10 +229,31 @@ export class Updater {
     const started = startFirst
       ? this.#restarts.delayStart(undefined, task.id, 0, false)
       : this.#restarts.delayStart(created.old, task.id, 0, true)
-    if (!(await this.#cancel.race(started))) return
+    if (!(await this.#cancel.race(started))) return startFirst ? this.#undoStart(task.id) : undefined
     const reached = await this.#observer?.waitRunning(task.id, this.#cancel)
     if (startFirst && reached === TaskState.RUNNING) {
       await this.#ctx.store.update((tx) => this.#shutDown(tx, this.#slotNow(tx, slot, task.id)))
+    } else if (startFirst && this.#cancel.fired) {
+      await this.#undoStart(task.id)
+    }
+  }
+
+  /**
+   * A start-first step cut short by the update's cancellation (a newer update, the service
+   * removed, leadership lost) is undone: its new task is shut down, so the slot keeps the task it
+   * was to replace — left alongside it, the slot would run two tasks until an updater came back
+   * to it, and a newer update that pauses never does. Runs before `cancel()` settles, so the
+   * newer updater starts after it. A failed write (no longer the leader) is left to the next
+   * leader's reconciliation.
+   */
+  async #undoStart(taskId: string): Promise<void> {
+    try {
+      await this.#ctx.store.update((tx) => {
+        const t = tx.tasks.get(taskId)
+        if (t !== undefined) this.#shutDown(tx, [t])
+      })
+    } catch (err) {
+      this.#ctx.logger.debug(`updater: could not shut down task ${taskId} of a cancelled start-first step`, { error: String(err) })
     }
   }
 
