@@ -18,6 +18,23 @@ export interface Clock {
   now(): number
   /** Runs `callback` once after `ms` milliseconds (clamped to ≥ 0). */
   setTimeout(callback: () => void, ms: number): Timer
+  /**
+   * Resolves once the I/O already under way has had its turn — on the system clock, after the
+   * event loop's next check phase (`setImmediate`), by which time the sockets written in this
+   * turn are flushed and completions that arrived were handled. A driver awaits it after a
+   * send on a latency-critical path, before work that need not delay the send. Optional: a
+   * clock without it (`ManualClock`) means "go on at once", so virtual-time runs take the same
+   * steps in the same order. Use {@link yieldToIo}.
+   */
+  yieldToIo?(): Promise<void>
+}
+
+/**
+ * `clock.yieldToIo()` when the clock has it, else `undefined` (the caller goes on at once, with
+ * no extra `await`: `const y = yieldToIo(clock); if (y !== undefined) await y`).
+ */
+export function yieldToIo(clock: Clock): Promise<void> | undefined {
+  return clock.yieldToIo?.()
 }
 
 /** Construction options of {@link SystemClock}. */
@@ -66,6 +83,10 @@ export class SystemClock implements Clock {
     }
     arm(Math.max(0, ms))
     return { cancel: () => clearTimeout(handle) }
+  }
+  /** Resolves in the event loop's next check phase (`setImmediate`), after pending I/O. */
+  yieldToIo(): Promise<void> {
+    return new Promise<void>((resolve) => setImmediate(resolve))
   }
 }
 

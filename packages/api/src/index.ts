@@ -28,7 +28,7 @@ export {
 } from './errors.ts'
 export type { SwarmkitErrorOptions, AnySwarmkitError, GrpcStatusObject } from './errors.ts'
 
-export { SystemClock, systemClock, backgroundClock, sleep } from './clock.ts'
+export { SystemClock, systemClock, backgroundClock, sleep, yieldToIo } from './clock.ts'
 export type { Clock, Timer, SystemClockInit } from './clock.ts'
 export { CryptoRandom, cryptoRandom } from './random.ts'
 export type { Random } from './random.ts'

@@ -7,7 +7,7 @@
  */
 import type { Random } from '@swarmkit-ts/api'
 import { copyMessage } from '@swarmkit-ts/raft'
-import type { ConfState, Entry, HardState, Message, RaftInitialState, RaftStorageWithLog, Snapshot } from '@swarmkit-ts/raft'
+import type { ConfState, Entry, HardState, Message, RaftInitialState, RaftStorageWithLog, Snapshot, SyncOptions } from '@swarmkit-ts/raft'
 import { MemoryNetwork } from '@swarmkit-ts/testkit'
 import type { ManualClock } from '@swarmkit-ts/testkit'
 
@@ -74,8 +74,8 @@ export class SlowDiskStorage implements RaftStorageWithLog {
   compact(index: number): void {
     this.#inner.compact(index)
   }
-  async sync(): Promise<void> {
-    await this.#inner.sync()
+  async sync(options?: SyncOptions): Promise<void> {
+    await this.#inner.sync(options)
     const ms = this.delayMs
     if (ms > 0) await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, ms))
   }

@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import type { Clock, RaftMemberId, Timer } from '@swarmkit-ts/api'
+import { yieldToIo, type Clock, type RaftMemberId, type Timer } from '@swarmkit-ts/api'
 import type { RawNode } from '../core/raw-node.ts'
 import type { ReadState } from '../core/read-only.ts'
 import type { Ready } from '../core/ready.ts'
@@ -23,6 +23,9 @@ import type { Entry, HardState, Message, Snapshot } from '../core/types.ts'
 import type { RaftStorageWithLog } from '../storage/storage.ts'
 import type { RaftTransport } from '../transport/transport.ts'
 import type { MemberIdentities } from './member-identity.ts'
+
+/** A leader makes its write durable inline (`SyncOptions.inline`) when it appends at most this many entries. */
+export const INLINE_SYNC_LEADER_ENTRIES = 4
 
 /** What the loop needs from the driver. */
 export interface RunLoopHost {
@@ -212,14 +215,25 @@ export class RunLoop {
       const early: Message[] = []
       rest = []
       for (const m of rd.messages) (m.type === 'app' ? early : rest).push(m)
-      if (early.length > 0) host.transport.send(early)
+      if (early.length > 0) {
+        host.transport.send(early)
+        // The appends reach the sockets only after this turn (HTTP/2 writes are flushed in the
+        // event loop's check phase): let them go before the records are encoded, sealed and
+        // written below, rather than after.
+        const y = yieldToIo(this.#clock)
+        if (y !== undefined) await y
+      }
     }
     if (rd.snapshot !== undefined) st.applySnapshot(rd.snapshot)
     if (rd.entries.length > 0) st.append(rd.entries)
     if (rd.hardState !== undefined) st.setHardState(rd.hardState)
     let applied = 0
     if (rd.mustSync) {
-      const synced = st.sync()
+      // A follower's acknowledgement waits for this write and nothing else does: it may be made
+      // durable on this thread (no thread-pool round trip, two context switches fewer). So may a
+      // leader's write of a handful of entries — it is lightly loaded, and its appends are out;
+      // a busier leader goes on reading, applying and answering while its write is in flight.
+      const synced = st.sync({ inline: !leading || rd.entries.length <= INLINE_SYNC_LEADER_ENTRIES })
       // A leader, while its write is in flight, applies the committed entries that it already
       // holds durably (below this Ready's new entries): they are committed, i.e. durable on a
       // quorum, whatever happens to this write (etcd's server applies them concurrently with its
@@ -237,7 +251,14 @@ export class RunLoop {
       await synced
     }
     if (rd.hardState !== undefined) this.#hard = rd.hardState
-    if (!this.#stopped && rest.length > 0) host.transport.send(rest)
+    if (!this.#stopped && rest.length > 0) {
+      host.transport.send(rest)
+      // Likewise a follower's acknowledgement leaves before the committed entries are applied.
+      if (!leading && applied < rd.committedEntries.length) {
+        const y = yieldToIo(this.#clock)
+        if (y !== undefined) await y
+      }
+    }
     if (rd.softState !== undefined) host.softStateChanged(rd.softState.lead, rd.softState.state)
     if (rd.snapshot !== undefined) host.restore(rd.snapshot)
     for (let i = applied; i < rd.committedEntries.length; i++) host.apply(rd.committedEntries[i] as Entry)

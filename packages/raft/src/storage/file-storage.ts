@@ -46,7 +46,7 @@ import type { RecoveredStorage } from './file-storage-recovery.ts'
 import type { LogCache } from './log-cache.ts'
 import { encodeSnapshotFile, removeFile, writeSnapshotFile } from './snapshot-file.ts'
 import { loadIncarnation } from './storage-identity.ts'
-import type { RaftInitialState, RaftStorageWithLog } from './storage.ts'
+import type { RaftInitialState, RaftStorageWithLog, SyncOptions } from './storage.ts'
 import type { ConfState, Entry, HardState, Snapshot } from '../core/types.ts'
 import type { LogPosition } from './wal-codec.ts'
 import { assertConfStateEncodable, assertEntriesEncodable, assertMemberIdEncodable, encodeEntries, encodeHardState, encodePosition } from './wal-codec.ts'
@@ -221,9 +221,16 @@ export class FileRaftStorage implements RaftStorageWithLog {
     if (this.#mem.firstIndex() !== first) this.#record(RecordType.compact, encodePosition({ index, term: this.#mem.term(index) }))
   }
 
-  sync(): Promise<void> {
+  /**
+   * See `RaftLog.sync`. With `{ inline: true }` a write of at most `INLINE_SYNC_MAX_BYTES`
+   * (256 KiB), with no other barrier in flight, is made durable on the calling thread
+   * (`fdatasync` without the thread pool) while the recent inline syncs took under 2 ms; after
+   * a slower one the next 64 syncs go through the thread pool again, so a slow disk does not
+   * keep blocking the event loop. The promise still settles asynchronously.
+   */
+  sync(options?: SyncOptions): Promise<void> {
     if (this.#closed) return Promise.reject(new FailedPreconditionError('FileRaftStorage is closed', { reason: 'closed' }))
-    return this.#sync()
+    return this.#sync(options?.inline === true)
   }
 
   /**
@@ -301,17 +308,17 @@ export class FileRaftStorage implements RaftStorageWithLog {
     this.#record(type, encodePosition({ index, term }), name)
   }
 
-  #sync(): Promise<void> {
+  #sync(inline = false): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure.error)
     const round = this.#round
-    if (round === undefined) return this.#durable >= this.#issued ? Promise.resolve() : this.#startRound()
+    if (round === undefined) return this.#durable >= this.#issued ? Promise.resolve() : this.#startRound(inline)
     if (round.upTo >= this.#issued) return round.done
     this.#next ??= round.done.catch(() => undefined).then(() => this.#startRound())
     return this.#next
   }
 
   /** Starts a barrier covering every write issued so far. */
-  #startRound(): Promise<void> {
+  #startRound(inline = false): Promise<void> {
     this.#next = undefined
     if (this.#failure !== undefined) return Promise.reject(this.#failure.error)
     if (this.#abandoned) return Promise.reject(new FailedPreconditionError('FileRaftStorage was abandoned', { reason: 'closed' }))
@@ -321,7 +328,7 @@ export class FileRaftStorage implements RaftStorageWithLog {
     this.#pending = []
     this.#snapshotWrites = []
     const round: Round = { upTo: this.#issued, done: Promise.resolve() }
-    round.done = this.#flush(records, snapshots).then(
+    round.done = this.#flush(records, snapshots, inline).then(
       () => {
         this.#durable = round.upTo
         if (this.#round === round) this.#round = undefined
@@ -336,11 +343,11 @@ export class FileRaftStorage implements RaftStorageWithLog {
     return round.done
   }
 
-  async #flush(records: readonly PendingRecord[], snapshots: readonly Promise<void>[]): Promise<void> {
+  async #flush(records: readonly PendingRecord[], snapshots: readonly Promise<void>[], inline: boolean): Promise<void> {
     // A snapshot file must be durable before the record that refers to it is written. (No
     // await without one: the WAL write then starts within this call.)
     if (snapshots.length > 0) await Promise.all(snapshots)
-    await this.#writer.write(records)
+    await this.#writer.write(records, inline && snapshots.length === 0)
     await this.#housekeeping(records)
   }
 

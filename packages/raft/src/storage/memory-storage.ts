@@ -6,7 +6,7 @@
 import { cryptoRandom, type Random } from '@swarmkit-ts/api'
 import { LogCache } from './log-cache.ts'
 import { assertIncarnation, drawIncarnation } from './storage-identity.ts'
-import type { RaftInitialState, RaftStorageWithLog } from './storage.ts'
+import type { RaftInitialState, RaftStorageWithLog, SyncOptions } from './storage.ts'
 import type { Entry, HardState, Snapshot } from '../core/types.ts'
 import { emptyHardState } from '../core/types.ts'
 
@@ -56,7 +56,8 @@ export class MemoryRaftStorage extends LogCache implements RaftStorageWithLog {
     return st
   }
 
-  sync(): Promise<void> {
+  /** Nothing to make durable; `options` (a hint) changes nothing. */
+  sync(_options?: SyncOptions): Promise<void> {
     return Promise.resolve()
   }
 }

@@ -14,10 +14,12 @@
  * @internal
  */
 import { join } from 'node:path'
+import { fdatasyncSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import type { Logger } from '@swarmkit-ts/api'
 import type { Encrypter } from './encrypter.ts'
+import { INLINE_SYNC_MAX_BYTES } from './storage.ts'
 import { removeFile } from './snapshot-file.ts'
 import { encodeSegmentStart } from './wal-codec.ts'
 import type { FileRaftStorageHooks, SegmentName, SnapshotName } from './wal-files.ts'
@@ -25,6 +27,12 @@ import { datasync, segmentName, syncDir, writeFully, writeFullySync } from './wa
 import { RecordType, frameRecord } from './wal-record.ts'
 import type { WalState } from './wal-replay.ts'
 import { sealPayload, walRecordAad } from './wal-seal.ts'
+
+/** An inline `fdatasync` slower than this (ms) sends the next syncs back to the thread pool. */
+export const INLINE_SYNC_SLOW_MS = 2
+
+/** How many syncs go through the thread pool after a slow inline one. */
+export const INLINE_SYNC_BACKOFF = 64
 
 /** A framed record waiting to be written, with the state it leads to. */
 export interface PendingRecord {
@@ -62,6 +70,8 @@ export class WalWriter {
   #allocated: number
   /** The state after the last record written. */
   #state: WalState
+  /** Syncs left to go through the thread pool after a slow inline one. */
+  #inlineBackoff = 0
 
   private constructor(dir: string, opts: WalWriterOptions, segments: SegmentName[], fh: FileHandle, size: number, state: WalState) {
     this.#dir = dir
@@ -106,9 +116,11 @@ export class WalWriter {
 
   /**
    * Writes `records` in order and makes them durable (fdatasync; a segment filled on the way is
-   * fdatasynced before the next one is created, and the directory after creating one).
+   * fdatasynced before the next one is created, and the directory after creating one). With
+   * `inline`, a write of at most {@link INLINE_SYNC_MAX_BYTES} that fills no segment is
+   * fdatasynced on this thread (see `SyncOptions.inline`), unless a recent inline one was slow.
    */
-  async write(records: readonly PendingRecord[]): Promise<void> {
+  async write(records: readonly PendingRecord[], inline = false): Promise<void> {
     if (records.length === 0) return
     let chunks: Buffer[] = []
     let chunkBytes = 0
@@ -128,8 +140,23 @@ export class WalWriter {
     // The write goes to the page cache synchronously and the fdatasync is issued at once: a
     // busy event loop does not stand between them.
     this.#writeChunks(chunks, chunkBytes)
+    if (inline && !created && chunkBytes <= INLINE_SYNC_MAX_BYTES && this.#opts.hooks.beforeSync === undefined && this.#inlineBackoff === 0) {
+      this.#datasyncInline()
+      return
+    }
+    if (this.#inlineBackoff > 0) this.#inlineBackoff--
     await datasync(this.#fh, this.#currentPath(), this.#opts.hooks)
     if (created) await syncDir(this.#dir, this.#opts.hooks)
+  }
+
+  /** fdatasync of the open segment on this thread, timed: a slow one sends the next syncs to the pool. */
+  #datasyncInline(): void {
+    const start = performance.now()
+    fdatasyncSync(this.#fh.fd)
+    if (performance.now() - start > INLINE_SYNC_SLOW_MS) {
+      this.#inlineBackoff = INLINE_SYNC_BACKOFF
+      this.#opts.logger.debug('raft wal: an inline fdatasync was slow, syncing through the thread pool for a while', { file: this.#currentPath() })
+    }
   }
 
   /**
