@@ -93,7 +93,7 @@ describe('RaftNode: sends leave before the work that need not delay them (Clock.
 })
 
 describe('RaftNode: which writes may be made durable inline (SyncOptions.inline)', () => {
-  it('a follower always asks for an inline sync; a leader only for a handful of entries', async () => {
+  it('a follower always asks for an inline sync; a leader only for a handful of entries (and yields only then)', async () => {
     const events: string[] = []
     // One proposal per entry, so that several proposals make several entries.
     const { c, leader, followers } = await yieldingCluster(events, { maxBatchProposals: 1 })
@@ -112,5 +112,9 @@ describe('RaftNode: which writes may be made durable inline (SyncOptions.inline)
     const appends = events.filter((e) => e.startsWith(`${leader.id} append`))
     expect(appends).toHaveLength(INLINE_SYNC_LEADER_ENTRIES + 2)
     expect(events.filter((e) => e.startsWith(`${leader.id} sync`))[0]).toBe(`${leader.id} sync inline=false`)
+    // ...and it does not yield between handing over its appends and its own write.
+    const mine = events.filter((e) => e === 'yield' || e.startsWith(`${leader.id} `))
+    const firstAppend = mine.indexOf(appends[0] as string)
+    expect(mine[firstAppend - 1]).toMatch(/ send app /)
   })
 })

@@ -24,7 +24,12 @@ import type { RaftStorageWithLog } from '../storage/storage.ts'
 import type { RaftTransport } from '../transport/transport.ts'
 import type { MemberIdentities } from './member-identity.ts'
 
-/** A leader makes its write durable inline (`SyncOptions.inline`) when it appends at most this many entries. */
+/**
+ * A leader whose Ready appends at most this many entries is lightly loaded: it yields to I/O
+ * once its appends are handed over (`Clock.yieldToIo`) and makes its write durable inline
+ * (`SyncOptions.inline`). A busier leader starts its write at once and keeps serving while it is
+ * in flight.
+ */
 export const INLINE_SYNC_LEADER_ENTRIES = 4
 
 /** What the loop needs from the driver. */
@@ -218,9 +223,10 @@ export class RunLoop {
       if (early.length > 0) {
         host.transport.send(early)
         // The appends reach the sockets only after this turn (HTTP/2 writes are flushed in the
-        // event loop's check phase): let them go before the records are encoded, sealed and
-        // written below, rather than after.
-        const y = yieldToIo(this.#clock)
+        // event loop's check phase): a lightly loaded leader lets them go before the records are
+        // encoded, sealed and written below, rather than after. (Under load the yield would let
+        // a whole poll phase of requests run before the write that every commit waits for.)
+        const y = rd.entries.length <= INLINE_SYNC_LEADER_ENTRIES ? yieldToIo(this.#clock) : undefined
         if (y !== undefined) await y
       }
     }
