@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Clock } from '@swarmkit-ts/api'
 import { DriverCluster, flush, recordSends } from './helpers/driver-cluster.ts'
 import type { DriverMember } from './helpers/driver-cluster.ts'
-import { INLINE_SYNC_LEADER_ENTRIES } from '../src/driver/run-loop.ts'
+import { LIGHT_READY_ENTRIES } from '../src/driver/run-loop.ts'
 import type { Entry, SyncOptions } from '../src/index.ts'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -93,7 +93,7 @@ describe('RaftNode: sends leave before the work that need not delay them (Clock.
 })
 
 describe('RaftNode: which writes may be made durable inline (SyncOptions.inline)', () => {
-  it('a follower always asks for an inline sync; a leader only for a handful of entries (and yields only then)', async () => {
+  it('a follower always asks for an inline sync, a leader never; a leader yields only for a handful of entries', async () => {
     const events: string[] = []
     // One proposal per entry, so that several proposals make several entries.
     const { c, leader, followers } = await yieldingCluster(events, { maxBatchProposals: 1 })
@@ -102,15 +102,15 @@ describe('RaftNode: which writes may be made durable inline (SyncOptions.inline)
     await c.run(100)
     await small
     const few = events.filter((e) => e.startsWith(`${leader.id} sync`))
-    expect(few).toEqual([`${leader.id} sync inline=true`])
+    expect(few).toEqual([`${leader.id} sync inline=false`])
     for (const f of followers) expect(events.filter((e) => e.startsWith(`${f.id} sync`)).every((e) => e.endsWith('inline=true'))).toBe(true)
 
     events.length = 0
-    const many = Array.from({ length: INLINE_SYNC_LEADER_ENTRIES + 2 }, (_, i) => leader.node.propose(enc(`k${i}=${i}`)))
+    const many = Array.from({ length: LIGHT_READY_ENTRIES + 2 }, (_, i) => leader.node.propose(enc(`k${i}=${i}`)))
     await c.run(100)
     await Promise.all(many)
     const appends = events.filter((e) => e.startsWith(`${leader.id} append`))
-    expect(appends).toHaveLength(INLINE_SYNC_LEADER_ENTRIES + 2)
+    expect(appends).toHaveLength(LIGHT_READY_ENTRIES + 2)
     expect(events.filter((e) => e.startsWith(`${leader.id} sync`))[0]).toBe(`${leader.id} sync inline=false`)
     // ...and it does not yield between handing over its appends and its own write.
     const mine = events.filter((e) => e === 'yield' || e.startsWith(`${leader.id} `))

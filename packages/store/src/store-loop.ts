@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { FailedPreconditionError, yieldToIo } from '@swarmkit-ts/api'
-import type { Clock, Logger, ObjectKind } from '@swarmkit-ts/api'
+import { FailedPreconditionError } from '@swarmkit-ts/api'
+import type { Logger, ObjectKind } from '@swarmkit-ts/api'
 import { WatchQueueOverflowError } from './errors.ts'
 import type { MemoryStore } from './memory-store.ts'
 import type { ReadTx } from './transaction-types.ts'
@@ -21,13 +21,6 @@ const RESOLVED: Promise<void> = Promise.resolve()
 export interface StoreLoopContext {
   readonly store: MemoryStore
   readonly logger: Logger
-  /**
-   * With a clock that yields to I/O (`Clock.yieldToIo`: the system clock), a loop woken by a
-   * commit lets the I/O of that turn go first — the answer to the client whose write it was,
-   * the follower's acknowledgement — and reacts just after. A virtual clock, or none, changes
-   * nothing: the loop reacts in the same turn.
-   */
-  readonly clock?: Clock
 }
 
 /** Events a loop may fall behind by before it resyncs from a fresh view. */
@@ -134,8 +127,6 @@ export class StoreLoop<K extends ObjectKind> {
             const r = await watch.next()
             if (r.done === true) break
             ev = r.value
-            const y = this.#ctx.clock === undefined ? undefined : yieldToIo(this.#ctx.clock)
-            if (y !== undefined) await y
           } else await RESOLVED
           if (this.stopping) {
             watch.close()

@@ -44,7 +44,7 @@ export class AllocatorTerm {
     this.#init = init
     this.#logger = logger
     this.#bootstrap = init.bootstrapIngress ?? false
-    this.#loop = new StoreLoop({ store: init.store, logger, clock: init.clock }, 'network allocator', ['network', 'service', 'task', 'cluster'], {
+    this.#loop = new StoreLoop({ store: init.store, logger }, 'network allocator', ['network', 'service', 'task', 'cluster'], {
       resync: (tx) => this.#resync(tx),
       event: (ev) => this.#event(ev),
       tick: () => this.#tick(),

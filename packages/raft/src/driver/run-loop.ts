@@ -26,11 +26,9 @@ import type { MemberIdentities } from './member-identity.ts'
 
 /**
  * A leader whose Ready appends at most this many entries is lightly loaded: it yields to I/O
- * once its appends are handed over (`Clock.yieldToIo`) and makes its write durable inline
- * (`SyncOptions.inline`). A busier leader starts its write at once and keeps serving while it is
- * in flight.
+ * once its appends are handed over (`Clock.yieldToIo`). A busier leader starts its write at once.
  */
-export const INLINE_SYNC_LEADER_ENTRIES = 4
+export const LIGHT_READY_ENTRIES = 4
 
 /** What the loop needs from the driver. */
 export interface RunLoopHost {
@@ -226,7 +224,7 @@ export class RunLoop {
         // event loop's check phase): a lightly loaded leader lets them go before the records are
         // encoded, sealed and written below, rather than after. (Under load the yield would let
         // a whole poll phase of requests run before the write that every commit waits for.)
-        const y = rd.entries.length <= INLINE_SYNC_LEADER_ENTRIES ? yieldToIo(this.#clock) : undefined
+        const y = rd.entries.length <= LIGHT_READY_ENTRIES ? yieldToIo(this.#clock) : undefined
         if (y !== undefined) await y
       }
     }
@@ -236,10 +234,11 @@ export class RunLoop {
     let applied = 0
     if (rd.mustSync) {
       // A follower's acknowledgement waits for this write and nothing else does: it may be made
-      // durable on this thread (no thread-pool round trip, two context switches fewer). So may a
-      // leader's write of a handful of entries — it is lightly loaded, and its appends are out;
-      // a busier leader goes on reading, applying and answering while its write is in flight.
-      const synced = st.sync({ inline: !leading || rd.entries.length <= INLINE_SYNC_LEADER_ENTRIES })
+      // durable on this thread (no thread-pool round trip, two context switches fewer). A leader's
+      // is not: the round trip through the event loop is what lets requests and other I/O in
+      // between its commits (a leader alone, committing a chain of dependent writes inline, ran
+      // them back to back ahead of every client), and it applies and answers meanwhile.
+      const synced = st.sync({ inline: !leading })
       // A leader, while its write is in flight, applies the committed entries that it already
       // holds durably (below this Ready's new entries): they are committed, i.e. durable on a
       // quorum, whatever happens to this write (etcd's server applies them concurrently with its
