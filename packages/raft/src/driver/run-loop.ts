@@ -235,9 +235,10 @@ export class RunLoop {
     if (rd.mustSync) {
       // A follower's acknowledgement waits for this write and nothing else does: it may be made
       // durable on this thread (no thread-pool round trip, two context switches fewer). A leader's
-      // is not: the round trip through the event loop is what lets requests and other I/O in
-      // between its commits (a leader alone, committing a chain of dependent writes inline, ran
-      // them back to back ahead of every client), and it applies and answers meanwhile.
+      // is not: the trip through the event loop lets other requests in between its commits (with
+      // inline leader syncs, a lone leader finished an update, its failure and the rollback before
+      // a client that asked right after the update first looked), and it applies and answers
+      // meanwhile.
       const synced = st.sync({ inline: !leading })
       // A leader, while its write is in flight, applies the committed entries that it already
       // holds durably (below this Ready's new entries): they are committed, i.e. durable on a

@@ -29,10 +29,10 @@ import type { WalState } from './wal-replay.ts'
 import { sealPayload, walRecordAad } from './wal-seal.ts'
 
 /** An inline `fdatasync` slower than this (ms) sends the next syncs back to the thread pool. */
-export const INLINE_SYNC_SLOW_MS = 2
+const INLINE_SYNC_SLOW_MS = 2
 
 /** How many syncs go through the thread pool after a slow inline one. */
-export const INLINE_SYNC_BACKOFF = 64
+const INLINE_SYNC_BACKOFF = 64
 
 /** A framed record waiting to be written, with the state it leads to. */
 export interface PendingRecord {
