@@ -224,5 +224,6 @@ describe('StoreEndpointSource', () => {
       }),
       { numRuns: 150 },
     )
-  })
+    // 150 runs, each waiting for the source: a loaded CI machine took over the 5 s default.
+  }, 60_000)
 })
