@@ -80,3 +80,4 @@ export { LeadershipLostError, ProposalOutcomeUnknownError, RaftStoppedError, Mem
 // (src/grpc.ts), so that this entry never loads @grpc/grpc-js (an optional peer dependency).
 export { encodeMessage, decodeMessage } from './transport/message-codec.ts'
 export { copyMessage } from './transport/message-copy.ts'
+export type { CopyMessageOptions } from './transport/message-copy.ts'

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { decodeMessage, encodeMessage, transportSchema } from '../src/transport/message-codec.ts'
+import { copyMessage } from '../src/transport/message-copy.ts'
 import type { ConfState, Entry, Message, MessageType, Snapshot } from '../src/core/types.ts'
 
 const U64_MAX = 2n ** 64n - 1n
@@ -128,5 +129,55 @@ describe('message codec', () => {
       [{ type: 'bogus', from: 1n, to: 2n, term: 0 } as unknown as Message, 'type'],
     ]
     for (const [m, field] of cases) expect(() => encodeMessage(m)).toThrow(expect.objectContaining({ name: 'InvalidArgumentError', field }))
+  })
+})
+
+/** Every byte array a message carries, in order. */
+function bytesOf(m: Message): Uint8Array[] {
+  switch (m.type) {
+    case 'app':
+    case 'prop':
+      return m.entries.map((e) => e.data)
+    case 'snapshot':
+      return [m.snapshot.data]
+    case 'heartbeat':
+    case 'heartbeat-resp':
+    case 'read-index':
+    case 'read-index-resp':
+      return [m.context]
+    default:
+      return []
+  }
+}
+
+describe('copyMessage', () => {
+  it('copies every part, bytes included, by default; shares only the bytes with shareBytes (fast-check, 1,000 runs)', () => {
+    fc.assert(
+      fc.property(arbMessage, fc.boolean(), (m, shareBytes) => {
+        const c = shareBytes ? copyMessage(m, { shareBytes }) : copyMessage(m)
+        expect(c).toEqual(m)
+        expect(c).not.toBe(m)
+        if (m.type === 'app' || m.type === 'prop') {
+          const entries = (c as typeof m).entries
+          expect(entries).not.toBe(m.entries)
+          entries.forEach((e, i) => expect(e).not.toBe(m.entries[i]))
+        }
+        if (m.type === 'snapshot') {
+          const snap = (c as typeof m).snapshot
+          expect(snap.metadata).not.toBe(m.snapshot.metadata)
+          expect(snap.metadata.confState.voters).not.toBe(m.snapshot.metadata.confState.voters)
+        }
+        const mine = bytesOf(m)
+        const theirs = bytesOf(c)
+        theirs.forEach((b, i) => (shareBytes ? expect(b).toBe(mine[i]) : expect(b).not.toBe(mine[i])))
+        if (!shareBytes) {
+          // A receiver writing into its copy changes nothing of the sender's.
+          const before = mine.map(hex)
+          for (const b of theirs) b.fill(0xff)
+          expect(mine.map(hex)).toEqual(before)
+        }
+      }),
+      { numRuns: 1_000 },
+    )
   })
 })
