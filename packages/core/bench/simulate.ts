@@ -144,8 +144,8 @@ async function waitFor(sim: SimulatedCluster, watch: Stopwatch, v0: number, prog
   return changed
 }
 
-/** Tasks observed RUNNING in the leader's store. */
-const running = (sim: SimulatedCluster): number => sim.store().view((tx) => tx.tasks.find({ state: TaskState.RUNNING }).length)
+/** Tasks observed RUNNING in the leader's store (a count of the state index: O(1), where `find(…).length` made an array of up to 1,000,000 every check). */
+const running = (sim: SimulatedCluster): number => sim.store().view((tx) => tx.tasks.count({ state: TaskState.RUNNING }))
 
 /** Starts a cluster of `s.workers`, creates its services at once, and waits for every task to run. */
 async function createRow(name: string, managers: number, s: Shape, target?: string): Promise<SimulatedCluster> {

@@ -52,6 +52,11 @@ export class TxWrites {
     return this.ids.length
   }
 
+  /** Whether an object of `kind` was written. */
+  hasKind(kind: ObjectKind): boolean {
+    return this.kinds.includes(kind)
+  }
+
   /** Position of the write of this object, or -1. */
   indexOf(kind: ObjectKind, id: string): number {
     if (this.index !== undefined) return this.index.get(`${kind}/${id}`) ?? -1

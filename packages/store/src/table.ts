@@ -193,6 +193,20 @@ export class Table {
     }
   }
 
+  /** How many objects {@link find} returns for `q`: O(1) for the whole table and for an index key. */
+  count(q: Query): number {
+    switch (q.type) {
+      case 'all':
+        return this.objects.size
+      case 'index': {
+        const ids = this.map(q.index)?.get(q.key)
+        return ids === undefined ? 0 : typeof ids === 'string' ? 1 : ids.size
+      }
+      default:
+        return this.find(q).length
+    }
+  }
+
   /** Whether index `name` is built (always, unless the table's indexes are lazy). */
   isBuilt(name: string): boolean {
     return this.byName.get(name)?.built === true

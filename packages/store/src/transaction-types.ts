@@ -29,6 +29,12 @@ export interface TableReader<K extends ObjectKind> {
    * `idPrefix` and `namePrefix` scan the table, `customPrefix` the custom index's keys.
    */
   find(by?: FindBy<K>): StoredObject<K>[]
+  /**
+   * How many objects `find(by)` would return, without making the array: O(1) for the whole
+   * table and for an index selector in a view (and in a transaction that has not written this
+   * kind); otherwise the cost of `find(by)`. Errors as `find`.
+   */
+  count(by?: FindBy<K>): number
 }
 
 /** Reads and writes of one table inside `update()` or `batch()`. Writes are seen by later reads of the same transaction. */

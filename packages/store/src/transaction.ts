@@ -109,6 +109,12 @@ export class WriteTx {
     ;(this.chunkDeps ??= new Set()).add(chunk)
   }
 
+  /** How many objects `find(kind, q)` returns: the applied table's count while nothing of `kind` is pending or written here. */
+  count(kind: ObjectKind, q: Query): number {
+    if (this.overlay.entries(kind) === undefined && !this.writes.hasKind(kind)) return this.table(kind).count(q)
+    return this.find(kind, q).length
+  }
+
   /** The objects matching `q` in this transaction's view. */
   find(kind: ObjectKind, q: Query): StoreObject[] {
     const base = this.table(kind).find(q)
@@ -227,6 +233,10 @@ class TxTable {
   find(by?: unknown): StoreObject[] {
     this.tx.checkOpen()
     return this.tx.find(this.kind, compileQuery(this.kind, by))
+  }
+  count(by?: unknown): number {
+    this.tx.checkOpen()
+    return this.tx.count(this.kind, compileQuery(this.kind, by))
   }
   create(obj: unknown): StoreObject {
     return this.tx.create(this.kind, obj)

@@ -33,6 +33,10 @@ class ViewTable {
     this.scope.check()
     return this.table.find(compileQuery(this.table.kind, by))
   }
+  count(by?: unknown): number {
+    this.scope.check()
+    return this.table.count(compileQuery(this.table.kind, by))
+  }
 }
 
 /**

@@ -196,37 +196,43 @@ function checkFinds(tx: ReadTx): void {
   const services = tx.services.find()
   const nodes = tx.nodes.find()
   const eq = (got: readonly StoreObject[], want: readonly StoreObject[]): void => expect(sortIds(got)).toEqual(sortIds(want))
+  // find(by) equals the scan, and count(by) its length.
+  const same = <B,>(table: { find(by?: B): readonly StoreObject[]; count(by?: B): number }, by: B, want: readonly StoreObject[]): void => {
+    eq(table.find(by), want)
+    expect(table.count(by)).toBe(want.length)
+  }
+  expect([tx.tasks.count(), tx.services.count(), tx.nodes.count()]).toEqual([tasks.length, services.length, nodes.length])
   for (let s = 0; s < 4; s++) {
     const sid = tid('s', s)
-    eq(tx.tasks.find({ serviceId: sid }), tasks.filter((t) => t.serviceId === sid))
-    for (let slot = 0; slot < 3; slot++) eq(tx.tasks.find({ serviceId: sid, slot }), tasks.filter((t) => t.serviceId === sid && t.slot === slot))
+    same(tx.tasks, { serviceId: sid }, tasks.filter((t) => t.serviceId === sid))
+    for (let slot = 0; slot < 3; slot++) same(tx.tasks, { serviceId: sid, slot }, tasks.filter((t) => t.serviceId === sid && t.slot === slot))
   }
-  for (let n = 0; n < 3; n++) eq(tx.tasks.find({ nodeId: tid('m', n) }), tasks.filter((t) => t.nodeId === tid('m', n)))
+  for (let n = 0; n < 3; n++) same(tx.tasks, { nodeId: tid('m', n) }, tasks.filter((t) => t.nodeId === tid('m', n)))
   for (const st of STATES) {
-    eq(tx.tasks.find({ desiredState: st }), tasks.filter((t) => t.desiredState === st))
-    eq(tx.tasks.find({ state: st }), tasks.filter((t) => t.status.state === st))
+    same(tx.tasks, { desiredState: st }, tasks.filter((t) => t.desiredState === st))
+    same(tx.tasks, { state: st }, tasks.filter((t) => t.status.state === st))
   }
   for (const [key, value] of [['tier', undefined], ['tier', 'a'], ['x', ''], ['nope', undefined]] as const) {
     const has = (l: Readonly<Record<string, string>> | undefined): boolean => l !== undefined && Object.hasOwn(l, key) && (value === undefined || l[key] === value)
     const by = value === undefined ? { label: key } : { label: key, value }
-    eq(tx.tasks.find(by), tasks.filter((t) => has(t.annotations.labels)))
-    eq(tx.services.find(by), services.filter((s) => has(s.spec.annotations.labels)))
+    same(tx.tasks, by, tasks.filter((t) => has(t.annotations.labels)))
+    same(tx.services, by, services.filter((s) => has(s.spec.annotations.labels)))
   }
   for (const name of [...NAMES, 'W', '']) {
-    eq(tx.services.find({ name }), services.filter((s) => name !== '' && s.spec.annotations.name.toLowerCase() === name.toLowerCase()))
-    eq(tx.services.find({ namePrefix: name }), services.filter((s) => s.spec.annotations.name.toLowerCase().startsWith(name.toLowerCase())))
+    same(tx.services, { name }, services.filter((s) => name !== '' && s.spec.annotations.name.toLowerCase() === name.toLowerCase()))
+    same(tx.services, { namePrefix: name }, services.filter((s) => s.spec.annotations.name.toLowerCase().startsWith(name.toLowerCase())))
   }
-  eq(tx.tasks.find({ idPrefix: tid('t', 1).slice(0, 24) }), tasks.filter((t) => t.id.startsWith(tid('t', 1).slice(0, 24))))
-  eq(tx.tasks.find({ idPrefix: tid('t', 2) }), tasks.filter((t) => t.id === tid('t', 2)))
+  same(tx.tasks, { idPrefix: tid('t', 1).slice(0, 24) }, tasks.filter((t) => t.id.startsWith(tid('t', 1).slice(0, 24))))
+  same(tx.tasks, { idPrefix: tid('t', 2) }, tasks.filter((t) => t.id === tid('t', 2)))
   const entries = (t: (typeof tasks)[number]): readonly IndexEntry[] => t.annotations.indices ?? []
   for (const [key, val] of [['team', 'pay'], ['team', 'payroll'], ['env', 'prod'], ['env', 'pay'], ['team', 'prod']] as const) {
-    eq(tx.tasks.find({ custom: { key, val } }), tasks.filter((t) => entries(t).some((e) => e.key === key && e.val === val)))
+    same(tx.tasks, { custom: { key, val } }, tasks.filter((t) => entries(t).some((e) => e.key === key && e.val === val)))
   }
   for (const [key, prefix] of [['team', 'pay'], ['team', 'payr'], ['env', ''], ['en', ''], ['team', 'x']] as const) {
-    eq(tx.tasks.find({ customPrefix: { key, prefix } }), tasks.filter((t) => entries(t).some((e) => e.key === key && e.val.startsWith(prefix))))
+    same(tx.tasks, { customPrefix: { key, prefix } }, tasks.filter((t) => entries(t).some((e) => e.key === key && e.val.startsWith(prefix))))
   }
-  eq(tx.nodes.find({ role: 'manager' }), nodes.filter((n) => n.role === 'manager'))
-  eq(tx.nodes.find({ membership: 'pending' }), nodes.filter((n) => n.spec.membership === 'pending'))
+  same(tx.nodes, { role: 'manager' }, nodes.filter((n) => n.role === 'manager'))
+  same(tx.nodes, { membership: 'pending' }, nodes.filter((n) => n.spec.membership === 'pending'))
 }
 
 function dumpStore(store: MemoryStore): Record<string, Record<string, unknown>> {
