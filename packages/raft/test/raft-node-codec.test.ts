@@ -74,7 +74,8 @@ describe('RaftNode envelopes', () => {
         fc.array(fc.tuple(fc.uint8Array({ minLength: 8, maxLength: 8 }), fc.nat()), { maxLength: 3 }),
         fc.array(fc.tuple(id, id), { maxLength: 3 }),
         fc.integer({ min: 1, max: 100 }),
-        (members, state, sessions, incarnations, chunk) => {
+        fc.array(fc.nat(300), { maxLength: 6 }),
+        (members, state, sessions, incarnations, chunk, cuts) => {
           const hex = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join('')
           const envelope = { members: new Map(members), state, sessions: new Map(sessions.map(([n, seq]) => [hex(n), seq])), incarnations: new Map(incarnations) }
           const bytes = encodeNodeSnapshot(envelope)
@@ -88,6 +89,18 @@ describe('RaftNode envelopes', () => {
           } while (sliced === undefined)
           expect(sliced).toEqual(bytes)
           expect(steps).toBe(Math.max(1, Math.ceil(state.length / chunk)))
+          // The state as consecutive parts (empty ones included): the same bytes in as many steps.
+          const at = [0, ...cuts.map((c) => Math.min(c, state.length)).sort((x, y) => x - y), state.length]
+          const parts = at.slice(1).map((end, i) => state.slice(at[i], end))
+          const fromParts = new NodeSnapshotWriter({ ...envelope, state: parts })
+          let joined: Uint8Array | undefined
+          let partSteps = 0
+          do {
+            joined = fromParts.step(chunk)
+            partSteps++
+          } while (joined === undefined)
+          expect(joined).toEqual(bytes)
+          expect(partSteps).toBe(steps)
           const reference = NodeSnapshot.encode(
             NodeSnapshot.fromObject({
               members: [...new Map(members)].map(([i, address]) => ({ id: i.toString(), address })),

@@ -17,6 +17,8 @@ class SlicedKv extends KvStateMachine {
   sliceKeys = 2
   /** While true, steps do nothing (a snapshot that never completes until released). */
   hold = false
+  /** When set, the last step returns the bytes as parts of this many bytes (the last one shorter), with an empty part first. */
+  partBytes: number | undefined
   /** The log index each key was last written at. */
   readonly writtenAt = new Map<string, number>()
   /** Per step: keys encoded, and how many of the clock's timers had fired before it. */
@@ -34,7 +36,7 @@ class SlicedKv extends KvStateMachine {
     return super.apply(payload)
   }
 
-  beginSnapshot(): { step(): Uint8Array | undefined } {
+  beginSnapshot(): { step(): Uint8Array | readonly Uint8Array[] | undefined } {
     this.captures++
     this.capturedAt.push(this.#lastIndex)
     const entries = [...this.data]
@@ -44,7 +46,12 @@ class SlicedKv extends KvStateMachine {
         if (this.hold) return undefined
         if (next >= entries.length) {
           this.steps.push({ keys: 0, timersFired: this.timersFired() })
-          return new TextEncoder().encode(JSON.stringify(entries))
+          const bytes = new TextEncoder().encode(JSON.stringify(entries))
+          const size = this.partBytes
+          if (size === undefined) return bytes
+          const parts = [new Uint8Array(0)]
+          for (let at = 0; at < bytes.length; at += size) parts.push(bytes.slice(at, at + size))
+          return parts
         }
         const end = Math.min(entries.length, next + this.sliceKeys)
         this.steps.push({ keys: end - next, timersFired: this.timersFired() })
@@ -126,6 +133,24 @@ describe('RaftNode: snapshots encoded in slices (StateMachine.beginSnapshot)', (
     await c.waitLeader()
     await c.run(500)
     expect(again.sm.data.size).toBe(40)
+  })
+
+  it('takes the bytes as consecutive parts: the snapshot stored holds them joined, and restores', async () => {
+    const c = new SlicedCluster({ snapshotInterval: 10, logEntriesForSlowFollowers: 2 })
+    await c.bootstrap([1n])
+    const m = await c.waitLeader()
+    const sm = c.sm(1n)
+    sm.partBytes = 7
+    for (let i = 0; i < 25; i++) await c.settle(m.node.propose(enc(`key${i}=${i}`)))
+    await c.run(1000)
+    expect(sm.captures).toBeGreaterThanOrEqual(2)
+    const snap = m.storage.snapshot()
+    const expected = [...sm.data].filter(([k]) => (sm.writtenAt.get(k) ?? Infinity) <= snap.metadata.index)
+    expect(expected.length).toBeGreaterThan(10)
+    expect(stateOf(snap.data)).toEqual(expected)
+    await m.node.stop()
+    const again = c.create(1n, m.storage)
+    expect([...again.sm.data]).toEqual(expected)
   })
 
   it('never encodes more than one slice per turn: each step has a timer of its own', async () => {

@@ -286,13 +286,23 @@ export class MemoryStore {
    * last part returns the bytes {@link MemoryStore.snapshot} would have returned now (`version`
    * is the store version they are of). A step after that throws. The capture costs one array of
    * references per table; the encoding is the same work as `snapshot()`'s.
+   *
+   * With `parts: true`, the step that encodes the last object returns the encoded parts instead,
+   * unjoined: consecutive arrays whose concatenation is those bytes, for a caller that copies
+   * them into a larger array of its own anyway (a `RaftNode` puts them in its snapshot envelope),
+   * so that no array the size of the whole snapshot is made only to be copied once more.
    */
-  beginSnapshot(options: { readonly sliceObjects?: number } = {}): { readonly version: bigint; step(): Uint8Array | undefined } {
-    return new SlicedSnapshot(
+  beginSnapshot(options?: { readonly sliceObjects?: number; readonly parts?: false }): { readonly version: bigint; step(): Uint8Array | undefined }
+  beginSnapshot(options: { readonly sliceObjects?: number; readonly parts: true }): { readonly version: bigint; step(): readonly Uint8Array[] | undefined }
+  beginSnapshot(options?: { readonly sliceObjects?: number; readonly parts?: boolean }): { readonly version: bigint; step(): Uint8Array | readonly Uint8Array[] | undefined }
+  beginSnapshot(options: { readonly sliceObjects?: number; readonly parts?: boolean } = {}): { readonly version: bigint; step(): Uint8Array | readonly Uint8Array[] | undefined } {
+    const snap = new SlicedSnapshot(
       this.currentVersion,
       OBJECT_KINDS.map((k) => [k, Array.from((this.tables.get(k) as Table).objects.values())] as const),
       options.sliceObjects,
     )
+    if (options.parts !== true) return snap
+    return { version: snap.version, step: () => snap.stepParts() }
   }
 
   /**

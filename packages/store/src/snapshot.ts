@@ -215,6 +215,19 @@ export class SlicedSnapshot {
     return j.out
   }
 
+  /**
+   * Encodes the next slice and returns `undefined`; the step that encodes the last object
+   * returns the encoded parts instead of joining them (consecutive arrays whose concatenation is
+   * what {@link SlicedSnapshot.step} would return). Steps after that throw; so does mixing
+   * `step` and `stepParts` once the encoding is complete.
+   */
+  stepParts(): readonly Uint8Array[] | undefined {
+    if (this.#done || this.#join !== undefined) throw new InvalidArgumentError('', 'snapshot: this sliced snapshot is already complete')
+    if (this.#encode()) return undefined
+    this.#done = true
+    return this.#encoder.parts()
+  }
+
   #startJoin(): { readonly parts: Uint8Array[]; readonly out: Uint8Array; next: number; at: number } {
     const parts = this.#encoder.parts()
     let total = 0

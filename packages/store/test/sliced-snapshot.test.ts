@@ -65,15 +65,17 @@ describe('MemoryStore.beginSnapshot', () => {
         fc.array(arbOp, { maxLength: 40 }),
         fc.integer({ min: 1, max: 7 }),
         fc.array(fc.array(arbOp, { maxLength: 3 }), { maxLength: 30 }),
-        async (before, sliceObjects, between) => {
+        fc.boolean(),
+        async (before, sliceObjects, between, parts) => {
           const store = new MemoryStore()
           for (const op of before) await write(store, op)
           const expected = store.snapshot()
           const version = store.version
           const objects = decodeSnapshot(expected).objects.length
-          const sliced = store.beginSnapshot({ sliceObjects })
+          // With `parts`, the last step gives the parts unjoined: their concatenation is the bytes.
+          const sliced = store.beginSnapshot({ sliceObjects, parts })
           expect(sliced.version).toBe(version)
-          let bytes: Uint8Array | undefined
+          let bytes: Uint8Array | readonly Uint8Array[] | undefined
           let steps = 0
           for (;;) {
             bytes = sliced.step()
@@ -82,9 +84,11 @@ describe('MemoryStore.beginSnapshot', () => {
             // Writes between slices never reach the snapshot.
             for (const op of between[steps % Math.max(1, between.length)] ?? []) await write(store, op)
           }
-          expect(bytes).toEqual(expected)
-          // One step per slice of objects, then one that joins them.
+          expect(bytes instanceof Uint8Array).toBe(!parts)
+          expect(bytes instanceof Uint8Array ? bytes : Buffer.concat(bytes)).toEqual(parts ? Buffer.from(expected) : expected)
+          // One step per slice of objects, then one that joins them (or, with parts, returns them).
           expect(steps).toBe(Math.ceil(objects / sliceObjects) + 1)
+          expect(() => sliced.step()).toThrow(expect.objectContaining({ name: 'InvalidArgumentError' }))
         },
       ),
       { numRuns: 60 },
@@ -161,10 +165,13 @@ describe('StoreStateMachine.beginSnapshot', () => {
     const sm = new StoreStateMachine(store, { snapshotSliceObjects: 2 })
     const expected = sm.snapshot()
     const sliced = sm.beginSnapshot()
-    const results: (Uint8Array | undefined)[] = []
+    const results: (Uint8Array | readonly Uint8Array[] | undefined)[] = []
     for (let i = 0; i < 4; i++) results.push(sliced.step())
     expect(results.slice(0, 3)).toEqual([undefined, undefined, undefined])
-    expect(results[3]).toEqual(expected)
+    // The parts, unjoined, for the RaftNode to copy into its envelope.
+    const last = results[3]
+    expect(Array.isArray(last)).toBe(true)
+    expect(Buffer.concat(last as readonly Uint8Array[])).toEqual(Buffer.from(expected))
   })
 
   it('encodes a store without beginSnapshot whole at the capture', () => {

@@ -53,7 +53,7 @@ interface PendingSnapshot {
   readonly members: Map<RaftMemberId, string>
   readonly sessions: Map<string, number>
   readonly incarnations: Map<RaftMemberId, bigint>
-  readonly state: { step(): Uint8Array | undefined }
+  readonly state: { step(): Uint8Array | readonly Uint8Array[] | undefined }
   /** Once the state machine's bytes came: the envelope being written around them. */
   envelope?: NodeSnapshotWriter
 }

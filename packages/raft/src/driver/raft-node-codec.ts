@@ -299,22 +299,29 @@ export function encodeNodeSnapshot(s: NodeSnapshotEnvelope): Uint8Array {
 
 /**
  * {@link encodeNodeSnapshot} a bounded copy at a time: the construction places the small fields
- * (the array is allocated whole), each `step(bytes)` copies up to `bytes` of the state.
+ * (the array is allocated whole), each `step(bytes)` copies up to `bytes` of the state. The
+ * state may come as consecutive parts (a state machine's sliced snapshot, see
+ * `StateMachine.beginSnapshot`), copied straight into place: they are never joined first.
  */
 export class NodeSnapshotWriter {
   readonly #out: Uint8Array
-  readonly #state: Uint8Array
+  readonly #parts: readonly Uint8Array[]
   readonly #at: number
+  /** Bytes of the state copied so far, and the part the next copy reads (and how far into it). */
   #copied = 0
+  #part = 0
+  #inPart = 0
 
-  constructor(s: NodeSnapshotEnvelope) {
+  constructor(s: Omit<NodeSnapshotEnvelope, 'state'> & { readonly state: Uint8Array | readonly Uint8Array[] }) {
     const t = schema().nodeSnapshot
     const members = [...s.members].map(([id, address]) => ({ id: id.toString(), address }))
     const sessions = [...s.sessions].map(([nonce, lastSeq]) => ({ nonce: nonceBytes(nonce), lastSeq }))
     const incarnations = [...(s.incarnations ?? [])].map(([id, incarnation]) => ({ id: id.toString(), incarnation: incarnation.toString() }))
     const head = t.encode(t.fromObject({ members })).finish()
     const tail = t.encode(t.fromObject({ sessions, incarnations })).finish()
-    const n = s.state.length
+    const parts = s.state instanceof Uint8Array ? [s.state] : s.state
+    let n = 0
+    for (const part of parts) n += part.length
     // Written even when empty, as protobufjs writes a field set explicitly.
     const out = new Uint8Array(head.length + 1 + varintSize(n) + n + tail.length)
     out.set(head, 0)
@@ -323,17 +330,30 @@ export class NodeSnapshotWriter {
     o = writeVarint(out, o, n)
     out.set(tail, o + n)
     this.#out = out
-    this.#state = s.state
+    this.#parts = parts
     this.#at = o
   }
 
-  /** Copies up to `bytes` more of the state; returns the envelope once the state is all in. */
+  /** Copies up to `bytes` more of the state (at least one byte while any is left); returns the envelope once the state is all in. */
   step(bytes: number): Uint8Array | undefined {
-    const state = this.#state
-    const end = Math.min(state.length, this.#copied + bytes)
-    this.#out.set(end === state.length && this.#copied === 0 ? state : state.subarray(this.#copied, end), this.#at + this.#copied)
-    this.#copied = end
-    return end === state.length ? this.#out : undefined
+    const parts = this.#parts
+    let budget = Math.max(1, bytes)
+    while (this.#part < parts.length) {
+      const part = parts[this.#part] as Uint8Array
+      const left = part.length - this.#inPart
+      if (left === 0) {
+        this.#part++
+        this.#inPart = 0
+        continue
+      }
+      if (budget <= 0) break
+      const take = Math.min(left, budget)
+      this.#out.set(take === part.length ? part : part.subarray(this.#inPart, this.#inPart + take), this.#at + this.#copied)
+      this.#copied += take
+      this.#inPart += take
+      budget -= take
+    }
+    return this.#part === parts.length ? this.#out : undefined
   }
 }
 

@@ -39,12 +39,16 @@ export interface StateMachine {
    * and cheaply (entries applied afterwards must not reach the snapshot); each `step()` does a
    * bounded amount of the encoding and returns `undefined`, or the snapshot's bytes once complete
    * — bytes `restore` accepts, giving the state of the capture (what `snapshot()` returned then).
+   * The bytes may come as one array or as consecutive parts (their concatenation is the
+   * snapshot): the driver copies parts straight into its own envelope, so a large state is not
+   * joined into one array first (for the store, that was a third array the size of the whole
+   * store, per snapshot, on top of the parts and the envelope).
    * The driver never has two in flight, and may abandon one at any point (when it restores a
    * snapshot from the leader meanwhile, stops or fails): nothing is called then, and what the
    * capture holds must simply become garbage. Calls stay deterministic: the driver's turns come
    * from its clock and its `Ready`s.
    */
-  beginSnapshot?(): { step(): Uint8Array | undefined }
+  beginSnapshot?(): { step(): Uint8Array | readonly Uint8Array[] | undefined }
   /** Replaces the whole state with a snapshot produced by `snapshot` (possibly on another member). */
   restore(data: Uint8Array): void
 }
