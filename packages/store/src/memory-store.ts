@@ -280,29 +280,21 @@ export class MemoryStore {
   /**
    * Starts a snapshot of the current state whose encoding is spread over many calls: the objects
    * of every table are captured now (references only — stored objects are frozen, so later
-   * writes, and a `restore`, leave them as they are); then each `step()` encodes at most
-   * `options.sliceObjects` of them (default 1,000) and returns `undefined`, the following steps
-   * join the encoded parts into one array (about 4 MiB per step), and the step that joins the
-   * last part returns the bytes {@link MemoryStore.snapshot} would have returned now (`version`
-   * is the store version they are of). A step after that throws. The capture costs one array of
-   * references per table; the encoding is the same work as `snapshot()`'s.
-   *
-   * With `parts: true`, the step that encodes the last object returns the encoded parts instead,
-   * unjoined: consecutive arrays whose concatenation is those bytes, for a caller that copies
-   * them into a larger array of its own anyway (a `RaftNode` puts them in its snapshot envelope),
-   * so that no array the size of the whole snapshot is made only to be copied once more.
+   * writes, and a `restore`, leave them as they are); then each `step()` handles at most
+   * `options.sliceObjects` of them (default 1,000) and returns `undefined`, in two passes — one
+   * measuring every object's encoding, one writing them into an array allocated once at the exact
+   * size — and the step that writes the last object returns the bytes
+   * {@link MemoryStore.snapshot} would have returned now (`version` is the store version they are
+   * of). A step after that throws. The capture costs one array of references per table; the
+   * encoding costs about twice `snapshot()`'s, but the only array held is the snapshot's own,
+   * made in one allocation (see `SlicedSnapshot` for why that matters on a big heap).
    */
-  beginSnapshot(options?: { readonly sliceObjects?: number; readonly parts?: false }): { readonly version: bigint; step(): Uint8Array | undefined }
-  beginSnapshot(options: { readonly sliceObjects?: number; readonly parts: true }): { readonly version: bigint; step(): readonly Uint8Array[] | undefined }
-  beginSnapshot(options?: { readonly sliceObjects?: number; readonly parts?: boolean }): { readonly version: bigint; step(): Uint8Array | readonly Uint8Array[] | undefined }
-  beginSnapshot(options: { readonly sliceObjects?: number; readonly parts?: boolean } = {}): { readonly version: bigint; step(): Uint8Array | readonly Uint8Array[] | undefined } {
-    const snap = new SlicedSnapshot(
+  beginSnapshot(options: { readonly sliceObjects?: number } = {}): { readonly version: bigint; step(): Uint8Array | undefined } {
+    return new SlicedSnapshot(
       this.currentVersion,
       OBJECT_KINDS.map((k) => [k, Array.from((this.tables.get(k) as Table).objects.values())] as const),
       options.sliceObjects,
     )
-    if (options.parts !== true) return snap
-    return { version: snap.version, step: () => snap.stepParts() }
   }
 
   /**

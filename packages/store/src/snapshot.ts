@@ -146,97 +146,117 @@ export class SnapshotEncoder {
 
 /** Objects a {@link SlicedSnapshot} encodes per step unless told otherwise. */
 export const DEFAULT_SNAPSHOT_SLICE_OBJECTS = 1_000
-/** Bytes a {@link SlicedSnapshot} copies into the joined snapshot per step unless told otherwise. */
-export const DEFAULT_SNAPSHOT_JOIN_BYTES = 4 * 1024 * 1024
-
 /**
  * A store snapshot captured at one version and encoded a bounded slice at a time (see
- * `MemoryStore.beginSnapshot`): each {@link SlicedSnapshot.step} encodes at most `sliceObjects`
- * objects; then the encoded parts are copied into one array, `joinBytes` (about) per step, and
- * the step that copies the last part returns it — exactly the bytes `MemoryStore.snapshot()`
- * returned at that version.
+ * `MemoryStore.beginSnapshot`), in two passes over the objects captured, each
+ * {@link SlicedSnapshot.step} handling at most `sliceObjects` of them:
+ *
+ * 1. **measure**: each object is encoded into the shared pool (bytes dropped at once) and its
+ *    length kept, until the size of the whole snapshot is known;
+ * 2. **write**: the snapshot's one array is allocated at its exact size and each object encoded
+ *    again, straight into place. The step that writes the last object returns the array —
+ *    exactly the bytes `MemoryStore.snapshot()` returned at that version.
+ *
+ * Why encode twice: the one-pass way kept every object's bytes in parts until the end, then
+ * joined them. On a big heap that is the expensive part, not the encoding: V8 starts a full
+ * mark of the heap each time the memory held outside it (array buffers) grows by 64 MiB since
+ * the last one, and parts made a few KiB at a time cross that line again and again while the
+ * snapshot is encoded. In the simulator, three managers snapshotting a million tasks at once kept
+ * the heap marking for minutes (10 GB heap; each mark ~30 s). One allocation of the final size
+ * crosses it once; the pooled measuring encodings are freed young, by the scavenger.
  */
 export class SlicedSnapshot {
   /** The store version the snapshot is of. */
   readonly version: bigint
-  /** Objects encoded per step. */
+  /** Objects measured, then written, per step. */
   readonly sliceObjects: number
   readonly #tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[]
-  readonly #joinBytes: number
-  readonly #encoder: SnapshotEncoder
+  /** Each table's kind, UTF-8 (every object record names its kind). */
+  readonly #kinds: readonly Uint8Array[]
+  /** Encoded length of each object, in capture order (filled by the measuring pass). */
+  readonly #lengths: Uint32Array
+  readonly #head: Uint8Array
+  #pass: 'measure' | 'write' | 'done' = 'measure'
   #table = 0
   #next = 0
+  /** Position of the next object in capture order (the index into `#lengths`). */
+  #at = 0
+  #measured = 0
   #encoded = 0
-  /** Once every object is encoded: the parts, the joined array and how far the copy is. */
-  #join: { readonly parts: Uint8Array[]; readonly out: Uint8Array; next: number; at: number } | undefined
-  #done = false
+  #size = 0
+  #out: Uint8Array | undefined
+  #pos = 0
 
   /** `tables`: per kind, in snapshot order, the objects captured (frozen: they never change). */
-  constructor(version: bigint, tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[], sliceObjects: number = DEFAULT_SNAPSHOT_SLICE_OBJECTS, joinBytes: number = DEFAULT_SNAPSHOT_JOIN_BYTES) {
+  constructor(version: bigint, tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[], sliceObjects: number = DEFAULT_SNAPSHOT_SLICE_OBJECTS) {
     if (!Number.isSafeInteger(sliceObjects) || sliceObjects < 1) throw new InvalidArgumentError('sliceObjects', 'must be a positive integer')
-    if (!Number.isSafeInteger(joinBytes) || joinBytes < 1) throw new InvalidArgumentError('joinBytes', 'must be a positive integer')
     this.version = version
     this.sliceObjects = sliceObjects
-    this.#joinBytes = joinBytes
     this.#tables = tables
-    this.#encoder = new SnapshotEncoder(version)
+    this.#kinds = tables.map(([kind]) => encoder.encode(kind))
+    let n = 0
+    for (const [, objs] of tables) n += objs.length
+    this.#lengths = new Uint32Array(n)
+    // The header: format (field 1) and version (field 2), as SnapshotEncoder writes them.
+    const w = new Writer()
+    w.small((1 << 3) | 0)
+    w.small(SNAPSHOT_FORMAT)
+    w.small((2 << 3) | 0)
+    w.varint(version)
+    this.#head = w.finish()
+    this.#size = this.#head.length
   }
 
-  /** Objects encoded so far. */
+  /** Objects whose bytes are in the snapshot so far (the writing pass). */
   get encoded(): number {
     return this.#encoded
   }
 
+  /** Objects measured so far (the first pass). */
+  get measured(): number {
+    return this.#measured
+  }
+
   /** Objects captured, in all. */
   get objects(): number {
-    let n = 0
-    for (const [, objs] of this.#tables) n += objs.length
-    return n
+    return this.#lengths.length
   }
 
   /**
-   * Encodes the next slice (at most `sliceObjects` objects) and returns `undefined`; once every
-   * object is encoded, copies the next `joinBytes` of the parts into the snapshot's array (at
-   * least one part) and returns it after the last part. Steps after that throw.
+   * Measures or writes the next slice (at most `sliceObjects` objects) and returns `undefined`;
+   * the step that writes the last object returns the snapshot's bytes. Steps after that throw.
    */
   step(): Uint8Array | undefined {
-    if (this.#done) throw new InvalidArgumentError('', 'snapshot: this sliced snapshot is already complete')
-    if (this.#join === undefined && this.#encode()) return undefined
-    const j = (this.#join ??= this.#startJoin())
-    let budget = this.#joinBytes
-    while (j.next < j.parts.length && budget > 0) {
-      const part = j.parts[j.next++] as Uint8Array
-      j.out.set(part, j.at)
-      j.at += part.length
-      budget -= part.length
+    switch (this.#pass) {
+      case 'done':
+        throw new InvalidArgumentError('', 'snapshot: this sliced snapshot is already complete')
+      case 'measure':
+        if (this.#slice(true)) return undefined
+        // Every object measured (in this step or before): allocate the array, start writing.
+        this.#pass = 'write'
+        this.#table = 0
+        this.#next = 0
+        this.#at = 0
+        this.#out = new Uint8Array(this.#size)
+        this.#out.set(this.#head, 0)
+        this.#pos = this.#head.length
+        return this.#write()
+      case 'write':
+        return this.#write()
     }
-    if (j.next < j.parts.length) return undefined
-    this.#done = true
-    return j.out
   }
 
-  /**
-   * Encodes the next slice and returns `undefined`; the step that encodes the last object
-   * returns the encoded parts instead of joining them (consecutive arrays whose concatenation is
-   * what {@link SlicedSnapshot.step} would return). Steps after that throw; so does mixing
-   * `step` and `stepParts` once the encoding is complete.
-   */
-  stepParts(): readonly Uint8Array[] | undefined {
-    if (this.#done || this.#join !== undefined) throw new InvalidArgumentError('', 'snapshot: this sliced snapshot is already complete')
-    if (this.#encode()) return undefined
-    this.#done = true
-    return this.#encoder.parts()
+  #write(): Uint8Array | undefined {
+    if (this.#slice(false) && this.#encoded < this.#lengths.length) return undefined
+    if (this.#pos !== this.#size) throw new Error(`snapshot: wrote ${this.#pos} bytes of the ${this.#size} measured`)
+    this.#pass = 'done'
+    const out = this.#out as Uint8Array
+    this.#out = undefined
+    return out
   }
 
-  #startJoin(): { readonly parts: Uint8Array[]; readonly out: Uint8Array; next: number; at: number } {
-    const parts = this.#encoder.parts()
-    let total = 0
-    for (const p of parts) total += p.length
-    return { parts, out: new Uint8Array(total), next: 0, at: 0 }
-  }
-
-  /** Encodes up to `sliceObjects` objects; false once every object was encoded before this call. */
-  #encode(): boolean {
+  /** Measures (or writes) up to `sliceObjects` objects; false once every object was done before this call. */
+  #slice(measure: boolean): boolean {
     const tables = this.#tables
     let budget = this.sliceObjects
     let worked = false
@@ -249,14 +269,67 @@ export class SlicedSnapshot {
       }
       if (budget === 0) return true
       const end = Math.min(objs.length, this.#next + budget)
-      for (let i = this.#next; i < end; i++) this.#encoder.object(kind, objs[i] as StoreObject)
+      const kindBytes = this.#kinds[this.#table] as Uint8Array
+      if (measure) this.#measure(kind, kindBytes.length, objs, end)
+      else this.#writeObjects(kind, kindBytes, objs, end)
       budget -= end - this.#next
-      this.#encoded += end - this.#next
       this.#next = end
       worked = true
     }
     return worked
   }
+
+  #measure(kind: ObjectKind, kindLength: number, objs: readonly StoreObject[], end: number): void {
+    const lengths = this.#lengths
+    let size = this.#size
+    for (let i = this.#next; i < end; i++) {
+      // Pooled: a view into a shared slab, garbage at once (young: freed by the scavenger).
+      const n = encodeObjectPooled(kind, objs[i] as StoreObject).length
+      lengths[this.#at++] = n
+      const inner = recordBytes(kindLength, n)
+      size += 1 + varintSize(inner) + inner
+    }
+    this.#size = size
+    this.#measured += end - this.#next
+  }
+
+  #writeObjects(kind: ObjectKind, kindBytes: Uint8Array, objs: readonly StoreObject[], end: number): void {
+    const out = this.#out as Uint8Array
+    const lengths = this.#lengths
+    let pos = this.#pos
+    for (let i = this.#next; i < end; i++) {
+      const body = encodeObjectPooled(kind, objs[i] as StoreObject)
+      const n = lengths[this.#at++] as number
+      if (body.length !== n) throw new Error(`snapshot: a ${kind} encoded to ${body.length} bytes, measured ${n} (objects captured must not change)`)
+      pos = writeSmall(out, pos, (3 << 3) | 2)
+      pos = writeSmall(out, pos, recordBytes(kindBytes.length, n))
+      pos = writeSmall(out, pos, (1 << 3) | 2)
+      pos = writeSmall(out, pos, kindBytes.length)
+      out.set(kindBytes, pos)
+      pos += kindBytes.length
+      pos = writeSmall(out, pos, (2 << 3) | 2)
+      pos = writeSmall(out, pos, n)
+      out.set(body, pos)
+      pos += n
+    }
+    this.#pos = pos
+    this.#encoded += end - this.#next
+  }
+}
+
+/** Bytes of a StoredObject record's body: the kind field (tag, length, UTF-8) and the object field (tag, length, bytes). */
+function recordBytes(kindLength: number, bodyLength: number): number {
+  return 1 + varintSize(kindLength) + kindLength + 1 + varintSize(bodyLength) + bodyLength
+}
+
+/** Writes `v` (a uint32) as a varint at `pos`; returns the position after it. */
+function writeSmall(out: Uint8Array, pos: number, v: number): number {
+  while (v >= 0x80) {
+    out[pos++] = (v & 0x7f) | 0x80
+    v >>>= 7
+  }
+  out[pos++] = v
+  return pos
 }
 
 class Reader {

@@ -65,17 +65,15 @@ describe('MemoryStore.beginSnapshot', () => {
         fc.array(arbOp, { maxLength: 40 }),
         fc.integer({ min: 1, max: 7 }),
         fc.array(fc.array(arbOp, { maxLength: 3 }), { maxLength: 30 }),
-        fc.boolean(),
-        async (before, sliceObjects, between, parts) => {
+        async (before, sliceObjects, between) => {
           const store = new MemoryStore()
           for (const op of before) await write(store, op)
           const expected = store.snapshot()
           const version = store.version
           const objects = decodeSnapshot(expected).objects.length
-          // With `parts`, the last step gives the parts unjoined: their concatenation is the bytes.
-          const sliced = store.beginSnapshot({ sliceObjects, parts })
+          const sliced = store.beginSnapshot({ sliceObjects })
           expect(sliced.version).toBe(version)
-          let bytes: Uint8Array | readonly Uint8Array[] | undefined
+          let bytes: Uint8Array | undefined
           let steps = 0
           for (;;) {
             bytes = sliced.step()
@@ -84,10 +82,12 @@ describe('MemoryStore.beginSnapshot', () => {
             // Writes between slices never reach the snapshot.
             for (const op of between[steps % Math.max(1, between.length)] ?? []) await write(store, op)
           }
-          expect(bytes instanceof Uint8Array).toBe(!parts)
-          expect(bytes instanceof Uint8Array ? bytes : Buffer.concat(bytes)).toEqual(parts ? Buffer.from(expected) : expected)
-          // One step per slice of objects, then one that joins them (or, with parts, returns them).
-          expect(steps).toBe(Math.ceil(objects / sliceObjects) + 1)
+          expect(bytes).toEqual(expected)
+          // One step per slice of objects measured, then one per slice written (one step in all when empty).
+          expect(steps).toBe(objects === 0 ? 1 : 2 * Math.ceil(objects / sliceObjects))
+          // One array, of the snapshot's exact size.
+          expect(bytes.byteOffset).toBe(0)
+          expect(bytes.buffer.byteLength).toBe(bytes.length)
           expect(() => sliced.step()).toThrow(expect.objectContaining({ name: 'InvalidArgumentError' }))
         },
       ),
@@ -95,7 +95,7 @@ describe('MemoryStore.beginSnapshot', () => {
     )
   })
 
-  it('encodes at most sliceObjects objects per step', async () => {
+  it('measures, then writes, at most sliceObjects objects per step', async () => {
     const store = new MemoryStore()
     for (let i = 0; i < 10; i++) await write(store, { op: 'task', i, s: 0, state: 0 })
     for (let i = 0; i < 3; i++) await write(store, { op: 'node', i })
@@ -103,31 +103,44 @@ describe('MemoryStore.beginSnapshot', () => {
     expect(sliced).toBeInstanceOf(SlicedSnapshot)
     const s = sliced as SlicedSnapshot
     expect(s.objects).toBe(13)
-    const perStep: number[] = []
-    let last = 0
-    while (s.step() === undefined) {
-      perStep.push(s.encoded - last)
-      last = s.encoded
+    const perStep: [number, number][] = []
+    let last: [number, number] = [0, 0]
+    let bytes: Uint8Array | undefined
+    while ((bytes = s.step()) === undefined) {
+      perStep.push([s.measured - last[0], s.encoded - last[1]])
+      last = [s.measured, s.encoded]
     }
-    expect(perStep).toEqual([4, 4, 4, 1])
+    // The step that discovers every object was measured writes the first slice.
+    expect(perStep).toEqual([
+      [4, 0],
+      [4, 0],
+      [4, 0],
+      [1, 0],
+      [0, 4],
+      [0, 4],
+      [0, 4],
+    ])
+    expect([s.measured, s.encoded]).toEqual([13, 13])
+    expect(bytes).toEqual(store.snapshot())
     expect(() => s.step()).toThrow(expect.objectContaining({ name: 'InvalidArgumentError' }))
   })
 
-  it('joins the encoded parts into the snapshot in steps of about joinBytes', async () => {
+  it('writes objects of every size, big ones included, in place', async () => {
     const store = new MemoryStore()
-    // Objects above 4 KiB are parts of their own in the encoder: one part per task and one between.
-    for (let i = 0; i < 5; i++) await store.update((tx) => void tx.tasks.create(task(tid('t', i), tid('s', 0), i, { labels: { big: 'x'.repeat(5_000 + i) } })))
+    // Bodies from a few bytes to past the 4 KiB and 16 KiB marks (where encoders switch to parts and pools their own arrays).
+    for (let i = 0; i < 5; i++) await store.update((tx) => void tx.tasks.create(task(tid('t', i), tid('s', 0), i, { labels: { big: 'x'.repeat(i * 5_000) } })))
+    for (let i = 0; i < 3; i++) await write(store, { op: 'service', i, replicas: i })
     const expected = store.snapshot()
     const tasks = store.view((tx) => tx.tasks.find())
-    const sliced = new SlicedSnapshot(store.version, OBJECT_KINDS.map((k) => [k, k === 'task' ? tasks : []] as const), 100, 1)
+    const services = store.view((tx) => tx.services.find())
+    const sliced = new SlicedSnapshot(store.version, OBJECT_KINDS.map((k) => [k, k === 'task' ? tasks : k === 'service' ? services : []] as const), 3)
     let bytes: Uint8Array | undefined
     let steps = 1
     while ((bytes = sliced.step()) === undefined) steps++
     expect(bytes).toEqual(expected)
-    // One step encodes the five tasks, then one part per step: each task's key and length (the
-    // first with the snapshot's header), and each task's body.
-    expect(steps).toBe(1 + 10)
-    expect(() => new SlicedSnapshot(0n, [], 1, 0)).toThrow(expect.objectContaining({ field: 'joinBytes' }))
+    expect(steps).toBe(2 * 3)
+    const inOrder: readonly { readonly id: string }[] = OBJECT_KINDS.flatMap((k): readonly { readonly id: string }[] => (k === 'task' ? tasks : k === 'service' ? services : []))
+    expect(decodeSnapshot(bytes).objects.map((o) => o.object.id)).toEqual(inOrder.map((o) => o.id))
   })
 
   it('is unaffected by a restore after the capture', async () => {
@@ -166,12 +179,10 @@ describe('StoreStateMachine.beginSnapshot', () => {
     const expected = sm.snapshot()
     const sliced = sm.beginSnapshot()
     const results: (Uint8Array | readonly Uint8Array[] | undefined)[] = []
-    for (let i = 0; i < 4; i++) results.push(sliced.step())
-    expect(results.slice(0, 3)).toEqual([undefined, undefined, undefined])
-    // The parts, unjoined, for the RaftNode to copy into its envelope.
-    const last = results[3]
-    expect(Array.isArray(last)).toBe(true)
-    expect(Buffer.concat(last as readonly Uint8Array[])).toEqual(Buffer.from(expected))
+    for (let i = 0; i < 6; i++) results.push(sliced.step())
+    // Three slices measured, three written.
+    expect(results.slice(0, 5)).toEqual([undefined, undefined, undefined, undefined, undefined])
+    expect(results[5]).toEqual(expected)
   })
 
   it('encodes a store without beginSnapshot whole at the capture', () => {

@@ -27,10 +27,10 @@ export interface ReplicableStore {
   /**
    * Optional: captures the store now and returns its snapshot encoded a slice at a time (see
    * `MemoryStore.beginSnapshot`): each `step()` does a bounded part of the work and the last one
-   * returns the bytes `snapshot()` would have returned at the capture — with `parts: true`, as
-   * one array or as consecutive parts whose concatenation is those bytes (a store may join them).
+   * returns the bytes `snapshot()` would have returned at the capture (as one array, or as
+   * consecutive parts whose concatenation is those bytes: `RaftNode` takes either).
    */
-  beginSnapshot?(options?: { readonly sliceObjects?: number; readonly parts?: boolean }): { step(): Uint8Array | readonly Uint8Array[] | undefined }
+  beginSnapshot?(options?: { readonly sliceObjects?: number }): { step(): Uint8Array | readonly Uint8Array[] | undefined }
   /** Replaces the whole store with a snapshot taken by `snapshot` (possibly on another member). */
   restore(bytes: Uint8Array): void
 }
@@ -90,14 +90,12 @@ export class StoreStateMachine implements StateMachine {
   /**
    * The store's snapshot taken now and encoded a slice at a time, so that a `RaftNode` taking
    * its periodic snapshot never holds the event loop for the whole store: each `step()` encodes
-   * at most `snapshotSliceObjects` objects, and the last one returns the encoded parts unjoined
-   * (the `RaftNode` copies them into its envelope: no array the size of the store is made only to
-   * be copied again). A store without `beginSnapshot` is encoded whole here, at once (its
-   * `snapshot()`), and the first step returns it.
+   * at most `snapshotSliceObjects` objects. A store without `beginSnapshot` is encoded whole
+   * here, at once (its `snapshot()`), and the first step returns it.
    */
   beginSnapshot(): { step(): Uint8Array | readonly Uint8Array[] | undefined } {
     const store = this.#store
-    if (store.beginSnapshot !== undefined) return store.beginSnapshot(this.#sliceObjects === undefined ? { parts: true } : { sliceObjects: this.#sliceObjects, parts: true })
+    if (store.beginSnapshot !== undefined) return store.beginSnapshot(this.#sliceObjects === undefined ? {} : { sliceObjects: this.#sliceObjects })
     const bytes = store.snapshot()
     return { step: () => bytes }
   }
