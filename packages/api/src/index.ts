@@ -30,6 +30,8 @@ export type { SwarmkitErrorOptions, AnySwarmkitError, GrpcStatusObject } from '.
 
 export { SystemClock, systemClock, backgroundClock, sleep, yieldToIo } from './clock.ts'
 export type { Clock, Timer, SystemClockInit } from './clock.ts'
+export { heapBytes, sharedBytes } from './bytes.ts'
+export type { ByteAllocator } from './bytes.ts'
 export { CryptoRandom, cryptoRandom } from './random.ts'
 export type { Random } from './random.ts'
 export { silentLogger, ConsoleLogger, LogLevel } from './logger.ts'

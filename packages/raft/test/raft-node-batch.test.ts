@@ -1,3 +1,4 @@
+import { sharedBytes } from '@swarmkit-ts/api'
 import { describe, expect, it } from 'vitest'
 import { EntryType, MemoryRaftStorage, RaftNode } from '../src/index.ts'
 import fc from 'fast-check'
@@ -46,6 +47,31 @@ describe('RaftNode proposal batching', () => {
       expect(m.sm.applied).toEqual(Array.from({ length: 10 }, (_, i) => `k${i}=v${i}`))
       expect(proposalsPerEntry(m.storage)).toEqual([10])
     }
+  })
+
+  it('takes the arrays of its entries and snapshot envelopes from allocBytes', async () => {
+    const sizes: number[] = []
+    const alloc = (n: number): Uint8Array => {
+      sizes.push(n)
+      return sharedBytes(n)
+    }
+    const c = new DriverCluster({ allocBytes: alloc, snapshotInterval: 5, logEntriesForSlowFollowers: 100 })
+    await c.bootstrap([1n, 2n, 3n])
+    const leader = await c.waitLeader()
+    for (let i = 0; i < 3; i++) await c.settle(Promise.all(Array.from({ length: 4 }, (_, j) => leader.node.propose(enc(`k${i}.${j}=v`)))))
+    await c.run(500)
+    for (const m of c.members.values()) {
+      expect(m.sm.applied.length).toBe(12)
+      const data = m.storage.entries(m.storage.firstIndex(), m.storage.lastIndex() + 1).filter((e) => e.type === EntryType.normal && e.data.byteLength > 0)
+      expect(data.length).toBe(3)
+      for (const e of data) expect(e.data.buffer).toBeInstanceOf(SharedArrayBuffer)
+      // Every member took a snapshot (5 entries applied): its envelope came from the allocator too.
+      const snap = m.storage.snapshot()
+      expect(snap.metadata.index).toBeGreaterThan(0)
+      expect(snap.data.buffer).toBeInstanceOf(SharedArrayBuffer)
+    }
+    // The leader's three entries, then one envelope per member.
+    expect(sizes.length).toBe(3 + 3)
   })
 
   it('respects maxBatchProposals and maxBatchBytes', async () => {

@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidArgumentError, OBJECT_KINDS, systemClock } from '@swarmkit-ts/api'
-import type { Clock, ObjectKind, StoreEvent } from '@swarmkit-ts/api'
+import type { ByteAllocator, Clock, ObjectKind, StoreEvent } from '@swarmkit-ts/api'
 import { OK, applyTransaction, checkChangeSet, objectEvent } from './apply-transaction.ts'
 import { CommitQueue } from './commit-queue.ts'
 import type { Batch, BatchResult } from './commit-queue.ts'
@@ -287,13 +287,15 @@ export class MemoryStore {
    * {@link MemoryStore.snapshot} would have returned now (`version` is the store version they are
    * of). A step after that throws. The capture costs one array of references per table; the
    * encoding costs about twice `snapshot()`'s, but the only array held is the snapshot's own,
-   * made in one allocation (see `SlicedSnapshot` for why that matters on a big heap).
+   * made in one allocation (see `SlicedSnapshot` for why that matters on a big heap), by
+   * `options.alloc` (default api's `heapBytes`).
    */
-  beginSnapshot(options: { readonly sliceObjects?: number } = {}): { readonly version: bigint; step(): Uint8Array | undefined } {
+  beginSnapshot(options: { readonly sliceObjects?: number; readonly alloc?: ByteAllocator } = {}): { readonly version: bigint; step(): Uint8Array | undefined } {
     return new SlicedSnapshot(
       this.currentVersion,
       OBJECT_KINDS.map((k) => [k, Array.from((this.tables.get(k) as Table).objects.values())] as const),
       options.sliceObjects,
+      options.alloc,
     )
   }
 

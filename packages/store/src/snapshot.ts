@@ -15,8 +15,8 @@
  *
  * @module
  */
-import { InvalidArgumentError, OBJECT_KINDS, decodeObject, encodeObjectPooled } from '@swarmkit-ts/api'
-import type { ObjectKind, StoreObject } from '@swarmkit-ts/api'
+import { InvalidArgumentError, OBJECT_KINDS, decodeObject, encodeObjectPooled, heapBytes } from '@swarmkit-ts/api'
+import type { ByteAllocator, ObjectKind, StoreObject } from '@swarmkit-ts/api'
 import { isObjectKind } from './kinds.ts'
 import { varintSize } from './replication/varint.ts'
 
@@ -187,12 +187,15 @@ export class SlicedSnapshot {
   #out: Uint8Array | undefined
   #pos = 0
 
-  /** `tables`: per kind, in snapshot order, the objects captured (frozen: they never change). */
-  constructor(version: bigint, tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[], sliceObjects: number = DEFAULT_SNAPSHOT_SLICE_OBJECTS) {
+  readonly #alloc: ByteAllocator
+
+  /** `tables`: per kind, in snapshot order, the objects captured (frozen: they never change); `alloc`: where the snapshot's array comes from. */
+  constructor(version: bigint, tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[], sliceObjects: number = DEFAULT_SNAPSHOT_SLICE_OBJECTS, alloc: ByteAllocator = heapBytes) {
     if (!Number.isSafeInteger(sliceObjects) || sliceObjects < 1) throw new InvalidArgumentError('sliceObjects', 'must be a positive integer')
     this.version = version
     this.sliceObjects = sliceObjects
     this.#tables = tables
+    this.#alloc = alloc
     this.#kinds = tables.map(([kind]) => encoder.encode(kind))
     let n = 0
     for (const [, objs] of tables) n += objs.length
@@ -237,7 +240,7 @@ export class SlicedSnapshot {
         this.#table = 0
         this.#next = 0
         this.#at = 0
-        this.#out = new Uint8Array(this.#size)
+        this.#out = this.#alloc(this.#size)
         this.#out.set(this.#head, 0)
         this.#pos = this.#head.length
         return this.#write()

@@ -3,7 +3,8 @@
  * MemoryNetwork, written through `store.update` (group commit) on the leader.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Secret, StoreEvent } from '@swarmkit-ts/api'
+import { sharedBytes } from '@swarmkit-ts/api'
+import type { ByteAllocator, Secret, StoreEvent } from '@swarmkit-ts/api'
 import { MemoryStore } from '../src/memory-store.ts'
 import { createReplicatedStore } from '../src/replication/replicated-store.ts'
 import { ReplicatedCluster, objectId } from './replicated-cluster.ts'
@@ -14,11 +15,11 @@ afterEach(async () => {
   for (const c of clusters.splice(0)) await c.stop()
 })
 
-async function cluster(options: { seed?: number; snapshotInterval?: number } = {}): Promise<ReplicatedCluster<MemoryStore>> {
+async function cluster(options: { seed?: number; snapshotInterval?: number; allocBytes?: ByteAllocator } = {}): Promise<ReplicatedCluster<MemoryStore>> {
   const c = new ReplicatedCluster<MemoryStore>({
     seed: options.seed ?? 1,
     createMember: (raft) => createReplicatedStore({ raft }),
-    raft: { snapshotInterval: options.snapshotInterval ?? 0, logEntriesForSlowFollowers: 1 },
+    raft: { snapshotInterval: options.snapshotInterval ?? 0, logEntriesForSlowFollowers: 1, ...(options.allocBytes === undefined ? {} : { allocBytes: options.allocBytes }) },
   })
   clusters.push(c)
   await c.start()
@@ -200,6 +201,35 @@ describe('replicated MemoryStore (createReplicatedStore, 3 managers)', () => {
     expect(events.filter((e) => e.action === 'create').length).toBe(12)
     expect(events.filter((e) => e.action === 'update').map((e) => (e.action === 'update' ? e.object.id : ''))).toStrictEqual([objectId(0)])
     expect(events.at(-1)?.action).toBe('commit')
+  })
+
+  it('with allocBytes: the log, the store snapshots and the envelopes on shared arrays; a lagging manager restores from one', async () => {
+    const taken: number[] = []
+    const c = await cluster({
+      snapshotInterval: 3,
+      allocBytes: (n) => {
+        taken.push(n)
+        return sharedBytes(n)
+      },
+    })
+    const leader = await c.waitLeader()
+    await c.settle(create(leader, 0, 0))
+    await c.converge()
+    const lagging = others(c, leader)[0]
+    if (lagging === undefined) throw new Error('no follower')
+    c.net.isolate(lagging.id)
+    for (let n = 1; n <= 12; n++) await c.settle(create(leader, n, n))
+    c.net.heal()
+    await c.converge()
+    expectIdentical(c)
+    for (let n = 0; n <= 12; n++) expect(valueOf(lagging, n)).toBe(n)
+    const snap = leader.storage.snapshot()
+    expect(snap.metadata.index).toBeGreaterThan(0)
+    expect(snap.data.buffer).toBeInstanceOf(SharedArrayBuffer)
+    const entries = leader.storage.entries(leader.storage.firstIndex(), leader.storage.lastIndex() + 1).filter((e) => e.data.byteLength > 0)
+    for (const e of entries) if (e.type === 'normal') expect(e.data.buffer).toBeInstanceOf(SharedArrayBuffer)
+    // Entries, and per snapshot the store's array and the envelope.
+    expect(taken.length).toBeGreaterThanOrEqual(13 + 2)
   })
 
   it('recovers every MemoryStore from Raft storage after the whole cluster restarts', async () => {

@@ -2,7 +2,7 @@
  * `MemoryStore.beginSnapshot`: a snapshot captured at one version and encoded a bounded slice at
  * a time gives exactly the bytes of `snapshot()` at that version, whatever is written meanwhile.
  */
-import { OBJECT_KINDS, TaskState } from '@swarmkit-ts/api'
+import { OBJECT_KINDS, TaskState, sharedBytes } from '@swarmkit-ts/api'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MemoryStore, StoreStateMachine } from '../src/index.ts'
@@ -183,6 +183,25 @@ describe('StoreStateMachine.beginSnapshot', () => {
     // Three slices measured, three written.
     expect(results.slice(0, 5)).toEqual([undefined, undefined, undefined, undefined, undefined])
     expect(results[5]).toEqual(expected)
+  })
+
+  it("takes the snapshot's array from snapshotAlloc", async () => {
+    const store = new MemoryStore()
+    for (let i = 0; i < 5; i++) await write(store, { op: 'task', i, s: 0, state: 0 })
+    const sizes: number[] = []
+    const sm = new StoreStateMachine(store, {
+      snapshotAlloc: (n) => {
+        sizes.push(n)
+        return sharedBytes(n)
+      },
+    })
+    const expected = sm.snapshot()
+    const sliced = sm.beginSnapshot()
+    let bytes: Uint8Array | readonly Uint8Array[] | undefined
+    while ((bytes = sliced.step()) === undefined);
+    expect(bytes).toEqual(expected)
+    expect((bytes as Uint8Array).buffer).toBeInstanceOf(SharedArrayBuffer)
+    expect(sizes).toEqual([expected.length])
   })
 
   it('encodes a store without beginSnapshot whole at the capture', () => {

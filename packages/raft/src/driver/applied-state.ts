@@ -15,7 +15,7 @@
  *
  * @internal
  */
-import type { Logger, RaftMemberId } from '@swarmkit-ts/api'
+import type { ByteAllocator, Logger, RaftMemberId } from '@swarmkit-ts/api'
 import { decodeConfChange } from '../core/conf-change-codec.ts'
 import type { AnyConfChange, ConfState, Entry, Snapshot } from '../core/types.ts'
 import { ProposalDroppedError, ProposalOutcomeUnknownError } from '../errors.ts'
@@ -41,6 +41,8 @@ export interface AppliedStateInit {
   confState: ConfState
   snapshotInterval: number
   logEntriesForSlowFollowers: number
+  /** Where snapshot envelopes' arrays come from (`RaftNodeInit.allocBytes`). */
+  allocBytes?: ByteAllocator
 }
 
 /** Bytes of the state copied into the driver's envelope per slice (after the state machine's slices). */
@@ -69,6 +71,7 @@ export class AppliedState {
   readonly #applyConfChange: (cc: AnyConfChange) => ConfState
   readonly #snapshotInterval: number
   readonly #keep: number
+  readonly #alloc: ByteAllocator | undefined
   /** Per proposing driver, the last proposal applied (see proposal-sessions.ts). */
   readonly #sessions = new ProposalSessions()
   #confState: ConfState
@@ -88,6 +91,7 @@ export class AppliedState {
     this.#confState = init.confState
     this.#snapshotInterval = init.snapshotInterval
     this.#keep = init.logEntriesForSlowFollowers
+    this.#alloc = init.allocBytes
   }
 
   /** The index of the last applied entry. */
@@ -170,7 +174,7 @@ export class AppliedState {
       }
       return
     }
-    const data = encodeNodeSnapshot({ members: this.#addresses.snapshot(), state: this.#sm.snapshot(), sessions: this.#sessions.snapshot(), incarnations: new Map(this.#identity.bound) })
+    const data = encodeNodeSnapshot({ members: this.#addresses.snapshot(), state: this.#sm.snapshot(), sessions: this.#sessions.snapshot(), incarnations: new Map(this.#identity.bound) }, this.#alloc)
     this.#store(this.#applied, this.#confState, data)
   }
 
@@ -186,7 +190,7 @@ export class AppliedState {
     if (p.envelope === undefined) {
       const state = p.state.step()
       if (state === undefined) return true
-      p.envelope = new NodeSnapshotWriter({ members: p.members, state, sessions: p.sessions, incarnations: p.incarnations })
+      p.envelope = new NodeSnapshotWriter({ members: p.members, state, sessions: p.sessions, incarnations: p.incarnations }, this.#alloc)
       return true
     }
     const data = p.envelope.step(ENVELOPE_SLICE_BYTES)

@@ -7,6 +7,7 @@
  *
  * @internal
  */
+import type { ByteAllocator } from '@swarmkit-ts/api'
 import type { PendingProposal } from './raft-node-codec.ts'
 import { encodeDriverBatch } from './raft-node-codec.ts'
 import { batchedProposalBytes } from './raft-node-limits.ts'
@@ -33,12 +34,14 @@ export interface ProposalBatchSink {
 export class ProposalBatch {
   readonly #nonce: Uint8Array
   readonly #limits: ProposalBatchLimits
+  readonly #alloc: ByteAllocator | undefined
   #waiting: PendingProposal[] = []
 
-  /** `nonce`: the driver's request-id nonce, written into every entry. */
-  constructor(nonce: Uint8Array, limits: ProposalBatchLimits) {
+  /** `nonce`: the driver's request-id nonce, written into every entry; `alloc`: where each entry's array comes from. */
+  constructor(nonce: Uint8Array, limits: ProposalBatchLimits, alloc?: ByteAllocator) {
     this.#nonce = nonce
     this.#limits = limits
+    this.#alloc = alloc
   }
 
   /** Queues a proposal for the next flush. */
@@ -93,7 +96,7 @@ export class ProposalBatch {
   /** Hands one group to the core as one entry; rejects its proposals when the core refuses it. */
   #submit(sink: ProposalBatchSink, group: readonly PendingProposal[]): void {
     try {
-      sink.propose(encodeDriverBatch(this.#nonce, group))
+      sink.propose(encodeDriverBatch(this.#nonce, group, this.#alloc))
     } catch (err) {
       for (const p of group) sink.reject(p.seq, err)
     }

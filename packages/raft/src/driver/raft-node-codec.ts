@@ -5,7 +5,8 @@
  * @internal
  */
 import protobuf from 'protobufjs'
-import type { RaftMemberId } from '@swarmkit-ts/api'
+import { heapBytes } from '@swarmkit-ts/api'
+import type { ByteAllocator, RaftMemberId } from '@swarmkit-ts/api'
 import { contextKey } from '../core/read-only.ts'
 import { PROTO_SOURCES } from '../generated/proto-sources.ts'
 
@@ -84,14 +85,14 @@ export interface PendingProposal {
  * The driver's hot path: encodes `items` as one entry exactly as {@link encodeProposalBatch} would
  * with request ids `nonce ‖ seq` (8 + 8 bytes, big-endian), writing everything into one buffer.
  */
-export function encodeDriverBatch(nonce: Uint8Array, items: readonly PendingProposal[]): Uint8Array {
+export function encodeDriverBatch(nonce: Uint8Array, items: readonly PendingProposal[], alloc: ByteAllocator = heapBytes): Uint8Array {
   const single = items.length === 1
   let size = 0
   for (const it of items) {
     const inner = 19 + varintSize(it.payload.byteLength) + it.payload.byteLength
     size += single ? inner : 1 + varintSize(inner) + inner
   }
-  const out = new Uint8Array(size)
+  const out = alloc(size)
   let o = 0
   for (const it of items) {
     const n = it.payload.byteLength
@@ -293,8 +294,8 @@ function nonceBytes(key: string): Uint8Array {
  * sessions 3, incarnations 4), with the state — nearly all of a large snapshot — copied once,
  * straight into place: the small fields around it are encoded apart.
  */
-export function encodeNodeSnapshot(s: NodeSnapshotEnvelope): Uint8Array {
-  return new NodeSnapshotWriter(s).step(Number.POSITIVE_INFINITY) as Uint8Array
+export function encodeNodeSnapshot(s: NodeSnapshotEnvelope, alloc: ByteAllocator = heapBytes): Uint8Array {
+  return new NodeSnapshotWriter(s, alloc).step(Number.POSITIVE_INFINITY) as Uint8Array
 }
 
 /**
@@ -312,7 +313,8 @@ export class NodeSnapshotWriter {
   #part = 0
   #inPart = 0
 
-  constructor(s: Omit<NodeSnapshotEnvelope, 'state'> & { readonly state: Uint8Array | readonly Uint8Array[] }) {
+  /** `alloc`: where the envelope's array comes from (see `RaftNodeInit.allocBytes`). */
+  constructor(s: Omit<NodeSnapshotEnvelope, 'state'> & { readonly state: Uint8Array | readonly Uint8Array[] }, alloc: ByteAllocator = heapBytes) {
     const t = schema().nodeSnapshot
     const members = [...s.members].map(([id, address]) => ({ id: id.toString(), address }))
     const sessions = [...s.sessions].map(([nonce, lastSeq]) => ({ nonce: nonceBytes(nonce), lastSeq }))
@@ -323,7 +325,7 @@ export class NodeSnapshotWriter {
     let n = 0
     for (const part of parts) n += part.length
     // Written even when empty, as protobufjs writes a field set explicitly.
-    const out = new Uint8Array(head.length + 1 + varintSize(n) + n + tail.length)
+    const out = alloc(head.length + 1 + varintSize(n) + n + tail.length)
     out.set(head, 0)
     let o = head.length
     out[o++] = (2 << 3) | 2

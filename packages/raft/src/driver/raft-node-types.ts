@@ -3,7 +3,7 @@
  * events, the construction options (and their validation and defaults) and the per-call options.
  */
 import { InvalidArgumentError } from '@swarmkit-ts/api'
-import type { Clock, Logger, Random, RaftMemberId } from '@swarmkit-ts/api'
+import type { ByteAllocator, Clock, Logger, Random, RaftMemberId } from '@swarmkit-ts/api'
 import type { RawNodeInit } from '../core/raw-node.ts'
 import type { RaftRole } from '../core/role.ts'
 import type { Message } from '../core/types.ts'
@@ -103,6 +103,13 @@ export interface RaftNodeInit extends Omit<RawNodeInit, 'storage' | 'random' | '
   commitBroadcastDelayMs?: number
   /** Take a snapshot after this many applied entries; 0 disables automatic snapshots. @default 10000 */
   snapshotInterval?: number
+  /**
+   * Where the arrays this node holds long come from: the data of the entries it proposes and its
+   * snapshot envelopes (`ReplicatedStore` uses it for the store's snapshot too). api's
+   * `sharedBytes` keeps them out of the external memory V8 counts toward a full collection — for
+   * a simulation holding whole clusters in one growing heap (see its caveat). @default api's `heapBytes`
+   */
+  allocBytes?: ByteAllocator
   /** Entries kept in the log behind a snapshot for slow followers. @default 500 */
   logEntriesForSlowFollowers?: number
   /**

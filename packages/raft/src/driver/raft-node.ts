@@ -89,7 +89,7 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
     const random = init.random ?? cryptoRandom
     const nonce = random.bytes(8)
     this.#requests = new RequestWaiters(nonce, () => this.#loop.kick())
-    this.#batch = new ProposalBatch(nonce, { maxBatchProposals, maxBatchBytes, maxEntryBytes: this.#limits.maxEntryBytes })
+    this.#batch = new ProposalBatch(nonce, { maxBatchProposals, maxBatchBytes, maxEntryBytes: this.#limits.maxEntryBytes }, init.allocBytes)
     this.#addresses = new MemberAddressBook(init.id, init.transport)
     this.#undeliverable = new UndeliverableMessages(this.#logger, this.#requests, (to) => this.#raw.reportUnreachable(to))
     this.#waitHost = { events: this, endListeners: this.#endListeners, ended: () => this.#ended() }
@@ -110,9 +110,10 @@ export class RaftNode extends EventEmitter<RaftNodeEvents> {
       confState: initial.confState,
       snapshotInterval,
       logEntriesForSlowFollowers,
+      ...(init.allocBytes === undefined ? {} : { allocBytes: init.allocBytes }),
     })
     if (!isEmptySnapshot(snap)) this.#state.restore(snap)
-    const { storage: _s, transport: _t, stateMachine: _m, clock: _c, tickMs: _tm, commitBroadcastDelayMs: _cd, snapshotInterval: _si, logEntriesForSlowFollowers: _k, maxBatchProposals: _bp, maxBatchBytes: _bb, maxSizePerMsg: _ms, ...raw } = init
+    const { storage: _s, transport: _t, stateMachine: _m, clock: _c, tickMs: _tm, commitBroadcastDelayMs: _cd, snapshotInterval: _si, logEntriesForSlowFollowers: _k, maxBatchProposals: _bp, maxBatchBytes: _bb, maxSizePerMsg: _ms, allocBytes: _ab, ...raw } = init
     const maxSizePerMsg = this.#limits.maxSizePerMsg
     const rawNode = new RawNode({
       ...raw,

@@ -74,7 +74,7 @@ export class ReplicatedStore<S extends ReplicableStore> {
     // LocalChangeSet travels through RaftNode.propose back to StoreStateMachine.apply.
     this.proposer = new RaftProposer()
     this.store = init.createStore(this.proposer)
-    this.stateMachine = new StoreStateMachine(this.store)
+    this.stateMachine = new StoreStateMachine(this.store, init.raft.allocBytes === undefined ? {} : { snapshotAlloc: init.raft.allocBytes })
     this.raft = new RaftNode({ ...init.raft, maxBatchProposals: 1, stateMachine: this.stateMachine })
     this.proposer.attach(this.raft)
   }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ByteAllocator } from '@swarmkit-ts/api'
 import type { StateMachine } from '@swarmkit-ts/raft'
 import { LocalChangeSet } from '../proposer.ts'
 import type { ApplyResult, ChangeSet } from '../proposer.ts'
@@ -30,7 +31,7 @@ export interface ReplicableStore {
    * returns the bytes `snapshot()` would have returned at the capture (as one array, or as
    * consecutive parts whose concatenation is those bytes: `RaftNode` takes either).
    */
-  beginSnapshot?(options?: { readonly sliceObjects?: number }): { step(): Uint8Array | readonly Uint8Array[] | undefined }
+  beginSnapshot?(options?: { readonly sliceObjects?: number; readonly alloc?: ByteAllocator }): { step(): Uint8Array | readonly Uint8Array[] | undefined }
   /** Replaces the whole store with a snapshot taken by `snapshot` (possibly on another member). */
   restore(bytes: Uint8Array): void
 }
@@ -56,15 +57,20 @@ export interface ReplicableStore {
  */
 export class StoreStateMachine implements StateMachine {
   readonly #store: ReplicableStore
-  readonly #sliceObjects: number | undefined
+  readonly #snapshotOptions: { readonly sliceObjects?: number; readonly alloc?: ByteAllocator }
 
   /**
    * `init.snapshotSliceObjects`: objects encoded per step of a Raft snapshot (see
-   * {@link StoreStateMachine.beginSnapshot}; default the store's, 1,000 for a `MemoryStore`).
+   * {@link StoreStateMachine.beginSnapshot}; default the store's, 1,000 for a `MemoryStore`);
+   * `init.snapshotAlloc`: where the snapshot's array comes from (default the store's,
+   * `heapBytes`; `ReplicatedStore` passes its Raft node's `allocBytes`).
    */
-  constructor(store: ReplicableStore, init: { readonly snapshotSliceObjects?: number } = {}) {
+  constructor(store: ReplicableStore, init: { readonly snapshotSliceObjects?: number; readonly snapshotAlloc?: ByteAllocator } = {}) {
     this.#store = store
-    this.#sliceObjects = init.snapshotSliceObjects
+    this.#snapshotOptions = {
+      ...(init.snapshotSliceObjects === undefined ? {} : { sliceObjects: init.snapshotSliceObjects }),
+      ...(init.snapshotAlloc === undefined ? {} : { alloc: init.snapshotAlloc }),
+    }
   }
 
   /** The store this state machine applies to. */
@@ -95,7 +101,7 @@ export class StoreStateMachine implements StateMachine {
    */
   beginSnapshot(): { step(): Uint8Array | readonly Uint8Array[] | undefined } {
     const store = this.#store
-    if (store.beginSnapshot !== undefined) return store.beginSnapshot(this.#sliceObjects === undefined ? {} : { sliceObjects: this.#sliceObjects })
+    if (store.beginSnapshot !== undefined) return store.beginSnapshot(this.#snapshotOptions)
     const bytes = store.snapshot()
     return { step: () => bytes }
   }
