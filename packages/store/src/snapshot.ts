@@ -69,11 +69,6 @@ class Writer {
     this.buf.set(b, this.pos)
     this.pos += b.length
   }
-  /** The bytes written, as the parts they sit in (call once; no write after it). */
-  seal(): Uint8Array[] {
-    this.flush()
-    return this.parts
-  }
   finish(): Uint8Array {
     this.flush()
     const total = this.parts.reduce((n, p) => n + p.length, 0)
@@ -85,6 +80,14 @@ class Writer {
     }
     return out
   }
+}
+
+/** The snapshot's header: format (field 1) and version (field 2). */
+function writeHeader(w: Writer, version: bigint): void {
+  w.small((1 << 3) | 0)
+  w.small(SNAPSHOT_FORMAT)
+  w.small((2 << 3) | 0)
+  w.varint(version)
 }
 
 const encoder = new TextEncoder()
@@ -107,11 +110,7 @@ export class SnapshotEncoder {
   #kindBytes = new Uint8Array(0)
 
   constructor(version: bigint) {
-    const w = this.#w
-    w.small((1 << 3) | 0)
-    w.small(SNAPSHOT_FORMAT)
-    w.small((2 << 3) | 0)
-    w.varint(version)
+    writeHeader(this.#w, version)
   }
 
   /** Appends one object. */
@@ -124,7 +123,7 @@ export class SnapshotEncoder {
     const kindBytes = this.#kindBytes
     // Copied into the snapshot at once: a pooled encoding saves an ArrayBuffer per object.
     const body = encodeObjectPooled(kind, obj)
-    const inner = 1 + 1 + kindBytes.length + 1 + varintSize(body.length) + body.length
+    const inner = recordBytes(kindBytes.length, body.length)
     w.small((3 << 3) | 2)
     w.small(inner)
     w.small((1 << 3) | 2)
@@ -137,15 +136,11 @@ export class SnapshotEncoder {
   finish(): Uint8Array {
     return this.#w.finish()
   }
-
-  /** The snapshot's bytes as consecutive parts, to join later (call once, after the last object). */
-  parts(): Uint8Array[] {
-    return this.#w.seal()
-  }
 }
 
-/** Objects a {@link SlicedSnapshot} encodes per step unless told otherwise. */
+/** Objects a {@link SlicedSnapshot} measures, then writes, per step unless told otherwise. */
 export const DEFAULT_SNAPSHOT_SLICE_OBJECTS = 1_000
+
 /**
  * A store snapshot captured at one version and encoded a bounded slice at a time (see
  * `MemoryStore.beginSnapshot`), in two passes over the objects captured, each
@@ -176,6 +171,7 @@ export class SlicedSnapshot {
   /** Encoded length of each object, in capture order (filled by the measuring pass). */
   readonly #lengths: Uint32Array
   readonly #head: Uint8Array
+  readonly #alloc: ByteAllocator
   #pass: 'measure' | 'write' | 'done' = 'measure'
   #table = 0
   #next = 0
@@ -186,8 +182,6 @@ export class SlicedSnapshot {
   #size = 0
   #out: Uint8Array | undefined
   #pos = 0
-
-  readonly #alloc: ByteAllocator
 
   /** `tables`: per kind, in snapshot order, the objects captured (frozen: they never change); `alloc`: where the snapshot's array comes from. */
   constructor(version: bigint, tables: readonly (readonly [ObjectKind, readonly StoreObject[]])[], sliceObjects: number = DEFAULT_SNAPSHOT_SLICE_OBJECTS, alloc: ByteAllocator = heapBytes) {
@@ -200,12 +194,8 @@ export class SlicedSnapshot {
     let n = 0
     for (const [, objs] of tables) n += objs.length
     this.#lengths = new Uint32Array(n)
-    // The header: format (field 1) and version (field 2), as SnapshotEncoder writes them.
     const w = new Writer()
-    w.small((1 << 3) | 0)
-    w.small(SNAPSHOT_FORMAT)
-    w.small((2 << 3) | 0)
-    w.varint(version)
+    writeHeader(w, version)
     this.#head = w.finish()
     this.#size = this.#head.length
   }
