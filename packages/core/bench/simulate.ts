@@ -16,13 +16,13 @@
  * `BENCH_MANAGERS` (default 3; `BENCH_LARGE_MANAGERS` for the large row, default the same),
  * `BENCH_SMALL` / `BENCH_LARGE` (`workers×services×replicas`, e.g. `200×10×1000`),
  * `BENCH_SNAPSHOT_INTERVAL` (the managers' Raft snapshot interval), `BENCH_DRAIN_WORKERS` (10,000), `BENCH_DRAINED` (1,000), `BENCH_PROGRESS_MS` (real ms between
- * progress lines, 10,000). Node flags go after the entry (`--max-old-space-size=12000
- * --max-semi-space-size=64`). Writes bench-results/core-simulate.json.
+ * progress lines, 10,000). Node flags go after the entry; the large row needs {@link LARGE_NODE_FLAGS}
+ * (`pnpm --filter @swarmkit-ts/core bench:sim-1m` runs it with them). Writes bench-results/core-simulate.json.
  *
  * @module
  */
 import { availableParallelism, cpus, loadavg } from 'node:os'
-import { setFlagsFromString } from 'node:v8'
+import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { TaskState } from '@swarmkit-ts/api'
 import type { ServiceSpec } from '@swarmkit-ts/api'
@@ -40,6 +40,17 @@ const DRAIN_TASKS = Number(process.env['BENCH_DRAIN_TASKS'] ?? 100_000)
 /** The managers' Raft snapshot interval (entries), when set; else the simulator's default. */
 const SNAPSHOT_INTERVAL = process.env['BENCH_SNAPSHOT_INTERVAL'] === undefined ? undefined : Number(process.env['BENCH_SNAPSHOT_INTERVAL'])
 const PROGRESS_MS = Number(process.env['BENCH_PROGRESS_MS'] ?? 10_000)
+/**
+ * Node flags for the large row: a heap of up to 18 GB (it holds ~10 GB); semi-spaces of 256 MiB
+ * (at 64 MiB, 2,900 scavenges took 130 s of a 491 s run; 256 measured the same or slightly
+ * better); and a heap limit that doubles after each full collection. V8's own growing factor
+ * fell to its minimum of 1.1 on this heap, so a full mark of 5–10 GB (each 10–30 s of the main
+ * thread) started after every ~10 % of growth.
+ */
+export const LARGE_NODE_FLAGS = '--max-old-space-size=18000 --max-semi-space-size=256 --heap-growing-percent=100'
+/** The heap limit below which the large row refuses to start (it would run out of heap). */
+const LARGE_MIN_HEAP_BYTES = 12 * 2 ** 30
+
 /** Virtual time any one phase may take before the run counts as failed. */
 const GUARD_VIRTUAL_MS = 3_600_000
 
@@ -207,7 +218,11 @@ export async function main(): Promise<void> {
   const startedAt = new Date().toISOString()
   const cpu = cpus()[0]?.model ?? 'unknown CPU'
   const load0 = loadavg()[0] ?? 0
-  log(`${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${load0.toFixed(2)}; rows ${[...PICKED].join(', ')}`)
+  const flags = process.execArgv.join(' ')
+  log(`${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${load0.toFixed(2)}; rows ${[...PICKED].join(', ')}; node flags: ${flags === '' ? 'none' : flags}`)
+  if (PICKED.has('large') && getHeapStatistics().heap_size_limit < LARGE_MIN_HEAP_BYTES) {
+    throw new Error(`the large row holds ~10 GB of heap; this process may have ${mb(getHeapStatistics().heap_size_limit)}. Run it with node flags ${LARGE_NODE_FLAGS} (pnpm --filter @swarmkit-ts/core bench:sim-1m)`)
+  }
   if (PICKED.has('small')) await (await createRow('small', MANAGERS, SMALL)).close()
   let drainDone = false
   if (PICKED.has('large')) {
@@ -226,11 +241,11 @@ export async function main(): Promise<void> {
     await sim.close()
   }
   const load1 = loadavg()[0] ?? 0
-  console.log(`${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end`)
+  console.log(`${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at end; node flags: ${flags === '' ? 'none' : flags}`)
   printTable([
     ['benchmark', 'load', 'wall ms', 'CPU ms', 'virtual ms', 'peak RSS', 'heap', 'target', 'note'],
     ...rows.map((r) => [r.benchmark, r.load, fmt(r.wallMs), fmt(r.cpuMs), fmt(r.virtualMs), mb(r.peakRssBytes), mb(r.heapBytes), r.target ?? '', r.note ?? '']),
   ])
-  const json = { package: '@swarmkit-ts/core', benchmark: 'simulate', startedAt, cpu, cores: availableParallelism(), node: process.version, loadAverageAtStart: load0, loadAverageAtEnd: load1, rows }
+  const json = { package: '@swarmkit-ts/core', benchmark: 'simulate', startedAt, cpu, cores: availableParallelism(), node: process.version, nodeFlags: process.execArgv, loadAverageAtStart: load0, loadAverageAtEnd: load1, rows }
   log(`wrote ${await writeBenchResults('core-simulate.json', json)}`)
 }
