@@ -8,6 +8,14 @@ const root = protobuf.parse(readFileSync(new URL('../proto/raft-node.proto', imp
 const Proposal = root.lookupType('swarmkit_ts.raft.node.v1.Proposal')
 const NodeSnapshot = root.lookupType('swarmkit_ts.raft.node.v1.NodeSnapshot')
 
+/** Steps `writer` `chunk` bytes at a time until it returns the envelope: the envelope and the number of steps. */
+function drain(writer: NodeSnapshotWriter, chunk: number): [Uint8Array, number] {
+  for (let steps = 1; ; steps++) {
+    const out = writer.step(chunk)
+    if (out !== undefined) return [out, steps]
+  }
+}
+
 describe('RaftNode envelopes', () => {
   it('hand-written proposal encoding is standard protobuf, both ways', () => {
     fc.assert(
@@ -80,25 +88,13 @@ describe('RaftNode envelopes', () => {
           const envelope = { members: new Map(members), state, sessions: new Map(sessions.map(([n, seq]) => [hex(n), seq])), incarnations: new Map(incarnations) }
           const bytes = encodeNodeSnapshot(envelope)
           // Written `chunk` bytes of the state per step: the same bytes, in ceil(n / chunk) steps.
-          const writer = new NodeSnapshotWriter(envelope)
-          let sliced: Uint8Array | undefined
-          let steps = 0
-          do {
-            sliced = writer.step(chunk)
-            steps++
-          } while (sliced === undefined)
+          const [sliced, steps] = drain(new NodeSnapshotWriter(envelope), chunk)
           expect(sliced).toEqual(bytes)
           expect(steps).toBe(Math.max(1, Math.ceil(state.length / chunk)))
           // The state as consecutive parts (empty ones included): the same bytes in as many steps.
           const at = [0, ...cuts.map((c) => Math.min(c, state.length)).sort((x, y) => x - y), state.length]
           const parts = at.slice(1).map((end, i) => state.slice(at[i], end))
-          const fromParts = new NodeSnapshotWriter({ ...envelope, state: parts })
-          let joined: Uint8Array | undefined
-          let partSteps = 0
-          do {
-            joined = fromParts.step(chunk)
-            partSteps++
-          } while (joined === undefined)
+          const [joined, partSteps] = drain(new NodeSnapshotWriter({ ...envelope, state: parts }), chunk)
           expect(joined).toEqual(bytes)
           expect(partSteps).toBe(steps)
           const reference = NodeSnapshot.encode(
