@@ -13,7 +13,7 @@ describe('src layout', () => {
 
   it('reads every file of every folder', () => {
     const folders = new Set([...graph.keys()].map(folderOf))
-    expect([...folders].sort()).toEqual(['.', 'compliance', 'core', 'driver', 'generated', 'storage', 'transport'])
+    expect([...folders].sort()).toEqual(['.', 'compliance', 'core', 'driver', 'generated', 'storage', 'transport', 'wire'])
     expect(graph.get('core/raft.ts')).toContain('core/raft-leader.ts')
   })
 
@@ -35,6 +35,11 @@ describe('src layout', () => {
   it('imports the driver only from the entry points and the driver itself', () => {
     const users = [...graph].filter(([f, deps]) => !f.startsWith('driver/') && deps.some((d) => d.startsWith('driver/'))).map(([f]) => f)
     expect(users).toEqual(['index.ts'])
+  })
+
+  it('keeps the wire primitives below storage and transport: wire/ imports only the core types', () => {
+    const outside = [...graph].filter(([f]) => f.startsWith('wire/')).flatMap(([f, deps]) => deps.filter((d) => d !== 'core/types.ts').map((d) => `${f} -> ${d}`))
+    expect(outside).toEqual([])
   })
 
   it('keeps storage and transport apart (neither imports the other)', () => {

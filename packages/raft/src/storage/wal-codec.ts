@@ -13,6 +13,7 @@ import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { PROTO_SOURCES } from '../generated/proto-sources.ts'
 import type { ConfState, Entry, EntryType, HardState, Snapshot } from '../core/types.ts'
 import { MAX_INDEX } from '../core/types.ts'
+import { ProtoWriter, entriesFieldSize, entrySizes, writeEntries } from '../wire/proto-wire.ts'
 
 /** A position in the log: an index and the term of the entry there. */
 export interface LogPosition {
@@ -114,12 +115,6 @@ function array(v: unknown, field: string): unknown[] {
 
 const ENTRY_TYPES: readonly EntryType[] = ['normal', 'conf-change']
 
-function encodeEntry(e: Entry): Decoded {
-  const type = ENTRY_TYPES.indexOf(e.type)
-  if (type < 0) throw new InvalidArgumentError('entries.type', `unknown entry type ${String(e.type)}`)
-  return { term: e.term, index: e.index, type, data: e.data }
-}
-
 function decodeEntry(v: unknown): Entry {
   const m = message(v, 'entry')
   const type = ENTRY_TYPES[Number(m.type)]
@@ -127,10 +122,12 @@ function decodeEntry(v: unknown): Entry {
   return { term: toIndex(m.term, 'entry.term'), index: toIndex(m.index, 'entry.index'), type, data: bytes(m.data, 'entry.data') }
 }
 
-/** Encodes an ENTRIES payload. */
+/** Encodes an ENTRIES payload (by hand: the bytes protobufjs writes, see wire/proto-wire.ts). */
 export function encodeEntries(ents: readonly Entry[]): Uint8Array {
-  const s = schema()
-  return s.entries.encode({ entries: ents.map(encodeEntry) }).finish()
+  const sizes = entrySizes(ents, 'entries')
+  const w = new ProtoWriter(new Uint8Array(entriesFieldSize(sizes)))
+  writeEntries(w, (1 << 3) | 2, ents, sizes)
+  return w.buf
 }
 
 /** Decodes an ENTRIES payload (at least one entry, contiguous indexes). */

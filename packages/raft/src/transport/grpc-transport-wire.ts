@@ -11,10 +11,10 @@
  * @internal
  */
 import { Metadata, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js'
-import protobuf from 'protobufjs'
 import { InvalidArgumentError, toGrpcStatus, fromGrpcStatus } from '@swarmkit-ts/api'
 import type { RaftMemberId } from '@swarmkit-ts/api'
-import { decodeWire, messageFromWire, transportSchema, type WireObject } from './message-codec.ts'
+import { decodeSteadyState, decodeWire, messageFromWire, transportSchema, type WireObject } from './message-codec.ts'
+import { ProtoReader, ProtoWriter, readOrGiveUp, varintSize } from '../wire/proto-wire.ts'
 import type { MessageOrigin } from './transport.ts'
 import type { Message } from '../core/types.ts'
 
@@ -78,13 +78,29 @@ function decoded<T>(f: () => T): Decoded<T> {
  * length-delimited bytes (the wire form of an embedded message), so nothing is encoded twice.
  */
 export function serializeEnvelope(encoded: readonly Uint8Array[]): Buffer {
-  const w = protobuf.Writer.create()
-  for (const m of encoded) w.uint32((1 << 3) | 2).bytes(m)
-  return toBuffer(w.finish())
+  let size = 0
+  for (const m of encoded) size += 1 + varintSize(m.length) + m.length
+  const w = new ProtoWriter(Buffer.allocUnsafe(size))
+  for (const m of encoded) {
+    w.buf[w.pos++] = (1 << 3) | 2
+    w.bytes(m)
+  }
+  return w.buf as Buffer
 }
 
-/** Decodes a `RaftEnvelope` into its messages. */
+/**
+ * Decodes a `RaftEnvelope` into its messages: the steady-state ones by hand, any other one with
+ * protobufjs; when something is malformed, the whole envelope again with protobufjs, so that the
+ * error names the message and field as it always did.
+ */
 export function deserializeEnvelope(buf: Buffer): Decoded<Message[]> {
+  let fast: Message[] | undefined
+  try {
+    fast = readEnvelope(buf)
+  } catch {
+    fast = undefined
+  }
+  if (fast !== undefined) return { ok: true, value: fast }
   return decoded(() => {
     const env = decodeWire(transportSchema().envelope, buf, 'raft envelope')
     return (env.messages as WireObject[]).map((m, i) => {
@@ -95,6 +111,22 @@ export function deserializeEnvelope(buf: Buffer): Decoded<Message[]> {
         throw new InvalidArgumentError(err.field === '' ? `messages[${i}]` : `messages[${i}].${err.field}`, err.message, { cause: err })
       }
     })
+  })
+}
+
+/** The fast path of {@link deserializeEnvelope}: `undefined` (or a throw) sends it to the slow one. */
+function readEnvelope(buf: Buffer): Message[] | undefined {
+  return readOrGiveUp(() => {
+    const r = new ProtoReader(buf, 0, buf.length)
+    const out: Message[] = []
+    while (!r.done()) {
+      if (r.num() !== ((1 << 3) | 2)) return undefined
+      const end = r.delimited()
+      const m = decodeSteadyState(buf, r.pos, end) ?? messageFromWire(transportSchema().message.decode(buf.subarray(r.pos, end)) as unknown as WireObject)
+      out.push(m)
+      r.pos = end
+    }
+    return out
   })
 }
 
