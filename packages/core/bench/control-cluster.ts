@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -102,7 +102,11 @@ export class ManagerProcesses {
     const dir = await mkdtemp(join(tmpdir(), 'skts-control-bench-'))
     let binary: string
     try {
-      binary = await bundleManagerBinary(dir)
+      // BENCH_CONTROL_BINARY: a bundle made earlier (e.g. of another commit), for A/B runs.
+      const prebuilt = process.env.BENCH_CONTROL_BINARY
+      binary = join(dir, 'manager-binary.mjs')
+      if (prebuilt === undefined || prebuilt === '') binary = await bundleManagerBinary(dir)
+      else await copyFile(prebuilt, binary)
     } catch (err) {
       await rm(dir, { recursive: true, force: true })
       throw err

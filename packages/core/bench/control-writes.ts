@@ -22,7 +22,8 @@
  * `--cpu-prof --cpu-prof-dir=dir`; stopped cleanly so the profiles are written), BENCH_CONTROL_NODE_FLAGS
  * (more node flags for the managers, space-separated, e.g. `--prof --logfile=/tmp/v8-%p.log`),
  * BENCH_CONTROL_STDOUT_DIR=dir (each manager's stdout to dir/<name>.log, e.g. with `--trace-gc`), BENCH_ETCD_TLS=0
- * (etcd on plain TCP). A partial run (BENCH_CONCURRENCY, BENCH_CONTROL_SIDES or BENCH_CONTROL_VIA set)
+ * (etcd on plain TCP), BENCH_CONTROL_BINARY=file (run this manager-binary bundle instead of bundling the
+ * sources: A/B runs against another commit). A partial run (BENCH_CONCURRENCY, BENCH_CONTROL_SIDES or BENCH_CONTROL_VIA set)
  * writes no JSON.
  */
 import { readFileSync } from 'node:fs'
