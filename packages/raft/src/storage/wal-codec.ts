@@ -13,7 +13,9 @@ import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { PROTO_SOURCES } from '../generated/proto-sources.ts'
 import type { ConfState, Entry, EntryType, HardState, Snapshot } from '../core/types.ts'
 import { MAX_INDEX } from '../core/types.ts'
-import { ProtoWriter, entriesFieldSize, entrySizes, writeEntries } from '../wire/proto-wire.ts'
+import { ProtoWriter, checkedNum, entriesFieldSize, entrySizes, u64Halves, varint64Size, varintSize, writeEntries } from '../wire/proto-wire.ts'
+
+const utf8 = new TextEncoder()
 
 /** A position in the log: an index and the term of the entry there. */
 export interface LogPosition {
@@ -150,9 +152,19 @@ function hardStateFrom(v: unknown): HardState {
   return { term: toIndex(m.term, 'hardState.term'), vote: toBigInt(m.vote, 'hardState.vote'), commit: toIndex(m.commit, 'hardState.commit') }
 }
 
-/** Encodes a HARD_STATE payload. */
+/** Encodes a HARD_STATE payload (by hand, as encodeEntries: one is written with every commit). */
 export function encodeHardState(hs: HardState): Uint8Array {
-  return schema().hardState.encode(hardStateObject(hs)).finish()
+  const term = checkedNum(hs.term, 'hardState.term')
+  const vote = u64Halves(hs.vote, 'hardState.vote')
+  const commit = checkedNum(hs.commit, 'hardState.commit')
+  const w = new ProtoWriter(new Uint8Array(3 + varintSize(term) + varint64Size(vote) + varintSize(commit)))
+  w.buf[w.pos++] = 8
+  w.varint(term)
+  w.buf[w.pos++] = 16
+  w.varint64(vote)
+  w.buf[w.pos++] = 24
+  w.varint(commit)
+  return w.buf
 }
 
 /** Decodes a HARD_STATE payload. */
@@ -224,9 +236,19 @@ export function decodeSnapshot(b: Uint8Array): Snapshot {
   return { metadata: { index: toIndex(m.index, 'snapshot.index'), term: toIndex(m.term, 'snapshot.term'), confState }, data: bytes(m.data, 'snapshot.data') }
 }
 
-/** Encodes an encrypted payload. */
+/** The UTF-8 bytes of the last key id sealed with (one key seals every record until a rotation). */
+let lastKeyId: { id: string; bytes: Uint8Array } | undefined
+
+/** Encodes an encrypted payload (by hand: one per record written with encryption). */
 export function encodeSealed(p: SealedPayload): Uint8Array {
-  return schema().sealed.encode({ keyId: p.keyId, sealed: p.sealed }).finish()
+  if (lastKeyId?.id !== p.keyId) lastKeyId = { id: p.keyId, bytes: utf8.encode(p.keyId) }
+  const id = lastKeyId.bytes
+  const w = new ProtoWriter(new Uint8Array(2 + varintSize(id.length) + id.length + varintSize(p.sealed.length) + p.sealed.length))
+  w.buf[w.pos++] = 10
+  w.bytes(id)
+  w.buf[w.pos++] = 18
+  w.bytes(p.sealed)
+  return w.buf
 }
 
 /** Decodes an encrypted payload (the ciphertext is not copied). */
