@@ -9,6 +9,7 @@ import { heapBytes } from '@swarmkit-ts/api'
 import type { ByteAllocator, RaftMemberId } from '@swarmkit-ts/api'
 import { contextKey } from '../core/read-only.ts'
 import { PROTO_SOURCES } from '../generated/proto-sources.ts'
+import { varintSize, writeVarint } from '../wire/proto-wire.ts'
 
 interface Schema {
   proposal: protobuf.Type
@@ -171,25 +172,6 @@ function decodeProposalAt(data: Uint8Array, start: number, end: number): Proposa
   }
   const o = schema().proposal.decode(start === 0 && end === data.byteLength ? data : data.subarray(start, end)) as unknown as { requestId?: Uint8Array; payload?: Uint8Array }
   return { requestId: bytesOf(o.requestId), payload: bytesOf(o.payload) }
-}
-
-/** The size of `v` as a protobuf varint. */
-export function varintSize(v: number): number {
-  let n = 1
-  while (v >= 0x80) {
-    v = Math.floor(v / 128)
-    n++
-  }
-  return n
-}
-
-function writeVarint(out: Uint8Array, o: number, v: number): number {
-  while (v >= 0x80) {
-    out[o++] = (v & 0x7f) | 0x80
-    v = Math.floor(v / 128)
-  }
-  out[o++] = v
-  return o
 }
 
 /**

@@ -16,7 +16,7 @@ import { InvalidArgumentError } from '@swarmkit-ts/api'
 import { encodeConfChange } from '../core/conf-change-codec.ts'
 import { ENTRY_OVERHEAD_BYTES } from '../core/entries.ts'
 import type { AnyConfChange } from '../core/types.ts'
-import { varintSize } from './raft-node-codec.ts'
+import { varintSize } from '../wire/proto-wire.ts'
 import { ProposalTooLargeError } from '../errors.ts'
 import { MESSAGE_ENTRY_OVERHEAD_BYTES, MESSAGE_OVERHEAD_BYTES, maxEntryDataBytes } from '../transport/transport.ts'
 

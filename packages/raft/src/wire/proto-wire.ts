@@ -32,6 +32,16 @@ export function varintSize(v: number): number {
   return n
 }
 
+/** Writes the varint of `v` (a non-negative safe integer) at `o`; returns the offset after it. */
+export function writeVarint(out: Uint8Array, o: number, v: number): number {
+  while (v >= 128) {
+    out[o++] = (v % 128) | 128
+    v = Math.floor(v / 128)
+  }
+  out[o++] = v
+  return o
+}
+
 /** A uint64 as its unsigned low and high 32-bit halves. */
 export interface U64Halves {
   lo: number
@@ -71,14 +81,7 @@ export class ProtoWriter {
 
   /** A varint of a non-negative safe integer (also tags). */
   varint(v: number): void {
-    const b = this.buf
-    let p = this.pos
-    while (v >= 128) {
-      b[p++] = (v % 128) | 128
-      v = Math.floor(v / 128)
-    }
-    b[p++] = v
-    this.pos = p
+    this.pos = writeVarint(this.buf, this.pos, v)
   }
 
   /** A varint of a uint64 given as halves. */
