@@ -8,9 +8,10 @@
  * encoded service spec). Prints a table and writes bench-results/core-control.json.
  *
  * Before the measured rows each side gets an unmeasured warm-up: BENCH_WARMUP_SECONDS (default 3)
- * at the highest concurrency — the same load on both, so that what is timed is a running
- * cluster (Node's JIT has compiled the hot paths; Go's etcd has nothing to warm but its caches),
- * not the first seconds after start.
+ * at the highest concurrency, and at least WARMUP_MIN_CLIENTS — the same load on both, so that
+ * what is timed is a running cluster (Node's JIT has compiled the hot paths; Go's etcd has nothing
+ * to warm but its caches), not the first seconds after start. (At one client, 3 s are ~1,500
+ * updates: a run of `BENCH_CONCURRENCY=1` timed partly unoptimized code.)
  *
  * Rounds: BENCH_CONTROL_ROUNDS (default 3) times both sides afresh, alternating which goes first;
  * the summary gives each row's median over the rounds and the median of the rounds' ratios (with
@@ -39,6 +40,9 @@ import { makeEtcdTls, opensslAvailable } from './etcd-tls.ts'
 const windowMs = Number(process.env.BENCH_SECONDS ?? 3) * 1000
 const warmupMs = Number(process.env.BENCH_WARMUP_SECONDS ?? 3) * 1000
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,64,256').split(',').map(Number)
+/** The warm-up's clients: the highest concurrency measured, and at least this many. */
+const WARMUP_MIN_CLIENTS = 64
+const WARMUP_CLIENTS = Math.max(WARMUP_MIN_CLIENTS, ...CONCURRENCY)
 const SIDES = new Set((process.env.BENCH_CONTROL_SIDES ?? 'ours,etcd').split(','))
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_CONTROL_ROUNDS ?? 3)) || 1)
 const VIA = process.env.BENCH_CONTROL_VIA === 'follower' ? 'follower' : 'leader'
@@ -135,7 +139,7 @@ async function runOurs(round: number): Promise<SideRun> {
     const target = VIA === 'leader' ? leader : (cluster.managers.find((m) => m !== leader) ?? leader)
     const client = await cluster.client(target)
     try {
-      const n = Math.max(...CONCURRENCY)
+      const n = WARMUP_CLIENTS
       const ids: string[] = []
       for (let i = 0; i < n; i++) ids.push((await client.services.create(benchServiceSpec(i, 0))).id)
       const versions = new Map<number, bigint>()
@@ -178,7 +182,7 @@ async function runEtcd(round: number, valueBytes: number): Promise<SideRun> {
   const etcd = await startEtcdCluster(tls === undefined ? {} : { tls })
   try {
     const value = new Uint8Array(valueBytes).fill(118)
-    if (warmupMs > 0) await runLoad(Math.max(...CONCURRENCY), warmupMs, (w) => etcd.put(`bench-${w}`, value))
+    if (warmupMs > 0) await runLoad(WARMUP_CLIENTS, warmupMs, (w) => etcd.put(`bench-${w}`, value))
     for (const c of CONCURRENCY) {
       const { r, cpuUsPerOp, loadAverage } = await measured(etcdPids(), () => runLoad(c, windowMs, (w) => etcd.put(`bench-${w}`, value)))
       log(`  ${c} clients: ${r.perSecond.toFixed(0)} puts/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${cpuUsPerOp.toFixed(0)} CPU µs/op`)
