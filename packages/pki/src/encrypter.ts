@@ -84,7 +84,6 @@ export class AesGcmEncrypter {
     out.set(cipher.update(plain), 1 + IV_BYTES)
     cipher.final()
     out.set(cipher.getAuthTag(), 1 + IV_BYTES + plain.length)
-    iv.fill(0) // used once: not kept where a later read of this memory could find it
     return out
   }
 
