@@ -11,9 +11,10 @@
  * exactly the bytes protobufjs does (every field written, in field order, zeros included), so
  * mixed versions interoperate and the codec tests compare the two byte for byte.
  *
- * The reader never throws: anything it does not expect (an unknown field, a wire type other than
- * the schema's, a value above 2^53 − 1, truncation) makes it give up, and the caller decodes the
- * same bytes with protobufjs, whose errors name the field as before.
+ * The reader reports no errors: anything it does not expect (an unknown field, a wire type other
+ * than the schema's, a value above 2^53 − 1, truncation) makes it give up ({@link readOrGiveUp}
+ * returns `undefined`), and the caller decodes the same bytes with protobufjs, whose errors name
+ * the field as before.
  *
  * @internal
  */
@@ -248,7 +249,7 @@ export class ProtoReader {
     return out
   }
 
-  /** One `Entry` message of `len` bytes from here. */
+  /** One length-prefixed `Entry` message from here. */
   entry(): Entry {
     const end = this.delimited()
     const outer = this.end
