@@ -13,7 +13,7 @@
 import { Metadata, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js'
 import { InvalidArgumentError, toGrpcStatus, fromGrpcStatus } from '@swarmkit-ts/api'
 import type { RaftMemberId } from '@swarmkit-ts/api'
-import { decodeSteadyState, decodeWire, messageFromWire, transportSchema, type WireObject } from './message-codec.ts'
+import { decodeMessage, decodeWire, messageFromWire, transportSchema, type WireObject } from './message-codec.ts'
 import { ProtoReader, ProtoWriter, readOrGiveUp, varintSize } from '../wire/proto-wire.ts'
 import type { MessageOrigin } from './transport.ts'
 import type { Message } from '../core/types.ts'
@@ -114,7 +114,10 @@ export function deserializeEnvelope(buf: Buffer): Decoded<Message[]> {
   })
 }
 
-/** The fast path of {@link deserializeEnvelope}: `undefined` (or a throw) sends it to the slow one. */
+/**
+ * The fast path of {@link deserializeEnvelope}: each message through `decodeMessage` (by hand,
+ * or protobufjs for the other types); `undefined` (or a throw) sends the envelope to the slow one.
+ */
 function readEnvelope(buf: Buffer): Message[] | undefined {
   return readOrGiveUp(() => {
     const r = new ProtoReader(buf, 0, buf.length)
@@ -122,8 +125,7 @@ function readEnvelope(buf: Buffer): Message[] | undefined {
     while (!r.done()) {
       if (r.num() !== ((1 << 3) | 2)) return undefined
       const end = r.delimited()
-      const m = decodeSteadyState(buf, r.pos, end) ?? messageFromWire(transportSchema().message.decode(buf.subarray(r.pos, end)) as unknown as WireObject)
-      out.push(m)
+      out.push(decodeMessage(buf.subarray(r.pos, end)))
       r.pos = end
     }
     return out

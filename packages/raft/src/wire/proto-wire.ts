@@ -129,8 +129,7 @@ export function entrySizes(ents: unknown, field: string): number[] {
   const sizes = new Array<number>(ents.length)
   for (let i = 0; i < ents.length; i++) {
     const e = ents[i] as Entry
-    const type = ENTRY_TYPE_CODES[e.type]
-    if (type === undefined || !Object.hasOwn(ENTRY_TYPE_CODES, e.type)) throw new InvalidArgumentError(`${field}[${i}].type`, `unknown entry type ${String(e.type)}`)
+    if (!Object.hasOwn(ENTRY_TYPE_CODES, e.type)) throw new InvalidArgumentError(`${field}[${i}].type`, `unknown entry type ${String(e.type)}`)
     const term = checkedNum(e.term, `${field}[${i}].term`)
     const index = checkedNum(e.index, `${field}[${i}].index`)
     const data = checkedBytes(e.data, `${field}[${i}].data`)
